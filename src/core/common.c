@@ -1,0 +1,122 @@
+// common.c - the allocator hook, error messages and asserts declared in common.h.
+#include "common.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// -----------------------------------------------------------------------------------------
+// Allocation with an injectable failure. Atomic counters, because separate handles may load
+// on separate threads; relaxed order is enough for counting.
+
+static _Atomic int64_t g_fail_after = -1;   // allocations left before failing; < 0: never
+static _Atomic int64_t g_live = 0;          // live allocations (tests assert 0 after free)
+
+void we_alloc_fail_after(int64_t n) { atomic_store_explicit(&g_fail_after, n, memory_order_relaxed); }
+int64_t we_alloc_live(void) { return atomic_load_explicit(&g_live, memory_order_relaxed); }
+
+static bool alloc_should_fail(void) {
+    int64_t left = atomic_load_explicit(&g_fail_after, memory_order_relaxed);
+    while (left > 0) {
+        if (atomic_compare_exchange_weak_explicit(&g_fail_after, &left, left - 1,
+                                                  memory_order_relaxed, memory_order_relaxed))
+            return false;
+    }
+    return left == 0;
+}
+
+void *we_malloc(size_t n) {
+    if (alloc_should_fail()) return NULL;
+    void *p = malloc(n ? n : 1);
+    if (p) atomic_fetch_add_explicit(&g_live, 1, memory_order_relaxed);
+    return p;
+}
+
+void *we_calloc(size_t count, size_t size) {
+    if (alloc_should_fail()) return NULL;
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (p) atomic_fetch_add_explicit(&g_live, 1, memory_order_relaxed);
+    return p;
+}
+
+void *we_realloc(void *p, size_t n) {
+    if (!p) return we_malloc(n);
+    if (alloc_should_fail()) return NULL;
+    return realloc(p, n ? n : 1);   // the live count is unchanged either way
+}
+
+void we_free(void *p) {
+    if (!p) return;
+    atomic_fetch_sub_explicit(&g_live, 1, memory_order_relaxed);
+    free(p);
+}
+
+// -----------------------------------------------------------------------------------------
+// Errors
+
+wembed_status we_verrorf(we_err *err, wembed_status rc, const char *fmt, va_list ap) {
+    if (err) vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    return rc;
+}
+
+wembed_status we_errorf(we_err *err, wembed_status rc, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    we_verrorf(err, rc, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+void we_err_prefix(we_err *err, const char *fmt, ...) {
+    if (!err) return;
+    char prefix[WE_ERR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    size_t np = strlen(prefix), nm = strlen(err->msg);
+    if (np + 2 >= sizeof err->msg) { memcpy(err->msg, prefix, sizeof err->msg - 1); err->msg[sizeof err->msg - 1] = 0; return; }
+    if (nm > sizeof err->msg - 1 - np - 2) nm = sizeof err->msg - 1 - np - 2;   // keep the prefix whole
+    memmove(err->msg + np + 2, err->msg, nm);
+    memcpy(err->msg, prefix, np);
+    memcpy(err->msg + np, ": ", 2);
+    err->msg[np + 2 + nm] = 0;
+}
+
+const char *wembed_status_str(wembed_status rc) {
+    switch (rc) {
+    case WEMBED_STATUS_OK: return "ok";
+    case WEMBED_STATUS_INVALID_ARGUMENT: return "invalid_argument";
+    case WEMBED_STATUS_ALLOC_FAILED: return "alloc_failed";
+    case WEMBED_STATUS_BAD_FORMAT: return "bad_format";
+    case WEMBED_STATUS_UNSUPPORTED: return "unsupported";
+    case WEMBED_STATUS_MISSING_FILE: return "missing_file";
+    case WEMBED_STATUS_MISSING_TENSOR: return "missing_tensor";
+    case WEMBED_STATUS_SHAPE_MISMATCH: return "shape_mismatch";
+    case WEMBED_STATUS_TOO_LONG: return "too_long";
+    case WEMBED_STATUS_ABORTED: return "aborted";
+    case WEMBED_STATUS_LIMIT: return "limit";
+    case WEMBED_STATUS_INTERNAL: return "internal";
+    }
+    return "unknown";
+}
+
+// -----------------------------------------------------------------------------------------
+// Asserts
+
+static void default_assert_hook(const char *file, int line, const char *expr) {
+    fprintf(stderr, "wembed: %s:%d: internal invariant failed: %s\n", file, line, expr);
+    abort();
+}
+
+static we_assert_hook g_assert_hook = default_assert_hook;
+
+void we_set_assert_hook(we_assert_hook hook) {
+    g_assert_hook = hook ? hook : default_assert_hook;
+}
+
+void we_assert_fail(const char *file, int line, const char *expr) {
+    g_assert_hook(file, line, expr);
+    abort();   // a hook that returns must not let execution go on past a broken invariant
+}
