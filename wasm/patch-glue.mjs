@@ -1,0 +1,58 @@
+// patch-glue.mjs - copies an Emscripten 3.1.6 build into dist/ and makes its ES-module glue
+// load in Node 20 as well as in browsers.
+//
+//   node wasm/patch-glue.mjs <glue-dir> <dist-dir> <name>
+//
+// Why: with -sMODULARIZE -sEXPORT_ES6 this Emscripten still writes CommonJS-isms (`require`,
+// `__dirname`) into the Node branch of its glue, which throw in an ES module (TOOLCHAIN.md).
+// We define both at the top of the module from import.meta.url, using
+// process.getBuiltinModule (Node >= 20.16), which bundlers do not try to resolve, so the same
+// file stays valid in pages and workers. The pthread worker script (<name>.worker.js) is a
+// classic script in browsers and CommonJS in Node; dist/package.json says "commonjs" so Node
+// does not take it for an ES module inside this "type": "module" package.
+// Every edit checks that its anchor is there, so a different Emscripten fails the build here
+// rather than at run time.
+import fs from 'node:fs';
+import path from 'node:path';
+
+const [glueDir, distDir, name] = process.argv.slice(2);
+if (!glueDir || !distDir || !name) {
+  console.error('usage: node wasm/patch-glue.mjs <glue-dir> <dist-dir> <name>');
+  process.exit(2);
+}
+
+const shim = `// Patched by wasm/patch-glue.mjs: CommonJS names the Node branch below expects.
+const __wembedNode = typeof process == 'object' && typeof process.versions == 'object' &&
+  typeof process.versions.node == 'string';
+const require = __wembedNode ? process.getBuiltinModule('module').createRequire(import.meta.url) : undefined;
+const __dirname = __wembedNode ? require('path').dirname(require('url').fileURLToPath(import.meta.url)) : '';
+`;
+
+function mustContain(text, anchor, file) {
+  if (!text.includes(anchor)) {
+    console.error(`patch-glue: ${file} lacks the expected text ${JSON.stringify(anchor)}; ` +
+      'this script knows Emscripten 3.1.6 glue only');
+    process.exit(1);
+  }
+}
+
+const glueFile = path.join(glueDir, `${name}.mjs`);
+let glue = fs.readFileSync(glueFile, 'utf8');
+mustContain(glue, 'import.meta.url', glueFile);
+mustContain(glue, '__dirname', glueFile);
+mustContain(glue, 'export default ', glueFile);
+glue = shim + glue;
+
+fs.mkdirSync(distDir, { recursive: true });
+fs.writeFileSync(path.join(distDir, `${name}.mjs`), glue);
+fs.copyFileSync(path.join(glueDir, `${name}.wasm`), path.join(distDir, `${name}.wasm`));
+const worker = path.join(glueDir, `${name}.worker.js`);
+if (fs.existsSync(worker)) {
+  const text = fs.readFileSync(worker, 'utf8');
+  mustContain(text, 'require("worker_threads")', worker);
+  fs.writeFileSync(path.join(distDir, `${name}.worker.js`), text);
+}
+fs.writeFileSync(path.join(distDir, 'package.json'),
+  JSON.stringify({ type: 'commonjs', private: true,
+    description: 'Built by `npm run build`: wasm modules and their glue. The pthread worker script is CommonJS in Node.' }, null, 2) + '\n');
+console.log(`patch-glue: ${name} -> ${path.relative(process.cwd(), distDir) || '.'}`);
