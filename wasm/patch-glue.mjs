@@ -52,6 +52,11 @@ if (fs.existsSync(worker)) {
   mustContain(text, 'require("worker_threads")', worker);
   fs.writeFileSync(path.join(distDir, `${name}.worker.js`), text);
 }
+// Types for the glue, so that type-checking js/ never reads the generated code.
+fs.writeFileSync(path.join(distDir, `${name}.d.mts`),
+  '/** Emscripten module factory (see js/engine.js for the options the package passes). */\n' +
+  'declare function createModule(moduleArg?: Record<string, unknown>): Promise<any>;\n' +
+  'export default createModule;\n');
 fs.writeFileSync(path.join(distDir, 'package.json'),
   JSON.stringify({ type: 'commonjs', private: true,
     description: 'Built by `npm run build`: wasm modules and their glue. The pthread worker script is CommonJS in Node.' }, null, 2) + '\n');

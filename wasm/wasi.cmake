@@ -7,6 +7,6 @@ target_link_libraries(wembed-wasi PRIVATE wembed)
 target_compile_options(wembed-wasi PRIVATE ${WEMBED_C_FLAGS} -fvisibility=hidden)
 set_target_properties(wembed-wasi PROPERTIES OUTPUT_NAME "wembed.wasi" SUFFIX ".wasm"
   RUNTIME_OUTPUT_DIRECTORY "${WEMBED_DIST}")
-target_link_options(wembed-wasi PRIVATE -mexec-model=reactor
+target_link_options(wembed-wasi PRIVATE -mexec-model=reactor -Wl,--export-dynamic
   -Wl,--export=malloc -Wl,--export=free -Wl,--growable-table
   -Wl,--max-memory=4294967296 -Wl,-z,stack-size=1048576 -Wl,--strip-debug)

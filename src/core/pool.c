@@ -23,10 +23,15 @@
 
 #define SPIN_ITERS 4000
 
+#if defined(WEMBED_THREADS)
+typedef struct worker_arg { wembed_pool *pool; int ith; } worker_arg;
+#endif
+
 struct wembed_pool {
     int n_threads;
 #if defined(WEMBED_THREADS)
     pthread_t *threads;              // n_threads - 1 workers
+    worker_arg *args;                // their arguments, owned by the pool
     int n_started;
     pthread_mutex_t mu;
     pthread_cond_t cv_work;          // workers wait here for a new generation
@@ -43,11 +48,9 @@ int32_t wembed_pool_n_threads(const wembed_pool *pool) { return pool ? pool->n_t
 
 #if defined(WEMBED_THREADS)
 
-typedef struct worker_arg { wembed_pool *pool; int ith; } worker_arg;
 
 static void *worker_main(void *p) {
     worker_arg a = *(worker_arg *)p;
-    we_free(p);
     wembed_pool *pool = a.pool;
     uint32_t seen = 0;
     for (;;) {
@@ -83,6 +86,7 @@ static void pool_stop(wembed_pool *pool) {
     pthread_cond_destroy(&pool->cv_done);
     pthread_mutex_destroy(&pool->mu);
     we_free(pool->threads);
+    we_free(pool->args);
 }
 
 int32_t wembed_default_threads(void) {
@@ -110,17 +114,12 @@ wembed_status wembed_pool_new(int32_t n_threads, wembed_pool **out_pool) {
     pthread_cond_init(&pool->cv_done, NULL);
     if (n_threads > 1) {
         pool->threads = we_calloc((size_t)n_threads - 1, sizeof(pthread_t));
-        if (!pool->threads) { pool_stop(pool); we_free(pool); return WEMBED_STATUS_ALLOC_FAILED; }
+        pool->args = we_calloc((size_t)n_threads - 1, sizeof(worker_arg));
+        if (!pool->threads || !pool->args) { pool_stop(pool); we_free(pool); return WEMBED_STATUS_ALLOC_FAILED; }
         for (int i = 1; i < n_threads; i++) {
-            worker_arg *a = we_malloc(sizeof *a);
-            if (!a) { pool_stop(pool); we_free(pool); return WEMBED_STATUS_ALLOC_FAILED; }
-            a->pool = pool;
-            a->ith = i;
-            if (pthread_create(&pool->threads[i - 1], NULL, worker_main, a) != 0) {
-                // e.g. a wasm build whose worker pool is exhausted: keep what started
-                we_free(a);
-                break;
-            }
+            pool->args[i - 1] = (worker_arg){ pool, i };
+            // Failure (e.g. a wasm build whose worker pool is exhausted) keeps what started.
+            if (pthread_create(&pool->threads[i - 1], NULL, worker_main, &pool->args[i - 1]) != 0) break;
             pool->n_started++;
         }
         pool->n_threads = pool->n_started + 1;

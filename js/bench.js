@@ -1,0 +1,42 @@
+// bench.js - GEMM throughput of the engine's kernels, measured inside the wasm module.
+
+import { WembedError } from './errors.js';
+
+/** BERT layer shapes: [K, N] of the attention and MLP projections of MiniLM and BERT-base. */
+export const BERT_GEMM_SHAPES = [[384, 384], [384, 1536], [1536, 384], [768, 768], [768, 3072], [3072, 768]];
+
+/**
+ * @typedef {object} GemmBenchResult
+ * @property {'f32'|'q8'} dtype
+ * @property {number} T rows of activations (tokens)
+ * @property {number} K inner dimension
+ * @property {number} N output features
+ * @property {number} threads
+ * @property {number} gflops billions of multiply-adds x2 per second (GOP/s for q8)
+ * @property {number} seconds time spent in the timed calls
+ * @property {number} iters timed calls
+ * @property {number} nmse normalized squared error of the output against the scalar reference
+ */
+
+/**
+ * Times y = x @ W^T for one shape on the engine's pool.
+ * @param {import('./engine.js').Engine} engine
+ * @param {{dtype?: 'f32'|'q8', T: number, K: number, N: number, minSeconds?: number}} shape
+ * @returns {GemmBenchResult}
+ */
+export function benchGemm(engine, { dtype = 'f32', T, K, N, minSeconds = 0.5 }) {
+  if (dtype !== 'f32' && dtype !== 'q8') throw new WembedError('invalid_argument', `dtype must be 'f32' or 'q8', not ${dtype}`);
+  for (const [name, v] of /** @type {[string, number][]} */ ([['T', T], ['K', K], ['N', N]])) {
+    if (!Number.isInteger(v) || v < 1 || v > 65536) throw new WembedError('invalid_argument', `${name} must be an integer in [1, 65536], not ${v}`);
+  }
+  const m = engine.module;
+  const out = m._malloc(4 * 8);
+  try {
+    const rc = m._wembed__bench_gemm(engine.pool, dtype === 'q8' ? 1 : 0, T, K, N, minSeconds, out);
+    if (rc !== 0) throw new WembedError(m.UTF8ToString(m._wembed__status_str(rc)), `GEMM benchmark failed (${T}x${K}x${N})`);
+    const r = new Float64Array(engine.heapU8().buffer, out, 4).slice();   // a view taken after the call
+    return { dtype, T, K, N, threads: engine.threads, gflops: r[0], seconds: r[1], iters: r[2], nmse: r[3] };
+  } finally {
+    m._free(out);
+  }
+}

@@ -1,0 +1,195 @@
+// engine.js - loads the wembed WebAssembly module that fits the host, and wraps its exports.
+//
+// Two builds ship in dist/: wembed.wasm (SIMD128, one thread) and wembed-mt.wasm (SIMD128 +
+// pthreads). The threaded one needs SharedArrayBuffer: always there in Node, and in browsers
+// only on cross-origin isolated pages (COOP same-origin + COEP require-corp). `variant: 'auto'`
+// picks it where it can run and falls back to the single-thread module otherwise.
+//
+// The .wasm is located with a literal `new URL('../dist/...', import.meta.url)` so bundlers
+// see and copy it; `wasmURL` / `wasmBinary` override that. We always hand the bytes (or the
+// compiled module) to Emscripten's glue ourselves: its own loader breaks on Node 20's fetch
+// (TOOLCHAIN.md), and this way browsers get streaming compilation.
+
+import { WembedError } from './errors.js';
+
+const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
+
+/** Largest pool the threaded module is built to give (wasm/emscripten.cmake caps workers). */
+export const MAX_THREADS = 8;
+
+/**
+ * @typedef {'auto' | 'mt' | 'st'} EngineVariant
+ *
+ * @typedef {object} EngineOptions
+ * @property {EngineVariant} [variant='auto'] 'mt' = threaded module, 'st' = single thread.
+ * @property {number} [threads] Threads for the compute pool (default: the CPUs, at most 8;
+ *   always 1 for 'st').
+ * @property {string | URL} [wasmURL] Where the .wasm of the chosen variant is.
+ * @property {ArrayBuffer | Uint8Array} [wasmBinary] The .wasm bytes themselves.
+ * @property {string | URL} [workerURL] Where wembed-mt.worker.js is ('mt' only; it must be
+ *   same-origin in browsers).
+ */
+
+/** True where the threaded module can run here. */
+export function threadsSupported() {
+  if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') return false;
+  if (isNode) return true;
+  return globalThis.crossOriginIsolated === true;
+}
+
+async function defaultThreads() {
+  const n = isNode
+    ? (await import('node:os')).availableParallelism()
+    : (globalThis.navigator?.hardwareConcurrency ?? 1);
+  return Math.max(1, Math.min(MAX_THREADS, n | 0));
+}
+
+async function readLocal(url) {
+  const { readFile } = await import('node:fs/promises');
+  const { fileURLToPath } = await import('node:url');
+  return readFile(url instanceof URL ? fileURLToPath(url) : url);
+}
+
+/**
+ * Gives Emscripten an `instantiateWasm` hook that compiles from our bytes or URL.
+ * @param {{wasmBinary?: ArrayBuffer|Uint8Array, wasmURL: URL|string, reject: (e: unknown) => void}} src
+ */
+function instantiateHook(src) {
+  return (imports, receive) => {
+    (async () => {
+      /** @type {{instance: WebAssembly.Instance, module: WebAssembly.Module}} */
+      let result;
+      if (src.wasmBinary) {
+        result = await WebAssembly.instantiate(/** @type {BufferSource} */ (src.wasmBinary), imports);
+      } else if (isNode && (typeof src.wasmURL === 'string' ? !/^https?:/.test(src.wasmURL) : src.wasmURL.protocol === 'file:')) {
+        result = await WebAssembly.instantiate(await readLocal(src.wasmURL), imports);
+      } else {
+        const response = await fetch(src.wasmURL, { credentials: 'same-origin' });
+        if (!response.ok) {
+          throw new WembedError('network', `could not fetch ${src.wasmURL}: HTTP ${response.status}`);
+        }
+        if (typeof WebAssembly.instantiateStreaming === 'function' &&
+            (response.headers.get('content-type') || '').startsWith('application/wasm')) {
+          result = await WebAssembly.instantiateStreaming(response, imports);
+        } else {
+          result = await WebAssembly.instantiate(await response.arrayBuffer(), imports);
+        }
+      }
+      receive(result.instance, result.module);
+    })().catch((e) => src.reject(e));
+    return {};   // exports arrive through receive()
+  };
+}
+
+/**
+ * Loads and starts the engine module.
+ * @param {EngineOptions} [opts]
+ * @returns {Promise<Engine>}
+ */
+export async function createEngine(opts = {}) {
+  const want = opts.variant ?? 'auto';
+  if (!['auto', 'mt', 'st'].includes(want)) {
+    throw new WembedError('invalid_argument', `variant must be 'auto', 'mt' or 'st', not ${JSON.stringify(want)}`);
+  }
+  if (want === 'mt' && !threadsSupported()) {
+    throw new WembedError('unsupported', 'the threaded module needs SharedArrayBuffer: serve the page with ' +
+      'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp, or use variant "st"');
+  }
+  const variant = want === 'auto' ? (threadsSupported() ? 'mt' : 'st') : want;
+  const threads = variant === 'st' ? 1 : Math.max(1, Math.min(MAX_THREADS, opts.threads ?? await defaultThreads()));
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
+    throw new WembedError('invalid_argument', `threads must be a positive integer, not ${opts.threads}`);
+  }
+
+  // Literal URLs, so bundlers find the files.
+  const wasmURL = opts.wasmURL ?? (variant === 'mt'
+    ? new URL('../dist/wembed-mt.wasm', import.meta.url)
+    : new URL('../dist/wembed.wasm', import.meta.url));
+  const glue = variant === 'mt'
+    ? (await import('../dist/wembed-mt.mjs')).default
+    : (await import('../dist/wembed.mjs')).default;
+
+  let reject;
+  const failed = new Promise((_, r) => { reject = r; });
+  /** @type {Record<string, any>} */
+  const moduleArg = {
+    instantiateWasm: instantiateHook({ wasmBinary: opts.wasmBinary, wasmURL, reject }),
+    print: (s) => console.log(s),
+    printErr: (s) => console.error(s),
+  };
+  if (variant === 'mt') {
+    // One worker per pool thread besides the caller's, created before any pthread_create:
+    // a browser's main thread cannot wait for a worker to start.
+    moduleArg.poolSize = threads - 1;
+    if (opts.workerURL) {
+      const workerURL = String(opts.workerURL);
+      moduleArg.locateFile = (file, dir) => (file.endsWith('.worker.js') ? workerURL : dir + file);
+    }
+  }
+  const mod = await Promise.race([glue(moduleArg), failed]);
+  return new Engine(mod, variant, threads);
+}
+
+/** A started engine module: one compute pool, the raw exports, and disposal. */
+export class Engine {
+  /** @param {any} mod @param {'mt'|'st'} variant @param {number} threads */
+  constructor(mod, variant, threads) {
+    /** The Emscripten module (exports as `_name`, heap views). For the package's own use. */
+    this.module = mod;
+    /** @type {'mt'|'st'} */
+    this.variant = variant;
+    this._pool = mod._wembed__pool_new(threads);
+    if (!this._pool) throw new WembedError('alloc_failed', `could not start a pool of ${threads} threads`);
+    /** Threads in the compute pool (the caller's included). */
+    this.threads = mod._wembed__pool_n_threads(this._pool);
+    /** Engine version, e.g. "0.1.0". */
+    this.version = mod.UTF8ToString(mod._wembed__version());
+    /** What the module was built with, e.g. "simd128 threads wasm32". */
+    this.systemInfo = mod.UTF8ToString(mod._wembed__system_info());
+    /** Status codes by name, from the engine itself. @type {Record<string, number>} */
+    this.status = JSON.parse(mod.UTF8ToString(mod._wembed__consts_json())).status;
+    this._disposed = false;
+    if (isNode && variant === 'mt') {
+      // Idle pool threads must not keep a Node process alive once the caller is done.
+      for (const w of [...mod.PThread.runningWorkers, ...mod.PThread.unusedWorkers]) w.unref?.();
+    }
+  }
+
+  /** Pointer to the engine's thread pool, for calls that take one. */
+  get pool() {
+    this._check();
+    return this._pool;
+  }
+
+  /**
+   * The module's memory as bytes, current after any call that may have grown it (a worker
+   * thread may grow a shared memory without the glue's own views noticing).
+   * @returns {Uint8Array}
+   */
+  heapU8() {
+    const m = this.module;
+    if (this.variant === 'st') return m.HEAPU8;
+    const buf = m.wasmMemory.buffer;
+    if (!this._u8 || this._u8.byteLength !== buf.byteLength) this._u8 = new Uint8Array(buf);
+    return this._u8;
+  }
+
+  /** Live engine allocations (a leak check for tests). */
+  liveAllocations() {
+    this._check();
+    return this.module._wembed__alloc_live();
+  }
+
+  /** Frees the pool and stops the module's workers. Further calls throw. */
+  dispose() {
+    if (this._disposed) return;
+    this._disposed = true;
+    this.module._wembed__pool_free(this._pool);
+    this._pool = 0;
+    if (this.variant === 'mt') this.module.PThread.terminateAllThreads();
+  }
+
+  _check() {
+    if (this._disposed) throw new WembedError('disposed', 'this engine was disposed');
+  }
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# test.sh - every test: installs what is missing, builds what is stale, then runs the C tests
+# natively, under ASan+UBSan, on both Emscripten builds under Node and on the WASI build under
+# node:wasi (ctest), then the JS suites with the Node test runner (browser tests included:
+# headless Debian Chromium driven by playwright-core).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+t0=$(date +%s)
+bash scripts/setup.sh
+bash scripts/build.sh native asan wasm wasm-mt wasi types
+echo "test.sh: setup and build took $(( $(date +%s) - t0 ))s"
+
+JOBS=${JOBS:-$(nproc)}
+for dir in build build-asan build-wasm build-wasm-mt build-wasi; do
+  start=$(date +%s)
+  ctest --test-dir "$dir" --output-on-failure -j "$JOBS"
+  echo "test.sh: ctest $dir took $(( $(date +%s) - start ))s"
+done
+
+start=$(date +%s)
+node --test --test-concurrency=1 tests/js/
+echo "test.sh: node --test took $(( $(date +%s) - start ))s"
+echo "test.sh: all tests passed in $(( $(date +%s) - t0 ))s"
