@@ -146,7 +146,7 @@ static void test_clip_fixture(void) {
                 memcpy(rgba + y * stride + x * 4, img + ((size_t)y * cases[i].w + x) * 3, 3);
                 rgba[y * stride + x * 4 + 3] = (uint8_t)(x * 17 + y);
             }
-        float out3[3 * 32 * 32], out4[3 * 32 * 32];
+        static float out3[3 * 32 * 32], out4[3 * 32 * 32];
         CHECK(we_image_preprocess(out3, img, cases[i].w, cases[i].h, (size_t)cases[i].w * 3, 3, &c, &err) == WEMBED_STATUS_OK);
         CHECK(we_image_preprocess(out4, rgba, cases[i].w, cases[i].h, stride, 4, &c, &err) == WEMBED_STATUS_OK);
         CHECK(memcmp(out3, out4, sizeof out3) == 0);
@@ -167,7 +167,7 @@ static void test_bad_input(void) {
     we_image_config_default(&c);
     we_err err;
     uint8_t px[12] = { 0 };
-    float out[3 * 224 * 224];
+    float *out = malloc(sizeof(float) * 3 * 224 * 224);
     CHECK(we_image_preprocess(out, px, 0, 1, 3, 3, &c, &err) == WEMBED_STATUS_INVALID_ARGUMENT);
     CHECK(strstr(err.msg, "0x1") != NULL);
     CHECK(we_image_preprocess(out, px, 2, 2, 5, 3, &c, &err) == WEMBED_STATUS_INVALID_ARGUMENT);
@@ -191,6 +191,7 @@ static void test_bad_input(void) {
         CHECK(rc == WEMBED_STATUS_OK || rc == WEMBED_STATUS_ALLOC_FAILED);
         CHECK_EQ_INT(we_alloc_live(), 0);
     }
+    free(out);
 }
 
 static void test_config_json(void) {
