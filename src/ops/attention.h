@@ -1,0 +1,53 @@
+// attention.h - multi-head scaled dot-product attention for one sequence, and rotary
+// position embeddings.
+//
+// we_attention tiles the computation with an online softmax (FlashAttention's recurrence:
+// a running max and sum per query row, the output rescaled as the max grows), so memory
+// grows linearly with the sequence length: no T x T score matrix ever exists. The score
+// tiles (Q K^T) and the value products (P V) go through the f32 GEMM kernel; K and V are
+// packed once per call into its layout.
+//
+// Layout: q, k, v and o are (T, n_head * head_dim) row-major with row strides ldq, ldk, ldv,
+// ldo (in floats), head h in columns [h*head_dim, (h+1)*head_dim) - the layout a fused QKV
+// projection produces. One sequence per call: callers pack batches without padding and call
+// once per sequence, so padded positions cost nothing and need no mask.
+#ifndef WE_ATTENTION_H
+#define WE_ATTENTION_H
+
+#include "../core/common.h"
+
+// Floats of scratch we_attention needs for these sizes on a pool of n_threads threads.
+size_t we_attention_scratch_floats(int T, int n_head, int head_dim, int n_threads);
+
+// o = softmax(q k^T * scale + mask) v per head; causal: query i sees keys 0..i only.
+// scratch: we_attention_scratch_floats(...) floats, any alignment of malloc.
+void we_attention(wembed_pool *pool, float *o, int ldo, const float *q, int ldq,
+                  const float *k, int ldk, const float *v, int ldv, int T, int n_head,
+                  int head_dim, float scale, bool causal, float *scratch);
+
+// The reference: one query row at a time, scores in double, softmax in double. scratch:
+// T doubles per pool thread (n_threads * T).
+void we_attention_ref(wembed_pool *pool, float *o, int ldo, const float *q, int ldq,
+                      const float *k, int ldk, const float *v, int ldv, int T, int n_head,
+                      int head_dim, float scale, bool causal, double *scratch);
+
+// -----------------------------------------------------------------------------------------
+// Rotary position embeddings, "half-split" (GPT-NeoX / nomic's rotate_half, not
+// interleaved): for each head, dims [0, rot/2) and [rot/2, rot) pair up:
+//     x1' = x1 cos(p w_i) - x2 sin(p w_i),  x2' = x2 cos(p w_i) + x1 sin(p w_i)
+// with w_i = base^(-2i/rot). Dims past rot are left alone.
+
+// cos and sin tables (T, rot/2) for positions pos0 .. pos0+T-1, computed in double (an
+// angle of 8000 radians in float would be off by 5e-4) and rounded once.
+void we_rope_tables(float *cos_t, float *sin_t, int T, int pos0, int rot, double base);
+
+// The base dynamic NTK scaling gives a sequence of length L (nomic's
+// NomicBertDynamicNTKRotaryEmbedding): base * (f*L/Lmax - (f-1))^(rot/(rot-2)) when
+// L > Lmax, else base.
+double we_rope_ntk_base(double base, int rot, double factor, int L, int Lmax);
+
+// Rotates x (T, n_head * head_dim; ldx) in place with the tables above.
+void we_rope_apply(wembed_pool *pool, float *x, int ldx, int T, int n_head, int head_dim, int rot,
+                   const float *cos_t, const float *sin_t);
+
+#endif // WE_ATTENTION_H
