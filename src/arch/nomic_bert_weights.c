@@ -1,0 +1,213 @@
+// nomic_bert_weights.c - the nomic_bert family (nomic-embed-text-v1 / v1.5): hyper-parameters
+// from config.json (NomicBertConfig, a GPT2Config: n_embd, n_head, n_layer, n_inner, ...)
+// or from llama.cpp's "nomic-bert" GGUF metadata, and the tensor table.
+//
+// What the reference code (modeling_hf_nomic_bert.py) derives and this file mirrors:
+//   - the word embedding has vocab_size rounded up to pad_vocab_size_multiple rows;
+//   - the gated MLP width is n_inner (or int(8 * n_embd / 3)) rounded up to a multiple of 256;
+//   - rotary dims = head_dim * rotary_emb_fraction, half-split (not interleaved);
+//   - Wqkv and out_proj have biases iff qkv_proj_bias, fc11/fc12 iff mlp_fc1_bias, fc2 iff
+//     mlp_fc2_bias.
+// Variants the forward pass does not implement are refused here with UNSUPPORTED: prenorm,
+// interleaved or xPos rotary, RMS norm, parallel blocks, causal attention, non-gated MLPs.
+//
+// Not: the forward pass (src/arch/nomic_bert.c).
+#include <stddef.h>
+#include <string.h>
+
+#include "../formats/gguf.h"
+#include "arch.h"
+
+#define M(f) (uint16_t)offsetof(we_nomic_weights, f)
+#define L(f) (uint16_t)offsetof(we_nomic_layer, f)
+
+enum { C_TYPES = 1, C_QKV_BIAS, C_FC1_BIAS, C_FC2_BIAS };
+
+//  hf name                                   gguf name                          grp layer kind         flags cond nd dims
+static const we_wentry g_nomic_entries[] = {
+    {"embeddings.word_embeddings.weight",       "token_embd.weight",               0, false, WE_W_TABLE, 0, 0, 2, {WE_D_VOCAB, WE_D_EMBD}, M(tok_emb)},
+    {"embeddings.token_type_embeddings.weight", "token_types.weight",              0, false, WE_W_VEC, 0, C_TYPES, 2, {WE_D_TYPES, WE_D_EMBD}, M(type_emb)},
+    {"emb_ln.weight",                           "token_embd_norm.weight",          0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(emb_ln_w)},
+    {"emb_ln.bias",                             "token_embd_norm.bias",            0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(emb_ln_b)},
+    {"encoder.layers.%d.attn.Wqkv.weight",      "blk.%d.attn_qkv.weight",          0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_QKV, WE_D_EMBD}, L(qkv_w)},
+    {"encoder.layers.%d.attn.Wqkv.bias",        "blk.%d.attn_qkv.bias",            0, true, WE_W_VEC, 0, C_QKV_BIAS, 1, {WE_D_QKV}, L(qkv_b)},
+    {"encoder.layers.%d.attn.out_proj.weight",  "blk.%d.attn_output.weight",       0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(o_w)},
+    {"encoder.layers.%d.attn.out_proj.bias",    "blk.%d.attn_output.bias",         0, true, WE_W_VEC, 0, C_QKV_BIAS, 1, {WE_D_EMBD}, L(o_b)},
+    {"encoder.layers.%d.norm1.weight",          "blk.%d.attn_output_norm.weight",  0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(norm1_w)},
+    {"encoder.layers.%d.norm1.bias",            "blk.%d.attn_output_norm.bias",    0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(norm1_b)},
+    {"encoder.layers.%d.mlp.fc11.weight",       "blk.%d.ffn_up.weight",            0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, L(fc11_w)},
+    {"encoder.layers.%d.mlp.fc11.bias",         "blk.%d.ffn_up.bias",              0, true, WE_W_VEC, 0, C_FC1_BIAS, 1, {WE_D_FF}, L(fc11_b)},
+    {"encoder.layers.%d.mlp.fc12.weight",       "blk.%d.ffn_gate.weight",          0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, L(fc12_w)},
+    {"encoder.layers.%d.mlp.fc12.bias",         "blk.%d.ffn_gate.bias",            0, true, WE_W_VEC, 0, C_FC1_BIAS, 1, {WE_D_FF}, L(fc12_b)},
+    {"encoder.layers.%d.mlp.fc2.weight",        "blk.%d.ffn_down.weight",          0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, L(fc2_w)},
+    {"encoder.layers.%d.mlp.fc2.bias",          "blk.%d.ffn_down.bias",            0, true, WE_W_VEC, 0, C_FC2_BIAS, 1, {WE_D_EMBD}, L(fc2_b)},
+    {"encoder.layers.%d.norm2.weight",          "blk.%d.layer_output_norm.weight", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(norm2_w)},
+    {"encoder.layers.%d.norm2.bias",            "blk.%d.layer_output_norm.bias",   0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(norm2_b)},
+};
+
+static const char *const g_nomic_prefixes[] = {"bert.", "model.", NULL};
+static const char *const g_nomic_gguf[] = {"nomic-bert", NULL};
+
+// The first of two spellings present (NomicBertConfig is a GPT2Config: hidden_size is an
+// alias of n_embd, and so on).
+static const char *alias(const we_json *cfg, const char *a, const char *b) {
+    return we_json_get(cfg, a) || !we_json_get(cfg, b) ? a : b;
+}
+
+static wembed_status refuse_flag(const we_json *cfg, const char *key, bool bad_value, we_err *err) {
+    bool v = !bad_value;
+    wembed_status rc = we_cfg_bool(cfg, key, !bad_value, &v, err);
+    if (rc) return rc;
+    if (v == bad_value)
+        return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: nomic_bert with %s = %s is not supported", key, bad_value ? "true" : "false");
+    return WEMBED_STATUS_OK;
+}
+
+static wembed_status nomic_from_config(we_arch_model *ma, const we_json *cfg, we_err *err) {
+    we_nomic_hparams *hp = &ma->hp.nomic;
+    wembed_status rc;
+    int32_t vocab, pad_multiple, n_inner;
+    float fraction;
+    if ((rc = we_cfg_int(cfg, "vocab_size", 50257, 1, 1 << 24, &vocab, err)) ||
+        (rc = we_cfg_int(cfg, "pad_vocab_size_multiple", 1, 1, 1 << 16, &pad_multiple, err)) ||
+        (rc = we_cfg_int(cfg, alias(cfg, "n_embd", "hidden_size"), 768, 1, 65536, &hp->n_embd, err)) ||
+        (rc = we_cfg_int(cfg, alias(cfg, "n_head", "num_attention_heads"), 12, 1, 4096, &hp->n_head, err)) ||
+        (rc = we_cfg_int(cfg, alias(cfg, "n_layer", "num_hidden_layers"), 12, 1, 1024, &hp->n_layer, err)) ||
+        (rc = we_cfg_int(cfg, "n_inner", 0, 0, 1 << 20, &n_inner, err)) ||
+        (rc = we_cfg_int(cfg, "type_vocab_size", 2, 0, 1 << 16, &hp->n_types, err)) ||
+        (rc = we_cfg_int(cfg, alias(cfg, "n_positions", "max_position_embeddings"), 1024, 1, 1 << 24, &hp->n_ctx, err)) ||
+        (rc = we_cfg_int(cfg, "max_trained_positions", 2048, 1, 1 << 24, &hp->max_trained_pos, err)) ||
+        (rc = we_cfg_float(cfg, "layer_norm_epsilon", 1e-5, &hp->eps, err)) ||
+        (rc = we_cfg_float(cfg, "rotary_emb_base", 10000.0, &hp->rope_base, err)) ||
+        (rc = we_cfg_float(cfg, "rotary_emb_fraction", 0.0, &fraction, err)) ||
+        (rc = we_cfg_float(cfg, "rotary_scaling_factor", 0.0, &hp->rope_scaling, err)) ||
+        (rc = we_cfg_bool(cfg, "qkv_proj_bias", true, &hp->qkv_bias, err)) ||
+        (rc = we_cfg_bool(cfg, "mlp_fc1_bias", true, &hp->fc1_bias, err)) ||
+        (rc = we_cfg_bool(cfg, "mlp_fc2_bias", true, &hp->fc2_bias, err)) ||
+        (rc = refuse_flag(cfg, "prenorm", true, err)) ||
+        (rc = refuse_flag(cfg, "rotary_emb_interleaved", true, err)) ||
+        (rc = refuse_flag(cfg, "use_rms_norm", true, err)) ||
+        (rc = refuse_flag(cfg, "parallel_block", true, err)) ||
+        (rc = refuse_flag(cfg, "causal", true, err)))
+        return rc;
+    if (hp->n_embd % hp->n_head)
+        return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: n_embd %d is not a multiple of n_head %d", hp->n_embd, hp->n_head);
+    const we_json *sb = we_json_get(cfg, "rotary_emb_scale_base");
+    if (sb && sb->type != WE_JSON_NULL)
+        return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: nomic_bert with rotary_emb_scale_base (xPos) is not supported");
+    const we_json *act = we_json_get(cfg, "activation_function");
+    if (we_json_str_eq(act, "swiglu")) hp->gate_act = WE_ACT_SILU;
+    else if (we_json_str_eq(act, "geglu")) hp->gate_act = WE_ACT_GELU;
+    else
+        return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: nomic_bert activation_function \"%.40s\" is not supported (swiglu, geglu)",
+                         we_json_as_str(act, NULL) ? act->u.str : "gelu_new");
+    int32_t head_dim = hp->n_embd / hp->n_head;
+    if (!(fraction > 0.0f && fraction <= 1.0f))
+        return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: nomic_bert without rotary embeddings (rotary_emb_fraction %g) is not supported",
+                         (double)fraction);
+    hp->rope_dim = (int32_t)((float)head_dim * fraction);
+    if (hp->rope_dim < 2 || hp->rope_dim % 2)
+        return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: rotary dims %d (head dim %d x rotary_emb_fraction) must be even",
+                         hp->rope_dim, head_dim);
+    if (hp->rope_scaling < 0.0f) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: rotary_scaling_factor must be positive");
+    // NomicBertEmbeddings: the vocabulary is padded to a multiple of pad_vocab_size_multiple.
+    int64_t v = ((int64_t)vocab + pad_multiple - 1) / pad_multiple * pad_multiple;
+    if (v > (1 << 24)) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: vocab_size too large");
+    hp->n_vocab = (int32_t)v;
+    // NomciBertGatedMLP (sic): hidden = n_inner or int(8 * n_embd / 3), rounded up to 256.
+    int64_t ff = n_inner > 0 ? n_inner : (int64_t)(8 * (int64_t)hp->n_embd / 3);
+    hp->n_ff = (int32_t)((ff + 255) / 256 * 256);
+    return WEMBED_STATUS_OK;
+}
+
+static wembed_status nomic_from_gguf(we_arch_model *ma, const struct we_gguf *g, we_err *err) {
+    we_nomic_hparams *hp = &ma->hp.nomic;
+    wembed_status rc;
+    if ((rc = we_gguf_cfg_int(g, "nomic-bert.embedding_length", -1, 1, 65536, &hp->n_embd, err)) ||
+        (rc = we_gguf_cfg_int(g, "nomic-bert.block_count", -1, 1, 1024, &hp->n_layer, err)) ||
+        (rc = we_gguf_cfg_int(g, "nomic-bert.attention.head_count", -1, 1, 4096, &hp->n_head, err)) ||
+        (rc = we_gguf_cfg_int(g, "nomic-bert.feed_forward_length", -1, 1, 1 << 20, &hp->n_ff, err)) ||
+        (rc = we_gguf_cfg_int(g, "nomic-bert.context_length", -1, 1, 1 << 24, &hp->n_ctx, err)))
+        return rc;
+    if (hp->n_embd % hp->n_head) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: embedding_length is not a multiple of head_count");
+    double d = 1e-12;
+    we_gguf_get_float(g, "nomic-bert.attention.layer_norm_epsilon", &d);
+    hp->eps = (float)d;
+    d = 1000.0;
+    we_gguf_get_float(g, "nomic-bert.rope.freq_base", &d);
+    hp->rope_base = (float)d;
+    hp->rope_dim = hp->n_embd / hp->n_head;
+    // llama.cpp writes context_length 2048 (the trained length) and no NTK factor.
+    hp->max_trained_pos = hp->n_ctx;
+    d = 0.0;
+    we_gguf_get_float(g, "nomic-bert.rope.scaling.factor", &d);
+    hp->rope_scaling = d > 1.0 ? (float)d : 0.0f;
+    hp->gate_act = WE_ACT_SILU;
+    hp->n_vocab = (int32_t)WE_MIN(we_gguf_rows(g, "token_embd.weight", 0), (int64_t)1 << 24);
+    const we_gguf_tensor *tt = we_gguf_find_tensor(g, "token_types.weight");
+    hp->n_types = !tt ? 0 : tt->n_dims == 1 ? 1 : (int32_t)WE_MIN(tt->ne[1], (int64_t)1 << 16);
+    hp->qkv_bias = we_gguf_find_tensor(g, "blk.0.attn_qkv.bias") != NULL;
+    hp->fc1_bias = we_gguf_find_tensor(g, "blk.0.ffn_up.bias") != NULL;
+    hp->fc2_bias = we_gguf_find_tensor(g, "blk.0.ffn_down.bias") != NULL;
+    return WEMBED_STATUS_OK;
+}
+
+static int64_t nomic_dim(const we_arch_model *ma, int sym, int group) {
+    (void)group;
+    const we_nomic_hparams *hp = &ma->hp.nomic;
+    switch (sym) {
+    case WE_D_EMBD: return hp->n_embd;
+    case WE_D_FF: return hp->n_ff;
+    case WE_D_VOCAB: return hp->n_vocab;
+    case WE_D_TYPES: return hp->n_types;
+    case WE_D_QKV: return 3 * (int64_t)hp->n_embd;
+    }
+    return -1;
+}
+
+static int32_t nomic_n_layer(const we_arch_model *ma, int group) { (void)group; return ma->hp.nomic.n_layer; }
+
+static bool nomic_enabled(const we_arch_model *ma, int cond) {
+    const we_nomic_hparams *hp = &ma->hp.nomic;
+    switch (cond) {
+    case C_TYPES: return hp->n_types > 0;
+    case C_QKV_BIAS: return hp->qkv_bias;
+    case C_FC1_BIAS: return hp->fc1_bias;
+    case C_FC2_BIAS: return hp->fc2_bias;
+    }
+    return true;
+}
+
+static wembed_status nomic_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
+    ma->w.nomic.layers = we_arena_calloc(a, (size_t)ma->hp.nomic.n_layer, sizeof(we_nomic_layer), _Alignof(we_nomic_layer));
+    if (!ma->w.nomic.layers) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
+    return WEMBED_STATUS_OK;
+}
+
+static we_weight *nomic_slot(we_arch_model *ma, const we_wentry *e, int il) {
+    char *base = e->per_layer ? (char *)&ma->w.nomic.layers[il] : (char *)&ma->w.nomic;
+    return (we_weight *)(base + e->offset);
+}
+
+static wembed_status nomic_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
+    (void)ma; (void)group_present; (void)err;
+    return WEMBED_STATUS_OK;
+}
+
+const we_family we_family_nomic_bert = {
+    .name = "nomic_bert",
+    .arch = WE_ARCH_NOMIC_BERT,
+    .gguf_archs = g_nomic_gguf,
+    .entries = g_nomic_entries,
+    .n_entries = (uint32_t)WE_ARRAY_LEN(g_nomic_entries),
+    .prefixes = g_nomic_prefixes,
+    .n_groups = 1,
+    .from_config = nomic_from_config,
+    .from_gguf = nomic_from_gguf,
+    .dim = nomic_dim,
+    .n_layer = nomic_n_layer,
+    .enabled = nomic_enabled,
+    .alloc = nomic_alloc,
+    .slot = nomic_slot,
+    .finish = nomic_finish,
+};

@@ -1,0 +1,62 @@
+// model.h - the model container (struct wembed_model) and what the rest of the engine reads
+// from it: the architecture with its weights (arch/arch.h), the small files kept for the
+// tokenizer and image stages, the sentence-transformers pooling defaults, the GGUF vocabulary.
+//
+// The loader behind wembed_loader_* / wembed_model_load lives in model.c.
+//
+// Not: inference. The forward passes read model->arch; api.c implements the embedding calls.
+#ifndef WE_MODEL_H
+#define WE_MODEL_H
+
+#include "arch/arch.h"
+#include "core/arena.h"
+#include "core/common.h"
+#include "formats/gguf.h"
+
+typedef struct we_model_file {
+    const char *name;             // "tokenizer.json", "1_Pooling/config.json", ...
+    const uint8_t *data;          // we_malloc'd copy, NUL-terminated (not counted in size)
+    size_t size;
+} we_model_file;
+
+struct wembed_model {
+    we_err err;
+    bool failed;                  // a handle returned by a failed wembed_model_load: error only
+    wembed_model_params params;
+    we_arena arena;               // hparams' tables, names, parsed JSON, GGUF metadata
+    we_arena weights;             // tensor data: one block per weights file
+    we_arch_model arch;
+    const char *format;           // "safetensors" or "gguf"
+
+    we_model_file *files;         // (n_files) small files, kept whole
+    uint32_t n_files;
+
+    wembed_pooling pooling;       // default pooling
+    bool normalize;               // Normalize module present (or no modules.json)
+    bool pooling_from_files;      // pooling came from modules.json / GGUF, not the family default
+    int32_t max_seq_length;       // sentence_bert_config.json, 0 if absent
+
+    bool has_vocab;               // a GGUF file with tokenizer.ggml.*
+    we_gguf_vocab vocab;
+
+    we_weight **tensors;          // (n_tensors) every loaded weight, in table order
+    uint32_t n_tensors;
+    int64_t n_params;
+    uint64_t weight_bytes;
+    char *warnings;               // we_malloc'd, lines joined by '\n'; NULL: none
+};
+
+// A small file given at load time, or NULL. *n gets its size.
+const uint8_t *we_model_file_data(const wembed_model *m, const char *name, size_t *n);
+
+// The GGUF tokenizer, or NULL when the model did not come with one.
+const we_gguf_vocab *we_model_gguf_vocab(const wembed_model *m);
+
+// Appends a line to the model's warnings (dropped silently when out of memory: a warning is
+// not worth failing a load for).
+void we_model_warn(wembed_model *m, const char *fmt, ...) WE_PRINTF(2, 3);
+
+// Test hook: load matmul weights row-major instead of in the GEMM's packed layout.
+void we_loader_set_layout(wembed_loader *ld, we_layout layout);
+
+#endif // WE_MODEL_H

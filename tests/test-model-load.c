@@ -1,0 +1,726 @@
+// test-model-load.c - the model loader (src/model.c) on the reference fixtures: every model
+// in tests/data/fixtures loads in f32, f16 and q8, whole or streamed in chunks of any size,
+// row-major or packed, and every weight holds exactly the file's values (f32), their f16
+// rounding (f16) or a per-row int8 quantization within half a step (q8); shapes and hparams
+// match config.json; pooling comes from the sentence-transformers files; CLIP towers load
+// alone; sharded checkpoints and prefixed names work; progress and abort; every allocation
+// failure is clean.
+#include "harness.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/f16.h"
+#include "formats/json.h"
+#include "formats/safetensors.h"
+#include "model.h"
+
+// -----------------------------------------------------------------------------------------
+// Fixture files
+
+typedef struct fixture {
+    const char *dir;
+    wembed_file files[8];
+    uint8_t *bufs[8];
+    int n;
+} fixture;
+
+static void fixture_load(fixture *fx, const char *dir) {
+    static const char *names[] = {"config.json", "modules.json", "1_Pooling/config.json", "sentence_bert_config.json",
+                                  "preprocessor_config.json", "model.safetensors"};
+    memset(fx, 0, sizeof *fx);
+    fx->dir = dir;
+    for (size_t i = 0; i < WE_ARRAY_LEN(names); i++) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "fixtures/%s/%s", dir, names[i]);
+        size_t n;
+        uint8_t *b = we_test_read_file(we_test_data_path(rel), &n);
+        if (!b) continue;
+        fx->bufs[fx->n] = b;
+        fx->files[fx->n] = (wembed_file){names[i], b, n};
+        fx->n++;
+    }
+    CHECKF(fx->n >= 2, "fixture %s has its files", dir);
+}
+
+static void fixture_free(fixture *fx) {
+    for (int i = 0; i < fx->n; i++) free(fx->bufs[i]);
+}
+
+static const wembed_file *fx_file(const fixture *fx, const char *name) {
+    for (int i = 0; i < fx->n; i++)
+        if (strcmp(fx->files[i].name, name) == 0) return &fx->files[i];
+    return NULL;
+}
+
+// -----------------------------------------------------------------------------------------
+// Reference reading of a safetensors file, independent of the loader's streaming path: the
+// header through the (separately tested) validator, the values straight from the bytes.
+
+typedef struct ref_st {
+    we_arena a;
+    we_st_header h;
+    const uint8_t *data;    // the data section
+} ref_st;
+
+static bool ref_open(ref_st *r, const uint8_t *file, size_t n) {
+    we_arena_init(&r->a, 0);
+    uint64_t hl;
+    we_err err;
+    if (we_st_read_len(file, n, &hl, &err)) return false;
+    if (we_st_parse_header(&r->a, (const char *)file + 8, hl, n, &r->h, &err)) return false;
+    r->data = file + r->h.data_start;
+    return true;
+}
+
+static float ref_value(const ref_st *r, const we_st_tensor *t, uint64_t i) {
+    const uint8_t *p = r->data + t->begin;
+    uint16_t h;
+    float f;
+    switch (t->dtype) {
+    case WE_DTYPE_F32: memcpy(&f, p + 4 * i, 4); return f;
+    case WE_DTYPE_F16: memcpy(&h, p + 2 * i, 2); return we_f16_to_f32(h);
+    case WE_DTYPE_BF16: memcpy(&h, p + 2 * i, 2); return we_bf16_to_f32(h);
+    default: return NAN;
+    }
+}
+
+static const char *strip_prefix(const char *name) {
+    static const char *prefixes[] = {"bert.", "roberta.", "model."};
+    for (size_t i = 0; i < WE_ARRAY_LEN(prefixes); i++)
+        if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0) return name + strlen(prefixes[i]);
+    return name;
+}
+
+static const we_weight *find_weight(const wembed_model *m, const char *name) {
+    for (uint32_t i = 0; i < m->n_tensors; i++)
+        if (strcmp(m->tensors[i]->name, name) == 0) return m->tensors[i];
+    return NULL;
+}
+
+// Every float tensor of the file that the model holds has exactly the right values for the
+// model's dtype; returns the number of parameters compared.
+static int64_t check_values(const wembed_model *m, const uint8_t *st, size_t n, const char *what) {
+    ref_st r;
+    if (!CHECKF(ref_open(&r, st, n), "%s: reference parse", what)) return 0;
+    int64_t compared = 0;
+    int bad = 0;
+    for (uint32_t ti = 0; ti < r.h.n_tensors && bad < 5; ti++) {
+        const we_st_tensor *t = &r.h.tensors[ti];
+        const we_weight *w = find_weight(m, strip_prefix(t->name));
+        if (!w) continue;
+        CHECKF((uint64_t)(w->N * w->K) == t->n_elems, "%s: %s element count", what, t->name);
+        for (int64_t row = 0; row < w->N && bad < 5; row++) {
+            double amax = 0;
+            for (int64_t k = 0; k < w->K; k++) amax = fmax(amax, fabs(ref_value(&r, t, (uint64_t)(row * w->K + k))));
+            for (int64_t k = 0; k < w->K; k++) {
+                float want = ref_value(&r, t, (uint64_t)(row * w->K + k));
+                float got = we_weight_get(w, row, k);
+                bool ok;
+                if (w->type == WE_WTYPE_F32) ok = got == want || (isnan(got) && isnan(want));
+                else if (w->type == WE_WTYPE_F16) ok = got == we_f16_to_f32(we_f32_to_f16(want));
+                else ok = fabs((double)got - want) <= amax / 127.0 * 0.5 * (1 + 3e-5) + 1e-30;   // half a q8 step (+ the float scale's rounding times 127)
+                if (!ok) {
+                    CHECKF(false, "%s: %s[%lld][%lld] = %.9g, want %.9g (type %d)", what, t->name, (long long)row,
+                           (long long)k, got, want, (int)w->type);
+                    bad++;
+                    break;
+                }
+            }
+        }
+        compared += (int64_t)t->n_elems;
+    }
+    we_arena_free(&r.a);
+    return compared;
+}
+
+// -----------------------------------------------------------------------------------------
+
+typedef struct expect {
+    const char *dir, *arch;
+    int n_embd, n_layer, n_head, n_ff, n_vocab, n_ctx, n_out;
+    int64_t n_params;          // float parameters in the file (the loader skips int buffers only)
+    wembed_pooling pooling;
+    bool normalize;
+    int max_seq_length;
+} expect;
+
+static const expect g_expect[] = {
+    //  dir              arch          E   L  H  F    V    ctx  out  params  pooling                 norm  msl
+    {"bert",           "bert",        64, 2, 4, 128, 512, 512, 64, 136896, WEMBED_POOLING_MEAN, true, 256},
+    {"bert_cls",       "bert",        64, 2, 4, 128, 512, 512, 64, 136896, WEMBED_POOLING_CLS, true, 512},
+    {"bert_fp16",      "bert",        64, 2, 4, 128, 512, 512, 64, 136896, WEMBED_POOLING_MEAN, true, 0},
+    {"bert_bf16",      "bert",        64, 2, 4, 128, 512, 512, 64, 136896, WEMBED_POOLING_MEAN, true, 0},
+    {"nomic_bert",     "nomic_bert",  64, 2, 4, 256, 512, 8192, 64, 164608, WEMBED_POOLING_MEAN, true, 0},
+    {"nomic_bert_ntk", "nomic_bert",  64, 2, 4, 256, 512, 8192, 64, 164608, WEMBED_POOLING_MEAN, true, 0},
+    {"clip",           "clip",        64, 2, 4, 256, 512, 77, 32, 387137, WEMBED_POOLING_EOS, true, 0},
+};
+
+static bool g_quiet;   // no messages while sweeping allocation failures
+
+static wembed_model *load_fx(const fixture *fx, wembed_dtype dt, we_layout layout, size_t chunk, wembed_status *rc_out) {
+    wembed_model_params p = wembed_model_default_params();
+    p.dtype = dt;
+    wembed_loader *ld;
+    wembed_status rc = wembed_loader_new(p, &ld);
+    if (rc) { *rc_out = rc; return NULL; }
+    we_loader_set_layout(ld, layout);
+    for (int pass = 0; pass < 2 && !rc; pass++)
+        for (int i = 0; i < fx->n && !rc; i++) {
+            const wembed_file *f = &fx->files[i];
+            bool weights = strstr(f->name, ".safetensors") != NULL;
+            if (weights != (pass == 1)) continue;
+            if (!weights || chunk == 0) { rc = wembed_loader_add_file(ld, f->name, f->data, f->size); continue; }
+            rc = wembed_loader_begin_file(ld, f->name, f->size);
+            for (size_t off = 0; off < f->size && !rc; off += chunk)
+                rc = wembed_loader_write(ld, (const uint8_t *)f->data + off, WE_MIN(chunk, f->size - off));
+            if (!rc) rc = wembed_loader_end_file(ld);
+        }
+    wembed_model *m = NULL;
+    if (!rc) rc = wembed_loader_finish(ld, &m);
+    if (rc && !g_quiet) fprintf(stderr, "load %s: %s\n", fx->dir, wembed_loader_last_error(ld));
+    wembed_loader_free(ld);
+    *rc_out = rc;
+    return m;
+}
+
+static void test_fixtures(void) {
+    static const wembed_dtype dtypes[] = {WEMBED_DTYPE_F32, WEMBED_DTYPE_F16, WEMBED_DTYPE_Q8};
+    static const size_t chunks[] = {0, 1, 7, 4093, 65536};
+    for (size_t e = 0; e < WE_ARRAY_LEN(g_expect); e++) {
+        const expect *x = &g_expect[e];
+        fixture fx;
+        fixture_load(&fx, x->dir);
+        const wembed_file *st = fx_file(&fx, "model.safetensors");
+        for (size_t d = 0; d < WE_ARRAY_LEN(dtypes); d++) {
+            for (int lay = 0; lay < 2; lay++) {
+                for (size_t c = 0; c < WE_ARRAY_LEN(chunks); c++) {
+                    if (c == 1 && (d != 2 || lay != 1)) continue;   // byte-by-byte once per model: slow
+                    int64_t live0 = we_alloc_live();
+                    wembed_status rc;
+                    wembed_model *m = load_fx(&fx, dtypes[d], lay ? WE_LAYOUT_PACKED : WE_LAYOUT_ROWS, chunks[c], &rc);
+                    char what[128];
+                    snprintf(what, sizeof what, "%s dtype %d %s chunk %zu", x->dir, (int)dtypes[d], lay ? "packed" : "rows", chunks[c]);
+                    if (!CHECKF(rc == WEMBED_STATUS_OK && m, "%s: %s", what, wembed_status_str(rc))) continue;
+                    wembed_model_info info;
+                    CHECK(wembed_model_get_info(m, &info) == WEMBED_STATUS_OK);
+                    CHECKF(strcmp(info.architecture, x->arch) == 0, "%s: architecture %s", what, info.architecture);
+                    CHECKF(info.n_embd == x->n_embd && info.n_layer == x->n_layer && info.n_head == x->n_head &&
+                           info.n_ff == x->n_ff && info.n_vocab == x->n_vocab && info.n_ctx == x->n_ctx && info.n_out == x->n_out,
+                           "%s: dims %d %d %d %d %d %d %d", what, info.n_embd, info.n_layer, info.n_head, info.n_ff,
+                           info.n_vocab, info.n_ctx, info.n_out);
+                    CHECKF(info.n_params == x->n_params, "%s: %lld params, want %lld", what, (long long)info.n_params, (long long)x->n_params);
+                    CHECKF(info.pooling == x->pooling && info.normalize == x->normalize && info.max_seq_length == x->max_seq_length,
+                           "%s: pooling %d normalize %d max_seq_length %d", what, (int)info.pooling, info.normalize, info.max_seq_length);
+                    CHECK(info.dtype == dtypes[d] && strcmp(info.format, "safetensors") == 0);
+                    int64_t compared = check_values(m, st->data, st->size, what);
+                    CHECKF(compared == x->n_params, "%s: compared %lld of %lld values", what, (long long)compared, (long long)x->n_params);
+                    // Weight memory: f32 4 bytes a parameter; f16/q8 shrink the matmul weights and token embedding.
+                    if (dtypes[d] == WEMBED_DTYPE_F32 && lay == 0)
+                        CHECKF(info.weight_bytes == (uint64_t)x->n_params * 4, "%s: %llu weight bytes", what, (unsigned long long)info.weight_bytes);
+                    // (tiny fixtures: the f32 position tables and vectors are a large share)
+                    if (dtypes[d] == WEMBED_DTYPE_F16 && lay == 0)
+                        CHECKF(info.weight_bytes < (uint64_t)x->n_params * 4 * 8 / 10, "%s: %llu weight bytes", what, (unsigned long long)info.weight_bytes);
+                    if (dtypes[d] == WEMBED_DTYPE_Q8 && lay == 0)
+                        CHECKF(info.weight_bytes < (uint64_t)x->n_params * 4 * 7 / 10, "%s: %llu weight bytes", what, (unsigned long long)info.weight_bytes);
+                    // Old checkpoints carry an int64 position_ids buffer: skipped, without a warning.
+                    CHECKF(strstr(wembed_model_warnings(m), "not used") == NULL, "%s: warnings: %s", what, wembed_model_warnings(m));
+                    wembed_model_free(m);
+                    CHECKF(we_alloc_live() == live0, "%s: leak", what);
+                }
+            }
+        }
+        fixture_free(&fx);
+    }
+}
+
+// The hparams the forward passes read, straight from config.json.
+static void test_hparams(void) {
+    fixture fx;
+    wembed_status rc;
+    fixture_load(&fx, "nomic_bert_ntk");
+    wembed_model *m = load_fx(&fx, WEMBED_DTYPE_F32, WE_LAYOUT_PACKED, 0, &rc);
+    if (CHECK(m)) {
+        const we_nomic_hparams *h = &m->arch.hp.nomic;
+        CHECK(h->rope_base == 1000.0f && h->rope_dim == 16 && h->rope_scaling == 2.0f && h->max_trained_pos == 128);
+        CHECK(h->gate_act == WE_ACT_SILU && !h->qkv_bias && !h->fc1_bias && !h->fc2_bias && h->eps == 1e-12f);
+        CHECK(m->arch.w.nomic.layers[1].qkv_w.N == 192 && m->arch.w.nomic.layers[1].qkv_w.K == 64);
+        CHECK(m->arch.w.nomic.layers[0].qkv_b.data == NULL && m->arch.w.nomic.emb_ln_b.data != NULL);
+        CHECK(m->arch.w.nomic.layers[0].fc11_w.layout == WE_LAYOUT_PACKED && m->arch.w.nomic.tok_emb.layout == WE_LAYOUT_ROWS);
+    }
+    wembed_model_free(m);
+    fixture_free(&fx);
+
+    fixture_load(&fx, "nomic_bert");
+    m = load_fx(&fx, WEMBED_DTYPE_F32, WE_LAYOUT_PACKED, 0, &rc);
+    if (CHECK(m)) CHECK(m->arch.hp.nomic.rope_scaling == 0.0f && m->arch.hp.nomic.max_trained_pos == 2048);
+    wembed_model_free(m);
+    fixture_free(&fx);
+
+    fixture_load(&fx, "bert");
+    m = load_fx(&fx, WEMBED_DTYPE_Q8, WE_LAYOUT_PACKED, 0, &rc);
+    if (CHECK(m)) {
+        const we_bert_hparams *h = &m->arch.hp.bert;
+        CHECK(h->act == WE_ACT_GELU && h->eps == 1e-12f && h->n_types == 2 && !h->pos_from_pad && h->n_pos == 512);
+        const we_bert_weights *w = &m->arch.w.bert;
+        CHECK(w->pooler_w.data && w->pooler_w.type == WE_WTYPE_Q8 && w->pooler_w.scale);
+        CHECK(w->tok_emb.type == WE_WTYPE_Q8 && w->tok_emb.layout == WE_LAYOUT_ROWS);
+        CHECK(w->pos_emb.type == WE_WTYPE_F32 && w->layers[0].q_b.type == WE_WTYPE_F32);
+        CHECK(w->layers[1].down_w.N == 64 && w->layers[1].down_w.K == 128 && w->layers[1].up_w.N == 128);
+        CHECK(strcmp(w->layers[1].down_w.name, "encoder.layer.1.output.dense.weight") == 0);
+        // Small files are kept for the later stages.
+        size_t n;
+        CHECK(we_model_file_data(m, "modules.json", &n) && n > 10);
+        CHECK(we_model_gguf_vocab(m) == NULL);
+    }
+    wembed_model_free(m);
+    fixture_free(&fx);
+
+    fixture_load(&fx, "clip");
+    m = load_fx(&fx, WEMBED_DTYPE_F16, WE_LAYOUT_PACKED, 0, &rc);
+    if (CHECK(m)) {
+        const we_clip_hparams *h = &m->arch.hp.clip;
+        const we_clip_weights *w = &m->arch.w.clip;
+        CHECK(w->has_text && w->has_vision);
+        CHECK(h->text.eos_token_id == 511 && h->text.bos_token_id == 510 && h->text.act == WE_ACT_GELU_QUICK);
+        CHECK(h->vision.n_patches == 16 && h->vision.n_pos == 17 && h->vision.n_channels == 3 && h->vision.patch_size == 8);
+        CHECK(w->vision.patch_emb.N == 96 && w->vision.patch_emb.K == 192 && w->vision.patch_emb.n_dims == 4);
+        CHECK(w->vision.patch_emb.type == WE_WTYPE_F16 && w->vision.class_emb.type == WE_WTYPE_F32);
+        CHECKF(fabsf(m->arch.logit_scale - 2.6592f) < 1e-6f, "logit_scale %g", m->arch.logit_scale);
+        wembed_model_info info;
+        wembed_model_get_info(m, &info);
+        CHECK(info.has_text && info.has_vision && info.vision_n_embd == 96 && info.image_size == 32 && info.patch_size == 8);
+        CHECK(we_model_file_data(m, "preprocessor_config.json", NULL) != NULL);
+    }
+    wembed_model_free(m);
+    fixture_free(&fx);
+}
+
+
+// -----------------------------------------------------------------------------------------
+// Building safetensors files in memory from a fixture's tensors (renamed, filtered, split).
+
+typedef struct st_builder {
+    char *hdr;              // JSON members
+    size_t hdr_len, hdr_cap;
+    uint8_t *data;
+    size_t data_len, data_cap;
+} st_builder;
+
+static void sb_append(char **buf, size_t *len, size_t *cap, const void *p, size_t n) {
+    if (*len + n + 1 > *cap) {
+        *cap = (*len + n + 1) * 2;
+        *buf = realloc(*buf, *cap);
+    }
+    memcpy(*buf + *len, p, n);
+    *len += n;
+    (*buf)[*len] = 0;
+}
+
+static void sb_add(st_builder *b, const char *name, const char *dtype, int nd, const int64_t *shape, const void *bytes, size_t n) {
+    char h[512];
+    int k = snprintf(h, sizeof h, "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[", b->hdr_len ? "," : "", name, dtype);
+    for (int i = 0; i < nd; i++) k += snprintf(h + k, sizeof h - (size_t)k, "%s%lld", i ? "," : "", (long long)shape[i]);
+    k += snprintf(h + k, sizeof h - (size_t)k, "],\"data_offsets\":[%zu,%zu]}", b->data_len, b->data_len + n);
+    sb_append(&b->hdr, &b->hdr_len, &b->hdr_cap, h, (size_t)k);
+    sb_append((char **)&b->data, &b->data_len, &b->data_cap, bytes, n);
+}
+
+// The finished file (malloc'd) in *out / *n; frees the builder.
+static void sb_finish(st_builder *b, uint8_t **out, size_t *n) {
+    size_t hl = b->hdr_len + 2;
+    size_t pad = (8 - hl % 8) % 8;   // as the safetensors library pads: with spaces
+    hl += pad;
+    *n = 8 + hl + b->data_len;
+    uint8_t *f = malloc(*n);
+    for (int i = 0; i < 8; i++) f[i] = (uint8_t)(((uint64_t)hl >> (8 * i)) & 0xff);
+    f[8] = '{';
+    if (b->hdr_len) memcpy(f + 9, b->hdr, b->hdr_len);
+    f[9 + b->hdr_len] = '}';
+    memset(f + 10 + b->hdr_len, ' ', pad);
+    if (b->data_len) memcpy(f + 8 + hl, b->data, b->data_len);
+    free(b->hdr);
+    free(b->data);
+    memset(b, 0, sizeof *b);
+    *out = f;
+}
+
+static const char *dtype_name(we_dtype t) { return we_dtype_info(t)->name; }
+
+// A copy of the fixture file with each tensor passed through keep(name, i) -> new name or NULL.
+typedef const char *(*rename_fn)(const char *name, void *user);
+
+static void st_rewrite(const uint8_t *file, size_t n, rename_fn fn, void *user, uint8_t **out, size_t *out_n) {
+    ref_st r;
+    ref_open(&r, file, n);
+    st_builder b = {0};
+    for (uint32_t i = 0; i < r.h.n_tensors; i++) {
+        const we_st_tensor *t = &r.h.tensors[i];
+        const char *nm = fn(t->name, user);
+        if (!nm) continue;
+        sb_add(&b, nm, dtype_name(t->dtype), t->n_dims, t->shape, r.data + t->begin, (size_t)(t->end - t->begin));
+    }
+    sb_finish(&b, out, out_n);
+    we_arena_free(&r.a);
+}
+
+static const char *keep_prefix(const char *name, void *user) {
+    const char *const *pfx = user;
+    for (; *pfx; pfx++)
+        if (strncmp(name, *pfx, strlen(*pfx)) == 0) return name;
+    return NULL;
+}
+
+static const char *add_bert_prefix(const char *name, void *user) {
+    static char buf[300];
+    (void)user;
+    snprintf(buf, sizeof buf, "bert.%s", name);
+    return buf;
+}
+
+// Loads the given files; returns the status, *m (NULL on failure), the message in msg.
+static wembed_status load_files(const wembed_file *files, size_t n, wembed_dtype dt, wembed_model **m, char *msg, size_t msg_n) {
+    wembed_model_params p = wembed_model_default_params();
+    p.dtype = dt;
+    wembed_status rc = wembed_model_load(files, n, p, m);
+    snprintf(msg, msg_n, "%s", *m ? wembed_model_last_error(*m) : "");
+    if (rc) {
+        wembed_model_free(*m);
+        *m = NULL;
+    }
+    return rc;
+}
+
+static void test_clip_towers(void) {
+    fixture fx;
+    fixture_load(&fx, "clip");
+    const wembed_file *st = fx_file(&fx, "model.safetensors"), *cfg = fx_file(&fx, "config.json");
+    static const char *text_only[] = {"text_model.", "text_projection", "logit_scale", NULL};
+    static const char *vision_only[] = {"vision_model.", "visual_projection", NULL};
+    static const char *vision_noproj[] = {"vision_model.", NULL};
+    const char *const *sets[] = {text_only, vision_only, vision_noproj};
+    for (int s = 0; s < 3; s++) {
+        uint8_t *buf;
+        size_t n;
+        st_rewrite(st->data, st->size, keep_prefix, (void *)sets[s], &buf, &n);
+        wembed_file files[] = {*cfg, {"model.safetensors", buf, n}};
+        wembed_model *m;
+        char msg[512];
+        wembed_status rc = load_files(files, 2, WEMBED_DTYPE_Q8, &m, msg, sizeof msg);
+        if (CHECKF(rc == WEMBED_STATUS_OK, "tower set %d: %s", s, msg)) {
+            wembed_model_info info;
+            wembed_model_get_info(m, &info);
+            CHECKF(info.has_text == (s == 0) && info.has_vision == (s != 0), "tower set %d: %d %d", s, info.has_text, info.has_vision);
+            CHECK(info.n_out == (s == 2 ? 96 : 32));
+            CHECK(info.n_embd == (s == 0 ? 64 : 96));
+            if (s == 0) CHECK(check_values(m, buf, n, "text tower") == 139841);
+            if (s == 1) CHECK(check_values(m, buf, n, "vision tower") == 247296);
+            if (s == 2) CHECK(m->arch.w.clip.vision.proj.data == NULL && fabsf(m->arch.logit_scale - 2.6592f) < 1e-6f);
+        }
+        wembed_model_free(m);
+        free(buf);
+    }
+    // A vision tower with one tensor missing is refused, naming it.
+    {
+        uint8_t *buf;
+        size_t n;
+        st_rewrite(st->data, st->size, keep_prefix, (void *)vision_only, &buf, &n);
+        ref_st r;
+        ref_open(&r, buf, n);
+        st_builder b = {0};
+        for (uint32_t i = 0; i < r.h.n_tensors; i++) {
+            const we_st_tensor *t = &r.h.tensors[i];
+            if (strcmp(t->name, "vision_model.encoder.layers.1.mlp.fc2.bias") == 0) continue;
+            sb_add(&b, t->name, dtype_name(t->dtype), t->n_dims, t->shape, r.data + t->begin, (size_t)(t->end - t->begin));
+        }
+        uint8_t *buf2;
+        size_t n2;
+        sb_finish(&b, &buf2, &n2);
+        we_arena_free(&r.a);
+        wembed_file files[] = {*cfg, {"model.safetensors", buf2, n2}};
+        wembed_model *m;
+        char msg[512];
+        CHECK(load_files(files, 2, WEMBED_DTYPE_F32, &m, msg, sizeof msg) == WEMBED_STATUS_MISSING_TENSOR);
+        CHECKF(strstr(msg, "missing tensor vision_model.encoder.layers.1.mlp.fc2.bias for clip") != NULL, "%s", msg);
+        free(buf);
+        free(buf2);
+    }
+    // A clip_text_model config (CLIPTextModelWithProjection) with the text tower alone.
+    {
+        uint8_t *buf;
+        size_t n;
+        st_rewrite(st->data, st->size, keep_prefix, (void *)text_only, &buf, &n);
+        const char *tcfg = "{\"model_type\": \"clip_text_model\", \"hidden_size\": 64, \"intermediate_size\": 256,"
+                           " \"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"vocab_size\": 512,"
+                           " \"projection_dim\": 32, \"eos_token_id\": 511, \"bos_token_id\": 510}";
+        wembed_file files[] = {{"config.json", tcfg, strlen(tcfg)}, {"model.safetensors", buf, n}};
+        wembed_model *m;
+        char msg[512];
+        wembed_status rc = load_files(files, 2, WEMBED_DTYPE_F32, &m, msg, sizeof msg);
+        if (CHECKF(rc == WEMBED_STATUS_OK, "clip_text_model: %s", msg)) {
+            CHECK(m->arch.w.clip.has_text && !m->arch.w.clip.has_vision && m->arch.hp.clip.text.eos_token_id == 511);
+            CHECK(check_values(m, buf, n, "clip_text_model") == 139841);
+        }
+        wembed_model_free(m);
+        // ... and the whole two-tower file with it: the vision tensors are not used (warned).
+        files[1] = *st;
+        rc = load_files(files, 2, WEMBED_DTYPE_F32, &m, msg, sizeof msg);
+        if (CHECKF(rc == WEMBED_STATUS_OK, "clip_text_model + both towers: %s", msg)) {
+            CHECK(!m->arch.w.clip.has_vision);
+            CHECKF(strstr(wembed_model_warnings(m), "tensors in the weights are not used by clip (first: vision_model."),
+                   "warnings: %s", wembed_model_warnings(m));
+        }
+        wembed_model_free(m);
+        free(buf);
+    }
+    fixture_free(&fx);
+}
+
+static void test_prefix_and_shards(void) {
+    fixture fx;
+    fixture_load(&fx, "bert");
+    const wembed_file *st = fx_file(&fx, "model.safetensors"), *cfg = fx_file(&fx, "config.json");
+    char msg[512];
+    wembed_model *m;
+
+    // Names saved from BertForMaskedLM: "bert." prefix, plus heads the model does not use.
+    {
+        uint8_t *buf;
+        size_t n;
+        st_rewrite(st->data, st->size, add_bert_prefix, NULL, &buf, &n);
+        ref_st r;
+        ref_open(&r, buf, n);
+        st_builder b = {0};
+        for (uint32_t i = 0; i < r.h.n_tensors; i++) {
+            const we_st_tensor *t = &r.h.tensors[i];
+            sb_add(&b, t->name, dtype_name(t->dtype), t->n_dims, t->shape, r.data + t->begin, (size_t)(t->end - t->begin));
+        }
+        float head[512] = {0};
+        int64_t hs[1] = {512};
+        sb_add(&b, "cls.predictions.bias", "F32", 1, hs, head, sizeof head);
+        uint8_t *buf2;
+        size_t n2;
+        sb_finish(&b, &buf2, &n2);
+        we_arena_free(&r.a);
+        wembed_file files[] = {*cfg, {"model.safetensors", buf2, n2}};
+        CHECKF(load_files(files, 2, WEMBED_DTYPE_F32, &m, msg, sizeof msg) == WEMBED_STATUS_OK, "prefixed: %s", msg);
+        if (m) {
+            CHECK(check_values(m, buf2, n2, "prefixed") == 136896);
+            CHECKF(strstr(wembed_model_warnings(m), "1 tensor in the weights is not used by bert (first: cls.predictions.bias)"),
+                   "%s", wembed_model_warnings(m));
+        }
+        wembed_model_free(m);
+        // The same tensor under two names is refused.
+        ref_open(&r, buf, n);
+        b = (st_builder){0};
+        for (uint32_t i = 0; i < r.h.n_tensors; i++) {
+            const we_st_tensor *t = &r.h.tensors[i];
+            sb_add(&b, t->name, dtype_name(t->dtype), t->n_dims, t->shape, r.data + t->begin, (size_t)(t->end - t->begin));
+            if (strcmp(t->name, "bert.pooler.dense.bias") == 0)
+                sb_add(&b, "pooler.dense.bias", dtype_name(t->dtype), t->n_dims, t->shape, r.data + t->begin, (size_t)(t->end - t->begin));
+        }
+        free(buf2);
+        sb_finish(&b, &buf2, &n2);
+        we_arena_free(&r.a);
+        files[1] = (wembed_file){"model.safetensors", buf2, n2};
+        CHECK(load_files(files, 2, WEMBED_DTYPE_F32, &m, msg, sizeof msg) == WEMBED_STATUS_BAD_FORMAT);
+        CHECKF(strstr(msg, "tensor pooler.dense.bias appears twice"), "%s", msg);
+        free(buf);
+        free(buf2);
+    }
+
+    // Sharded: two files and an index; the index's shards must all come.
+    {
+        ref_st r;
+        ref_open(&r, st->data, st->size);
+        st_builder b1 = {0}, b2 = {0};
+        char idx[16384];
+        size_t k = (size_t)snprintf(idx, sizeof idx, "{\"metadata\": {\"total_size\": %llu}, \"weight_map\": {",
+                                    (unsigned long long)r.h.data_len);
+        for (uint32_t i = 0; i < r.h.n_tensors; i++) {
+            const we_st_tensor *t = &r.h.tensors[i];
+            bool second = strstr(t->name, "layer.1.") || strstr(t->name, "pooler");
+            sb_add(second ? &b2 : &b1, t->name, dtype_name(t->dtype), t->n_dims, t->shape, r.data + t->begin, (size_t)(t->end - t->begin));
+            k += (size_t)snprintf(idx + k, sizeof idx - k, "%s\"%s\": \"model-0000%d-of-00002.safetensors\"", i ? ", " : "",
+                                  t->name, second ? 2 : 1);
+        }
+        snprintf(idx + k, sizeof idx - k, "}}");
+        uint8_t *s1, *s2;
+        size_t n1, n2;
+        sb_finish(&b1, &s1, &n1);
+        sb_finish(&b2, &s2, &n2);
+        wembed_file files[] = {*cfg, {"model.safetensors.index.json", idx, strlen(idx)},
+                               {"model-00002-of-00002.safetensors", s2, n2}, {"model-00001-of-00002.safetensors", s1, n1}};
+        CHECKF(load_files(files, 4, WEMBED_DTYPE_Q8, &m, msg, sizeof msg) == WEMBED_STATUS_OK, "shards: %s", msg);
+        if (m) CHECK(check_values(m, s1, n1, "shard 1") + check_values(m, s2, n2, "shard 2") == 136896);
+        wembed_model_free(m);
+        CHECK(load_files(files, 3, WEMBED_DTYPE_Q8, &m, msg, sizeof msg) == WEMBED_STATUS_MISSING_FILE);
+        CHECKF(strstr(msg, "model-00001-of-00002.safetensors (named by model.safetensors.index.json"), "%s", msg);
+        // Without the index, a missing shard still shows as missing tensors.
+        wembed_file files2[] = {*cfg, {"model-00002-of-00002.safetensors", s2, n2}};
+        CHECK(load_files(files2, 2, WEMBED_DTYPE_Q8, &m, msg, sizeof msg) == WEMBED_STATUS_MISSING_TENSOR);
+        CHECKF(strstr(msg, "missing tensor embeddings.word_embeddings.weight (and "), "%s", msg);
+        free(s1);
+        free(s2);
+        we_arena_free(&r.a);
+    }
+
+    // Order and API misuse: weights before config.json, a file given twice, no weights.
+    {
+        wembed_model_params p = wembed_model_default_params();
+        wembed_loader *ld;
+        CHECK(wembed_loader_new(p, &ld) == WEMBED_STATUS_OK);
+        CHECK(wembed_loader_add_file(ld, "model.safetensors", st->data, st->size) == WEMBED_STATUS_MISSING_FILE);
+        CHECKF(strstr(wembed_loader_last_error(ld), "config.json is needed before the weights (model.safetensors)"),
+               "%s", wembed_loader_last_error(ld));
+        // sticky
+        CHECK(wembed_loader_add_file(ld, "config.json", cfg->data, cfg->size) == WEMBED_STATUS_MISSING_FILE);
+        wembed_loader_free(ld);
+
+        CHECK(wembed_loader_new(p, &ld) == WEMBED_STATUS_OK);
+        CHECK(wembed_loader_add_file(ld, "config.json", cfg->data, cfg->size) == WEMBED_STATUS_OK);
+        CHECK(wembed_loader_add_file(ld, "config.json", cfg->data, cfg->size) == WEMBED_STATUS_INVALID_ARGUMENT);
+        wembed_loader_free(ld);
+
+        CHECK(wembed_loader_new(p, &ld) == WEMBED_STATUS_OK);
+        CHECK(wembed_loader_add_file(ld, "config.json", cfg->data, cfg->size) == WEMBED_STATUS_OK);
+        CHECK(wembed_loader_begin_file(ld, "model.safetensors", st->size) == WEMBED_STATUS_OK);
+        CHECK(wembed_loader_write(ld, st->data, 100) == WEMBED_STATUS_OK);
+        CHECK(wembed_loader_end_file(ld) == WEMBED_STATUS_BAD_FORMAT);
+        CHECKF(strstr(wembed_loader_last_error(ld), "model.safetensors ended after 100 of its 555816 bytes"), "%s", wembed_loader_last_error(ld));
+        wembed_loader_free(ld);
+
+        CHECK(wembed_loader_new(p, &ld) == WEMBED_STATUS_OK);
+        CHECK(wembed_loader_add_file(ld, "config.json", cfg->data, cfg->size) == WEMBED_STATUS_OK);
+        CHECK(wembed_loader_begin_file(ld, "model.safetensors", 10) == WEMBED_STATUS_OK);
+        CHECK(wembed_loader_write(ld, st->data, 11) == WEMBED_STATUS_BAD_FORMAT);
+        wembed_loader_free(ld);
+
+        CHECK(wembed_loader_new(p, &ld) == WEMBED_STATUS_OK);
+        CHECK(wembed_loader_add_file(ld, "config.json", cfg->data, cfg->size) == WEMBED_STATUS_OK);
+        wembed_model *mm = (wembed_model *)1;
+        CHECK(wembed_loader_finish(ld, &mm) == WEMBED_STATUS_MISSING_FILE && mm == NULL);
+        CHECKF(strstr(wembed_loader_last_error(ld), "no weights were given"), "%s", wembed_loader_last_error(ld));
+        wembed_loader_free(ld);
+
+        // The failed-handle of wembed_model_load holds the message and refuses everything else.
+        wembed_file only_cfg[] = {*cfg};
+        mm = NULL;
+        CHECK(wembed_model_load(only_cfg, 1, p, &mm) == WEMBED_STATUS_MISSING_FILE);
+        if (CHECK(mm != NULL)) {
+            CHECK(strstr(wembed_model_last_error(mm), "no weights were given") != NULL);
+            wembed_model_info info;
+            CHECK(wembed_model_get_info(mm, &info) == WEMBED_STATUS_INVALID_ARGUMENT);
+        }
+        wembed_model_free(mm);
+        p.dtype = (wembed_dtype)7;
+        CHECK(wembed_loader_new(p, &ld) == WEMBED_STATUS_INVALID_ARGUMENT && ld == NULL);
+    }
+    fixture_free(&fx);
+}
+
+typedef struct prog { float last; int calls; bool monotonic; float abort_at; } prog;
+
+static bool on_progress(float p, void *user) {
+    prog *pr = user;
+    if (p < pr->last || p > 1.0f) pr->monotonic = false;
+    pr->last = p;
+    pr->calls++;
+    return !(pr->abort_at > 0 && p >= pr->abort_at);
+}
+
+static void test_progress(void) {
+    fixture fx;
+    fixture_load(&fx, "nomic_bert");
+    prog pr = {0, 0, true, 0};
+    wembed_model_params p = wembed_model_default_params();
+    p.progress = on_progress;
+    p.progress_user = &pr;
+    wembed_loader *ld;
+    wembed_loader_new(p, &ld);
+    const wembed_file *st = fx_file(&fx, "model.safetensors");
+    wembed_loader_add_file(ld, "config.json", fx_file(&fx, "config.json")->data, fx_file(&fx, "config.json")->size);
+    wembed_loader_begin_file(ld, st->name, st->size);
+    for (size_t off = 0; off < st->size; off += 1000) wembed_loader_write(ld, (const uint8_t *)st->data + off, WE_MIN((size_t)1000, st->size - off));
+    wembed_loader_end_file(ld);
+    wembed_model *m = NULL;
+    CHECK(wembed_loader_finish(ld, &m) == WEMBED_STATUS_OK);
+    CHECKF(pr.monotonic && pr.last == 1.0f && pr.calls > 100 && pr.calls <= 1001, "progress: %d calls, last %g", pr.calls, pr.last);
+    wembed_model_free(m);
+    wembed_loader_free(ld);
+
+    int64_t live0 = we_alloc_live();
+    pr = (prog){0, 0, true, 0.5f};
+    wembed_status rc = wembed_model_load(fx.files, (size_t)fx.n, p, &m);
+    // one chunk: progress jumps to 1.0, the callback says stop, the handle holds the message
+    CHECKF(rc == WEMBED_STATUS_ABORTED && pr.calls == 1, "one chunk: %s", wembed_status_str(rc));
+    CHECK(m && strstr(wembed_model_last_error(m), "aborted") != NULL);
+    wembed_model_free(m);
+    wembed_loader_new(p, &ld);
+    pr = (prog){0, 0, true, 0.5f};
+    wembed_loader_add_file(ld, "config.json", fx_file(&fx, "config.json")->data, fx_file(&fx, "config.json")->size);
+    wembed_loader_begin_file(ld, st->name, st->size);
+    rc = WEMBED_STATUS_OK;
+    for (size_t off = 0; off < st->size && !rc; off += 4096) rc = wembed_loader_write(ld, (const uint8_t *)st->data + off, WE_MIN((size_t)4096, st->size - off));
+    CHECKF(rc == WEMBED_STATUS_ABORTED && pr.last >= 0.5f && pr.last < 0.52f, "abort: %s at %g", wembed_status_str(rc), pr.last);
+    CHECK(strstr(wembed_loader_last_error(ld), "aborted by the progress callback") != NULL);
+    CHECK(wembed_loader_end_file(ld) == WEMBED_STATUS_ABORTED);
+    wembed_loader_free(ld);
+    CHECK(we_alloc_live() == live0);
+    fixture_free(&fx);
+}
+
+// Fail the Nth allocation of a whole load, for every N: a clean ALLOC_FAILED, nothing leaked,
+// and the engine works afterwards.
+static void test_alloc_failures(void) {
+    g_quiet = true;
+    static const char *dirs[] = {"bert", "clip"};
+    for (size_t d = 0; d < WE_ARRAY_LEN(dirs); d++) {
+        fixture fx;
+        fixture_load(&fx, dirs[d]);
+        for (int mode = 0; mode < 2; mode++) {
+            int64_t live0 = we_alloc_live();
+            int n_fail = 0;
+            bool done = false;
+            for (int nth = 0; nth < 5000 && !done; nth++) {
+                wembed_status rc;
+                wembed_model *m = NULL;
+                we_alloc_fail_after(nth);
+                if (mode == 0) {
+                    wembed_model_params p = wembed_model_default_params();
+                    p.dtype = WEMBED_DTYPE_Q8;
+                    rc = wembed_model_load(fx.files, (size_t)fx.n, p, &m);
+                } else {
+                    m = load_fx(&fx, WEMBED_DTYPE_F16, WE_LAYOUT_PACKED, 3000, &rc);
+                }
+                we_alloc_fail_after(-1);
+                if (rc == WEMBED_STATUS_OK) {
+                    done = true;
+                    wembed_model_info info;
+                    CHECK(m && wembed_model_get_info(m, &info) == WEMBED_STATUS_OK && info.n_params > 0);
+                } else {
+                    n_fail++;
+                    if (!CHECKF(rc == WEMBED_STATUS_ALLOC_FAILED, "%s mode %d nth %d: %s (%s)", dirs[d], mode, nth,
+                                wembed_status_str(rc), m ? wembed_model_last_error(m) : "")) break;
+                }
+                wembed_model_free(m);
+                if (!CHECKF(we_alloc_live() == live0, "%s mode %d nth %d: %lld allocations leaked", dirs[d], mode, nth,
+                            (long long)(we_alloc_live() - live0))) break;
+            }
+            CHECKF(done && n_fail > 20, "%s mode %d: %d failing runs before success", dirs[d], mode, n_fail);
+        }
+        fixture_free(&fx);
+    }
+}
+
+int main(void) {
+    test_fixtures();
+    test_hparams();
+    test_clip_towers();
+    test_prefix_and_shards();
+    test_progress();
+    test_alloc_failures();
+    CHECK_EQ_INT(we_alloc_live(), 0);
+    return we_test_finish("test-model-load");
+}
