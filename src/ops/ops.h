@@ -1,0 +1,173 @@
+// ops.h - the compute kernels of the engine: f32 and int8 GEMM with fused bias+activation,
+// softmax, layer norm, GELU (erf), quick GELU, SiLU, and a GEMM benchmark.
+//
+// Internal header (names `we_*`). Kernels in three layers (STYLE.md item 6):
+//   - src/ops/ref.c          scalar `*_ref` versions: the definition of right;
+//   - src/ops/arch/wasm/     the optimized versions, WebAssembly SIMD128 intrinsics (natively
+//                            the same source through SIMDe, see simd.h);
+//   - src/ops/arch-fallback.h  without WEMBED_SIMD, maps each optimized name to its `_ref`.
+// Every optimized op has exactly the signature of its `_ref`, so tests call both alike.
+//
+// Conventions (torch.nn.Linear): y (T, N) = act(x (T, K) @ W^T + b), W (N, K) row-major,
+// b (N) or NULL. ldx/ldy are row strides in floats (>= K and >= N), so callers can read
+// and write slices of wider buffers. Matrices are never aliased (y must not overlap x or W).
+//
+// Threads: every op takes a wembed_pool (NULL = the calling thread only) and splits its
+// output over the pool's threads. Results are bit-identical whatever the thread count: an
+// element is always computed by the same instructions in the same order.
+//
+// What these kernels are not: they do not check their arguments (callers validated the
+// shapes when loading the model; dims are >= 0 and buffers large enough), they never
+// allocate (the int8 GEMM takes caller-provided scratch), and they do not handle
+// non-finite inputs specially beyond not crashing: NaN and Inf propagate as IEEE
+// arithmetic makes them (see each op).
+#ifndef WE_OPS_H
+#define WE_OPS_H
+
+#include "../core/common.h"
+#include "../core/pool.h"
+
+// -----------------------------------------------------------------------------------------
+// Activations, applied elementwise and as the fused epilogue of the GEMMs.
+
+typedef enum we_act {
+    WE_ACT_NONE = 0,
+    WE_ACT_GELU,          // x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), torch's default gelu
+    WE_ACT_GELU_QUICK,    // x * sigmoid(1.702 x)   (CLIP's quick_gelu)
+    WE_ACT_SILU,          // x * sigmoid(x)
+} we_act;
+
+// "none", "gelu", "gelu_quick", "silu". Static string.
+const char *we_act_name(we_act act);
+
+// Which kernels this build runs: "simd128", "simd128 via SIMDe" or "scalar". Static string.
+const char *we_ops_impl(void);
+
+// -----------------------------------------------------------------------------------------
+// f32 GEMM. The optimized kernel reads W in a packed layout (panels of WE_GEMM_NR output
+// channels, k-major inside a panel); pack once at load time.
+//
+//   float *Wp = we_calloc(we_gemm_f32_packed_floats(N, K), sizeof(float));
+//   we_gemm_f32_pack(Wp, W, N, K);             // or, streaming the weights in:
+//   Wp[we_gemm_f32_packed_index(n, k, N, K)] = W_nk;
+//   we_gemm_f32(pool, y, N, x, K, Wp, b, T, K, N, WE_ACT_GELU);
+//
+// The packed buffer has padding (the last panel is rounded up to WE_GEMM_NR channels).
+// Padding never reaches a result, but the kernel reads it: zero it (we_calloc), so that
+// memory checkers stay quiet.
+
+#if defined(WEMBED_SIMD)
+#define WE_GEMM_NR 8     // output channels per packed panel (the micro-kernel's width)
+#else
+#define WE_GEMM_NR 1     // scalar build: the packed layout is W itself
+#endif
+
+size_t we_gemm_f32_packed_floats(int N, int K);
+
+// Where W[n][k] lives in the packed buffer.
+static inline size_t we_gemm_f32_packed_index(int n, int k, int N, int K) {
+    (void)N;
+    return ((size_t)(n / WE_GEMM_NR) * (size_t)K + (size_t)k) * WE_GEMM_NR + (size_t)(n % WE_GEMM_NR);
+}
+
+// dst (we_gemm_f32_packed_floats(N, K)) <- W (N, K), padding zeroed.
+void we_gemm_f32_pack(float *dst, const float *W, int N, int K);
+
+// y (T, N; row stride ldy) = act(x (T, K; ldx) @ W^T + b). Wp packed as above.
+void we_gemm_f32(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                 const float *Wp, const float *b, int T, int K, int N, we_act act);
+// The same with W unpacked (N, K). Sums over k in order, in float, one rounding per
+// multiply and per add; the optimized kernel does exactly that too, so for
+// act = WE_ACT_NONE the two agree bit for bit.
+void we_gemm_f32_ref(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                     const float *W, const float *b, int T, int K, int N, we_act act);
+
+// -----------------------------------------------------------------------------------------
+// int8 quantization, symmetric per row: x[k] ~= q[k] * s with s = max_k |x[k]| / 127 and
+// q[k] = round-to-nearest-even(x[k] * (127 / max|x|)), so |q| <= 127.
+// A row whose largest magnitude is below 1e-30 gets s = 0 and q = 0; a row holding a NaN
+// or an Inf gets s = NaN and q = 0 (so everything computed from it is NaN).
+
+// q (rows, K) int8 and s (rows) from x (rows, K), all contiguous.
+void we_quantize_rows_q8(int8_t *q, float *s, const float *x, int rows, int K);
+
+// -----------------------------------------------------------------------------------------
+// int8 GEMM: y (T, N) = act(dequant(x) @ dequant(W)^T + b), with W[n][k] ~= Wq[n][k] * ws[n]
+// (per output channel scales, from we_quantize_rows_q8) and x quantized per row on the fly
+// with the same rule. Integer dot products, exact; then
+//     y[t][n] = act((float)sum_k qx[t][k] * Wq[n][k] * (sx[t] * ws[n]) + b[n]).
+// Weights are packed like the f32 ones (we_gemm_q8_packed_index); the caller passes
+// scratch of we_gemm_q8_scratch_bytes(T, K) bytes (any alignment of malloc), so nothing
+// is allocated in the hot path.
+
+size_t we_gemm_q8_packed_bytes(int N, int K);
+static inline size_t we_gemm_q8_packed_index(int n, int k, int N, int K) {
+#if defined(WEMBED_SIMD)
+    // Panels of 8 channels; inside, for each pair of k, 16 bytes: channels 0-3 then 4-7,
+    // each as (k, k+1) - what one i16x8 load + i32x4.dot_i16x8 per 4 channels wants.
+    (void)N;
+    size_t kp = (size_t)(K + (K & 1)) / 2;    // pairs of k, K rounded up to even
+    return ((size_t)(n / 8) * kp + (size_t)(k / 2)) * 16 + (size_t)((n % 8) / 4) * 8 +
+           (size_t)(n % 4) * 2 + (size_t)(k & 1);
+#else
+    (void)N;
+    return (size_t)n * (size_t)K + (size_t)k;
+#endif
+}
+// dst (we_gemm_q8_packed_bytes(N, K)) <- Wq (N, K), padding zeroed.
+void we_gemm_q8_pack(int8_t *dst, const int8_t *Wq, int N, int K);
+size_t we_gemm_q8_scratch_bytes(int T, int K);
+
+void we_gemm_q8(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                const int8_t *Wp, const float *ws, const float *b, int T, int K, int N,
+                we_act act, void *scratch);
+// The same with Wq unpacked (N, K). Bit-identical to we_gemm_q8 for act = WE_ACT_NONE.
+void we_gemm_q8_ref(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                    const int8_t *Wq, const float *ws, const float *b, int T, int K, int N,
+                    we_act act, void *scratch);
+
+// -----------------------------------------------------------------------------------------
+// Row ops. In place allowed (y == x with ldy == ldx).
+
+// x (T, N; ldx) <- softmax over each row, max subtracted first. A row holding a NaN, or
+// +Inf, or only -Inf, comes out all NaN (as in torch); -Inf entries otherwise give 0.
+void we_softmax(wembed_pool *pool, float *x, int ldx, int T, int N);
+void we_softmax_ref(wembed_pool *pool, float *x, int ldx, int T, int N);
+
+// y (T, N; ldy) = (x - mean) / sqrt(var + eps) * gamma + beta over each row (biased
+// variance, as torch.nn.LayerNorm). gamma and beta (N) may be NULL: no scale / no shift.
+void we_layer_norm(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                   const float *gamma, const float *beta, int T, int N, float eps);
+void we_layer_norm_ref(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                       const float *gamma, const float *beta, int T, int N, float eps);
+
+// -----------------------------------------------------------------------------------------
+// Elementwise activations: y (n) = act(x (n)); y == x allowed. The `_ref` versions compute
+// in double and round once; the optimized ones use vector approximations whose measured
+// errors are stated in src/ops/arch/wasm/vmath.h.
+
+void we_gelu(wembed_pool *pool, float *y, const float *x, size_t n);
+void we_gelu_quick(wembed_pool *pool, float *y, const float *x, size_t n);
+void we_silu(wembed_pool *pool, float *y, const float *x, size_t n);
+void we_gelu_ref(wembed_pool *pool, float *y, const float *x, size_t n);
+void we_gelu_quick_ref(wembed_pool *pool, float *y, const float *x, size_t n);
+void we_silu_ref(wembed_pool *pool, float *y, const float *x, size_t n);
+
+// -----------------------------------------------------------------------------------------
+// GEMM benchmark (src/ops/bench.c), also reached from JS (`wembed bench gemm`).
+
+typedef struct we_gemm_bench_result {
+    double gflops;      // 2*T*K*N per call / median-free mean time per call, in 1e9/s
+    double seconds;     // total time of the timed calls
+    int64_t iters;      // timed calls
+    double nmse;        // output vs the op's `_ref` (on up to the first 16 rows)
+} we_gemm_bench_result;
+
+// Random x, W, b; packs once; warms up; then calls the kernel repeatedly for at least
+// min_seconds. q8: the int8 GEMM (weights quantized per row), else f32. No activation.
+wembed_status we_bench_gemm(wembed_pool *pool, bool q8, int T, int K, int N,
+                            double min_seconds, we_gemm_bench_result *out);
+
+#include "arch-fallback.h"
+
+#endif // WE_OPS_H

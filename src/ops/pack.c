@@ -1,0 +1,66 @@
+// pack.c - what both kernel sets share: names, the packed weight layouts (through the index
+// functions in ops.h, so the loader's streaming path and these packers cannot disagree),
+// and the int8 GEMM's scratch size.
+#include "ops.h"
+
+#include <string.h>
+
+const char *we_act_name(we_act act) {
+    switch (act) {
+    case WE_ACT_NONE: return "none";
+    case WE_ACT_GELU: return "gelu";
+    case WE_ACT_GELU_QUICK: return "gelu_quick";
+    case WE_ACT_SILU: return "silu";
+    }
+    return "?";
+}
+
+#if !defined(WEMBED_SIMD)
+const char *we_ops_impl(void) { return "scalar"; }
+#endif
+
+// -----------------------------------------------------------------------------------------
+// f32
+
+size_t we_gemm_f32_packed_floats(int N, int K) {
+    size_t panels = ((size_t)N + WE_GEMM_NR - 1) / WE_GEMM_NR;
+    return panels * WE_GEMM_NR * (size_t)K;
+}
+
+void we_gemm_f32_pack(float *dst, const float *W, int N, int K) {
+    memset(dst, 0, we_gemm_f32_packed_floats(N, K) * sizeof(float));
+    for (int n = 0; n < N; n++) {
+        const float *w = W + (size_t)n * K;            // (K)
+        for (int k = 0; k < K; k++) dst[we_gemm_f32_packed_index(n, k, N, K)] = w[k];
+    }
+}
+
+// -----------------------------------------------------------------------------------------
+// int8
+
+size_t we_gemm_q8_packed_bytes(int N, int K) {
+#if defined(WEMBED_SIMD)
+    size_t panels = ((size_t)N + 7) / 8;
+    size_t pairs = ((size_t)K + 1) / 2;
+    return panels * pairs * 16;
+#else
+    return (size_t)N * (size_t)K;
+#endif
+}
+
+void we_gemm_q8_pack(int8_t *dst, const int8_t *Wq, int N, int K) {
+    memset(dst, 0, we_gemm_q8_packed_bytes(N, K));
+    for (int n = 0; n < N; n++) {
+        const int8_t *w = Wq + (size_t)n * K;          // (K)
+        for (int k = 0; k < K; k++) dst[we_gemm_q8_packed_index(n, k, N, K)] = w[k];
+    }
+}
+
+// Scratch: sx (T floats, rounded up to 16 bytes), then the quantized activations: int16
+// rows of K rounded up to 8 for the SIMD kernel (int8 rows of K for the reference, which
+// fit in the same space), plus 16 bytes to align the start.
+size_t we_gemm_q8_scratch_bytes(int T, int K) {
+    size_t sx = ((size_t)T * sizeof(float) + 15) & ~(size_t)15;
+    size_t kq = ((size_t)K + 7) & ~(size_t)7;
+    return 16 + sx + (size_t)T * kq * sizeof(int16_t);
+}
