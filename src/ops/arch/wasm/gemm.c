@@ -16,6 +16,8 @@
 // sizes; see bench/bench-gemm.c), relaxed-SIMD FMA.
 #include "../../ops.h"
 
+#include <math.h>
+
 #include "../../../core/pool.h"
 #include "vmath.h"
 
