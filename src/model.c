@@ -179,6 +179,7 @@ static void model_clear(wembed_model *m) {
 
 void wembed_model_free(wembed_model *m) {
     if (!m) return;
+    if (m->owns_pool) wembed_pool_free(m->pool);
     model_clear(m);
     we_free(m);
 }

@@ -44,6 +44,11 @@ struct wembed_model {
     int64_t n_params;
     uint64_t weight_bytes;
     char *warnings;               // we_malloc'd, lines joined by '\n'; NULL: none
+
+    // Inference (src/embed.c): the compute pool, params.pool or one of the model's own,
+    // made at the first call that needs it.
+    wembed_pool *pool;
+    bool owns_pool;
 };
 
 // A small file given at load time, or NULL. *n gets its size.

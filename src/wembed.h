@@ -139,6 +139,8 @@ typedef struct wembed_model_params {
     int32_t n_threads;                // for inference; 0 = wembed_default_threads()
     wembed_progress_fn progress;      // may be NULL
     void *progress_user;
+    wembed_pool *pool;                // compute pool to share (borrowed: must outlive the
+                                      // model); NULL: the model makes its own of n_threads
 } wembed_model_params;
 
 wembed_model_params wembed_model_default_params(void);
@@ -204,6 +206,189 @@ typedef struct wembed_model_info {
 wembed_status wembed_model_get_info(const wembed_model *model, wembed_model_info *out);
 
 void wembed_model_free(wembed_model *model);                              // NULL is a no-op
+
+// -----------------------------------------------------------------------------------------
+// Embedding (src/embed.c): token ids in, vectors out, with the model's pooling and the
+// caller's choice of normalization, Matryoshka dimensions and output quantization.
+//
+//     wembed_embed_params ep = wembed_embed_default_params();
+//     ep.dims = 256;                                     // Matryoshka, with the model's rule
+//     int32_t ids[2][4] = {{101, 7592, 102, 0}, {101, 2088, 2003, 102}};
+//     int32_t mask[2][4] = {{1, 1, 1, 0}, {1, 1, 1, 1}};
+//     float out[2 * 256];
+//     wembed_embed_ids(m, &ids[0][0], NULL, &mask[0][0], 2, 4, &ep, out, sizeof out);
+//
+// A batch is B rows of T token ids with a mask; only positions with mask 1 are real tokens
+// (positions still count from the row's start, as in the reference models). The engine
+// packs the real tokens of all rows together, so padding costs nothing and a row's vector
+// never depends on the others in its batch (see ntk_length for the one opt-in exception).
+
+enum { WEMBED_POOLING_DEFAULT = -1, WEMBED_NORMALIZE_DEFAULT = -1 };
+
+typedef enum wembed_truncate {
+    WEMBED_TRUNCATE_END = 0,          // keep the first max_tokens tokens (default)
+    WEMBED_TRUNCATE_ERROR = 1,        // a longer input fails with WEMBED_STATUS_TOO_LONG
+    WEMBED_TRUNCATE_CHUNK = 2,        // embed overlapping windows, average them by token count
+} wembed_truncate;
+
+typedef enum wembed_rope_scaling {
+    WEMBED_ROPE_MODEL = 0,            // as the model's config says
+    WEMBED_ROPE_NONE = 1,
+    WEMBED_ROPE_LINEAR = 2,           // position interpolation: positions / factor
+    WEMBED_ROPE_NTK = 3,              // fixed NTK-aware base: base * factor^(d/(d-2))
+    WEMBED_ROPE_DYNAMIC_NTK = 4,      // nomic's dynamic NTK, factor from the call or config
+} wembed_rope_scaling;
+
+typedef enum wembed_ntk_length {
+    WEMBED_NTK_LENGTH_OWN = 0,        // each row's own token count (batch-invariant)
+    WEMBED_NTK_LENGTH_PADDED = 1,     // the batch's padded width T, as nomic's reference does
+} wembed_ntk_length;
+
+typedef enum wembed_output {
+    WEMBED_OUTPUT_F32 = 0,            // float per dimension
+    WEMBED_OUTPUT_INT8 = 1,           // int8 per dimension: round(v * 127 / max|v|) (cosine-preserving)
+    WEMBED_OUTPUT_BINARY = 2,         // one bit per dimension (v > 0), packed MSB first, ceil(dims/8) bytes
+} wembed_output;
+
+typedef struct wembed_embed_params {
+    int32_t pooling;                  // a wembed_pooling, or WEMBED_POOLING_DEFAULT (the model's)
+    int32_t normalize;                // 1, 0 or WEMBED_NORMALIZE_DEFAULT (the model's, for pooled vectors)
+    int32_t dims;                     // keep the first dims dimensions (Matryoshka); 0: all
+    int32_t max_tokens;               // 0: the model's limit
+    wembed_truncate truncate;
+    int32_t chunk_overlap;            // tokens shared by consecutive windows (TRUNCATE_CHUNK); < 0: max_tokens / 8
+    wembed_rope_scaling rope_scaling;
+    float rope_factor;                // 0: the model's rotary_scaling_factor
+    wembed_ntk_length ntk_length;
+    wembed_output output;
+} wembed_embed_params;
+
+wembed_embed_params wembed_embed_default_params(void);
+
+// Dimensions of each output vector under these params (pooled: dims or the model's size;
+// pooling NONE: the hidden size), or 0 with an error on the model for invalid params.
+int32_t wembed_embed_dims(wembed_model *model, const wembed_embed_params *params);
+// Bytes of one output vector (F32: 4 * dims, INT8: dims, BINARY: ceil(dims / 8)).
+size_t wembed_embed_vector_bytes(wembed_model *model, const wembed_embed_params *params);
+
+// Embeds B rows of T token ids. type_ids and mask may be NULL (all 0 / all 1). out receives
+// one vector per row (pooled), or one per real token in row order (pooling NONE), each
+// wembed_embed_vector_bytes long; out_size is checked against that. Owned by the caller.
+wembed_status wembed_embed_ids(wembed_model *model, const int32_t *ids, const int32_t *type_ids,
+                               const int32_t *mask, int32_t B, int32_t T,
+                               const wembed_embed_params *params, void *out, size_t out_size);
+
+// -----------------------------------------------------------------------------------------
+// Tokenizer (src/tokenizer/): a Hugging Face tokenizer.json pipeline giving the ids, tokens and
+// offsets of the Rust `tokenizers` library (0.22): normalizers, pre-tokenizers, WordPiece /
+// BPE / Unigram / WordLevel, added tokens, post-processors, truncation and padding.
+//
+//     wembed_tokenizer *tok = NULL;
+//     if (wembed_tokenizer_load(json, json_len, &tok) != WEMBED_STATUS_OK) {
+//         fprintf(stderr, "%s\n", wembed_tokenizer_last_error(tok));   // tok holds the message
+//         wembed_tokenizer_free(tok);
+//         return 1;
+//     }
+//     wembed_tokenize_params tp = wembed_tokenize_default_params();  // [CLS] ... [SEP], no limit
+//     tp.max_length = 512;
+//     wembed_encoding *enc = NULL;
+//     if (wembed_tokenizer_encode(tok, "Hello world", 11, &tp, &enc) == WEMBED_STATUS_OK) {
+//         for (int32_t i = 0; i < enc->n_tokens; i++)
+//             printf("%d %s [%u, %u)\n", enc->ids[i], enc->tokens[i], enc->offsets[2 * i], enc->offsets[2 * i + 1]);
+//         wembed_encoding_free(enc);
+//     }
+//     wembed_tokenizer_free(tok);
+//
+// Limitations (tokenizer):
+//   - Unicode data is 15.0 (Debian's unicode-data): characters assigned after 15.0 may differ
+//     from the reference, whose Rust std and Oniguruma know Unicode 16/17 (case mapping,
+//     letters/numbers, graphemes). Normalization forms follow the reference's own Unicode 9.0.
+//   - Split/Replace regexes: the subset real tokenizers use (see src/tokenizer/regex.c); any
+//     other construct is a load error naming it. No UnicodeScripts/FixedLength pre-tokenizers.
+//   - Unigram scores are read the way serde_json reads them (not correctly rounded), rebuilt
+//     from the shortest digits of each number: exact for files written by Python or Rust.
+//   - A JSON object with a repeated key (e.g. in a vocab) is refused (serde keeps the last).
+//   - Offsets are bytes of the caller's text; invalid UTF-8 is decoded as TextDecoder does
+//     (each maximal ill-formed subpart becomes U+FFFD) and offsets still point into the
+//     caller's bytes. wembed_encoding_utf16_offsets gives JS string indices.
+
+typedef struct wembed_tokenizer wembed_tokenizer;
+
+typedef enum wembed_truncation_side {
+    WEMBED_TRUNCATION_RIGHT = 0,      // keep the first tokens (default)
+    WEMBED_TRUNCATION_LEFT = 1,       // keep the last tokens
+} wembed_truncation_side;
+
+typedef struct wembed_tokenize_params {
+    bool add_special_tokens;          // default true: what the file's post-processor adds
+    int32_t max_length;               // > 0: at most this many tokens, special tokens included
+                                      // (longest-first for pairs); 0: no limit (default)
+    wembed_truncation_side truncation_side;
+    bool use_file_settings;           // default false: ignore the file's "truncation" and
+                                      // "padding"; true: apply them as the Rust library does
+                                      // (max_length, if > 0, replaces the file's length)
+} wembed_tokenize_params;
+
+wembed_tokenize_params wembed_tokenize_default_params(void);
+
+// The result of an encode: parallel arrays of n_tokens entries, in one block owned by the
+// caller and freed with wembed_encoding_free.
+typedef struct wembed_encoding {
+    int32_t n_tokens;
+    const int32_t *ids;
+    const int32_t *type_ids;
+    const int32_t *attention_mask;      // 1, or 0 for padding
+    const int32_t *special_tokens_mask; // 1 for tokens the post-processor or padding added
+    const int32_t *word_ids;            // pre-tokenizer word index, -1 for added special tokens
+    const int32_t *sequence_ids;        // 0 (first text), 1 (second text), -1 (added special)
+    const uint32_t *offsets;            // (2 * n_tokens) [start, end) byte offsets in the text the
+                                        // token came from; [0, 0) for added special tokens
+    const char *const *tokens;          // token strings, NUL-terminated UTF-8
+} wembed_encoding;
+
+// Loads tokenizer.json bytes (read during the call only). Like sqlite3_open: on failure
+// *out_tok is still a handle (NULL only when out of memory) holding the message for
+// wembed_tokenizer_last_error; it must be freed, and any other call on it fails.
+wembed_status wembed_tokenizer_load(const void *json, size_t n_json, wembed_tokenizer **out_tok);
+void wembed_tokenizer_free(wembed_tokenizer *tok);                       // NULL is a no-op
+// The last error on this handle ("" if none). Owned by the tokenizer; valid until its next call.
+const char *wembed_tokenizer_last_error(const wembed_tokenizer *tok);
+
+// Encodes text[0..len) (any bytes; NUL is an ordinary character). params NULL: defaults.
+// *out_enc is owned by the caller (wembed_encoding_free).
+wembed_status wembed_tokenizer_encode(wembed_tokenizer *tok, const char *text, size_t len,
+                                      const wembed_tokenize_params *params, wembed_encoding **out_enc);
+// A pair of texts (cross-encoders): the post-processor's pair template, type ids 0 / 1.
+wembed_status wembed_tokenizer_encode_pair(wembed_tokenizer *tok, const char *text_a, size_t len_a,
+                                           const char *text_b, size_t len_b,
+                                           const wembed_tokenize_params *params, wembed_encoding **out_enc);
+void wembed_encoding_free(wembed_encoding *enc);                          // NULL is a no-op
+// The offsets of enc in UTF-16 code units of text (JS string indices): out has 2 * n_tokens
+// entries, owned by the caller. text must be the one encoded (the first of a pair).
+wembed_status wembed_encoding_utf16_offsets(const wembed_encoding *enc, const char *text, size_t len,
+                                            uint32_t *out);
+
+// Number of ids: the largest id of the vocabulary or the added tokens, plus one.
+int32_t wembed_tokenizer_vocab_size(const wembed_tokenizer *tok);
+// The token of an id (added tokens first), or NULL. Owned by the tokenizer; valid until freed.
+const char *wembed_tokenizer_id_to_token(const wembed_tokenizer *tok, int32_t id);
+// The id of a token string (exact match), or -1.
+int32_t wembed_tokenizer_token_to_id(const wembed_tokenizer *tok, const char *token, size_t len);
+
+typedef enum wembed_special_token {
+    WEMBED_SPECIAL_UNK = 0,           // the model's unknown token
+    WEMBED_SPECIAL_CLS = 1,           // the token the post-processor puts before the text
+    WEMBED_SPECIAL_SEP = 2,           // the token it puts after the text
+    WEMBED_SPECIAL_PAD = 3,           // the file's padding id, else an added [PAD] / <pad>
+    WEMBED_SPECIAL_BOS = 4,           // same as CLS
+    WEMBED_SPECIAL_EOS = 5,           // same as SEP (CLIP's <|endoftext|>, T5's </s>)
+    WEMBED_SPECIAL_MASK = 6,          // an added [MASK] / <mask>
+} wembed_special_token;
+
+// The id of a special token as the file defines it, or -1.
+int32_t wembed_tokenizer_special_id(const wembed_tokenizer *tok, wembed_special_token which);
+// The file's truncation max_length, or 0 when it has none.
+int32_t wembed_tokenizer_max_length(const wembed_tokenizer *tok);
 
 #ifdef __cplusplus
 }

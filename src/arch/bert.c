@@ -1,0 +1,92 @@
+// bert.c - the BERT encoder forward pass (bert, roberta, xlm-roberta), as HF's
+// modeling_bert.py computes it: embeddings (word + token type + position) and LayerNorm, then
+// per layer post-LN self-attention and a GELU MLP.
+//
+//   x = LN(E_word[id] + E_type[type] + E_pos[pos])                          (n_tok, E)
+//   per layer:  q, k, v = x Wq^T + bq, ...                                  (n_tok, 3E)
+//               x = LN(x + attn(q, k, v) Wo^T + bo)
+//               x = LN(x + gelu(x Wup^T + bup) Wdown^T + bdown)
+//
+// Not here: pooling (the embedding API pools the last hidden states), the pooler head.
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../ops/attention.h"
+#include "forward.h"
+
+// Checks the token ids, types and positions against the tables before anything reads them.
+static wembed_status check_tokens(const we_tokens *tk, int64_t n_vocab, int64_t n_types, int64_t n_pos,
+                                  we_err *err) {
+    for (int32_t i = 0; i < tk->n_tok; i++) {
+        if (tk->ids[i] < 0 || tk->ids[i] >= n_vocab)
+            return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "token id %d is outside the vocabulary (0..%lld)",
+                             tk->ids[i], (long long)n_vocab - 1);
+        if (tk->type_ids && (tk->type_ids[i] < 0 || tk->type_ids[i] >= n_types))
+            return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "token type id %d is outside 0..%lld",
+                             tk->type_ids[i], (long long)n_types - 1);
+        if (n_pos > 0 && (tk->pos[i] < 0 || tk->pos[i] >= n_pos))
+            return we_errorf(err, WEMBED_STATUS_TOO_LONG, "position %d is past the model's %lld positions",
+                             tk->pos[i], (long long)n_pos);
+    }
+    return WEMBED_STATUS_OK;
+}
+
+wembed_status we_bert_forward(const we_arch_model *m, wembed_pool *pool, const we_tokens *tk,
+                              float *x, we_err *err) {
+    const we_bert_hparams *hp = &m->hp.bert;
+    const we_bert_weights *w = &m->w.bert;
+    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, d = E / H, n = tk->n_tok;
+    wembed_status rc = check_tokens(tk, w->tok_emb.N, w->type_emb.N, w->pos_emb.N, err);
+    if (rc) return rc;
+    if (n == 0) return WEMBED_STATUS_OK;
+
+    // Activations, in one block: qkv (n, 3E), a (n, E), h (n, E), ff (n, F), attention
+    // scratch (for the longest sequence), and the Linear scratch (q8 / f16 weights).
+    int nth = we_pool_threads(pool), t_max = 0;
+    for (int s = 0; s < tk->n_seq; s++) t_max = WE_MAX(t_max, tk->seq_off[s + 1] - tk->seq_off[s]);
+    size_t n_attn = we_attention_scratch_floats(t_max, H, d, nth);
+    size_t lin = 0;
+    if (hp->n_layer > 0) {
+        const we_bert_layer *L = &w->layers[0];
+        lin = WE_MAX(we_linear_scratch_bytes(&L->q_w, n), WE_MAX(we_linear_scratch_bytes(&L->up_w, n), we_linear_scratch_bytes(&L->down_w, n)));
+    }
+    size_t floats = (size_t)n * (5 * (size_t)E + F) + n_attn;
+    float *buf = floats < SIZE_MAX / 8 ? we_malloc(floats * sizeof(float) + lin + 64) : NULL;
+    if (!buf) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the activations of %d tokens", n);
+    float *qkv = buf, *a = qkv + (size_t)n * 3 * E, *h = a + (size_t)n * E, *ff = h + (size_t)n * E;
+    float *attn = ff + (size_t)n * F;
+    void *lscratch = attn + n_attn;
+
+    // Embeddings: word + token type, then + position (HF's order of the float additions).
+    we_gather_rows(x, &w->tok_emb, tk->ids, n, false);
+    if (tk->type_ids) {
+        we_gather_rows(x, &w->type_emb, tk->type_ids, n, true);
+    } else {
+        const int32_t zero = 0;
+        for (int i = 0; i < n; i++) we_gather_rows(x + (size_t)i * E, &w->type_emb, &zero, 1, true);
+    }
+    we_gather_rows(x, &w->pos_emb, tk->pos, n, true);
+    we_layer_norm(pool, x, E, x, E, we_vec(&w->emb_ln_w), we_vec(&w->emb_ln_b), n, E, hp->eps);
+
+    const float scale = 1.0f / sqrtf((float)d);
+    for (int il = 0; il < hp->n_layer; il++) {
+        const we_bert_layer *L = &w->layers[il];
+        we_linear(pool, qkv, 3 * E, x, E, &L->q_w, &L->q_b, n, WE_ACT_NONE, lscratch);
+        we_linear(pool, qkv + E, 3 * E, x, E, &L->k_w, &L->k_b, n, WE_ACT_NONE, lscratch);
+        we_linear(pool, qkv + 2 * E, 3 * E, x, E, &L->v_w, &L->v_b, n, WE_ACT_NONE, lscratch);
+        for (int s = 0; s < tk->n_seq; s++) {
+            int t0 = tk->seq_off[s], T = tk->seq_off[s + 1] - t0;
+            const float *q = qkv + (size_t)t0 * 3 * E;
+            we_attention(pool, a + (size_t)t0 * E, E, q, 3 * E, q + E, 3 * E, q + 2 * E, 3 * E, T, H, d,
+                         scale, false, attn);
+        }
+        we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, n, WE_ACT_NONE, lscratch);
+        we_add_layer_norm(pool, x, h, &L->attn_ln_w, &L->attn_ln_b, n, E, hp->eps);
+        we_linear(pool, ff, F, x, E, &L->up_w, &L->up_b, n, hp->act, lscratch);
+        we_linear(pool, h, E, ff, F, &L->down_w, &L->down_b, n, WE_ACT_NONE, lscratch);
+        we_add_layer_norm(pool, x, h, &L->out_ln_w, &L->out_ln_b, n, E, hp->eps);
+    }
+    we_free(buf);
+    return WEMBED_STATUS_OK;
+}

@@ -1,0 +1,413 @@
+// embed.c - the embedding calls of wembed.h: batches of token ids through the model's forward
+// pass, then pooling, Matryoshka truncation, normalization and output quantization.
+//
+// How a call goes:
+//   1. Each row's real tokens (mask 1) become one sequence, or several overlapping windows
+//      when it is longer than max_tokens and truncate is CHUNK. Positions count from the row's
+//      start (roberta: from pad_token_id + 1, over non-pad ids, as HF computes them).
+//   2. Sequences are sorted by length and packed into groups of at most a token budget, so
+//      short texts share big GEMMs and a long document gets a forward of its own.
+//   3. Each sequence's last hidden states are pooled (or copied out, pooling NONE); windows
+//      of one row are averaged, weighted by their token counts.
+//   4. The row's vector: Matryoshka rule, normalize, quantize; written at the row's index.
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/forward.h"
+#include "core/pool.h"
+#include "model.h"
+
+// Tokens per forward pass for batches of short sequences (a longer sequence gets its own).
+#define TOKEN_BUDGET 2048
+
+wembed_embed_params wembed_embed_default_params(void) {
+    wembed_embed_params p;
+    memset(&p, 0, sizeof p);
+    p.pooling = WEMBED_POOLING_DEFAULT;
+    p.normalize = WEMBED_NORMALIZE_DEFAULT;
+    p.truncate = WEMBED_TRUNCATE_END;
+    p.chunk_overlap = -1;
+    p.rope_scaling = WEMBED_ROPE_MODEL;
+    p.ntk_length = WEMBED_NTK_LENGTH_OWN;
+    p.output = WEMBED_OUTPUT_F32;
+    return p;
+}
+
+// -----------------------------------------------------------------------------------------
+// What the model is, as the embedding code needs it
+
+static int32_t hidden_size(const wembed_model *m) {
+    switch (m->arch.family->arch) {
+    case WE_ARCH_BERT: return m->arch.hp.bert.n_embd;
+    case WE_ARCH_NOMIC_BERT: return m->arch.hp.nomic.n_embd;
+    case WE_ARCH_CLIP: return m->arch.hp.clip.text.n_embd;
+    }
+    return 0;
+}
+
+// The longest input the model can take, and whether it may be exceeded on request (RoPE
+// models have no position table).
+static int32_t model_max_tokens(const wembed_model *m, bool *extensible) {
+    *extensible = false;
+    switch (m->arch.family->arch) {
+    case WE_ARCH_BERT: return m->arch.hp.bert.n_ctx;
+    case WE_ARCH_NOMIC_BERT: *extensible = true; return m->arch.hp.nomic.n_ctx;
+    case WE_ARCH_CLIP: return m->arch.hp.clip.text.n_pos;
+    }
+    return 0;
+}
+
+typedef struct resolved {
+    wembed_pooling pooling;
+    bool normalize;
+    int32_t hidden, dims;         // dims: of each output vector
+    int32_t max_tokens;
+    bool matryoshka_ln;           // nomic's rule: layer norm (no affine) before truncating
+} resolved;
+
+static wembed_status resolve(wembed_model *m, const wembed_embed_params *p, resolved *r) {
+    we_err *err = &m->err;
+    if (m->failed || !m->arch.family) return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "this model handle holds a failed load");
+    if (!p) return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "no params (use wembed_embed_default_params())");
+    r->hidden = hidden_size(m);
+    if (r->hidden <= 0) return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "this model has no text encoder");
+    r->pooling = p->pooling == WEMBED_POOLING_DEFAULT ? m->pooling : (wembed_pooling)p->pooling;
+    if (p->pooling < WEMBED_POOLING_DEFAULT || p->pooling > WEMBED_POOLING_WEIGHTED_MEAN)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "unknown pooling %d", p->pooling);
+    if (r->pooling == WEMBED_POOLING_EOS && m->arch.family->arch != WE_ARCH_CLIP)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "eos pooling is for CLIP text models; use last");
+    if (p->normalize < WEMBED_NORMALIZE_DEFAULT || p->normalize > 1)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "normalize must be 0, 1 or default (-1), not %d", p->normalize);
+    // Per-token output is raw hidden states unless normalization is asked for explicitly.
+    r->normalize = p->normalize == WEMBED_NORMALIZE_DEFAULT ? (r->pooling != WEMBED_POOLING_NONE && m->normalize)
+                                                            : p->normalize == 1;
+    if (p->dims < 0 || p->dims > r->hidden)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "dims %d is outside 1..%d (0: all)", p->dims, r->hidden);
+    if (p->dims && r->pooling == WEMBED_POOLING_NONE)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "dims (Matryoshka) applies to pooled vectors, not to pooling none");
+    r->dims = p->dims ? p->dims : r->hidden;
+    r->matryoshka_ln = p->dims && p->dims < r->hidden && m->arch.family->arch == WE_ARCH_NOMIC_BERT;
+    if ((unsigned)p->truncate > WEMBED_TRUNCATE_CHUNK || (unsigned)p->output > WEMBED_OUTPUT_BINARY ||
+        (unsigned)p->rope_scaling > WEMBED_ROPE_DYNAMIC_NTK || (unsigned)p->ntk_length > WEMBED_NTK_LENGTH_PADDED)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "unknown truncate, output, rope_scaling or ntk_length value");
+    if (p->truncate == WEMBED_TRUNCATE_CHUNK && r->pooling == WEMBED_POOLING_NONE)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "chunking averages pooled windows; it does not apply to pooling none");
+    if (p->output != WEMBED_OUTPUT_F32 && r->pooling == WEMBED_POOLING_NONE)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "int8 and binary outputs are for pooled vectors");
+    if (!(p->rope_factor >= 0 && p->rope_factor < 1e6))
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "rope_factor must be >= 0");
+    bool extensible;
+    int32_t limit = model_max_tokens(m, &extensible);
+    int32_t def = m->max_seq_length > 0 ? WE_MIN(m->max_seq_length, limit) : limit;
+    if (p->max_tokens < 0) return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "max_tokens must be >= 0");
+    if (p->max_tokens > limit && !extensible)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "max_tokens %d is more than the model's %d positions",
+                         p->max_tokens, limit);
+    r->max_tokens = p->max_tokens ? p->max_tokens : def;
+    if (r->max_tokens < 1) return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "the model takes no tokens");
+    if (p->truncate == WEMBED_TRUNCATE_CHUNK && !(p->chunk_overlap < r->max_tokens))
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "chunk_overlap %d must be less than max_tokens %d",
+                         p->chunk_overlap, r->max_tokens);
+    return WEMBED_STATUS_OK;
+}
+
+static size_t vector_bytes(const resolved *r, wembed_output out) {
+    if (out == WEMBED_OUTPUT_INT8) return (size_t)r->dims;
+    if (out == WEMBED_OUTPUT_BINARY) return ((size_t)r->dims + 7) / 8;
+    return (size_t)r->dims * sizeof(float);
+}
+
+int32_t wembed_embed_dims(wembed_model *m, const wembed_embed_params *p) {
+    resolved r;
+    if (!m || resolve(m, p, &r)) return 0;
+    return r.dims;
+}
+
+size_t wembed_embed_vector_bytes(wembed_model *m, const wembed_embed_params *p) {
+    resolved r;
+    if (!m || resolve(m, p, &r)) return 0;
+    return vector_bytes(&r, p->output);
+}
+
+static wembed_status model_pool(wembed_model *m, wembed_pool **out) {
+    if (!m->pool) {
+        if (m->params.pool) {
+            m->pool = m->params.pool;
+        } else {
+            wembed_status rc = wembed_pool_new(m->params.n_threads, &m->pool);
+            if (rc) return we_errorf(&m->err, rc, "could not start %d threads", m->params.n_threads);
+            m->owns_pool = true;
+        }
+    }
+    *out = m->pool;
+    return WEMBED_STATUS_OK;
+}
+
+// -----------------------------------------------------------------------------------------
+// Pooling and the per-vector steps
+
+// v (E) from the hidden states h (n, E) of one sequence.
+static void pool_seq(double *v, const float *h, int n, int E, wembed_pooling pooling) {
+    switch (pooling) {
+    case WEMBED_POOLING_CLS:
+        for (int e = 0; e < E; e++) v[e] = h[e];
+        return;
+    case WEMBED_POOLING_LAST:
+    case WEMBED_POOLING_EOS:
+        for (int e = 0; e < E; e++) v[e] = h[(size_t)(n - 1) * E + e];
+        return;
+    case WEMBED_POOLING_MAX:
+        for (int e = 0; e < E; e++) {
+            float mx = -INFINITY;
+            for (int t = 0; t < n; t++) mx = h[(size_t)t * E + e] > mx ? h[(size_t)t * E + e] : mx;
+            v[e] = mx;
+        }
+        return;
+    default: {
+        // mean, mean / sqrt(n), weighted mean (weights 1..n, sentence-transformers' rule)
+        double wsum = 0;
+        for (int e = 0; e < E; e++) v[e] = 0;
+        for (int t = 0; t < n; t++) {
+            double w = pooling == WEMBED_POOLING_WEIGHTED_MEAN ? t + 1 : 1;
+            wsum += w;
+            for (int e = 0; e < E; e++) v[e] += w * h[(size_t)t * E + e];
+        }
+        double div = pooling == WEMBED_POOLING_MEAN_SQRT_LEN ? sqrt((double)n) : wsum;
+        for (int e = 0; e < E; e++) v[e] /= div;
+        return;
+    }
+    }
+}
+
+// The finished vector of a row from its pooled values u (E; overwritten): Matryoshka,
+// normalize, quantize into out.
+static void finish_vector(void *out, double *u, const resolved *r, wembed_output kind) {
+    int E = r->hidden, D = r->dims;
+    if (r->matryoshka_ln) {
+        // F.layer_norm(x, (E,)) without weights, eps 1e-5, then keep the first D
+        double mean = 0, var = 0;
+        for (int e = 0; e < E; e++) mean += u[e];
+        mean /= E;
+        for (int e = 0; e < E; e++) var += (u[e] - mean) * (u[e] - mean);
+        var /= E;
+        double inv = 1.0 / sqrt(var + 1e-5);
+        for (int e = 0; e < E; e++) u[e] = (u[e] - mean) * inv;
+    }
+    if (r->normalize) {
+        // F.normalize: x / max(||x||, 1e-12), over the kept dimensions
+        double ss = 0;
+        for (int e = 0; e < D; e++) ss += u[e] * u[e];
+        double n = sqrt(ss);
+        if (n < 1e-12) n = 1e-12;
+        for (int e = 0; e < D; e++) u[e] /= n;
+    }
+    if (kind == WEMBED_OUTPUT_F32) {
+        float *o = out;
+        for (int e = 0; e < D; e++) o[e] = (float)u[e];
+    } else if (kind == WEMBED_OUTPUT_INT8) {
+        int8_t *o = out;
+        double mx = 0;
+        for (int e = 0; e < D; e++) mx = fabs(u[e]) > mx ? fabs(u[e]) : mx;
+        double s = mx > 0 ? 127.0 / mx : 0;
+        for (int e = 0; e < D; e++) {
+            double q = nearbyint(u[e] * s);
+            o[e] = (int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
+        }
+    } else {
+        uint8_t *o = out;
+        memset(o, 0, ((size_t)D + 7) / 8);
+        for (int e = 0; e < D; e++)
+            if (u[e] > 0) o[e >> 3] |= (uint8_t)(0x80 >> (e & 7));   // numpy.packbits order
+    }
+}
+
+// -----------------------------------------------------------------------------------------
+
+typedef struct seq {
+    int32_t row;                  // input row
+    int32_t start, len;           // the real tokens of the row this sequence covers (indices into the row's real tokens)
+} seq;
+
+static int cmp_seq_len(const void *a, const void *b) {
+    const seq *x = a, *y = b;
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+wembed_status wembed_embed_ids(wembed_model *m, const int32_t *ids, const int32_t *type_ids,
+                               const int32_t *mask, int32_t B, int32_t T,
+                               const wembed_embed_params *p, void *out, size_t out_size) {
+    if (!m) return WEMBED_STATUS_INVALID_ARGUMENT;
+    we_err *err = &m->err;
+    we_err_clear(err);
+    resolved r;
+    wembed_status rc = resolve(m, p, &r);
+    if (rc) return rc;
+    if (B < 0 || T < 0 || (B > 0 && (!ids || !out)) || (size_t)B * (size_t)T > (size_t)1 << 31)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "bad batch: %d rows of %d tokens", B, T);
+    if (m->arch.family->arch == WE_ARCH_CLIP)
+        return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "CLIP text embedding is not available in this build yet");
+
+    // Real tokens of each row: where they are (their column), how many.
+    int32_t *cols = we_malloc(sizeof(int32_t) * ((size_t)B * T + 1));
+    int32_t *row_off = we_malloc(sizeof(int32_t) * ((size_t)B + 1));
+    seq *seqs = NULL;
+    int32_t *tok_ids = NULL, *tok_types = NULL, *tok_pos = NULL, *seq_off = NULL, *rope_len = NULL;
+    float *hidden = NULL;
+    double *acc = NULL, *v = NULL;
+    int64_t *acc_n = NULL, *tok_out = NULL;
+    wembed_pool *pool = NULL;
+    const int E = r.hidden;
+    if (!cols || !row_off) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
+    int64_t n_real = 0;
+    for (int32_t b = 0; b < B; b++) {
+        row_off[b] = (int32_t)n_real;
+        for (int32_t t = 0; t < T; t++) {
+            int32_t mk = mask ? mask[(size_t)b * T + t] : 1;
+            if (mk != 0 && mk != 1) { rc = we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "mask values must be 0 or 1 (row %d)", b); goto done; }
+            if (mk) cols[n_real++] = t;
+        }
+    }
+    row_off[B] = (int32_t)n_real;
+
+    // Sequences: one per row, or windows.
+    size_t n_seq = 0, cap = (size_t)B + 1;
+    if (!(seqs = we_malloc(sizeof(seq) * cap))) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
+    int32_t overlap = p->chunk_overlap >= 0 ? p->chunk_overlap : r.max_tokens / 8;
+    int64_t out_vectors = r.pooling == WEMBED_POOLING_NONE ? 0 : B;
+    for (int32_t b = 0; b < B; b++) {
+        int32_t n = row_off[b + 1] - row_off[b];
+        if (n == 0) { rc = we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "row %d has no tokens", b); goto done; }
+        if (n > r.max_tokens && p->truncate == WEMBED_TRUNCATE_ERROR) {
+            rc = we_errorf(err, WEMBED_STATUS_TOO_LONG, "row %d has %d tokens; the limit is %d (truncate: error)", b, n, r.max_tokens);
+            goto done;
+        }
+        int32_t step = r.max_tokens - overlap;
+        for (int32_t s0 = 0;; s0 += step) {
+            if (n_seq == cap) {
+                seq *ns = we_realloc(seqs, sizeof(seq) * (cap *= 2));
+                if (!ns) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
+                seqs = ns;
+            }
+            int32_t len = WE_MIN(n - s0, r.max_tokens);
+            seqs[n_seq++] = (seq){ b, s0, len };
+            if (p->truncate != WEMBED_TRUNCATE_CHUNK || s0 + len >= n) break;
+        }
+        if (r.pooling == WEMBED_POOLING_NONE) out_vectors += seqs[n_seq - 1].len;
+    }
+    if ((size_t)out_vectors * vector_bytes(&r, p->output) > out_size) {
+        rc = we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "output buffer of %zu bytes is too small: %lld vectors of %zu bytes",
+                       out_size, (long long)out_vectors, vector_bytes(&r, p->output));
+        goto done;
+    }
+    // Per-token output goes to each row's position in row order; remember where.
+    if (r.pooling == WEMBED_POOLING_NONE) {
+        tok_out = we_calloc((size_t)B + 1, sizeof(int64_t));
+        if (!tok_out) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
+        for (size_t i = 0; i < n_seq; i++) tok_out[seqs[i].row + 1] = seqs[i].len;
+        for (int32_t b = 0; b < B; b++) tok_out[b + 1] += tok_out[b];
+    } else {
+        acc = we_calloc((size_t)B * E, sizeof(double));
+        acc_n = we_calloc((size_t)B, sizeof(int64_t));
+        if (!acc || !acc_n) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
+    }
+    qsort(seqs, n_seq, sizeof(seq), cmp_seq_len);
+
+    if ((rc = model_pool(m, &pool))) goto done;
+    int32_t longest = n_seq ? seqs[n_seq - 1].len : 0;
+    size_t budget = (size_t)WE_MAX(TOKEN_BUDGET, longest);
+    tok_ids = we_malloc(sizeof(int32_t) * budget);
+    tok_types = we_malloc(sizeof(int32_t) * budget);
+    tok_pos = we_malloc(sizeof(int32_t) * budget);
+    seq_off = we_malloc(sizeof(int32_t) * (budget + 1));
+    rope_len = we_malloc(sizeof(int32_t) * budget);
+    hidden = we_malloc(sizeof(float) * budget * (size_t)E);
+    v = we_malloc(sizeof(double) * (size_t)E);
+    if (!tok_ids || !tok_types || !tok_pos || !seq_off || !rope_len || !hidden || !v) {
+        rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for a batch of %zu tokens", budget);
+        goto done;
+    }
+    we_rope_opts rope = { (we_rope_mode)p->rope_scaling, p->rope_factor };
+    const bool roberta = m->arch.family->arch == WE_ARCH_BERT && m->arch.hp.bert.pos_from_pad;
+    const int32_t pad = roberta ? m->arch.hp.bert.pad_token_id : 0;
+
+    for (size_t g0 = 0; g0 < n_seq;) {
+        // A group: consecutive sequences (by length) within the budget.
+        size_t g1 = g0, ntok = 0;
+        while (g1 < n_seq && (g1 == g0 || ntok + (size_t)seqs[g1].len <= budget)) ntok += (size_t)seqs[g1++].len;
+        we_tokens tk = { (int32_t)(g1 - g0), (int32_t)ntok, seq_off, tok_ids, type_ids ? tok_types : NULL, tok_pos, rope_len };
+        size_t k = 0;
+        for (size_t si = g0; si < g1; si++) {
+            const seq *s = &seqs[si];
+            const int32_t *rc_cols = cols + row_off[s->row];
+            seq_off[si - g0] = (int32_t)k;
+            rope_len[si - g0] = p->ntk_length == WEMBED_NTK_LENGTH_PADDED ? WE_MAX(T, s->len) : s->len;
+            int32_t roberta_pos = pad;
+            for (int32_t j = 0; j < s->len; j++, k++) {
+                int32_t col = rc_cols[s->start + j];
+                size_t at = (size_t)s->row * T + col;
+                tok_ids[k] = ids[at];
+                tok_types[k] = type_ids ? type_ids[at] : 0;
+                if (roberta) tok_pos[k] = tok_ids[k] != pad ? ++roberta_pos : pad;
+                else tok_pos[k] = p->truncate == WEMBED_TRUNCATE_CHUNK ? j : col;   // windows restart at 0
+            }
+        }
+        seq_off[g1 - g0] = (int32_t)k;
+        switch (m->arch.family->arch) {
+        case WE_ARCH_BERT: rc = we_bert_forward(&m->arch, pool, &tk, hidden, err); break;
+        case WE_ARCH_NOMIC_BERT: rc = we_nomic_forward(&m->arch, pool, &tk, &rope, hidden, err); break;
+        default: rc = we_errorf(err, WEMBED_STATUS_INTERNAL, "no forward pass for this family"); break;
+        }
+        if (rc) goto done;
+        for (size_t si = g0; si < g1; si++) {
+            const seq *s = &seqs[si];
+            const float *h = hidden + (size_t)seq_off[si - g0] * E;
+            if (r.pooling == WEMBED_POOLING_NONE) {
+                for (int32_t t = 0; t < s->len; t++) {
+                    double *dv = v;
+                    for (int e = 0; e < E; e++) dv[e] = h[(size_t)t * E + e];
+                    float *o = (float *)out + (size_t)(tok_out[s->row] + t) * E;
+                    if (r.normalize) {
+                        double ss = 0;
+                        for (int e = 0; e < E; e++) ss += dv[e] * dv[e];
+                        double nn = sqrt(ss) < 1e-12 ? 1e-12 : sqrt(ss);
+                        for (int e = 0; e < E; e++) o[e] = (float)(dv[e] / nn);
+                    } else {
+                        memcpy(o, h + (size_t)t * E, sizeof(float) * (size_t)E);
+                    }
+                }
+                continue;
+            }
+            pool_seq(v, h, s->len, E, r.pooling);
+            double *a = acc + (size_t)s->row * E;
+            // Windows of one row: a token-count-weighted average of their pooled vectors.
+            for (int e = 0; e < E; e++) a[e] += v[e] * s->len;
+            acc_n[s->row] += s->len;
+        }
+        g0 = g1;
+    }
+    if (r.pooling != WEMBED_POOLING_NONE) {
+        size_t vb = vector_bytes(&r, p->output);
+        for (int32_t b = 0; b < B; b++) {
+            double *a = acc + (size_t)b * E;
+            for (int e = 0; e < E; e++) v[e] = a[e] / (double)acc_n[b];
+            finish_vector((uint8_t *)out + (size_t)b * vb, v, &r, p->output);
+        }
+    }
+done:
+    we_free(cols);
+    we_free(row_off);
+    we_free(seqs);
+    we_free(tok_ids);
+    we_free(tok_types);
+    we_free(tok_pos);
+    we_free(seq_off);
+    we_free(rope_len);
+    we_free(hidden);
+    we_free(acc);
+    we_free(acc_n);
+    we_free(tok_out);
+    we_free(v);
+    return rc;
+}

@@ -1,0 +1,334 @@
+// test-model.c - the text encoders against the PyTorch reference fixtures (tests/data/fixtures,
+// README.md there): last hidden states within 1e-4 where the mask is 1, pooled and normalized
+// embeddings with cosine >= 0.99999; f16 and q8 weights within stated bounds of the f32 path;
+// batch invariance; Matryoshka, int8 and binary outputs; chunking.
+#include "harness.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/common.h"
+#include "formats/json.h"
+#include "wembed.h"
+
+// -----------------------------------------------------------------------------------------
+// Fixture access
+
+typedef struct fixture {
+    const char *dir;
+    we_arena arena;
+    const we_json *manifest;
+} fixture;
+
+static bool fixture_open(fixture *f, const char *dir) {
+    char rel[256];
+    f->dir = dir;
+    we_arena_init(&f->arena, 0);
+    snprintf(rel, sizeof rel, "fixtures/%s/manifest.json", dir);
+    size_t n;
+    char *text = (char *)we_test_read_file(we_test_data_path(rel), &n);
+    we_err err;
+    bool ok = text && we_json_parse(&f->arena, text, n, NULL, &f->manifest, &err) == WEMBED_STATUS_OK;
+    free(text);
+    return CHECKF(ok, "fixture %s: no manifest", dir);
+}
+
+static void fixture_close(fixture *f) { we_arena_free(&f->arena); }
+
+static const we_json *fixture_case(const fixture *f, const char *name) {
+    const we_json *cases = we_json_get(f->manifest, "cases");
+    for (uint32_t i = 0; cases && i < cases->len; i++)
+        if (we_json_str_eq(we_json_get(we_json_at(cases, i), "name"), name)) return we_json_at(cases, i);
+    return NULL;
+}
+
+// A tensor of a case (malloc'd), with its shape; NULL when the case has no such tensor.
+static void *fixture_tensor(const fixture *f, const we_json *cs, const char *name, int64_t shape[4], int *n_dims) {
+    const we_json *t = we_json_get(we_json_get(cs, "tensors"), name);
+    if (!t) return NULL;
+    const we_json *sh = we_json_get(t, "shape");
+    *n_dims = (int)sh->len;
+    for (uint32_t i = 0; i < sh->len && i < 4; i++) we_json_as_int(we_json_at(sh, i), &shape[i]);
+    char rel[256];
+    snprintf(rel, sizeof rel, "fixtures/%s/%s", f->dir, we_json_as_str(we_json_get(t, "file"), NULL));
+    size_t n;
+    return we_test_read_file(we_test_data_path(rel), &n);
+}
+
+// Loads the model of a fixture folder with whatever sentence-transformers files it has.
+static wembed_model *load_fixture_model(const char *dir, wembed_dtype dtype) {
+    static const char *names[] = { "config.json", "model.safetensors", "modules.json", "1_Pooling/config.json",
+                                   "sentence_bert_config.json" };
+    wembed_file files[5];
+    void *bufs[5] = { 0 };
+    size_t nf = 0;
+    for (size_t i = 0; i < WE_ARRAY_LEN(names); i++) {
+        char rel[256];
+        size_t n;
+        snprintf(rel, sizeof rel, "fixtures/%s/%s", dir, names[i]);
+        void *data = we_test_read_file(we_test_data_path(rel), &n);
+        if (!data) continue;
+        bufs[nf] = data;
+        files[nf++] = (wembed_file){ names[i], data, n };
+    }
+    wembed_model_params mp = wembed_model_default_params();
+    mp.dtype = dtype;
+    mp.n_threads = 2;
+    wembed_model *m = NULL;
+    wembed_status rc = wembed_model_load(files, nf, mp, &m);
+    CHECKF(rc == WEMBED_STATUS_OK, "load %s: %s", dir, m ? wembed_model_last_error(m) : "?");
+    for (size_t i = 0; i < nf; i++) free(bufs[i]);
+    if (rc) { wembed_model_free(m); return NULL; }
+    return m;
+}
+
+// -----------------------------------------------------------------------------------------
+
+typedef struct batch {
+    int32_t *ids, *mask, *types;
+    int64_t B, S;
+} batch;
+
+static bool batch_of(const fixture *f, const we_json *cs, batch *b) {
+    int64_t sh[4];
+    int nd;
+    b->ids = fixture_tensor(f, cs, "input_ids", sh, &nd);
+    b->B = sh[0];
+    b->S = sh[1];
+    b->mask = fixture_tensor(f, cs, "attention_mask", sh, &nd);
+    b->types = fixture_tensor(f, cs, "token_type_ids", sh, &nd);
+    return b->ids && b->mask;
+}
+
+static void batch_free(batch *b) { free(b->ids); free(b->mask); free(b->types); }
+
+// Compares last hidden states (B, S, E) where the mask is 1 against pooling NONE output.
+static double hidden_diff(wembed_model *m, const batch *b, const float *ref, int E, const wembed_embed_params *base) {
+    wembed_embed_params p = *base;
+    p.pooling = WEMBED_POOLING_NONE;
+    p.normalize = 0;
+    int64_t n_real = 0;
+    for (int64_t i = 0; i < b->B * b->S; i++) n_real += b->mask[i];
+    float *out = malloc(sizeof(float) * (size_t)n_real * E);
+    wembed_status rc = wembed_embed_ids(m, b->ids, b->types, b->mask, (int32_t)b->B, (int32_t)b->S, &p, out, sizeof(float) * (size_t)n_real * E);
+    if (!CHECKF(rc == WEMBED_STATUS_OK, "embed_ids: %s", wembed_model_last_error(m))) { free(out); return INFINITY; }
+    double md = 0;
+    int64_t k = 0;
+    for (int64_t r = 0; r < b->B; r++)
+        for (int64_t t = 0; t < b->S; t++) {
+            if (!b->mask[r * b->S + t]) continue;
+            double d = we_max_abs_diff(out + (size_t)k * E, ref + ((size_t)r * b->S + t) * E, (size_t)E);
+            if (d > md) md = d;
+            k++;
+        }
+    free(out);
+    return md;
+}
+
+// Pooled output vs a reference (B, D): the worst cosine and max abs diff over rows.
+static void pooled_diff(wembed_model *m, const batch *b, const float *ref, int D, const wembed_embed_params *p,
+                        double *min_cos, double *max_abs) {
+    float *out = malloc(sizeof(float) * (size_t)b->B * D);
+    wembed_status rc = wembed_embed_ids(m, b->ids, b->types, b->mask, (int32_t)b->B, (int32_t)b->S, p, out, sizeof(float) * (size_t)b->B * D);
+    *min_cos = 1;
+    *max_abs = 0;
+    if (!CHECKF(rc == WEMBED_STATUS_OK, "embed_ids: %s", wembed_model_last_error(m))) { *min_cos = -1; free(out); return; }
+    for (int64_t r = 0; r < b->B; r++) {
+        double c = we_cosine(out + r * D, ref + r * D, (size_t)D), a = we_max_abs_diff(out + r * D, ref + r * D, (size_t)D);
+        if (c < *min_cos) *min_cos = c;
+        if (a > *max_abs) *max_abs = a;
+    }
+    free(out);
+}
+
+typedef struct pooled_ref { const char *tensor; int pooling; int normalize; int dims; } pooled_ref;
+
+// Every case of a folder: hidden states and each pooled reference the case holds.
+static void check_fixture(const char *dir, int E, wembed_dtype dtype, double tol_hidden, double min_cos_ok) {
+    fixture f;
+    if (!fixture_open(&f, dir)) return;
+    wembed_model *m = load_fixture_model(dir, dtype);
+    if (!m) { fixture_close(&f); return; }
+    static const pooled_ref refs[] = {
+        { "mean_pooled", WEMBED_POOLING_MEAN, 0, 0 },
+        { "mean_pooled_normalized", WEMBED_POOLING_MEAN, 1, 0 },
+        { "cls_pooled", WEMBED_POOLING_CLS, 0, 0 },
+        { "cls_pooled_normalized", WEMBED_POOLING_CLS, 1, 0 },
+        { "matryoshka_32", WEMBED_POOLING_MEAN, 1, 32 },
+        { "matryoshka_16", WEMBED_POOLING_MEAN, 1, 16 },
+    };
+    const char *dt = dtype == WEMBED_DTYPE_F32 ? "f32" : dtype == WEMBED_DTYPE_F16 ? "f16" : "q8";
+    const we_json *cases = we_json_get(f.manifest, "cases");
+    for (uint32_t ci = 0; cases && ci < cases->len; ci++) {
+        const we_json *cs = we_json_at(cases, ci);
+        const char *name = we_json_as_str(we_json_get(cs, "name"), NULL);
+        batch b;
+        if (!batch_of(&f, cs, &b)) { batch_free(&b); continue; }
+        wembed_embed_params p = wembed_embed_default_params();
+        // nomic_bert_ntk's multi-row cases reproduce the reference's padded-length NTK.
+        if (strcmp(dir, "nomic_bert_ntk") == 0 && b.B > 1) p.ntk_length = WEMBED_NTK_LENGTH_PADDED;
+        int64_t sh[4];
+        int nd;
+        float *lhs = fixture_tensor(&f, cs, "last_hidden_state", sh, &nd);
+        if (lhs) {
+            double md = hidden_diff(m, &b, lhs, E, &p);
+            CHECKF(md <= tol_hidden, "%s/%s [%s] last_hidden_state: max abs diff %.3g (tolerance %.0e)", dir, name, dt, md, tol_hidden);
+            printf("%-16s %-16s %-4s hidden max|diff| %.2e\n", dir, name, dt, md);
+            free(lhs);
+        }
+        for (size_t k = 0; k < WE_ARRAY_LEN(refs); k++) {
+            float *ref = fixture_tensor(&f, cs, refs[k].tensor, sh, &nd);
+            if (!ref) continue;
+            wembed_embed_params q = p;
+            q.pooling = refs[k].pooling;
+            q.normalize = refs[k].normalize;
+            q.dims = refs[k].dims;
+            int D = refs[k].dims ? refs[k].dims : E;
+            double c, a;
+            pooled_diff(m, &b, ref, D, &q, &c, &a);
+            CHECKF(c >= min_cos_ok && (dtype != WEMBED_DTYPE_F32 || a <= 1e-4),
+                   "%s/%s [%s] %s: cosine %.7f, max abs diff %.3g", dir, name, dt, refs[k].tensor, c, a);
+            printf("%-16s %-16s %-4s %-24s cos %.8f max|diff| %.2e\n", dir, name, dt, refs[k].tensor, c, a);
+            free(ref);
+        }
+        batch_free(&b);
+    }
+    wembed_model_free(m);
+    fixture_close(&f);
+}
+
+// -----------------------------------------------------------------------------------------
+
+// A row's vector does not depend on its batch (default NTK length: the row's own).
+static void test_batch_invariance(void) {
+    fixture f;
+    if (!fixture_open(&f, "nomic_bert_ntk")) return;
+    wembed_model *m = load_fixture_model("nomic_bert_ntk", WEMBED_DTYPE_F32);
+    batch b;
+    if (m && batch_of(&f, fixture_case(&f, "batch_long"), &b)) {
+        wembed_embed_params p = wembed_embed_default_params();
+        float both[2 * 64], alone[64];
+        CHECK(wembed_embed_ids(m, b.ids, NULL, b.mask, 2, (int32_t)b.S, &p, both, sizeof both) == WEMBED_STATUS_OK);
+        // row 1 alone, unpadded
+        int32_t n1 = 0;
+        for (int64_t t = 0; t < b.S; t++) n1 += b.mask[b.S + t];
+        CHECK(wembed_embed_ids(m, b.ids + b.S, NULL, NULL, 1, n1, &p, alone, sizeof alone) == WEMBED_STATUS_OK);
+        CHECKF(memcmp(both + 64, alone, sizeof alone) == 0, "batch invariance: row 1 differs from itself alone (cos %.8f)",
+               we_cosine(both + 64, alone, 64));
+        // and with the reference's padded length it does depend on the batch
+        p.ntk_length = WEMBED_NTK_LENGTH_PADDED;
+        CHECK(wembed_embed_ids(m, b.ids, NULL, b.mask, 2, (int32_t)b.S, &p, both, sizeof both) == WEMBED_STATUS_OK);
+        CHECK(memcmp(both + 64, alone, sizeof alone) != 0);
+        batch_free(&b);
+    }
+    wembed_model_free(m);
+    fixture_close(&f);
+}
+
+// int8 and binary outputs are the quantized f32 vectors; chunking and truncation behave.
+static void test_outputs(void) {
+    wembed_model *m = load_fixture_model("nomic_bert", WEMBED_DTYPE_F32);
+    if (!m) return;
+    fixture f;
+    fixture_open(&f, "nomic_bert");
+    batch b;
+    if (batch_of(&f, fixture_case(&f, "long300"), &b)) {
+        int32_t S = (int32_t)b.S;
+        wembed_embed_params p = wembed_embed_default_params();
+        float v[64];
+        int8_t q[64];
+        uint8_t bits[8];
+        CHECK(wembed_embed_ids(m, b.ids, NULL, NULL, 1, S, &p, v, sizeof v) == WEMBED_STATUS_OK);
+        p.output = WEMBED_OUTPUT_INT8;
+        CHECK(wembed_embed_vector_bytes(m, &p) == 64);
+        CHECK(wembed_embed_ids(m, b.ids, NULL, NULL, 1, S, &p, q, sizeof q) == WEMBED_STATUS_OK);
+        float mx = 0, qf[64];
+        for (int e = 0; e < 64; e++) mx = fabsf(v[e]) > mx ? fabsf(v[e]) : mx;
+        int off = 0;
+        for (int e = 0; e < 64; e++) {
+            off += abs(q[e] - (int)lrintf(v[e] * 127 / mx)) > 0;
+            qf[e] = q[e];
+        }
+        CHECK(off == 0);
+        CHECKF(we_cosine(qf, v, 64) > 0.9999, "int8 output cosine %.6f", we_cosine(qf, v, 64));
+        p.output = WEMBED_OUTPUT_BINARY;
+        CHECK(wembed_embed_vector_bytes(m, &p) == 8);
+        CHECK(wembed_embed_ids(m, b.ids, NULL, NULL, 1, S, &p, bits, sizeof bits) == WEMBED_STATUS_OK);
+        int wrong = 0;
+        for (int e = 0; e < 64; e++) wrong += ((bits[e / 8] >> (7 - e % 8)) & 1) != (v[e] > 0);
+        CHECK(wrong == 0);
+        p.output = WEMBED_OUTPUT_F32;
+
+        // truncate: error refuses, end truncates (= embedding the first max_tokens ids)
+        p.max_tokens = 100;
+        p.truncate = WEMBED_TRUNCATE_ERROR;
+        CHECK(wembed_embed_ids(m, b.ids, NULL, NULL, 1, S, &p, v, sizeof v) == WEMBED_STATUS_TOO_LONG);
+        CHECK(strstr(wembed_model_last_error(m), "300 tokens") != NULL);
+        p.truncate = WEMBED_TRUNCATE_END;
+        float t100[64], first100[64];
+        CHECK(wembed_embed_ids(m, b.ids, NULL, NULL, 1, S, &p, t100, sizeof t100) == WEMBED_STATUS_OK);
+        p.max_tokens = 0;
+        CHECK(wembed_embed_ids(m, b.ids, NULL, NULL, 1, 100, &p, first100, sizeof first100) == WEMBED_STATUS_OK);
+        CHECK(memcmp(t100, first100, sizeof t100) == 0);
+
+        // chunk: windows of 128 with 16 overlap over 300 tokens = [0,128) [112,240) [224,300);
+        // the result is the token-weighted mean of the windows' mean-pooled vectors, normalized.
+        p.max_tokens = 128;
+        p.chunk_overlap = 16;
+        p.truncate = WEMBED_TRUNCATE_CHUNK;
+        float chunked[64], w[3][64];
+        CHECK(wembed_embed_ids(m, b.ids, NULL, NULL, 1, S, &p, chunked, sizeof chunked) == WEMBED_STATUS_OK);
+        wembed_embed_params pw = wembed_embed_default_params();
+        pw.normalize = 0;
+        const int starts[3] = { 0, 112, 224 }, lens[3] = { 128, 128, 76 };
+        double sum[64] = { 0 };
+        for (int k = 0; k < 3; k++) {
+            CHECK(wembed_embed_ids(m, b.ids + starts[k], NULL, NULL, 1, lens[k], &pw, w[k], sizeof w[k]) == WEMBED_STATUS_OK);
+            for (int e = 0; e < 64; e++) sum[e] += (double)w[k][e] * lens[k];
+        }
+        float expect[64];
+        double nn = 0;
+        for (int e = 0; e < 64; e++) nn += sum[e] * sum[e];
+        for (int e = 0; e < 64; e++) expect[e] = (float)(sum[e] / sqrt(nn));
+        CHECKF(we_max_abs_diff(chunked, expect, 64) < 1e-6, "chunking: max abs diff %g", we_max_abs_diff(chunked, expect, 64));
+
+        // bad calls: clear errors, model still usable
+        wembed_embed_params bad = wembed_embed_default_params();
+        bad.dims = 65;
+        CHECK(wembed_embed_ids(m, b.ids, NULL, NULL, 1, S, &bad, v, sizeof v) == WEMBED_STATUS_INVALID_ARGUMENT);
+        bad = wembed_embed_default_params();
+        CHECK(wembed_embed_ids(m, b.ids, NULL, NULL, 1, S, &bad, v, 10) == WEMBED_STATUS_INVALID_ARGUMENT);
+        CHECK(strstr(wembed_model_last_error(m), "too small") != NULL);
+        int32_t bad_ids[3] = { 1, 99999, 2 };
+        CHECK(wembed_embed_ids(m, bad_ids, NULL, NULL, 1, 3, &bad, v, sizeof v) == WEMBED_STATUS_INVALID_ARGUMENT);
+        CHECK(strstr(wembed_model_last_error(m), "99999") != NULL);
+        int32_t zero_mask[3] = { 0, 0, 0 };
+        CHECK(wembed_embed_ids(m, bad_ids, NULL, zero_mask, 1, 3, &bad, v, sizeof v) == WEMBED_STATUS_INVALID_ARGUMENT);
+        CHECK(wembed_embed_ids(m, b.ids, NULL, NULL, 1, S, &bad, v, sizeof v) == WEMBED_STATUS_OK);
+        batch_free(&b);
+    }
+    fixture_close(&f);
+    wembed_model_free(m);
+}
+
+int main(void) {
+    // fp32 engine on fp32/fp16/bf16 weights: the fixtures' tolerances.
+    check_fixture("bert", 64, WEMBED_DTYPE_F32, 1e-4, 0.99999);
+    check_fixture("bert_cls", 64, WEMBED_DTYPE_F32, 1e-4, 0.99999);
+    check_fixture("bert_fp16", 64, WEMBED_DTYPE_F32, 1e-4, 0.99999);
+    check_fixture("bert_bf16", 64, WEMBED_DTYPE_F32, 1e-4, 0.99999);
+    check_fixture("nomic_bert", 64, WEMBED_DTYPE_F32, 1e-4, 0.99999);
+    check_fixture("nomic_bert_ntk", 64, WEMBED_DTYPE_F32, 1e-4, 0.99999);
+    // f16 weights: rounding every weight to half costs ~1e-3 relative per layer; pooled
+    // vectors keep cosine >= 0.9999 against the f32 reference.
+    check_fixture("bert", 64, WEMBED_DTYPE_F16, 2e-2, 0.9999);
+    check_fixture("nomic_bert", 64, WEMBED_DTYPE_F16, 2e-2, 0.9999);
+    // q8 weights (int8 per row) and int8 activations: cosine >= 0.995 against f32.
+    check_fixture("bert", 64, WEMBED_DTYPE_Q8, 0.5, 0.995);
+    check_fixture("nomic_bert", 64, WEMBED_DTYPE_Q8, 0.5, 0.995);
+    test_batch_invariance();
+    test_outputs();
+    CHECK_EQ_INT(we_alloc_live(), 0);
+    return we_test_finish("test-model");
+}
