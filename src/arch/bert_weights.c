@@ -93,12 +93,15 @@ static wembed_status bert_from_gguf(we_arch_model *ma, const struct we_gguf *g, 
     we_gguf_get_float(g, "bert.attention.layer_norm_epsilon", &eps);
     hp->eps = (float)eps;
     hp->act = WE_ACT_GELU;
-    int64_t v = we_gguf_rows(g, "token_embd.weight", 0);
+    // Without tensors (a vocab-only file) the tokenizer gives the sizes.
+    const we_gguf_kv *toks = we_gguf_find(g, "tokenizer.ggml.tokens");
+    int64_t v = we_gguf_rows(g, "token_embd.weight", toks && toks->type == WE_GGUF_ARRAY ? (int64_t)WE_MIN(toks->n, (uint64_t)LIM) : 0);
     hp->n_vocab = (int32_t)WE_MIN(v, (int64_t)LIM);
-    v = we_gguf_rows(g, "token_types.weight", 0);
+    int64_t types = 2;
+    we_gguf_get_int(g, "tokenizer.ggml.token_type_count", &types);
     // llama.cpp squeezes (1, E) to (E): one type row.
     const we_gguf_tensor *tt = we_gguf_find_tensor(g, "token_types.weight");
-    hp->n_types = tt && tt->n_dims == 1 ? 1 : (int32_t)WE_MIN(v, (int64_t)LIM);
+    hp->n_types = tt ? (tt->n_dims == 1 ? 1 : (int32_t)WE_MIN(tt->ne[1], (int64_t)1 << 16)) : (int32_t)WE_MAX(0, WE_MIN(types, (int64_t)1 << 16));
     int64_t pad = 0;
     we_gguf_get_int(g, "tokenizer.ggml.padding_token_id", &pad);
     hp->pad_token_id = (int32_t)WE_MAX(0, WE_MIN(pad, (int64_t)LIM));

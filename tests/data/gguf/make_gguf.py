@@ -1,0 +1,237 @@
+#!/usr/bin/python3
+"""make_gguf.py - writes the small GGUF test files in this folder from the reference fixtures
+(tests/data/fixtures), with models/gguf_writer.py, in llama.cpp's layouts:
+
+  bert-f32.gguf     fixtures/bert, every tensor F32 (the pooler dropped, as llama.cpp does)
+  bert-mixed.gguf   the same model as GGUF v2, matmul weights in Q8_0 / Q4_0 / Q4_1 / Q5_0 /
+                    Q5_1 / F16 / BF16 per tensor (listed in MIXED below), the rest F32
+  nomic-q8_0.gguf   fixtures/nomic_bert ("nomic-bert"), 2-D weights Q8_0, norms F32
+  clip-f16.gguf     fixtures/clip in the llava convert_image_encoder_to_gguf.py layout
+                    (t.* / v.* names, fc1 -> ffn_down, fc2 -> ffn_up, 2-D and 4-D weights F16)
+  quant-blocks.gguf random blocks of every quantized type the engine reads, each with its
+                    float32 dequantization "<type>.ref" computed here with numpy (float32
+                    arithmetic in ggml's order), for an exact check of the C decoders
+
+Run from anywhere: /usr/bin/python3 tests/data/gguf/make_gguf.py
+"""
+import json
+import os
+import struct
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "models"))
+from gguf_writer import GGUFValueType as T, GGUFWriter, dequantize  # noqa: E402
+
+FIX = os.path.join(ROOT, "tests", "data", "fixtures")
+
+
+def read_safetensors(path):
+    b = open(path, "rb").read()
+    n = struct.unpack("<Q", b[:8])[0]
+    h = json.loads(b[8:8 + n])
+    out = {}
+    for k, v in h.items():
+        if k == "__metadata__":
+            continue
+        s, e = v["data_offsets"]
+        raw = b[8 + n + s:8 + n + e]
+        dt = {"F32": np.float32, "F16": np.float16, "I64": np.int64}[v["dtype"]]
+        out[k] = np.frombuffer(raw, dtype=dt).reshape(v["shape"])
+    return out
+
+
+def bert_vocab(w, n):
+    toks, types = [], []
+    special = {0: "[PAD]", 100: "[UNK]", 101: "[CLS]", 102: "[SEP]", 103: "[MASK]"}
+    for i in range(n):
+        if i in special:
+            toks.append(special[i]); types.append(3)
+        else:
+            toks.append(("\u2581tok%d" if i % 2 else "tok%d") % i); types.append(1)
+    w.add_string("tokenizer.ggml.model", "bert")
+    w.add_array("tokenizer.ggml.tokens", T.STRING, toks)
+    w.add_array("tokenizer.ggml.token_type", T.INT32, types)
+    w.add_uint32("tokenizer.ggml.token_type_count", 2)
+    w.add_uint32("tokenizer.ggml.unknown_token_id", 100)
+    w.add_uint32("tokenizer.ggml.seperator_token_id", 102)
+    w.add_uint32("tokenizer.ggml.padding_token_id", 0)
+    w.add_uint32("tokenizer.ggml.cls_token_id", 101)
+    w.add_uint32("tokenizer.ggml.mask_token_id", 103)
+
+
+BERT_NAMES = [
+    ("embeddings.word_embeddings.weight", "token_embd.weight"),
+    ("embeddings.position_embeddings.weight", "position_embd.weight"),
+    ("embeddings.token_type_embeddings.weight", "token_types.weight"),
+    ("embeddings.LayerNorm.weight", "token_embd_norm.weight"),
+    ("embeddings.LayerNorm.bias", "token_embd_norm.bias"),
+]
+BERT_LAYER = [
+    ("attention.self.query", "attn_q"), ("attention.self.key", "attn_k"), ("attention.self.value", "attn_v"),
+    ("attention.output.dense", "attn_output"), ("attention.output.LayerNorm", "attn_output_norm"),
+    ("intermediate.dense", "ffn_up"), ("output.dense", "ffn_down"), ("output.LayerNorm", "layer_output_norm"),
+]
+
+# bert-mixed: the type of each 2-D weight, so that every reader path is used at least twice.
+MIXED = {
+    "token_embd.weight": "Q8_0",
+    "blk.0.attn_q.weight": "Q4_0", "blk.0.attn_k.weight": "Q4_1", "blk.0.attn_v.weight": "Q5_0",
+    "blk.0.attn_output.weight": "Q5_1", "blk.0.ffn_up.weight": "Q8_0", "blk.0.ffn_down.weight": "F16",
+    "blk.1.attn_q.weight": "Q5_1", "blk.1.attn_k.weight": "Q5_0", "blk.1.attn_v.weight": "Q4_1",
+    "blk.1.attn_output.weight": "Q4_0", "blk.1.ffn_up.weight": "BF16", "blk.1.ffn_down.weight": "Q8_0",
+}
+
+
+def bert_tensors(st):
+    out = [(g, st[h]) for h, g in BERT_NAMES]
+    for il in range(2):
+        for h, g in BERT_LAYER:
+            for suffix in ("weight", "bias"):
+                out.append(("blk.%d.%s.%s" % (il, g, suffix), st["encoder.layer.%d.%s.%s" % (il, h, suffix)]))
+    return out
+
+
+def write_bert(path, version, types):
+    st = read_safetensors(os.path.join(FIX, "bert", "model.safetensors"))
+    w = GGUFWriter(arch="bert", version=version)
+    w.add_string("general.name", "wembed tiny bert fixture")
+    w.add_uint32("general.file_type", 0 if not types else 7)
+    w.add_uint32("bert.context_length", 512)
+    w.add_uint32("bert.embedding_length", 64)
+    w.add_uint32("bert.feed_forward_length", 128)
+    w.add_uint32("bert.block_count", 2)
+    w.add_uint32("bert.attention.head_count", 4)
+    w.add_float32("bert.attention.layer_norm_epsilon", 1e-12)
+    w.add_bool("bert.attention.causal", False)
+    w.add_uint32("bert.pooling_type", 1)
+    bert_vocab(w, 512)
+    for name, a in bert_tensors(st):
+        w.add_tensor(name, a.astype(np.float32), types.get(name, "F32"))
+    open(path, "wb").write(w.to_bytes())
+
+
+def write_nomic(path):
+    st = read_safetensors(os.path.join(FIX, "nomic_bert", "model.safetensors"))
+    w = GGUFWriter(arch="nomic-bert")
+    w.add_string("general.name", "wembed tiny nomic_bert fixture")
+    w.add_uint32("nomic-bert.context_length", 2048)
+    w.add_uint32("nomic-bert.embedding_length", 64)
+    w.add_uint32("nomic-bert.feed_forward_length", 256)
+    w.add_uint32("nomic-bert.block_count", 2)
+    w.add_uint32("nomic-bert.attention.head_count", 4)
+    w.add_float32("nomic-bert.attention.layer_norm_epsilon", 1e-12)
+    w.add_bool("nomic-bert.attention.causal", False)
+    w.add_float32("nomic-bert.rope.freq_base", 1000.0)
+    w.add_uint32("nomic-bert.pooling_type", 1)
+    bert_vocab(w, 512)
+    names = [("embeddings.word_embeddings.weight", "token_embd.weight"),
+             ("embeddings.token_type_embeddings.weight", "token_types.weight"),
+             ("emb_ln.weight", "token_embd_norm.weight"), ("emb_ln.bias", "token_embd_norm.bias")]
+    for il in range(2):
+        for h, g in [("attn.Wqkv.weight", "attn_qkv.weight"), ("attn.out_proj.weight", "attn_output.weight"),
+                     ("norm1.weight", "attn_output_norm.weight"), ("norm1.bias", "attn_output_norm.bias"),
+                     ("mlp.fc11.weight", "ffn_up.weight"), ("mlp.fc12.weight", "ffn_gate.weight"),
+                     ("mlp.fc2.weight", "ffn_down.weight"), ("norm2.weight", "layer_output_norm.weight"),
+                     ("norm2.bias", "layer_output_norm.bias")]:
+            names.append(("encoder.layers.%d.%s" % (il, h), "blk.%d.%s" % (il, g)))
+    for h, g in names:
+        a = st[h].astype(np.float32)
+        # llama.cpp keeps token_types F32 (read with get_rows)
+        w.add_tensor(g, a, "Q8_0" if a.ndim == 2 and g != "token_types.weight" else "F32")
+    open(path, "wb").write(w.to_bytes())
+
+
+def llava_name(name):
+    # llama.cpp examples/llava/convert_image_encoder_to_gguf.py: get_tensor_name
+    if "projection" in name:
+        return name
+    for a, b in [("text_model", "t"), ("vision_model", "v"), ("encoder.layers", "blk"), ("embeddings.", ""),
+                 ("_proj", ""), ("self_attn.", "attn_"), ("layer_norm", "ln"), ("layernorm", "ln"),
+                 ("mlp.fc1", "ffn_down"), ("mlp.fc2", "ffn_up"), ("embedding", "embd"), ("final", "post"),
+                 ("layrnorm", "ln")]:
+        name = name.replace(a, b)
+    return name
+
+
+def write_clip(path):
+    st = read_safetensors(os.path.join(FIX, "clip", "model.safetensors"))
+    cfg = json.load(open(os.path.join(FIX, "clip", "config.json")))
+    tc, vc = cfg["text_config"], cfg["vision_config"]
+    w = GGUFWriter(arch="clip")
+    w.add_bool("clip.has_text_encoder", True)
+    w.add_bool("clip.has_vision_encoder", True)
+    w.add_bool("clip.has_llava_projector", False)
+    w.add_uint32("general.file_type", 1)
+    w.add_string("general.name", "wembed tiny clip fixture")
+    w.add_string("general.description", "two-tower CLIP model")
+    w.add_uint32("clip.text.context_length", tc["max_position_embeddings"])
+    w.add_uint32("clip.text.embedding_length", tc["hidden_size"])
+    w.add_uint32("clip.text.feed_forward_length", tc["intermediate_size"])
+    w.add_uint32("clip.text.projection_dim", cfg["projection_dim"])
+    w.add_uint32("clip.text.attention.head_count", tc["num_attention_heads"])
+    w.add_float32("clip.text.attention.layer_norm_epsilon", tc["layer_norm_eps"])
+    w.add_uint32("clip.text.block_count", tc["num_hidden_layers"])
+    toks = ["tok%d" % i for i in range(510)] + ["<|startoftext|>", "<|endoftext|>"]
+    w.add_array("tokenizer.ggml.tokens", T.STRING, toks)
+    w.add_uint32("clip.vision.image_size", vc["image_size"])
+    w.add_uint32("clip.vision.patch_size", vc["patch_size"])
+    w.add_uint32("clip.vision.embedding_length", vc["hidden_size"])
+    w.add_uint32("clip.vision.feed_forward_length", vc["intermediate_size"])
+    w.add_uint32("clip.vision.projection_dim", cfg["projection_dim"])
+    w.add_uint32("clip.vision.attention.head_count", vc["num_attention_heads"])
+    w.add_float32("clip.vision.attention.layer_norm_epsilon", vc["layer_norm_eps"])
+    w.add_uint32("clip.vision.block_count", vc["num_hidden_layers"])
+    w.add_array("clip.vision.image_mean", T.FLOAT32, [0.48145466, 0.4578275, 0.40821073])
+    w.add_array("clip.vision.image_std", T.FLOAT32, [0.26862954, 0.26130258, 0.27577711])
+    w.add_bool("clip.use_gelu", False)
+    for name, a in st.items():
+        if name in ("logit_scale",) or name.endswith("position_ids"):
+            continue
+        a = a.astype(np.float32)
+        qt = "F16" if a.ndim == 4 or (a.ndim == 2 and name.endswith(".weight")) else "F32"
+        w.add_tensor(llava_name(name), a, qt)
+    open(path, "wb").write(w.to_bytes())
+
+
+def write_blocks(path):
+    """Random blocks of each quantized type (scales kept finite and moderate) + references."""
+    rng = np.random.default_rng(1234)
+    w = GGUFWriter(arch="wembed-test")
+    # every metadata value type once, for the reader's test
+    w.add_uint8("test.u8", 250); w.add_int8("test.i8", -7); w.add_uint16("test.u16", 65000)
+    w.add_int16("test.i16", -30000); w.add_uint32("test.u32", 4000000000); w.add_int32("test.i32", -2000000000)
+    w.add_float32("test.f32", 0.25); w.add_bool("test.bool", True); w.add_string("test.str", "h\u00e9llo")
+    w.add_uint64("test.u64", 2**63 + 5); w.add_int64("test.i64", -(2**62)); w.add_float64("test.f64", 1e-300)
+    w.add_array("test.arr_i16", T.INT16, [1, -2, 3]); w.add_array("test.arr_str", T.STRING, ["a", "", "\u00e7"])
+    w.add_array("test.arr_bool", T.BOOL, [True, False]); w.add_array("test.arr_f64", T.FLOAT64, [0.5, -1.5])
+    w.add_array("test.arr_empty", T.UINT32, [])
+    layout = {  # type: (block bytes, offsets of f16 scales within the block)
+        "Q4_0": (18, [0]), "Q4_1": (20, [0, 2]), "Q5_0": (22, [0]), "Q5_1": (24, [0, 2]), "Q8_0": (34, [0]),
+        "Q2_K": (84, [80, 82]), "Q3_K": (110, [108]), "Q4_K": (144, [0, 2]), "Q5_K": (176, [0, 2]),
+        "Q6_K": (210, [208]),
+    }
+    for qt, (bb, scale_offs) in layout.items():
+        be = 256 if qt.endswith("_K") else 32
+        nb = 6
+        raw = rng.integers(0, 256, size=(nb, bb), dtype=np.uint8)
+        for o in scale_offs:
+            raw[:, o:o + 2] = np.float16(rng.uniform(-0.05, 0.05, size=nb)).view(np.uint8).reshape(nb, 2)
+        w.add_tensor_raw(qt, [be * 2, nb // 2], qt, raw.tobytes())
+        ref = dequantize(raw.tobytes(), qt, nb * be).astype(np.float32)
+        w.add_tensor(qt + ".ref", ref.reshape(nb // 2, be * 2), "F32")
+    open(path, "wb").write(w.to_bytes())
+
+
+if __name__ == "__main__":
+    write_bert(os.path.join(HERE, "bert-f32.gguf"), 3, {})
+    write_bert(os.path.join(HERE, "bert-mixed.gguf"), 2, MIXED)
+    write_nomic(os.path.join(HERE, "nomic-q8_0.gguf"))
+    write_clip(os.path.join(HERE, "clip-f16.gguf"))
+    write_blocks(os.path.join(HERE, "quant-blocks.gguf"))
+    for f in sorted(os.listdir(HERE)):
+        if f.endswith(".gguf"):
+            print("%-28s %8d bytes" % (f, os.path.getsize(os.path.join(HERE, f))))

@@ -1,0 +1,508 @@
+// test-gguf.c - the GGUF reader (src/formats/gguf.c) and GGUF model loading: llama.cpp's real
+// vocab-only file (its tokenizer metadata), every metadata value type, the block decoders
+// against numpy references (exact), incremental header parsing, bert / nomic-bert / clip
+// files made from the fixtures by models/gguf_writer.py (F32 round trip exact against the
+// safetensors load; quantized types within stated bounds), streaming in chunks, and every
+// malformed-file case refused with its own status and message.
+#include "harness.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/f16.h"
+#include "formats/gguf.h"
+#include "formats/safetensors.h"
+#include "model.h"
+
+static uint8_t *read_data(const char *rel, size_t *n) {
+    uint8_t *b = we_test_read_file(we_test_data_path(rel), n);
+    CHECKF(b != NULL, "read %s", rel);
+    return b;
+}
+
+// -----------------------------------------------------------------------------------------
+// The real llama.cpp vocab-only file
+
+static void test_vocab_file(void) {
+    size_t n;
+    uint8_t *b = read_data("gguf/ggml-vocab-bert-bge.gguf", &n);
+    if (!b) return;
+    we_arena a;
+    we_arena_init(&a, 0);
+    we_gguf g;
+    bool more;
+    we_err err;
+    CHECKF(we_gguf_parse(&a, b, n, n, &g, &more, &err) == WEMBED_STATUS_OK && !more, "%s", err.msg);
+    CHECK(g.version == 3 && g.n_kv == 20 && g.n_tensors == 0 && g.alignment == 32);
+    CHECK(strcmp(we_gguf_get_str(&g, "general.architecture"), "bert") == 0);
+    CHECK(strcmp(we_gguf_get_str(&g, "tokenizer.ggml.pre"), "bert-bge") == 0);
+    int64_t i;
+    CHECK(we_gguf_get_int(&g, "bert.embedding_length", &i) && i == 384);
+    CHECK(we_gguf_get_int(&g, "bert.block_count", &i) && i == 12);
+    double d;
+    CHECK(we_gguf_get_float(&g, "bert.attention.layer_norm_epsilon", &d) && (float)d == 1e-12f);
+    bool bv = true;
+    CHECK(we_gguf_get_bool(&g, "bert.attention.causal", &bv) && !bv);
+    CHECK(!we_gguf_get_int(&g, "general.name", &i) && we_gguf_get_str(&g, "bert.block_count") == NULL);
+
+    we_gguf_vocab v;
+    CHECKF(we_gguf_read_vocab(&g, &v, &err) == WEMBED_STATUS_OK, "%s", err.msg);
+    CHECK(v.n_tokens == 30522 && strcmp(v.model, "bert") == 0 && strcmp(v.pre, "bert-bge") == 0);
+    CHECK(v.unk_id == 100 && v.sep_id == 102 && v.pad_id == 0 && v.cls_id == 101 && v.mask_id == 103);
+    CHECK(v.bos_id == -1 && v.eos_id == -1 && v.add_bos == -1 && v.scores == NULL && v.merges == NULL);
+    CHECK(strcmp(v.tokens[0].s, "[PAD]") == 0 && strcmp(v.tokens[101].s, "[CLS]") == 0);
+    CHECK(strcmp(v.tokens[1996].s, "\xE2\x96\x81the") == 0 && v.tokens[1996].n == 6);   // "▁the": a word start
+    CHECK(strcmp(v.tokens[2015].s, "s") == 0);                                          // "##s": a continuation
+    CHECK(v.token_types && v.token_types[0] == 3 && v.token_types[101] == 3 && v.token_types[1996] == 1);
+    we_arena_free(&a);
+
+    // Incremental: every prefix shorter than the header asks for more, never fails.
+    int asked = 0;
+    for (size_t k = 0; k < n; k += 9973) {
+        we_arena_init(&a, 0);
+        wembed_status rc = we_gguf_parse(&a, b, k, n, &g, &more, &err);
+        CHECKF(rc == WEMBED_STATUS_OK && more, "prefix %zu: %s", k, err.msg);
+        asked += more;
+        we_arena_free(&a);
+    }
+    CHECK(asked > 60);
+
+    // As a model: the architecture is known, the tensors are not there.
+    wembed_file f = {"ggml-vocab-bert-bge.gguf", b, n};
+    wembed_model *m = NULL;
+    CHECK(wembed_model_load(&f, 1, wembed_model_default_params(), &m) == WEMBED_STATUS_MISSING_TENSOR);
+    CHECKF(m && strstr(wembed_model_last_error(m), "missing tensor embeddings.word_embeddings.weight (and 196 more) for bert"),
+           "%s", m ? wembed_model_last_error(m) : "");
+    wembed_model_free(m);
+    free(b);
+}
+
+// -----------------------------------------------------------------------------------------
+// Metadata types and block decoders
+
+static const we_gguf_tensor *tensor(const we_gguf *g, const char *name) {
+    const we_gguf_tensor *t = we_gguf_find_tensor(g, name);
+    CHECKF(t != NULL, "tensor %s", name);
+    return t;
+}
+
+static void test_blocks(void) {
+    size_t n;
+    uint8_t *b = read_data("gguf/quant-blocks.gguf", &n);
+    if (!b) return;
+    we_arena a;
+    we_arena_init(&a, 0);
+    we_gguf g;
+    bool more;
+    we_err err;
+    CHECKF(we_gguf_parse(&a, b, n, n, &g, &more, &err) == WEMBED_STATUS_OK, "%s", err.msg);
+    int64_t i;
+    double d;
+    bool bv;
+    const we_gguf_kv *kv;
+    CHECK(we_gguf_get_int(&g, "test.u8", &i) && i == 250);
+    CHECK(we_gguf_get_int(&g, "test.i8", &i) && i == -7);
+    CHECK(we_gguf_get_int(&g, "test.u16", &i) && i == 65000);
+    CHECK(we_gguf_get_int(&g, "test.i16", &i) && i == -30000);
+    CHECK(we_gguf_get_int(&g, "test.u32", &i) && i == 4000000000LL);
+    CHECK(we_gguf_get_int(&g, "test.i32", &i) && i == -2000000000LL);
+    CHECK(we_gguf_get_float(&g, "test.f32", &d) && d == 0.25);
+    CHECK(we_gguf_get_bool(&g, "test.bool", &bv) && bv);
+    CHECK(strcmp(we_gguf_get_str(&g, "test.str"), "h\xC3\xA9llo") == 0);
+    kv = we_gguf_find(&g, "test.u64");
+    CHECK(kv && kv->type == WE_GGUF_U64 && kv->v.u == (1ULL << 63) + 5 && !we_gguf_get_int(&g, "test.u64", &i));
+    CHECK(we_gguf_get_int(&g, "test.i64", &i) && i == -(1LL << 62));
+    CHECK(we_gguf_get_float(&g, "test.f64", &d) && d == 1e-300);
+    kv = we_gguf_find(&g, "test.arr_i16");
+    CHECK(kv && kv->type == WE_GGUF_ARRAY && kv->arr_type == WE_GGUF_I16 && kv->n == 3 && ((const int16_t *)kv->v.arr)[1] == -2);
+    kv = we_gguf_find(&g, "test.arr_str");
+    CHECK(kv && kv->n == 3 && ((const we_gguf_str *)kv->v.arr)[1].n == 0 && strcmp(((const we_gguf_str *)kv->v.arr)[2].s, "\xC3\xA7") == 0);
+    kv = we_gguf_find(&g, "test.arr_bool");
+    CHECK(kv && kv->n == 2 && ((const uint8_t *)kv->v.arr)[0] == 1 && ((const uint8_t *)kv->v.arr)[1] == 0);
+    kv = we_gguf_find(&g, "test.arr_f64");
+    CHECK(kv && ((const double *)kv->v.arr)[1] == -1.5);
+    kv = we_gguf_find(&g, "test.arr_empty");
+    CHECK(kv && kv->n == 0 && kv->arr_type == WE_GGUF_U32);
+
+    static const char *types[] = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"};
+    const uint8_t *data = b + g.data_start;
+    for (size_t k = 0; k < WE_ARRAY_LEN(types); k++) {
+        char ref_name[32];
+        snprintf(ref_name, sizeof ref_name, "%s.ref", types[k]);
+        const we_gguf_tensor *t = tensor(&g, types[k]), *r = tensor(&g, ref_name);
+        if (!t || !r) continue;
+        CHECK(strcmp(we_dtype_info(t->dtype)->name, types[k]) == 0 && t->n_elems == r->n_elems);
+        const we_dtype_traits *tr = we_dtype_info(t->dtype);
+        int bad = 0;
+        for (uint64_t blk = 0; blk < t->n_elems / tr->block_elems; blk++) {
+            float out[256];
+            we_dtype_to_f32(t->dtype, data + t->offset + blk * tr->block_bytes, out);
+            for (uint32_t e = 0; e < tr->block_elems; e++) {
+                float want;
+                memcpy(&want, data + r->offset + 4 * (blk * tr->block_elems + e), 4);
+                if (out[e] != want && bad++ < 3) CHECKF(false, "%s block %llu elem %u: %.9g want %.9g", types[k], (unsigned long long)blk, e, out[e], want);
+            }
+        }
+        CHECKF(bad == 0, "%s: %d values differ from numpy's dequantization", types[k], bad);
+    }
+    we_arena_free(&a);
+    free(b);
+}
+
+// -----------------------------------------------------------------------------------------
+// Models from GGUF
+
+static wembed_model *load_gguf(const uint8_t *b, size_t n, wembed_dtype dt, size_t chunk, char *msg) {
+    wembed_model_params p = wembed_model_default_params();
+    p.dtype = dt;
+    wembed_loader *ld;
+    wembed_loader_new(p, &ld);
+    we_loader_set_layout(ld, WE_LAYOUT_PACKED);
+    wembed_status rc = wembed_loader_begin_file(ld, "model.gguf", n);
+    if (chunk == 0) chunk = n;
+    for (size_t off = 0; off < n && !rc; off += chunk) rc = wembed_loader_write(ld, b + off, WE_MIN(chunk, n - off));
+    if (!rc) rc = wembed_loader_end_file(ld);
+    wembed_model *m = NULL;
+    if (!rc) rc = wembed_loader_finish(ld, &m);
+    snprintf(msg, 512, "%s", wembed_loader_last_error(ld));
+    wembed_loader_free(ld);
+    return m;
+}
+
+static wembed_model *load_st_fixture(const char *dir, wembed_dtype dt) {
+    char rel[128];
+    size_t nc, ns;
+    snprintf(rel, sizeof rel, "fixtures/%s/config.json", dir);
+    uint8_t *c = read_data(rel, &nc);
+    snprintf(rel, sizeof rel, "fixtures/%s/model.safetensors", dir);
+    uint8_t *s = read_data(rel, &ns);
+    wembed_model_params p = wembed_model_default_params();
+    p.dtype = dt;
+    wembed_loader *ld;
+    wembed_loader_new(p, &ld);
+    we_loader_set_layout(ld, WE_LAYOUT_PACKED);
+    wembed_loader_add_file(ld, "config.json", c, nc);
+    wembed_loader_add_file(ld, "model.safetensors", s, ns);
+    wembed_model *m = NULL;
+    wembed_status rc = wembed_loader_finish(ld, &m);
+    CHECKF(rc == WEMBED_STATUS_OK, "%s: %s", dir, wembed_loader_last_error(ld));
+    wembed_loader_free(ld);
+    free(c);
+    free(s);
+    return m;
+}
+
+static const we_weight *find_weight(const wembed_model *m, const char *name) {
+    for (uint32_t i = 0; i < m->n_tensors; i++)
+        if (strcmp(m->tensors[i]->name, name) == 0) return m->tensors[i];
+    return NULL;
+}
+
+// Max error of g against the reference weight r, in units of the block quantization step of
+// the given type (step: Q8_0 amax/127, Q4_0 amax/8, Q5_0 amax/16, Q4_1 range/15, Q5_1
+// range/31, over each block of 32 of r); 0 for an exact match.
+static double max_err_steps(const we_weight *g, const we_weight *r, const char *type) {
+    double worst = 0;
+    for (int64_t n = 0; n < r->N; n++)
+        for (int64_t k0 = 0; k0 < r->K; k0 += 32) {
+            double amax = 0, mn = INFINITY, mx = -INFINITY;
+            int64_t k1 = WE_MIN(k0 + 32, r->K);
+            for (int64_t k = k0; k < k1; k++) {
+                double v = we_weight_get(r, n, k);
+                amax = fmax(amax, fabs(v)); mn = fmin(mn, v); mx = fmax(mx, v);
+            }
+            double step = 1;
+            if (!strcmp(type, "Q8_0")) step = amax / 127;
+            else if (!strcmp(type, "Q4_0")) step = amax / 8;
+            else if (!strcmp(type, "Q5_0")) step = amax / 16;
+            else if (!strcmp(type, "Q4_1")) step = (mx - mn) / 15;
+            else if (!strcmp(type, "Q5_1")) step = (mx - mn) / 31;
+            for (int64_t k = k0; k < k1; k++) {
+                double e = fabs((double)we_weight_get(g, n, k) - we_weight_get(r, n, k));
+                if (e > 0) worst = fmax(worst, step > 0 ? e / step : INFINITY);
+            }
+        }
+    return worst;
+}
+
+static void test_bert_gguf(void) {
+    size_t n;
+    uint8_t *b = read_data("gguf/bert-f32.gguf", &n);
+    if (!b) return;
+    char msg[512];
+    // f32: every weight identical to the safetensors load (same values, same packed layout).
+    static const wembed_dtype dts[] = {WEMBED_DTYPE_F32, WEMBED_DTYPE_F16, WEMBED_DTYPE_Q8};
+    for (size_t di = 0; di < 3; di++) {
+        wembed_model *st = load_st_fixture("bert", dts[di]);
+        static const size_t chunks[] = {0, 7, 4093, 300000};
+        for (size_t c = 0; c < WE_ARRAY_LEN(chunks); c++) {
+            if (chunks[c] == 7 && di != 2) continue;
+            wembed_model *m = load_gguf(b, n, dts[di], chunks[c], msg);
+            if (!CHECKF(m != NULL, "bert-f32.gguf dtype %d chunk %zu: %s", (int)dts[di], chunks[c], msg)) continue;
+            wembed_model_info info;
+            wembed_model_get_info(m, &info);
+            CHECK(strcmp(info.architecture, "bert") == 0 && strcmp(info.format, "gguf") == 0 && strcmp(info.model_type, "bert") == 0);
+            CHECK(info.n_embd == 64 && info.n_layer == 2 && info.n_head == 4 && info.n_ff == 128 && info.n_vocab == 512 && info.n_ctx == 512);
+            CHECKF(info.n_params == 136896 - 4160, "params %lld", (long long)info.n_params);   // no pooler in GGUF
+            CHECK(info.pooling == WEMBED_POOLING_MEAN && m->pooling_from_files);
+            CHECK(m->arch.hp.bert.eps == 1e-12f && m->arch.hp.bert.n_types == 2 && m->arch.hp.bert.act == WE_ACT_GELU);
+            const we_gguf_vocab *v = we_model_gguf_vocab(m);
+            CHECK(v && v->n_tokens == 512 && v->cls_id == 101 && strcmp(v->tokens[101].s, "[CLS]") == 0);
+            int same = 0, total = 0;
+            for (uint32_t t = 0; t < m->n_tensors; t++) {
+                const we_weight *w = m->tensors[t], *r = find_weight(st, w->name);
+                total++;
+                if (!r || w->type != r->type || w->layout != r->layout || w->nbytes != r->nbytes) continue;
+                size_t db = w->nbytes - (w->scale ? (size_t)w->N * 4 : 0);
+                same += memcmp(w->data, r->data, db) == 0 && (!w->scale || memcmp(w->scale, r->scale, (size_t)w->N * 4) == 0);
+            }
+            CHECKF(same == total && total == 37, "dtype %d chunk %zu: %d of %d tensors identical to the safetensors load",
+                   (int)dts[di], chunks[c], same, total);
+            wembed_model_free(m);
+        }
+        wembed_model_free(st);
+    }
+    free(b);
+
+    // Mixed quantized types (GGUF v2): within the stated bound of each type.
+    b = read_data("gguf/bert-mixed.gguf", &n);
+    if (!b) return;
+    static const struct { const char *name, *type; double bound; } mixed[] = {
+        // Q8_0 0.5 step + the f16 scale's rounding (127 x 2^-11 steps); Q4_0/Q5_0 clamp the
+        // value opposite the block's max to 7/15 steps: up to 1 step; Q4_1/Q5_1 0.5 step + f16 d and m.
+        {"embeddings.word_embeddings.weight", "Q8_0", 0.57},
+        {"encoder.layer.0.attention.self.query.weight", "Q4_0", 1.01},
+        {"encoder.layer.0.attention.self.key.weight", "Q4_1", 0.52},
+        {"encoder.layer.0.attention.self.value.weight", "Q5_0", 1.01},
+        {"encoder.layer.0.attention.output.dense.weight", "Q5_1", 0.53},
+        {"encoder.layer.1.attention.self.query.weight", "Q5_1", 0.53},
+        {"encoder.layer.1.attention.output.dense.weight", "Q4_0", 1.01},
+        {"encoder.layer.1.output.dense.weight", "Q8_0", 0.57},
+    };
+    wembed_model *st = load_st_fixture("bert", WEMBED_DTYPE_F32);
+    wembed_model *m = load_gguf(b, n, WEMBED_DTYPE_F32, 65536, msg);
+    if (CHECKF(m && st, "bert-mixed.gguf: %s", msg)) {
+        CHECK(m->arch.w.bert.layers[0].down_w.data != NULL);
+        for (size_t k = 0; k < WE_ARRAY_LEN(mixed); k++) {
+            const we_weight *w = find_weight(m, mixed[k].name), *r = find_weight(st, mixed[k].name);
+            double e = w && r ? max_err_steps(w, r, mixed[k].type) : 99;
+            CHECKF(e <= mixed[k].bound && e > 0.3, "%s (%s): max error %.3f steps (bound %.2f)", mixed[k].name, mixed[k].type, e, mixed[k].bound);
+        }
+        // F16 and BF16 tensors: exactly the rounding of the f32 values.
+        const we_weight *w = find_weight(m, "encoder.layer.0.output.dense.weight"), *r = find_weight(st, "encoder.layer.0.output.dense.weight");
+        const we_weight *w2 = find_weight(m, "encoder.layer.1.intermediate.dense.weight"), *r2 = find_weight(st, "encoder.layer.1.intermediate.dense.weight");
+        int bad = 0;
+        for (int64_t i = 0; i < r->N; i++)
+            for (int64_t k = 0; k < r->K; k++) bad += we_weight_get(w, i, k) != we_f16_to_f32(we_f32_to_f16(we_weight_get(r, i, k)));
+        for (int64_t i = 0; i < r2->N; i++)
+            for (int64_t k = 0; k < r2->K; k++) bad += we_weight_get(w2, i, k) != we_bf16_to_f32(we_f32_to_bf16(we_weight_get(r2, i, k)));
+        CHECKF(bad == 0, "F16/BF16 GGUF tensors: %d values off", bad);
+        // Biases and norms stay exact.
+        CHECK(max_err_steps(find_weight(m, "encoder.layer.1.output.LayerNorm.bias"), find_weight(st, "encoder.layer.1.output.LayerNorm.bias"), "F32") == 0);
+    }
+    wembed_model_free(m);
+    // q8 from quantized GGUF: re-quantized per row; error adds half a q8 step of the row.
+    m = load_gguf(b, n, WEMBED_DTYPE_Q8, 0, msg);
+    if (CHECKF(m != NULL, "bert-mixed.gguf q8: %s", msg)) {
+        const we_weight *w = find_weight(m, "encoder.layer.0.attention.self.query.weight"), *r = find_weight(st, "encoder.layer.0.attention.self.query.weight");
+        CHECK(w->type == WE_WTYPE_Q8);
+        double e = max_err_steps(w, r, "Q4_0");
+        CHECKF(e <= 1.01 + 0.5 * 8.0 / 127 * 1.01 + 0.01, "Q4_0 -> q8: %.3f Q4_0 steps", e);
+    }
+    wembed_model_free(m);
+    wembed_model_free(st);
+    free(b);
+}
+
+static void test_nomic_clip_gguf(void) {
+    char msg[512];
+    size_t n;
+    uint8_t *b = read_data("gguf/nomic-q8_0.gguf", &n);
+    wembed_model *st = load_st_fixture("nomic_bert", WEMBED_DTYPE_F32);
+    wembed_model *m = b ? load_gguf(b, n, WEMBED_DTYPE_F32, 4096, msg) : NULL;
+    if (CHECKF(m && st, "nomic-q8_0.gguf: %s", msg)) {
+        const we_nomic_hparams *h = &m->arch.hp.nomic;
+        CHECK(strcmp(m->arch.family->name, "nomic_bert") == 0 && strcmp(m->arch.model_type, "nomic-bert") == 0);
+        CHECK(h->n_embd == 64 && h->n_ff == 256 && h->n_vocab == 512 && h->n_types == 2 && h->rope_base == 1000.0f &&
+              h->rope_dim == 16 && h->n_ctx == 2048 && h->max_trained_pos == 2048 && h->rope_scaling == 0.0f &&
+              !h->qkv_bias && !h->fc1_bias && !h->fc2_bias && h->gate_act == WE_ACT_SILU);
+        static const char *names[] = {"encoder.layers.0.attn.Wqkv.weight", "encoder.layers.1.mlp.fc12.weight",
+                                      "encoder.layers.1.mlp.fc2.weight", "embeddings.word_embeddings.weight"};
+        for (size_t k = 0; k < WE_ARRAY_LEN(names); k++) {
+            double e = max_err_steps(find_weight(m, names[k]), find_weight(st, names[k]), "Q8_0");
+            CHECKF(e > 0.3 && e <= 0.57, "%s: %.3f Q8_0 steps", names[k], e);
+        }
+        CHECK(max_err_steps(find_weight(m, "embeddings.token_type_embeddings.weight"), find_weight(st, "embeddings.token_type_embeddings.weight"), "F32") == 0);
+        CHECK(m->n_params == st->n_params);
+    }
+    wembed_model_free(m);
+    wembed_model_free(st);
+    free(b);
+
+    b = read_data("gguf/clip-f16.gguf", &n);
+    st = load_st_fixture("clip", WEMBED_DTYPE_F32);
+    m = b ? load_gguf(b, n, WEMBED_DTYPE_F32, 65536, msg) : NULL;
+    if (CHECKF(m && st, "clip-f16.gguf: %s", msg)) {
+        const we_clip_hparams *h = &m->arch.hp.clip;
+        CHECK(m->arch.w.clip.has_text && m->arch.w.clip.has_vision);
+        CHECK(h->text.eos_token_id == 511 && h->text.bos_token_id == 510 && h->text.n_vocab == 512 && h->text.n_pos == 77);
+        CHECK(h->text.projection_dim == 32 && h->vision.projection_dim == 32 && h->vision.n_channels == 3 && h->vision.n_pos == 17);
+        CHECK(h->text.act == WE_ACT_GELU_QUICK && h->vision.eps == 1e-5f);
+        CHECK(m->n_params == st->n_params - 1);   // logit_scale is not in llava's GGUF
+        CHECK(strstr(wembed_model_warnings(m), "not used") == NULL);
+        int bad = 0, checked = 0;
+        for (uint32_t t = 0; t < m->n_tensors; t++) {
+            const we_weight *w = m->tensors[t], *r = find_weight(st, w->name);
+            if (!r) { bad++; continue; }
+            // llava's converter: 4-D and 2-D ".weight" tensors F16 (position tables too), the rest F32
+            bool half = r->n_dims >= 2 && strstr(w->name, ".weight") != NULL;
+            for (int64_t i = 0; i < r->N; i++)
+                for (int64_t k = 0; k < r->K; k++) {
+                    float want = we_weight_get(r, i, k);
+                    if (half) want = we_f16_to_f32(we_f32_to_f16(want));
+                    bad += we_weight_get(w, i, k) != want;
+                    checked++;
+                }
+        }
+        CHECKF(bad == 0 && checked == 387136, "clip-f16.gguf: %d of %d values off", bad, checked);
+    }
+    wembed_model_free(m);
+    wembed_model_free(st);
+    free(b);
+}
+
+// -----------------------------------------------------------------------------------------
+// Malformed files: a small GGUF builder, then one defect per case.
+
+typedef struct gb { uint8_t *p; size_t n, cap; } gb;
+
+static void gb_put(gb *b, const void *d, size_t n) {
+    if (b->n + n > b->cap) { b->cap = (b->n + n) * 2 + 64; b->p = realloc(b->p, b->cap); }
+    memcpy(b->p + b->n, d, n);
+    b->n += n;
+}
+static void gb_u32(gb *b, uint32_t v) { gb_put(b, &v, 4); }
+static void gb_u64(gb *b, uint64_t v) { gb_put(b, &v, 8); }
+static void gb_str(gb *b, const char *s) { gb_u64(b, strlen(s)); gb_put(b, s, strlen(s)); }
+
+typedef struct gcase {
+    const char *what;
+    uint32_t version;
+    const char *magic;
+    int defect;
+    wembed_status want;
+    const char *msg;
+} gcase;
+
+enum { D_NONE, D_DUP_KEY, D_DUP_TENSOR, D_BAD_TYPE, D_MISALIGNED, D_OUT_OF_RANGE, D_OVERLAP, D_TRUNC_DATA, D_TRUNC_HEADER,
+       D_HUGE_ARRAY, D_NESTED, D_DIMS, D_ALIGNMENT, D_KEY_LEN, D_VALUE_TYPE, D_BLOCK, D_TOO_MANY, D_ARCH, D_SHAPE };
+
+// A bert-architecture GGUF with two tensors (token_embd 32 x 4 F32, token_types Q8_0 32 x 2).
+static void build(gb *b, const gcase *c) {
+    memset(b, 0, sizeof *b);
+    gb_put(b, c->magic, 4);
+    gb_u32(b, c->version);
+    gb_u64(b, c->defect == D_TOO_MANY ? 1u << 20 : 2);   // tensors
+    gb_u64(b, c->defect == D_DUP_KEY || c->defect == D_HUGE_ARRAY || c->defect == D_NESTED || c->defect == D_ALIGNMENT ? 3 : 2);
+    gb_str(b, "general.architecture");
+    gb_u32(b, WE_GGUF_STRING);
+    gb_str(b, c->defect == D_ARCH ? "llama" : "bert");
+    if (c->defect == D_KEY_LEN) { gb_u64(b, 1ull << 40); return; }
+    gb_str(b, "bert.block_count");
+    gb_u32(b, c->defect == D_VALUE_TYPE ? 13 : WE_GGUF_U32);
+    gb_u32(b, 1);
+    if (c->defect == D_DUP_KEY) { gb_str(b, "bert.block_count"); gb_u32(b, WE_GGUF_U32); gb_u32(b, 2); }
+    if (c->defect == D_HUGE_ARRAY) { gb_str(b, "x"); gb_u32(b, WE_GGUF_ARRAY); gb_u32(b, WE_GGUF_U32); gb_u64(b, 1ull << 60); }
+    if (c->defect == D_NESTED) { gb_str(b, "x"); gb_u32(b, WE_GGUF_ARRAY); gb_u32(b, WE_GGUF_ARRAY); gb_u64(b, 1); }
+    if (c->defect == D_ALIGNMENT) { gb_str(b, "general.alignment"); gb_u32(b, WE_GGUF_U32); gb_u32(b, 24); }
+    // tensor infos
+    gb_str(b, "token_embd.weight");
+    gb_u32(b, c->defect == D_DIMS ? 5 : 2);
+    gb_u64(b, 32); gb_u64(b, c->defect == D_SHAPE ? 5 : 4);
+    if (c->defect == D_DIMS) { gb_u64(b, 1); gb_u64(b, 1); gb_u64(b, 1); }
+    gb_u32(b, c->defect == D_BAD_TYPE ? 16 : 0);
+    gb_u64(b, 0);
+    gb_str(b, c->defect == D_DUP_TENSOR ? "token_embd.weight" : "token_types.weight");
+    gb_u32(b, 2);
+    gb_u64(b, c->defect == D_BLOCK ? 20 : 32); gb_u64(b, 2);
+    gb_u32(b, 8);   // Q8_0: 2 blocks of 34 bytes
+    gb_u64(b, c->defect == D_MISALIGNED ? 520 : c->defect == D_OUT_OF_RANGE ? 4096 : c->defect == D_OVERLAP ? 256 : 512);
+    if (c->defect == D_TRUNC_HEADER) { b->n -= 5; return; }
+    while (b->n % 32) gb_put(b, "", 1);
+    uint8_t zero[600] = {0};
+    gb_put(b, zero, c->defect == D_TRUNC_DATA ? 560 : 512 + 68);
+}
+
+static void test_broken_gguf(void) {
+    static const gcase cases[] = {
+        {"valid (architecture checks only)", 3, "GGUF", D_NONE, WEMBED_STATUS_BAD_FORMAT, "GGUF: metadata key bert.embedding_length is missing"},
+        {"bad magic", 3, "GGUG", D_NONE, WEMBED_STATUS_BAD_FORMAT, "GGUF: bad magic"},
+        {"version 1", 1, "GGUF", D_NONE, WEMBED_STATUS_UNSUPPORTED, "GGUF: version 1 is not supported"},
+        {"version 4", 4, "GGUF", D_NONE, WEMBED_STATUS_UNSUPPORTED, "GGUF: unknown version 4"},
+        {"big-endian", 0x03000000u, "GGUF", D_NONE, WEMBED_STATUS_UNSUPPORTED, "big-endian"},
+        {"duplicate key", 3, "GGUF", D_DUP_KEY, WEMBED_STATUS_BAD_FORMAT, "GGUF: duplicate metadata key \"bert.block_count\""},
+        {"duplicate tensor", 3, "GGUF", D_DUP_TENSOR, WEMBED_STATUS_BAD_FORMAT, "GGUF: duplicate tensor name \"token_embd.weight\""},
+        {"unknown type", 3, "GGUF", D_BAD_TYPE, WEMBED_STATUS_UNSUPPORTED, "has type IQ2_XXS (16), which wembed does not read"},
+        {"misaligned", 3, "GGUF", D_MISALIGNED, WEMBED_STATUS_BAD_FORMAT, "offset 520 is not a multiple of the alignment 32"},
+        {"out of range", 3, "GGUF", D_OUT_OF_RANGE, WEMBED_STATUS_BAD_FORMAT, "is out of range (the data section has"},
+        {"overlap", 3, "GGUF", D_OVERLAP, WEMBED_STATUS_BAD_FORMAT, "overlap"},
+        {"truncated data", 3, "GGUF", D_TRUNC_DATA, WEMBED_STATUS_BAD_FORMAT, "GGUF: the file is truncated: tensor \"token_types.weight\" needs 68 bytes"},
+        {"truncated header", 3, "GGUF", D_TRUNC_HEADER, WEMBED_STATUS_BAD_FORMAT, "GGUF: the file is truncated inside its header"},
+        {"huge array", 3, "GGUF", D_HUGE_ARRAY, WEMBED_STATUS_BAD_FORMAT, "cannot fit in the rest of the file"},
+        {"nested array", 3, "GGUF", D_NESTED, WEMBED_STATUS_UNSUPPORTED, "nested arrays"},
+        {"5 dims", 3, "GGUF", D_DIMS, WEMBED_STATUS_BAD_FORMAT, "has 5 dimensions"},
+        {"alignment 24", 3, "GGUF", D_ALIGNMENT, WEMBED_STATUS_BAD_FORMAT, "general.alignment must be a power of two"},
+        {"key length 2^40", 3, "GGUF", D_KEY_LEN, WEMBED_STATUS_BAD_FORMAT, "runs past the end of the file"},
+        {"value type 13", 3, "GGUF", D_VALUE_TYPE, WEMBED_STATUS_BAD_FORMAT, "unknown value type 13"},
+        {"partial block", 3, "GGUF", D_BLOCK, WEMBED_STATUS_BAD_FORMAT, "20 is not a multiple of the Q8_0 block size 32"},
+        {"2^20 tensors", 3, "GGUF", D_TOO_MANY, WEMBED_STATUS_LIMIT, "1048576 tensors (at most 65536)"},
+        {"llama", 3, "GGUF", D_ARCH, WEMBED_STATUS_UNSUPPORTED, "unsupported GGUF architecture \"llama\"; supported: bert, nomic-bert, clip"},
+    };
+    for (size_t i = 0; i < WE_ARRAY_LEN(cases); i++) {
+        gb b;
+        build(&b, &cases[i]);
+        for (int streamed = 0; streamed < 2; streamed++) {
+            int64_t live0 = we_alloc_live();
+            wembed_model_params p = wembed_model_default_params();
+            wembed_loader *ld;
+            wembed_loader_new(p, &ld);
+            wembed_status rc = wembed_loader_begin_file(ld, "x.gguf", b.n);
+            for (size_t off = 0; off < b.n && !rc; off += streamed ? 13 : b.n) rc = wembed_loader_write(ld, b.p + off, WE_MIN(streamed ? 13 : b.n, b.n - off));
+            if (!rc) rc = wembed_loader_end_file(ld);
+            wembed_model *m = NULL;
+            if (!rc) rc = wembed_loader_finish(ld, &m);
+            CHECKF(rc == cases[i].want && strstr(wembed_loader_last_error(ld), cases[i].msg),
+                   "%s (streamed %d): %s: %s", cases[i].what, streamed, wembed_status_str(rc), wembed_loader_last_error(ld));
+            wembed_model_free(m);
+            wembed_loader_free(ld);
+            CHECKF(we_alloc_live() == live0, "%s: leak", cases[i].what);
+        }
+        free(b.p);
+    }
+    // Mixing formats, and a GGUF after safetensors, are refused.
+    size_t n;
+    uint8_t *g = read_data("gguf/nomic-q8_0.gguf", &n);
+    wembed_loader *ld;
+    wembed_loader_new(wembed_model_default_params(), &ld);
+    CHECK(wembed_loader_add_file(ld, "a.gguf", g, n) == WEMBED_STATUS_OK);
+    CHECK(wembed_loader_add_file(ld, "b.gguf", g, n) == WEMBED_STATUS_UNSUPPORTED);
+    CHECKF(strstr(wembed_loader_last_error(ld), "a GGUF file must hold the whole model"), "%s", wembed_loader_last_error(ld));
+    wembed_loader_free(ld);
+    wembed_loader_new(wembed_model_default_params(), &ld);
+    CHECK(wembed_loader_add_file(ld, "a.gguf", g, n) == WEMBED_STATUS_OK);
+    CHECK(wembed_loader_add_file(ld, "config.json", "{}", 2) == WEMBED_STATUS_OK);   // kept, not used
+    CHECK(wembed_loader_add_file(ld, "model.safetensors", g, n) == WEMBED_STATUS_UNSUPPORTED);
+    wembed_loader_free(ld);
+    free(g);
+}
+
+int main(void) {
+    test_vocab_file();
+    test_blocks();
+    test_bert_gguf();
+    test_nomic_clip_gguf();
+    test_broken_gguf();
+    CHECK_EQ_INT(we_alloc_live(), 0);
+    return we_test_finish("test-gguf");
+}
