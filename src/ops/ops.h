@@ -157,10 +157,11 @@ void we_silu_ref(wembed_pool *pool, float *y, const float *x, size_t n);
 // GEMM benchmark (src/ops/bench.c), also reached from JS (`wembed bench gemm`).
 
 typedef struct we_gemm_bench_result {
-    double gflops;      // 2*T*K*N per call / median-free mean time per call, in 1e9/s
+    double gflops;      // 2*T*K*N / the median time of one call, in 1e9/s (GOP/s for int8)
+    double gflops_mean; // the same from the mean time (total work / total time)
     double seconds;     // total time of the timed calls
     int64_t iters;      // timed calls
-    double nmse;        // output vs the op's `_ref` (on up to the first 16 rows)
+    double nmse;        // output vs the op's `_ref` on the first (up to 16) rows: 0 expected
 } we_gemm_bench_result;
 
 // Random x, W, b; packs once; warms up; then calls the kernel repeatedly for at least
