@@ -278,6 +278,35 @@ wembed_status wembed_embed_ids(wembed_model *model, const int32_t *ids, const in
                                const int32_t *mask, int32_t B, int32_t T,
                                const wembed_embed_params *params, void *out, size_t out_size);
 
+// Images (CLIP vision tower). Pixels are 8-bit RGB or RGBA (alpha is dropped, as the
+// reference's convert("RGB")), any size from 1x1, rows `stride` bytes apart. They are
+// prepared as the model's preprocessor_config.json says (Pillow-exact resize, center crop,
+// rescale, normalize; CLIP's defaults when the file is absent). Pooling: the class token
+// through post_layernorm and visual_projection (default), or NONE for the encoder's
+// per-token states (1 + patches rows). Normalization, dims and output as for text.
+typedef struct wembed_image {
+    const uint8_t *pixels;
+    int32_t width, height;
+    size_t stride;                    // bytes per row (>= width * channels)
+    int32_t channels;                 // 3 (RGB) or 4 (RGBA)
+} wembed_image;
+
+// out: n vectors (pooled) or n * (1 + patches) (pooling NONE), each
+// wembed_image_vector_bytes long.
+wembed_status wembed_embed_images(wembed_model *model, const wembed_image *images, int32_t n,
+                                  const wembed_embed_params *params, void *out, size_t out_size);
+// The same from pixel values already prepared: B x 3 x S x S floats (S = wembed_image_size).
+wembed_status wembed_embed_pixels(wembed_model *model, const float *pixel_values, int32_t B,
+                                  const wembed_embed_params *params, void *out, size_t out_size);
+// Bytes of one output vector of the image calls under these params (0 on invalid params).
+size_t wembed_image_vector_bytes(wembed_model *model, const wembed_embed_params *params);
+// The side S of the square model input, or 0 when the model has no vision tower.
+int32_t wembed_image_size(const wembed_model *model);
+// Only the preparation: out receives 3 x S x S floats (out_size bytes at least).
+wembed_status wembed_image_preprocess(wembed_model *model, const wembed_image *image, float *out, size_t out_size);
+// CLIP's logit scale, exp(logit_scale): similarity logits are scale * cosine. 0 if not CLIP.
+float wembed_model_logit_scale(const wembed_model *model);
+
 // -----------------------------------------------------------------------------------------
 // Tokenizer (src/tokenizer/): a Hugging Face tokenizer.json pipeline giving the ids, tokens and
 // offsets of the Rust `tokenizers` library (0.22): normalizers, pre-tokenizers, WordPiece /
@@ -344,6 +373,7 @@ typedef struct wembed_encoding {
     const uint32_t *offsets;            // (2 * n_tokens) [start, end) byte offsets in the text the
                                         // token came from; [0, 0) for added special tokens
     const char *const *tokens;          // token strings, NUL-terminated UTF-8
+    const int32_t *token_lens;          // their lengths in bytes (a token may contain a NUL)
 } wembed_encoding;
 
 // Loads tokenizer.json bytes (read during the call only). Like sqlite3_open: on failure

@@ -1,0 +1,410 @@
+// nstr.c - normalized strings with alignments (Rust tokenizers' NormalizedString), split
+// patterns, and the small hash maps the tokenizer uses.
+//
+// The alignment rules are the Rust library's, including its corner cases (a transform over a
+// string whose first char has an empty alignment, empty slices, offsets of empty tokens): the
+// ids and offsets must come out identical, so nothing here is "fixed".
+#include <string.h>
+
+#include "tok.h"
+
+// -----------------------------------------------------------------------------------------
+// Buffers
+
+bool we_buf_reserve(we_buf *b, size_t more, size_t size) {
+    if (b->n + more <= b->cap) return true;
+    size_t cap = b->cap ? b->cap : 16;
+    while (cap < b->n + more) {
+        if (cap > SIZE_MAX / 2) return false;
+        cap *= 2;
+    }
+    size_t bytes;
+    if (!we_mul_size(cap, size, &bytes)) return false;
+    void *p = we_realloc(b->p, bytes);
+    if (!p) return false;
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+void we_buf_free(we_buf *b) {
+    we_free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+bool we_tx_push(we_work *w, uint32_t c, int32_t change) {
+    if (!we_buf_reserve(&w->tx, 1, sizeof(we_tchar))) return false;
+    we_tchar *t = (we_tchar *)w->tx.p + w->tx.n++;
+    t->c = c;
+    t->change = change;
+    return true;
+}
+
+// -----------------------------------------------------------------------------------------
+// Normalized strings
+
+static inline we_align al_at(const we_nstr *ns, uint32_t i) {
+    we_align a = ns->al[i];
+    a.s -= ns->base;
+    a.e -= ns->base;
+    return a;
+}
+
+wembed_status we_nstr_init(we_work *w, we_nstr *ns, const uint8_t *text, uint32_t n, uint32_t shift) {
+    uint8_t *s = we_arena_alloc(&w->arena, n ? n : 1, 1);
+    we_align *al = we_arena_alloc(&w->arena, (size_t)(n ? n : 1) * sizeof(we_align), 4);
+    if (!s || !al) return we_errorf(w->err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
+    memcpy(s, text, n);
+    for (uint32_t i = 0; i < n;) {
+        uint32_t l = we_lead_len(text[i]);
+        if (l > n - i) l = n - i;
+        for (uint32_t k = 0; k < l; k++) al[i + k] = (we_align){ i, i + l };
+        i += l;
+    }
+    ns->s = s;
+    ns->al = al;
+    ns->len = n;
+    ns->base = 0;
+    ns->orig_shift = shift;
+    ns->orig_len = n;
+    return WEMBED_STATUS_OK;
+}
+
+bool we_nstr_orig_range(const we_nstr *ns, uint32_t a, uint32_t b, uint32_t *os, uint32_t *oe) {
+    if (a == b) { *os = a; *oe = a; return true; }    // Rust returns the target itself
+    if (a > b || b > ns->len) return false;
+    // (an empty normalized string was handled by a == b above)
+    *os = al_at(ns, a).s;
+    *oe = al_at(ns, b - 1).e;
+    return true;
+}
+
+// convert_offsets(Range::Original(0..orig_len)): the normalized range a whole-string transform
+// rewrites. It skips leading chars whose alignment is empty, as the Rust code does.
+static bool full_original_range(const we_nstr *ns, uint32_t *na, uint32_t *nb) {
+    if (ns->orig_len == 0) { *na = *nb = 0; return true; }
+    bool have_start = false, have_end = false;
+    uint32_t start = 0, end = 0;
+    for (uint32_t i = 0; i < ns->len; i++) {
+        we_align a = al_at(ns, i);
+        if (a.e > ns->orig_len) break;
+        if (!have_start && a.s != a.e) { start = i; have_start = true; }
+        end = i + 1;
+        have_end = true;
+    }
+    if (have_start && have_end) { *na = start; *nb = end; return true; }
+    if (have_end) { *na = *nb = end; return true; }
+    return false;
+}
+
+wembed_status we_nstr_transform_range(we_work *w, we_nstr *ns, uint32_t a, uint32_t b,
+                                      uint32_t initial_offset) {
+    const we_tchar *tx = w->tx.p;
+    size_t n_tx = w->tx.n;
+    if (a > b || b > ns->len) return WEMBED_STATUS_OK;
+    // Upper bound of the output: 4 bytes per char.
+    if (!we_buf_reserve(&w->out_s, n_tx * 4 + 1, 1) || !we_buf_reserve(&w->out_al, n_tx * 4 + 1, sizeof(we_align)))
+        return we_errorf(w->err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
+    uint8_t *os = w->out_s.p;
+    we_align *oal = w->out_al.p;
+    uint32_t on = 0;
+
+    uint32_t off = a;
+    for (uint32_t k = 0; k < initial_offset && off < b; k++) off += we_lead_len(ns->s[off]);
+    for (size_t t = 0; t < n_tx; t++) {
+        uint32_t c = tx[t].c;
+        int32_t change = tx[t].change;
+        we_align al;
+        if (change > 0) {
+            al = off < 1 ? (we_align){ 0, 0 } : al_at(ns, off - 1);
+        } else {
+            // Rust indexes alignments[offset] (a panic past the end; never reached in practice)
+            al = off < ns->len ? al_at(ns, off) : off > 0 ? al_at(ns, off - 1) : (we_align){ 0, 0 };
+            if (off < b) off += we_lead_len(ns->s[off]);
+            for (int32_t r = 0; r < -change && off < b; r++) off += we_lead_len(ns->s[off]);
+        }
+        uint8_t buf[4];
+        int l = we_utf8_encode(c, buf);
+        for (int k = 0; k < l; k++) { os[on] = buf[k]; oal[on] = al; on++; }
+    }
+
+    size_t new_len = (size_t)ns->len - (b - a) + on;
+    if (new_len > UINT32_MAX - 8) return we_errorf(w->err, WEMBED_STATUS_TOO_LONG, "tokenizer: text too long");
+    uint8_t *s = we_arena_alloc(&w->arena, new_len ? new_len : 1, 1);
+    we_align *nal = we_arena_alloc(&w->arena, (new_len ? new_len : 1) * sizeof(we_align), 4);
+    if (!s || !nal) return we_errorf(w->err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
+    memcpy(s, ns->s, a);
+    memcpy(s + a, os, on);
+    memcpy(s + a + on, ns->s + b, ns->len - b);
+    for (uint32_t i = 0; i < a; i++) nal[i] = al_at(ns, i);
+    memcpy(nal + a, oal, (size_t)on * sizeof(we_align));
+    for (uint32_t i = b; i < ns->len; i++) nal[a + on + (i - b)] = al_at(ns, i);
+    ns->s = s;
+    ns->al = nal;
+    ns->len = (uint32_t)new_len;
+    ns->base = 0;
+    return WEMBED_STATUS_OK;
+}
+
+wembed_status we_nstr_transform(we_work *w, we_nstr *ns, uint32_t initial_offset) {
+    uint32_t a, b;
+    if (!full_original_range(ns, &a, &b)) return WEMBED_STATUS_OK;
+    return we_nstr_transform_range(w, ns, a, b, initial_offset);
+}
+
+static bool is_boundary(const we_nstr *ns, uint32_t i) {
+    return i == 0 || i == ns->len || (i < ns->len && (ns->s[i] & 0xC0) != 0x80);
+}
+
+bool we_nstr_slice(const we_nstr *ns, uint32_t a, uint32_t b, we_nstr *out) {
+    if (a > ns->len || b > ns->len || !is_boundary(ns, a) || !is_boundary(ns, b)) return false;
+    uint32_t os, oe;
+    if (!we_nstr_orig_range(ns, a, b, &os, &oe)) return false;
+    out->s = ns->s + a;
+    out->al = ns->al + a;
+    out->len = b > a ? b - a : 0;
+    out->base = ns->base + os;
+    out->orig_shift = ns->orig_shift + os;
+    // Rust: original = self.original.get(original_range).unwrap_or_default()
+    out->orig_len = (oe >= os && oe <= ns->orig_len) ? oe - os : 0;
+    return true;
+}
+
+// -----------------------------------------------------------------------------------------
+// Splitting
+
+static wembed_status push_match(we_work *w, uint32_t s, uint32_t e, bool m) {
+    if (!we_buf_reserve(&w->matches, 1, sizeof(we_match)))
+        return we_errorf(w->err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
+    ((we_match *)w->matches.p)[w->matches.n++] = (we_match){ s, e, m };
+    return WEMBED_STATUS_OK;
+}
+
+wembed_status we_find_char_matches(we_work *w, const uint8_t *s, uint32_t n, we_char_pred pred,
+                                   const void *ctx) {
+    w->matches.n = 0;
+    if (n == 0) return push_match(w, 0, 0, false);
+    uint32_t last_offset = 0, i = 0;
+    wembed_status rc;
+    while (i < n) {
+        uint32_t b = i;
+        uint32_t c = we_next_cp(s, n, &i);
+        if (pred(c, ctx)) {
+            if (last_offset < b && (rc = push_match(w, last_offset, b, false))) return rc;
+            if ((rc = push_match(w, b, i, true))) return rc;
+            last_offset = i;
+        }
+    }
+    if (n > last_offset) return push_match(w, last_offset, n, false);
+    return WEMBED_STATUS_OK;
+}
+
+static wembed_status push_split(we_work *w, const we_nstr *ns, uint32_t a, uint32_t b) {
+    we_nstr piece;
+    if (!we_nstr_slice(ns, a, b, &piece))
+        return we_errorf(w->err, WEMBED_STATUS_INTERNAL, "tokenizer: bad split %u..%u", a, b);
+    if (piece.len == 0) return WEMBED_STATUS_OK;      // PreTokenizedString::split drops these
+    if (!we_buf_reserve(&w->next, 1, sizeof(we_split)))
+        return we_errorf(w->err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
+    we_split *sp = (we_split *)w->next.p + w->next.n++;
+    sp->ns = piece;
+    sp->added = -1;
+    return WEMBED_STATUS_OK;
+}
+
+wembed_status we_nstr_split(we_work *w, const we_nstr *ns, we_split_behavior behavior) {
+    we_match *m = w->matches.p;
+    size_t n = w->matches.n, k = 0;
+    wembed_status rc;
+    // Each case rewrites the list in place into (range, remove) entries, as Rust's fold does.
+    switch (behavior) {
+    case WE_SPLIT_ISOLATED:
+        for (size_t i = 0; i < n; i++) m[i].is_match = false;
+        k = n;
+        break;
+    case WE_SPLIT_REMOVED:
+        k = n;
+        break;
+    case WE_SPLIT_CONTIGUOUS: {
+        bool prev = false;
+        for (size_t i = 0; i < n; i++) {
+            bool is_m = m[i].is_match;
+            if (is_m == prev && k > 0) m[k - 1].e = m[i].e;
+            else m[k++] = (we_match){ m[i].s, m[i].e, false };
+            prev = is_m;
+        }
+        break;
+    }
+    case WE_SPLIT_MERGED_WITH_PREVIOUS: {
+        bool prev = false;
+        for (size_t i = 0; i < n; i++) {
+            bool is_m = m[i].is_match;
+            if (is_m && !prev && k > 0) m[k - 1].e = m[i].e;
+            else m[k++] = (we_match){ m[i].s, m[i].e, false };
+            prev = is_m;
+        }
+        break;
+    }
+    case WE_SPLIT_MERGED_WITH_NEXT: {
+        // Folded from the end, then reversed: done here from the end into the tail.
+        bool prev = false;
+        size_t out = n;
+        for (size_t i = n; i-- > 0;) {
+            bool is_m = m[i].is_match;
+            if (is_m && !prev && out < n) m[out].s = m[i].s;
+            else m[--out] = (we_match){ m[i].s, m[i].e, false };
+            prev = is_m;
+        }
+        for (size_t i = out; i < n; i++) {
+            if ((rc = push_split(w, ns, m[i].s, m[i].e))) return rc;
+        }
+        return WEMBED_STATUS_OK;
+    }
+    }
+    for (size_t i = 0; i < k; i++) {
+        if (m[i].is_match) continue;       // removed
+        if ((rc = push_split(w, ns, m[i].s, m[i].e))) return rc;
+    }
+    return WEMBED_STATUS_OK;
+}
+
+// -----------------------------------------------------------------------------------------
+// Hash maps (open addressing, FNV-1a / a 64-bit mix)
+
+static uint32_t hash_bytes(const char *s, size_t n) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) { h ^= (uint8_t)s[i]; h *= 16777619u; }
+    return h;
+}
+
+static bool strmap_grow(we_strmap *m) {
+    uint32_t cap = m->cap ? m->cap * 2 : 64;
+    uint32_t *slots = we_calloc(cap, sizeof(uint32_t));
+    if (!slots) return false;
+    for (uint32_t i = 0; i < m->n; i++) {
+        uint32_t h = hash_bytes(m->keys[i], m->klens[i]) & (cap - 1);
+        while (slots[h]) h = (h + 1) & (cap - 1);
+        slots[h] = i + 1;
+    }
+    we_free(m->slots);
+    m->slots = slots;
+    m->cap = cap;
+    return true;
+}
+
+wembed_status we_strmap_put(we_strmap *m, const char *key, uint32_t klen, int32_t val) {
+    if ((m->n + 1) * 2 > m->cap && !strmap_grow(m)) return WEMBED_STATUS_ALLOC_FAILED;
+    uint32_t h = hash_bytes(key, klen) & (m->cap - 1);
+    while (m->slots[h]) {
+        uint32_t i = m->slots[h] - 1;
+        if (m->klens[i] == klen && memcmp(m->keys[i], key, klen) == 0) { m->vals[i] = val; return WEMBED_STATUS_OK; }
+        h = (h + 1) & (m->cap - 1);
+    }
+    if (m->n == m->cap_items) {
+        uint32_t c = m->cap_items ? m->cap_items * 2 : 64;
+        const char **k = we_realloc((void *)m->keys, (size_t)c * sizeof *k);
+        if (!k) return WEMBED_STATUS_ALLOC_FAILED;
+        m->keys = k;
+        uint32_t *l = we_realloc(m->klens, (size_t)c * sizeof *l);
+        if (!l) return WEMBED_STATUS_ALLOC_FAILED;
+        m->klens = l;
+        int32_t *v = we_realloc(m->vals, (size_t)c * sizeof *v);
+        if (!v) return WEMBED_STATUS_ALLOC_FAILED;
+        m->vals = v;
+        m->cap_items = c;
+    }
+    m->keys[m->n] = key;
+    m->klens[m->n] = klen;
+    m->vals[m->n] = val;
+    m->slots[h] = ++m->n;
+    return WEMBED_STATUS_OK;
+}
+
+bool we_strmap_get(const we_strmap *m, const char *key, size_t klen, int32_t *val) {
+    if (!m->cap) return false;
+    uint32_t h = hash_bytes(key, klen) & (m->cap - 1);
+    while (m->slots[h]) {
+        uint32_t i = m->slots[h] - 1;
+        if (m->klens[i] == klen && memcmp(m->keys[i], key, klen) == 0) { *val = m->vals[i]; return true; }
+        h = (h + 1) & (m->cap - 1);
+    }
+    return false;
+}
+
+void we_strmap_free(we_strmap *m) {
+    we_free(m->slots);
+    we_free((void *)m->keys);
+    we_free(m->klens);
+    we_free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+static uint32_t hash_u64(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return (uint32_t)x;
+}
+
+static bool pairmap_grow(we_pairmap *m) {
+    uint32_t cap = m->cap ? m->cap * 2 : 64;
+    uint64_t *keys = we_calloc(cap, sizeof(uint64_t));
+    uint32_t *rank = we_malloc((size_t)cap * sizeof(uint32_t));
+    uint32_t *id = we_malloc((size_t)cap * sizeof(uint32_t));
+    if (!keys || !rank || !id) { we_free(keys); we_free(rank); we_free(id); return false; }
+    for (uint32_t i = 0; i < m->cap; i++) {
+        if (!m->keys[i]) continue;
+        uint32_t h = hash_u64(m->keys[i]) & (cap - 1);
+        while (keys[h]) h = (h + 1) & (cap - 1);
+        keys[h] = m->keys[i];
+        rank[h] = m->rank[i];
+        id[h] = m->id[i];
+    }
+    we_free(m->keys); we_free(m->rank); we_free(m->id);
+    m->keys = keys; m->rank = rank; m->id = id;
+    m->cap = cap;
+    return true;
+}
+
+wembed_status we_pairmap_put(we_pairmap *m, uint32_t a, uint32_t b, uint32_t rank, uint32_t id) {
+    if ((m->n + 1) * 2 > m->cap && !pairmap_grow(m)) return WEMBED_STATUS_ALLOC_FAILED;
+    uint64_t key = (((uint64_t)a << 32) | b) + 1;
+    uint32_t h = hash_u64(key) & (m->cap - 1);
+    while (m->keys[h] && m->keys[h] != key) h = (h + 1) & (m->cap - 1);
+    if (!m->keys[h]) m->n++;
+    m->keys[h] = key;
+    m->rank[h] = rank;
+    m->id[h] = id;
+    return WEMBED_STATUS_OK;
+}
+
+bool we_pairmap_get(const we_pairmap *m, uint32_t a, uint32_t b, uint32_t *rank, uint32_t *id) {
+    if (!m->cap) return false;
+    uint64_t key = (((uint64_t)a << 32) | b) + 1;
+    uint32_t h = hash_u64(key) & (m->cap - 1);
+    while (m->keys[h]) {
+        if (m->keys[h] == key) { *rank = m->rank[h]; *id = m->id[h]; return true; }
+        h = (h + 1) & (m->cap - 1);
+    }
+    return false;
+}
+
+void we_pairmap_free(we_pairmap *m) {
+    we_free(m->keys); we_free(m->rank); we_free(m->id);
+    memset(m, 0, sizeof *m);
+}
+
+wembed_status we_nstr_set(we_work *w, we_nstr *ns, const uint8_t *s, const we_align *al, uint32_t n) {
+    uint8_t *ns_s = we_arena_alloc(&w->arena, n ? n : 1, 1);
+    we_align *ns_al = we_arena_alloc(&w->arena, (size_t)(n ? n : 1) * sizeof(we_align), 4);
+    if (!ns_s || !ns_al) return we_errorf(w->err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
+    memcpy(ns_s, s, n);
+    memcpy(ns_al, al, (size_t)n * sizeof(we_align));
+    ns->s = ns_s;
+    ns->al = ns_al;
+    ns->len = n;
+    ns->base = 0;
+    return WEMBED_STATUS_OK;
+}
