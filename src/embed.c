@@ -16,7 +16,7 @@
 
 #include "arch/forward.h"
 #include "core/pool.h"
-#include "model.h"
+#include "embed.h"
 
 // Tokens per forward pass for batches of short sequences (a longer sequence gets its own).
 #define TOKEN_BUDGET 2048
@@ -41,9 +41,15 @@ static int32_t hidden_size(const wembed_model *m) {
     switch (m->arch.family->arch) {
     case WE_ARCH_BERT: return m->arch.hp.bert.n_embd;
     case WE_ARCH_NOMIC_BERT: return m->arch.hp.nomic.n_embd;
-    case WE_ARCH_CLIP: return m->arch.hp.clip.text.n_embd;
+    case WE_ARCH_CLIP: return m->arch.w.clip.has_text ? m->arch.hp.clip.text.n_embd : 0;
     }
     return 0;
+}
+
+// Size of a pooled vector: the hidden size, or CLIP's text projection.
+static int32_t pooled_size(const wembed_model *m) {
+    if (m->arch.family->arch == WE_ARCH_CLIP && m->arch.w.clip.text.proj.data) return (int32_t)m->arch.w.clip.text.proj.N;
+    return hidden_size(m);
 }
 
 // The longest input the model can take, and whether it may be exceeded on request (RoPE
@@ -58,36 +64,35 @@ static int32_t model_max_tokens(const wembed_model *m, bool *extensible) {
     return 0;
 }
 
-typedef struct resolved {
-    wembed_pooling pooling;
-    bool normalize;
-    int32_t hidden, dims;         // dims: of each output vector
-    int32_t max_tokens;
-    bool matryoshka_ln;           // nomic's rule: layer norm (no affine) before truncating
-} resolved;
-
-static wembed_status resolve(wembed_model *m, const wembed_embed_params *p, resolved *r) {
+static wembed_status resolve(wembed_model *m, const wembed_embed_params *p, we_resolved *r) {
     we_err *err = &m->err;
     if (m->failed || !m->arch.family) return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "this model handle holds a failed load");
     if (!p) return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "no params (use wembed_embed_default_params())");
     r->hidden = hidden_size(m);
+    r->pooled = pooled_size(m);
     if (r->hidden <= 0) return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "this model has no text encoder");
+    bool clip = m->arch.family->arch == WE_ARCH_CLIP;
     r->pooling = p->pooling == WEMBED_POOLING_DEFAULT ? m->pooling : (wembed_pooling)p->pooling;
     if (p->pooling < WEMBED_POOLING_DEFAULT || p->pooling > WEMBED_POOLING_WEIGHTED_MEAN)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "unknown pooling %d", p->pooling);
-    if (r->pooling == WEMBED_POOLING_EOS && m->arch.family->arch != WE_ARCH_CLIP)
+    if (r->pooling == WEMBED_POOLING_EOS && !clip)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "eos pooling is for CLIP text models; use last");
+    if (clip && r->pooling != WEMBED_POOLING_EOS && r->pooling != WEMBED_POOLING_NONE)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "a CLIP text tower pools its end-of-text token (eos) or none");
+    if (clip && p->truncate == WEMBED_TRUNCATE_CHUNK)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "CLIP pools one end-of-text token: chunking does not apply");
     if (p->normalize < WEMBED_NORMALIZE_DEFAULT || p->normalize > 1)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "normalize must be 0, 1 or default (-1), not %d", p->normalize);
     // Per-token output is raw hidden states unless normalization is asked for explicitly.
     r->normalize = p->normalize == WEMBED_NORMALIZE_DEFAULT ? (r->pooling != WEMBED_POOLING_NONE && m->normalize)
                                                             : p->normalize == 1;
-    if (p->dims < 0 || p->dims > r->hidden)
-        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "dims %d is outside 1..%d (0: all)", p->dims, r->hidden);
     if (p->dims && r->pooling == WEMBED_POOLING_NONE)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "dims (Matryoshka) applies to pooled vectors, not to pooling none");
-    r->dims = p->dims ? p->dims : r->hidden;
-    r->matryoshka_ln = p->dims && p->dims < r->hidden && m->arch.family->arch == WE_ARCH_NOMIC_BERT;
+    int32_t full = r->pooling == WEMBED_POOLING_NONE ? r->hidden : r->pooled;
+    if (p->dims < 0 || p->dims > full)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "dims %d is outside 1..%d (0: all)", p->dims, full);
+    r->dims = p->dims ? p->dims : full;
+    r->matryoshka_ln = p->dims && p->dims < full && m->arch.family->arch == WE_ARCH_NOMIC_BERT;
     if ((unsigned)p->truncate > WEMBED_TRUNCATE_CHUNK || (unsigned)p->output > WEMBED_OUTPUT_BINARY ||
         (unsigned)p->rope_scaling > WEMBED_ROPE_DYNAMIC_NTK || (unsigned)p->ntk_length > WEMBED_NTK_LENGTH_PADDED)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "unknown truncate, output, rope_scaling or ntk_length value");
@@ -112,25 +117,25 @@ static wembed_status resolve(wembed_model *m, const wembed_embed_params *p, reso
     return WEMBED_STATUS_OK;
 }
 
-static size_t vector_bytes(const resolved *r, wembed_output out) {
+size_t we_vector_bytes(const we_resolved *r, wembed_output out) {
     if (out == WEMBED_OUTPUT_INT8) return (size_t)r->dims;
     if (out == WEMBED_OUTPUT_BINARY) return ((size_t)r->dims + 7) / 8;
     return (size_t)r->dims * sizeof(float);
 }
 
 int32_t wembed_embed_dims(wembed_model *m, const wembed_embed_params *p) {
-    resolved r;
+    we_resolved r;
     if (!m || resolve(m, p, &r)) return 0;
     return r.dims;
 }
 
 size_t wembed_embed_vector_bytes(wembed_model *m, const wembed_embed_params *p) {
-    resolved r;
+    we_resolved r;
     if (!m || resolve(m, p, &r)) return 0;
-    return vector_bytes(&r, p->output);
+    return we_vector_bytes(&r, p->output);
 }
 
-static wembed_status model_pool(wembed_model *m, wembed_pool **out) {
+wembed_status we_model_pool(wembed_model *m, wembed_pool **out) {
     if (!m->pool) {
         if (m->params.pool) {
             m->pool = m->params.pool;
@@ -180,10 +185,10 @@ static void pool_seq(double *v, const float *h, int n, int E, wembed_pooling poo
     }
 }
 
-// The finished vector of a row from its pooled values u (E; overwritten): Matryoshka,
-// normalize, quantize into out.
-static void finish_vector(void *out, double *u, const resolved *r, wembed_output kind) {
-    int E = r->hidden, D = r->dims;
+// The finished vector of a row from its pooled values u (r->pooled; overwritten):
+// Matryoshka, normalize, quantize into out.
+void we_finish_vector(void *out, double *u, const we_resolved *r, wembed_output kind) {
+    int E = r->pooled, D = r->dims;
     if (r->matryoshka_ln) {
         // F.layer_norm(x, (E,)) without weights, eps 1e-5, then keep the first D
         double mean = 0, var = 0;
@@ -222,6 +227,28 @@ static void finish_vector(void *out, double *u, const resolved *r, wembed_output
     }
 }
 
+// CLIP's pooled text vector: the hidden state at the end-of-text token, found by HF's rule
+// (eos_token_id 2, as old configs have it: the largest id, i.e. <|endoftext|>; otherwise the
+// first eos_token_id, or position 0 if there is none), then text_projection when present.
+static void clip_eos_pool(double *v, const float *h, const int32_t *ids, int n, int E, int32_t eos,
+                          wembed_pool *pool, const we_weight *proj, float *proj_in, void *scratch) {
+    int at = 0;
+    if (eos == 2) {
+        for (int t = 1; t < n; t++) if (ids[t] > ids[at]) at = t;
+    } else {
+        for (int t = 0; t < n; t++) if (ids[t] == eos) { at = t; break; }
+    }
+    const float *row = h + (size_t)at * E;
+    if (!proj) {
+        for (int e = 0; e < E; e++) v[e] = row[e];
+        return;
+    }
+    float *y = proj_in + E;
+    memcpy(proj_in, row, sizeof(float) * (size_t)E);
+    we_linear(pool, y, (int)proj->N, proj_in, E, proj, NULL, 1, WE_ACT_NONE, scratch);
+    for (int64_t e = 0; e < proj->N; e++) v[e] = y[e];
+}
+
 // -----------------------------------------------------------------------------------------
 
 typedef struct seq {
@@ -241,20 +268,19 @@ wembed_status wembed_embed_ids(wembed_model *m, const int32_t *ids, const int32_
     if (!m) return WEMBED_STATUS_INVALID_ARGUMENT;
     we_err *err = &m->err;
     we_err_clear(err);
-    resolved r;
+    we_resolved r;
     wembed_status rc = resolve(m, p, &r);
     if (rc) return rc;
     if (B < 0 || T < 0 || (B > 0 && (!ids || !out)) || (size_t)B * (size_t)T > (size_t)1 << 31)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "bad batch: %d rows of %d tokens", B, T);
-    if (m->arch.family->arch == WE_ARCH_CLIP)
-        return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "CLIP text embedding is not available in this build yet");
 
     // Real tokens of each row: where they are (their column), how many.
     int32_t *cols = we_malloc(sizeof(int32_t) * ((size_t)B * T + 1));
     int32_t *row_off = we_malloc(sizeof(int32_t) * ((size_t)B + 1));
     seq *seqs = NULL;
     int32_t *tok_ids = NULL, *tok_types = NULL, *tok_pos = NULL, *seq_off = NULL, *rope_len = NULL;
-    float *hidden = NULL;
+    float *hidden = NULL, *proj_in = NULL;
+    void *proj_scratch = NULL;
     double *acc = NULL, *v = NULL;
     int64_t *acc_n = NULL, *tok_out = NULL;
     wembed_pool *pool = NULL;
@@ -296,9 +322,9 @@ wembed_status wembed_embed_ids(wembed_model *m, const int32_t *ids, const int32_
         }
         if (r.pooling == WEMBED_POOLING_NONE) out_vectors += seqs[n_seq - 1].len;
     }
-    if ((size_t)out_vectors * vector_bytes(&r, p->output) > out_size) {
+    if ((size_t)out_vectors * we_vector_bytes(&r, p->output) > out_size) {
         rc = we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "output buffer of %zu bytes is too small: %lld vectors of %zu bytes",
-                       out_size, (long long)out_vectors, vector_bytes(&r, p->output));
+                       out_size, (long long)out_vectors, we_vector_bytes(&r, p->output));
         goto done;
     }
     // Per-token output goes to each row's position in row order; remember where.
@@ -308,13 +334,13 @@ wembed_status wembed_embed_ids(wembed_model *m, const int32_t *ids, const int32_
         for (size_t i = 0; i < n_seq; i++) tok_out[seqs[i].row + 1] = seqs[i].len;
         for (int32_t b = 0; b < B; b++) tok_out[b + 1] += tok_out[b];
     } else {
-        acc = we_calloc((size_t)B * E, sizeof(double));
+        acc = we_calloc((size_t)B * r.pooled, sizeof(double));
         acc_n = we_calloc((size_t)B, sizeof(int64_t));
         if (!acc || !acc_n) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
     }
     qsort(seqs, n_seq, sizeof(seq), cmp_seq_len);
 
-    if ((rc = model_pool(m, &pool))) goto done;
+    if ((rc = we_model_pool(m, &pool))) goto done;
     int32_t longest = n_seq ? seqs[n_seq - 1].len : 0;
     size_t budget = (size_t)WE_MAX(TOKEN_BUDGET, longest);
     tok_ids = we_malloc(sizeof(int32_t) * budget);
@@ -323,8 +349,13 @@ wembed_status wembed_embed_ids(wembed_model *m, const int32_t *ids, const int32_
     seq_off = we_malloc(sizeof(int32_t) * (budget + 1));
     rope_len = we_malloc(sizeof(int32_t) * budget);
     hidden = we_malloc(sizeof(float) * budget * (size_t)E);
-    v = we_malloc(sizeof(double) * (size_t)E);
-    if (!tok_ids || !tok_types || !tok_pos || !seq_off || !rope_len || !hidden || !v) {
+    v = we_malloc(sizeof(double) * (size_t)WE_MAX(E, r.pooled));
+    const we_weight *proj = m->arch.family->arch == WE_ARCH_CLIP && m->arch.w.clip.text.proj.data ? &m->arch.w.clip.text.proj : NULL;
+    if (proj) {
+        proj_in = we_malloc(sizeof(float) * ((size_t)E + (size_t)r.pooled));
+        proj_scratch = we_malloc(we_linear_scratch_bytes(proj, 1) + 16);
+    }
+    if (!tok_ids || !tok_types || !tok_pos || !seq_off || !rope_len || !hidden || !v || (proj && (!proj_in || !proj_scratch))) {
         rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for a batch of %zu tokens", budget);
         goto done;
     }
@@ -357,7 +388,7 @@ wembed_status wembed_embed_ids(wembed_model *m, const int32_t *ids, const int32_
         switch (m->arch.family->arch) {
         case WE_ARCH_BERT: rc = we_bert_forward(&m->arch, pool, &tk, hidden, err); break;
         case WE_ARCH_NOMIC_BERT: rc = we_nomic_forward(&m->arch, pool, &tk, &rope, hidden, err); break;
-        default: rc = we_errorf(err, WEMBED_STATUS_INTERNAL, "no forward pass for this family"); break;
+        case WE_ARCH_CLIP: rc = we_clip_text_forward(&m->arch, pool, &tk, hidden, err); break;
         }
         if (rc) goto done;
         for (size_t si = g0; si < g1; si++) {
@@ -379,20 +410,25 @@ wembed_status wembed_embed_ids(wembed_model *m, const int32_t *ids, const int32_
                 }
                 continue;
             }
-            pool_seq(v, h, s->len, E, r.pooling);
-            double *a = acc + (size_t)s->row * E;
+            if (r.pooling == WEMBED_POOLING_EOS) {
+                clip_eos_pool(v, h, tok_ids + seq_off[si - g0], s->len, E, m->arch.hp.clip.text.eos_token_id,
+                              pool, proj, proj_in, proj_scratch);
+            } else {
+                pool_seq(v, h, s->len, E, r.pooling);
+            }
+            double *a = acc + (size_t)s->row * r.pooled;
             // Windows of one row: a token-count-weighted average of their pooled vectors.
-            for (int e = 0; e < E; e++) a[e] += v[e] * s->len;
+            for (int e = 0; e < r.pooled; e++) a[e] += v[e] * s->len;
             acc_n[s->row] += s->len;
         }
         g0 = g1;
     }
     if (r.pooling != WEMBED_POOLING_NONE) {
-        size_t vb = vector_bytes(&r, p->output);
+        size_t vb = we_vector_bytes(&r, p->output);
         for (int32_t b = 0; b < B; b++) {
-            double *a = acc + (size_t)b * E;
-            for (int e = 0; e < E; e++) v[e] = a[e] / (double)acc_n[b];
-            finish_vector((uint8_t *)out + (size_t)b * vb, v, &r, p->output);
+            double *a = acc + (size_t)b * r.pooled;
+            for (int e = 0; e < r.pooled; e++) v[e] = a[e] / (double)acc_n[b];
+            we_finish_vector((uint8_t *)out + (size_t)b * vb, v, &r, p->output);
         }
     }
 done:
@@ -409,5 +445,7 @@ done:
     we_free(acc_n);
     we_free(tok_out);
     we_free(v);
+    we_free(proj_in);
+    we_free(proj_scratch);
     return rc;
 }

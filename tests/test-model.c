@@ -157,6 +157,8 @@ static void check_fixture(const char *dir, int E, wembed_dtype dtype, double tol
         { "cls_pooled_normalized", WEMBED_POOLING_CLS, 1, 0 },
         { "matryoshka_32", WEMBED_POOLING_MEAN, 1, 32 },
         { "matryoshka_16", WEMBED_POOLING_MEAN, 1, 16 },
+        { "text_embeds", WEMBED_POOLING_EOS, 0, 0 },
+        { "text_embeds_normalized", WEMBED_POOLING_EOS, 1, 0 },
     };
     const char *dt = dtype == WEMBED_DTYPE_F32 ? "f32" : dtype == WEMBED_DTYPE_F16 ? "f16" : "q8";
     const we_json *cases = we_json_get(f.manifest, "cases");
@@ -164,7 +166,7 @@ static void check_fixture(const char *dir, int E, wembed_dtype dtype, double tol
         const we_json *cs = we_json_at(cases, ci);
         const char *name = we_json_as_str(we_json_get(cs, "name"), NULL);
         batch b;
-        if (!batch_of(&f, cs, &b)) { batch_free(&b); continue; }
+        if (!batch_of(&f, cs, &b)) { batch_free(&b); continue; }   // (CLIP's image cases)
         wembed_embed_params p = wembed_embed_default_params();
         // nomic_bert_ntk's multi-row cases reproduce the reference's padded-length NTK.
         if (strcmp(dir, "nomic_bert_ntk") == 0 && b.B > 1) p.ntk_length = WEMBED_NTK_LENGTH_PADDED;
@@ -184,7 +186,7 @@ static void check_fixture(const char *dir, int E, wembed_dtype dtype, double tol
             q.pooling = refs[k].pooling;
             q.normalize = refs[k].normalize;
             q.dims = refs[k].dims;
-            int D = refs[k].dims ? refs[k].dims : E;
+            int D = (int)sh[nd - 1];
             double c, a;
             pooled_diff(m, &b, ref, D, &q, &c, &a);
             CHECKF(c >= min_cos_ok && (dtype != WEMBED_DTYPE_F32 || a <= 1e-4),
@@ -312,6 +314,110 @@ static void test_outputs(void) {
     wembed_model_free(m);
 }
 
+// The CLIP vision tower: prepared pixels, raw images through the preprocessing, and the
+// text-image logits of the fixture.
+static void test_clip_images(wembed_dtype dtype, double min_cos) {
+    fixture f;
+    if (!fixture_open(&f, "clip")) return;
+    wembed_file files[3];
+    const char *names[3] = { "config.json", "model.safetensors", "preprocessor_config.json" };
+    void *bufs[3];
+    for (int i = 0; i < 3; i++) {
+        char rel[128];
+        size_t n;
+        snprintf(rel, sizeof rel, "fixtures/clip/%s", names[i]);
+        bufs[i] = we_test_read_file(we_test_data_path(rel), &n);
+        files[i] = (wembed_file){ names[i], bufs[i], n };
+    }
+    wembed_model_params mp = wembed_model_default_params();
+    mp.dtype = dtype;
+    wembed_model *m = NULL;
+    CHECK(wembed_model_load(files, 3, mp, &m) == WEMBED_STATUS_OK);
+    for (int i = 0; i < 3; i++) free(bufs[i]);
+    const char *dt = dtype == WEMBED_DTYPE_F32 ? "f32" : dtype == WEMBED_DTYPE_F16 ? "f16" : "q8";
+    CHECK(wembed_image_size(m) == 32);
+    int64_t sh[4];
+    int nd;
+    wembed_embed_params p = wembed_embed_default_params();
+
+    // text vectors (normalized) for the logits
+    batch tb;
+    float text_norm[3 * 32];
+    CHECK(batch_of(&f, fixture_case(&f, "text3"), &tb));
+    CHECK(wembed_embed_ids(m, tb.ids, NULL, tb.mask, (int32_t)tb.B, (int32_t)tb.S, &p, text_norm, sizeof text_norm) == WEMBED_STATUS_OK);
+    batch_free(&tb);
+
+    const char *cases[] = { "images_random", "image_raw0", "image_raw1" };
+    for (size_t ci = 0; ci < WE_ARRAY_LEN(cases); ci++) {
+        const we_json *cs = fixture_case(&f, cases[ci]);
+        float *pix = fixture_tensor(&f, cs, "pixel_values", sh, &nd);
+        int B = (int)sh[0];
+        float *lhs = fixture_tensor(&f, cs, "last_hidden_state", sh, &nd);
+        float *emb = fixture_tensor(&f, cs, "image_embeds", sh, &nd);
+        float *embn = fixture_tensor(&f, cs, "image_embeds_normalized", sh, &nd);
+        float *logits = fixture_tensor(&f, cs, "logits_per_text", sh, &nd);
+        uint8_t *raw = fixture_tensor(&f, cs, "image_uint8", sh, &nd);
+        int rh = raw ? (int)sh[0] : 0, rw = raw ? (int)sh[1] : 0;
+        float *out = malloc(sizeof(float) * (size_t)B * 17 * 96);
+        // hidden states from the prepared pixels
+        wembed_embed_params q = p;
+        q.pooling = WEMBED_POOLING_NONE;
+        q.normalize = 0;
+        CHECK(wembed_embed_pixels(m, pix, B, &q, out, sizeof(float) * (size_t)B * 17 * 96) == WEMBED_STATUS_OK);
+        double md = we_max_abs_diff(out, lhs, (size_t)B * 17 * 96);
+        CHECKF(md <= (dtype == WEMBED_DTYPE_F32 ? 1e-4 : 0.5), "clip/%s [%s] vision last_hidden_state max abs diff %.3g", cases[ci], dt, md);
+        printf("%-16s %-16s %-4s hidden max|diff| %.2e\n", "clip", cases[ci], dt, md);
+        // projected, unnormalized and normalized
+        q = p;
+        q.normalize = 0;
+        CHECK(wembed_embed_pixels(m, pix, B, &q, out, sizeof(float) * (size_t)B * 32) == WEMBED_STATUS_OK);
+        double c = 1, a = 0;
+        for (int b = 0; b < B; b++) {
+            c = fmin(c, we_cosine(out + b * 32, emb + b * 32, 32));
+            a = fmax(a, we_max_abs_diff(out + b * 32, emb + b * 32, 32));
+        }
+        CHECKF(c >= min_cos && (dtype != WEMBED_DTYPE_F32 || a <= 1e-4), "clip/%s [%s] image_embeds cos %.7f max abs %.3g", cases[ci], dt, c, a);
+        printf("%-16s %-16s %-4s %-24s cos %.8f max|diff| %.2e\n", "clip", cases[ci], dt, "image_embeds", c, a);
+        float *img_norm = malloc(sizeof(float) * (size_t)B * 32);
+        if (raw) {
+            // from the raw image: the preprocessing and the tower together
+            wembed_image im = { raw, rw, rh, (size_t)rw * 3, 3 };
+            float prep[3 * 32 * 32];
+            CHECK(wembed_image_preprocess(m, &im, prep, sizeof prep) == WEMBED_STATUS_OK);
+            CHECK(we_max_abs_diff(prep, pix, 3 * 32 * 32) <= 5e-7);
+            CHECK(wembed_embed_images(m, &im, 1, &p, img_norm, sizeof(float) * 32) == WEMBED_STATUS_OK);
+        } else {
+            CHECK(wembed_embed_pixels(m, pix, B, &p, img_norm, sizeof(float) * (size_t)B * 32) == WEMBED_STATUS_OK);
+        }
+        c = 1;
+        for (int b = 0; b < B; b++) c = fmin(c, we_cosine(img_norm + b * 32, embn + b * 32, 32));
+        CHECKF(c >= min_cos, "clip/%s [%s] image_embeds_normalized cos %.7f", cases[ci], dt, c);
+        // logits_per_text (3, B) = exp(logit_scale) * text_norm @ img_norm^T
+        float scale = wembed_model_logit_scale(m);
+        double ld = 0;
+        for (int t = 0; t < 3; t++)
+            for (int b = 0; b < B; b++) {
+                double dot = 0;
+                for (int e = 0; e < 32; e++) dot += (double)text_norm[t * 32 + e] * img_norm[b * 32 + e];
+                ld = fmax(ld, fabs(scale * dot - logits[t * B + b]));
+            }
+        // q8: logits are exp(logit_scale) = 14.3 times a cosine; cosines within 0.02 of f32.
+        CHECKF(ld <= (dtype == WEMBED_DTYPE_F32 ? 1e-4 : 0.3), "clip/%s [%s] logits_per_text max abs diff %.3g", cases[ci], dt, ld);
+        printf("%-16s %-16s %-4s %-24s max|diff| %.2e\n", "clip", cases[ci], dt, "logits_per_text", ld);
+        free(pix); free(lhs); free(emb); free(embn); free(logits); free(raw); free(out); free(img_norm);
+    }
+    // a corrupt image call: a clear error, and the model still works
+    wembed_image bad = { (const uint8_t *)"abc", 0, 1, 3, 3 };
+    float v[32];
+    CHECK(wembed_embed_images(m, &bad, 1, &p, v, sizeof v) == WEMBED_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(wembed_model_last_error(m), "image 0") != NULL);
+    uint8_t px[3] = { 10, 200, 30 };
+    wembed_image one = { px, 1, 1, 3, 3 };
+    CHECK(wembed_embed_images(m, &one, 1, &p, v, sizeof v) == WEMBED_STATUS_OK);
+    wembed_model_free(m);
+    fixture_close(&f);
+}
+
 int main(void) {
     // fp32 engine on fp32/fp16/bf16 weights: the fixtures' tolerances.
     check_fixture("bert", 64, WEMBED_DTYPE_F32, 1e-4, 0.99999);
@@ -320,6 +426,8 @@ int main(void) {
     check_fixture("bert_bf16", 64, WEMBED_DTYPE_F32, 1e-4, 0.99999);
     check_fixture("nomic_bert", 64, WEMBED_DTYPE_F32, 1e-4, 0.99999);
     check_fixture("nomic_bert_ntk", 64, WEMBED_DTYPE_F32, 1e-4, 0.99999);
+    check_fixture("clip", 64, WEMBED_DTYPE_F32, 1e-4, 0.99999);
+    test_clip_images(WEMBED_DTYPE_F32, 0.99999);
     // f16 weights: rounding every weight to half costs ~1e-3 relative per layer; pooled
     // vectors keep cosine >= 0.9999 against the f32 reference.
     check_fixture("bert", 64, WEMBED_DTYPE_F16, 2e-2, 0.9999);
@@ -327,6 +435,8 @@ int main(void) {
     // q8 weights (int8 per row) and int8 activations: cosine >= 0.995 against f32.
     check_fixture("bert", 64, WEMBED_DTYPE_Q8, 0.5, 0.995);
     check_fixture("nomic_bert", 64, WEMBED_DTYPE_Q8, 0.5, 0.995);
+    check_fixture("clip", 64, WEMBED_DTYPE_Q8, 0.5, 0.995);
+    test_clip_images(WEMBED_DTYPE_Q8, 0.995);
     test_batch_invariance();
     test_outputs();
     CHECK_EQ_INT(we_alloc_live(), 0);

@@ -67,4 +67,12 @@ wembed_status we_bert_forward(const we_arch_model *m, wembed_pool *pool, const w
 wembed_status we_nomic_forward(const we_arch_model *m, wembed_pool *pool, const we_tokens *tk,
                                const we_rope_opts *rope, float *out, we_err *err);
 
+// CLIP text tower: out (n_tok, E) after final_layer_norm (causal attention per sequence).
+wembed_status we_clip_text_forward(const we_arch_model *m, wembed_pool *pool, const we_tokens *tk,
+                                   float *out, we_err *err);
+// CLIP vision tower: pixels (B, C, S, S) normalized; out (B, 1 + n_patches, E), the encoder
+// output before post_layernorm (HF's last_hidden_state).
+wembed_status we_clip_vision_forward(const we_arch_model *m, wembed_pool *pool, const float *pixels, int B,
+                                     float *out, we_err *err);
+
 #endif // WE_FORWARD_H

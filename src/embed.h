@@ -1,0 +1,28 @@
+// embed.h - what the text (embed.c) and image (embed_image.c) embedding calls share: the
+// resolved call parameters, the model's compute pool, and the last steps of every vector.
+#ifndef WE_EMBED_H
+#define WE_EMBED_H
+
+#include "model.h"
+
+typedef struct we_resolved {
+    wembed_pooling pooling;
+    bool normalize;
+    int32_t hidden;               // per-token vectors
+    int32_t pooled;               // pooled vectors, before Matryoshka (CLIP: the projection)
+    int32_t dims;                 // of each output vector
+    int32_t max_tokens;
+    bool matryoshka_ln;           // nomic's rule: layer norm (no affine) before truncating
+} we_resolved;
+
+// Bytes of one output vector.
+size_t we_vector_bytes(const we_resolved *r, wembed_output out);
+
+// The model's pool: params.pool, or one of its own made at the first call.
+wembed_status we_model_pool(wembed_model *m, wembed_pool **out);
+
+// From a pooled vector u (r->pooled doubles; overwritten) to the output: Matryoshka rule,
+// normalization, quantization into out (we_vector_bytes).
+void we_finish_vector(void *out, double *u, const we_resolved *r, wembed_output kind);
+
+#endif // WE_EMBED_H

@@ -1,0 +1,214 @@
+// embed_image.c - the image calls of wembed.h: pixels prepared as the model's
+// preprocessor_config.json says (image/preprocess.h), the CLIP vision tower, then the class
+// token through post_layernorm and visual_projection, and the shared last steps (embed.h).
+#include <math.h>
+#include <string.h>
+
+#include "arch/forward.h"
+#include "embed.h"
+#include "image/preprocess.h"
+
+// Images per forward pass: the activations of a ViT-B/32 are ~0.4 MB per image per buffer.
+#define IMAGE_BATCH 16
+
+static bool has_vision(const wembed_model *m) {
+    return m && !m->failed && m->arch.family && m->arch.family->arch == WE_ARCH_CLIP && m->arch.w.clip.has_vision;
+}
+
+int32_t wembed_image_size(const wembed_model *m) {
+    return has_vision(m) ? m->arch.hp.clip.vision.image_size : 0;
+}
+
+float wembed_model_logit_scale(const wembed_model *m) {
+    if (!m || m->failed || !m->arch.family || m->arch.family->arch != WE_ARCH_CLIP) return 0;
+    return expf(m->arch.logit_scale);
+}
+
+static wembed_status resolve_image(wembed_model *m, const wembed_embed_params *p, we_resolved *r) {
+    we_err *err = &m->err;
+    if (!has_vision(m)) return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "this model has no vision tower");
+    if (!p) return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "no params (use wembed_embed_default_params())");
+    const we_clip_vision_weights *w = &m->arch.w.clip.vision;
+    memset(r, 0, sizeof *r);
+    r->hidden = m->arch.hp.clip.vision.n_embd;
+    r->pooled = w->proj.data ? (int32_t)w->proj.N : r->hidden;
+    if (p->pooling != WEMBED_POOLING_DEFAULT && p->pooling != WEMBED_POOLING_CLS && p->pooling != WEMBED_POOLING_NONE)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "an image is pooled by its class token (cls) or not at all (none)");
+    r->pooling = p->pooling == WEMBED_POOLING_NONE ? WEMBED_POOLING_NONE : WEMBED_POOLING_CLS;
+    if (p->normalize < WEMBED_NORMALIZE_DEFAULT || p->normalize > 1)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "normalize must be 0, 1 or default (-1), not %d", p->normalize);
+    r->normalize = p->normalize == WEMBED_NORMALIZE_DEFAULT ? r->pooling != WEMBED_POOLING_NONE : p->normalize == 1;
+    int32_t full = r->pooling == WEMBED_POOLING_NONE ? r->hidden : r->pooled;
+    if (p->dims && r->pooling == WEMBED_POOLING_NONE)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "dims (Matryoshka) applies to pooled vectors, not to pooling none");
+    if (p->dims < 0 || p->dims > full)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "dims %d is outside 1..%d (0: all)", p->dims, full);
+    r->dims = p->dims ? p->dims : full;
+    if ((unsigned)p->output > WEMBED_OUTPUT_BINARY || (p->output != WEMBED_OUTPUT_F32 && r->pooling == WEMBED_POOLING_NONE))
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "int8 and binary outputs are for pooled vectors");
+    return WEMBED_STATUS_OK;
+}
+
+size_t wembed_image_vector_bytes(wembed_model *m, const wembed_embed_params *p) {
+    we_resolved r;
+    if (!m || resolve_image(m, p, &r)) return 0;
+    return we_vector_bytes(&r, p->output);
+}
+
+// The model's preprocessing, from preprocessor_config.json over CLIP's defaults sized to the
+// vision tower; the crop must give the tower's input size.
+static wembed_status image_config(wembed_model *m, we_image_config *c) {
+    we_err *err = &m->err;
+    int32_t S = m->arch.hp.clip.vision.image_size;
+    we_image_config_default(c);
+    c->shortest_edge = c->height = c->width = c->crop_height = c->crop_width = S;
+    size_t n;
+    const uint8_t *text = we_model_file_data(m, "preprocessor_config.json", &n);
+    if (text) {
+        we_arena a;
+        we_arena_init(&a, 0);
+        const we_json *root;
+        wembed_status rc = we_json_parse(&a, (const char *)text, n, NULL, &root, err);
+        if (!rc) rc = we_image_config_from_json(c, root, err);
+        we_arena_free(&a);
+        if (rc) {
+            we_err_prefix(err, "preprocessor_config.json");
+            return rc;
+        }
+    }
+    // Whatever the image, the result must be the S x S input the tower takes.
+    bool square = c->do_center_crop ? c->crop_width == S && c->crop_height == S
+                                    : c->do_resize && c->size_rule == WE_IMAGE_SIZE_EXACT && c->width == S && c->height == S;
+    if (!square)
+        return we_errorf(err, WEMBED_STATUS_UNSUPPORTED,
+                         "preprocessor_config.json does not produce the %dx%d input the vision tower takes", S, S);
+    return WEMBED_STATUS_OK;
+}
+
+wembed_status wembed_image_preprocess(wembed_model *m, const wembed_image *img, float *out, size_t out_size) {
+    if (!m) return WEMBED_STATUS_INVALID_ARGUMENT;
+    we_err_clear(&m->err);
+    if (!has_vision(m)) return we_errorf(&m->err, WEMBED_STATUS_UNSUPPORTED, "this model has no vision tower");
+    int32_t S = m->arch.hp.clip.vision.image_size;
+    if (!img || !img->pixels || !out || out_size < sizeof(float) * 3 * (size_t)S * S)
+        return we_errorf(&m->err, WEMBED_STATUS_INVALID_ARGUMENT, "need an image and room for 3 x %d x %d floats", S, S);
+    we_image_config c;
+    wembed_status rc = image_config(m, &c);
+    if (rc) return rc;
+    return we_image_preprocess(out, img->pixels, img->width, img->height, img->stride, img->channels, &c, &m->err);
+}
+
+// Runs the tower on B prepared images (B x 3 x S x S) and writes their vectors to out.
+static wembed_status embed_batch(wembed_model *m, wembed_pool *pool, const float *pixels, int B,
+                                 const we_resolved *r, wembed_output kind, uint8_t *out) {
+    const we_clip_vision_hparams *hp = &m->arch.hp.clip.vision;
+    const we_clip_vision_weights *w = &m->arch.w.clip.vision;
+    const int E = hp->n_embd, T = hp->n_patches + 1;
+    size_t vb = we_vector_bytes(r, kind);
+    float *hidden = we_malloc(sizeof(float) * (size_t)B * T * E);
+    float *cls = we_malloc(sizeof(float) * ((size_t)E + (size_t)r->pooled));
+    void *scratch = w->proj.data ? we_malloc(we_linear_scratch_bytes(&w->proj, 1) + 16) : NULL;
+    double *v = we_malloc(sizeof(double) * (size_t)WE_MAX(E, r->pooled));
+    wembed_status rc = WEMBED_STATUS_OK;
+    if (!hidden || !cls || !v || (w->proj.data && !scratch)) {
+        rc = we_errorf(&m->err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for %d images", B);
+        goto done;
+    }
+    if ((rc = we_clip_vision_forward(&m->arch, pool, pixels, B, hidden, &m->err))) goto done;
+    for (int b = 0; b < B; b++) {
+        const float *h = hidden + (size_t)b * T * E;
+        if (r->pooling == WEMBED_POOLING_NONE) {
+            for (int t = 0; t < T; t++) {
+                float *o = (float *)(out + ((size_t)b * T + t) * vb);
+                if (!r->normalize) { memcpy(o, h + (size_t)t * E, sizeof(float) * (size_t)E); continue; }
+                double ss = 0;
+                for (int e = 0; e < E; e++) ss += (double)h[(size_t)t * E + e] * h[(size_t)t * E + e];
+                double nn = sqrt(ss) < 1e-12 ? 1e-12 : sqrt(ss);
+                for (int e = 0; e < E; e++) o[e] = (float)(h[(size_t)t * E + e] / nn);
+            }
+            continue;
+        }
+        // pooler_output = post_layernorm(class row); image_embeds = visual_projection(it)
+        we_layer_norm(NULL, cls, E, h, E, we_vec(&w->post_ln_w), we_vec(&w->post_ln_b), 1, E, hp->eps);
+        if (w->proj.data) {
+            float *y = cls + E;
+            we_linear(pool, y, (int)w->proj.N, cls, E, &w->proj, NULL, 1, WE_ACT_NONE, scratch);
+            for (int e = 0; e < r->pooled; e++) v[e] = y[e];
+        } else {
+            for (int e = 0; e < E; e++) v[e] = cls[e];
+        }
+        we_finish_vector(out + (size_t)b * vb, v, r, kind);
+    }
+done:
+    we_free(hidden);
+    we_free(cls);
+    we_free(scratch);
+    we_free(v);
+    return rc;
+}
+
+static wembed_status check_out(wembed_model *m, const we_resolved *r, wembed_output kind, int32_t n, size_t out_size) {
+    size_t per = r->pooling == WEMBED_POOLING_NONE ? (size_t)m->arch.hp.clip.vision.n_patches + 1 : 1;
+    size_t need = (size_t)n * per * we_vector_bytes(r, kind);
+    if (need > out_size)
+        return we_errorf(&m->err, WEMBED_STATUS_INVALID_ARGUMENT, "output buffer of %zu bytes is too small: %zu needed", out_size, need);
+    return WEMBED_STATUS_OK;
+}
+
+wembed_status wembed_embed_pixels(wembed_model *m, const float *pixel_values, int32_t B,
+                                  const wembed_embed_params *p, void *out, size_t out_size) {
+    if (!m) return WEMBED_STATUS_INVALID_ARGUMENT;
+    we_err_clear(&m->err);
+    we_resolved r;
+    wembed_status rc = resolve_image(m, p, &r);
+    if (rc) return rc;
+    if (B < 0 || (B > 0 && (!pixel_values || !out)))
+        return we_errorf(&m->err, WEMBED_STATUS_INVALID_ARGUMENT, "bad batch of %d images", B);
+    if ((rc = check_out(m, &r, p->output, B, out_size))) return rc;
+    wembed_pool *pool;
+    if ((rc = we_model_pool(m, &pool))) return rc;
+    const int32_t S = m->arch.hp.clip.vision.image_size, C = m->arch.hp.clip.vision.n_channels;
+    size_t per_image = (size_t)C * S * S;
+    size_t per_out = (r.pooling == WEMBED_POOLING_NONE ? (size_t)m->arch.hp.clip.vision.n_patches + 1 : 1) *
+                     we_vector_bytes(&r, p->output);
+    for (int32_t b0 = 0; b0 < B && !rc; b0 += IMAGE_BATCH) {
+        int nb = WE_MIN(IMAGE_BATCH, B - b0);
+        rc = embed_batch(m, pool, pixel_values + (size_t)b0 * per_image, nb, &r, p->output, (uint8_t *)out + (size_t)b0 * per_out);
+    }
+    return rc;
+}
+
+wembed_status wembed_embed_images(wembed_model *m, const wembed_image *images, int32_t n,
+                                  const wembed_embed_params *p, void *out, size_t out_size) {
+    if (!m) return WEMBED_STATUS_INVALID_ARGUMENT;
+    we_err_clear(&m->err);
+    we_resolved r;
+    wembed_status rc = resolve_image(m, p, &r);
+    if (rc) return rc;
+    if (n < 0 || (n > 0 && (!images || !out)))
+        return we_errorf(&m->err, WEMBED_STATUS_INVALID_ARGUMENT, "bad batch of %d images", n);
+    if ((rc = check_out(m, &r, p->output, n, out_size))) return rc;
+    we_image_config c;
+    if ((rc = image_config(m, &c))) return rc;
+    wembed_pool *pool;
+    if ((rc = we_model_pool(m, &pool))) return rc;
+    const int32_t S = m->arch.hp.clip.vision.image_size;
+    size_t per_image = 3 * (size_t)S * S;
+    size_t per_out = (r.pooling == WEMBED_POOLING_NONE ? (size_t)m->arch.hp.clip.vision.n_patches + 1 : 1) *
+                     we_vector_bytes(&r, p->output);
+    float *pixels = we_malloc(sizeof(float) * per_image * (size_t)WE_MIN(n, IMAGE_BATCH) + 16);
+    if (!pixels) return we_errorf(&m->err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for %d images", WE_MIN(n, IMAGE_BATCH));
+    for (int32_t b0 = 0; b0 < n && !rc; b0 += IMAGE_BATCH) {
+        int nb = WE_MIN(IMAGE_BATCH, n - b0);
+        for (int i = 0; i < nb && !rc; i++) {
+            const wembed_image *img = &images[b0 + i];
+            if (!img->pixels) rc = we_errorf(&m->err, WEMBED_STATUS_INVALID_ARGUMENT, "image %d has no pixels", b0 + i);
+            else rc = we_image_preprocess(pixels + (size_t)i * per_image, img->pixels, img->width, img->height, img->stride,
+                                          img->channels, &c, &m->err);
+            if (rc) we_err_prefix(&m->err, "image %d", b0 + i);
+        }
+        if (!rc) rc = embed_batch(m, pool, pixels, nb, &r, p->output, (uint8_t *)out + (size_t)b0 * per_out);
+    }
+    we_free(pixels);
+    return rc;
+}
