@@ -250,16 +250,175 @@ static void clip_eos_pool(double *v, const float *h, const int32_t *ids, int n, 
 }
 
 // -----------------------------------------------------------------------------------------
+// The core: sequences of tokens in, vectors out. Several sequences may feed one output (the
+// windows of a chunked input): their pooled vectors are averaged, weighted by token count.
 
-typedef struct seq {
-    int32_t row;                  // input row
-    int32_t start, len;           // the real tokens of the row this sequence covers (indices into the row's real tokens)
-} seq;
+typedef struct seqin {
+    const int32_t *ids, *types, *pos;   // (len) each; types NULL: all 0
+    int32_t len;
+    int32_t out;                  // output index
+    int32_t rope_len;             // the length dynamic NTK scales for
+} seqin;
 
-static int cmp_seq_len(const void *a, const void *b) {
-    const seq *x = a, *y = b;
+static int cmp_seqin(const void *a, const void *b) {
+    const seqin *x = a, *y = b;
     if (x->len != y->len) return x->len < y->len ? -1 : 1;
-    return x->row < y->row ? -1 : x->row > y->row;
+    return x->out < y->out ? -1 : x->out > y->out;
+}
+
+// Embeds seqs (reordered in place) into n_out outputs. Pooling NONE: one sequence per output,
+// token rows written in output order.
+static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int32_t n_out, const we_resolved *r,
+                                const wembed_embed_params *p, void *out, size_t out_size) {
+    we_err *err = &m->err;
+    const int E = r->hidden;
+    const size_t vb = we_vector_bytes(r, p->output);
+    int32_t *tok_ids = NULL, *tok_types = NULL, *tok_pos = NULL, *seq_off = NULL, *rope_len = NULL;
+    float *hidden = NULL, *proj_in = NULL;
+    void *proj_scratch = NULL;
+    double *acc = NULL, *v = NULL;
+    int64_t *acc_n = NULL, *tok_out = NULL;
+    wembed_pool *pool = NULL;
+    wembed_status rc = WEMBED_STATUS_OK;
+
+    // Output size, and where each output's token rows go (pooling NONE).
+    int64_t n_vectors = n_out;
+    if (r->pooling == WEMBED_POOLING_NONE) {
+        if (!(tok_out = we_calloc((size_t)n_out + 1, sizeof(int64_t)))) goto oom;
+        for (size_t i = 0; i < n_seq; i++) tok_out[seqs[i].out + 1] += seqs[i].len;
+        for (int32_t b = 0; b < n_out; b++) tok_out[b + 1] += tok_out[b];
+        n_vectors = tok_out[n_out];
+    } else {
+        acc = we_calloc((size_t)n_out * r->pooled + 1, sizeof(double));
+        acc_n = we_calloc((size_t)n_out + 1, sizeof(int64_t));
+        if (!acc || !acc_n) goto oom;
+    }
+    if ((size_t)n_vectors * vb > out_size) {
+        rc = we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "output buffer of %zu bytes is too small: %lld vectors of %zu bytes",
+                       out_size, (long long)n_vectors, vb);
+        goto done;
+    }
+    qsort(seqs, n_seq, sizeof(seqin), cmp_seqin);
+    if ((rc = we_model_pool(m, &pool))) goto done;
+    int32_t longest = n_seq ? seqs[n_seq - 1].len : 0;
+    size_t budget = (size_t)WE_MAX(TOKEN_BUDGET, longest);
+    tok_ids = we_malloc(sizeof(int32_t) * budget);
+    tok_types = we_malloc(sizeof(int32_t) * budget);
+    tok_pos = we_malloc(sizeof(int32_t) * budget);
+    seq_off = we_malloc(sizeof(int32_t) * (budget + 1));
+    rope_len = we_malloc(sizeof(int32_t) * budget);
+    hidden = we_malloc(sizeof(float) * budget * (size_t)E);
+    v = we_malloc(sizeof(double) * (size_t)WE_MAX(E, r->pooled));
+    const we_weight *proj = m->arch.family->arch == WE_ARCH_CLIP && m->arch.w.clip.text.proj.data ? &m->arch.w.clip.text.proj : NULL;
+    if (proj) {
+        proj_in = we_malloc(sizeof(float) * ((size_t)E + (size_t)r->pooled));
+        proj_scratch = we_malloc(we_linear_scratch_bytes(proj, 1) + 16);
+    }
+    if (!tok_ids || !tok_types || !tok_pos || !seq_off || !rope_len || !hidden || !v || (proj && (!proj_in || !proj_scratch))) {
+        rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for a batch of %zu tokens", budget);
+        goto done;
+    }
+    we_rope_opts rope = { (we_rope_mode)p->rope_scaling, p->rope_factor };
+
+    for (size_t g0 = 0; g0 < n_seq;) {
+        // A group: consecutive sequences (by length) within the budget.
+        size_t g1 = g0, ntok = 0;
+        while (g1 < n_seq && (g1 == g0 || ntok + (size_t)seqs[g1].len <= budget)) ntok += (size_t)seqs[g1++].len;
+        we_tokens tk = { (int32_t)(g1 - g0), (int32_t)ntok, seq_off, tok_ids, tok_types, tok_pos, rope_len };
+        size_t k = 0;
+        for (size_t si = g0; si < g1; si++) {
+            const seqin *s = &seqs[si];
+            seq_off[si - g0] = (int32_t)k;
+            rope_len[si - g0] = s->rope_len;
+            memcpy(tok_ids + k, s->ids, sizeof(int32_t) * (size_t)s->len);
+            memcpy(tok_pos + k, s->pos, sizeof(int32_t) * (size_t)s->len);
+            if (s->types) memcpy(tok_types + k, s->types, sizeof(int32_t) * (size_t)s->len);
+            else memset(tok_types + k, 0, sizeof(int32_t) * (size_t)s->len);
+            k += (size_t)s->len;
+        }
+        seq_off[g1 - g0] = (int32_t)k;
+        switch (m->arch.family->arch) {
+        case WE_ARCH_BERT: rc = we_bert_forward(&m->arch, pool, &tk, hidden, err); break;
+        case WE_ARCH_NOMIC_BERT: rc = we_nomic_forward(&m->arch, pool, &tk, &rope, hidden, err); break;
+        case WE_ARCH_CLIP: rc = we_clip_text_forward(&m->arch, pool, &tk, hidden, err); break;
+        }
+        if (rc) goto done;
+        for (size_t si = g0; si < g1; si++) {
+            const seqin *s = &seqs[si];
+            const float *h = hidden + (size_t)seq_off[si - g0] * E;
+            if (r->pooling == WEMBED_POOLING_NONE) {
+                for (int32_t t = 0; t < s->len; t++) {
+                    float *o = (float *)out + (size_t)(tok_out[s->out] + t) * E;
+                    if (!r->normalize) { memcpy(o, h + (size_t)t * E, sizeof(float) * (size_t)E); continue; }
+                    double ss = 0;
+                    for (int e = 0; e < E; e++) ss += (double)h[(size_t)t * E + e] * h[(size_t)t * E + e];
+                    double nn = sqrt(ss) < 1e-12 ? 1e-12 : sqrt(ss);
+                    for (int e = 0; e < E; e++) o[e] = (float)(h[(size_t)t * E + e] / nn);
+                }
+                continue;
+            }
+            if (r->pooling == WEMBED_POOLING_EOS) {
+                clip_eos_pool(v, h, s->ids, s->len, E, m->arch.hp.clip.text.eos_token_id, pool, proj, proj_in, proj_scratch);
+            } else {
+                pool_seq(v, h, s->len, E, r->pooling);
+            }
+            double *a = acc + (size_t)s->out * r->pooled;
+            for (int e = 0; e < r->pooled; e++) a[e] += v[e] * s->len;
+            acc_n[s->out] += s->len;
+        }
+        g0 = g1;
+    }
+    if (r->pooling != WEMBED_POOLING_NONE) {
+        for (int32_t b = 0; b < n_out; b++) {
+            double *a = acc + (size_t)b * r->pooled;
+            for (int e = 0; e < r->pooled; e++) v[e] = a[e] / (double)acc_n[b];
+            we_finish_vector((uint8_t *)out + (size_t)b * vb, v, r, p->output);
+        }
+    }
+    goto done;
+oom:
+    rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
+done:
+    we_free(tok_ids);
+    we_free(tok_types);
+    we_free(tok_pos);
+    we_free(seq_off);
+    we_free(rope_len);
+    we_free(hidden);
+    we_free(acc);
+    we_free(acc_n);
+    we_free(tok_out);
+    we_free(v);
+    we_free(proj_in);
+    we_free(proj_scratch);
+    return rc;
+}
+
+// Appends the sequences of one input of n tokens: itself, its first max_tokens (END), or
+// overlapping windows (CHUNK). *seqs grows as needed.
+static wembed_status add_input(wembed_model *m, seqin **seqs, size_t *n_seq, size_t *cap, const seqin *whole,
+                               const we_resolved *r, const wembed_embed_params *p, int32_t overlap) {
+    if (whole->len == 0) return we_errorf(&m->err, WEMBED_STATUS_INVALID_ARGUMENT, "input %d has no tokens", whole->out);
+    if (whole->len > r->max_tokens && p->truncate == WEMBED_TRUNCATE_ERROR)
+        return we_errorf(&m->err, WEMBED_STATUS_TOO_LONG, "input %d has %d tokens; the limit is %d (truncate: error)",
+                         whole->out, whole->len, r->max_tokens);
+    int32_t step = r->max_tokens - overlap;
+    for (int32_t s0 = 0;; s0 += step) {
+        if (*n_seq == *cap) {
+            seqin *ns = we_realloc(*seqs, sizeof(seqin) * (*cap *= 2));
+            if (!ns) return we_errorf(&m->err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
+            *seqs = ns;
+        }
+        seqin s = *whole;
+        s.ids += s0;
+        s.pos += s0;
+        if (s.types) s.types += s0;
+        s.len = WE_MIN(whole->len - s0, r->max_tokens);
+        if (p->ntk_length == WEMBED_NTK_LENGTH_OWN) s.rope_len = s.len;
+        (*seqs)[(*n_seq)++] = s;
+        if (p->truncate != WEMBED_TRUNCATE_CHUNK || s0 + s.len >= whole->len) break;
+    }
+    return WEMBED_STATUS_OK;
 }
 
 wembed_status wembed_embed_ids(wembed_model *m, const int32_t *ids, const int32_t *type_ids,
@@ -274,178 +433,178 @@ wembed_status wembed_embed_ids(wembed_model *m, const int32_t *ids, const int32_
     if (B < 0 || T < 0 || (B > 0 && (!ids || !out)) || (size_t)B * (size_t)T > (size_t)1 << 31)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "bad batch: %d rows of %d tokens", B, T);
 
-    // Real tokens of each row: where they are (their column), how many.
-    int32_t *cols = we_malloc(sizeof(int32_t) * ((size_t)B * T + 1));
-    int32_t *row_off = we_malloc(sizeof(int32_t) * ((size_t)B + 1));
-    seq *seqs = NULL;
-    int32_t *tok_ids = NULL, *tok_types = NULL, *tok_pos = NULL, *seq_off = NULL, *rope_len = NULL;
-    float *hidden = NULL, *proj_in = NULL;
-    void *proj_scratch = NULL;
-    double *acc = NULL, *v = NULL;
-    int64_t *acc_n = NULL, *tok_out = NULL;
-    wembed_pool *pool = NULL;
-    const int E = r.hidden;
-    if (!cols || !row_off) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
-    int64_t n_real = 0;
-    for (int32_t b = 0; b < B; b++) {
-        row_off[b] = (int32_t)n_real;
-        for (int32_t t = 0; t < T; t++) {
-            int32_t mk = mask ? mask[(size_t)b * T + t] : 1;
-            if (mk != 0 && mk != 1) { rc = we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "mask values must be 0 or 1 (row %d)", b); goto done; }
-            if (mk) cols[n_real++] = t;
-        }
-    }
-    row_off[B] = (int32_t)n_real;
-
-    // Sequences: one per row, or windows.
-    size_t n_seq = 0, cap = (size_t)B + 1;
-    if (!(seqs = we_malloc(sizeof(seq) * cap))) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
+    // The real tokens (mask 1) of every row, compacted, with their positions: the column for
+    // absolute positions (window tokens restart at 0), roberta's count of non-pad ids.
+    size_t n_all = (size_t)B * T;
+    int32_t *c_ids = we_malloc(sizeof(int32_t) * (n_all + 1)), *c_types = we_malloc(sizeof(int32_t) * (n_all + 1));
+    int32_t *c_pos = we_malloc(sizeof(int32_t) * (n_all + 1));
+    size_t cap = (size_t)B + 1, n_seq = 0;
+    seqin *seqs = we_malloc(sizeof(seqin) * cap);
+    int32_t *iota = NULL;
+    if (!c_ids || !c_types || !c_pos || !seqs) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
+    const bool roberta = m->arch.family->arch == WE_ARCH_BERT && m->arch.hp.bert.pos_from_pad;
+    const int32_t pad = roberta ? m->arch.hp.bert.pad_token_id : 0;
+    const bool chunk = p->truncate == WEMBED_TRUNCATE_CHUNK;
     int32_t overlap = p->chunk_overlap >= 0 ? p->chunk_overlap : r.max_tokens / 8;
-    int64_t out_vectors = r.pooling == WEMBED_POOLING_NONE ? 0 : B;
+    size_t k = 0;
     for (int32_t b = 0; b < B; b++) {
-        int32_t n = row_off[b + 1] - row_off[b];
-        if (n == 0) { rc = we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "row %d has no tokens", b); goto done; }
-        if (n > r.max_tokens && p->truncate == WEMBED_TRUNCATE_ERROR) {
-            rc = we_errorf(err, WEMBED_STATUS_TOO_LONG, "row %d has %d tokens; the limit is %d (truncate: error)", b, n, r.max_tokens);
+        size_t k0 = k;
+        int32_t rpos = pad;
+        for (int32_t t = 0; t < T; t++) {
+            size_t at = (size_t)b * T + t;
+            int32_t mk = mask ? mask[at] : 1;
+            if (mk != 0 && mk != 1) { rc = we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "mask values must be 0 or 1 (row %d)", b); goto done; }
+            if (!mk) continue;
+            c_ids[k] = ids[at];
+            c_types[k] = type_ids ? type_ids[at] : 0;
+            c_pos[k] = roberta ? (ids[at] != pad ? ++rpos : pad) : t;
+            k++;
+        }
+        seqin whole = { c_ids + k0, c_types + k0, c_pos + k0, (int32_t)(k - k0), b, T };
+        if ((rc = add_input(m, &seqs, &n_seq, &cap, &whole, &r, p, overlap))) goto done;
+    }
+    if (chunk) {
+        // Each window is embedded as an input of its own: positions from its start.
+        if (!(iota = we_malloc(sizeof(int32_t) * (size_t)r.max_tokens))) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
+        for (int32_t j = 0; j < r.max_tokens; j++) iota[j] = roberta ? pad + 1 + j : j;
+        for (size_t i = 0; i < n_seq; i++) seqs[i].pos = iota;
+    }
+    rc = embed_seqs(m, seqs, n_seq, B, &r, p, out, out_size);
+done:
+    we_free(iota);
+    we_free(c_ids);
+    we_free(c_types);
+    we_free(c_pos);
+    we_free(seqs);
+    return rc;
+}
+
+// -----------------------------------------------------------------------------------------
+// Texts
+
+wembed_tokenizer *wembed_model_tokenizer(wembed_model *m) {
+    if (!m || m->failed) return NULL;
+    if (m->tokenizer) return m->tokenizer;
+    size_t n;
+    const uint8_t *json = we_model_file_data(m, "tokenizer.json", &n);
+    if (!json) {
+        we_errorf(&m->err, WEMBED_STATUS_MISSING_FILE, "the model was loaded without tokenizer.json: give it, or embed token ids");
+        return NULL;
+    }
+    wembed_tokenizer *tok = NULL;
+    wembed_status rc = wembed_tokenizer_load(json, n, &tok);
+    if (rc) {
+        we_errorf(&m->err, rc, "tokenizer.json: %s", tok ? wembed_tokenizer_last_error(tok) : "out of memory");
+        wembed_tokenizer_free(tok);
+        return NULL;
+    }
+    return m->tokenizer = tok;
+}
+
+// The special tokens the post-processor puts before and after a single text, read off the
+// encoding of one token (they are the tokens with special_tokens_mask 1 around it).
+static void template_counts(const wembed_encoding *enc, int32_t *n_pre, int32_t *n_post) {
+    int32_t first = -1, last = -1;
+    for (int32_t i = 0; i < enc->n_tokens; i++)
+        if (!enc->special_tokens_mask[i]) {
+            if (first < 0) first = i;
+            last = i;
+        }
+    *n_pre = first < 0 ? enc->n_tokens : first;
+    *n_post = first < 0 ? 0 : enc->n_tokens - 1 - last;
+}
+
+wembed_status wembed_embed_text(wembed_model *m, const char *const *texts, const size_t *lens, int32_t n,
+                                const wembed_embed_params *p, void *out, size_t out_size) {
+    if (!m) return WEMBED_STATUS_INVALID_ARGUMENT;
+    we_err *err = &m->err;
+    we_err_clear(err);
+    we_resolved r;
+    wembed_status rc = resolve(m, p, &r);
+    if (rc) return rc;
+    if (n < 0 || (n > 0 && (!texts || !out)))
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "bad batch of %d texts", n);
+    wembed_tokenizer *tok = wembed_model_tokenizer(m);
+    if (!tok) return WEMBED_STATUS_MISSING_FILE;
+
+    wembed_encoding **encs = we_calloc((size_t)n + 1, sizeof(*encs));
+    int32_t **win = we_calloc((size_t)n + 1, sizeof(*win));   // window ids/types/pos per chunked text
+    size_t cap = (size_t)n + 1, n_seq = 0;
+    seqin *seqs = we_malloc(sizeof(seqin) * cap);
+    int32_t *iota = we_malloc(sizeof(int32_t) * ((size_t)r.max_tokens + 1));
+    if (!encs || !win || !seqs || !iota) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
+    const bool roberta = m->arch.family->arch == WE_ARCH_BERT && m->arch.hp.bert.pos_from_pad;
+    const int32_t pad = roberta ? m->arch.hp.bert.pad_token_id : 0;
+    // Positions of a plain text: 0..n-1 (roberta: pad_token_id + 1 on, for texts without pad ids).
+    for (int32_t j = 0; j <= r.max_tokens; j++) iota[j] = roberta ? pad + 1 + j : j;
+
+    wembed_tokenize_params tp = wembed_tokenize_default_params();
+    tp.max_length = p->truncate == WEMBED_TRUNCATE_END ? r.max_tokens : 0;
+    int32_t longest = 0;
+    for (int32_t i = 0; i < n; i++) {
+        size_t len = lens ? lens[i] : (texts[i] ? strlen(texts[i]) : 0);
+        if (!texts[i] && len) { rc = we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "text %d is NULL", i); goto done; }
+        rc = wembed_tokenizer_encode(tok, texts[i] ? texts[i] : "", len, &tp, &encs[i]);
+        if (rc) { rc = we_errorf(err, rc, "text %d: %s", i, wembed_tokenizer_last_error(tok)); goto done; }
+        longest = WE_MAX(longest, encs[i]->n_tokens);
+    }
+    for (int32_t i = 0; i < n; i++) {
+        const wembed_encoding *e = encs[i];
+        int32_t len = e->n_tokens;
+        if (len == 0) { rc = we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "text %d gives no tokens", i); goto done; }
+        if (len > r.max_tokens && p->truncate == WEMBED_TRUNCATE_ERROR) {
+            rc = we_errorf(err, WEMBED_STATUS_TOO_LONG, "text %d has %d tokens; the limit is %d (truncate: error)", i, len, r.max_tokens);
             goto done;
         }
-        int32_t step = r.max_tokens - overlap;
-        for (int32_t s0 = 0;; s0 += step) {
+        int32_t rope_len = p->ntk_length == WEMBED_NTK_LENGTH_PADDED ? longest : len;
+        if (len <= r.max_tokens) {
             if (n_seq == cap) {
-                seq *ns = we_realloc(seqs, sizeof(seq) * (cap *= 2));
+                seqin *ns = we_realloc(seqs, sizeof(seqin) * (cap *= 2));
                 if (!ns) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
                 seqs = ns;
             }
-            int32_t len = WE_MIN(n - s0, r.max_tokens);
-            seqs[n_seq++] = (seq){ b, s0, len };
-            if (p->truncate != WEMBED_TRUNCATE_CHUNK || s0 + len >= n) break;
+            seqs[n_seq++] = (seqin){ e->ids, e->type_ids, iota, len, i, rope_len };
+            continue;
         }
-        if (r.pooling == WEMBED_POOLING_NONE) out_vectors += seqs[n_seq - 1].len;
-    }
-    if ((size_t)out_vectors * we_vector_bytes(&r, p->output) > out_size) {
-        rc = we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "output buffer of %zu bytes is too small: %lld vectors of %zu bytes",
-                       out_size, (long long)out_vectors, we_vector_bytes(&r, p->output));
-        goto done;
-    }
-    // Per-token output goes to each row's position in row order; remember where.
-    if (r.pooling == WEMBED_POOLING_NONE) {
-        tok_out = we_calloc((size_t)B + 1, sizeof(int64_t));
-        if (!tok_out) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
-        for (size_t i = 0; i < n_seq; i++) tok_out[seqs[i].row + 1] = seqs[i].len;
-        for (int32_t b = 0; b < B; b++) tok_out[b + 1] += tok_out[b];
-    } else {
-        acc = we_calloc((size_t)B * r.pooled, sizeof(double));
-        acc_n = we_calloc((size_t)B, sizeof(int64_t));
-        if (!acc || !acc_n) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
-    }
-    qsort(seqs, n_seq, sizeof(seq), cmp_seq_len);
-
-    if ((rc = we_model_pool(m, &pool))) goto done;
-    int32_t longest = n_seq ? seqs[n_seq - 1].len : 0;
-    size_t budget = (size_t)WE_MAX(TOKEN_BUDGET, longest);
-    tok_ids = we_malloc(sizeof(int32_t) * budget);
-    tok_types = we_malloc(sizeof(int32_t) * budget);
-    tok_pos = we_malloc(sizeof(int32_t) * budget);
-    seq_off = we_malloc(sizeof(int32_t) * (budget + 1));
-    rope_len = we_malloc(sizeof(int32_t) * budget);
-    hidden = we_malloc(sizeof(float) * budget * (size_t)E);
-    v = we_malloc(sizeof(double) * (size_t)WE_MAX(E, r.pooled));
-    const we_weight *proj = m->arch.family->arch == WE_ARCH_CLIP && m->arch.w.clip.text.proj.data ? &m->arch.w.clip.text.proj : NULL;
-    if (proj) {
-        proj_in = we_malloc(sizeof(float) * ((size_t)E + (size_t)r.pooled));
-        proj_scratch = we_malloc(we_linear_scratch_bytes(proj, 1) + 16);
-    }
-    if (!tok_ids || !tok_types || !tok_pos || !seq_off || !rope_len || !hidden || !v || (proj && (!proj_in || !proj_scratch))) {
-        rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for a batch of %zu tokens", budget);
-        goto done;
-    }
-    we_rope_opts rope = { (we_rope_mode)p->rope_scaling, p->rope_factor };
-    const bool roberta = m->arch.family->arch == WE_ARCH_BERT && m->arch.hp.bert.pos_from_pad;
-    const int32_t pad = roberta ? m->arch.hp.bert.pad_token_id : 0;
-
-    for (size_t g0 = 0; g0 < n_seq;) {
-        // A group: consecutive sequences (by length) within the budget.
-        size_t g1 = g0, ntok = 0;
-        while (g1 < n_seq && (g1 == g0 || ntok + (size_t)seqs[g1].len <= budget)) ntok += (size_t)seqs[g1++].len;
-        we_tokens tk = { (int32_t)(g1 - g0), (int32_t)ntok, seq_off, tok_ids, type_ids ? tok_types : NULL, tok_pos, rope_len };
-        size_t k = 0;
-        for (size_t si = g0; si < g1; si++) {
-            const seq *s = &seqs[si];
-            const int32_t *rc_cols = cols + row_off[s->row];
-            seq_off[si - g0] = (int32_t)k;
-            rope_len[si - g0] = p->ntk_length == WEMBED_NTK_LENGTH_PADDED ? WE_MAX(T, s->len) : s->len;
-            int32_t roberta_pos = pad;
-            for (int32_t j = 0; j < s->len; j++, k++) {
-                int32_t col = rc_cols[s->start + j];
-                size_t at = (size_t)s->row * T + col;
-                tok_ids[k] = ids[at];
-                tok_types[k] = type_ids ? type_ids[at] : 0;
-                if (roberta) tok_pos[k] = tok_ids[k] != pad ? ++roberta_pos : pad;
-                else tok_pos[k] = p->truncate == WEMBED_TRUNCATE_CHUNK ? j : col;   // windows restart at 0
+        // CHUNK: windows of the text's own tokens, each wrapped in the template's specials.
+        int32_t n_pre, n_post;
+        template_counts(e, &n_pre, &n_post);
+        int32_t body = len - n_pre - n_post, wsize = r.max_tokens - n_pre - n_post;
+        int32_t overlap = p->chunk_overlap >= 0 ? p->chunk_overlap : wsize / 8;
+        if (wsize < 1 || overlap >= wsize) {
+            rc = we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "max_tokens %d leaves no room for a window after %d special tokens (overlap %d)",
+                           r.max_tokens, n_pre + n_post, overlap);
+            goto done;
+        }
+        int32_t step = wsize - overlap, n_win = body <= wsize ? 1 : 1 + (body - wsize + step - 1) / step;
+        if (!(win[i] = we_malloc(sizeof(int32_t) * 2 * (size_t)n_win * r.max_tokens))) {
+            rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
+            goto done;
+        }
+        for (int32_t w = 0; w < n_win; w++) {
+            int32_t s0 = w * step, blen = WE_MIN(wsize, body - s0), wl = n_pre + blen + n_post;
+            int32_t *wi = win[i] + (size_t)2 * w * r.max_tokens, *wt = wi + r.max_tokens;
+            memcpy(wi, e->ids, sizeof(int32_t) * (size_t)n_pre);
+            memcpy(wi + n_pre, e->ids + n_pre + s0, sizeof(int32_t) * (size_t)blen);
+            memcpy(wi + n_pre + blen, e->ids + len - n_post, sizeof(int32_t) * (size_t)n_post);
+            memcpy(wt, e->type_ids, sizeof(int32_t) * (size_t)n_pre);
+            memcpy(wt + n_pre, e->type_ids + n_pre + s0, sizeof(int32_t) * (size_t)blen);
+            memcpy(wt + n_pre + blen, e->type_ids + len - n_post, sizeof(int32_t) * (size_t)n_post);
+            if (n_seq == cap) {
+                seqin *ns = we_realloc(seqs, sizeof(seqin) * (cap *= 2));
+                if (!ns) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
+                seqs = ns;
             }
-        }
-        seq_off[g1 - g0] = (int32_t)k;
-        switch (m->arch.family->arch) {
-        case WE_ARCH_BERT: rc = we_bert_forward(&m->arch, pool, &tk, hidden, err); break;
-        case WE_ARCH_NOMIC_BERT: rc = we_nomic_forward(&m->arch, pool, &tk, &rope, hidden, err); break;
-        case WE_ARCH_CLIP: rc = we_clip_text_forward(&m->arch, pool, &tk, hidden, err); break;
-        }
-        if (rc) goto done;
-        for (size_t si = g0; si < g1; si++) {
-            const seq *s = &seqs[si];
-            const float *h = hidden + (size_t)seq_off[si - g0] * E;
-            if (r.pooling == WEMBED_POOLING_NONE) {
-                for (int32_t t = 0; t < s->len; t++) {
-                    double *dv = v;
-                    for (int e = 0; e < E; e++) dv[e] = h[(size_t)t * E + e];
-                    float *o = (float *)out + (size_t)(tok_out[s->row] + t) * E;
-                    if (r.normalize) {
-                        double ss = 0;
-                        for (int e = 0; e < E; e++) ss += dv[e] * dv[e];
-                        double nn = sqrt(ss) < 1e-12 ? 1e-12 : sqrt(ss);
-                        for (int e = 0; e < E; e++) o[e] = (float)(dv[e] / nn);
-                    } else {
-                        memcpy(o, h + (size_t)t * E, sizeof(float) * (size_t)E);
-                    }
-                }
-                continue;
-            }
-            if (r.pooling == WEMBED_POOLING_EOS) {
-                clip_eos_pool(v, h, tok_ids + seq_off[si - g0], s->len, E, m->arch.hp.clip.text.eos_token_id,
-                              pool, proj, proj_in, proj_scratch);
-            } else {
-                pool_seq(v, h, s->len, E, r.pooling);
-            }
-            double *a = acc + (size_t)s->row * r.pooled;
-            // Windows of one row: a token-count-weighted average of their pooled vectors.
-            for (int e = 0; e < r.pooled; e++) a[e] += v[e] * s->len;
-            acc_n[s->row] += s->len;
-        }
-        g0 = g1;
-    }
-    if (r.pooling != WEMBED_POOLING_NONE) {
-        size_t vb = we_vector_bytes(&r, p->output);
-        for (int32_t b = 0; b < B; b++) {
-            double *a = acc + (size_t)b * r.pooled;
-            for (int e = 0; e < r.pooled; e++) v[e] = a[e] / (double)acc_n[b];
-            we_finish_vector((uint8_t *)out + (size_t)b * vb, v, &r, p->output);
+            seqs[n_seq++] = (seqin){ wi, wt, iota, wl, i, p->ntk_length == WEMBED_NTK_LENGTH_PADDED ? r.max_tokens : wl };
         }
     }
+    rc = embed_seqs(m, seqs, n_seq, n, &r, p, out, out_size);
 done:
-    we_free(cols);
-    we_free(row_off);
+    for (int32_t i = 0; encs && i < n; i++) wembed_encoding_free(encs[i]);
+    for (int32_t i = 0; win && i < n; i++) we_free(win[i]);
+    we_free(encs);
+    we_free(win);
     we_free(seqs);
-    we_free(tok_ids);
-    we_free(tok_types);
-    we_free(tok_pos);
-    we_free(seq_off);
-    we_free(rope_len);
-    we_free(hidden);
-    we_free(acc);
-    we_free(acc_n);
-    we_free(tok_out);
-    we_free(v);
-    we_free(proj_in);
-    we_free(proj_scratch);
+    we_free(iota);
     return rc;
 }

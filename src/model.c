@@ -180,6 +180,7 @@ static void model_clear(wembed_model *m) {
 void wembed_model_free(wembed_model *m) {
     if (!m) return;
     if (m->owns_pool) wembed_pool_free(m->pool);
+    wembed_tokenizer_free(m->tokenizer);
     model_clear(m);
     we_free(m);
 }
@@ -741,6 +742,9 @@ wembed_status wembed_loader_begin_file(wembed_loader *ld, const char *name, uint
         return fail(ld, WEMBED_STATUS_LIMIT, "%s: %" PRIu64 " bytes is over the limit of %" PRIu64 " for a non-weights file",
                     name, total_size, WE_SMALL_FILE_MAX);
     if (f->kind != F_SMALL && total_size == 0) return fail(ld, WEMBED_STATUS_BAD_FORMAT, "%s is empty", name);
+    if (f->kind == F_SAFETENSORS && total_size < 8)
+        return fail(ld, WEMBED_STATUS_BAD_FORMAT, "%s: safetensors: the file has %" PRIu64 " bytes, too short for the 8-byte header length",
+                    name, total_size);
     if ((uint64_t)(size_t)total_size != total_size)
         return fail(ld, WEMBED_STATUS_LIMIT, "%s: %" PRIu64 " bytes is too large for this platform", name, total_size);
     f->name = dup_str(name);

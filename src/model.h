@@ -49,6 +49,7 @@ struct wembed_model {
     // made at the first call that needs it.
     wembed_pool *pool;
     bool owns_pool;
+    wembed_tokenizer *tokenizer;  // from tokenizer.json, loaded at the first text call
 };
 
 // A small file given at load time, or NULL. *n gets its size.

@@ -278,6 +278,19 @@ wembed_status wembed_embed_ids(wembed_model *model, const int32_t *ids, const in
                                const int32_t *mask, int32_t B, int32_t T,
                                const wembed_embed_params *params, void *out, size_t out_size);
 
+typedef struct wembed_tokenizer wembed_tokenizer;
+
+// Texts: each UTF-8 text (any bytes; invalid UTF-8 is decoded as TextDecoder does) is
+// tokenized with the model's tokenizer.json (special tokens added as its post-processor says),
+// then embedded as by wembed_embed_ids. Truncation keeps the special tokens; CHUNK windows
+// each get them too. ntk_length PADDED uses the longest text of the call. No prefix is ever
+// added: put a model's query/document prefix in the text.
+wembed_status wembed_embed_text(wembed_model *model, const char *const *texts, const size_t *lens, int32_t n,
+                                const wembed_embed_params *params, void *out, size_t out_size);
+// The model's tokenizer (from tokenizer.json), or NULL with an error on the model when it has
+// none. Owned by the model; valid until wembed_model_free.
+wembed_tokenizer *wembed_model_tokenizer(wembed_model *model);
+
 // Images (CLIP vision tower). Pixels are 8-bit RGB or RGBA (alpha is dropped, as the
 // reference's convert("RGB")), any size from 1x1, rows `stride` bytes apart. They are
 // prepared as the model's preprocessor_config.json says (Pillow-exact resize, center crop,
@@ -341,7 +354,6 @@ float wembed_model_logit_scale(const wembed_model *model);
 //     (each maximal ill-formed subpart becomes U+FFFD) and offsets still point into the
 //     caller's bytes. wembed_encoding_utf16_offsets gives JS string indices.
 
-typedef struct wembed_tokenizer wembed_tokenizer;
 
 typedef enum wembed_truncation_side {
     WEMBED_TRUNCATION_RIGHT = 0,      // keep the first tokens (default)
