@@ -497,12 +497,31 @@ static void test_broken_gguf(void) {
     free(g);
 }
 
+// The fuzz target's seeds (tests/fuzz/gguf, made by make_gguf.py) are valid models, so the
+// fuzzer starts from inputs that reach the data path.
+static void test_fuzz_seeds(void) {
+    static const char *seeds[] = {"tiny-bert-f32.gguf", "tiny-bert-mixed.gguf", "tiny-nomic-q8_0.gguf", "tiny-clip-f16.gguf"};
+    for (size_t i = 0; i < WE_ARRAY_LEN(seeds); i++) {
+        char rel[128], msg[512];
+        snprintf(rel, sizeof rel, "../fuzz/gguf/%s", seeds[i]);
+        size_t n;
+        uint8_t *b = read_data(rel, &n);
+        if (!b) continue;
+        wembed_model *m = load_gguf(b, n, WEMBED_DTYPE_Q8, 1000, msg);
+        CHECKF(m != NULL, "%s: %s", seeds[i], msg);
+        if (m && i == 3) CHECK(m->arch.w.clip.has_text && m->arch.w.clip.has_vision && m->arch.hp.clip.vision.n_pos == 5);
+        wembed_model_free(m);
+        free(b);
+    }
+}
+
 int main(void) {
     test_vocab_file();
     test_blocks();
     test_bert_gguf();
     test_nomic_clip_gguf();
     test_broken_gguf();
+    test_fuzz_seeds();
     CHECK_EQ_INT(we_alloc_live(), 0);
     return we_test_finish("test-gguf");
 }

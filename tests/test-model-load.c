@@ -714,6 +714,78 @@ static void test_alloc_failures(void) {
     }
 }
 
+// -----------------------------------------------------------------------------------------
+// The deliberately broken files of tests/data/broken (made by make_broken.py there): each
+// refused with its own status and message, whole or streamed, nothing leaked, and a good
+// model loads right after.
+
+static wembed_status status_from_name(const char *s) {
+    for (int rc = 0; rc <= WEMBED_STATUS_INTERNAL; rc++)
+        if (strcmp(wembed_status_str((wembed_status)rc), s) == 0) return (wembed_status)rc;
+    return WEMBED_STATUS_INTERNAL;
+}
+
+static wembed_status load_case(const char *name, const we_json *files, size_t chunk, char *msg, size_t msg_n, wembed_model **out) {
+    wembed_model_params p = wembed_model_default_params();
+    p.dtype = WEMBED_DTYPE_Q8;
+    wembed_loader *ld;
+    wembed_status rc = wembed_loader_new(p, &ld);
+    for (uint32_t i = 0; i < files->len && !rc; i++) {
+        const char *fname = files->u.items[i].u.str;
+        char rel[256];
+        snprintf(rel, sizeof rel, "broken/%s/%s", name, fname);
+        size_t n = 0;
+        uint8_t *b = we_test_read_file(we_test_data_path(rel), &n);
+        if (!CHECKF(b != NULL, "read %s", rel)) { rc = WEMBED_STATUS_INTERNAL; break; }
+        rc = wembed_loader_begin_file(ld, fname, n);
+        for (size_t off = 0; off < n && !rc; off += chunk) rc = wembed_loader_write(ld, b + off, WE_MIN(chunk, n - off));
+        if (!rc) rc = wembed_loader_end_file(ld);
+        free(b);
+    }
+    *out = NULL;
+    if (!rc) rc = wembed_loader_finish(ld, out);
+    snprintf(msg, msg_n, "%s", rc ? wembed_loader_last_error(ld) : *out ? wembed_model_warnings(*out) : "");
+    wembed_loader_free(ld);
+    return rc;
+}
+
+static void test_broken_files(void) {
+    size_t n;
+    uint8_t *buf = we_test_read_file(we_test_data_path("broken/cases.json"), &n);
+    if (!CHECK(buf != NULL)) return;
+    we_arena a;
+    we_arena_init(&a, 0);
+    const we_json *root;
+    we_err err;
+    CHECK(we_json_parse(&a, (const char *)buf, n, NULL, &root, &err) == WEMBED_STATUS_OK);
+    const we_json *cases = we_json_get(root, "cases");
+    CHECK(cases && cases->len >= 25);
+    int64_t live0 = we_alloc_live();
+    for (uint32_t i = 0; cases && i < cases->len; i++) {
+        const we_json *c = &cases->u.items[i];
+        const char *name = we_json_as_str(we_json_get(c, "name"), NULL);
+        wembed_status want = status_from_name(we_json_as_str(we_json_get(c, "status"), NULL));
+        const char *needle = we_json_as_str(we_json_get(c, "message"), NULL);
+        static const size_t chunks[] = {1 << 30, 5, 4096};
+        for (size_t k = 0; k < WE_ARRAY_LEN(chunks); k++) {
+            char msg[600];
+            wembed_model *m;
+            wembed_status rc = load_case(name, we_json_get(c, "files"), chunks[k], msg, sizeof msg, &m);
+            CHECKF(rc == want && strstr(msg, needle), "broken/%s (chunk %zu): %s \"%s\", want %s \"%s\"", name, chunks[k],
+                   wembed_status_str(rc), msg, wembed_status_str(want), needle);
+            wembed_model_free(m);
+            CHECKF(we_alloc_live() == live0, "broken/%s: %lld allocations leaked", name, (long long)(we_alloc_live() - live0));
+            // The engine is fine afterwards: the good model loads.
+            rc = load_case("ok", we_json_get(&cases->u.items[0], "files"), 4096, msg, sizeof msg, &m);
+            CHECKF(rc == WEMBED_STATUS_OK && m && m->n_params == 8 * 16 * 2 + 8 * 2 + 16 + 4 * (8 * 8 + 8) + 4 * 8 + 16 * 8 + 16 + 8 * 16 + 8,
+                   "ok after broken/%s: %s", name, msg);
+            wembed_model_free(m);
+        }
+    }
+    we_arena_free(&a);
+    free(buf);
+}
+
 int main(void) {
     test_fixtures();
     test_hparams();
@@ -721,6 +793,7 @@ int main(void) {
     test_prefix_and_shards();
     test_progress();
     test_alloc_failures();
+    test_broken_files();
     CHECK_EQ_INT(we_alloc_live(), 0);
     return we_test_finish("test-model-load");
 }

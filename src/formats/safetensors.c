@@ -155,29 +155,39 @@ wembed_status we_st_parse_header(we_arena *a, const char *json, uint64_t header_
 
     // The tensors must tile the data section: sorted by offset, each begins where the
     // previous ended, the first at 0, the last at the end.
-    qsort(ts, n, sizeof *ts, cmp_offsets);
+    if (n) qsort(ts, n, sizeof *ts, cmp_offsets);
+    // Overlaps first; then anything past the end: a truncated file if the tensors are
+    // contiguous, else offsets out of range; then holes; then bytes after the last tensor.
     uint64_t pos = 0;
+    bool contiguous = true;
     for (uint32_t i = 0; i < n; i++) {
         const we_st_tensor *t = &ts[i];
         if (t->begin < pos)
             return we_errorf(err, WEMBED_STATUS_BAD_FORMAT,
                              "safetensors: tensors \"%s\" [%" PRIu64 ", %" PRIu64 ") and \"%s\" [%" PRIu64 ", %" PRIu64 ") overlap",
                              ts[i - 1].name, ts[i - 1].begin, ts[i - 1].end, t->name, t->begin, t->end);
-        if (t->begin > pos) {
-            if (t->begin >= out->data_len)
-                return we_errorf(err, WEMBED_STATUS_BAD_FORMAT,
-                                 "safetensors: tensor \"%s\": data_offsets [%" PRIu64 ", %" PRIu64 ") are out of range (the data section has %" PRIu64 " bytes)",
-                                 t->name, t->begin, t->end, out->data_len);
-            return we_errorf(err, WEMBED_STATUS_BAD_FORMAT,
-                             "safetensors: %" PRIu64 " bytes at offset %" PRIu64 " belong to no tensor (before \"%s\"): tensors must be contiguous",
-                             t->begin - pos, pos, t->name);
-        }
+        if (t->begin > pos) contiguous = false;
         pos = t->end;
     }
-    if (pos > out->data_len)
-        return we_errorf(err, WEMBED_STATUS_BAD_FORMAT,
-                         "safetensors: the file is truncated: its header describes %" PRIu64 " bytes of tensor data, but only %" PRIu64 " follow the header",
-                         pos, out->data_len);
+    if (pos > out->data_len) {
+        if (contiguous)
+            return we_errorf(err, WEMBED_STATUS_BAD_FORMAT,
+                             "safetensors: the file is truncated: its header describes %" PRIu64 " bytes of tensor data, but only %" PRIu64 " follow the header",
+                             pos, out->data_len);
+        for (uint32_t i = 0; i < n; i++)
+            if (ts[i].end > out->data_len)
+                return we_errorf(err, WEMBED_STATUS_BAD_FORMAT,
+                                 "safetensors: tensor \"%s\": data_offsets [%" PRIu64 ", %" PRIu64 ") are out of range (the data section has %" PRIu64 " bytes)",
+                                 ts[i].name, ts[i].begin, ts[i].end, out->data_len);
+    }
+    pos = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (ts[i].begin > pos)
+            return we_errorf(err, WEMBED_STATUS_BAD_FORMAT,
+                             "safetensors: %" PRIu64 " bytes at offset %" PRIu64 " belong to no tensor (before \"%s\"): tensors must be contiguous",
+                             ts[i].begin - pos, pos, ts[i].name);
+        pos = ts[i].end;
+    }
     if (pos < out->data_len)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT,
                          "safetensors: %" PRIu64 " bytes after the last tensor belong to no tensor", out->data_len - pos);

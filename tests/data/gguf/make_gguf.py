@@ -12,6 +12,9 @@
                     float32 dequantization "<type>.ref" computed here with numpy (float32
                     arithmetic in ggml's order), for an exact check of the C decoders
 
+It also writes the seed corpus of the GGUF fuzz target, tests/fuzz/gguf/: tiny (a few KB)
+random bert, nomic-bert and clip models in several tensor types, and a gpt2-style vocabulary.
+
 Run from anywhere: /usr/bin/python3 tests/data/gguf/make_gguf.py
 """
 import json
@@ -46,7 +49,8 @@ def read_safetensors(path):
 
 def bert_vocab(w, n):
     toks, types = [], []
-    special = {0: "[PAD]", 100: "[UNK]", 101: "[CLS]", 102: "[SEP]", 103: "[MASK]"}
+    ids = (0, 100, 101, 102, 103) if n > 103 else (0, 1, 2, 3, 4)   # pad unk cls sep mask
+    special = dict(zip(ids, ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")))
     for i in range(n):
         if i in special:
             toks.append(special[i]); types.append(3)
@@ -56,11 +60,11 @@ def bert_vocab(w, n):
     w.add_array("tokenizer.ggml.tokens", T.STRING, toks)
     w.add_array("tokenizer.ggml.token_type", T.INT32, types)
     w.add_uint32("tokenizer.ggml.token_type_count", 2)
-    w.add_uint32("tokenizer.ggml.unknown_token_id", 100)
-    w.add_uint32("tokenizer.ggml.seperator_token_id", 102)
-    w.add_uint32("tokenizer.ggml.padding_token_id", 0)
-    w.add_uint32("tokenizer.ggml.cls_token_id", 101)
-    w.add_uint32("tokenizer.ggml.mask_token_id", 103)
+    w.add_uint32("tokenizer.ggml.unknown_token_id", ids[1])
+    w.add_uint32("tokenizer.ggml.seperator_token_id", ids[3])
+    w.add_uint32("tokenizer.ggml.padding_token_id", ids[0])
+    w.add_uint32("tokenizer.ggml.cls_token_id", ids[2])
+    w.add_uint32("tokenizer.ggml.mask_token_id", ids[4])
 
 
 BERT_NAMES = [
@@ -226,7 +230,85 @@ def write_blocks(path):
     open(path, "wb").write(w.to_bytes())
 
 
+def write_fuzz_seeds(folder):
+    """Tiny models (E = 32 so that 32-blocks fit) in several types, and a BPE vocabulary."""
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(99)
+    r = lambda *s: rng.normal(0, 0.05, size=s).astype(np.float32)
+    E, F, V, P = 32, 64, 16, 16
+    for tag, types in [("f32", {}), ("mixed", {"blk.0.attn_q.weight": "Q4_0", "blk.0.attn_k.weight": "Q4_1",
+                                               "blk.0.attn_v.weight": "Q5_0", "blk.0.attn_output.weight": "Q5_1",
+                                               "blk.0.ffn_up.weight": "Q8_0", "blk.0.ffn_down.weight": "F16",
+                                               "token_embd.weight": "BF16"})]:
+        w = GGUFWriter(arch="bert")
+        for k, v in [("context_length", P), ("embedding_length", E), ("feed_forward_length", F), ("block_count", 1),
+                     ("attention.head_count", 2), ("pooling_type", 2)]:
+            w.add_uint32("bert." + k, v)
+        w.add_float32("bert.attention.layer_norm_epsilon", 1e-12)
+        bert_vocab(w, V)
+        t = [("token_embd.weight", r(V, E)), ("position_embd.weight", r(P, E)), ("token_types.weight", r(2, E)),
+             ("token_embd_norm.weight", r(E)), ("token_embd_norm.bias", r(E))]
+        for g, shape in [("attn_q", (E, E)), ("attn_k", (E, E)), ("attn_v", (E, E)), ("attn_output", (E, E)),
+                         ("attn_output_norm", (E,)), ("ffn_up", (F, E)), ("ffn_down", (E, F)), ("layer_output_norm", (E,))]:
+            t.append(("blk.0.%s.weight" % g, r(*shape)))
+            t.append(("blk.0.%s.bias" % g, r(shape[0])))
+        for name, a in t:
+            w.add_tensor(name, a, types.get(name, "F32"))
+        open(os.path.join(folder, "tiny-bert-%s.gguf" % tag), "wb").write(w.to_bytes())
+
+    w = GGUFWriter(arch="nomic-bert", alignment=64)
+    for k, v in [("context_length", 128), ("embedding_length", E), ("feed_forward_length", F), ("block_count", 1),
+                 ("attention.head_count", 2)]:
+        w.add_uint32("nomic-bert." + k, v)
+    w.add_float32("nomic-bert.rope.freq_base", 1000.0)
+    for name, a in [("token_embd.weight", r(V, E)), ("token_types.weight", r(2, E)), ("token_embd_norm.weight", r(E)),
+                    ("token_embd_norm.bias", r(E)), ("blk.0.attn_qkv.weight", r(3 * E, E)), ("blk.0.attn_output.weight", r(E, E)),
+                    ("blk.0.attn_output_norm.weight", r(E)), ("blk.0.attn_output_norm.bias", r(E)), ("blk.0.ffn_up.weight", r(F, E)),
+                    ("blk.0.ffn_gate.weight", r(F, E)), ("blk.0.ffn_down.weight", r(E, F)), ("blk.0.layer_output_norm.weight", r(E)),
+                    ("blk.0.layer_output_norm.bias", r(E))]:
+        w.add_tensor(name, a, "Q8_0" if a.ndim == 2 and name != "token_types.weight" else "F32")
+    open(os.path.join(folder, "tiny-nomic-q8_0.gguf"), "wb").write(w.to_bytes())
+
+    w = GGUFWriter(arch="clip", version=2)
+    w.add_bool("clip.has_text_encoder", True)
+    w.add_bool("clip.has_vision_encoder", True)
+    for tw, n_pos in [("text", 8), ("vision", 0)]:
+        for k, v in [("embedding_length", E), ("feed_forward_length", F), ("block_count", 1), ("attention.head_count", 2),
+                     ("projection_dim", 16)]:
+            w.add_uint32("clip.%s.%s" % (tw, k), v)
+    w.add_uint32("clip.text.context_length", 8)
+    w.add_uint32("clip.vision.image_size", 8)
+    w.add_uint32("clip.vision.patch_size", 4)
+    w.add_array("tokenizer.ggml.tokens", T.STRING, ["t%d" % i for i in range(V - 2)] + ["<|startoftext|>", "<|endoftext|>"])
+    t = [("t.token_embd.weight", r(V, E)), ("t.position_embd.weight", r(8, E)), ("t.post_ln.weight", r(E)), ("t.post_ln.bias", r(E)),
+         ("text_projection.weight", r(16, E)), ("v.class_embd", r(E)), ("v.patch_embd.weight", r(E, 3, 4, 4)),
+         ("v.position_embd.weight", r(5, E)), ("v.pre_ln.weight", r(E)), ("v.pre_ln.bias", r(E)), ("v.post_ln.weight", r(E)),
+         ("v.post_ln.bias", r(E)), ("visual_projection.weight", r(16, E))]
+    for p in ("t", "v"):
+        for g, shape in [("ln1", (E,)), ("attn_q", (E, E)), ("attn_k", (E, E)), ("attn_v", (E, E)), ("attn_out", (E, E)),
+                         ("ln2", (E,)), ("ffn_down", (F, E)), ("ffn_up", (E, F))]:
+            t.append(("%s.blk.0.%s.weight" % (p, g), r(*shape)))
+            t.append(("%s.blk.0.%s.bias" % (p, g), r(shape[0])))
+    for name, a in t:
+        w.add_tensor(name, a, "F16" if a.ndim >= 2 else "F32")
+    open(os.path.join(folder, "tiny-clip-f16.gguf"), "wb").write(w.to_bytes())
+
+    w = GGUFWriter(arch="gpt2")
+    w.add_string("tokenizer.ggml.model", "gpt2")
+    w.add_string("tokenizer.ggml.pre", "default")
+    w.add_array("tokenizer.ggml.tokens", T.STRING, ["a", "b", "ab", "\u0120c", "<s>", "</s>"])
+    w.add_array("tokenizer.ggml.scores", T.FLOAT32, [0.0, -1.0, -2.0, -3.0, 0.0, 0.0])
+    w.add_array("tokenizer.ggml.token_type", T.INT32, [1, 1, 1, 1, 3, 3])
+    w.add_array("tokenizer.ggml.merges", T.STRING, ["a b", "\u0120 c"])
+    w.add_uint32("tokenizer.ggml.bos_token_id", 4)
+    w.add_uint32("tokenizer.ggml.eos_token_id", 5)
+    w.add_bool("tokenizer.ggml.add_bos_token", True)
+    w.add_array("tokenizer.ggml.precompiled_charsmap", T.UINT8, list(range(16)))
+    open(os.path.join(folder, "vocab-gpt2.gguf"), "wb").write(w.to_bytes())
+
+
 if __name__ == "__main__":
+    write_fuzz_seeds(os.path.join(ROOT, "tests", "fuzz", "gguf"))
     write_bert(os.path.join(HERE, "bert-f32.gguf"), 3, {})
     write_bert(os.path.join(HERE, "bert-mixed.gguf"), 2, MIXED)
     write_nomic(os.path.join(HERE, "nomic-q8_0.gguf"))
