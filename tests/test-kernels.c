@@ -95,7 +95,8 @@ static const gemm_case GEMM_CASES[] = {
     {1, 384, 384, WE_ACT_GELU, 1, 0, 0, true},            // one token (a query)
     {7, 384, 1536, WE_ACT_GELU, 2, 0, 0, true},
     {5, 1, 9, WE_ACT_NONE, 1, 0, 0, true},                 // K = 1
-    {4, 8, 8, WE_ACT_NONE, 3, 0, 0, false},                // exactly one tile
+    {5, 8, 8, WE_ACT_NONE, 3, 0, 0, false},                // exactly one tile (5 x 8)
+    {4, 8, 8, WE_ACT_NONE, 3, 0, 0, false},                // one tile, a row short
     {13, 37, 29, WE_ACT_SILU, 3, 5, 3, true},              // odd everything, strided
     {33, 100, 70, WE_ACT_GELU_QUICK, 4, 1, 7, true},
     {64, 768, 96, WE_ACT_GELU, 2, 0, 0, true},
