@@ -3,6 +3,11 @@
 package (/usr/share/unicode, Unicode 15.0.0).
 
     python3 scripts/gen-unicode-tables.py [UCD_DIR] > src/tokenizer/unicode_tables.c
+    python3 scripts/gen-unicode-tables.py --assigned [UCD_DIR] > tests/data/tokenizers/assigned-15.0.json
+
+The second form lists the code point ranges assigned in this Unicode version, for the
+tokenizer differential test (scripts/tokenizer-diff.mjs), which keeps its random characters
+to those (and to ones unassigned even in the reference's newer Unicode).
 
 The Rust `tokenizers` library (the reference for src/tokenizer/) takes its Unicode data from
 several crates of different ages, and the tables below reproduce each one:
@@ -25,16 +30,22 @@ several crates of different ages, and the tables below reproduce each one:
 
 The overrides were found by comparing every code point against the reference library.
 """
+import json
 import os
 import sys
 
-UCD = sys.argv[1] if len(sys.argv) > 1 else '/usr/share/unicode'
+ARGS = [a for a in sys.argv[1:] if not a.startswith('--')]
+UCD = ARGS[0] if ARGS else '/usr/share/unicode'
 
 # General categories that changed after Unicode 8.0 / 9.0 (value = category in that version).
 #   U+166D CANADIAN SYLLABICS CHI SIGN: Po until 11.0, So since 12.0.
 #   U+111C9 SHARADA SANDHI MARK: Po until 10.0, Mn since 11.0.
 #   U+1CF2, U+1CF3 VEDIC SIGN ARDHAVISARGA / ROTATED ARDHAVISARGA: Mc until 9.0, Lo since 10.0.
-OVERRIDES_8 = {0x166D: 'Po', 0x111C9: 'Po', 0x1CF2: 'Mc', 0x1CF3: 'Mc'}
+#   U+1734 HANUNOO SIGN PAMUDPOD: Mn until 13.0, Mc since 14.0.
+#   U+1885, U+1886 MONGOLIAN LETTER ALI GALI BALUDA / THREE BALUDA: Lo until 8.0, Mn since 9.0.
+#   U+A9BD JAVANESE CONSONANT SIGN KERET: Mc until 11.0, Mn since 12.0.
+OVERRIDES_8 = {0x166D: 'Po', 0x111C9: 'Po', 0x1CF2: 'Mc', 0x1CF3: 'Mc', 0x1734: 'Mn', 0x1885: 'Lo',
+               0x1886: 'Lo', 0xA9BD: 'Mc'}
 OVERRIDES_9 = {0x166D: 'Po', 0x111C9: 'Po', 0x1CF2: 'Mc', 0x1CF3: 'Mc'}
 
 GC_NAMES = ['Cn', 'Lu', 'Ll', 'Lt', 'Lm', 'Lo', 'Mn', 'Mc', 'Me', 'Nd', 'Nl', 'No', 'Pc', 'Pd',
@@ -101,6 +112,17 @@ def main():
     for a, b, f in ranges('DerivedAge.txt'):
         for c in range(a, b + 1):
             age[c] = float(f[0])
+    if '--assigned' in sys.argv:
+        out, start = [], None
+        for c in range(N + 1):
+            on = c < N and age[c] is not None and not (0xD800 <= c <= 0xDFFF)
+            if on and start is None:
+                start = c
+            elif not on and start is not None:
+                out.append([start, c - 1])
+                start = None
+        sys.stdout.write('{"unicode": "15.0.0", "assigned": %s}\n' % json.dumps(out, separators=(',', ':')))
+        return
 
     props = {}
     for path in ('PropList.txt', 'DerivedCoreProperties.txt', 'emoji/emoji-data.txt'):

@@ -12,15 +12,17 @@
 // Buffers
 
 bool we_buf_reserve(we_buf *b, size_t more, size_t size) {
-    if (b->n + more <= b->cap) return true;
-    size_t cap = b->cap ? b->cap : 16;
-    while (cap < b->n + more) {
+    // The capacity is kept in bytes, so one buffer may serve elements of different sizes
+    // (callers reset n when they start using it).
+    size_t need;
+    if (more > SIZE_MAX - b->n || !we_mul_size(b->n + more, size, &need)) return false;
+    if (need <= b->cap) return true;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need) {
         if (cap > SIZE_MAX / 2) return false;
         cap *= 2;
     }
-    size_t bytes;
-    if (!we_mul_size(cap, size, &bytes)) return false;
-    void *p = we_realloc(b->p, bytes);
+    void *p = we_realloc(b->p, cap);
     if (!p) return false;
     b->p = p;
     b->cap = cap;

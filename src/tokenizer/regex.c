@@ -745,13 +745,13 @@ static void addthread(vm *v, tlist *l, uint32_t pc0, uint32_t start, uint32_t po
     }
 }
 
-bool we_regex_search(we_work *w, const we_regex *re, const uint8_t *s, uint32_t n, uint32_t from,
-                     uint32_t *ms, uint32_t *me) {
+int we_regex_search(we_work *w, const we_regex *re, const uint8_t *s, uint32_t n, uint32_t from,
+                    uint32_t *ms, uint32_t *me) {
     // Memory: two thread lists, marks and a stack, each sized by the program.
     size_t per = re->n;
     we_buf *b = &w->re_threads;
     b->n = 0;
-    if (!we_buf_reserve(b, per * 2 * sizeof(thread) + per * 2 * sizeof(uint32_t) + 64, 1)) return false;
+    if (!we_buf_reserve(b, per * 2 * sizeof(thread) + per * 2 * sizeof(uint32_t) + 64, 1)) return -1;
     thread *t0 = b->p;
     thread *t1 = t0 + per;
     uint32_t *mark = (uint32_t *)(t1 + per);
@@ -794,7 +794,7 @@ bool we_regex_search(we_work *w, const we_regex *re, const uint8_t *s, uint32_t 
         nl = tmp;
         pos = npos;
     }
-    return matched;
+    return matched ? 1 : 0;
 }
 
 wembed_status we_regex_find_matches(we_work *w, const we_regex *re, const uint8_t *s, uint32_t n) {
@@ -810,10 +810,9 @@ wembed_status we_regex_find_matches(we_work *w, const we_regex *re, const uint8_
     uint32_t last_match_end = 0;
     while (last_end <= n) {
         uint32_t ms, me;
-        if (!we_regex_search(w, re, s, n, last_end, &ms, &me)) {
-            if (w->re_threads.cap == 0) return we_errorf(w->err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
-            break;
-        }
+        int found = we_regex_search(w, re, s, n, last_end, &ms, &me);
+        if (found < 0) return we_errorf(w->err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
+        if (!found) break;
         // onig::FindMatches: no empty match right where the last match ended.
         if (ms == me && have_last && last_match_end == me) {
             last_end += last_end < n ? we_lead_len(s[last_end]) : 1;

@@ -22,7 +22,8 @@
 
 typedef struct we_buf {
     void *p;
-    size_t n, cap;            // in elements
+    size_t n;                 // elements in use (their size is the caller's)
+    size_t cap;               // bytes allocated
 } we_buf;
 
 // Makes room for `more` elements of `size` bytes; false when out of memory.
@@ -117,9 +118,9 @@ wembed_status we_regex_literal(we_arena *arena, const char *text, size_t n, we_r
                                we_err *err);
 // Rust `impl Pattern for &SysRegex` (onig find_iter): matches into w->matches.
 wembed_status we_regex_find_matches(we_work *w, const we_regex *re, const uint8_t *s, uint32_t n);
-// First match at or after `from`: true and [*ms, *me) when found. For tests and find_matches.
-bool we_regex_search(we_work *w, const we_regex *re, const uint8_t *s, uint32_t n, uint32_t from,
-                     uint32_t *ms, uint32_t *me);
+// First match at or after `from`: 1 and [*ms, *me) when found, 0 when none, -1 when out of memory.
+int we_regex_search(we_work *w, const we_regex *re, const uint8_t *s, uint32_t n, uint32_t from,
+                    uint32_t *ms, uint32_t *me);
 
 // -----------------------------------------------------------------------------------------
 // Hash maps
