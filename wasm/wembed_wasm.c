@@ -1,15 +1,18 @@
 // wembed_wasm.c - the export seam between the engine and the JS package.
 //
-// Everything the JS side calls is here and marked WEMBED_WASM_EXPORT (SQLite's form: the
-// attribute keeps it and exports it, no <emscripten.h> needed). Public engine functions are
-// re-exported under their own names; JS-only helpers start with `wembed__`. Pointers cross as
-// 32-bit offsets into the module's memory; the JS side copies inputs in once and outputs
-// out once (js/engine.js).
+// Everything the JS side calls is here, named wembed__* and marked WEMBED_WASM_EXPORT (SQLite's
+// form: the attribute keeps it and exports it, no <emscripten.h> needed), so this file is the
+// one export list of every wasm build. Most are one-line forwards; the others exist where the
+// C API takes a struct, a 64-bit integer or an array of pointers, which JS cannot pass.
+// Pointers cross as 32-bit offsets into the module's memory. The JS side
+// (js/engine.js, js/embedder.js) copies inputs in once and outputs out once, and frees in
+// `finally`.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/common.h"
+#include "ops/ops.h"
 #include "wembed.h"
 
 #define WEMBED_WASM_EXPORT __attribute__((used, visibility("default")))
@@ -23,19 +26,37 @@ WEMBED_WASM_EXPORT const char *wembed__status_str(int rc) { return wembed_status
 
 // Enum values for JS, so js/ never hard-codes a number. Static string.
 WEMBED_WASM_EXPORT const char *wembed__consts_json(void) {
-    static char buf[1024];
+    static char buf[2048];
     if (!buf[0]) {
         snprintf(buf, sizeof buf,
                  "{\"status\":{\"ok\":%d,\"invalid_argument\":%d,\"alloc_failed\":%d,"
                  "\"bad_format\":%d,\"unsupported\":%d,\"missing_file\":%d,\"missing_tensor\":%d,"
-                 "\"shape_mismatch\":%d,\"too_long\":%d,\"aborted\":%d,\"limit\":%d,\"internal\":%d}}",
+                 "\"shape_mismatch\":%d,\"too_long\":%d,\"aborted\":%d,\"limit\":%d,\"internal\":%d},"
+                 "\"dtype\":{\"f32\":%d,\"f16\":%d,\"q8\":%d},"
+                 "\"pooling\":{\"default\":%d,\"none\":%d,\"mean\":%d,\"cls\":%d,\"eos\":%d,\"last\":%d,\"max\":%d,"
+                 "\"mean_sqrt_len\":%d,\"weighted_mean\":%d},"
+                 "\"truncate\":{\"truncate\":%d,\"error\":%d,\"chunk\":%d},"
+                 "\"rope\":{\"model\":%d,\"none\":%d,\"linear\":%d,\"ntk\":%d,\"dynamic-ntk\":%d},"
+                 "\"ntk_length\":{\"own\":%d,\"padded\":%d},"
+                 "\"output\":{\"none\":%d,\"int8\":%d,\"binary\":%d}}",
                  WEMBED_STATUS_OK, WEMBED_STATUS_INVALID_ARGUMENT, WEMBED_STATUS_ALLOC_FAILED,
                  WEMBED_STATUS_BAD_FORMAT, WEMBED_STATUS_UNSUPPORTED, WEMBED_STATUS_MISSING_FILE,
                  WEMBED_STATUS_MISSING_TENSOR, WEMBED_STATUS_SHAPE_MISMATCH, WEMBED_STATUS_TOO_LONG,
-                 WEMBED_STATUS_ABORTED, WEMBED_STATUS_LIMIT, WEMBED_STATUS_INTERNAL);
+                 WEMBED_STATUS_ABORTED, WEMBED_STATUS_LIMIT, WEMBED_STATUS_INTERNAL,
+                 WEMBED_DTYPE_F32, WEMBED_DTYPE_F16, WEMBED_DTYPE_Q8,
+                 WEMBED_POOLING_DEFAULT, WEMBED_POOLING_NONE, WEMBED_POOLING_MEAN, WEMBED_POOLING_CLS,
+                 WEMBED_POOLING_EOS, WEMBED_POOLING_LAST, WEMBED_POOLING_MAX, WEMBED_POOLING_MEAN_SQRT_LEN,
+                 WEMBED_POOLING_WEIGHTED_MEAN,
+                 WEMBED_TRUNCATE_END, WEMBED_TRUNCATE_ERROR, WEMBED_TRUNCATE_CHUNK,
+                 WEMBED_ROPE_MODEL, WEMBED_ROPE_NONE, WEMBED_ROPE_LINEAR, WEMBED_ROPE_NTK, WEMBED_ROPE_DYNAMIC_NTK,
+                 WEMBED_NTK_LENGTH_OWN, WEMBED_NTK_LENGTH_PADDED,
+                 WEMBED_OUTPUT_F32, WEMBED_OUTPUT_INT8, WEMBED_OUTPUT_BINARY);
     }
     return buf;
 }
+
+// The number of live engine allocations (tests check that JS-side calls leak nothing).
+WEMBED_WASM_EXPORT double wembed__alloc_live(void) { return (double)we_alloc_live(); }
 
 // -----------------------------------------------------------------------------------------
 // Thread pool
@@ -48,6 +69,207 @@ WEMBED_WASM_EXPORT wembed_pool *wembed__pool_new(int n_threads) {
 WEMBED_WASM_EXPORT int wembed__pool_n_threads(const wembed_pool *pool) { return wembed_pool_n_threads(pool); }
 WEMBED_WASM_EXPORT void wembed__pool_free(wembed_pool *pool) { wembed_pool_free(pool); }
 
-// The number of live engine allocations (tests check that JS-side calls leak nothing).
-WEMBED_WASM_EXPORT double wembed__alloc_live(void) { return (double)we_alloc_live(); }
+// out[0..4) = GFLOP/s, seconds, timed calls, NMSE against the scalar reference.
+WEMBED_WASM_EXPORT int wembed__bench_gemm(wembed_pool *pool, int q8, int T, int K, int N, double min_seconds, double *out) {
+    we_gemm_bench_result r;
+    wembed_status rc = we_bench_gemm(pool, q8 != 0, T, K, N, min_seconds, &r);
+    if (rc == WEMBED_STATUS_OK) {
+        out[0] = r.gflops;
+        out[1] = r.seconds;
+        out[2] = (double)r.iters;
+        out[3] = r.nmse;
+    }
+    return rc;
+}
 
+// -----------------------------------------------------------------------------------------
+// Loading (wembed_loader_* are called directly except for these two)
+
+// A loader for dtype (wembed_dtype) sharing pool; 0 when out of memory or for bad arguments.
+WEMBED_WASM_EXPORT wembed_loader *wembed__loader_new(int dtype, int n_threads, wembed_pool *pool) {
+    wembed_model_params p = wembed_model_default_params();
+    p.dtype = (wembed_dtype)dtype;
+    p.n_threads = n_threads;
+    p.pool = pool;
+    wembed_loader *ld = NULL;
+    return wembed_loader_new(p, &ld) == WEMBED_STATUS_OK ? ld : NULL;
+}
+
+// total_size as a double: file sizes stay exact up to 2^53 bytes.
+WEMBED_WASM_EXPORT int wembed__loader_begin_file(wembed_loader *ld, const char *name, double total_size) {
+    if (!(total_size >= 0 && total_size < 9007199254740992.0)) return WEMBED_STATUS_INVALID_ARGUMENT;
+    return wembed_loader_begin_file(ld, name, (uint64_t)total_size);
+}
+
+WEMBED_WASM_EXPORT int wembed__loader_add_file(wembed_loader *ld, const char *name, const void *data, double size) {
+    return wembed_loader_add_file(ld, name, data, (size_t)size);
+}
+WEMBED_WASM_EXPORT int wembed__loader_write(wembed_loader *ld, const void *chunk, double n) {
+    return wembed_loader_write(ld, chunk, (size_t)n);
+}
+WEMBED_WASM_EXPORT int wembed__loader_end_file(wembed_loader *ld) { return wembed_loader_end_file(ld); }
+WEMBED_WASM_EXPORT const char *wembed__loader_last_error(const wembed_loader *ld) { return wembed_loader_last_error(ld); }
+WEMBED_WASM_EXPORT void wembed__loader_free(wembed_loader *ld) { wembed_loader_free(ld); }
+
+// The finished model, or 0 (the loader's last error says why).
+WEMBED_WASM_EXPORT wembed_model *wembed__loader_finish(wembed_loader *ld) {
+    wembed_model *m = NULL;
+    return wembed_loader_finish(ld, &m) == WEMBED_STATUS_OK ? m : NULL;
+}
+
+WEMBED_WASM_EXPORT const char *wembed__model_last_error(const wembed_model *m) { return wembed_model_last_error(m); }
+WEMBED_WASM_EXPORT const char *wembed__model_warnings(const wembed_model *m) { return wembed_model_warnings(m); }
+WEMBED_WASM_EXPORT void wembed__model_free(wembed_model *m) { wembed_model_free(m); }
+WEMBED_WASM_EXPORT int wembed__image_size(const wembed_model *m) { return wembed_image_size(m); }
+
+// Model information as a JSON object, malloc'd (the caller frees it), or 0.
+WEMBED_WASM_EXPORT char *wembed__model_info_json(const wembed_model *m) {
+    wembed_model_info i;
+    if (wembed_model_get_info(m, &i) != WEMBED_STATUS_OK) return NULL;
+    static const char *pool_names[] = { "none", "mean", "cls", "eos", "last", "max", "mean_sqrt_len", "weighted_mean" };
+    static const char *dtype_names[] = { "f32", "f16", "q8" };
+    size_t cap = 1024;
+    char *s = malloc(cap);
+    if (!s) return NULL;
+    snprintf(s, cap,
+             "{\"architecture\":\"%s\",\"modelType\":\"%s\",\"format\":\"%s\",\"dtype\":\"%s\","
+             "\"hiddenSize\":%d,\"layers\":%d,\"heads\":%d,\"intermediateSize\":%d,\"vocabSize\":%d,"
+             "\"maxTokens\":%d,\"dims\":%d,\"hasText\":%s,\"hasVision\":%s,\"visionHiddenSize\":%d,"
+             "\"visionLayers\":%d,\"visionHeads\":%d,\"imageSize\":%d,\"patchSize\":%d,\"parameters\":%.0f,"
+             "\"weightBytes\":%.0f,\"pooling\":\"%s\",\"normalize\":%s,\"maxSeqLength\":%d,\"logitScale\":%.9g}",
+             i.architecture, i.model_type, i.format, dtype_names[i.dtype % 3], i.n_embd, i.n_layer, i.n_head, i.n_ff,
+             i.n_vocab, i.n_ctx, i.n_out, i.has_text ? "true" : "false", i.has_vision ? "true" : "false",
+             i.vision_n_embd, i.vision_n_layer, i.vision_n_head, i.image_size, i.patch_size, (double)i.n_params,
+             (double)i.weight_bytes, (unsigned)i.pooling < 8 ? pool_names[i.pooling] : "mean",
+             i.normalize ? "true" : "false", i.max_seq_length, (double)wembed_model_logit_scale(m));
+    return s;
+}
+
+// -----------------------------------------------------------------------------------------
+// Embedding. The params arrive as scalars (JS never lays out a C struct).
+
+static wembed_embed_params params_of(int pooling, int normalize, int dims, int max_tokens, int truncate,
+                                     int chunk_overlap, int rope_scaling, double rope_factor, int ntk_length,
+                                     int output) {
+    wembed_embed_params p = wembed_embed_default_params();
+    p.pooling = pooling;
+    p.normalize = normalize;
+    p.dims = dims;
+    p.max_tokens = max_tokens;
+    p.truncate = (wembed_truncate)truncate;
+    p.chunk_overlap = chunk_overlap;
+    p.rope_scaling = (wembed_rope_scaling)rope_scaling;
+    p.rope_factor = (float)rope_factor;
+    p.ntk_length = (wembed_ntk_length)ntk_length;
+    p.output = (wembed_output)output;
+    return p;
+}
+
+#define PARAMS_ARGS int pooling, int normalize, int dims, int max_tokens, int truncate, int chunk_overlap, \
+                    int rope_scaling, double rope_factor, int ntk_length, int output
+#define PARAMS params_of(pooling, normalize, dims, max_tokens, truncate, chunk_overlap, rope_scaling, \
+                         rope_factor, ntk_length, output)
+
+// Bytes of one output vector (0: invalid params; the model's last error says why).
+// image: 1 for the image calls.
+WEMBED_WASM_EXPORT double wembed__vector_bytes(wembed_model *m, int image, PARAMS_ARGS) {
+    wembed_embed_params p = PARAMS;
+    return (double)(image ? wembed_image_vector_bytes(m, &p) : wembed_embed_vector_bytes(m, &p));
+}
+
+// n texts, all in one UTF-8 buffer: text i is utf8[offsets[2i] .. offsets[2i] + offsets[2i+1]).
+WEMBED_WASM_EXPORT int wembed__embed_text(wembed_model *m, const char *utf8, const int32_t *offsets, int n,
+                                          void *out, double out_size, PARAMS_ARGS) {
+    wembed_embed_params p = PARAMS;
+    const char **texts = malloc(sizeof(char *) * ((size_t)n + 1));
+    size_t *lens = malloc(sizeof(size_t) * ((size_t)n + 1));
+    int rc = WEMBED_STATUS_ALLOC_FAILED;
+    if (texts && lens) {
+        for (int i = 0; i < n; i++) {
+            texts[i] = utf8 + offsets[2 * i];
+            lens[i] = (size_t)offsets[2 * i + 1];
+        }
+        rc = wembed_embed_text(m, texts, lens, n, &p, out, (size_t)out_size);
+    }
+    free(texts);
+    free(lens);
+    return rc;
+}
+
+WEMBED_WASM_EXPORT int wembed__embed_ids(wembed_model *m, const int32_t *ids, const int32_t *type_ids,
+                                         const int32_t *mask, int B, int T, void *out, double out_size, PARAMS_ARGS) {
+    wembed_embed_params p = PARAMS;
+    return wembed_embed_ids(m, ids, type_ids, mask, B, T, &p, out, (size_t)out_size);
+}
+
+// n images described by desc[5i..5i+5) = pixels pointer, width, height, stride, channels.
+WEMBED_WASM_EXPORT int wembed__embed_images(wembed_model *m, const int32_t *desc, int n, void *out,
+                                            double out_size, PARAMS_ARGS) {
+    wembed_embed_params p = PARAMS;
+    wembed_image *imgs = malloc(sizeof(wembed_image) * ((size_t)n + 1));
+    if (!imgs) return WEMBED_STATUS_ALLOC_FAILED;
+    for (int i = 0; i < n; i++)
+        imgs[i] = (wembed_image){ (const uint8_t *)(uintptr_t)(uint32_t)desc[5 * i], desc[5 * i + 1], desc[5 * i + 2],
+                                  (size_t)(uint32_t)desc[5 * i + 3], desc[5 * i + 4] };
+    int rc = wembed_embed_images(m, imgs, n, &p, out, (size_t)out_size);
+    free(imgs);
+    return rc;
+}
+
+WEMBED_WASM_EXPORT int wembed__embed_pixels(wembed_model *m, const float *pixels, int B, void *out, double out_size,
+                                            PARAMS_ARGS) {
+    wembed_embed_params p = PARAMS;
+    return wembed_embed_pixels(m, pixels, B, &p, out, (size_t)out_size);
+}
+
+WEMBED_WASM_EXPORT int wembed__image_preprocess(wembed_model *m, const uint8_t *pixels, int w, int h, double stride,
+                                                int channels, float *out, double out_size) {
+    wembed_image img = { pixels, w, h, (size_t)stride, channels };
+    return wembed_image_preprocess(m, &img, out, (size_t)out_size);
+}
+
+// -----------------------------------------------------------------------------------------
+// Tokenizing. A tokenizer comes from wembed_model_tokenizer (owned by the model) or from
+// wembed__tokenizer_load (owned by the caller: wembed_tokenizer_free).
+
+// The model's tokenizer (owned by the model), or 0 (wembed__model_last_error).
+WEMBED_WASM_EXPORT wembed_tokenizer *wembed__model_tokenizer(wembed_model *m) { return wembed_model_tokenizer(m); }
+WEMBED_WASM_EXPORT const char *wembed__tokenizer_last_error(const wembed_tokenizer *t) { return wembed_tokenizer_last_error(t); }
+WEMBED_WASM_EXPORT void wembed__tokenizer_free(wembed_tokenizer *t) { wembed_tokenizer_free(t); }
+WEMBED_WASM_EXPORT int wembed__tokenizer_vocab_size(const wembed_tokenizer *t) { return wembed_tokenizer_vocab_size(t); }
+WEMBED_WASM_EXPORT void wembed__encoding_free(wembed_encoding *e) { wembed_encoding_free(e); }
+// out: 2 * n_tokens uint32 UTF-16 offsets into the text that was encoded.
+WEMBED_WASM_EXPORT int wembed__encoding_utf16_offsets(const wembed_encoding *e, const char *text, double len, uint32_t *out) {
+    return wembed_encoding_utf16_offsets(e, text, (size_t)len, out);
+}
+
+// The tokenizer, or 0 with wembed_tokenizer_last_error on *err_tok set (free it).
+WEMBED_WASM_EXPORT wembed_tokenizer *wembed__tokenizer_load(const void *json, double n, wembed_tokenizer **err_tok) {
+    wembed_tokenizer *tok = NULL;
+    if (wembed_tokenizer_load(json, (size_t)n, &tok) == WEMBED_STATUS_OK) {
+        *err_tok = NULL;
+        return tok;
+    }
+    *err_tok = tok;
+    return NULL;
+}
+
+// An encoding (wembed_encoding_free), or 0 (wembed_tokenizer_last_error).
+WEMBED_WASM_EXPORT wembed_encoding *wembed__tokenize(wembed_tokenizer *tok, const char *text, double len,
+                                                     int add_special, int max_length, int use_file_settings) {
+    wembed_tokenize_params p = wembed_tokenize_default_params();
+    p.add_special_tokens = add_special != 0;
+    p.max_length = max_length;
+    p.use_file_settings = use_file_settings != 0;
+    wembed_encoding *enc = NULL;
+    return wembed_tokenizer_encode(tok, text, (size_t)len, &p, &enc) == WEMBED_STATUS_OK ? enc : NULL;
+}
+
+// The fields of an encoding, as offsets JS reads with its heap views.
+WEMBED_WASM_EXPORT int wembed__encoding_n(const wembed_encoding *e) { return e->n_tokens; }
+WEMBED_WASM_EXPORT const int32_t *wembed__encoding_ids(const wembed_encoding *e) { return e->ids; }
+WEMBED_WASM_EXPORT const int32_t *wembed__encoding_type_ids(const wembed_encoding *e) { return e->type_ids; }
+WEMBED_WASM_EXPORT const int32_t *wembed__encoding_attention_mask(const wembed_encoding *e) { return e->attention_mask; }
+WEMBED_WASM_EXPORT const int32_t *wembed__encoding_special_mask(const wembed_encoding *e) { return e->special_tokens_mask; }
+WEMBED_WASM_EXPORT const char *const *wembed__encoding_tokens(const wembed_encoding *e) { return e->tokens; }
+WEMBED_WASM_EXPORT const int32_t *wembed__encoding_token_lens(const wembed_encoding *e) { return e->token_lens; }
