@@ -7,14 +7,24 @@
 #include <string.h>
 
 // -----------------------------------------------------------------------------------------
-// Allocation with an injectable failure. Atomic counters, because separate handles may load
-// on separate threads; relaxed order is enough for counting.
+// Allocation with an injectable failure and byte accounting. Each block carries a 16-byte
+// header with its size (16 keeps malloc's alignment for every type the engine stores), so
+// the engine knows its live and peak bytes on every platform - the figure the memory tests
+// and benchmarks read, the same in wasm and natively. Atomic counters, because separate
+// handles may load on separate threads; relaxed order is enough for counting.
+
+#define HDR 16
 
 static _Atomic int64_t g_fail_after = -1;   // allocations left before failing; < 0: never
 static _Atomic int64_t g_live = 0;          // live allocations (tests assert 0 after free)
+static _Atomic int64_t g_bytes = 0;         // live bytes
+static _Atomic int64_t g_peak = 0;          // the most live bytes since the last reset
 
 void we_alloc_fail_after(int64_t n) { atomic_store_explicit(&g_fail_after, n, memory_order_relaxed); }
 int64_t we_alloc_live(void) { return atomic_load_explicit(&g_live, memory_order_relaxed); }
+int64_t we_alloc_bytes(void) { return atomic_load_explicit(&g_bytes, memory_order_relaxed); }
+int64_t we_alloc_peak_bytes(void) { return atomic_load_explicit(&g_peak, memory_order_relaxed); }
+void we_alloc_reset_peak(void) { atomic_store_explicit(&g_peak, we_alloc_bytes(), memory_order_relaxed); }
 
 static bool alloc_should_fail(void) {
     int64_t left = atomic_load_explicit(&g_fail_after, memory_order_relaxed);
@@ -26,30 +36,52 @@ static bool alloc_should_fail(void) {
     return left == 0;
 }
 
-void *we_malloc(size_t n) {
-    if (alloc_should_fail()) return NULL;
-    void *p = malloc(n ? n : 1);
-    if (p) atomic_fetch_add_explicit(&g_live, 1, memory_order_relaxed);
-    return p;
+static void count(int64_t blocks, int64_t bytes) {
+    atomic_fetch_add_explicit(&g_live, blocks, memory_order_relaxed);
+    int64_t now = atomic_fetch_add_explicit(&g_bytes, bytes, memory_order_relaxed) + bytes;
+    int64_t peak = atomic_load_explicit(&g_peak, memory_order_relaxed);
+    while (now > peak && !atomic_compare_exchange_weak_explicit(&g_peak, &peak, now, memory_order_relaxed,
+                                                                 memory_order_relaxed)) {}
 }
 
-void *we_calloc(size_t count, size_t size) {
-    if (alloc_should_fail()) return NULL;
-    void *p = calloc(count ? count : 1, size ? size : 1);
-    if (p) atomic_fetch_add_explicit(&g_live, 1, memory_order_relaxed);
-    return p;
+static void *track(void *raw, size_t n) {
+    if (!raw) return NULL;
+    memcpy(raw, &n, sizeof n);
+    count(1, (int64_t)n);
+    return (unsigned char *)raw + HDR;
+}
+
+void *we_malloc(size_t n) {
+    if (alloc_should_fail() || n > SIZE_MAX - HDR) return NULL;
+    return track(malloc(n + HDR), n);
+}
+
+void *we_calloc(size_t count_, size_t size) {
+    size_t n;
+    if (alloc_should_fail() || !we_mul_size(count_, size, &n) || n > SIZE_MAX - HDR) return NULL;
+    return track(calloc(1, n + HDR), n);
 }
 
 void *we_realloc(void *p, size_t n) {
     if (!p) return we_malloc(n);
-    if (alloc_should_fail()) return NULL;
-    return realloc(p, n ? n : 1);   // the live count is unchanged either way
+    if (alloc_should_fail() || n > SIZE_MAX - HDR) return NULL;
+    unsigned char *raw = (unsigned char *)p - HDR;
+    size_t old;
+    memcpy(&old, raw, sizeof old);
+    raw = realloc(raw, n + HDR);
+    if (!raw) return NULL;                       // p is still valid and still counted
+    memcpy(raw, &n, sizeof n);
+    count(0, (int64_t)n - (int64_t)old);
+    return raw + HDR;
 }
 
 void we_free(void *p) {
     if (!p) return;
-    atomic_fetch_sub_explicit(&g_live, 1, memory_order_relaxed);
-    free(p);
+    unsigned char *raw = (unsigned char *)p - HDR;
+    size_t n;
+    memcpy(&n, raw, sizeof n);
+    count(-1, -(int64_t)n);
+    free(raw);
 }
 
 // -----------------------------------------------------------------------------------------

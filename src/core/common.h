@@ -29,6 +29,11 @@ void  we_free(void *p);                       // NULL is a no-op
 void we_alloc_fail_after(int64_t n);
 // Number of live allocations made through we_malloc & co. (leak checks in tests).
 int64_t we_alloc_live(void);
+// Bytes they hold now, and the most they held since the last we_alloc_reset_peak() (memory
+// tests and benchmarks: the engine's own figure, the same in wasm and natively).
+int64_t we_alloc_bytes(void);
+int64_t we_alloc_peak_bytes(void);
+void we_alloc_reset_peak(void);
 
 // a * b into *out; false on overflow.
 static inline bool we_mul_size(size_t a, size_t b, size_t *out) {
