@@ -55,8 +55,12 @@ WEMBED_WASM_EXPORT const char *wembed__consts_json(void) {
     return buf;
 }
 
-// The number of live engine allocations (tests check that JS-side calls leak nothing).
+// The number of live engine allocations (tests check that JS-side calls leak nothing), the
+// bytes they hold, and the most held since the last reset (memory reports and benchmarks).
 WEMBED_WASM_EXPORT double wembed__alloc_live(void) { return (double)we_alloc_live(); }
+WEMBED_WASM_EXPORT double wembed__alloc_bytes(void) { return (double)we_alloc_bytes(); }
+WEMBED_WASM_EXPORT double wembed__alloc_peak_bytes(void) { return (double)we_alloc_peak_bytes(); }
+WEMBED_WASM_EXPORT void wembed__alloc_reset_peak(void) { we_alloc_reset_peak(); }
 
 // -----------------------------------------------------------------------------------------
 // Thread pool
