@@ -365,9 +365,17 @@ static void sink(we_wwriter *w, const float *x, size_t n) {
         return;
     }
     uint64_t K = (uint64_t)d->K;
-    if (d->type == WE_WTYPE_F32) {
+    if (d->type == WE_WTYPE_F32) {   // packed: row by row, through the GEMM's own index function
         float *dst = d->data;
-        for (size_t i = 0; i < n; i++, e++) dst[wdst_index(d, (int64_t)(e / K), (int64_t)(e % K))] = x[i];
+        int N_ = (int)d->N, K_ = (int)d->K;
+        while (n > 0) {
+            int r = (int)(e / K), k = (int)(e % K);
+            size_t take = (size_t)WE_MIN((uint64_t)n, K - (uint64_t)k);
+            for (size_t i = 0; i < take; i++) dst[we_gemm_f32_packed_index(r, k + (int)i, N_, K_)] = x[i];
+            x += take;
+            n -= take;
+            e += take;
+        }
         return;
     }
     // q8: gather a row, quantize it when complete
@@ -383,7 +391,7 @@ static void sink(we_wwriter *w, const float *x, size_t n) {
             we_quantize_rows_q8(q, &d->scale[r], w->row, 1, (int)K);
             if (d->layout == WE_LAYOUT_PACKED) {
                 int8_t *dst = d->data;
-                for (uint64_t kk = 0; kk < K; kk++) dst[wdst_index(d, (int64_t)r, (int64_t)kk)] = q[kk];
+                for (int kk = 0; kk < (int)K; kk++) dst[we_gemm_q8_packed_index((int)r, kk, (int)d->N, (int)K)] = q[kk];
             }
         }
     }
