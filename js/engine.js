@@ -146,8 +146,14 @@ export class Engine {
     this.version = mod.UTF8ToString(mod._wembed__version());
     /** What the module was built with, e.g. "simd128 threads wasm32". */
     this.systemInfo = mod.UTF8ToString(mod._wembed__system_info());
-    /** Status codes by name, from the engine itself. @type {Record<string, number>} */
-    this.status = JSON.parse(mod.UTF8ToString(mod._wembed__consts_json())).status;
+    /**
+     * Enum values by name, from the engine itself (status, dtype, pooling, truncate, rope,
+     * ntk_length, output), so no number is hard-coded in JS.
+     * @type {Record<string, Record<string, number>>}
+     */
+    this.consts = JSON.parse(mod.UTF8ToString(mod._wembed__consts_json()));
+    /** Status codes by name. @type {Record<string, number>} */
+    this.status = this.consts.status;
     this._disposed = false;
     if (isNode && variant === 'mt') {
       // Idle pool threads must not keep a Node process alive once the caller is done.

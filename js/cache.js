@@ -1,0 +1,239 @@
+// cache.js - where downloaded model files are kept: the Cache API in browsers, a folder in
+// Node, or any object with the same four methods (a `ModelCache`).
+//
+// An entry is a URL's bytes plus its size, written through a temporary name and committed only
+// once every byte arrived, so an interrupted download never looks complete. Reading checks the
+// stored size against the bytes actually there; an entry that disagrees (a partial file, a
+// truncated or tampered blob, missing metadata) is deleted and reported as absent, which makes
+// the caller fetch it again. A 404 of an optional file is remembered too (`putMissing`), so a
+// second load needs no network at all.
+// Not here: fetching (download.js), or deciding which files a model needs (sources.js).
+
+/**
+ * @typedef {object} CacheEntry
+ * @property {boolean} [missing] the server answered 404 for this URL
+ * @property {number} size bytes
+ * @property {() => AsyncIterable<Uint8Array>} [open] the bytes, from the start (each call anew)
+ *
+ * @typedef {object} CacheWriter
+ * @property {(chunk: Uint8Array) => Promise<void>} write
+ * @property {() => Promise<void>} close commits the entry; rejects if the size is not the one announced
+ * @property {() => Promise<void>} abort drops what was written
+ *
+ * @typedef {object} ModelCache
+ * @property {(key: string) => Promise<CacheEntry | null>} get a valid entry, or null
+ * @property {(key: string, size: number) => Promise<CacheWriter | null>} put starts an entry of `size` bytes (null: not cached)
+ * @property {(key: string) => Promise<void>} putMissing remembers that the URL does not exist
+ * @property {(key: string) => Promise<void>} delete
+ */
+
+const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
+
+/** The default cache folder in Node: $WEMBED_CACHE, $XDG_CACHE_HOME/wembed or ~/.cache/wembed. */
+export async function defaultCacheDir() {
+  const path = await import('node:path');
+  const os = await import('node:os');
+  if (process.env.WEMBED_CACHE) return path.resolve(process.env.WEMBED_CACHE);
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'wembed');
+}
+
+// A URL as a relative path: host/p/a/t/h, every segment made safe; a query adds a hash suffix.
+async function keyPath(key) {
+  const u = new URL(key);
+  const safe = (s) => {
+    const e = s.replace(/[^A-Za-z0-9._-]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+    return e === '.' || e === '..' || e === '' ? `%2e${e}` : e;
+  };
+  const segs = [safe(u.host || 'local'), ...decodeURIComponent(u.pathname).split('/').filter(Boolean).map(safe)];
+  if (u.search) {
+    const { createHash } = await import('node:crypto');
+    segs[segs.length - 1] += '@' + createHash('sha256').update(u.search).digest('hex').slice(0, 16);
+  }
+  return segs;
+}
+
+/**
+ * A cache in a folder (Node): `<dir>/<host>/<path>` holds the bytes and `<...>.meta.json` their
+ * URL and size.
+ * @param {string} [dir] default: defaultCacheDir()
+ * @returns {ModelCache & {dir: Promise<string>}}
+ */
+export function folderCache(dir) {
+  const root = dir ? Promise.resolve(dir) : defaultCacheDir();
+  const modP = Promise.all([import('node:fs'), import('node:path')]);
+  async function paths(key) {
+    const [[fs, path], r, segs] = await Promise.all([modP, root, keyPath(key)]);
+    const file = path.join(r, ...segs);
+    return { fs, path, file, meta: file + '.meta.json' };
+  }
+  async function remove(p) {
+    await Promise.all([p.fs.promises.rm(p.file, { force: true }), p.fs.promises.rm(p.meta, { force: true })]);
+  }
+  async function writeMeta(p, meta) {
+    const tmp = `${p.meta}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    await p.fs.promises.writeFile(tmp, JSON.stringify(meta));
+    await p.fs.promises.rename(tmp, p.meta);
+  }
+  return {
+    dir: root,
+    async get(key) {
+      const p = await paths(key);
+      let meta;
+      try {
+        meta = JSON.parse(await p.fs.promises.readFile(p.meta, 'utf8'));
+      } catch {
+        await p.fs.promises.rm(p.file, { force: true });   // bytes without metadata: never committed
+        return null;
+      }
+      if (meta?.url !== key) { await remove(p); return null; }
+      if (meta.missing) return { missing: true, size: 0 };
+      let st;
+      try { st = await p.fs.promises.stat(p.file); } catch { st = null; }
+      if (!st || !Number.isSafeInteger(meta.size) || st.size !== meta.size) {
+        await remove(p);   // partial or corrupt: fetch it again
+        return null;
+      }
+      return {
+        size: meta.size,
+        open: () => p.fs.createReadStream(p.file, { highWaterMark: 1 << 20 }),
+      };
+    },
+    async put(key, size) {
+      if (!(size >= 0)) return null;
+      const p = await paths(key);
+      await p.fs.promises.mkdir(p.path.dirname(p.file), { recursive: true });
+      const tmp = `${p.file}.partial-${process.pid}-${Math.random().toString(36).slice(2)}`;
+      const fh = await p.fs.promises.open(tmp, 'w');
+      let written = 0;
+      let closed = false;
+      return {
+        async write(chunk) {
+          let o = 0;
+          while (o < chunk.byteLength) {
+            const { bytesWritten } = await fh.write(chunk, o, chunk.byteLength - o);
+            o += bytesWritten;
+          }
+          written += chunk.byteLength;
+        },
+        async close() {
+          closed = true;
+          await fh.close();
+          if (written !== size) {
+            await p.fs.promises.rm(tmp, { force: true });
+            throw new Error(`cache: ${written} bytes written for ${key}, ${size} expected`);
+          }
+          await p.fs.promises.rm(p.meta, { force: true });
+          await p.fs.promises.rename(tmp, p.file);
+          await writeMeta(p, { url: key, size, time: new Date().toISOString() });
+        },
+        async abort() {
+          if (!closed) { closed = true; await fh.close().catch(() => {}); }
+          await p.fs.promises.rm(tmp, { force: true });
+        },
+      };
+    },
+    async putMissing(key) {
+      const p = await paths(key);
+      await p.fs.promises.mkdir(p.path.dirname(p.file), { recursive: true });
+      await p.fs.promises.rm(p.file, { force: true });
+      await writeMeta(p, { url: key, missing: true, time: new Date().toISOString() });
+    },
+    async delete(key) {
+      await remove(await paths(key));
+    },
+  };
+}
+
+/**
+ * A cache in the browser's Cache API (`caches.open(name)`): each entry a Response with its size
+ * in an `x-wembed-size` header, checked against the stored blob on every read.
+ * @param {string} [name='wembed-v1']
+ * @returns {ModelCache}
+ */
+export function browserCache(name = 'wembed-v1') {
+  const open = () => globalThis.caches.open(name);
+  return {
+    async get(key) {
+      const c = await open();
+      const res = await c.match(key);
+      if (!res) return null;
+      if (res.headers.get('x-wembed-missing') === '1') return { missing: true, size: 0 };
+      const size = Number(res.headers.get('x-wembed-size'));
+      const blob = await res.blob();   // disk-backed: its size is known without reading it
+      if (!Number.isSafeInteger(size) || blob.size !== size) {
+        await c.delete(key);
+        return null;
+      }
+      return {
+        size,
+        async *open() {
+          const reader = blob.stream().getReader();
+          try {
+            for (;;) {
+              const { done, value } = await reader.read();
+              if (done) return;
+              yield value;
+            }
+          } finally {
+            reader.cancel().catch(() => {});
+          }
+        },
+      };
+    },
+    async put(key, size) {
+      if (!(size >= 0)) return null;
+      const c = await open();
+      const { readable, writable } = new TransformStream();
+      const writer = writable.getWriter();
+      const stored = c.put(key, new Response(readable, {
+        headers: { 'content-type': 'application/octet-stream', 'x-wembed-size': String(size) },
+      }));
+      stored.catch(() => {});
+      let written = 0;
+      return {
+        async write(chunk) {
+          await writer.ready;
+          written += chunk.byteLength;
+          writer.write(chunk).catch(() => {});
+        },
+        async close() {
+          if (written !== size) {
+            await writer.abort(new Error('size mismatch')).catch(() => {});
+            await c.delete(key);
+            throw new Error(`cache: ${written} bytes written for ${key}, ${size} expected`);
+          }
+          await writer.close();
+          await stored;
+        },
+        async abort() {
+          await writer.abort(new Error('aborted')).catch(() => {});
+          await stored.catch(() => {});
+          await c.delete(key).catch(() => {});
+        },
+      };
+    },
+    async putMissing(key) {
+      const c = await open();
+      await c.put(key, new Response('', { headers: { 'x-wembed-missing': '1' } }));
+    },
+    async delete(key) {
+      await (await open()).delete(key);
+    },
+  };
+}
+
+/**
+ * The cache an option asks for: true (default) = this platform's, false = none, a string = a
+ * folder (Node), or a ModelCache object as is.
+ * @param {boolean | string | ModelCache | undefined} opt
+ * @returns {ModelCache | null}
+ */
+export function resolveCache(opt) {
+  if (opt === false || opt === null) return null;
+  if (typeof opt === 'object') return opt;
+  if (typeof opt === 'string') return folderCache(opt);
+  if (isNode) return folderCache();
+  if (typeof globalThis.caches?.open === 'function') return browserCache();
+  return null;
+}

@@ -1,0 +1,560 @@
+// embedder.js - the package's main API: load a model, embed texts, token ids and images.
+//
+//   import { Embedder } from 'wembed';
+//   const e = await Embedder.load('BAAI/bge-small-en-v1.5', { dtype: 'q8', onProgress: console.log });
+//   const [q, d] = await e.embed(['what is rope scaling?', 'RoPE rotates ...'], { task: 'query' });
+//   e.similarity(q, d);
+//   e.dispose();
+//
+// Every call copies its input into the module once, runs one engine call for the whole batch
+// (the engine packs and sorts the inputs itself), copies the output out once, and frees in
+// `finally`. Heap views are re-read after any call that may grow memory. Every failure is a
+// WembedError with a stable code; the engine and the model stay usable after one.
+// All models loaded without an explicit `engine` share one engine (and so one compute pool) per
+// {variant, threads}: a browser's main thread cannot start the threads a second pool would need.
+
+import { createEngine } from './engine.js';
+import { WembedError, statusError } from './errors.js';
+import { resolveSource } from './sources.js';
+import { loadModel } from './loader.js';
+import { encodeWith, cString } from './tokenizer.js';
+import { toPixels } from './image.js';
+import { lookupModel } from './registry.js';
+import { similarity, softmax } from './similarity.js';
+
+/**
+ * @typedef {'mean'|'cls'|'eos'|'last'|'max'|'mean_sqrt_len'|'weighted_mean'|'none'} Pooling
+ *
+ * @typedef {object} EmbedOptions
+ * @property {Pooling} [pooling] default: the model's (sentence-transformers files, else the family's); 'none' = per-token vectors
+ * @property {boolean} [normalize] L2-normalize (default: the model's; true for pooled sentence-transformers models)
+ * @property {number} [dims] keep the first dims dimensions (Matryoshka, with the model's rule)
+ * @property {number} [maxTokens] token limit per input (default: the model's)
+ * @property {'truncate'|'error'|'chunk'} [truncate='truncate'] what to do with longer inputs
+ * @property {number} [chunkOverlap] tokens shared by consecutive windows (truncate 'chunk'; default maxTokens / 8)
+ * @property {'model'|'none'|'linear'|'ntk'|'dynamic-ntk'} [ropeScaling='model'] RoPE models only
+ * @property {number} [ropeFactor] scaling factor (0/undefined: the model's)
+ * @property {'own'|'padded'} [ntkLength='own'] dynamic NTK length: each input's own (batch-invariant) or the batch's longest
+ * @property {'none'|'int8'|'binary'} [quantize='none'] output as Float32Array, Int8Array or packed bits (Uint8Array)
+ * @property {string} [task] 'query', 'document', ...: prepends the model's registered prefix (models/registry.json)
+ * @property {string} [prefix] prepends this text (instead of a task's prefix)
+ *
+ * @typedef {object} LoadOptions
+ * @property {'f32'|'f16'|'q8'} [dtype='f32'] weights in memory: float32, float16, or int8 with a scale per row
+ * @property {number} [threads] compute threads (default: the CPUs, at most 8); sets the shared engine's size
+ * @property {'auto'|'mt'|'st'} [variant='auto'] engine module (see createEngine)
+ * @property {import('./engine.js').Engine} [engine] an engine to use instead of the shared one
+ * @property {string} [revision='main'] hub revision
+ * @property {string} [hubBase='https://huggingface.co'] hub or mirror
+ * @property {string} [token] hub access token (Authorization: Bearer)
+ * @property {string} [file] the weights file to use (a .gguf, or a .safetensors of another name)
+ * @property {string} [model] registry id for task prefixes when the source does not name it (a local folder)
+ * @property {boolean | string | import('./cache.js').ModelCache} [cache=true] true: Cache API / ~/.cache/wembed; a string: that folder; false: none
+ * @property {typeof fetch} [fetch] the fetch to use
+ * @property {number} [maxRetries=3] retries of a failed request
+ * @property {number} [retryDelay=500] first backoff in ms (doubles each time)
+ * @property {number} [timeout=30000] ms without a byte before a request counts as failed
+ * @property {(e: import('./loader.js').ProgressEvent) => void} [onProgress]
+ * @property {AbortSignal} [signal]
+ * @property {boolean} [worker=false] run the engine in a Web Worker / worker thread
+ */
+
+/** @type {Map<string, {engine: Promise<import('./engine.js').Engine>, refs: number}>} */
+const shared = new Map();
+
+async function acquireEngine(opts) {
+  if (opts.engine) return { engine: opts.engine, release: () => {} };
+  const key = `${opts.variant ?? 'auto'}:${opts.threads ?? ''}`;
+  let s = shared.get(key);
+  if (!s) {
+    s = { engine: createEngine({ variant: opts.variant, threads: opts.threads }), refs: 0 };
+    shared.set(key, s);
+    s.engine.catch(() => shared.delete(key));
+  }
+  s.refs++;
+  const engine = await s.engine;
+  let released = false;
+  return {
+    engine,
+    release: () => {
+      if (released) return;
+      released = true;
+      if (--s.refs === 0) {
+        shared.delete(key);
+        engine.dispose();
+      }
+    },
+  };
+}
+
+const ENUMS = {
+  pooling: ['none', 'mean', 'cls', 'eos', 'last', 'max', 'mean_sqrt_len', 'weighted_mean'],
+  truncate: ['truncate', 'error', 'chunk'],
+  ropeScaling: ['model', 'none', 'linear', 'ntk', 'dynamic-ntk'],
+  ntkLength: ['own', 'padded'],
+  quantize: ['none', 'int8', 'binary'],
+};
+
+function pick(name, v, dflt) {
+  if (v === undefined) return dflt;
+  if (!ENUMS[name].includes(v)) {
+    throw new WembedError('invalid_argument', `${name} must be one of ${ENUMS[name].map((x) => `'${x}'`).join(', ')}, not ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function intOpt(name, v, dflt, min = 0) {
+  if (v === undefined || v === null) return dflt;
+  if (!(Number.isInteger(v) && v >= min)) throw new WembedError('invalid_argument', `${name} must be an integer >= ${min}, not ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** A loaded model. */
+export class Embedder {
+  /**
+   * Loads a model: a hub id ('org/name'), a base URL, a local folder (Node), or
+   * `{ files: { 'config.json': bytes, ... } }`.
+   * @param {string | URL | {files: Record<string, unknown>}} source
+   * @param {LoadOptions} [opts]
+   * @returns {Promise<Embedder>}
+   */
+  static async load(source, opts = {}) {
+    if (opts.worker) {
+      const { WorkerEmbedder } = await import('./worker-client.js');
+      return /** @type {any} */ (await WorkerEmbedder.load(source, opts));
+    }
+    const src = await resolveSource(source, opts);
+    const { engine, release } = await acquireEngine(opts);
+    try {
+      const { model, files } = await loadModel(engine, src, opts);
+      return new Embedder(engine, model, release, src, files, opts);
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  /** @private */
+  constructor(engine, model, release, src, files, opts) {
+    /** The engine this model runs on. @type {import('./engine.js').Engine} */
+    this.engine = engine;
+    this._model = model;
+    this._release = release;
+    const m = engine.module;
+    const p = m._wembed__model_info_json(model);
+    if (!p) throw new WembedError('alloc_failed', 'out of memory');
+    try { this._info = JSON.parse(cString(engine, p)); } finally { m._free(p); }
+    /** Loading warnings (unused tensors, NaN weights, modules not applied), one per line. */
+    this.warnings = cString(engine, m._wembed__model_warnings(model));
+    /** Where the model came from (hub id, URL, folder or 'files'). */
+    this.source = src.id;
+    /** Files that were loaded. */
+    this.files = files;
+    /** The model's registry entry (task prefixes, Matryoshka dims), if known. */
+    this.registry = lookupModel(opts.model ?? src.id);
+  }
+
+  /**
+   * What the model is: architecture, sizes, dtype, token limit, memory.
+   * @returns {{architecture: string, modelType: string, format: string, dtype: string, hiddenSize: number,
+   *   layers: number, heads: number, intermediateSize: number, vocabSize: number, maxTokens: number, dims: number,
+   *   hasText: boolean, hasVision: boolean, visionHiddenSize: number, visionLayers: number, visionHeads: number,
+   *   imageSize: number, patchSize: number, parameters: number, weightBytes: number, pooling: string,
+   *   normalize: boolean, maxSeqLength: number, logitScale: number, source: string, registryId: string | null,
+   *   matryoshkaDims: number[] | null, tasks: string[], engine: {variant: string, threads: number, version: string}}}
+   */
+  info() {
+    this._check();
+    return {
+      ...this._info,
+      source: this.source,
+      registryId: this.registry?.id ?? null,
+      matryoshkaDims: this.registry?.matryoshkaDims ?? null,
+      tasks: Object.keys(this.registry?.prefixes ?? {}),
+      engine: { variant: this.engine.variant, threads: this.engine.threads, version: this.engine.version },
+    };
+  }
+
+  /** The scalar parameter list of the engine's embed calls. @param {EmbedOptions} o */
+  _params(o = {}) {
+    const c = this.engine.consts;
+    const pooling = pick('pooling', o.pooling, undefined);
+    const ropeFactor = o.ropeFactor ?? 0;
+    if (!(typeof ropeFactor === 'number' && ropeFactor >= 0)) throw new WembedError('invalid_argument', `ropeFactor must be a number >= 0, not ${ropeFactor}`);
+    if (o.normalize !== undefined && typeof o.normalize !== 'boolean') throw new WembedError('invalid_argument', 'normalize must be true or false');
+    return [
+      pooling === undefined ? c.pooling.default : c.pooling[pooling],
+      o.normalize === undefined ? -1 : o.normalize ? 1 : 0,
+      intOpt('dims', o.dims, 0, 1),
+      intOpt('maxTokens', o.maxTokens, 0, 1),
+      c.truncate[pick('truncate', o.truncate, 'truncate')],
+      intOpt('chunkOverlap', o.chunkOverlap, -1),
+      c.rope[pick('ropeScaling', o.ropeScaling, 'model')],
+      ropeFactor,
+      c.ntk_length[pick('ntkLength', o.ntkLength, 'own')],
+      c.output[pick('quantize', o.quantize, 'none')],
+    ];
+  }
+
+  _fail(rc) {
+    return statusError(this.engine.status, rc, cString(this.engine, this.engine.module._wembed__model_last_error(this._model)));
+  }
+
+  /** Bytes of one output vector, or throws the engine's reason. */
+  _vectorBytes(image, params) {
+    const vb = this.engine.module._wembed__vector_bytes(this._model, image ? 1 : 0, ...params);
+    if (!vb) throw this._fail(this.engine.status.invalid_argument);
+    return vb;
+  }
+
+  /** Copies n vectors of vb bytes each out of the heap at p, as the typed arrays the output asks for. */
+  _readVectors(p, n, vb, quantize) {
+    const heap = this.engine.heapU8();
+    /** @type {Array<Float32Array | Int8Array | Uint8Array>} */
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      const bytes = heap.slice(p + i * vb, p + (i + 1) * vb);   // own buffer each: transferable, safe to keep
+      out.push(quantize === 'int8' ? new Int8Array(bytes.buffer) : quantize === 'binary' ? bytes : new Float32Array(bytes.buffer));
+    }
+    return out;
+  }
+
+  /** Groups per-token rows into one array per input. */
+  static _group(rows, counts) {
+    const out = [];
+    let k = 0;
+    for (const c of counts) { out.push(rows.slice(k, k + c)); k += c; }
+    return out;
+  }
+
+  /** The text prefix the options ask for. @param {EmbedOptions} o */
+  _prefix(o) {
+    if (o.prefix !== undefined && o.task !== undefined) throw new WembedError('invalid_argument', 'give either prefix or task, not both');
+    if (o.prefix !== undefined) {
+      if (typeof o.prefix !== 'string') throw new WembedError('invalid_argument', 'prefix must be a string');
+      return o.prefix;
+    }
+    if (o.task === undefined) return '';
+    const prefixes = this.registry?.prefixes;
+    if (!prefixes) {
+      throw new WembedError('invalid_argument', `task ${JSON.stringify(o.task)}: ${this.source} is not in the model registry, so its prefixes are unknown; ` +
+        'pass { prefix } instead (or { model: "<hub id>" } when loading a local copy of a registered model)');
+    }
+    if (!(o.task in prefixes)) {
+      const known = Object.keys(prefixes);
+      throw new WembedError('invalid_argument', `task ${JSON.stringify(o.task)} is not registered for ${this.registry.id}` +
+        (known.length ? `; its tasks are ${known.map((t) => `'${t}'`).join(', ')}` : ': it uses no prefixes'));
+    }
+    return prefixes[o.task];
+  }
+
+  /** The token limit an embed call will use (for sizing per-token output). */
+  _maxTokens(o) {
+    if (o.maxTokens) return o.maxTokens;
+    const i = this._info;
+    return i.maxSeqLength > 0 ? Math.min(i.maxSeqLength, i.maxTokens) : i.maxTokens;
+  }
+
+  /**
+   * Embeds texts with the model's tokenizer. One vector per text, in order: Float32Array, or
+   * Int8Array / Uint8Array with `quantize`; with `pooling: 'none'`, one array of token vectors
+   * per text.
+   * @param {string | string[]} texts
+   * @param {EmbedOptions} [opts]
+   * @returns {Promise<Array<Float32Array | Int8Array | Uint8Array | Float32Array[]>>}
+   */
+  async embed(texts, opts = {}) {
+    this._check();
+    const list = typeof texts === 'string' ? [texts] : texts;
+    if (!Array.isArray(list) || list.some((t) => typeof t !== 'string')) {
+      throw new WembedError('invalid_argument', 'embed takes a string or an array of strings');
+    }
+    const prefix = this._prefix(opts);
+    const all = prefix ? list.map((t) => prefix + t) : list;
+    const params = this._params(opts);
+    const vb = this._vectorBytes(false, params);
+    const n = all.length;
+    if (n === 0) return [];
+    const perToken = opts.pooling === 'none';
+    let counts = null;
+    if (perToken) {
+      const tok = this._tokenizer();
+      const max = this._maxTokens(opts);
+      counts = all.map((t) => encodeWith(this.engine, tok, t, { maxLength: opts.truncate === 'error' ? 0 : max }).ids.length);
+    }
+    const nVec = counts ? counts.reduce((a, b) => a + b, 0) : n;
+    const m = this.engine.module;
+    const enc = new TextEncoder();
+    let cap = 1;
+    for (const t of all) cap += t.length * 3;
+    const textP = m._malloc(cap);
+    const offP = m._malloc(8 * n);
+    const outP = m._malloc(Math.max(1, nVec * vb));
+    try {
+      if (!textP || !offP || !outP) throw new WembedError('alloc_failed', `out of memory for a batch of ${n} texts`);
+      const heap = this.engine.heapU8();
+      const off = new Int32Array(heap.buffer, offP, 2 * n);
+      let pos = 0;
+      for (let i = 0; i < n; i++) {
+        const { written } = enc.encodeInto(all[i], heap.subarray(textP + pos, textP + cap));   // one copy in
+        off[2 * i] = pos;
+        off[2 * i + 1] = written;
+        pos += written;
+      }
+      const rc = m._wembed__embed_text(this._model, textP, offP, n, outP, nVec * vb, ...params);
+      if (rc) throw this._fail(rc);
+      const rows = this._readVectors(outP, nVec, vb, opts.quantize);   // one copy out
+      return counts ? Embedder._group(rows, counts) : rows;
+    } finally {
+      m._free(textP);
+      m._free(offP);
+      m._free(outP);
+    }
+  }
+
+  /**
+   * Embeds rows of token ids (ragged rows are padded and masked).
+   * @param {Array<ArrayLike<number>>} ids
+   * @param {EmbedOptions & {tokenTypeIds?: Array<ArrayLike<number>>, attentionMask?: Array<ArrayLike<number>>}} [opts]
+   * @returns {Promise<Array<Float32Array | Int8Array | Uint8Array | Float32Array[]>>}
+   */
+  async embedIds(ids, opts = {}) {
+    this._check();
+    if (!Array.isArray(ids) || ids.some((r) => !r || typeof r.length !== 'number')) {
+      throw new WembedError('invalid_argument', 'embedIds takes an array of rows of token ids');
+    }
+    const B = ids.length;
+    if (B === 0) return [];
+    const T = Math.max(1, ...ids.map((r) => r.length));
+    const { tokenTypeIds: types, attentionMask: mask } = opts;
+    for (const [name, v] of [['tokenTypeIds', types], ['attentionMask', mask]]) {
+      if (v !== undefined && (!Array.isArray(v) || v.length !== B || v.some((r, i) => !r || r.length !== ids[i].length))) {
+        throw new WembedError('invalid_argument', `${name} must have one row per ids row, each as long as that row`);
+      }
+    }
+    const params = this._params(opts);
+    const vb = this._vectorBytes(false, params);
+    const counts = [];
+    const m = this.engine.module;
+    const idsP = m._malloc(4 * B * T);
+    const maskP = m._malloc(4 * B * T);
+    const typesP = types ? m._malloc(4 * B * T) : 0;
+    let outP = 0;
+    try {
+      if (!idsP || !maskP || (types && !typesP)) throw new WembedError('alloc_failed', 'out of memory');
+      const heap = this.engine.heapU8();
+      const I = new Int32Array(heap.buffer, idsP, B * T);
+      const M = new Int32Array(heap.buffer, maskP, B * T);
+      const Ty = types ? new Int32Array(heap.buffer, typesP, B * T) : null;
+      I.fill(0); M.fill(0); Ty?.fill(0);
+      for (let b = 0; b < B; b++) {
+        const r = ids[b];
+        let c = 0;
+        for (let t = 0; t < r.length; t++) {
+          I[b * T + t] = r[t];
+          const on = mask ? (mask[b][t] ? 1 : 0) : 1;
+          M[b * T + t] = on;
+          c += on;
+          if (Ty) Ty[b * T + t] = types[b][t];
+        }
+        counts.push(c);
+      }
+      const perToken = opts.pooling === 'none';
+      const nVec = perToken ? counts.reduce((a, b) => a + b, 0) : B;
+      outP = m._malloc(Math.max(1, nVec * vb));
+      if (!outP) throw new WembedError('alloc_failed', 'out of memory');
+      const rc = m._wembed__embed_ids(this._model, idsP, typesP, maskP, B, T, outP, nVec * vb, ...params);
+      if (rc) throw this._fail(rc);
+      const rows = this._readVectors(outP, nVec, vb, opts.quantize);
+      return perToken ? Embedder._group(rows, counts) : rows;
+    } finally {
+      m._free(idsP);
+      m._free(maskP);
+      m._free(typesP);
+      m._free(outP);
+    }
+  }
+
+  /** Rows per image with pooling none: the class token and the patches. */
+  _imageTokens() {
+    const i = this._info;
+    const side = i.patchSize ? Math.floor(i.imageSize / i.patchSize) : 0;
+    return 1 + side * side;
+  }
+
+  /**
+   * Embeds images with the vision tower (CLIP). One vector per image, in order.
+   * @param {import('./image.js').ImageInput | import('./image.js').ImageInput[]} inputs
+   * @param {EmbedOptions} [opts]
+   * @returns {Promise<Array<Float32Array | Int8Array | Uint8Array | Float32Array[]>>}
+   */
+  async embedImage(inputs, opts = {}) {
+    this._check();
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    if (!this._info.hasVision) throw new WembedError('unsupported', `${this.source} has no vision tower (${this._info.architecture}); embedImage needs an image model such as CLIP`);
+    const imgs = await Promise.all(list.map((x, i) => toPixels(x, list.length > 1 ? `image ${i}` : 'image', { signal: opts.signal })));
+    this._check();
+    const n = imgs.length;
+    if (n === 0) return [];
+    const params = this._params(opts);
+    const vb = this._vectorBytes(true, params);
+    const perToken = opts.pooling === 'none';
+    const nVec = perToken ? n * this._imageTokens() : n;
+    const m = this.engine.module;
+    const total = imgs.reduce((a, im) => a + im.stride * (im.height - 1) + im.width * im.channels, 0);
+    const pixP = m._malloc(Math.max(1, total));
+    const descP = m._malloc(20 * n);
+    const outP = m._malloc(Math.max(1, nVec * vb));
+    try {
+      if (!pixP || !descP || !outP) throw new WembedError('alloc_failed', `out of memory for ${n} images`);
+      const heap = this.engine.heapU8();
+      const desc = new Int32Array(heap.buffer, descP, 5 * n);
+      let pos = pixP;
+      imgs.forEach((im, i) => {
+        const len = im.stride * (im.height - 1) + im.width * im.channels;
+        heap.set(im.data.subarray(0, len), pos);   // one copy in
+        desc.set([pos, im.width, im.height, im.stride, im.channels], 5 * i);
+        pos += len;
+      });
+      const rc = m._wembed__embed_images(this._model, descP, n, outP, nVec * vb, ...params);
+      if (rc) throw this._fail(rc);
+      const rows = this._readVectors(outP, nVec, vb, opts.quantize);
+      return perToken ? Embedder._group(rows, new Array(n).fill(this._imageTokens())) : rows;
+    } finally {
+      m._free(pixP);
+      m._free(descP);
+      m._free(outP);
+    }
+  }
+
+  /**
+   * Embeds prepared pixel values (3 x S x S floats per image, already normalized: what
+   * preprocessImage returns, or a reference pipeline's `pixel_values`).
+   * @param {Float32Array | Float32Array[] | number[]} pixelValues
+   * @param {EmbedOptions} [opts]
+   * @returns {Promise<Array<Float32Array | Int8Array | Uint8Array | Float32Array[]>>}
+   */
+  async embedPixels(pixelValues, opts = {}) {
+    this._check();
+    if (!this._info.hasVision) throw new WembedError('unsupported', `${this.source} has no vision tower`);
+    const S = this._info.imageSize;
+    const per = 3 * S * S;
+    const flat = Array.isArray(pixelValues) && pixelValues.length && typeof pixelValues[0] !== 'number'
+      ? /** @type {Float32Array[]} */ (pixelValues) : [/** @type {any} */ (pixelValues)];
+    for (const f of flat) {
+      if (!f || f.length % per !== 0 || f.length === 0) {
+        throw new WembedError('invalid_argument', `pixel values must be 3 x ${S} x ${S} = ${per} floats per image, not ${f?.length}`);
+      }
+    }
+    const B = flat.reduce((a, f) => a + f.length / per, 0);
+    const params = this._params(opts);
+    const vb = this._vectorBytes(true, params);
+    const perToken = opts.pooling === 'none';
+    const nVec = perToken ? B * this._imageTokens() : B;
+    const m = this.engine.module;
+    const pixP = m._malloc(4 * B * per);
+    const outP = m._malloc(Math.max(1, nVec * vb));
+    try {
+      if (!pixP || !outP) throw new WembedError('alloc_failed', 'out of memory');
+      const F = new Float32Array(this.engine.heapU8().buffer, pixP, B * per);
+      let o = 0;
+      for (const f of flat) { F.set(f, o); o += f.length; }
+      const rc = m._wembed__embed_pixels(this._model, pixP, B, outP, nVec * vb, ...params);
+      if (rc) throw this._fail(rc);
+      const rows = this._readVectors(outP, nVec, vb, opts.quantize);
+      return perToken ? Embedder._group(rows, new Array(B).fill(this._imageTokens())) : rows;
+    } finally {
+      m._free(pixP);
+      m._free(outP);
+    }
+  }
+
+  /**
+   * The model input an image becomes (resize, crop, normalize as preprocessor_config.json says).
+   * @param {import('./image.js').ImageInput} input
+   * @returns {Promise<Float32Array>} 3 x S x S floats
+   */
+  async preprocessImage(input) {
+    this._check();
+    if (!this._info.hasVision) throw new WembedError('unsupported', `${this.source} has no vision tower`);
+    const im = await toPixels(input, 'image');
+    this._check();
+    const S = this._info.imageSize;
+    const m = this.engine.module;
+    const len = im.stride * (im.height - 1) + im.width * im.channels;
+    const pixP = m._malloc(len);
+    const outP = m._malloc(12 * S * S);
+    try {
+      if (!pixP || !outP) throw new WembedError('alloc_failed', 'out of memory');
+      this.engine.heapU8().set(im.data.subarray(0, len), pixP);
+      const rc = m._wembed__image_preprocess(this._model, pixP, im.width, im.height, im.stride, im.channels, outP, 12 * S * S);
+      if (rc) throw this._fail(rc);
+      return new Float32Array(this.engine.heapU8().slice(outP, outP + 12 * S * S).buffer);
+    } finally {
+      m._free(pixP);
+      m._free(outP);
+    }
+  }
+
+  _tokenizer() {
+    const t = this.engine.module._wembed__model_tokenizer(this._model);
+    if (!t) throw this._fail(this.engine.status.missing_file);
+    return t;
+  }
+
+  /**
+   * Tokenizes text with the model's tokenizer.json.
+   * @param {string} text
+   * @param {import('./tokenizer.js').TokenizeOptions} [opts]
+   * @returns {Promise<import('./tokenizer.js').Encoding>}
+   */
+  async tokenize(text, opts) {
+    this._check();
+    return encodeWith(this.engine, this._tokenizer(), text, opts);
+  }
+
+  /**
+   * Similarity of two vectors of the same kind: cosine for Float32Array and Int8Array; for
+   * packed binary vectors (Uint8Array), 1 - 2 * hamming / bits (the cosine of the ±1 vectors).
+   * @param {ArrayLike<number>} a @param {ArrayLike<number>} b
+   */
+  similarity(a, b) {
+    return similarity(a, b);
+  }
+
+  /**
+   * Zero-shot image classification (CLIP): softmax over logitScale * cosine(image, template(label)).
+   * @param {import('./image.js').ImageInput} image
+   * @param {string[]} labels
+   * @param {{template?: string}} [opts] '{}' is replaced by the label (default 'a photo of a {}')
+   * @returns {Promise<Array<{label: string, score: number}>>} sorted by score, highest first
+   */
+  async classify(image, labels, opts = {}) {
+    this._check();
+    if (!Array.isArray(labels) || labels.length === 0 || labels.some((l) => typeof l !== 'string')) {
+      throw new WembedError('invalid_argument', 'classify needs a non-empty array of label strings');
+    }
+    if (!this._info.hasText || !this._info.hasVision || !this._info.logitScale) {
+      throw new WembedError('unsupported', 'classify needs a CLIP model with both towers');
+    }
+    const template = opts.template ?? this.registry?.template ?? 'a photo of a {}';
+    const texts = labels.map((l) => (template.includes('{}') ? template.replaceAll('{}', l) : template + l));
+    const t = /** @type {Float32Array[]} */ (await this.embed(texts, { normalize: true }));
+    const [v] = /** @type {Float32Array[]} */ (await this.embedImage(image, { normalize: true }));
+    const logits = t.map((x) => this._info.logitScale * similarity(x, v));
+    const p = softmax(logits);
+    return labels.map((label, i) => ({ label, score: p[i] })).sort((a, b) => b.score - a.score);
+  }
+
+  /** Frees the model (and the shared engine when no other model uses it). Further calls throw. */
+  dispose() {
+    if (!this._model) return;
+    this.engine.module._wembed__model_free(this._model);
+    this._model = 0;
+    this._release();
+  }
+
+  _check() {
+    if (!this._model) throw new WembedError('disposed', 'this embedder was disposed');
+  }
+}

@@ -1,0 +1,180 @@
+// tokenizer.js - tokenizer.json pipelines run by the engine: a model's own (Embedder#tokenize)
+// or one loaded alone (Tokenizer.load: the CLI's `tokenize` needs no weights). Offsets come back
+// as UTF-16 indices into the JS string, so `text.slice(start, end)` is the token's text.
+
+import { WembedError, statusError } from './errors.js';
+import { createEngine } from './engine.js';
+import { resolveSource } from './sources.js';
+import { collect } from './download.js';
+
+const utf8 = new TextEncoder();
+const utf8d = new TextDecoder();
+
+/**
+ * @typedef {object} TokenizeOptions
+ * @property {boolean} [addSpecialTokens=true] add what the file's post-processor adds ([CLS] ... [SEP])
+ * @property {number} [maxLength=0] at most this many tokens, special tokens included (0: no limit)
+ * @property {boolean} [useFileSettings=false] apply the file's own "truncation" and "padding"
+ *
+ * @typedef {object} Encoding
+ * @property {number[]} ids
+ * @property {string[]} tokens
+ * @property {Array<[number, number]>} offsets [start, end) in UTF-16 units of the text ([0, 0] for added special tokens)
+ * @property {number[]} typeIds
+ * @property {number[]} attentionMask
+ * @property {number[]} specialTokensMask
+ */
+
+/**
+ * Copies a string into the module as UTF-8 (one copy), runs fn(ptr, len), frees it.
+ * @template T
+ * @param {import('./engine.js').Engine} engine @param {string} s
+ * @param {(ptr: number, len: number) => T} fn @returns {T}
+ */
+export function withUTF8(engine, s, fn) {
+  const m = engine.module;
+  const cap = s.length * 3 + 1;
+  const p = m._malloc(cap);
+  if (!p) throw new WembedError('alloc_failed', `out of memory for a text of ${s.length} characters`);
+  try {
+    const { written } = utf8.encodeInto(s, engine.heapU8().subarray(p, p + cap));
+    return fn(p, written);
+  } finally {
+    m._free(p);
+  }
+}
+
+/** A NUL-terminated C string at p (read from the current heap). */
+export function cString(engine, p) {
+  if (!p) return '';
+  const heap = engine.heapU8();
+  let end = p;
+  while (heap[end]) end++;
+  return utf8d.decode(heap.slice(p, end));
+}
+
+/**
+ * Encodes text with the tokenizer at tokPtr.
+ * @param {import('./engine.js').Engine} engine @param {number} tok @param {string} text
+ * @param {TokenizeOptions} [opts] @returns {Encoding}
+ */
+export function encodeWith(engine, tok, text, opts = {}) {
+  if (typeof text !== 'string') throw new WembedError('invalid_argument', `tokenize takes a string, not ${typeof text}`);
+  const maxLength = opts.maxLength ?? 0;
+  if (!(Number.isInteger(maxLength) && maxLength >= 0)) {
+    throw new WembedError('invalid_argument', `maxLength must be a non-negative integer, not ${maxLength}`);
+  }
+  const m = engine.module;
+  return withUTF8(engine, text, (tp, len) => {
+    const enc = m._wembed__tokenize(tok, tp, len, opts.addSpecialTokens === false ? 0 : 1, maxLength, opts.useFileSettings ? 1 : 0);
+    if (!enc) throw statusError(engine.status, engine.status.invalid_argument, cString(engine, m._wembed__tokenizer_last_error(tok)));
+    let off = 0;
+    try {
+      const n = m._wembed__encoding_n(enc);
+      off = m._malloc(8 * n + 8);
+      if (!off) throw new WembedError('alloc_failed', 'out of memory');
+      const rc = m._wembed__encoding_utf16_offsets(enc, tp, len, off);
+      if (rc) throw statusError(engine.status, rc, 'could not map offsets to UTF-16');
+      const heap = engine.heapU8();   // read after every call that may have allocated
+      const i32 = (p) => Array.from(new Int32Array(heap.buffer, p, n));
+      const u32 = new Uint32Array(heap.buffer, off, 2 * n);
+      const tokPtrs = new Uint32Array(heap.buffer, m._wembed__encoding_tokens(enc), n);
+      const tokLens = new Int32Array(heap.buffer, m._wembed__encoding_token_lens(enc), n);
+      /** @type {string[]} */
+      const tokens = [];
+      for (let i = 0; i < n; i++) tokens.push(utf8d.decode(heap.slice(tokPtrs[i], tokPtrs[i] + tokLens[i])));
+      /** @type {Array<[number, number]>} */
+      const offsets = [];
+      for (let i = 0; i < n; i++) offsets.push([u32[2 * i], u32[2 * i + 1]]);
+      return {
+        ids: i32(m._wembed__encoding_ids(enc)),
+        tokens,
+        offsets,
+        typeIds: i32(m._wembed__encoding_type_ids(enc)),
+        attentionMask: i32(m._wembed__encoding_attention_mask(enc)),
+        specialTokensMask: i32(m._wembed__encoding_special_mask(enc)),
+      };
+    } finally {
+      m._free(off);
+      m._wembed__encoding_free(enc);
+    }
+  });
+}
+
+/** A tokenizer.json loaded on its own (no model). */
+export class Tokenizer {
+  /**
+   * Loads a tokenizer: tokenizer.json bytes, a path to one (Node), or a model source (hub id,
+   * URL, folder, { files }) from which only tokenizer.json is read.
+   * @param {Uint8Array | ArrayBuffer | string | URL | {files: Record<string, unknown>}} source
+   * @param {import('./sources.js').SourceOptions & {engine?: import('./engine.js').Engine}} [opts]
+   */
+  static async load(source, opts = {}) {
+    let bytes;
+    if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
+      bytes = new Uint8Array(source);
+    } else {
+      if (typeof source === 'string' && typeof process === 'object' && /\.json$/i.test(source)) {
+        const fs = await import('node:fs');
+        if (fs.existsSync(source) && fs.statSync(source).isFile()) bytes = fs.readFileSync(source);
+      }
+      if (!bytes) {
+        const src = await resolveSource(/** @type {any} */ (source), opts);
+        const f = await src.open('tokenizer.json');
+        if (!f) throw new WembedError('not_found', `no tokenizer.json at ${src.where('tokenizer.json')}`);
+        bytes = await collect(f.chunks, f.size);
+      }
+    }
+    const engine = opts.engine ?? await createEngine({ variant: 'st' });
+    const m = engine.module;
+    const p = m._malloc(bytes.byteLength + 1);
+    const errp = m._malloc(4);
+    try {
+      engine.heapU8().set(bytes, p);
+      const tok = m._wembed__tokenizer_load(p, bytes.byteLength, errp);
+      if (!tok) {
+        const et = new Uint32Array(engine.heapU8().buffer, errp, 1)[0];
+        const msg = et ? cString(engine, m._wembed__tokenizer_last_error(et)) : 'out of memory';
+        if (et) m._wembed__tokenizer_free(et);
+        throw new WembedError(et ? 'bad_format' : 'alloc_failed', `tokenizer.json: ${msg}`);
+      }
+      return new Tokenizer(engine, tok, !opts.engine);
+    } catch (e) {
+      if (!opts.engine) engine.dispose();
+      throw e;
+    } finally {
+      m._free(p);
+      m._free(errp);
+    }
+  }
+
+  /** @param {import('./engine.js').Engine} engine @param {number} ptr @param {boolean} ownsEngine */
+  constructor(engine, ptr, ownsEngine) {
+    this._engine = engine;
+    this._ptr = ptr;
+    this._ownsEngine = ownsEngine;
+  }
+
+  /** Number of ids (largest id + 1). */
+  get vocabSize() {
+    this._check();
+    return this._engine.module._wembed__tokenizer_vocab_size(this._ptr);
+  }
+
+  /** @param {string} text @param {TokenizeOptions} [opts] @returns {Encoding} */
+  encode(text, opts) {
+    this._check();
+    return encodeWith(this._engine, this._ptr, text, opts);
+  }
+
+  dispose() {
+    if (!this._ptr) return;
+    this._engine.module._wembed__tokenizer_free(this._ptr);
+    this._ptr = 0;
+    if (this._ownsEngine) this._engine.dispose();
+  }
+
+  _check() {
+    if (!this._ptr) throw new WembedError('disposed', 'this tokenizer was disposed');
+  }
+}

@@ -1,0 +1,118 @@
+// helpers.js - shared by the JS tests: fixture readers, cosine, and a local "hub" that serves
+// the fixture models under hub-style paths with misbehaving endpoints for the loading tests.
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DATA = path.join(ROOT, 'tests/data');
+export const FIXTURES = path.join(DATA, 'fixtures');
+
+/** A fixture tensor as a typed array. */
+export function readBin(dir, file, T = Float32Array) {
+  const b = fs.readFileSync(path.join(dir, file));
+  return new T(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+/** The tensors of one case of a fixture's manifest, by name, with shapes. */
+export function fixtureCase(model, name) {
+  const dir = path.join(FIXTURES, model);
+  const man = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  const c = man.cases.find((x) => x.name === name);
+  if (!c) throw new Error(`no case ${name} in ${model}`);
+  const out = {};
+  for (const [k, t] of Object.entries(c.tensors)) {
+    const T = t.dtype === 'int32' ? Int32Array : t.dtype === 'uint8' ? Uint8Array : Float32Array;
+    out[k] = { data: readBin(dir, t.file, T), shape: t.shape };
+  }
+  return out;
+}
+
+/** Rows of a [B, T] tensor as arrays. */
+export function rows(t) {
+  const [B, T] = t.shape;
+  return Array.from({ length: B }, (_, b) => Array.from(t.data.subarray(b * T, (b + 1) * T)));
+}
+
+export function cosine(a, b) {
+  let d = 0; let x = 0; let y = 0;
+  for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; x += a[i] * a[i]; y += b[i] * b[i]; }
+  return d / Math.sqrt(x * y);
+}
+
+export function tmpDir(prefix = 'wembed-test-') {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * A local hub: GET /<org>/<name>/resolve/<rev>/<file> serves `models[org/name]/<file>`, with
+ * Range support. Behaviours per model id (set `hub.mode[id]`):
+ *   'ok'        plain
+ *   'flaky'     each file's first request answers 503, the next ones succeed
+ *   'truncate'  each file's first request sends half its bytes then drops the connection
+ *   'truncate-always'  every request of a big file drops the connection half way
+ *   'slow'      sends 1 KiB every 50 ms
+ *   'stall'     sends headers and 1 KiB, then nothing
+ * Every request is logged in hub.log as {id, file, range, status}.
+ * @param {Record<string, string>} models hub id -> folder
+ */
+export async function startHub(models) {
+  const hub = { mode: /** @type {Record<string, string>} */ ({}), log: [], hits: new Map(), token: null, server: null, url: '' };
+  const sockets = new Set();
+  hub.server = http.createServer((req, res) => {
+    const u = new URL(req.url, 'http://x');
+    const m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(decodeURIComponent(u.pathname));
+    const entry = { id: m?.[1], rev: m?.[2], file: m?.[3], range: req.headers.range ?? null, status: 0, auth: req.headers.authorization ?? null };
+    hub.log.push(entry);
+    const send = (status, body = '') => { entry.status = status; res.writeHead(status, { 'Content-Type': 'text/plain' }).end(body); };
+    if (!m || !models[m[1]]) return send(404, 'Repository not found');
+    if (hub.token && req.headers.authorization !== `Bearer ${hub.token}`) return send(401, 'Invalid credentials');
+    if (m[2] !== 'main' && m[2] !== 'v1') return send(404, 'Revision not found');
+    const file = path.join(models[m[1]], ...m[3].split('/'));
+    if (!file.startsWith(models[m[1]]) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return send(404, 'Entry not found');
+    const mode = hub.mode[m[1]] ?? 'ok';
+    const key = `${m[1]}/${m[3]}`;
+    const hits = (hub.hits.get(key) ?? 0) + 1;
+    hub.hits.set(key, hits);
+    if (mode === 'flaky' && hits === 1) return send(503, 'Service unavailable');
+    const data = fs.readFileSync(file);
+    let start = 0;
+    let status = 200;
+    const headers = { 'Content-Type': 'application/octet-stream', 'Accept-Ranges': 'bytes' };
+    const rm = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    if (rm) {
+      start = Number(rm[1]);
+      status = 206;
+      headers['Content-Range'] = `bytes ${start}-${data.length - 1}/${data.length}`;
+    }
+    const body = data.subarray(start);
+    headers['Content-Length'] = String(body.length);
+    entry.status = status;
+    res.writeHead(status, headers);
+    const big = data.length > 100000;
+    if ((mode === 'truncate' && hits === 1 && big) || (mode === 'truncate-always' && big)) {
+      res.write(body.subarray(0, body.length >> 1), () => setTimeout(() => res.destroy(), 20));
+      return;
+    }
+    if (mode === 'slow' || mode === 'stall') {
+      let o = 0;
+      const tick = () => {
+        if (res.destroyed) return;
+        res.write(body.subarray(o, o + 1024));
+        o += 1024;
+        if (o >= body.length) return res.end();
+        if (mode === 'slow') setTimeout(tick, 50);
+      };
+      tick();
+      return;
+    }
+    res.end(body);
+  });
+  hub.server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  await new Promise((r) => hub.server.listen(0, '127.0.0.1', r));
+  hub.url = `http://127.0.0.1:${hub.server.address().port}`;
+  hub.close = () => new Promise((r) => { for (const s of sockets) s.destroy(); hub.server.close(r); });
+  return hub;
+}
