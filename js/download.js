@@ -69,7 +69,7 @@ function bodyLength(res) {
  * (used to continue after a corrupt cache entry).
  * @param {string} url
  * @param {DownloadOptions & {fromOffset?: number}} [opts]
- * @returns {Promise<{size: number, status: number, headers: Headers, chunks: AsyncGenerator<Uint8Array>} | null>}
+ * @returns {Promise<{size: number, status: number, headers: Headers, chunks: AsyncGenerator<Uint8Array>, cancel: () => void} | null>}
  */
 export async function openDownload(url, opts = {}) {
   const maxRetries = opts.maxRetries ?? 3;
@@ -150,7 +150,9 @@ export async function openDownload(url, opts = {}) {
     size = bodyLength(first.res);
   }
 
+  let started = false;
   async function* chunks() {
+    started = true;
     let cur = first;
     let pos = opts.fromOffset ?? 0;   // bytes of the file handed out so far
     let skip = cur.res.status === 206 ? 0 : pos;   // a server that ignored Range sends from 0
@@ -211,7 +213,19 @@ export async function openDownload(url, opts = {}) {
     }
   }
 
-  return { size, status: first.res.status, headers: first.res.headers, chunks: chunks() };
+  return {
+    size,
+    status: first.res.status,
+    headers: first.res.headers,
+    chunks: chunks(),
+    /** Releases the connection of a download whose chunks were never read. */
+    cancel() {
+      if (started) return;
+      started = true;
+      first.done();
+      first.res.body?.cancel().catch(() => {});
+    },
+  };
 }
 
 /**

@@ -38,6 +38,7 @@ import { similarity, softmax } from './similarity.js';
  * @property {'none'|'int8'|'binary'} [quantize='none'] output as Float32Array, Int8Array or packed bits (Uint8Array)
  * @property {string} [task] 'query', 'document', ...: prepends the model's registered prefix (models/registry.json)
  * @property {string} [prefix] prepends this text (instead of a task's prefix)
+ * @property {AbortSignal} [signal] rejects the call when it fires (image fetches stop; in worker mode the pending call is dropped)
  *
  * @typedef {object} LoadOptions
  * @property {'f32'|'f16'|'q8'} [dtype='f32'] weights in memory: float32, float16, or int8 with a scale per row

@@ -41,7 +41,7 @@ function fromPixels(p) {
   if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) {
     throw new WembedError('invalid_argument', `image width and height must be positive integers, not ${width}x${height}`);
   }
-  const d = p.data;
+  const d = /** @type {any} */ (p.data);
   const data = d instanceof Uint8Array ? d
     : d instanceof Uint8ClampedArray ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
       : d instanceof ArrayBuffer ? new Uint8Array(d)
@@ -139,7 +139,7 @@ export async function toPixels(input, label = 'image', opts = {}) {
     const b = input instanceof ArrayBuffer ? new Uint8Array(input) : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
     if (isNode) return decodeNode(b, label);
     const fmt = sniffFormat(b);
-    return decodeBrowser(new Blob([b], { type: fmt ? `image/${fmt}` : '' }), label);
+    return decodeBrowser(new Blob([/** @type {any} */ (b)], { type: fmt ? `image/${fmt}` : '' }), label);
   }
   if (typeof input === 'string' || input instanceof URL) {
     const s = String(input);

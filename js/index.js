@@ -1,11 +1,19 @@
 // index.js - the wembed package's entry point.
 //
-//   import { createEngine } from 'wembed';
-//   const engine = await createEngine();          // threaded where SharedArrayBuffer works
-//   console.log(engine.version, engine.systemInfo, engine.threads);
-//   engine.dispose();
+//   import { Embedder } from 'wembed';
+//   const e = await Embedder.load('sentence-transformers/all-MiniLM-L6-v2');
+//   const [a, b] = await e.embed(['a cat', 'a kitten']);
+//   console.log(e.similarity(a, b));
+//   e.dispose();
 //
-// The model API (Embedder.load, embed, embedImage, tokenize) builds on this engine.
+// Also here: the engine itself (createEngine), a standalone tokenizer, caches, the
+// transformers.js-shaped pipeline(), and the error type.
+export { Embedder } from './embedder.js';
+export { pipeline, Tensor } from './pipeline.js';
+export { Tokenizer } from './tokenizer.js';
+export { similarity } from './similarity.js';
+export { folderCache, browserCache } from './cache.js';
+export { REGISTRY, lookupModel } from './registry.js';
 export { createEngine, Engine, threadsSupported, MAX_THREADS } from './engine.js';
 export { WembedError } from './errors.js';
 export { benchGemm } from './bench.js';

@@ -39,6 +39,7 @@ function parseJSON(bytes, name) {
 /** Stops a file that was opened but will not be read. */
 function discard(f) {
   if (!f) return;
+  f.cancel?.();
   const c = /** @type {any} */ (f.chunks);
   if (typeof c.destroy === 'function') c.destroy();
   else c.return?.().catch?.(() => {});

@@ -20,7 +20,7 @@ export const HUB_BASE = 'https://huggingface.co';
  * @property {number} size bytes, -1 when the server does not say
  * @property {'network' | 'cache' | 'disk' | 'memory'} from
  * @property {AsyncIterable<Uint8Array>} chunks
- *
+ * @property {() => void} [cancel] releases a file that will not be read
  * @typedef {object} ModelSource
  * @property {string} id what the user gave (hub id, URL, folder) for messages and the registry
  * @property {'hub' | 'url' | 'folder' | 'files'} kind
@@ -51,9 +51,12 @@ export function isHubId(s) {
  * Wraps a download so its chunks are also written into the cache; a cache error only stops
  * caching.
  * @param {AsyncIterable<Uint8Array>} chunks
- * @param {import('./cache.js').CacheWriter | null} writer
+ * @param {() => Promise<import('./cache.js').CacheWriter | null>} openWriter
  */
-async function* teeToCache(chunks, writer) {
+async function* teeToCache(chunks, openWriter) {
+  // The entry is begun with the first chunk: a download never read leaves nothing behind.
+  let writer = null;
+  try { writer = await openWriter(); } catch { writer = null; }
   let ok = !!writer;
   let complete = false;
   try {
@@ -126,11 +129,8 @@ function remoteSource(id, kind, base, opts) {
         if (cache) await cache.putMissing(url).catch(() => {});
         return null;
       }
-      let writer = null;
-      if (cache && d.size >= 0) {
-        try { writer = await cache.put(url, d.size); } catch { writer = null; }
-      }
-      return { size: d.size, from: 'network', chunks: writer ? teeToCache(d.chunks, writer) : d.chunks };
+      const chunks = cache && d.size >= 0 ? teeToCache(d.chunks, () => cache.put(url, d.size)) : d.chunks;
+      return { size: d.size, from: 'network', chunks, cancel: d.cancel };
     },
   };
 }

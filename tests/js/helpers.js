@@ -53,8 +53,8 @@ export function tmpDir(prefix = 'wembed-test-') {
  *   'flaky'     each file's first request answers 503, the next ones succeed
  *   'truncate'  each file's first request sends half its bytes then drops the connection
  *   'truncate-always'  every request of a big file drops the connection half way
- *   'slow'      sends 1 KiB every 50 ms
- *   'stall'     sends headers and 1 KiB, then nothing
+ *   'slow'      sends a big file 1 KiB every 50 ms
+ *   'stall'     sends a big file's headers and 1 KiB, then nothing
  * Every request is logged in hub.log as {id, file, range, status}.
  * @param {Record<string, string>} models hub id -> folder
  */
@@ -91,12 +91,12 @@ export async function startHub(models) {
     headers['Content-Length'] = String(body.length);
     entry.status = status;
     res.writeHead(status, headers);
-    const big = data.length > 100000;
+    const big = data.length > 1000000;   // model.safetensors, not tokenizer.json
     if ((mode === 'truncate' && hits === 1 && big) || (mode === 'truncate-always' && big)) {
       res.write(body.subarray(0, body.length >> 1), () => setTimeout(() => res.destroy(), 20));
       return;
     }
-    if (mode === 'slow' || mode === 'stall') {
+    if ((mode === 'slow' || mode === 'stall') && big) {
       let o = 0;
       const tick = () => {
         if (res.destroyed) return;

@@ -1,0 +1,152 @@
+// pipeline.js - transformers.js's call shape on top of Embedder, so an app can switch by
+// changing its import:
+//
+//   import { pipeline } from 'wembed';               // was '@huggingface/transformers'
+//   const extractor = await pipeline('feature-extraction', 'sentence-transformers/all-MiniLM-L6-v2');
+//   const out = await extractor(['a', 'b'], { pooling: 'mean', normalize: true });
+//   out.dims;            // [2, 384]
+//   out.tolist();        // number[][]
+//
+// The result is a Tensor-like {type, data, dims} as transformers.js returns. Differences that
+// remain (the README's "Switching from transformers.js" lists them): the model id must name a
+// repository with safetensors weights (not an ONNX conversion under Xenova/ or onnx-community/),
+// and with pooling 'none' padded positions are zeros rather than the padding tokens' states.
+
+import { Embedder } from './embedder.js';
+import { WembedError } from './errors.js';
+
+/** A tensor as transformers.js returns one: flat data, dims, a type name. */
+export class Tensor {
+  /**
+   * @param {'float32' | 'int8' | 'uint8'} type
+   * @param {Float32Array | Int8Array | Uint8Array} data
+   * @param {number[]} dims
+   */
+  constructor(type, data, dims) {
+    this.type = type;
+    this.data = data;
+    this.dims = dims;
+  }
+
+  /** Number of elements. */
+  get size() {
+    return this.data.length;
+  }
+
+  /** Nested arrays of numbers, dims deep. @returns {any[]} */
+  tolist() {
+    const build = (off, d) => {
+      if (d === this.dims.length - 1) return Array.from(this.data.subarray(off, off + this.dims[d]));
+      const stride = this.dims.slice(d + 1).reduce((a, b) => a * b, 1);
+      return Array.from({ length: this.dims[d] }, (_, i) => build(off + i * stride, d + 1));
+    };
+    return this.dims.length ? build(0, 0) : [];
+  }
+}
+
+const DTYPES = { fp32: 'f32', f32: 'f32', fp16: 'f16', f16: 'f16', q8: 'q8', int8: 'q8', uint8: 'q8', auto: 'f32' };
+
+/** transformers.js progress events from ours. */
+function progressAdapter(cb, model) {
+  if (typeof cb !== 'function') return undefined;
+  const begun = new Set();
+  return (e) => {
+    if (e.status === 'ready') {
+      cb({ status: 'ready', task: 'feature-extraction', model });
+      return;
+    }
+    if (!begun.has(e.file)) {
+      begun.add(e.file);
+      cb({ status: 'initiate', name: model, file: e.file });
+      cb({ status: 'download', name: model, file: e.file });
+    }
+    cb({ status: 'progress', name: model, file: e.file, progress: e.total > 0 ? (100 * e.loaded) / e.total : 0, loaded: e.loaded, total: e.total });
+    if (e.total >= 0 && e.loaded === e.total) cb({ status: 'done', name: model, file: e.file });
+  };
+}
+
+function concat(vs, T) {
+  const d = vs.length ? vs[0].length : 0;
+  const out = new T(vs.length * d);
+  vs.forEach((v, i) => out.set(v, i * d));
+  return out;
+}
+
+/**
+ * A transformers.js-style pipeline. Tasks: 'feature-extraction' (alias 'embeddings'),
+ * 'image-feature-extraction', 'zero-shot-image-classification'.
+ * @param {string} task
+ * @param {string} model hub id, URL or folder
+ * @param {import('./embedder.js').LoadOptions & {dtype?: string, revision?: string, progress_callback?: Function,
+ *   cache_dir?: string, device?: string, local_files_only?: boolean}} [opts]
+ */
+export async function pipeline(task, model, opts = {}) {
+  const tasks = ['feature-extraction', 'embeddings', 'image-feature-extraction', 'zero-shot-image-classification'];
+  if (!tasks.includes(task)) {
+    throw new WembedError('unsupported', `pipeline task ${JSON.stringify(task)} is not supported; wembed has ${tasks.map((t) => `'${t}'`).join(', ')}`);
+  }
+  if (!model) throw new WembedError('invalid_argument', 'pipeline needs a model id (wembed has no default model)');
+  const { progress_callback: progressCb, cache_dir: cacheDir, dtype, device, local_files_only: _local, ...rest } = opts;
+  if (dtype !== undefined && !(dtype in DTYPES)) {
+    throw new WembedError('invalid_argument', `dtype ${JSON.stringify(dtype)}: wembed runs ${Object.keys(DTYPES).join(', ')}`);
+  }
+  void device;   // always the CPU (WebAssembly); accepted so existing calls keep working
+  const embedder = await Embedder.load(model, {
+    ...rest,
+    dtype: /** @type {any} */ (dtype ? DTYPES[dtype] : undefined),
+    cache: cacheDir ?? rest.cache,
+    onProgress: rest.onProgress ?? progressAdapter(progressCb, model),
+  });
+
+  let run;
+  if (task === 'zero-shot-image-classification') {
+    run = async (image, labels, o = {}) => {
+      const r = await embedder.classify(image, labels, { template: o.hypothesis_template?.replace('{}', '{}') });
+      return r.map(({ label, score }) => ({ score, label }));
+    };
+  } else if (task === 'image-feature-extraction') {
+    run = async (images, o = {}) => {
+      const list = Array.isArray(images) ? images : [images];
+      const vs = /** @type {Float32Array[]} */ (await embedder.embedImage(list, { normalize: o.normalize ?? false, ...(o.pool === false ? { pooling: 'none' } : {}) }));
+      if (o.pool === false) {
+        const flat = vs.flatMap((x) => /** @type {any} */ (x));
+        return new Tensor('float32', concat(flat, Float32Array), [list.length, flat.length / list.length, flat[0].length]);
+      }
+      return new Tensor('float32', concat(vs, Float32Array), [list.length, vs[0].length]);
+    };
+  } else {
+    /**
+     * @param {string | string[]} texts
+     * @param {{pooling?: 'none'|'mean'|'cls'|'eos'|'last'|'max', normalize?: boolean, quantize?: boolean, precision?: 'binary'|'ubinary'} & import('./embedder.js').EmbedOptions} [o]
+     */
+    run = async (texts, o = {}) => {
+      const list = typeof texts === 'string' ? [texts] : texts;
+      const { pooling = 'none', normalize = false, quantize = false, precision = 'binary', ...more } = o;
+      if (pooling === 'none') {
+        if (quantize) throw new WembedError('invalid_argument', 'quantize needs pooled vectors (pooling mean or cls)');
+        const per = /** @type {Float32Array[][]} */ (await embedder.embed(list, { ...more, pooling: 'none', normalize }));
+        const T = Math.max(0, ...per.map((r) => r.length));
+        const D = per[0]?.[0]?.length ?? 0;
+        const data = new Float32Array(list.length * T * D);   // padded positions stay 0
+        per.forEach((r, b) => r.forEach((v, t) => data.set(v, (b * T + t) * D)));
+        return new Tensor('float32', data, [list.length, T, D]);
+      }
+      if (quantize) {
+        const bits = /** @type {Uint8Array[]} */ (await embedder.embed(list, { ...more, pooling, normalize, quantize: 'binary' }));
+        const u = concat(bits, Uint8Array);
+        if (precision === 'ubinary') return new Tensor('uint8', u, [list.length, bits[0].length]);
+        const i8 = new Int8Array(u.length);
+        u.forEach((x, i) => { i8[i] = x - 128; });   // transformers.js / sentence-transformers 'binary'
+        return new Tensor('int8', i8, [list.length, bits[0].length]);
+      }
+      const vs = /** @type {Float32Array[]} */ (await embedder.embed(list, { ...more, pooling, normalize }));
+      return new Tensor('float32', concat(vs, Float32Array), [list.length, vs[0]?.length ?? 0]);
+    };
+  }
+  const fn = /** @type {any} */ (run);
+  fn.task = task === 'embeddings' ? 'feature-extraction' : task;
+  fn.model = embedder;
+  fn.embedder = embedder;
+  fn.dispose = async () => embedder.dispose();
+  return fn;
+}

@@ -1,0 +1,105 @@
+// worker.js - the engine in a Web Worker (browsers) or a worker thread (Node), driven by
+// worker-client.js through messages:
+//
+//   in:  {type: 'call', id, method, args}    method: load | embed | embedIds | embedImage |
+//                                              embedPixels | preprocessImage | tokenize | classify | dispose
+//        {type: 'abort', id}                  cancels a pending load (its AbortSignal fires)
+//   out: {type: 'result', id, result}         typed arrays' buffers are transferred, not copied
+//        {type: 'error', id, error: {code, message}}
+//        {type: 'progress', id, event}        loading progress of call id
+//
+// Each call carries its request id; results come back in whatever order calls finish. Models
+// live here by handle; the client holds only the handle. This file is also the package's
+// "./worker" export: `new Worker(new URL('wembed/worker', import.meta.url), {type: 'module'})`.
+
+import { Embedder } from './embedder.js';
+import { WembedError } from './errors.js';
+
+const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
+
+/** @type {Map<number, Embedder>} */
+const models = new Map();
+/** @type {Map<number, AbortController>} */
+const aborts = new Map();
+let nextHandle = 1;
+
+/** Buffers of the typed arrays in a result, to transfer them. */
+function transferables(x, out = []) {
+  if (ArrayBuffer.isView(x)) {
+    if (x.buffer instanceof ArrayBuffer && !out.includes(x.buffer)) out.push(x.buffer);
+  } else if (Array.isArray(x)) {
+    for (const y of x) transferables(y, out);
+  }
+  return out;
+}
+
+function model(handle) {
+  const m = models.get(handle);
+  if (!m) throw new WembedError('disposed', 'this embedder was disposed');
+  return m;
+}
+
+const methods = {
+  async load(id, [source, opts]) {
+    const ac = new AbortController();
+    aborts.set(id, ac);
+    try {
+      const e = await Embedder.load(source, {
+        ...opts,
+        worker: false,
+        signal: ac.signal,
+        onProgress: (event) => post({ type: 'progress', id, event }),
+      });
+      const handle = nextHandle++;
+      models.set(handle, e);
+      return { handle, info: e.info(), warnings: e.warnings, files: e.files, source: e.source, registry: e.registry ?? null };
+    } finally {
+      aborts.delete(id);
+    }
+  },
+  embed: (id, [h, texts, opts]) => model(h).embed(texts, opts),
+  embedIds: (id, [h, ids, opts]) => model(h).embedIds(ids, opts),
+  embedImage: (id, [h, inputs, opts]) => model(h).embedImage(inputs, opts),
+  embedPixels: (id, [h, px, opts]) => model(h).embedPixels(px, opts),
+  preprocessImage: (id, [h, input]) => model(h).preprocessImage(input),
+  tokenize: (id, [h, text, opts]) => model(h).tokenize(text, opts),
+  classify: (id, [h, image, labels, opts]) => model(h).classify(image, labels, opts),
+  dispose(id, [h]) {
+    models.get(h)?.dispose();
+    models.delete(h);
+    return null;
+  },
+};
+
+let post;
+async function onMessage(msg) {
+  if (!msg || typeof msg !== 'object') return;
+  if (msg.type === 'abort') {
+    aborts.get(msg.id)?.abort();
+    return;
+  }
+  if (msg.type !== 'call') return;
+  const { id, method, args } = msg;
+  try {
+    const fn = methods[method];
+    if (!fn) throw new WembedError('invalid_argument', `unknown worker method ${method}`);
+    const result = await fn(id, args);
+    post({ type: 'result', id, result }, transferables(result));
+  } catch (e) {
+    const err = /** @type {any} */ (e);
+    post({ type: 'error', id, error: { code: err?.code ?? 'internal', message: err?.message ?? String(e), name: err?.name } });
+  }
+}
+
+// No top-level await: bundlers targeting older browsers refuse it. A worker thread's port
+// queues messages until its listener is attached.
+if (isNode) {
+  import('node:worker_threads').then(({ parentPort }) => {
+    if (!parentPort) return;
+    post = (m, t) => parentPort.postMessage(m, t);
+    parentPort.on('message', onMessage);
+  });
+} else if (typeof self !== 'undefined' && typeof self.postMessage === 'function') {
+  post = (m, t) => self.postMessage(m, { transfer: t ?? [] });
+  self.addEventListener('message', (ev) => onMessage(/** @type {MessageEvent} */ (ev).data));
+}
