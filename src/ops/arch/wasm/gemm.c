@@ -119,9 +119,11 @@ static WE_NOINLINE void kernel_f32_5x8(float *c, const float *x0, const float *x
 }
 
 // -----------------------------------------------------------------------------------------
-// Work split. Threads take whole panels of 8 channels when there are enough of them (each
-// thread then reads all of x and its share of W), else runs of rows. Either way the tiles
-// are the same, only who computes them differs.
+// Work split. Threads take whole panels of 8 channels or runs of rows (multiples of 5); the
+// tiles are the same either way, only who computes them differs. Panels when there are
+// enough of them (each thread then reads all of x and its share of W); the int8 GEMM
+// prefers rows, because then each thread quantizes its own rows and no second pass (and
+// barrier) is needed.
 
 typedef struct gemm_ctx {
     float *y; int ldy;
@@ -134,26 +136,34 @@ typedef struct gemm_ctx {
     const float *b;
     int T, K, N;
     we_act act;
+    bool by_rows;                     // work split (split_by_rows)
 } gemm_ctx;
 
-static void split_work(const gemm_ctx *c, int ith, int nth, int64_t *p0, int64_t *p1,
-                       int64_t *t0, int64_t *t1) {
+static bool split_by_rows(const gemm_ctx *c, int nth, bool prefer_rows) {
     int64_t panels = ((int64_t)c->N + NR - 1) / NR;
-    if (panels >= 4 * (int64_t)nth || c->T <= MR * nth) {
-        we_split(panels, 1, ith, nth, p0, p1);
-        *t0 = 0;
-        *t1 = c->T;
-    } else {
+    if (nth <= 1) return false;
+    if (prefer_rows) return c->T >= 4 * MR * (int64_t)nth || panels < nth;
+    return panels < 4 * (int64_t)nth && c->T > MR * (int64_t)nth;
+}
+
+static void split_work(const gemm_ctx *c, bool by_rows, int ith, int nth, int64_t *p0,
+                       int64_t *p1, int64_t *t0, int64_t *t1) {
+    int64_t panels = ((int64_t)c->N + NR - 1) / NR;
+    if (by_rows) {
         we_split(c->T, MR, ith, nth, t0, t1);
         *p0 = 0;
         *p1 = panels;
+    } else {
+        we_split(panels, 1, ith, nth, p0, p1);
+        *t0 = 0;
+        *t1 = c->T;
     }
 }
 
 static void gemm_f32_task(void *p, int ith, int nth) {
     const gemm_ctx *c = p;
     int64_t p0, p1, t0, t1;
-    split_work(c, ith, nth, &p0, &p1, &t0, &t1);
+    split_work(c, c->by_rows, ith, nth, &p0, &p1, &t0, &t1);
     float tile[MR * NR];                                    // (5, 8)
     for (int64_t pi = p0; pi < p1; pi++) {
         const float *wp = c->wp + pi * NR * (int64_t)c->K;  // panel (K, 8)
@@ -177,6 +187,7 @@ void we_gemm_f32(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
     if (T <= 0 || N <= 0) return;
     gemm_ctx c = {.y = y, .ldy = ldy, .x = x, .ldx = ldx, .wp = Wp, .b = b,
                   .T = T, .K = K, .N = N, .act = act};
+    c.by_rows = split_by_rows(&c, we_pool_threads(pool), false);
     we_pool_run(pool, gemm_f32_task, &c);
 }
 
@@ -285,10 +296,8 @@ static WE_NOINLINE void epilogue_q8(float *y, int ldy, const int32_t *c, int mr,
     }
 }
 
-static void gemm_q8_task(void *p, int ith, int nth) {
-    const gemm_ctx *c = p;
-    int64_t p0, p1, t0, t1;
-    split_work(c, ith, nth, &p0, &p1, &t0, &t1);
+// Panels [p0, p1) x rows [t0, t1) of the int8 GEMM, from rows already quantized.
+static void gemm_q8_tiles(const gemm_ctx *c, int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
     int KP = (c->K + 1) / 2;
     int32_t tile[MR * NR];                                  // (5, 8)
     for (int64_t pi = p0; pi < p1; pi++) {
@@ -308,6 +317,24 @@ static void gemm_q8_task(void *p, int ith, int nth) {
     }
 }
 
+// Split by panels: every thread needs every row quantized, so quantizing is a pass of its own.
+static void gemm_q8_task(void *p, int ith, int nth) {
+    const gemm_ctx *c = p;
+    int64_t p0, p1, t0, t1;
+    split_work(c, c->by_rows, ith, nth, &p0, &p1, &t0, &t1);
+    gemm_q8_tiles(c, p0, p1, t0, t1);
+}
+
+// Split by rows: each thread quantizes its own rows and goes on (one pass, no barrier).
+static void gemm_q8_rows_task(void *p, int ith, int nth) {
+    const gemm_ctx *c = p;
+    int64_t p0, p1, t0, t1;
+    split_work(c, c->by_rows, ith, nth, &p0, &p1, &t0, &t1);
+    for (int64_t t = t0; t < t1; t++)
+        quantize_row_i16(c->qx + t * c->ldq, c->sx + t, c->x + t * c->ldx, c->K, c->ldq);
+    gemm_q8_tiles(c, p0, p1, t0, t1);
+}
+
 void we_gemm_q8(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
                 const int8_t *Wp, const float *ws, const float *b, int T, int K, int N,
                 we_act act, void *scratch) {
@@ -319,6 +346,11 @@ void we_gemm_q8(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
                   .qx = (int16_t *)(base + sx_bytes), .ldq = (K + 7) & ~7,
                   .sx = (float *)base, .wq = Wp, .ws = ws, .b = b,
                   .T = T, .K = K, .N = N, .act = act};
-    we_pool_run(pool, quantize_task, &c);
-    we_pool_run(pool, gemm_q8_task, &c);
+    c.by_rows = split_by_rows(&c, we_pool_threads(pool), true);
+    if (c.by_rows) {
+        we_pool_run(pool, gemm_q8_rows_task, &c);
+    } else {
+        we_pool_run(pool, quantize_task, &c);
+        we_pool_run(pool, gemm_q8_task, &c);
+    }
 }
