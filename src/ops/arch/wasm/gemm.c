@@ -2,18 +2,23 @@
 //
 // y (T, N) = act(x (T, K) @ W^T + b). Register blocking: a micro-kernel computes a tile of
 // 5 rows x 8 output channels, 10 v128 accumulators, from a packed weight panel (ops.h).
-// The shape follows what V8 compiles well (TOOLCHAIN.md): small noinline leaf kernels
-// called many times (no on-stack replacement in V8, so a long loop in a function called
-// once stays in the baseline tier), at most ~12 live v128 values, no unrolled k loop, no
-// v128.const inside the loop.
+// The shape follows what V8 compiles well (TOOLCHAIN.md, and variants timed in Node 20 on
+// this machine, interleaved, by process CPU time): a small leaf kernel called many times
+// (no on-stack replacement in V8), no more live v128 values than V8's 15 allocatable xmm
+// registers (12-accumulator tiles spilled and ran at half speed), no unrolled k loop (-25%),
+// no v128.const inside the loop. Measured and not kept: packing x (k-major, so no address
+// arithmetic per row: +0-3%), k-blocking for the caches (kc = 256: +-3% at BERT sizes), a
+// "dot" tile (2 rows x 4 channels, lanes over k, no broadcasts: as fast as 5x8 but not
+// bit-identical to the reference), 3x12 (as fast as 5x8). binaryen (wasm-opt) inlines the
+// kernel into its caller whatever `noinline` says; keeping it out of line (a call through
+// a pointer) measured the same, so it is left to the toolchain.
 //
 // Every element is the plain k-ordered sum of the reference (one rounding per multiply and
 // per add, no FMA), then + b, then the activation. Edge tiles (rows or channels beyond the
 // matrix) are computed in full on clamped row pointers / zero padding and stored in part,
 // so an element's value never depends on where a tile or a thread's share begins.
 //
-// Not here: attention (its own file), k-blocking for caches (measured not to pay at BERT
-// sizes; see bench/bench-gemm.c), relaxed-SIMD FMA.
+// Not here: attention (src/ops, its own file), relaxed-SIMD FMA.
 #include "../../ops.h"
 
 #include <math.h>
