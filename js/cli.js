@@ -1,31 +1,58 @@
 #!/usr/bin/env node
-// cli.js - the `wembed` command (package.json "bin"). The contract is in DESIGN.md: JSON Lines
-// in and out for the model commands, errors on stderr with a non-zero exit code.
-//
-//   wembed --version
-//   wembed bench gemm [--dtype f32|q8|all] [--threads N|1,2] [--tokens 128,512]
-//                     [--shapes KxN,...] [--min-seconds S] [--variant mt|st] [--json]
+// cli.js - the `wembed` command (package.json "bin"). The contract is DESIGN.md's: JSON Lines in
+// on stdin, JSON Lines out on stdout, one output line per input line and in the same order.
+// Input is read incrementally and embedded in small batches, each written before the next is
+// read, so memory stays flat on any input size. A bad line gets {"error": ..., "line": N} in its
+// place on stdout and a message with its line number on stderr; the other lines are unaffected.
+// Exit codes: 0 all lines done, 1 some line failed or a runtime error, 2 usage.
 
+import fs from 'node:fs';
+import path from 'node:path';
 import { createEngine, MAX_THREADS } from './engine.js';
 import { benchGemm, BERT_GEMM_SHAPES } from './bench.js';
 import { WembedError } from './errors.js';
 import { parseArgs, UsageError } from './cli-args.js';
 
-const USAGE = `usage: wembed <command> [options]
+const USAGE = `usage: wembed <command> [options]   (JSON Lines on stdin, JSON Lines on stdout)
 
 commands:
-  bench gemm     GEMM throughput of the engine's kernels on BERT layer shapes
-options:
-  --version      print the package and engine versions
-  --help         this text
+  tokenize     --model M [--no-special] [--max-length N]
+               < {"text": ...}   > {"ids": [...], "tokens": [...], "offsets": [[s,e],...]} (UTF-16 units)
+  embed        --model M [--pooling mean|cls|eos|last|max|none] [--no-normalize] [--dims N]
+               [--dtype f32|f16|q8] [--threads N] [--batch-size N] [--prefix S | --task T]
+               [--max-tokens N] [--truncate error|truncate|chunk] [--chunk-overlap N]
+               [--rope-scaling none|linear|ntk|dynamic-ntk[:FACTOR]] [--ntk-length own|padded]
+               [--quantize none|int8|binary]
+               < {"text": ...} | {"input_ids": [...], "token_type_ids": [...], "attention_mask": [...]}
+               > {"embedding": [...]}  or, with --pooling none, {"hidden": [[...],...]}
+  embed-image  --model M [--no-normalize] [--pooling none] [--preprocess-only] [--batch-size N] [PATH...]
+               < {"path": ...} | {"rgb": base64, "width": W, "height": H} | {"pixel_values": [...]}
+               > {"embedding": [...]} | {"hidden": [[...],...]} | {"pixel_values": [...]}
+               PATH arguments (image files or folders of them) are embedded instead of stdin,
+               each output with its "path".
+  info         --model M [--dtype ...]   > architecture, dims, parameters, dtype, max tokens, memory
+  bench gemm   [--dtype f32|q8|all] [--threads N[,M...]] [--tokens 128,512] [--shapes KxN,...]
+               [--min-seconds S] [--variant auto|mt|st] [--json]
+  bench embed  --model M [--batch-size N] [--count N] [--words N] [--threads N] [--dtype ...]
 
-wembed bench gemm [--dtype f32|q8|all] [--threads N[,M...]] [--tokens 128,512]
-                  [--shapes KxN,...] [--min-seconds S] [--variant auto|mt|st] [--json]
+model options (every model command):
+  --model M          a folder, an http(s) URL, or a hub id org/name (tokenize: also a tokenizer.json)
+  --revision R       hub revision (default main)      --hub-base URL   hub or mirror
+  --token T          access token (default: $HF_TOKEN) --file F        weights file (e.g. a .gguf)
+  --cache-dir D      download cache (default: $XDG_CACHE_HOME/wembed or ~/.cache/wembed)
+  --no-cache         do not cache downloads            --variant auto|mt|st
+options:
+  --version          the package and engine versions
+  --help             this text
 `;
 
 // Hardware peak of the reference machine (TOOLCHAIN.md: Zen 1, 16 flop/cycle at ~2.4 GHz;
 // int8 through i32x4.dot_i16x8 is bound near the same number of ops).
 const PEAK_GFLOPS = { f32: 38, q8: 38 };
+const MODEL_SPEC = {
+  model: 'string', revision: 'string', 'hub-base': 'string', token: 'string', file: 'string',
+  'cache-dir': 'string', cache: 'boolean', variant: 'string', threads: 'string', dtype: 'string',
+};
 
 function list(value, parse, name) {
   return String(value).split(',').map((s) => {
@@ -36,6 +63,406 @@ function list(value, parse, name) {
 }
 
 const positiveInt = (s) => (/^[1-9][0-9]*$/.test(s) ? Number(s) : undefined);
+
+function intArg(args, name, dflt, min = 1) {
+  if (args[name] === undefined) return dflt;
+  const v = /^[0-9]+$/.test(args[name]) ? Number(args[name]) : NaN;
+  if (!(v >= min)) throw new UsageError(`--${name} must be an integer >= ${min}, not ${args[name]}`);
+  return v;
+}
+
+function choice(args, name, options) {
+  const v = args[name];
+  if (v !== undefined && !options.includes(v)) throw new UsageError(`--${name} must be one of ${options.join(', ')}, not ${v}`);
+  return v;
+}
+
+// -----------------------------------------------------------------------------------------
+// Output: JSON with float32 values written in their shortest round-tripping form.
+
+function f32(x) {
+  if (!Number.isFinite(x)) return 'null';
+  if (x === 0) return '0';
+  for (let p = 6; p < 9; p++) {
+    const s = x.toPrecision(p);
+    if (Math.fround(Number(s)) === x) return String(Number(s));
+  }
+  return String(Number(x.toPrecision(9)));
+}
+const vecJSON = (v) => (v instanceof Float32Array ? `[${Array.from(v, f32).join(',')}]` : `[${Array.from(v).join(',')}]`);
+const rowsJSON = (rs) => `[${rs.map(vecJSON).join(',')}]`;
+
+let stdoutBroken = false;
+process.stdout.on('error', (e) => {
+  if (/** @type {any} */ (e).code === 'EPIPE') { stdoutBroken = true; process.exit(process.exitCode ?? 0); }
+});
+
+async function out(line) {
+  if (stdoutBroken) return;
+  if (!process.stdout.write(line + '\n')) await new Promise((r) => process.stdout.once('drain', r));
+}
+
+// -----------------------------------------------------------------------------------------
+// Progress on stderr, only when it is a terminal.
+
+const tty = !!process.stderr.isTTY;
+function status(text) {
+  if (tty) process.stderr.write(`\r\x1b[K${text}`);
+}
+function statusDone() {
+  if (tty) process.stderr.write('\r\x1b[K');
+}
+function loadProgress() {
+  if (!tty) return undefined;
+  let last = 0;
+  return (e) => {
+    const now = Date.now();
+    if (e.status === 'ready') { statusDone(); return; }
+    if (now - last < 100 && e.loaded !== e.total) return;
+    last = now;
+    const mb = (n) => (n / 1048576).toFixed(1);
+    const pct = e.total > 0 ? Math.floor((20 * e.loaded) / e.total) : 0;
+    const bar = e.total > 0 ? `[${'#'.repeat(pct)}${'.'.repeat(20 - pct)}] ` : '';
+    status(`${e.status === 'download' ? 'downloading' : 'loading'} ${e.file} ${bar}${mb(e.loaded)}${e.total > 0 ? '/' + mb(e.total) : ''} MB`);
+  };
+}
+
+// -----------------------------------------------------------------------------------------
+// Input: JSON Lines read incrementally; each line keeps its number.
+
+/** Yields {n, value} or {n, error} per non-empty line. */
+async function* jsonLines(stream) {
+  let buf = '';
+  let n = 0;
+  const parse = (line) => {
+    n++;
+    const s = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (!s.trim()) return null;
+    try {
+      const value = JSON.parse(s);
+      if (!value || typeof value !== 'object' || Array.isArray(value)) return { n, error: 'expected a JSON object' };
+      return { n, value };
+    } catch (e) {
+      return { n, error: `not valid JSON: ${/** @type {any} */ (e).message}` };
+    }
+  };
+  stream.setEncoding('utf8');
+  for await (const chunk of stream) {
+    buf += chunk;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const r = parse(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+      if (r) yield r;
+    }
+  }
+  if (buf) {
+    const r = parse(buf);
+    if (r) yield r;
+  }
+}
+
+/** Groups an async sequence into arrays of at most n. */
+async function* batches(it, n) {
+  let b = [];
+  for await (const x of it) {
+    b.push(x);
+    if (b.length >= n) { yield b; b = []; }
+  }
+  if (b.length) yield b;
+}
+
+/** Counts failed lines, reports them on stderr and in place on stdout. */
+class Lines {
+  constructor() { this.failed = 0; this.done = 0; this.t0 = Date.now(); }
+  async fail(n, msg) {
+    this.failed++;
+    process.stderr.write(`${tty ? '\r\x1b[K' : ''}wembed: line ${n}: ${msg}\n`);
+    await out(JSON.stringify({ error: msg, line: n }));
+  }
+  tick(k) {
+    this.done += k;
+    if (!tty || Date.now() - (this.shown ?? 0) < 100) return;
+    this.shown = Date.now();
+    const s = (Date.now() - this.t0) / 1000;
+    status(`${this.done} lines  ${s > 0 ? (this.done / s).toFixed(1) : '0'} lines/s${this.failed ? `  ${this.failed} failed` : ''}`);
+  }
+  finish() {
+    statusDone();
+    return this.failed ? 1 : 0;
+  }
+}
+
+// -----------------------------------------------------------------------------------------
+// Models
+
+function sourceOptions(args) {
+  return {
+    revision: args.revision,
+    hubBase: args['hub-base'],
+    token: args.token ?? process.env.HF_TOKEN ?? undefined,
+    cache: args.cache === false ? false : args['cache-dir'] ?? true,
+  };
+}
+
+async function loadEmbedder(args) {
+  if (!args.model) throw new UsageError('--model is required');
+  const { Embedder } = await import('./embedder.js');
+  const threads = args.threads === undefined ? undefined : intArg(args, 'threads', undefined);
+  if (threads !== undefined && threads > MAX_THREADS) throw new UsageError(`--threads: at most ${MAX_THREADS}`);
+  const variant = choice(args, 'variant', ['auto', 'mt', 'st']) ?? (threads === 1 ? 'st' : 'auto');
+  return Embedder.load(args.model, {
+    ...sourceOptions(args),
+    dtype: /** @type {any} */ (choice(args, 'dtype', ['f32', 'f16', 'q8'])),
+    file: args.file,
+    variant,
+    threads,
+    onProgress: loadProgress(),
+  });
+}
+
+/** Embedding options from the flags of `embed` / `embed-image`. */
+function embedOptions(args) {
+  /** @type {import('./embedder.js').EmbedOptions} */
+  const o = {};
+  const pooling = choice(args, 'pooling', ['mean', 'cls', 'eos', 'last', 'max', 'mean_sqrt_len', 'weighted_mean', 'none']);
+  if (pooling) o.pooling = /** @type {any} */ (pooling);
+  if (args.normalize === false) o.normalize = false;
+  if (args.dims !== undefined) o.dims = intArg(args, 'dims');
+  if (args['max-tokens'] !== undefined) o.maxTokens = intArg(args, 'max-tokens');
+  const tr = choice(args, 'truncate', ['error', 'truncate', 'chunk']);
+  if (tr) o.truncate = /** @type {any} */ (tr);
+  if (args['chunk-overlap'] !== undefined) o.chunkOverlap = intArg(args, 'chunk-overlap', undefined, 0);
+  if (args['rope-scaling'] !== undefined) {
+    const m = /^(none|linear|ntk|dynamic-ntk)(?::([0-9]*\.?[0-9]+))?$/.exec(args['rope-scaling']);
+    if (!m) throw new UsageError(`--rope-scaling must be none|linear|ntk|dynamic-ntk[:FACTOR], not ${args['rope-scaling']}`);
+    o.ropeScaling = /** @type {any} */ (m[1]);
+    if (m[2]) o.ropeFactor = Number(m[2]);
+  }
+  const nl = choice(args, 'ntk-length', ['own', 'padded']);
+  if (nl) o.ntkLength = /** @type {any} */ (nl);
+  const q = choice(args, 'quantize', ['none', 'int8', 'binary']);
+  if (q) o.quantize = /** @type {any} */ (q);
+  if (args.prefix !== undefined && args.task !== undefined) throw new UsageError('give --prefix or --task, not both');
+  if (args.prefix !== undefined) o.prefix = args.prefix;
+  if (args.task !== undefined) o.task = args.task;
+  return o;
+}
+
+const resultJSON = (r) => (Array.isArray(r) ? `{"hidden":${rowsJSON(r)}}` : `{"embedding":${vecJSON(r)}}`);
+
+/** Runs fn on a batch; if the batch fails, runs the items one by one to find the bad ones. */
+async function runBatch(items, fn) {
+  if (items.length === 0) return { results: [], failed: new Map() };
+  try {
+    return { results: await fn(items.map((x) => x.input)), failed: new Map() };
+  } catch (e) {
+    if (!(e instanceof WembedError)) throw e;
+  }
+  const results = [];
+  const failed = new Map();
+  for (const it of items) {
+    try {
+      results.push((await fn([it.input]))[0]);
+    } catch (e) {
+      if (!(e instanceof WembedError)) throw e;
+      failed.set(it.n, e.message);
+      results.push(null);
+    }
+  }
+  return { results, failed };
+}
+
+const isIntArray = (a) => Array.isArray(a) && a.every((x) => Number.isInteger(x));
+
+async function embedCommand(argv) {
+  const args = parseArgs(argv, {
+    ...MODEL_SPEC, pooling: 'string', normalize: 'boolean', dims: 'string', 'batch-size': 'string', prefix: 'string',
+    task: 'string', 'max-tokens': 'string', truncate: 'string', 'chunk-overlap': 'string', 'rope-scaling': 'string',
+    'ntk-length': 'string', quantize: 'string',
+  });
+  if (args._.length) throw new UsageError(`embed reads JSON Lines on stdin; unexpected argument ${args._[0]}`);
+  const opts = embedOptions(args);
+  const batchSize = intArg(args, 'batch-size', 32);
+  const e = await loadEmbedder(args);
+  const lines = new Lines();
+  try {
+    for await (const batch of batches(jsonLines(process.stdin), batchSize)) {
+      // Parse each line into a text or an ids row; bad lines are answered in place.
+      /** @type {Array<{n: number, kind: 'text'|'ids'|'bad', input?: any, error?: string}>} */
+      const items = batch.map((l) => {
+        if (l.error) return { n: l.n, kind: 'bad', error: l.error };
+        const v = l.value;
+        if (typeof v.text === 'string') return { n: l.n, kind: 'text', input: v.text };
+        if ('input_ids' in v) {
+          if (!isIntArray(v.input_ids) || v.input_ids.length === 0) return { n: l.n, kind: 'bad', error: '"input_ids" must be a non-empty array of integers' };
+          for (const k of ['token_type_ids', 'attention_mask']) {
+            if (k in v && (!isIntArray(v[k]) || v[k].length !== v.input_ids.length)) {
+              return { n: l.n, kind: 'bad', error: `"${k}" must be an array of integers as long as "input_ids"` };
+            }
+          }
+          return { n: l.n, kind: 'ids', input: v };
+        }
+        return { n: l.n, kind: 'bad', error: 'expected {"text": string} or {"input_ids": [...]}' };
+      });
+      const texts = items.filter((x) => x.kind === 'text');
+      const ids = items.filter((x) => x.kind === 'ids');
+      const tr = await runBatch(texts, (xs) => e.embed(xs, opts));
+      // Rows with token types or masks go one call per shape of options; plain rows together.
+      const ir = await runBatch(ids, async (xs) => {
+        const withTypes = xs.some((x) => x.token_type_ids);
+        const withMask = xs.some((x) => x.attention_mask);
+        return e.embedIds(xs.map((x) => x.input_ids), {
+          ...opts,
+          ...(withTypes ? { tokenTypeIds: xs.map((x) => x.token_type_ids ?? new Array(x.input_ids.length).fill(0)) } : {}),
+          ...(withMask ? { attentionMask: xs.map((x) => x.attention_mask ?? new Array(x.input_ids.length).fill(1)) } : {}),
+        });
+      });
+      let ti = 0;
+      let ii = 0;
+      for (const it of items) {
+        if (it.kind === 'bad') { await lines.fail(it.n, it.error); continue; }
+        const [r, k] = it.kind === 'text' ? [tr, ti++] : [ir, ii++];
+        if (r.failed.has(it.n)) await lines.fail(it.n, r.failed.get(it.n));
+        else await out(resultJSON(r.results[k]));
+      }
+      lines.tick(batch.length);
+    }
+  } finally {
+    e.dispose();
+  }
+  return lines.finish();
+}
+
+const IMAGE_EXT = /\.(png|jpe?g|webp)$/i;
+
+/** Image files of the PATH arguments (folders walked, sorted). */
+function* imagePaths(paths) {
+  for (const p of paths) {
+    let st;
+    try { st = fs.statSync(p); } catch { yield p; continue; }   // reported as that path's error
+    if (!st.isDirectory()) { yield p; continue; }
+    const walk = function* (dir) {
+      for (const d of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+        const f = path.join(dir, d.name);
+        if (d.isDirectory()) yield* walk(f);
+        else if (IMAGE_EXT.test(d.name)) yield f;
+      }
+    };
+    yield* walk(p);
+  }
+}
+
+async function embedImageCommand(argv) {
+  const args = parseArgs(argv, { ...MODEL_SPEC, pooling: 'string', normalize: 'boolean', 'preprocess-only': 'boolean', 'batch-size': 'string', dims: 'string', quantize: 'string' });
+  const opts = embedOptions(args);
+  const batchSize = intArg(args, 'batch-size', 8);
+  const e = await loadEmbedder(args);
+  const lines = new Lines();
+  const fromArgs = args._.length > 0;
+  async function* input() {
+    if (fromArgs) {
+      let n = 0;
+      for (const p of imagePaths(args._)) yield { n: ++n, value: { path: p } };
+    } else {
+      yield* jsonLines(process.stdin);
+    }
+  }
+  try {
+    for await (const batch of batches(input(), batchSize)) {
+      const items = batch.map((l) => {
+        if (l.error) return { n: l.n, kind: 'bad', error: l.error };
+        const v = l.value;
+        if (typeof v.path === 'string') return { n: l.n, kind: 'image', input: v.path, path: v.path };
+        if (typeof v.rgb === 'string') {
+          if (!Number.isInteger(v.width) || !Number.isInteger(v.height) || v.width <= 0 || v.height <= 0) {
+            return { n: l.n, kind: 'bad', error: '"rgb" needs positive integer "width" and "height"' };
+          }
+          const data = Buffer.from(v.rgb, 'base64');
+          const px = v.width * v.height;
+          const channels = data.length === px * 3 ? 3 : data.length === px * 4 ? 4 : 0;
+          if (!channels) return { n: l.n, kind: 'bad', error: `"rgb" has ${data.length} bytes; ${v.width}x${v.height} needs ${px * 3} (RGB) or ${px * 4} (RGBA)` };
+          return { n: l.n, kind: 'image', input: { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: v.width, height: v.height, channels } };
+        }
+        if (Array.isArray(v.pixel_values)) {
+          const flat = v.pixel_values.flat(3);
+          if (!flat.every((x) => typeof x === 'number')) return { n: l.n, kind: 'bad', error: '"pixel_values" must hold numbers' };
+          return { n: l.n, kind: 'pixels', input: Float32Array.from(flat) };
+        }
+        return { n: l.n, kind: 'bad', error: 'expected {"path": ...}, {"rgb": base64, "width", "height"} or {"pixel_values": [...]}' };
+      });
+      const images = items.filter((x) => x.kind === 'image');
+      const pixels = items.filter((x) => x.kind === 'pixels');
+      const pre = args['preprocess-only'];
+      const ir = await runBatch(images, (xs) => (pre ? Promise.all(xs.map((x) => e.preprocessImage(x))) : e.embedImage(xs, opts)));
+      const pr = await runBatch(pixels, (xs) => (pre ? Promise.resolve(xs) : e.embedPixels(xs, opts)));
+      let a = 0;
+      let b = 0;
+      for (const it of items) {
+        if (it.kind === 'bad') { await lines.fail(it.n, it.error); continue; }
+        const [r, k] = it.kind === 'image' ? [ir, a++] : [pr, b++];
+        const label = fromArgs && it.path ? `${it.path}: ` : '';
+        if (r.failed.has(it.n)) { await lines.fail(it.n, label + r.failed.get(it.n)); continue; }
+        const res = r.results[k];
+        const head = fromArgs && it.path ? `{"path":${JSON.stringify(it.path)},` : '{';
+        if (pre) await out(`${head}"pixel_values":${vecJSON(res)}}`);
+        else await out(head + resultJSON(res).slice(1));
+      }
+      lines.tick(batch.length);
+    }
+  } finally {
+    e.dispose();
+  }
+  return lines.finish();
+}
+
+async function tokenizeCommand(argv) {
+  const args = parseArgs(argv, { ...MODEL_SPEC, special: 'boolean', 'max-length': 'string', 'batch-size': 'string' });
+  if (!args.model) throw new UsageError('--model is required');
+  const { Tokenizer } = await import('./tokenizer.js');
+  const tok = await Tokenizer.load(args.model, sourceOptions(args));
+  const topts = { addSpecialTokens: args.special !== false, maxLength: intArg(args, 'max-length', 0, 0) };
+  const lines = new Lines();
+  try {
+    for await (const l of jsonLines(process.stdin)) {
+      if (l.error) { await lines.fail(l.n, l.error); continue; }
+      if (typeof l.value.text !== 'string') { await lines.fail(l.n, 'expected {"text": string}'); continue; }
+      try {
+        const enc = tok.encode(l.value.text, topts);
+        await out(JSON.stringify({ ids: enc.ids, tokens: enc.tokens, offsets: enc.offsets }));
+      } catch (e) {
+        if (!(e instanceof WembedError)) throw e;
+        await lines.fail(l.n, e.message);
+      }
+      lines.tick(1);
+    }
+  } finally {
+    tok.dispose();
+  }
+  return lines.finish();
+}
+
+async function infoCommand(argv) {
+  const args = parseArgs(argv, MODEL_SPEC);
+  const e = await loadEmbedder(args);
+  try {
+    const i = e.info();
+    const heap = e.engine.heapU8().byteLength;
+    await out(JSON.stringify({
+      source: i.source, architecture: i.architecture, modelType: i.modelType, format: i.format, dtype: i.dtype,
+      dims: i.dims, hiddenSize: i.hiddenSize, layers: i.layers, heads: i.heads, intermediateSize: i.intermediateSize,
+      vocabSize: i.vocabSize, parameters: i.parameters, maxTokens: i.maxSeqLength > 0 ? Math.min(i.maxSeqLength, i.maxTokens) : i.maxTokens,
+      positions: i.maxTokens, pooling: i.pooling, normalize: i.normalize,
+      ...(i.hasVision ? { vision: { hiddenSize: i.visionHiddenSize, layers: i.visionLayers, heads: i.visionHeads, imageSize: i.imageSize, patchSize: i.patchSize }, logitScale: i.logitScale } : {}),
+      text: i.hasText, tasks: i.tasks, matryoshkaDims: i.matryoshkaDims,
+      memory: { weightBytes: i.weightBytes, wasmHeapBytes: heap },
+      engine: i.engine, files: e.files, warnings: e.warnings ? e.warnings.split('\n').filter(Boolean) : [],
+    }));
+  } finally {
+    e.dispose();
+  }
+  return 0;
+}
 
 async function benchGemmCommand(argv) {
   const args = parseArgs(argv, {
@@ -79,7 +506,32 @@ async function benchGemmCommand(argv) {
       engine.dispose();
     }
   }
-  return rows;
+  return 0;
+}
+
+/** Texts per second of a model on generated texts of a given length. */
+async function benchEmbedCommand(argv) {
+  const args = parseArgs(argv, { ...MODEL_SPEC, 'batch-size': 'string', count: 'string', words: 'string', json: 'boolean' });
+  const count = intArg(args, 'count', 256);
+  const words = intArg(args, 'words', 40);
+  const batch = intArg(args, 'batch-size', 32);
+  const t0 = performance.now();
+  const e = await loadEmbedder(args);
+  const loadMs = performance.now() - t0;
+  try {
+    const vocab = ['the', 'model', 'embeds', 'text', 'into', 'vectors', 'quickly', 'and', 'portable', 'engines', 'run', 'everywhere'];
+    const texts = Array.from({ length: count }, (_, i) => Array.from({ length: words }, (_, k) => vocab[(i * 7 + k * 3) % vocab.length]).join(' '));
+    await e.embed(texts.slice(0, Math.min(batch, 8)));   // warm-up
+    const t1 = performance.now();
+    for (let i = 0; i < texts.length; i += batch) await e.embed(texts.slice(i, i + batch));
+    const s = (performance.now() - t1) / 1000;
+    const i = e.info();
+    const row = { model: args.model, dtype: i.dtype, threads: i.engine.threads, variant: i.engine.variant, texts: count, words, batch, loadMs: Math.round(loadMs), seconds: s, textsPerSecond: count / s };
+    await out(args.json ? JSON.stringify(row) : `${args.model}: ${row.textsPerSecond.toFixed(1)} texts/s (${words} words, batch ${batch}, ${i.dtype}, ${row.threads} thread${row.threads > 1 ? 's' : ''}); load ${row.loadMs} ms`);
+  } finally {
+    e.dispose();
+  }
+  return 0;
 }
 
 async function main(argv) {
@@ -88,24 +540,33 @@ async function main(argv) {
     return argv.length === 0 ? 2 : 0;
   }
   if (argv[0] === '--version') {
-    const { readFile } = await import('node:fs/promises');
-    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+    const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     const engine = await createEngine({ variant: 'st' });
     process.stdout.write(`wembed ${pkg.version} (engine ${engine.version}, ${engine.systemInfo})\n`);
     engine.dispose();
     return 0;
   }
-  const [command, sub, ...rest] = argv;
-  if (command === 'bench' && sub === 'gemm') {
-    await benchGemmCommand(rest);
-    return 0;
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'tokenize': return tokenizeCommand(rest);
+    case 'embed': return embedCommand(rest);
+    case 'embed-image': return embedImageCommand(rest);
+    case 'info': return infoCommand(rest);
+    case 'bench':
+      if (rest[0] === 'gemm') return benchGemmCommand(rest.slice(1));
+      if (rest[0] === 'embed') return benchEmbedCommand(rest.slice(1));
+      throw new UsageError(`unknown benchmark: ${rest[0] ?? '(none)'}; there are gemm and embed`);
+    case 'search':
+      throw new UsageError('search is not available yet (it arrives with the index)');
+    default:
+      throw new UsageError(`unknown command: ${command}`);
   }
-  throw new UsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ')}`);
 }
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err) => {
+    statusDone();
     if (err instanceof UsageError) {
       process.stderr.write(`wembed: ${err.message}\n\n${USAGE}`);
       process.exitCode = 2;
