@@ -73,7 +73,9 @@ export function sniffFormat(b) {
 
 let sharpP;
 async function loadSharp() {
-  sharpP ??= import('sharp').then((m) => m.default ?? m, () => null);
+  // A specifier bundlers do not follow: sharp is for Node only and must stay out of bundles.
+  const name = 'sharp';
+  sharpP ??= import(/* @vite-ignore */ /* webpackIgnore: true */ name).then((m) => m.default ?? m, () => null);
   const s = await sharpP;
   if (!s) {
     throw new WembedError('unsupported', 'decoding PNG, JPEG or WebP in Node needs the optional dependency sharp ' +

@@ -1,0 +1,137 @@
+// package.test.js - the package as users get it: `npm pack`, the tarball installed offline into
+// a temporary project, imported from ESM in Node (main entry, ./worker, the wasm subpaths, the
+// bin), and a page bundled by Vite from that install, served and run in headless Chromium,
+// embedding with the e2e fixture model and matching its reference vectors.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { ROOT, DATA, tmpDir, cosine } from './helpers.js';
+import { startServer } from '../../scripts/serve.mjs';
+import { launchChromium } from '../browser/chromium.js';
+
+const E2E = path.join(DATA, 'e2e');
+const expected = JSON.parse(fs.readFileSync(path.join(E2E, 'expected.json'), 'utf8')).cases;
+const texts = JSON.parse(fs.readFileSync(path.join(E2E, 'texts.json'), 'utf8'));
+const npm = (args, cwd) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
+
+let work;
+let project;
+let tgz;
+
+before(() => {
+  if (!fs.existsSync(path.join(ROOT, 'types/index.d.ts'))) execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.json')]);
+  work = tmpDir('wembed-pack-');
+  const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', work], ROOT));
+  tgz = path.join(work, packed[0].filename);
+  project = path.join(work, 'app');
+  fs.mkdirSync(project);
+  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  npm(['install', '--offline', '--omit=optional', '--no-audit', '--no-fund', '--ignore-scripts', tgz], project);
+});
+
+after(() => {
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+test('the tarball holds the package and nothing else', () => {
+  const list = execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8' }).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
+  for (const f of ['package.json', 'js/index.js', 'js/worker.js', 'js/cli.js', 'dist/wembed.wasm', 'dist/wembed-mt.wasm', 'dist/wembed.mjs', 'dist/wembed-mt.mjs',
+    'dist/wembed-mt.worker.js', 'types/index.d.ts', 'types/embedder.d.ts', 'models/registry.json']) {
+    assert.ok(list.includes(f), `${f} is packed`);
+  }
+  assert.ok(!list.some((f) => f.startsWith('tests/') || f.startsWith('src/') || f.startsWith('build')), 'no sources or tests');
+  const size = fs.statSync(tgz).size;
+  console.log(`# npm pack: ${list.length} files, ${(size / 1024).toFixed(0)} KiB`);
+});
+
+test('installed offline, it imports from ESM in Node and embeds', () => {
+  const script = `
+    import { Embedder, pipeline, createEngine } from 'wembed';
+    import * as worker from 'wembed/worker';
+    import fs from 'node:fs';
+    import { fileURLToPath } from 'node:url';
+    const wasm = fileURLToPath(import.meta.resolve('wembed/wembed.wasm'));
+    const e = await Embedder.load(${JSON.stringify(E2E)}, { variant: 'st' });
+    const vs = await e.embed(${JSON.stringify(texts.slice(0, 3))});
+    e.dispose();
+    const w = await Embedder.load(${JSON.stringify(E2E)}, { worker: true, variant: 'st' });
+    const [wv] = await w.embed([${JSON.stringify(texts[0])}]);
+    w.dispose();
+    console.log(JSON.stringify({ vs: vs.map((v) => Array.from(v)), wv: Array.from(wv), wasm: fs.statSync(wasm).size,
+      pipeline: typeof pipeline, worker: Object.keys(worker).length, engine: typeof createEngine }));`;
+  fs.writeFileSync(path.join(project, 'main.mjs'), script);
+  const r = JSON.parse(execFileSync(process.execPath, ['main.mjs'], { cwd: project, encoding: 'utf8' }));
+  r.vs.forEach((v, i) => assert.ok(cosine(v, expected[i].mean_normalized) >= 0.99999));
+  assert.ok(cosine(r.wv, expected[0].mean_normalized) >= 0.99999);
+  assert.ok(r.wasm > 100000);
+  assert.equal(r.pipeline, 'function');
+  // The bin works from the install.
+  const out = execFileSync(path.join(project, 'node_modules/.bin/wembed'), ['embed', '--model', E2E, '--threads', '1'], { input: JSON.stringify({ text: texts[1] }) + '\n', encoding: 'utf8' });
+  assert.ok(cosine(JSON.parse(out).embedding, expected[1].mean_normalized) >= 0.99999);
+});
+
+test('a page bundled by Vite embeds in Chromium', async (t) => {
+  const site = path.join(project, 'site');
+  fs.mkdirSync(path.join(site, 'public/model/1_Pooling'), { recursive: true });
+  for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'modules.json', '1_Pooling/config.json']) {
+    fs.copyFileSync(path.join(E2E, f), path.join(site, 'public/model', f));
+  }
+  fs.writeFileSync(path.join(site, 'index.html'), '<!doctype html><meta charset="utf-8"><title>wembed + vite</title><script type="module" src="./main.js"></script>\n');
+  fs.writeFileSync(path.join(site, 'main.js'), `
+    import { Embedder } from 'wembed';
+    const texts = ${JSON.stringify(texts.slice(0, 4))};
+    (async () => {
+      const q = new URLSearchParams(location.search);
+      const worker = q.has('worker');
+      const base = new URL('./model/', location.href).href;
+      const events = [];
+      let e = await Embedder.load(base, { cache: q.has('cache'), worker, onProgress: (p) => events.push(p.status) });
+      let vs = await e.embed(texts);
+      const info = e.info();
+      e.dispose();
+      let second = null;
+      if (q.has('cache')) {
+        // Again with the network gone: everything must come from the Cache API.
+        const offline = () => Promise.reject(new TypeError('offline'));
+        const ev2 = [];
+        e = await Embedder.load(base, { cache: true, fetch: offline, maxRetries: 0, onProgress: (p) => ev2.push(p.status) });
+        vs = await e.embed(texts);
+        e.dispose();
+        second = [...new Set(ev2)];
+      }
+      window.result = { vs: vs.map((v) => Array.from(v)), variant: info.engine.variant, last: events.at(-1), second };
+    })().catch((err) => { window.result = { error: String(err && err.stack || err) }; });
+  `);
+  const vite = await import('vite');
+  const outDir = path.join(site, 'dist');
+  await vite.build({ root: site, logLevel: 'error', configFile: false, build: { outDir, emptyOutDir: true }, worker: { format: 'es' } });
+  const built = fs.readdirSync(path.join(outDir, 'assets'));
+  assert.ok(built.some((f) => f.endsWith('.wasm')), `the wasm is emitted: ${built.join(', ')}`);
+
+  const server = await startServer({ root: outDir, isolated: false });
+  const browser = await launchChromium();
+  try {
+    for (const query of ['', '?worker=1', '?cache=1']) {
+      const page = await browser.context.newPage();
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`${server.url}/index.html${query}`);
+      await page.waitForFunction(() => /** @type {any} */ (window).result !== undefined, null, { timeout: 60000 });
+      const r = await page.evaluate(() => /** @type {any} */ (window).result);
+      await page.close();
+      assert.equal(r.error, undefined, r.error);
+      assert.deepEqual(errors, []);
+      assert.equal(r.variant, 'st', 'a plain page gets the single-thread module');
+      assert.equal(r.last, 'ready');
+      if (query === '?cache=1') assert.deepEqual(r.second, ['load', 'ready'], 'the second load reads only the Cache API');
+      r.vs.forEach((v, i) => assert.ok(cosine(v, expected[i].mean_normalized) >= 0.99999, `${query} text ${i}`));
+      t.diagnostic(`vite page${query}: ${r.vs.length} vectors match`);
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});

@@ -1,0 +1,34 @@
+// registry.test.js - js/registry.js is generated from models/registry.json and must agree with
+// it (`npm run registry` regenerates it); every entry has what the Embedder reads.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { ROOT } from './helpers.js';
+
+const JSON_FILE = path.join(ROOT, 'models/registry.json');
+const JS_FILE = path.join(ROOT, 'js/registry.js');
+
+test('js/registry.js agrees with models/registry.json', async () => {
+  const reg = JSON.parse(fs.readFileSync(JSON_FILE, 'utf8'));
+  if (process.env.WEMBED_UPDATE_REGISTRY) {
+    const src = fs.readFileSync(JS_FILE, 'utf8');
+    const start = src.indexOf('export const REGISTRY = ');
+    const end = src.indexOf('};\n', start) + 3;
+    fs.writeFileSync(JS_FILE, src.slice(0, start) + `export const REGISTRY = ${JSON.stringify({ models: reg.models }, null, 2)};\n` + src.slice(end));
+  }
+  const { REGISTRY, lookupModel } = await import(`../../js/registry.js?${Date.now()}`);
+  assert.deepEqual(REGISTRY, { models: reg.models }, 'run `npm run registry`');
+  for (const id of ['sentence-transformers/all-MiniLM-L6-v2', 'BAAI/bge-small-en-v1.5', 'BAAI/bge-base-en-v1.5', 'intfloat/e5-small-v2', 'nomic-ai/nomic-embed-text-v1.5', 'openai/clip-vit-base-patch32']) {
+    const e = lookupModel(id);
+    assert.ok(e, id);
+    assert.ok(['bert', 'nomic_bert', 'clip'].includes(e.architecture));
+    assert.ok(e.dims > 0 && e.maxTokens > 0 && typeof e.prefixes === 'object');
+  }
+  assert.deepEqual(lookupModel('intfloat/e5-small-v2').prefixes, { query: 'query: ', document: 'passage: ', passage: 'passage: ' });
+  assert.deepEqual(lookupModel('nomic-ai/nomic-embed-text-v1.5').matryoshkaDims, [768, 512, 256, 128, 64]);
+  assert.equal(lookupModel('nomic-ai/nomic-embed-text-v1.5').prefixes.query, 'search_query: ');
+  assert.equal(lookupModel('/models/e5-small-v2').id, 'intfloat/e5-small-v2');
+  assert.equal(lookupModel('some/unknown-model'), undefined);
+});
