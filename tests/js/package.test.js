@@ -1,14 +1,15 @@
 // package.test.js - the package as users get it: `npm pack`, the tarball installed offline into
 // a temporary project, imported from ESM in Node (main entry, ./worker, the wasm subpaths, the
 // bin), and a page bundled by Vite from that install, served and run in headless Chromium,
-// embedding with the e2e fixture model and matching its reference vectors.
+// embedding texts with the e2e fixture model (in page, in a worker, and offline from the Cache
+// API) and a PNG Blob with the CLIP fixture, matching the reference vectors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { ROOT, DATA, tmpDir, cosine } from './helpers.js';
+import { ROOT, DATA, FIXTURES, fixtureCase, tmpDir, cosine } from './helpers.js';
 import { startServer } from '../../scripts/serve.mjs';
 import { launchChromium } from '../browser/chromium.js';
 
@@ -79,12 +80,26 @@ test('a page bundled by Vite embeds in Chromium', async (t) => {
   for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'modules.json', '1_Pooling/config.json']) {
     fs.copyFileSync(path.join(E2E, f), path.join(site, 'public/model', f));
   }
+  fs.mkdirSync(path.join(site, 'public/clip'), { recursive: true });
+  for (const f of ['config.json', 'model.safetensors', 'preprocessor_config.json']) fs.copyFileSync(path.join(FIXTURES, 'clip', f), path.join(site, 'public/clip', f));
+  const c0 = fixtureCase('clip', 'image_raw0');
+  const { default: sharp } = await import('sharp');
+  fs.writeFileSync(path.join(site, 'public/a.png'), await sharp(Buffer.from(c0.image_uint8.data), { raw: { width: c0.image_uint8.shape[1], height: c0.image_uint8.shape[0], channels: 3 } }).png().toBuffer());
   fs.writeFileSync(path.join(site, 'index.html'), '<!doctype html><meta charset="utf-8"><title>wembed + vite</title><script type="module" src="./main.js"></script>\n');
   fs.writeFileSync(path.join(site, 'main.js'), `
     import { Embedder } from 'wembed';
     const texts = ${JSON.stringify(texts.slice(0, 4))};
     (async () => {
       const q = new URLSearchParams(location.search);
+      if (q.has('image')) {
+        // A PNG Blob, decoded by the browser (createImageBitmap + OffscreenCanvas).
+        const clip = await Embedder.load(new URL('./clip/', location.href).href, { cache: false, worker: q.has('worker') });
+        const blob = await (await fetch('./a.png')).blob();
+        const [v] = await clip.embedImage(blob);
+        clip.dispose();
+        window.result = { vs: [Array.from(v)], variant: 'st', last: 'ready', second: null, image: true };
+        return;
+      }
       const worker = q.has('worker');
       const base = new URL('./model/', location.href).href;
       const events = [];
@@ -114,7 +129,7 @@ test('a page bundled by Vite embeds in Chromium', async (t) => {
   const server = await startServer({ root: outDir, isolated: false });
   const browser = await launchChromium();
   try {
-    for (const query of ['', '?worker=1', '?cache=1']) {
+    for (const query of ['', '?worker=1', '?cache=1', '?image=1', '?image=1&worker=1']) {
       const page = await browser.context.newPage();
       const errors = [];
       page.on('pageerror', (e) => errors.push(String(e)));
@@ -127,7 +142,8 @@ test('a page bundled by Vite embeds in Chromium', async (t) => {
       assert.equal(r.variant, 'st', 'a plain page gets the single-thread module');
       assert.equal(r.last, 'ready');
       if (query === '?cache=1') assert.deepEqual(r.second, ['load', 'ready'], 'the second load reads only the Cache API');
-      r.vs.forEach((v, i) => assert.ok(cosine(v, expected[i].mean_normalized) >= 0.99999, `${query} text ${i}`));
+      if (r.image) assert.ok(cosine(r.vs[0], c0.image_embeds_normalized.data) >= 0.99999, `${query}: ${cosine(r.vs[0], c0.image_embeds_normalized.data)}`);
+      else r.vs.forEach((v, i) => assert.ok(cosine(v, expected[i].mean_normalized) >= 0.99999, `${query} text ${i}`));
       t.diagnostic(`vite page${query}: ${r.vs.length} vectors match`);
     }
   } finally {
