@@ -91,7 +91,9 @@ struct wembed_loader {
     bool saw_gguf, saw_st;
     uint32_t n_skipped;           // float tensors in the files that the model does not use
     const char *first_skipped;
-    uint64_t prog_begun, prog_done;
+    uint64_t prog_begun, prog_done;  // bytes of weights files begun / streamed
+    uint32_t n_begun;                // weights files begun
+    uint32_t n_shards;               // shards named by model.safetensors.index.json (0: none)
     float prog_last;
 };
 
@@ -514,7 +516,10 @@ static wembed_status progress(wembed_loader *ld, size_t n) {
     wembed_model *m = ld->model;
     ld->prog_done += n;
     if (!m->params.progress || ld->prog_begun == 0) return WEMBED_STATUS_OK;
-    float p = (float)((double)ld->prog_done / (double)ld->prog_begun);
+    // With an index, the shards not begun yet are expected to be as large as those begun.
+    double total = (double)ld->prog_begun;
+    if (ld->n_shards > ld->n_begun) total = total / ld->n_begun * ld->n_shards;
+    float p = (float)((double)ld->prog_done / total);
     if (p > 1.0f) p = 1.0f;
     if (p < ld->prog_last + 0.001f && !(p >= 1.0f && ld->prog_last < 1.0f)) return WEMBED_STATUS_OK;
     if (p < ld->prog_last) p = ld->prog_last;
@@ -730,6 +735,30 @@ void wembed_loader_free(wembed_loader *ld) {
 
 const char *wembed_loader_last_error(const wembed_loader *ld) { return ld ? ld->err.msg : "no loader"; }
 
+// Distinct shard names in model.safetensors.index.json, for progress (0 when absent or
+// malformed: check_shards reports a bad index when the load finishes).
+static uint32_t count_shards(wembed_loader *ld) {
+    size_t n;
+    const uint8_t *d = we_model_file_data(ld->model, "model.safetensors.index.json", &n);
+    if (!d) return 0;
+    we_arena a;
+    we_arena_init(&a, 0);
+    const we_json *idx;
+    we_err err;
+    uint32_t count = 0;
+    if (we_json_parse(&a, (const char *)d, n, NULL, &idx, &err) == WEMBED_STATUS_OK) {
+        const we_json *map = we_json_get(idx, "weight_map");
+        for (uint32_t i = 0; map && i < map->len; i++) {
+            const char *s = we_json_as_str(&map->u.members[i].value, NULL);
+            bool seen = false;
+            for (uint32_t j = 0; s && j < i && !seen; j++) seen = we_json_str_eq(&map->u.members[j].value, s);
+            count += s && !seen;
+        }
+    }
+    we_arena_free(&a);
+    return count;
+}
+
 wembed_status wembed_loader_begin_file(wembed_loader *ld, const char *name, uint64_t total_size) {
     if (!ld) return WEMBED_STATUS_INVALID_ARGUMENT;
     if (ld->failed) return ld->failed;
@@ -770,6 +799,8 @@ wembed_status wembed_loader_begin_file(wembed_loader *ld, const char *name, uint
         f->gguf_try = (size_t)WE_MIN((uint64_t)WE_GGUF_FIRST_TRY, total_size);
     }
     ld->prog_begun += total_size;
+    ld->n_begun++;
+    if (f->kind == F_SAFETENSORS && ld->n_begun == 1) ld->n_shards = count_shards(ld);
     return WEMBED_STATUS_OK;
 }
 

@@ -477,6 +477,16 @@ static void test_clip_towers(void) {
     fixture_free(&fx);
 }
 
+typedef struct prog { float last; int calls; bool monotonic; float abort_at; } prog;
+
+static bool on_progress(float p, void *user) {
+    prog *pr = user;
+    if (p < pr->last || p > 1.0f) pr->monotonic = false;
+    pr->last = p;
+    pr->calls++;
+    return !(pr->abort_at > 0 && p >= pr->abort_at);
+}
+
 static void test_prefix_and_shards(void) {
     fixture fx;
     fixture_load(&fx, "bert");
@@ -555,6 +565,24 @@ static void test_prefix_and_shards(void) {
         CHECKF(load_files(files, 4, WEMBED_DTYPE_Q8, &m, msg, sizeof msg) == WEMBED_STATUS_OK, "shards: %s", msg);
         if (m) CHECK(check_values(m, s1, n1, "shard 1") + check_values(m, s2, n2, "shard 2") == 136896);
         wembed_model_free(m);
+        // Progress over shards: the index says two are coming, so the first does not read as done.
+        {
+            prog pr = {0, 0, true, 0};
+            wembed_model_params pp = wembed_model_default_params();
+            pp.progress = on_progress;
+            pp.progress_user = &pr;
+            wembed_loader *ld;
+            wembed_loader_new(pp, &ld);
+            for (int i = 0; i < 3; i++) wembed_loader_add_file(ld, files[i].name, files[i].data, files[i].size);
+            float after_first = pr.last;
+            wembed_loader_add_file(ld, files[3].name, files[3].data, files[3].size);
+            wembed_model *mm = NULL;
+            CHECK(wembed_loader_finish(ld, &mm) == WEMBED_STATUS_OK);
+            CHECKF(pr.monotonic && after_first > 0.2f && after_first < 0.8f && pr.last == 1.0f, "shard progress %g then %g",
+                   after_first, pr.last);
+            wembed_model_free(mm);
+            wembed_loader_free(ld);
+        }
         CHECK(load_files(files, 3, WEMBED_DTYPE_Q8, &m, msg, sizeof msg) == WEMBED_STATUS_MISSING_FILE);
         CHECKF(strstr(msg, "model-00001-of-00002.safetensors (named by model.safetensors.index.json"), "%s", msg);
         // Without the index, a missing shard still shows as missing tensors.
@@ -618,16 +646,6 @@ static void test_prefix_and_shards(void) {
         CHECK(wembed_loader_new(p, &ld) == WEMBED_STATUS_INVALID_ARGUMENT && ld == NULL);
     }
     fixture_free(&fx);
-}
-
-typedef struct prog { float last; int calls; bool monotonic; float abort_at; } prog;
-
-static bool on_progress(float p, void *user) {
-    prog *pr = user;
-    if (p < pr->last || p > 1.0f) pr->monotonic = false;
-    pr->last = p;
-    pr->calls++;
-    return !(pr->abort_at > 0 && p >= pr->abort_at);
 }
 
 static void test_progress(void) {

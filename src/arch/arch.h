@@ -248,7 +248,7 @@ extern const we_family we_family_bert;
 extern const we_family we_family_nomic_bert;
 extern const we_family we_family_clip;
 
-// The family of a config.json model_type, or NULL. *msg_supported lists the supported ones.
+// The family of a config.json model_type, or NULL (we_supported_model_types() lists them).
 const we_family *we_family_for_model_type(const char *model_type);
 // The family of a GGUF general.architecture ("bert", "nomic-bert", "clip"), or NULL.
 const we_family *we_family_for_gguf_arch(const char *arch);

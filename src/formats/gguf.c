@@ -108,7 +108,9 @@ static wembed_status rd_value(cursor *c, we_gguf_kv *kv) {
                          kv->key, n, type_str(at));
     if (n == 0) { kv->v.arr = NULL; return WEMBED_STATUS_OK; }
     if (at == WE_GGUF_STRING) {
-        // Check the buffer holds the whole array before allocating for it.
+        // Each string takes at least its 8-byte length: if the buffered prefix cannot hold
+        // them all, ask for more before allocating for a count nothing has confirmed yet.
+        if (n > (uint64_t)(c->n - c->pos) / 8) { c->short_read = true; return WEMBED_STATUS_OK; }
         we_gguf_str *ss = we_arena_alloc(c->a, (size_t)n * sizeof *ss, _Alignof(we_gguf_str));
         if (!ss) return we_errorf(c->err, WEMBED_STATUS_ALLOC_FAILED, "GGUF: out of memory (an array of %" PRIu64 " strings)", n);
         for (uint64_t i = 0; i < n; i++) {
@@ -183,6 +185,8 @@ static wembed_status check_unique(cursor *c, const char **names, uint64_t n, con
 }
 
 static wembed_status parse(cursor *c, we_gguf *g) {
+    if (c->n >= 4 && memcmp(c->p, "GGUF", 4) != 0)
+        return we_errorf(c->err, WEMBED_STATUS_BAD_FORMAT, "GGUF: bad magic (the file does not start with \"GGUF\")");
     if (!need(c, 24)) return WEMBED_STATUS_OK;
     if (memcmp(c->p, "GGUF", 4) != 0)
         return we_errorf(c->err, WEMBED_STATUS_BAD_FORMAT, "GGUF: bad magic (the file does not start with \"GGUF\")");
