@@ -17,7 +17,7 @@ import { createEngine } from './engine.js';
 import { WembedError, statusError } from './errors.js';
 import { resolveSource } from './sources.js';
 import { loadModel } from './loader.js';
-import { encodeWith, cString } from './tokenizer.js';
+import { encodeWith, cString, encodeIntoHeap } from './tokenizer.js';
 import { toPixels } from './image.js';
 import { lookupModel } from './registry.js';
 import { similarity, softmax } from './similarity.js';
@@ -285,7 +285,6 @@ export class Embedder {
     }
     const nVec = counts ? counts.reduce((a, b) => a + b, 0) : n;
     const m = this.engine.module;
-    const enc = new TextEncoder();
     let cap = 1;
     for (const t of all) cap += t.length * 3;
     const textP = m._malloc(cap);
@@ -293,11 +292,10 @@ export class Embedder {
     const outP = m._malloc(Math.max(1, nVec * vb));
     try {
       if (!textP || !offP || !outP) throw new WembedError('alloc_failed', `out of memory for a batch of ${n} texts`);
-      const heap = this.engine.heapU8();
-      const off = new Int32Array(heap.buffer, offP, 2 * n);
+      const off = new Int32Array(this.engine.heapU8().buffer, offP, 2 * n);
       let pos = 0;
       for (let i = 0; i < n; i++) {
-        const { written } = enc.encodeInto(all[i], heap.subarray(textP + pos, textP + cap));   // one copy in
+        const written = encodeIntoHeap(this.engine, all[i], textP + pos, cap - pos);   // one copy in
         off[2 * i] = pos;
         off[2 * i + 1] = written;
         pos += written;

@@ -25,6 +25,23 @@ const utf8d = new TextDecoder();
  * @property {number[]} specialTokensMask
  */
 
+const shared = (buf) => typeof SharedArrayBuffer !== 'undefined' && buf instanceof SharedArrayBuffer;
+
+/**
+ * Writes s as UTF-8 at ptr (at most cap bytes) and returns the bytes written. Straight into the
+ * heap where the engine's memory is not shared; browsers refuse encodeInto on a shared view
+ * (the threaded module), so there it goes through one temporary.
+ * @param {import('./engine.js').Engine} engine @param {string} s @param {number} ptr @param {number} cap
+ */
+export function encodeIntoHeap(engine, s, ptr, cap) {
+  const heap = engine.heapU8();
+  if (!shared(heap.buffer)) return utf8.encodeInto(s, heap.subarray(ptr, ptr + cap)).written;
+  const bytes = utf8.encode(s);
+  if (bytes.byteLength > cap) throw new WembedError('internal', 'UTF-8 longer than its bound');
+  heap.set(bytes, ptr);
+  return bytes.byteLength;
+}
+
 /**
  * Copies a string into the module as UTF-8 (one copy), runs fn(ptr, len), frees it.
  * @template T
@@ -37,8 +54,7 @@ export function withUTF8(engine, s, fn) {
   const p = m._malloc(cap);
   if (!p) throw new WembedError('alloc_failed', `out of memory for a text of ${s.length} characters`);
   try {
-    const { written } = utf8.encodeInto(s, engine.heapU8().subarray(p, p + cap));
-    return fn(p, written);
+    return fn(p, encodeIntoHeap(engine, s, p, cap));
   } finally {
     m._free(p);
   }
