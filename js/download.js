@@ -123,8 +123,9 @@ export async function openDownload(url, opts = {}) {
       if (res.status === 401 || res.status === 403) {
         done();
         await res.body?.cancel().catch(() => {});
-        throw new WembedError('unauthorized', `${url}: HTTP ${res.status}: the server refused access; a gated or ` +
-          'private model needs a valid access token (the `token` option, or --token / HF_TOKEN for the CLI)');
+        throw new WembedError('unauthorized', `${url}: HTTP ${res.status}: the server refused access. Check the id ` +
+          '(the hub answers 401 for repositories that do not exist, too); a gated or private model needs a valid ' +
+          'access token (the `token` option, or --token / $HF_TOKEN for the CLI)');
       }
       if (!res.ok) {
         done();
