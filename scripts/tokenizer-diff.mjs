@@ -9,6 +9,11 @@
 // ids, tokens and UTF-8 byte offsets (plain, with special tokens, truncated, and for
 // all-MiniLM-L6-v2 with the file's own truncation and padding).
 //
+// Beyond the five files, variants of them (written to a temporary folder) switch on the
+// components and options the real files do not use: other normalizers and pre-tokenizers,
+// added-token flags, WordLevel, Unigram byte fallback, BPE ignore_merges, the Bert, Roberta,
+// ByteLevel and Sequence post-processors, left truncation and padding, and pairs.
+//
 // tests/test-tokenizer-diff.c runs this script and compares the C engine line by line:
 //     node scripts/tokenizer-diff.mjs [--seed N] [--random N] [--sweep-step N] [--only NAME]
 //
@@ -33,7 +38,8 @@ const opt = (name, def) => {
   return i >= 0 ? args[i + 1] : def;
 };
 const SEED = Number(opt('--seed', 20251128));
-const N_RANDOM = Number(opt('--random', 3000));
+const N_RANDOM = Number(opt('--random', 2000));
+const N_VARIANT = Number(opt('--variant-random', 600));   // the variants see the first N random strings
 const SWEEP_STEP = Number(opt('--sweep-step', 1));
 const ONLY = opt('--only', null);
 const TRUNC = 12;
@@ -194,6 +200,95 @@ function sweepStrings() {
 }
 
 // -----------------------------------------------------------------------------------------
+// Variants of the real files
+
+const load = (name) => JSON.parse(readFileSync(join(DATA, name, 'tokenizer.json'), 'utf8'));
+const special = (id, ids) => ({ id, ids, tokens: [id] });
+const tmpl = (parts) => parts.map((p) => (p[0] === '$' ? { Sequence: { id: p[1], type_id: Number(p[3] || 0) } }
+  : { SpecialToken: { id: p.split(':')[0], type_id: Number(p.split(':')[1] || 0) } }));
+
+function variants() {
+  const out = {};
+  {   // WordPiece with other normalizers / pre-tokenizers, added-token flags, left truncation/padding
+    const v = load('bge-small-en-v1.5');
+    v.normalizer = { type: 'Sequence', normalizers: [
+      { type: 'NFKC' }, { type: 'Replace', pattern: { String: '``' }, content: '"' },
+      { type: 'Replace', pattern: { Regex: '[0-9]{4,}' }, content: '0000' }, { type: 'Lowercase' },
+      { type: 'NFD' }, { type: 'StripAccents' }, { type: 'Strip', strip_left: true, strip_right: true }] };
+    v.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'Whitespace' },
+      { type: 'Punctuation', behavior: 'Contiguous' }, { type: 'Digits', individual_digits: true }] };
+    v.post_processor = { type: 'BertProcessing', sep: ['[SEP]', 102], cls: ['[CLS]', 101] };
+    for (const t of v.added_tokens) if (t.content === '[MASK]') { t.lstrip = true; t.rstrip = true; }
+    v.added_tokens.push({ id: 30522, content: 'hello world', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
+    v.added_tokens.push({ id: 30523, content: 'ok', single_word: true, lstrip: false, rstrip: true, normalized: false, special: false });
+    v.added_tokens.push({ id: 30524, content: '<|endoftext|>', single_word: false, lstrip: true, rstrip: false, normalized: false, special: true });
+    v.truncation = { max_length: 20, strategy: 'LongestFirst', stride: 0, direction: 'Left' };
+    v.padding = { strategy: 'BatchLongest', direction: 'Left', pad_to_multiple_of: 8, pad_id: 0, pad_type_id: 1, pad_token: '[PAD]' };
+    out['v-wordpiece'] = v;
+  }
+  {   // BertNormalizer options, WordLevel, more pre-tokenizers, template pair
+    const v = load('bge-small-en-v1.5');
+    v.normalizer = { type: 'Sequence', normalizers: [
+      { type: 'BertNormalizer', clean_text: false, handle_chinese_chars: false, strip_accents: true, lowercase: false },
+      { type: 'Nmt' }, { type: 'NFKD' }, { type: 'Prepend', prepend: '~' }] };
+    v.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' },
+      { type: 'CharDelimiterSplit', delimiter: '-' }, { type: 'Split', pattern: { String: "'" }, behavior: 'MergedWithNext', invert: false },
+      { type: 'Split', pattern: { Regex: '\\p{P}' }, behavior: 'MergedWithPrevious', invert: false }] };
+    v.model = { type: 'WordLevel', vocab: v.model.vocab, unk_token: '[UNK]' };
+    v.post_processor = { type: 'TemplateProcessing', single: tmpl(['[CLS]', '$A', '[SEP]']),
+      pair: tmpl(['[CLS]:2', '$A:0', '[SEP]', '$B:1', '[SEP]:1', '[CLS]']),
+      special_tokens: { '[CLS]': special('[CLS]', [101]), '[SEP]': special('[SEP]', [102]) } };
+    v.truncation = { max_length: 9, strategy: 'OnlyFirst', stride: 0, direction: 'Right' };
+    v.padding = { strategy: { Fixed: 16 }, direction: 'Right', pad_to_multiple_of: null, pad_id: 0, pad_type_id: 0, pad_token: '[PAD]' };
+    out['v-wordlevel'] = v;
+  }
+  {   // Byte-level BPE as GPT-2 does it: ByteLevel pre-tokenizer and post-processor, ignore_merges
+    const v = load('clip-vit-base-patch32');
+    v.normalizer = { type: 'NFKC' };
+    v.pre_tokenizer = { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true };
+    v.model.ignore_merges = true;
+    v.post_processor = { type: 'Sequence', processors: [{ type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+      { type: 'TemplateProcessing', single: tmpl(['<|startoftext|>', '$A', '<|endoftext|>']),
+        pair: tmpl(['<|startoftext|>', '$A', '<|endoftext|>', '$B:1', '<|endoftext|>:1']),
+        special_tokens: { '<|startoftext|>': special('<|startoftext|>', [49406]), '<|endoftext|>': special('<|endoftext|>', [49407]) } }] };
+    for (const t of v.added_tokens) t.normalized = false;
+    out['v-bytelevel'] = v;
+  }
+  {   // Split with a GPT-4 style pattern, then byte mapping only; Roberta trimming offsets
+    const v = load('clip-vit-base-patch32');
+    v.normalizer = { type: 'NFC' };
+    v.pre_tokenizer = { type: 'Sequence', pretokenizers: [
+      { type: 'Split', pattern: { Regex: "[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+" }, behavior: 'Isolated', invert: false },
+      { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false }] };
+    v.model.end_of_word_suffix = null;
+    v.post_processor = { type: 'RobertaProcessing', sep: ['<|endoftext|>', 49407], cls: ['<|startoftext|>', 49406], trim_offsets: true, add_prefix_space: true };
+    v.truncation = { max_length: 16, strategy: 'LongestFirst', stride: 0, direction: 'Right' };
+    out['v-roberta'] = v;
+  }
+  {   // Unigram with Metaspace alone (prepend "first", split), byte fallback for unknown chars
+    const v = load('t5-small');
+    v.normalizer = { type: 'Sequence', normalizers: [v.normalizer, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] };
+    v.pre_tokenizer = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: true };
+    const n = v.model.vocab.length;
+    for (let b = 0; b < 256; b++) v.model.vocab.push([`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`, -30 - b / 100]);
+    v.model.byte_fallback = true;
+    v.added_tokens = v.added_tokens.filter((t) => t.id < n);
+    v.post_processor = { type: 'TemplateProcessing', single: tmpl(['$A', '</s>']), pair: tmpl(['$A', '</s>', '$B:1', '</s>:1']),
+      special_tokens: { '</s>': special('</s>', [1]) } };
+    out['v-unigram'] = v;
+  }
+  {   // Metaspace without prepending or splitting after WhitespaceSplit; Bert processing
+    const v = load('t5-small');
+    v.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' },
+      { type: 'Metaspace', replacement: '▁', prepend_scheme: 'never', split: false }] };
+    v.post_processor = { type: 'BertProcessing', sep: ['</s>', 1], cls: ['<pad>', 0] };
+    v.padding = { strategy: 'BatchLongest', direction: 'Right', pad_to_multiple_of: 5, pad_id: 0, pad_type_id: 0, pad_token: '<pad>' };
+    out['v-metaspace'] = v;
+  }
+  return out;
+}
+
+// -----------------------------------------------------------------------------------------
 
 function byteOffsets(text, offsets) {
   // Reference offsets count code points; the engine's count UTF-8 bytes.
@@ -209,42 +304,65 @@ function byteOffsets(text, offsets) {
   return out;
 }
 
+// Pair offsets: each token's offsets count in the text it came from.
+function pairOffsets(a, b, enc) {
+  const offs = enc.getOffsets(), seq = enc.getSequenceIds();
+  const oa = byteOffsets(a, offs), ob = byteOffsets(b, offs);
+  return offs.flatMap((_, i) => (seq[i] === 1 ? [ob[2 * i], ob[2 * i + 1]] : [oa[2 * i], oa[2 * i + 1]]));
+}
+
 async function main() {
   const strings = [];
   for (let i = 0; i < N_RANDOM; i++) strings.push(randomString());
   strings.push(...sweepStrings());
+  const files = NAMES.map((name) => [name, readFileSync(join(DATA, name, 'tokenizer.json'), 'utf8'), false]);
+  for (const [name, json] of Object.entries(variants())) files.push([name, JSON.stringify(json), true]);
   const out = [];
   const flush = () => { if (out.length) { process.stdout.write(out.join('\n') + '\n'); out.length = 0; } };
-  for (const name of NAMES) {
-    if (ONLY && name !== ONLY) continue;
-    const path = join(DATA, name, 'tokenizer.json');
-    const plain = Tokenizer.fromFile(path), trunc = Tokenizer.fromFile(path), conf = Tokenizer.fromFile(path);
-    for (const t of [plain, trunc]) { t.disablePadding(); t.disableTruncation(); }
-    trunc.setTruncation(TRUNC);
-    out.push(JSON.stringify({ tokenizer: name, trunc: TRUNC, configured: name === 'all-MiniLM-L6-v2' }));
-    const B = 256;
-    for (let i = 0; i < strings.length; i += B) {
-      const batch = strings.slice(i, i + B);
-      const [ep, es, et, ec] = await Promise.all([
-        plain.encodeBatch(batch, { addSpecialTokens: false }),
-        plain.encodeBatch(batch, { addSpecialTokens: true }),
-        trunc.encodeBatch(batch, { addSpecialTokens: true }),
-        name === 'all-MiniLM-L6-v2' ? conf.encodeBatch(batch, { addSpecialTokens: true }) : Promise.resolve(null),
-      ]);
-      for (let k = 0; k < batch.length; k++) {
-        const s = batch[k];
-        const rec = {
-          s,
-          i: ep[k].getIds(), k: ep[k].getTokens(), o: byteOffsets(s, ep[k].getOffsets()),
-          is: es[k].getIds(), os: byteOffsets(s, es[k].getOffsets()), ts: es[k].getTypeIds(), ms: es[k].getSpecialTokensMask(),
-          it: et[k].getIds(),
-        };
-        if (ec) { rec.ic = ec[k].getIds(); rec.ac = ec[k].getAttentionMask(); }
-        out.push(JSON.stringify(rec));
+  {
+    for (const [name, json, variant] of files) {
+      if (ONLY && name !== ONLY) continue;
+      const plain = Tokenizer.fromString(json), trunc = Tokenizer.fromString(json), conf = Tokenizer.fromString(json);
+      for (const t of [plain, trunc]) { t.disablePadding(); t.disableTruncation(); }
+      trunc.setTruncation(TRUNC);
+      const configured = name === 'all-MiniLM-L6-v2' || variant;
+      // Variants travel inline; the real files are read from tests/data by the C side.
+      out.push(JSON.stringify(variant ? { tokenizer: name, json, trunc: TRUNC } : { tokenizer: name, trunc: TRUNC }));
+      const B = 256;
+      const mine = variant ? strings.slice(0, Math.min(N_VARIANT, N_RANDOM)) : strings;
+      for (let i = 0; i < mine.length; i += B) {
+        const batch = mine.slice(i, i + B);
+        const pairs = batch.map((s, k) => [s, batch[(k + 1) % batch.length]]);
+        const [ep, es, et, ec, epair] = await Promise.all([
+          plain.encodeBatch(batch, { addSpecialTokens: false }),
+          plain.encodeBatch(batch, { addSpecialTokens: true }),
+          trunc.encodeBatch(batch, { addSpecialTokens: true }),
+          // one by one: BatchLongest padding would pad to the batch
+          configured ? Promise.all(batch.map((x) => conf.encode(x, null, { addSpecialTokens: true }))) : Promise.resolve(null),
+          variant ? Promise.all(pairs.map(([a, b]) => trunc.encode(a, b, { addSpecialTokens: true }))) : Promise.resolve(null),
+        ]);
+        for (let k = 0; k < batch.length; k++) {
+          const s = batch[k];
+          const rec = {
+            s,
+            i: ep[k].getIds(), k: ep[k].getTokens(), o: byteOffsets(s, ep[k].getOffsets()),
+            is: es[k].getIds(), os: byteOffsets(s, es[k].getOffsets()), ts: es[k].getTypeIds(), ms: es[k].getSpecialTokensMask(),
+            it: et[k].getIds(),
+          };
+          if (ec) { rec.ic = ec[k].getIds(); rec.ac = ec[k].getAttentionMask(); rec.tc = ec[k].getTypeIds(); }
+          if (epair) {
+            rec.p = pairs[k][1];
+            rec.pi = epair[k].getIds(); rec.pt = epair[k].getTypeIds(); rec.po = pairOffsets(s, pairs[k][1], epair[k]);
+          }
+          out.push(JSON.stringify(rec));
+        }
+        if (out.length > 2000) flush();
+        // The encodings hold native memory the JS heap does not see: collect now and then.
+        if (globalThis.gc && (i / B) % 6 === 5) globalThis.gc();
       }
-      if (out.length > 2000) flush();
+      flush();
+      if (globalThis.gc) globalThis.gc();
     }
-    flush();
   }
   flush();
 }

@@ -117,6 +117,19 @@ static void compare(wembed_tokenizer *tok, const we_json *d, int trunc, stats *s
         if (wembed_tokenizer_encode(tok, text, tn, &p, &ec)) what = "encode (configured) failed";
         if (!what && !int_array_eq(we_json_get(d, "ic"), ec->ids, ec->n_tokens)) what = "ids as configured";
         if (!what && !int_array_eq(we_json_get(d, "ac"), ec->attention_mask, ec->n_tokens)) what = "attention mask as configured";
+        if (!what && we_json_get(d, "tc") && !int_array_eq(we_json_get(d, "tc"), ec->type_ids, ec->n_tokens)) what = "type ids as configured";
+        p.use_file_settings = false;
+    }
+    size_t pn;
+    const char *pair = we_json_as_str(we_json_get(d, "p"), &pn);
+    wembed_encoding *epair = NULL;
+    if (!what && pair) {
+        p.max_length = trunc;
+        if (wembed_tokenizer_encode_pair(tok, text, tn, pair, pn, &p, &epair)) what = "encode (pair) failed";
+        if (!what && !int_array_eq(we_json_get(d, "pi"), epair->ids, epair->n_tokens)) what = "pair ids";
+        if (!what && !int_array_eq(we_json_get(d, "pt"), epair->type_ids, epair->n_tokens)) what = "pair type ids";
+        if (!what && !offsets_eq(we_json_get(d, "po"), epair)) what = "pair offsets";
+        p.max_length = 0;
     }
     if (what) {
         st->fails++;
@@ -128,19 +141,22 @@ static void compare(wembed_tokenizer *tok, const we_json *d, int trunc, stats *s
             show_enc("got ", ep);
             if (es) { show_ref("want special", we_json_get(d, "is"), we_json_get(d, "os")); show_enc("got  special", es); }
             if (et) { show_ref("want trunc", we_json_get(d, "it"), NULL); show_enc("got  trunc", et); }
+            if (ec) { show_ref("want conf", we_json_get(d, "ic"), NULL); show_enc("got  conf", ec); }
+            if (epair) { show_ref("want pair", we_json_get(d, "pi"), we_json_get(d, "po")); show_enc("got  pair", epair); }
         }
     }
     wembed_encoding_free(ep);
     wembed_encoding_free(es);
     wembed_encoding_free(et);
     wembed_encoding_free(ec);
+    wembed_encoding_free(epair);
 }
 
 int main(void) {
     // The repository root is two levels above tests/data.
     char cmd[2048];
     const char *extra = getenv("WEMBED_TOKENIZER_DIFF_ARGS");
-    snprintf(cmd, sizeof cmd, "node \"%s/../../scripts/tokenizer-diff.mjs\" %s", WEMBED_TEST_DATA, extra ? extra : "");
+    snprintf(cmd, sizeof cmd, "node --expose-gc \"%s/../../scripts/tokenizer-diff.mjs\" %s", WEMBED_TEST_DATA, extra ? extra : "");
     FILE *f = popen(cmd, "r");
     if (!CHECKF(f != NULL, "cannot run %s", cmd)) return we_test_finish("tokenizer-diff");
 
@@ -166,10 +182,11 @@ int main(void) {
             char rel[256];
             snprintf(rel, sizeof rel, "tokenizers/%s/tokenizer.json", name);
             size_t n;
-            uint8_t *json = we_test_read_file(we_test_data_path(rel), &n);
-            CHECKF(json != NULL, "read %s", rel);
-            if (json && wembed_tokenizer_load(json, n, &tok) != WEMBED_STATUS_OK) {
-                CHECKF(false, "load %s: %s", rel, wembed_tokenizer_last_error(tok));
+            const char *inline_json = we_json_as_str(we_json_get(d, "json"), &n);   // variants
+            uint8_t *json = inline_json ? NULL : we_test_read_file(we_test_data_path(rel), &n);
+            CHECKF(json || inline_json, "read %s", rel);
+            if ((json || inline_json) && wembed_tokenizer_load(inline_json ? (const void *)inline_json : json, n, &tok) != WEMBED_STATUS_OK) {
+                CHECKF(false, "load %s: %s", name, wembed_tokenizer_last_error(tok));
                 wembed_tokenizer_free(tok);
                 tok = NULL;
             }
@@ -197,7 +214,7 @@ int main(void) {
         CHECKF(all[i].strings > 0, "%s: no strings", all[i].name);
         total += all[i].strings;
     }
-    CHECKF(n_stats == 5, "expected 5 tokenizer files, got %d", n_stats);
+    CHECKF(n_stats >= 11, "expected 5 tokenizer files and 6 variants, got %d", n_stats);
     printf("total: %ld strings\n", total);
     CHECK_EQ_INT(we_alloc_live(), 0);
     return we_test_finish("tokenizer-diff");

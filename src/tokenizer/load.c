@@ -662,55 +662,6 @@ static int find_special(const we_post *pp, const char *name, size_t n) {
 
 static wembed_status load_template(loader *ld, we_post *pp, const we_json *v, we_piece **out, uint32_t *n_out, const char *what) {
     if (!v || v->type == WE_JSON_NULL) { *out = NULL; *n_out = 0; return WEMBED_STATUS_OK; }
-    if (v->type == WE_JSON_STRING) {
-        // "[CLS] $A [SEP] $B:1 [SEP]:1"
-        const char *s = v->u.str;
-        size_t n = v->len, count = 0;
-        for (size_t i = 0; i < n;) {
-            while (i < n && s[i] == ' ') i++;
-            if (i < n) count++;
-            while (i < n && s[i] != ' ') i++;
-        }
-        we_piece *p = we_arena_calloc(ld->arena, count ? count : 1, sizeof(we_piece), 8);
-        if (!p) return OOM(ld);
-        size_t k = 0;
-        for (size_t i = 0; i < n;) {
-            while (i < n && s[i] == ' ') i++;
-            if (i >= n) break;
-            size_t st = i;
-            while (i < n && s[i] != ' ') i++;
-            size_t len = i - st, colon = len;
-            for (size_t c = 0; c < len; c++) if (s[st + c] == ':') colon = c;
-            uint32_t type_id = 0;
-            if (colon < len) {
-                char *end;
-                char num[16];
-                size_t nl = len - colon - 1;
-                if (nl == 0 || nl >= sizeof num) return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "%s: bad type id", what);
-                memcpy(num, s + st + colon + 1, nl);
-                num[nl] = 0;
-                unsigned long t = strtoul(num, &end, 10);
-                if (*end || t > UINT32_MAX) return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "%s: bad type id", what);
-                type_id = (uint32_t)t;
-            }
-            if (s[st] == '$') {
-                p[k].is_seq = true;
-                p[k].type_id = type_id;
-                if (colon == 1 || (colon == 2 && (s[st + 1] == 'A' || s[st + 1] == '0'))) p[k].seq = 0;
-                else if (colon == 2 && (s[st + 1] == 'B' || s[st + 1] == '1')) p[k].seq = 1;
-                else return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "%s: bad sequence in template", what);
-            } else {
-                int sp = find_special(pp, s + st, colon);
-                if (sp < 0) return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "%s: template uses an unknown special token", what);
-                p[k].special = sp;
-                p[k].type_id = type_id;
-            }
-            k++;
-        }
-        *out = p;
-        *n_out = (uint32_t)k;
-        return WEMBED_STATUS_OK;
-    }
     if (!we_json_is(v, WE_JSON_ARRAY)) return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "%s: template must be an array", what);
     we_piece *p = we_arena_calloc(ld->arena, v->len ? v->len : 1, sizeof(we_piece), 8);
     if (!p) return OOM(ld);
