@@ -190,6 +190,14 @@ int main(void) {
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) test_samples(names[i]);
     test_goldens("tokenizers/bge-small-en-v1.5/tokenizer.json", "tokenizers/llama.cpp/ggml-vocab-bert-bge.gguf.inp",
                  "tokenizers/llama.cpp/ggml-vocab-bert-bge.gguf.out", "\n__ggml_vocab_test__\n");
+    const char *goldens[] = { "bge-small-en-v1.5", "bge-small-zh-v1.5", "clip-vit-base-patch32", "t5-small" };
+    for (size_t i = 0; i < sizeof goldens / sizeof goldens[0]; i++) {
+        char t[256], in[256], out[256];
+        snprintf(t, sizeof t, "tokenizers/%s/tokenizer.json", goldens[i]);
+        snprintf(in, sizeof in, "../tokenizer/%s.inp", goldens[i]);
+        snprintf(out, sizeof out, "../tokenizer/%s.out", goldens[i]);
+        test_goldens(t, in, out, "\n__wembed_vocab_test__\n");
+    }
     CHECK_EQ_INT(we_alloc_live(), 0);
     return we_test_finish("tokenizer");
 }

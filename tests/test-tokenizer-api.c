@@ -1,0 +1,357 @@
+// test-tokenizer-api.c - the tokenizer's API contract, without the reference library: invalid
+// UTF-8 (replaced as TextDecoder does, offsets in the caller's bytes), UTF-16 offsets, special
+// ids and vocabulary queries, load errors that name what is wrong, the regex subset, and
+// clean failure with no leak when any allocation fails.
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/core/common.h"
+#include "../src/tokenizer/tok.h"
+#include "../src/wembed.h"
+#include "harness.h"
+
+static wembed_tokenizer *load_file(const char *rel) {
+    size_t n;
+    uint8_t *json = we_test_read_file(we_test_data_path(rel), &n);
+    if (!CHECKF(json != NULL, "read %s", rel)) return NULL;
+    wembed_tokenizer *tok = NULL;
+    wembed_status rc = wembed_tokenizer_load(json, n, &tok);
+    CHECKF(rc == WEMBED_STATUS_OK, "load %s: %s", rel, wembed_tokenizer_last_error(tok));
+    free(json);
+    if (rc) { wembed_tokenizer_free(tok); return NULL; }
+    return tok;
+}
+
+static wembed_encoding *enc(wembed_tokenizer *tok, const char *s, size_t n, bool special) {
+    wembed_tokenize_params p = wembed_tokenize_default_params();
+    p.add_special_tokens = special;
+    wembed_encoding *e = NULL;
+    CHECK(wembed_tokenizer_encode(tok, s, n, &p, &e) == WEMBED_STATUS_OK);
+    return e;
+}
+
+// -----------------------------------------------------------------------------------------
+
+static void test_invalid_utf8(void) {
+    const char *files[] = { "tokenizers/bge-small-en-v1.5/tokenizer.json", "tokenizers/clip-vit-base-patch32/tokenizer.json",
+                            "tokenizers/t5-small/tokenizer.json" };
+    // Raw bytes and the same text as TextDecoder gives it (each maximal ill-formed subpart -> U+FFFD).
+    static const struct { const char *raw; size_t raw_len; const char *fixed; } cases[] = {
+        { "a\xff" "b", 3, "a\xef\xbf\xbd" "b" },
+        { "caf\xc3", 4, "caf\xef\xbf\xbd" },
+        { "x\xe2\x82 y", 5, "x\xef\xbf\xbd y" },
+        { "\xf0\x9f\x98 ok \xed\xa0\x80!", 11, "\xef\xbf\xbd ok \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd!" },
+        { "\xc0\xaf word \x80\x80", 10, "\xef\xbf\xbd\xef\xbf\xbd word \xef\xbf\xbd\xef\xbf\xbd" },
+    };
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        wembed_tokenizer *tok = load_file(files[f]);
+        if (!tok) continue;
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            wembed_encoding *a = enc(tok, cases[i].raw, cases[i].raw_len, true);
+            wembed_encoding *b = enc(tok, cases[i].fixed, strlen(cases[i].fixed), true);
+            if (!a || !b) { wembed_encoding_free(a); wembed_encoding_free(b); continue; }
+            CHECKF(a->n_tokens == b->n_tokens, "%s case %zu: token count", files[f], i);
+            for (int32_t k = 0; k < a->n_tokens && k < b->n_tokens; k++) {
+                CHECKF(a->ids[k] == b->ids[k], "%s case %zu: id %d", files[f], i, k);
+                // Offsets land inside the raw bytes, never past them.
+                CHECKF(a->offsets[2 * k] <= a->offsets[2 * k + 1] && a->offsets[2 * k + 1] <= cases[i].raw_len,
+                       "%s case %zu: offsets [%u,%u) outside %zu bytes", files[f], i, a->offsets[2 * k], a->offsets[2 * k + 1],
+                       cases[i].raw_len);
+            }
+            wembed_encoding_free(a);
+            wembed_encoding_free(b);
+        }
+        wembed_tokenizer_free(tok);
+    }
+    // A concrete mapping: BERT drops U+FFFD, so "a\xffb" is one word "ab" covering raw [0, 3).
+    wembed_tokenizer *tok = load_file(files[0]);
+    if (tok) {
+        wembed_encoding *e = enc(tok, "a\xff" "b c", 5, false);
+        if (e && CHECK_EQ_INT(e->n_tokens, 2)) {
+            CHECK(strcmp(e->tokens[0], "ab") == 0);
+            CHECK_EQ_INT(e->offsets[0], 0);
+            CHECK_EQ_INT(e->offsets[1], 3);
+            CHECK_EQ_INT(e->offsets[2], 4);
+            CHECK_EQ_INT(e->offsets[3], 5);
+        }
+        wembed_encoding_free(e);
+        wembed_tokenizer_free(tok);
+    }
+}
+
+static void test_utf16_offsets(void) {
+    wembed_tokenizer *tok = load_file("tokenizers/bge-small-en-v1.5/tokenizer.json");
+    if (!tok) return;
+    const char *s = "\xf0\x9f\x98\x80 caf\xc3\xa9 \xe4\xb8\xad";   // U+1F600 (2 units), "café", U+4E2D
+    wembed_encoding *e = enc(tok, s, strlen(s), true);
+    uint32_t u16[64];
+    if (e && CHECK(e->n_tokens <= 32) && CHECK(wembed_encoding_utf16_offsets(e, s, strlen(s), u16) == WEMBED_STATUS_OK)) {
+        // [CLS] [UNK](😀) cafe 中 [SEP]
+        CHECK_EQ_INT(e->n_tokens, 5);
+        CHECK_EQ_INT(u16[2], 0);  CHECK_EQ_INT(u16[3], 2);
+        CHECK_EQ_INT(u16[4], 3);  CHECK_EQ_INT(u16[5], 7);
+        CHECK_EQ_INT(u16[6], 8);  CHECK_EQ_INT(u16[7], 9);
+        CHECK_EQ_INT(u16[0], 0);  CHECK_EQ_INT(u16[1], 0);
+    }
+    wembed_encoding_free(e);
+    wembed_tokenizer_free(tok);
+}
+
+static void test_queries(void) {
+    wembed_tokenizer *b = load_file("tokenizers/bge-small-en-v1.5/tokenizer.json");
+    wembed_tokenizer *m = load_file("tokenizers/all-MiniLM-L6-v2/tokenizer.json");
+    wembed_tokenizer *c = load_file("tokenizers/clip-vit-base-patch32/tokenizer.json");
+    wembed_tokenizer *t = load_file("tokenizers/t5-small/tokenizer.json");
+    if (b) {
+        CHECK_EQ_INT(wembed_tokenizer_vocab_size(b), 30522);
+        CHECK_EQ_INT(wembed_tokenizer_special_id(b, WEMBED_SPECIAL_UNK), 100);
+        CHECK_EQ_INT(wembed_tokenizer_special_id(b, WEMBED_SPECIAL_CLS), 101);
+        CHECK_EQ_INT(wembed_tokenizer_special_id(b, WEMBED_SPECIAL_SEP), 102);
+        CHECK_EQ_INT(wembed_tokenizer_special_id(b, WEMBED_SPECIAL_PAD), 0);
+        CHECK_EQ_INT(wembed_tokenizer_special_id(b, WEMBED_SPECIAL_MASK), 103);
+        CHECK_EQ_INT(wembed_tokenizer_max_length(b), 0);
+        CHECK(strcmp(wembed_tokenizer_id_to_token(b, 7592), "hello") == 0);
+        CHECK(strcmp(wembed_tokenizer_id_to_token(b, 101), "[CLS]") == 0);
+        CHECK(wembed_tokenizer_id_to_token(b, 30522) == NULL);
+        CHECK(wembed_tokenizer_id_to_token(b, -1) == NULL);
+        CHECK_EQ_INT(wembed_tokenizer_token_to_id(b, "##ing", 5), 2075);
+        CHECK_EQ_INT(wembed_tokenizer_token_to_id(b, "not-a-token", 11), -1);
+    }
+    if (m) {
+        CHECK_EQ_INT(wembed_tokenizer_max_length(m), 128);
+        // The file's padding: 128 tokens only when asked.
+        wembed_tokenize_params p = wembed_tokenize_default_params();
+        wembed_encoding *e = NULL;
+        CHECK(wembed_tokenizer_encode(m, "hello", 5, &p, &e) == WEMBED_STATUS_OK);
+        if (e) CHECK_EQ_INT(e->n_tokens, 3);
+        wembed_encoding_free(e);
+        p.use_file_settings = true;
+        CHECK(wembed_tokenizer_encode(m, "hello", 5, &p, &e) == WEMBED_STATUS_OK);
+        if (e) {
+            CHECK_EQ_INT(e->n_tokens, 128);
+            CHECK_EQ_INT(e->attention_mask[2], 1);
+            CHECK_EQ_INT(e->attention_mask[3], 0);
+            CHECK_EQ_INT(e->special_tokens_mask[3], 1);
+            CHECK_EQ_INT(e->ids[127], 0);
+            CHECK(strcmp(e->tokens[127], "[PAD]") == 0);
+        }
+        wembed_encoding_free(e);
+        // max_length overrides the file's 128.
+        p.max_length = 4;
+        CHECK(wembed_tokenizer_encode(m, "a b c d e f", 11, &p, &e) == WEMBED_STATUS_OK);
+        if (e) {
+            CHECK_EQ_INT(e->n_tokens, 128);
+            CHECK_EQ_INT(e->ids[0], 101);
+            CHECK_EQ_INT(e->ids[3], 102);
+            CHECK_EQ_INT(e->attention_mask[4], 0);
+        }
+        wembed_encoding_free(e);
+    }
+    if (c) {
+        CHECK_EQ_INT(wembed_tokenizer_vocab_size(c), 49408);
+        CHECK_EQ_INT(wembed_tokenizer_special_id(c, WEMBED_SPECIAL_BOS), 49406);
+        CHECK_EQ_INT(wembed_tokenizer_special_id(c, WEMBED_SPECIAL_EOS), 49407);
+        CHECK_EQ_INT(wembed_tokenizer_special_id(c, WEMBED_SPECIAL_UNK), 49407);
+        CHECK_EQ_INT(wembed_tokenizer_special_id(c, WEMBED_SPECIAL_PAD), -1);
+        // Left truncation keeps the end.
+        wembed_tokenize_params p = wembed_tokenize_default_params();
+        p.max_length = 4;
+        p.truncation_side = WEMBED_TRUNCATION_LEFT;
+        wembed_encoding *e = NULL;
+        CHECK(wembed_tokenizer_encode(c, "one two three four", 18, &p, &e) == WEMBED_STATUS_OK);
+        if (e && CHECK_EQ_INT(e->n_tokens, 4)) {
+            CHECK(strcmp(e->tokens[1], "three</w>") == 0);
+            CHECK(strcmp(e->tokens[2], "four</w>") == 0);
+        }
+        wembed_encoding_free(e);
+    }
+    if (t) {
+        CHECK_EQ_INT(wembed_tokenizer_vocab_size(t), 32100);
+        CHECK_EQ_INT(wembed_tokenizer_special_id(t, WEMBED_SPECIAL_UNK), 2);
+        CHECK_EQ_INT(wembed_tokenizer_special_id(t, WEMBED_SPECIAL_EOS), 1);
+        CHECK_EQ_INT(wembed_tokenizer_special_id(t, WEMBED_SPECIAL_BOS), -1);
+        CHECK_EQ_INT(wembed_tokenizer_special_id(t, WEMBED_SPECIAL_PAD), 0);
+        CHECK(strcmp(wembed_tokenizer_id_to_token(t, 32099), "<extra_id_0>") == 0);
+    }
+    // NULL handles and arguments.
+    CHECK_EQ_INT(wembed_tokenizer_vocab_size(NULL), 0);
+    CHECK(wembed_tokenizer_id_to_token(NULL, 1) == NULL);
+    CHECK_EQ_INT(wembed_tokenizer_special_id(NULL, WEMBED_SPECIAL_UNK), -1);
+    wembed_encoding *e = NULL;
+    CHECK(wembed_tokenizer_encode(NULL, "x", 1, NULL, &e) == WEMBED_STATUS_INVALID_ARGUMENT);
+    if (b) {
+        CHECK(wembed_tokenizer_encode(b, NULL, 3, NULL, &e) == WEMBED_STATUS_INVALID_ARGUMENT);
+        CHECK(e == NULL);
+        CHECK(wembed_tokenizer_encode(b, NULL, 0, NULL, &e) == WEMBED_STATUS_OK);   // empty text
+        if (e) CHECK_EQ_INT(e->n_tokens, 2);
+        wembed_encoding_free(e);
+    }
+    wembed_tokenizer_free(b);
+    wembed_tokenizer_free(m);
+    wembed_tokenizer_free(c);
+    wembed_tokenizer_free(t);
+}
+
+// -----------------------------------------------------------------------------------------
+
+static void expect_load_error(const char *json, wembed_status want, const char *needle) {
+    wembed_tokenizer *tok = NULL;
+    wembed_status rc = wembed_tokenizer_load(json, strlen(json), &tok);
+    const char *msg = wembed_tokenizer_last_error(tok);
+    CHECKF(rc == want, "load of %.60s: status %d, want %d (%s)", json, (int)rc, (int)want, msg);
+    CHECKF(strstr(msg, needle) != NULL, "error \"%s\" should mention \"%s\"", msg, needle);
+    wembed_encoding *e = NULL;
+    if (tok) CHECK(wembed_tokenizer_encode(tok, "x", 1, NULL, &e) == WEMBED_STATUS_INVALID_ARGUMENT);
+    wembed_tokenizer_free(tok);
+}
+
+#define WL_MODEL "\"model\":{\"type\":\"WordLevel\",\"vocab\":{\"a\":0,\"[UNK]\":1},\"unk_token\":\"[UNK]\"}"
+
+static void test_load_errors(void) {
+    expect_load_error("{", WEMBED_STATUS_BAD_FORMAT, "tokenizer.json");
+    expect_load_error("[]", WEMBED_STATUS_BAD_FORMAT, "not a JSON object");
+    expect_load_error("{\"model\":{\"type\":\"Magic\"}}", WEMBED_STATUS_UNSUPPORTED, "Magic");
+    expect_load_error("{" WL_MODEL ",\"normalizer\":{\"type\":\"Shout\"}}", WEMBED_STATUS_UNSUPPORTED, "Shout");
+    expect_load_error("{" WL_MODEL ",\"pre_tokenizer\":{\"type\":\"UnicodeScripts\"}}", WEMBED_STATUS_UNSUPPORTED, "UnicodeScripts");
+    expect_load_error("{" WL_MODEL ",\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"(?i:'s|'t)\"},\"behavior\":\"Isolated\",\"invert\":false}}",
+                      WEMBED_STATUS_UNSUPPORTED, "(?i:'s|'t)");
+    expect_load_error("{" WL_MODEL ",\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"(?<=a)b\"},\"behavior\":\"Isolated\",\"invert\":false}}",
+                      WEMBED_STATUS_UNSUPPORTED, "lookbehind");
+    expect_load_error("{" WL_MODEL ",\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\p{Han}+\"},\"behavior\":\"Isolated\",\"invert\":false}}",
+                      WEMBED_STATUS_UNSUPPORTED, "property");
+    expect_load_error("{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1},\"merges\":[\"a b\"]}}", WEMBED_STATUS_BAD_FORMAT,
+                      "not in the vocabulary");
+    expect_load_error("{\"model\":{\"type\":\"Unigram\",\"unk_id\":5,\"vocab\":[[\"a\",-1.0]]}}", WEMBED_STATUS_BAD_FORMAT, "unk_id");
+    expect_load_error("{" WL_MODEL ",\"normalizer\":{\"type\":\"Precompiled\",\"precompiled_charsmap\":\"@@@@\"}}",
+                      WEMBED_STATUS_BAD_FORMAT, "base64");
+    expect_load_error("{" WL_MODEL ",\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":{\"id\":\"[X]\",\"type_id\":0}}],\"pair\":[],\"special_tokens\":{}}}",
+                      WEMBED_STATUS_BAD_FORMAT, "unknown special token");
+    wembed_tokenizer *tok = NULL;
+    CHECK(wembed_tokenizer_load(NULL, 0, &tok) == WEMBED_STATUS_INVALID_ARGUMENT);
+    wembed_tokenizer_free(tok);
+    CHECK(wembed_tokenizer_load("{}", 2, NULL) == WEMBED_STATUS_INVALID_ARGUMENT);
+}
+
+// -----------------------------------------------------------------------------------------
+// The regex subset, with Oniguruma's leftmost-first answers worked out by hand.
+
+static void test_regex(void) {
+    static const struct { const char *re, *text; const char *want; } cases[] = {
+        // "want": the matches as "s-e,s-e,..."
+        { "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+", "I'll go  now!!  ", "0-1,1-4,4-7,7-8,8-12,12-14,14-16" },
+        { "a+?", "aaa", "0-1,1-2,2-3" },
+        { "a{2,3}", "aaaaaaa", "0-3,3-6" },
+        { "a{2}b?", "aab aa", "0-3,4-6" },
+        { "x*", "axx", "0-0,1-3" },        // onig: no empty match right where a match ended
+        { "^ab|cd$", "ab\nabcd\ncd", "0-2,3-5,5-7,8-10" },
+        { "\\Aa|b\\z", "aab ab", "0-1,5-6" },
+        { "[^a-c\\d]+", "abcxyz123def", "3-6,9-12" },
+        { "[\\p{Lu}\\p{Nd}]+", "abCD12ef", "2-6" },
+        { "\\P{L}+", "ab12!?cd", "2-6" },
+        { "(?:ab)+|a", "ababa", "0-4,4-5" },
+        { "\\w+", "h\xc3\xa9llo_1 \xe2\x85\xa0", "0-8,9-12" },     // onig \w: letters, marks, numbers (incl. Nl), _
+        { "\\d+", "12\xd9\xa3 \xe2\x85\xa0", "0-4" },              // \d: Nd only
+        { ".+", "ab\ncd", "0-2,3-5" },
+        { "\\x{1F600}|\\u00e9|\\x41", "A\xc3\xa9\xf0\x9f\x98\x80", "0-1,1-3,3-7" },
+        { "(?<w>a)b", "abab", "0-2,2-4" },
+        { "a|ab", "ab", "0-1" },
+        { "colou?r", "color colour", "0-5,6-12" },
+    };
+    we_work w;
+    memset(&w, 0, sizeof w);
+    we_err err = { { 0 } };
+    w.err = &err;
+    we_arena a;
+    we_arena_init(&a, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        we_regex *re = NULL;
+        wembed_status rc = we_regex_compile(&a, cases[i].re, strlen(cases[i].re), &re, &err);
+        if (!CHECKF(rc == WEMBED_STATUS_OK, "compile %s: %s", cases[i].re, err.msg)) continue;
+        rc = we_regex_find_matches(&w, re, (const uint8_t *)cases[i].text, (uint32_t)strlen(cases[i].text));
+        char got[256] = "";
+        size_t gl = 0;
+        const we_match *m = w.matches.p;
+        for (size_t k = 0; k < w.matches.n; k++)
+            if (m[k].is_match) gl += (size_t)snprintf(got + gl, sizeof got - gl, "%s%u-%u", gl ? "," : "", m[k].s, m[k].e);
+        CHECKF(rc == WEMBED_STATUS_OK && strcmp(got, cases[i].want) == 0, "regex /%s/ on \"%s\": got %s, want %s",
+               cases[i].re, cases[i].text, got, cases[i].want);
+    }
+    we_arena_free(&a);
+    we_buf_free(&w.matches);
+    we_buf_free(&w.re_threads);
+}
+
+// -----------------------------------------------------------------------------------------
+// Every allocation failing in turn: a clean status, no leak, and a working second attempt.
+
+static const char SMALL[] =
+    "{\"version\":\"1.0\",\"truncation\":{\"max_length\":6,\"strategy\":\"LongestFirst\",\"stride\":0,\"direction\":\"Right\"},"
+    "\"padding\":{\"strategy\":{\"Fixed\":8},\"direction\":\"Right\",\"pad_to_multiple_of\":null,\"pad_id\":0,\"pad_type_id\":0,\"pad_token\":\"<pad>\"},"
+    "\"added_tokens\":[{\"id\":0,\"content\":\"<pad>\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,\"special\":true},"
+    "{\"id\":7,\"content\":\"<s>\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,\"special\":true},"
+    "{\"id\":8,\"content\":\"hi there\",\"single_word\":false,\"lstrip\":true,\"rstrip\":false,\"normalized\":true,\"special\":false}],"
+    "\"normalizer\":{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFKC\"},{\"type\":\"Lowercase\"},"
+    "{\"type\":\"Replace\",\"pattern\":{\"Regex\":\"\\\\s+\"},\"content\":\" \"}]},"
+    "\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"add_prefix_space\":true,\"trim_offsets\":true,\"use_regex\":true},"
+    "\"post_processor\":{\"type\":\"RobertaProcessing\",\"sep\":[\"<s>\",7],\"cls\":[\"<s>\",7],\"trim_offsets\":true,\"add_prefix_space\":true},"
+    "\"decoder\":null,"
+    "\"model\":{\"type\":\"BPE\",\"dropout\":null,\"unk_token\":null,\"continuing_subword_prefix\":null,\"end_of_word_suffix\":null,"
+    "\"fuse_unk\":false,\"byte_fallback\":false,"
+    "\"vocab\":{\"<pad>\":0,\"\xc4\xa0\":1,\"h\":2,\"i\":3,\"hi\":4,\"\xc4\xa0hi\":5,\"x\":6,\"<s>\":7},\"merges\":[\"h i\",\"\xc4\xa0 hi\"]}}";
+
+static void test_alloc_failures(void) {
+    int64_t live0 = we_alloc_live();
+    int loads = 0, encodes = 0;
+    for (int64_t n = 0; n < 100000; n++) {
+        we_alloc_fail_after(n);
+        wembed_tokenizer *tok = NULL;
+        wembed_status rc = wembed_tokenizer_load(SMALL, sizeof SMALL - 1, &tok);
+        we_alloc_fail_after(-1);
+        if (rc != WEMBED_STATUS_OK) {
+            CHECKF(rc == WEMBED_STATUS_ALLOC_FAILED, "load with allocation %lld failing: status %d (%s)", (long long)n,
+                   (int)rc, wembed_tokenizer_last_error(tok));
+            wembed_tokenizer_free(tok);
+            CHECK_EQ_INT(we_alloc_live(), live0);
+            loads++;
+            continue;
+        }
+        wembed_tokenize_params p = wembed_tokenize_default_params();
+        p.use_file_settings = true;
+        wembed_encoding *e = NULL;
+        bool done = false;
+        for (int64_t k = 0; k < 100000 && !done; k++) {
+            we_alloc_fail_after(k);
+            rc = wembed_tokenizer_encode(tok, "Hi  HI x hi there\xff", 19, &p, &e);
+            we_alloc_fail_after(-1);
+            if (rc == WEMBED_STATUS_OK) {
+                done = true;
+                // The Rust library: <s> Ġhi Ġhi Ġ x <s> <pad> <pad> (truncated to 6, padded to 8)
+                static const int32_t want[8] = { 7, 5, 5, 1, 6, 7, 0, 0 };
+                bool same = e->n_tokens == 8;
+                for (int i = 0; same && i < 8; i++) same = e->ids[i] == want[i];
+                CHECKF(same, "small tokenizer result: %d tokens", e->n_tokens);
+                wembed_encoding_free(e);
+            } else {
+                CHECKF(rc == WEMBED_STATUS_ALLOC_FAILED && e == NULL, "encode with allocation %lld failing: status %d", (long long)k, (int)rc);
+                encodes++;
+            }
+        }
+        CHECK(done);
+        wembed_tokenizer_free(tok);
+        CHECK_EQ_INT(we_alloc_live(), live0);
+        break;
+    }
+    printf("allocation failures: %d during load, %d during encode, all clean\n", loads, encodes);
+    CHECK(loads > 10 && encodes > 5);
+}
+
+int main(void) {
+    test_invalid_utf8();
+    test_utf16_offsets();
+    test_queries();
+    test_load_errors();
+    test_regex();
+    test_alloc_failures();
+    CHECK_EQ_INT(we_alloc_live(), 0);
+    return we_test_finish("tokenizer-api");
+}
