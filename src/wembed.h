@@ -392,6 +392,9 @@ typedef struct wembed_encoding {
 // *out_tok is still a handle (NULL only when out of memory) holding the message for
 // wembed_tokenizer_last_error; it must be freed, and any other call on it fails.
 wembed_status wembed_tokenizer_load(const void *json, size_t n_json, wembed_tokenizer **out_tok);
+// The same from a llama.cpp GGUF file's tokenizer.ggml.* metadata (the whole file or at least
+// its header; read during the call only). Only tokenizer.ggml.model "bert" is supported.
+wembed_status wembed_tokenizer_load_gguf(const void *gguf, size_t n, wembed_tokenizer **out_tok);
 void wembed_tokenizer_free(wembed_tokenizer *tok);                       // NULL is a no-op
 // The last error on this handle ("" if none). Owned by the tokenizer; valid until its next call.
 const char *wembed_tokenizer_last_error(const wembed_tokenizer *tok);

@@ -142,9 +142,23 @@ static void test_samples(const char *name) {
     wembed_tokenizer_free(tok);
 }
 
+static wembed_tokenizer *load_gguf_tok(const char *rel) {
+    size_t n;
+    uint8_t *data = we_test_read_file(we_test_data_path(rel), &n);
+    CHECKF(data != NULL, "read %s", rel);
+    if (!data) return NULL;
+    wembed_tokenizer *tok = NULL;
+    wembed_status rc = wembed_tokenizer_load_gguf(data, n, &tok);
+    CHECKF(rc == WEMBED_STATUS_OK, "load %s: %s", rel, wembed_tokenizer_last_error(tok));
+    free(data);
+    if (rc) { wembed_tokenizer_free(tok); return NULL; }
+    return tok;
+}
+
 // llama.cpp-style goldens: cases joined by `sep`, one line of " id" per case in .out.
 static void test_goldens(const char *tok_rel, const char *inp_rel, const char *out_rel, const char *sep) {
-    wembed_tokenizer *tok = load_tok(tok_rel);
+    size_t tl = strlen(tok_rel);
+    wembed_tokenizer *tok = tl > 5 && strcmp(tok_rel + tl - 5, ".gguf") == 0 ? load_gguf_tok(tok_rel) : load_tok(tok_rel);
     if (!tok) return;
     size_t ni, no;
     char *inp = (char *)we_test_read_file(we_test_data_path(inp_rel), &ni);
@@ -185,11 +199,55 @@ static void test_goldens(const char *tok_rel, const char *inp_rel, const char *o
     wembed_tokenizer_free(tok);
 }
 
+// The GGUF-built tokenizer against bge's tokenizer.json on the bge samples, special tokens on.
+static void test_gguf_vs_json(void) {
+    wembed_tokenizer *g = load_gguf_tok("tokenizers/llama.cpp/ggml-vocab-bert-bge.gguf");
+    wembed_tokenizer *j = load_tok("tokenizers/bge-small-en-v1.5/tokenizer.json");
+    size_t n;
+    char *data = (char *)we_test_read_file(we_test_data_path("tokenizers/samples-bge-small-en-v1.5.jsonl"), &n);
+    int same = 0, total = 0;
+    for (size_t i = 0; g && j && data && i < n;) {
+        size_t e = i;
+        while (e < n && data[e] != '\n') e++;
+        we_arena a;
+        we_arena_init(&a, 0);
+        const we_json *d = NULL;
+        we_err err = { { 0 } };
+        size_t tn;
+        const char *text;
+        if (e > i && we_json_parse(&a, data + i, e - i, NULL, &d, &err) == WEMBED_STATUS_OK &&
+            (text = we_json_as_str(we_json_get(d, "text"), &tn))) {
+            wembed_encoding *x = NULL, *y = NULL;
+            wembed_tokenizer_encode(g, text, tn, NULL, &x);
+            wembed_tokenizer_encode(j, text, tn, NULL, &y);
+            bool ok = x && y && x->n_tokens == y->n_tokens;
+            for (int32_t k = 0; ok && k < x->n_tokens; k++)
+                ok = x->ids[k] == y->ids[k] && x->offsets[2 * k] == y->offsets[2 * k] && x->offsets[2 * k + 1] == y->offsets[2 * k + 1];
+            same += ok;
+            total++;
+            wembed_encoding_free(x);
+            wembed_encoding_free(y);
+        }
+        we_arena_free(&a);
+        i = e + 1;
+    }
+    CHECKF(total == 68 && same == total, "GGUF vs tokenizer.json: %d of %d samples identical", same, total);
+    free(data);
+    wembed_tokenizer_free(g);
+    wembed_tokenizer_free(j);
+}
+
 int main(void) {
+    test_gguf_vs_json();
     const char *names[] = { "bge-small-en-v1.5", "all-MiniLM-L6-v2", "bge-small-zh-v1.5", "clip-vit-base-patch32", "t5-small" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) test_samples(names[i]);
     test_goldens("tokenizers/bge-small-en-v1.5/tokenizer.json", "tokenizers/llama.cpp/ggml-vocab-bert-bge.gguf.inp",
                  "tokenizers/llama.cpp/ggml-vocab-bert-bge.gguf.out", "\n__ggml_vocab_test__\n");
+    // The same goldens through llama.cpp's vocab-only GGUF, and the house goldens of bge too.
+    test_goldens("tokenizers/llama.cpp/ggml-vocab-bert-bge.gguf", "tokenizers/llama.cpp/ggml-vocab-bert-bge.gguf.inp",
+                 "tokenizers/llama.cpp/ggml-vocab-bert-bge.gguf.out", "\n__ggml_vocab_test__\n");
+    test_goldens("tokenizers/llama.cpp/ggml-vocab-bert-bge.gguf", "../tokenizer/bge-small-en-v1.5.inp",
+                 "../tokenizer/bge-small-en-v1.5.out", "\n__wembed_vocab_test__\n");
     const char *goldens[] = { "bge-small-en-v1.5", "bge-small-zh-v1.5", "clip-vit-base-patch32", "t5-small" };
     for (size_t i = 0; i < sizeof goldens / sizeof goldens[0]; i++) {
         char t[256], in[256], out[256];

@@ -602,6 +602,11 @@ static wembed_status load_added(loader *ld, const we_json *list) {
         }
         if (!replaced) tok->added[tok->n_added++] = at;
     }
+    return we_added_build_matchers(tok, ld->err);
+}
+
+wembed_status we_added_build_matchers(we_tokenizer *tok, we_err *err) {
+    loader l = { tok, &tok->arena, err }, *ld = &l;
     // The two matchers: specials first, then the others (Rust's order), split by `normalized`.
     const char **pats = we_arena_alloc(ld->arena, (size_t)(tok->n_added + 1) * sizeof(char *), 8);
     uint32_t *lens = we_arena_alloc(ld->arena, (size_t)(tok->n_added + 1) * sizeof(uint32_t), 4);

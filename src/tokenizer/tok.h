@@ -15,6 +15,7 @@
 #include "../core/arena.h"
 #include "../core/common.h"
 #include "../core/utf8.h"
+#include "../formats/gguf.h"
 #include "../formats/json.h"
 
 // -----------------------------------------------------------------------------------------
@@ -396,6 +397,8 @@ typedef struct we_tokenizer {
 // Loads tokenizer.json (json.c tree) into tok (zeroed by the caller).
 wembed_status we_tokenizer_from_json(we_tokenizer *tok, const we_json *root, we_err *err);
 void we_tokenizer_clear(we_tokenizer *tok);
+// Builds tok (zeroed, arenas initialized) from a GGUF file's tokenizer.ggml.* metadata.
+wembed_status we_tokenizer_from_gguf(we_tokenizer *tok, const we_gguf_vocab *v, we_err *err);
 
 // Token text for id (added tokens first, as Rust id_to_token), or NULL.
 const char *we_tokenizer_id_to_token(const we_tokenizer *tok, int32_t id, uint32_t *len);
@@ -418,6 +421,8 @@ uint32_t we_post_added(const we_post *pp, bool pair);
 
 // Added vocabulary: splits the input as Rust AddedVocabulary::extract_and_normalize into w->cur.
 wembed_status we_added_extract(we_tokenizer *tok, we_work *w, const uint8_t *text, uint32_t n);
+// Builds the two added-token matchers from tok->added (after the normalizer is set).
+wembed_status we_added_build_matchers(we_tokenizer *tok, we_err *err);
 wembed_status we_matcher_build(we_arena *arena, we_matcher *m, const char *const *pats, const uint32_t *lens,
                                uint32_t n, we_err *err);
 

@@ -112,6 +112,41 @@ wembed_status wembed_tokenizer_load(const void *json, size_t n_json, wembed_toke
     return WEMBED_STATUS_OK;
 }
 
+wembed_status wembed_tokenizer_load_gguf(const void *gguf, size_t n, wembed_tokenizer **out_tok) {
+    if (!out_tok) return WEMBED_STATUS_INVALID_ARGUMENT;
+    *out_tok = NULL;
+    wembed_tokenizer *h = we_calloc(1, sizeof *h);
+    if (!h) return WEMBED_STATUS_ALLOC_FAILED;
+    *out_tok = h;
+    we_tokenizer *t = &h->t;
+    we_arena_init(&t->arena, (size_t)1 << 20);
+    we_arena_init(&t->work.arena, (size_t)256 << 10);
+    t->work.err = &t->err;
+    wembed_status rc;
+    if (!gguf) {
+        rc = we_errorf(&t->err, WEMBED_STATUS_INVALID_ARGUMENT, "wembed_tokenizer_load_gguf: NULL data");
+    } else {
+        // The header (with the vocabulary) is parsed into its own arena, freed once copied.
+        we_arena ga;
+        we_arena_init(&ga, (size_t)1 << 20);
+        we_gguf g;
+        we_gguf_vocab v;
+        bool more = false;
+        rc = we_gguf_parse(&ga, gguf, n, n, &g, &more, &t->err);
+        if (!rc && more) rc = we_errorf(&t->err, WEMBED_STATUS_BAD_FORMAT, "GGUF: truncated header");
+        if (!rc) rc = we_gguf_read_vocab(&g, &v, &t->err);
+        if (!rc) rc = we_tokenizer_from_gguf(t, &v, &t->err);
+        we_arena_free(&ga);
+    }
+    if (rc) {
+        h->failed = true;
+        we_tokenizer_clear(t);
+        return rc;
+    }
+    we_err_clear(&t->err);
+    return WEMBED_STATUS_OK;
+}
+
 void wembed_tokenizer_free(wembed_tokenizer *tok) {
     if (!tok) return;
     we_tokenizer_clear(&tok->t);
