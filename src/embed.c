@@ -152,6 +152,17 @@ wembed_status we_model_pool(wembed_model *m, wembed_pool **out) {
 // -----------------------------------------------------------------------------------------
 // Pooling and the per-vector steps
 
+void we_write_token_vector(float *o, const float *h, int E, bool normalize) {
+    if (!normalize) {
+        memcpy(o, h, sizeof(float) * (size_t)E);
+        return;
+    }
+    double ss = 0;
+    for (int e = 0; e < E; e++) ss += (double)h[e] * h[e];
+    double n = sqrt(ss) < 1e-12 ? 1e-12 : sqrt(ss);     // F.normalize's eps
+    for (int e = 0; e < E; e++) o[e] = (float)(h[e] / n);
+}
+
 // v (E) from the hidden states h (n, E) of one sequence.
 static void pool_seq(double *v, const float *h, int n, int E, wembed_pooling pooling) {
     switch (pooling) {
@@ -347,14 +358,8 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
             const seqin *s = &seqs[si];
             const float *h = hidden + (size_t)seq_off[si - g0] * E;
             if (r->pooling == WEMBED_POOLING_NONE) {
-                for (int32_t t = 0; t < s->len; t++) {
-                    float *o = (float *)out + (size_t)(tok_out[s->out] + t) * E;
-                    if (!r->normalize) { memcpy(o, h + (size_t)t * E, sizeof(float) * (size_t)E); continue; }
-                    double ss = 0;
-                    for (int e = 0; e < E; e++) ss += (double)h[(size_t)t * E + e] * h[(size_t)t * E + e];
-                    double nn = sqrt(ss) < 1e-12 ? 1e-12 : sqrt(ss);
-                    for (int e = 0; e < E; e++) o[e] = (float)(h[(size_t)t * E + e] / nn);
-                }
+                for (int32_t t = 0; t < s->len; t++)
+                    we_write_token_vector((float *)out + (size_t)(tok_out[s->out] + t) * E, h + (size_t)t * E, E, r->normalize);
                 continue;
             }
             if (r->pooling == WEMBED_POOLING_EOS) {
@@ -394,6 +399,17 @@ done:
     return rc;
 }
 
+// Appends s to *seqs (capacity *cap, doubled as needed).
+static wembed_status push_seq(wembed_model *m, seqin **seqs, size_t *n_seq, size_t *cap, seqin s) {
+    if (*n_seq == *cap) {
+        seqin *ns = we_realloc(*seqs, sizeof(seqin) * (*cap *= 2));
+        if (!ns) return we_errorf(&m->err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
+        *seqs = ns;
+    }
+    (*seqs)[(*n_seq)++] = s;
+    return WEMBED_STATUS_OK;
+}
+
 // Appends the sequences of one input of n tokens: itself, its first max_tokens (END), or
 // overlapping windows (CHUNK). *seqs grows as needed.
 static wembed_status add_input(wembed_model *m, seqin **seqs, size_t *n_seq, size_t *cap, const seqin *whole,
@@ -404,18 +420,14 @@ static wembed_status add_input(wembed_model *m, seqin **seqs, size_t *n_seq, siz
                          whole->out, whole->len, r->max_tokens);
     int32_t step = r->max_tokens - overlap;
     for (int32_t s0 = 0;; s0 += step) {
-        if (*n_seq == *cap) {
-            seqin *ns = we_realloc(*seqs, sizeof(seqin) * (*cap *= 2));
-            if (!ns) return we_errorf(&m->err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
-            *seqs = ns;
-        }
         seqin s = *whole;
         s.ids += s0;
         s.pos += s0;
         if (s.types) s.types += s0;
         s.len = WE_MIN(whole->len - s0, r->max_tokens);
         if (p->ntk_length == WEMBED_NTK_LENGTH_OWN) s.rope_len = s.len;
-        (*seqs)[(*n_seq)++] = s;
+        wembed_status rc = push_seq(m, seqs, n_seq, cap, s);
+        if (rc) return rc;
         if (p->truncate != WEMBED_TRUNCATE_CHUNK || s0 + s.len >= whole->len) break;
     }
     return WEMBED_STATUS_OK;
@@ -558,12 +570,7 @@ wembed_status wembed_embed_text(wembed_model *m, const char *const *texts, const
         }
         int32_t rope_len = p->ntk_length == WEMBED_NTK_LENGTH_PADDED ? longest : len;
         if (len <= r.max_tokens) {
-            if (n_seq == cap) {
-                seqin *ns = we_realloc(seqs, sizeof(seqin) * (cap *= 2));
-                if (!ns) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
-                seqs = ns;
-            }
-            seqs[n_seq++] = (seqin){ e->ids, e->type_ids, iota, len, i, rope_len };
+            if ((rc = push_seq(m, &seqs, &n_seq, &cap, (seqin){ e->ids, e->type_ids, iota, len, i, rope_len }))) goto done;
             continue;
         }
         // CHUNK: windows of the text's own tokens, each wrapped in the template's specials.
@@ -590,12 +597,8 @@ wembed_status wembed_embed_text(wembed_model *m, const char *const *texts, const
             memcpy(wt, e->type_ids, sizeof(int32_t) * (size_t)n_pre);
             memcpy(wt + n_pre, e->type_ids + n_pre + s0, sizeof(int32_t) * (size_t)blen);
             memcpy(wt + n_pre + blen, e->type_ids + len - n_post, sizeof(int32_t) * (size_t)n_post);
-            if (n_seq == cap) {
-                seqin *ns = we_realloc(seqs, sizeof(seqin) * (cap *= 2));
-                if (!ns) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
-                seqs = ns;
-            }
-            seqs[n_seq++] = (seqin){ wi, wt, iota, wl, i, p->ntk_length == WEMBED_NTK_LENGTH_PADDED ? r.max_tokens : wl };
+            seqin sw = { wi, wt, iota, wl, i, p->ntk_length == WEMBED_NTK_LENGTH_PADDED ? r.max_tokens : wl };
+            if ((rc = push_seq(m, &seqs, &n_seq, &cap, sw))) goto done;
         }
     }
     rc = embed_seqs(m, seqs, n_seq, n, &r, p, out, out_size);

@@ -25,4 +25,7 @@ wembed_status we_model_pool(wembed_model *m, wembed_pool **out);
 // normalization, quantization into out (we_vector_bytes).
 void we_finish_vector(void *out, double *u, const we_resolved *r, wembed_output kind);
 
+// One per-token output row (pooling NONE): the hidden state h (E), L2-normalized when asked.
+void we_write_token_vector(float *o, const float *h, int E, bool normalize);
+
 #endif // WE_EMBED_H

@@ -118,14 +118,8 @@ static wembed_status embed_batch(wembed_model *m, wembed_pool *pool, const float
     for (int b = 0; b < B; b++) {
         const float *h = hidden + (size_t)b * T * E;
         if (r->pooling == WEMBED_POOLING_NONE) {
-            for (int t = 0; t < T; t++) {
-                float *o = (float *)(out + ((size_t)b * T + t) * vb);
-                if (!r->normalize) { memcpy(o, h + (size_t)t * E, sizeof(float) * (size_t)E); continue; }
-                double ss = 0;
-                for (int e = 0; e < E; e++) ss += (double)h[(size_t)t * E + e] * h[(size_t)t * E + e];
-                double nn = sqrt(ss) < 1e-12 ? 1e-12 : sqrt(ss);
-                for (int e = 0; e < E; e++) o[e] = (float)(h[(size_t)t * E + e] / nn);
-            }
+            for (int t = 0; t < T; t++)
+                we_write_token_vector((float *)(out + ((size_t)b * T + t) * vb), h + (size_t)t * E, E, r->normalize);
             continue;
         }
         // pooler_output = post_layernorm(class row); image_embeds = visual_projection(it)
@@ -147,68 +141,51 @@ done:
     return rc;
 }
 
-static wembed_status check_out(wembed_model *m, const we_resolved *r, wembed_output kind, int32_t n, size_t out_size) {
-    size_t per = r->pooling == WEMBED_POOLING_NONE ? (size_t)m->arch.hp.clip.vision.n_patches + 1 : 1;
-    size_t need = (size_t)n * per * we_vector_bytes(r, kind);
-    if (need > out_size)
-        return we_errorf(&m->err, WEMBED_STATUS_INVALID_ARGUMENT, "output buffer of %zu bytes is too small: %zu needed", out_size, need);
-    return WEMBED_STATUS_OK;
-}
-
-wembed_status wembed_embed_pixels(wembed_model *m, const float *pixel_values, int32_t B,
-                                  const wembed_embed_params *p, void *out, size_t out_size) {
+// Runs both image calls: pixels ready (pixel_values) or prepared batch by batch (images).
+static wembed_status embed_images_or_pixels(wembed_model *m, const wembed_image *images, const float *pixel_values,
+                                            int32_t n, const wembed_embed_params *p, void *out, size_t out_size) {
     if (!m) return WEMBED_STATUS_INVALID_ARGUMENT;
     we_err_clear(&m->err);
     we_resolved r;
     wembed_status rc = resolve_image(m, p, &r);
     if (rc) return rc;
-    if (B < 0 || (B > 0 && (!pixel_values || !out)))
-        return we_errorf(&m->err, WEMBED_STATUS_INVALID_ARGUMENT, "bad batch of %d images", B);
-    if ((rc = check_out(m, &r, p->output, B, out_size))) return rc;
-    wembed_pool *pool;
-    if ((rc = we_model_pool(m, &pool))) return rc;
-    const int32_t S = m->arch.hp.clip.vision.image_size, C = m->arch.hp.clip.vision.n_channels;
-    size_t per_image = (size_t)C * S * S;
-    size_t per_out = (r.pooling == WEMBED_POOLING_NONE ? (size_t)m->arch.hp.clip.vision.n_patches + 1 : 1) *
-                     we_vector_bytes(&r, p->output);
-    for (int32_t b0 = 0; b0 < B && !rc; b0 += IMAGE_BATCH) {
-        int nb = WE_MIN(IMAGE_BATCH, B - b0);
-        rc = embed_batch(m, pool, pixel_values + (size_t)b0 * per_image, nb, &r, p->output, (uint8_t *)out + (size_t)b0 * per_out);
-    }
-    return rc;
-}
-
-wembed_status wembed_embed_images(wembed_model *m, const wembed_image *images, int32_t n,
-                                  const wembed_embed_params *p, void *out, size_t out_size) {
-    if (!m) return WEMBED_STATUS_INVALID_ARGUMENT;
-    we_err_clear(&m->err);
-    we_resolved r;
-    wembed_status rc = resolve_image(m, p, &r);
-    if (rc) return rc;
-    if (n < 0 || (n > 0 && (!images || !out)))
+    if (n < 0 || (n > 0 && ((!images && !pixel_values) || !out)))
         return we_errorf(&m->err, WEMBED_STATUS_INVALID_ARGUMENT, "bad batch of %d images", n);
-    if ((rc = check_out(m, &r, p->output, n, out_size))) return rc;
+    const we_clip_vision_hparams *hp = &m->arch.hp.clip.vision;
+    size_t per_out = (r.pooling == WEMBED_POOLING_NONE ? (size_t)hp->n_patches + 1 : 1) * we_vector_bytes(&r, p->output);
+    if ((size_t)n * per_out > out_size)
+        return we_errorf(&m->err, WEMBED_STATUS_INVALID_ARGUMENT, "output buffer of %zu bytes is too small: %zu needed",
+                         out_size, (size_t)n * per_out);
     we_image_config c;
-    if ((rc = image_config(m, &c))) return rc;
+    if (images && (rc = image_config(m, &c))) return rc;
     wembed_pool *pool;
     if ((rc = we_model_pool(m, &pool))) return rc;
-    const int32_t S = m->arch.hp.clip.vision.image_size;
-    size_t per_image = 3 * (size_t)S * S;
-    size_t per_out = (r.pooling == WEMBED_POOLING_NONE ? (size_t)m->arch.hp.clip.vision.n_patches + 1 : 1) *
-                     we_vector_bytes(&r, p->output);
-    float *pixels = we_malloc(sizeof(float) * per_image * (size_t)WE_MIN(n, IMAGE_BATCH) + 16);
-    if (!pixels) return we_errorf(&m->err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for %d images", WE_MIN(n, IMAGE_BATCH));
+    size_t per_image = (size_t)hp->n_channels * hp->image_size * hp->image_size;
+    float *pixels = NULL;
+    if (images && !(pixels = we_malloc(sizeof(float) * per_image * (size_t)WE_MIN(n, IMAGE_BATCH) + 16)))
+        return we_errorf(&m->err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for %d images", WE_MIN(n, IMAGE_BATCH));
     for (int32_t b0 = 0; b0 < n && !rc; b0 += IMAGE_BATCH) {
         int nb = WE_MIN(IMAGE_BATCH, n - b0);
-        for (int i = 0; i < nb && !rc; i++) {
+        for (int i = 0; images && i < nb && !rc; i++) {
             const wembed_image *img = &images[b0 + i];
-            if (!img->pixels) rc = we_errorf(&m->err, WEMBED_STATUS_INVALID_ARGUMENT, "image %d has no pixels", b0 + i);
+            if (!img->pixels) rc = we_errorf(&m->err, WEMBED_STATUS_INVALID_ARGUMENT, "no pixels");
             else rc = we_image_preprocess(pixels + (size_t)i * per_image, img->pixels, img->width, img->height, img->stride,
                                           img->channels, &c, &m->err);
             if (rc) we_err_prefix(&m->err, "image %d", b0 + i);
         }
-        if (!rc) rc = embed_batch(m, pool, pixels, nb, &r, p->output, (uint8_t *)out + (size_t)b0 * per_out);
+        const float *batch = images ? pixels : pixel_values + (size_t)b0 * per_image;
+        if (!rc) rc = embed_batch(m, pool, batch, nb, &r, p->output, (uint8_t *)out + (size_t)b0 * per_out);
     }
     we_free(pixels);
     return rc;
+}
+
+wembed_status wembed_embed_pixels(wembed_model *m, const float *pixel_values, int32_t B,
+                                  const wembed_embed_params *p, void *out, size_t out_size) {
+    return embed_images_or_pixels(m, NULL, pixel_values, B, p, out, out_size);
+}
+
+wembed_status wembed_embed_images(wembed_model *m, const wembed_image *images, int32_t n,
+                                  const wembed_embed_params *p, void *out, size_t out_size) {
+    return embed_images_or_pixels(m, images, NULL, n, p, out, out_size);
 }

@@ -15,29 +15,12 @@
 #include "../ops/attention.h"
 #include "forward.h"
 
-// Checks the token ids, types and positions against the tables before anything reads them.
-static wembed_status check_tokens(const we_tokens *tk, int64_t n_vocab, int64_t n_types, int64_t n_pos,
-                                  we_err *err) {
-    for (int32_t i = 0; i < tk->n_tok; i++) {
-        if (tk->ids[i] < 0 || tk->ids[i] >= n_vocab)
-            return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "token id %d is outside the vocabulary (0..%lld)",
-                             tk->ids[i], (long long)n_vocab - 1);
-        if (tk->type_ids && (tk->type_ids[i] < 0 || tk->type_ids[i] >= n_types))
-            return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "token type id %d is outside 0..%lld",
-                             tk->type_ids[i], (long long)n_types - 1);
-        if (n_pos > 0 && (tk->pos[i] < 0 || tk->pos[i] >= n_pos))
-            return we_errorf(err, WEMBED_STATUS_TOO_LONG, "position %d is past the model's %lld positions",
-                             tk->pos[i], (long long)n_pos);
-    }
-    return WEMBED_STATUS_OK;
-}
-
 wembed_status we_bert_forward(const we_arch_model *m, wembed_pool *pool, const we_tokens *tk,
                               float *x, we_err *err) {
     const we_bert_hparams *hp = &m->hp.bert;
     const we_bert_weights *w = &m->w.bert;
     const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, d = E / H, n = tk->n_tok;
-    wembed_status rc = check_tokens(tk, w->tok_emb.N, w->type_emb.N, w->pos_emb.N, err);
+    wembed_status rc = we_check_tokens(tk, &w->tok_emb, &w->type_emb, w->pos_emb.N, err);
     if (rc) return rc;
     if (n == 0) return WEMBED_STATUS_OK;
 
@@ -59,13 +42,7 @@ wembed_status we_bert_forward(const we_arch_model *m, wembed_pool *pool, const w
     void *lscratch = attn + n_attn;
 
     // Embeddings: word + token type, then + position (HF's order of the float additions).
-    we_gather_rows(x, &w->tok_emb, tk->ids, n, false);
-    if (tk->type_ids) {
-        we_gather_rows(x, &w->type_emb, tk->type_ids, n, true);
-    } else {
-        const int32_t zero = 0;
-        for (int i = 0; i < n; i++) we_gather_rows(x + (size_t)i * E, &w->type_emb, &zero, 1, true);
-    }
+    we_embed_word_type(x, tk, &w->tok_emb, &w->type_emb);
     we_gather_rows(x, &w->pos_emb, tk->pos, n, true);
     we_layer_norm(pool, x, E, x, E, we_vec(&w->emb_ln_w), we_vec(&w->emb_ln_b), n, E, hp->eps);
 

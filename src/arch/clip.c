@@ -60,14 +60,8 @@ wembed_status we_clip_text_forward(const we_arch_model *m, wembed_pool *pool, co
     const we_clip_text_hparams *hp = &m->hp.clip.text;
     const we_clip_text_weights *w = &m->w.clip.text;
     const int E = hp->n_embd, n = tk->n_tok;
-    for (int32_t i = 0; i < n; i++) {
-        if (tk->ids[i] < 0 || tk->ids[i] >= w->tok_emb.N)
-            return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "token id %d is outside the vocabulary (0..%lld)",
-                             tk->ids[i], (long long)w->tok_emb.N - 1);
-        if (tk->pos[i] < 0 || tk->pos[i] >= w->pos_emb.N)
-            return we_errorf(err, WEMBED_STATUS_TOO_LONG, "position %d is past the model's %lld positions",
-                             tk->pos[i], (long long)w->pos_emb.N);
-    }
+    wembed_status rc = we_check_tokens(tk, &w->tok_emb, NULL, w->pos_emb.N, err);
+    if (rc) return rc;
     if (n == 0) return WEMBED_STATUS_OK;
     int t_max = 0;
     for (int s = 0; s < tk->n_seq; s++) t_max = WE_MAX(t_max, tk->seq_off[s + 1] - tk->seq_off[s]);

@@ -51,6 +51,13 @@ void we_linear(wembed_pool *pool, float *y, int ldy, const float *x, int ldx, co
 // out (n, E) = rows ids[i] of table (f32, f16 or q8 rows); add: out += instead of =.
 void we_gather_rows(float *out, const we_weight *table, const int32_t *ids, int n, bool add);
 
+// Checks ids (and type ids, positions) against the tables before anything reads them:
+// INVALID_ARGUMENT, or TOO_LONG for a position past n_pos (0: no position table).
+wembed_status we_check_tokens(const we_tokens *tk, const we_weight *tok_emb, const we_weight *type_emb,
+                              int64_t n_pos, we_err *err);
+// x (n_tok, E) = word embedding + token type embedding (type 0 when tk has none).
+void we_embed_word_type(float *x, const we_tokens *tk, const we_weight *tok_emb, const we_weight *type_emb);
+
 // x (T, E) = layer_norm(x + h) with gamma/beta (f32 vectors, may be absent).
 void we_add_layer_norm(wembed_pool *pool, float *x, const float *h, const we_weight *g,
                        const we_weight *b, int T, int E, float eps);

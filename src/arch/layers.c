@@ -77,3 +77,31 @@ void we_add_layer_norm(wembed_pool *pool, float *x, const float *h, const we_wei
     for (size_t i = 0; i < n; i++) x[i] += h[i];
     we_layer_norm(pool, x, E, x, E, we_vec(g), we_vec(b), T, E, eps);
 }
+
+wembed_status we_check_tokens(const we_tokens *tk, const we_weight *tok_emb, const we_weight *type_emb,
+                              int64_t n_pos, we_err *err) {
+    for (int32_t i = 0; i < tk->n_tok; i++) {
+        if (tk->ids[i] < 0 || tk->ids[i] >= tok_emb->N)
+            return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "token id %d is outside the vocabulary (0..%lld)",
+                             tk->ids[i], (long long)tok_emb->N - 1);
+        if (tk->type_ids && type_emb && (tk->type_ids[i] < 0 || tk->type_ids[i] >= type_emb->N))
+            return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "token type id %d is outside 0..%lld",
+                             tk->type_ids[i], (long long)type_emb->N - 1);
+        if (tk->pos[i] < 0)
+            return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "negative position %d", tk->pos[i]);
+        if (n_pos > 0 && tk->pos[i] >= n_pos)
+            return we_errorf(err, WEMBED_STATUS_TOO_LONG, "position %d is past the model's %lld positions",
+                             tk->pos[i], (long long)n_pos);
+    }
+    return WEMBED_STATUS_OK;
+}
+
+void we_embed_word_type(float *x, const we_tokens *tk, const we_weight *tok_emb, const we_weight *type_emb) {
+    we_gather_rows(x, tok_emb, tk->ids, tk->n_tok, false);
+    if (tk->type_ids) {
+        we_gather_rows(x, type_emb, tk->type_ids, tk->n_tok, true);
+        return;
+    }
+    const int32_t zero = 0;
+    for (int i = 0; i < tk->n_tok; i++) we_gather_rows(x + (size_t)i * tok_emb->K, type_emb, &zero, 1, true);
+}

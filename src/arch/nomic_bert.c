@@ -44,16 +44,8 @@ wembed_status we_nomic_forward(const we_arch_model *m, wembed_pool *pool, const 
     const we_nomic_hparams *hp = &m->hp.nomic;
     const we_nomic_weights *w = &m->w.nomic;
     const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, d = E / H, n = tk->n_tok, rot = hp->rope_dim;
-    for (int32_t i = 0; i < n; i++) {
-        if (tk->ids[i] < 0 || tk->ids[i] >= w->tok_emb.N)
-            return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "token id %d is outside the vocabulary (0..%lld)",
-                             tk->ids[i], (long long)w->tok_emb.N - 1);
-        if (tk->type_ids && (tk->type_ids[i] < 0 || tk->type_ids[i] >= w->type_emb.N))
-            return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "token type id %d is outside 0..%lld",
-                             tk->type_ids[i], (long long)w->type_emb.N - 1);
-        if (tk->pos[i] < 0)
-            return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "negative position %d", tk->pos[i]);
-    }
+    wembed_status rc = we_check_tokens(tk, &w->tok_emb, &w->type_emb, 0, err);   // RoPE: any position
+    if (rc) return rc;
     if (n == 0) return WEMBED_STATUS_OK;
 
     // Activations: qkv (n, 3E), a (n, E), h (n, E), g and u (n, F) for the MLP, the RoPE tables
@@ -96,13 +88,7 @@ wembed_status we_nomic_forward(const we_arch_model *m, wembed_pool *pool, const 
         off += T * (rot / 2) * 2;
     }
 
-    we_gather_rows(x, &w->tok_emb, tk->ids, n, false);
-    if (tk->type_ids) {
-        we_gather_rows(x, &w->type_emb, tk->type_ids, n, true);
-    } else {
-        const int32_t zero = 0;
-        for (int i = 0; i < n; i++) we_gather_rows(x + (size_t)i * E, &w->type_emb, &zero, 1, true);
-    }
+    we_embed_word_type(x, tk, &w->tok_emb, &w->type_emb);
     we_layer_norm(pool, x, E, x, E, we_vec(&w->emb_ln_w), we_vec(&w->emb_ln_b), n, E, hp->eps);
 
     const float scale = 1.0f / sqrtf((float)d);
