@@ -31,6 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             for (uint32_t i = 0; i < v.n_merges; i++) h += v.merges[i].n;
             if (v.scores) for (uint32_t i = 0; i < v.n_tokens; i++) h += (size_t)v.scores[i];
             if (v.token_types) for (uint32_t i = 0; i < v.n_tokens; i++) h += (size_t)v.token_types[i];
+            (void)h;
         }
         uint64_t pos = 0;
         for (uint64_t i = 0; i < g.n_tensors; i++) {
