@@ -285,6 +285,12 @@ function variants() {
     v.padding = { strategy: 'BatchLongest', direction: 'Right', pad_to_multiple_of: 5, pad_id: 0, pad_type_id: 0, pad_token: '<pad>' };
     out['v-metaspace'] = v;
   }
+  // Small hand-made files from the fuzz corpus: a hand-built Precompiled charsmap (with a
+  // mapping to nothing), added-token flags, Strip/Nmt/Prepend, a CLIP-like BPE with fuse_unk
+  // and byte fallback.
+  const FUZZ = join(ROOT, 'tests', 'fuzz', 'tokenizer-load');
+  for (const f of ['precompiled', 'unigram-metaspace', 'wordpiece-bert', 'bpe-clip-like', 'misc-pretok'])
+    out['v-tiny-' + f] = JSON.parse(readFileSync(join(FUZZ, f + '.json'), 'utf8'));
   return out;
 }
 

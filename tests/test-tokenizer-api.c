@@ -276,6 +276,46 @@ static void test_regex(void) {
         CHECKF(rc == WEMBED_STATUS_OK && strcmp(got, cases[i].want) == 0, "regex /%s/ on \"%s\": got %s, want %s",
                cases[i].re, cases[i].text, got, cases[i].want);
     }
+    // The hand-written matchers (GPT-2's, CLIP's, \s+) against the VM on random text.
+    static const char *fast[] = {
+        "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
+        "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+",
+        "\\s+",
+    };
+    static const char *atoms[] = { " ", "  ", "\n", "\t", "\r\n", "\xc2\xa0", "\xe3\x80\x80", "a", "Zz", "\xc3\xa9", "\xe4\xb8\xad",
+                                   "1", "42", "\xd9\xa3", "\xe2\x85\xa0", "!", "?!", "'", "'s", "'t", "'re", "'ve", "'m", "'ll", "'d",
+                                   "'x", "<", "|", ">", "<|endoftext|>", "<|startoftext|>", "<|end", "\xf0\x9f\x98\x80", "\xcc\x81", "_", "\xc2\x85" };
+    we_rng rng = { 12345 };
+    int compared = 0;
+    for (size_t f = 0; f < sizeof fast / sizeof fast[0]; f++) {
+        we_regex *re = NULL;
+        if (!CHECK(we_regex_compile(&a, fast[f], strlen(fast[f]), &re, &err) == WEMBED_STATUS_OK)) continue;
+        for (int iter = 0; iter < 3000; iter++) {
+            char text[512];
+            size_t tl = 0;
+            int na = (int)(we_rng_next(&rng) % 24);
+            for (int k = 0; k < na; k++) {
+                const char *x = atoms[we_rng_next(&rng) % (sizeof atoms / sizeof atoms[0])];
+                size_t xl = strlen(x);
+                if (tl + xl < sizeof text) { memcpy(text + tl, x, xl); tl += xl; }
+            }
+            char lists[2][2048];
+            for (int mode = 0; mode < 2; mode++) {
+                w.regex_no_fast = mode == 1;
+                we_regex_find_matches(&w, re, (const uint8_t *)text, (uint32_t)tl);
+                size_t ll = 0;
+                lists[mode][0] = 0;
+                const we_match *m = w.matches.p;
+                for (size_t k = 0; k < w.matches.n && ll + 24 < sizeof lists[mode]; k++)
+                    ll += (size_t)snprintf(lists[mode] + ll, sizeof lists[mode] - ll, "%u-%u%c ", m[k].s, m[k].e, m[k].is_match ? '*' : ' ');
+            }
+            w.regex_no_fast = false;
+            compared++;
+            if (!CHECKF(strcmp(lists[0], lists[1]) == 0, "fast matcher %zu differs on \"%.*s\": %s vs VM %s", f, (int)tl, text, lists[0], lists[1]))
+                break;
+        }
+    }
+    printf("regex: hand-written matchers = VM on %d random texts\n", compared);
     we_arena_free(&a);
     we_buf_free(&w.matches);
     we_buf_free(&w.re_threads);

@@ -642,7 +642,7 @@ wembed_status we_added_build_matchers(we_tokenizer *tok, we_err *err) {
         if (normalized) tok->n_match_norm = n;
         else tok->n_match_raw = n;
     }
-    we_arena_free(&tok->work.arena);
+    we_bump_reset(&tok->work.mem, 0);
     return WEMBED_STATUS_OK;
 }
 

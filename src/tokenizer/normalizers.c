@@ -250,8 +250,93 @@ static wembed_status lowercase(we_work *w, we_nstr *ns) {
     return we_nstr_transform(w, ns, 0);
 }
 
+// All of BertNormalizer in one pass. Every step gives each output char the alignment of the
+// input char it comes from (filter keeps, map replaces, CJK spacing and lowercase insert
+// beside, NFD emits a char's decomposition at its place), as long as NFD's canonical
+// reordering moves nothing and the transforms cover the whole string; then one pass equals
+// the Rust library's five. *done is false (and nothing changed) when it does not apply.
+static wembed_status bert_fused(we_work *w, const we_normalizer *nz, we_nstr *ns, bool *done) {
+    *done = false;
+    if (!trivial(ns)) return WEMBED_STATUS_OK;
+    we_buf *ob = &w->out_s, *ab = &w->out_al;
+    ob->n = ab->n = 0;
+    bool changed = false;
+    uint8_t last_ccc = 0;
+    uint32_t d[WE_UC_DECOMP_MAX];
+    for (uint32_t i = 0; i < ns->len;) {
+        uint32_t start = i;
+        uint32_t c = we_next_cp(ns->s, ns->len, &i);
+        we_align al = { ns->al[start].s - ns->base, ns->al[start].e - ns->base };
+        // Room for the worst case of one input char: 3 chars of CJK spacing, or a
+        // decomposition of up to WE_UC_DECOMP_MAX chars each lowercased to 3.
+        if (!we_buf_reserve(ob, WE_UC_DECOMP_MAX * 12 + 8, 1) || !we_buf_reserve(ab, WE_UC_DECOMP_MAX * 12 + 8, sizeof(we_align)))
+            return OOM(w);
+        uint8_t *o = (uint8_t *)ob->p + ob->n;
+        we_align *oa = (we_align *)ab->p + ab->n;
+        size_t k = 0;
+        if (c < 0x80) {
+            // ASCII: clean_text drops controls but \t \n \r, which become spaces; lowercase.
+            if (nz->clean_text && (c < 0x20 || c == 0x7F) && c != '\t' && c != '\n' && c != '\r') { changed = true; continue; }
+            if (nz->clean_text && (c == '\t' || c == '\n' || c == '\r')) { c = ' '; changed = true; }
+            if (nz->lowercase && c >= 'A' && c <= 'Z') { c += 32; changed = true; }
+            o[k] = (uint8_t)c;
+            oa[k++] = al;
+            last_ccc = 0;
+        } else if (nz->clean_text && !bert_keep(c)) {
+            changed = true;
+            continue;
+        } else if (nz->clean_text && we_uc_is_ws(c)) {
+            o[k] = ' ';
+            oa[k++] = al;
+            changed = true;
+            last_ccc = 0;
+        } else if (nz->handle_chinese_chars && we_uc_is_cjk(c)) {
+            // Spaced, then (strip_accents) NFD: compatibility ideographs decompose to one
+            // unified ideograph, a starter.
+            if (nz->strip_accents && we_uc_has(c, WE_UC_DECOMP_C) && we_uc_decompose(c, false, d) == 1) c = d[0];
+            else if (nz->strip_accents && we_uc_has(c, WE_UC_DECOMP_C)) return WEMBED_STATUS_OK;
+            o[k] = ' ';
+            oa[k++] = al;
+            int l = we_utf8_encode(c, o + k);
+            for (int j = 0; j < l; j++) oa[k++] = al;
+            o[k] = ' ';
+            oa[k++] = al;
+            changed = true;
+            last_ccc = 0;
+        } else {
+            int nd = 1;
+            d[0] = c;
+            if (nz->strip_accents && we_uc_has(c, WE_UC_DECOMP_C)) { nd = we_uc_decompose(c, false, d); changed = true; }
+            for (int j = 0; j < nd; j++) {
+                uint32_t x = d[j];
+                if (nz->strip_accents) {
+                    uint8_t cc = we_uc(x)->ccc;
+                    if (cc != 0 && last_ccc > cc) return WEMBED_STATUS_OK;     // NFD would reorder: not here
+                    last_ccc = cc;
+                    if (we_uc_has(x, WE_UC_MN8)) { changed = true; continue; }
+                }
+                uint32_t lo[3];
+                int nl = 1;
+                lo[0] = x;
+                if (nz->lowercase && we_uc_has(x, WE_UC_LOWER)) { nl = we_uc_lower(x, lo); changed = true; }
+                for (int q = 0; q < nl; q++) {
+                    int l = we_utf8_encode(lo[q], o + k);
+                    for (int z = 0; z < l; z++) oa[k++] = al;
+                }
+            }
+        }
+        ob->n += k;
+        ab->n += k;
+    }
+    *done = true;
+    if (!changed) return WEMBED_STATUS_OK;
+    return we_nstr_set(w, ns, ob->p, ab->p, (uint32_t)ob->n);
+}
+
 static wembed_status bert(we_work *w, const we_normalizer *nz, we_nstr *ns) {
     wembed_status rc;
+    bool done;
+    if ((rc = bert_fused(w, nz, ns, &done)) || done) return rc;
     if (nz->clean_text) {
         if ((rc = filter(w, ns, bert_keep))) return rc;
         if ((rc = map_ws_to_space(w, ns))) return rc;

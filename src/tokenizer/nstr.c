@@ -34,12 +34,54 @@ void we_buf_free(we_buf *b) {
     memset(b, 0, sizeof *b);
 }
 
-bool we_tx_push(we_work *w, uint32_t c, int32_t change) {
-    if (!we_buf_reserve(&w->tx, 1, sizeof(we_tchar))) return false;
-    we_tchar *t = (we_tchar *)w->tx.p + w->tx.n++;
-    t->c = c;
-    t->change = change;
-    return true;
+struct we_bump_chunk {
+    we_bump_chunk *next;
+    size_t cap, off;
+    unsigned char data[];
+};
+
+void *we_bump_alloc(we_bump *b, size_t n, size_t align) {
+    we_bump_chunk *c = b->head;
+    if (c) {
+        uintptr_t base = (uintptr_t)c->data;
+        size_t off = (size_t)(((base + c->off + align - 1) & ~(uintptr_t)(align - 1)) - base);
+        if (off <= c->cap && n <= c->cap - off) {
+            c->off = off + n;
+            return c->data + off;
+        }
+    }
+    size_t cap = c ? c->cap * 2 : (size_t)64 << 10;
+    if (n > SIZE_MAX - 64 - sizeof(we_bump_chunk)) return NULL;
+    if (cap < n + 64) cap = n + 64;
+    we_bump_chunk *nc = we_malloc(sizeof(we_bump_chunk) + cap);
+    if (!nc) return NULL;
+    nc->cap = cap;
+    nc->next = c;
+    b->head = nc;
+    uintptr_t base = (uintptr_t)nc->data;
+    size_t off = (size_t)(((base + align - 1) & ~(uintptr_t)(align - 1)) - base);
+    nc->off = off + n;
+    return nc->data + off;
+}
+
+void we_bump_reset(we_bump *b, size_t keep_bytes) {
+    we_bump_chunk *c = b->head, *keep = NULL;
+    if (c && c->cap <= keep_bytes) {
+        keep = c;
+        c = c->next;
+        keep->next = NULL;
+        keep->off = 0;
+    }
+    while (c) {
+        we_bump_chunk *next = c->next;
+        we_free(c);
+        c = next;
+    }
+    b->head = keep;
+}
+
+bool we_tx_grow(we_work *w) {
+    return we_buf_reserve(&w->tx, 64, sizeof(we_tchar));
 }
 
 // -----------------------------------------------------------------------------------------
@@ -53,8 +95,8 @@ static inline we_align al_at(const we_nstr *ns, uint32_t i) {
 }
 
 wembed_status we_nstr_init(we_work *w, we_nstr *ns, const uint8_t *text, uint32_t n, uint32_t shift) {
-    uint8_t *s = we_arena_alloc(&w->arena, n ? n : 1, 1);
-    we_align *al = we_arena_alloc(&w->arena, (size_t)(n ? n : 1) * sizeof(we_align), 4);
+    uint8_t *s = we_bump_alloc(&w->mem, n ? n : 1, 1);
+    we_align *al = we_bump_alloc(&w->mem, (size_t)(n ? n : 1) * sizeof(we_align), 4);
     if (!s || !al) return we_errorf(w->err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
     memcpy(s, text, n);
     for (uint32_t i = 0; i < n;) {
@@ -99,18 +141,37 @@ static bool full_original_range(const we_nstr *ns, uint32_t *na, uint32_t *nb) {
     return false;
 }
 
+static inline int put_utf8(uint8_t *o, uint32_t c) {
+    if (c < 0x80) { o[0] = (uint8_t)c; return 1; }
+    if (c < 0x800) { o[0] = (uint8_t)(0xC0 | (c >> 6)); o[1] = (uint8_t)(0x80 | (c & 0x3F)); return 2; }
+    if (c < 0x10000) {
+        o[0] = (uint8_t)(0xE0 | (c >> 12)); o[1] = (uint8_t)(0x80 | ((c >> 6) & 0x3F)); o[2] = (uint8_t)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    o[0] = (uint8_t)(0xF0 | (c >> 18)); o[1] = (uint8_t)(0x80 | ((c >> 12) & 0x3F));
+    o[2] = (uint8_t)(0x80 | ((c >> 6) & 0x3F)); o[3] = (uint8_t)(0x80 | (c & 0x3F));
+    return 4;
+}
+
 wembed_status we_nstr_transform_range(we_work *w, we_nstr *ns, uint32_t a, uint32_t b,
                                       uint32_t initial_offset) {
     const we_tchar *tx = w->tx.p;
     size_t n_tx = w->tx.n;
     if (a > b || b > ns->len) return WEMBED_STATUS_OK;
-    // Upper bound of the output: 4 bytes per char.
-    if (!we_buf_reserve(&w->out_s, n_tx * 4 + 1, 1) || !we_buf_reserve(&w->out_al, n_tx * 4 + 1, sizeof(we_align)))
-        return we_errorf(w->err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
-    uint8_t *os = w->out_s.p;
-    we_align *oal = w->out_al.p;
-    uint32_t on = 0;
+    // The exact size first, so the result is written once, straight into its arrays.
+    size_t on = 0;
+    for (size_t t = 0; t < n_tx; t++) on += we_cp_len(tx[t].c);
+    size_t new_len = (size_t)ns->len - (b - a) + on;
+    if (new_len > UINT32_MAX - 8) return we_errorf(w->err, WEMBED_STATUS_TOO_LONG, "tokenizer: text too long");
+    uint8_t *s = we_bump_alloc(&w->mem, new_len ? new_len : 1, 1);
+    we_align *nal = we_bump_alloc(&w->mem, (new_len ? new_len : 1) * sizeof(we_align), 4);
+    if (!s || !nal) return we_errorf(w->err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
+    uint32_t base = ns->base;
+    memcpy(s, ns->s, a);
+    for (uint32_t i = 0; i < a; i++) nal[i] = (we_align){ ns->al[i].s - base, ns->al[i].e - base };
 
+    uint8_t *os = s + a;
+    we_align *oal = nal + a;
     uint32_t off = a;
     for (uint32_t k = 0; k < initial_offset && off < b; k++) off += we_lead_len(ns->s[off]);
     for (size_t t = 0; t < n_tx; t++) {
@@ -125,22 +186,13 @@ wembed_status we_nstr_transform_range(we_work *w, we_nstr *ns, uint32_t a, uint3
             if (off < b) off += we_lead_len(ns->s[off]);
             for (int32_t r = 0; r < -change && off < b; r++) off += we_lead_len(ns->s[off]);
         }
-        uint8_t buf[4];
-        int l = we_utf8_encode(c, buf);
-        for (int k = 0; k < l; k++) { os[on] = buf[k]; oal[on] = al; on++; }
+        int l = put_utf8(os, c);
+        for (int k = 0; k < l; k++) oal[k] = al;
+        os += l;
+        oal += l;
     }
-
-    size_t new_len = (size_t)ns->len - (b - a) + on;
-    if (new_len > UINT32_MAX - 8) return we_errorf(w->err, WEMBED_STATUS_TOO_LONG, "tokenizer: text too long");
-    uint8_t *s = we_arena_alloc(&w->arena, new_len ? new_len : 1, 1);
-    we_align *nal = we_arena_alloc(&w->arena, (new_len ? new_len : 1) * sizeof(we_align), 4);
-    if (!s || !nal) return we_errorf(w->err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
-    memcpy(s, ns->s, a);
-    memcpy(s + a, os, on);
-    memcpy(s + a + on, ns->s + b, ns->len - b);
-    for (uint32_t i = 0; i < a; i++) nal[i] = al_at(ns, i);
-    memcpy(nal + a, oal, (size_t)on * sizeof(we_align));
-    for (uint32_t i = b; i < ns->len; i++) nal[a + on + (i - b)] = al_at(ns, i);
+    memcpy(os, ns->s + b, ns->len - b);
+    for (uint32_t i = b; i < ns->len; i++, oal++) *oal = (we_align){ ns->al[i].s - base, ns->al[i].e - base };
     ns->s = s;
     ns->al = nal;
     ns->len = (uint32_t)new_len;
@@ -399,8 +451,8 @@ void we_pairmap_free(we_pairmap *m) {
 }
 
 wembed_status we_nstr_set(we_work *w, we_nstr *ns, const uint8_t *s, const we_align *al, uint32_t n) {
-    uint8_t *ns_s = we_arena_alloc(&w->arena, n ? n : 1, 1);
-    we_align *ns_al = we_arena_alloc(&w->arena, (size_t)(n ? n : 1) * sizeof(we_align), 4);
+    uint8_t *ns_s = we_bump_alloc(&w->mem, n ? n : 1, 1);
+    we_align *ns_al = we_bump_alloc(&w->mem, (size_t)(n ? n : 1) * sizeof(we_align), 4);
     if (!ns_s || !ns_al) return we_errorf(w->err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
     memcpy(ns_s, s, n);
     memcpy(ns_al, al, (size_t)n * sizeof(we_align));

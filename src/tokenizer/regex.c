@@ -33,6 +33,7 @@ typedef struct cls {
     bool neg;
     cls_item *items;
     uint32_t n_items;
+    uint32_t cap_items;       // while parsing: items are we_malloc'd, copied to the arena at the end
     uint32_t ascii[4];        // 128-bit membership of ASCII, precomputed
 } cls;
 
@@ -74,11 +75,16 @@ typedef struct inst {
     uint32_t x, y;            // CHAR: x = code point; CLASS/LOOK: x = class; SPLIT: x (preferred), y; JMP: x
 } inst;
 
+// Patterns common enough to get a hand-written matcher (same matches, much faster); every
+// other pattern runs on the VM.
+typedef enum fast_kind { FAST_NONE, FAST_GPT2, FAST_CLIP, FAST_WS_RUN } fast_kind;
+
 struct we_regex {
     inst *prog;
     uint32_t n;
     cls *classes;
     uint32_t n_classes;
+    fast_kind fast;
 };
 
 #define MAX_PROG 65536
@@ -151,12 +157,21 @@ static int new_class(parser *ps) {
 
 static bool add_item(parser *ps, uint32_t k, cls_item it) {
     cls *c = &ps->classes[k];
-    cls_item *items = we_arena_alloc(ps->arena, (size_t)(c->n_items + 1) * sizeof(cls_item), 8);
-    if (!items) { fail(ps, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); return false; }
-    if (c->n_items) memcpy(items, c->items, (size_t)c->n_items * sizeof(cls_item));
-    items[c->n_items++] = it;
-    c->items = items;
+    if (c->n_items == c->cap_items) {
+        uint32_t cap = c->cap_items ? c->cap_items * 2 : 4;
+        cls_item *items = we_realloc(c->items, (size_t)cap * sizeof(cls_item));
+        if (!items) { fail(ps, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); return false; }
+        c->items = items;
+        c->cap_items = cap;
+    }
+    c->items[c->n_items++] = it;
     return true;
+}
+
+static void free_class_items(parser *ps) {
+    for (uint32_t k = 0; k < ps->n_classes; k++) we_free(ps->classes[k].items);
+    we_free(ps->classes);
+    ps->classes = NULL;
 }
 
 // General category names Oniguruma accepts for \p{..} (case, spaces, '_' and '-' ignored).
@@ -617,7 +632,7 @@ static wembed_status finish(parser *ps, node *root, we_regex **out) {
     compiler cc = { NULL, 0, 0, ps };
     if (!root || !compile(&cc, root) || emit(&cc, OP_MATCH, 0, 0) < 0) {
         we_free(cc.prog);
-        we_free(ps->classes);
+        free_class_items(ps);
         return ps->rc ? ps->rc : WEMBED_STATUS_INTERNAL;
     }
     we_regex *re = we_arena_calloc(ps->arena, 1, sizeof(we_regex), 8);
@@ -625,24 +640,45 @@ static wembed_status finish(parser *ps, node *root, we_regex **out) {
     cls *classes = we_arena_alloc(ps->arena, (size_t)(ps->n_classes ? ps->n_classes : 1) * sizeof(cls), 8);
     if (!re || !prog || !classes) {
         we_free(cc.prog);
-        we_free(ps->classes);
+        free_class_items(ps);
         return we_errorf(ps->err, WEMBED_STATUS_ALLOC_FAILED, "regex: out of memory");
     }
     memcpy(prog, cc.prog, (size_t)cc.n * sizeof(inst));
     if (ps->n_classes) memcpy(classes, ps->classes, (size_t)ps->n_classes * sizeof(cls));
+    for (uint32_t k = 0; k < ps->n_classes; k++) {
+        cls_item *items = we_arena_alloc(ps->arena, (size_t)(classes[k].n_items ? classes[k].n_items : 1) * sizeof(cls_item), 8);
+        if (!items) {
+            we_free(cc.prog);
+            free_class_items(ps);
+            return we_errorf(ps->err, WEMBED_STATUS_ALLOC_FAILED, "regex: out of memory");
+        }
+        if (classes[k].n_items) memcpy(items, classes[k].items, (size_t)classes[k].n_items * sizeof(cls_item));
+        classes[k].items = items;
+        classes[k].cap_items = classes[k].n_items;
+    }
     for (uint32_t k = 0; k < ps->n_classes; k++) {
         memset(classes[k].ascii, 0, sizeof classes[k].ascii);
         for (uint32_t c = 0; c < 128; c++)
             if (cls_has_slow(&classes[k], c)) classes[k].ascii[c >> 5] |= 1u << (c & 31);
     }
     we_free(cc.prog);
-    we_free(ps->classes);
+    free_class_items(ps);
     re->prog = prog;
     re->n = cc.n;
     re->classes = classes;
     re->n_classes = ps->n_classes;
     *out = re;
     return WEMBED_STATUS_OK;
+}
+
+static const char PAT_GPT2[] = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+static const char PAT_CLIP[] = "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+";
+
+static fast_kind fast_of(const char *pattern, size_t n) {
+    if (n == sizeof PAT_GPT2 - 1 && memcmp(pattern, PAT_GPT2, n) == 0) return FAST_GPT2;
+    if (n == sizeof PAT_CLIP - 1 && memcmp(pattern, PAT_CLIP, n) == 0) return FAST_CLIP;
+    if ((n == 3 && memcmp(pattern, "\\s+", 3) == 0) || (n == 5 && memcmp(pattern, "[\\s]+", 5) == 0)) return FAST_WS_RUN;
+    return FAST_NONE;
 }
 
 wembed_status we_regex_compile(we_arena *arena, const char *pattern, size_t n, we_regex **out,
@@ -658,7 +694,9 @@ wembed_status we_regex_compile(we_arena *arena, const char *pattern, size_t n, w
     if (!we_utf8_valid(ps.p, n)) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "regex: pattern is not valid UTF-8");
     node *root = parse_alt(&ps);
     if (root && !at_end(&ps)) root = fail(&ps, WEMBED_STATUS_BAD_FORMAT, "unmatched )");
-    return finish(&ps, root, out);
+    wembed_status rc = finish(&ps, root, out);
+    if (!rc) (*out)->fast = fast_of(pattern, n);
+    return rc;
 }
 
 wembed_status we_regex_literal(we_arena *arena, const char *text, size_t n, we_regex **out, we_err *err) {
@@ -797,6 +835,112 @@ int we_regex_search(we_work *w, const we_regex *re, const uint8_t *s, uint32_t n
     return matched ? 1 : 0;
 }
 
+// -----------------------------------------------------------------------------------------
+// Hand-written matchers. Each returns the end of the leftmost-first match starting exactly at
+// i (or i when none starts there), following the alternatives in the pattern's order.
+
+enum { K_WS, K_L, K_N, K_O };     // \s, \p{L}, \p{N}, anything else
+
+static inline int kind_at(const uint8_t *s, uint32_t n, uint32_t i, uint32_t *next) {
+    uint32_t c = we_next_cp(s, n, next);
+    (void)i;
+    if (c < 0x80) {
+        if (c == ' ' || (c >= 9 && c <= 13)) return K_WS;
+        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return K_L;
+        if (c >= '0' && c <= '9') return K_N;
+        return K_O;
+    }
+    const we_uc_info *u = we_uc(c);
+    if (u->flags & WE_UC_WS) return K_WS;
+    if (u->gc >= WE_GC_LU && u->gc <= WE_GC_LO) return K_L;
+    if (u->gc >= WE_GC_ND && u->gc <= WE_GC_NO) return K_N;
+    return K_O;
+}
+
+// End of the run of chars of kind k starting at i.
+static inline uint32_t run_of(const uint8_t *s, uint32_t n, uint32_t i, int k) {
+    while (i < n) {
+        uint32_t j = i;
+        if (kind_at(s, n, i, &j) != k) break;
+        i = j;
+    }
+    return i;
+}
+
+// 's 't 're 've 'm 'll 'd at i: the end, or 0.
+static inline uint32_t contraction(const uint8_t *s, uint32_t n, uint32_t i) {
+    if (s[i] != '\'' || i + 1 >= n) return 0;
+    uint8_t a = s[i + 1];
+    if (a == 's' || a == 't' || a == 'm' || a == 'd') return i + 2;
+    if (i + 2 < n && ((a == 'r' && s[i + 2] == 'e') || (a == 'v' && s[i + 2] == 'e') || (a == 'l' && s[i + 2] == 'l'))) return i + 3;
+    return 0;
+}
+
+static uint32_t match_gpt2(const uint8_t *s, uint32_t n, uint32_t i) {
+    uint32_t e = contraction(s, n, i);
+    if (e) return e;
+    uint32_t j = i;
+    int k = kind_at(s, n, i, &j);
+    if (k == K_WS) {
+        if (s[i] == ' ' && j < n) {          // " ?\p{L}+" etc. with the space
+            uint32_t q = j;
+            int k2 = kind_at(s, n, j, &q);
+            if (k2 != K_WS) return run_of(s, n, q, k2);
+        }
+        // \s+(?!\S): the run, minus its last char when a non-space follows; else \s+
+        uint32_t end = run_of(s, n, j, K_WS);
+        if (end == n) return end;
+        uint32_t last = end - 1;
+        while (last > i && (s[last] & 0xC0) == 0x80) last--;
+        return last > i ? last : end;
+    }
+    return run_of(s, n, j, k);
+}
+
+static uint32_t match_clip(const uint8_t *s, uint32_t n, uint32_t i) {
+    static const char SOT[] = "<|startoftext|>", EOT[] = "<|endoftext|>";
+    if (s[i] == '<') {
+        if (n - i >= sizeof SOT - 1 && memcmp(s + i, SOT, sizeof SOT - 1) == 0) return i + (uint32_t)sizeof SOT - 1;
+        if (n - i >= sizeof EOT - 1 && memcmp(s + i, EOT, sizeof EOT - 1) == 0) return i + (uint32_t)sizeof EOT - 1;
+    }
+    uint32_t e = contraction(s, n, i);
+    if (e) return e;
+    uint32_t j = i;
+    int k = kind_at(s, n, i, &j);
+    if (k == K_WS) return i;                   // no alternative starts with a space
+    if (k == K_N) return j;                    // [\p{N}]: one char
+    return run_of(s, n, j, k);
+}
+
+static wembed_status fast_find_matches(we_work *w, const we_regex *re, const uint8_t *s, uint32_t n) {
+    uint32_t i = 0, prev = 0;
+    while (i < n) {
+        uint32_t e;
+        if (re->fast == FAST_WS_RUN) {
+            uint32_t j = i;
+            e = kind_at(s, n, i, &j) == K_WS ? run_of(s, n, j, K_WS) : i;
+        } else {
+            e = re->fast == FAST_GPT2 ? match_gpt2(s, n, i) : match_clip(s, n, i);
+        }
+        if (e == i) {                          // nothing starts here: on to the next char
+            i += we_lead_len(s[i]);
+            continue;
+        }
+        if (!we_buf_reserve(&w->matches, 2, sizeof(we_match)))
+            return we_errorf(w->err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
+        we_match *m = w->matches.p;
+        if (prev != i) m[w->matches.n++] = (we_match){ prev, i, false };
+        m[w->matches.n++] = (we_match){ i, e, true };
+        prev = i = e;
+    }
+    if (prev != n) {
+        if (!we_buf_reserve(&w->matches, 1, sizeof(we_match)))
+            return we_errorf(w->err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
+        ((we_match *)w->matches.p)[w->matches.n++] = (we_match){ prev, n, false };
+    }
+    return WEMBED_STATUS_OK;
+}
+
 wembed_status we_regex_find_matches(we_work *w, const we_regex *re, const uint8_t *s, uint32_t n) {
     w->matches.n = 0;
     if (!we_buf_reserve(&w->matches, 1, sizeof(we_match)))
@@ -805,6 +949,7 @@ wembed_status we_regex_find_matches(we_work *w, const we_regex *re, const uint8_
         ((we_match *)w->matches.p)[w->matches.n++] = (we_match){ 0, 0, false };
         return WEMBED_STATUS_OK;
     }
+    if (re->fast != FAST_NONE && !w->regex_no_fast) return fast_find_matches(w, re, s, n);
     uint32_t prev = 0, last_end = 0;
     bool have_last = false;
     uint32_t last_match_end = 0;

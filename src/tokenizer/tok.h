@@ -31,6 +31,17 @@ typedef struct we_buf {
 bool we_buf_reserve(we_buf *b, size_t more, size_t size);
 void we_buf_free(we_buf *b);
 
+// Bump allocation for the pieces of one call, reset (not freed) between calls so that short
+// texts do not pay for fresh memory every time.
+typedef struct we_bump_chunk we_bump_chunk;
+typedef struct we_bump {
+    we_bump_chunk *head;      // newest first
+} we_bump;
+
+void *we_bump_alloc(we_bump *b, size_t n, size_t align);
+// Forgets every allocation; keeps the newest chunk if it is at most keep_bytes.
+void we_bump_reset(we_bump *b, size_t keep_bytes);
+
 // -----------------------------------------------------------------------------------------
 // Normalized strings
 
@@ -60,7 +71,8 @@ typedef struct we_tchar {
 typedef struct we_work we_work;
 
 // Builds a transform list in w->tx (see we_work).
-bool we_tx_push(we_work *w, uint32_t c, int32_t change);
+bool we_tx_grow(we_work *w);
+static inline bool we_tx_push(we_work *w, uint32_t c, int32_t change);
 
 // Rust NormalizedString::transform (over Range::Original(..)) with the list in w->tx and
 // `initial_offset` chars removed at the start. Replaces *ns with the result (arena memory).
@@ -364,7 +376,7 @@ typedef struct we_split {
 } we_split;
 
 struct we_work {
-    we_arena arena;           // pieces of the current call
+    we_bump mem;              // pieces of the current call
     we_buf tx;                // we_tchar: transform being built
     we_buf out_s, out_al;     // uint8_t, we_align: transform output before it goes to the arena
     we_buf matches;           // we_match
@@ -372,6 +384,7 @@ struct we_work {
     we_buf mtoks;             // we_mtok
     we_buf scratch, scratch2; // general (model internals)
     we_buf re_threads;        // regex VM
+    bool regex_no_fast;       // tests: run the VM even for patterns with a hand-written matcher
     we_err *err;
 };
 
@@ -397,6 +410,8 @@ typedef struct we_tokenizer {
 // Loads tokenizer.json (json.c tree) into tok (zeroed by the caller).
 wembed_status we_tokenizer_from_json(we_tokenizer *tok, const we_json *root, we_err *err);
 void we_tokenizer_clear(we_tokenizer *tok);
+// Frees the work buffers a handle keeps between calls (tests and fuzzers count allocations).
+void we_tokenizer_drop_scratch(wembed_tokenizer *tok);
 // Builds tok (zeroed, arenas initialized) from a GGUF file's tokenizer.ggml.* metadata.
 wembed_status we_tokenizer_from_gguf(we_tokenizer *tok, const we_gguf_vocab *v, we_err *err);
 
@@ -446,5 +461,13 @@ static inline uint32_t we_next_cp(const uint8_t *s, uint32_t n, uint32_t *i) {  
 }
 static inline uint32_t we_cp_len(uint32_t c) { return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4; }
 static inline uint32_t we_lead_len(uint8_t b) { return b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4; }
+
+static inline bool we_tx_push(we_work *w, uint32_t c, int32_t change) {
+    if ((w->tx.n + 1) * sizeof(we_tchar) > w->tx.cap && !we_tx_grow(w)) return false;
+    we_tchar *t = (we_tchar *)w->tx.p + w->tx.n++;
+    t->c = c;
+    t->change = change;
+    return true;
+}
 
 #endif // WE_TOK_H

@@ -56,6 +56,8 @@ wembed_status we_encode_sequence(we_tokenizer *tok, const uint8_t *text, uint32_
 // -----------------------------------------------------------------------------------------
 // Lifecycle
 
+static void drop_scratch(we_tokenizer *t, size_t max_bytes);
+
 static const char *const OOM_MSG = "out of memory";
 
 wembed_tokenize_params wembed_tokenize_default_params(void) {
@@ -68,15 +70,26 @@ wembed_tokenize_params wembed_tokenize_default_params(void) {
     return p;
 }
 
+// Frees the work buffers bigger than max_bytes (they are kept between calls for speed; a huge
+// input should not pin its memory until the tokenizer is freed).
+static void drop_scratch(we_tokenizer *t, size_t max_bytes) {
+    we_work *w = &t->work;
+    we_bump_reset(&w->mem, max_bytes);
+    we_buf *bufs[] = { &w->tx, &w->out_s, &w->out_al, &w->matches, &w->cur, &w->next, &w->mtoks,
+                       &w->scratch, &w->scratch2, &w->re_threads };
+    for (size_t i = 0; i < WE_ARRAY_LEN(bufs); i++)
+        if (bufs[i]->cap > max_bytes) we_buf_free(bufs[i]);
+}
+
+void we_tokenizer_drop_scratch(wembed_tokenizer *tok) {
+    if (tok) drop_scratch(&tok->t, 0);
+}
+
 void we_tokenizer_clear(we_tokenizer *t) {
     we_strmap_free(&t->model.map);
     we_pairmap_free(&t->model.merges);
     we_strmap_free(&t->added_map);
-    we_work *w = &t->work;
-    we_arena_free(&w->arena);
-    we_buf *bufs[] = { &w->tx, &w->out_s, &w->out_al, &w->matches, &w->cur, &w->next, &w->mtoks,
-                       &w->scratch, &w->scratch2, &w->re_threads };
-    for (size_t i = 0; i < WE_ARRAY_LEN(bufs); i++) we_buf_free(bufs[i]);
+    drop_scratch(t, 0);
     we_arena_free(&t->arena);
 }
 
@@ -88,7 +101,6 @@ wembed_status wembed_tokenizer_load(const void *json, size_t n_json, wembed_toke
     *out_tok = h;
     we_tokenizer *t = &h->t;
     we_arena_init(&t->arena, (size_t)1 << 20);
-    we_arena_init(&t->work.arena, (size_t)256 << 10);
     t->work.err = &t->err;
     wembed_status rc;
     if (!json) {
@@ -108,6 +120,7 @@ wembed_status wembed_tokenizer_load(const void *json, size_t n_json, wembed_toke
         we_tokenizer_clear(t);
         return rc;
     }
+    drop_scratch(t, 0);
     we_err_clear(&t->err);
     return WEMBED_STATUS_OK;
 }
@@ -120,7 +133,6 @@ wembed_status wembed_tokenizer_load_gguf(const void *gguf, size_t n, wembed_toke
     *out_tok = h;
     we_tokenizer *t = &h->t;
     we_arena_init(&t->arena, (size_t)1 << 20);
-    we_arena_init(&t->work.arena, (size_t)256 << 10);
     t->work.err = &t->err;
     wembed_status rc;
     if (!gguf) {
@@ -143,6 +155,7 @@ wembed_status wembed_tokenizer_load_gguf(const void *gguf, size_t n, wembed_toke
         we_tokenizer_clear(t);
         return rc;
     }
+    drop_scratch(t, 0);
     we_err_clear(&t->err);
     return WEMBED_STATUS_OK;
 }
@@ -343,10 +356,10 @@ static wembed_status encode(wembed_tokenizer *tok, const char *text_a, size_t le
     if (pair && (rc = prepare_input(t, text_b, len_b, &ib))) { free_input(&ia); return rc; }
     we_enc ea = { 0 }, eb = { 0 }, res = { 0 };
     rc = we_encode_sequence(t, ia.s, ia.n, 0, &ea);
-    we_arena_free(&t->work.arena);
+    we_bump_reset(&t->work.mem, (size_t)4 << 20);
     if (!rc && pair) {
         rc = we_encode_sequence(t, ib.s, ib.n, 1, &eb);
-        we_arena_free(&t->work.arena);
+        we_bump_reset(&t->work.mem, (size_t)4 << 20);
     }
     if (!rc) rc = we_post_process(t, &ea, pair ? &eb : NULL, p.add_special_tokens, &trunc, &pad, ia.s, ia.n,
                                   pair ? ib.s : NULL, pair ? ib.n : 0, &res);
@@ -356,6 +369,7 @@ static wembed_status encode(wembed_tokenizer *tok, const char *text_a, size_t le
     we_enc_free(&res);
     free_input(&ia);
     free_input(&ib);
+    drop_scratch(t, (size_t)4 << 20);
     return rc;
 }
 
