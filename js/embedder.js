@@ -63,7 +63,8 @@ import { similarity, softmax } from './similarity.js';
 /** @type {Map<string, {engine: Promise<import('./engine.js').Engine>, refs: number}>} */
 const shared = new Map();
 
-async function acquireEngine(opts) {
+/** The shared engine for these options (or opts.engine), with its release; also used by js/vector-index.js. @private */
+export async function acquireEngine(opts) {
   if (opts.engine) return { engine: opts.engine, release: () => {} };
   const key = `${opts.variant ?? 'auto'}:${opts.threads ?? ''}`;
   let s = shared.get(key);

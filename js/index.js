@@ -7,7 +7,7 @@
 //   e.dispose();
 //
 // Also here: the engine itself (createEngine), a standalone tokenizer, caches, the
-// transformers.js-shaped pipeline(), and the error type.
+// transformers.js-shaped pipeline(), the vector Index, and the error type.
 export { Embedder } from './embedder.js';
 export { pipeline, Tensor } from './pipeline.js';
 export { Tokenizer } from './tokenizer.js';
@@ -17,3 +17,4 @@ export { REGISTRY, lookupModel } from './registry.js';
 export { createEngine, Engine, threadsSupported, MAX_THREADS } from './engine.js';
 export { WembedError } from './errors.js';
 export { benchGemm } from './bench.js';
+export { Index } from './vector-index.js';

@@ -277,3 +277,41 @@ WEMBED_WASM_EXPORT const int32_t *wembed__encoding_attention_mask(const wembed_e
 WEMBED_WASM_EXPORT const int32_t *wembed__encoding_special_mask(const wembed_encoding *e) { return e->special_tokens_mask; }
 WEMBED_WASM_EXPORT const char *const *wembed__encoding_tokens(const wembed_encoding *e) { return e->tokens; }
 WEMBED_WASM_EXPORT const int32_t *wembed__encoding_token_lens(const wembed_encoding *e) { return e->token_lens; }
+
+// -----------------------------------------------------------------------------------------
+// Vector index (src/search/search.h), driven by js/vector-index.js. Counts and slots cross
+// as int32; the index's tiers are read and written by JS through the pointers returned here.
+
+#include "search/search.h"
+
+// The index, or 0 (bad arguments: JS validates them first; or out of memory).
+WEMBED_WASM_EXPORT we_vindex *wembed__vindex_new(int dims, int metric, int storage, int rescore) {
+    we_vindex *vi = NULL;
+    return we_vindex_new(dims, (we_vi_metric)metric, (we_vi_storage)storage, (we_vi_rescore)rescore, &vi) ==
+                   WEMBED_STATUS_OK ? vi : NULL;
+}
+WEMBED_WASM_EXPORT void wembed__vindex_free(we_vindex *vi) { we_vindex_free(vi); }
+WEMBED_WASM_EXPORT const char *wembed__vindex_last_error(const we_vindex *vi) { return we_vindex_last_error(vi); }
+WEMBED_WASM_EXPORT int wembed__vindex_count(const we_vindex *vi) { return we_vindex_count(vi); }
+WEMBED_WASM_EXPORT double wembed__vindex_bytes(const we_vindex *vi) { return we_vindex_bytes(vi); }
+WEMBED_WASM_EXPORT int wembed__vindex_reserve(we_vindex *vi, int n) { return we_vindex_reserve(vi, n); }
+WEMBED_WASM_EXPORT int wembed__vindex_add(we_vindex *vi, const float *x, int n) { return we_vindex_add(vi, x, n); }
+// *moved_from: the old slot of the row that moved into `slot`, or -1.
+WEMBED_WASM_EXPORT int wembed__vindex_remove(we_vindex *vi, int slot, int32_t *moved_from) {
+    return we_vindex_remove(vi, slot, moved_from);
+}
+WEMBED_WASM_EXPORT int wembed__vindex_get(we_vindex *vi, int slot, float *out) { return we_vindex_get(vi, slot, out); }
+WEMBED_WASM_EXPORT int wembed__vindex_search(we_vindex *vi, wembed_pool *pool, const float *q, int nq, int k,
+                                             int candidates, const uint8_t *allow, int32_t *slots, float *scores,
+                                             int32_t *found) {
+    return we_vindex_search(vi, pool, q, nq, k, candidates, allow, slots, scores, found);
+}
+// tier: 0 f32, 1 int8 codes, 2 int8 scales, 3 bits; 0 when the index does not keep it.
+WEMBED_WASM_EXPORT const void *wembed__vindex_tier(const we_vindex *vi, int tier) {
+    return we_vindex_tier(vi, (we_vi_tier)tier);
+}
+WEMBED_WASM_EXPORT int wembed__vindex_append_raw(we_vindex *vi, int n, const float *f32, const int8_t *i8,
+                                                 const float *scales, const uint8_t *bits) {
+    return we_vindex_append_raw(vi, n, f32, i8, scales, bits);
+}
+WEMBED_WASM_EXPORT const char *wembed__search_impl(void) { return we_search_impl(); }
