@@ -8,11 +8,11 @@
 // of each call's median time, with the best round in parentheses (what the code does when
 // it gets the CPU); the speed-up is the median of per-round ratios (ratio of the bests).
 //
-// --cpu adds a second table timed by process CPU time instead of the wall clock: on a
+// --cpu adds a table for 1 thread timed by process CPU time instead of the wall clock: on a
 // time-sliced machine a call of several milliseconds is almost always preempted, so wall
-// medians measure the share of the CPU the process got; CPU time measures the kernel. With
-// 2 threads it is work per CPU-second (per-thread efficiency, spin-waits included), not a
-// speed-up.
+// medians measure the share of the CPU the process got; CPU time measures the kernel. Not
+// for 2 threads: the process CPU clock (and Node's process.cpuUsage) accounts a thread
+// running on another CPU only at scheduler ticks, which gave spurious 2x readings.
 //
 // Peaks (../shared/TOOLCHAIN.md, Zen 1 at ~2.4 GHz): f32 16 flop/cycle = 38 GFLOP/s per
 // core with SIMD128 (2 x 128-bit mul + 2 x 128-bit add pipes); int8 through
@@ -121,7 +121,7 @@ enum { NKN = (int)(sizeof KN / sizeof KN[0]), NS = 2 * NKN };
 typedef double series[NS][2][4][MAX_ROUNDS];     // [shape][dtype][threads][round]
 
 static void print_table(const char *title, series g, int q, int nshapes, const int *Ts,
-                        const int *ths, int nth, int rounds, bool speedup, const char *last) {
+                        const int *ths, int nth, int rounds, const char *last) {
     double peak = q ? PEAK_Q8 : PEAK_F32;
     const char *unit = q ? "GOP/s" : "GFLOP/s";
     printf("\n%s GEMM, %s (%% of %.0f per thread), %s\n\n", q ? "int8" : "f32", unit, peak, title);
@@ -136,7 +136,7 @@ static void print_table(const char *title, series g, int q, int nshapes, const i
         printf("| %d | %d | %d |", Ts[s / NKN], KN[s % NKN][0], KN[s % NKN][1]);
         for (int j = 0; j < nth; j++) {
             double m = median(g[s][q][j], rounds), b = best(g[s][q][j], rounds);
-            printf(" %.1f (%.1f) | %.0f%% |", m, b, 100.0 * m / (peak * (speedup ? ths[j] : 1)));
+            printf(" %.1f (%.1f) | %.0f%% |", m, b, 100.0 * m / (peak * ths[j]));
         }
         if (nth > 1) {
             double ratio[MAX_ROUNDS];
@@ -196,7 +196,7 @@ int main(int argc, char **argv) {
                     }
                     g[s][q][j][r] = res.gflops;
                     if (res.nmse > worst_nmse[q]) worst_nmse[q] = res.nmse;
-                    if (do_cpu) c[s][q][j][r] = cpu_gflops(pools[j], q == 1, T, K, N, seconds);
+                    if (do_cpu && ths[j] == 1) c[s][q][0][r] = cpu_gflops(pools[j], q == 1, T, K, N, seconds);
                 }
             }
             fprintf(stderr, "\rround %d/%d shape %d/%d ", r + 1, rounds, s + 1, nshapes);
@@ -209,12 +209,12 @@ int main(int argc, char **argv) {
         char last[64];
         snprintf(last, sizeof last, "%d/%d thr median (best)", ths[nth - 1], ths[0]);
         print_table("wall clock, median call of each round; medians over rounds", g, q, nshapes,
-                    Ts, ths, nth, rounds, true, last);
+                    Ts, ths, nth, rounds, last);
         printf("\nlargest NMSE against the scalar reference (first 16 rows): %.3g\n", worst_nmse[q]);
         if (do_cpu) {
-            snprintf(last, sizeof last, "%d/%d thr work per CPU-second", ths[nth - 1], ths[0]);
-            print_table("process CPU time, fastest call of each round (per CPU-second: % of ONE "
-                        "thread's peak)", c, q, nshapes, Ts, ths, nth, rounds, false, last);
+            static const int one[1] = {1};
+            print_table("1 thread, process CPU time, fastest call of each round", c, q, nshapes,
+                        Ts, one, 1, rounds, "");
         }
     }
     for (int j = 0; j < nth; j++) wembed_pool_free(pools[j]);
