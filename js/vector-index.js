@@ -217,35 +217,72 @@ export class Index {
       if (seen.has(e.id)) throw new WembedError('invalid_argument', `id ${JSON.stringify(e.id)} appears twice in one add`);
       seen.add(e.id);
       this._checkVector(e.vector, `the vector of ${JSON.stringify(e.id)}`);
-      for (let k = 0; k < this.dims; k++) {
-        if (!Number.isFinite(e.vector[k])) throw new WembedError('invalid_argument', `the vector of ${JSON.stringify(e.id)} has a non-finite value at dimension ${k}`);
-      }
     });
-    for (const e of list) if (this._slot.has(e.id)) this.remove(e.id);
     const m = this.engine.module;
     const d = this.dims;
-    const rc0 = m._wembed__vindex_reserve(this._vi, this.size + list.length);
+    const n0 = this.size;
+    const replaced = list.filter((e) => this._slot.has(e.id)).map((e) => this._slot.get(e.id));
+    const rc0 = m._wembed__vindex_reserve(this._vi, n0 + list.length);
     if (rc0) throw this._fail(rc0);
-    for (let i0 = 0; i0 < list.length; i0 += ADD_CHUNK) {
-      const part = list.slice(i0, i0 + ADD_CHUNK);
-      const p = m._malloc(part.length * d * 4);
-      if (!p) throw new WembedError('alloc_failed', `out of memory copying ${part.length} vectors in`);
-      try {
-        const X = new Float32Array(this.engine.heapU8().buffer, p, part.length * d);
-        part.forEach((e, r) => X.set(e.vector, r * d));   // one copy in
-        const rc = m._wembed__vindex_add(this._vi, p, part.length);
-        if (rc) throw this._fail(rc);
-      } finally {
-        m._free(p);
+    // The new rows go to the end first; the rows they replace are removed once all went in,
+    // so a failure part-way (a NaN in a later chunk) rolls back to exactly the old index.
+    try {
+      for (let i0 = 0; i0 < list.length; i0 += ADD_CHUNK) {
+        const part = list.slice(i0, i0 + ADD_CHUNK);
+        const p = m._malloc(part.length * d * 4);
+        if (!p) throw new WembedError('alloc_failed', `out of memory copying ${part.length} vectors in`);
+        try {
+          const X = new Float32Array(this.engine.heapU8().buffer, p, part.length * d);
+          part.forEach((e, r) => X.set(e.vector, r * d));   // one copy in
+          const rc = m._wembed__vindex_add(this._vi, p, part.length);   // checks every value
+          if (rc) {
+            const bad = part.find((e) => !Array.prototype.every.call(e.vector, Number.isFinite));
+            if (!bad) throw this._fail(rc);
+            const k = Array.prototype.findIndex.call(bad.vector, (x) => !Number.isFinite(x));
+            throw new WembedError('invalid_argument', `the vector of ${JSON.stringify(bad.id)} has a non-finite value at dimension ${k}`);
+          }
+        } finally {
+          m._free(p);
+        }
+        for (const e of part) {
+          this._ids.push(e.id);
+          this._meta.push(e.meta ?? null);
+        }
       }
-      for (const e of part) {
-        this._slot.set(e.id, this._ids.length);
-        this._ids.push(e.id);
-        this._meta.push(e.meta ?? null);
-      }
+    } catch (e) {
+      while (this._ids.length > n0) this._removeSlot(this._ids.length - 1);
+      throw e;
     }
+    for (let s = n0; s < this._ids.length; s++) this._slot.set(this._ids[s], s);
+    // Old slots are all below n0 and every removal takes a new row from the end: descending
+    // order never moves a row that is still to be removed.
+    for (const s of replaced.sort((x, y) => y - x)) this._removeSlot(s);
     return this;
   }
+
+  /** Removes the row at slot (the last row moves in) and fixes the maps of the moved row. @private */
+  _removeSlot(slot) {
+    const m = this.engine.module;
+    const p = m._malloc(4);
+    if (!p) throw new WembedError('alloc_failed', 'out of memory');
+    let moved;
+    try {
+      const rc = m._wembed__vindex_remove(this._vi, slot, p);
+      if (rc) throw this._fail(rc);
+      moved = new Int32Array(this.engine.heapU8().buffer, p, 1)[0];
+    } finally {
+      m._free(p);
+    }
+    const last = this._ids.length - 1;
+    if (moved >= 0) {
+      this._ids[slot] = this._ids[last];
+      this._meta[slot] = this._meta[last];
+      if (this._slot.get(this._ids[slot]) === last) this._slot.set(this._ids[slot], slot);
+    }
+    this._ids.pop();
+    this._meta.pop();
+  }
+
 
   /** True when id is in the index. @param {Id} id */
   has(id) {
@@ -294,26 +331,8 @@ export class Index {
     this._check();
     const slot = this._slot.get(id);
     if (slot === undefined) return false;
-    const m = this.engine.module;
-    const p = m._malloc(4);
-    if (!p) throw new WembedError('alloc_failed', 'out of memory');
-    let moved;
-    try {
-      const rc = m._wembed__vindex_remove(this._vi, slot, p);
-      if (rc) throw this._fail(rc);
-      moved = new Int32Array(this.engine.heapU8().buffer, p, 1)[0];
-    } finally {
-      m._free(p);
-    }
+    this._removeSlot(slot);
     this._slot.delete(id);
-    const last = this._ids.length - 1;
-    if (moved >= 0) {
-      this._ids[slot] = this._ids[last];
-      this._meta[slot] = this._meta[last];
-      this._slot.set(this._ids[slot], slot);
-    }
-    this._ids.pop();
-    this._meta.pop();
     return true;
   }
 

@@ -128,6 +128,13 @@ test('ids, metadata, filters, replace and remove', async () => {
   assert.deepEqual(ix.meta('d42'), { lang: 'fr' });
   const two = ix.search(data[7], { k: 2 }).map((h) => h.id).sort();
   assert.deepEqual(two, ['d42', 'd7']);
+  // a batch that fails (a NaN) changes nothing, not even the ids it would have replaced
+  const before = ix.search(q, { k: 300 });
+  assert.throws(() => ix.add([{ id: 'new', vector: data[1] }, { id: 'd3', vector: data[9] }, { id: 'x', vector: data[2].map((v, i) => (i === 5 ? NaN : v)) }]),
+    /the vector of "x" has a non-finite value at dimension 5/);
+  assert.equal(ix.size, 300);
+  assert.equal(ix.has('new'), false);
+  assert.deepEqual(ix.search(q, { k: 300 }), before);
   // removal: the last row moves; everything stays findable
   assert.equal(ix.remove('d0'), true);
   assert.equal(ix.remove('d0'), false);
@@ -146,6 +153,35 @@ test('ids, metadata, filters, replace and remove', async () => {
   ix.clear();
   assert.equal(ix.size, 0);
   assert.deepEqual(ix.search(q), []);
+  ix.dispose();
+});
+
+test('random adds, replacements and removals keep ids, vectors and metadata consistent', async () => {
+  const pool = vectors(400, 8, 0, 9);
+  const ix = await Index.create({ dims: 8, engine: st });
+  const model = new Map();
+  let seed = 12345;
+  const rand = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  for (let step = 0; step < 200; step++) {
+    if (rand(3) === 0 && model.size) {
+      const ids = [...model.keys()];
+      const id = ids[rand(ids.length)];
+      assert.equal(ix.remove(id), true);
+      model.delete(id);
+    } else {
+      const batch = new Map();
+      for (let j = rand(6) + 1; j > 0; j--) batch.set(rand(60), rand(400));
+      ix.add([...batch].map(([id, v]) => ({ id, vector: pool[v], meta: { v } })));
+      for (const [id, v] of batch) model.set(id, v);
+    }
+    assert.equal(ix.size, model.size);
+  }
+  for (const [id, v] of model) {
+    const g = ix.get(id);
+    assert.deepEqual(g.meta, { v });
+    assert.ok(cosine64(g.vector, pool[v]) > 0.99999, `id ${id}`);
+  }
+  assert.deepEqual(ix.ids().sort((a, b) => Number(a) - Number(b)), [...model.keys()].sort((a, b) => a - b));
   ix.dispose();
 });
 
