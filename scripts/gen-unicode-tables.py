@@ -55,8 +55,8 @@ GCB_NAMES = ['Other', 'CR', 'LF', 'Control', 'Extend', 'ZWJ', 'Regional_Indicato
              'SpacingMark', 'L', 'V', 'T', 'LV', 'LVT']
 
 # Must match the WE_UC_* flags in src/tokenizer/unicode.h.
-F_WS, F_CTRL8, F_PUNCT8, F_MARK9, F_WORD, F_EXTPICT, F_LOWER, F_DECOMP_C, F_DECOMP_K, F_ALPHA, F_MN8 = \
-    [1 << i for i in range(11)]
+F_WS, F_CTRL8, F_PUNCT8, F_MARK9, F_WORD, F_EXTPICT, F_LOWER, F_DECOMP_C, F_DECOMP_K, F_ALPHA, F_MN8, \
+    F_NFC_NM, F_NFKC_NM = [1 << i for i in range(13)]
 
 N = 0x110000
 
@@ -161,6 +161,15 @@ def main():
             return None
         return d
 
+    # NFC / NFKC quick check (Unicode 9.0 data): "No" (decomposes and does not recompose to
+    # itself) or "Maybe" (may compose with the char before it).
+    composites = set()
+    seconds = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
+    for c, (compat, d) in decomp9.items():
+        if not compat and len(d) == 2 and c not in full_excl:
+            composites.add(c)
+            seconds.add(d[1])
+
     # ---------------------------------------------------------------------------------------
     # Per code point records.
     recs = {}
@@ -191,9 +200,13 @@ def main():
         if 0xAC00 <= c <= 0xD7A3:
             flags |= F_DECOMP_C | F_DECOMP_K
         elif c in decomp9:
-            flags |= F_DECOMP_K
+            flags |= F_DECOMP_K | F_NFKC_NM
             if not decomp9[c][0]:
                 flags |= F_DECOMP_C
+                if c not in composites:
+                    flags |= F_NFC_NM
+        if c in seconds:
+            flags |= F_NFC_NM | F_NFKC_NM
         cc = ccc[c] if assigned_by(c, 9.0) else 0
         key = (flags, GC_NAMES.index(gc[c]), cc, GCB_NAMES.index(gcb[c]))
         if key not in recs:

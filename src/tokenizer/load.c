@@ -80,11 +80,15 @@ static bool is(const char *a, const char *b) { return a && strcmp(a, b) == 0; }
 static double serde_f64(double x) {
     if (!isfinite(x) || x == 0) return x;
     char buf[40];
-    int prec;
-    for (prec = 0; prec < 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*e", prec, x);
-        if (strtod(buf, NULL) == x) break;
+    // The fewest digits that read back as x (more digits always do: a binary search).
+    int lo = 0, hi = 16;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        snprintf(buf, sizeof buf, "%.*e", mid, x);
+        if (strtod(buf, NULL) == x) hi = mid;
+        else lo = mid + 1;
     }
+    int prec = lo;
     snprintf(buf, sizeof buf, "%.*e", prec, x);
     // buf: [-]d[.ddd]e[+-]XX
     const char *p = buf;
@@ -527,6 +531,10 @@ static wembed_status load_unigram(loader *ld, we_model *m, const we_json *v) {
         int32_t id;
         if (m->tok_len[i] && lookup(m, m->tok[i], m->tok_len[i], &id)) m->trie[node * 2 + 1] = (uint32_t)id + 1;
     }
+    // The edges again as a hash map, one probe per byte when walking.
+    for (uint32_t node = 0; node < m->n_trie_nodes; node++)
+        for (uint32_t e = m->trie[node * 2]; e; e = m->edges[e - 1].next_sibling)
+            if (we_pairmap_put(&m->trie_edges, node, m->edges[e - 1].byte, 0, m->edges[e - 1].child)) return OOM(ld);
     find_byte_ids(m);
     return WEMBED_STATUS_OK;
 }

@@ -265,12 +265,10 @@ static wembed_status unigram(we_work *w, const we_model *m, const uint8_t *s, ui
         if (mblen > n - at) mblen = n - at;
         bool single = false;
         // common_prefix_search over the byte trie
-        uint32_t node = 0;
+        uint32_t node = 0, rank_unused, child;
         for (uint32_t p = at; p < n; p++) {
-            uint32_t e = m->trie[node * 2];
-            while (e && m->edges[e - 1].byte != s[p]) e = m->edges[e - 1].next_sibling;
-            if (!e) break;
-            node = m->edges[e - 1].child;
+            if (!we_pairmap_get(&m->trie_edges, node, s[p], &rank_unused, &child)) break;
+            node = child;
             int32_t id = (int32_t)m->trie[node * 2 + 1] - 1;
             if (id < 0) continue;
             uint32_t key_pos = p + 1;
@@ -354,7 +352,83 @@ static wembed_status wordlevel(we_work *w, const we_model *m, const uint8_t *s, 
     return we_errorf(w->err, WEMBED_STATUS_BAD_FORMAT, "WordLevel: the unk token is missing from the vocabulary");
 }
 
-wembed_status we_model_tokenize(we_work *w, const we_model *m, const uint8_t *s, uint32_t n) {
+// -----------------------------------------------------------------------------------------
+// A cache of pieces already tokenized (words repeat; the result depends on the piece only),
+// as the Rust BPE keeps one. Cleared when full.
+
+#define CACHE_MAX_ENTRIES 8192
+#define CACHE_MAX_PIECE 128
+
+typedef struct cache_tok {
+    int32_t id;
+    uint16_t s, e;
+    uint8_t val_is_piece;     // token text: the piece's bytes [s, e) (else the vocabulary's)
+} cache_tok;
+
+struct we_cache_entry {
+    uint32_t hash, key_off, key_len, tok_off, n_tok;
+};
+
+static uint32_t hash_piece(const uint8_t *s, uint32_t n) {
+    uint32_t h = 2166136261u;
+    for (uint32_t i = 0; i < n; i++) { h ^= s[i]; h *= 16777619u; }
+    return h ? h : 1;
+}
+
+static void cache_clear(we_cache *c) {
+    if (c->slots) memset(c->slots, 0, (size_t)c->cap * sizeof(uint32_t));
+    c->n = 0;
+    c->keys.n = c->toks.n = 0;
+}
+
+void we_cache_free(we_cache *c) {
+    we_free(c->slots);
+    we_free(c->ents);
+    we_buf_free(&c->keys);
+    we_buf_free(&c->toks);
+    memset(c, 0, sizeof *c);
+}
+
+static const struct we_cache_entry *cache_find(const we_cache *c, const uint8_t *s, uint32_t n, uint32_t h) {
+    if (!c->cap) return NULL;
+    for (uint32_t i = h & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
+        uint32_t k = c->slots[i];
+        if (!k) return NULL;
+        const struct we_cache_entry *e = &c->ents[k - 1];
+        if (e->hash == h && e->key_len == n && memcmp((const uint8_t *)c->keys.p + e->key_off, s, n) == 0) return e;
+    }
+}
+
+// Stores the tokens w->mtoks[first..] of piece s (best effort: failures only skip caching).
+static void cache_put(we_cache *c, const we_model *m, const uint8_t *s, uint32_t n, uint32_t h, size_t first, we_work *w) {
+    if (!c->cap) {
+        c->slots = we_calloc(2 * CACHE_MAX_ENTRIES, sizeof(uint32_t));
+        c->ents = we_malloc(CACHE_MAX_ENTRIES * sizeof(struct we_cache_entry));
+        if (!c->slots || !c->ents) { we_free(c->slots); we_free(c->ents); c->slots = NULL; c->ents = NULL; return; }
+        c->cap = 2 * CACHE_MAX_ENTRIES;
+    }
+    if (c->n >= CACHE_MAX_ENTRIES) cache_clear(c);
+    size_t nt = w->mtoks.n - first;
+    if (!we_buf_reserve(&c->keys, n, 1) || !we_buf_reserve(&c->toks, nt, sizeof(cache_tok))) return;
+    const we_mtok *mt = (const we_mtok *)w->mtoks.p + first;
+    cache_tok *ct = (cache_tok *)c->toks.p + c->toks.n;
+    for (size_t k = 0; k < nt; k++) {
+        bool is_piece = mt[k].val == (const char *)s + mt[k].s && mt[k].val_len == mt[k].e - mt[k].s;
+        bool is_vocab = mt[k].id >= 0 && (uint32_t)mt[k].id < m->n_tok && mt[k].val == m->tok[mt[k].id];
+        if (!is_piece && !is_vocab) return;      // some other text (an unk string): not cached
+        ct[k] = (cache_tok){ mt[k].id, (uint16_t)mt[k].s, (uint16_t)mt[k].e, is_piece };
+    }
+    struct we_cache_entry *e = &c->ents[c->n];
+    *e = (struct we_cache_entry){ h, (uint32_t)c->keys.n, n, (uint32_t)c->toks.n, (uint32_t)nt };
+    memcpy((uint8_t *)c->keys.p + c->keys.n, s, n);
+    c->keys.n += n;
+    c->toks.n += nt;
+    uint32_t i = h & (c->cap - 1);
+    while (c->slots[i]) i = (i + 1) & (c->cap - 1);
+    c->slots[i] = ++c->n;
+}
+
+static wembed_status run_model(we_work *w, const we_model *m, const uint8_t *s, uint32_t n) {
     switch (m->type) {
     case WE_MODEL_WORDPIECE: return wordpiece(w, m, s, n);
     case WE_MODEL_BPE: return bpe(w, m, s, n);
@@ -362,4 +436,26 @@ wembed_status we_model_tokenize(we_work *w, const we_model *m, const uint8_t *s,
     case WE_MODEL_WORDLEVEL: return wordlevel(w, m, s, n);
     }
     return we_errorf(w->err, WEMBED_STATUS_INTERNAL, "tokenizer: unknown model %d", (int)m->type);
+}
+
+wembed_status we_model_tokenize(we_work *w, const we_model *m, const uint8_t *s, uint32_t n) {
+    if (n == 0 || n > CACHE_MAX_PIECE || m->type == WE_MODEL_WORDLEVEL) return run_model(w, m, s, n);
+    uint32_t h = hash_piece(s, n);
+    const struct we_cache_entry *e = cache_find(&w->cache, s, n, h);
+    if (e) {
+        if (!we_buf_reserve(&w->mtoks, e->n_tok, sizeof(we_mtok))) return we_errorf(w->err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
+        const cache_tok *ct = (const cache_tok *)w->cache.toks.p + e->tok_off;
+        we_mtok *mt = (we_mtok *)w->mtoks.p + w->mtoks.n;
+        for (uint32_t k = 0; k < e->n_tok; k++) {
+            const char *v = ct[k].val_is_piece ? (const char *)s + ct[k].s : m->tok[ct[k].id];
+            uint32_t vl = ct[k].val_is_piece ? (uint32_t)(ct[k].e - ct[k].s) : m->tok_len[ct[k].id];
+            mt[k] = (we_mtok){ ct[k].id, ct[k].s, ct[k].e, v, vl };
+        }
+        w->mtoks.n += e->n_tok;
+        return WEMBED_STATUS_OK;
+    }
+    size_t first = w->mtoks.n;
+    wembed_status rc = run_model(w, m, s, n);
+    if (rc == WEMBED_STATUS_OK) cache_put(&w->cache, m, s, n, h, first, w);
+    return rc;
 }

@@ -161,28 +161,25 @@ static wembed_status recompose(we_work *w) {
     return WEMBED_STATUS_OK;
 }
 
-// Whether the string has anything a normalization form could change (a fast path: most text
-// is already normalized).
-static bool may_change(const we_nstr *ns, bool compat) {
-    uint16_t flag = compat ? WE_UC_DECOMP_K : WE_UC_DECOMP_C;
+// Whether a normalization form could change the string (the quick check of UAX #15 on the
+// reference's Unicode 9.0 data): a char that decomposes (D forms) or is not "Yes" for NFC /
+// NFKC (C forms), or combining marks out of canonical order.
+static bool may_change(const we_nstr *ns, bool compat, bool compose) {
+    uint16_t flag = compose ? (compat ? WE_UC_NFKC_NM : WE_UC_NFC_NM) : (compat ? WE_UC_DECOMP_K : WE_UC_DECOMP_C);
+    uint8_t last = 0;
     for (uint32_t i = 0; i < ns->len;) {
-        if (ns->s[i] < 0x80) { i++; continue; }
+        if (ns->s[i] < 0x80) { i++; last = 0; continue; }
         uint32_t c = we_next_cp(ns->s, ns->len, &i);
         const we_uc_info *u = we_uc(c);
-        if ((u->flags & flag) || u->ccc) return true;
-        // Starters that compose with a following starter (e.g. Hangul jamo, some Indic vowels)
-        if (u->gcb == WE_GCB_L || u->gcb == WE_GCB_V || u->gcb == WE_GCB_T || u->gcb == WE_GCB_LV) return true;
-        if (i < ns->len && ns->s[i] >= 0x80) {
-            uint32_t j = i;
-            uint32_t c2 = we_next_cp(ns->s, ns->len, &j);
-            if (we_uc_compose(c, c2)) return true;
-        }
+        if (u->flags & flag) return true;
+        if (u->ccc && last > u->ccc) return true;
+        last = u->ccc;
     }
     return false;
 }
 
 static wembed_status nf(we_work *w, we_nstr *ns, bool compat, bool compose) {
-    if (!may_change(ns, compat) && trivial(ns)) return WEMBED_STATUS_OK;
+    if (!may_change(ns, compat, compose) && trivial(ns)) return WEMBED_STATUS_OK;
     wembed_status rc = decompose(w, ns, compat);
     if (rc) return rc;
     if (compose && (rc = recompose(w))) return rc;

@@ -814,6 +814,7 @@ int we_regex_search(we_work *w, const we_regex *re, const uint8_t *s, uint32_t n
         if (pos < n) c = we_next_cp(s, n, &npos);
         v.gen++;
         nl.n = 0;
+        w->re_steps += cl.n + 1;
         for (uint32_t k = 0; k < cl.n; k++) {
             const inst *in = &re->prog[cl.t[k].pc];
             if (in->op == OP_MATCH) {
@@ -950,6 +951,11 @@ wembed_status we_regex_find_matches(we_work *w, const we_regex *re, const uint8_
         return WEMBED_STATUS_OK;
     }
     if (re->fast != FAST_NONE && !w->regex_no_fast) return fast_find_matches(w, re, s, n);
+    // Leftmost-first matching must follow a higher-priority thread to its end even after a
+    // lower one matched, so a pathological pattern can take quadratic time (as it does in
+    // Oniguruma). Real tokenizer patterns stay far below this budget.
+    w->re_steps = 0;
+    uint64_t budget = (uint64_t)8 * ((uint64_t)n + 16) * (re->n + 16) + 1000000;
     uint32_t prev = 0, last_end = 0;
     bool have_last = false;
     uint32_t last_match_end = 0;
@@ -957,6 +963,8 @@ wembed_status we_regex_find_matches(we_work *w, const we_regex *re, const uint8_
         uint32_t ms, me;
         int found = we_regex_search(w, re, s, n, last_end, &ms, &me);
         if (found < 0) return we_errorf(w->err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
+        if (w->re_steps > budget)
+            return we_errorf(w->err, WEMBED_STATUS_LIMIT, "regex: the pattern needs quadratic work on this %u-byte text", n);
         if (!found) break;
         // onig::FindMatches: no empty match right where the last match ended.
         if (ms == me && have_last && last_match_end == me) {

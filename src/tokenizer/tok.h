@@ -257,6 +257,7 @@ typedef struct we_model {
     uint32_t *trie;           // byte trie over the pieces: (n_trie_nodes * 2) [first child edge, value]
     struct we_trie_edge *edges;
     uint32_t n_trie_nodes, n_edges;
+    we_pairmap trie_edges;    // (node, byte) -> child, for the Viterbi walk
 } we_model;
 
 struct we_trie_edge {
@@ -370,6 +371,14 @@ typedef struct we_pad {
 // -----------------------------------------------------------------------------------------
 // The tokenizer and its per-call work space
 
+typedef struct we_cache {
+    uint32_t *slots;          // (cap) entry index + 1, 0 = empty
+    struct we_cache_entry *ents;
+    we_buf keys, toks;        // piece bytes, cached tokens
+    uint32_t n, cap;
+} we_cache;
+void we_cache_free(we_cache *c);
+
 typedef struct we_split {
     we_nstr ns;
     int32_t added;            // >= 0: index of the added token this split is (already a token)
@@ -384,7 +393,9 @@ struct we_work {
     we_buf mtoks;             // we_mtok
     we_buf scratch, scratch2; // general (model internals)
     we_buf re_threads;        // regex VM
+    we_cache cache;           // model results of recent pieces
     bool regex_no_fast;       // tests: run the VM even for patterns with a hand-written matcher
+    uint64_t re_steps;        // VM work of the current find_matches (bounded)
     we_err *err;
 };
 

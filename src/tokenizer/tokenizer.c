@@ -82,12 +82,16 @@ static void drop_scratch(we_tokenizer *t, size_t max_bytes) {
 }
 
 void we_tokenizer_drop_scratch(wembed_tokenizer *tok) {
-    if (tok) drop_scratch(&tok->t, 0);
+    if (!tok) return;
+    drop_scratch(&tok->t, 0);
+    we_cache_free(&tok->t.work.cache);
 }
 
 void we_tokenizer_clear(we_tokenizer *t) {
+    we_cache_free(&t->work.cache);
     we_strmap_free(&t->model.map);
     we_pairmap_free(&t->model.merges);
+    we_pairmap_free(&t->model.trie_edges);
     we_strmap_free(&t->added_map);
     drop_scratch(t, 0);
     we_arena_free(&t->arena);
@@ -356,10 +360,10 @@ static wembed_status encode(wembed_tokenizer *tok, const char *text_a, size_t le
     if (pair && (rc = prepare_input(t, text_b, len_b, &ib))) { free_input(&ia); return rc; }
     we_enc ea = { 0 }, eb = { 0 }, res = { 0 };
     rc = we_encode_sequence(t, ia.s, ia.n, 0, &ea);
-    we_bump_reset(&t->work.mem, (size_t)4 << 20);
+    we_bump_reset(&t->work.mem, (size_t)16 << 20);
     if (!rc && pair) {
         rc = we_encode_sequence(t, ib.s, ib.n, 1, &eb);
-        we_bump_reset(&t->work.mem, (size_t)4 << 20);
+        we_bump_reset(&t->work.mem, (size_t)16 << 20);
     }
     if (!rc) rc = we_post_process(t, &ea, pair ? &eb : NULL, p.add_special_tokens, &trunc, &pad, ia.s, ia.n,
                                   pair ? ib.s : NULL, pair ? ib.n : 0, &res);
@@ -369,7 +373,7 @@ static wembed_status encode(wembed_tokenizer *tok, const char *text_a, size_t le
     we_enc_free(&res);
     free_input(&ia);
     free_input(&ib);
-    drop_scratch(t, (size_t)4 << 20);
+    drop_scratch(t, (size_t)16 << 20);
     return rc;
 }
 

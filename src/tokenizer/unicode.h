@@ -25,6 +25,8 @@ enum {
     WE_UC_DECOMP_K = 1 << 8,    // has a canonical or compatibility decomposition (9.0)
     WE_UC_ALPHA = 1 << 9,       // Alphabetic
     WE_UC_MN8 = 1 << 10,        // Mn in Unicode 8.0 (BertNormalizer strip_accents)
+    WE_UC_NFC_NM = 1 << 11,     // NFC quick check No or Maybe (Unicode 9.0 data)
+    WE_UC_NFKC_NM = 1 << 12,    // NFKC quick check No or Maybe (Unicode 9.0 data)
 };
 
 // General categories (Unicode 15.0).
