@@ -1,0 +1,201 @@
+// demo.test.js - the browser demo (web-demo/) end to end in headless Chromium: served with
+// COOP/COEP, it must be cross-origin isolated and run the threaded engine in its worker; with
+// the bundled models it indexes the sample documents and images, and every ranking it shows
+// (text, binary codes, Matryoshka dims, images by text and by example) must equal the Node
+// API's ranking for the same inputs, scores included. After a reload the index comes back from
+// IndexedDB; the clear button removes it. Screenshots go to test-output/ (git-ignored).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { startServer } from '../../scripts/serve.mjs';
+import { launchChromium } from '../browser/chromium.js';
+import { Embedder, Index } from '../../js/index.js';
+import { chunkText, PASSAGE_CHARS } from '../../web-demo/chunk.js';
+import { ROOT, DATA } from './helpers.js';
+
+const DEMO = path.join(ROOT, 'web-demo');
+const OUT = path.join(ROOT, 'test-output');
+const DOC_NAMES = JSON.parse(fs.readFileSync(path.join(DEMO, 'samples/docs/index.json'), 'utf8'));
+const IMAGE_NAMES = JSON.parse(fs.readFileSync(path.join(DEMO, 'samples/images/index.json'), 'utf8'));
+const TEXT_QUERY = 'how do volcanoes erupt';
+const IMAGE_QUERY = 'a red circle on a light background';
+
+let server;
+let browser;
+let page;
+const errors = [];
+
+before(async () => {
+  fs.mkdirSync(OUT, { recursive: true });
+  server = await startServer({ root: ROOT, isolated: true });
+  browser = await launchChromium();
+  page = await browser.context.newPage();
+  await page.setViewportSize({ width: 1360, height: 900 });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+// ---------------------------------------------------------------------------------------
+// The Node side: the same models, chunks, options and index settings as web-demo/worker.js.
+
+async function nodeText({ dims = 0, binary = false } = {}) {
+  const e = await Embedder.load(path.join(DATA, 'e2e'), { variant: 'st' });
+  try {
+    const chunks = DOC_NAMES.flatMap((n) => chunkText(fs.readFileSync(path.join(DEMO, 'samples/docs', n), 'utf8'), { maxChars: PASSAGE_CHARS }));
+    const opts = { truncate: 'chunk', ...(dims ? { dims } : {}) };
+    const vecs = await e.embed(chunks.map((c) => c.text), opts);
+    const ix = await Index.create({ dims: vecs[0].length, engine: e.engine, storage: binary ? 'binary' : 'f32', rescore: 'int8' });
+    ix.add(vecs.map((v, i) => ({ id: i, vector: v })));
+    const [q] = await e.embed([TEXT_QUERY], opts);
+    const hits = ix.search(q, { k: 10 });
+    ix.dispose();
+    return { count: chunks.length, hits: hits.map((h) => [String(h.id), h.score]) };
+  } finally {
+    e.dispose();
+  }
+}
+
+async function nodeImages() {
+  const e = await Embedder.load(path.join(DEMO, 'models/tiny-clip'), { variant: 'st' });
+  try {
+    const vecs = await e.embedImage(IMAGE_NAMES.map((n) => path.join(DEMO, 'samples/images', n)));
+    const ix = await Index.create({ dims: vecs[0].length, engine: e.engine });
+    ix.add(vecs.map((v, i) => ({ id: i, vector: v })));
+    const [q] = await e.embed([IMAGE_QUERY]);
+    const rank = (hits) => hits.map((h) => [IMAGE_NAMES[h.id], h.score]);
+    const out = { byText: rank(ix.search(q, { k: 24 })), byExample: rank(ix.search(vecs[0], { k: 24 })) };
+    ix.dispose();
+    return out;
+  } finally {
+    e.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The page side
+
+const countOf = (slot) => page.$eval(`#${slot}-index-status`, (el) => Number(el.dataset.count ?? 0));
+
+async function waitCount(slot, n) {
+  await page.waitForFunction(([s, want]) => Number(document.getElementById(`${s}-index-status`).dataset.count) === want, [slot, n], { timeout: 60000 });
+}
+
+async function textResults() {
+  return page.$$eval('#text-results li', (ls) => ls.map((l) => [l.dataset.id, Number(l.dataset.score)]));
+}
+
+/** Types a query and waits until the shown results are for it and stop changing. */
+async function searchText(q, expectFirst) {
+  await page.fill('#text-query', '');
+  await page.fill('#text-query', q);
+  await page.waitForFunction(([query, id]) => {
+    const ol = document.getElementById('text-results');
+    return ol.dataset.query === query && ol.querySelector('li')?.dataset.id === id;
+  }, [q, expectFirst], { timeout: 20000 });
+  return textResults();
+}
+
+async function loadModel(slot) {
+  await page.click(`#${slot}-load`);
+  await page.waitForSelector(`#${slot}-model-facts[data-ready]`, { timeout: 60000 });
+}
+
+test('the demo: isolated + threaded, text and image search rank as the Node API does, restored after a reload, cleared', async (t) => {
+  const textRef = await nodeText();
+  const imageRef = await nodeImages();
+
+  await page.goto(`${server.url}/web-demo/`);
+  await page.waitForSelector('body[data-ready=true]', { timeout: 30000 });
+
+  await t.test('cross-origin isolated, threaded engine in the worker', async () => {
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+    assert.equal(await page.textContent('#env-isolated'), 'yes');
+    const hw = await page.evaluate(() => navigator.hardwareConcurrency);
+    const threads = await page.$eval('#env-threads', (el) => [el.dataset.variant, Number(el.dataset.threads)]);
+    assert.deepEqual(threads, ['mt', Math.min(8, hw)]);
+    assert.ok(threads[1] >= 2, `threads: ${threads[1]}`);
+  });
+
+  await t.test('text: index the sample documents, search, same ranking and scores as Node', async () => {
+    await loadModel('text');
+    assert.match(await page.textContent('#text-model-facts'), /Dimensions32/);
+    await page.click('#text-samples');
+    await page.waitForFunction(() => !document.getElementById('text-index').disabled);
+    await page.click('#text-index');
+    await waitCount('text', textRef.count);
+    const got = await searchText(TEXT_QUERY, textRef.hits[0][0]);
+    assert.deepEqual(got, textRef.hits);
+    // the matching passage is highlighted inside its document
+    const first = await page.$eval('#text-results li', (li) => ({ doc: li.querySelector('.doc').textContent, mark: li.querySelector('mark').textContent }));
+    assert.ok(DOC_NAMES.includes(first.doc));
+    assert.ok(first.mark.length > 20);
+    await page.screenshot({ path: path.join(OUT, 'demo-text.png'), fullPage: true });
+  });
+
+  await t.test('text: binary codes and Matryoshka dims rank as the Node index with the same settings', async () => {
+    const bin = await nodeText({ binary: true });
+    await page.click('label:has(#text-binary)');
+    await page.waitForFunction(() => document.getElementById('text-index-status').textContent.includes('binary'));
+    assert.deepEqual(await searchText(TEXT_QUERY, bin.hits[0][0]), bin.hits);
+    await page.waitForSelector('[data-testid=text-size-gain]');
+    const gain = parseFloat(await page.textContent('[data-testid=text-size-gain]'));
+    assert.ok(Math.abs(gain - 128 / 40) < 0.05, `binary + int8 codes of 32 dims are 40 bytes against 128: ${gain}`);
+
+    const d16 = await nodeText({ dims: 16, binary: true });
+    await page.selectOption('#text-dims', '16');
+    await page.waitForFunction(() => / 16 dims /.test(document.getElementById('text-index-status').textContent), null, { timeout: 30000 });
+    assert.deepEqual(await searchText(TEXT_QUERY, d16.hits[0][0]), d16.hits);
+    await page.click('label:has(#text-binary)');
+    await page.waitForFunction(() => document.getElementById('text-index-status').textContent.includes('float32'));
+    await page.selectOption('#text-dims', '0');
+    await page.waitForFunction(() => / 32 dims /.test(document.getElementById('text-index-status').textContent), null, { timeout: 30000 });
+    assert.deepEqual(await searchText(TEXT_QUERY, textRef.hits[0][0]), textRef.hits);
+  });
+
+  await t.test('images: index the sample images, search by text and by example, same rankings as Node', async () => {
+    await page.click('#tab-image');
+    await loadModel('image');
+    await page.click('#image-samples');
+    await waitCount('image', IMAGE_NAMES.length);
+    assert.equal(await page.$$eval('#image-grid li img', (imgs) => imgs.filter((i) => i.complete && i.naturalWidth > 0).length), IMAGE_NAMES.length);
+    await page.fill('#image-query', IMAGE_QUERY);
+    await page.waitForFunction((q) => document.getElementById('image-grid').dataset.query === q, IMAGE_QUERY, { timeout: 20000 });
+    const byText = await page.$$eval('#image-grid li', (ls) => ls.map((l) => [l.dataset.name, Number(l.dataset.score)]));
+    assert.deepEqual(byText, imageRef.byText);
+    await page.click(`#image-grid li[data-name="${IMAGE_NAMES[0]}"]`);
+    await page.waitForFunction(() => document.getElementById('image-grid').dataset.query === 'similar:0', null, { timeout: 20000 });
+    const byExample = await page.$$eval('#image-grid li', (ls) => ls.map((l) => [l.dataset.name, Number(l.dataset.score)]));
+    assert.deepEqual(byExample, imageRef.byExample);
+    assert.equal(byExample[0][0], IMAGE_NAMES[0]);
+    await page.screenshot({ path: path.join(OUT, 'demo-image.png'), fullPage: true });
+  });
+
+  await t.test('a reload restores both indexes from IndexedDB and searches them again', async () => {
+    await page.reload();
+    await page.waitForSelector('body[data-ready=true]', { timeout: 30000 });
+    await page.waitForSelector('#text-index-status[data-restored=true]', { state: 'attached', timeout: 30000 });
+    assert.equal(await countOf('text'), textRef.count);
+    assert.equal(await countOf('image'), IMAGE_NAMES.length);
+    await page.waitForSelector('#text-model-facts[data-ready=tiny-bert]', { timeout: 60000 });   // its model comes back too
+    assert.deepEqual(await searchText(TEXT_QUERY, textRef.hits[0][0]), textRef.hits);
+  });
+
+  await t.test('clear removes an index, also from IndexedDB', async () => {
+    await page.click('#text-clear');
+    await waitCount('text', 0);
+    await page.reload();
+    await page.waitForSelector('body[data-ready=true]', { timeout: 30000 });
+    await page.waitForSelector('#image-index-status[data-restored=true]', { state: 'attached', timeout: 30000 });
+    assert.equal(await countOf('text'), 0);
+    assert.equal(await countOf('image'), IMAGE_NAMES.length);
+  });
+
+  assert.deepEqual(errors, []);
+});
