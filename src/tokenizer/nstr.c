@@ -11,7 +11,7 @@
 // -----------------------------------------------------------------------------------------
 // Buffers
 
-bool we_buf_reserve(we_buf *b, size_t more, size_t size) {
+bool we_buf_grow(we_buf *b, size_t more, size_t size) {
     // The capacity is kept in bytes, so one buffer may serve elements of different sizes
     // (callers reset n when they start using it).
     size_t need;

@@ -28,6 +28,16 @@ static bool pred_numeric(uint32_t c, const void *ctx) {
 }
 static bool pred_char(uint32_t c, const void *ctx) { return c == *(const uint32_t *)ctx; }
 
+// Appends the slice [a, b) of ns to w->next.
+static wembed_status push_piece(we_work *w, const we_nstr *ns, uint32_t a, uint32_t b) {
+    we_nstr piece;
+    if (!we_nstr_slice(ns, a, b, &piece)) return we_errorf(w->err, WEMBED_STATUS_INTERNAL, "tokenizer: bad split %u..%u", a, b);
+    if (piece.len == 0) return WEMBED_STATUS_OK;
+    if (!we_buf_reserve(&w->next, 1, sizeof(we_split))) return OOM(w);
+    ((we_split *)w->next.p)[w->next.n++] = (we_split){ piece, -1 };
+    return WEMBED_STATUS_OK;
+}
+
 static void swap_lists(we_work *w) {
     we_buf t = w->cur;
     w->cur = w->next;
@@ -166,12 +176,37 @@ static wembed_status bytelevel_split(we_work *w, const we_pretok *pt, we_nstr *n
     return we_nstr_split(w, ns, WE_SPLIT_ISOLATED);
 }
 
+// BertPreTokenizer in one pass: splitting on whitespace (removed) and then on punctuation
+// (isolated) gives the maximal runs of other chars and each punctuation char alone, and a
+// slice of a slice is the slice of the whole, so this equals the two passes.
+static wembed_status split_bert(we_work *w, const we_pretok *pt, we_nstr *ns) {
+    (void)pt;
+    uint32_t i = 0, run = 0;
+    bool in_run = false;
+    wembed_status rc;
+    while (i < ns->len) {
+        uint32_t st = i;
+        uint32_t c = ns->s[i] < 0x80 ? ns->s[i++] : we_next_cp(ns->s, ns->len, &i);
+        bool ws = c < 0x80 ? (c == ' ' || (c >= 9 && c <= 13)) : we_uc_is_ws(c);
+        bool punct = !ws && pred_bert_punct(c, NULL);
+        if (ws || punct) {
+            if (in_run && (rc = push_piece(w, ns, run, st))) return rc;
+            in_run = false;
+            if (punct && (rc = push_piece(w, ns, st, i))) return rc;
+        } else if (!in_run) {
+            in_run = true;
+            run = st;
+        }
+    }
+    if (in_run) return push_piece(w, ns, run, ns->len);
+    return WEMBED_STATUS_OK;
+}
+
 wembed_status we_pretokenize(we_work *w, const we_pretok *pt) {
     wembed_status rc;
     switch (pt->type) {
     case WE_PRE_BERT:
-        if ((rc = each_split(w, NULL, split_ws_removed))) return rc;
-        return each_split(w, NULL, split_bert_punct);
+        return each_split(w, NULL, split_bert);
     case WE_PRE_WHITESPACE: return each_split(w, pt, split_whitespace);
     case WE_PRE_WHITESPACE_SPLIT: return each_split(w, pt, split_ws_removed);
     case WE_PRE_METASPACE: return each_split(w, pt, metaspace);

@@ -28,7 +28,11 @@ typedef struct we_buf {
 } we_buf;
 
 // Makes room for `more` elements of `size` bytes; false when out of memory.
-bool we_buf_reserve(we_buf *b, size_t more, size_t size);
+bool we_buf_grow(we_buf *b, size_t more, size_t size);
+static inline bool we_buf_reserve(we_buf *b, size_t more, size_t size) {
+    if (more <= 0x10000000 && size <= 0x10000 && (b->n + more) * size <= b->cap) return true;
+    return we_buf_grow(b, more, size);
+}
 void we_buf_free(we_buf *b);
 
 // Bump allocation for the pieces of one call, reset (not freed) between calls so that short
