@@ -364,7 +364,7 @@ typedef struct wembed_tokenize_params {
     bool add_special_tokens;          // default true: what the file's post-processor adds
     int32_t max_length;               // > 0: at most this many tokens, special tokens included
                                       // (longest-first for pairs); 0: no limit (default)
-    wembed_truncation_side truncation_side;
+    wembed_truncation_side truncation_side;   // unless the file's truncation applies
     bool use_file_settings;           // default false: ignore the file's "truncation" and
                                       // "padding"; true: apply them as the Rust library does
                                       // (max_length, if > 0, replaces the file's length)

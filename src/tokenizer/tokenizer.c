@@ -347,10 +347,13 @@ static wembed_status encode(wembed_tokenizer *tok, const char *text_a, size_t le
         pad = t->pad;
     }
     if (p.max_length > 0) {
-        if (!trunc.on) trunc.strategy = WE_TRUNC_LONGEST_FIRST;
+        // The caller's length; the strategy and side stay the file's when it has them.
+        if (!trunc.on) {
+            trunc.strategy = WE_TRUNC_LONGEST_FIRST;
+            trunc.left = p.truncation_side == WEMBED_TRUNCATION_LEFT;
+        }
         trunc.on = true;
         trunc.max_length = (uint32_t)p.max_length;
-        trunc.left = p.truncation_side == WEMBED_TRUNCATION_LEFT;
     }
 
     input ia, ib;
