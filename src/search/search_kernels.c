@@ -131,14 +131,26 @@ WE_NOINLINE void we_search_dot_i8(const int8_t *q, const int8_t *r, size_t ld, i
 }
 
 // Byte popcounts of q ^ row add up in u8 lanes (at most 8 per chunk, so 31 chunks fit in a
-// byte), then widen pairwise into the int32 totals.
-static inline v128_t widen_u8_sums(v128_t acc) {
-    return wasm_i32x4_extadd_pairwise_i16x8(wasm_u16x8_extadd_pairwise_u8x16(acc));
+// byte); then the four rows' byte sums are reduced together: widened pairwise to u16, and two
+// rounds of even/odd lane shuffles put each row's partial sums side by side, so one last
+// pairwise widening leaves the four totals in the four int32 lanes.
+static inline v128_t reduce4_u8(v128_t b0, v128_t b1, v128_t b2, v128_t b3) {
+    const v128_t w0 = wasm_u16x8_extadd_pairwise_u8x16(b0), w1 = wasm_u16x8_extadd_pairwise_u8x16(b1);
+    const v128_t w2 = wasm_u16x8_extadd_pairwise_u8x16(b2), w3 = wasm_u16x8_extadd_pairwise_u8x16(b3);
+    // lanes 0-3: row 0 (or 2), lanes 4-7: row 1 (or 3); each lane the sum of two u16 lanes
+    const v128_t s01 = wasm_i16x8_add(wasm_i16x8_shuffle(w0, w1, 0, 2, 4, 6, 8, 10, 12, 14),
+                                      wasm_i16x8_shuffle(w0, w1, 1, 3, 5, 7, 9, 11, 13, 15));
+    const v128_t s23 = wasm_i16x8_add(wasm_i16x8_shuffle(w2, w3, 0, 2, 4, 6, 8, 10, 12, 14),
+                                      wasm_i16x8_shuffle(w2, w3, 1, 3, 5, 7, 9, 11, 13, 15));
+    // lanes 2r, 2r + 1: row r
+    const v128_t s = wasm_i16x8_add(wasm_i16x8_shuffle(s01, s23, 0, 2, 4, 6, 8, 10, 12, 14),
+                                    wasm_i16x8_shuffle(s01, s23, 1, 3, 5, 7, 9, 11, 13, 15));
+    return wasm_i32x4_extadd_pairwise_i16x8(s);   // at most 31 * 16 * 8 = 3968 per row: no overflow
 }
 
 WE_NOINLINE void we_search_hamming(const uint8_t *q, const uint8_t *r, size_t ld, int nr, int nbytes, int32_t *out) {
     ROWS4(uint8_t, r, ld, nr);
-    v128_t t0 = wasm_i32x4_splat(0), t1 = t0, t2 = t0, t3 = t0;
+    v128_t t = wasm_i32x4_splat(0);
     int i = 0;
     while (i + 16 <= nbytes) {
         v128_t b0 = wasm_i32x4_splat(0), b1 = b0, b2 = b0, b3 = b0;
@@ -149,12 +161,10 @@ WE_NOINLINE void we_search_hamming(const uint8_t *q, const uint8_t *r, size_t ld
             b2 = wasm_i8x16_add(b2, wasm_i8x16_popcnt(wasm_v128_xor(x, wasm_v128_load(r2 + i))));
             b3 = wasm_i8x16_add(b3, wasm_i8x16_popcnt(wasm_v128_xor(x, wasm_v128_load(r3 + i))));
         }
-        t0 = wasm_i32x4_add(t0, widen_u8_sums(b0));
-        t1 = wasm_i32x4_add(t1, widen_u8_sums(b1));
-        t2 = wasm_i32x4_add(t2, widen_u8_sums(b2));
-        t3 = wasm_i32x4_add(t3, widen_u8_sums(b3));
+        t = wasm_i32x4_add(t, reduce4_u8(b0, b1, b2, b3));
     }
-    int32_t s[4] = { hsum_i32(t0), hsum_i32(t1), hsum_i32(t2), hsum_i32(t3) };
+    int32_t s[4];
+    wasm_v128_store(s, t);
     for (; i < nbytes; i++) {
         s[0] += popcount8((unsigned)(q[i] ^ r0[i]));
         s[1] += popcount8((unsigned)(q[i] ^ r1[i]));
