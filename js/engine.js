@@ -95,11 +95,14 @@ export async function createEngine(opts = {}) {
     throw new WembedError('unsupported', 'the threaded module needs SharedArrayBuffer: serve the page with ' +
       'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp, or use variant "st"');
   }
-  const variant = want === 'auto' ? (threadsSupported() ? 'mt' : 'st') : want;
-  const threads = variant === 'st' ? 1 : Math.max(1, Math.min(MAX_THREADS, opts.threads ?? await defaultThreads()));
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
     throw new WembedError('invalid_argument', `threads must be a positive integer, not ${opts.threads}`);
   }
+  const wantThreads = Math.max(1, Math.min(MAX_THREADS, opts.threads ?? await defaultThreads()));
+  // 'auto' takes the threaded module only when there is a second thread to run: the
+  // single-thread module is smaller and starts faster.
+  const variant = want === 'auto' ? (threadsSupported() && wantThreads > 1 ? 'mt' : 'st') : want;
+  const threads = variant === 'st' ? 1 : wantThreads;
 
   // Literal URLs, so bundlers find the files.
   const wasmURL = opts.wasmURL ?? (variant === 'mt'
@@ -119,8 +122,9 @@ export async function createEngine(opts = {}) {
   };
   if (variant === 'mt') {
     // One worker per pool thread besides the caller's, created before any pthread_create:
-    // a browser's main thread cannot wait for a worker to start.
-    moduleArg.poolSize = threads - 1;
+    // a browser's main thread cannot wait for a worker to start. At least one: 3.1.6's glue
+    // never finishes starting with an empty pool (it waits for the pool to load).
+    moduleArg.poolSize = Math.max(1, threads - 1);
     if (opts.workerURL) {
       const workerURL = String(opts.workerURL);
       moduleArg.locateFile = (file, dir) => (file.endsWith('.worker.js') ? workerURL : dir + file);

@@ -18,6 +18,6 @@ for dir in build build-asan build-wasm build-wasm-mt build-wasi; do
 done
 
 start=$(date +%s)
-node --test --test-concurrency=1 tests/js/
+node --test --test-concurrency=1 --test-timeout=300000 tests/js/
 echo "test.sh: node --test took $(( $(date +%s) - start ))s"
 echo "test.sh: all tests passed in $(( $(date +%s) - t0 ))s"

@@ -36,9 +36,10 @@ set(WEMBED_WASM_LINK
   -sINCOMING_MODULE_JS_API=wasmBinary,instantiateWasm,locateFile,mainScriptUrlOrBlob,print,printErr,onAbort
   -sDYNAMIC_EXECUTION=0)
 if(WEMBED_THREADS)
-  # Workers for the pool are created when the module starts; the JS side asks the engine for
-  # at most this many threads (hardwareConcurrency is capped to it).
-  list(APPEND WEMBED_WASM_LINK -sPTHREAD_POOL_SIZE=8 -Wno-pthreads-mem-growth)
+  # Workers for the compute pool are created when the module starts, as many as the JS side
+  # asks for (js/engine.js passes threads - 1 as `poolSize`): a browser's main thread cannot
+  # wait for a worker created later, and each idle worker costs startup time and memory.
+  list(APPEND WEMBED_WASM_LINK "-sPTHREAD_POOL_SIZE=Module['poolSize']" -Wno-pthreads-mem-growth)
 endif()
 target_link_options(wembed_module PRIVATE ${WEMBED_WASM_LINK})
 
