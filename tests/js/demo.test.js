@@ -3,7 +3,8 @@
 // the bundled models it indexes the sample documents and images, and every ranking it shows
 // (text, binary codes, Matryoshka dims, images by text and by example) must equal the Node
 // API's ranking for the same inputs, scores included. After a reload the index comes back from
-// IndexedDB; the clear button removes it. Screenshots go to test-output/ (git-ignored).
+// IndexedDB; the clear button removes it. Screenshots go to test-output/ (git-ignored). On a
+// page without COOP/COEP the demo falls back to the single-thread engine and ranks the same.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -198,4 +199,33 @@ test('the demo: isolated + threaded, text and image search rank as the Node API 
   });
 
   assert.deepEqual(errors, []);
+});
+
+test('the demo on a page that is not cross-origin isolated: single-thread engine, same ranking', async () => {
+  const plain = await startServer({ root: ROOT, isolated: false });
+  const p = await browser.context.newPage();
+  const errs = [];
+  p.on('pageerror', (e) => errs.push(String(e)));
+  try {
+    const textRef = await nodeText();
+    await p.goto(`${plain.url}/web-demo/`);
+    await p.waitForSelector('body[data-ready=true]', { timeout: 30000 });
+    assert.equal(await p.textContent('#env-isolated'), 'no');
+    assert.deepEqual(await p.$eval('#env-threads', (el) => [el.dataset.variant, Number(el.dataset.threads)]), ['st', 1]);
+    // another origin (port), so its own empty IndexedDB
+    assert.equal(await p.$eval('#text-index-status', (el) => Number(el.dataset.count ?? 0)), 0);
+    await p.click('#text-load');
+    await p.waitForSelector('#text-model-facts[data-ready]', { timeout: 60000 });
+    await p.click('#text-samples');
+    await p.waitForFunction(() => !document.getElementById('text-index').disabled);
+    await p.click('#text-index');
+    await p.waitForFunction((n) => Number(document.getElementById('text-index-status').dataset.count) === n, textRef.count, { timeout: 60000 });
+    await p.fill('#text-query', TEXT_QUERY);
+    await p.waitForFunction((q) => document.getElementById('text-results').dataset.query === q, TEXT_QUERY, { timeout: 20000 });
+    assert.deepEqual(await p.$$eval('#text-results li', (ls) => ls.map((l) => [l.dataset.id, Number(l.dataset.score)])), textRef.hits);
+    assert.deepEqual(errs, []);
+  } finally {
+    await p.close();
+    await plain.close();
+  }
 });
