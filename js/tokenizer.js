@@ -70,6 +70,30 @@ export function cString(engine, p) {
 }
 
 /**
+ * Token ids only: the fast path (no token strings, no offsets), for indexing pipelines.
+ * @param {import('./engine.js').Engine} engine @param {number} tok @param {string} text
+ * @param {TokenizeOptions} [opts] @returns {Int32Array}
+ */
+export function encodeIdsWith(engine, tok, text, opts = {}) {
+  if (typeof text !== 'string') throw new WembedError('invalid_argument', `tokenize takes a string, not ${typeof text}`);
+  const maxLength = opts.maxLength ?? 0;
+  if (!(Number.isInteger(maxLength) && maxLength >= 0)) {
+    throw new WembedError('invalid_argument', `maxLength must be a non-negative integer, not ${maxLength}`);
+  }
+  const m = engine.module;
+  return withUTF8(engine, text, (tp, len) => {
+    const enc = m._wembed__tokenize(tok, tp, len, opts.addSpecialTokens === false ? 0 : 1, maxLength, opts.useFileSettings ? 1 : 0);
+    if (!enc) throw statusError(engine.status, engine.status.invalid_argument, cString(engine, m._wembed__tokenizer_last_error(tok)));
+    try {
+      const n = m._wembed__encoding_n(enc);
+      return new Int32Array(engine.heapU8().buffer, m._wembed__encoding_ids(enc), n).slice();
+    } finally {
+      m._wembed__encoding_free(enc);
+    }
+  });
+}
+
+/**
  * Encodes text with the tokenizer at tokPtr.
  * @param {import('./engine.js').Engine} engine @param {number} tok @param {string} text
  * @param {TokenizeOptions} [opts] @returns {Encoding}
@@ -181,6 +205,12 @@ export class Tokenizer {
   encode(text, opts) {
     this._check();
     return encodeWith(this._engine, this._ptr, text, opts);
+  }
+
+  /** Token ids only (no strings, no offsets): the fast path. @param {string} text @param {TokenizeOptions} [opts] */
+  encodeIds(text, opts) {
+    this._check();
+    return encodeIdsWith(this._engine, this._ptr, text, opts);
   }
 
   dispose() {
