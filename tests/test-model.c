@@ -418,6 +418,58 @@ static void test_clip_images(wembed_dtype dtype, double min_cos) {
     fixture_close(&f);
 }
 
+// xlm-roberta: BERT's encoder with positions counted from pad_token_id + 1 over non-pad ids
+// (tests/data/roberta, made by models/gen_roberta_fixture.py with a float64 reference).
+static void test_roberta(void) {
+    size_t nc, ns, ne;
+    void *cfg = we_test_read_file(we_test_data_path("roberta/config.json"), &nc);
+    void *st = we_test_read_file(we_test_data_path("roberta/model.safetensors"), &ns);
+    char *ex = (char *)we_test_read_file(we_test_data_path("roberta/expected.json"), &ne);
+    if (!CHECK(cfg && st && ex)) return;
+    wembed_file files[2] = { { "config.json", cfg, nc }, { "model.safetensors", st, ns } };
+    wembed_model *m = NULL;
+    CHECK(wembed_model_load(files, 2, wembed_model_default_params(), &m) == WEMBED_STATUS_OK);
+    we_arena a;
+    we_arena_init(&a, 0);
+    const we_json *root;
+    we_err err;
+    CHECK(we_json_parse(&a, ex, ne, NULL, &root, &err) == WEMBED_STATUS_OK);
+    const we_json *jids = we_json_get(root, "input_ids"), *jmask = we_json_get(root, "attention_mask");
+    const we_json *jh = we_json_get(root, "hidden");
+    int B = (int)jids->len, S = (int)we_json_at(jids, 0)->len, n_real = 0;
+    int32_t ids[64], mask[64];
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < S; t++) {
+            int64_t v;
+            we_json_as_int(we_json_at(we_json_at(jids, (size_t)b), (size_t)t), &v);
+            ids[b * S + t] = (int32_t)v;
+            we_json_as_int(we_json_at(we_json_at(jmask, (size_t)b), (size_t)t), &v);
+            mask[b * S + t] = (int32_t)v;
+            n_real += (int)v;
+        }
+    wembed_embed_params p = wembed_embed_default_params();
+    p.pooling = WEMBED_POOLING_NONE;
+    p.normalize = 0;
+    float out[64 * 32];
+    CHECK(wembed_embed_ids(m, ids, NULL, mask, B, S, &p, out, sizeof out) == WEMBED_STATUS_OK);
+    double md = 0;
+    int k = 0;
+    for (int b = 0; b < B; b++)
+        for (uint32_t t = 0; t < we_json_at(jh, (size_t)b)->len; t++, k++)
+            for (int e = 0; e < 32; e++) {
+                double want;
+                we_json_as_double(we_json_at(we_json_at(we_json_at(jh, (size_t)b), t), (size_t)e), &want);
+                md = fmax(md, fabs(out[k * 32 + e] - want));
+            }
+    CHECKF(k == n_real && md <= 1e-4, "xlm-roberta hidden states: %d rows, max abs diff %.3g", k, md);
+    printf("%-16s %-16s %-4s hidden max|diff| %.2e\n", "xlm-roberta", "batch2", "f32", md);
+    we_arena_free(&a);
+    wembed_model_free(m);
+    free(cfg);
+    free(st);
+    free(ex);
+}
+
 int main(void) {
     // fp32 engine on fp32/fp16/bf16 weights: the fixtures' tolerances.
     check_fixture("bert", 64, WEMBED_DTYPE_F32, 1e-4, 0.99999);
@@ -428,6 +480,7 @@ int main(void) {
     check_fixture("nomic_bert_ntk", 64, WEMBED_DTYPE_F32, 1e-4, 0.99999);
     check_fixture("clip", 64, WEMBED_DTYPE_F32, 1e-4, 0.99999);
     test_clip_images(WEMBED_DTYPE_F32, 0.99999);
+    test_roberta();
     // f16 weights: rounding every weight to half costs ~1e-3 relative per layer; pooled
     // vectors keep cosine >= 0.9999 against the f32 reference.
     check_fixture("bert", 64, WEMBED_DTYPE_F16, 2e-2, 0.9999);
