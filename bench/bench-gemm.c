@@ -1,6 +1,6 @@
 // bench-gemm.c - GEMM GFLOP/s on the shapes of a BERT layer, f32 and int8, 1 and 2 threads,
 // next to the hardware peak. Natively, or in wasm under Node:
-//     build/bench-gemm [--seconds S] [--rounds R] [--T 128,512] [--threads 1,2] [--f32|--q8] [--cpu]
+//     build/bench-gemm [--seconds S] [--rounds R] [--T 128,512] [--threads 1,2] [--f32|--q8] [--cpu] [--json]
 //     node --no-experimental-fetch build-wasm-mt/bench-gemm.js ...
 //
 // The machine is shared and noisy, so every configuration is measured in each of R rounds,
@@ -14,7 +14,7 @@
 // for 2 threads: the process CPU clock (and Node's process.cpuUsage) accounts a thread
 // running on another CPU only at scheduler ticks, which gave spurious 2x readings.
 //
-// Peaks (../shared/TOOLCHAIN.md, Zen 1 at ~2.4 GHz): f32 16 flop/cycle = 38 GFLOP/s per
+// Peaks (the workplace's TOOLCHAIN.md, Zen 1 at ~2.4 GHz): f32 16 flop/cycle = 38 GFLOP/s per
 // core with SIMD128 (2 x 128-bit mul + 2 x 128-bit add pipes); int8 through
 // i32x4.dot_i16x8 bound near 38 GOP/s per core.
 #define _POSIX_C_SOURCE 200809L   // clock_gettime under -std=c11
@@ -151,7 +151,7 @@ static void print_table(const char *title, series g, int q, int nshapes, const i
 int main(int argc, char **argv) {
     double seconds = 0.25;
     int rounds = 3, Ts[4] = {128, 512}, nT = 2, ths[4] = {1, 2}, nth = 2;
-    bool do_f32 = true, do_q8 = true, do_cpu = false;
+    bool do_f32 = true, do_q8 = true, do_cpu = false, json = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
         else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
@@ -160,8 +160,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--f32")) do_q8 = false;
         else if (!strcmp(argv[i], "--q8")) do_f32 = false;
         else if (!strcmp(argv[i], "--cpu")) do_cpu = true;
+        else if (!strcmp(argv[i], "--json")) json = true;   // JSON Lines for bench/gemm.mjs
         else {
-            fprintf(stderr, "usage: %s [--seconds S] [--rounds R] [--T 128,512] [--threads 1,2] [--f32|--q8] [--cpu]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--seconds S] [--rounds R] [--T 128,512] [--threads 1,2] [--f32|--q8] [--cpu] [--json]\n", argv[0]);
             return 2;
         }
     }
@@ -175,9 +176,11 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
-    printf("bench-gemm: kernels %s; %d round(s) of >= %.2f s per configuration, interleaved\n",
-           we_ops_impl(), rounds, seconds);
-    for (int j = 0; j < nth; j++) printf("  pool %d: %d thread(s)\n", j, wembed_pool_n_threads(pools[j]));
+    if (!json) {
+        printf("bench-gemm: kernels %s; %d round(s) of >= %.2f s per configuration, interleaved\n",
+               we_ops_impl(), rounds, seconds);
+        for (int j = 0; j < nth; j++) printf("  pool %d: %d thread(s)\n", j, wembed_pool_n_threads(pools[j]));
+    }
 
     static series g, c;
     double worst_nmse[2] = {0, 0};
@@ -204,6 +207,19 @@ int main(int argc, char **argv) {
     }
     fprintf(stderr, "\r%40s\r", "");
 
+    if (json) {
+        for (int q = 0; q < 2; q++) {
+            if ((q == 0 && !do_f32) || (q == 1 && !do_q8)) continue;
+            for (int s = 0; s < nshapes; s++)
+                for (int j = 0; j < nth; j++)
+                    printf("{\"dtype\":\"%s\",\"T\":%d,\"K\":%d,\"N\":%d,\"threads\":%d,\"gflops\":%.3f,\"best\":%.3f,\"cpuGflops\":%.3f}\n",
+                           q ? "q8" : "f32", Ts[s / NKN], KN[s % NKN][0], KN[s % NKN][1], ths[j],
+                           median(g[s][q][j], rounds), best(g[s][q][j], rounds),
+                           do_cpu && ths[j] == 1 ? median(c[s][q][0], rounds) : 0.0);
+        }
+        for (int j = 0; j < nth; j++) wembed_pool_free(pools[j]);
+        return 0;
+    }
     for (int q = 0; q < 2; q++) {
         if ((q == 0 && !do_f32) || (q == 1 && !do_q8)) continue;
         char last[64];

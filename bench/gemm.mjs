@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// gemm.mjs - the GEMM benchmark: wembed's f32 and int8 kernels on the shapes of a BERT layer,
+// natively, in wasm under Node and in wasm in headless Chromium, each next to the hardware
+// peak and to onnxruntime-web's WASM backend on the same shapes, at 1 and 2 threads.
+//
+//   npm run build && (cd bench && npm ci) && node bench/gemm.mjs [options]
+//     --threads 1,2  --tokens 128,512  --dtype f32,q8  --rounds 3  --min-seconds 0.25
+//     --no-native --no-node --no-browser --no-ort   --out bench/results/gemm.md
+//
+// Each process (Node) or Worker (Chromium) serves one thread count, because onnxruntime-web
+// fixes its thread count when it starts. Within it the two engines alternate round by round
+// and the table shows medians. Peak (TOOLCHAIN.md): 38 GFLOP/s f32 per core on this Zen 1
+// machine, and about as many int8 GOP/s through i32x4.dot_i16x8.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const PEAK = 38;
+const SHAPES = [[384, 384], [384, 1536], [1536, 384], [768, 768], [768, 3072], [3072, 768]];
+
+function option(args, name, dflt) {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+}
+const args = process.argv.slice(2);
+const o = {
+  threads: option(args, 'threads', '1,2').split(',').map(Number),
+  tokens: option(args, 'tokens', '128,512').split(',').map(Number),
+  dtypes: option(args, 'dtype', 'f32,q8').split(','),
+  rounds: Number(option(args, 'rounds', '3')),
+  minSeconds: Number(option(args, 'min-seconds', '0.25')),
+  shapes: SHAPES,
+  withOrt: !args.includes('--no-ort'),
+};
+
+// -----------------------------------------------------------------------------------------
+// Child mode: one thread count in this Node process, JSON lines on stdout.
+
+if (args.includes('--child')) {
+  const { createEngine, benchGemm } = await import('../js/index.js');
+  const { runSuite } = await import('./gemm-runners.js');
+  const threads = o.threads[0];
+  let ort = null;
+  if (o.withOrt) {
+    ort = await import('./node_modules/onnxruntime-web/dist/ort.wasm.min.mjs');
+    ort.env.wasm.numThreads = threads;
+    ort.env.wasm.wasmPaths = path.join(here, 'node_modules/onnxruntime-web/dist/');
+    ort.env.logLevel = 'error';
+  }
+  await runSuite({ ...o, threads, createEngine, benchGemm, ort,
+    onRow: (row) => process.stdout.write(JSON.stringify(row) + '\n') });
+  process.exit(0);   // onnxruntime-web's threads would otherwise keep the process alive
+}
+
+// -----------------------------------------------------------------------------------------
+
+if (o.withOrt && !fs.existsSync(path.join(here, 'node_modules/onnxruntime-web'))) {
+  console.error('bench: onnxruntime-web is missing: run `npm ci` in bench/ (or pass --no-ort)');
+  process.exit(1);
+}
+
+function runChild(threads) {
+  return new Promise((resolve, reject) => {
+    const childArgs = [fileURLToPath(import.meta.url), '--child', '--threads', String(threads),
+      '--tokens', o.tokens.join(','), '--dtype', o.dtypes.join(','), '--rounds', String(o.rounds),
+      '--min-seconds', String(o.minSeconds), ...(o.withOrt ? [] : ['--no-ort'])];
+    const child = spawn(process.execPath, childArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const rows = [];
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.startsWith('{')) {
+          const row = JSON.parse(line);
+          rows.push(row);
+          process.stderr.write(`node     ${fmtProgress(row)}\n`);
+        }
+      }
+    });
+    child.on('exit', (code) => (code === 0 ? resolve(rows) : reject(new Error(`bench child exited with ${code}`))));
+  });
+}
+
+async function runBrowser(threads) {
+  const { startServer } = await import('../scripts/serve.mjs');
+  const { launchChromium } = await import('../tests/browser/chromium.js');
+  const server = await startServer({ root, isolated: true });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.context.newPage();
+    const q = encodeURIComponent(JSON.stringify({ ...o, threads }));
+    await page.goto(`${server.url}/bench/gemm.html?o=${q}`);
+    let seen = 0;
+    for (;;) {
+      const state = await page.evaluate(() => ({ rows: window.rows, done: window.done, error: window.error }));
+      for (; seen < state.rows.length; seen++) process.stderr.write(`chromium ${fmtProgress(state.rows[seen])}\n`);
+      if (state.error) throw new Error(state.error);
+      if (state.done) return state.rows;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+function fmtProgress(r) {
+  return `${r.dtype} T=${r.T} ${r.K}x${r.N} threads=${r.threads}: wembed ${r.wembed.toFixed(1)}` +
+    (r.ort != null ? `, onnxruntime-web ${r.ort.toFixed(1)}` : '');
+}
+
+function runNative() {
+  const exe = path.join(root, 'build/bench-gemm');
+  if (!fs.existsSync(exe)) return null;
+  const r = spawnSync(exe, ['--json', '--cpu', '--rounds', String(o.rounds), '--seconds', String(o.minSeconds), '--threads', o.threads.join(','), '--T', o.tokens.join(',')], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.error(`bench: ${exe} failed:\n${r.stderr}`);
+    return null;
+  }
+  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+}
+
+// -----------------------------------------------------------------------------------------
+
+const results = { native: [], node: [], chromium: [] };
+if (!args.includes('--no-native')) results.native = runNative() ?? [];
+for (const t of o.threads) {
+  if (!args.includes('--no-node')) results.node.push(...await runChild(t));
+  if (!args.includes('--no-browser')) results.chromium.push(...await runBrowser(t));
+}
+
+const key = (r) => `${r.dtype}|${r.T}|${r.K}|${r.N}|${r.threads}`;
+const byKey = (rows) => new Map(rows.map((r) => [key(r), r]));
+const native = byKey(results.native), node = byKey(results.node), chromium = byKey(results.chromium);
+const all = [...new Map([...results.node, ...results.chromium, ...results.native].map((r) => [key(r), r])).values()];
+const f = (x) => (x == null ? '-' : x.toFixed(1));
+const pct = (x, threads) => (x == null ? '-' : `${Math.round((100 * x) / (PEAK * threads))}%`);
+const ratio = (a, b) => (a == null || b == null ? '-' : `${(a / b).toFixed(2)}x`);
+
+const lines = [];
+lines.push('# GEMM benchmark', '');
+lines.push(`Generated by \`node bench/gemm.mjs\` on ${new Date().toISOString().slice(0, 10)} ` +
+  `(${process.platform}, Node ${process.versions.node}; ${o.rounds} alternating rounds of >= ${o.minSeconds} s, medians). ` +
+  `GFLOP/s for f32, GOP/s for q8 (2 ops per multiply-add); % of peak against ${PEAK} per thread ` +
+  '(TOOLCHAIN.md). onnxruntime-web runs the same shape as a one-operator ONNX model (q8: ' +
+  'DynamicQuantizeLinear + MatMulInteger, as its dynamic quantization makes it) on its WASM backend.', '');
+lines.push('| dtype | T | K x N | threads | native | wasm Node | % peak | ORT-web Node | ratio | wasm Chromium | % peak | ORT-web Chromium | ratio |');
+lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+all.sort((a, b) => (a.dtype.localeCompare(b.dtype) || a.threads - b.threads || a.T - b.T || a.K - b.K || a.N - b.N));
+for (const r of all) {
+  const k = key(r), n = node.get(k), c = chromium.get(k), nat = native.get(k);
+  lines.push(`| ${r.dtype} | ${r.T} | ${r.K} x ${r.N} | ${r.threads} | ${f(nat?.gflops)} | ${f(n?.wembed)} | ${pct(n?.wembed, r.threads)} | ` +
+    `${f(n?.ort)} | ${ratio(n?.wembed, n?.ort)} | ${f(c?.wembed)} | ${pct(c?.wembed, r.threads)} | ${f(c?.ort)} | ${ratio(c?.wembed, c?.ort)} |`);
+}
+const report = lines.join('\n') + '\n';
+process.stdout.write('\n' + report);
+const out = option(args, 'out', path.join(here, 'results/gemm.md'));
+fs.mkdirSync(path.dirname(out), { recursive: true });
+fs.writeFileSync(out, report);
+fs.writeFileSync(out.replace(/\.md$/, '.json'), JSON.stringify(results, null, 1) + '\n');
+console.error(`bench: wrote ${path.relative(process.cwd(), out)}`);
