@@ -95,6 +95,13 @@ static void test_kernels(void) {
             we_search_hamming_ref(qb, rb, ld, nr, d, ib);
             CHECKF(memcmp(ia, ib, (size_t)nr * 4) == 0, "HAMMING(nbytes=%d,nr=%d): %d vs ref %d", d, nr, ia[nr - 1], ib[nr - 1]);
         }
+        {
+            const float a = we_search_signed_sum(qf, rb, d), b = we_search_signed_sum_ref(qf, rb, d);
+            CHECKF(memcmp(&a, &b, sizeof a) == 0 || (a == 0 && b == 0), "SIGNED_SUM(d=%d): %.9g vs ref %.9g", d, a, b);
+            double want = 0;
+            for (int i = 0; i < d; i++) want += (rb[i >> 3] & (0x80 >> (i & 7))) ? qf[i] : -qf[i];
+            CHECKF(fabs(b - want) <= 1e-5 * sqrt((double)d), "SIGNED_SUM_REF(d=%d): %.9g vs %.9g", d, b, want);
+        }
         if (d == 4100) {   // extremes: every product -16129, every bit different
             int32_t v;
             we_search_dot_i8(qi, ri, ld, 1, d, &v);

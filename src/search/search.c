@@ -414,13 +414,7 @@ static float rescore_one(const we_vindex *vi, const float *qf, const int8_t *qi8
     }
     case WE_VI_RESCORE_BITS:
     default: {
-        const uint8_t *b = vi->bits + (size_t)slot * (size_t)vi->nb;
-        float lane[4] = {0, 0, 0, 0};
-        for (size_t i = 0; i < d; i++) {
-            const float x = qf[i];
-            lane[i & 3] = lane[i & 3] + ((b[i >> 3] & (0x80u >> (i & 7))) ? x : -x);
-        }
-        const float s = (lane[0] + lane[2]) + (lane[1] + lane[3]);
+        const float s = we_search_signed_sum(qf, vi->bits + (size_t)slot * (size_t)vi->nb, (int)d);
         return vi->metric == WE_VI_COSINE ? s * (float)(1.0 / sqrt((double)d)) : s;
     }
     }

@@ -107,14 +107,19 @@ wembed_status we_vindex_append_raw(we_vindex *vi, int32_t n, const float *f32, c
 void we_search_dot_f32_ref(const float *q, const float *r, size_t ld, int nr, int d, float *out);
 void we_search_dot_i8_ref(const int8_t *q, const int8_t *r, size_t ld, int nr, int d, int32_t *out);
 void we_search_hamming_ref(const uint8_t *q, const uint8_t *r, size_t ld, int nr, int nbytes, int32_t *out);
+// sum over i < d of (bit i of bits set ? q[i] : -q[i]), bits MSB first: the float query against
+// the +-1 vector of a binary row.
+float we_search_signed_sum_ref(const float *q, const uint8_t *bits, int d);
 #if defined(WEMBED_SIMD)
 void we_search_dot_f32(const float *q, const float *r, size_t ld, int nr, int d, float *out);
 void we_search_dot_i8(const int8_t *q, const int8_t *r, size_t ld, int nr, int d, int32_t *out);
 void we_search_hamming(const uint8_t *q, const uint8_t *r, size_t ld, int nr, int nbytes, int32_t *out);
+float we_search_signed_sum(const float *q, const uint8_t *bits, int d);
 #else
 #define we_search_dot_f32 we_search_dot_f32_ref
 #define we_search_dot_i8 we_search_dot_i8_ref
 #define we_search_hamming we_search_hamming_ref
+#define we_search_signed_sum we_search_signed_sum_ref
 #endif
 // "simd128", "simd128 via SIMDe" or "scalar". Static string.
 const char *we_search_impl(void);

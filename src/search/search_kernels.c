@@ -53,6 +53,15 @@ void we_search_hamming_ref(const uint8_t *q, const uint8_t *r, size_t ld, int nr
     }
 }
 
+float we_search_signed_sum_ref(const float *q, const uint8_t *bits, int d) {
+    float lane[4] = {0, 0, 0, 0};
+    for (int i = 0; i < d; i++) {
+        const float x = q[i];
+        lane[i & 3] = lane[i & 3] + ((bits[i >> 3] & (0x80u >> (i & 7))) ? x : -x);
+    }
+    return (lane[0] + lane[2]) + (lane[1] + lane[3]);   // we_v_hsum's order
+}
+
 #if !defined(WEMBED_SIMD)
 
 const char *we_search_impl(void) { return "scalar"; }
@@ -172,6 +181,30 @@ WE_NOINLINE void we_search_hamming(const uint8_t *q, const uint8_t *r, size_t ld
         s[3] += popcount8((unsigned)(q[i] ^ r3[i]));
     }
     memcpy(out, s, (size_t)nr * sizeof(int32_t));
+}
+
+// Four dims per step: the byte's high nibble (dims 8k .. 8k+3) or low nibble (8k+4 .. 8k+7)
+// becomes a lane mask that picks q or -q. Lane j sums dims j mod 4 in order, as the reference;
+// the zero-padded tail adds -0 to idle lanes, which changes no value.
+WE_NOINLINE float we_search_signed_sum(const float *q, const uint8_t *bits, int d) {
+    const v128_t hi = wasm_i32x4_make(0x80, 0x40, 0x20, 0x10);
+    const v128_t lo = wasm_i32x4_make(0x08, 0x04, 0x02, 0x01);
+    const v128_t zero = wasm_i32x4_splat(0);
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    int i = 0;
+    for (; i + 8 <= d; i += 8) {
+        const v128_t b = wasm_i32x4_splat(bits[i >> 3]);
+        const v128_t x0 = wasm_v128_load(q + i), x1 = wasm_v128_load(q + i + 4);
+        acc = wasm_f32x4_add(acc, wasm_v128_bitselect(x0, wasm_f32x4_neg(x0), wasm_i32x4_ne(wasm_v128_and(b, hi), zero)));
+        acc = wasm_f32x4_add(acc, wasm_v128_bitselect(x1, wasm_f32x4_neg(x1), wasm_i32x4_ne(wasm_v128_and(b, lo), zero)));
+    }
+    for (; i < d; i += 4) {   // the tail: up to two nibbles of the last byte
+        const v128_t x = i + 4 <= d ? wasm_v128_load(q + i) : we_v_load_partial(q + i, d - i);
+        const v128_t b = wasm_i32x4_splat(bits[i >> 3]);
+        const v128_t on = wasm_i32x4_ne(wasm_v128_and(b, (i & 4) ? lo : hi), zero);
+        acc = wasm_f32x4_add(acc, wasm_v128_bitselect(x, wasm_f32x4_neg(x), on));
+    }
+    return we_v_hsum(acc);
 }
 
 #endif // WEMBED_SIMD
