@@ -1,0 +1,242 @@
+// engines.js - the two engines behind one small interface, in Node and in a browser Worker:
+// wembed (this repository's js/) and transformers.js (@huggingface/transformers from bench/'s
+// own dependencies) on onnxruntime-web's WASM backend.
+//
+// Each runner loads one model folder of bench/models (made by models/gen_bench_models.py) in
+// f32 or q8 and embeds with mean pooling + L2 normalization (texts) or the projected, normalized
+// class token (CLIP images), exactly as a user of each library would:
+//   wembed           Embedder.load(folder | URL, { dtype, threads }).embed(texts, ...)
+//   transformers.js  pipeline('feature-extraction', id, { dtype, device: 'wasm' })(texts, ...);
+//                    AutoProcessor + CLIPVisionModelWithProjection for images.
+//
+// How transformers.js gets onnxruntime-web:
+//   browser  transformers.min.js (the self-contained build CDNs serve) imports it itself; only
+//            wasmPaths point at bench/node_modules instead of the jsDelivr CDN, to the files it
+//            would fetch from there (ort-wasm-simd-threaded.asyncify.{mjs,wasm}).
+//   Node     transformers.js runs onnxruntime-node (native) in Node and has no 'wasm' device
+//            there. It takes another runtime through its documented hook,
+//            globalThis[Symbol.for('onnxruntime')]; we hand it onnxruntime-web's own Node entry
+//            (ort.node.min.mjs, the version transformers.js pins) and ask for the 'wasm'
+//            execution provider in session_options. (That entry starts faster than the
+//            browser build, and with the plain threaded wasm: the choice kindest to it.) Its
+//            device list is empty on that route, so `device` names the session file with an
+//            empty device, which makes transformers.js use session_options' providers as given.
+
+const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
+const TJS = new URL('./node_modules/@huggingface/transformers/', import.meta.url);
+const ORT_DIST = new URL('node_modules/onnxruntime-web/dist/', TJS);
+
+/** What each benchmark model is. */
+export const MODELS = {
+  minilm: { kind: 'text', label: 'all-MiniLM-L6-v2', maxTokens: 512, onnx: 'model' },
+  nomic: { kind: 'text', label: 'nomic-embed-text-v1.5', maxTokens: 8192, onnx: 'model' },
+  clip: { kind: 'image', label: 'CLIP ViT-B/32 vision', onnx: 'vision_model' },
+};
+
+/**
+ * @typedef {object} Ctx
+ * @property {number} threads
+ * @property {string} modelsBase Node: absolute folder path ending in '/'; browser: URL path ending in '/'
+ */
+
+function l2normalize(v) {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  const k = 1 / Math.sqrt(s || 1);
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = v[i] * k;
+  return out;
+}
+
+/** Splits a [n, d] tensor's data into n Float32Array rows. */
+function rows(data, n, d) {
+  return Array.from({ length: n }, (_, i) => Float32Array.from(data.subarray(i * d, (i + 1) * d)));
+}
+
+// -----------------------------------------------------------------------------------------
+// wembed
+
+/** Imports the package (what "import to first vector" starts with). */
+export async function importWembed() {
+  return import(new URL('../js/index.js', import.meta.url).href);
+}
+
+export class WembedRunner {
+  /** @param {any} lib js/index.js @param {Ctx} ctx @param {string} model @param {'f32'|'q8'} dtype */
+  static async load(lib, ctx, model, dtype) {
+    const source = isNode ? ctx.modelsBase + model : new URL(ctx.modelsBase + model + '/', self.location.origin).href;
+    const e = await lib.Embedder.load(source, { dtype, threads: ctx.threads, variant: ctx.threads > 1 ? 'mt' : 'st', cache: false });
+    return new WembedRunner(e, model);
+  }
+
+  constructor(e, model) {
+    this.e = e;
+    this.model = model;
+    this.name = 'wembed';
+  }
+
+  /** @param {string[]} texts @param {number} maxTokens */
+  async embedTexts(texts, maxTokens) {
+    return /** @type {Float32Array[]} */ (await this.e.embed(texts, { pooling: 'mean', normalize: true, maxTokens, truncate: 'error' }));
+  }
+
+  /** @param {Array<{data: Uint8Array, width: number, height: number}>} images */
+  async embedImages(images) {
+    return /** @type {Float32Array[]} */ (await this.e.embedImage(images.map((im) => ({ data: im.data, width: im.width, height: im.height, channels: 3 })), { normalize: true }));
+  }
+
+  /** @param {Float32Array} pixels B x 3 x S x S */
+  async embedPixels(pixels) {
+    return /** @type {Float32Array[]} */ (await this.e.embedPixels(pixels, { normalize: true }));
+  }
+
+  /** Each row alone (no padding), mean pooled and normalized. @param {number[][]} ids */
+  async embedIds(ids) {
+    const out = [];
+    for (const r of ids) out.push(...await this.e.embedIds([r], { pooling: 'mean', normalize: true, maxTokens: r.length, truncate: 'error' }));
+    return out;
+  }
+
+  /** @param {string} text */
+  async tokenIds(text) {
+    return Array.from((await this.e.tokenize(text)).ids);
+  }
+
+  /** The engine's own byte counters (all live allocations; peak since the last reset). */
+  allocBytes() {
+    const m = this.e.engine.module;
+    return { live: m._wembed__alloc_bytes(), peak: m._wembed__alloc_peak_bytes() };
+  }
+
+  resetAllocPeak() {
+    this.e.engine.module._wembed__alloc_reset_peak();
+  }
+
+  wasmMemoryBytes() {
+    return this.e.engine.heapU8().buffer.byteLength;
+  }
+
+  async dispose() {
+    this.e.dispose();
+  }
+}
+
+// -----------------------------------------------------------------------------------------
+// transformers.js
+
+/**
+ * Imports transformers.js (and in Node onnxruntime-web) with the thread count fixed, and points
+ * it at the local model folders only.
+ * @param {Ctx} ctx
+ */
+export async function importTransformers(ctx) {
+  let T;
+  if (isNode) {
+    const { fileURLToPath } = await import('node:url');
+    const ort = await import(new URL('ort.node.min.mjs', ORT_DIST).href);
+    ort.env.wasm.numThreads = ctx.threads;
+    ort.env.wasm.wasmPaths = fileURLToPath(ORT_DIST);
+    ort.env.logLevel = 'error';
+    /** @type {any} */ (globalThis)[Symbol.for('onnxruntime')] = ort;
+    T = await import(new URL('dist/transformers.node.mjs', TJS).href);
+    T.env.useFSCache = false;
+    T.env.useWasmCache = false;
+  } else {
+    T = await import(new URL('dist/transformers.min.js', TJS).href);
+    const w = T.env.backends.onnx.wasm;
+    w.numThreads = ctx.threads;
+    w.wasmPaths = { mjs: new URL('ort-wasm-simd-threaded.asyncify.mjs', ORT_DIST).href, wasm: new URL('ort-wasm-simd-threaded.asyncify.wasm', ORT_DIST).href };
+    T.env.useBrowserCache = false;
+  }
+  T.env.allowRemoteModels = false;
+  T.env.allowLocalModels = true;
+  T.env.localModelPath = ctx.modelsBase;
+  return T;
+}
+
+/** Model options naming the device (see the top comment for Node). */
+function deviceOptions(file) {
+  return isNode ? { device: { [file]: '' }, session_options: { executionProviders: ['wasm'] } } : { device: 'wasm' };
+}
+
+export class TransformersRunner {
+  /** @param {any} T @param {Ctx} ctx @param {string} model @param {'f32'|'q8'} dtype */
+  static async load(T, ctx, model, dtype) {
+    const spec = MODELS[model];
+    const opts = { dtype: dtype === 'f32' ? 'fp32' : 'q8', ...deviceOptions(spec.onnx) };
+    if (spec.kind === 'text') {
+      return new TransformersRunner(T, model, await T.pipeline('feature-extraction', model, opts), null, null);
+    }
+    const processor = await T.AutoProcessor.from_pretrained(model);
+    const vision = await T.CLIPVisionModelWithProjection.from_pretrained(model, opts);
+    return new TransformersRunner(T, model, null, processor, vision);
+  }
+
+  constructor(T, model, extractor, processor, vision) {
+    this.T = T;
+    this.model = model;
+    this.extractor = extractor;
+    this.processor = processor;
+    this.vision = vision;
+    this.name = 'transformers.js';
+  }
+
+  /** The tokenizer truncates at tokenizer_config.json's model_max_length, as transformers.js always does. */
+  async embedTexts(texts) {
+    const t = await this.extractor(texts, { pooling: 'mean', normalize: true });
+    return rows(t.data, t.dims[0], t.dims[1]);
+  }
+
+  async embedImages(images) {
+    const raws = images.map((im) => new this.T.RawImage(im.data, im.width, im.height, 3));
+    const { pixel_values } = await this.processor(raws);
+    return this.embedPixelTensor(pixel_values);
+  }
+
+  /** @param {Float32Array} pixels B x 3 x S x S */
+  async embedPixels(pixels) {
+    const S = 224;
+    return this.embedPixelTensor(new this.T.Tensor('float32', pixels, [pixels.length / (3 * S * S), 3, S, S]));
+  }
+
+  async embedPixelTensor(pixel_values) {
+    const { image_embeds } = await this.vision({ pixel_values });
+    return rows(image_embeds.data, image_embeds.dims[0], image_embeds.dims[1]).map(l2normalize);
+  }
+
+  /** The pixel values transformers.js's processor makes of the images (for the model-only check). */
+  async preprocess(images) {
+    const raws = images.map((im) => new this.T.RawImage(im.data, im.width, im.height, 3));
+    return /** @type {Float32Array} */ ((await this.processor(raws)).pixel_values.data);
+  }
+
+  /** Each row alone through the ONNX model, mean pooled and normalized. @param {number[][]} ids */
+  async embedIds(ids) {
+    const out = [];
+    for (const r of ids) {
+      const L = r.length;
+      const t = (a) => new this.T.Tensor('int64', BigInt64Array.from(a, (x) => BigInt(x)), [1, L]);
+      const o = await this.extractor.model({ input_ids: t(r), attention_mask: t(r.map(() => 1)), token_type_ids: t(r.map(() => 0)) });
+      const h = o.last_hidden_state, d = h.dims[2];
+      const v = new Float32Array(d);
+      for (let i = 0; i < L; i++) for (let j = 0; j < d; j++) v[j] += h.data[i * d + j] / L;
+      out.push(l2normalize(v));
+    }
+    return out;
+  }
+
+  async tokenIds(text) {
+    return Array.from(this.extractor.tokenizer(text).input_ids.data, Number);
+  }
+
+  async dispose() {
+    await (this.extractor ?? this.vision).dispose();
+  }
+}
+
+/** Cosine of two vectors. */
+export function cosine(a, b) {
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < a.length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
+  return ab / Math.sqrt(aa * bb);
+}

@@ -1,0 +1,248 @@
+// suite.js - the benchmark's three kinds of job, the same code in a Node child process and in a
+// browser Worker (bench/run.mjs starts both):
+//
+//   throughput  one thread count, both engines loaded side by side; per model and dtype first
+//               the agreement check (no timing counts before it passes), then each workload
+//               with the engines alternating call by call (who goes first swaps every round),
+//               after one untimed warm-up call each; medians of the rounds.
+//   cold        one engine, one model, in a fresh process / Worker: import to first vector, then
+//               (with `memory`) each workload once, and the memory it all took.
+//   long        one engine, one document of 8192 tokens through nomic: time, wasm memory, the
+//               engine's byte counters, or how it failed.
+//
+// Every result is a plain object handed to `emit`.
+
+import { MODELS, importWembed, importTransformers, WembedRunner, TransformersRunner, cosine } from './engines.js';
+import { makeImages } from './inputs.js';
+import { wasmMemoryBytes, wasmMemoryCount } from './wasm-memory.js';
+
+/** Workloads per model: short texts on MiniLM, documents on both text models, images on CLIP. */
+export const WORKLOADS = { minilm: ['short', 'doc512'], nomic: ['doc512', 'doc2048'], clip: ['images16'] };
+export const THRESHOLD = { f32: 0.9999, q8: 0.99 };
+const HEAVY_SECONDS = 8;
+
+const now = () => performance.now();
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/**
+ * The work a workload names, and how much of it there is.
+ * @returns {{units: number, unit: 'tokens'|'images', run: (r: any) => Promise<any[]>}}
+ */
+function workload(name, inputs, images, model) {
+  if (name === 'short') {
+    const n = inputs.shortTokens.reduce((a, b) => a + b, 0);
+    return { units: n, unit: 'tokens', run: (r) => r.embedTexts(inputs.short, MODELS[model].maxTokens) };
+  }
+  const m = /^doc(\d+)$/.exec(name);
+  if (m) {
+    const N = Number(m[1]);
+    return { units: N, unit: 'tokens', run: (r) => r.embedTexts([inputs.docs[N]], N) };
+  }
+  if (name === 'images16') return { units: images.length, unit: 'images', run: (r) => r.embedImages(images) };
+  throw new Error(`unknown workload ${name}`);
+}
+
+const errText = (e) => String(e?.message ?? e).split('\n')[0].slice(0, 300);
+
+async function loadBoth(libs, ctx, model, dtype) {
+  const w = await WembedRunner.load(libs.wembed, ctx, model, dtype);
+  const t = await TransformersRunner.load(libs.tjs, ctx, model, dtype);
+  return { w, t };
+}
+
+// -----------------------------------------------------------------------------------------
+// Agreement
+
+/**
+ * Both engines on the same inputs: the torch reference's ids / pixels, the benchmark's texts
+ * (token ids compared too) or transformers.js's own pixel values of the benchmark's images.
+ */
+async function agreement({ w, t }, model, dtype, inputs, images, reference) {
+  const out = { model, dtype, threshold: THRESHOLD[dtype] };
+  const cos = (A, B) => A.map((a, i) => cosine(a, B[i]));
+  const stats = (xs) => ({ min: Math.min(...xs), mean: xs.reduce((a, b) => a + b, 0) / xs.length });
+  const cross = (V) => {
+    const xs = [];
+    for (let i = 0; i < V.length; i++) for (let j = i + 1; j < V.length; j++) xs.push(cosine(V[i], V[j]));
+    return stats(xs).mean;
+  };
+  if (MODELS[model].kind === 'text') {
+    const rw = await w.embedIds(reference.input_ids), rt = await t.embedIds(reference.input_ids);
+    out.refWembed = stats(cos(rw, reference.embeddings));
+    out.refTjs = stats(cos(rt, reference.embeddings));
+    out.refBoth = stats(cos(rw, rt));
+    const texts = [...inputs.short, ...Object.values(inputs.docs)];
+    let mismatched = 0;
+    for (const s of texts) if (JSON.stringify(await w.tokenIds(s)) !== JSON.stringify(await t.tokenIds(s))) mismatched++;
+    out.tokenMismatches = mismatched;
+    out.texts = texts.length;
+    // 16 of the sentences (8 to 62 tokens) and the 512-token document: enough to see whether
+    // the engines agree, without a minute per check on the larger models.
+    const some = inputs.short.slice(0, 16);
+    out.embedded = some.length + 1;
+    const a = [...await w.embedTexts(some, MODELS[model].maxTokens), ...await w.embedTexts([inputs.docs[512]], 512)];
+    const b = [...await t.embedTexts(some), ...await t.embedTexts([inputs.docs[512]])];
+    out.inputs = stats(cos(a, b));
+    out.crossWembed = cross(a.slice(0, 16));
+    out.ok = mismatched === 0 && out.inputs.min >= out.threshold && out.refBoth.min >= out.threshold;
+  } else {
+    const px = reference.pixels;
+    const rw = await w.embedPixels(px), rt = await t.embedPixels(px);
+    out.refWembed = stats(cos(rw, reference.embeddings));
+    out.refTjs = stats(cos(rt, reference.embeddings));
+    out.refBoth = stats(cos(rw, rt));
+    const p = await t.preprocess(images);
+    const a = await w.embedPixels(p), b = await t.embedPixels(p);
+    out.inputs = stats(cos(a, b));
+    out.crossWembed = cross(a);
+    // Each engine's own preprocessing (wembed: Pillow-exact bicubic; transformers.js: its own
+    // resize): not gated, reported.
+    out.endToEnd = stats(cos(await w.embedImages(images), await t.embedImages(images)));
+    out.ok = out.inputs.min >= out.threshold && out.refBoth.min >= out.threshold;
+  }
+  return out;
+}
+
+// -----------------------------------------------------------------------------------------
+// Jobs
+
+/**
+ * @param {{threads: number, modelsBase: string, env: string, dtypes: string[], models: string[],
+ *   workloads?: Record<string, string[]>, rounds: number}} job
+ * @param {{inputs: any, references: Record<string, any>}} data
+ * @param {(row: object) => void} emit
+ */
+export async function runThroughput(job, data, emit) {
+  const ctx = { threads: job.threads, modelsBase: job.modelsBase };
+  const libs = { wembed: await importWembed(), tjs: await importTransformers(ctx) };
+  const images = makeImages();
+  for (const dtype of job.dtypes) {
+    for (const model of job.models) {
+      const base = { env: job.env, threads: job.threads, dtype, model };
+      let pair;
+      try {
+        pair = await loadBoth(libs, ctx, model, dtype);
+      } catch (e) {
+        emit({ type: 'error', ...base, stage: 'load', error: errText(e) });
+        continue;
+      }
+      try {
+        const check = await agreement(pair, model, dtype, data.inputs, images, data.references[model]);
+        emit({ type: 'check', ...base, ...check });
+        if (!check.ok) continue;
+        for (const name of (job.workloads ?? WORKLOADS)[model] ?? []) {
+          const wl = workload(name, data.inputs, images, model);
+          const time = async (r) => { const t0 = now(); await wl.run(r); return (now() - t0) / 1000; };
+          const sw = [], st = [];
+          let tjsError = null;
+          // Warm-up calls; one that ran for seconds is past any tier-up and counts as round 0.
+          const ww = await time(pair.w);
+          let wt = 0;
+          try { wt = await time(pair.t); } catch (e) { tjsError = errText(e); }
+          const heavy = ww > HEAVY_SECONDS && (tjsError || wt > HEAVY_SECONDS);
+          if (heavy) { sw.push(ww); if (!tjsError) st.push(wt); }
+          for (let r = heavy ? 1 : 0; r < job.rounds; r++) {
+            const order = r % 2 ? ['t', 'w'] : ['w', 't'];
+            for (const who of order) {
+              if (who === 'w') sw.push(await time(pair.w));
+              else if (!tjsError) {
+                try { st.push(await time(pair.t)); } catch (e) { tjsError = errText(e); }
+              }
+            }
+          }
+          emit({ type: 'throughput', ...base, workload: name, units: wl.units, unit: wl.unit,
+            wembed: { seconds: median(sw), samples: sw },
+            tjs: tjsError ? { error: tjsError } : { seconds: median(st), samples: st } });
+        }
+      } catch (e) {
+        emit({ type: 'error', ...base, stage: 'run', error: errText(e) });
+      } finally {
+        await pair.w.dispose();
+        await pair.t.dispose();
+      }
+    }
+  }
+}
+
+/**
+ * A fresh process or Worker: import -> load -> first vector, then optionally every workload once.
+ * @param {{engine: 'wembed'|'tjs', model: string, dtype: 'f32'|'q8', threads: number, modelsBase: string,
+ *   env: string, memory: boolean, workloads?: Record<string, string[]>}} job
+ */
+export async function runCold(job, data, emit, memoryProbe = () => ({})) {
+  const images = makeImages();
+  const ctx = { threads: job.threads, modelsBase: job.modelsBase };
+  const first = MODELS[job.model].kind === 'text' ? ['A short sentence for the first vector.'] : [images[0]];
+  const t0 = now();
+  const lib = job.engine === 'wembed' ? await importWembed() : await importTransformers(ctx);
+  const t1 = now();
+  const runner = job.engine === 'wembed'
+    ? await WembedRunner.load(lib, ctx, job.model, job.dtype)
+    : await TransformersRunner.load(lib, ctx, job.model, job.dtype);
+  const t2 = now();
+  const v = MODELS[job.model].kind === 'text' ? await runner.embedTexts(first, 512) : await runner.embedImages(first);
+  const t3 = now();
+  if (!(v[0]?.length > 0)) throw new Error('no vector');
+  const row = { type: 'cold', env: job.env, engine: job.engine, model: job.model, dtype: job.dtype, threads: job.threads,
+    seconds: (t3 - t0) / 1000, importSeconds: (t1 - t0) / 1000, loadSeconds: (t2 - t1) / 1000, firstSeconds: (t3 - t2) / 1000 };
+  if (job.memory) {
+    const done = [];
+    for (const name of (job.workloads ?? WORKLOADS)[job.model] ?? []) {
+      try {
+        await workload(name, data.inputs, images, job.model).run(runner);
+        done.push(name);
+      } catch (e) {
+        row.workloadError = `${name}: ${errText(e)}`;
+      }
+    }
+    row.memoryWorkloads = done;
+    row.wasmBytes = wasmMemoryBytes();
+    row.wasmMemories = wasmMemoryCount();
+    if (job.engine === 'wembed') row.engineBytes = runner.allocBytes();
+    Object.assign(row, memoryProbe());
+  }
+  await runner.dispose();
+  emit(row);
+}
+
+/** One long document through one engine (a fresh process or Worker). */
+export async function runLong(job, data, emit, memoryProbe = () => ({})) {
+  const ctx = { threads: job.threads, modelsBase: job.modelsBase };
+  const N = job.tokens;
+  const row = { type: 'long', env: job.env, engine: job.engine, model: job.model, dtype: job.dtype, threads: job.threads, tokens: N };
+  const runner = job.engine === 'wembed'
+    ? await WembedRunner.load(await importWembed(), ctx, job.model, job.dtype)
+    : await TransformersRunner.load(await importTransformers(ctx), ctx, job.model, job.dtype);
+  if (job.engine === 'wembed') {
+    row.afterLoad = runner.allocBytes();
+    runner.resetAllocPeak();
+  }
+  const t0 = now();
+  try {
+    const [v] = await runner.embedTexts([data.inputs.docs[N]], N);
+    row.seconds = (now() - t0) / 1000;
+    row.ok = v.length > 0 && v.every(Number.isFinite);
+  } catch (e) {
+    row.seconds = (now() - t0) / 1000;
+    row.ok = false;
+    row.error = errText(e);
+  }
+  row.wasmBytes = wasmMemoryBytes();
+  if (job.engine === 'wembed') {
+    row.engineBytes = runner.allocBytes();
+    row.wembedWasmBytes = runner.wasmMemoryBytes();
+  }
+  Object.assign(row, memoryProbe());
+  try { await runner.dispose(); } catch { /* a failed session may not release cleanly */ }
+  emit(row);
+}
+
+/** Parses the references the generator wrote (pixels from their .bin file). */
+export function parseReference(json, pixelBytes) {
+  const ref = JSON.parse(json);
+  if (ref.kind === 'image') ref.pixels = new Float32Array(pixelBytes.buffer.slice(pixelBytes.byteOffset, pixelBytes.byteOffset + pixelBytes.byteLength));
+  return ref;
+}

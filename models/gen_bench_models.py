@@ -1,0 +1,681 @@
+#!/usr/bin/python3
+"""Random-weight models at the real sizes and shapes, for the speed and memory benchmark.
+
+    /usr/bin/python3 models/gen_bench_models.py [--out bench/models] [--preset full|small] [--only NAME,...]
+
+Debian's python3-torch (1.13), python3-onnx (1.12) and python3-numpy; no network. Each model
+goes into one folder that both engines load from:
+
+  config.json, model.safetensors, tokenizer.json, tokenizer_config.json   (HF layout: wembed)
+  onnx/<file>.onnx, onnx/<file>_quantized.onnx                            (transformers.js)
+  reference.json (+ reference.pixel_values.bin)                           (torch's own outputs)
+
+  minilm  all-MiniLM-L6-v2 shaped: bert, hidden 384, 6 layers, 12 heads, ff 1536, vocab 30522
+          (22.7M parameters); onnx/model.onnx: input_ids, attention_mask, token_type_ids ->
+          last_hidden_state, as transformers.js's BertModel / feature-extraction pipeline loads it.
+  nomic   nomic-embed-text-v1.5 shaped: nomic_bert, hidden 768, 12 layers, 12 heads, SwiGLU
+          n_inner 3072, rotary base 1000 over the whole head, no biases, vocab 30528 (137M).
+  clip    CLIP ViT-B/32 vision tower + visual projection: hidden 768, 12 layers, patch 32,
+          image 224, projection 512 (88M); onnx/vision_model.onnx: pixel_values -> image_embeds,
+          last_hidden_state, as transformers.js's CLIPVisionModelWithProjection loads it. The text
+          tower is left out: transformers.js never loads it for images, and wembed loads either
+          tower alone (config.json is the full CLIPConfig, as in openai/clip-vit-base-patch32).
+
+The ONNX graphs are traced from the nn.Modules below (written after HF's modeling_bert.py,
+nomic's modeling_hf_nomic_bert.py and modeling_clip.py, with HF tensor names so that their
+state dicts are the safetensors), opset 14 as optimum exports these models. The q8 files are the
+graph transform of onnxruntime's quantize_dynamic as transformers.js's scripts/quantize.py calls it
+(IntegerOps mode, per-tensor, no reduce_range, MatMulConstBOnly; weight type QInt8, or QUInt8
+when the graph holds a Conv): each MatMul with a constant B becomes DynamicQuantizeLinear(A) ->
+MatMulInteger -> Cast -> Mul(A_scale * W_scale); each Gather from a constant table becomes a
+Gather from the int8 table -> DequantizeLinear; a Conv becomes ConvInteger likewise. onnxruntime's
+Python package is not installable here, so the transform is written with the onnx API.
+
+Weights: seeded draws with HF's own initialization for each architecture (an untrained model,
+see init_weights), small random biases and layer-norm parameters; the benchmark reports how
+different inputs' embeddings differ next to how closely the engines agree.
+reference.json holds token ids (or pixel values) and the model's pooled, normalized output
+computed here in float32 by torch, the third opinion when the two engines disagree.
+"""
+import argparse
+import json
+import math
+import os
+import shutil
+import struct
+import sys
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from onnx import TensorProto, helper, numpy_helper
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
+TOK = os.path.join(ROOT, 'tests', 'data', 'tokenizers')
+OPSET = 14
+
+# -----------------------------------------------------------------------------------------
+# Configs: the real models' config.json values (sizes replaced by the small preset's).
+
+def minilm_config(small):
+    E, L, H, Fi = (64, 2, 4, 128) if small else (384, 6, 12, 1536)
+    return {
+        'architectures': ['BertModel'], 'model_type': 'bert', 'hidden_size': E, 'num_hidden_layers': L,
+        'num_attention_heads': H, 'intermediate_size': Fi, 'hidden_act': 'gelu', 'layer_norm_eps': 1e-12,
+        'max_position_embeddings': 512, 'type_vocab_size': 2, 'vocab_size': 30522, 'pad_token_id': 0,
+        'position_embedding_type': 'absolute', 'torch_dtype': 'float32', 'initializer_range': 0.02,
+        'hidden_dropout_prob': 0.1, 'attention_probs_dropout_prob': 0.1, 'gradient_checkpointing': False,
+        'classifier_dropout': None, 'use_cache': True, 'transformers_version': '4.41.2',
+    }
+
+
+def nomic_config(small):
+    # n_inner: nomic's GatedMLP rounds it up to a multiple of 256
+    E, L, H, Fi = (64, 2, 4, 256) if small else (768, 12, 12, 3072)
+    return {
+        'activation_function': 'swiglu', 'architectures': ['NomicBertModel'], 'model_type': 'nomic_bert',
+        'n_embd': E, 'n_head': H, 'n_inner': Fi, 'n_layer': L, 'n_positions': 8192, 'vocab_size': 30528,
+        'pad_vocab_size_multiple': 64, 'type_vocab_size': 2, 'layer_norm_epsilon': 1e-12,
+        'max_trained_positions': 2048, 'rotary_emb_base': 1000, 'rotary_emb_fraction': 1.0,
+        'rotary_emb_interleaved': False, 'rotary_scaling_factor': None, 'rotary_emb_scale_base': None,
+        'qkv_proj_bias': False, 'mlp_fc1_bias': False, 'mlp_fc2_bias': False, 'prenorm': False,
+        'causal': False, 'use_rms_norm': False, 'parallel_block': False, 'parallel_block_tied_norm': False,
+        'scale_attn_weights': True, 'initializer_range': 0.02, 'torch_dtype': 'float32',
+        'transformers_version': '4.37.2', 'bos_token_id': None, 'eos_token_id': None,
+    }
+
+
+def clip_config(small):
+    E, L, H, Fi, P = (64, 2, 4, 128, 64) if small else (768, 12, 12, 3072, 512)
+    return {
+        'architectures': ['CLIPModel'], 'model_type': 'clip', 'projection_dim': P,
+        'logit_scale_init_value': 2.6592, 'initializer_factor': 1.0, 'torch_dtype': 'float32',
+        'transformers_version': '4.41.2',
+        'text_config': {
+            'model_type': 'clip_text_model', 'hidden_size': 512, 'intermediate_size': 2048,
+            'num_attention_heads': 8, 'num_hidden_layers': 12, 'max_position_embeddings': 77,
+            'vocab_size': 49408, 'hidden_act': 'quick_gelu', 'layer_norm_eps': 1e-5, 'projection_dim': P,
+            'bos_token_id': 49406, 'eos_token_id': 49407, 'pad_token_id': 1,
+        },
+        'vision_config': {
+            'model_type': 'clip_vision_model', 'hidden_size': E, 'intermediate_size': Fi,
+            'num_attention_heads': H, 'num_hidden_layers': L, 'image_size': 224, 'patch_size': 32,
+            'num_channels': 3, 'hidden_act': 'quick_gelu', 'layer_norm_eps': 1e-5, 'projection_dim': P,
+        },
+    }
+
+
+CLIP_PREPROCESSOR = {
+    'crop_size': {'height': 224, 'width': 224}, 'do_center_crop': True, 'do_convert_rgb': True,
+    'do_normalize': True, 'do_rescale': True, 'do_resize': True,
+    'image_mean': [0.48145466, 0.4578275, 0.40821073], 'image_std': [0.26862954, 0.26130258, 0.27577711],
+    'image_processor_type': 'CLIPImageProcessor', 'resample': 3, 'rescale_factor': 0.00392156862745098,
+    'size': {'shortest_edge': 224},
+}
+
+
+def bert_tokenizer_config(max_len):
+    return {
+        'clean_up_tokenization_spaces': True, 'cls_token': '[CLS]', 'do_basic_tokenize': True,
+        'do_lower_case': True, 'mask_token': '[MASK]', 'model_max_length': max_len, 'never_split': None,
+        'pad_token': '[PAD]', 'sep_token': '[SEP]', 'strip_accents': None, 'tokenize_chinese_chars': True,
+        'tokenizer_class': 'BertTokenizer', 'unk_token': '[UNK]',
+    }
+
+
+CLIP_TOKENIZER_CONFIG = {
+    'bos_token': '<|startoftext|>', 'eos_token': '<|endoftext|>', 'pad_token': '<|endoftext|>',
+    'unk_token': '<|endoftext|>', 'do_lower_case': True, 'errors': 'replace', 'model_max_length': 77,
+    'tokenizer_class': 'CLIPTokenizer', 'clean_up_tokenization_spaces': True,
+}
+
+# -----------------------------------------------------------------------------------------
+# The architectures. Names follow the HF checkpoints, so state_dict() is the safetensors.
+
+def extended_mask(attention_mask):
+    # (B, T) 1/0 -> (B, 1, 1, T) 0 / float32 min, added to the scores (HF get_extended_attention_mask)
+    m = attention_mask[:, None, None, :].to(torch.float32)
+    return (1.0 - m) * torch.finfo(torch.float32).min
+
+
+def heads(x, H):
+    # (B, T, E) -> (B, H, T, d)
+    B, T, E = x.shape
+    return x.view(B, T, H, E // H).transpose(1, 2)
+
+
+def merge(x):
+    # (B, H, T, d) -> (B, T, E)
+    B, H, T, d = x.shape
+    return x.transpose(1, 2).reshape(B, T, H * d)
+
+
+class BertSelfAttention(nn.Module):
+    def __init__(self, E, H):
+        super().__init__()
+        self.H = H
+        self.query, self.key, self.value = nn.Linear(E, E), nn.Linear(E, E), nn.Linear(E, E)
+
+    def forward(self, x, mask):
+        q, k, v = heads(self.query(x), self.H), heads(self.key(x), self.H), heads(self.value(x), self.H)
+        s = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(q.shape[-1]) + mask
+        return merge(torch.matmul(torch.softmax(s, dim=-1), v))
+
+
+class BertOut(nn.Module):
+    def __init__(self, n_in, E, eps):
+        super().__init__()
+        self.dense, self.LayerNorm = nn.Linear(n_in, E), nn.LayerNorm(E, eps=eps)
+
+
+class BertAttention(nn.Module):
+    def __init__(self, E, H, eps):
+        super().__init__()
+        self.self, self.output = BertSelfAttention(E, H), BertOut(E, E, eps)
+
+
+class BertIntermediate(nn.Module):
+    def __init__(self, E, Fi):
+        super().__init__()
+        self.dense = nn.Linear(E, Fi)
+
+
+class BertLayer(nn.Module):
+    def __init__(self, E, H, Fi, eps):
+        super().__init__()
+        self.attention, self.intermediate, self.output = BertAttention(E, H, eps), BertIntermediate(E, Fi), BertOut(Fi, E, eps)
+
+    def forward(self, x, mask):
+        a = self.attention.self(x, mask)
+        x = self.attention.output.LayerNorm(self.attention.output.dense(a) + x)   # post-LN
+        h = F.gelu(self.intermediate.dense(x))                                       # GELU (erf)
+        return self.output.LayerNorm(self.output.dense(h) + x)
+
+
+class BertEmbeddings(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        E = c['hidden_size']
+        self.word_embeddings = nn.Embedding(c['vocab_size'], E)
+        self.position_embeddings = nn.Embedding(c['max_position_embeddings'], E)
+        self.token_type_embeddings = nn.Embedding(c['type_vocab_size'], E)
+        self.LayerNorm = nn.LayerNorm(E, eps=c['layer_norm_eps'])
+
+
+class BertEncoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.layer = nn.ModuleList([BertLayer(c['hidden_size'], c['num_attention_heads'], c['intermediate_size'],
+                                              c['layer_norm_eps']) for _ in range(c['num_hidden_layers'])])
+
+
+class BertModel(nn.Module):
+    """last_hidden_state (B, T, E) = BERT(input_ids, attention_mask, token_type_ids)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.embeddings, self.encoder = BertEmbeddings(c), BertEncoder(c)
+
+    def forward(self, input_ids, attention_mask, token_type_ids):
+        e = self.embeddings
+        pos = torch.arange(input_ids.shape[1], device=input_ids.device)[None, :]          # (1, T)
+        x = e.word_embeddings(input_ids) + e.token_type_embeddings(token_type_ids) + e.position_embeddings(pos)
+        x = e.LayerNorm(x)
+        mask = extended_mask(attention_mask)
+        for layer in self.encoder.layer:
+            x = layer(x, mask)
+        return x
+
+
+class NomicAttn(nn.Module):
+    def __init__(self, E, H, base):
+        super().__init__()
+        self.H, self.base = H, base
+        self.Wqkv = nn.Linear(E, 3 * E, bias=False)
+        self.out_proj = nn.Linear(E, E, bias=False)
+        d = E // H
+        self.register_buffer('inv_freq', 1.0 / (base ** (torch.arange(0, d, 2, dtype=torch.float32) / d)), persistent=False)
+
+    def rope(self, x, cos, sin):
+        # x (B, H, T, d); non-interleaved: the halves rotate together (rotate_half)
+        h = x.shape[-1] // 2
+        x1, x2 = x[..., :h], x[..., h:]
+        return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+
+    def forward(self, x, mask):
+        B, T, E = x.shape
+        qkv = self.Wqkv(x).view(B, T, 3, self.H, E // self.H)
+        q, k, v = (qkv[:, :, i].transpose(1, 2) for i in range(3))                       # (B, H, T, d)
+        t = torch.arange(T, device=x.device, dtype=torch.float32)
+        freqs = t[:, None] * self.inv_freq[None, :]                                         # (T, d/2)
+        cos, sin = torch.cos(freqs), torch.sin(freqs)
+        q, k = self.rope(q, cos, sin), self.rope(k, cos, sin)
+        s = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(q.shape[-1]) + mask
+        return self.out_proj(merge(torch.matmul(torch.softmax(s, dim=-1), v)))
+
+
+class NomicMlp(nn.Module):
+    def __init__(self, E, Fi):
+        super().__init__()
+        self.fc11, self.fc12 = nn.Linear(E, Fi, bias=False), nn.Linear(E, Fi, bias=False)
+        self.fc2 = nn.Linear(Fi, E, bias=False)
+
+    def forward(self, x):
+        return self.fc2(self.fc11(x) * F.silu(self.fc12(x)))                                # SwiGLU
+
+
+class NomicBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        E = c['n_embd']
+        self.attn = NomicAttn(E, c['n_head'], c['rotary_emb_base'])
+        self.mlp = NomicMlp(E, c['n_inner'])
+        self.norm1 = nn.LayerNorm(E, eps=c['layer_norm_epsilon'])
+        self.norm2 = nn.LayerNorm(E, eps=c['layer_norm_epsilon'])
+
+    def forward(self, x, mask):
+        x = self.norm1(self.attn(x, mask) + x)                                              # post-LN
+        return self.norm2(self.mlp(x) + x)
+
+
+class NomicEmbeddings(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.word_embeddings = nn.Embedding(c['vocab_size'], c['n_embd'])
+        self.token_type_embeddings = nn.Embedding(c['type_vocab_size'], c['n_embd'])
+
+
+class NomicEncoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.layers = nn.ModuleList([NomicBlock(c) for _ in range(c['n_layer'])])
+
+
+class NomicBertModel(nn.Module):
+    """last_hidden_state (B, T, E) = NomicBERT(input_ids, attention_mask, token_type_ids); no
+    position embeddings (RoPE inside attention), no dynamic NTK (rotary_scaling_factor null)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.embeddings, self.encoder = NomicEmbeddings(c), NomicEncoder(c)
+        self.emb_ln = nn.LayerNorm(c['n_embd'], eps=c['layer_norm_epsilon'])
+
+    def forward(self, input_ids, attention_mask, token_type_ids):
+        e = self.embeddings
+        x = self.emb_ln(e.word_embeddings(input_ids) + e.token_type_embeddings(token_type_ids))
+        mask = extended_mask(attention_mask)
+        for layer in self.encoder.layers:
+            x = layer(x, mask)
+        return x
+
+
+def quick_gelu(x):
+    return x * torch.sigmoid(1.702 * x)
+
+
+class ClipAttn(nn.Module):
+    def __init__(self, E, H):
+        super().__init__()
+        self.H = H
+        self.q_proj, self.k_proj, self.v_proj, self.out_proj = (nn.Linear(E, E) for _ in range(4))
+
+    def forward(self, x):
+        d = x.shape[-1] // self.H
+        q = heads(self.q_proj(x) * d ** -0.5, self.H)
+        k, v = heads(self.k_proj(x), self.H), heads(self.v_proj(x), self.H)
+        return self.out_proj(merge(torch.matmul(torch.softmax(torch.matmul(q, k.transpose(-1, -2)), dim=-1), v)))
+
+
+class ClipMlp(nn.Module):
+    def __init__(self, E, Fi):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(E, Fi), nn.Linear(Fi, E)
+
+
+class ClipLayer(nn.Module):
+    def __init__(self, E, H, Fi, eps):
+        super().__init__()
+        self.self_attn, self.mlp = ClipAttn(E, H), ClipMlp(E, Fi)
+        self.layer_norm1, self.layer_norm2 = nn.LayerNorm(E, eps=eps), nn.LayerNorm(E, eps=eps)
+
+    def forward(self, x):
+        x = x + self.self_attn(self.layer_norm1(x))                                         # pre-LN
+        return x + self.mlp.fc2(quick_gelu(self.mlp.fc1(self.layer_norm2(x))))
+
+
+class ClipVisionEmbeddings(nn.Module):
+    def __init__(self, v):
+        super().__init__()
+        E, P = v['hidden_size'], v['patch_size']
+        self.class_embedding = nn.Parameter(torch.zeros(E))
+        self.patch_embedding = nn.Conv2d(3, E, kernel_size=P, stride=P, bias=False)
+        self.position_embedding = nn.Embedding((v['image_size'] // P) ** 2 + 1, E)
+
+
+class ClipEncoder(nn.Module):
+    def __init__(self, v):
+        super().__init__()
+        self.layers = nn.ModuleList([ClipLayer(v['hidden_size'], v['num_attention_heads'], v['intermediate_size'],
+                                               v['layer_norm_eps']) for _ in range(v['num_hidden_layers'])])
+
+
+class ClipVisionTransformer(nn.Module):
+    def __init__(self, v):
+        super().__init__()
+        E = v['hidden_size']
+        self.embeddings, self.encoder = ClipVisionEmbeddings(v), ClipEncoder(v)
+        self.pre_layrnorm = nn.LayerNorm(E, eps=v['layer_norm_eps'])   # sic: HF's name
+        self.post_layernorm = nn.LayerNorm(E, eps=v['layer_norm_eps'])
+
+
+class ClipVisionModelWithProjection(nn.Module):
+    """(image_embeds (B, P), last_hidden_state (B, 1 + patches, E)) = CLIP vision(pixel_values (B, 3, S, S))."""
+
+    def __init__(self, c):
+        super().__init__()
+        v = c['vision_config']
+        self.vision_model = ClipVisionTransformer(v)
+        self.visual_projection = nn.Linear(v['hidden_size'], c['projection_dim'], bias=False)
+
+    def forward(self, pixel_values):
+        vm = self.vision_model
+        e = vm.embeddings
+        p = e.patch_embedding(pixel_values).flatten(2).transpose(1, 2)                     # (B, n_patch, E)
+        cls = e.class_embedding[None, None, :].expand(p.shape[0], 1, p.shape[2])
+        x = torch.cat([cls, p], dim=1) + e.position_embedding.weight[None, :, :]
+        x = vm.pre_layrnorm(x)
+        for layer in vm.encoder.layers:
+            x = layer(x)
+        return self.visual_projection(vm.post_layernorm(x[:, 0, :])), x
+
+
+def init_weights(model, seed, clip=None):
+    """HF's _init_weights for the architecture (BERT / NomicBERT: normal(0, initializer_range
+    0.02) for every Linear and Embedding; CLIP: modeling_clip's fan-in and depth scaled stds),
+    plus small random biases and layer-norm parameters instead of zeros and ones, so those
+    paths are exercised by the agreement check too. (Wider draws, e.g. 1/sqrt(fan_in) in
+    every Linear, made the 12-layer post-LN nomic amplify each engine's q8 rounding into
+    a cosine of 0.98 between them: a property of such weights, not of trained models.)"""
+    g = torch.Generator().manual_seed(seed)
+    rnd = lambda shape, std: torch.randn(shape, generator=g) * std
+    std = {}
+    if clip is not None:
+        v = clip['vision_config']
+        E, L = v['hidden_size'], v['num_hidden_layers']
+        in_std, out_std, fc_std = E ** -0.5 * (2 * L) ** -0.5, E ** -0.5, (2 * E) ** -0.5
+        for name, mod in model.named_modules():
+            leaf = name.split('.')[-1]
+            std[name] = {'q_proj': in_std, 'k_proj': in_std, 'v_proj': in_std, 'out_proj': out_std, 'fc1': fc_std,
+                         'fc2': in_std, 'visual_projection': E ** -0.5}.get(leaf, 0.02)
+    with torch.no_grad():
+        for name, mod in model.named_modules():
+            if isinstance(mod, (nn.Linear, nn.Conv2d, nn.Embedding)):
+                mod.weight.copy_(rnd(mod.weight.shape, std.get(name, 0.02)))
+                if getattr(mod, 'bias', None) is not None:
+                    mod.bias.copy_(rnd(mod.bias.shape, 0.02))
+            elif isinstance(mod, nn.LayerNorm):
+                mod.weight.copy_(1.0 + rnd(mod.weight.shape, 0.05))
+                mod.bias.copy_(rnd(mod.bias.shape, 0.05))
+            elif isinstance(mod, ClipVisionEmbeddings):
+                mod.class_embedding.copy_(rnd(mod.class_embedding.shape, mod.class_embedding.shape[0] ** -0.5))
+
+
+# -----------------------------------------------------------------------------------------
+# Files
+
+def write_safetensors(path, tensors):
+    """tensors: [(name, float32 ndarray)] -> an F32 safetensors file, written tensor by tensor."""
+    header, off = {}, 0
+    for name, a in tensors:
+        header[name] = {'dtype': 'F32', 'shape': list(a.shape), 'data_offsets': [off, off + a.nbytes]}
+        off += a.nbytes
+    header['__metadata__'] = {'format': 'pt'}
+    h = json.dumps(header, separators=(',', ':')).encode()
+    h += b' ' * ((8 - len(h) % 8) % 8)
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<Q', len(h)) + h)
+        for _, a in tensors:
+            f.write(np.ascontiguousarray(a, dtype='<f4').tobytes())
+
+
+def write_json(path, obj):
+    with open(path, 'w') as f:
+        json.dump(obj, f, indent=2)
+        f.write('\n')
+
+
+def export_onnx(model, args, path, input_names, output_names, dynamic_axes):
+    model.eval()
+    with torch.no_grad():
+        torch.onnx.export(model, args, path, input_names=input_names, output_names=output_names,
+                          dynamic_axes=dynamic_axes, opset_version=OPSET, do_constant_folding=True)
+    onnx.checker.check_model(path)
+
+
+# -----------------------------------------------------------------------------------------
+# Dynamic quantization (onnxruntime quantize_dynamic, IntegerOps mode, per tensor)
+
+def quantize_weight(w, qtype):
+    """Per-tensor quantization as onnxruntime's quant_utils.quantize_data: int8 symmetric in
+    [-127, 127] (zero point 0); uint8 asymmetric over [min(w, 0), max(w, 0)] in [0, 255]."""
+    w = w.astype(np.float32)
+    rmin, rmax = min(float(w.min()), 0.0), max(float(w.max()), 0.0)
+    if qtype == TensorProto.INT8:
+        a = max(abs(rmin), abs(rmax))
+        scale = (2 * a) / 254.0 if a > 0 else 1.0
+        zp = 0
+        q = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
+    else:
+        scale = (rmax - rmin) / 255.0 if rmax > rmin else 1.0
+        zp = int(np.rint(0 - rmin / scale))
+        zp = min(max(zp, 0), 255)
+        q = np.clip(np.rint(w / scale) + zp, 0, 255).astype(np.uint8)
+    return q, np.float32(scale), zp
+
+
+def quantize_dynamic(src, dst):
+    """Writes the q8 model of src to dst; returns (weight type name, counts of rewritten ops)."""
+    m = onnx.load(src)
+    g = m.graph
+    inits = {t.name: t for t in g.initializer}
+    ops = {n.op_type for n in g.node}
+    qtype = TensorProto.UINT8 if 'Conv' in ops else TensorProto.INT8
+    np_q = np.uint8 if qtype == TensorProto.UINT8 else np.int8
+    new_nodes, new_inits, used_weights, dq_act = [], [], set(), {}
+    counts = {'MatMulInteger': 0, 'ConvInteger': 0, 'Gather': 0}
+    qweights = {}
+
+    def qweight(name):
+        if name not in qweights:
+            q, scale, zp = quantize_weight(numpy_helper.to_array(inits[name]), qtype)
+            new_inits.append(numpy_helper.from_array(q, name + '_quantized'))
+            new_inits.append(numpy_helper.from_array(np.array(scale, np.float32), name + '_scale'))
+            new_inits.append(numpy_helper.from_array(np.array(zp, np_q), name + '_zero_point'))
+            qweights[name] = (name + '_quantized', name + '_scale', name + '_zero_point')
+            used_weights.add(name)
+        return qweights[name]
+
+    def qact(name):
+        # One DynamicQuantizeLinear per activation, shared by all its consumers (as onnxruntime does).
+        if name not in dq_act:
+            base = name.replace('/', '_').strip('_')
+            outs = [base + '_quantized', base + '_scale', base + '_zero_point']
+            new_nodes.append(helper.make_node('DynamicQuantizeLinear', [name], outs, name=base + '_QuantizeLinear'))
+            dq_act[name] = outs
+        return dq_act[name]
+
+    def is_weight(name):
+        t = inits.get(name)
+        return t is not None and t.data_type == TensorProto.FLOAT
+
+    for n in g.node:
+        if n.op_type == 'MatMul' and is_weight(n.input[1]):
+            a_q, a_s, a_zp = qact(n.input[0])
+            w_q, w_s, w_zp = qweight(n.input[1])
+            y = n.output[0]
+            new_nodes += [
+                helper.make_node('MatMulInteger', [a_q, w_q, a_zp, w_zp], [y + '_output_quantized'], name=n.name + '_quant'),
+                helper.make_node('Cast', [y + '_output_quantized'], [y + '_output_quantized_cast'], to=TensorProto.FLOAT,
+                                 name=n.name + '_quant_cast'),
+                helper.make_node('Mul', [a_s, w_s], [y + '_scales_mul'], name=n.name + '_quant_scales_mul'),
+                helper.make_node('Mul', [y + '_output_quantized_cast', y + '_scales_mul'], [y], name=n.name + '_quant_output_scale_mul'),
+            ]
+            counts['MatMulInteger'] += 1
+        elif n.op_type == 'Conv' and is_weight(n.input[1]) and len(n.input) == 2:
+            a_q, a_s, a_zp = qact(n.input[0])
+            w_q, w_s, w_zp = qweight(n.input[1])
+            y = n.output[0]
+            conv = helper.make_node('ConvInteger', [a_q, w_q, a_zp, w_zp], [y + '_output_quantized'], name=n.name + '_quant')
+            conv.attribute.extend(n.attribute)
+            new_nodes += [
+                conv,
+                helper.make_node('Cast', [y + '_output_quantized'], [y + '_cast_output'], to=TensorProto.FLOAT, name=n.name + '_cast'),
+                helper.make_node('Mul', [a_s, w_s], [y + '_scales_mul'], name=n.name + '_scales_mul'),
+                helper.make_node('Mul', [y + '_cast_output', y + '_scales_mul'], [y], name=n.name + '_output_scale_mul'),
+            ]
+            counts['ConvInteger'] += 1
+        elif n.op_type == 'Gather' and is_weight(n.input[0]):
+            w_q, w_s, w_zp = qweight(n.input[0])
+            y = n.output[0]
+            gather = helper.make_node('Gather', [w_q, n.input[1]], [y + '_quantized'], name=n.name)
+            gather.attribute.extend(n.attribute)
+            new_nodes += [gather, helper.make_node('DequantizeLinear', [y + '_quantized', w_s, w_zp], [y],
+                                                   name=y.replace('/', '_').strip('_') + '_DequantizeLinear')]
+            counts['Gather'] += 1
+        else:
+            new_nodes.append(n)
+
+    # A weight used by an op left in float (none in these graphs) keeps its float copy.
+    still_float = {i for n in new_nodes for i in n.input if i in used_weights}
+    keep = [t for t in g.initializer if t.name not in used_weights or t.name in still_float]
+    del g.initializer[:]
+    g.initializer.extend(keep + new_inits)
+    del g.node[:]
+    g.node.extend(topo_sort(new_nodes, {i.name for i in g.input} | {t.name for t in g.initializer}))
+    onnx.checker.check_model(m)
+    onnx.save(m, dst)
+    return ('QUInt8' if qtype == TensorProto.UINT8 else 'QInt8'), counts
+
+
+def topo_sort(nodes, available):
+    avail, out, pending = set(available) | {''}, [], list(nodes)
+    while pending:
+        rest = []
+        for n in pending:
+            if all(i in avail for i in n.input):
+                out.append(n)
+                avail.update(n.output)
+            else:
+                rest.append(n)
+        if len(rest) == len(pending):
+            raise RuntimeError('quantized graph has a cycle or a missing input: ' + rest[0].name)
+        pending = rest
+    return out
+
+
+# -----------------------------------------------------------------------------------------
+
+def text_reference(model, vocab, seed):
+    """Token-id rows of 7, 33 and 128 tokens ([CLS] ... [SEP]) and their mean-pooled, normalized
+    embeddings, each row run alone (no padding)."""
+    g = np.random.default_rng(seed)
+    rows, out = [], []
+    for T in (7, 33, 128):
+        ids = [101] + [int(x) for x in g.integers(1000, vocab, T - 2)] + [102]
+        t = torch.tensor([ids])
+        with torch.no_grad():
+            h = model(t, torch.ones_like(t), torch.zeros_like(t))[0]
+        v = h.mean(0)
+        rows.append(ids)
+        out.append((v / v.norm()).tolist())
+    return {'kind': 'text', 'pooling': 'mean', 'normalize': True, 'input_ids': rows, 'embeddings': out}
+
+
+def gen_text(name, out, small, cfg_fn, model_cls, vocab_for_ids, tokenizer_max):
+    c = cfg_fn(small)
+    model = model_cls(c)
+    init_weights(model, seed=1234 + len(name))
+    model.eval()
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f'{name}: {n_params / 1e6:.1f}M parameters', flush=True)
+    write_json(os.path.join(out, 'config.json'), c)
+    shutil.copyfile(os.path.join(TOK, 'bge-small-en-v1.5', 'tokenizer.json'), os.path.join(out, 'tokenizer.json'))
+    write_json(os.path.join(out, 'tokenizer_config.json'), bert_tokenizer_config(tokenizer_max))
+    write_safetensors(os.path.join(out, 'model.safetensors'),
+                      [(k, v.numpy()) for k, v in model.state_dict().items()])
+    os.makedirs(os.path.join(out, 'onnx'), exist_ok=True)
+    ids = torch.tensor([[101, 7592, 2088, 102, 0, 0], [101, 2023, 2003, 1037, 3231, 102]])
+    mask = (ids != 0).long()
+    f32 = os.path.join(out, 'onnx', 'model.onnx')
+    export_onnx(model, (ids, mask, torch.zeros_like(ids)), f32,
+                ['input_ids', 'attention_mask', 'token_type_ids'], ['last_hidden_state'],
+                {'input_ids': {0: 'batch_size', 1: 'sequence_length'}, 'attention_mask': {0: 'batch_size', 1: 'sequence_length'},
+                 'token_type_ids': {0: 'batch_size', 1: 'sequence_length'},
+                 'last_hidden_state': {0: 'batch_size', 1: 'sequence_length'}})
+    wt, counts = quantize_dynamic(f32, os.path.join(out, 'onnx', 'model_quantized.onnx'))
+    print(f'{name}: q8 weights {wt}, {counts}', flush=True)
+    ref = text_reference(model, vocab_for_ids, seed=7)
+    ref.update({'parameters': n_params, 'q8_weight_type': wt, 'q8_ops': counts})
+    write_json(os.path.join(out, 'reference.json'), ref)
+
+
+def gen_clip(out, small):
+    c = clip_config(small)
+    model = ClipVisionModelWithProjection(c)
+    init_weights(model, seed=4321, clip=c)
+    model.eval()
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f'clip: {n_params / 1e6:.1f}M parameters (vision tower + projection)', flush=True)
+    write_json(os.path.join(out, 'config.json'), c)
+    write_json(os.path.join(out, 'preprocessor_config.json'), CLIP_PREPROCESSOR)
+    shutil.copyfile(os.path.join(TOK, 'clip-vit-base-patch32', 'tokenizer.json'), os.path.join(out, 'tokenizer.json'))
+    write_json(os.path.join(out, 'tokenizer_config.json'), CLIP_TOKENIZER_CONFIG)
+    write_safetensors(os.path.join(out, 'model.safetensors'), [(k, v.numpy()) for k, v in model.state_dict().items()])
+    os.makedirs(os.path.join(out, 'onnx'), exist_ok=True)
+    f32 = os.path.join(out, 'onnx', 'vision_model.onnx')
+    export_onnx(model, (torch.randn(2, 3, 224, 224),), f32, ['pixel_values'], ['image_embeds', 'last_hidden_state'],
+                {'pixel_values': {0: 'batch_size'}, 'image_embeds': {0: 'batch_size'}, 'last_hidden_state': {0: 'batch_size'}})
+    wt, counts = quantize_dynamic(f32, os.path.join(out, 'onnx', 'vision_model_quantized.onnx'))
+    print(f'clip: q8 weights {wt}, {counts}', flush=True)
+    g = torch.Generator().manual_seed(99)
+    px = torch.randn(2, 3, 224, 224, generator=g)
+    with torch.no_grad():
+        emb, _ = model(px)
+    emb = emb / emb.norm(dim=-1, keepdim=True)
+    px.numpy().astype('<f4').tofile(os.path.join(out, 'reference.pixel_values.bin'))
+    write_json(os.path.join(out, 'reference.json'), {
+        'kind': 'image', 'normalize': True, 'pixel_values': {'file': 'reference.pixel_values.bin', 'shape': [2, 3, 224, 224]},
+        'embeddings': emb.tolist(), 'parameters': n_params, 'q8_weight_type': wt, 'q8_ops': counts})
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--out', default=os.path.join(ROOT, 'bench', 'models'))
+    ap.add_argument('--preset', choices=['full', 'small'], default='full',
+                    help='small: hidden 64, 2 layers (same vocabularies and file layout), to test the pipeline quickly')
+    ap.add_argument('--only', default='minilm,nomic,clip')
+    a = ap.parse_args()
+    small = a.preset == 'small'
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    for name in a.only.split(','):
+        out = os.path.join(a.out, name)
+        if os.path.exists(out):
+            shutil.rmtree(out)
+        os.makedirs(out)
+        if name == 'minilm':
+            gen_text(name, out, small, minilm_config, BertModel, 30522, 512)
+        elif name == 'nomic':
+            gen_text(name, out, small, nomic_config, NomicBertModel, 30522, 8192)
+        elif name == 'clip':
+            gen_clip(out, small)
+        else:
+            sys.exit(f'unknown model {name}: minilm, nomic or clip')
+        # The marker the benchmark checks: this generator, this preset, complete.
+        write_json(os.path.join(out, 'generated.json'), {'generator': 'models/gen_bench_models.py', 'preset': a.preset, 'version': 1})
+        print(f'{name}: wrote {os.path.relpath(out)}', flush=True)
+
+
+if __name__ == '__main__':
+    main()
