@@ -9,6 +9,11 @@
 #   ALLOW_MEMORY_GROWTH, 4GB max   the default maximum stops at 2 GiB
 #   NODEJS_CATCH_*=0               a library must not install process-wide handlers
 #   PTHREAD_POOL_SIZE              workers must exist before pthread_create, or it deadlocks
+#   -O1 at link                    clang has already optimized every object at -O3; binaryen's
+#                                  -O2/-O3 pass pipeline over the linked module then made the
+#                                  GEMM 35-40% slower in V8 (nomic 512 tokens, one thread:
+#                                  73 tok/s f32 at -O3 vs 165 at -O1; q8 145 vs 250), and only
+#                                  shrinks the wasm by 4% (the glue grows 6 -> 10 KB gzip)
 # Exports are the functions marked WEMBED_WASM_EXPORT in wasm/wembed_wasm.c (attribute `used`),
 # plus malloc/free for the JS side.
 if(WEMBED_THREADS)
@@ -34,7 +39,8 @@ set(WEMBED_WASM_LINK
   -sEXPORTED_FUNCTIONS=_malloc,_free
   -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8
   -sINCOMING_MODULE_JS_API=wasmBinary,instantiateWasm,locateFile,mainScriptUrlOrBlob,print,printErr,onAbort
-  -sDYNAMIC_EXECUTION=0)
+  -sDYNAMIC_EXECUTION=0
+  -O1)   # last on the command line, so it overrides CMAKE_C_FLAGS_RELEASE's -O3 at link
 if(WEMBED_THREADS)
   # Workers for the compute pool are created when the module starts, as many as the JS side
   # asks for (js/engine.js passes threads - 1 as `poolSize`): a browser's main thread cannot
