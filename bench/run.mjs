@@ -22,6 +22,8 @@
 //   --env node,chromium  --threads 1,2  --dtype f32,q8  --models minilm,nomic,clip
 //   --rounds 3  --cold-rounds 3  --long-threads 2  --long-dtype q8,f32  --long-env chromium,node
 //   --phases throughput,cold,long,gemm  --out bench/results  --job-timeout 3600 (seconds)
+//   --merge   keep the rows of the phases not rerun from the existing <out>/results.json (to
+//             redo one phase, e.g. after the machine was disturbed); the report says so
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -226,6 +228,17 @@ function progress(r) {
 const t00 = Date.now();
 const loadStart = os.loadavg();
 const rows = [];
+// --merge: the previous run's rows of every phase not rerun now, and that run's description.
+let mergedFrom = null;
+if (args.includes('--merge')) {
+  const prev = JSON.parse(fs.readFileSync(path.join(o.out, 'results.json'), 'utf8'));
+  const rerun = new Set(o.phases.flatMap((ph) => (ph === 'throughput' ? ['throughput', 'check'] : [ph])));
+  rows.push(...prev.rows.filter((r) => !rerun.has(r.type) && !(r.type === 'error' && rerun.has(r.job?.type ?? r.stage))));
+  const m = prev.meta;
+  mergedFrom = { command: m.mergedFrom?.command ?? m.command, date: m.mergedFrom?.date ?? m.date,
+    machine: m.mergedFrom?.machine ?? m.machine, phases: [...new Set([...(m.mergedFrom?.phases ?? []), ...m.settings.phases])].filter((ph) => !o.phases.includes(ph)),
+    gemm: m.gemm };
+}
 const base = { modelsBase: modelsDir + '/' };
 
 if (o.phases.includes('throughput')) {
@@ -321,7 +334,8 @@ const meta = {
     return [m, { parameters: ref.parameters, q8WeightType: ref.q8_weight_type, q8Ops: ref.q8_ops,
       files: { safetensors: size('model.safetensors'), onnx: size(`onnx/${onnx}.onnx`), onnxQ8: size(`onnx/${onnx}_quantized.onnx`) } }];
   })),
-  gemm,
+  gemm: gemm ?? mergedFrom?.gemm ?? null,
+  mergedFrom,
 };
 
 fs.mkdirSync(o.out, { recursive: true });
