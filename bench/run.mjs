@@ -237,7 +237,7 @@ if (args.includes('--merge')) {
   const m = prev.meta;
   mergedFrom = { command: m.mergedFrom?.command ?? m.command, date: m.mergedFrom?.date ?? m.date,
     machine: m.mergedFrom?.machine ?? m.machine, phases: [...new Set([...(m.mergedFrom?.phases ?? []), ...m.settings.phases])].filter((ph) => !o.phases.includes(ph)),
-    gemm: m.gemm };
+    gemm: m.gemm, shipped: prev.shipped };
 }
 const base = { modelsBase: modelsDir + '/' };
 
@@ -339,7 +339,8 @@ const meta = {
 };
 
 fs.mkdirSync(o.out, { recursive: true });
-const results = { meta, shipped: shipped(), rows };
+// Merged cold rows no longer carry their request logs: keep the earlier run's byte counts.
+const results = { meta, shipped: mergedFrom && !o.phases.includes('cold') ? mergedFrom.shipped : shipped(), rows };
 fs.writeFileSync(path.join(o.out, 'results.json'), JSON.stringify(results, (k, v) => (k === 'requests' ? undefined : v), 1) + '\n');
 writeReport(results, o.out);
 log(`wrote ${path.relative(process.cwd(), o.out)}/README.md, chart.svg, results.json in ${meta.minutes.toFixed(1)} min`);
