@@ -165,7 +165,9 @@ test('the demo: isolated + threaded, text and image search rank as the Node API 
     await loadModel('image');
     await page.click('#image-samples');
     await waitCount('image', IMAGE_NAMES.length);
-    assert.equal(await page.$$eval('#image-grid li img', (imgs) => imgs.filter((i) => i.complete && i.naturalWidth > 0).length), IMAGE_NAMES.length);
+    // The thumbnails decode on their own schedule, after the count is shown: wait for them.
+    await page.waitForFunction((n) => [...document.querySelectorAll('#image-grid li img')]
+      .filter((i) => i.complete && i.naturalWidth > 0).length === n, IMAGE_NAMES.length, { timeout: 20000 });
     await page.fill('#image-query', IMAGE_QUERY);
     await page.waitForFunction((q) => document.getElementById('image-grid').dataset.query === q, IMAGE_QUERY, { timeout: 20000 });
     const byText = await page.$$eval('#image-grid li', (ls) => ls.map((l) => [l.dataset.name, Number(l.dataset.score)]));
