@@ -9,4 +9,7 @@ set_target_properties(wembed-wasi PROPERTIES OUTPUT_NAME "wembed.wasi" SUFFIX ".
   RUNTIME_OUTPUT_DIRECTORY "${WEMBED_DIST}")
 target_link_options(wembed-wasi PRIVATE -mexec-model=reactor -Wl,--export-dynamic
   -Wl,--export=malloc -Wl,--export=free -Wl,--growable-table
-  -Wl,--max-memory=4294967296 -Wl,-z,stack-size=1048576 -Wl,--strip-debug)
+  -Wl,--max-memory=4294967296 -Wl,-z,stack-size=1048576 -Wl,--strip-debug
+  -O0)   # last, so the clang driver does not run binaryen's wasm-opt -O3 over the linked
+         # module (it inlines the GEMM micro-kernels, and V8 then runs them far slower; the
+         # objects are already compiled at -O3)
