@@ -326,7 +326,7 @@ const meta = {
     onnxruntimeWeb: version(path.join(here, 'node_modules/@huggingface/transformers/node_modules/onnxruntime-web/package.json')),
     emscripten: (/\d+\.\d+\.\d+/.exec(sh('emcc', ['--version']) ?? '') ?? [null])[0],
   },
-  settings: { ...o, modelsDir: path.relative(root, modelsDir), preset },
+  settings: { ...o, out: path.relative(root, o.out), modelsDir: path.relative(root, modelsDir), preset },
   models: Object.fromEntries(o.models.map((m) => {
     const ref = JSON.parse(fs.readFileSync(path.join(modelsDir, m, 'reference.json'), 'utf8'));
     const size = (f) => { try { return fs.statSync(path.join(modelsDir, m, f)).size; } catch { return null; } };
