@@ -15,6 +15,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onJsonLines } from './json-lines.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -69,19 +70,9 @@ function runChild(threads) {
       '--min-seconds', String(o.minSeconds), ...(o.withOrt ? [] : ['--no-ort'])];
     const child = spawn(process.execPath, childArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
     const rows = [];
-    let buf = '';
-    child.stdout.on('data', (d) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.startsWith('{')) {
-          const row = JSON.parse(line);
-          rows.push(row);
-          process.stderr.write(`node     ${fmtProgress(row)}\n`);
-        }
-      }
+    onJsonLines(child.stdout, (row) => {
+      rows.push(row);
+      process.stderr.write(`node     ${fmtProgress(row)}\n`);
     });
     child.on('exit', (code) => (code === 0 ? resolve(rows) : reject(new Error(`bench child exited with ${code}`))));
   });

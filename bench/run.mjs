@@ -32,6 +32,7 @@ import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { makeTexts } from './inputs.js';
 import { writeReport } from './report.js';
+import { onJsonLines } from './json-lines.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -95,17 +96,9 @@ function runNode(job) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(here, 'child.mjs'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const rows = [];
-    let buf = '', err = '';
+    let err = '';
     const timer = setTimeout(() => { child.kill('SIGKILL'); rows.push({ type: 'error', env: 'node', job, error: `timeout after ${o.jobTimeout} s` }); }, o.jobTimeout * 1000);
-    child.stdout.on('data', (d) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.startsWith('{')) { const row = JSON.parse(line); rows.push(row); progress(row); }
-      }
-    });
+    onJsonLines(child.stdout, (row) => { rows.push(row); progress(row); });
     child.stderr.on('data', (d) => { err += d; });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);

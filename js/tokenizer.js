@@ -70,11 +70,13 @@ export function cString(engine, p) {
 }
 
 /**
- * Token ids only: the fast path (no token strings, no offsets), for indexing pipelines.
+ * Tokenizes text into an encoding handle and hands it to read(enc, textPtr, textLen) inside the
+ * text's UTF-8 copy; the encoding is freed afterwards. Shared by both encoders below.
+ * @template T
  * @param {import('./engine.js').Engine} engine @param {number} tok @param {string} text
- * @param {TokenizeOptions} [opts] @returns {Int32Array}
+ * @param {TokenizeOptions} opts @param {(enc: number, tp: number, len: number) => T} read @returns {T}
  */
-export function encodeIdsWith(engine, tok, text, opts = {}) {
+function withEncoding(engine, tok, text, opts, read) {
   if (typeof text !== 'string') throw new WembedError('invalid_argument', `tokenize takes a string, not ${typeof text}`);
   const maxLength = opts.maxLength ?? 0;
   if (!(Number.isInteger(maxLength) && maxLength >= 0)) {
@@ -85,12 +87,22 @@ export function encodeIdsWith(engine, tok, text, opts = {}) {
     const enc = m._wembed__tokenize(tok, tp, len, opts.addSpecialTokens === false ? 0 : 1, maxLength, opts.useFileSettings ? 1 : 0);
     if (!enc) throw statusError(engine.status, engine.status.invalid_argument, cString(engine, m._wembed__tokenizer_last_error(tok)));
     try {
-      const n = m._wembed__encoding_n(enc);
-      return new Int32Array(engine.heapU8().buffer, m._wembed__encoding_ids(enc), n).slice();
+      return read(enc, tp, len);
     } finally {
       m._wembed__encoding_free(enc);
     }
   });
+}
+
+/**
+ * Token ids only: the fast path (no token strings, no offsets), for indexing pipelines.
+ * @param {import('./engine.js').Engine} engine @param {number} tok @param {string} text
+ * @param {TokenizeOptions} [opts] @returns {Int32Array}
+ */
+export function encodeIdsWith(engine, tok, text, opts = {}) {
+  const m = engine.module;
+  return withEncoding(engine, tok, text, opts, (enc) =>
+    new Int32Array(engine.heapU8().buffer, m._wembed__encoding_ids(enc), m._wembed__encoding_n(enc)).slice());
 }
 
 /**
@@ -99,20 +111,12 @@ export function encodeIdsWith(engine, tok, text, opts = {}) {
  * @param {TokenizeOptions} [opts] @returns {Encoding}
  */
 export function encodeWith(engine, tok, text, opts = {}) {
-  if (typeof text !== 'string') throw new WembedError('invalid_argument', `tokenize takes a string, not ${typeof text}`);
-  const maxLength = opts.maxLength ?? 0;
-  if (!(Number.isInteger(maxLength) && maxLength >= 0)) {
-    throw new WembedError('invalid_argument', `maxLength must be a non-negative integer, not ${maxLength}`);
-  }
   const m = engine.module;
-  return withUTF8(engine, text, (tp, len) => {
-    const enc = m._wembed__tokenize(tok, tp, len, opts.addSpecialTokens === false ? 0 : 1, maxLength, opts.useFileSettings ? 1 : 0);
-    if (!enc) throw statusError(engine.status, engine.status.invalid_argument, cString(engine, m._wembed__tokenizer_last_error(tok)));
-    let off = 0;
+  return withEncoding(engine, tok, text, opts, (enc, tp, len) => {
+    const n = m._wembed__encoding_n(enc);
+    const off = m._malloc(8 * n + 8);
+    if (!off) throw new WembedError('alloc_failed', 'out of memory');
     try {
-      const n = m._wembed__encoding_n(enc);
-      off = m._malloc(8 * n + 8);
-      if (!off) throw new WembedError('alloc_failed', 'out of memory');
       const rc = m._wembed__encoding_utf16_offsets(enc, tp, len, off);
       if (rc) throw statusError(engine.status, rc, 'could not map offsets to UTF-16');
       const heap = engine.heapU8();   // read after every call that may have allocated
@@ -136,7 +140,6 @@ export function encodeWith(engine, tok, text, opts = {}) {
       };
     } finally {
       m._free(off);
-      m._wembed__encoding_free(enc);
     }
   });
 }
