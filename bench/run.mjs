@@ -225,8 +225,10 @@ const rows = [];
 let mergedFrom = null;
 if (args.includes('--merge')) {
   const prev = JSON.parse(fs.readFileSync(path.join(o.out, 'results.json'), 'utf8'));
-  const rerun = new Set(o.phases.flatMap((ph) => (ph === 'throughput' ? ['throughput', 'check'] : [ph])));
-  rows.push(...prev.rows.filter((r) => !rerun.has(r.type) && !(r.type === 'error' && rerun.has(r.job?.type ?? r.stage))));
+  // The phase a row belongs to: agreement checks and suite errors without a job (they carry a
+  // stage) come from the throughput phase.
+  const phaseOf = (r) => (r.type === 'check' ? 'throughput' : r.type === 'error' ? r.job?.type ?? 'throughput' : r.type);
+  rows.push(...prev.rows.filter((r) => !o.phases.includes(phaseOf(r))));
   const m = prev.meta;
   mergedFrom = { command: m.mergedFrom?.command ?? m.command, date: m.mergedFrom?.date ?? m.date,
     machine: m.mergedFrom?.machine ?? m.machine, phases: [...new Set([...(m.mergedFrom?.phases ?? []), ...m.settings.phases])].filter((ph) => !o.phases.includes(ph)),
