@@ -44,6 +44,7 @@ import { similarity, softmax } from './similarity.js';
  * @property {'f32'|'f16'|'q8'} [dtype='f32'] weights in memory: float32, float16, or int8 with a scale per row
  * @property {number} [threads] compute threads (default: the CPUs, at most 8); sets the shared engine's size
  * @property {'auto'|'mt'|'st'} [variant='auto'] engine module (see createEngine)
+ * @property {'auto'|'relaxed'|'simd128'} [simd='auto'] module flavour (see createEngine)
  * @property {import('./engine.js').Engine} [engine] an engine to use instead of the shared one
  * @property {string} [revision='main'] hub revision
  * @property {string} [hubBase='https://huggingface.co'] hub or mirror
@@ -66,10 +67,10 @@ const shared = new Map();
 /** The shared engine for these options (or opts.engine), with its release; also used by js/vector-index.js. @private */
 export async function acquireEngine(opts) {
   if (opts.engine) return { engine: opts.engine, release: () => {} };
-  const key = `${opts.variant ?? 'auto'}:${opts.threads ?? ''}`;
+  const key = `${opts.variant ?? 'auto'}:${opts.threads ?? ''}:${opts.simd ?? 'auto'}`;
   let s = shared.get(key);
   if (!s) {
-    s = { engine: createEngine({ variant: opts.variant, threads: opts.threads }), refs: 0 };
+    s = { engine: createEngine({ variant: opts.variant, threads: opts.threads, simd: opts.simd }), refs: 0 };
     shared.set(key, s);
     s.engine.catch(() => shared.delete(key));
   }
@@ -163,7 +164,7 @@ export class Embedder {
    *   hasText: boolean, hasVision: boolean, visionHiddenSize: number, visionLayers: number, visionHeads: number,
    *   imageSize: number, patchSize: number, parameters: number, weightBytes: number, pooling: string,
    *   normalize: boolean, maxSeqLength: number, logitScale: number, source: string, registryId: string | null,
-   *   matryoshkaDims: number[] | null, tasks: string[], engine: {variant: string, threads: number, version: string}}}
+   *   matryoshkaDims: number[] | null, tasks: string[], engine: {variant: string, threads: number, version: string, simd: string, systemInfo: string}}}
    */
   info() {
     this._check();
@@ -173,7 +174,7 @@ export class Embedder {
       registryId: this.registry?.id ?? null,
       matryoshkaDims: this.registry?.matryoshkaDims ?? null,
       tasks: Object.keys(this.registry?.prefixes ?? {}),
-      engine: { variant: this.engine.variant, threads: this.engine.threads, version: this.engine.version },
+      engine: { variant: this.engine.variant, threads: this.engine.threads, version: this.engine.version, simd: this.engine.simd, systemInfo: this.engine.systemInfo },
     };
   }
 

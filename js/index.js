@@ -14,7 +14,7 @@ export { Tokenizer } from './tokenizer.js';
 export { similarity } from './similarity.js';
 export { folderCache, browserCache } from './cache.js';
 export { REGISTRY, lookupModel } from './registry.js';
-export { createEngine, Engine, threadsSupported, MAX_THREADS } from './engine.js';
+export { createEngine, Engine, threadsSupported, relaxedSimdSupported, MAX_THREADS } from './engine.js';
 export { WembedError } from './errors.js';
 export { benchGemm } from './bench.js';
 export { Index } from './vector-index.js';

@@ -391,9 +391,7 @@ static void zero_padding(we_weight *w, size_t data_bytes) {
         if (w->N % WE_GEMM_NR == 0) return;
         start = we_gemm_f32_packed_index((int)(w->N / WE_GEMM_NR * WE_GEMM_NR), 0, (int)w->N, (int)w->K) * sizeof(float);
     } else {
-        if (w->K % 2) { memset(w->data, 0, data_bytes); return; }
-        if (w->N % 8 == 0) return;
-        start = we_gemm_q8_packed_index((int)(w->N / 8 * 8), 0, (int)w->N, (int)w->K);
+        start = we_gemm_q8_padding_start((int)w->N, (int)w->K);
     }
     if (start < data_bytes) memset((char *)w->data + start, 0, data_bytes - start);
 }

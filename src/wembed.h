@@ -68,7 +68,8 @@ const char *wembed_status_str(wembed_status rc);
 // "0.1.0". Static string.
 const char *wembed_version(void);
 
-// What this build runs on, e.g. "simd128 threads" or "scalar". Static string.
+// What this build runs on, e.g. "simd128 threads wasm32", "simd128 relaxed-dot-u8 wasm32" (the
+// int8 GEMM on relaxed SIMD's dot product) or "scalar". Static string.
 const char *wembed_system_info(void);
 
 // -----------------------------------------------------------------------------------------

@@ -28,11 +28,18 @@
 #include "core/common.h"
 #include "core/pool.h"
 #include "ops/ops.h"
+#if defined(WEMBED_SIMD) && !defined(__wasm__)
+#include "ops/arch/wasm/gemm_q8_dot.h"
+#endif
 
 #define NMSE_ACT 1e-12
 #define NMSE_Q8_VS_F32 1e-4
 
 static const char *filter = NULL;
+// The int8 kernel under test when it is not the build's default, e.g. "[relaxed-dot-u8]"
+// (appended to the names of the int8 cases); q8_only: skip the f32 cases meanwhile.
+static char q8_tag[32] = "";
+static bool q8_only = false;
 
 static bool selected(const char *name) { return !filter || strstr(name, filter) != NULL; }
 
@@ -181,8 +188,12 @@ static void case_name(char *buf, size_t n, const char *op, const gemm_case *c) {
 static void run_gemm_case(wembed_pool *pool, const gemm_case *c, uint64_t seed) {
     char name_f32[160], name_q8[160], name_qf[160];
     case_name(name_f32, sizeof name_f32, "GEMM_F32", c);
-    case_name(name_q8, sizeof name_q8, "GEMM_Q8", c);
-    case_name(name_qf, sizeof name_qf, "GEMM_Q8_VS_F32", c);
+    char op_q8[64], op_qf[64];
+    snprintf(op_q8, sizeof op_q8, "GEMM_Q8%s", q8_tag);
+    snprintf(op_qf, sizeof op_qf, "GEMM_Q8_VS_F32%s", q8_tag);
+    case_name(name_q8, sizeof name_q8, op_q8, c);
+    case_name(name_qf, sizeof name_qf, op_qf, c);
+    if (q8_only) name_f32[0] = 0;
     if (!selected(name_f32) && !selected(name_q8) && !selected(name_qf)) return;
 
     gemm_data d;
@@ -197,7 +208,7 @@ static void run_gemm_case(wembed_pool *pool, const gemm_case *c, uint64_t seed) 
     we_gemm_q8_ref(NULL, q_ref, d.ldy, d.x, d.ldx, d.Wq, d.ws, b, c->T, c->K, c->N, c->act, d.scratch);
     we_gemm_q8(pool, q, d.ldy, d.x, d.ldx, d.Wqp, d.ws, b, c->T, c->K, c->N, c->act, d.scratch);
 
-    if (selected(name_f32)) {
+    if (!q8_only && selected(name_f32)) {
         compact(a, y, &d); compact(r, y_ref, &d);
         double e = we_nmse(a, r, n);
         bool exact = memcmp(a, r, n * sizeof(float)) == 0;
@@ -417,34 +428,14 @@ static void test_vmath_sweep(wembed_pool *pool) {
 // -----------------------------------------------------------------------------------------
 // NaN / Inf: nothing crashes, and non-finite values land where the reference puts them.
 
-static void test_nonfinite(wembed_pool *pool) {
+// GEMMs with NaN and Inf in x: row 1 NaN, row 2 +Inf, row 3 -Inf, rows 0 and 4 finite
+static void test_nonfinite_gemm(wembed_pool *pool) {
     char name[160];
-    // activations on special values
-    static const float special[] = {
-        NAN, -NAN, INFINITY, -INFINITY, 0.0f, -0.0f, FLT_MAX, -FLT_MAX, FLT_MIN, -FLT_MIN,
-        FLT_TRUE_MIN, -FLT_TRUE_MIN, 88.7f, 89.0f, -87.4f, -104.0f, -105.0f, 1e10f, -1e10f,
-        13.99f, -13.99f, 14.0f, -14.0f, 0.75f, -0.75f, 0.7499999f, -0.7499999f};
-    size_t ns = WE_ARRAY_LEN(special);
-    for (size_t o = 0; o < WE_ARRAY_LEN(ACT_OPS); o++) {
-        snprintf(name, sizeof name, "%s(special values: NaN, +-Inf, +-0, +-FLT_MAX, subnormals, ...)", ACT_OPS[o].name);
-        if (!selected(name)) continue;
-        float y[64], r[64];
-        ACT_OPS[o].ref(NULL, r, special, ns);
-        ACT_OPS[o].opt(pool, y, special, ns);
-        size_t bad = 0;
-        bool classes = same_classes(r, y, ns, &bad);
-        bool close = true;
-        for (size_t i = 0; i < ns; i++)
-            if (isfinite(r[i]) && fabs((double)y[i] - r[i]) > 8 * ulp_of(r[i]) + 1e-37) { close = false; bad = i; }
-        report(name, classes && close, "x=%g: ref %g got %g", (double)special[bad], (double)r[bad], (double)y[bad]);
-    }
-
-    // GEMMs with NaN and Inf in x: row 1 NaN, row 2 +Inf, row 3 -Inf, rows 0 and 4 finite
-    for (int q8 = 0; q8 < 2; q8++) {
+    for (int q8 = q8_only; q8 < 2; q8++) {
         for (int act = WE_ACT_NONE; act <= WE_ACT_SILU; act++) {
             gemm_case c = {5, 19, 13, (we_act)act, 2, 0, 0, true};
-            snprintf(name, sizeof name, "%s(T=5,K=19,N=13,act=%s,x has NaN/+Inf/-Inf rows)",
-                     q8 ? "GEMM_Q8" : "GEMM_F32", we_act_name(c.act));
+            snprintf(name, sizeof name, "%s%s(T=5,K=19,N=13,act=%s,x has NaN/+Inf/-Inf rows)",
+                     q8 ? "GEMM_Q8" : "GEMM_F32", q8 ? q8_tag : "", we_act_name(c.act));
             if (!selected(name)) continue;
             gemm_data d;
             gemm_data_init(&d, &c, 99);
@@ -468,6 +459,30 @@ static void test_nonfinite(wembed_pool *pool) {
             free(y); free(r);
             gemm_data_free(&d);
         }
+    }
+
+}
+
+static void test_nonfinite(wembed_pool *pool) {
+    char name[160];
+    // activations on special values
+    static const float special[] = {
+        NAN, -NAN, INFINITY, -INFINITY, 0.0f, -0.0f, FLT_MAX, -FLT_MAX, FLT_MIN, -FLT_MIN,
+        FLT_TRUE_MIN, -FLT_TRUE_MIN, 88.7f, 89.0f, -87.4f, -104.0f, -105.0f, 1e10f, -1e10f,
+        13.99f, -13.99f, 14.0f, -14.0f, 0.75f, -0.75f, 0.7499999f, -0.7499999f};
+    size_t ns = WE_ARRAY_LEN(special);
+    for (size_t o = 0; o < WE_ARRAY_LEN(ACT_OPS); o++) {
+        snprintf(name, sizeof name, "%s(special values: NaN, +-Inf, +-0, +-FLT_MAX, subnormals, ...)", ACT_OPS[o].name);
+        if (!selected(name)) continue;
+        float y[64], r[64];
+        ACT_OPS[o].ref(NULL, r, special, ns);
+        ACT_OPS[o].opt(pool, y, special, ns);
+        size_t bad = 0;
+        bool classes = same_classes(r, y, ns, &bad);
+        bool close = true;
+        for (size_t i = 0; i < ns; i++)
+            if (isfinite(r[i]) && fabs((double)y[i] - r[i]) > 8 * ulp_of(r[i]) + 1e-37) { close = false; bad = i; }
+        report(name, classes && close, "x=%g: ref %g got %g", (double)special[bad], (double)r[bad], (double)y[bad]);
     }
 
     // softmax: a NaN row, a +Inf row, a row with some -Inf, an all -Inf row, a finite row
@@ -562,7 +577,8 @@ static void test_determinism(void) {
 // The packed index functions agree with the packers (the loader streams through them).
 
 static void test_packed_index(void) {
-    const char *name = "PACKED_INDEX(f32 and q8, N=1..19, K=1..11)";
+    char name[96];
+    snprintf(name, sizeof name, "PACKED_INDEX%s(f32 and q8, N=1..19, K=1..11)", q8_tag);
     if (!selected(name)) return;
     bool ok = true;
     for (int N = 1; N <= 19 && ok; N++) {
@@ -609,10 +625,48 @@ static void test_quantize(void) {
 }
 
 // -----------------------------------------------------------------------------------------
+// The int8 kernels besides the build's default: natively, where relaxed SIMD's dot product is
+// emulated, the dot kernel for hosts that read its operand as unsigned (x86) and as signed
+// (Arm); in wasm, whatever the probe allows. Same cases, bit for bit against the reference.
+
+static void test_other_q8_kernels(void) {
+    static const struct { we_q8_kernel k; bool emulate_signed; } KERNELS[] = {
+        {WE_Q8_KERNEL_I16, false}, {WE_Q8_KERNEL_DOT_U8, false}, {WE_Q8_KERNEL_DOT_S8, true}};
+    we_q8_kernel dflt = we_gemm_q8_kernel();
+    for (size_t i = 0; i < WE_ARRAY_LEN(KERNELS); i++) {
+        if (KERNELS[i].k == dflt) continue;
+#if defined(WEMBED_SIMD) && !defined(__wasm__)
+        we_q8_dot_emulate_signed(KERNELS[i].emulate_signed);
+#endif
+        if (!we_gemm_q8_use_kernel(KERNELS[i].k)) {
+            printf("  int8 kernel %s: not available in this build\n", we_gemm_q8_kernel_name(KERNELS[i].k));
+            continue;
+        }
+        snprintf(q8_tag, sizeof q8_tag, "[%s]", we_gemm_q8_kernel_name(KERNELS[i].k));
+        q8_only = true;
+        test_packed_index();
+        for (int th = 1; th <= 4; th++) {
+            wembed_pool *pool = NULL;
+            CHECK(wembed_pool_new(th, &pool) == WEMBED_STATUS_OK);
+            for (size_t j = 0; j < WE_ARRAY_LEN(GEMM_CASES); j++)
+                if (GEMM_CASES[j].threads == th) run_gemm_case(pool, &GEMM_CASES[j], 1000 + j);
+            if (th == 2) test_nonfinite_gemm(pool);
+            wembed_pool_free(pool);
+        }
+    }
+#if defined(WEMBED_SIMD) && !defined(__wasm__)
+    we_q8_dot_emulate_signed(false);
+#endif
+    q8_tag[0] = 0;
+    q8_only = false;
+    CHECK(we_gemm_q8_use_kernel(dflt));
+}
+
+// -----------------------------------------------------------------------------------------
 
 int main(int argc, char **argv) {
     if (argc > 1) filter = argv[1];
-    printf("test-kernels: ops = %s\n", we_ops_impl());
+    printf("test-kernels: ops = %s, int8 kernel %s\n", we_ops_impl(), we_gemm_q8_kernel_name(we_gemm_q8_kernel()));
 
     test_packed_index();
     test_quantize();
@@ -630,12 +684,14 @@ int main(int argc, char **argv) {
             if (ROWS_CASES[i].threads == th) run_rows_case(pool, &ROWS_CASES[i], 3000 + i);
         if (th == 2) {
             test_nonfinite(pool);
+            test_nonfinite_gemm(pool);
             test_vmath_sweep(pool);
         }
         wembed_pool_free(pool);
     }
     test_layer_norm_in_place();
     test_determinism();
+    test_other_q8_kernels();
     CHECK_EQ_INT(we_alloc_live(), 0);
     return we_test_finish("test-kernels");
 }

@@ -14,8 +14,21 @@
 #                                  GEMM 35-40% slower in V8 (nomic 512 tokens, one thread:
 #                                  73 tok/s f32 at -O3 vs 165 at -O1; q8 145 vs 250), and only
 #                                  shrinks the wasm by 4% (the glue grows 6 -> 10 KB gzip)
+#   WASM_BIGINT, and EMCC_READ_METADATA=python at link
+#                                  binaryen never reads the linked module: its 108 does not know
+#                                  the final relaxed-SIMD opcodes (it silently mis-decoded the
+#                                  dot product into a two-operand op), and at -O1 nothing else
+#                                  needs it (no JS legalization with BigInt, no dyncalls)
 # Exports are the functions marked WEMBED_WASM_EXPORT in wasm/wembed_wasm.c (attribute `used`),
 # plus malloc/free for the JS side.
+#
+# Two modules per build: <name>.wasm (SIMD128) and <name>-relaxed.wasm, the same engine with
+# the int8 micro-kernel on relaxed SIMD's dot product (src/ops/arch/wasm/gemm_q8_dot.c,
+# compiled by clang 16: Emscripten 3.1.6's clang 14 emits pre-standard relaxed opcodes, and
+# Emscripten driven by clang 16 produced a module that did nothing, TOOLCHAIN.md). Its object
+# comes first on the link line, so the archive's plain SIMD128 copy of that file is never
+# pulled in. Both link the same library with the same flags, so they share one glue (checked
+# by wasm/patch-glue.mjs); js/engine.js serves the relaxed one where the host validates it.
 if(WEMBED_THREADS)
   set(WEMBED_WASM_NAME wembed-mt)
   set(WEMBED_WASM_EXPORT_NAME createWembedMtModule)
@@ -39,8 +52,13 @@ set(WEMBED_WASM_LINK
   -sEXPORTED_FUNCTIONS=_malloc,_free
   -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8
   -sINCOMING_MODULE_JS_API=wasmBinary,instantiateWasm,locateFile,mainScriptUrlOrBlob,print,printErr,onAbort
-  -sDYNAMIC_EXECUTION=0
+  -sDYNAMIC_EXECUTION=0 -sWASM_BIGINT=1
   -O1)   # last on the command line, so it overrides CMAKE_C_FLAGS_RELEASE's -O3 at link
+if(NOT WEMBED_THREADS)
+  # Unpadded LEBs for call and memory indices, as binaryen used to write them (-6% of the code;
+  # wasm-ld 14 crashes on it with shared memory). patch-glue.mjs drops the name section.
+  list(APPEND WEMBED_WASM_LINK -Wl,--compress-relocations)
+endif()
 if(WEMBED_THREADS)
   # Workers for the compute pool are created when the module starts, as many as the JS side
   # asks for (js/engine.js passes threads - 1 as `poolSize`): a browser's main thread cannot
@@ -48,10 +66,40 @@ if(WEMBED_THREADS)
   list(APPEND WEMBED_WASM_LINK "-sPTHREAD_POOL_SIZE=Module['poolSize']" -Wno-pthreads-mem-growth)
 endif()
 target_link_options(wembed_module PRIVATE ${WEMBED_WASM_LINK})
+set(WEMBED_MODULE_LAUNCHER ${CMAKE_COMMAND} -E env NODE_PATH=/usr/share/nodejs EMCC_READ_METADATA=python)
+set_target_properties(wembed_module PROPERTIES C_LINKER_LAUNCHER "${WEMBED_MODULE_LAUNCHER}")
 
 # Copy into dist/ and patch the glue for Node (fails loudly if 3.1.6's glue changes).
 add_custom_command(TARGET wembed_module POST_BUILD
   COMMAND ${CMAKE_COMMAND} -E make_directory "${WEMBED_DIST}"
   COMMAND node "${CMAKE_CURRENT_SOURCE_DIR}/wasm/patch-glue.mjs"
           "${CMAKE_CURRENT_BINARY_DIR}/glue" "${WEMBED_DIST}" ${WEMBED_WASM_NAME}
+  VERBATIM)
+
+# The relaxed-SIMD module.
+find_program(WEMBED_CLANG_RELAXED NAMES clang-16 REQUIRED)
+set(WEMBED_DOT_SRC "${CMAKE_CURRENT_SOURCE_DIR}/src/ops/arch/wasm/gemm_q8_dot.c")
+set(WEMBED_DOT_OBJ "${CMAKE_CURRENT_BINARY_DIR}/gemm_q8_dot-relaxed.o")
+set(WEMBED_DOT_FLAGS --target=wasm32-unknown-emscripten -ffreestanding -O3 -msimd128 -mrelaxed-simd
+    -mllvm -disable-lsr -ffp-contract=off -fno-fast-math -fvisibility=hidden -Wall -Wextra -Werror)
+if(WEMBED_THREADS)
+  list(APPEND WEMBED_DOT_FLAGS -matomics -mbulk-memory)   # what -pthread gives the other objects
+endif()
+add_custom_command(OUTPUT "${WEMBED_DOT_OBJ}"
+  COMMAND ${WEMBED_CLANG_RELAXED} ${WEMBED_DOT_FLAGS} -c "${WEMBED_DOT_SRC}" -o "${WEMBED_DOT_OBJ}"
+  DEPENDS "${WEMBED_DOT_SRC}" "${CMAKE_CURRENT_SOURCE_DIR}/src/ops/arch/wasm/gemm_q8_dot.h"
+  COMMENT "clang 16: gemm_q8_dot.c with relaxed SIMD" VERBATIM)
+add_executable(wembed_module_relaxed "${WEMBED_DOT_OBJ}" wasm/wembed_wasm.c)
+target_link_libraries(wembed_module_relaxed PRIVATE wembed)
+target_compile_options(wembed_module_relaxed PRIVATE ${WEMBED_C_FLAGS} -fvisibility=hidden)
+target_link_options(wembed_module_relaxed PRIVATE ${WEMBED_WASM_LINK})
+set_target_properties(wembed_module_relaxed PROPERTIES
+  OUTPUT_NAME ${WEMBED_WASM_NAME}-relaxed SUFFIX ".mjs"
+  RUNTIME_OUTPUT_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}/glue"
+  C_LINKER_LAUNCHER "${WEMBED_MODULE_LAUNCHER}")
+add_dependencies(wembed_module_relaxed wembed_module)
+add_custom_command(TARGET wembed_module_relaxed POST_BUILD
+  COMMAND node "${CMAKE_CURRENT_SOURCE_DIR}/wasm/patch-glue.mjs"
+          "${CMAKE_CURRENT_BINARY_DIR}/glue" "${WEMBED_DIST}" ${WEMBED_WASM_NAME}-relaxed
+          --glue-of ${WEMBED_WASM_NAME}
   VERBATIM)

@@ -1,7 +1,11 @@
 // patch-glue.mjs - copies an Emscripten 3.1.6 build into dist/ and makes its ES-module glue
 // load in Node 20 as well as in browsers.
 //
-//   node wasm/patch-glue.mjs <glue-dir> <dist-dir> <name>
+//   node wasm/patch-glue.mjs <glue-dir> <dist-dir> <name> [--glue-of <other>]
+//
+// With --glue-of, <name> is a second module of the same engine (the relaxed-SIMD build): only
+// its .wasm is copied, after checking that its glue is <other>'s but for the file names, so
+// that js/engine.js can start either module with <other>'s glue.
 //
 // Why: with -sMODULARIZE -sEXPORT_ES6 this Emscripten still writes CommonJS-isms (`require`,
 // `__dirname`) into the Node branch of its glue, which throw in an ES module (TOOLCHAIN.md).
@@ -15,10 +19,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-const [glueDir, distDir, name] = process.argv.slice(2);
-if (!glueDir || !distDir || !name) {
-  console.error('usage: node wasm/patch-glue.mjs <glue-dir> <dist-dir> <name>');
+const [glueDir, distDir, name, flag, other] = process.argv.slice(2);
+if (!glueDir || !distDir || !name || (flag && (flag !== '--glue-of' || !other))) {
+  console.error('usage: node wasm/patch-glue.mjs <glue-dir> <dist-dir> <name> [--glue-of <other>]');
   process.exit(2);
+}
+
+if (flag) {
+  const read = (n) => fs.readFileSync(path.join(glueDir, `${n}.mjs`), 'utf8')
+    .replace(new RegExp(`${n.replace(/[-.]/g, '\\$&')}\\.(wasm|worker\\.js|mjs)`, 'g'), '<name>.$1');
+  if (read(name) !== read(other)) {
+    console.error(`patch-glue: ${name}.mjs differs from ${other}.mjs beyond the file names; ` +
+      'the two modules must be linked with the same flags and exports to share a glue');
+    process.exit(1);
+  }
+  fs.writeFileSync(path.join(distDir, `${name}.wasm`), stripNames(path.join(glueDir, `${name}.wasm`)));
+  console.log(`patch-glue: ${name}.wasm (glue of ${other}) -> ${path.relative(process.cwd(), distDir) || '.'}`);
+  process.exit(0);
 }
 
 const shim = `// Patched by wasm/patch-glue.mjs: CommonJS names the Node branch below expects.
@@ -27,6 +44,23 @@ const __wembedNode = typeof process == 'object' && typeof process.versions == 'o
 const require = __wembedNode ? process.getBuiltinModule('module').createRequire(import.meta.url) : undefined;
 const __dirname = __wembedNode ? require('path').dirname(require('url').fileURLToPath(import.meta.url)) : '';
 `;
+
+// The module without its "name" custom section (function names, for debuggers: 9 KB that
+// binaryen used to drop, and that nobody downloading the module needs).
+function stripNames(file) {
+  const b = fs.readFileSync(file);
+  const out = [b.subarray(0, 8)];
+  let p = 8;
+  const leb = () => { let r = 0, shift = 0, x; do { x = b[p++]; r += (x & 0x7f) * 2 ** shift; shift += 7; } while (x & 0x80); return r; };
+  while (p < b.length) {
+    const start = p, id = b[p++], size = leb(), body = p;
+    let name = '';
+    if (id === 0) { const n = leb(); name = b.subarray(p, p + n).toString(); }
+    p = body + size;
+    if (!(id === 0 && name === 'name')) out.push(b.subarray(start, p));
+  }
+  return Buffer.concat(out);
+}
 
 function mustContain(text, anchor, file) {
   if (!text.includes(anchor)) {
@@ -45,7 +79,7 @@ glue = shim + glue;
 
 fs.mkdirSync(distDir, { recursive: true });
 fs.writeFileSync(path.join(distDir, `${name}.mjs`), glue);
-fs.copyFileSync(path.join(glueDir, `${name}.wasm`), path.join(distDir, `${name}.wasm`));
+fs.writeFileSync(path.join(distDir, `${name}.wasm`), stripNames(path.join(glueDir, `${name}.wasm`)));
 const worker = path.join(glueDir, `${name}.worker.js`);
 if (fs.existsSync(worker)) {
   const text = fs.readFileSync(worker, 'utf8');

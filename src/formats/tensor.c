@@ -390,8 +390,7 @@ static void sink(we_wwriter *w, const float *x, size_t n) {
             int8_t *q = d->layout == WE_LAYOUT_ROWS ? (int8_t *)d->data + r * K : w->qrow;
             we_quantize_rows_q8(q, &d->scale[r], w->row, 1, (int)K);
             if (d->layout == WE_LAYOUT_PACKED) {
-                int8_t *dst = d->data;
-                for (int kk = 0; kk < (int)K; kk++) dst[we_gemm_q8_packed_index((int)r, kk, (int)d->N, (int)K)] = q[kk];
+                we_gemm_q8_pack_row(d->data, (int)r, q, (int)d->N, (int)K);
             }
         }
     }

@@ -100,12 +100,38 @@ void we_quantize_rows_q8(int8_t *q, float *s, const float *x, int rows, int K);
 // scratch of we_gemm_q8_scratch_bytes(T, K) bytes (any alignment of malloc), so nothing
 // is allocated in the hot path.
 
+// Which int8 micro-kernel runs, chosen once per process: relaxed SIMD's byte dot product
+// where the module has it and the host computes it exactly (src/ops/arch/wasm/gemm_q8_dot.h),
+// else i32x4.dot_i16x8. Each has its own packed layout, so weights are packed for the kernel
+// of the moment: after we_gemm_q8_use_kernel, pack again. Every kernel computes the same
+// exact integer sums, so results are bit-identical whichever runs.
+typedef enum we_q8_kernel {
+    WE_Q8_KERNEL_I16 = 0,     // SIMD128: int8 weights widened to int16, i32x4.dot_i16x8_s
+    WE_Q8_KERNEL_DOT_U8,      // relaxed dot, a host reading its second operand as unsigned (x86)
+    WE_Q8_KERNEL_DOT_S8,      // relaxed dot, a host reading it as signed (Arm)
+} we_q8_kernel;
+
+// The kernel in use (probed on the first call). Scalar builds: WE_Q8_KERNEL_I16, meaning none.
+we_q8_kernel we_gemm_q8_kernel(void);
+// Switches kernel (tests, benchmarks); false, and no change, when this module or host cannot
+// run it exactly.
+bool we_gemm_q8_use_kernel(we_q8_kernel k);
+// "i16", "relaxed-dot-u8", "relaxed-dot-s8". Static string.
+const char *we_gemm_q8_kernel_name(we_q8_kernel k);
+
 size_t we_gemm_q8_packed_bytes(int N, int K);
 static inline size_t we_gemm_q8_packed_index(int n, int k, int N, int K) {
 #if defined(WEMBED_SIMD)
+    (void)N;
+    if (we_gemm_q8_kernel() != WE_Q8_KERNEL_I16) {
+        // Panels of 8 channels; inside, for each group of 4 k, 32 bytes: channels 0-3 then
+        // 4-7, each as its 4 consecutive k - one v128 load per 4 channels for the dot kernel.
+        size_t kq = (size_t)(K + 3) / 4;
+        return ((size_t)(n / 8) * kq + (size_t)(k / 4)) * 32 + (size_t)((n % 8) / 4) * 16 +
+               (size_t)(n % 4) * 4 + (size_t)(k & 3);
+    }
     // Panels of 8 channels; inside, for each pair of k, 16 bytes: channels 0-3 then 4-7,
     // each as (k, k+1) - what one i16x8 load + i32x4.dot_i16x8 per 4 channels wants.
-    (void)N;
     size_t kp = (size_t)(K + (K & 1)) / 2;    // pairs of k, K rounded up to even
     return ((size_t)(n / 8) * kp + (size_t)(k / 2)) * 16 + (size_t)((n % 8) / 4) * 8 +
            (size_t)(n % 4) * 2 + (size_t)(k & 1);
@@ -114,6 +140,11 @@ static inline size_t we_gemm_q8_packed_index(int n, int k, int N, int K) {
     return (size_t)n * (size_t)K + (size_t)k;
 #endif
 }
+// Row n (K) of Wq into its places in a packed buffer dst (we_gemm_q8_packed_bytes(N, K)).
+void we_gemm_q8_pack_row(int8_t *dst, int n, const int8_t *wq_row, int N, int K);
+// The byte offset in a packed buffer from which the padding lies: zero from there on (the
+// kernel reads padding; its values never reach a result). 0: padding is spread throughout.
+size_t we_gemm_q8_padding_start(int N, int K);
 // dst (we_gemm_q8_packed_bytes(N, K)) <- Wq (N, K), padding zeroed.
 void we_gemm_q8_pack(int8_t *dst, const int8_t *Wq, int N, int K);
 size_t we_gemm_q8_scratch_bytes(int T, int K);

@@ -38,22 +38,66 @@ void we_gemm_f32_pack(float *dst, const float *W, int N, int K) {
 // -----------------------------------------------------------------------------------------
 // int8
 
+#if !defined(WEMBED_SIMD)
+we_q8_kernel we_gemm_q8_kernel(void) { return WE_Q8_KERNEL_I16; }
+bool we_gemm_q8_use_kernel(we_q8_kernel k) { return k == WE_Q8_KERNEL_I16; }
+#endif
+
+const char *we_gemm_q8_kernel_name(we_q8_kernel k) {
+    switch (k) {
+    case WE_Q8_KERNEL_I16: return "i16";
+    case WE_Q8_KERNEL_DOT_U8: return "relaxed-dot-u8";
+    case WE_Q8_KERNEL_DOT_S8: return "relaxed-dot-s8";
+    }
+    return "?";
+}
+
+// Panels of 8 channels, times pairs (i16 kernel) or quads (dot kernels) of k, as
+// we_gemm_q8_packed_index lays them out.
+static size_t q8_kgroup(void) {
+#if defined(WEMBED_SIMD)
+    return we_gemm_q8_kernel() == WE_Q8_KERNEL_I16 ? 2 : 4;
+#else
+    return 1;
+#endif
+}
+
 size_t we_gemm_q8_packed_bytes(int N, int K) {
 #if defined(WEMBED_SIMD)
+    size_t g = q8_kgroup();
     size_t panels = ((size_t)N + 7) / 8;
-    size_t pairs = ((size_t)K + 1) / 2;
-    return panels * pairs * 16;
+    size_t groups = ((size_t)K + g - 1) / g;
+    return panels * groups * 8 * g;
 #else
     return (size_t)N * (size_t)K;
 #endif
 }
 
+size_t we_gemm_q8_padding_start(int N, int K) {
+#if defined(WEMBED_SIMD)
+    if ((size_t)K % q8_kgroup()) return 0;      // every group of k in every panel has some
+    return we_gemm_q8_packed_index(N / 8 * 8, 0, N, K);   // the last, partial panel
+#else
+    (void)K;
+    return (size_t)N * (size_t)K;
+#endif
+}
+
+void we_gemm_q8_pack_row(int8_t *dst, int n, const int8_t *wq_row, int N, int K) {
+    size_t base = we_gemm_q8_packed_index(n, 0, N, K);
+#if defined(WEMBED_SIMD)
+    // k steps through the layout in groups: within one, bytes are consecutive; from one to
+    // the next, the index advances by a whole group of the panel (8 channels).
+    size_t g = q8_kgroup();
+    for (int k = 0; k < K; k++) dst[base + (size_t)k / g * 8 * g + (size_t)k % g] = wq_row[k];
+#else
+    memcpy(dst + base, wq_row, (size_t)K);
+#endif
+}
+
 void we_gemm_q8_pack(int8_t *dst, const int8_t *Wq, int N, int K) {
     memset(dst, 0, we_gemm_q8_packed_bytes(N, K));
-    for (int n = 0; n < N; n++) {
-        const int8_t *w = Wq + (size_t)n * K;          // (K)
-        for (int k = 0; k < K; k++) dst[we_gemm_q8_packed_index(n, k, N, K)] = w[k];
-    }
+    for (int n = 0; n < N; n++) we_gemm_q8_pack_row(dst, n, Wq + (size_t)n * K, N, K);
 }
 
 // Scratch: sx (T floats, rounded up to 16 bytes), then the quantized activations: int16

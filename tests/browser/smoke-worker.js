@@ -5,7 +5,7 @@ self.onmessage = async (ev) => {
   try {
     const e = await createEngine(ev.data);
     self.postMessage({ variant: e.variant, threads: e.threads, version: e.version,
-      systemInfo: e.systemInfo, isolated: self.crossOriginIsolated === true, inWorker: true });
+      systemInfo: e.systemInfo, simd: e.simd, isolated: self.crossOriginIsolated === true, inWorker: true });
     e.dispose();
   } catch (err) {
     self.postMessage({ error: String(err?.stack ?? err) });

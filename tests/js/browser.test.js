@@ -44,7 +44,8 @@ test('a plain page falls back to the single-thread module', async () => {
   assert.equal(r.isolated, false);
   assert.equal(r.variant, 'st');
   assert.equal(r.threads, 1);
-  assert.equal(r.systemInfo, 'simd128 wasm32');
+  assert.match(r.systemInfo, /^simd128( relaxed-dot-(u8|s8))? wasm32$/);
+  assert.equal(r.simd, 'relaxed', 'Chromium has relaxed SIMD');
 });
 
 test('a cross-origin isolated page gets the threaded module', async () => {
@@ -52,7 +53,14 @@ test('a cross-origin isolated page gets the threaded module', async () => {
   assert.equal(r.isolated, true);
   assert.equal(r.variant, 'mt');
   assert.equal(r.threads, 2);
-  assert.equal(r.systemInfo, 'simd128 threads wasm32');
+  assert.match(r.systemInfo, /^simd128( relaxed-dot-(u8|s8))? threads wasm32$/);
+  assert.equal(r.simd, 'relaxed');
+});
+
+test('simd128 forces the plain SIMD128 module', async () => {
+  const r = await smoke(plain.url, '?simd=simd128');
+  assert.equal(r.simd, 'simd128');
+  assert.equal(r.systemInfo, 'simd128 wasm32');
 });
 
 test('the threaded module runs inside a Worker', async () => {

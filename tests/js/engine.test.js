@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { WASI } from 'node:wasi';
 
-import { createEngine, threadsSupported, WembedError } from '../../js/index.js';
+import { createEngine, threadsSupported, relaxedSimdSupported, WembedError } from '../../js/index.js';
 
 const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 
@@ -69,6 +69,20 @@ test('bad options are clear errors', async () => {
     (err) => err instanceof WembedError && err.code === 'invalid_argument');
   await assert.rejects(createEngine({ variant: 'st', wasmBinary: new Uint8Array([0, 1, 2, 3]) }),
     (err) => err instanceof WebAssembly.CompileError);
+  await assert.rejects(createEngine({ simd: /** @type {any} */ ('avx') }),
+    (err) => err instanceof WembedError && err.code === 'invalid_argument' && /simd/.test(err.message));
+});
+
+// Node 20 has no relaxed SIMD (without --experimental-wasm-relaxed-simd): 'auto' takes the plain
+// module there, and asking for the relaxed one says why it cannot be had.
+test('relaxed SIMD is detected, and the plain module serves where it is missing', async () => {
+  const e = await createEngine({ variant: 'st' });
+  assert.equal(e.simd, relaxedSimdSupported() ? 'relaxed' : 'simd128');
+  e.dispose();
+  if (!relaxedSimdSupported()) {
+    await assert.rejects(createEngine({ variant: 'st', simd: 'relaxed' }),
+      (err) => err instanceof WembedError && err.code === 'unsupported' && /relaxed SIMD/.test(err.message));
+  }
 });
 
 test('WASI module runs under node:wasi', async () => {

@@ -39,7 +39,7 @@ after(() => {
 
 test('the tarball holds the package and nothing else', () => {
   const list = execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8' }).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
-  for (const f of ['package.json', 'js/index.js', 'js/worker.js', 'js/cli.js', 'dist/wembed.wasm', 'dist/wembed-mt.wasm', 'dist/wembed.mjs', 'dist/wembed-mt.mjs',
+  for (const f of ['package.json', 'js/index.js', 'js/worker.js', 'js/cli.js', 'dist/wembed.wasm', 'dist/wembed-mt.wasm', 'dist/wembed-relaxed.wasm', 'dist/wembed-mt-relaxed.wasm', 'dist/wembed.mjs', 'dist/wembed-mt.mjs',
     'dist/wembed-mt.worker.js', 'types/index.d.ts', 'types/embedder.d.ts', 'models/registry.json']) {
     assert.ok(list.includes(f), `${f} is packed`);
   }
