@@ -606,6 +606,32 @@ static void test_packed_index(void) {
     report(name, ok, "%s", ok ? "consistent" : "MISMATCH");
 }
 
+// y += x W^T (attention's P V accumulation): bit for bit against the reference, on y that
+// already holds values, with strides and edge tiles.
+static void test_gemm_add(wembed_pool *pool) {
+    static const gemm_case cases[] = {{40, 256, 64, WE_ACT_NONE, 2, 0, 0, false},
+                                      {13, 37, 29, WE_ACT_NONE, 2, 3, 5, false},
+                                      {1, 5, 3, WE_ACT_NONE, 2, 0, 1, false}};
+    for (size_t i = 0; i < WE_ARRAY_LEN(cases); i++) {
+        const gemm_case *c = &cases[i];
+        char name[160];
+        case_name(name, sizeof name, "GEMM_F32_ADD", c);
+        if (!selected(name)) continue;
+        gemm_data d;
+        gemm_data_init(&d, c, 500 + i);
+        float *y = y_alloc(&d), *r = y_alloc(&d);
+        we_rng rng = {77 + i};
+        for (int t = 0; t < c->T; t++)
+            for (int n = 0; n < c->N; n++) y[(size_t)t * d.ldy + n] = r[(size_t)t * d.ldy + n] = we_rng_uniform(&rng, -2.0f, 2.0f);
+        we_gemm_f32_add_ref(NULL, r, d.ldy, d.x, d.ldx, d.W, c->T, c->K, c->N);
+        we_gemm_f32_add(pool, y, d.ldy, d.x, d.ldx, d.Wp, c->T, c->K, c->N);
+        bool ok = memcmp(y, r, (size_t)c->T * d.ldy * sizeof(float)) == 0;
+        report(name, ok, "%s", ok ? "bit-identical" : "DIFFER");
+        free(y); free(r);
+        gemm_data_free(&d);
+    }
+}
+
 // Row quantization: the documented rule, on a hand-checked row.
 static void test_quantize(void) {
     const char *name = "QUANTIZE_ROWS_Q8(hand-checked rows)";
@@ -685,6 +711,7 @@ int main(int argc, char **argv) {
         if (th == 2) {
             test_nonfinite(pool);
             test_nonfinite_gemm(pool);
+            test_gemm_add(pool);
             test_vmath_sweep(pool);
         }
         wembed_pool_free(pool);

@@ -7,6 +7,7 @@
 
 #if !defined(WEMBED_SIMD)
 #define we_gemm_f32   we_gemm_f32_ref
+#define we_gemm_f32_add we_gemm_f32_add_ref
 #define we_gemm_q8    we_gemm_q8_ref
 #define we_softmax    we_softmax_ref
 #define we_layer_norm we_layer_norm_ref

@@ -81,6 +81,12 @@ void we_gemm_f32(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
 // act = WE_ACT_NONE the two agree bit for bit.
 void we_gemm_f32_ref(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
                      const float *W, const float *b, int T, int K, int N, we_act act);
+// y (T, N; ldy) += x (T, K; ldx) @ W^T: each element's k-ordered sum, then added to y (the
+// accumulation of attention's P V). Wp packed; the _ref takes W (N, K). Bit-identical.
+void we_gemm_f32_add(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                     const float *Wp, int T, int K, int N);
+void we_gemm_f32_add_ref(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                         const float *W, int T, int K, int N);
 
 // -----------------------------------------------------------------------------------------
 // int8 quantization, symmetric per row: x[k] ~= q[k] * s with s = max_k |x[k]| / 127 and

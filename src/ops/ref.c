@@ -59,6 +59,7 @@ typedef struct gemm_ctx {
     we_act act;
     float *sx;                  // q8: (T)
     int8_t *qx;                 // q8: (T, K)
+    bool add;                   // f32: y += the sum (we_gemm_f32_add_ref)
 } gemm_ctx;
 
 static void gemm_f32_task(void *p, int ith, int nth) {
@@ -71,6 +72,7 @@ static void gemm_f32_task(void *p, int ith, int nth) {
             const float *w = c->W + (size_t)n * c->K;    // (K)
             float s = 0.0f;
             for (int k = 0; k < c->K; k++) s += x[k] * w[k];
+            if (c->add) s = c->y[t * c->ldy + n] + s;
             if (c->b) s += c->b[n];
             c->y[t * c->ldy + n] = act_ref(s, c->act);
         }
@@ -81,6 +83,13 @@ void we_gemm_f32_ref(wembed_pool *pool, float *y, int ldy, const float *x, int l
                      const float *W, const float *b, int T, int K, int N, we_act act) {
     gemm_ctx c = {.y = y, .ldy = ldy, .x = x, .ldx = ldx, .W = W, .b = b,
                   .T = T, .K = K, .N = N, .act = act};
+    we_pool_run(pool, gemm_f32_task, &c);
+}
+
+void we_gemm_f32_add_ref(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                         const float *W, int T, int K, int N) {
+    gemm_ctx c = {.y = y, .ldy = ldy, .x = x, .ldx = ldx, .W = W, .T = T, .K = K, .N = N,
+                  .act = WE_ACT_NONE, .add = true};
     we_pool_run(pool, gemm_f32_task, &c);
 }
 

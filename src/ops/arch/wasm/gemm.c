@@ -82,17 +82,28 @@ static void store_row8(float *p, v128_t lo, v128_t hi, int nr) {
     }
 }
 
+// add: y += the tile (we_gemm_f32_add), before bias and activation as in the reference.
 static WE_NOINLINE void epilogue_f32(float *y, int ldy, const float *c, int mr, int nr,
-                                     const float *b, we_act act) {
+                                     const float *b, we_act act, bool add) {
     v128_t b0 = wasm_f32x4_splat(0.0f), b1 = b0;
     if (b) load_row8(&b0, &b1, b, nr);
     for (int i = 0; i < mr; i++) {
         v128_t v0 = wasm_v128_load(c + i * NR), v1 = wasm_v128_load(c + i * NR + 4);
+        if (add) {
+            v128_t y0, y1;
+            load_row8(&y0, &y1, y + (size_t)i * ldy, nr);
+            v0 = wasm_f32x4_add(y0, v0);
+            v1 = wasm_f32x4_add(y1, v1);
+        }
         if (b) {
             v0 = wasm_f32x4_add(v0, b0);
             v1 = wasm_f32x4_add(v1, b1);
         }
-        store_row8(y + (size_t)i * ldy, act_v(v0, act), act_v(v1, act), nr);
+        if (act != WE_ACT_NONE) {
+            v0 = act_v(v0, act);
+            v1 = act_v(v1, act);
+        }
+        store_row8(y + (size_t)i * ldy, v0, v1, nr);
     }
 }
 
@@ -151,6 +162,7 @@ typedef struct gemm_ctx {
     const float *b;
     int T, K, N;
     we_act act;
+    bool add;                         // f32: y += x W^T (we_gemm_f32_add)
     bool by_rows;                     // work split (split_by_rows)
 } gemm_ctx;
 
@@ -192,7 +204,7 @@ static void gemm_f32_task(void *p, int ith, int nth) {
             const float *x4 = mr > 4 ? x3 + c->ldx : x3;
             kernel_f32_5x8(tile, x0, x1, x2, x3, x4, wp, c->K);
             epilogue_f32(c->y + t * c->ldy + n0, c->ldy, tile, mr, nr,
-                         c->b ? c->b + n0 : NULL, c->act);
+                         c->b ? c->b + n0 : NULL, c->act, c->add);
         }
     }
 }
@@ -202,6 +214,15 @@ void we_gemm_f32(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
     if (T <= 0 || N <= 0) return;
     gemm_ctx c = {.y = y, .ldy = ldy, .x = x, .ldx = ldx, .wp = Wp, .b = b,
                   .T = T, .K = K, .N = N, .act = act};
+    c.by_rows = split_by_rows(&c, we_pool_threads(pool), false);
+    we_pool_run(pool, gemm_f32_task, &c);
+}
+
+void we_gemm_f32_add(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                     const float *Wp, int T, int K, int N) {
+    if (T <= 0 || N <= 0) return;
+    gemm_ctx c = {.y = y, .ldy = ldy, .x = x, .ldx = ldx, .wp = Wp, .T = T, .K = K, .N = N,
+                  .act = WE_ACT_NONE, .add = true};
     c.by_rows = split_by_rows(&c, we_pool_threads(pool), false);
     we_pool_run(pool, gemm_f32_task, &c);
 }
@@ -377,7 +398,11 @@ static WE_NOINLINE void epilogue_q8(float *y, int ldy, const int32_t *c, int mr,
             v0 = wasm_f32x4_add(v0, b0);
             v1 = wasm_f32x4_add(v1, b1);
         }
-        store_row8(y + (size_t)i * ldy, act_v(v0, act), act_v(v1, act), nr);
+        if (act != WE_ACT_NONE) {
+            v0 = act_v(v0, act);
+            v1 = act_v(v1, act);
+        }
+        store_row8(y + (size_t)i * ldy, v0, v1, nr);
     }
 }
 
