@@ -65,6 +65,24 @@ static void test_attention(void) {
     wembed_pool_free(p3);
     free(qkv); free(o1); free(o3); free(s);
 
+    // A NaN in a query row makes that row's outputs NaN (not weights of 0) and leaves the
+    // other rows alone.
+    {
+        int Tn = 300, Hn = 2, dn = 64, En = Hn * dn;
+        float *x = malloc(sizeof(float) * (size_t)Tn * 3 * En), *on = malloc(sizeof(float) * (size_t)Tn * En);
+        for (int i = 0; i < Tn * 3 * En; i++) x[i] = we_rng_normal(&rng) * 4;
+        x[(size_t)7 * 3 * En + 5] = NAN;                       // query row 7, head 0
+        float *sn = malloc(sizeof(float) * we_attention_scratch_floats(Tn, Hn, dn, 1));
+        we_attention(NULL, on, En, x, 3 * En, x + En, 3 * En, x + 2 * En, 3 * En, Tn, Hn, dn, 0.125f, false, sn);
+        bool nan_row = true, others = true;
+        for (int e = 0; e < dn; e++) nan_row &= isnan(on[(size_t)7 * En + e]);
+        for (int t = 0; t < Tn; t++)
+            for (int e = 0; e < En; e++)
+                if (!(t == 7 && e < dn)) others &= isfinite(on[(size_t)t * En + e]);
+        CHECKF(nan_row && others, "ATTENTION(NaN in one query): that row NaN %d, the others finite %d", nan_row, others);
+        free(x); free(on); free(sn);
+    }
+
     // Scratch grows linearly with T (this is what keeps 8k-token documents in memory).
     size_t s1 = we_attention_scratch_floats(1024, 12, 64, 2), s8 = we_attention_scratch_floats(8192, 12, 64, 2);
     CHECKF(s8 < 8 * s1 + 100000, "scratch %zu floats at T=1024, %zu at T=8192", s1, s8);

@@ -118,7 +118,7 @@ static float exp_sub_sum(float *p, int n, float m) {
     v128_t vm = wasm_f32x4_splat(m), vs = wasm_f32x4_splat(0.0f), lo = wasm_f32x4_splat(EXP_FLUSH);
     for (; i + 4 <= n; i += 4) {
         v128_t x = wasm_f32x4_sub(wasm_v128_load(p + i), vm);   // exp(pmax(x, lo)) stays normal
-        v128_t e = wasm_v128_and(we_v_exp(wasm_f32x4_pmax(x, lo)), wasm_f32x4_ge(x, lo));
+        v128_t e = wasm_v128_andnot(we_v_exp_neg(wasm_f32x4_pmax(x, lo)), wasm_f32x4_lt(x, lo));   // NaN stays
         wasm_v128_store(p + i, e);
         vs = wasm_f32x4_add(vs, e);
     }
@@ -126,7 +126,7 @@ static float exp_sub_sum(float *p, int n, float m) {
 #endif
     for (; i < n; i++) {
         float x = p[i] - m;
-        p[i] = x >= EXP_FLUSH ? expf(x) : 0.0f;
+        p[i] = x < EXP_FLUSH ? 0.0f : expf(x);
         sum += p[i];
     }
     return sum;
