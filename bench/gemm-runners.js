@@ -80,35 +80,43 @@ export const median = (xs) => {
 };
 
 /**
- * Measures every shape with both engines at one thread count, alternating the two engines
- * round by round so that the machine's drift hits both alike; reports medians.
+ * Measures every shape with both engines at one thread count, alternating the engines round
+ * by round so that the machine's drift hits them alike; reports medians. o.simds lists the
+ * flavours of wembed's module to run (e.g. ['relaxed', 'simd128'] in a browser that has
+ * relaxed SIMD): the first is the row's `wembed`, a second its `wembedSimd128`.
  * @param {{createEngine: any, benchGemm: any, ort: any, threads: number, dtypes: string[],
  *          tokens: number[], shapes: number[][], rounds: number, minSeconds: number,
- *          withOrt: boolean, onRow: (row: object) => void}} o
+ *          withOrt: boolean, simds?: string[], onRow: (row: object) => void}} o
  */
 export async function runSuite(o) {
-  const engine = await o.createEngine({ variant: o.threads > 1 ? 'mt' : 'st', threads: o.threads });
+  const engines = [];
   try {
+    for (const simd of o.simds ?? ['auto']) engines.push(await o.createEngine({ variant: o.threads > 1 ? 'mt' : 'st', threads: o.threads, simd }));
+    const engine = engines[0];
     for (const dtype of o.dtypes) {
       for (const T of o.tokens) {
         for (const [K, N] of o.shapes) {
           const shape = { dtype: /** @type {'f32'|'q8'} */ (dtype), T, K, N };
           const ortRun = o.withOrt ? await ortGemm(o.ort, shape) : null;
-          const ours = [], theirs = [];
+          const ours = engines.map(() => []), theirs = [];
           let nmse = 0;
           for (let r = 0; r < o.rounds; r++) {
-            const res = wembedGemm(o.benchGemm, engine, shape, o.minSeconds);
-            ours.push(res.gflops);
-            nmse = Math.max(nmse, res.nmse);
+            engines.forEach((e, i) => {
+              const res = wembedGemm(o.benchGemm, e, shape, o.minSeconds);
+              ours[i].push(res.gflops);
+              nmse = Math.max(nmse, res.nmse);
+            });
             if (ortRun) theirs.push(await ortRun.time(o.minSeconds));
           }
           await ortRun?.release();
-          o.onRow({ ...shape, threads: engine.threads, variant: engine.variant, wembed: median(ours),
+          o.onRow({ ...shape, threads: engine.threads, variant: engine.variant, simd: engine.simd,
+            systemInfo: engine.systemInfo, wembed: median(ours[0]),
+            ...(engines.length > 1 ? { wembedSimd128: median(ours[1]) } : {}),
             ort: ortRun ? median(theirs) : null, nmse, rounds: o.rounds });
         }
       }
     }
   } finally {
-    engine.dispose();
+    for (const e of engines) e.dispose();
   }
 }

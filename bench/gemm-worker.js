@@ -1,5 +1,5 @@
 // gemm-worker.js - runs the GEMM suite inside a browser Worker (bench/gemm.html starts it).
-import { createEngine, benchGemm } from '../js/index.js';
+import { createEngine, benchGemm, relaxedSimdSupported } from '../js/index.js';
 import { runSuite } from './gemm-runners.js';
 
 self.onmessage = async ({ data: o }) => {
@@ -9,7 +9,9 @@ self.onmessage = async ({ data: o }) => {
       ort.env.wasm.numThreads = o.threads;
       ort.env.wasm.wasmPaths = new URL('./node_modules/onnxruntime-web/dist/', import.meta.url).href;
     }
-    await runSuite({ ...o, createEngine, benchGemm, ort, onRow: (row) => self.postMessage({ row }) });
+    // With relaxed SIMD, both flavours of the module: the relaxed one a page gets, and SIMD128.
+    const simds = relaxedSimdSupported() ? ['relaxed', 'simd128'] : ['simd128'];
+    await runSuite({ ...o, simds, createEngine, benchGemm, ort, onRow: (row) => self.postMessage({ row }) });
     self.postMessage({ done: true });
   } catch (err) {
     self.postMessage({ error: String(err?.stack ?? err) });

@@ -1,0 +1,184 @@
+// bench-peak.c - this machine's peak for the instructions the wasm kernels run, one thread:
+// the bound a SIMD128 GEMM can reach, measured rather than taken from a data sheet.
+//
+//   build/bench-peak [--json] [--seconds S]
+//
+// WebAssembly's v128 operations compile to 128-bit SSE/AVX instructions, so the peak of a
+// wasm kernel is the peak of those instructions at 128 bits, not the CPU's AVX-512 peak:
+//   f32 mul+add   f32x4.mul and f32x4.add, as the f32 kernel issues them (no FMA): 8 flop
+//                 per pair
+//   f32 fma       relaxed SIMD's f32x4.relaxed_madd (vfmadd on x86): 8 flop
+//   int8 dot16    i32x4.dot_i16x8_s + i32x4.add (pmaddwd + paddd), the SIMD128 int8 kernel:
+//                 8 multiply-adds = 16 ops per pair
+//   int8 dot8     i32x4.relaxed_dot_i8x16_i7x16_add_s (vpdpbusd xmm with AVX-VNNI), the relaxed
+//                 int8 kernel: 16 multiply-adds = 32 ops
+// Each runs enough independent chains to cover the instruction's latency, on registers only.
+// x86-64 only (the intrinsics); elsewhere the program says so and exits 0.
+#define _POSIX_C_SOURCE 200809L   // clock_gettime under -std=c11
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if defined(__x86_64__) && defined(__SSE4_1__)
+#include <immintrin.h>
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+#define CHAINS 8
+#define STEPS 4096
+
+// Eight named chains (an array would live in memory at -O2), and a value out that depends on
+// every one of them.
+#define EACH(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
+static float probe_muladd(float m, float c) {
+    __m128 vm = _mm_set1_ps(m), vc = _mm_set1_ps(c);
+#define INIT(j) __m128 a##j = _mm_set1_ps(1.0f + j), b##j = a##j;
+    EACH(INIT)
+#undef INIT
+    for (int i = 0; i < STEPS; i++) {   // independent multiply and add streams
+#define STEP(j) a##j = _mm_mul_ps(a##j, vm); b##j = _mm_add_ps(b##j, vc);
+        EACH(STEP)
+#undef STEP
+    }
+    __m128 s = _mm_setzero_ps();
+#define SUM(j) s = _mm_add_ps(s, _mm_add_ps(a##j, b##j));
+    EACH(SUM)
+#undef SUM
+    return _mm_cvtss_f32(s);
+}
+
+#if defined(__FMA__)
+static float probe_fma(float m, float c) {
+    __m128 vm = _mm_set1_ps(m), vc = _mm_set1_ps(c);
+#define INIT(j) __m128 a##j = _mm_set1_ps(1.0f + j);
+    EACH(INIT)
+#undef INIT
+    for (int i = 0; i < STEPS; i++) {
+#define STEP(j) a##j = _mm_fmadd_ps(a##j, vm, vc);
+        EACH(STEP)
+#undef STEP
+    }
+    __m128 s = _mm_setzero_ps();
+#define SUM(j) s = _mm_add_ps(s, a##j);
+    EACH(SUM)
+#undef SUM
+    return _mm_cvtss_f32(s);
+}
+#endif
+
+static int probe_dot16(int seed) {
+    __m128i w = _mm_set1_epi16(3);
+    // each pmaddwd takes the last one's result (so it cannot be hoisted), each paddd adds it
+#define INIT(j) __m128i a##j = _mm_set1_epi32(j), x##j = _mm_set1_epi16((short)((seed + j) & 7));
+    EACH(INIT)
+#undef INIT
+    for (int i = 0; i < STEPS; i++) {
+#define STEP(j) x##j = _mm_madd_epi16(x##j, w); a##j = _mm_add_epi32(a##j, x##j);
+        EACH(STEP)
+#undef STEP
+    }
+    __m128i s = _mm_setzero_si128();
+#define SUM(j) s = _mm_add_epi32(s, a##j);
+    EACH(SUM)
+#undef SUM
+    return _mm_cvtsi128_si32(s);
+}
+
+#if defined(__AVXVNNI__) || (defined(__AVX512VNNI__) && defined(__AVX512VL__))
+#define HAVE_DOT8 1
+#if defined(__AVXVNNI__)
+#define DPBUSD _mm_dpbusd_avx_epi32
+#else
+#define DPBUSD _mm_dpbusd_epi32
+#endif
+static int probe_dot8(int seed) {
+    __m128i x = _mm_set1_epi8((char)(seed & 7)), w = _mm_set1_epi8(3);
+#define INIT(j) __m128i a##j = _mm_set1_epi32(j);
+    EACH(INIT)
+#undef INIT
+    for (int i = 0; i < STEPS; i++) {
+#define STEP(j) a##j = DPBUSD(a##j, x, w);
+        EACH(STEP)
+#undef STEP
+    }
+    __m128i s = _mm_setzero_si128();
+#define SUM(j) s = _mm_add_epi32(s, a##j);
+    EACH(SUM)
+#undef SUM
+    return _mm_cvtsi128_si32(s);
+}
+#else
+#define HAVE_DOT8 0
+#endif
+
+typedef struct probe { const char *name, *what; double ops_per_step; int kind; } probe;
+
+// Best of 5 rounds of >= seconds/5 each: the machine is shared, the best round is the bound.
+static double measure(int kind, double ops_per_call, double seconds) {
+    volatile double sink = 0;
+    double best = 0;
+    for (int round = 0; round < 5; round++) {
+        long calls = 0;
+        double t0 = now(), t;
+        do {
+            switch (kind) {
+            case 0: sink += probe_muladd(0.9999999f, 1e-7f); break;
+#if defined(__FMA__)
+            case 1: sink += probe_fma(0.9999999f, 1e-7f); break;
+#endif
+            case 2: sink += probe_dot16((int)calls); break;
+#if HAVE_DOT8
+            case 3: sink += probe_dot8((int)calls); break;
+#endif
+            default: break;
+            }
+            calls++;
+            t = now() - t0;
+        } while (t < seconds / 5);
+        double r = ops_per_call * (double)calls / t / 1e9;
+        if (r > best) best = r;
+    }
+    (void)sink;
+    return best;
+}
+
+int main(int argc, char **argv) {
+    bool json = false;
+    double seconds = 1.0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) json = true;
+        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
+        else { fprintf(stderr, "usage: bench-peak [--json] [--seconds S]\n"); return 2; }
+    }
+    const double per = (double)STEPS * CHAINS;
+    const probe probes[] = {
+        {"f32_muladd", "f32x4.mul + f32x4.add (mulps + addps)", 8 * per, 0},
+#if defined(__FMA__)
+        {"f32_fma", "f32x4.relaxed_madd (vfmadd231ps xmm)", 8 * per, 1},
+#endif
+        {"int8_dot16", "i32x4.dot_i16x8_s + i32x4.add (pmaddwd + paddd)", 16 * per, 2},
+#if HAVE_DOT8
+        {"int8_dot8", "i32x4.relaxed_dot_i8x16_i7x16_add_s (vpdpbusd xmm)", 32 * per, 3},
+#endif
+    };
+    for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+        double g = measure(probes[i].kind, probes[i].ops_per_step, seconds);
+        if (json) printf("{\"name\":\"%s\",\"what\":\"%s\",\"gops\":%.2f}\n", probes[i].name, probes[i].what, g);
+        else printf("%-11s %7.1f G%s/s  %s\n", probes[i].name, g, probes[i].kind < 2 ? "FLOP" : "OP", probes[i].what);
+    }
+    return 0;
+}
+
+#else
+int main(void) {
+    printf("bench-peak: x86-64 with SSE4.1 only\n");
+    return 0;
+}
+#endif
