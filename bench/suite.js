@@ -4,7 +4,8 @@
 //   throughput  one thread count, both engines loaded side by side; per model and dtype first
 //               the agreement check (no timing counts before it passes), then each workload
 //               with the engines alternating call by call (who goes first swaps every round),
-//               after one untimed warm-up call each; medians of the rounds.
+//               after one untimed warm-up call each (with 2+ threads, each timed call after a
+//               pause that lets the other engine's spinning workers go idle); medians.
 //   cold        one engine, one model, in a fresh process / Worker: import to first vector, then
 //               (with `memory`) each workload once, and the memory it all took.
 //   long        one engine, one document of 8192 tokens through nomic: time, wasm memory, the
@@ -19,6 +20,7 @@ import { wasmMemoryBytes, wasmMemoryCount } from './wasm-memory.js';
 /** Workloads per model: short texts on MiniLM, documents on both text models, images on CLIP. */
 export const WORKLOADS = { minilm: ['short', 'doc512'], nomic: ['doc512', 'doc2048'], clip: ['images16'] };
 export const THRESHOLD = { f32: 0.9999, q8: 0.99 };
+const SETTLE_MS = 200;   // pause before each timed multi-thread call (runThroughput)
 const HEAVY_SECONDS = 8;
 
 const now = () => performance.now();
@@ -135,7 +137,15 @@ export async function runThroughput(job, data, emit) {
         if (!check.ok) continue;
         for (const name of (job.workloads ?? WORKLOADS)[model] ?? []) {
           const wl = workload(name, data.inputs, images, model);
-          const time = async (r) => { const t0 = now(); await wl.run(r); return (now() - t0) / 1000; };
+          // Each timed call starts after a pause: both engines' thread pools spin for a while
+          // after a call before they sleep, and on 2 vCPUs one engine's spinning workers would
+          // take the CPU from the other's (2-thread rows measured up to 1.5x apart without it).
+          const time = async (r) => {
+            if (job.threads > 1) await new Promise((res) => setTimeout(res, SETTLE_MS));
+            const t0 = now();
+            await wl.run(r);
+            return (now() - t0) / 1000;
+          };
           const sw = [], st = [];
           let tjsError = null;
           // Warm-up calls; one that ran for seconds is past any tier-up and counts as round 0.

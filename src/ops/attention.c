@@ -8,6 +8,7 @@
 //     m' = max(m, rowmax S);  P = exp(S - m');  l = l e^(m - m') + rowsum P
 //     acc = acc e^(m - m') + P V_block                 (the GEMM adds into acc)
 // and writes acc / l. Memory: the packed K and V (2 T E floats) plus a few tiles per thread.
+// Tasks go to whichever thread is free (we_queue); each writes its own output rows.
 //
 // Sizes, measured (nomic-size heads, d = 64, T = 2048, Node, one thread): the two GEMMs
 // dominate; with BR = 32 and BC = 64 the softmax bookkeeping between them was scalar and the
@@ -48,6 +49,7 @@ typedef struct attn_ctx {
     float scale;
     bool causal;
     float *kp, *vp, *tiles;      // packed K per head, packed V blocks per head, thread tiles
+    we_queue tasks;              // (head, block of BR query rows), whoever is free takes the next
 } attn_ctx;
 
 static void pack_task(void *p, int ith, int nth) {
@@ -138,9 +140,9 @@ static void attn_task(void *p, int ith, int nth) {
     float *S = c->tiles + (size_t)ith * tile_floats(d);                  // (BR, BC)
     float *qs = S + (size_t)BR * BC, *acc = qs + (size_t)BR * d;         // (BR, d) each
     float *m = acc + (size_t)BR * d, *l = m + BR;                        // (BR) each
-    int64_t t0, t1;
-    we_split((int64_t)c->H * nqb, 1, ith, nth, &t0, &t1);
-    for (int64_t task = t0; task < t1; task++) {
+    (void)nth;
+    int64_t task;
+    while (we_queue_take(&c->tasks, &task)) {
         int h = (int)(task / nqb), i0 = (int)(task % nqb) * BR, br = WE_MIN(BR, T - i0);
         const float *kp = c->kp + (size_t)h * kp_floats(T, d);
         for (int r = 0; r < br; r++) {
@@ -186,7 +188,8 @@ void we_attention(wembed_pool *pool, float *o, int ldo, const float *q, int ldq,
                   const float *k, int ldk, const float *v, int ldv, int T, int n_head,
                   int head_dim, float scale, bool causal, float *scratch) {
     if (T <= 0) return;
-    attn_ctx c = { o, q, k, v, ldo, ldq, ldk, ldv, T, n_head, head_dim, scale, causal, NULL, NULL, NULL };
+    attn_ctx c = { o, q, k, v, ldo, ldq, ldk, ldv, T, n_head, head_dim, scale, causal, NULL, NULL, NULL, {0} };
+    we_queue_init(&c.tasks, (int64_t)n_head * ((T + BR - 1) / BR));
     c.kp = scratch;
     c.vp = c.kp + (size_t)n_head * kp_floats(T, head_dim);
     c.tiles = c.vp + (size_t)n_head * n_blocks(T) * vblock_floats(head_dim);

@@ -144,11 +144,15 @@ static WE_NOINLINE void kernel_f32_5x8(float *c, const float *x0, const float *x
 }
 
 // -----------------------------------------------------------------------------------------
-// Work split. Threads take whole panels of 8 channels or runs of rows (multiples of 5); the
-// tiles are the same either way, only who computes them differs. Panels when there are
-// enough of them (each thread then reads all of x and its share of W); the int8 GEMM
-// prefers rows, because then each thread quantizes its own rows and no second pass (and
-// barrier) is needed.
+// Work split. The work is a queue of items (we_queue: whichever thread is free takes the
+// next): whole panels of 8 channels, or blocks of ROW_ITEM rows across all panels; the tiles
+// are the same either way, only who computes them differs. Panels when there are enough of
+// them (each item then reads all of x and one panel of W); the int8 GEMM prefers rows,
+// because then each item quantizes its own rows and no second pass (and barrier) is needed.
+// Dynamic rather than fixed shares: on time-sliced vCPUs one thread often gets less CPU
+// than the other, and fixed halves made the faster one wait.
+
+#define ROW_ITEM (8 * MR)   // rows per item when splitting by rows: W is read once per item
 
 typedef struct gemm_ctx {
     float *y; int ldy;
@@ -163,7 +167,8 @@ typedef struct gemm_ctx {
     int T, K, N;
     we_act act;
     bool add;                         // f32: y += x W^T (we_gemm_f32_add)
-    bool by_rows;                     // work split (split_by_rows)
+    bool by_rows;                     // items are row blocks (split_by_rows), else panels
+    we_queue queue;                   // the items
 } gemm_ctx;
 
 static bool split_by_rows(const gemm_ctx *c, int nth, bool prefer_rows) {
@@ -173,38 +178,50 @@ static bool split_by_rows(const gemm_ctx *c, int nth, bool prefer_rows) {
     return panels < 4 * (int64_t)nth && c->T > MR * (int64_t)nth;
 }
 
-static void split_work(const gemm_ctx *c, bool by_rows, int ith, int nth, int64_t *p0,
-                       int64_t *p1, int64_t *t0, int64_t *t1) {
-    int64_t panels = ((int64_t)c->N + NR - 1) / NR;
-    if (by_rows) {
-        we_split(c->T, MR, ith, nth, t0, t1);
+// Starts the queue: row blocks or panels.
+static void queue_items(gemm_ctx *c, bool by_rows) {
+    c->by_rows = by_rows;
+    we_queue_init(&c->queue, by_rows ? ((int64_t)c->T + ROW_ITEM - 1) / ROW_ITEM : ((int64_t)c->N + NR - 1) / NR);
+}
+
+// Panels [p0, p1) x rows [t0, t1) of the next item; false when none is left.
+static bool next_item(gemm_ctx *c, int64_t *p0, int64_t *p1, int64_t *t0, int64_t *t1) {
+    int64_t item;
+    if (!we_queue_take(&c->queue, &item)) return false;
+    if (c->by_rows) {
+        *t0 = item * ROW_ITEM;
+        *t1 = WE_MIN(*t0 + ROW_ITEM, (int64_t)c->T);
         *p0 = 0;
-        *p1 = panels;
+        *p1 = ((int64_t)c->N + NR - 1) / NR;
     } else {
-        we_split(panels, 1, ith, nth, p0, p1);
+        *p0 = item;
+        *p1 = item + 1;
         *t0 = 0;
         *t1 = c->T;
     }
+    return true;
 }
 
 static void gemm_f32_task(void *p, int ith, int nth) {
-    const gemm_ctx *c = p;
+    (void)ith, (void)nth;
+    gemm_ctx *c = p;
     int64_t p0, p1, t0, t1;
-    split_work(c, c->by_rows, ith, nth, &p0, &p1, &t0, &t1);
     float tile[MR * NR];                                    // (5, 8)
-    for (int64_t pi = p0; pi < p1; pi++) {
-        const float *wp = c->wp + pi * NR * (int64_t)c->K;  // panel (K, 8)
-        int n0 = (int)pi * NR, nr = WE_MIN(NR, c->N - n0);
-        for (int64_t t = t0; t < t1; t += MR) {
-            int mr = (int)WE_MIN(MR, t1 - t);
-            const float *x0 = c->x + t * c->ldx;
-            const float *x1 = mr > 1 ? x0 + c->ldx : x0;
-            const float *x2 = mr > 2 ? x1 + c->ldx : x1;
-            const float *x3 = mr > 3 ? x2 + c->ldx : x2;
-            const float *x4 = mr > 4 ? x3 + c->ldx : x3;
-            kernel_f32_5x8(tile, x0, x1, x2, x3, x4, wp, c->K);
-            epilogue_f32(c->y + t * c->ldy + n0, c->ldy, tile, mr, nr,
-                         c->b ? c->b + n0 : NULL, c->act, c->add);
+    while (next_item(c, &p0, &p1, &t0, &t1)) {
+        for (int64_t pi = p0; pi < p1; pi++) {
+            const float *wp = c->wp + pi * NR * (int64_t)c->K;  // panel (K, 8)
+            int n0 = (int)pi * NR, nr = WE_MIN(NR, c->N - n0);
+            for (int64_t t = t0; t < t1; t += MR) {
+                int mr = (int)WE_MIN(MR, t1 - t);
+                const float *x0 = c->x + t * c->ldx;
+                const float *x1 = mr > 1 ? x0 + c->ldx : x0;
+                const float *x2 = mr > 2 ? x1 + c->ldx : x1;
+                const float *x3 = mr > 3 ? x2 + c->ldx : x2;
+                const float *x4 = mr > 4 ? x3 + c->ldx : x3;
+                kernel_f32_5x8(tile, x0, x1, x2, x3, x4, wp, c->K);
+                epilogue_f32(c->y + t * c->ldy + n0, c->ldy, tile, mr, nr,
+                             c->b ? c->b + n0 : NULL, c->act, c->add);
+            }
         }
     }
 }
@@ -214,7 +231,7 @@ void we_gemm_f32(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
     if (T <= 0 || N <= 0) return;
     gemm_ctx c = {.y = y, .ldy = ldy, .x = x, .ldx = ldx, .wp = Wp, .b = b,
                   .T = T, .K = K, .N = N, .act = act};
-    c.by_rows = split_by_rows(&c, we_pool_threads(pool), false);
+    queue_items(&c, split_by_rows(&c, we_pool_threads(pool), false));
     we_pool_run(pool, gemm_f32_task, &c);
 }
 
@@ -223,7 +240,7 @@ void we_gemm_f32_add(wembed_pool *pool, float *y, int ldy, const float *x, int l
     if (T <= 0 || N <= 0) return;
     gemm_ctx c = {.y = y, .ldy = ldy, .x = x, .ldx = ldx, .wp = Wp, .T = T, .K = K, .N = N,
                   .act = WE_ACT_NONE, .add = true};
-    c.by_rows = split_by_rows(&c, we_pool_threads(pool), false);
+    queue_items(&c, split_by_rows(&c, we_pool_threads(pool), false));
     we_pool_run(pool, gemm_f32_task, &c);
 }
 
@@ -436,21 +453,23 @@ static void gemm_q8_tiles(const gemm_ctx *c, int64_t p0, int64_t p1, int64_t t0,
     }
 }
 
-// Split by panels: every thread needs every row quantized, so quantizing is a pass of its own.
+// Split by panels: every item needs every row quantized, so quantizing is a pass of its own.
 static void gemm_q8_task(void *p, int ith, int nth) {
-    const gemm_ctx *c = p;
+    (void)ith, (void)nth;
+    gemm_ctx *c = p;
     int64_t p0, p1, t0, t1;
-    split_work(c, c->by_rows, ith, nth, &p0, &p1, &t0, &t1);
-    gemm_q8_tiles(c, p0, p1, t0, t1);
+    while (next_item(c, &p0, &p1, &t0, &t1)) gemm_q8_tiles(c, p0, p1, t0, t1);
 }
 
-// Split by rows: each thread quantizes its own rows and goes on (one pass, no barrier).
+// Split by rows: each item quantizes its own rows and goes on (one pass, no barrier).
 static void gemm_q8_rows_task(void *p, int ith, int nth) {
-    const gemm_ctx *c = p;
+    (void)ith, (void)nth;
+    gemm_ctx *c = p;
     int64_t p0, p1, t0, t1;
-    split_work(c, c->by_rows, ith, nth, &p0, &p1, &t0, &t1);
-    for (int64_t t = t0; t < t1; t++) quantize_row(c, t);
-    gemm_q8_tiles(c, p0, p1, t0, t1);
+    while (next_item(c, &p0, &p1, &t0, &t1)) {
+        for (int64_t t = t0; t < t1; t++) quantize_row(c, t);
+        gemm_q8_tiles(c, p0, p1, t0, t1);
+    }
 }
 
 void we_gemm_q8(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
@@ -465,7 +484,7 @@ void we_gemm_q8(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
                   .qx = base + sx_bytes, .ldq = q8_row_bytes(kernel, K),
                   .sx = (float *)base, .wq = Wp, .kernel = kernel, .ws = ws, .b = b,
                   .T = T, .K = K, .N = N, .act = act};
-    c.by_rows = split_by_rows(&c, we_pool_threads(pool), true);
+    queue_items(&c, split_by_rows(&c, we_pool_threads(pool), true));
     if (c.by_rows) {
         we_pool_run(pool, gemm_q8_rows_task, &c);
     } else {
