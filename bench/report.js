@@ -96,6 +96,13 @@ export function summarize(results) {
 // -----------------------------------------------------------------------------------------
 // Markdown
 
+// [env, systemInfo] pairs of the wembed modules that ran (from the agreement checks).
+function systemInfos(rows) {
+  const seen = new Map();
+  for (const r of rows) if (r.type === 'check' && r.wembedSystemInfo) seen.set(`${r.env}|${r.wembedSystemInfo}`, [r.env, r.wembedSystemInfo]);
+  return [...seen.values()].sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
+}
+
 function markdown(results, s) {
   const { meta, shipped } = results;
   const L = [];
@@ -115,7 +122,9 @@ function markdown(results, s) {
       `(safetensors ${mib(x.files.safetensors)} MiB; ONNX ${mib(x.files.onnx)} MiB, q8 ${mib(x.files.onnxQ8)} MiB with ${x.q8WeightType} weights)`).join('; ') + '.');
   p(`- **Settings**: threads ${st.threads.join(', ')}; dtypes ${st.dtypes.join(', ')}; throughput = median of ${st.rounds} alternating rounds after a warm-up; ` +
     `cold start = median of ${st.coldRounds} fresh processes / browsers per engine; environments ${st.envs.map((e) => ENV[e]).join(', ')}. ` +
-    'wembed at 1 thread is the single-thread module (wembed.wasm), at 2 threads the threaded one (wembed-mt.wasm); ' +
+    'wembed at 1 thread is the single-thread module (wembed.wasm), at 2 threads the threaded one (wembed-mt.wasm), each in its ' +
+    'relaxed-SIMD flavour where the host validates relaxed SIMD and plain SIMD128 elsewhere; what ran: ' +
+    (systemInfos(results.rows).map(([env, info]) => `${ENV[env] ?? env} \`${info}\``).join(', ') || 'not recorded') + '; ' +
     'transformers.js uses onnxruntime-web with `numThreads` set. Both embed with mean pooling + L2 normalization (texts) or the ' +
     'projected class token (images); transformers.js pads a batch to its longest text, wembed packs it.', '');
 

@@ -133,7 +133,7 @@ export async function runThroughput(job, data, emit) {
       }
       try {
         const check = await agreement(pair, model, dtype, data.inputs, images, data.references[model]);
-        emit({ type: 'check', ...base, ...check });
+        emit({ type: 'check', ...base, ...check, wembedSystemInfo: pair.w.e?.info().engine.systemInfo });
         if (!check.ok) continue;
         for (const name of (job.workloads ?? WORKLOADS)[model] ?? []) {
           const wl = workload(name, data.inputs, images, model);

@@ -8,7 +8,7 @@
 // it where it can run and falls back to the single-thread module otherwise. The relaxed
 // flavour is the same engine with the int8 GEMM on relaxed SIMD's dot product (2.4x faster
 // where the CPU has a byte dot product, e.g. x86 with VNNI); `simd: 'auto'` takes it where
-// the host validates relaxed SIMD (Chromium >= 114, Node >= 22; not Node 20). Inside, the
+// the host validates relaxed SIMD (e.g. Chromium >= 114, Node >= 22; not Node 20). Inside, the
 // engine checks the instruction computes exactly and otherwise keeps the SIMD128 kernel, so
 // both flavours give bit-identical results. A flavour shares its build's glue (.mjs).
 //
@@ -130,8 +130,8 @@ export async function createEngine(opts = {}) {
     throw new WembedError('invalid_argument', `simd must be 'auto', 'relaxed' or 'simd128', not ${JSON.stringify(wantSimd)}`);
   }
   if (wantSimd === 'relaxed' && !relaxedSimdSupported()) {
-    throw new WembedError('unsupported', 'this WebAssembly engine has no relaxed SIMD (Chromium >= 114, ' +
-      'Firefox >= 145, Node.js >= 22 have it): use simd "simd128" or "auto"');
+    throw new WembedError('unsupported', 'this WebAssembly engine has no relaxed SIMD (Chromium >= 114 and ' +
+      'Node.js >= 22 have it, Node.js 20 does not): use simd "simd128" or "auto"');
   }
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
     throw new WembedError('invalid_argument', `threads must be a positive integer, not ${opts.threads}`);

@@ -16,7 +16,8 @@
 //
 // Limitations:
 //   - CPU only: scalar C everywhere, SIMD128 kernels in WebAssembly (and natively through
-//     SIMDe), pthreads where the platform has them.
+//     SIMDe; the int8 GEMM on relaxed SIMD's dot product in modules built with it, where the
+//     host computes it exactly), pthreads where the platform has them.
 //   - The engine never touches the filesystem or the network: it is handed bytes.
 //   - Not thread-safe per handle: one call at a time on a given handle; separate handles
 //     may be used from separate threads.
