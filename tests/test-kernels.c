@@ -31,6 +31,9 @@
 #if defined(WEMBED_SIMD) && !defined(__wasm__)
 #include "ops/arch/wasm/gemm_q8_dot.h"
 #endif
+#if defined(WEMBED_SIMD)
+#include "ops/arch/wasm/vmath.h"
+#endif
 
 #define NMSE_ACT 1e-12
 #define NMSE_Q8_VS_F32 1e-4
@@ -425,6 +428,27 @@ static void test_vmath_sweep(wembed_pool *pool) {
     free(x); free(y); free(r);
 }
 
+// we_v_exp_neg (attention's weights) is we_v_exp without its range handling: on its range,
+// [-64 ln 2, 0], the two must agree bit for bit. Every 256th float of it.
+static void test_exp_neg(void) {
+#if defined(WEMBED_SIMD)
+    const char *name = "VMATH_EXP_NEG(every 256th float of -44.36..0, bits against we_v_exp)";
+    if (!selected(name)) return;
+    const size_t cap = 1 << 23;
+    float *x = falloc(cap);
+    size_t n = sweep_fill(x, cap, -44.3614195558365f, 0.0f, 256), bad = n;
+    for (size_t i = 0; i + 4 <= n && bad == n; i += 4) {
+        v128_t v = wasm_v128_load(x + i);
+        uint32_t a[4], b[4];
+        wasm_v128_store(a, we_v_exp_neg(v));
+        wasm_v128_store(b, we_v_exp(v));
+        for (int l = 0; l < 4; l++) if (a[l] != b[l]) bad = i + (size_t)l;
+    }
+    report(name, bad == n, "n=%zu %s", n, bad == n ? "bit-identical" : "DIFFER");
+    free(x);
+#endif
+}
+
 // -----------------------------------------------------------------------------------------
 // NaN / Inf: nothing crashes, and non-finite values land where the reference puts them.
 
@@ -696,6 +720,7 @@ int main(int argc, char **argv) {
 
     test_packed_index();
     test_quantize();
+    test_exp_neg();
 
     // Cases grouped by thread count: one pool at a time (the wasm pthread pool has 4 workers).
     for (int th = 1; th <= 4; th++) {

@@ -26,10 +26,22 @@
 
 #include "../../simd.h"
 
+// exp(r) for r in [-ln2/2, ln2/2]: Cephes expf's polynomial, 1 + r + r^2 P(r).
+static inline v128_t we_v_exp_poly(v128_t r) {
+    v128_t z = wasm_f32x4_mul(r, r);
+    v128_t p = WE_F32(1.9875691500e-4f);
+    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), WE_F32(1.3981999507e-3f));
+    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), WE_F32(8.3334519073e-3f));
+    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), WE_F32(4.1665795894e-2f));
+    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), WE_F32(1.6666665459e-1f));
+    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), WE_F32(5.0000001201e-1f));
+    return wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(p, z), r), WE_F32(1.0f));
+}
+
 // exp(A + B) where A + B is given unrounded as a pair (A exact, B small): the reduction
 // subtracts n*ln2 from A first, exactly, then adds B, so A's bits are not lost to a rounded
 // A + B. Plain exp(x) is the pair (x, 0). Cody-Waite reduction with ln2 in two parts,
-// Cephes expf's polynomial on [-ln2/2, ln2/2], and 2^n applied as two factors (2^(n>>1) and
+// we_v_exp_poly on [-ln2/2, ln2/2], and 2^n applied as two factors (2^(n>>1) and
 // 2^(n - (n>>1)), both normal) so that n from -150 to 129 needs no special case: results
 // that overflow or go subnormal do so in the last multiply, rounded once.
 static inline v128_t we_v_exp2(v128_t a, v128_t b) {
@@ -43,14 +55,7 @@ static inline v128_t we_v_exp2(v128_t a, v128_t b) {
     v128_t r = wasm_f32x4_sub(a, wasm_f32x4_mul(n, WE_F32(0.693359375f)));   // exact
     r = wasm_f32x4_add(r, b);
     r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, WE_F32(-2.12194440e-4f)));
-    v128_t z = wasm_f32x4_mul(r, r);
-    v128_t p = WE_F32(1.9875691500e-4f);
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), WE_F32(1.3981999507e-3f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), WE_F32(8.3334519073e-3f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), WE_F32(4.1665795894e-2f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), WE_F32(1.6666665459e-1f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), WE_F32(5.0000001201e-1f));
-    p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(p, z), r), WE_F32(1.0f));
+    v128_t p = we_v_exp_poly(r);
     v128_t ni = wasm_i32x4_sub(t, magic);                 // n as int32 (bits of t - magic)
     v128_t n1 = wasm_i32x4_shr(ni, 1);
     v128_t n2 = wasm_i32x4_sub(ni, n1);
@@ -71,14 +76,7 @@ static inline v128_t we_v_exp_neg(v128_t x) {
     v128_t n = wasm_f32x4_sub(t, magic);
     v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, WE_F32(0.693359375f)));
     r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, WE_F32(-2.12194440e-4f)));
-    v128_t z = wasm_f32x4_mul(r, r);
-    v128_t p = WE_F32(1.9875691500e-4f);
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), WE_F32(1.3981999507e-3f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), WE_F32(8.3334519073e-3f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), WE_F32(4.1665795894e-2f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), WE_F32(1.6666665459e-1f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), WE_F32(5.0000001201e-1f));
-    p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(p, z), r), WE_F32(1.0f));
+    v128_t p = we_v_exp_poly(r);
     v128_t s = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_sub(t, magic), WE_I32(127)), 23);
     return wasm_f32x4_mul(p, s);
 }
