@@ -623,7 +623,15 @@ static void test_packed_index(void) {
                     S[i] = W[n * K + k];
                     Sq[j] = Wq[n * K + k];
                 }
-            ok = ok && memcmp(P, S, nf * sizeof(float)) == 0 && memcmp(Pq, Sq, nq) == 0;
+            // after the weights, the dot kernels' per-channel sums (ops.h): 128 * sum_k Wq
+            size_t ns = we_gemm_q8_sums_offset(N, K);
+            for (int n = 0; n < N && ns < nq; n++) {
+                int32_t sum = 0, got;
+                for (int k = 0; k < K; k++) sum += Wq[n * K + k];
+                memcpy(&got, Pq + ns + (size_t)n * 4, 4);
+                ok &= got == 128 * sum;
+            }
+            ok = ok && memcmp(P, S, nf * sizeof(float)) == 0 && memcmp(Pq, Sq, ns) == 0;
             free(W); free(P); free(S); free(Wq); free(Pq); free(Sq);
         }
     }

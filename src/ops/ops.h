@@ -146,6 +146,11 @@ static inline size_t we_gemm_q8_packed_index(int n, int k, int N, int K) {
     return (size_t)n * (size_t)K + (size_t)k;
 #endif
 }
+// The dot kernels' layout ends with one int32 per channel (N rounded up to 8), at this byte
+// offset: 128 * sum_k Wq[n][k], the correction of activations given as unsigned bytes
+// (gemm_q8_dot.h), written by we_gemm_q8_pack_row with the row. Other layouts: the size of
+// the weights, nothing after.
+size_t we_gemm_q8_sums_offset(int N, int K);
 // Row n (K) of Wq into its places in a packed buffer dst (we_gemm_q8_packed_bytes(N, K)).
 void we_gemm_q8_pack_row(int8_t *dst, int n, const int8_t *wq_row, int N, int K);
 // The byte offset in a packed buffer from which the padding lies: zero from there on (the

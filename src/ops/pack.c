@@ -62,7 +62,7 @@ static size_t q8_kgroup(void) {
 #endif
 }
 
-size_t we_gemm_q8_packed_bytes(int N, int K) {
+size_t we_gemm_q8_sums_offset(int N, int K) {
 #if defined(WEMBED_SIMD)
     size_t g = q8_kgroup();
     size_t panels = ((size_t)N + 7) / 8;
@@ -71,6 +71,11 @@ size_t we_gemm_q8_packed_bytes(int N, int K) {
 #else
     return (size_t)N * (size_t)K;
 #endif
+}
+
+size_t we_gemm_q8_packed_bytes(int N, int K) {
+    size_t sums = q8_kgroup() == 4 ? ((size_t)N + 7) / 8 * 8 * sizeof(int32_t) : 0;
+    return we_gemm_q8_sums_offset(N, K) + sums;
 }
 
 size_t we_gemm_q8_padding_start(int N, int K) {
@@ -90,6 +95,12 @@ void we_gemm_q8_pack_row(int8_t *dst, int n, const int8_t *wq_row, int N, int K)
     // the next, the index advances by a whole group of the panel (8 channels).
     size_t g = q8_kgroup();
     for (int k = 0; k < K; k++) dst[base + (size_t)k / g * 8 * g + (size_t)k % g] = wq_row[k];
+    if (g == 4) {   // the dot kernel's correction for channel n
+        int32_t sum = 0;
+        for (int k = 0; k < K; k++) sum += wq_row[k];
+        sum *= 128;
+        memcpy(dst + we_gemm_q8_sums_offset(N, K) + (size_t)n * sizeof sum, &sum, sizeof sum);
+    }
 #else
     memcpy(dst + base, wq_row, (size_t)K);
 #endif

@@ -428,11 +428,13 @@ static void gemm_q8_tiles(const gemm_ctx *c, int64_t p0, int64_t p1, int64_t t0,
     const bool dot = c->kernel != WE_Q8_KERNEL_I16;
     const int KG = dot ? (c->K + 3) / 4 : (c->K + 1) / 2;  // groups of k: quads or pairs
     int32_t tile[MR * NR];                                  // (5, 8)
-    int32_t corr[NR] = {0};                                 // dot kernel: 128 * sum_k W, or 0
+    static const int32_t no_corr[NR] = {0};
+    const int32_t *sums = (const int32_t *)(const void *)(c->wq + we_gemm_q8_sums_offset(c->N, c->K));
     for (int64_t pi = p0; pi < p1; pi++) {
         const int8_t *wp = c->wq + pi * NR * (dot ? 4 : 2) * (int64_t)KG;   // panel (KG, 8 x group)
         int n0 = (int)pi * NR, nr = WE_MIN(NR, c->N - n0);
-        if (c->kernel == WE_Q8_KERNEL_DOT_U8) we_q8_dot_panel_sums(corr, wp, KG);
+        // dot kernel: subtract 128 * sum_k W where activations went in as unsigned bytes
+        const int32_t *corr = c->kernel == WE_Q8_KERNEL_DOT_U8 ? sums + n0 : no_corr;
         for (int64_t t = t0; t < t1; t += MR) {
             int mr = (int)WE_MIN(MR, t1 - t);
             const uint8_t *x0 = c->qx + (size_t)t * c->ldq;

@@ -90,18 +90,6 @@ void we_q8_dot_kernel_5x8(int32_t *c, const uint8_t *x0, const uint8_t *x1, cons
     wasm_v128_store(c + 32, wasm_i32x4_sub(c40, r0)); wasm_v128_store(c + 36, wasm_i32x4_sub(c41, r1));
 }
 
-void we_q8_dot_panel_sums(int32_t *sums, const int8_t *wp, int KQ) {
-    // The dot against bytes of 1 sums 4 k per lane; 1 < 128 reads the same on every host.
-    const v128_t ones = wasm_i8x16_splat(1);
-    v128_t s0 = wasm_i32x4_splat(0), s1 = s0;
-    for (int k = 0; k < KQ; k++, wp += 32) {
-        s0 = DOT(wasm_v128_load(wp), ones, s0);
-        s1 = DOT(wasm_v128_load(wp + 16), ones, s1);
-    }
-    wasm_v128_store(sums, wasm_i32x4_shl(s0, 7));
-    wasm_v128_store(sums + 4, wasm_i32x4_shl(s1, 7));
-}
-
 #else
 
 bool we_q8_dot_run(int32_t *out, const int8_t *w, const uint8_t *x, const int32_t *acc) {
@@ -115,10 +103,6 @@ void we_q8_dot_kernel_5x8(int32_t *c, const uint8_t *x0, const uint8_t *x1, cons
                           const uint8_t *x3, const uint8_t *x4, const int8_t *wp, int KQ,
                           const int32_t *corr) {
     (void)c, (void)x0, (void)x1, (void)x2, (void)x3, (void)x4, (void)wp, (void)KQ, (void)corr;
-    __builtin_trap();
-}
-void we_q8_dot_panel_sums(int32_t *sums, const int8_t *wp, int KQ) {
-    (void)sums, (void)wp, (void)KQ;
     __builtin_trap();
 }
 

@@ -34,13 +34,11 @@ bool we_q8_dot_run(int32_t *out, const int8_t *w, const uint8_t *x, const int32_
 
 // c (5, 8) int32 = rows x0..x4 (4*KQ encoded bytes) . panel wp (KQ quads x 32 int8: for each
 // group of 4 k, channels 0-3 then 4-7, each as its 4 consecutive k) - corr (8). corr is
-// 128 * sum_k w[n][k] in UNSIGNED mode (we_q8_dot_panel_sums), zeros in SIGNED mode.
+// 128 * sum_k w[n][k] in UNSIGNED mode (stored after the packed weights at pack time, see
+// ops.h we_gemm_q8_sums_offset), zeros in SIGNED mode.
 void we_q8_dot_kernel_5x8(int32_t *c, const uint8_t *x0, const uint8_t *x1, const uint8_t *x2,
                           const uint8_t *x3, const uint8_t *x4, const int8_t *wp, int KQ,
                           const int32_t *corr);
-
-// sums (8) = sum over k of each channel of the panel, times 128.
-void we_q8_dot_panel_sums(int32_t *sums, const int8_t *wp, int KQ);
 
 #if !defined(__wasm__)
 // Native builds emulate the instruction; tests pick which host behaviour it emulates
