@@ -232,6 +232,25 @@ export class Engine {
     return this._u8;
   }
 
+  /**
+   * Which parts a model's config.json describes, as the engine's model families read it:
+   * { text, vision } (both false when its architecture is not supported).
+   * @param {Uint8Array} configBytes @returns {{ text: boolean, vision: boolean }}
+   */
+  configParts(configBytes) {
+    this._check();
+    const m = this.module;
+    const p = m._malloc(Math.max(1, configBytes.byteLength));
+    if (!p) throw new WembedError('alloc_failed', 'out of memory');
+    try {
+      this.heapU8().set(configBytes, p);
+      const f = m._wembed__config_parts(p, configBytes.byteLength);
+      return { text: (f & 1) !== 0, vision: (f & 2) !== 0 };
+    } finally {
+      m._free(p);
+    }
+  }
+
   /** Live engine allocations (a leak check for tests). */
   liveAllocations() {
     this._check();

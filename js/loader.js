@@ -106,10 +106,12 @@ export async function loadModel(engine, src, opts = {}) {
   let weightsP = null;
   try {
     const cfgBytes = await readSmall('config.json', !gguf);
-    const cfg = cfgBytes ? parseJSON(cfgBytes, 'config.json') : null;
-    const modelType = typeof cfg?.model_type === 'string' ? cfg.model_type : '';
-    const vision = /clip/i.test(modelType) || !!cfg?.vision_config;
-    const textTower = modelType !== 'clip_vision_model';
+    if (cfgBytes) parseJSON(cfgBytes, 'config.json');   // a clear error for a file that is not JSON
+    // Which files to ask for: the engine knows which towers the architecture has. An
+    // unsupported one fails at load with the list of supported ones.
+    const parts = cfgBytes ? engine.configParts(cfgBytes) : { text: true, vision: false };
+    const vision = parts.vision;
+    const textTower = parts.text || !parts.vision;
 
     let weightNames = null;
     weightsP = (async () => {

@@ -34,53 +34,25 @@ wembed_embed_params wembed_embed_default_params(void) {
     return p;
 }
 
-// -----------------------------------------------------------------------------------------
-// What the model is, as the embedding code needs it
-
-static int32_t hidden_size(const wembed_model *m) {
-    switch (m->arch.family->arch) {
-    case WE_ARCH_BERT: return m->arch.hp.bert.n_embd;
-    case WE_ARCH_NOMIC_BERT: return m->arch.hp.nomic.n_embd;
-    case WE_ARCH_CLIP: return m->arch.w.clip.has_text ? m->arch.hp.clip.text.n_embd : 0;
-    }
-    return 0;
-}
-
-// Size of a pooled vector: the hidden size, or CLIP's text projection.
-static int32_t pooled_size(const wembed_model *m) {
-    if (m->arch.family->arch == WE_ARCH_CLIP && m->arch.w.clip.text.proj.data) return (int32_t)m->arch.w.clip.text.proj.N;
-    return hidden_size(m);
-}
-
-// The longest input the model can take, and whether it may be exceeded on request (RoPE
-// models have no position table).
-static int32_t model_max_tokens(const wembed_model *m, bool *extensible) {
-    *extensible = false;
-    switch (m->arch.family->arch) {
-    case WE_ARCH_BERT: return m->arch.hp.bert.n_ctx;
-    case WE_ARCH_NOMIC_BERT: *extensible = true; return m->arch.hp.nomic.n_ctx;
-    case WE_ARCH_CLIP: return m->arch.hp.clip.text.n_pos;
-    }
-    return 0;
-}
-
 static wembed_status resolve(wembed_model *m, const wembed_embed_params *p, we_resolved *r) {
     we_err *err = &m->err;
     if (m->failed || !m->arch.family) return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "this model handle holds a failed load");
     if (!p) return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "no params (use wembed_embed_default_params())");
-    r->hidden = hidden_size(m);
-    r->pooled = pooled_size(m);
+    const we_text_spec *ts = &m->arch.text;
+    r->hidden = ts->hidden;
+    r->pooled = ts->pooled;
     if (r->hidden <= 0) return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "this model has no text encoder");
-    bool clip = m->arch.family->arch == WE_ARCH_CLIP;
     r->pooling = p->pooling == WEMBED_POOLING_DEFAULT ? m->pooling : (wembed_pooling)p->pooling;
     if (p->pooling < WEMBED_POOLING_DEFAULT || p->pooling > WEMBED_POOLING_WEIGHTED_MEAN)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "unknown pooling %d", p->pooling);
-    if (r->pooling == WEMBED_POOLING_EOS && !clip)
-        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "eos pooling is for CLIP text models; use last");
-    if (clip && r->pooling != WEMBED_POOLING_EOS && r->pooling != WEMBED_POOLING_NONE)
-        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "a CLIP text tower pools its end-of-text token (eos) or none");
-    if (clip && p->truncate == WEMBED_TRUNCATE_CHUNK)
-        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "CLIP pools one end-of-text token: chunking does not apply");
+    uint32_t allowed = ts->poolings ? ts->poolings : ~(1u << WEMBED_POOLING_EOS);
+    if (r->pooling != WEMBED_POOLING_NONE && !(allowed & (1u << r->pooling)))
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "pooling %d does not apply to %s models%s",
+                         (int)r->pooling, m->arch.family->name,
+                         r->pooling == WEMBED_POOLING_EOS ? " (eos is for CLIP text towers; use last)" : "");
+    if (!ts->chunks && p->truncate == WEMBED_TRUNCATE_CHUNK)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "%s pools one token of a text: chunking does not apply",
+                         m->arch.family->name);
     if (p->normalize < WEMBED_NORMALIZE_DEFAULT || p->normalize > 1)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "normalize must be 0, 1 or default (-1), not %d", p->normalize);
     // Per-token output is raw hidden states unless normalization is asked for explicitly.
@@ -92,7 +64,7 @@ static wembed_status resolve(wembed_model *m, const wembed_embed_params *p, we_r
     if (p->dims < 0 || p->dims > full)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "dims %d is outside 1..%d (0: all)", p->dims, full);
     r->dims = p->dims ? p->dims : full;
-    r->matryoshka_ln = p->dims && p->dims < full && m->arch.family->arch == WE_ARCH_NOMIC_BERT;
+    r->matryoshka_ln = p->dims && p->dims < full && ts->matryoshka == WE_MATRYOSHKA_LAYER_NORM;
     if ((unsigned)p->truncate > WEMBED_TRUNCATE_CHUNK || (unsigned)p->output > WEMBED_OUTPUT_BINARY ||
         (unsigned)p->rope_scaling > WEMBED_ROPE_DYNAMIC_NTK || (unsigned)p->ntk_length > WEMBED_NTK_LENGTH_PADDED)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "unknown truncate, output, rope_scaling or ntk_length value");
@@ -102,8 +74,8 @@ static wembed_status resolve(wembed_model *m, const wembed_embed_params *p, we_r
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "int8 and binary outputs are for pooled vectors");
     if (!(p->rope_factor >= 0 && p->rope_factor < 1e6))
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "rope_factor must be >= 0");
-    bool extensible;
-    int32_t limit = model_max_tokens(m, &extensible);
+    bool extensible = ts->extends;
+    int32_t limit = ts->n_ctx;
     int32_t def = m->max_seq_length > 0 ? WE_MIN(m->max_seq_length, limit) : limit;
     if (p->max_tokens < 0) return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "max_tokens must be >= 0");
     if (p->max_tokens > limit && !extensible)
@@ -238,28 +210,6 @@ void we_finish_vector(void *out, double *u, const we_resolved *r, wembed_output 
     }
 }
 
-// CLIP's pooled text vector: the hidden state at the end-of-text token, found by HF's rule
-// (eos_token_id 2, as old configs have it: the largest id, i.e. <|endoftext|>; otherwise the
-// first eos_token_id, or position 0 if there is none), then text_projection when present.
-static void clip_eos_pool(double *v, const float *h, const int32_t *ids, int n, int E, int32_t eos,
-                          wembed_pool *pool, const we_weight *proj, float *proj_in, void *scratch) {
-    int at = 0;
-    if (eos == 2) {
-        for (int t = 1; t < n; t++) if (ids[t] > ids[at]) at = t;
-    } else {
-        for (int t = 0; t < n; t++) if (ids[t] == eos) { at = t; break; }
-    }
-    const float *row = h + (size_t)at * E;
-    if (!proj) {
-        for (int e = 0; e < E; e++) v[e] = row[e];
-        return;
-    }
-    float *y = proj_in + E;
-    memcpy(proj_in, row, sizeof(float) * (size_t)E);
-    we_linear(pool, y, (int)proj->N, proj_in, E, proj, NULL, 1, WE_ACT_NONE, scratch);
-    for (int64_t e = 0; e < proj->N; e++) v[e] = y[e];
-}
-
 // -----------------------------------------------------------------------------------------
 // The core: sequences of tokens in, vectors out. Several sequences may feed one output (the
 // windows of a chunked input): their pooled vectors are averaged, weighted by token count.
@@ -320,7 +270,7 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
     rope_len = we_malloc(sizeof(int32_t) * budget);
     hidden = we_malloc(sizeof(float) * budget * (size_t)E);
     v = we_malloc(sizeof(double) * (size_t)WE_MAX(E, r->pooled));
-    const we_weight *proj = m->arch.family->arch == WE_ARCH_CLIP && m->arch.w.clip.text.proj.data ? &m->arch.w.clip.text.proj : NULL;
+    const we_weight *proj = m->arch.text.proj;
     if (proj) {
         proj_in = we_malloc(sizeof(float) * ((size_t)E + (size_t)r->pooled));
         proj_scratch = we_malloc(we_linear_scratch_bytes(proj, 1) + 16);
@@ -329,7 +279,7 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
         rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for a batch of %zu tokens", budget);
         goto done;
     }
-    we_rope_opts rope = { (we_rope_mode)p->rope_scaling, p->rope_factor };
+    const we_fwd_opts fo = { { (we_rope_mode)p->rope_scaling, p->rope_factor } };
 
     for (size_t g0 = 0; g0 < n_seq;) {
         // A group: consecutive sequences (by length) within the budget.
@@ -348,12 +298,7 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
             k += (size_t)s->len;
         }
         seq_off[g1 - g0] = (int32_t)k;
-        switch (m->arch.family->arch) {
-        case WE_ARCH_BERT: rc = we_bert_forward(&m->arch, pool, &tk, hidden, err); break;
-        case WE_ARCH_NOMIC_BERT: rc = we_nomic_forward(&m->arch, pool, &tk, &rope, hidden, err); break;
-        case WE_ARCH_CLIP: rc = we_clip_text_forward(&m->arch, pool, &tk, hidden, err); break;
-        }
-        if (rc) goto done;
+        if ((rc = m->arch.family->forward(&m->arch, pool, &tk, &fo, hidden, err))) goto done;
         for (size_t si = g0; si < g1; si++) {
             const seqin *s = &seqs[si];
             const float *h = hidden + (size_t)seq_off[si - g0] * E;
@@ -363,9 +308,16 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
                 continue;
             }
             if (r->pooling == WEMBED_POOLING_EOS) {
-                clip_eos_pool(v, h, s->ids, s->len, E, m->arch.hp.clip.text.eos_token_id, pool, proj, proj_in, proj_scratch);
+                int32_t at = m->arch.family->eos_index(&m->arch, s->ids, s->len);
+                for (int e = 0; e < E; e++) v[e] = h[(size_t)at * E + e];
             } else {
                 pool_seq(v, h, s->len, E, r->pooling);
+            }
+            if (proj) {
+                // The model's projection of pooled vectors (CLIP's text_projection).
+                for (int e = 0; e < E; e++) proj_in[e] = (float)v[e];
+                we_linear(pool, proj_in + E, r->pooled, proj_in, E, proj, NULL, 1, WE_ACT_NONE, proj_scratch);
+                for (int e = 0; e < r->pooled; e++) v[e] = proj_in[E + e];
             }
             double *a = acc + (size_t)s->out * r->pooled;
             for (int e = 0; e < r->pooled; e++) a[e] += v[e] * s->len;
@@ -454,8 +406,8 @@ wembed_status wembed_embed_ids(wembed_model *m, const int32_t *ids, const int32_
     seqin *seqs = we_malloc(sizeof(seqin) * cap);
     int32_t *iota = NULL;
     if (!c_ids || !c_types || !c_pos || !seqs) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
-    const bool roberta = m->arch.family->arch == WE_ARCH_BERT && m->arch.hp.bert.pos_from_pad;
-    const int32_t pad = roberta ? m->arch.hp.bert.pad_token_id : 0;
+    const bool roberta = m->arch.text.pos_rule == WE_POS_FROM_PAD;
+    const int32_t pad = roberta ? m->arch.text.pad_id : 0;
     const bool chunk = p->truncate == WEMBED_TRUNCATE_CHUNK;
     int32_t overlap = p->chunk_overlap >= 0 ? p->chunk_overlap : r.max_tokens / 8;
     size_t k = 0;
@@ -545,8 +497,8 @@ wembed_status wembed_embed_text(wembed_model *m, const char *const *texts, const
     seqin *seqs = we_malloc(sizeof(seqin) * cap);
     int32_t *iota = we_malloc(sizeof(int32_t) * ((size_t)r.max_tokens + 1));
     if (!encs || !win || !seqs || !iota) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
-    const bool roberta = m->arch.family->arch == WE_ARCH_BERT && m->arch.hp.bert.pos_from_pad;
-    const int32_t pad = roberta ? m->arch.hp.bert.pad_token_id : 0;
+    const bool roberta = m->arch.text.pos_rule == WE_POS_FROM_PAD;
+    const int32_t pad = roberta ? m->arch.text.pad_id : 0;
     // Positions of a plain text: 0..n-1 (roberta: pad_token_id + 1 on, for texts without pad ids).
     for (int32_t j = 0; j <= r.max_tokens; j++) iota[j] = roberta ? pad + 1 + j : j;
 

@@ -1,6 +1,6 @@
 // embed_image.c - the image calls of wembed.h: pixels prepared as the model's
-// preprocessor_config.json says (image/preprocess.h), the CLIP vision tower, then the class
-// token through post_layernorm and visual_projection, and the shared last steps (embed.h).
+// preprocessor_config.json says (image/preprocess.h), the family's vision tower (hidden states
+// and pooled image embeddings), and the shared last steps (embed.h).
 #include <math.h>
 #include <string.h>
 
@@ -12,15 +12,15 @@
 #define IMAGE_BATCH 16
 
 static bool has_vision(const wembed_model *m) {
-    return m && !m->failed && m->arch.family && m->arch.family->arch == WE_ARCH_CLIP && m->arch.w.clip.has_vision;
+    return m && !m->failed && m->arch.family && m->arch.vision.hidden > 0;
 }
 
 int32_t wembed_image_size(const wembed_model *m) {
-    return has_vision(m) ? m->arch.hp.clip.vision.image_size : 0;
+    return has_vision(m) ? m->arch.vision.image_size : 0;
 }
 
 float wembed_model_logit_scale(const wembed_model *m) {
-    if (!m || m->failed || !m->arch.family || m->arch.family->arch != WE_ARCH_CLIP) return 0;
+    if (!m || m->failed || !m->arch.family || !m->arch.logit_scale) return 0;
     return expf(m->arch.logit_scale);
 }
 
@@ -28,10 +28,9 @@ static wembed_status resolve_image(wembed_model *m, const wembed_embed_params *p
     we_err *err = &m->err;
     if (!has_vision(m)) return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "this model has no vision tower");
     if (!p) return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "no params (use wembed_embed_default_params())");
-    const we_clip_vision_weights *w = &m->arch.w.clip.vision;
     memset(r, 0, sizeof *r);
-    r->hidden = m->arch.hp.clip.vision.n_embd;
-    r->pooled = w->proj.data ? (int32_t)w->proj.N : r->hidden;
+    r->hidden = m->arch.vision.hidden;
+    r->pooled = m->arch.vision.pooled;
     if (p->pooling != WEMBED_POOLING_DEFAULT && p->pooling != WEMBED_POOLING_CLS && p->pooling != WEMBED_POOLING_NONE)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "an image is pooled by its class token (cls) or not at all (none)");
     r->pooling = p->pooling == WEMBED_POOLING_NONE ? WEMBED_POOLING_NONE : WEMBED_POOLING_CLS;
@@ -59,7 +58,7 @@ size_t wembed_image_vector_bytes(wembed_model *m, const wembed_embed_params *p) 
 // vision tower; the crop must give the tower's input size.
 static wembed_status image_config(wembed_model *m, we_image_config *c) {
     we_err *err = &m->err;
-    int32_t S = m->arch.hp.clip.vision.image_size;
+    int32_t S = m->arch.vision.image_size;
     we_image_config_default(c);
     c->shortest_edge = c->height = c->width = c->crop_height = c->crop_width = S;
     size_t n;
@@ -89,7 +88,7 @@ wembed_status wembed_image_preprocess(wembed_model *m, const wembed_image *img, 
     if (!m) return WEMBED_STATUS_INVALID_ARGUMENT;
     we_err_clear(&m->err);
     if (!has_vision(m)) return we_errorf(&m->err, WEMBED_STATUS_UNSUPPORTED, "this model has no vision tower");
-    int32_t S = m->arch.hp.clip.vision.image_size;
+    int32_t S = m->arch.vision.image_size;
     if (!img || !img->pixels || !out || out_size < sizeof(float) * 3 * (size_t)S * S)
         return we_errorf(&m->err, WEMBED_STATUS_INVALID_ARGUMENT, "need an image and room for 3 x %d x %d floats", S, S);
     we_image_config c;
@@ -98,45 +97,35 @@ wembed_status wembed_image_preprocess(wembed_model *m, const wembed_image *img, 
     return we_image_preprocess(out, img->pixels, img->width, img->height, img->stride, img->channels, &c, &m->err);
 }
 
-// Runs the tower on B prepared images (B x 3 x S x S) and writes their vectors to out.
+// Runs the tower on B prepared images (B x C x S x S) and writes their vectors to out.
 static wembed_status embed_batch(wembed_model *m, wembed_pool *pool, const float *pixels, int B,
                                  const we_resolved *r, wembed_output kind, uint8_t *out) {
-    const we_clip_vision_hparams *hp = &m->arch.hp.clip.vision;
-    const we_clip_vision_weights *w = &m->arch.w.clip.vision;
-    const int E = hp->n_embd, T = hp->n_patches + 1;
+    const we_vision_spec *vs = &m->arch.vision;
+    const int E = vs->hidden, T = vs->n_tokens, P = vs->pooled;
     size_t vb = we_vector_bytes(r, kind);
-    float *hidden = we_malloc(sizeof(float) * (size_t)B * T * E);
-    float *cls = we_malloc(sizeof(float) * ((size_t)E + (size_t)r->pooled));
-    void *scratch = w->proj.data ? we_malloc(we_linear_scratch_bytes(&w->proj, 1) + 16) : NULL;
-    double *v = we_malloc(sizeof(double) * (size_t)WE_MAX(E, r->pooled));
+    bool tokens = r->pooling == WEMBED_POOLING_NONE;
+    float *hidden = tokens ? we_malloc(sizeof(float) * (size_t)B * T * E) : NULL;
+    float *pooled = we_malloc(sizeof(float) * (size_t)B * P);
+    double *v = we_malloc(sizeof(double) * (size_t)P);
     wembed_status rc = WEMBED_STATUS_OK;
-    if (!hidden || !cls || !v || (w->proj.data && !scratch)) {
+    if ((tokens && !hidden) || !pooled || !v) {
         rc = we_errorf(&m->err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for %d images", B);
         goto done;
     }
-    if ((rc = we_clip_vision_forward(&m->arch, pool, pixels, B, hidden, &m->err))) goto done;
+    if ((rc = m->arch.family->vision_forward(&m->arch, pool, pixels, B, hidden, pooled, &m->err))) goto done;
     for (int b = 0; b < B; b++) {
-        const float *h = hidden + (size_t)b * T * E;
-        if (r->pooling == WEMBED_POOLING_NONE) {
+        if (tokens) {
+            const float *h = hidden + (size_t)b * T * E;
             for (int t = 0; t < T; t++)
                 we_write_token_vector((float *)(out + ((size_t)b * T + t) * vb), h + (size_t)t * E, E, r->normalize);
             continue;
         }
-        // pooler_output = post_layernorm(class row); image_embeds = visual_projection(it)
-        we_layer_norm(NULL, cls, E, h, E, we_vec(&w->post_ln_w), we_vec(&w->post_ln_b), 1, E, hp->eps);
-        if (w->proj.data) {
-            float *y = cls + E;
-            we_linear(pool, y, (int)w->proj.N, cls, E, &w->proj, NULL, 1, WE_ACT_NONE, scratch);
-            for (int e = 0; e < r->pooled; e++) v[e] = y[e];
-        } else {
-            for (int e = 0; e < E; e++) v[e] = cls[e];
-        }
+        for (int e = 0; e < P; e++) v[e] = pooled[(size_t)b * P + e];
         we_finish_vector(out + (size_t)b * vb, v, r, kind);
     }
 done:
     we_free(hidden);
-    we_free(cls);
-    we_free(scratch);
+    we_free(pooled);
     we_free(v);
     return rc;
 }
@@ -151,8 +140,8 @@ static wembed_status embed_images_or_pixels(wembed_model *m, const wembed_image 
     if (rc) return rc;
     if (n < 0 || (n > 0 && ((!images && !pixel_values) || !out)))
         return we_errorf(&m->err, WEMBED_STATUS_INVALID_ARGUMENT, "bad batch of %d images", n);
-    const we_clip_vision_hparams *hp = &m->arch.hp.clip.vision;
-    size_t per_out = (r.pooling == WEMBED_POOLING_NONE ? (size_t)hp->n_patches + 1 : 1) * we_vector_bytes(&r, p->output);
+    const we_vision_spec *vs = &m->arch.vision;
+    size_t per_out = (r.pooling == WEMBED_POOLING_NONE ? (size_t)vs->n_tokens : 1) * we_vector_bytes(&r, p->output);
     if ((size_t)n * per_out > out_size)
         return we_errorf(&m->err, WEMBED_STATUS_INVALID_ARGUMENT, "output buffer of %zu bytes is too small: %zu needed",
                          out_size, (size_t)n * per_out);
@@ -160,7 +149,7 @@ static wembed_status embed_images_or_pixels(wembed_model *m, const wembed_image 
     if (images && (rc = image_config(m, &c))) return rc;
     wembed_pool *pool;
     if ((rc = we_model_pool(m, &pool))) return rc;
-    size_t per_image = (size_t)hp->n_channels * hp->image_size * hp->image_size;
+    size_t per_image = (size_t)vs->n_channels * vs->image_size * vs->image_size;
     float *pixels = NULL;
     if (images && !(pixels = we_malloc(sizeof(float) * per_image * (size_t)WE_MIN(n, IMAGE_BATCH) + 16)))
         return we_errorf(&m->err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for %d images", WE_MIN(n, IMAGE_BATCH));

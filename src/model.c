@@ -229,7 +229,7 @@ static wembed_status build_slots(wembed_loader *ld) {
     uint32_t n = 0;
     for (uint32_t i = 0; i < fam->n_entries; i++) {
         const we_wentry *e = &fam->entries[i];
-        if (!fam->enabled(ma, e->cond)) continue;
+        if (fam->enabled && !fam->enabled(ma, e->cond)) continue;
         n += e->per_layer ? (uint32_t)fam->n_layer(ma, e->group) : 1;
     }
     ld->slots = we_arena_calloc(&m->arena, n, sizeof *ld->slots, _Alignof(we_slot));
@@ -237,7 +237,7 @@ static wembed_status build_slots(wembed_loader *ld) {
     uint32_t k = 0;
     for (uint32_t i = 0; i < fam->n_entries; i++) {
         const we_wentry *e = &fam->entries[i];
-        if (!fam->enabled(ma, e->cond)) continue;
+        if (fam->enabled && !fam->enabled(ma, e->cond)) continue;
         int32_t nl = e->per_layer ? fam->n_layer(ma, e->group) : 1;
         for (int32_t il = 0; il < nl; il++) {
             we_slot *s = &ld->slots[k++];
@@ -265,6 +265,17 @@ static wembed_status build_slots(wembed_loader *ld) {
     return WEMBED_STATUS_OK;
 }
 
+// The family's private structs, zeroed, in the model's arena.
+static wembed_status start_arch(wembed_loader *ld, const we_family *fam, const char *model_type) {
+    wembed_model *m = ld->model;
+    m->arch.family = fam;
+    snprintf(m->arch.model_type, sizeof m->arch.model_type, "%s", model_type);
+    m->arch.hp = we_arena_calloc(&m->arena, 1, fam->hp_size, 16);
+    m->arch.w = we_arena_calloc(&m->arena, 1, fam->w_size, 16);
+    if (!m->arch.hp || !m->arch.w) return fail(ld, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
+    return WEMBED_STATUS_OK;
+}
+
 static wembed_status setup_from_config(wembed_loader *ld, const char *weights_name) {
     wembed_model *m = ld->model;
     size_t n;
@@ -280,11 +291,10 @@ static wembed_status setup_from_config(wembed_loader *ld, const char *weights_na
     if (!we_json_is(root, WE_JSON_OBJECT)) return fail(ld, WEMBED_STATUS_BAD_FORMAT, "config.json: not a JSON object");
     const char *mt = we_json_as_str(we_json_get(root, "model_type"), NULL);
     if (!mt) return fail(ld, WEMBED_STATUS_BAD_FORMAT, "config.json: no \"model_type\" string");
-    const we_family *fam = we_family_for_model_type(mt);
+    const we_family *fam = we_family_for_config(root);
     if (!fam)
         return fail(ld, WEMBED_STATUS_UNSUPPORTED, "unsupported architecture \"%.64s\"; supported: %s", mt, we_supported_model_types());
-    m->arch.family = fam;
-    snprintf(m->arch.model_type, sizeof m->arch.model_type, "%s", mt);
+    if ((rc = start_arch(ld, fam, mt))) return rc;
     rc = fam->from_config(&m->arch, root, &ld->err);
     if (rc) return failed_with(ld, rc);
     ld->arch_source = "config.json";
@@ -297,11 +307,11 @@ static wembed_status setup_from_gguf(wembed_loader *ld, const we_gguf *g) {
     const char *arch = we_gguf_get_str(g, "general.architecture");
     if (!arch) return fail(ld, WEMBED_STATUS_BAD_FORMAT, "GGUF: no general.architecture string");
     const we_family *fam = we_family_for_gguf_arch(arch);
-    if (!fam)
-        return fail(ld, WEMBED_STATUS_UNSUPPORTED, "unsupported GGUF architecture \"%.64s\"; supported: bert, nomic-bert, clip", arch);
-    m->arch.family = fam;
-    snprintf(m->arch.model_type, sizeof m->arch.model_type, "%s", arch);
-    wembed_status rc = fam->from_gguf(&m->arch, g, &ld->err);
+    if (!fam || !fam->from_gguf)
+        return fail(ld, WEMBED_STATUS_UNSUPPORTED, "unsupported GGUF architecture \"%.64s\"; supported: %s", arch, we_supported_gguf_archs());
+    wembed_status rc = start_arch(ld, fam, arch);
+    if (rc) return rc;
+    rc = fam->from_gguf(&m->arch, g, &ld->err);
     if (rc) return failed_with(ld, rc);
     ld->arch_source = "the GGUF metadata";
     m->format = "gguf";
@@ -909,7 +919,7 @@ static wembed_status check_shards(wembed_loader *ld) {
 
 static wembed_status read_pooling(wembed_loader *ld) {
     wembed_model *m = ld->model;
-    if (!m->pooling_from_files) m->pooling = m->arch.family->arch == WE_ARCH_CLIP ? WEMBED_POOLING_EOS : WEMBED_POOLING_MEAN;
+    if (!m->pooling_from_files) m->pooling = m->arch.text.hidden ? m->arch.text.pooling : WEMBED_POOLING_CLS;
     const we_json *mods, *pool, *st;
     wembed_status rc = parse_small_json(ld, "modules.json", &mods);
     if (rc) return rc;
@@ -959,6 +969,21 @@ static wembed_status read_pooling(wembed_loader *ld) {
     return WEMBED_STATUS_OK;
 }
 
+// m->hparams: "{" the family's description "}".
+static wembed_status describe(wembed_loader *ld) {
+    wembed_model *m = ld->model;
+    const we_family *fam = m->arch.family;
+    int n = fam->describe ? fam->describe(&m->arch, NULL, 0) : 0;
+    char *s = we_arena_alloc(&m->arena, (size_t)WE_MAX(n, 0) + 3, 1);
+    if (!s || n < 0) return fail(ld, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
+    s[0] = '{';
+    if (n) fam->describe(&m->arch, s + 1, (size_t)n + 1);
+    s[n + 1] = '}';
+    s[n + 2] = 0;
+    m->hparams = s;
+    return WEMBED_STATUS_OK;
+}
+
 wembed_status wembed_loader_finish(wembed_loader *ld, wembed_model **out_model) {
     if (!ld || !out_model) return WEMBED_STATUS_INVALID_ARGUMENT;
     *out_model = NULL;
@@ -989,6 +1014,7 @@ wembed_status wembed_loader_finish(wembed_loader *ld, wembed_model **out_model) 
                     n_missing > 1 ? " (and " : "", n_missing > 1 ? n_missing - 1 : 0u, n_missing > 1 ? " more)" : "",
                     fam->name, m->arch.model_type);
     if ((rc = fam->finish(&m->arch, present, &ld->err))) return failed_with(ld, rc);
+    if ((rc = describe(ld))) return rc;
     if ((rc = read_pooling(ld))) return rc;
 
     uint32_t n = 0;
@@ -1050,6 +1076,21 @@ wembed_status wembed_model_load(const wembed_file *files, size_t n_files, wembed
     return rc;
 }
 
+int wembed_config_parts(const char *config_json, size_t n) {
+    if (!config_json) return 0;
+    we_arena a;
+    we_arena_init(&a, 0);
+    const we_json *root;
+    we_err err;
+    int parts = 0;
+    if (we_json_parse(&a, config_json, n, NULL, &root, &err) == WEMBED_STATUS_OK && we_json_is(root, WE_JSON_OBJECT)) {
+        const we_family *fam = we_family_for_config(root);
+        if (fam) parts = fam->parts ? (int)fam->parts(root) : WEMBED_PART_TEXT;
+    }
+    we_arena_free(&a);
+    return parts;
+}
+
 const char *wembed_model_last_error(const wembed_model *m) { return m ? m->err.msg : "no model"; }
 
 const char *wembed_model_warnings(const wembed_model *m) { return m && m->warnings ? m->warnings : ""; }
@@ -1062,46 +1103,26 @@ wembed_status wembed_model_get_info(const wembed_model *m, wembed_model_info *ou
     out->model_type = a->model_type;
     out->format = m->format;
     out->dtype = m->params.dtype;
-    switch (a->family->arch) {
-    case WE_ARCH_BERT: {
-        const we_bert_hparams *h = &a->hp.bert;
-        out->n_embd = h->n_embd; out->n_layer = h->n_layer; out->n_head = h->n_head; out->n_ff = h->n_ff;
-        out->n_vocab = h->n_vocab; out->n_ctx = h->n_ctx; out->n_out = h->n_embd;
-        out->has_text = true;
-        break;
+    const we_text_spec *t = &a->text;
+    const we_vision_spec *v = &a->vision;
+    out->has_text = t->hidden > 0;
+    out->has_vision = v->hidden > 0;
+    if (out->has_vision) {
+        out->vision_n_embd = v->hidden; out->vision_n_layer = v->n_layer; out->vision_n_head = v->n_head;
+        out->image_size = v->image_size; out->patch_size = v->patch_size;
     }
-    case WE_ARCH_NOMIC_BERT: {
-        const we_nomic_hparams *h = &a->hp.nomic;
-        out->n_embd = h->n_embd; out->n_layer = h->n_layer; out->n_head = h->n_head; out->n_ff = h->n_ff;
-        out->n_vocab = h->n_vocab; out->n_ctx = h->n_ctx; out->n_out = h->n_embd;
-        out->has_text = true;
-        break;
-    }
-    case WE_ARCH_CLIP: {
-        const we_clip_hparams *h = &a->hp.clip;
-        out->has_text = a->w.clip.has_text;
-        out->has_vision = a->w.clip.has_vision;
-        if (out->has_vision) {
-            out->vision_n_embd = h->vision.n_embd; out->vision_n_layer = h->vision.n_layer;
-            out->vision_n_head = h->vision.n_head; out->image_size = h->vision.image_size;
-            out->patch_size = h->vision.patch_size;
-        }
-        if (out->has_text) {
-            out->n_embd = h->text.n_embd; out->n_layer = h->text.n_layer; out->n_head = h->text.n_head;
-            out->n_ff = h->text.n_ff; out->n_vocab = h->text.n_vocab; out->n_ctx = h->text.n_pos;
-            out->n_out = a->w.clip.text.proj.data ? h->text.projection_dim : h->text.n_embd;
-        } else {
-            out->n_embd = h->vision.n_embd; out->n_layer = h->vision.n_layer; out->n_head = h->vision.n_head;
-            out->n_ff = h->vision.n_ff;
-            out->n_out = a->w.clip.vision.proj.data ? h->vision.projection_dim : h->vision.n_embd;
-        }
-        break;
-    }
+    if (out->has_text) {
+        out->n_embd = t->hidden; out->n_layer = t->n_layer; out->n_head = t->n_head; out->n_ff = t->n_ff;
+        out->n_vocab = t->n_vocab; out->n_ctx = t->n_ctx; out->n_out = t->pooled;
+    } else {
+        out->n_embd = v->hidden; out->n_layer = v->n_layer; out->n_head = v->n_head; out->n_ff = v->n_ff;
+        out->n_out = v->pooled;
     }
     out->n_params = m->n_params;
     out->weight_bytes = m->weight_bytes;
     out->pooling = m->pooling;
     out->normalize = m->normalize;
     out->max_seq_length = m->max_seq_length;
+    out->hparams = m->hparams;
     return WEMBED_STATUS_OK;
 }

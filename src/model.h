@@ -44,6 +44,7 @@ struct wembed_model {
     int64_t n_params;
     uint64_t weight_bytes;
     char *warnings;               // we_malloc'd, lines joined by '\n'; NULL: none
+    const char *hparams;          // the family's hyper-parameters, a JSON object (in arena)
 
     // Inference (src/embed.c): the compute pool, params.pool or one of the model's own,
     // made at the first call that needs it.

@@ -202,10 +202,17 @@ typedef struct wembed_model_info {
     wembed_pooling pooling;           // default pooling (sentence-transformers files, else the family's)
     bool normalize;                   // a Normalize module follows (or no modules.json: true)
     int32_t max_seq_length;           // sentence_bert_config.json max_seq_length, 0 if not given
+    const char *hparams;              // the family's hyper-parameters as a JSON object ("{\"eps\":1e-12,...}")
 } wembed_model_info;
 
 // Fills *out; its strings are owned by the model and valid until wembed_model_free.
 wembed_status wembed_model_get_info(const wembed_model *model, wembed_model_info *out);
+
+// Which parts a model's config.json describes, before any weights are fetched (a page that
+// only embeds text needs no image preprocessing files): WEMBED_PART_TEXT and/or
+// WEMBED_PART_VISION, or 0 when the JSON is not an object or its architecture is not supported.
+enum { WEMBED_PART_TEXT = 1, WEMBED_PART_VISION = 2 };
+int wembed_config_parts(const char *config_json, size_t n);
 
 void wembed_model_free(wembed_model *model);                              // NULL is a no-op
 

@@ -21,8 +21,8 @@ static void run_case(const acase *c, wembed_pool *pool, we_rng *rng) {
     float *scratch = malloc(sizeof(float) * ns);
     double *rs = malloc(sizeof(double) * (size_t)c->T * wembed_pool_n_threads(pool));
     float scale = 1.0f / sqrtf((float)c->d);
-    we_attention(pool, o, ldo, qkv, ld, qkv + E, ld, qkv + 2 * E, ld, c->T, c->H, c->d, scale, c->causal, scratch);
-    we_attention_ref(pool, o_ref, ldo, qkv, ld, qkv + E, ld, qkv + 2 * E, ld, c->T, c->H, c->d, scale, c->causal, rs);
+    we_attention(pool, o, ldo, qkv, ld, qkv + E, ld, qkv + 2 * E, ld, &(we_attn_params){ .T = c->T, .n_head = c->H, .n_kv_head = c->H, .head_dim = c->d, .scale = scale, .causal = c->causal }, scratch);
+    we_attention_ref(pool, o_ref, ldo, qkv, ld, qkv + E, ld, qkv + 2 * E, ld, &(we_attn_params){ .T = c->T, .n_head = c->H, .n_kv_head = c->H, .head_dim = c->d, .scale = scale, .causal = c->causal }, rs);
     double md = 0;
     for (int t = 0; t < c->T; t++)
         for (int e = 0; e < E; e++) {
@@ -59,8 +59,8 @@ static void test_attention(void) {
     wembed_pool *p3 = NULL;
     CHECK(wembed_pool_new(3, &p3) == WEMBED_STATUS_OK);
     float *s = malloc(sizeof(float) * we_attention_scratch_floats(T, H, d, 3));
-    we_attention(NULL, o1, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, T, H, d, 0.125f, false, s);
-    we_attention(p3, o3, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, T, H, d, 0.125f, false, s);
+    we_attention(NULL, o1, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &(we_attn_params){ .T = T, .n_head = H, .n_kv_head = H, .head_dim = d, .scale = 0.125f, .causal = false }, s);
+    we_attention(p3, o3, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &(we_attn_params){ .T = T, .n_head = H, .n_kv_head = H, .head_dim = d, .scale = 0.125f, .causal = false }, s);
     CHECK(memcmp(o1, o3, sizeof(float) * (size_t)T * E) == 0);
     wembed_pool_free(p3);
     free(qkv); free(o1); free(o3); free(s);
@@ -73,7 +73,7 @@ static void test_attention(void) {
         for (int i = 0; i < Tn * 3 * En; i++) x[i] = we_rng_normal(&rng) * 4;
         x[(size_t)7 * 3 * En + 5] = NAN;                       // query row 7, head 0
         float *sn = malloc(sizeof(float) * we_attention_scratch_floats(Tn, Hn, dn, 1));
-        we_attention(NULL, on, En, x, 3 * En, x + En, 3 * En, x + 2 * En, 3 * En, Tn, Hn, dn, 0.125f, false, sn);
+        we_attention(NULL, on, En, x, 3 * En, x + En, 3 * En, x + 2 * En, 3 * En, &(we_attn_params){ .T = Tn, .n_head = Hn, .n_kv_head = Hn, .head_dim = dn, .scale = 0.125f, .causal = false }, sn);
         bool nan_row = true, others = true;
         for (int e = 0; e < dn; e++) nan_row &= isnan(on[(size_t)7 * En + e]);
         for (int t = 0; t < Tn; t++)

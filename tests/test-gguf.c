@@ -246,7 +246,7 @@ static void test_bert_gguf(void) {
             CHECK(info.n_embd == 64 && info.n_layer == 2 && info.n_head == 4 && info.n_ff == 128 && info.n_vocab == 512 && info.n_ctx == 512);
             CHECKF(info.n_params == 136896 - 4160, "params %lld", (long long)info.n_params);   // no pooler in GGUF
             CHECK(info.pooling == WEMBED_POOLING_MEAN && m->pooling_from_files);
-            CHECK(m->arch.hp.bert.eps == 1e-12f && m->arch.hp.bert.n_types == 2 && m->arch.hp.bert.act == WE_ACT_GELU);
+            CHECKF(strstr(info.hparams, "\"n_types\":2,\"eps\":1e-12,\"act\":\"gelu\"") != NULL, "%s", info.hparams);
             const we_gguf_vocab *v = we_model_gguf_vocab(m);
             CHECK(v && v->n_tokens == 512 && v->cls_id == 101 && strcmp(v->tokens[101].s, "[CLS]") == 0);
             int same = 0, total = 0;
@@ -283,7 +283,7 @@ static void test_bert_gguf(void) {
     wembed_model *st = load_st_fixture("bert", WEMBED_DTYPE_F32);
     wembed_model *m = load_gguf(b, n, WEMBED_DTYPE_F32, 65536, msg);
     if (CHECKF(m && st, "bert-mixed.gguf: %s", msg)) {
-        CHECK(m->arch.w.bert.layers[0].down_w.data != NULL);
+        CHECK(find_weight(m, "encoder.layer.0.output.dense.weight") != NULL);
         for (size_t k = 0; k < WE_ARRAY_LEN(mixed); k++) {
             const we_weight *w = find_weight(m, mixed[k].name), *r = find_weight(st, mixed[k].name);
             double e = w && r ? max_err_steps(w, r, mixed[k].type) : 99;
@@ -322,11 +322,13 @@ static void test_nomic_clip_gguf(void) {
     wembed_model *st = load_st_fixture("nomic_bert", WEMBED_DTYPE_F32);
     wembed_model *m = b ? load_gguf(b, n, WEMBED_DTYPE_F32, 4096, msg) : NULL;
     if (CHECKF(m && st, "nomic-q8_0.gguf: %s", msg)) {
-        const we_nomic_hparams *h = &m->arch.hp.nomic;
-        CHECK(strcmp(m->arch.family->name, "nomic_bert") == 0 && strcmp(m->arch.model_type, "nomic-bert") == 0);
-        CHECK(h->n_embd == 64 && h->n_ff == 256 && h->n_vocab == 512 && h->n_types == 2 && h->rope_base == 1000.0f &&
-              h->rope_dim == 16 && h->n_ctx == 2048 && h->max_trained_pos == 2048 && h->rope_scaling == 0.0f &&
-              !h->qkv_bias && !h->fc1_bias && !h->fc2_bias && h->gate_act == WE_ACT_SILU);
+        wembed_model_info info;
+        wembed_model_get_info(m, &info);
+        CHECK(strcmp(info.architecture, "nomic_bert") == 0 && strcmp(info.model_type, "nomic-bert") == 0);
+        CHECK(info.n_embd == 64 && info.n_ff == 256 && info.n_vocab == 512 && info.n_ctx == 2048);
+        CHECKF(strstr(info.hparams, "\"n_types\":2,") && strstr(info.hparams, "\"rope_base\":1000,\"rope_dim\":16,\"rope_scaling\":0,"
+                      "\"max_trained_positions\":2048,\"gate_act\":\"silu\",\"qkv_bias\":false,\"fc1_bias\":false,\"fc2_bias\":false"),
+               "%s", info.hparams);
         static const char *names[] = {"encoder.layers.0.attn.Wqkv.weight", "encoder.layers.1.mlp.fc12.weight",
                                       "encoder.layers.1.mlp.fc2.weight", "embeddings.word_embeddings.weight"};
         for (size_t k = 0; k < WE_ARRAY_LEN(names); k++) {
@@ -344,11 +346,12 @@ static void test_nomic_clip_gguf(void) {
     st = load_st_fixture("clip", WEMBED_DTYPE_F32);
     m = b ? load_gguf(b, n, WEMBED_DTYPE_F32, 65536, msg) : NULL;
     if (CHECKF(m && st, "clip-f16.gguf: %s", msg)) {
-        const we_clip_hparams *h = &m->arch.hp.clip;
-        CHECK(m->arch.w.clip.has_text && m->arch.w.clip.has_vision);
-        CHECK(h->text.eos_token_id == 511 && h->text.bos_token_id == 510 && h->text.n_vocab == 512 && h->text.n_pos == 77);
-        CHECK(h->text.projection_dim == 32 && h->vision.projection_dim == 32 && h->vision.n_channels == 3 && h->vision.n_pos == 17);
-        CHECK(h->text.act == WE_ACT_GELU_QUICK && h->vision.eps == 1e-5f);
+        wembed_model_info info;
+        wembed_model_get_info(m, &info);
+        CHECK(info.has_text && info.has_vision && info.n_vocab == 512 && info.n_ctx == 77);
+        CHECKF(strstr(info.hparams, "\"text\":true,\"vision\":true,") && strstr(info.hparams, "\"text_act\":\"gelu_quick\",\"bos_token_id\":510,"
+                      "\"eos_token_id\":511,\"text_projection_dim\":32,\"vision_eps\":1e-05,") &&
+               strstr(info.hparams, "\"n_channels\":3,\"vision_positions\":17,\"vision_projection_dim\":32,"), "%s", info.hparams);
         CHECK(m->n_params == st->n_params - 1);   // logit_scale is not in llava's GGUF
         CHECK(strstr(wembed_model_warnings(m), "not used") == NULL);
         int bad = 0, checked = 0;
@@ -509,7 +512,9 @@ static void test_fuzz_seeds(void) {
         if (!b) continue;
         wembed_model *m = load_gguf(b, n, WEMBED_DTYPE_Q8, 1000, msg);
         CHECKF(m != NULL, "%s: %s", seeds[i], msg);
-        if (m && i == 3) CHECK(m->arch.w.clip.has_text && m->arch.w.clip.has_vision && m->arch.hp.clip.vision.n_pos == 5);
+        wembed_model_info info;
+        if (m && i == 3 && CHECK(wembed_model_get_info(m, &info) == WEMBED_STATUS_OK))
+            CHECKF(strstr(info.hparams, "\"text\":true,\"vision\":true,") && strstr(info.hparams, "\"vision_positions\":5,"), "%s", info.hparams);
         wembed_model_free(m);
         free(b);
     }

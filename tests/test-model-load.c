@@ -235,6 +235,13 @@ static void test_fixtures(void) {
     }
 }
 
+// A loaded weight by its HF name, or NULL.
+static const we_weight *model_weight(const wembed_model *m, const char *name) {
+    for (uint32_t i = 0; i < m->n_tensors; i++)
+        if (strcmp(m->tensors[i]->name, name) == 0) return m->tensors[i];
+    return NULL;
+}
+
 // The hparams the forward passes read, straight from config.json.
 static void test_hparams(void) {
     fixture fx;
@@ -242,33 +249,40 @@ static void test_hparams(void) {
     fixture_load(&fx, "nomic_bert_ntk");
     wembed_model *m = load_fx(&fx, WEMBED_DTYPE_F32, WE_LAYOUT_PACKED, 0, &rc);
     if (CHECK(m)) {
-        const we_nomic_hparams *h = &m->arch.hp.nomic;
-        CHECK(h->rope_base == 1000.0f && h->rope_dim == 16 && h->rope_scaling == 2.0f && h->max_trained_pos == 128);
-        CHECK(h->gate_act == WE_ACT_SILU && !h->qkv_bias && !h->fc1_bias && !h->fc2_bias && h->eps == 1e-12f);
-        CHECK(m->arch.w.nomic.layers[1].qkv_w.N == 192 && m->arch.w.nomic.layers[1].qkv_w.K == 64);
-        CHECK(m->arch.w.nomic.layers[0].qkv_b.data == NULL && m->arch.w.nomic.emb_ln_b.data != NULL);
-        CHECK(m->arch.w.nomic.layers[0].fc11_w.layout == WE_LAYOUT_PACKED && m->arch.w.nomic.tok_emb.layout == WE_LAYOUT_ROWS);
+        wembed_model_info info;
+        wembed_model_get_info(m, &info);
+        CHECKF(strstr(info.hparams, "\"eps\":1e-12,\"rope_base\":1000,\"rope_dim\":16,\"rope_scaling\":2,\"max_trained_positions\":128,"
+                                    "\"gate_act\":\"silu\",\"qkv_bias\":false,\"fc1_bias\":false,\"fc2_bias\":false") != NULL, "%s", info.hparams);
+        const we_weight *qkv1 = model_weight(m, "encoder.layers.1.attn.Wqkv.weight");
+        CHECK(qkv1 && qkv1->N == 192 && qkv1->K == 64);
+        CHECK(!model_weight(m, "encoder.layers.0.attn.Wqkv.bias") && model_weight(m, "emb_ln.bias"));
+        CHECK(model_weight(m, "encoder.layers.0.mlp.fc11.weight")->layout == WE_LAYOUT_PACKED &&
+              model_weight(m, "embeddings.word_embeddings.weight")->layout == WE_LAYOUT_ROWS);
     }
     wembed_model_free(m);
     fixture_free(&fx);
 
     fixture_load(&fx, "nomic_bert");
     m = load_fx(&fx, WEMBED_DTYPE_F32, WE_LAYOUT_PACKED, 0, &rc);
-    if (CHECK(m)) CHECK(m->arch.hp.nomic.rope_scaling == 0.0f && m->arch.hp.nomic.max_trained_pos == 2048);
+    wembed_model_info info;
+    if (CHECK(m) && CHECK(wembed_model_get_info(m, &info) == WEMBED_STATUS_OK))
+        CHECKF(strstr(info.hparams, "\"rope_scaling\":0,\"max_trained_positions\":2048,") != NULL, "%s", info.hparams);
     wembed_model_free(m);
     fixture_free(&fx);
 
     fixture_load(&fx, "bert");
     m = load_fx(&fx, WEMBED_DTYPE_Q8, WE_LAYOUT_PACKED, 0, &rc);
     if (CHECK(m)) {
-        const we_bert_hparams *h = &m->arch.hp.bert;
-        CHECK(h->act == WE_ACT_GELU && h->eps == 1e-12f && h->n_types == 2 && !h->pos_from_pad && h->n_pos == 512);
-        const we_bert_weights *w = &m->arch.w.bert;
-        CHECK(w->pooler_w.data && w->pooler_w.type == WE_WTYPE_Q8 && w->pooler_w.scale);
-        CHECK(w->tok_emb.type == WE_WTYPE_Q8 && w->tok_emb.layout == WE_LAYOUT_ROWS);
-        CHECK(w->pos_emb.type == WE_WTYPE_F32 && w->layers[0].q_b.type == WE_WTYPE_F32);
-        CHECK(w->layers[1].down_w.N == 64 && w->layers[1].down_w.K == 128 && w->layers[1].up_w.N == 128);
-        CHECK(strcmp(w->layers[1].down_w.name, "encoder.layer.1.output.dense.weight") == 0);
+        wembed_model_get_info(m, &info);
+        CHECKF(strstr(info.hparams, "{\"n_pos\":512,\"n_types\":2,\"eps\":1e-12,\"act\":\"gelu\",\"pad_token_id\":0,\"positions_from_pad\":false}"),
+               "%s", info.hparams);
+        const we_weight *pooler = model_weight(m, "pooler.dense.weight"), *tok = model_weight(m, "embeddings.word_embeddings.weight");
+        CHECK(pooler && pooler->type == WE_WTYPE_Q8 && pooler->scale);
+        CHECK(tok && tok->type == WE_WTYPE_Q8 && tok->layout == WE_LAYOUT_ROWS);
+        CHECK(model_weight(m, "embeddings.position_embeddings.weight")->type == WE_WTYPE_F32 &&
+              model_weight(m, "encoder.layer.0.attention.self.query.bias")->type == WE_WTYPE_F32);
+        const we_weight *down = model_weight(m, "encoder.layer.1.output.dense.weight"), *up = model_weight(m, "encoder.layer.1.intermediate.dense.weight");
+        CHECK(down && down->N == 64 && down->K == 128 && up && up->N == 128);
         // Small files are kept for the later stages.
         size_t n;
         CHECK(we_model_file_data(m, "modules.json", &n) && n > 10);
@@ -280,16 +294,13 @@ static void test_hparams(void) {
     fixture_load(&fx, "clip");
     m = load_fx(&fx, WEMBED_DTYPE_F16, WE_LAYOUT_PACKED, 0, &rc);
     if (CHECK(m)) {
-        const we_clip_hparams *h = &m->arch.hp.clip;
-        const we_clip_weights *w = &m->arch.w.clip;
-        CHECK(w->has_text && w->has_vision);
-        CHECK(h->text.eos_token_id == 511 && h->text.bos_token_id == 510 && h->text.act == WE_ACT_GELU_QUICK);
-        CHECK(h->vision.n_patches == 16 && h->vision.n_pos == 17 && h->vision.n_channels == 3 && h->vision.patch_size == 8);
-        CHECK(w->vision.patch_emb.N == 96 && w->vision.patch_emb.K == 192 && w->vision.patch_emb.n_dims == 4);
-        CHECK(w->vision.patch_emb.type == WE_WTYPE_F16 && w->vision.class_emb.type == WE_WTYPE_F32);
-        CHECKF(fabsf(m->arch.logit_scale - 2.6592f) < 1e-6f, "logit_scale %g", m->arch.logit_scale);
-        wembed_model_info info;
         wembed_model_get_info(m, &info);
+        CHECKF(strstr(info.hparams, "\"text\":true,\"vision\":true,") && strstr(info.hparams, "\"text_act\":\"gelu_quick\",\"bos_token_id\":510,\"eos_token_id\":511,") &&
+               strstr(info.hparams, "\"n_channels\":3,\"vision_positions\":17,"), "%s", info.hparams);
+        const we_weight *pe = model_weight(m, "vision_model.embeddings.patch_embedding.weight");
+        CHECK(pe && pe->N == 96 && pe->K == 192 && pe->n_dims == 4 && pe->type == WE_WTYPE_F16);
+        CHECK(model_weight(m, "vision_model.embeddings.class_embedding")->type == WE_WTYPE_F32);
+        CHECKF(fabsf(m->arch.logit_scale - 2.6592f) < 1e-6f, "logit_scale %g", m->arch.logit_scale);
         CHECK(info.has_text && info.has_vision && info.vision_n_embd == 96 && info.image_size == 32 && info.patch_size == 8);
         CHECK(we_model_file_data(m, "preprocessor_config.json", NULL) != NULL);
     }
@@ -416,7 +427,7 @@ static void test_clip_towers(void) {
             CHECK(info.n_embd == (s == 0 ? 64 : 96));
             if (s == 0) CHECK(check_values(m, buf, n, "text tower") == 139841);
             if (s == 1) CHECK(check_values(m, buf, n, "vision tower") == 247296);
-            if (s == 2) CHECK(m->arch.w.clip.vision.proj.data == NULL && fabsf(m->arch.logit_scale - 2.6592f) < 1e-6f);
+            if (s == 2) CHECK(model_weight(m, "visual_projection.weight") == NULL && fabsf(m->arch.logit_scale - 2.6592f) < 1e-6f);
         }
         wembed_model_free(m);
         free(buf);
@@ -459,7 +470,9 @@ static void test_clip_towers(void) {
         char msg[512];
         wembed_status rc = load_files(files, 2, WEMBED_DTYPE_F32, &m, msg, sizeof msg);
         if (CHECKF(rc == WEMBED_STATUS_OK, "clip_text_model: %s", msg)) {
-            CHECK(m->arch.w.clip.has_text && !m->arch.w.clip.has_vision && m->arch.hp.clip.text.eos_token_id == 511);
+            wembed_model_info info;
+            wembed_model_get_info(m, &info);
+            CHECK(info.has_text && !info.has_vision && strstr(info.hparams, "\"eos_token_id\":511,"));
             CHECK(check_values(m, buf, n, "clip_text_model") == 139841);
         }
         wembed_model_free(m);
@@ -467,7 +480,9 @@ static void test_clip_towers(void) {
         files[1] = *st;
         rc = load_files(files, 2, WEMBED_DTYPE_F32, &m, msg, sizeof msg);
         if (CHECKF(rc == WEMBED_STATUS_OK, "clip_text_model + both towers: %s", msg)) {
-            CHECK(!m->arch.w.clip.has_vision);
+            wembed_model_info info;
+            wembed_model_get_info(m, &info);
+            CHECK(!info.has_vision);
             CHECKF(strstr(wembed_model_warnings(m), "tensors in the weights are not used by clip (first: vision_model."),
                    "warnings: %s", wembed_model_warnings(m));
         }

@@ -126,13 +126,15 @@ WEMBED_WASM_EXPORT const char *wembed__model_warnings(const wembed_model *m) { r
 WEMBED_WASM_EXPORT void wembed__model_free(wembed_model *m) { wembed_model_free(m); }
 WEMBED_WASM_EXPORT int wembed__image_size(const wembed_model *m) { return wembed_image_size(m); }
 
+WEMBED_WASM_EXPORT int wembed__config_parts(const char *json, double n) { return wembed_config_parts(json, (size_t)n); }
+
 // Model information as a JSON object, malloc'd (the caller frees it), or 0.
 WEMBED_WASM_EXPORT char *wembed__model_info_json(const wembed_model *m) {
     wembed_model_info i;
     if (wembed_model_get_info(m, &i) != WEMBED_STATUS_OK) return NULL;
     static const char *pool_names[] = { "none", "mean", "cls", "eos", "last", "max", "mean_sqrt_len", "weighted_mean" };
     static const char *dtype_names[] = { "f32", "f16", "q8" };
-    size_t cap = 1024;
+    size_t cap = 1024 + strlen(i.hparams);
     char *s = malloc(cap);
     if (!s) return NULL;
     snprintf(s, cap,
@@ -140,12 +142,13 @@ WEMBED_WASM_EXPORT char *wembed__model_info_json(const wembed_model *m) {
              "\"hiddenSize\":%d,\"layers\":%d,\"heads\":%d,\"intermediateSize\":%d,\"vocabSize\":%d,"
              "\"maxTokens\":%d,\"dims\":%d,\"hasText\":%s,\"hasVision\":%s,\"visionHiddenSize\":%d,"
              "\"visionLayers\":%d,\"visionHeads\":%d,\"imageSize\":%d,\"patchSize\":%d,\"parameters\":%.0f,"
-             "\"weightBytes\":%.0f,\"pooling\":\"%s\",\"normalize\":%s,\"maxSeqLength\":%d,\"logitScale\":%.9g}",
+             "\"weightBytes\":%.0f,\"pooling\":\"%s\",\"normalize\":%s,\"maxSeqLength\":%d,\"logitScale\":%.9g,"
+             "\"hparams\":%s}",
              i.architecture, i.model_type, i.format, dtype_names[i.dtype % 3], i.n_embd, i.n_layer, i.n_head, i.n_ff,
              i.n_vocab, i.n_ctx, i.n_out, i.has_text ? "true" : "false", i.has_vision ? "true" : "false",
              i.vision_n_embd, i.vision_n_layer, i.vision_n_head, i.image_size, i.patch_size, (double)i.n_params,
              (double)i.weight_bytes, (unsigned)i.pooling < 8 ? pool_names[i.pooling] : "mean",
-             i.normalize ? "true" : "false", i.max_seq_length, (double)wembed_model_logit_scale(m));
+             i.normalize ? "true" : "false", i.max_seq_length, (double)wembed_model_logit_scale(m), i.hparams);
     return s;
 }
 

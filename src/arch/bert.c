@@ -1,69 +1,274 @@
-// bert.c - the BERT encoder forward pass (bert, roberta, xlm-roberta), as HF's
-// modeling_bert.py computes it: embeddings (word + token type + position) and LayerNorm, then
-// per layer post-LN self-attention and a GELU MLP.
+// bert.c - the bert family: bert, roberta and xlm-roberta (the same tensors; RoBERTa's
+// positions are offset by pad_token_id + 1), as HF's modeling_bert.py computes them:
+// hyper-parameters from config.json (BertConfig / RobertaConfig names and defaults) or from
+// llama.cpp's GGUF metadata, the tensor table with HF and GGUF names, and the forward pass.
 //
 //   x = LN(E_word[id] + E_type[type] + E_pos[pos])                          (n_tok, E)
 //   per layer:  q, k, v = x Wq^T + bq, ...                                  (n_tok, 3E)
 //               x = LN(x + attn(q, k, v) Wo^T + bo)
 //               x = LN(x + gelu(x Wup^T + bup) Wdown^T + bdown)
 //
-// Not here: pooling (the embedding API pools the last hidden states), the pooler head.
+// Subtle points: the float additions of the embeddings go word + type, then + position;
+// RoBERTa position ids are cumsum(mask) * mask + pad_token_id (HF's
+// create_position_ids_from_input_ids), so the first token sits at pad_token_id + 1 and the
+// longest input is max_position_embeddings - pad_token_id - 1; llama.cpp's XLM-R conversion
+// cuts those offset rows off, so GGUF positions start at 0. The pooler is not used for
+// embeddings (sentence-transformers pools the hidden states).
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "../ops/attention.h"
+#include "../formats/gguf.h"
 #include "forward.h"
 
-wembed_status we_bert_forward(const we_arch_model *m, wembed_pool *pool, const we_tokens *tk,
-                              float *x, we_err *err) {
-    const we_bert_hparams *hp = &m->hp.bert;
-    const we_bert_weights *w = &m->w.bert;
-    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, d = E / H, n = tk->n_tok;
+typedef struct bert_layer {
+    we_weight q_w, q_b;           // (E, E), (E)   attention.self.query
+    we_weight k_w, k_b;           // (E, E), (E)
+    we_weight v_w, v_b;           // (E, E), (E)
+    we_weight o_w, o_b;           // (E, E), (E)   attention.output.dense
+    we_weight attn_ln_w, attn_ln_b;   // (E)       attention.output.LayerNorm (post-LN)
+    we_weight up_w, up_b;         // (F, E), (F)   intermediate.dense
+    we_weight down_w, down_b;     // (E, F), (E)   output.dense
+    we_weight out_ln_w, out_ln_b; // (E)           output.LayerNorm
+} bert_layer;
+
+typedef struct bert_weights {
+    bert_layer *layers;           // (n_layer); first member (we_slot_simple)
+    we_weight tok_emb;            // (V, E)  embeddings.word_embeddings
+    we_weight pos_emb;            // (P, E)  embeddings.position_embeddings
+    we_weight type_emb;           // (T, E)  embeddings.token_type_embeddings
+    we_weight emb_ln_w, emb_ln_b; // (E)     embeddings.LayerNorm
+    we_weight pooler_w, pooler_b; // (E, E), (E)  optional (not in GGUF files)
+} bert_weights;
+
+typedef struct bert_hparams {
+    int32_t n_vocab;          // vocab_size
+    int32_t n_embd;           // hidden_size
+    int32_t n_layer;          // num_hidden_layers
+    int32_t n_head;           // num_attention_heads
+    int32_t n_ff;             // intermediate_size
+    int32_t n_pos;            // max_position_embeddings (rows of the position table)
+    int32_t n_types;          // type_vocab_size
+    float eps;                // layer_norm_eps
+    we_act act;               // hidden_act
+    int32_t pad_token_id;
+    bool pos_from_pad;        // roberta, xlm-roberta (config.json only)
+    int32_t n_ctx;            // longest input: n_pos, or n_pos - pad_token_id - 1 (roberta)
+} bert_hparams;
+
+#define M(f) (uint16_t)offsetof(bert_weights, f)
+#define L(f) (uint16_t)offsetof(bert_layer, f)
+
+//  hf name                                              gguf name                         grp layer kind        flags cond nd dims
+static const we_wentry g_bert_entries[] = {
+    {"embeddings.word_embeddings.weight",                 "token_embd.weight",              0, false, WE_W_TABLE, 0, 0, 2, {WE_D_VOCAB, WE_D_EMBD}, M(tok_emb)},
+    {"embeddings.position_embeddings.weight",             "position_embd.weight",           0, false, WE_W_VEC, 0, 0, 2, {WE_D_POS, WE_D_EMBD}, M(pos_emb)},
+    {"embeddings.token_type_embeddings.weight",           "token_types.weight",             0, false, WE_W_VEC, 0, 1, 2, {WE_D_TYPES, WE_D_EMBD}, M(type_emb)},
+    {"embeddings.LayerNorm.weight",                       "token_embd_norm.weight",         0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(emb_ln_w)},
+    {"embeddings.LayerNorm.bias",                         "token_embd_norm.bias",           0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(emb_ln_b)},
+    {"encoder.layer.%d.attention.self.query.weight",      "blk.%d.attn_q.weight",           0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(q_w)},
+    {"encoder.layer.%d.attention.self.query.bias",        "blk.%d.attn_q.bias",             0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(q_b)},
+    {"encoder.layer.%d.attention.self.key.weight",        "blk.%d.attn_k.weight",           0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(k_w)},
+    {"encoder.layer.%d.attention.self.key.bias",          "blk.%d.attn_k.bias",             0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(k_b)},
+    {"encoder.layer.%d.attention.self.value.weight",      "blk.%d.attn_v.weight",           0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(v_w)},
+    {"encoder.layer.%d.attention.self.value.bias",        "blk.%d.attn_v.bias",             0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(v_b)},
+    {"encoder.layer.%d.attention.output.dense.weight",    "blk.%d.attn_output.weight",      0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(o_w)},
+    {"encoder.layer.%d.attention.output.dense.bias",      "blk.%d.attn_output.bias",        0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(o_b)},
+    {"encoder.layer.%d.attention.output.LayerNorm.weight","blk.%d.attn_output_norm.weight", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_w)},
+    {"encoder.layer.%d.attention.output.LayerNorm.bias",  "blk.%d.attn_output_norm.bias",   0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_b)},
+    {"encoder.layer.%d.intermediate.dense.weight",        "blk.%d.ffn_up.weight",           0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, L(up_w)},
+    {"encoder.layer.%d.intermediate.dense.bias",          "blk.%d.ffn_up.bias",             0, true, WE_W_VEC, 0, 0, 1, {WE_D_FF}, L(up_b)},
+    {"encoder.layer.%d.output.dense.weight",              "blk.%d.ffn_down.weight",         0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, L(down_w)},
+    {"encoder.layer.%d.output.dense.bias",                "blk.%d.ffn_down.bias",           0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(down_b)},
+    {"encoder.layer.%d.output.LayerNorm.weight",          "blk.%d.layer_output_norm.weight",0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(out_ln_w)},
+    {"encoder.layer.%d.output.LayerNorm.bias",            "blk.%d.layer_output_norm.bias",  0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(out_ln_b)},
+    // llama.cpp's converter drops the pooler; sentence-transformers models do not use it.
+    {"pooler.dense.weight",                               NULL,                             0, false, WE_W_LINEAR, WE_WF_OPTIONAL, 0, 2, {WE_D_EMBD, WE_D_EMBD}, M(pooler_w)},
+    {"pooler.dense.bias",                                 NULL,                             0, false, WE_W_VEC, WE_WF_OPTIONAL, 0, 1, {WE_D_EMBD}, M(pooler_b)},
+};
+
+static const char *const g_bert_prefixes[] = {"bert.", "roberta.", "model.", NULL};
+static const char *const g_bert_gguf[] = {"bert", NULL};
+
+#define LIM (1 << 24)   // sanity bound on every dimension (positions, vocab, widths)
+
+static wembed_status bert_from_config(we_arch_model *ma, const we_json *cfg, we_err *err) {
+    bert_hparams *hp = ma->hp;
+    wembed_status rc;
+    bool roberta = strcmp(ma->model_type, "roberta") == 0 || strcmp(ma->model_type, "xlm-roberta") == 0;
+    if ((rc = we_cfg_int(cfg, "vocab_size", 30522, 1, LIM, &hp->n_vocab, err)) ||
+        (rc = we_cfg_int(cfg, "hidden_size", 768, 1, 65536, &hp->n_embd, err)) ||
+        (rc = we_cfg_int(cfg, "num_hidden_layers", 12, 1, 1024, &hp->n_layer, err)) ||
+        (rc = we_cfg_int(cfg, "num_attention_heads", 12, 1, 4096, &hp->n_head, err)) ||
+        (rc = we_cfg_int(cfg, "intermediate_size", 3072, 1, 1 << 20, &hp->n_ff, err)) ||
+        (rc = we_cfg_int(cfg, "max_position_embeddings", 512, 1, LIM, &hp->n_pos, err)) ||
+        (rc = we_cfg_int(cfg, "type_vocab_size", 2, 0, 1 << 16, &hp->n_types, err)) ||
+        (rc = we_cfg_int(cfg, "pad_token_id", roberta ? 1 : 0, 0, LIM, &hp->pad_token_id, err)) ||
+        (rc = we_cfg_float(cfg, "layer_norm_eps", 1e-12, &hp->eps, err)) ||
+        (rc = we_cfg_act(cfg, "hidden_act", "gelu", &hp->act, err)))
+        return rc;
+    if (hp->n_embd % hp->n_head)
+        return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: hidden_size %d is not a multiple of num_attention_heads %d",
+                         hp->n_embd, hp->n_head);
+    const we_json *pet = we_json_get(cfg, "position_embedding_type");
+    if (pet && pet->type != WE_JSON_NULL && !we_json_str_eq(pet, "absolute"))
+        return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: position_embedding_type \"%.40s\" is not supported (absolute)",
+                         we_json_as_str(pet, NULL) ? pet->u.str : "?");
+    hp->pos_from_pad = roberta;
+    hp->n_ctx = hp->n_pos;
+    if (roberta) {
+        hp->n_ctx = hp->n_pos - hp->pad_token_id - 1;
+        if (hp->n_ctx < 1)
+            return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: max_position_embeddings %d leaves no position after pad_token_id %d",
+                             hp->n_pos, hp->pad_token_id);
+    }
+    return WEMBED_STATUS_OK;
+}
+
+static wembed_status bert_from_gguf(we_arch_model *ma, const struct we_gguf *g, we_err *err) {
+    bert_hparams *hp = ma->hp;
+    wembed_status rc;
+    if ((rc = we_gguf_cfg_int(g, "bert.embedding_length", -1, 1, 65536, &hp->n_embd, err)) ||
+        (rc = we_gguf_cfg_int(g, "bert.block_count", -1, 1, 1024, &hp->n_layer, err)) ||
+        (rc = we_gguf_cfg_int(g, "bert.attention.head_count", -1, 1, 4096, &hp->n_head, err)) ||
+        (rc = we_gguf_cfg_int(g, "bert.feed_forward_length", -1, 1, 1 << 20, &hp->n_ff, err)) ||
+        (rc = we_gguf_cfg_int(g, "bert.context_length", -1, 1, LIM, &hp->n_pos, err)))
+        return rc;
+    if (hp->n_embd % hp->n_head) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: embedding_length is not a multiple of head_count");
+    double eps = 1e-12;
+    we_gguf_get_float(g, "bert.attention.layer_norm_epsilon", &eps);
+    hp->eps = (float)eps;
+    hp->act = WE_ACT_GELU;
+    // Without tensors (a vocab-only file) the tokenizer gives the sizes.
+    const we_gguf_kv *toks = we_gguf_find(g, "tokenizer.ggml.tokens");
+    int64_t v = we_gguf_rows(g, "token_embd.weight", toks && toks->type == WE_GGUF_ARRAY ? (int64_t)WE_MIN(toks->n, (uint64_t)LIM) : 0);
+    hp->n_vocab = (int32_t)WE_MIN(v, (int64_t)LIM);
+    int64_t types = 2;
+    we_gguf_get_int(g, "tokenizer.ggml.token_type_count", &types);
+    // llama.cpp squeezes (1, E) to (E): one type row.
+    const we_gguf_tensor *tt = we_gguf_find_tensor(g, "token_types.weight");
+    hp->n_types = tt ? (tt->n_dims == 1 ? 1 : (int32_t)WE_MIN(tt->ne[1], (int64_t)1 << 16)) : (int32_t)WE_MAX(0, WE_MIN(types, (int64_t)1 << 16));
+    int64_t pad = 0;
+    we_gguf_get_int(g, "tokenizer.ggml.padding_token_id", &pad);
+    hp->pad_token_id = (int32_t)WE_MAX(0, WE_MIN(pad, (int64_t)LIM));
+    // llama.cpp's XLM-R conversion cuts the pad_token_id + 1 offset rows off the position
+    // table, so positions start at 0 in every bert GGUF.
+    hp->pos_from_pad = false;
+    hp->n_ctx = hp->n_pos;
+    return WEMBED_STATUS_OK;
+}
+
+static int64_t bert_dim(const we_arch_model *ma, int sym, int group) {
+    (void)group;
+    const bert_hparams *hp = ma->hp;
+    switch (sym) {
+    case WE_D_EMBD: return hp->n_embd;
+    case WE_D_FF: return hp->n_ff;
+    case WE_D_VOCAB: return hp->n_vocab;
+    case WE_D_POS: return hp->n_pos;
+    case WE_D_TYPES: return hp->n_types;
+    }
+    return -1;
+}
+
+static int32_t bert_n_layer(const we_arch_model *ma, int group) { (void)group; return ((const bert_hparams *)ma->hp)->n_layer; }
+static bool bert_enabled(const we_arch_model *ma, int cond) { return cond != 1 || ((const bert_hparams *)ma->hp)->n_types > 0; }
+
+static wembed_status bert_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
+    return we_alloc_layers(ma, a, ((const bert_hparams *)ma->hp)->n_layer, err);
+}
+
+static wembed_status bert_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
+    (void)group_present; (void)err;
+    const bert_hparams *hp = ma->hp;
+    we_text_spec *t = &ma->text;
+    t->hidden = t->pooled = hp->n_embd;
+    t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
+    t->n_ctx = hp->n_ctx;
+    t->pos_rule = hp->pos_from_pad ? WE_POS_FROM_PAD : WE_POS_PLAIN;
+    t->pad_id = hp->pad_token_id;
+    t->pooling = WEMBED_POOLING_MEAN;
+    t->chunks = true;
+    return WEMBED_STATUS_OK;
+}
+
+static int bert_describe(const we_arch_model *ma, char *buf, size_t cap) {
+    const bert_hparams *hp = ma->hp;
+    return snprintf(buf, cap, "\"n_pos\":%d,\"n_types\":%d,\"eps\":%.7g,\"act\":\"%s\",\"pad_token_id\":%d,\"positions_from_pad\":%s",
+                    hp->n_pos, hp->n_types, (double)hp->eps, we_act_name(hp->act), hp->pad_token_id, hp->pos_from_pad ? "true" : "false");
+}
+
+static wembed_status bert_forward(const we_arch_model *m, wembed_pool *pool, const we_tokens *tk,
+                                  const we_fwd_opts *o, float *x, we_err *err) {
+    (void)o;
+    const bert_hparams *hp = m->hp;
+    const bert_weights *w = m->w;
+    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, n = tk->n_tok;
+    const we_norm ln = { WE_NORM_LAYER, hp->eps };
     wembed_status rc = we_check_tokens(tk, &w->tok_emb, &w->type_emb, w->pos_emb.N, err);
     if (rc) return rc;
     if (n == 0) return WEMBED_STATUS_OK;
 
-    // Activations, in one block: qkv (n, 3E), a (n, E), h (n, E), ff (n, F), attention
-    // scratch (for the longest sequence), and the Linear scratch (q8 / f16 weights).
-    int nth = we_pool_threads(pool), t_max = 0;
-    for (int s = 0; s < tk->n_seq; s++) t_max = WE_MAX(t_max, tk->seq_off[s + 1] - tk->seq_off[s]);
-    size_t n_attn = we_attention_scratch_floats(t_max, H, d, nth);
-    size_t lin = 0;
-    if (hp->n_layer > 0) {
-        const we_bert_layer *L = &w->layers[0];
-        lin = WE_MAX(we_linear_scratch_bytes(&L->q_w, n), WE_MAX(we_linear_scratch_bytes(&L->up_w, n), we_linear_scratch_bytes(&L->down_w, n)));
+    const we_attn_params ap = { .n_head = H, .n_kv_head = H, .head_dim = E / H, .scale = 1.0f / sqrtf((float)(E / H)) };
+    const bert_layer *L0 = &w->layers[0];
+    const we_weight *lin[] = { &L0->q_w, &L0->up_w, &L0->down_w };
+    float *qkv, *a, *h, *ff, *attn;
+    void *lscratch;
+    we_carve c = {0};
+    for (;;) {
+        qkv = we_carve_floats(&c, (size_t)n * 3 * E);
+        a = we_carve_floats(&c, (size_t)n * E);
+        h = we_carve_floats(&c, (size_t)n * E);
+        ff = we_carve_floats(&c, (size_t)n * F);
+        attn = we_carve_floats(&c, we_attend_scratch_floats(tk, &ap, false, we_pool_threads(pool)));
+        lscratch = we_carve_bytes(&c, we_linear_scratch_max(n, lin, 3));
+        if (c.base) break;
+        if (!we_carve_alloc(&c)) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the activations of %d tokens", n);
     }
-    size_t floats = (size_t)n * (5 * (size_t)E + F) + n_attn;
-    float *buf = floats < SIZE_MAX / 8 ? we_malloc(floats * sizeof(float) + lin + 64) : NULL;
-    if (!buf) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the activations of %d tokens", n);
-    float *qkv = buf, *a = qkv + (size_t)n * 3 * E, *h = a + (size_t)n * E, *ff = h + (size_t)n * E;
-    float *attn = ff + (size_t)n * F;
-    void *lscratch = attn + n_attn;
 
     // Embeddings: word + token type, then + position (HF's order of the float additions).
     we_embed_word_type(x, tk, &w->tok_emb, &w->type_emb);
     we_gather_rows(x, &w->pos_emb, tk->pos, n, true);
-    we_layer_norm(pool, x, E, x, E, we_vec(&w->emb_ln_w), we_vec(&w->emb_ln_b), n, E, hp->eps);
+    we_apply_norm(pool, &ln, x, E, x, E, &w->emb_ln_w, &w->emb_ln_b, n, E);
 
-    const float scale = 1.0f / sqrtf((float)d);
     for (int il = 0; il < hp->n_layer; il++) {
-        const we_bert_layer *L = &w->layers[il];
+        const bert_layer *L = &w->layers[il];
         we_linear(pool, qkv, 3 * E, x, E, &L->q_w, &L->q_b, n, WE_ACT_NONE, lscratch);
         we_linear(pool, qkv + E, 3 * E, x, E, &L->k_w, &L->k_b, n, WE_ACT_NONE, lscratch);
         we_linear(pool, qkv + 2 * E, 3 * E, x, E, &L->v_w, &L->v_b, n, WE_ACT_NONE, lscratch);
-        for (int s = 0; s < tk->n_seq; s++) {
-            int t0 = tk->seq_off[s], T = tk->seq_off[s + 1] - t0;
-            const float *q = qkv + (size_t)t0 * 3 * E;
-            we_attention(pool, a + (size_t)t0 * E, E, q, 3 * E, q + E, 3 * E, q + 2 * E, 3 * E, T, H, d,
-                         scale, false, attn);
-        }
+        we_attend(pool, tk, a, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &ap, NULL, NULL, attn);
         we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, n, WE_ACT_NONE, lscratch);
-        we_add_layer_norm(pool, x, h, &L->attn_ln_w, &L->attn_ln_b, n, E, hp->eps);
+        we_add_norm(pool, &ln, x, h, &L->attn_ln_w, &L->attn_ln_b, n, E);
         we_linear(pool, ff, F, x, E, &L->up_w, &L->up_b, n, hp->act, lscratch);
         we_linear(pool, h, E, ff, F, &L->down_w, &L->down_b, n, WE_ACT_NONE, lscratch);
-        we_add_layer_norm(pool, x, h, &L->out_ln_w, &L->out_ln_b, n, E, hp->eps);
+        we_add_norm(pool, &ln, x, h, &L->out_ln_w, &L->out_ln_b, n, E);
     }
-    we_free(buf);
+    we_free(c.base);
     return WEMBED_STATUS_OK;
 }
+
+static const char *const g_bert_types[] = {"bert", "roberta", "xlm-roberta", NULL};
+
+const we_family we_family_bert = {
+    .name = "bert",
+    .model_types = g_bert_types,
+    .gguf_archs = g_bert_gguf,
+    .hp_size = sizeof(bert_hparams),
+    .w_size = sizeof(bert_weights),
+    .layer_size = sizeof(bert_layer),
+    .entries = g_bert_entries,
+    .n_entries = (uint32_t)WE_ARRAY_LEN(g_bert_entries),
+    .prefixes = g_bert_prefixes,
+    .n_groups = 1,
+    .from_config = bert_from_config,
+    .from_gguf = bert_from_gguf,
+    .dim = bert_dim,
+    .n_layer = bert_n_layer,
+    .enabled = bert_enabled,
+    .alloc = bert_alloc,
+    .slot = we_slot_simple,
+    .finish = bert_finish,
+    .describe = bert_describe,
+    .forward = bert_forward,
+};

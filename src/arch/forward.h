@@ -1,6 +1,7 @@
-// forward.h - what the forward passes share: the packed token batch they take, the layer
-// building blocks (a Linear over any stored weight type, embedding gathers, residual + layer
-// norm), and the passes themselves (bert.c, nomic_bert.c, clip.c).
+// forward.h - what the forward passes share: the packed token batch they take, and the layers
+// a pass is written in (a Linear over any stored weight type, embedding gathers, the norms,
+// residual blocks, gated MLPs, RoPE tables, attention over every sequence of a batch) and the
+// one planner that sizes a pass's activations.
 //
 // Batches are packed, not padded: the tokens of all sequences lie back to back, each
 // sequence a range [seq_off[s], seq_off[s+1]). The projections and MLPs run on all tokens at
@@ -9,37 +10,57 @@
 #ifndef WE_FORWARD_H
 #define WE_FORWARD_H
 
+#include "../ops/attention.h"
 #include "arch.h"
 
-typedef struct we_tokens {
+struct we_tokens {
     int32_t n_seq;
     int32_t n_tok;
     const int32_t *seq_off;       // (n_seq + 1)
     const int32_t *ids;           // (n_tok)
     const int32_t *type_ids;      // (n_tok), or NULL: all 0
     const int32_t *pos;           // (n_tok) position ids (absolute embeddings, RoPE)
-    const int32_t *rope_len;      // (n_seq) nomic: the length L dynamic NTK scales for, or NULL
-} we_tokens;
+    const int32_t *rope_len;      // (n_seq) the length dynamic NTK scales for, or NULL: own length
+};
 
-// How a pass may override the model's RoPE scaling (wembed_embed_params).
-typedef enum we_rope_mode {
-    WE_ROPE_MODEL = 0,            // as config.json says (nomic: dynamic NTK when a factor is set)
-    WE_ROPE_NONE,
-    WE_ROPE_LINEAR,               // position interpolation: positions / factor
-    WE_ROPE_NTK,                  // fixed NTK: base * factor^(rot/(rot-2)) at every length
-    WE_ROPE_DYNAMIC_NTK,          // nomic's rule with the given factor
-} we_rope_mode;
+static inline int32_t we_seq_len(const we_tokens *tk, int s) { return tk->seq_off[s + 1] - tk->seq_off[s]; }
+int32_t we_longest_seq(const we_tokens *tk);
 
-typedef struct we_rope_opts {
-    we_rope_mode mode;
-    float factor;                 // 0: the model's rotary_scaling_factor
-} we_rope_opts;
+static inline const float *we_vec(const we_weight *w) { return w && w->data ? (const float *)w->data : NULL; }
 
 // -----------------------------------------------------------------------------------------
-// Building blocks
+// The activation planner. A pass carves every buffer it needs out of one block, in two
+// rounds of the same code: the first (base NULL) only counts, we_carve_alloc allocates, the
+// second hands out the pointers.
+//
+//   we_carve c = {0};
+//   for (;;) {
+//       qkv = we_carve_floats(&c, n * 3 * E);
+//       lin = we_carve_bytes(&c, we_linear_scratch_max(n, ws, 3));
+//       if (c.base) break;
+//       if (!we_carve_alloc(&c)) return out_of_memory;
+//   }
+//   ...
+//   we_free(c.base);
+
+typedef struct we_carve {
+    char *base;                   // NULL while counting
+    size_t off;
+    bool overflow;
+} we_carve;
+
+float *we_carve_floats(we_carve *c, size_t n);
+void *we_carve_bytes(we_carve *c, size_t n);
+// Allocates what the counting round asked for and starts the second round; false: out of memory.
+bool we_carve_alloc(we_carve *c);
+
+// -----------------------------------------------------------------------------------------
+// Linear layers, embeddings
 
 // Scratch bytes we_linear needs for T rows through w (0 for f32).
 size_t we_linear_scratch_bytes(const we_weight *w, int T);
+// The most any of the n weights needs (absent weights: 0).
+size_t we_linear_scratch_max(int T, const we_weight *const *ws, int n);
 
 // y (T, N; ldy) = act(x (T, K; ldx) @ w^T + b), w a (N, K) weight of any type and layout:
 // f32 packed -> we_gemm_f32; q8 packed -> we_gemm_q8 (x quantized per row on the fly);
@@ -58,28 +79,68 @@ wembed_status we_check_tokens(const we_tokens *tk, const we_weight *tok_emb, con
 // x (n_tok, E) = word embedding + token type embedding (type 0 when tk has none).
 void we_embed_word_type(float *x, const we_tokens *tk, const we_weight *tok_emb, const we_weight *type_emb);
 
-// x (T, E) = layer_norm(x + h) with gamma/beta (f32 vectors, may be absent).
-void we_add_layer_norm(wembed_pool *pool, float *x, const float *h, const we_weight *g,
-                       const we_weight *b, int T, int E, float eps);
+// -----------------------------------------------------------------------------------------
+// Norms and residual blocks
 
-static inline const float *we_vec(const we_weight *w) { return w && w->data ? (const float *)w->data : NULL; }
+typedef enum we_norm_kind {
+    WE_NORM_LAYER = 0,            // LayerNorm, with or without bias (torch.nn.LayerNorm)
+    WE_NORM_RMS,                  // RMSNorm, x * rsqrt(mean x^2 + eps) * w
+    WE_NORM_RMS_1P,               // Gemma's RMSNorm, x * rsqrt(mean x^2 + eps) * (1 + w)
+} we_norm_kind;
+
+typedef struct we_norm {
+    we_norm_kind kind;
+    float eps;
+} we_norm;
+
+// y (T, E; ldy) = norm(x (T, E; ldx)) with weight g and bias b (LayerNorm only; either may
+// be absent). y == x allowed.
+void we_apply_norm(wembed_pool *pool, const we_norm *nk, float *y, int ldy, const float *x, int ldx,
+                   const we_weight *g, const we_weight *b, int T, int E);
+// Post-LN: x (T, E) = norm(x + h).
+void we_add_norm(wembed_pool *pool, const we_norm *nk, float *x, const float *h, const we_weight *g,
+                 const we_weight *b, int T, int E);
+// x (n) += h (n).
+void we_residual(float *x, const float *h, size_t n);
+
+// Gated MLP core: h (T, F; ldh) = act(gate) * up, gate and up (T, F) with their row strides.
+// Which projection (or which half of a fused one) is the gate is the caller's: pass it as gate.
+// h may be up (in place).
+void we_glu(wembed_pool *pool, float *h, int ldh, const float *gate, int ldg, const float *up, int ldu,
+            int T, int F, we_act act);
 
 // -----------------------------------------------------------------------------------------
-// The passes. Each writes the last hidden states of every token into out (n_tok, E), after
-// the final layer norm where the architecture has one. WEMBED_STATUS_ALLOC_FAILED when the
-// activations do not fit, with a message in err; the model stays usable.
+// Rotary position embeddings (half-split, attention.h) for any RoPE family.
 
-wembed_status we_bert_forward(const we_arch_model *m, wembed_pool *pool, const we_tokens *tk,
-                              float *out, we_err *err);
-wembed_status we_nomic_forward(const we_arch_model *m, wembed_pool *pool, const we_tokens *tk,
-                               const we_rope_opts *rope, float *out, we_err *err);
+// A family's own RoPE rule; we_rope_resolve applies a call's override on top of it.
+typedef struct we_rope_cfg {
+    int32_t rot;                  // dims rotated per head (even)
+    double base;                  // rope_theta / rotary_emb_base
+    we_rope_mode mode;            // the model's own scaling (WE_ROPE_NONE, LINEAR, NTK, DYNAMIC_NTK)
+    double factor;                // its factor (dynamic NTK: rotary_scaling_factor)
+    int32_t max_trained;          // dynamic NTK: the length past which the base grows
+} we_rope_cfg;
 
-// CLIP text tower: out (n_tok, E) after final_layer_norm (causal attention per sequence).
-wembed_status we_clip_text_forward(const we_arch_model *m, wembed_pool *pool, const we_tokens *tk,
-                                   float *out, we_err *err);
-// CLIP vision tower: pixels (B, C, S, S) normalized; out (B, 1 + n_patches, E), the encoder
-// output before post_layernorm (HF's last_hidden_state).
-wembed_status we_clip_vision_forward(const we_arch_model *m, wembed_pool *pool, const float *pixels, int B,
-                                     float *out, we_err *err);
+// The base and position scale for a sequence of length L (the rope length of we_tokens).
+void we_rope_resolve(const we_rope_cfg *c, const we_rope_opts *o, int L, double *base, double *pos_scale);
+
+// cos and sin (n_tok, rot/2) for every token of tk at its position, each sequence with its
+// own base (dynamic NTK): angles in double, rounded once.
+void we_rope_fill(float *cos_t, float *sin_t, const we_tokens *tk, const we_rope_cfg *c, const we_rope_opts *o);
+
+// -----------------------------------------------------------------------------------------
+// Attention over every sequence of a packed batch
+
+// Fills bias (n_head, 2T - 1) for a sequence of T tokens (we_attn_params.bias).
+typedef void (*we_bias_fn)(const void *ctx, float *bias, int T);
+
+// Scratch floats we_attend needs for tk's longest sequence (bias: whether a bias_fn is given).
+size_t we_attend_scratch_floats(const we_tokens *tk, const we_attn_params *p, bool bias, int n_threads);
+
+// o (n_tok; ldo) = attention of each sequence of tk on its own rows of q, k, v, with p's heads,
+// scale, mask and window (p->T and p->bias are set per sequence; bias_fn NULL: no bias).
+void we_attend(wembed_pool *pool, const we_tokens *tk, float *o, int ldo, const float *q, int ldq,
+               const float *k, int ldk, const float *v, int ldv, const we_attn_params *p,
+               we_bias_fn bias_fn, const void *bias_ctx, float *scratch);
 
 #endif // WE_FORWARD_H

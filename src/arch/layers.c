@@ -1,4 +1,5 @@
-// layers.c - building blocks of the forward passes (forward.h).
+// layers.c - the layers the forward passes are written in (forward.h).
+#include <math.h>
 #include <string.h>
 
 #include "../core/f16.h"
@@ -71,11 +72,161 @@ void we_gather_rows(float *out, const we_weight *t, const int32_t *ids, int n, b
     }
 }
 
-void we_add_layer_norm(wembed_pool *pool, float *x, const float *h, const we_weight *g,
-                       const we_weight *b, int T, int E, float eps) {
-    size_t n = (size_t)T * E;
+int32_t we_longest_seq(const we_tokens *tk) {
+    int32_t t_max = 0;
+    for (int s = 0; s < tk->n_seq; s++) t_max = WE_MAX(t_max, we_seq_len(tk, s));
+    return t_max;
+}
+
+// -----------------------------------------------------------------------------------------
+// Planner
+
+#define CARVE_ALIGN 64
+
+void *we_carve_bytes(we_carve *c, size_t n) {
+    size_t at = c->off;
+    if (n > SIZE_MAX / 2 || at > SIZE_MAX / 2 - n) c->overflow = true;
+    else c->off = (at + n + CARVE_ALIGN - 1) & ~(size_t)(CARVE_ALIGN - 1);
+    return c->base && !c->overflow ? c->base + at : NULL;
+}
+
+float *we_carve_floats(we_carve *c, size_t n) {
+    if (n > SIZE_MAX / 8) {
+        c->overflow = true;
+        return NULL;
+    }
+    return we_carve_bytes(c, n * sizeof(float));
+}
+
+bool we_carve_alloc(we_carve *c) {
+    if (c->overflow) return false;
+    // we_malloc aligns blocks of 4 KB and more to 64 bytes; the carved offsets keep it.
+    c->base = we_malloc(WE_MAX(c->off, (size_t)4096));
+    c->off = 0;
+    return c->base != NULL;
+}
+
+size_t we_linear_scratch_max(int T, const we_weight *const *ws, int n) {
+    size_t mx = 0;
+    for (int i = 0; i < n; i++)
+        if (ws[i] && ws[i]->data) mx = WE_MAX(mx, we_linear_scratch_bytes(ws[i], T));
+    return mx;
+}
+
+// -----------------------------------------------------------------------------------------
+// Norms, residuals, gated MLPs
+
+void we_apply_norm(wembed_pool *pool, const we_norm *nk, float *y, int ldy, const float *x, int ldx,
+                   const we_weight *g, const we_weight *b, int T, int E) {
+    switch (nk->kind) {
+    case WE_NORM_LAYER: we_layer_norm(pool, y, ldy, x, ldx, we_vec(g), we_vec(b), T, E, nk->eps); return;
+    case WE_NORM_RMS: we_rms_norm(pool, y, ldy, x, ldx, we_vec(g), 0.0f, T, E, nk->eps); return;
+    case WE_NORM_RMS_1P: we_rms_norm(pool, y, ldy, x, ldx, we_vec(g), 1.0f, T, E, nk->eps); return;
+    }
+}
+
+void we_residual(float *x, const float *h, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] += h[i];
-    we_layer_norm(pool, x, E, x, E, we_vec(g), we_vec(b), T, E, eps);
+}
+
+void we_add_norm(wembed_pool *pool, const we_norm *nk, float *x, const float *h, const we_weight *g,
+                 const we_weight *b, int T, int E) {
+    we_residual(x, h, (size_t)T * E);
+    we_apply_norm(pool, nk, x, E, x, E, g, b, T, E);
+}
+
+void we_glu(wembed_pool *pool, float *h, int ldh, const float *gate, int ldg, const float *up, int ldu,
+            int T, int F, we_act act) {
+    for (int t = 0; t < T; t++) {
+        float *ht = h + (size_t)t * ldh;
+        const float *ut = up + (size_t)t * ldu;
+        // act(gate) into h first when h does not alias up; else through a second pass.
+        if (ht != ut) {
+            we_act_apply(NULL, ht, gate + (size_t)t * ldg, (size_t)F, act);
+            for (int f = 0; f < F; f++) ht[f] *= ut[f];
+        } else {
+            const float *gt = gate + (size_t)t * ldg;
+            float tmp[256];
+            for (int f0 = 0; f0 < F; f0 += 256) {
+                int nb = WE_MIN(256, F - f0);
+                we_act_apply(NULL, tmp, gt + f0, (size_t)nb, act);
+                for (int f = 0; f < nb; f++) ht[f0 + f] = tmp[f] * ut[f0 + f];
+            }
+        }
+    }
+    (void)pool;
+}
+
+// -----------------------------------------------------------------------------------------
+// RoPE
+
+void we_rope_resolve(const we_rope_cfg *c, const we_rope_opts *o, int L, double *base, double *pos_scale) {
+    we_rope_mode mode = o && o->mode != WE_ROPE_MODEL ? o->mode : c->mode;
+    double f = o && o->factor > 0 ? o->factor : c->factor;
+    *base = c->base;
+    *pos_scale = 1.0;
+    switch (mode) {
+    case WE_ROPE_DYNAMIC_NTK:
+        *base = we_rope_ntk_base(c->base, c->rot, f, L, c->max_trained);
+        break;
+    case WE_ROPE_NTK:
+        if (f > 1) *base = c->base * pow(f, (double)c->rot / (c->rot - 2));
+        break;
+    case WE_ROPE_LINEAR:
+        if (f > 0) *pos_scale = 1.0 / f;
+        break;
+    default:
+        break;
+    }
+}
+
+void we_rope_fill(float *cos_t, float *sin_t, const we_tokens *tk, const we_rope_cfg *c, const we_rope_opts *o) {
+    const int half = c->rot / 2;
+    for (int s = 0; s < tk->n_seq; s++) {
+        int t0 = tk->seq_off[s], T = we_seq_len(tk, s);
+        double base, pscale;
+        we_rope_resolve(c, o, tk->rope_len ? tk->rope_len[s] : T, &base, &pscale);
+        // Angles in double from each row's own position, as the float64 references; an angle
+        // of 8000 radians in float would be off by 5e-4.
+        for (int i = 0; i < half; i++) {
+            double inv_freq = 1.0 / pow(base, (2.0 * i) / c->rot);
+            for (int t = t0; t < t0 + T; t++) {
+                double ang = (double)tk->pos[t] * pscale * inv_freq;
+                cos_t[(size_t)t * half + i] = (float)cos(ang);
+                sin_t[(size_t)t * half + i] = (float)sin(ang);
+            }
+        }
+    }
+}
+
+// -----------------------------------------------------------------------------------------
+// Attention over a batch
+
+size_t we_attend_scratch_floats(const we_tokens *tk, const we_attn_params *p, bool bias, int n_threads) {
+    int t_max = we_longest_seq(tk);
+    size_t n = we_attention_scratch_floats(t_max, p->n_kv_head, p->head_dim, n_threads);
+    if (bias && t_max > 0) n += (size_t)p->n_head * (2 * (size_t)t_max - 1);
+    return n;
+}
+
+void we_attend(wembed_pool *pool, const we_tokens *tk, float *o, int ldo, const float *q, int ldq,
+               const float *k, int ldk, const float *v, int ldv, const we_attn_params *p,
+               we_bias_fn bias_fn, const void *bias_ctx, float *scratch) {
+    we_attn_params ps = *p;
+    float *bias = NULL;
+    if (bias_fn) {
+        int t_max = we_longest_seq(tk);
+        bias = scratch;
+        scratch += t_max > 0 ? (size_t)p->n_head * (2 * (size_t)t_max - 1) : 0;
+    }
+    for (int s = 0; s < tk->n_seq; s++) {
+        size_t t0 = (size_t)tk->seq_off[s];
+        ps.T = we_seq_len(tk, s);
+        if (ps.T == 0) continue;
+        if (bias_fn) bias_fn(bias_ctx, bias, ps.T);
+        ps.bias = bias;
+        we_attention(pool, o + t0 * ldo, ldo, q + t0 * ldq, ldq, k + t0 * ldk, ldk, v + t0 * ldv, ldv, &ps, scratch);
+    }
 }
 
 wembed_status we_check_tokens(const we_tokens *tk, const we_weight *tok_emb, const we_weight *type_emb,

@@ -34,7 +34,7 @@ static size_t vblock_floats(int d) { return we_gemm_f32_packed_floats(d, BC); }
 static int n_blocks(int T) { return (T + BC - 1) / BC; }
 static size_t tile_floats(int d) { return (size_t)BR * BC + 2 * (size_t)BR * d + 2 * BR; }
 
-size_t we_attention_scratch_floats(int T, int n_head, int head_dim, int n_threads) {
+size_t we_attention_scratch_floats(int T, int n_head, int head_dim, int n_threads) {   // TEMP shim until GQA
     if (T <= 0) return 0;
     return (size_t)n_head * (kp_floats(T, head_dim) + (size_t)n_blocks(T) * vblock_floats(head_dim)) +
            (size_t)WE_MAX(n_threads, 1) * tile_floats(head_dim);
@@ -184,9 +184,11 @@ static void attn_task(void *p, int ith, int nth) {
     }
 }
 
-void we_attention(wembed_pool *pool, float *o, int ldo, const float *q, int ldq,
-                  const float *k, int ldk, const float *v, int ldv, int T, int n_head,
-                  int head_dim, float scale, bool causal, float *scratch) {
+void we_attention(wembed_pool *pool, float *o, int ldo, const float *q, int ldq, const float *k, int ldk,
+                  const float *v, int ldv, const we_attn_params *p, float *scratch) {
+    int T = p->T, n_head = p->n_head, head_dim = p->head_dim;
+    float scale = p->scale;
+    bool causal = p->causal;
     if (T <= 0) return;
     attn_ctx c = { o, q, k, v, ldo, ldq, ldk, ldv, T, n_head, head_dim, scale, causal, NULL, NULL, NULL, {0} };
     we_queue_init(&c.tasks, (int64_t)n_head * ((T + BR - 1) / BR));
@@ -237,9 +239,11 @@ static void ref_task(void *p, int ith, int nth) {
     }
 }
 
-void we_attention_ref(wembed_pool *pool, float *o, int ldo, const float *q, int ldq,
-                      const float *k, int ldk, const float *v, int ldv, int T, int n_head,
-                      int head_dim, float scale, bool causal, double *scratch) {
+void we_attention_ref(wembed_pool *pool, float *o, int ldo, const float *q, int ldq, const float *k, int ldk,
+                      const float *v, int ldv, const we_attn_params *p, double *scratch) {
+    int T = p->T, n_head = p->n_head, head_dim = p->head_dim;
+    float scale = p->scale;
+    bool causal = p->causal;
     ref_ctx c = { o, q, k, v, ldo, ldq, ldk, ldv, T, n_head, head_dim, scale, causal, scratch };
     we_pool_run(pool, ref_task, &c);
 }

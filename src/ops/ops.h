@@ -35,9 +35,10 @@ typedef enum we_act {
     WE_ACT_GELU,          // x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), torch's default gelu
     WE_ACT_GELU_QUICK,    // x * sigmoid(1.702 x)   (CLIP's quick_gelu)
     WE_ACT_SILU,          // x * sigmoid(x)
+    WE_ACT_GELU_TANH,     // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))   (gelu_pytorch_tanh)
 } we_act;
 
-// "none", "gelu", "gelu_quick", "silu". Static string.
+// "none", "gelu", "gelu_quick", "silu", "gelu_tanh". Static string.
 const char *we_act_name(we_act act);
 
 // Which kernels this build runs: "simd128", "simd128 via SIMDe" or "scalar". Static string.
@@ -183,6 +184,14 @@ void we_layer_norm(wembed_pool *pool, float *y, int ldy, const float *x, int ldx
 void we_layer_norm_ref(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
                        const float *gamma, const float *beta, int T, int N, float eps);
 
+// y (T, N; ldy) = x / sqrt(mean(x^2) + eps) * (offset + gamma) over each row: RMSNorm with
+// the weight as stored (offset 0: Llama, Qwen) or Gemma's (1 + w) (offset 1). gamma (N) may be
+// NULL: no scale (offset ignored).
+void we_rms_norm(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                 const float *gamma, float offset, int T, int N, float eps);
+void we_rms_norm_ref(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                     const float *gamma, float offset, int T, int N, float eps);
+
 // -----------------------------------------------------------------------------------------
 // Elementwise activations: y (n) = act(x (n)); y == x allowed. The `_ref` versions compute
 // in double and round once; the optimized ones use vector approximations whose measured
@@ -191,9 +200,13 @@ void we_layer_norm_ref(wembed_pool *pool, float *y, int ldy, const float *x, int
 void we_gelu(wembed_pool *pool, float *y, const float *x, size_t n);
 void we_gelu_quick(wembed_pool *pool, float *y, const float *x, size_t n);
 void we_silu(wembed_pool *pool, float *y, const float *x, size_t n);
+void we_gelu_tanh(wembed_pool *pool, float *y, const float *x, size_t n);
 void we_gelu_ref(wembed_pool *pool, float *y, const float *x, size_t n);
 void we_gelu_quick_ref(wembed_pool *pool, float *y, const float *x, size_t n);
 void we_silu_ref(wembed_pool *pool, float *y, const float *x, size_t n);
+void we_gelu_tanh_ref(wembed_pool *pool, float *y, const float *x, size_t n);
+// y (n) = act(x (n)) for any we_act (NONE copies).
+void we_act_apply(wembed_pool *pool, float *y, const float *x, size_t n, we_act act);
 
 // -----------------------------------------------------------------------------------------
 // GEMM benchmark (src/ops/bench.c), also reached from JS (`wembed bench gemm`).

@@ -11,6 +11,7 @@ const char *we_act_name(we_act act) {
     case WE_ACT_GELU: return "gelu";
     case WE_ACT_GELU_QUICK: return "gelu_quick";
     case WE_ACT_SILU: return "silu";
+    case WE_ACT_GELU_TANH: return "gelu_tanh";
     }
     return "?";
 }

@@ -23,6 +23,7 @@ static float act_ref(float v, we_act act) {
     case WE_ACT_GELU: return (float)(0.5 * x * erfc(-x * 0.70710678118654752440));
     case WE_ACT_GELU_QUICK: return (float)(x / (1.0 + exp(-1.702 * x)));
     case WE_ACT_SILU: return (float)(x / (1.0 + exp(-x)));
+    case WE_ACT_GELU_TANH: return (float)(0.5 * x * (1 + tanh(0.79788456080286535588 * (x + 0.044715 * x * x * x))));
     }
     return v;
 }

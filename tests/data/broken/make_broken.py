@@ -161,8 +161,8 @@ def main():
     c = dict(CONFIG, num_attention_heads=3)
     case("heads-not-dividing", "bad_format", "hidden_size 8 is not a multiple of num_attention_heads 3",
          config=json.dumps(c).encode())
-    c = dict(CONFIG, hidden_act="gelu_new")
-    case("unsupported-act", "unsupported", "hidden_act \"gelu_new\" is not supported", config=json.dumps(c).encode())
+    c = dict(CONFIG, hidden_act="mish")
+    case("unsupported-act", "unsupported", "hidden_act \"mish\" is not supported", config=json.dumps(c).encode())
     c = dict(CONFIG, hidden_size="8")
     case("config-wrong-type", "bad_format", "config.json: \"hidden_size\" must be an integer", config=json.dumps(c).encode())
     bad = cfg.replace(b'"pad_token_id": 0,', b'"pad_token_id": 0,,')

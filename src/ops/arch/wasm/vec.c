@@ -34,6 +34,7 @@ static void act_task(void *p, int ith, int nth) {
     case WE_ACT_GELU: ACT_LOOP(we_v_gelu); break;
     case WE_ACT_GELU_QUICK: ACT_LOOP(we_v_gelu_quick); break;
     case WE_ACT_SILU: ACT_LOOP(we_v_silu); break;
+    default: break;   /* TEMP */
     case WE_ACT_NONE: if (y != x) memmove(y + i0, x + i0, (size_t)(i1 - i0) * sizeof(float)); break;
     }
 }

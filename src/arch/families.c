@@ -1,42 +1,72 @@
-// registry.c - which family reads which model_type (config.json) or general.architecture
-// (GGUF), and the small helpers the families' config readers share.
+// families.c - the list of families (one line each), which family reads a config.json or a
+// GGUF general.architecture, and the small helpers the families share.
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../formats/gguf.h"
 #include "arch.h"
 
-static const struct {
-    const char *model_type;
-    const we_family *family;
-} g_model_types[] = {
-    {"bert", &we_family_bert},
-    {"roberta", &we_family_bert},
-    {"xlm-roberta", &we_family_bert},
-    {"nomic_bert", &we_family_nomic_bert},
-    {"clip", &we_family_clip},
-    {"clip_text_model", &we_family_clip},
-    {"clip_vision_model", &we_family_clip},
+extern const we_family we_family_bert, we_family_nomic_bert, we_family_clip;
+
+static const we_family *const g_families[] = {
+    &we_family_bert,
+    &we_family_nomic_bert,
+    &we_family_clip,
 };
 
-const we_family *we_family_for_model_type(const char *model_type) {
-    if (!model_type) return NULL;
-    for (size_t i = 0; i < WE_ARRAY_LEN(g_model_types); i++)
-        if (strcmp(g_model_types[i].model_type, model_type) == 0) return g_model_types[i].family;
+const we_family *we_family_for_config(const we_json *cfg) {
+    for (size_t i = 0; i < WE_ARRAY_LEN(g_families); i++)
+        if (g_families[i]->claims && g_families[i]->claims(cfg)) return g_families[i];
+    const char *mt = we_json_as_str(we_json_get(cfg, "model_type"), NULL);
+    if (!mt) return NULL;
+    for (size_t i = 0; i < WE_ARRAY_LEN(g_families); i++)
+        for (const char *const *t = g_families[i]->model_types; t && *t; t++)
+            if (strcmp(*t, mt) == 0) return g_families[i];
     return NULL;
 }
 
 const we_family *we_family_for_gguf_arch(const char *arch) {
-    static const we_family *const families[] = {&we_family_bert, &we_family_nomic_bert, &we_family_clip};
     if (!arch) return NULL;
-    for (size_t i = 0; i < WE_ARRAY_LEN(families); i++)
-        for (const char *const *a = families[i]->gguf_archs; *a; a++)
-            if (strcmp(*a, arch) == 0) return families[i];
+    for (size_t i = 0; i < WE_ARRAY_LEN(g_families); i++)
+        for (const char *const *a = g_families[i]->gguf_archs; a && *a; a++)
+            if (strcmp(*a, arch) == 0) return g_families[i];
     return NULL;
 }
 
+// "a, b, c" of every family's names (model_types or gguf_archs), built once.
+static const char *join_names(char *buf, size_t cap, bool gguf) {
+    if (buf[0]) return buf;
+    size_t n = 0;
+    for (size_t i = 0; i < WE_ARRAY_LEN(g_families); i++)
+        for (const char *const *t = gguf ? g_families[i]->gguf_archs : g_families[i]->model_types; t && *t; t++) {
+            int k = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", *t);
+            if (k < 0 || (size_t)k >= cap - n) return buf;
+            n += (size_t)k;
+        }
+    return buf;
+}
+
 const char *we_supported_model_types(void) {
-    return "bert, roberta, xlm-roberta, nomic_bert, clip (also clip_text_model, clip_vision_model)";
+    static char buf[1024];
+    return join_names(buf, sizeof buf, false);
+}
+
+const char *we_supported_gguf_archs(void) {
+    static char buf[512];
+    return join_names(buf, sizeof buf, true);
+}
+
+we_weight *we_slot_simple(we_arch_model *ma, const we_wentry *e, int il) {
+    char *base = e->per_layer ? *(char **)ma->w + (size_t)il * ma->family->layer_size : (char *)ma->w;
+    return (we_weight *)(base + e->offset);
+}
+
+wembed_status we_alloc_layers(we_arch_model *ma, we_arena *a, int32_t n_layer, we_err *err) {
+    void *layers = we_arena_calloc(a, (size_t)n_layer, ma->family->layer_size, 16);
+    if (!layers) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
+    *(void **)ma->w = layers;
+    return WEMBED_STATUS_OK;
 }
 
 // -----------------------------------------------------------------------------------------
@@ -84,8 +114,9 @@ wembed_status we_cfg_act(const we_json *cfg, const char *key, const char *def, w
     if (strcmp(s, "gelu") == 0) *out = WE_ACT_GELU;
     else if (strcmp(s, "quick_gelu") == 0) *out = WE_ACT_GELU_QUICK;
     else if (strcmp(s, "silu") == 0 || strcmp(s, "swish") == 0) *out = WE_ACT_SILU;
+    else if (strcmp(s, "gelu_pytorch_tanh") == 0 || strcmp(s, "gelu_new") == 0) *out = WE_ACT_GELU_TANH;
     else
-        return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: %s \"%.40s\" is not supported (gelu, quick_gelu, silu)", key, s);
+        return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: %s \"%.40s\" is not supported (gelu, quick_gelu, silu, gelu_pytorch_tanh)", key, s);
     return WEMBED_STATUS_OK;
 }
 
