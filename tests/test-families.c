@@ -1,0 +1,226 @@
+// test-families.c - every model family against its reference fixtures (tests/data/fixtures,
+// the folders whose manifests give each tensor a role: input, expected, optional; README.md
+// there). For each case the inputs go through wembed_embed_ids with the settings an expected
+// tensor names, and the result must match:
+//
+//   last_hidden_state                 pooling none, raw; max |diff| <= 1e-4 where the mask is 1
+//   <p>_pooled[_normalized]           pooling p (mean, cls, last), normalized or not
+//   sentence_embedding[_normalized]   the model's own pooling and output modules
+//   text_embeds[_normalized]          likewise (two-tower text side)
+//   matryoshka_<d>                    the model's pooling, dims d, normalized
+//
+// Embedding-like tensors also need a row cosine >= 0.99999. A case's "options" (inference
+// options) are applied as wembed_embed_params; an expected tensor the runner cannot produce
+// fails the test (optional ones are skipped, and said so with -v).
+//
+//   test-families [fixture ...]       all fixtures of the list below, or the ones named
+//
+// Mutation tests (scripts/mutations.py) run this program on one fixture with one subtle point
+// of a family's code changed, and require it to fail.
+#include "harness.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "formats/json.h"
+#include "wembed.h"
+
+// The role-tagged fixtures; a new family adds its folders here.
+static const char *const g_fixtures[] = {
+    NULL,
+};
+
+static bool g_verbose;
+
+typedef struct fixture {
+    const char *dir;
+    we_arena arena;
+    const we_json *manifest;
+} fixture;
+
+static void *fx_read(const fixture *f, const char *name, size_t *n) {
+    char rel[300];
+    snprintf(rel, sizeof rel, "fixtures/%s/%s", f->dir, name);
+    return we_test_read_file(we_test_data_path(rel), n);
+}
+
+// A tensor of a case: its data (malloc'd) and element count, or NULL.
+static void *fx_tensor(const fixture *f, const we_json *cs, const char *name, int64_t shape[4], int *n_dims, size_t *n_el) {
+    const we_json *t = we_json_get(we_json_get(cs, "tensors"), name);
+    if (!t) return NULL;
+    const we_json *sh = we_json_get(t, "shape");
+    *n_dims = (int)(sh ? sh->len : 0);
+    *n_el = 1;
+    for (int i = 0; i < *n_dims && i < 4; i++) {
+        we_json_as_int(we_json_at(sh, (uint32_t)i), &shape[i]);
+        *n_el *= (size_t)shape[i];
+    }
+    size_t n;
+    return fx_read(f, we_json_as_str(we_json_get(t, "file"), NULL), &n);
+}
+
+static wembed_model *fx_load(const fixture *f, wembed_dtype dtype) {
+    static const char *names[] = {
+        "config.json", "model.safetensors", "modules.json", "1_Pooling/config.json", "sentence_bert_config.json",
+        "config_sentence_transformers.json", "2_Dense/config.json", "2_Dense/model.safetensors", "3_Dense/config.json",
+        "3_Dense/model.safetensors", "preprocessor_config.json",
+    };
+    wembed_file files[WE_ARRAY_LEN(names)];
+    size_t nf = 0;
+    for (size_t i = 0; i < WE_ARRAY_LEN(names); i++) {
+        size_t n;
+        void *d = fx_read(f, names[i], &n);
+        if (d) files[nf++] = (wembed_file){ names[i], d, n };
+    }
+    wembed_model_params mp = wembed_model_default_params();
+    mp.dtype = dtype;
+    mp.n_threads = 2;
+    wembed_model *m = NULL;
+    wembed_status rc = wembed_model_load(files, nf, mp, &m);
+    CHECKF(rc == WEMBED_STATUS_OK, "%s: load: %s", f->dir, m ? wembed_model_last_error(m) : "?");
+    for (size_t i = 0; i < nf; i++) free((void *)files[i].data);
+    if (rc) {
+        wembed_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+// The embedding settings an expected tensor's name asks for; false: not an embedding output.
+static bool settings_for(const char *name, wembed_embed_params *p, const wembed_model_info *info) {
+    char base[64];
+    snprintf(base, sizeof base, "%s", name);
+    size_t n = strlen(base);
+    bool normalized = n > 11 && strcmp(base + n - 11, "_normalized") == 0;
+    if (normalized) base[n - 11] = 0;
+    p->normalize = normalized;
+    if (strcmp(base, "last_hidden_state") == 0) {
+        p->pooling = WEMBED_POOLING_NONE;
+        p->normalize = 0;
+        return true;
+    }
+    if (strncmp(base, "matryoshka_", 11) == 0) {
+        p->dims = atoi(base + 11);
+        p->normalize = 1;
+        return p->dims > 0;
+    }
+    if (strcmp(base, "sentence_embedding") == 0 || strcmp(base, "text_embeds") == 0) return true;
+    static const struct { const char *name; wembed_pooling p; } pools[] = {
+        {"mean_pooled", WEMBED_POOLING_MEAN}, {"cls_pooled", WEMBED_POOLING_CLS}, {"last_pooled", WEMBED_POOLING_LAST},
+    };
+    for (size_t i = 0; i < WE_ARRAY_LEN(pools); i++)
+        if (strcmp(base, pools[i].name) == 0) {
+            p->pooling = pools[i].p;
+            return true;
+        }
+    (void)info;
+    return false;
+}
+
+// A case's inference options into p; false (with a failed check) for an option this runner
+// does not know.
+static bool apply_options(const fixture *f, const we_json *cs, wembed_embed_params *p) {
+    const we_json *o = we_json_get(cs, "options");
+    if (!o || o->type != WE_JSON_OBJECT) return true;
+    for (uint32_t i = 0; i < o->len; i++) {
+        const char *key = o->u.members[i].key;
+        CHECKF(false, "%s/%s: inference option \"%s\" is not supported by the engine yet", f->dir,
+               we_json_as_str(we_json_get(cs, "name"), NULL), key);
+        (void)p;
+        return false;
+    }
+    return true;
+}
+
+static void run_case(const fixture *f, wembed_model *m, const we_json *cs) {
+    const char *cname = we_json_as_str(we_json_get(cs, "name"), NULL);
+    int64_t shape[4] = { 0 };
+    int nd;
+    size_t n_el;
+    int32_t *ids = fx_tensor(f, cs, "input_ids", shape, &nd, &n_el);
+    if (!ids) return;   // an image case: test-image and the vision runners
+    int32_t B = (int32_t)shape[0], T = (int32_t)shape[1];
+    int32_t *mask = fx_tensor(f, cs, "attention_mask", shape, &nd, &n_el);
+    int32_t *types = fx_tensor(f, cs, "token_type_ids", shape, &nd, &n_el);
+    wembed_model_info info;
+    wembed_model_get_info(m, &info);
+
+    const we_json *ts = we_json_get(cs, "tensors");
+    for (uint32_t i = 0; i < ts->len; i++) {
+        const char *tname = ts->u.members[i].key;
+        const char *role = we_json_as_str(we_json_get(&ts->u.members[i].value, "role"), NULL);
+        if (!role || strcmp(role, "input") == 0) continue;
+        bool expected = strcmp(role, "expected") == 0;
+        wembed_embed_params p = wembed_embed_default_params();
+        if (!settings_for(tname, &p, &info)) {
+            CHECKF(!expected, "%s/%s: the runner cannot produce expected tensor %s", f->dir, cname, tname);
+            if (g_verbose) printf("skip %s/%s %s (optional)\n", f->dir, cname, tname);
+            continue;
+        }
+        if (!apply_options(f, cs, &p)) break;
+        size_t ref_n;
+        float *ref = fx_tensor(f, cs, tname, shape, &nd, &ref_n);
+        size_t out_n = p.pooling == WEMBED_POOLING_NONE ? (size_t)B * T * (size_t)info.n_embd : ref_n;
+        float *out = calloc(out_n + 1, sizeof(float));
+        wembed_status rc = wembed_embed_ids(m, ids, types, mask, B, T, &p, out, sizeof(float) * out_n);
+        if (CHECKF(rc == WEMBED_STATUS_OK, "%s/%s %s: %s", f->dir, cname, tname, wembed_model_last_error(m))) {
+            if (p.pooling == WEMBED_POOLING_NONE) {
+                // out holds the tokens of each row back to back (mask 1 only); ref is (B, T, E).
+                int E = (int)shape[2];
+                double md = 0;
+                size_t k = 0;
+                for (int32_t b = 0; b < B; b++)
+                    for (int32_t t = 0; t < T; t++) {
+                        if (mask && !mask[(size_t)b * T + t]) continue;
+                        double d = we_max_abs_diff(out + k * E, ref + ((size_t)b * T + t) * E, (size_t)E);
+                        md = d > md || d != d ? d : md;
+                        k++;
+                    }
+                CHECKF(md <= 1e-4, "%s/%s %s: max |diff| %.3g > 1e-4", f->dir, cname, tname, md);
+                if (g_verbose) printf("%s/%s %s: max |diff| %.3g\n", f->dir, cname, tname, md);
+            } else {
+                int D = (int)(ref_n / (size_t)B);
+                double md = we_max_abs_diff(out, ref, ref_n), mc = 1;
+                for (int32_t b = 0; b < B; b++) mc = fmin(mc, we_cosine(out + (size_t)b * D, ref + (size_t)b * D, (size_t)D));
+                CHECKF(md <= 1e-4 && mc >= 0.99999, "%s/%s %s: max |diff| %.3g, min cosine %.7f", f->dir, cname, tname, md, mc);
+                if (g_verbose) printf("%s/%s %s: max |diff| %.3g, min cosine %.8f\n", f->dir, cname, tname, md, mc);
+            }
+        }
+        free(out);
+        free(ref);
+    }
+    free(ids);
+    free(mask);
+    free(types);
+}
+
+static void run_fixture(const char *dir) {
+    fixture f = { dir, {0}, NULL };
+    we_arena_init(&f.arena, 0);
+    size_t n;
+    char *text = fx_read(&f, "manifest.json", &n);
+    we_err err;
+    if (!CHECKF(text && we_json_parse(&f.arena, text, n, NULL, &f.manifest, &err) == WEMBED_STATUS_OK, "%s: no manifest", dir)) {
+        free(text);
+        we_arena_free(&f.arena);
+        return;
+    }
+    wembed_model *m = fx_load(&f, WEMBED_DTYPE_F32);
+    const we_json *cases = we_json_get(f.manifest, "cases");
+    for (uint32_t i = 0; m && cases && i < cases->len; i++) run_case(&f, m, we_json_at(cases, i));
+    wembed_model_free(m);
+    free(text);
+    we_arena_free(&f.arena);
+}
+
+int main(int argc, char **argv) {
+    int named = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-v") == 0) g_verbose = true;
+        else named++, run_fixture(argv[i]);
+    }
+    for (size_t i = 0; !named && g_fixtures[i]; i++) run_fixture(g_fixtures[i]);
+    return we_test_finish("test-families");
+}
