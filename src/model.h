@@ -2,9 +2,10 @@
 // from it: the architecture with its weights (arch/arch.h), the small files kept for the
 // tokenizer and image stages, the sentence-transformers pooling defaults, the GGUF vocabulary.
 //
-// The loader behind wembed_loader_* / wembed_model_load lives in model.c.
+// The loader behind wembed_loader_* / wembed_model_load lives in loader.c.
 //
-// Not: inference. The forward passes read model->arch; api.c implements the embedding calls.
+// Not: inference. The forward passes read model->arch; embed.c and embed_image.c implement the
+// embedding calls.
 #ifndef WE_MODEL_H
 #define WE_MODEL_H
 
@@ -12,6 +13,7 @@
 #include "core/arena.h"
 #include "core/common.h"
 #include "formats/gguf.h"
+#include "formats/json.h"
 
 typedef struct we_model_file {
     const char *name;             // "tokenizer.json", "1_Pooling/config.json", ...
@@ -62,6 +64,16 @@ const we_gguf_vocab *we_model_gguf_vocab(const wembed_model *m);
 // Appends a line to the model's warnings (dropped silently when out of memory: a warning is
 // not worth failing a load for).
 void we_model_warn(wembed_model *m, const char *fmt, ...) WE_PRINTF(2, 3);
+
+// A new empty model (loader.c fills it), or NULL when out of memory.
+wembed_model *we_model_new(wembed_model_params params);
+// Frees everything the model holds but the struct and its error.
+void we_model_clear(wembed_model *m);
+// Parses the small file name (kept at load) into the model's arena; *out NULL when absent.
+wembed_status we_model_json(wembed_model *m, const char *name, const we_json **out, we_err *err);
+// Reads the sentence-transformers files into m->pooling, normalize, max_seq_length
+// (st_modules.c); defaults from the family's text spec.
+wembed_status we_st_read_modules(wembed_model *m, we_err *err);
 
 // Test hook: load matmul weights row-major instead of in the GEMM's packed layout.
 void we_loader_set_layout(wembed_loader *ld, we_layout layout);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../wembed.h"
 
@@ -97,5 +98,11 @@ void we_assert_fail(const char *file, int line, const char *expr);
 #define WE_LIKELY(x) (x)
 #define WE_UNLIKELY(x) (x)
 #endif
+
+// Whether the string s ends with suffix.
+static inline bool we_ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
 
 #endif // WE_COMMON_H
