@@ -4,7 +4,7 @@
 // How a call goes:
 //   1. Each row's real tokens (mask 1) become one sequence, or several overlapping windows
 //      when it is longer than max_tokens and truncate is CHUNK. Positions count from the row's
-//      start (roberta: from pad_token_id + 1, over non-pad ids, as HF computes them).
+//      start (or, WE_POS_FROM_PAD: from pad_id + 1 over non-pad ids, as RoBERTa's HF code does).
 //   2. Sequences are sorted by length and packed into groups of at most a token budget, so
 //      short texts share big GEMMs and a long document gets a forward of its own.
 //   3. Each sequence's last hidden states are pooled (or copied out, pooling NONE); windows
@@ -49,7 +49,7 @@ static wembed_status resolve(wembed_model *m, const wembed_embed_params *p, we_r
     if (r->pooling != WEMBED_POOLING_NONE && !(allowed & (1u << r->pooling)))
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "pooling %d does not apply to %s models%s",
                          (int)r->pooling, m->arch.family->name,
-                         r->pooling == WEMBED_POOLING_EOS ? " (eos is for CLIP text towers; use last)" : "");
+                         r->pooling == WEMBED_POOLING_EOS ? " (eos is for towers that pool an end-of-text token; use last)" : "");
     if (!ts->chunks && p->truncate == WEMBED_TRUNCATE_CHUNK)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "%s pools one token of a text: chunking does not apply",
                          m->arch.family->name);
@@ -314,7 +314,7 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
                 pool_seq(v, h, s->len, E, r->pooling);
             }
             if (proj) {
-                // The model's projection of pooled vectors (CLIP's text_projection).
+                // The model's projection of pooled vectors (we_text_spec.proj).
                 for (int e = 0; e < E; e++) proj_in[e] = (float)v[e];
                 we_linear(pool, proj_in + E, r->pooled, proj_in, E, proj, NULL, 1, WE_ACT_NONE, proj_scratch);
                 for (int e = 0; e < r->pooled; e++) v[e] = proj_in[E + e];
@@ -398,7 +398,7 @@ wembed_status wembed_embed_ids(wembed_model *m, const int32_t *ids, const int32_
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "bad batch: %d rows of %d tokens", B, T);
 
     // The real tokens (mask 1) of every row, compacted, with their positions: the column for
-    // absolute positions (window tokens restart at 0), roberta's count of non-pad ids.
+    // absolute positions (window tokens restart at 0), or the count of non-pad ids (WE_POS_FROM_PAD).
     size_t n_all = (size_t)B * T;
     int32_t *c_ids = we_malloc(sizeof(int32_t) * (n_all + 1)), *c_types = we_malloc(sizeof(int32_t) * (n_all + 1));
     int32_t *c_pos = we_malloc(sizeof(int32_t) * (n_all + 1));
@@ -406,8 +406,8 @@ wembed_status wembed_embed_ids(wembed_model *m, const int32_t *ids, const int32_
     seqin *seqs = we_malloc(sizeof(seqin) * cap);
     int32_t *iota = NULL;
     if (!c_ids || !c_types || !c_pos || !seqs) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
-    const bool roberta = m->arch.text.pos_rule == WE_POS_FROM_PAD;
-    const int32_t pad = roberta ? m->arch.text.pad_id : 0;
+    const bool from_pad = m->arch.text.pos_rule == WE_POS_FROM_PAD;
+    const int32_t pad = from_pad ? m->arch.text.pad_id : 0;
     const bool chunk = p->truncate == WEMBED_TRUNCATE_CHUNK;
     int32_t overlap = p->chunk_overlap >= 0 ? p->chunk_overlap : r.max_tokens / 8;
     size_t k = 0;
@@ -421,7 +421,7 @@ wembed_status wembed_embed_ids(wembed_model *m, const int32_t *ids, const int32_
             if (!mk) continue;
             c_ids[k] = ids[at];
             c_types[k] = type_ids ? type_ids[at] : 0;
-            c_pos[k] = roberta ? (ids[at] != pad ? ++rpos : pad) : t;
+            c_pos[k] = from_pad ? (ids[at] != pad ? ++rpos : pad) : t;
             k++;
         }
         seqin whole = { c_ids + k0, c_types + k0, c_pos + k0, (int32_t)(k - k0), b, T };
@@ -430,7 +430,7 @@ wembed_status wembed_embed_ids(wembed_model *m, const int32_t *ids, const int32_
     if (chunk) {
         // Each window is embedded as an input of its own: positions from its start.
         if (!(iota = we_malloc(sizeof(int32_t) * (size_t)r.max_tokens))) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
-        for (int32_t j = 0; j < r.max_tokens; j++) iota[j] = roberta ? pad + 1 + j : j;
+        for (int32_t j = 0; j < r.max_tokens; j++) iota[j] = from_pad ? pad + 1 + j : j;
         for (size_t i = 0; i < n_seq; i++) seqs[i].pos = iota;
     }
     rc = embed_seqs(m, seqs, n_seq, B, &r, p, out, out_size);
@@ -497,10 +497,10 @@ wembed_status wembed_embed_text(wembed_model *m, const char *const *texts, const
     seqin *seqs = we_malloc(sizeof(seqin) * cap);
     int32_t *iota = we_malloc(sizeof(int32_t) * ((size_t)r.max_tokens + 1));
     if (!encs || !win || !seqs || !iota) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
-    const bool roberta = m->arch.text.pos_rule == WE_POS_FROM_PAD;
-    const int32_t pad = roberta ? m->arch.text.pad_id : 0;
-    // Positions of a plain text: 0..n-1 (roberta: pad_token_id + 1 on, for texts without pad ids).
-    for (int32_t j = 0; j <= r.max_tokens; j++) iota[j] = roberta ? pad + 1 + j : j;
+    const bool from_pad = m->arch.text.pos_rule == WE_POS_FROM_PAD;
+    const int32_t pad = from_pad ? m->arch.text.pad_id : 0;
+    // Positions of a plain text: 0..n-1 (WE_POS_FROM_PAD: pad_id + 1 on, for texts without pad ids).
+    for (int32_t j = 0; j <= r.max_tokens; j++) iota[j] = from_pad ? pad + 1 + j : j;
 
     wembed_tokenize_params tp = wembed_tokenize_default_params();
     tp.max_length = p->truncate == WEMBED_TRUNCATE_END ? r.max_tokens : 0;

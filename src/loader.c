@@ -877,7 +877,7 @@ wembed_status wembed_loader_finish(wembed_loader *ld, wembed_model **out_model) 
     wembed_status rc = check_shards(ld);
     if (rc) return rc;
 
-    // Which groups (CLIP towers) arrived, and is each complete?
+    // Which groups (towers of a two-tower family) arrived, and is each complete?
     const we_family *fam = m->arch.family;
     bool present[4] = {true, fam->n_groups == 1, false, false};
     if (fam->n_groups > 1)
