@@ -272,6 +272,22 @@ static void test_hparams(void) {
     wembed_model_free(m);
     fixture_free(&fx);
 
+    // gte: the RoPE rule and the flags as read (snowflake-style string flags are true).
+    static const struct { const char *dir, *hp; } gte[] = {
+        {"gte_en", "{\"n_types\":0,\"eps\":1e-12,\"act\":\"gelu\",\"rope_theta\":500000,\"rope_scaling\":{\"type\":\"ntk\",\"factor\":2},"
+                   "\"unpad_inputs\":false,\"use_memory_efficient_attention\":false}"},
+        {"gte_own", "{\"n_types\":1,\"eps\":1e-12,\"act\":\"gelu\",\"rope_theta\":160000,\"rope_scaling\":null,"
+                    "\"unpad_inputs\":true,\"use_memory_efficient_attention\":true}"},
+    };
+    for (size_t i = 0; i < WE_ARRAY_LEN(gte); i++) {
+        fixture_load(&fx, gte[i].dir);
+        m = load_fx(&fx, WEMBED_DTYPE_F32, WE_LAYOUT_PACKED, 0, &rc);
+        if (CHECK(m) && CHECK(wembed_model_get_info(m, &info) == WEMBED_STATUS_OK))
+            CHECKF(strcmp(info.hparams, gte[i].hp) == 0, "%s: %s", gte[i].dir, info.hparams);
+        wembed_model_free(m);
+        fixture_free(&fx);
+    }
+
     fixture_load(&fx, "bert");
     m = load_fx(&fx, WEMBED_DTYPE_Q8, WE_LAYOUT_PACKED, 0, &rc);
     if (CHECK(m)) {
