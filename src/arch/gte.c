@@ -1,9 +1,10 @@
 // gte.c - the gte family: Alibaba's "NewModel" (model_type "new", remote code
 // Alibaba-NLP/new-impl modeling.py; gte-base-en-v1.5, gte-large-en-v1.5, gte-multilingual-base)
 // and Snowflake's copy of it (model_type "gte", GteModel / GteConfig in
-// modeling_hf_alibaba_nlp_gte.py; snowflake-arctic-embed-m-v2.0), as that code computes it:
-// hyper-parameters from config.json (NewConfig names and defaults), the tensor table and the
-// forward pass. A BERT-shaped post-LN encoder with rotary positions, a packed qkv projection
+// modeling_hf_alibaba_nlp_gte.py; snowflake-arctic-embed-m-v2.0: not read here, but vLLM loads
+// it with NewModel's layers, only the name prefix differing, and public ports describe the same
+// network), as that code computes it: hyper-parameters from config.json (NewConfig names and
+// defaults), the tensor table and the forward pass. A BERT-shaped post-LN encoder with rotary positions, a packed qkv projection
 // and a gated MLP. llama.cpp does not convert NewModel (no GGUF form).
 //
 //   x = LN(E_word[id] (+ E_type[type] when type_vocab_size > 0))          (n_tok, E)
@@ -29,8 +30,9 @@
 //      down_proj(act(gate) * up), act = hidden_act ("gelu" is the erf GELU).
 //   4. Post-LN blocks: attn_ln(x + o_proj(attn)), mlp_ln(x + mlp); no final norm.
 //   5. Embeddings: LayerNorm(word (+ token type)); no absolute positions (rope). The token type
-//      table exists only when type_vocab_size > 0 (gte v1.5: 0, type ids ignored;
-//      gte-multilingual / arctic-m-v2.0: 1); without type ids, type 0 is added.
+//      table exists only when type_vocab_size > 0 (gte v1.5: 0, type ids ignored; the XLM-R
+//      vocabulary models carry a table: arctic-m-v2.0 one row); without type ids, type 0 is
+//      added.
 //   6. Attention is bidirectional with scale 1/sqrt(head_dim) and the padding mask; the
 //      unpadded (xformers) path of the reference gives the same values on real tokens, so
 //      unpad_inputs and use_memory_efficient_attention change nothing here. Snowflake's config
