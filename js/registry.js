@@ -15,6 +15,7 @@
  * @property {boolean} [image]
  * @property {number} [imageSize]
  * @property {string} [template]  zero-shot classification template (CLIP)
+ * @property {string} [note]  where the defaults come from, and what is particular to the model
  */
 
 /** @type {{models: Record<string, RegistryEntry>}} */
@@ -110,6 +111,61 @@ export const REGISTRY = {
       "imageSize": 224,
       "prefixes": {},
       "template": "a photo of a {}"
+    },
+    "Alibaba-NLP/gte-base-en-v1.5": {
+      "aliases": [
+        "gte-base-en-v1.5"
+      ],
+      "architecture": "gte",
+      "dims": 768,
+      "maxTokens": 8192,
+      "pooling": "cls",
+      "normalize": true,
+      "prefixes": {},
+      "note": "NewModel (remote code Alibaba-NLP/new-impl), rope_scaling ntk factor 2: fixed NTK frequencies at every length. sentence-transformers: Transformer -> Pooling(cls), no prompts; the card L2-normalizes for cosine similarity."
+    },
+    "Alibaba-NLP/gte-large-en-v1.5": {
+      "aliases": [
+        "gte-large-en-v1.5"
+      ],
+      "architecture": "gte",
+      "dims": 1024,
+      "maxTokens": 8192,
+      "pooling": "cls",
+      "normalize": true,
+      "prefixes": {},
+      "note": "NewModel (remote code Alibaba-NLP/new-impl), as gte-base-en-v1.5: CLS pooling, no prompts, normalized for cosine similarity."
+    },
+    "Alibaba-NLP/gte-multilingual-base": {
+      "aliases": [
+        "gte-multilingual-base"
+      ],
+      "architecture": "gte",
+      "dims": 768,
+      "maxTokens": 8192,
+      "pooling": "cls",
+      "normalize": true,
+      "prefixes": {},
+      "note": "NewModel with the XLM-R vocabulary (250k) and a token type table; the checkpoint is a NewForTokenClassification (names prefixed new.; its sparse-weight classifier head is not used). CLS pooling, no prompts; the card's elastic dimensions (128 to 768) keep the first dims, then normalize."
+    },
+    "Snowflake/snowflake-arctic-embed-m-v2.0": {
+      "aliases": [
+        "snowflake-arctic-embed-m-v2.0"
+      ],
+      "architecture": "gte",
+      "dims": 768,
+      "matryoshkaDims": [
+        768,
+        256
+      ],
+      "maxTokens": 8192,
+      "pooling": "cls",
+      "normalize": true,
+      "prefixes": {
+        "query": "query: ",
+        "document": ""
+      },
+      "note": "model_type gte: Snowflake's copy of the NewModel code (plain RoPE), XLM-R vocabulary. sentence-transformers: Pooling(cls) -> Normalize; queries take the prompt 'query: ' (config_sentence_transformers.json prompts), documents none; Matryoshka 256 keeps the first 256 dims, then normalizes."
     }
   }
 };

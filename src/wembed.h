@@ -186,7 +186,7 @@ const char *wembed_model_last_error(const wembed_model *model);
 const char *wembed_model_warnings(const wembed_model *model);
 
 typedef struct wembed_model_info {
-    const char *architecture;         // family: "bert", "nomic_bert" or "clip"
+    const char *architecture;         // family: "bert", "nomic_bert", "clip", "gte", ...
     const char *model_type;           // config.json model_type ("xlm-roberta", ...) or GGUF architecture
     const char *format;               // "safetensors" or "gguf"
     wembed_dtype dtype;
@@ -267,7 +267,7 @@ typedef struct wembed_embed_params {
     wembed_truncate truncate;
     int32_t chunk_overlap;            // tokens shared by consecutive windows (TRUNCATE_CHUNK); < 0: max_tokens / 8
     wembed_rope_scaling rope_scaling;
-    float rope_factor;                // 0: the model's rotary_scaling_factor
+    float rope_factor;                // 0: the model's own (rotary_scaling_factor, rope_scaling.factor)
     wembed_ntk_length ntk_length;
     wembed_output output;
 } wembed_embed_params;

@@ -13,6 +13,8 @@
 // options) are applied as wembed_embed_params; an expected tensor the runner cannot produce
 // fails the test (optional ones are skipped, and said so with -v).
 //
+// Every row runs whole (max_tokens = the padded length), as the references ran it.
+//
 //   test-families [fixture ...]       all fixtures of the list below, or the ones named
 //
 // Mutation tests (scripts/mutations.py) run this program on one fixture with one subtle point
@@ -29,6 +31,9 @@
 
 // The role-tagged fixtures; a new family adds its folders here.
 static const char *const g_fixtures[] = {
+    "gte_en",
+    "gte_own",
+    "gte_own_ml",
     NULL,
 };
 
@@ -154,6 +159,9 @@ static void run_case(const fixture *f, wembed_model *m, const we_json *cs) {
         if (!role || strcmp(role, "input") == 0) continue;
         bool expected = strcmp(role, "expected") == 0;
         wembed_embed_params p = wembed_embed_default_params();
+        // The references run every row whole: no truncation at the model's n_ctx or
+        // max_seq_length (a model that cannot extend refuses rows past its n_ctx).
+        p.max_tokens = T;
         if (!settings_for(tname, &p, &info)) {
             CHECKF(!expected, "%s/%s: the runner cannot produce expected tensor %s", f->dir, cname, tname);
             if (g_verbose) printf("skip %s/%s %s (optional)\n", f->dir, cname, tname);

@@ -155,6 +155,8 @@ static const expect g_expect[] = {
     {"nomic_bert",     "nomic_bert",  64, 2, 4, 256, 512, 8192, 64, 164608, WEMBED_POOLING_MEAN, true, 0},
     {"nomic_bert_ntk", "nomic_bert",  64, 2, 4, 256, 512, 8192, 64, 164608, WEMBED_POOLING_MEAN, true, 0},
     {"clip",           "clip",        64, 2, 4, 256, 512, 77, 32, 387137, WEMBED_POOLING_EOS, true, 0},
+    {"gte_en",         "gte",         64, 3, 4, 128, 500, 64, 64, 156736, WEMBED_POOLING_CLS, false, 8192},
+    {"gte_own",        "gte",         48, 2, 4, 80, 400, 64, 48, 61680, WEMBED_POOLING_CLS, true, 8192},
 };
 
 static bool g_quiet;   // no messages while sweeping allocation failures
@@ -269,6 +271,22 @@ static void test_hparams(void) {
         CHECKF(strstr(info.hparams, "\"rope_scaling\":0,\"max_trained_positions\":2048,") != NULL, "%s", info.hparams);
     wembed_model_free(m);
     fixture_free(&fx);
+
+    // gte: the RoPE rule and the flags as read (snowflake-style string flags are true).
+    static const struct { const char *dir, *hp; } gte[] = {
+        {"gte_en", "{\"n_types\":0,\"eps\":1e-12,\"act\":\"gelu\",\"rope_theta\":500000,\"rope_scaling\":{\"type\":\"ntk\",\"factor\":2},"
+                   "\"unpad_inputs\":false,\"use_memory_efficient_attention\":false}"},
+        {"gte_own", "{\"n_types\":1,\"eps\":1e-12,\"act\":\"gelu\",\"rope_theta\":160000,\"rope_scaling\":null,"
+                    "\"unpad_inputs\":true,\"use_memory_efficient_attention\":true}"},
+    };
+    for (size_t i = 0; i < WE_ARRAY_LEN(gte); i++) {
+        fixture_load(&fx, gte[i].dir);
+        m = load_fx(&fx, WEMBED_DTYPE_F32, WE_LAYOUT_PACKED, 0, &rc);
+        if (CHECK(m) && CHECK(wembed_model_get_info(m, &info) == WEMBED_STATUS_OK))
+            CHECKF(strcmp(info.hparams, gte[i].hp) == 0, "%s: %s", gte[i].dir, info.hparams);
+        wembed_model_free(m);
+        fixture_free(&fx);
+    }
 
     fixture_load(&fx, "bert");
     m = load_fx(&fx, WEMBED_DTYPE_Q8, WE_LAYOUT_PACKED, 0, &rc);
@@ -819,8 +837,59 @@ static void test_broken_files(void) {
     free(buf);
 }
 
+// config.json variants of a fixture (one text replacement each) that the family refuses, or
+// takes: the status and a part of the message when the weights begin (config.json is read
+// then).
+static void test_config_variants(void) {
+    static const struct {
+        const char *dir, *find, *replace;
+        wembed_status want;
+        const char *msg;
+    } cases[] = {
+        {"gte_en", "\"type\": \"ntk\"", "\"type\": \"dynamic\"", WEMBED_STATUS_UNSUPPORTED, "rope_scaling.type \"dynamic\" is not supported"},
+        {"gte_en", "\"type\": \"ntk\"", "\"type\": \"ntk\", \"mixed_b\": 0.6", WEMBED_STATUS_UNSUPPORTED, "rope_scaling.mixed_b"},
+        {"gte_en", "\"factor\": 2.0", "\"factor\": 0.5", WEMBED_STATUS_UNSUPPORTED, "rope_scaling.factor 0.5"},
+        {"gte_en", "\"type\": \"ntk\"", "\"rope_type\": \"ntk\"", WEMBED_STATUS_BAD_FORMAT, "rope_scaling has no \"type\""},
+        {"gte_en", "\"pack_qkv\": true", "\"pack_qkv\": false", WEMBED_STATUS_UNSUPPORTED, "pack_qkv false"},
+        {"gte_en", "\"layer_norm_type\": \"layer_norm\"", "\"layer_norm_type\": \"rms_norm\"", WEMBED_STATUS_UNSUPPORTED, "layer_norm_type \"rms_norm\""},
+        {"gte_en", "\"position_embedding_type\": \"rope\"", "\"position_embedding_type\": \"absolute\"", WEMBED_STATUS_UNSUPPORTED,
+         "position_embedding_type \"absolute\""},
+        {"gte_en", "\"unpad_inputs\": false", "\"logn_attention_scale\": true", WEMBED_STATUS_UNSUPPORTED, "logn_attention_scale"},
+        // Python truthiness: the string "false" is true.
+        {"gte_en", "\"unpad_inputs\": false", "\"logn_attention_scale\": \"false\"", WEMBED_STATUS_UNSUPPORTED, "logn_attention_scale"},
+        {"gte_en", "\"unpad_inputs\": false", "\"unpad_inputs\": \"true\", \"logn_attention_clip1\": true", WEMBED_STATUS_OK, ""},
+        {"gte_en", "\"hidden_act\": \"gelu\"", "\"hidden_act\": \"mish\"", WEMBED_STATUS_UNSUPPORTED, "hidden_act \"mish\""},
+        {"gte_own", "\"rope_scaling\": null", "\"rope_scaling\": \"ntk\"", WEMBED_STATUS_BAD_FORMAT, "\"rope_scaling\" must be an object or null"},
+    };
+    for (size_t i = 0; i < WE_ARRAY_LEN(cases); i++) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "fixtures/%s/config.json", cases[i].dir);
+        size_t n;
+        char *text = (char *)we_test_read_file(we_test_data_path(rel), &n);
+        if (!CHECKF(text != NULL, "read %s", rel)) continue;
+        const char *at = strstr(text, cases[i].find);
+        if (!CHECKF(at != NULL, "%s: no %s", rel, cases[i].find)) { free(text); continue; }
+        size_t nf = strlen(cases[i].find), nr = strlen(cases[i].replace), pre = (size_t)(at - text);
+        char *cfg = malloc(n - nf + nr);
+        memcpy(cfg, text, pre);
+        memcpy(cfg + pre, cases[i].replace, nr);
+        memcpy(cfg + pre + nr, at + nf, n - pre - nf);
+        wembed_loader *ld;
+        CHECK(wembed_loader_new(wembed_model_default_params(), &ld) == WEMBED_STATUS_OK);
+        wembed_status rc = wembed_loader_add_file(ld, "config.json", cfg, n - nf + nr);
+        if (!rc) rc = wembed_loader_begin_file(ld, "model.safetensors", 1000);
+        const char *msg = rc ? wembed_loader_last_error(ld) : "";
+        CHECKF(rc == cases[i].want && strstr(msg, cases[i].msg), "%s with %s: %s \"%s\", want %s \"%s\"", cases[i].dir, cases[i].replace,
+               wembed_status_str(rc), msg, wembed_status_str(cases[i].want), cases[i].msg);
+        wembed_loader_free(ld);
+        free(cfg);
+        free(text);
+    }
+}
+
 int main(void) {
     test_fixtures();
+    test_config_variants();
     test_hparams();
     test_clip_towers();
     test_prefix_and_shards();

@@ -70,6 +70,8 @@ typedef enum we_rope_mode {
     WE_ROPE_LINEAR,               // position interpolation: positions / factor
     WE_ROPE_NTK,                  // fixed NTK: base * factor^(rot/(rot-2)) at every length
     WE_ROPE_DYNAMIC_NTK,          // nomic's dynamic rule with the given factor
+    // Model configs only (no call-time value, past the public enum's last):
+    WE_ROPE_NTK_SCALED_FREQ,      // base * factor and every frequency / factor^(2/rot), at every length
 } we_rope_mode;
 
 typedef struct we_rope_opts {
@@ -192,6 +194,10 @@ wembed_status we_cfg_int(const we_json *cfg, const char *key, int64_t def, int64
                          int32_t *out, we_err *err);
 wembed_status we_cfg_float(const we_json *cfg, const char *key, double def, float *out, we_err *err);
 wembed_status we_cfg_bool(const we_json *cfg, const char *key, bool def, bool *out, we_err *err);
+// A flag as Python's `if config.key:` reads it (remote-code configs write some as strings:
+// snowflake-arctic-embed-m-v2.0 has "unpad_inputs": "true"): a bool, a number (non-zero), a
+// string (non-empty: "false" is true!); absent or null -> def; an array or object: error.
+wembed_status we_cfg_truthy(const we_json *cfg, const char *key, bool def, bool *out, we_err *err);
 // hidden_act strings -> we_act ("gelu", "quick_gelu", "silu"/"swish", "gelu_pytorch_tanh");
 // others UNSUPPORTED.
 wembed_status we_cfg_act(const we_json *cfg, const char *key, const char *def, we_act *out, we_err *err);

@@ -7,12 +7,13 @@
 #include "../formats/gguf.h"
 #include "arch.h"
 
-extern const we_family we_family_bert, we_family_nomic_bert, we_family_clip;
+extern const we_family we_family_bert, we_family_nomic_bert, we_family_clip, we_family_gte;
 
 static const we_family *const g_families[] = {
     &we_family_bert,
     &we_family_nomic_bert,
     &we_family_clip,
+    &we_family_gte,
 };
 
 const we_family *we_family_for_config(const we_json *cfg) {
@@ -101,6 +102,18 @@ wembed_status we_cfg_bool(const we_json *cfg, const char *key, bool def, bool *o
     *out = def;
     if (v && v->type != WE_JSON_NULL && !we_json_as_bool(v, out))
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: \"%s\" must be true or false", key);
+    return WEMBED_STATUS_OK;
+}
+
+wembed_status we_cfg_truthy(const we_json *cfg, const char *key, bool def, bool *out, we_err *err) {
+    const we_json *v = we_json_get(cfg, key);
+    double d;
+    *out = def;
+    if (!v || v->type == WE_JSON_NULL) return WEMBED_STATUS_OK;
+    if (we_json_as_bool(v, out)) return WEMBED_STATUS_OK;
+    if (we_json_as_str(v, NULL)) *out = v->len > 0;
+    else if (we_json_as_double(v, &d)) *out = d != 0;
+    else return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: \"%s\" must be a flag", key);
     return WEMBED_STATUS_OK;
 }
 

@@ -76,7 +76,8 @@ void we_gather_rows(float *out, const we_weight *table, const int32_t *ids, int 
 // INVALID_ARGUMENT, or TOO_LONG for a position past n_pos (0: no position table).
 wembed_status we_check_tokens(const we_tokens *tk, const we_weight *tok_emb, const we_weight *type_emb,
                               int64_t n_pos, we_err *err);
-// x (n_tok, E) = word embedding + token type embedding (type 0 when tk has none).
+// x (n_tok, E) = word embedding + token type embedding (type 0 when tk has none; word alone
+// when type_emb is NULL or absent).
 void we_embed_word_type(float *x, const we_tokens *tk, const we_weight *tok_emb, const we_weight *type_emb);
 
 // -----------------------------------------------------------------------------------------
@@ -116,12 +117,21 @@ void we_glu(wembed_pool *pool, float *h, int ldh, const float *gate, int ldg, co
 typedef struct we_rope_cfg {
     int32_t rot;                  // dims rotated per head (even)
     double base;                  // rope_theta / rotary_emb_base
-    we_rope_mode mode;            // the model's own scaling (WE_ROPE_NONE, LINEAR, NTK, DYNAMIC_NTK)
+    we_rope_mode mode;            // the model's own scaling (WE_ROPE_NONE, LINEAR, NTK, DYNAMIC_NTK,
+                                  // NTK_SCALED_FREQ)
     double factor;                // its factor (dynamic NTK: rotary_scaling_factor)
     int32_t max_trained;          // dynamic NTK: the length past which the base grows
 } we_rope_cfg;
 
-// The base and position scale for a sequence of length L (the rope length of we_tokens).
+// The base and position scale for a sequence of length L (the rope length of we_tokens). The
+// angle of frequency i at position p is p * pos_scale / base^(2i/rot):
+//   NONE             base, 1
+//   LINEAR           base, 1/f
+//   NTK              base * f^(rot/(rot-2)), 1                  (f > 1; at every length)
+//   DYNAMIC_NTK      we_rope_ntk_base(base, rot, f, L, max_trained), 1
+//   NTK_SCALED_FREQ  base * f, f^(-2/rot)                       (f > 0; at every length) --
+//                    kexue.fm/archives/9706 eq. (6): 1/(base f)^(2i/rot) / f^(2/rot)
+// A call's mode (o->mode != MODEL) replaces the model's, and a call's factor (> 0) its factor.
 void we_rope_resolve(const we_rope_cfg *c, const we_rope_opts *o, int L, double *base, double *pos_scale);
 
 // cos and sin (n_tok, rot/2) for every token of tk at its position, each sequence with its

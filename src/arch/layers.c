@@ -175,6 +175,12 @@ void we_rope_resolve(const we_rope_cfg *c, const we_rope_opts *o, int L, double 
     case WE_ROPE_LINEAR:
         if (f > 0) *pos_scale = 1.0 / f;
         break;
+    case WE_ROPE_NTK_SCALED_FREQ:
+        if (f > 0) {
+            *base = c->base * f;
+            *pos_scale = pow(f, -2.0 / c->rot);
+        }
+        break;
     default:
         break;
     }
@@ -249,6 +255,7 @@ wembed_status we_check_tokens(const we_tokens *tk, const we_weight *tok_emb, con
 
 void we_embed_word_type(float *x, const we_tokens *tk, const we_weight *tok_emb, const we_weight *type_emb) {
     we_gather_rows(x, tok_emb, tk->ids, tk->n_tok, false);
+    if (!type_emb || !type_emb->data) return;
     if (tk->type_ids) {
         we_gather_rows(x, type_emb, tk->type_ids, tk->n_tok, true);
         return;

@@ -30,5 +30,11 @@ test('js/registry.js agrees with models/registry.json', async () => {
   assert.deepEqual(lookupModel('nomic-ai/nomic-embed-text-v1.5').matryoshkaDims, [768, 512, 256, 128, 64]);
   assert.equal(lookupModel('nomic-ai/nomic-embed-text-v1.5').prefixes.query, 'search_query: ');
   assert.equal(lookupModel('/models/e5-small-v2').id, 'intfloat/e5-small-v2');
+  for (const id of ['Alibaba-NLP/gte-base-en-v1.5', 'Alibaba-NLP/gte-large-en-v1.5', 'Alibaba-NLP/gte-multilingual-base', 'Snowflake/snowflake-arctic-embed-m-v2.0']) {
+    assert.equal(lookupModel(id).architecture, 'gte', id);
+    assert.equal(lookupModel(id).pooling, 'cls', id);
+  }
+  assert.deepEqual(lookupModel('gte-base-en-v1.5').prefixes, {});
+  assert.deepEqual(lookupModel('snowflake-arctic-embed-m-v2.0').prefixes, { query: 'query: ', document: '' });
   assert.equal(lookupModel('some/unknown-model'), undefined);
 });
