@@ -55,8 +55,8 @@ wembed_status we_bert_forward(const we_arch_model *m, wembed_pool *pool, const w
         for (int s = 0; s < tk->n_seq; s++) {
             int t0 = tk->seq_off[s], T = tk->seq_off[s + 1] - t0;
             const float *q = qkv + (size_t)t0 * 3 * E;
-            we_attention(pool, a + (size_t)t0 * E, E, q, 3 * E, q + E, 3 * E, q + 2 * E, 3 * E, T, H, d,
-                         scale, false, attn);
+            we_attn_params ap = { .T = T, .n_head = H, .n_kv_head = H, .head_dim = d, .scale = scale };
+            we_attention(pool, a + (size_t)t0 * E, E, q, 3 * E, q + E, 3 * E, q + 2 * E, 3 * E, &ap, attn);
         }
         we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, n, WE_ACT_NONE, lscratch);
         we_add_layer_norm(pool, x, h, &L->attn_ln_w, &L->attn_ln_b, n, E, hp->eps);

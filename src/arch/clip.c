@@ -28,8 +28,9 @@ static void pre_ln_block(wembed_pool *pool, const we_clip_layer *L, float *x, in
     for (int s = 0; s < n_seq; s++) {
         int t0 = seq_off[s], T = seq_off[s + 1] - t0;
         const float *q = qkv + (size_t)t0 * 3 * E;
-        we_attention(pool, a + (size_t)t0 * E, E, q, 3 * E, q + E, 3 * E, q + 2 * E, 3 * E, T, H, d,
-                     1.0f / sqrtf((float)d), causal, attn);
+        we_attn_params ap = { .T = T, .n_head = H, .n_kv_head = H, .head_dim = d,
+                              .scale = 1.0f / sqrtf((float)d), .causal = causal };
+        we_attention(pool, a + (size_t)t0 * E, E, q, 3 * E, q + E, 3 * E, q + 2 * E, 3 * E, &ap, attn);
     }
     we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, n, WE_ACT_NONE, lscratch);
     for (size_t i = 0; i < (size_t)n * E; i++) x[i] += h[i];

@@ -101,8 +101,8 @@ wembed_status we_nomic_forward(const we_arch_model *m, wembed_pool *pool, const 
             const float *ct = tables + off, *st = ct + (size_t)T * (rot / 2);
             we_rope_apply(pool, q, 3 * E, T, H, d, rot, ct, st);
             we_rope_apply(pool, q + E, 3 * E, T, H, d, rot, ct, st);
-            we_attention(pool, a + (size_t)t0 * E, E, q, 3 * E, q + E, 3 * E, q + 2 * E, 3 * E, T, H, d,
-                         scale, false, attn);
+            we_attn_params ap = { .T = T, .n_head = H, .n_kv_head = H, .head_dim = d, .scale = scale };
+            we_attention(pool, a + (size_t)t0 * E, E, q, 3 * E, q + E, 3 * E, q + 2 * E, 3 * E, &ap, attn);
             off += T * (rot / 2) * 2;
         }
         we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, n, WE_ACT_NONE, lscratch);

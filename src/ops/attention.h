@@ -7,29 +7,50 @@
 // tiles (Q K^T) and the value products (P V) go through the f32 GEMM kernel; K and V are
 // packed once per call into its layout.
 //
-// Layout: q, k, v and o are (T, n_head * head_dim) row-major with row strides ldq, ldk, ldv,
-// ldo (in floats), head h in columns [h*head_dim, (h+1)*head_dim) - the layout a fused QKV
-// projection produces. One sequence per call: callers pack batches without padding and call
-// once per sequence, so padded positions cost nothing and need no mask.
+// Layout: q and o are (T, n_head * head_dim), k and v (T, n_kv_head * head_dim), row-major
+// with row strides ldq, ldk, ldv, ldo (in floats), head h in columns [h*head_dim,
+// (h+1)*head_dim) - the layout a fused QKV projection produces. One sequence per call:
+// callers pack batches without padding and call once per sequence, so padded positions cost
+// nothing and need no mask.
 #ifndef WE_ATTENTION_H
 #define WE_ATTENTION_H
 
 #include "../core/common.h"
 
-// Floats of scratch we_attention needs for these sizes on a pool of n_threads threads.
-size_t we_attention_scratch_floats(int T, int n_head, int head_dim, int n_threads);
+// What one attention call computes, for one sequence of T tokens. Query head h reads
+// key/value head h / (n_head / n_kv_head) (grouped-query attention; n_kv_head divides n_head).
+// The logit of query i and key j is
+//     s(i, j) = scale * q_i . k_j  +  bias[h][j - i + T - 1]        (bias when not NULL)
+// over the keys j that i sees: all of them, or j <= i (causal), and |i - j| <= window when
+// window > 0 (a symmetric sliding window; with causal, the last window + 1 keys up to i).
+// Keys a query does not see weigh exactly 0; o_i = sum_j softmax_j(s(i, j)) v_j.
+typedef struct we_attn_params {
+    int T;                        // tokens in the sequence
+    int n_head, n_kv_head;        // query heads, key/value heads
+    int head_dim;                 // any size; not tied to the model width
+    float scale;                  // 1/sqrt(head_dim), or the family's (query_pre_attn_scalar, ...)
+    bool causal;
+    int window;                   // > 0: key j seen only when |i - j| <= window
+    // (n_head, 2T - 1) additive logits by relative position j - i (MPNet's bucketed bias,
+    // ALiBi's -slope |i - j|), added after the scale; NULL: none.
+    const float *bias;
+} we_attn_params;
 
-// o = softmax(q k^T * scale + mask) v per head; causal: query i sees keys 0..i only.
-// scratch: we_attention_scratch_floats(...) floats, any alignment of malloc.
-void we_attention(wembed_pool *pool, float *o, int ldo, const float *q, int ldq,
-                  const float *k, int ldk, const float *v, int ldv, int T, int n_head,
-                  int head_dim, float scale, bool causal, float *scratch);
+// Floats of scratch we_attention needs for sequences up to T tokens with these heads on a pool of
+// n_threads threads.
+size_t we_attention_scratch_floats(int T, int n_kv_head, int head_dim, int n_threads);
 
-// The reference: one query row at a time, scores in double, softmax in double. scratch:
-// T doubles per pool thread (n_threads * T).
-void we_attention_ref(wembed_pool *pool, float *o, int ldo, const float *q, int ldq,
-                      const float *k, int ldk, const float *v, int ldv, int T, int n_head,
-                      int head_dim, float scale, bool causal, double *scratch);
+// o (T, n_head * head_dim; ldo) from q (T, n_head * head_dim; ldq), k and v
+// (T, n_kv_head * head_dim; ldk, ldv) as we_attn_params says. scratch:
+// we_attention_scratch_floats(...) floats, any alignment of malloc. Memory is O(T), never
+// T x T; work is O(T x window) with a window.
+void we_attention(wembed_pool *pool, float *o, int ldo, const float *q, int ldq, const float *k, int ldk,
+                  const float *v, int ldv, const we_attn_params *p, float *scratch);
+
+// The reference: one query row at a time, logits and softmax in double. scratch: T doubles
+// per pool thread (n_threads * T).
+void we_attention_ref(wembed_pool *pool, float *o, int ldo, const float *q, int ldq, const float *k, int ldk,
+                      const float *v, int ldv, const we_attn_params *p, double *scratch);
 
 // -----------------------------------------------------------------------------------------
 // Rotary position embeddings, "half-split" (GPT-NeoX / nomic's rotate_half, not
