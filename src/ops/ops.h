@@ -1,5 +1,5 @@
 // ops.h - the compute kernels of the engine: f32 and int8 GEMM with fused bias+activation,
-// softmax, layer norm, GELU (erf), quick GELU, SiLU, and a GEMM benchmark.
+// softmax, layer norm, RMSNorm, GELU (erf), quick GELU, SiLU, and a GEMM benchmark.
 //
 // Internal header (names `we_*`). Kernels in three layers (STYLE.md item 6):
 //   - src/ops/ref.c          scalar `*_ref` versions: the definition of right;
@@ -182,6 +182,14 @@ void we_layer_norm(wembed_pool *pool, float *y, int ldy, const float *x, int ldx
                    const float *gamma, const float *beta, int T, int N, float eps);
 void we_layer_norm_ref(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
                        const float *gamma, const float *beta, int T, int N, float eps);
+
+// y (T, N; ldy) = x / sqrt(mean(x^2) + eps) * (offset + gamma) over each row: RMSNorm with
+// the weight as stored (offset 0: Llama, Qwen) or Gemma's (1 + w) (offset 1). gamma (N) may be
+// NULL: no scale (offset ignored).
+void we_rms_norm(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                 const float *gamma, float offset, int T, int N, float eps);
+void we_rms_norm_ref(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                     const float *gamma, float offset, int T, int N, float eps);
 
 // -----------------------------------------------------------------------------------------
 // Elementwise activations: y (n) = act(x (n)); y == x allowed. The `_ref` versions compute
