@@ -1,5 +1,6 @@
 // ops.h - the compute kernels of the engine: f32 and int8 GEMM with fused bias+activation,
-// softmax, layer norm, RMSNorm, GELU (erf), quick GELU, SiLU, and a GEMM benchmark.
+// softmax, layer norm, RMSNorm, GELU (erf and tanh forms), quick GELU, SiLU, and a GEMM
+// benchmark.
 //
 // Internal header (names `we_*`). Kernels in three layers (STYLE.md item 6):
 //   - src/ops/ref.c          scalar `*_ref` versions: the definition of right;
@@ -35,9 +36,10 @@ typedef enum we_act {
     WE_ACT_GELU,          // x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), torch's default gelu
     WE_ACT_GELU_QUICK,    // x * sigmoid(1.702 x)   (CLIP's quick_gelu)
     WE_ACT_SILU,          // x * sigmoid(x)
+    WE_ACT_GELU_TANH,     // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))   (gelu_pytorch_tanh)
 } we_act;
 
-// "none", "gelu", "gelu_quick", "silu". Static string.
+// "none", "gelu", "gelu_quick", "silu", "gelu_tanh". Static string.
 const char *we_act_name(we_act act);
 
 // Which kernels this build runs: "simd128", "simd128 via SIMDe" or "scalar". Static string.
@@ -199,9 +201,13 @@ void we_rms_norm_ref(wembed_pool *pool, float *y, int ldy, const float *x, int l
 void we_gelu(wembed_pool *pool, float *y, const float *x, size_t n);
 void we_gelu_quick(wembed_pool *pool, float *y, const float *x, size_t n);
 void we_silu(wembed_pool *pool, float *y, const float *x, size_t n);
+void we_gelu_tanh(wembed_pool *pool, float *y, const float *x, size_t n);
 void we_gelu_ref(wembed_pool *pool, float *y, const float *x, size_t n);
 void we_gelu_quick_ref(wembed_pool *pool, float *y, const float *x, size_t n);
 void we_silu_ref(wembed_pool *pool, float *y, const float *x, size_t n);
+void we_gelu_tanh_ref(wembed_pool *pool, float *y, const float *x, size_t n);
+// y (n) = act(x (n)) for any we_act (NONE copies).
+void we_act_apply(wembed_pool *pool, float *y, const float *x, size_t n, we_act act);
 
 // -----------------------------------------------------------------------------------------
 // GEMM benchmark (src/ops/bench.c), also reached from JS (`wembed bench gemm`).
