@@ -30,6 +30,8 @@
 // The role-tagged fixtures; a new family adds its folders here.
 static const char *const g_fixtures[] = {
     "mpnet",
+    "mpnet_own",
+    "mpnet_own_cls",
     NULL,
 };
 
