@@ -155,6 +155,9 @@ static const expect g_expect[] = {
     {"nomic_bert",     "nomic_bert",  64, 2, 4, 256, 512, 8192, 64, 164608, WEMBED_POOLING_MEAN, true, 0},
     {"nomic_bert_ntk", "nomic_bert",  64, 2, 4, 256, 512, 8192, 64, 164608, WEMBED_POOLING_MEAN, true, 0},
     {"clip",           "clip",        64, 2, 4, 256, 512, 77, 32, 387137, WEMBED_POOLING_EOS, true, 0},
+    {"mpnet",          "mpnet",       64, 3, 4, 192, 527, 256, 64, 179840, WEMBED_POOLING_MEAN, true, 256},
+    {"mpnet_own",      "mpnet",       32, 2, 4, 64, 200, 320, 32, 35040, WEMBED_POOLING_MEAN, true, 320},
+    {"mpnet_own_cls",  "mpnet",       32, 2, 4, 64, 200, 64, 32, 26880, WEMBED_POOLING_CLS, false, 64},
 };
 
 static bool g_quiet;   // no messages while sweeping allocation failures
