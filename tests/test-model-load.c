@@ -309,6 +309,21 @@ static void test_hparams(void) {
     }
     wembed_model_free(m);
     fixture_free(&fx);
+
+    // mpnet: config.json's pad_token_id and bucket count are reported, not used (padding_idx 1,
+    // 32 buckets); the 40-row bias table loads whole, as f32 whatever the dtype.
+    fixture_load(&fx, "mpnet_own_cls");
+    m = load_fx(&fx, WEMBED_DTYPE_Q8, WE_LAYOUT_PACKED, 0, &rc);
+    if (CHECK(m)) {
+        wembed_model_get_info(m, &info);
+        CHECKF(strstr(info.hparams, "\"relative_attention_num_buckets\":40,\"buckets_used\":32,\"max_distance\":128,"
+                                    "\"padding_idx\":1,\"pad_token_id\":0") != NULL, "%s", info.hparams);
+        const we_weight *rb = model_weight(m, "encoder.relative_attention_bias.weight");
+        CHECK(rb && rb->N == 40 && rb->K == 4 && rb->type == WE_WTYPE_F32);
+        CHECK(info.n_ctx == 64 && m->arch.text.pos_rule == WE_POS_FROM_PAD && m->arch.text.pad_id == 1);
+    }
+    wembed_model_free(m);
+    fixture_free(&fx);
 }
 
 
