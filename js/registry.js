@@ -98,6 +98,39 @@ export const REGISTRY = {
         "clustering": "clustering: "
       }
     },
+    "sentence-transformers/all-mpnet-base-v2": {
+      "aliases": [
+        "all-mpnet-base-v2"
+      ],
+      "architecture": "mpnet",
+      "dims": 768,
+      "maxTokens": 384,
+      "pooling": "mean",
+      "normalize": true,
+      "prefixes": {}
+    },
+    "sentence-transformers/multi-qa-mpnet-base-cos-v1": {
+      "aliases": [
+        "multi-qa-mpnet-base-cos-v1"
+      ],
+      "architecture": "mpnet",
+      "dims": 768,
+      "maxTokens": 512,
+      "pooling": "mean",
+      "normalize": true,
+      "prefixes": {}
+    },
+    "sentence-transformers/multi-qa-mpnet-base-dot-v1": {
+      "aliases": [
+        "multi-qa-mpnet-base-dot-v1"
+      ],
+      "architecture": "mpnet",
+      "dims": 768,
+      "maxTokens": 512,
+      "pooling": "cls",
+      "normalize": false,
+      "prefixes": {}
+    },
     "openai/clip-vit-base-patch32": {
       "aliases": [
         "clip-vit-base-patch32"

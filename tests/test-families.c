@@ -34,6 +34,9 @@ static const char *const g_fixtures[] = {
     "gte_en",
     "gte_own",
     "gte_own_ml",
+    "mpnet",
+    "mpnet_own",
+    "mpnet_own_cls",
     NULL,
 };
 

@@ -157,6 +157,9 @@ static const expect g_expect[] = {
     {"clip",           "clip",        64, 2, 4, 256, 512, 77, 32, 387137, WEMBED_POOLING_EOS, true, 0},
     {"gte_en",         "gte",         64, 3, 4, 128, 500, 64, 64, 156736, WEMBED_POOLING_CLS, false, 8192},
     {"gte_own",        "gte",         48, 2, 4, 80, 400, 64, 48, 61680, WEMBED_POOLING_CLS, true, 8192},
+    {"mpnet",          "mpnet",       64, 3, 4, 192, 527, 256, 64, 179840, WEMBED_POOLING_MEAN, true, 256},
+    {"mpnet_own",      "mpnet",       32, 2, 4, 64, 200, 320, 32, 35040, WEMBED_POOLING_MEAN, true, 320},
+    {"mpnet_own_cls",  "mpnet",       32, 2, 4, 64, 200, 64, 32, 26880, WEMBED_POOLING_CLS, false, 64},
 };
 
 static bool g_quiet;   // no messages while sweeping allocation failures
@@ -321,6 +324,21 @@ static void test_hparams(void) {
         CHECKF(fabsf(m->arch.logit_scale - 2.6592f) < 1e-6f, "logit_scale %g", m->arch.logit_scale);
         CHECK(info.has_text && info.has_vision && info.vision_n_embd == 96 && info.image_size == 32 && info.patch_size == 8);
         CHECK(we_model_file_data(m, "preprocessor_config.json", NULL) != NULL);
+    }
+    wembed_model_free(m);
+    fixture_free(&fx);
+
+    // mpnet: config.json's pad_token_id and bucket count are reported, not used (padding_idx 1,
+    // 32 buckets); the 40-row bias table loads whole, as f32 whatever the dtype.
+    fixture_load(&fx, "mpnet_own_cls");
+    m = load_fx(&fx, WEMBED_DTYPE_Q8, WE_LAYOUT_PACKED, 0, &rc);
+    if (CHECK(m)) {
+        wembed_model_get_info(m, &info);
+        CHECKF(strstr(info.hparams, "\"relative_attention_num_buckets\":40,\"buckets_used\":32,\"max_distance\":128,"
+                                    "\"padding_idx\":1,\"pad_token_id\":0") != NULL, "%s", info.hparams);
+        const we_weight *rb = model_weight(m, "encoder.relative_attention_bias.weight");
+        CHECK(rb && rb->N == 40 && rb->K == 4 && rb->type == WE_WTYPE_F32);
+        CHECK(info.n_ctx == 64 && m->arch.text.pos_rule == WE_POS_FROM_PAD && m->arch.text.pad_id == 1);
     }
     wembed_model_free(m);
     fixture_free(&fx);

@@ -7,14 +7,19 @@
 #include "../formats/gguf.h"
 #include "arch.h"
 
-extern const we_family we_family_bert, we_family_nomic_bert, we_family_clip, we_family_gte;
+// The families, one line each. Families with a claims hook are asked first, then by model_type
+// in this order.
+#define WE_FAMILIES(X) \
+    X(bert)            \
+    X(nomic_bert)      \
+    X(clip)            \
+    X(gte)             \
+    X(mpnet)
 
-static const we_family *const g_families[] = {
-    &we_family_bert,
-    &we_family_nomic_bert,
-    &we_family_clip,
-    &we_family_gte,
-};
+#define DECLARE(name) extern const we_family we_family_##name;
+#define ADDRESS(name) &we_family_##name,
+WE_FAMILIES(DECLARE)
+static const we_family *const g_families[] = { WE_FAMILIES(ADDRESS) };
 
 const we_family *we_family_for_config(const we_json *cfg) {
     for (size_t i = 0; i < WE_ARRAY_LEN(g_families); i++)

@@ -163,6 +163,10 @@ def main():
          config=json.dumps(c).encode())
     c = dict(CONFIG, hidden_act="mish")
     case("unsupported-act", "unsupported", "hidden_act \"mish\" is not supported", config=json.dumps(c).encode())
+    # MPNet reads 32 relative-position buckets whatever the config says: a smaller table is refused.
+    c = dict(CONFIG, model_type="mpnet", relative_attention_num_buckets=16)
+    case("mpnet-few-buckets", "unsupported", "relative_attention_num_buckets 16 is not supported",
+         config=json.dumps(c).encode())
     c = dict(CONFIG, hidden_size="8")
     case("config-wrong-type", "bad_format", "config.json: \"hidden_size\" must be an integer", config=json.dumps(c).encode())
     bad = cfg.replace(b'"pad_token_id": 0,', b'"pad_token_id": 0,,')
