@@ -29,6 +29,7 @@
 
 // The role-tagged fixtures; a new family adds its folders here.
 static const char *const g_fixtures[] = {
+    "jina_bert_v2",
     NULL,
 };
 

@@ -7,12 +7,13 @@
 #include "../formats/gguf.h"
 #include "arch.h"
 
-extern const we_family we_family_bert, we_family_nomic_bert, we_family_clip;
+extern const we_family we_family_bert, we_family_nomic_bert, we_family_clip, we_family_jina_bert_v2;
 
 static const we_family *const g_families[] = {
     &we_family_bert,
     &we_family_nomic_bert,
     &we_family_clip,
+    &we_family_jina_bert_v2,
 };
 
 const we_family *we_family_for_config(const we_json *cfg) {
