@@ -110,6 +110,72 @@ export const REGISTRY = {
       "imageSize": 224,
       "prefixes": {},
       "template": "a photo of a {}"
+    },
+    "jinaai/jina-embeddings-v2-small-en": {
+      "aliases": [
+        "jina-embeddings-v2-small-en"
+      ],
+      "architecture": "jina_bert_v2",
+      "dims": 512,
+      "maxTokens": 8192,
+      "pooling": "mean",
+      "normalize": false,
+      "prefixes": {}
+    },
+    "jinaai/jina-embeddings-v2-base-en": {
+      "aliases": [
+        "jina-embeddings-v2-base-en"
+      ],
+      "architecture": "jina_bert_v2",
+      "dims": 768,
+      "maxTokens": 8192,
+      "pooling": "mean",
+      "normalize": false,
+      "prefixes": {}
+    },
+    "jinaai/jina-embeddings-v2-base-code": {
+      "aliases": [
+        "jina-embeddings-v2-base-code"
+      ],
+      "architecture": "jina_bert_v2",
+      "dims": 768,
+      "maxTokens": 8192,
+      "pooling": "mean",
+      "normalize": false,
+      "prefixes": {}
+    },
+    "jinaai/jina-embeddings-v2-base-de": {
+      "aliases": [
+        "jina-embeddings-v2-base-de"
+      ],
+      "architecture": "jina_bert_v2",
+      "dims": 768,
+      "maxTokens": 8192,
+      "pooling": "mean",
+      "normalize": false,
+      "prefixes": {}
+    },
+    "jinaai/jina-embeddings-v2-base-es": {
+      "aliases": [
+        "jina-embeddings-v2-base-es"
+      ],
+      "architecture": "jina_bert_v2",
+      "dims": 768,
+      "maxTokens": 8192,
+      "pooling": "mean",
+      "normalize": false,
+      "prefixes": {}
+    },
+    "jinaai/jina-embeddings-v2-base-zh": {
+      "aliases": [
+        "jina-embeddings-v2-base-zh"
+      ],
+      "architecture": "jina_bert_v2",
+      "dims": 768,
+      "maxTokens": 8192,
+      "pooling": "mean",
+      "normalize": false,
+      "prefixes": {}
     }
   }
 };
