@@ -46,7 +46,13 @@
 //     checkpoint's own order; its converter since mid 2025) or split by older converters into
 //     ffn_gate (the activated half) and ffn_up; attention.self.layer_norm_q/k -> attn_q_norm /
 //     attn_k_norm, layer_norm_1 -> attn_norm_2, mlp.layernorm / layer_norm_2 / output.LayerNorm
-//     -> layer_output_norm, mlp.wo / down_layer / output.dense -> ffn_down; the pooler is dropped;
+//     -> layer_output_norm, mlp.wo / down_layer / output.dense -> ffn_down; the pooler is dropped.
+//     The split halves follow the reference (ffn_gate is always the activated one); a fused
+//     ffn_up is read in the checkpoint's order of its layout, so a qk-post-norm file gets GELU
+//     on its second half (llama.cpp's graph applies GEGLU to the first half of any fused
+//     ffn_up, which for -base-code is the up half). A GGUF's layout comes from its tensors
+//     (attn_q_norm / attn_norm_2: qk-post-norm; a biased ffn_up: the original MLP with gelu;
+//     ffn_gate: split);
 //   - mean pooling (sentence-transformers' 1_Pooling; the model's own encode() mean-pools
 //     whatever emb_pooler says); the pooler (tanh) is in the checkpoint but is no embedding.
 // Settings that do not change the math: attn_implementation (torch SDPA, eager or flash-attn
@@ -234,9 +240,8 @@ static wembed_status jina_from_config(we_arch_model *ma, const we_json *cfg, we_
     const char *ff = str_or(we_json_get(cfg, "feed_forward_type"), "original");
     hp->glu = ends_with_glu(ff);
     if (hp->glu) {
-        if (strcmp(ff, "geglu") != 0)
-            return we_errorf(err, strcmp(ff, "reglu") == 0 ? WEMBED_STATUS_UNSUPPORTED : WEMBED_STATUS_BAD_FORMAT,
-                             "config.json: feed_forward_type \"%.40s\" is not supported (geglu, original)", ff);
+        if (strcmp(ff, "geglu") != 0)   // reglu (the reference's other one) or a value it refuses
+            return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: feed_forward_type \"%.40s\" is not supported (geglu, original)", ff);
         hp->act = WE_ACT_GELU;    // nn.GELU(): exact, whatever hidden_act says
     } else {
         if (hp->layout == JINA_QK_POST_NORM)
