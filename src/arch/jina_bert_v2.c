@@ -55,8 +55,9 @@
 //     ffn_gate: split);
 //   - mean pooling (sentence-transformers' 1_Pooling; the model's own encode() mean-pools
 //     whatever emb_pooler says); the pooler (tanh) is in the checkpoint but is no embedding.
-// Settings that do not change the math: attn_implementation (torch SDPA, eager or flash-attn
-// with alibi_slopes compute the same), emb_pooler. Refused with UNSUPPORTED: another
+// Settings that do not change the math, read by no one here: the attention-kernel switches
+// (attn_implementation: torch SDPA, eager or flash-attn with alibi_slopes; with_flash), emb_pooler,
+// pad_token_id (the word embedding's padding_idx only matters in training). Refused with UNSUPPORTED: another
 // position_embedding_type, reglu, a qk-post-norm model without a GLU MLP, alibi_scaling != 1
 // (a fork's dynamic ALiBi), is_decoder / add_cross_attention, a causal GGUF.
 #include <math.h>
