@@ -199,6 +199,72 @@ export const REGISTRY = {
         "document": ""
       },
       "note": "model_type gte: Snowflake's copy of the NewModel code (plain RoPE), XLM-R vocabulary. sentence-transformers: Pooling(cls) -> Normalize; queries take the prompt 'query: ' (config_sentence_transformers.json prompts), documents none; Matryoshka 256 keeps the first 256 dims, then normalizes."
+    },
+    "jinaai/jina-embeddings-v2-small-en": {
+      "aliases": [
+        "jina-embeddings-v2-small-en"
+      ],
+      "architecture": "jina_bert_v2",
+      "dims": 512,
+      "maxTokens": 8192,
+      "pooling": "mean",
+      "normalize": false,
+      "prefixes": {}
+    },
+    "jinaai/jina-embeddings-v2-base-en": {
+      "aliases": [
+        "jina-embeddings-v2-base-en"
+      ],
+      "architecture": "jina_bert_v2",
+      "dims": 768,
+      "maxTokens": 8192,
+      "pooling": "mean",
+      "normalize": false,
+      "prefixes": {}
+    },
+    "jinaai/jina-embeddings-v2-base-code": {
+      "aliases": [
+        "jina-embeddings-v2-base-code"
+      ],
+      "architecture": "jina_bert_v2",
+      "dims": 768,
+      "maxTokens": 8192,
+      "pooling": "mean",
+      "normalize": false,
+      "prefixes": {}
+    },
+    "jinaai/jina-embeddings-v2-base-de": {
+      "aliases": [
+        "jina-embeddings-v2-base-de"
+      ],
+      "architecture": "jina_bert_v2",
+      "dims": 768,
+      "maxTokens": 8192,
+      "pooling": "mean",
+      "normalize": false,
+      "prefixes": {}
+    },
+    "jinaai/jina-embeddings-v2-base-es": {
+      "aliases": [
+        "jina-embeddings-v2-base-es"
+      ],
+      "architecture": "jina_bert_v2",
+      "dims": 768,
+      "maxTokens": 8192,
+      "pooling": "mean",
+      "normalize": false,
+      "prefixes": {}
+    },
+    "jinaai/jina-embeddings-v2-base-zh": {
+      "aliases": [
+        "jina-embeddings-v2-base-zh"
+      ],
+      "architecture": "jina_bert_v2",
+      "dims": 768,
+      "maxTokens": 8192,
+      "pooling": "mean",
+      "normalize": false,
+      "prefixes": {}
     }
   }
 };

@@ -10,8 +10,10 @@
 //   matryoshka_<d>                    the model's pooling, dims d, normalized
 //
 // Embedding-like tensors also need a row cosine >= 0.99999. A case's "options" (inference
-// options) are applied as wembed_embed_params; an expected tensor the runner cannot produce
-// fails the test (optional ones are skipped, and said so with -v).
+// options) are applied as wembed_embed_params (max_tokens: the longest input kept); an
+// expected tensor the runner cannot produce fails the test (optional ones are skipped, and
+// said so with -v). A manifest's "gguf" list (wembed's own fixtures) names GGUF files of the
+// same weights in the folder: every case runs on each of them too, loaded alone.
 //
 // Every row runs whole (max_tokens = the padded length), as the references ran it.
 //
@@ -37,6 +39,7 @@ static const char *const g_fixtures[] = {
     "mpnet",
     "mpnet_own",
     "mpnet_own_cls",
+    "jina_bert_v2", "jina_own", "jina_own_code", "jina_own_orig",
     NULL,
 };
 
@@ -44,6 +47,7 @@ static bool g_verbose;
 
 typedef struct fixture {
     const char *dir;
+    const char *label;            // in messages: the folder, or folder[gguf file]
     we_arena arena;
     const we_json *manifest;
 } fixture;
@@ -67,6 +71,25 @@ static void *fx_tensor(const fixture *f, const we_json *cs, const char *name, in
     }
     size_t n;
     return fx_read(f, we_json_as_str(we_json_get(t, "file"), NULL), &n);
+}
+
+// A GGUF file of the fixture's folder (the manifest's "gguf" list), alone.
+static wembed_model *fx_load_gguf(const fixture *f, const char *name) {
+    size_t n;
+    void *d = fx_read(f, name, &n);
+    if (!CHECKF(d != NULL, "%s: no %s", f->dir, name)) return NULL;
+    wembed_file file = { name, d, n };
+    wembed_model_params mp = wembed_model_default_params();
+    mp.n_threads = 2;
+    wembed_model *m = NULL;
+    wembed_status rc = wembed_model_load(&file, 1, mp, &m);
+    CHECKF(rc == WEMBED_STATUS_OK, "%s/%s: load: %s", f->dir, name, m ? wembed_model_last_error(m) : "?");
+    free(d);
+    if (rc) {
+        wembed_model_free(m);
+        return NULL;
+    }
+    return m;
 }
 
 static wembed_model *fx_load(const fixture *f, wembed_dtype dtype) {
@@ -134,9 +157,13 @@ static bool apply_options(const fixture *f, const we_json *cs, wembed_embed_para
     if (!o || o->type != WE_JSON_OBJECT) return true;
     for (uint32_t i = 0; i < o->len; i++) {
         const char *key = o->u.members[i].key;
-        CHECKF(false, "%s/%s: inference option \"%s\" is not supported by the engine yet", f->dir,
+        int64_t v;
+        if (strcmp(key, "max_tokens") == 0 && we_json_as_int(&o->u.members[i].value, &v) && v > 0 && v < INT32_MAX) {
+            p->max_tokens = (int32_t)v;
+            continue;
+        }
+        CHECKF(false, "%s/%s: inference option \"%s\" is not supported by the engine yet", f->label,
                we_json_as_str(we_json_get(cs, "name"), NULL), key);
-        (void)p;
         return false;
     }
     return true;
@@ -166,8 +193,8 @@ static void run_case(const fixture *f, wembed_model *m, const we_json *cs) {
         // max_seq_length (a model that cannot extend refuses rows past its n_ctx).
         p.max_tokens = T;
         if (!settings_for(tname, &p, &info)) {
-            CHECKF(!expected, "%s/%s: the runner cannot produce expected tensor %s", f->dir, cname, tname);
-            if (g_verbose) printf("skip %s/%s %s (optional)\n", f->dir, cname, tname);
+            CHECKF(!expected, "%s/%s: the runner cannot produce expected tensor %s", f->label, cname, tname);
+            if (g_verbose) printf("skip %s/%s %s (optional)\n", f->label, cname, tname);
             continue;
         }
         if (!apply_options(f, cs, &p)) break;
@@ -176,7 +203,7 @@ static void run_case(const fixture *f, wembed_model *m, const we_json *cs) {
         size_t out_n = p.pooling == WEMBED_POOLING_NONE ? (size_t)B * T * (size_t)info.n_embd : ref_n;
         float *out = calloc(out_n + 1, sizeof(float));
         wembed_status rc = wembed_embed_ids(m, ids, types, mask, B, T, &p, out, sizeof(float) * out_n);
-        if (CHECKF(rc == WEMBED_STATUS_OK, "%s/%s %s: %s", f->dir, cname, tname, wembed_model_last_error(m))) {
+        if (CHECKF(rc == WEMBED_STATUS_OK, "%s/%s %s: %s", f->label, cname, tname, wembed_model_last_error(m))) {
             if (p.pooling == WEMBED_POOLING_NONE) {
                 // out holds the tokens of each row back to back (mask 1 only); ref is (B, T, E).
                 int E = (int)shape[2];
@@ -189,14 +216,14 @@ static void run_case(const fixture *f, wembed_model *m, const we_json *cs) {
                         md = d > md || d != d ? d : md;
                         k++;
                     }
-                CHECKF(md <= 1e-4, "%s/%s %s: max |diff| %.3g > 1e-4", f->dir, cname, tname, md);
-                if (g_verbose) printf("%s/%s %s: max |diff| %.3g\n", f->dir, cname, tname, md);
+                CHECKF(md <= 1e-4, "%s/%s %s: max |diff| %.3g > 1e-4", f->label, cname, tname, md);
+                if (g_verbose) printf("%s/%s %s: max |diff| %.3g\n", f->label, cname, tname, md);
             } else {
                 int D = (int)(ref_n / (size_t)B);
                 double md = we_max_abs_diff(out, ref, ref_n), mc = 1;
                 for (int32_t b = 0; b < B; b++) mc = fmin(mc, we_cosine(out + (size_t)b * D, ref + (size_t)b * D, (size_t)D));
-                CHECKF(md <= 1e-4 && mc >= 0.99999, "%s/%s %s: max |diff| %.3g, min cosine %.7f", f->dir, cname, tname, md, mc);
-                if (g_verbose) printf("%s/%s %s: max |diff| %.3g, min cosine %.8f\n", f->dir, cname, tname, md, mc);
+                CHECKF(md <= 1e-4 && mc >= 0.99999, "%s/%s %s: max |diff| %.3g, min cosine %.7f", f->label, cname, tname, md, mc);
+                if (g_verbose) printf("%s/%s %s: max |diff| %.3g, min cosine %.8f\n", f->label, cname, tname, md, mc);
             }
         }
         free(out);
@@ -208,7 +235,7 @@ static void run_case(const fixture *f, wembed_model *m, const we_json *cs) {
 }
 
 static void run_fixture(const char *dir) {
-    fixture f = { dir, {0}, NULL };
+    fixture f = { dir, dir, {0}, NULL };
     we_arena_init(&f.arena, 0);
     size_t n;
     char *text = fx_read(&f, "manifest.json", &n);
@@ -222,6 +249,19 @@ static void run_fixture(const char *dir) {
     const we_json *cases = we_json_get(f.manifest, "cases");
     for (uint32_t i = 0; m && cases && i < cases->len; i++) run_case(&f, m, we_json_at(cases, i));
     wembed_model_free(m);
+    // The same weights as GGUF files (own fixtures list them under "gguf"): every case again.
+    const we_json *ggufs = we_json_get(f.manifest, "gguf");
+    for (uint32_t g = 0; ggufs && g < ggufs->len; g++) {
+        const char *name = we_json_as_str(we_json_at(ggufs, g), NULL);
+        if (!CHECKF(name != NULL, "%s: \"gguf\" must list file names", dir)) continue;
+        char label[300];
+        snprintf(label, sizeof label, "%s[%s]", dir, name);
+        fixture fg = f;
+        m = fx_load_gguf(&f, name);
+        fg.label = label;
+        for (uint32_t i = 0; m && cases && i < cases->len; i++) run_case(&fg, m, we_json_at(cases, i));
+        wembed_model_free(m);
+    }
     free(text);
     we_arena_free(&f.arena);
 }

@@ -2,7 +2,8 @@
 // vocab-only file (its tokenizer metadata), every metadata value type, the block decoders
 // against numpy references (exact), incremental header parsing, bert / nomic-bert / clip
 // files made from the fixtures by models/gguf_writer.py (F32 round trip exact against the
-// safetensors load; quantized types within stated bounds), streaming in chunks, and every
+// safetensors load; quantized types within stated bounds), jina-bert-v2 files with the gated
+// projection fused or split (models/gen_jina_fixture.py), streaming in chunks, and every
 // malformed-file case refused with its own status and message.
 #include "harness.h"
 
@@ -375,6 +376,69 @@ static void test_nomic_clip_gguf(void) {
     free(b);
 }
 
+// jina-bert-v2 (llama.cpp's names) against the safetensors of the same weights: the gated
+// projection as one ffn_up (identical tensors), or split into ffn_gate (the activated half) and
+// ffn_up, which must land on the right half of the checkpoint's gated_layers (the FIRST half
+// is the gate) or up_gated_layer (the SECOND half is).
+static void test_jina_gguf(void) {
+    static const struct { const char *dir; bool gate_first; int n_ctx; } models[] = {
+        {"jina_own", true, 32}, {"jina_own_code", false, 32}, {"jina_own_orig", false, 32},
+    };
+    static const char *files[] = {"model.gguf", "model-split.gguf"};
+    for (size_t mi = 0; mi < WE_ARRAY_LEN(models); mi++) {
+        wembed_model *st = load_st_fixture(models[mi].dir, WEMBED_DTYPE_F32);
+        if (!st) continue;
+        for (size_t fi = 0; fi < WE_ARRAY_LEN(files); fi++) {
+            char rel[128], msg[512];
+            snprintf(rel, sizeof rel, "fixtures/%s/%s", models[mi].dir, files[fi]);
+            size_t n;
+            uint8_t *b = we_test_read_file(we_test_data_path(rel), &n);
+            if (!b) {
+                CHECKF(fi == 1 && strcmp(models[mi].dir, "jina_own_orig") == 0, "read %s", rel);   // the original MLP has no gate
+                continue;
+            }
+            wembed_model *m = load_gguf(b, n, WEMBED_DTYPE_F32, 4093, msg);
+            if (CHECKF(m != NULL, "%s: %s", rel, msg)) {
+                wembed_model_info info;
+                wembed_model_get_info(m, &info);
+                CHECKF(strcmp(info.architecture, "jina_bert_v2") == 0 && strcmp(info.model_type, "jina-bert-v2") == 0 &&
+                       info.n_ctx == models[mi].n_ctx && info.n_embd == st->arch.text.hidden && info.pooling == WEMBED_POOLING_MEAN,
+                       "%s: %s %s ctx %d", rel, info.architecture, info.model_type, info.n_ctx);
+                CHECKF(strstr(info.hparams, fi ? "\"split_gate\":true" : "\"split_gate\":false") != NULL, "%s: %s", rel, info.hparams);
+                const we_weight *pooler = find_weight(st, "pooler.dense.weight");
+                CHECKF(m->n_params == st->n_params - pooler->N * pooler->K - pooler->N, "%s: %lld params", rel, (long long)m->n_params);
+                CHECKF(strstr(wembed_model_warnings(m), "not used") == NULL, "%s: %s", rel, wembed_model_warnings(m));
+                int bad = 0, checked = 0;
+                for (uint32_t t = 0; t < m->n_tensors; t++) {
+                    const we_weight *w = m->tensors[t];
+                    const char *split = strstr(w->name, "mlp.gated_layers_");
+                    if (!split) {
+                        const we_weight *r = find_weight(st, w->name);
+                        bad += !r || r->nbytes != w->nbytes || memcmp(r->data, w->data, w->nbytes) != 0;
+                        checked++;
+                        continue;
+                    }
+                    // gated_layers_w (the gate) and gated_layers_v (the up) of layer il
+                    int il = atoi(w->name + strlen("encoder.layer."));
+                    char fused[128];
+                    snprintf(fused, sizeof fused, "encoder.layer.%d.mlp.%s.weight", il, models[mi].gate_first ? "gated_layers" : "up_gated_layer");
+                    const we_weight *r = find_weight(st, fused);
+                    bool gate = split[strlen("mlp.gated_layers_")] == 'w';
+                    int64_t row0 = gate == models[mi].gate_first ? 0 : w->N;
+                    if (!r || r->N != 2 * w->N) { bad++; continue; }
+                    for (int64_t i = 0; i < w->N; i++)
+                        for (int64_t k = 0; k < w->K; k++) bad += we_weight_get(w, i, k) != we_weight_get(r, row0 + i, k);
+                    checked++;
+                }
+                CHECKF(bad == 0 && checked == (int)m->n_tensors, "%s: %d of %d tensors differ from the safetensors", rel, bad, checked);
+            }
+            wembed_model_free(m);
+            free(b);
+        }
+        wembed_model_free(st);
+    }
+}
+
 // -----------------------------------------------------------------------------------------
 // Malformed files: a small GGUF builder, then one defect per case.
 
@@ -525,6 +589,7 @@ int main(void) {
     test_blocks();
     test_bert_gguf();
     test_nomic_clip_gguf();
+    test_jina_gguf();
     test_broken_gguf();
     test_fuzz_seeds();
     CHECK_EQ_INT(we_alloc_live(), 0);

@@ -160,6 +160,10 @@ static const expect g_expect[] = {
     {"mpnet",          "mpnet",       64, 3, 4, 192, 527, 256, 64, 179840, WEMBED_POOLING_MEAN, true, 256},
     {"mpnet_own",      "mpnet",       32, 2, 4, 64, 200, 320, 32, 35040, WEMBED_POOLING_MEAN, true, 320},
     {"mpnet_own_cls",  "mpnet",       32, 2, 4, 64, 200, 64, 32, 26880, WEMBED_POOLING_CLS, false, 64},
+    {"jina_bert_v2",   "jina_bert_v2", 96, 3, 12, 160, 400, 8192, 96, 299520, WEMBED_POOLING_MEAN, false, 8192},
+    {"jina_own",       "jina_bert_v2", 24, 2, 6, 32, 128, 32, 24, 13416, WEMBED_POOLING_MEAN, false, 8192},
+    {"jina_own_code",  "jina_bert_v2", 20, 2, 5, 24, 128, 32, 20, 9740, WEMBED_POOLING_MEAN, false, 8192},
+    {"jina_own_orig",  "jina_bert_v2", 24, 2, 3, 40, 128, 32, 24, 12728, WEMBED_POOLING_MEAN, false, 8192},
 };
 
 static bool g_quiet;   // no messages while sweeping allocation failures
@@ -905,8 +909,94 @@ static void test_config_variants(void) {
     }
 }
 
+// -----------------------------------------------------------------------------------------
+// jina_bert_v2: configs of model_type "bert" it claims, and the variants it refuses by name.
+
+// fixture dir's config.json with `find` replaced by `repl` (each may be NULL: as is), loaded
+// with its model.safetensors; msg gets the error or the warnings.
+static wembed_status load_edited(const char *dir, const char *find, const char *repl, char *msg, size_t msg_n, wembed_model **out) {
+    fixture fx;
+    fixture_load(&fx, dir);
+    const wembed_file *cfg = fx_file(&fx, "config.json"), *st = fx_file(&fx, "model.safetensors");
+    size_t n = cfg->size + (repl ? strlen(repl) : 0) + 1;
+    char *text = malloc(n);
+    memcpy(text, cfg->data, cfg->size);
+    text[cfg->size] = 0;
+    char *at = find ? strstr(text, find) : NULL;
+    CHECKF(!find || at, "%s: \"%s\" in config.json", dir, find);
+    if (at) {
+        size_t fl = strlen(find), rl = strlen(repl);
+        memmove(at + rl, at + fl, strlen(at + fl) + 1);
+        memcpy(at, repl, rl);
+    }
+    wembed_loader *ld;
+    wembed_model_params p = wembed_model_default_params();
+    wembed_status rc = wembed_loader_new(p, &ld);
+    if (!rc) rc = wembed_loader_add_file(ld, "config.json", text, strlen(text));
+    if (!rc) rc = wembed_loader_add_file(ld, "model.safetensors", st->data, st->size);
+    *out = NULL;
+    if (!rc) rc = wembed_loader_finish(ld, out);
+    snprintf(msg, msg_n, "%s", rc ? wembed_loader_last_error(ld) : wembed_model_warnings(*out));
+    wembed_loader_free(ld);
+    free(text);
+    fixture_free(&fx);
+    return rc;
+}
+
+static void test_jina_variants(void) {
+    static const struct {
+        const char *dir, *find, *repl;
+        wembed_status want;
+        const char *msg;
+    } cases[] = {
+        {"jina_own", "\"feed_forward_type\": \"geglu\"", "\"feed_forward_type\": \"reglu\"", WEMBED_STATUS_UNSUPPORTED, "feed_forward_type \"reglu\""},
+        {"jina_own", "\"feed_forward_type\": \"geglu\"", "\"feed_forward_type\": \"swiglu\"", WEMBED_STATUS_UNSUPPORTED, "feed_forward_type \"swiglu\""},
+        {"jina_own", "\"position_embedding_type\": \"alibi\"", "\"position_embedding_type\": \"relative_key\"", WEMBED_STATUS_UNSUPPORTED,
+         "position_embedding_type \"relative_key\""},
+        {"jina_own", "\"pad_token_id\": 0", "\"pad_token_id\": 0, \"alibi_scaling\": 2", WEMBED_STATUS_UNSUPPORTED, "alibi_scaling"},
+        {"jina_own", "\"pad_token_id\": 0", "\"pad_token_id\": 0, \"is_decoder\": true", WEMBED_STATUS_UNSUPPORTED, "is_decoder = true"},
+        {"jina_own_code", "\"feed_forward_type\": \"geglu\"", "\"feed_forward_type\": \"original\"", WEMBED_STATUS_UNSUPPORTED,
+         "qk-post-norm with feed_forward_type \"original\""},
+        // Settings that do not change the math load.
+        {"jina_own", "\"emb_pooler\": \"mean\"", "\"emb_pooler\": null, \"attn_implementation\": \"torch\"", WEMBED_STATUS_OK, ""},
+        {"jina_own_orig", "\"pad_token_id\": 0", "\"pad_token_id\": 0, \"alibi_scaling\": 1, \"attn_implementation\": null", WEMBED_STATUS_OK, ""},
+        // Without ALiBi and without a gated MLP a JinaBERT config is a plain BERT: not claimed.
+        {"jina_own_orig", "\"position_embedding_type\": \"alibi\"", "\"position_embedding_type\": \"absolute\"",
+         WEMBED_STATUS_MISSING_TENSOR, "missing tensor embeddings.position_embeddings.weight for bert (bert)"},
+    };
+    for (size_t i = 0; i < WE_ARRAY_LEN(cases); i++) {
+        char msg[512];
+        wembed_model *m;
+        wembed_status rc = load_edited(cases[i].dir, cases[i].find, cases[i].repl, msg, sizeof msg, &m);
+        CHECKF(rc == cases[i].want && strstr(msg, cases[i].msg), "%s with %s: %s \"%s\", want %s \"%s\"", cases[i].dir, cases[i].repl,
+               wembed_status_str(rc), msg, wembed_status_str(cases[i].want), cases[i].msg);
+        if (m) {
+            wembed_model_info info;
+            wembed_model_get_info(m, &info);
+            CHECKF(strcmp(info.architecture, "jina_bert_v2") == 0 && strcmp(info.model_type, "bert") == 0, "%s", info.architecture);
+        }
+        wembed_model_free(m);
+    }
+    // What info() says of each layout.
+    static const struct { const char *dir, *hp; } described[] = {
+        {"jina_bert_v2", "\"n_types\":2,\"eps\":1e-12,\"layout\":\"jina-bert-implementation\",\"feed_forward\":\"geglu\",\"act\":\"gelu\","},
+        {"jina_own_code", "\"layout\":\"qk-post-norm\",\"feed_forward\":\"geglu\",\"act\":\"gelu\",\"split_gate\":false,\"positions\":\"alibi\""},
+        {"jina_own_orig", "\"layout\":\"jina-bert-implementation\",\"feed_forward\":\"original\","},
+    };
+    for (size_t i = 0; i < WE_ARRAY_LEN(described); i++) {
+        char msg[512];
+        wembed_model *m;
+        wembed_model_info info;
+        if (CHECKF(load_edited(described[i].dir, NULL, NULL, msg, sizeof msg, &m) == WEMBED_STATUS_OK, "%s: %s", described[i].dir, msg) &&
+            CHECK(wembed_model_get_info(m, &info) == WEMBED_STATUS_OK))
+            CHECKF(strstr(info.hparams, described[i].hp) != NULL, "%s: %s", described[i].dir, info.hparams);
+        wembed_model_free(m);
+    }
+}
+
 int main(void) {
     test_fixtures();
+    test_jina_variants();
     test_config_variants();
     test_hparams();
     test_clip_towers();

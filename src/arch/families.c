@@ -14,7 +14,8 @@
     X(nomic_bert)      \
     X(clip)            \
     X(gte)             \
-    X(mpnet)
+    X(mpnet)           \
+    X(jina_bert_v2)
 
 #define DECLARE(name) extern const we_family we_family_##name;
 #define ADDRESS(name) &we_family_##name,

@@ -20,10 +20,10 @@ test('js/registry.js agrees with models/registry.json', async () => {
   }
   const { REGISTRY, lookupModel } = await import(`../../js/registry.js?${Date.now()}`);
   assert.deepEqual(REGISTRY, { models: reg.models }, 'run `npm run registry`');
-  for (const id of ['sentence-transformers/all-MiniLM-L6-v2', 'BAAI/bge-small-en-v1.5', 'BAAI/bge-base-en-v1.5', 'intfloat/e5-small-v2', 'nomic-ai/nomic-embed-text-v1.5', 'openai/clip-vit-base-patch32']) {
+  for (const id of ['sentence-transformers/all-MiniLM-L6-v2', 'BAAI/bge-small-en-v1.5', 'BAAI/bge-base-en-v1.5', 'intfloat/e5-small-v2', 'nomic-ai/nomic-embed-text-v1.5', 'openai/clip-vit-base-patch32', 'jinaai/jina-embeddings-v2-small-en', 'jinaai/jina-embeddings-v2-base-code']) {
     const e = lookupModel(id);
     assert.ok(e, id);
-    assert.ok(['bert', 'nomic_bert', 'clip'].includes(e.architecture));
+    assert.ok(['bert', 'nomic_bert', 'clip', 'jina_bert_v2'].includes(e.architecture));
     assert.ok(e.dims > 0 && e.maxTokens > 0 && typeof e.prefixes === 'object');
   }
   assert.deepEqual(lookupModel('intfloat/e5-small-v2').prefixes, { query: 'query: ', document: 'passage: ', passage: 'passage: ' });
@@ -36,5 +36,6 @@ test('js/registry.js agrees with models/registry.json', async () => {
   }
   assert.deepEqual(lookupModel('gte-base-en-v1.5').prefixes, {});
   assert.deepEqual(lookupModel('snowflake-arctic-embed-m-v2.0').prefixes, { query: 'query: ', document: '' });
+  assert.equal(lookupModel('/models/jina-embeddings-v2-base-zh').id, 'jinaai/jina-embeddings-v2-base-zh');
   assert.equal(lookupModel('some/unknown-model'), undefined);
 });
