@@ -17,6 +17,11 @@ for dir in build build-asan build-wasm build-wasm-mt build-wasi; do
   echo "test.sh: ctest $dir took $(( $(date +%s) - start ))s"
 done
 
+# Every subtle point of every family, changed once, must make its fixture fail.
+start=$(date +%s)
+python3 scripts/mutations.py
+echo "test.sh: mutation tests took $(( $(date +%s) - start ))s"
+
 start=$(date +%s)
 node --test --test-concurrency=1 --test-timeout=300000 tests/js/
 echo "test.sh: node --test took $(( $(date +%s) - start ))s"
