@@ -14,9 +14,9 @@
 // counting.
 //
 // Blocks of BIG bytes or more start on a 64-byte cache line. Emscripten's malloc aligns to 8
-// bytes only, so activation buffers used to land 8 bytes off a line, or not, from call to
-// call; then a quarter of the kernels' 16-byte loads and stores straddled two lines, and the
-// same text embedded up to 1.4x slower on one call than on the next (MiniLM, 512 tokens).
+// bytes only, so activation buffers would land 8 bytes off a line, or not, from call to
+// call; then a quarter of the kernels' 16-byte loads and stores straddle two lines, and the
+// speed of the same call varies (bench/results/design-notes.md).
 
 #define HDR 16       // header room of a small block (keeps malloc's alignment)
 #define LINE 64

@@ -22,8 +22,8 @@
 #endif
 
 // Spins before sleeping: about 40 us natively (a pause is tens of cycles); wasm has no pause
-// instruction, so its spin loop is ~10x faster per iteration and needs more iterations for
-// the same wait (with 4000, every hand-off paid a futex wake-up of ~17 us in wasm).
+// instruction, so its spin loop is much faster per iteration and needs more iterations for
+// the same wait, or every hand-off pays a futex wake-up (bench/results/design-notes.md).
 #if defined(__wasm__)
 #define SPIN_ITERS 40000
 #else

@@ -16,11 +16,10 @@
 // of the row gets weight exactly 0. Blocks outside what any row of the task sees are skipped,
 // so with a window the work grows as T x window, not T^2.
 //
-// Sizes, measured (nomic-size heads, d = 64, T = 2048, Node, one thread): the two GEMMs
-// dominate; with BR = 32 and BC = 64 the softmax bookkeeping between them was scalar and the
-// attention ran at ~18 GFLOP/s. BR = 40 fills the GEMM's 5-row tiles (32 left a 2-row tile,
-// 9% of rows wasted), BC = 256 gives the P V GEMM a longer inner loop and the bookkeeping 4x
-// fewer rescales, and the row loops are vector code.
+// Sizes: the two GEMMs dominate. BR = 40 fills the GEMM's 5-row tiles (32 left a 2-row tile),
+// BC = 256 gives the P V GEMM a longer inner loop and the softmax bookkeeping between the
+// GEMMs fewer rescales, and the row loops are vector code (the measurements:
+// bench/results/design-notes.md).
 #include "attention.h"
 
 #include <math.h>
@@ -152,8 +151,8 @@ static float max_row(const float *p, int n) {
 // 2^-64 change no sum or output by as much as an ulp. But left in, they make subnormals: as
 // weights (below 2^-126) and as products of the P V GEMM (a weight of 1e-30 times a value of
 // 1e-9), and every multiply that produces or meets one takes a microcode assist on x86 (V8
-// keeps IEEE subnormals). Sharply peaked rows are full of them: without the flush, attention
-// over 2048 tokens of a random-weight nomic ran 1.4x slower.
+// keeps IEEE subnormals). Sharply peaked rows are full of them (the cost without the flush:
+// bench/results/design-notes.md).
 #define EXP_FLUSH (-44.3614195558365f)   // ln(2^-64)
 
 static float exp_sub_sum(float *p, int n, float m) {

@@ -2,16 +2,11 @@
 //
 // y (T, N) = act(x (T, K) @ W^T + b). Register blocking: a micro-kernel computes a tile of
 // 5 rows x 8 output channels, 10 v128 accumulators, from a packed weight panel (ops.h).
-// The shape follows what V8 compiles well (TOOLCHAIN.md, and variants timed in Node 20 on
-// this machine, interleaved, by process CPU time): a small leaf kernel called many times
-// (no on-stack replacement in V8), no more live v128 values than V8's 15 allocatable xmm
-// registers (12-accumulator tiles spilled and ran at half speed), no unrolled k loop (-25%),
-// no v128.const inside the loop. Measured and not kept: packing x (k-major, so no address
-// arithmetic per row: +0-3%), k-blocking for the caches (kc = 256: +-3% at BERT sizes), a
-// "dot" tile (2 rows x 4 channels, lanes over k, no broadcasts: as fast as 5x8 but not
-// bit-identical to the reference), 3x12 (as fast as 5x8). binaryen (wasm-opt) inlines the
-// kernel into its caller whatever `noinline` says; keeping it out of line (a call through
-// a pointer) measured the same, so it is left to the toolchain.
+// The shape follows what V8 compiles well (docs/TOOLCHAIN.md; the variants timed, and those
+// not kept, are in bench/results/design-notes.md): a small leaf kernel called many times (no
+// on-stack replacement in V8), no more live v128 values than V8's 15 allocatable xmm
+// registers, no unrolled k loop, no v128.const inside the loop. binaryen (wasm-opt) inlines
+// the kernel into its caller whatever `noinline` says; that is left to the toolchain.
 //
 // Every element is the plain k-ordered sum of the reference (one rounding per multiply and
 // per add, no FMA), then + b, then the activation. Edge tiles (rows or channels beyond the
@@ -20,11 +15,11 @@
 //
 // int8: two micro-kernels of the same 5x8 shape, picked once per process (ops.h
 // we_q8_kernel): relaxed SIMD's byte dot product where the module has it and the host
-// computes it exactly (gemm_q8_dot.c, 2.4x faster in Chromium on x86 with VNNI), else
+// computes it exactly (gemm_q8_dot.c; its speed-up in design-notes.md), else
 // i32x4.dot_i16x8 on weights widened as they are loaded.
 //
-// Not here: attention (src/ops, its own file), relaxed-SIMD FMA (measured no faster than
-// mul + add on this machine: 48 against 46-48 GFLOP/s).
+// Not here: attention (src/ops, its own file), relaxed-SIMD FMA (no faster than mul + add on
+// the machines measured: design-notes.md).
 #include "../../ops.h"
 
 #include <math.h>
@@ -111,8 +106,8 @@ static WE_NOINLINE void epilogue_f32(float *y, int ldy, const float *c, int mr, 
 // -----------------------------------------------------------------------------------------
 // f32 micro-kernel: c (5, 8) = rows x0..x4 (K) . panel wp (K, 8). 10 accumulators, 2
 // weight vectors, 1 broadcast and 1 product: 14 of V8's 15 allocatable xmm registers, so
-// nothing spills; 5 rows measured ~20% faster than 4 in Node (fewer loop overheads per
-// flop), and 6 rows spill. No unrolling: unrolled by 2 it ran 25% slower in V8.
+// nothing spills (6 rows spill; 4 rows pay more loop overhead per flop). No unrolling: V8
+// runs the unrolled loop slower (design-notes.md).
 static WE_NOINLINE void kernel_f32_5x8(float *c, const float *x0, const float *x1,
                                        const float *x2, const float *x3, const float *x4,
                                        const float *wp, int K) {
@@ -366,7 +361,7 @@ static void quantize_task(void *p, int ith, int nth) {
 }
 
 // c (5, 8) int32 = rows x0..x4 (2*KP int16) . panel wp (KP pairs x 16 int8). The same
-// shape as the f32 kernel (5 rows also measured best here); weights are widened from
+// shape as the f32 kernel (also the best here); weights are widened from
 // int8 as they are loaded (i16x8.load8x8_s), one i32x4.dot_i16x8_s per 4 channels x 2 k.
 static WE_NOINLINE void kernel_q8_5x8(int32_t *c, const int16_t *x0, const int16_t *x1,
                                       const int16_t *x2, const int16_t *x3, const int16_t *x4,

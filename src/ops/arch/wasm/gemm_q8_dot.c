@@ -1,13 +1,11 @@
 // gemm_q8_dot.c - the relaxed-SIMD int8 micro-kernel and its probe (gemm_q8_dot.h says why
 // and how the activations are encoded).
 //
-// Measured (Chromium 156, one thread, this kind of machine: AMD EPYC with AVX-VNNI, T=510
-// K=N=768, the same 5x8 tile shape as the SIMD128 kernel): 205-226 GOP/s against 72-95 for
-// i32x4.dot_i16x8 on weights widened at load. V8 compiles the instruction to one vpdpbusd
-// there; per k-quad the loop is 2 weight loads, 5 broadcasts and 10 dot-adds for 160
-// multiply-adds. Also measured and not kept: i16x8.relaxed_dot_i8x16_i7x16_s +
-// i32x4.extadd_pairwise (115 GOP/s: two more instructions, and pairs saturate on pmaddubsw
-// hosts unless activations lose a bit).
+// The same 5x8 tile shape as the SIMD128 kernel. V8 compiles the instruction to one vpdpbusd
+// on x86 with VNNI; per k-quad the loop is 2 weight loads, 5 broadcasts and 10 dot-adds for
+// 160 multiply-adds. i16x8.relaxed_dot_i8x16_i7x16_s + i32x4.extadd_pairwise is not used:
+// two more instructions, and pairs saturate on pmaddubsw hosts unless activations lose a
+// bit. Speeds of both: bench/results/design-notes.md.
 #include "gemm_q8_dot.h"
 
 #if defined(__wasm__)
