@@ -8,11 +8,13 @@
 #include "arch.h"
 
 extern const we_family we_family_bert, we_family_nomic_bert, we_family_clip;
+extern const we_family we_family_modernbert;
 
 static const we_family *const g_families[] = {
     &we_family_bert,
     &we_family_nomic_bert,
     &we_family_clip,
+    &we_family_modernbert,
 };
 
 const we_family *we_family_for_config(const we_json *cfg) {
