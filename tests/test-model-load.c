@@ -155,6 +155,8 @@ static const expect g_expect[] = {
     {"nomic_bert",     "nomic_bert",  64, 2, 4, 256, 512, 8192, 64, 164608, WEMBED_POOLING_MEAN, true, 0},
     {"nomic_bert_ntk", "nomic_bert",  64, 2, 4, 256, 512, 8192, 64, 164608, WEMBED_POOLING_MEAN, true, 0},
     {"clip",           "clip",        64, 2, 4, 256, 512, 77, 32, 387137, WEMBED_POOLING_EOS, true, 0},
+    {"modernbert",     "modernbert",  64, 4, 4, 96, 512, 8192, 64, 172608, WEMBED_POOLING_CLS, true, 8192},
+    {"modernbert_mean", "modernbert", 96, 4, 6, 128, 320, 8192, 96, 326496, WEMBED_POOLING_MEAN, true, 8192},
 };
 
 static bool g_quiet;   // no messages while sweeping allocation failures
