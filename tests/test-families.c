@@ -29,6 +29,7 @@
 
 // The role-tagged fixtures; a new family adds its folders here.
 static const char *const g_fixtures[] = {
+    "modernbert", "modernbert_mean", "modernbert_own",
     NULL,
 };
 

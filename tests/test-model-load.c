@@ -157,6 +157,7 @@ static const expect g_expect[] = {
     {"clip",           "clip",        64, 2, 4, 256, 512, 77, 32, 387137, WEMBED_POOLING_EOS, true, 0},
     {"modernbert",     "modernbert",  64, 4, 4, 96, 512, 8192, 64, 172608, WEMBED_POOLING_CLS, true, 8192},
     {"modernbert_mean", "modernbert", 96, 4, 6, 128, 320, 8192, 96, 326496, WEMBED_POOLING_MEAN, true, 8192},
+    {"modernbert_own", "modernbert",  32, 5, 2, 32, 100, 8192, 32, 39392, WEMBED_POOLING_MEAN, true, 8192},
 };
 
 static bool g_quiet;   // no messages while sweeping allocation failures

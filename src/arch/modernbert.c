@@ -70,7 +70,7 @@ typedef struct mbert_hparams {
     int32_t n_ctx;            // max_position_embeddings: the trained length
     float eps;                // norm_eps
     we_act act;               // hidden_activation, on the first half of Wi's output
-    int32_t local_attention;  // local_attention: a local layer sees |i - j| <= local_attention / 2
+    int32_t local_attention;  // local_attention: a local layer sees |i - j| <= local_attention / 2 (0: no local layers)
     int32_t global_every;     // global_attn_every_n_layers: layer l global when l % it == 0 (0: none)
     float global_theta;       // global_rope_theta
     float local_theta;        // local_rope_theta
@@ -225,7 +225,7 @@ static wembed_status mbert_from_gguf(we_arch_model *ma, const struct we_gguf *g,
     // the global layers, dense first (layer l local when l % period != 0; 0: every layer).
     if (n_swa == 0) {
         hp->global_every = 1;
-        hp->local_attention = 2;   // unused
+        hp->local_attention = 0;
     } else {
         const we_gguf_kv *pat = we_gguf_find(g, "modern-bert.attention.sliding_window_pattern");
         if (pat && pat->type == WE_GGUF_ARRAY)
