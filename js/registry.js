@@ -265,6 +265,35 @@ export const REGISTRY = {
       "pooling": "mean",
       "normalize": false,
       "prefixes": {}
+    },
+    "Alibaba-NLP/gte-modernbert-base": {
+      "aliases": [
+        "gte-modernbert-base"
+      ],
+      "architecture": "modernbert",
+      "dims": 768,
+      "maxTokens": 8192,
+      "pooling": "cls",
+      "normalize": true,
+      "prefixes": {}
+    },
+    "nomic-ai/modernbert-embed-base": {
+      "aliases": [
+        "modernbert-embed-base"
+      ],
+      "architecture": "modernbert",
+      "dims": 768,
+      "matryoshkaDims": [
+        768,
+        256
+      ],
+      "maxTokens": 8192,
+      "pooling": "mean",
+      "normalize": true,
+      "prefixes": {
+        "query": "search_query: ",
+        "document": "search_document: "
+      }
     }
   }
 };

@@ -40,6 +40,7 @@ static const char *const g_fixtures[] = {
     "mpnet_own",
     "mpnet_own_cls",
     "jina_bert_v2", "jina_own", "jina_own_code", "jina_own_orig",
+    "modernbert", "modernbert_mean", "modernbert_own",
     NULL,
 };
 

@@ -1,6 +1,7 @@
 // test-gguf.c - the GGUF reader (src/formats/gguf.c) and GGUF model loading: llama.cpp's real
 // vocab-only file (its tokenizer metadata), every metadata value type, the block decoders
-// against numpy references (exact), incremental header parsing, bert / nomic-bert / clip
+// against numpy references (exact), incremental header parsing, bert / nomic-bert / clip /
+// modern-bert
 // files made from the fixtures by models/gguf_writer.py (F32 round trip exact against the
 // safetensors load; quantized types within stated bounds), jina-bert-v2 files with the gated
 // projection fused or split (models/gen_jina_fixture.py), streaming in chunks, and every
@@ -439,6 +440,70 @@ static void test_jina_gguf(void) {
     }
 }
 
+// modernbert-f16.gguf (models/gen_modernbert_fixture.py): fixtures/modernbert_own as llama.cpp
+// converts a ModernBertModel ("modern-bert": 2-D weights F16, norms F32, no layer 0 attn_norm,
+// the sliding window and the two rope bases as metadata). Same hparams as config.json, every
+// weight the f16 rounding of the safetensors value, the same embeddings as the safetensors
+// loaded in f16.
+static void test_modernbert_gguf(void) {
+    char msg[512];
+    size_t n;
+    uint8_t *b = read_data("gguf/modernbert-f16.gguf", &n);
+    wembed_model *st = load_st_fixture("modernbert_own", WEMBED_DTYPE_F32), *st16 = load_st_fixture("modernbert_own", WEMBED_DTYPE_F16);
+    wembed_model *m = b ? load_gguf(b, n, WEMBED_DTYPE_F32, 1000, msg) : NULL;
+    if (CHECKF(m && st && st16, "modernbert-f16.gguf: %s", msg)) {
+        wembed_model_info info, sinfo;
+        wembed_model_get_info(m, &info);
+        wembed_model_get_info(st, &sinfo);
+        CHECK(strcmp(info.architecture, "modernbert") == 0 && strcmp(info.model_type, "modern-bert") == 0);
+        CHECK(info.n_embd == 32 && info.n_layer == 5 && info.n_head == 2 && info.n_ff == 32 && info.n_vocab == 100 && info.n_ctx == 8192);
+        CHECKF(strcmp(info.hparams, sinfo.hparams) == 0, "%s vs %s", info.hparams, sinfo.hparams);
+        CHECK(info.pooling == WEMBED_POOLING_MEAN && m->pooling_from_files);
+        CHECK(m->n_params == st->n_params && m->n_tensors == 32 && find_weight(m, "layers.0.attn_norm.weight") == NULL);
+        int bad = 0, checked = 0;
+        for (uint32_t t = 0; t < m->n_tensors; t++) {
+            const we_weight *w = m->tensors[t], *r = find_weight(st, w->name);
+            if (!r) { bad++; continue; }
+            bool half = r->n_dims == 2;
+            for (int64_t i = 0; i < r->N; i++)
+                for (int64_t k = 0; k < r->K; k++) {
+                    float want = we_weight_get(r, i, k);
+                    if (half) want = we_f16_to_f32(we_f32_to_f16(want));
+                    bad += we_weight_get(w, i, k) != want;
+                    checked++;
+                }
+        }
+        CHECKF(bad == 0 && checked == (int)st->n_params, "modernbert-f16.gguf: %d of %d values off", bad, checked);
+        // A padded batch (rows below, at and past the +-4 window), pooled and per token.
+        enum { B = 3, T = 21, E = 32 };
+        int32_t ids[B][T], mask[B][T];
+        for (int r = 0; r < B; r++)
+            for (int t = 0; t < T; t++) {
+                ids[r][t] = t == 0 ? 1 : 3 + (r * 31 + t * 13) % 97;
+                mask[r][t] = t < (r == 0 ? 4 : r == 1 ? 9 : T);
+            }
+        static const wembed_pooling pools[] = {WEMBED_POOLING_NONE, WEMBED_POOLING_MEAN, WEMBED_POOLING_CLS};
+        for (size_t pi = 0; pi < WE_ARRAY_LEN(pools); pi++) {
+            wembed_embed_params p = wembed_embed_default_params();
+            p.pooling = pools[pi];
+            size_t cnt = pools[pi] == WEMBED_POOLING_NONE ? (size_t)B * T * E : (size_t)B * E;
+            float *o1 = calloc(cnt, sizeof(float)), *o2 = calloc(cnt, sizeof(float)), *o3 = calloc(cnt, sizeof(float));
+            CHECK(wembed_embed_ids(m, &ids[0][0], NULL, &mask[0][0], B, T, &p, o1, cnt * sizeof(float)) == WEMBED_STATUS_OK);
+            CHECK(wembed_embed_ids(st16, &ids[0][0], NULL, &mask[0][0], B, T, &p, o2, cnt * sizeof(float)) == WEMBED_STATUS_OK);
+            CHECK(wembed_embed_ids(st, &ids[0][0], NULL, &mask[0][0], B, T, &p, o3, cnt * sizeof(float)) == WEMBED_STATUS_OK);
+            double d16 = we_max_abs_diff(o1, o2, cnt), d32 = we_max_abs_diff(o1, o3, cnt);
+            CHECKF(d16 <= 1e-6 && d32 < 2e-2 && d32 > 0, "pooling %d: GGUF vs safetensors f16 %g, f32 %g", (int)pools[pi], d16, d32);
+            free(o1);
+            free(o2);
+            free(o3);
+        }
+    }
+    wembed_model_free(m);
+    wembed_model_free(st);
+    wembed_model_free(st16);
+    free(b);
+}
+
 // -----------------------------------------------------------------------------------------
 // Malformed files: a small GGUF builder, then one defect per case.
 
@@ -590,6 +655,7 @@ int main(void) {
     test_bert_gguf();
     test_nomic_clip_gguf();
     test_jina_gguf();
+    test_modernbert_gguf();
     test_broken_gguf();
     test_fuzz_seeds();
     CHECK_EQ_INT(we_alloc_live(), 0);

@@ -164,6 +164,9 @@ static const expect g_expect[] = {
     {"jina_own",       "jina_bert_v2", 24, 2, 6, 32, 128, 32, 24, 13416, WEMBED_POOLING_MEAN, false, 8192},
     {"jina_own_code",  "jina_bert_v2", 20, 2, 5, 24, 128, 32, 20, 9740, WEMBED_POOLING_MEAN, false, 8192},
     {"jina_own_orig",  "jina_bert_v2", 24, 2, 3, 40, 128, 32, 24, 12728, WEMBED_POOLING_MEAN, false, 8192},
+    {"modernbert",     "modernbert",  64, 4, 4, 96, 512, 8192, 64, 172608, WEMBED_POOLING_CLS, true, 8192},
+    {"modernbert_mean", "modernbert", 96, 4, 6, 128, 320, 8192, 96, 326496, WEMBED_POOLING_MEAN, true, 8192},
+    {"modernbert_own", "modernbert",  32, 5, 2, 32, 100, 8192, 32, 39392, WEMBED_POOLING_MEAN, true, 8192},
 };
 
 static bool g_quiet;   // no messages while sweeping allocation failures

@@ -15,7 +15,8 @@
     X(clip)            \
     X(gte)             \
     X(mpnet)           \
-    X(jina_bert_v2)
+    X(jina_bert_v2)    \
+    X(modernbert)
 
 #define DECLARE(name) extern const we_family we_family_##name;
 #define ADDRESS(name) &we_family_##name,

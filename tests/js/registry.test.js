@@ -29,6 +29,10 @@ test('js/registry.js agrees with models/registry.json', async () => {
   assert.deepEqual(lookupModel('intfloat/e5-small-v2').prefixes, { query: 'query: ', document: 'passage: ', passage: 'passage: ' });
   assert.deepEqual(lookupModel('nomic-ai/nomic-embed-text-v1.5').matryoshkaDims, [768, 512, 256, 128, 64]);
   assert.equal(lookupModel('nomic-ai/nomic-embed-text-v1.5').prefixes.query, 'search_query: ');
+  assert.deepEqual(lookupModel('nomic-ai/modernbert-embed-base').matryoshkaDims, [768, 256]);
+  assert.deepEqual(lookupModel('modernbert-embed-base').prefixes, { query: 'search_query: ', document: 'search_document: ' });
+  assert.equal(lookupModel('Alibaba-NLP/gte-modernbert-base').pooling, 'cls');
+  assert.equal(lookupModel('gte-modernbert-base').architecture, 'modernbert');
   assert.equal(lookupModel('/models/e5-small-v2').id, 'intfloat/e5-small-v2');
   for (const id of ['Alibaba-NLP/gte-base-en-v1.5', 'Alibaba-NLP/gte-large-en-v1.5', 'Alibaba-NLP/gte-multilingual-base', 'Snowflake/snowflake-arctic-embed-m-v2.0']) {
     assert.equal(lookupModel(id).architecture, 'gte', id);
