@@ -14,7 +14,7 @@
 // for 2 threads: the process CPU clock (and Node's process.cpuUsage) accounts a thread
 // running on another CPU only at scheduler ticks, which gave spurious 2x readings.
 //
-// Peaks (the workplace's TOOLCHAIN.md, Zen 1 at ~2.4 GHz): f32 16 flop/cycle = 38 GFLOP/s per
+// Peaks (docs/TOOLCHAIN.md, Zen 1 at ~2.4 GHz): f32 16 flop/cycle = 38 GFLOP/s per
 // core with SIMD128 (2 x 128-bit mul + 2 x 128-bit add pipes); int8 through
 // i32x4.dot_i16x8 bound near 38 GOP/s per core.
 #define _POSIX_C_SOURCE 200809L   // clock_gettime under -std=c11

@@ -15,7 +15,7 @@
 // The .wasm is located with a literal `new URL('../dist/...', import.meta.url)` so bundlers
 // see and copy it; `wasmURL` / `wasmBinary` override that. We always hand the bytes (or the
 // compiled module) to Emscripten's glue ourselves: its own loader breaks on Node 20's fetch
-// (TOOLCHAIN.md), and this way browsers get streaming compilation.
+// (docs/TOOLCHAIN.md), and this way browsers get streaming compilation.
 
 import { WembedError } from './errors.js';
 

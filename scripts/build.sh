@@ -5,7 +5,7 @@
 #   scripts/build.sh [native|wasm|wasm-mt|wasi|types|asan]...    (default: all but asan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export NODE_PATH=/usr/share/nodejs   # Debian's emcc needs its acorn (TOOLCHAIN.md)
+export NODE_PATH=/usr/share/nodejs   # Debian's emcc needs its acorn (docs/TOOLCHAIN.md)
 JOBS=${JOBS:-$(nproc)}
 
 configure() {   # dir, then cmake arguments; configures once, cmake re-runs itself later

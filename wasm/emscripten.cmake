@@ -1,7 +1,7 @@
 # wasm/emscripten.cmake - the shipped modules: dist/wembed.{mjs,wasm} (SIMD128, one thread) or,
 # with -DWEMBED_THREADS=ON, dist/wembed-mt.{mjs,wasm,worker.js} (SIMD128 + pthreads).
 #
-# Flags, and why (TOOLCHAIN.md has the measurements behind them):
+# Flags, and why (docs/TOOLCHAIN.md has the measurements behind them):
 #   MODULARIZE + EXPORT_ES6        an ES module exporting a factory; wasm/patch-glue.mjs then makes
 #                                  3.1.6's glue importable in Node 20 too (it assumes CommonJS there)
 #   ENVIRONMENT=web,worker,node    one glue for pages, workers and Node
@@ -25,7 +25,7 @@
 # Two modules per build: <name>.wasm (SIMD128) and <name>-relaxed.wasm, the same engine with
 # the int8 micro-kernel on relaxed SIMD's dot product (src/ops/arch/wasm/gemm_q8_dot.c,
 # compiled by clang 16: Emscripten 3.1.6's clang 14 emits pre-standard relaxed opcodes, and
-# Emscripten driven by clang 16 produced a module that did nothing, TOOLCHAIN.md). Its object
+# Emscripten driven by clang 16 produced a module that did nothing, docs/TOOLCHAIN.md). Its object
 # comes first on the link line, so the archive's plain SIMD128 copy of that file is never
 # pulled in. Both link the same library with the same flags, so they share one glue (checked
 # by wasm/patch-glue.mjs); js/engine.js serves the relaxed one where the host validates it.

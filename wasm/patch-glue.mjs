@@ -8,7 +8,7 @@
 // that js/engine.js can start either module with <other>'s glue.
 //
 // Why: with -sMODULARIZE -sEXPORT_ES6 this Emscripten still writes CommonJS-isms (`require`,
-// `__dirname`) into the Node branch of its glue, which throw in an ES module (TOOLCHAIN.md).
+// `__dirname`) into the Node branch of its glue, which throw in an ES module (docs/TOOLCHAIN.md).
 // We define both at the top of the module from import.meta.url, using
 // process.getBuiltinModule (Node >= 20.16), which bundlers do not try to resolve, so the same
 // file stays valid in pages and workers. The pthread worker script (<name>.worker.js) is a
