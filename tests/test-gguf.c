@@ -26,7 +26,7 @@ static uint8_t *read_data(const char *rel, size_t *n) {
 
 static void test_vocab_file(void) {
     size_t n;
-    uint8_t *b = read_data("gguf/ggml-vocab-bert-bge.gguf", &n);
+    uint8_t *b = read_data("tokenizers/llama.cpp/ggml-vocab-bert-bge.gguf", &n);
     if (!b) return;
     we_arena a;
     we_arena_init(&a, 0);
