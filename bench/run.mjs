@@ -4,7 +4,7 @@
 //   npm run build && npm ci --prefix bench && npm run bench [-- options]
 //
 // wembed and transformers.js (onnxruntime-web's WASM backend) embed the same inputs with the
-// same random-weight models at the real sizes (models/gen_bench_models.py writes them into
+// same random-weight models at the real sizes (gen/bench_models.py writes them into
 // bench/models/ the first time: HF layout for wembed, ONNX f32 + q8 for transformers.js), in
 // Node and in headless Chromium (cross-origin isolated page, engines in a Worker), at 1 and 2
 // threads, f32 and q8. Both engines must agree (cosine) before any timing counts. Then:
@@ -73,8 +73,8 @@ const stale = o.models.filter((m) => {
   try { return JSON.parse(fs.readFileSync(path.join(modelsDir, m, 'generated.json'), 'utf8')).preset !== preset; } catch { return true; }
 });
 if (stale.length) {
-  log(`generating ${stale.join(', ')} (${preset}) into ${path.relative(root, modelsDir)} with models/gen_bench_models.py`);
-  const r = spawnSync('/usr/bin/python3', [path.join(root, 'models/gen_bench_models.py'), '--out', modelsDir, '--preset', preset, '--only', stale.join(',')],
+  log(`generating ${stale.join(', ')} (${preset}) into ${path.relative(root, modelsDir)} with gen/bench_models.py`);
+  const r = spawnSync('/usr/bin/python3', [path.join(root, 'gen/bench_models.py'), '--out', modelsDir, '--preset', preset, '--only', stale.join(',')],
     { stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) { log('model generation failed'); process.exit(1); }
 }

@@ -1,7 +1,7 @@
 // test-gguf.c - the GGUF reader (src/formats/gguf.c) and GGUF model loading: llama.cpp's real
 // vocab-only file (its tokenizer metadata), every metadata value type, the block decoders
 // against numpy references (exact), incremental header parsing, bert / nomic-bert / clip
-// files made from the fixtures by models/gguf_writer.py (F32 round trip exact against the
+// files made from the fixtures by gen/gguf_writer.py (F32 round trip exact against the
 // safetensors load; quantized types within stated bounds), streaming in chunks, and every
 // malformed-file case refused with its own status and message.
 #include "harness.h"
@@ -497,7 +497,7 @@ static void test_broken_gguf(void) {
     free(g);
 }
 
-// The fuzz target's seeds (tests/fuzz/gguf, made by make_gguf.py) are valid models, so the
+// The fuzz target's seeds (tests/fuzz/gguf, made by gen/gguf_files.py) are valid models, so the
 // fuzzer starts from inputs that reach the data path.
 static void test_fuzz_seeds(void) {
     static const char *seeds[] = {"tiny-bert-f32.gguf", "tiny-bert-mixed.gguf", "tiny-nomic-q8_0.gguf", "tiny-clip-f16.gguf"};

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Random-weight models at the real sizes and shapes, for the speed and memory benchmark.
 
-    /usr/bin/python3 models/gen_bench_models.py [--out bench/models] [--preset full|small] [--only NAME,...]
+    /usr/bin/python3 gen/bench_models.py [--out bench/models] [--preset full|small] [--only NAME,...]
 
 Debian's python3-torch (1.13), python3-onnx (1.12) and python3-numpy; no network. Each model
 goes into one folder that both engines load from:
