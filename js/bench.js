@@ -1,6 +1,7 @@
 // bench.js - GEMM throughput of the engine's kernels, measured inside the wasm module.
 
 import { WembedError } from './errors.js';
+import { cString, copyOut } from './heap.js';
 
 /** BERT layer shapes: [K, N] of the attention and MLP projections of MiniLM and BERT-base. */
 export const BERT_GEMM_SHAPES = [[384, 384], [384, 1536], [1536, 384], [768, 768], [768, 3072], [3072, 768]];
@@ -33,8 +34,8 @@ export function benchGemm(engine, { dtype = 'f32', T, K, N, minSeconds = 0.5 }) 
   const out = m._malloc(4 * 8);
   try {
     const rc = m._wembed__bench_gemm(engine.pool, dtype === 'q8' ? 1 : 0, T, K, N, minSeconds, out);
-    if (rc !== 0) throw new WembedError(m.UTF8ToString(m._wembed__status_str(rc)), `GEMM benchmark failed (${T}x${K}x${N})`);
-    const r = new Float64Array(engine.heapU8().buffer, out, 4).slice();   // a view taken after the call
+    if (rc !== 0) throw new WembedError(cString(engine, m._wembed__status_str(rc)), `GEMM benchmark failed (${T}x${K}x${N})`);
+    const r = copyOut(engine, Float64Array, out, 4);   // read after the call
     return { dtype, T, K, N, threads: engine.threads, gflops: r[0], seconds: r[1], iters: r[2], nmse: r[3] };
   } finally {
     m._free(out);

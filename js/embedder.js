@@ -17,7 +17,8 @@ import { createEngine } from './engine.js';
 import { WembedError, statusError } from './errors.js';
 import { resolveSource } from './sources.js';
 import { loadModel } from './loader.js';
-import { encodeWith, cString, encodeIntoHeap } from './tokenizer.js';
+import { encodeWith } from './tokenizer.js';
+import { cString, encodeIntoHeap, copyOut } from './heap.js';
 import { toPixels } from './image.js';
 import { lookupModel } from './registry.js';
 import { similarity, softmax } from './similarity.js';
@@ -490,7 +491,7 @@ export class Embedder {
       this.engine.heapU8().set(im.data.subarray(0, len), pixP);
       const rc = m._wembed__image_preprocess(this._model, pixP, im.width, im.height, im.stride, im.channels, outP, 12 * S * S);
       if (rc) throw this._fail(rc);
-      return new Float32Array(this.engine.heapU8().slice(outP, outP + 12 * S * S).buffer);
+      return copyOut(this.engine, Float32Array, outP, 3 * S * S);
     } finally {
       m._free(pixP);
       m._free(outP);

@@ -18,6 +18,7 @@
 // (docs/TOOLCHAIN.md), and this way browsers get streaming compilation.
 
 import { WembedError } from './errors.js';
+import { cString } from './heap.js';
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 
@@ -192,18 +193,18 @@ export class Engine {
     /** Threads in the compute pool (the caller's included). */
     this.threads = mod._wembed__pool_n_threads(this._pool);
     /** Engine version, e.g. "0.1.0". */
-    this.version = mod.UTF8ToString(mod._wembed__version());
+    this.version = cString(this, mod._wembed__version());
     /**
      * What the module runs, e.g. "simd128 threads wasm32", or "simd128 relaxed-dot-u8 wasm32"
      * when the int8 GEMM uses relaxed SIMD's dot product.
      */
-    this.systemInfo = mod.UTF8ToString(mod._wembed__system_info());
+    this.systemInfo = cString(this, mod._wembed__system_info());
     /**
      * Enum values by name, from the engine itself (status, dtype, pooling, truncate, rope,
      * ntk_length, output), so no number is hard-coded in JS.
      * @type {Record<string, Record<string, number>>}
      */
-    this.consts = JSON.parse(mod.UTF8ToString(mod._wembed__consts_json()));
+    this.consts = JSON.parse(cString(this, mod._wembed__consts_json()));
     /** Status codes by name. @type {Record<string, number>} */
     this.status = this.consts.status;
     this._disposed = false;

@@ -16,7 +16,7 @@
 
 import { WembedError, statusError, throwIfAborted } from './errors.js';
 import { collect } from './download.js';
-import { cString } from './tokenizer.js';
+import { cString, withUTF8, withBytes } from './heap.js';
 
 /** Staging buffer for weight chunks in the module's memory. */
 const STAGE_BYTES = 1 << 20;
@@ -158,26 +158,11 @@ export async function loadModel(engine, src, opts = {}) {
     if (!ld) throw new WembedError('alloc_failed', 'out of memory starting a model loader');
     const fail = (rc) => statusError(engine.status, rc, cString(engine, m._wembed__loader_last_error(ld)));
     let stage = 0;
-    let namePtr = 0;
     try {
-      const withName = (name, fn) => {
-        const n = new TextEncoder().encode(name + '\0');
-        namePtr = m._malloc(n.byteLength);
-        if (!namePtr) throw new WembedError('alloc_failed', 'out of memory');
-        engine.heapU8().set(n, namePtr);
-        try { return fn(namePtr); } finally { m._free(namePtr); namePtr = 0; }
-      };
-      const addWhole = (name, bytes) => {
-        const p = m._malloc(Math.max(1, bytes.byteLength));
-        if (!p) throw new WembedError('alloc_failed', `out of memory for ${name} (${bytes.byteLength} bytes)`);
-        try {
-          engine.heapU8().set(bytes, p);   // one copy in
-          const rc = withName(name, (np) => m._wembed__loader_add_file(ld, np, p, bytes.byteLength));
-          if (rc) throw fail(rc);
-        } finally {
-          m._free(p);
-        }
-      };
+      const addWhole = (name, bytes) => withBytes(engine, bytes, name, (p, n) => {   // one copy in
+        const rc = withUTF8(engine, name, (np) => m._wembed__loader_add_file(ld, np, p, n));
+        if (rc) throw fail(rc);
+      });
       // config.json first: the engine needs it before safetensors weights begin.
       const order = [...small.keys()].sort((a, b) => (a === 'config.json' ? -1 : b === 'config.json' ? 1 : a < b ? -1 : 1));
       for (const name of order) addWhole(name, small.get(name));
@@ -194,7 +179,7 @@ export async function loadModel(engine, src, opts = {}) {
           addWhole(name, await collect(tracked(name, f)));
           continue;
         }
-        let rc = withName(name, (np) => m._wembed__loader_begin_file(ld, np, f.size));
+        let rc = withUTF8(engine, name, (np) => m._wembed__loader_begin_file(ld, np, f.size));
         if (rc) { discard(f); throw fail(rc); }
         for await (const chunk of tracked(name, f)) {
           for (let o = 0; o < chunk.byteLength; o += STAGE_BYTES) {

@@ -20,7 +20,7 @@
 // (browsers). The format is documented at `save()`.
 
 import { WembedError, statusError } from './errors.js';
-import { cString } from './tokenizer.js';
+import { cString, copyOut } from './heap.js';
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 
@@ -310,7 +310,7 @@ export class Index {
     try {
       const rc = m._wembed__vindex_get(this._vi, slot, p);
       if (rc) throw this._fail(rc);
-      return { id, vector: new Float32Array(this.engine.heapU8().slice(p, p + this.dims * 4).buffer), meta: this._meta[slot] };
+      return { id, vector: copyOut(this.engine, Float32Array, p, this.dims), meta: this._meta[slot] };
     } finally {
       m._free(p);
     }

@@ -50,7 +50,6 @@ set(WEMBED_WASM_LINK
   -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB -sINITIAL_MEMORY=32MB -sTOTAL_STACK=1MB
   -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
   -sEXPORTED_FUNCTIONS=_malloc,_free
-  -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8
   -sINCOMING_MODULE_JS_API=wasmBinary,instantiateWasm,locateFile,mainScriptUrlOrBlob,print,printErr,onAbort
   -sDYNAMIC_EXECUTION=0 -sWASM_BIGINT=1
   -O1)   # last on the command line, so it overrides CMAKE_C_FLAGS_RELEASE's -O3 at link

@@ -4,9 +4,8 @@
 // form: the attribute keeps it and exports it, no <emscripten.h> needed), so this file is the
 // one export list of every wasm build. Most are one-line forwards; the others exist where the
 // C API takes a struct, a 64-bit integer or an array of pointers, which JS cannot pass.
-// Pointers cross as 32-bit offsets into the module's memory. The JS side
-// (js/engine.js, js/embedder.js) copies inputs in once and outputs out once, and frees in
-// `finally`.
+// Pointers cross as 32-bit offsets into the module's memory. The JS side copies inputs in once
+// and outputs out once, and frees in `finally` (js/heap.js has the helpers).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
