@@ -14,16 +14,26 @@ import { createEngine } from './engine.js';
 import { WembedError } from './errors.js';
 import { UsageError } from './cli/args.js';
 import { statusDone } from './cli/io.js';
-import { USAGE } from './cli/usage.js';
+import { usage } from './cli/usage.js';
 import { embedCommand, embedImageCommand } from './cli/embed.js';
 import { tokenizeCommand } from './cli/tokenize.js';
-import { infoCommand } from './cli/model.js';
+import { infoCommand, stopEngine } from './cli/model.js';
 import { searchCommand } from './cli/search.js';
 import { benchGemmCommand, benchEmbedCommand } from './cli/bench.js';
 
+/** The usage text, with the value names of the engine's table (a small engine started for it). */
+async function usageText() {
+  const engine = await createEngine({ variant: 'st' });
+  try {
+    return usage(engine.consts);
+  } finally {
+    engine.dispose();
+  }
+}
+
 async function main(argv) {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write(USAGE);
+    process.stdout.write(await usageText());
     return argv.length === 0 ? 2 : 0;
   }
   if (argv[0] === '--version') {
@@ -49,12 +59,12 @@ async function main(argv) {
   }
 }
 
-main(process.argv.slice(2)).then(
+main(process.argv.slice(2)).finally(stopEngine).then(
   (code) => { process.exitCode = code; },
-  (err) => {
+  async (err) => {
     statusDone();
     if (err instanceof UsageError) {
-      process.stderr.write(`wembed: ${err.message}\n\n${USAGE}`);
+      process.stderr.write(`wembed: ${err.message}\n\n${await usageText()}`);
       process.exitCode = 2;
     } else if (err instanceof WembedError) {
       process.stderr.write(`wembed: ${err.message} [${err.code}]\n`);

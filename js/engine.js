@@ -200,8 +200,10 @@ export class Engine {
      */
     this.systemInfo = cString(this, mod._wembed__system_info());
     /**
-     * Enum values by name, from the engine itself (status, dtype, pooling, truncate, rope,
-     * ntk_length, output), so no number is hard-coded in JS.
+     * Names and their numbers, from the engine itself, so that JS repeats no list and no number:
+     * `status`, `default` (the embed params' sentinels) and every option that takes a name
+     * (`dtype`, `pooling`, `truncate`, `rope_scaling`, `ntk_length`, `quantize`: src/wembed.h's
+     * WEMBED_OPTION_NAMES; see js/names.js).
      * @type {Record<string, Record<string, number>>}
      */
     this.consts = JSON.parse(cString(this, mod._wembed__consts_json()));

@@ -17,6 +17,7 @@
 import { WembedError, statusError, throwIfAborted } from './errors.js';
 import { collect } from './download.js';
 import { cString, withUTF8, withBytes } from './heap.js';
+import { valueOf } from './names.js';
 
 /** Staging buffer for weight chunks in the module's memory. */
 const STAGE_BYTES = 1 << 20;
@@ -50,16 +51,14 @@ function discard(f) {
  * _wembed__model_free).
  * @param {import('./engine.js').Engine} engine
  * @param {import('./sources.js').ModelSource} src
- * @param {{dtype?: 'f32'|'f16'|'q8', file?: string, onProgress?: (e: ProgressEvent) => void, signal?: AbortSignal}} opts
+ * @param {{dtype?: import('./names.js').Dtype, file?: string, onProgress?: (e: ProgressEvent) => void, signal?: AbortSignal}} opts
  * @returns {Promise<{model: number, files: string[]}>}
  */
 export async function loadModel(engine, src, opts = {}) {
   const m = engine.module;
   const signal = opts.signal;
   const dtype = opts.dtype ?? 'f32';
-  if (!(dtype in engine.consts.dtype)) {
-    throw new WembedError('invalid_argument', `dtype must be one of ${Object.keys(engine.consts.dtype).join(', ')}, not ${JSON.stringify(dtype)}`);
-  }
+  const dtypeValue = valueOf(engine.consts, 'dtype', dtype);
   const onProgress = opts.onProgress;
   let totalBytes = 0;
   const emit = (e) => {
@@ -154,7 +153,7 @@ export async function loadModel(engine, src, opts = {}) {
     }
 
     // Everything is known: hand it to the engine.
-    const ld = m._wembed__loader_new(engine.consts.dtype[dtype], engine.threads, engine.pool);
+    const ld = m._wembed__loader_new(dtypeValue, engine.threads, engine.pool);
     if (!ld) throw new WembedError('alloc_failed', 'out of memory starting a model loader');
     const fail = (rc) => statusError(engine.status, rc, cString(engine, m._wembed__loader_last_error(ld)));
     let stage = 0;

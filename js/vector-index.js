@@ -27,6 +27,8 @@ const isNode = typeof process === 'object' && typeof process.versions?.node === 
 const METRICS = ['cosine', 'dot'];
 const STORAGES = ['f32', 'int8', 'binary'];
 const RESCORES = ['bits', 'int8', 'f32'];
+/** The values of the index's named options (the CLI checks its flags against them). */
+export const INDEX_NAMES = { metric: METRICS, storage: STORAGES, rescore: RESCORES };
 const MAGIC = 'WEMBIDX1';
 const FORMAT_VERSION = 1;
 const ADD_CHUNK = 16384;         // rows copied into the engine per call (bounds the temporary)

@@ -252,6 +252,31 @@ typedef enum wembed_output {
     WEMBED_OUTPUT_BINARY = 2,         // one bit per dimension (v > 0), packed MSB first, ceil(dims/8) bytes
 } wembed_output;
 
+// The names of the options' values, as the JS package and the CLI spell them, in one table:
+// WEMBED_OPTION_NAMES(O) calls O(option, VALUES) for each option that takes a name, and
+// VALUES(X) calls X(enum value, "name") for each of its values. Options are named in
+// snake_case here; JS spells them in camelCase (ropeScaling), the CLI in kebab-case
+// (--rope-scaling). `quantize` is the wembed_output field: "none" is WEMBED_OUTPUT_F32.
+// wasm/wembed_wasm.c hands the table to JS (wembed__consts_json), which keeps no list of its
+// own. A new enum value gets its name here, in the same change.
+#define WEMBED_DTYPE_NAMES(X) X(WEMBED_DTYPE_F32, "f32") X(WEMBED_DTYPE_F16, "f16") X(WEMBED_DTYPE_Q8, "q8")
+#define WEMBED_POOLING_NAMES(X)                                                                    \
+    X(WEMBED_POOLING_NONE, "none") X(WEMBED_POOLING_MEAN, "mean") X(WEMBED_POOLING_CLS, "cls")     \
+    X(WEMBED_POOLING_EOS, "eos") X(WEMBED_POOLING_LAST, "last") X(WEMBED_POOLING_MAX, "max")       \
+    X(WEMBED_POOLING_MEAN_SQRT_LEN, "mean_sqrt_len") X(WEMBED_POOLING_WEIGHTED_MEAN, "weighted_mean")
+#define WEMBED_TRUNCATE_NAMES(X) \
+    X(WEMBED_TRUNCATE_END, "truncate") X(WEMBED_TRUNCATE_ERROR, "error") X(WEMBED_TRUNCATE_CHUNK, "chunk")
+#define WEMBED_ROPE_SCALING_NAMES(X)                                                               \
+    X(WEMBED_ROPE_MODEL, "model") X(WEMBED_ROPE_NONE, "none") X(WEMBED_ROPE_LINEAR, "linear")      \
+    X(WEMBED_ROPE_NTK, "ntk") X(WEMBED_ROPE_DYNAMIC_NTK, "dynamic-ntk")
+#define WEMBED_NTK_LENGTH_NAMES(X) X(WEMBED_NTK_LENGTH_OWN, "own") X(WEMBED_NTK_LENGTH_PADDED, "padded")
+#define WEMBED_OUTPUT_NAMES(X) \
+    X(WEMBED_OUTPUT_F32, "none") X(WEMBED_OUTPUT_INT8, "int8") X(WEMBED_OUTPUT_BINARY, "binary")
+#define WEMBED_OPTION_NAMES(O)                                                                     \
+    O("dtype", WEMBED_DTYPE_NAMES) O("pooling", WEMBED_POOLING_NAMES)                              \
+    O("truncate", WEMBED_TRUNCATE_NAMES) O("rope_scaling", WEMBED_ROPE_SCALING_NAMES)              \
+    O("ntk_length", WEMBED_NTK_LENGTH_NAMES) O("quantize", WEMBED_OUTPUT_NAMES)
+
 typedef struct wembed_embed_params {
     int32_t pooling;                  // a wembed_pooling, or WEMBED_POOLING_DEFAULT (the model's)
     int32_t normalize;                // 1, 0 or WEMBED_NORMALIZE_DEFAULT (the model's, for pooled vectors)

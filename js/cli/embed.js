@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs, UsageError, intArg } from './args.js';
 import { jsonLines, batches, Lines, runBatch, out, resultJSON, vecJSON } from './io.js';
-import { MODEL_SPEC, loadEmbedder, embedOptions } from './model.js';
+import { MODEL_SPEC, commandEngine, loadEmbedder, embedOptions } from './model.js';
 
 const isIntArray = (a) => Array.isArray(a) && a.every((x) => Number.isInteger(x));
 
@@ -17,7 +17,8 @@ export async function embedCommand(argv) {
     'ntk-length': 'string', quantize: 'string',
   });
   if (args._.length) throw new UsageError(`embed reads JSON Lines on stdin; unexpected argument ${args._[0]}`);
-  const opts = embedOptions(args);
+  if (!args.model) throw new UsageError('--model is required');
+  const opts = embedOptions(args, (await commandEngine(args)).consts);
   const batchSize = intArg(args, 'batch-size', 32);
   const e = await loadEmbedder(args);
   const lines = new Lines();
@@ -90,7 +91,8 @@ function* imagePaths(paths) {
 
 export async function embedImageCommand(argv) {
   const args = parseArgs(argv, { ...MODEL_SPEC, pooling: 'string', normalize: 'boolean', 'preprocess-only': 'boolean', 'batch-size': 'string', dims: 'string', quantize: 'string' });
-  const opts = embedOptions(args);
+  if (!args.model) throw new UsageError('--model is required');
+  const opts = embedOptions(args, (await commandEngine(args)).consts);
   const batchSize = intArg(args, 'batch-size', 8);
   const e = await loadEmbedder(args);
   const lines = new Lines();

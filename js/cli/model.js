@@ -1,8 +1,13 @@
 // model.js - what every model command shares: the model options (--model, --revision, ...,
-// --threads, --dtype), loading an Embedder with a progress line, the embed options of `embed`,
-// `embed-image` and `search`, and the `info` command.
+// --threads, --dtype), the engine the command runs on, loading an Embedder with a progress line,
+// the embed options of `embed`, `embed-image` and `search`, and the `info` command.
+//
+// The engine starts before anything is loaded: the values of named options (--dtype, --pooling,
+// --truncate, --rope-scaling, --ntk-length, --quantize) are checked against its table of names
+// (engine.consts, js/names.js), so a mistake is a usage error before any download.
 
-import { MAX_THREADS } from '../engine.js';
+import { createEngine, MAX_THREADS } from '../engine.js';
+import { flagName, jsName, valueNames } from '../names.js';
 import { parseArgs, UsageError, intArg, choice } from './args.js';
 import { loadProgress, out } from './io.js';
 
@@ -20,48 +25,87 @@ export function sourceOptions(args) {
   };
 }
 
-export async function loadEmbedder(args) {
-  if (!args.model) throw new UsageError('--model is required');
-  const { Embedder } = await import('../embedder.js');
+/** --variant and --threads as engine options. */
+function engineOptions(args) {
   const threads = args.threads === undefined ? undefined : intArg(args, 'threads', undefined);
   if (threads !== undefined && threads > MAX_THREADS) throw new UsageError(`--threads: at most ${MAX_THREADS}`);
   const variant = choice(args, 'variant', ['auto', 'mt', 'st']) ?? (threads === 1 ? 'st' : 'auto');
+  return { variant, threads };
+}
+
+/** @type {Promise<import('../engine.js').Engine> | null} */
+let started = null;
+
+/**
+ * The engine this process's commands run on (--variant, --threads), started on first use; the
+ * models, indexes and the checks of option values all use it. Stopped by stopEngine().
+ * @returns {Promise<import('../engine.js').Engine>}
+ */
+export function commandEngine(args) {
+  started ??= createEngine(/** @type {any} */ (engineOptions(args)));
+  return started;
+}
+
+/** Stops the engine commandEngine started, if any. */
+export async function stopEngine() {
+  const e = await started?.catch(() => null);
+  started = null;
+  e?.dispose();
+}
+
+/**
+ * The value of a named option's flag, checked against the engine's table, or undefined.
+ * @param {Record<string, any>} args @param {Record<string, Record<string, number>>} consts @param {string} option
+ */
+function named(args, consts, option) {
+  return choice(args, flagName(option).slice(2), valueNames(consts, option));
+}
+
+export async function loadEmbedder(args) {
+  if (!args.model) throw new UsageError('--model is required');
+  const engine = await commandEngine(args);
+  const { Embedder } = await import('../embedder.js');
   return Embedder.load(args.model, {
     ...sourceOptions(args),
-    dtype: /** @type {any} */ (choice(args, 'dtype', ['f32', 'f16', 'q8'])),
+    dtype: /** @type {any} */ (named(args, engine.consts, 'dtype')),
     file: args.file,
-    variant,
-    threads,
+    engine,
     onProgress: loadProgress(),
   });
 }
 
-/** Embedding options from the flags of `embed` / `embed-image`. */
-export function embedOptions(args) {
-  /** @type {import('../embedder.js').EmbedOptions} */
+/**
+ * Embedding options from the flags of `embed` / `embed-image` / `search`: each named option's
+ * flag is its table name in kebab-case, its JS option the same in camelCase.
+ * @param {Record<string, any>} args @param {Record<string, Record<string, number>>} consts engine.consts
+ */
+export function embedOptions(args, consts) {
+  /** @type {Record<string, any>} */
   const o = {};
-  const pooling = choice(args, 'pooling', ['mean', 'cls', 'eos', 'last', 'max', 'mean_sqrt_len', 'weighted_mean', 'none']);
-  if (pooling) o.pooling = /** @type {any} */ (pooling);
+  const set = (option) => {
+    const v = named(args, consts, option);
+    if (v !== undefined) o[jsName(option)] = v;
+  };
+  set('pooling');
   if (args.normalize === false) o.normalize = false;
   if (args.dims !== undefined) o.dims = intArg(args, 'dims');
   if (args['max-tokens'] !== undefined) o.maxTokens = intArg(args, 'max-tokens');
-  const tr = choice(args, 'truncate', ['error', 'truncate', 'chunk']);
-  if (tr) o.truncate = /** @type {any} */ (tr);
+  set('truncate');
   if (args['chunk-overlap'] !== undefined) o.chunkOverlap = intArg(args, 'chunk-overlap', undefined, 0);
-  if (args['rope-scaling'] !== undefined) {
-    const m = /^(none|linear|ntk|dynamic-ntk)(?::([0-9]*\.?[0-9]+))?$/.exec(args['rope-scaling']);
-    if (!m) throw new UsageError(`--rope-scaling must be none|linear|ntk|dynamic-ntk[:FACTOR], not ${args['rope-scaling']}`);
-    o.ropeScaling = /** @type {any} */ (m[1]);
+  const rope = args[flagName('rope_scaling').slice(2)];
+  if (rope !== undefined) {   // NAME or NAME:FACTOR
+    const m = /^([a-z-]+)(?::([0-9]*\.?[0-9]+))?$/.exec(rope);
+    const names = valueNames(consts, 'rope_scaling');
+    if (!m || !names.includes(m[1])) throw new UsageError(`${flagName('rope_scaling')} must be ${names.join('|')}[:FACTOR], not ${rope}`);
+    o.ropeScaling = m[1];
     if (m[2]) o.ropeFactor = Number(m[2]);
   }
-  const nl = choice(args, 'ntk-length', ['own', 'padded']);
-  if (nl) o.ntkLength = /** @type {any} */ (nl);
-  const q = choice(args, 'quantize', ['none', 'int8', 'binary']);
-  if (q) o.quantize = /** @type {any} */ (q);
+  set('ntk_length');
+  set('quantize');
   if (args.prefix !== undefined && args.task !== undefined) throw new UsageError('give --prefix or --task, not both');
   if (args.prefix !== undefined) o.prefix = args.prefix;
   if (args.task !== undefined) o.task = args.task;
-  return o;
+  return /** @type {import('../embedder.js').EmbedOptions} */ (o);
 }
 
 export async function infoCommand(argv) {

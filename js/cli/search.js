@@ -5,9 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { WembedError } from '../errors.js';
+import { Index, INDEX_NAMES } from '../vector-index.js';
 import { parseArgs, UsageError, intArg, choice } from './args.js';
 import { jsonLines, batches, Lines, runBatch, out, f32 } from './io.js';
-import { MODEL_SPEC, loadEmbedder, embedOptions } from './model.js';
+import { MODEL_SPEC, commandEngine, loadEmbedder, embedOptions } from './model.js';
 
 const SEARCH_SPEC = {
   ...MODEL_SPEC, index: 'string', storage: 'string', rescore: 'string', candidates: 'string', metric: 'string',
@@ -37,13 +38,12 @@ export async function searchCommand(argv) {
   if (!['build', 'query', 'remove', 'info'].includes(sub)) throw new UsageError(`search needs a subcommand: build, query, remove or info (not ${sub ?? 'none'})`);
   if (!args.index) throw new UsageError('--index FILE is required');
   if (args._.length) throw new UsageError(`search ${sub} reads JSON Lines on stdin; unexpected argument ${args._[0]}`);
-  const { Index } = await import('../vector-index.js');
   const exists = fs.existsSync(args.index);
   if (sub !== 'build' || args.append) {
     if (!exists) throw new WembedError('not_found', `no index at ${args.index}${sub === 'build' ? ' to append to' : ''} (make one with: wembed search build --index ${args.index})`);
   }
-  const variant = choice(args, 'variant', ['auto', 'mt', 'st']);
-  const index = exists && (sub !== 'build' || args.append) ? await Index.loadFile(args.index, { variant }) : null;
+  const engine = await commandEngine(args);
+  const index = exists && (sub !== 'build' || args.append) ? await Index.loadFile(args.index, { engine }) : null;
   try {
     if (sub === 'info') {
       const i = index.info();
@@ -51,25 +51,25 @@ export async function searchCommand(argv) {
       return 0;
     }
     if (sub === 'remove') return await searchRemove(args, index);
-    if (sub === 'build') return await searchBuild(args, index, Index, variant);
+    if (sub === 'build') return await searchBuild(args, index, engine);
     return await searchQuery(args, index);
   } finally {
     index?.dispose();
   }
 }
 
-async function searchBuild(args, existing, Index, variant) {
+async function searchBuild(args, existing, engine) {
   if (existing) {
     for (const k of ['storage', 'rescore', 'metric', 'candidates']) {
       if (args[k] !== undefined) throw new UsageError(`--${k} cannot change when appending (the index has its own)`);
     }
   }
-  const storage = choice(args, 'storage', ['f32', 'int8', 'binary']);
-  const rescore = choice(args, 'rescore', ['int8', 'f32', 'bits']);
-  const metric = choice(args, 'metric', ['cosine', 'dot']);
+  const storage = choice(args, 'storage', INDEX_NAMES.storage);
+  const rescore = choice(args, 'rescore', INDEX_NAMES.rescore);
+  const metric = choice(args, 'metric', INDEX_NAMES.metric);
   const candidates = args.candidates === undefined ? undefined : intArg(args, 'candidates');
   const extra = existing?.extra ?? null;
-  const opts = { ...(extra?.embed ?? {}), ...embedOptions(args) };
+  const opts = { ...(extra?.embed ?? {}), ...embedOptions(args, engine.consts) };
   if (extra?.model && args.model && args.model !== extra.model) {
     throw new UsageError(`the index was built with --model ${extra.model}; appending needs the same model`);
   }
@@ -104,7 +104,7 @@ async function searchBuild(args, existing, Index, variant) {
         if (it.kind === 'bad') { await lines.fail(it.n, it.error); continue; }
         try {
           if (!index) {
-            index = await Index.create({ dims: it.vector.length, storage, rescore, metric, candidates, ...(e ? { engine: e.engine } : { variant }) });
+            index = await Index.create({ dims: it.vector.length, storage, rescore, metric, candidates, engine });
             index.extra = { model: e ? modelId(args.model ?? extra?.model) : null, embed: e ? vectorOptions(opts) : null };
           }
           index.add({ id: it.id, vector: it.vector, meta: it.meta });
@@ -139,7 +139,7 @@ async function searchQuery(args, index) {
     try { filter = JSON.parse(args.filter); } catch { filter = undefined; }
     if (!filter || typeof filter !== 'object' || Array.isArray(filter)) throw new UsageError('--filter must be a JSON object of metadata fields, e.g. {"lang": "en"}');
   }
-  const opts = { ...(extra.embed ?? {}), ...embedOptions(args) };
+  const opts = { ...(extra.embed ?? {}), ...embedOptions(args, index.engine.consts) };
   const e = await searchModel(args, extra);
   const lines = new Lines();
   try {

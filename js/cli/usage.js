@@ -1,25 +1,41 @@
-// usage.js - the CLI's usage text.
+// usage.js - the CLI's usage text. The values of named options come from the engine's table
+// (engine.consts, src/wembed.h) and the index's (js/vector-index.js), so the text lists exactly
+// what the commands accept.
 
-export const USAGE = `usage: wembed <command> [options]   (JSON Lines on stdin, JSON Lines on stdout)
+import { flagName, valueNames } from '../names.js';
+import { INDEX_NAMES } from '../vector-index.js';
+
+/**
+ * The usage text.
+ * @param {Record<string, Record<string, number>>} consts engine.consts
+ * @returns {string}
+ */
+export function usage(consts) {
+  /** `--flag a|b|c` for a named option of the engine's table. @param {string} option */
+  const opt = (option) => `${flagName(option)} ${valueNames(consts, option).join('|')}`;
+  /** `--flag a|b|c` for a named option of the index. @param {'storage'|'rescore'|'metric'} option */
+  const ix = (option) => `--${option} ${INDEX_NAMES[option].join('|')}`;
+  return `usage: wembed <command> [options]   (JSON Lines on stdin, JSON Lines on stdout)
 
 commands:
   tokenize     --model M [--no-special] [--max-length N]
                < {"text": ...}   > {"ids": [...], "tokens": [...], "offsets": [[s,e],...]} (UTF-16 units)
-  embed        --model M [--pooling mean|cls|eos|last|max|none] [--no-normalize] [--dims N]
-               [--dtype f32|f16|q8] [--threads N] [--batch-size N] [--prefix S | --task T]
-               [--max-tokens N] [--truncate error|truncate|chunk] [--chunk-overlap N]
-               [--rope-scaling none|linear|ntk|dynamic-ntk[:FACTOR]] [--ntk-length own|padded]
-               [--quantize none|int8|binary]
+  embed        --model M [${opt('pooling')}]
+               [--no-normalize] [--dims N] [${opt('dtype')}] [--threads N] [--batch-size N]
+               [--prefix S | --task T] [--max-tokens N] [${opt('truncate')}] [--chunk-overlap N]
+               [${opt('rope_scaling')}[:FACTOR]] [${opt('ntk_length')}]
+               [${opt('quantize')}]
                < {"text": ...} | {"input_ids": [...], "token_type_ids": [...], "attention_mask": [...]}
                > {"embedding": [...]}  or, with --pooling none, {"hidden": [[...],...]}
-  embed-image  --model M [--no-normalize] [--pooling none] [--preprocess-only] [--batch-size N] [PATH...]
+  embed-image  --model M [--no-normalize] [--pooling none] [--dims N] [${opt('quantize')}]
+               [--preprocess-only] [--batch-size N] [PATH...]
                < {"path": ...} | {"rgb": base64, "width": W, "height": H} | {"pixel_values": [...]}
                > {"embedding": [...]} | {"hidden": [[...],...]} | {"pixel_values": [...]}
                PATH arguments (image files or folders of them) are embedded instead of stdin,
                each output with its "path".
   info         --model M [--dtype ...]   > architecture, dims, parameters, dtype, max tokens, memory
-  search build --index FILE [--model M] [--storage f32|int8|binary] [--rescore int8|f32|bits]
-               [--candidates N] [--metric cosine|dot] [--append] [embed options: --dims, --task, ...]
+  search build --index FILE [--model M] [${ix('storage')}] [${ix('rescore')}]
+               [--candidates N] [${ix('metric')}] [--append] [embed options: --dims, --task, ...]
                < {"id": ..., "text": ... | "embedding": [...], "meta": {...}}   > {"id": ..., "added": true}
   search query --index FILE [--model M] [--k N] [--filter JSON] [--candidates N] [--task T | --prefix S]
                < {"text": ...} | {"embedding": [...]} (optional "k", "filter")
@@ -41,3 +57,4 @@ options:
   --version          the package and engine versions
   --help             this text
 `;
+}
