@@ -6,11 +6,12 @@
 // The threaded one needs SharedArrayBuffer: always there in Node, and in browsers only on
 // cross-origin isolated pages (COOP same-origin + COEP require-corp). `variant: 'auto'` picks
 // it where it can run and falls back to the single-thread module otherwise. The relaxed
-// flavour is the same engine with the int8 GEMM on relaxed SIMD's dot product (2.4x faster
-// where the CPU has a byte dot product, e.g. x86 with VNNI); `simd: 'auto'` takes it where
-// the host validates relaxed SIMD (e.g. Chromium >= 114, Node >= 22; not Node 20). Inside, the
-// engine checks the instruction computes exactly and otherwise keeps the SIMD128 kernel, so
-// both flavours give bit-identical results. A flavour shares its build's glue (.mjs).
+// flavour is the same engine with the int8 GEMM on relaxed SIMD's dot product (much faster
+// where the CPU has a byte dot product, e.g. x86 with VNNI: bench/results/gemm.md and
+// notes.md); `simd: 'auto'` takes it where the host validates relaxed SIMD (e.g. Chromium >=
+// 114, Node >= 22; not Node 20). Inside, the engine checks the instruction computes exactly
+// and otherwise keeps the SIMD128 kernel, so both flavours give bit-identical results. A
+// flavour shares its build's glue (.mjs).
 //
 // The .wasm is located with a literal `new URL('../dist/...', import.meta.url)` so bundlers
 // see and copy it; `wasmURL` / `wasmBinary` override that. We always hand the bytes (or the

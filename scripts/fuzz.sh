@@ -47,8 +47,8 @@ if [ "$arg" = merge ]; then
     exit 0
 fi
 
-# GGUF seeds are whole models (up to 800 KB; about 80 runs/s): MAX_LEN=65536 trades them for
-# speed (about 100x more runs over the headers and the tiny models).
+# GGUF seeds are whole models, slow to run whole: MAX_LEN=65536 trades them for many more runs
+# over the headers and the tiny models (bench/results/notes.md).
 max_len=${MAX_LEN:-65536}
 [ "$target" = gguf ] && max_len=${MAX_LEN:-1048576}
 cd $build

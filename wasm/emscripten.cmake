@@ -10,10 +10,8 @@
 #   NODEJS_CATCH_*=0               a library must not install process-wide handlers
 #   PTHREAD_POOL_SIZE              workers must exist before pthread_create, or it deadlocks
 #   -O1 at link                    clang has already optimized every object at -O3; binaryen's
-#                                  -O2/-O3 pass pipeline over the linked module then made the
-#                                  GEMM 35-40% slower in V8 (nomic 512 tokens, one thread:
-#                                  73 tok/s f32 at -O3 vs 165 at -O1; q8 145 vs 250), and only
-#                                  shrinks the wasm by 4% (the glue grows 6 -> 10 KB gzip)
+#                                  -O2/-O3 pass pipeline over the linked module made the GEMM
+#                                  much slower in V8 and barely smaller (bench/results/notes.md)
 #   WASM_BIGINT, and EMCC_READ_METADATA=python at link
 #                                  binaryen never reads the linked module: its 108 does not know
 #                                  the final relaxed-SIMD opcodes (it silently mis-decoded the
@@ -54,8 +52,9 @@ set(WEMBED_WASM_LINK
   -sDYNAMIC_EXECUTION=0 -sWASM_BIGINT=1
   -O1)   # last on the command line, so it overrides CMAKE_C_FLAGS_RELEASE's -O3 at link
 if(NOT WEMBED_THREADS)
-  # Unpadded LEBs for call and memory indices, as binaryen used to write them (-6% of the code;
-  # wasm-ld 14 crashes on it with shared memory). patch-glue.mjs drops the name section.
+  # Unpadded LEBs for call and memory indices, as binaryen used to write them: less code
+  # (bench/results/notes.md); wasm-ld 14 crashes on it with shared memory. patch-glue.mjs drops
+  # the name section.
   list(APPEND WEMBED_WASM_LINK -Wl,--compress-relocations)
 endif()
 if(WEMBED_THREADS)

@@ -45,8 +45,8 @@ const require = __wembedNode ? process.getBuiltinModule('module').createRequire(
 const __dirname = __wembedNode ? require('path').dirname(require('url').fileURLToPath(import.meta.url)) : '';
 `;
 
-// The module without its "name" custom section (function names, for debuggers: 9 KB that
-// binaryen used to drop, and that nobody downloading the module needs).
+// The module without its "name" custom section (function names, for debuggers: binaryen used
+// to drop it, and nobody downloading the module needs it; its size is in bench/results/notes.md).
 function stripNames(file) {
   const b = fs.readFileSync(file);
   const out = [b.subarray(0, 8)];
