@@ -65,6 +65,9 @@ const log = (s) => process.stderr.write(`bench: ${s}\n`);
 for (const f of ['dist/wembed.wasm', 'dist/wembed-mt.wasm', 'dist/wembed.mjs', 'dist/wembed-mt.mjs']) {
   if (!fs.existsSync(path.join(root, f))) { log(`${f} is missing: run \`npm run build\` first`); process.exit(1); }
 }
+if (o.phases.includes('gemm') && !fs.existsSync(path.join(root, 'dist/bench/wembed-mt-bench.mjs'))) {
+  log('the GEMM phase runs on the bench build of the engine: run `scripts/build.sh bench` first'); process.exit(1);
+}
 const tjsPkg = path.join(here, 'node_modules/@huggingface/transformers/package.json');
 if (!fs.existsSync(tjsPkg)) { log('transformers.js is missing: run `npm ci --prefix bench` first'); process.exit(1); }
 

@@ -114,11 +114,36 @@ function instantiateHook(src) {
 }
 
 /**
+ * The files of one build of the modules: the glue of each variant, and the .wasm of each variant
+ * and flavour.
+ * @typedef {object} ModuleFiles
+ * @property {(variant: 'mt'|'st') => Promise<{default: (moduleArg?: Record<string, unknown>) => Promise<any>}>} glue
+ * @property {(variant: 'mt'|'st', simd: 'relaxed'|'simd128') => URL} wasm
+ */
+
+/** The shipped modules, at literal URLs so that bundlers find and copy them. @type {ModuleFiles} */
+const SHIPPED = {
+  glue: (variant) => (variant === 'mt' ? import('../dist/wembed-mt.mjs') : import('../dist/wembed.mjs')),
+  wasm: (variant, simd) => (variant === 'mt'
+    ? (simd === 'relaxed' ? new URL('../dist/wembed-mt-relaxed.wasm', import.meta.url) : new URL('../dist/wembed-mt.wasm', import.meta.url))
+    : (simd === 'relaxed' ? new URL('../dist/wembed-relaxed.wasm', import.meta.url) : new URL('../dist/wembed.wasm', import.meta.url))),
+};
+
+/**
  * Loads and starts the engine module.
  * @param {EngineOptions} [opts]
  * @returns {Promise<Engine>}
  */
 export async function createEngine(opts = {}) {
+  return startEngine(opts, SHIPPED);
+}
+
+/**
+ * createEngine on the files of another build of the modules (js/bench.js starts the bench build).
+ * @param {EngineOptions} opts @param {ModuleFiles} files
+ * @returns {Promise<Engine>}
+ */
+export async function startEngine(opts, files) {
   const want = opts.variant ?? 'auto';
   if (!['auto', 'mt', 'st'].includes(want)) {
     throw new WembedError('invalid_argument', `variant must be 'auto', 'mt' or 'st', not ${JSON.stringify(want)}`);
@@ -149,13 +174,8 @@ export async function createEngine(opts = {}) {
     ? (/-relaxed\.wasm$/.test(String(opts.wasmURL ?? '')) ? 'relaxed' : 'simd128')
     : wantSimd === 'auto' ? (relaxedSimdSupported() ? 'relaxed' : 'simd128') : wantSimd;
 
-  // Literal URLs, so bundlers find the files.
-  const wasmURL = opts.wasmURL ?? (variant === 'mt'
-    ? (simd === 'relaxed' ? new URL('../dist/wembed-mt-relaxed.wasm', import.meta.url) : new URL('../dist/wembed-mt.wasm', import.meta.url))
-    : (simd === 'relaxed' ? new URL('../dist/wembed-relaxed.wasm', import.meta.url) : new URL('../dist/wembed.wasm', import.meta.url)));
-  const glue = variant === 'mt'
-    ? (await import('../dist/wembed-mt.mjs')).default
-    : (await import('../dist/wembed.mjs')).default;
+  const wasmURL = opts.wasmURL ?? files.wasm(variant, simd);
+  const glue = (await files.glue(variant)).default;
 
   let reject;
   const failed = new Promise((_, r) => { reject = r; });

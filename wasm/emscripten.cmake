@@ -1,5 +1,6 @@
 # wasm/emscripten.cmake - the shipped modules: dist/wembed.{mjs,wasm} (SIMD128, one thread) or,
-# with -DWEMBED_THREADS=ON, dist/wembed-mt.{mjs,wasm,worker.js} (SIMD128 + pthreads).
+# with -DWEMBED_THREADS=ON, dist/wembed-mt.{mjs,wasm,worker.js} (SIMD128 + pthreads); and, for
+# the benchmark only, the same with its exports in dist/bench/ (at the end of this file).
 #
 # Flags, and why (docs/TOOLCHAIN.md has the measurements behind them):
 #   MODULARIZE + EXPORT_ES6        an ES module exporting a factory; wasm/patch-glue.mjs then makes
@@ -18,7 +19,7 @@
 #                                  dot product into a two-operand op), and at -O1 nothing else
 #                                  needs it (no JS legalization with BigInt, no dyncalls)
 # Exports are the functions marked WEMBED_WASM_EXPORT in wasm/wembed_wasm.c (attribute `used`),
-# plus malloc/free for the JS side.
+# plus malloc/free for the JS side; the bench build adds wasm/wembed_bench_wasm.c's.
 #
 # Two modules per build: <name>.wasm (SIMD128) and <name>-relaxed.wasm, the same engine with
 # the int8 micro-kernel on relaxed SIMD's dot product (src/ops/arch/wasm/gemm_q8_dot.c,
@@ -36,12 +37,6 @@ else()
 endif()
 set(WEMBED_DIST "${CMAKE_CURRENT_SOURCE_DIR}/dist")
 
-add_executable(wembed_module wasm/wembed_wasm.c)
-target_link_libraries(wembed_module PRIVATE wembed)
-target_compile_options(wembed_module PRIVATE ${WEMBED_C_FLAGS} -fvisibility=hidden)
-set_target_properties(wembed_module PROPERTIES
-  OUTPUT_NAME ${WEMBED_WASM_NAME} SUFFIX ".mjs"
-  RUNTIME_OUTPUT_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}/glue")
 set(WEMBED_WASM_LINK
   -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=${WEMBED_WASM_EXPORT_NAME}
   -sENVIRONMENT=web,worker,node -sFILESYSTEM=0
@@ -63,16 +58,31 @@ if(WEMBED_THREADS)
   # wait for a worker created later, and each idle worker costs startup time and memory.
   list(APPEND WEMBED_WASM_LINK "-sPTHREAD_POOL_SIZE=Module['poolSize']" -Wno-pthreads-mem-growth)
 endif()
-target_link_options(wembed_module PRIVATE ${WEMBED_WASM_LINK})
 set(WEMBED_MODULE_LAUNCHER ${CMAKE_COMMAND} -E env NODE_PATH=/usr/share/nodejs EMCC_READ_METADATA=python)
-set_target_properties(wembed_module PROPERTIES C_LINKER_LAUNCHER "${WEMBED_MODULE_LAUNCHER}")
 
-# Copy into dist/ and patch the glue for Node (fails loudly if 3.1.6's glue changes).
-add_custom_command(TARGET wembed_module POST_BUILD
-  COMMAND ${CMAKE_COMMAND} -E make_directory "${WEMBED_DIST}"
-  COMMAND node "${CMAKE_CURRENT_SOURCE_DIR}/wasm/patch-glue.mjs"
-          "${CMAKE_CURRENT_BINARY_DIR}/glue" "${WEMBED_DIST}" ${WEMBED_WASM_NAME}
-  VERBATIM)
+# One module: the engine library linked with the given sources (export files, objects first)
+# into glue/<name>.{mjs,wasm}, then copied into dist_dir with its glue patched for Node by
+# wasm/patch-glue.mjs (which fails loudly if 3.1.6's glue changes). With glue_of, the module
+# shares that module's glue (patch-glue.mjs checks it) and only its .wasm is copied.
+function(wembed_wasm_module target name dist_dir glue_of)
+  add_executable(${target} ${ARGN})
+  target_link_libraries(${target} PRIVATE wembed)
+  target_compile_options(${target} PRIVATE ${WEMBED_C_FLAGS} -fvisibility=hidden)
+  target_link_options(${target} PRIVATE ${WEMBED_WASM_LINK})
+  set_target_properties(${target} PROPERTIES OUTPUT_NAME ${name} SUFFIX ".mjs"
+    RUNTIME_OUTPUT_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}/glue" C_LINKER_LAUNCHER "${WEMBED_MODULE_LAUNCHER}")
+  set(shared_glue "")
+  if(glue_of)
+    set(shared_glue --glue-of ${glue_of})
+  endif()
+  add_custom_command(TARGET ${target} POST_BUILD
+    COMMAND ${CMAKE_COMMAND} -E make_directory "${dist_dir}"
+    COMMAND node "${CMAKE_CURRENT_SOURCE_DIR}/wasm/patch-glue.mjs"
+            "${CMAKE_CURRENT_BINARY_DIR}/glue" "${dist_dir}" ${name} ${shared_glue}
+    VERBATIM)
+endfunction()
+
+wembed_wasm_module(wembed_module ${WEMBED_WASM_NAME} "${WEMBED_DIST}" "" wasm/wembed_wasm.c)
 
 # The relaxed-SIMD module.
 find_program(WEMBED_CLANG_RELAXED NAMES clang-16 REQUIRED)
@@ -87,17 +97,21 @@ add_custom_command(OUTPUT "${WEMBED_DOT_OBJ}"
   COMMAND ${WEMBED_CLANG_RELAXED} ${WEMBED_DOT_FLAGS} -c "${WEMBED_DOT_SRC}" -o "${WEMBED_DOT_OBJ}"
   DEPENDS "${WEMBED_DOT_SRC}" "${CMAKE_CURRENT_SOURCE_DIR}/src/ops/arch/wasm/gemm_q8_dot.h"
   COMMENT "clang 16: gemm_q8_dot.c with relaxed SIMD" VERBATIM)
-add_executable(wembed_module_relaxed "${WEMBED_DOT_OBJ}" wasm/wembed_wasm.c)
-target_link_libraries(wembed_module_relaxed PRIVATE wembed)
-target_compile_options(wembed_module_relaxed PRIVATE ${WEMBED_C_FLAGS} -fvisibility=hidden)
-target_link_options(wembed_module_relaxed PRIVATE ${WEMBED_WASM_LINK})
-set_target_properties(wembed_module_relaxed PROPERTIES
-  OUTPUT_NAME ${WEMBED_WASM_NAME}-relaxed SUFFIX ".mjs"
-  RUNTIME_OUTPUT_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}/glue"
-  C_LINKER_LAUNCHER "${WEMBED_MODULE_LAUNCHER}")
-add_dependencies(wembed_module_relaxed wembed_module)
-add_custom_command(TARGET wembed_module_relaxed POST_BUILD
-  COMMAND node "${CMAKE_CURRENT_SOURCE_DIR}/wasm/patch-glue.mjs"
-          "${CMAKE_CURRENT_BINARY_DIR}/glue" "${WEMBED_DIST}" ${WEMBED_WASM_NAME}-relaxed
-          --glue-of ${WEMBED_WASM_NAME}
-  VERBATIM)
+add_custom_target(wembed_dot_obj DEPENDS "${WEMBED_DOT_OBJ}")   # made once for every module using it
+wembed_wasm_module(wembed_module_relaxed ${WEMBED_WASM_NAME}-relaxed "${WEMBED_DIST}" ${WEMBED_WASM_NAME}
+  "${WEMBED_DOT_OBJ}" wasm/wembed_wasm.c)
+add_dependencies(wembed_module_relaxed wembed_module wembed_dot_obj)
+
+# The bench build: both modules again with the benchmark's exports (wasm/wembed_bench_wasm.c),
+# into dist/bench/, which the npm package leaves out, so the shipped modules carry no benchmark
+# code. Not part of `all`: `scripts/build.sh bench` builds the target wembed_bench_modules, and
+# js/bench.js starts these modules (`wembed bench gemm`, bench/gemm.mjs).
+set(WEMBED_BENCH_SOURCES wasm/wembed_wasm.c wasm/wembed_bench_wasm.c)
+wembed_wasm_module(wembed_module_bench ${WEMBED_WASM_NAME}-bench "${WEMBED_DIST}/bench" ""
+  ${WEMBED_BENCH_SOURCES})
+wembed_wasm_module(wembed_module_bench_relaxed ${WEMBED_WASM_NAME}-bench-relaxed "${WEMBED_DIST}/bench"
+  ${WEMBED_WASM_NAME}-bench "${WEMBED_DOT_OBJ}" ${WEMBED_BENCH_SOURCES})
+set_target_properties(wembed_module_bench wembed_module_bench_relaxed PROPERTIES EXCLUDE_FROM_ALL TRUE)
+add_dependencies(wembed_module_bench_relaxed wembed_module_bench wembed_dot_obj)
+add_custom_target(wembed_bench_modules)
+add_dependencies(wembed_bench_modules wembed_module_bench wembed_module_bench_relaxed)

@@ -2,8 +2,9 @@
 //
 // Everything the JS side calls is here, named wembed__* and marked WEMBED_WASM_EXPORT (SQLite's
 // form: the attribute keeps it and exports it, no <emscripten.h> needed), so this file is the
-// one export list of every wasm build. Most are one-line forwards; the others exist where the
-// C API takes a struct, a 64-bit integer or an array of pointers, which JS cannot pass.
+// one export list of the shipped modules (the bench build adds wembed_bench_wasm.c's). Most are
+// one-line forwards; the others exist where the C API takes a struct, a 64-bit integer or an
+// array of pointers, which JS cannot pass.
 // Pointers cross as 32-bit offsets into the module's memory. The JS side copies inputs in once
 // and outputs out once, and frees in `finally` (js/heap.js has the helpers).
 #include <stdarg.h>
@@ -13,7 +14,6 @@
 #include <string.h>
 
 #include "core/common.h"
-#include "ops/ops.h"
 #include "wembed.h"
 
 #define WEMBED_WASM_EXPORT __attribute__((used, visibility("default")))
@@ -90,19 +90,6 @@ WEMBED_WASM_EXPORT wembed_pool *wembed__pool_new(int n_threads) {
 }
 WEMBED_WASM_EXPORT int wembed__pool_n_threads(const wembed_pool *pool) { return wembed_pool_n_threads(pool); }
 WEMBED_WASM_EXPORT void wembed__pool_free(wembed_pool *pool) { wembed_pool_free(pool); }
-
-// out[0..4) = GFLOP/s, seconds, timed calls, NMSE against the scalar reference.
-WEMBED_WASM_EXPORT int wembed__bench_gemm(wembed_pool *pool, int q8, int T, int K, int N, double min_seconds, double *out) {
-    we_gemm_bench_result r;
-    wembed_status rc = we_bench_gemm(pool, q8 != 0, T, K, N, min_seconds, &r);
-    if (rc == WEMBED_STATUS_OK) {
-        out[0] = r.gflops;
-        out[1] = r.seconds;
-        out[2] = (double)r.iters;
-        out[3] = r.nmse;
-    }
-    return rc;
-}
 
 // -----------------------------------------------------------------------------------------
 // Loading (wembed_loader_* are called directly except for these two)

@@ -1,8 +1,8 @@
 // bench.js - `bench gemm` (the engine's GEMM kernels, timed inside wasm) and `bench embed` (texts
 // per second of a model).
 
-import { createEngine, MAX_THREADS } from '../engine.js';
-import { benchGemm, BERT_GEMM_SHAPES } from '../bench.js';
+import { MAX_THREADS } from '../engine.js';
+import { createBenchEngine, benchGemm, BERT_GEMM_SHAPES } from '../bench.js';
 import { parseArgs, UsageError, list, positiveInt, intArg } from './args.js';
 import { out } from './io.js';
 import { MODEL_SPEC, loadEmbedder } from './model.js';
@@ -32,7 +32,7 @@ export async function benchGemmCommand(argv) {
   const rows = [];
   for (const threads of threadCounts) {
     const variant = args.variant ?? (threads > 1 ? 'mt' : 'auto');
-    const engine = await createEngine({ variant, threads });
+    const engine = await createBenchEngine({ variant, threads });
     try {
       for (const dtype of dtypes) {
         for (const T of tokens) {

@@ -44,7 +44,8 @@ commands:
   search info  --index FILE    > size, dims, storage, bytes, the model and embed options it was built with
   bench gemm   [--dtype f32|q8|all] [--threads N[,M...]] [--tokens 128,512] [--shapes KxN,...]
                [--min-seconds S] [--variant auto|mt|st] [--peak G] [--json]
-               (--peak: this CPU's one-thread peak in GFLOP/s, e.g. from build/bench-peak)
+               (--peak: this CPU's one-thread peak in GFLOP/s, e.g. from build/bench-peak;
+               runs on the bench build of the engine, made by scripts/build.sh bench in a checkout)
   bench embed  --model M [--batch-size N] [--count N] [--words N] [--threads N] [--dtype ...]
 
 model options (every model command):
