@@ -14,9 +14,9 @@
 // for 2 threads: the process CPU clock (and Node's process.cpuUsage) accounts a thread
 // running on another CPU only at scheduler ticks, which gave spurious 2x readings.
 //
-// Peaks (the workplace's TOOLCHAIN.md, Zen 1 at ~2.4 GHz): f32 16 flop/cycle = 38 GFLOP/s per
-// core with SIMD128 (2 x 128-bit mul + 2 x 128-bit add pipes); int8 through
-// i32x4.dot_i16x8 bound near 38 GOP/s per core.
+// "% peak" is against PEAK_F32 / PEAK_Q8 below, the one-core peaks of the machines this was
+// written on (bench/results/notes.md); a peak is the machine's, not the code's: build/bench-peak
+// measures it for the instructions the kernels use on the machine at hand.
 #define _POSIX_C_SOURCE 200809L   // clock_gettime under -std=c11
 
 #include <math.h>

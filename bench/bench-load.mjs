@@ -9,6 +9,7 @@
 // the engine's own peak allocation, against the weights' final size and the file size.
 import { open, readFile } from 'node:fs/promises';
 import { createEngine } from '../js/engine.js';
+import { cString, withUTF8 } from '../js/heap.js';
 
 const [dir, dtypeName = 'q8', chunkArg = String(1 << 20), variant = 'st'] = process.argv.slice(2);
 if (!dir) { console.error('usage: node bench/bench-load.mjs <model folder> [f32|f16|q8] [chunk bytes] [st|mt]'); process.exit(2); }
@@ -18,12 +19,10 @@ const MiB = 1024 * 1024;
 const engine = await createEngine({ variant, threads: variant === 'st' ? 1 : 2 });
 const m = engine.module;
 const rss0 = process.resourceUsage().maxRSS / 1024;
-const consts = JSON.parse(m.UTF8ToString(m._wembed__consts_json()));
-const str = (s) => { const n = m.lengthBytesUTF8(s) + 1; const p = m._malloc(n); m.stringToUTF8(s, p, n); return p; };
-const check = (rc, ld) => { if (rc) throw new Error(m.UTF8ToString(m._wembed__loader_last_error(ld))); };
+const check = (rc, ld) => { if (rc) throw new Error(cString(engine, m._wembed__loader_last_error(ld))); };
 
 const t0 = performance.now();
-const ld = m._wembed__loader_new(consts.dtype[dtypeName], 1, engine.pool);
+const ld = m._wembed__loader_new(engine.consts.dtype[dtypeName], 1, engine.pool);
 m._wembed__alloc_reset_peak?.();   // (modules built before the byte counters lack them)
 const buf = m._malloc(chunk);   // one chunk buffer in wasm memory, reused
 let total = 0;
@@ -31,9 +30,7 @@ for (const name of ['config.json', 'model.safetensors']) {
   const fh = await open(`${dir}/${name}`);
   const size = (await fh.stat()).size;
   total += size;
-  const pname = str(name);
-  check(m._wembed__loader_begin_file(ld, pname, size), ld);
-  m._free(pname);
+  check(withUTF8(engine, name, (p) => m._wembed__loader_begin_file(ld, p, size)), ld);
   const js = new Uint8Array(chunk);
   for (let off = 0; off < size;) {
     const { bytesRead } = await fh.read(js, 0, Math.min(chunk, size - off), off);
@@ -46,11 +43,11 @@ for (const name of ['config.json', 'model.safetensors']) {
 }
 m._free(buf);
 const model = m._wembed__loader_finish(ld);
-if (!model) throw new Error(m.UTF8ToString(m._wembed__loader_last_error(ld)));
+if (!model) throw new Error(cString(engine, m._wembed__loader_last_error(ld)));
 m._wembed__loader_free(ld);
 const t1 = performance.now();
 const infoPtr = m._wembed__model_info_json(model);
-const info = JSON.parse(m.UTF8ToString(infoPtr));
+const info = JSON.parse(cString(engine, infoPtr));
 m._free(infoPtr);
 const rss = process.resourceUsage().maxRSS / 1024;
 const wasmMem = engine.heapU8().byteLength / MiB;

@@ -2,7 +2,7 @@
 // wembed (this repository's js/) and transformers.js (@huggingface/transformers from bench/'s
 // own dependencies) on onnxruntime-web's WASM backend.
 //
-// Each runner loads one model folder of bench/models (made by models/gen_bench_models.py) in
+// Each runner loads one model folder of bench/models (made by gen/bench_models.py) in
 // f32 or q8 and embeds with mean pooling + L2 normalization (texts) or the projected, normalized
 // class token (CLIP images), exactly as a user of each library would:
 //   wembed           Embedder.load(folder | URL, { dtype, threads }).embed(texts, ...)

@@ -1,5 +1,6 @@
 // gemm-worker.js - runs the GEMM suite inside a browser Worker (bench/gemm.html starts it).
-import { createEngine, benchGemm, relaxedSimdSupported } from '../js/index.js';
+import { relaxedSimdSupported } from '../js/index.js';
+import { createBenchEngine, benchGemm } from '../js/bench.js';
 import { runSuite } from './gemm-runners.js';
 
 self.onmessage = async ({ data: o }) => {
@@ -11,7 +12,7 @@ self.onmessage = async ({ data: o }) => {
     }
     // With relaxed SIMD, both flavours of the module: the relaxed one a page gets, and SIMD128.
     const simds = relaxedSimdSupported() ? ['relaxed', 'simd128'] : ['simd128'];
-    await runSuite({ ...o, simds, createEngine, benchGemm, ort, onRow: (row) => self.postMessage({ row }) });
+    await runSuite({ ...o, simds, createEngine: createBenchEngine, benchGemm, ort, onRow: (row) => self.postMessage({ row }) });
     self.postMessage({ done: true });
   } catch (err) {
     self.postMessage({ error: String(err?.stack ?? err) });

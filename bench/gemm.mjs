@@ -3,7 +3,7 @@
 // natively, in wasm under Node and in wasm in headless Chromium, each next to the hardware
 // peak and to onnxruntime-web's WASM backend on the same shapes, at 1 and 2 threads.
 //
-//   npm run build && (cd bench && npm ci) && node bench/gemm.mjs [options]
+//   npm run build && scripts/build.sh bench && (cd bench && npm ci) && node bench/gemm.mjs [options]
 //     --threads 1,2  --tokens 128,512  --dtype f32,q8  --rounds 3  --min-seconds 0.25
 //     --no-native --no-node --no-browser --no-ort   --out bench/results/gemm.md
 //
@@ -41,7 +41,7 @@ const o = {
 // Child mode: one thread count in this Node process, JSON lines on stdout.
 
 if (args.includes('--child')) {
-  const { createEngine, benchGemm } = await import('../js/index.js');
+  const { createBenchEngine, benchGemm } = await import('../js/bench.js');
   const { runSuite } = await import('./gemm-runners.js');
   const threads = o.threads[0];
   let ort = null;
@@ -51,13 +51,19 @@ if (args.includes('--child')) {
     ort.env.wasm.wasmPaths = path.join(here, 'node_modules/onnxruntime-web/dist/');
     ort.env.logLevel = 'error';
   }
-  await runSuite({ ...o, threads, createEngine, benchGemm, ort,
+  await runSuite({ ...o, threads, createEngine: createBenchEngine, benchGemm, ort,
     onRow: (row) => process.stdout.write(JSON.stringify(row) + '\n') });
   process.exit(0);   // onnxruntime-web's threads would otherwise keep the process alive
 }
 
 // -----------------------------------------------------------------------------------------
 
+for (const f of ['dist/bench/wembed-bench.mjs', 'dist/bench/wembed-mt-bench.mjs']) {
+  if (!fs.existsSync(path.join(root, f))) {
+    console.error(`bench: ${f} is missing: the GEMM benchmark runs on the bench build (scripts/build.sh bench)`);
+    process.exit(1);
+  }
+}
 if (o.withOrt && !fs.existsSync(path.join(here, 'node_modules/onnxruntime-web'))) {
   console.error('bench: onnxruntime-web is missing: run `npm ci` in bench/ (or pass --no-ort)');
   process.exit(1);

@@ -117,7 +117,7 @@ function markdown(results, s) {
   p(`- **Machine**: ${m.cpu}, ${m.cpus} vCPUs, ${m.memGiB} GiB, Linux ${m.kernel}; load average ${m.loadavgStart.map((x) => x.toFixed(1)).join(' / ')} at the start, ` +
     `${m.loadavgEnd.map((x) => x.toFixed(1)).join(' / ')} at the end (a shared machine: compare ratios, each measured within one run).`);
   p(`- **Versions**: wembed ${v.wembed}; transformers.js ${v.transformersJs} on onnxruntime-web ${v.onnxruntimeWeb}; Node ${v.node}; ${v.chromium ?? 'Chromium'}; wembed built with Emscripten ${v.emscripten ?? '?'}.`);
-  p(`- **Models** (${st.modelsDir}, ${st.preset === 'small' ? 'the SMALL preset (hidden 64, 2 layers: for checking the pipeline, not for quoting)' : 'random weights at the real shapes and sizes'}, made by models/gen_bench_models.py): ` +
+  p(`- **Models** (${st.modelsDir}, ${st.preset === 'small' ? 'the SMALL preset (hidden 64, 2 layers: for checking the pipeline, not for quoting)' : 'random weights at the real shapes and sizes'}, made by gen/bench_models.py): ` +
     Object.entries(meta.models).map(([k, x]) => `${MODEL[k]} ${(x.parameters / 1e6).toFixed(1)}M parameters ` +
       `(safetensors ${mib(x.files.safetensors)} MiB; ONNX ${mib(x.files.onnx)} MiB, q8 ${mib(x.files.onnxQ8)} MiB with ${x.q8WeightType} weights)`).join('; ') + '.');
   p(`- **Settings**: threads ${st.threads.join(', ')}; dtypes ${st.dtypes.join(', ')}; throughput = median of ${st.rounds} alternating rounds after a warm-up; ` +
@@ -131,7 +131,7 @@ function markdown(results, s) {
   p('## Agreement (checked before any timing counts)', '');
   p('Cosine between the two engines\' vectors for the same inputs (texts: 16 of the sentences and the 512-token document, each ' +
     'engine tokenizing them itself; images: transformers.js\'s pixel values of the 16 images given to both), and between each engine and ' +
-    'torch (float32, models/gen_bench_models.py) on the generator\'s reference token ids / pixels; minimum over every environment and ' +
+    'torch (float32, gen/bench_models.py) on the generator\'s reference token ids / pixels; minimum over every environment and ' +
     'thread count. Token ids are compared for all 64 sentences and the three documents. "cross" is the mean cosine between ' +
     'different inputs\' vectors: agreement means something only well above it.', '');
   p('| model | dtype | runs | engines, min | mean | vs torch: wembed | transformers.js | token ids differ | images end to end | cross | pass |');
@@ -240,7 +240,7 @@ function markdown(results, s) {
   }
   p('## Rerun', '');
   p('```sh', 'npm run build                 # dist/ (the wasm modules)', 'npm ci --prefix bench         # transformers.js + onnxruntime-web, only for the benchmark',
-    'npm run bench                 # models on first use (models/gen_bench_models.py), then every phase; rewrites this folder',
+    'npm run bench                 # models on first use (gen/bench_models.py), then every phase; rewrites this folder',
     'npm run bench -- --quick      # small models, one round: checks the pipeline in minutes (writes bench/out/quick/)', '```', '');
   return L.join('\n');
 }

@@ -4,7 +4,7 @@
 //   npm run build && npm ci --prefix bench && npm run bench [-- options]
 //
 // wembed and transformers.js (onnxruntime-web's WASM backend) embed the same inputs with the
-// same random-weight models at the real sizes (models/gen_bench_models.py writes them into
+// same random-weight models at the real sizes (gen/bench_models.py writes them into
 // bench/models/ the first time: HF layout for wembed, ONNX f32 + q8 for transformers.js), in
 // Node and in headless Chromium (cross-origin isolated page, engines in a Worker), at 1 and 2
 // threads, f32 and q8. Both engines must agree (cosine) before any timing counts. Then:
@@ -65,6 +65,9 @@ const log = (s) => process.stderr.write(`bench: ${s}\n`);
 for (const f of ['dist/wembed.wasm', 'dist/wembed-mt.wasm', 'dist/wembed.mjs', 'dist/wembed-mt.mjs']) {
   if (!fs.existsSync(path.join(root, f))) { log(`${f} is missing: run \`npm run build\` first`); process.exit(1); }
 }
+if (o.phases.includes('gemm') && !fs.existsSync(path.join(root, 'dist/bench/wembed-mt-bench.mjs'))) {
+  log('the GEMM phase runs on the bench build of the engine: run `scripts/build.sh bench` first'); process.exit(1);
+}
 const tjsPkg = path.join(here, 'node_modules/@huggingface/transformers/package.json');
 if (!fs.existsSync(tjsPkg)) { log('transformers.js is missing: run `npm ci --prefix bench` first'); process.exit(1); }
 
@@ -73,8 +76,8 @@ const stale = o.models.filter((m) => {
   try { return JSON.parse(fs.readFileSync(path.join(modelsDir, m, 'generated.json'), 'utf8')).preset !== preset; } catch { return true; }
 });
 if (stale.length) {
-  log(`generating ${stale.join(', ')} (${preset}) into ${path.relative(root, modelsDir)} with models/gen_bench_models.py`);
-  const r = spawnSync('/usr/bin/python3', [path.join(root, 'models/gen_bench_models.py'), '--out', modelsDir, '--preset', preset, '--only', stale.join(',')],
+  log(`generating ${stale.join(', ')} (${preset}) into ${path.relative(root, modelsDir)} with gen/bench_models.py`);
+  const r = spawnSync('/usr/bin/python3', [path.join(root, 'gen/bench_models.py'), '--out', modelsDir, '--preset', preset, '--only', stale.join(',')],
     { stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) { log('model generation failed'); process.exit(1); }
 }

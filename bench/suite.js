@@ -139,7 +139,7 @@ export async function runThroughput(job, data, emit) {
           const wl = workload(name, data.inputs, images, model);
           // Each timed call starts after a pause: both engines' thread pools spin for a while
           // after a call before they sleep, and on 2 vCPUs one engine's spinning workers would
-          // take the CPU from the other's (2-thread rows measured up to 1.5x apart without it).
+          // take the CPU from the other's and skew the 2-thread rows (bench/results/notes.md).
           const time = async (r) => {
             if (job.threads > 1) await new Promise((res) => setTimeout(res, SETTLE_MS));
             const t0 = now();

@@ -8,9 +8,8 @@ set(CMAKE_C_COMPILER ${WEMBED_WASI_CLANG})
 set(CMAKE_C_COMPILER_TARGET wasm32-wasi)
 set(CMAKE_SYSROOT /usr)
 # -disable-lsr, as Emscripten's emcc passes it: LLVM's loop strength reduction turns the f32
-# micro-kernel's indexed loads into one incremented pointer per row, and V8 then ran it at half
-# speed (22 -> 47 GFLOP/s, T=512 768x768, node:wasi, one thread; wasm/wasi.cmake's -O0 link
-# is the other half of that fix).
+# micro-kernel's indexed loads into one incremented pointer per row, which V8 runs at half speed
+# (bench/results/notes.md; wasm/wasi.cmake's -O0 link is the other half of that fix).
 set(CMAKE_C_FLAGS_INIT "--target=wasm32-wasi -mllvm -disable-lsr")
 set(CMAKE_EXE_LINKER_FLAGS_INIT "--target=wasm32-wasi")
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)

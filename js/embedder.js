@@ -17,31 +17,33 @@ import { createEngine } from './engine.js';
 import { WembedError, statusError } from './errors.js';
 import { resolveSource } from './sources.js';
 import { loadModel } from './loader.js';
-import { encodeWith, cString, encodeIntoHeap } from './tokenizer.js';
+import { encodeWith } from './tokenizer.js';
+import { cString, encodeIntoHeap, copyOut } from './heap.js';
+import { valueOf } from './names.js';
 import { toPixels } from './image.js';
 import { lookupModel } from './registry.js';
 import { similarity, softmax } from './similarity.js';
 
 /**
- * @typedef {'mean'|'cls'|'eos'|'last'|'max'|'mean_sqrt_len'|'weighted_mean'|'none'} Pooling
+ * @typedef {import('./names.js').Pooling} Pooling
  *
  * @typedef {object} EmbedOptions
  * @property {Pooling} [pooling] default: the model's (sentence-transformers files, else the family's); 'none' = per-token vectors
  * @property {boolean} [normalize] L2-normalize (default: the model's; true for pooled sentence-transformers models)
  * @property {number} [dims] keep the first dims dimensions (Matryoshka, with the model's rule)
  * @property {number} [maxTokens] token limit per input (default: the model's)
- * @property {'truncate'|'error'|'chunk'} [truncate='truncate'] what to do with longer inputs
+ * @property {import('./names.js').Truncate} [truncate='truncate'] what to do with longer inputs
  * @property {number} [chunkOverlap] tokens shared by consecutive windows (truncate 'chunk'; default maxTokens / 8)
- * @property {'model'|'none'|'linear'|'ntk'|'dynamic-ntk'} [ropeScaling='model'] RoPE models only
+ * @property {import('./names.js').RopeScaling} [ropeScaling='model'] RoPE models only
  * @property {number} [ropeFactor] scaling factor (0/undefined: the model's)
- * @property {'own'|'padded'} [ntkLength='own'] dynamic NTK length: each input's own (batch-invariant) or the batch's longest
- * @property {'none'|'int8'|'binary'} [quantize='none'] output as Float32Array, Int8Array or packed bits (Uint8Array)
+ * @property {import('./names.js').NtkLength} [ntkLength='own'] dynamic NTK length: each input's own (batch-invariant) or the batch's longest
+ * @property {import('./names.js').Quantize} [quantize='none'] output as Float32Array, Int8Array or packed bits (Uint8Array)
  * @property {string} [task] 'query', 'document', ...: prepends the model's registered prefix (models/registry.json)
  * @property {string} [prefix] prepends this text (instead of a task's prefix)
  * @property {AbortSignal} [signal] rejects the call when it fires (image fetches stop; in worker mode the pending call is dropped)
  *
  * @typedef {object} LoadOptions
- * @property {'f32'|'f16'|'q8'} [dtype='f32'] weights in memory: float32, float16, or int8 with a scale per row
+ * @property {import('./names.js').Dtype} [dtype='f32'] weights in memory: float32, float16, or int8 with a scale per row
  * @property {number} [threads] compute threads (default: the CPUs, at most 8); sets the shared engine's size
  * @property {'auto'|'mt'|'st'} [variant='auto'] engine module (see createEngine)
  * @property {'auto'|'relaxed'|'simd128'} [simd='auto'] module flavour (see createEngine)
@@ -88,22 +90,6 @@ export async function acquireEngine(opts) {
       }
     },
   };
-}
-
-const ENUMS = {
-  pooling: ['none', 'mean', 'cls', 'eos', 'last', 'max', 'mean_sqrt_len', 'weighted_mean'],
-  truncate: ['truncate', 'error', 'chunk'],
-  ropeScaling: ['model', 'none', 'linear', 'ntk', 'dynamic-ntk'],
-  ntkLength: ['own', 'padded'],
-  quantize: ['none', 'int8', 'binary'],
-};
-
-function pick(name, v, dflt) {
-  if (v === undefined) return dflt;
-  if (!ENUMS[name].includes(v)) {
-    throw new WembedError('invalid_argument', `${name} must be one of ${ENUMS[name].map((x) => `'${x}'`).join(', ')}, not ${JSON.stringify(v)}`);
-  }
-  return v;
 }
 
 function intOpt(name, v, dflt, min = 0) {
@@ -178,24 +164,27 @@ export class Embedder {
     };
   }
 
-  /** The scalar parameter list of the engine's embed calls. @param {EmbedOptions} o */
+  /**
+   * The scalar parameter list of the engine's embed calls, in wasm/wembed_wasm.c's order; named
+   * values are looked up in the engine's table (engine.consts). @param {EmbedOptions} o
+   */
   _params(o = {}) {
     const c = this.engine.consts;
-    const pooling = pick('pooling', o.pooling, undefined);
+    const named = (option, v, dflt) => valueOf(c, option, v === undefined ? dflt : v);
     const ropeFactor = o.ropeFactor ?? 0;
     if (!(typeof ropeFactor === 'number' && ropeFactor >= 0)) throw new WembedError('invalid_argument', `ropeFactor must be a number >= 0, not ${ropeFactor}`);
     if (o.normalize !== undefined && typeof o.normalize !== 'boolean') throw new WembedError('invalid_argument', 'normalize must be true or false');
     return [
-      pooling === undefined ? c.pooling.default : c.pooling[pooling],
-      o.normalize === undefined ? -1 : o.normalize ? 1 : 0,
+      o.pooling === undefined ? c.default.pooling : named('pooling', o.pooling),
+      o.normalize === undefined ? c.default.normalize : o.normalize ? 1 : 0,
       intOpt('dims', o.dims, 0, 1),
       intOpt('maxTokens', o.maxTokens, 0, 1),
-      c.truncate[pick('truncate', o.truncate, 'truncate')],
+      named('truncate', o.truncate, 'truncate'),
       intOpt('chunkOverlap', o.chunkOverlap, -1),
-      c.rope[pick('ropeScaling', o.ropeScaling, 'model')],
+      named('rope_scaling', o.ropeScaling, 'model'),
       ropeFactor,
-      c.ntk_length[pick('ntkLength', o.ntkLength, 'own')],
-      c.output[pick('quantize', o.quantize, 'none')],
+      named('ntk_length', o.ntkLength, 'own'),
+      named('quantize', o.quantize, 'none'),
     ];
   }
 
@@ -490,7 +479,7 @@ export class Embedder {
       this.engine.heapU8().set(im.data.subarray(0, len), pixP);
       const rc = m._wembed__image_preprocess(this._model, pixP, im.width, im.height, im.stride, im.channels, outP, 12 * S * S);
       if (rc) throw this._fail(rc);
-      return new Float32Array(this.engine.heapU8().slice(outP, outP + 12 * S * S).buffer);
+      return copyOut(this.engine, Float32Array, outP, 3 * S * S);
     } finally {
       m._free(pixP);
       m._free(outP);

@@ -6,18 +6,20 @@
 // The threaded one needs SharedArrayBuffer: always there in Node, and in browsers only on
 // cross-origin isolated pages (COOP same-origin + COEP require-corp). `variant: 'auto'` picks
 // it where it can run and falls back to the single-thread module otherwise. The relaxed
-// flavour is the same engine with the int8 GEMM on relaxed SIMD's dot product (2.4x faster
-// where the CPU has a byte dot product, e.g. x86 with VNNI); `simd: 'auto'` takes it where
-// the host validates relaxed SIMD (e.g. Chromium >= 114, Node >= 22; not Node 20). Inside, the
-// engine checks the instruction computes exactly and otherwise keeps the SIMD128 kernel, so
-// both flavours give bit-identical results. A flavour shares its build's glue (.mjs).
+// flavour is the same engine with the int8 GEMM on relaxed SIMD's dot product (much faster
+// where the CPU has a byte dot product, e.g. x86 with VNNI: bench/results/gemm.md and
+// notes.md); `simd: 'auto'` takes it where the host validates relaxed SIMD (e.g. Chromium >=
+// 114, Node >= 22; not Node 20). Inside, the engine checks the instruction computes exactly
+// and otherwise keeps the SIMD128 kernel, so both flavours give bit-identical results. A
+// flavour shares its build's glue (.mjs).
 //
 // The .wasm is located with a literal `new URL('../dist/...', import.meta.url)` so bundlers
 // see and copy it; `wasmURL` / `wasmBinary` override that. We always hand the bytes (or the
 // compiled module) to Emscripten's glue ourselves: its own loader breaks on Node 20's fetch
-// (TOOLCHAIN.md), and this way browsers get streaming compilation.
+// (docs/TOOLCHAIN.md), and this way browsers get streaming compilation.
 
 import { WembedError } from './errors.js';
+import { cString } from './heap.js';
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 
@@ -112,11 +114,36 @@ function instantiateHook(src) {
 }
 
 /**
+ * The files of one build of the modules: the glue of each variant, and the .wasm of each variant
+ * and flavour.
+ * @typedef {object} ModuleFiles
+ * @property {(variant: 'mt'|'st') => Promise<{default: (moduleArg?: Record<string, unknown>) => Promise<any>}>} glue
+ * @property {(variant: 'mt'|'st', simd: 'relaxed'|'simd128') => URL} wasm
+ */
+
+/** The shipped modules, at literal URLs so that bundlers find and copy them. @type {ModuleFiles} */
+const SHIPPED = {
+  glue: (variant) => (variant === 'mt' ? import('../dist/wembed-mt.mjs') : import('../dist/wembed.mjs')),
+  wasm: (variant, simd) => (variant === 'mt'
+    ? (simd === 'relaxed' ? new URL('../dist/wembed-mt-relaxed.wasm', import.meta.url) : new URL('../dist/wembed-mt.wasm', import.meta.url))
+    : (simd === 'relaxed' ? new URL('../dist/wembed-relaxed.wasm', import.meta.url) : new URL('../dist/wembed.wasm', import.meta.url))),
+};
+
+/**
  * Loads and starts the engine module.
  * @param {EngineOptions} [opts]
  * @returns {Promise<Engine>}
  */
 export async function createEngine(opts = {}) {
+  return startEngine(opts, SHIPPED);
+}
+
+/**
+ * createEngine on the files of another build of the modules (js/bench.js starts the bench build).
+ * @param {EngineOptions} opts @param {ModuleFiles} files
+ * @returns {Promise<Engine>}
+ */
+export async function startEngine(opts, files) {
   const want = opts.variant ?? 'auto';
   if (!['auto', 'mt', 'st'].includes(want)) {
     throw new WembedError('invalid_argument', `variant must be 'auto', 'mt' or 'st', not ${JSON.stringify(want)}`);
@@ -147,13 +174,8 @@ export async function createEngine(opts = {}) {
     ? (/-relaxed\.wasm$/.test(String(opts.wasmURL ?? '')) ? 'relaxed' : 'simd128')
     : wantSimd === 'auto' ? (relaxedSimdSupported() ? 'relaxed' : 'simd128') : wantSimd;
 
-  // Literal URLs, so bundlers find the files.
-  const wasmURL = opts.wasmURL ?? (variant === 'mt'
-    ? (simd === 'relaxed' ? new URL('../dist/wembed-mt-relaxed.wasm', import.meta.url) : new URL('../dist/wembed-mt.wasm', import.meta.url))
-    : (simd === 'relaxed' ? new URL('../dist/wembed-relaxed.wasm', import.meta.url) : new URL('../dist/wembed.wasm', import.meta.url)));
-  const glue = variant === 'mt'
-    ? (await import('../dist/wembed-mt.mjs')).default
-    : (await import('../dist/wembed.mjs')).default;
+  const wasmURL = opts.wasmURL ?? files.wasm(variant, simd);
+  const glue = (await files.glue(variant)).default;
 
   let reject;
   const failed = new Promise((_, r) => { reject = r; });
@@ -192,18 +214,20 @@ export class Engine {
     /** Threads in the compute pool (the caller's included). */
     this.threads = mod._wembed__pool_n_threads(this._pool);
     /** Engine version, e.g. "0.1.0". */
-    this.version = mod.UTF8ToString(mod._wembed__version());
+    this.version = cString(this, mod._wembed__version());
     /**
      * What the module runs, e.g. "simd128 threads wasm32", or "simd128 relaxed-dot-u8 wasm32"
      * when the int8 GEMM uses relaxed SIMD's dot product.
      */
-    this.systemInfo = mod.UTF8ToString(mod._wembed__system_info());
+    this.systemInfo = cString(this, mod._wembed__system_info());
     /**
-     * Enum values by name, from the engine itself (status, dtype, pooling, truncate, rope,
-     * ntk_length, output), so no number is hard-coded in JS.
+     * Names and their numbers, from the engine itself, so that JS repeats no list and no number:
+     * `status`, `default` (the embed params' sentinels) and every option that takes a name
+     * (`dtype`, `pooling`, `truncate`, `rope_scaling`, `ntk_length`, `quantize`: src/wembed.h's
+     * WEMBED_OPTION_NAMES; see js/names.js).
      * @type {Record<string, Record<string, number>>}
      */
-    this.consts = JSON.parse(mod.UTF8ToString(mod._wembed__consts_json()));
+    this.consts = JSON.parse(cString(this, mod._wembed__consts_json()));
     /** Status codes by name. @type {Record<string, number>} */
     this.status = this.consts.status;
     this._disposed = false;

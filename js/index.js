@@ -16,5 +16,4 @@ export { folderCache, browserCache } from './cache.js';
 export { REGISTRY, lookupModel } from './registry.js';
 export { createEngine, Engine, threadsSupported, relaxedSimdSupported, MAX_THREADS } from './engine.js';
 export { WembedError } from './errors.js';
-export { benchGemm } from './bench.js';
 export { Index } from './vector-index.js';

@@ -16,7 +16,8 @@
 
 import { WembedError, statusError, throwIfAborted } from './errors.js';
 import { collect } from './download.js';
-import { cString } from './tokenizer.js';
+import { cString, withUTF8, withBytes } from './heap.js';
+import { valueOf } from './names.js';
 
 /** Staging buffer for weight chunks in the module's memory. */
 const STAGE_BYTES = 1 << 20;
@@ -50,16 +51,14 @@ function discard(f) {
  * _wembed__model_free).
  * @param {import('./engine.js').Engine} engine
  * @param {import('./sources.js').ModelSource} src
- * @param {{dtype?: 'f32'|'f16'|'q8', file?: string, onProgress?: (e: ProgressEvent) => void, signal?: AbortSignal}} opts
+ * @param {{dtype?: import('./names.js').Dtype, file?: string, onProgress?: (e: ProgressEvent) => void, signal?: AbortSignal}} opts
  * @returns {Promise<{model: number, files: string[]}>}
  */
 export async function loadModel(engine, src, opts = {}) {
   const m = engine.module;
   const signal = opts.signal;
   const dtype = opts.dtype ?? 'f32';
-  if (!(dtype in engine.consts.dtype)) {
-    throw new WembedError('invalid_argument', `dtype must be one of ${Object.keys(engine.consts.dtype).join(', ')}, not ${JSON.stringify(dtype)}`);
-  }
+  const dtypeValue = valueOf(engine.consts, 'dtype', dtype);
   const onProgress = opts.onProgress;
   let totalBytes = 0;
   const emit = (e) => {
@@ -156,30 +155,15 @@ export async function loadModel(engine, src, opts = {}) {
     }
 
     // Everything is known: hand it to the engine.
-    const ld = m._wembed__loader_new(engine.consts.dtype[dtype], engine.threads, engine.pool);
+    const ld = m._wembed__loader_new(dtypeValue, engine.threads, engine.pool);
     if (!ld) throw new WembedError('alloc_failed', 'out of memory starting a model loader');
     const fail = (rc) => statusError(engine.status, rc, cString(engine, m._wembed__loader_last_error(ld)));
     let stage = 0;
-    let namePtr = 0;
     try {
-      const withName = (name, fn) => {
-        const n = new TextEncoder().encode(name + '\0');
-        namePtr = m._malloc(n.byteLength);
-        if (!namePtr) throw new WembedError('alloc_failed', 'out of memory');
-        engine.heapU8().set(n, namePtr);
-        try { return fn(namePtr); } finally { m._free(namePtr); namePtr = 0; }
-      };
-      const addWhole = (name, bytes) => {
-        const p = m._malloc(Math.max(1, bytes.byteLength));
-        if (!p) throw new WembedError('alloc_failed', `out of memory for ${name} (${bytes.byteLength} bytes)`);
-        try {
-          engine.heapU8().set(bytes, p);   // one copy in
-          const rc = withName(name, (np) => m._wembed__loader_add_file(ld, np, p, bytes.byteLength));
-          if (rc) throw fail(rc);
-        } finally {
-          m._free(p);
-        }
-      };
+      const addWhole = (name, bytes) => withBytes(engine, bytes, name, (p, n) => {   // one copy in
+        const rc = withUTF8(engine, name, (np) => m._wembed__loader_add_file(ld, np, p, n));
+        if (rc) throw fail(rc);
+      });
       // config.json first: the engine needs it before safetensors weights begin.
       const order = [...small.keys()].sort((a, b) => (a === 'config.json' ? -1 : b === 'config.json' ? 1 : a < b ? -1 : 1));
       for (const name of order) addWhole(name, small.get(name));
@@ -196,7 +180,7 @@ export async function loadModel(engine, src, opts = {}) {
           addWhole(name, await collect(tracked(name, f)));
           continue;
         }
-        let rc = withName(name, (np) => m._wembed__loader_begin_file(ld, np, f.size));
+        let rc = withUTF8(engine, name, (np) => m._wembed__loader_begin_file(ld, np, f.size));
         if (rc) { discard(f); throw fail(rc); }
         for await (const chunk of tracked(name, f)) {
           for (let o = 0; o < chunk.byteLength; o += STAGE_BYTES) {

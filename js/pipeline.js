@@ -117,7 +117,7 @@ export async function pipeline(task, model, opts = {}) {
   } else {
     /**
      * @param {string | string[]} texts
-     * @param {{pooling?: 'none'|'mean'|'cls'|'eos'|'last'|'max', normalize?: boolean, quantize?: boolean, precision?: 'binary'|'ubinary'} & import('./embedder.js').EmbedOptions} [o]
+     * @param {{pooling?: import('./names.js').Pooling, normalize?: boolean, quantize?: boolean, precision?: 'binary'|'ubinary'} & import('./embedder.js').EmbedOptions} [o]
      */
     run = async (texts, o = {}) => {
       const list = typeof texts === 'string' ? [texts] : texts;

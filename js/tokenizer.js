@@ -4,11 +4,9 @@
 
 import { WembedError, statusError } from './errors.js';
 import { createEngine } from './engine.js';
+import { withUTF8, withBytes, cString, stringAt, copyOut } from './heap.js';
 import { resolveSource } from './sources.js';
 import { collect } from './download.js';
-
-const utf8 = new TextEncoder();
-const utf8d = new TextDecoder();
 
 /**
  * @typedef {object} TokenizeOptions
@@ -24,50 +22,6 @@ const utf8d = new TextDecoder();
  * @property {number[]} attentionMask
  * @property {number[]} specialTokensMask
  */
-
-const shared = (buf) => typeof SharedArrayBuffer !== 'undefined' && buf instanceof SharedArrayBuffer;
-
-/**
- * Writes s as UTF-8 at ptr (at most cap bytes) and returns the bytes written. Straight into the
- * heap where the engine's memory is not shared; browsers refuse encodeInto on a shared view
- * (the threaded module), so there it goes through one temporary.
- * @param {import('./engine.js').Engine} engine @param {string} s @param {number} ptr @param {number} cap
- */
-export function encodeIntoHeap(engine, s, ptr, cap) {
-  const heap = engine.heapU8();
-  if (!shared(heap.buffer)) return utf8.encodeInto(s, heap.subarray(ptr, ptr + cap)).written;
-  const bytes = utf8.encode(s);
-  if (bytes.byteLength > cap) throw new WembedError('internal', 'UTF-8 longer than its bound');
-  heap.set(bytes, ptr);
-  return bytes.byteLength;
-}
-
-/**
- * Copies a string into the module as UTF-8 (one copy), runs fn(ptr, len), frees it.
- * @template T
- * @param {import('./engine.js').Engine} engine @param {string} s
- * @param {(ptr: number, len: number) => T} fn @returns {T}
- */
-export function withUTF8(engine, s, fn) {
-  const m = engine.module;
-  const cap = s.length * 3 + 1;
-  const p = m._malloc(cap);
-  if (!p) throw new WembedError('alloc_failed', `out of memory for a text of ${s.length} characters`);
-  try {
-    return fn(p, encodeIntoHeap(engine, s, p, cap));
-  } finally {
-    m._free(p);
-  }
-}
-
-/** A NUL-terminated C string at p (read from the current heap). */
-export function cString(engine, p) {
-  if (!p) return '';
-  const heap = engine.heapU8();
-  let end = p;
-  while (heap[end]) end++;
-  return utf8d.decode(heap.slice(p, end));
-}
 
 /**
  * Tokenizes text into an encoding handle and hands it to read(enc, textPtr, textLen) inside the
@@ -102,7 +56,7 @@ function withEncoding(engine, tok, text, opts, read) {
 export function encodeIdsWith(engine, tok, text, opts = {}) {
   const m = engine.module;
   return withEncoding(engine, tok, text, opts, (enc) =>
-    new Int32Array(engine.heapU8().buffer, m._wembed__encoding_ids(enc), m._wembed__encoding_n(enc)).slice());
+    copyOut(engine, Int32Array, m._wembed__encoding_ids(enc), m._wembed__encoding_n(enc)));
 }
 
 /**
@@ -126,7 +80,7 @@ export function encodeWith(engine, tok, text, opts = {}) {
       const tokLens = new Int32Array(heap.buffer, m._wembed__encoding_token_lens(enc), n);
       /** @type {string[]} */
       const tokens = [];
-      for (let i = 0; i < n; i++) tokens.push(utf8d.decode(heap.slice(tokPtrs[i], tokPtrs[i] + tokLens[i])));
+      for (let i = 0; i < n; i++) tokens.push(stringAt(engine, tokPtrs[i], tokLens[i]));
       /** @type {Array<[number, number]>} */
       const offsets = [];
       for (let i = 0; i < n; i++) offsets.push([u32[2 * i], u32[2 * i + 1]]);
@@ -170,13 +124,12 @@ export class Tokenizer {
     }
     const engine = opts.engine ?? await createEngine({ variant: 'st' });
     const m = engine.module;
-    const p = m._malloc(bytes.byteLength + 1);
     const errp = m._malloc(4);
     try {
-      engine.heapU8().set(bytes, p);
-      const tok = m._wembed__tokenizer_load(p, bytes.byteLength, errp);
+      if (!errp) throw new WembedError('alloc_failed', 'out of memory');
+      const tok = withBytes(engine, bytes, 'tokenizer.json', (p, n) => m._wembed__tokenizer_load(p, n, errp));
       if (!tok) {
-        const et = new Uint32Array(engine.heapU8().buffer, errp, 1)[0];
+        const et = copyOut(engine, Uint32Array, errp, 1)[0];
         const msg = et ? cString(engine, m._wembed__tokenizer_last_error(et)) : 'out of memory';
         if (et) m._wembed__tokenizer_free(et);
         throw new WembedError(et ? 'bad_format' : 'alloc_failed', `tokenizer.json: ${msg}`);
@@ -186,7 +139,6 @@ export class Tokenizer {
       if (!opts.engine) engine.dispose();
       throw e;
     } finally {
-      m._free(p);
       m._free(errp);
     }
   }

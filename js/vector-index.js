@@ -20,13 +20,15 @@
 // (browsers). The format is documented at `save()`.
 
 import { WembedError, statusError } from './errors.js';
-import { cString } from './tokenizer.js';
+import { cString, copyOut } from './heap.js';
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 
 const METRICS = ['cosine', 'dot'];
 const STORAGES = ['f32', 'int8', 'binary'];
 const RESCORES = ['bits', 'int8', 'f32'];
+/** The values of the index's named options (the CLI checks its flags against them). */
+export const INDEX_NAMES = { metric: METRICS, storage: STORAGES, rescore: RESCORES };
 const MAGIC = 'WEMBIDX1';
 const FORMAT_VERSION = 1;
 const ADD_CHUNK = 16384;         // rows copied into the engine per call (bounds the temporary)
@@ -310,7 +312,7 @@ export class Index {
     try {
       const rc = m._wembed__vindex_get(this._vi, slot, p);
       if (rc) throw this._fail(rc);
-      return { id, vector: new Float32Array(this.engine.heapU8().slice(p, p + this.dims * 4).buffer), meta: this._meta[slot] };
+      return { id, vector: copyOut(this.engine, Float32Array, p, this.dims), meta: this._meta[slot] };
     } finally {
       m._free(p);
     }

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # build.sh - builds what is stale: the native engine, tests and tools (build/), the wasm
 # modules (dist/wembed.wasm, dist/wembed-mt.wasm, dist/wembed.wasi.wasm, with the C tests
-# built for each in build-wasm/, build-wasm-mt/, build-wasi/) and the TypeScript types (types/).
-#   scripts/build.sh [native|wasm|wasm-mt|wasi|types|asan]...    (default: all but asan)
+# built for each in build-wasm/, build-wasm-mt/, build-wasi/) and the TypeScript types (types/);
+# on request the bench build of the Emscripten modules (dist/bench/: with the GEMM benchmark's
+# exports, for `wembed bench gemm` and bench/gemm.mjs; never shipped).
+#   scripts/build.sh [native|wasm|wasm-mt|wasi|types|bench|asan]...    (default: all but bench, asan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export NODE_PATH=/usr/share/nodejs   # Debian's emcc needs its acorn (TOOLCHAIN.md)
+export NODE_PATH=/usr/share/nodejs   # Debian's emcc needs its acorn (docs/TOOLCHAIN.md)
 JOBS=${JOBS:-$(nproc)}
 
 configure() {   # dir, then cmake arguments; configures once, cmake re-runs itself later
@@ -13,16 +15,23 @@ configure() {   # dir, then cmake arguments; configures once, cmake re-runs itse
   if [ ! -f "$dir/CMakeCache.txt" ]; then "$@" > "$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }; fi
 }
 
+configure_wasm() { configure build-wasm emcmake cmake -S . -B build-wasm -DCMAKE_BUILD_TYPE=Release -DWEMBED_WERROR=ON; }
+configure_wasm_mt() { configure build-wasm-mt emcmake cmake -S . -B build-wasm-mt -DCMAKE_BUILD_TYPE=Release -DWEMBED_THREADS=ON -DWEMBED_WERROR=ON; }
+
 build() {
   case $1 in
     native)  configure build cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DWEMBED_WERROR=ON
              cmake --build build -j "$JOBS" ;;
     asan)    configure build-asan cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEMBED_SANITIZE=ON -DWEMBED_WERROR=ON
              cmake --build build-asan -j "$JOBS" ;;
-    wasm)    configure build-wasm emcmake cmake -S . -B build-wasm -DCMAKE_BUILD_TYPE=Release -DWEMBED_WERROR=ON
+    wasm)    configure_wasm
              cmake --build build-wasm -j "$JOBS" ;;
-    wasm-mt) configure build-wasm-mt emcmake cmake -S . -B build-wasm-mt -DCMAKE_BUILD_TYPE=Release -DWEMBED_THREADS=ON -DWEMBED_WERROR=ON
+    wasm-mt) configure_wasm_mt
              cmake --build build-wasm-mt -j "$JOBS" ;;
+    bench)   configure_wasm
+             cmake --build build-wasm -j "$JOBS" --target wembed_bench_modules
+             configure_wasm_mt
+             cmake --build build-wasm-mt -j "$JOBS" --target wembed_bench_modules ;;
     wasi)    configure build-wasi cmake -S . -B build-wasi -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=cmake/wasi.cmake -DWEMBED_WERROR=ON
              cmake --build build-wasi -j "$JOBS" ;;
     types)   npx tsc -p tsconfig.json ;;

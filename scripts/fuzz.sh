@@ -6,7 +6,7 @@
 #   MAX_LEN=65536 scripts/fuzz.sh gguf 600
 #
 # The run starts from the committed replay corpus tests/fuzz/<target>/ plus the real files
-# (read-only seeds: the fixtures' JSON and safetensors files, tests/data/gguf/*.gguf) and
+# (read-only seeds: the fixtures' JSON and safetensors files, the GGUF files of tests/data) and
 # writes what it finds to build-fuzz/corpus-<target>/ (not committed). A crash leaves its
 # input as build-fuzz/crash-*; replay it with build-fuzz/fuzz-<target> <file>. Afterwards,
 # `scripts/fuzz.sh <target> merge` minimizes the run's corpus back into tests/fuzz/<target>/
@@ -37,7 +37,7 @@ safetensors)
     # the real fixtures: their headers and first tensors (the whole files are large for a fuzzer)
     for f in tests/data/fixtures/*/model.safetensors; do head -c 20000 "$f" > "$seeds/$(echo "$f" | tr / _)"; done ;;
 gguf)
-    cp tests/data/gguf/*.gguf "$seeds/" ;;
+    cp tests/data/gguf/*.gguf tests/data/tokenizers/llama.cpp/*.gguf "$seeds/" ;;
 esac
 
 if [ "$arg" = merge ]; then
@@ -47,8 +47,8 @@ if [ "$arg" = merge ]; then
     exit 0
 fi
 
-# GGUF seeds are whole models (up to 800 KB; about 80 runs/s): MAX_LEN=65536 trades them for
-# speed (about 100x more runs over the headers and the tiny models).
+# GGUF seeds are whole models, slow to run whole: MAX_LEN=65536 trades them for many more runs
+# over the headers and the tiny models (bench/results/notes.md).
 max_len=${MAX_LEN:-65536}
 [ "$target" = gguf ] && max_len=${MAX_LEN:-1048576}
 cd $build

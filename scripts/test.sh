@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 t0=$(date +%s)
 bash scripts/setup.sh
-bash scripts/build.sh native asan wasm wasm-mt wasi types
+bash scripts/build.sh native asan wasm wasm-mt wasi bench types
 echo "test.sh: setup and build took $(( $(date +%s) - t0 ))s"
 
 JOBS=${JOBS:-$(nproc)}

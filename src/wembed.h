@@ -1,17 +1,53 @@
 // wembed.h - text and image embeddings with Hugging Face transformer models, in portable C11.
 //
-// Basic usage (the model API grows with the engine; see the README for what is in place):
+// Basic usage: load a model folder, embed two texts, compare them, free everything. (The tests
+// compile and run this program exactly as it stands here, on tests/data/e2e.)
 //
 //     #include "wembed.h"
 //     #include <stdio.h>
+//     #include <stdlib.h>
 //
-//     int main(void) {
-//         printf("wembed %s on %s\n", wembed_version(), wembed_system_info());
-//         wembed_pool *pool = NULL;
-//         if (wembed_pool_new(2, &pool) != WEMBED_STATUS_OK) return 1;
-//         // ... load a model and embed with it (later sections of this header) ...
-//         wembed_pool_free(pool);
-//         return 0;
+//     static wembed_file read_file(const char *dir, const char *name) {   // the whole file, malloc'd
+//         char path[1024];
+//         snprintf(path, sizeof path, "%s/%s", dir, name);
+//         wembed_file file = { name, NULL, 0 };
+//         FILE *f = fopen(path, "rb");
+//         long n = f && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+//         void *data = n >= 0 && fseek(f, 0, SEEK_SET) == 0 ? malloc((size_t)n + 1) : NULL;
+//         if (data && fread(data, 1, (size_t)n, f) == (size_t)n) {
+//             file.data = data;
+//             file.size = (size_t)n;
+//         } else {
+//             free(data);
+//         }
+//         if (f) fclose(f);
+//         return file;                                   // no data: the load says which file
+//     }
+//
+//     int main(int argc, char **argv) {
+//         const char *dir = argc > 1 ? argv[1] : ".";   // holds config.json, tokenizer.json, ...
+//         wembed_file files[] = { read_file(dir, "config.json"), read_file(dir, "tokenizer.json"),
+//                                 read_file(dir, "model.safetensors") };
+//         wembed_model *m = NULL;
+//         wembed_status rc = wembed_model_load(files, 3, wembed_model_default_params(), &m);
+//         if (rc == WEMBED_STATUS_OK) {
+//             const char *texts[] = { "a cat", "a kitten" };
+//             size_t lens[] = { 5, 8 };
+//             wembed_embed_params p = wembed_embed_default_params();   // the model's pooling, normalized
+//             int32_t d = wembed_embed_dims(m, &p);
+//             size_t bytes = 2 * (size_t)d * sizeof(float);   // two vectors, the caller's memory
+//             float *v = malloc(bytes);
+//             rc = v ? wembed_embed_text(m, texts, lens, 2, &p, v, bytes) : WEMBED_STATUS_ALLOC_FAILED;
+//             float cosine = 0;                                 // of unit vectors: their dot product
+//             for (int32_t i = 0; rc == WEMBED_STATUS_OK && i < d; i++) cosine += v[i] * v[d + i];
+//             if (rc == WEMBED_STATUS_OK) printf("%d dimensions, cosine %.4f\n", (int)d, cosine);
+//             free(v);
+//         }
+//         if (rc != WEMBED_STATUS_OK)
+//             fprintf(stderr, "%s\n", m ? wembed_model_last_error(m) : wembed_status_str(rc));
+//         wembed_model_free(m);                          // NULL is a no-op
+//         for (int i = 0; i < 3; i++) free((void *)files[i].data);
+//         return rc == WEMBED_STATUS_OK ? 0 : 1;
 //     }
 //
 // Limitations:
@@ -258,6 +294,31 @@ typedef enum wembed_output {
     WEMBED_OUTPUT_INT8 = 1,           // int8 per dimension: round(v * 127 / max|v|) (cosine-preserving)
     WEMBED_OUTPUT_BINARY = 2,         // one bit per dimension (v > 0), packed MSB first, ceil(dims/8) bytes
 } wembed_output;
+
+// The names of the options' values, as the JS package and the CLI spell them, in one table:
+// WEMBED_OPTION_NAMES(O) calls O(option, VALUES) for each option that takes a name, and
+// VALUES(X) calls X(enum value, "name") for each of its values. Options are named in
+// snake_case here; JS spells them in camelCase (ropeScaling), the CLI in kebab-case
+// (--rope-scaling). `quantize` is the wembed_output field: "none" is WEMBED_OUTPUT_F32.
+// wasm/wembed_wasm.c hands the table to JS (wembed__consts_json), which keeps no list of its
+// own. A new enum value gets its name here, in the same change.
+#define WEMBED_DTYPE_NAMES(X) X(WEMBED_DTYPE_F32, "f32") X(WEMBED_DTYPE_F16, "f16") X(WEMBED_DTYPE_Q8, "q8")
+#define WEMBED_POOLING_NAMES(X)                                                                    \
+    X(WEMBED_POOLING_NONE, "none") X(WEMBED_POOLING_MEAN, "mean") X(WEMBED_POOLING_CLS, "cls")     \
+    X(WEMBED_POOLING_EOS, "eos") X(WEMBED_POOLING_LAST, "last") X(WEMBED_POOLING_MAX, "max")       \
+    X(WEMBED_POOLING_MEAN_SQRT_LEN, "mean_sqrt_len") X(WEMBED_POOLING_WEIGHTED_MEAN, "weighted_mean")
+#define WEMBED_TRUNCATE_NAMES(X) \
+    X(WEMBED_TRUNCATE_END, "truncate") X(WEMBED_TRUNCATE_ERROR, "error") X(WEMBED_TRUNCATE_CHUNK, "chunk")
+#define WEMBED_ROPE_SCALING_NAMES(X)                                                               \
+    X(WEMBED_ROPE_MODEL, "model") X(WEMBED_ROPE_NONE, "none") X(WEMBED_ROPE_LINEAR, "linear")      \
+    X(WEMBED_ROPE_NTK, "ntk") X(WEMBED_ROPE_DYNAMIC_NTK, "dynamic-ntk")
+#define WEMBED_NTK_LENGTH_NAMES(X) X(WEMBED_NTK_LENGTH_OWN, "own") X(WEMBED_NTK_LENGTH_PADDED, "padded")
+#define WEMBED_OUTPUT_NAMES(X) \
+    X(WEMBED_OUTPUT_F32, "none") X(WEMBED_OUTPUT_INT8, "int8") X(WEMBED_OUTPUT_BINARY, "binary")
+#define WEMBED_OPTION_NAMES(O)                                                                     \
+    O("dtype", WEMBED_DTYPE_NAMES) O("pooling", WEMBED_POOLING_NAMES)                              \
+    O("truncate", WEMBED_TRUNCATE_NAMES) O("rope_scaling", WEMBED_ROPE_SCALING_NAMES)              \
+    O("ntk_length", WEMBED_NTK_LENGTH_NAMES) O("quantize", WEMBED_OUTPUT_NAMES)
 
 typedef struct wembed_embed_params {
     int32_t pooling;                  // a wembed_pooling, or WEMBED_POOLING_DEFAULT (the model's)

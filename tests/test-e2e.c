@@ -1,6 +1,6 @@
 // test-e2e.c - text to vector end to end: the real bert-base-uncased tokenizer (bge-small-en
 // tokenizer.json) and a small random-weight BERT with the full 30,522-token vocabulary
-// (tests/data/e2e, made by models/gen_e2e_fixture.py: ids from the Rust tokenizers library,
+// (tests/data/e2e, made by gen/e2e_fixture.py: ids from the Rust tokenizers library,
 // vectors from a float64 PyTorch forward pass).
 #include "harness.h"
 

@@ -1,10 +1,9 @@
 // test-gguf.c - the GGUF reader (src/formats/gguf.c) and GGUF model loading: llama.cpp's real
 // vocab-only file (its tokenizer metadata), every metadata value type, the block decoders
 // against numpy references (exact), incremental header parsing, bert / nomic-bert / clip /
-// modern-bert
-// files made from the fixtures by models/gguf_writer.py (F32 round trip exact against the
-// safetensors load; quantized types within stated bounds), jina-bert-v2 files with the gated
-// projection fused or split (models/gen_jina_fixture.py), streaming in chunks, and every
+// modern-bert files made from the fixtures by gen/gguf_writer.py (F32 round trip exact against
+// the safetensors load; quantized types within stated bounds), jina-bert-v2 files with the
+// gated projection fused or split (gen/jina_fixture.py), streaming in chunks, and every
 // malformed-file case refused with its own status and message.
 #include "harness.h"
 
@@ -28,7 +27,7 @@ static uint8_t *read_data(const char *rel, size_t *n) {
 
 static void test_vocab_file(void) {
     size_t n;
-    uint8_t *b = read_data("gguf/ggml-vocab-bert-bge.gguf", &n);
+    uint8_t *b = read_data("tokenizers/llama.cpp/ggml-vocab-bert-bge.gguf", &n);
     if (!b) return;
     we_arena a;
     we_arena_init(&a, 0);
@@ -440,7 +439,7 @@ static void test_jina_gguf(void) {
     }
 }
 
-// modernbert-f16.gguf (models/gen_modernbert_fixture.py): fixtures/modernbert_own as llama.cpp
+// modernbert-f16.gguf (gen/modernbert_fixture.py): fixtures/modernbert_own as llama.cpp
 // converts a ModernBertModel ("modern-bert": 2-D weights F16, norms F32, no layer 0 attn_norm,
 // the sliding window and the two rope bases as metadata). Same hparams as config.json, every
 // weight the f16 rounding of the safetensors value, the same embeddings as the safetensors
@@ -629,7 +628,7 @@ static void test_broken_gguf(void) {
     free(g);
 }
 
-// The fuzz target's seeds (tests/fuzz/gguf, made by make_gguf.py) are valid models, so the
+// The fuzz target's seeds (tests/fuzz/gguf, made by gen/gguf_files.py) are valid models, so the
 // fuzzer starts from inputs that reach the data path.
 static void test_fuzz_seeds(void) {
     static const char *seeds[] = {"tiny-bert-f32.gguf", "tiny-bert-mixed.gguf", "tiny-nomic-q8_0.gguf", "tiny-clip-f16.gguf"};

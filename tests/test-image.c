@@ -1,6 +1,6 @@
 // test-image.c - image preprocessing against Pillow and the CLIP fixture, byte for byte.
 //
-// tests/data/image: Pillow 9.4 resizes of synthetic images (models/gen_image_refs.py; the
+// tests/data/image: Pillow 9.4 resizes of synthetic images (gen/image_refs.py; the
 // images are recomputed here by the same integer formula). tests/data/fixtures/clip: raw
 // images, their resized uint8 form and the normalized model input from the reference.
 #include "harness.h"

@@ -791,7 +791,7 @@ static void test_alloc_failures(void) {
 }
 
 // -----------------------------------------------------------------------------------------
-// The deliberately broken files of tests/data/broken (made by make_broken.py there): each
+// The deliberately broken files of tests/data/broken (made by gen/broken_models.py): each
 // refused with its own status and message, whole or streamed, nothing leaked, and a good
 // model loads right after.
 

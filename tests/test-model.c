@@ -419,7 +419,7 @@ static void test_clip_images(wembed_dtype dtype, double min_cos) {
 }
 
 // xlm-roberta: BERT's encoder with positions counted from pad_token_id + 1 over non-pad ids
-// (tests/data/roberta, made by models/gen_roberta_fixture.py with a float64 reference).
+// (tests/data/roberta, made by gen/roberta_fixture.py with a float64 reference).
 static void test_roberta(void) {
     size_t nc, ns, ne;
     void *cfg = we_test_read_file(we_test_data_path("roberta/config.json"), &nc);

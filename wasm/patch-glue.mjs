@@ -8,7 +8,7 @@
 // that js/engine.js can start either module with <other>'s glue.
 //
 // Why: with -sMODULARIZE -sEXPORT_ES6 this Emscripten still writes CommonJS-isms (`require`,
-// `__dirname`) into the Node branch of its glue, which throw in an ES module (TOOLCHAIN.md).
+// `__dirname`) into the Node branch of its glue, which throw in an ES module (docs/TOOLCHAIN.md).
 // We define both at the top of the module from import.meta.url, using
 // process.getBuiltinModule (Node >= 20.16), which bundlers do not try to resolve, so the same
 // file stays valid in pages and workers. The pthread worker script (<name>.worker.js) is a
@@ -45,8 +45,8 @@ const require = __wembedNode ? process.getBuiltinModule('module').createRequire(
 const __dirname = __wembedNode ? require('path').dirname(require('url').fileURLToPath(import.meta.url)) : '';
 `;
 
-// The module without its "name" custom section (function names, for debuggers: 9 KB that
-// binaryen used to drop, and that nobody downloading the module needs).
+// The module without its "name" custom section (function names, for debuggers: binaryen used
+// to drop it, and nobody downloading the module needs it; its size is in bench/results/notes.md).
 function stripNames(file) {
   const b = fs.readFileSync(file);
   const out = [b.subarray(0, 8)];

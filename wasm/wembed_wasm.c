@@ -2,17 +2,18 @@
 //
 // Everything the JS side calls is here, named wembed__* and marked WEMBED_WASM_EXPORT (SQLite's
 // form: the attribute keeps it and exports it, no <emscripten.h> needed), so this file is the
-// one export list of every wasm build. Most are one-line forwards; the others exist where the
-// C API takes a struct, a 64-bit integer or an array of pointers, which JS cannot pass.
-// Pointers cross as 32-bit offsets into the module's memory. The JS side
-// (js/engine.js, js/embedder.js) copies inputs in once and outputs out once, and frees in
-// `finally`.
+// one export list of the shipped modules (the bench build adds wembed_bench_wasm.c's). Most are
+// one-line forwards; the others exist where the C API takes a struct, a 64-bit integer or an
+// array of pointers, which JS cannot pass.
+// Pointers cross as 32-bit offsets into the module's memory. The JS side copies inputs in once
+// and outputs out once, and frees in `finally` (js/heap.js has the helpers).
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/common.h"
-#include "ops/ops.h"
 #include "wembed.h"
 
 #define WEMBED_WASM_EXPORT __attribute__((used, visibility("default")))
@@ -24,36 +25,53 @@ WEMBED_WASM_EXPORT const char *wembed__version(void) { return wembed_version(); 
 WEMBED_WASM_EXPORT const char *wembed__system_info(void) { return wembed_system_info(); }
 WEMBED_WASM_EXPORT const char *wembed__status_str(int rc) { return wembed_status_str((wembed_status)rc); }
 
-// Enum values for JS, so js/ never hard-codes a number. Static string.
-WEMBED_WASM_EXPORT const char *wembed__consts_json(void) {
-    static char buf[2048];
-    if (!buf[0]) {
-        snprintf(buf, sizeof buf,
-                 "{\"status\":{\"ok\":%d,\"invalid_argument\":%d,\"alloc_failed\":%d,"
-                 "\"bad_format\":%d,\"unsupported\":%d,\"missing_file\":%d,\"missing_tensor\":%d,"
-                 "\"shape_mismatch\":%d,\"too_long\":%d,\"aborted\":%d,\"limit\":%d,\"internal\":%d},"
-                 "\"dtype\":{\"f32\":%d,\"f16\":%d,\"q8\":%d},"
-                 "\"pooling\":{\"default\":%d,\"none\":%d,\"mean\":%d,\"cls\":%d,\"eos\":%d,\"last\":%d,\"max\":%d,"
-                 "\"mean_sqrt_len\":%d,\"weighted_mean\":%d},"
-                 "\"truncate\":{\"truncate\":%d,\"error\":%d,\"chunk\":%d},"
-                 "\"rope\":{\"model\":%d,\"none\":%d,\"linear\":%d,\"ntk\":%d,\"dynamic-ntk\":%d},"
-                 "\"ntk_length\":{\"own\":%d,\"padded\":%d},"
-                 "\"output\":{\"none\":%d,\"int8\":%d,\"binary\":%d}}",
-                 WEMBED_STATUS_OK, WEMBED_STATUS_INVALID_ARGUMENT, WEMBED_STATUS_ALLOC_FAILED,
-                 WEMBED_STATUS_BAD_FORMAT, WEMBED_STATUS_UNSUPPORTED, WEMBED_STATUS_MISSING_FILE,
-                 WEMBED_STATUS_MISSING_TENSOR, WEMBED_STATUS_SHAPE_MISMATCH, WEMBED_STATUS_TOO_LONG,
-                 WEMBED_STATUS_ABORTED, WEMBED_STATUS_LIMIT, WEMBED_STATUS_INTERNAL,
-                 WEMBED_DTYPE_F32, WEMBED_DTYPE_F16, WEMBED_DTYPE_Q8,
-                 WEMBED_POOLING_DEFAULT, WEMBED_POOLING_NONE, WEMBED_POOLING_MEAN, WEMBED_POOLING_CLS,
-                 WEMBED_POOLING_EOS, WEMBED_POOLING_LAST, WEMBED_POOLING_MAX, WEMBED_POOLING_MEAN_SQRT_LEN,
-                 WEMBED_POOLING_WEIGHTED_MEAN,
-                 WEMBED_TRUNCATE_END, WEMBED_TRUNCATE_ERROR, WEMBED_TRUNCATE_CHUNK,
-                 WEMBED_ROPE_MODEL, WEMBED_ROPE_NONE, WEMBED_ROPE_LINEAR, WEMBED_ROPE_NTK, WEMBED_ROPE_DYNAMIC_NTK,
-                 WEMBED_NTK_LENGTH_OWN, WEMBED_NTK_LENGTH_PADDED,
-                 WEMBED_OUTPUT_F32, WEMBED_OUTPUT_INT8, WEMBED_OUTPUT_BINARY);
-    }
-    return buf;
+// -----------------------------------------------------------------------------------------
+// Names and numbers for JS, so that js/ never writes a list of names or a number of its own:
+// the status names (wembed_status_str), the sentinels of wembed_embed_params, and
+// wembed.h's table of option names (WEMBED_OPTION_NAMES), as
+//   {"status": {"ok": 0, ...}, "default": {"pooling": -1, "normalize": -1},
+//    "dtype": {"f32": 0, ...}, "pooling": {"none": 0, ...}, ..., "quantize": {"none": 0, ...}}
+// in the table's order. Static string.
+
+typedef struct json_buf {
+    char s[4096];
+    size_t len;
+} json_buf;
+
+static void jb_printf(json_buf *b, const char *fmt, ...) WE_PRINTF(2, 3);
+static void jb_printf(json_buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b->s + b->len, sizeof b->s - b->len, fmt, ap);
+    va_end(ap);
+    WE_ASSERT(n >= 0 && (size_t)n < sizeof b->s - b->len);   // the buffer fits the table
+    b->len += (size_t)n;
 }
+
+WEMBED_WASM_EXPORT const char *wembed__consts_json(void) {
+    static json_buf b;
+    if (b.len) return b.s;
+    jb_printf(&b, "{\"status\":{");
+    for (int rc = 0; strcmp(wembed_status_str((wembed_status)rc), "unknown") != 0; rc++)
+        jb_printf(&b, "%s\"%s\":%d", rc ? "," : "", wembed_status_str((wembed_status)rc), rc);
+    jb_printf(&b, "},\"default\":{\"pooling\":%d,\"normalize\":%d}", WEMBED_POOLING_DEFAULT, WEMBED_NORMALIZE_DEFAULT);
+#define JSON_VALUE(value, name) jb_printf(&b, "%s\"%s\":%d", first ? "" : ",", name, (int)(value)), first = false;
+#define JSON_OPTION(option, VALUES) { bool first = true; jb_printf(&b, ",\"%s\":{", option); VALUES(JSON_VALUE) jb_printf(&b, "}"); }
+    WEMBED_OPTION_NAMES(JSON_OPTION)
+#undef JSON_OPTION
+#undef JSON_VALUE
+    jb_printf(&b, "}");
+    return b.s;
+}
+
+// The name of a value, from the same table.
+#define NAME_CASE(value, name) case value: return name;
+static const char *dtype_name(int v) { switch (v) { WEMBED_DTYPE_NAMES(NAME_CASE) } return "unknown"; }
+static const char *pooling_name(int v) { switch (v) { WEMBED_POOLING_NAMES(NAME_CASE) } return "unknown"; }
+#undef NAME_CASE
+
+// -----------------------------------------------------------------------------------------
+// Allocation counters
 
 // The number of live engine allocations (tests check that JS-side calls leak nothing), the
 // bytes they hold, and the most held since the last reset (memory reports and benchmarks).
@@ -72,19 +90,6 @@ WEMBED_WASM_EXPORT wembed_pool *wembed__pool_new(int n_threads) {
 }
 WEMBED_WASM_EXPORT int wembed__pool_n_threads(const wembed_pool *pool) { return wembed_pool_n_threads(pool); }
 WEMBED_WASM_EXPORT void wembed__pool_free(wembed_pool *pool) { wembed_pool_free(pool); }
-
-// out[0..4) = GFLOP/s, seconds, timed calls, NMSE against the scalar reference.
-WEMBED_WASM_EXPORT int wembed__bench_gemm(wembed_pool *pool, int q8, int T, int K, int N, double min_seconds, double *out) {
-    we_gemm_bench_result r;
-    wembed_status rc = we_bench_gemm(pool, q8 != 0, T, K, N, min_seconds, &r);
-    if (rc == WEMBED_STATUS_OK) {
-        out[0] = r.gflops;
-        out[1] = r.seconds;
-        out[2] = (double)r.iters;
-        out[3] = r.nmse;
-    }
-    return rc;
-}
 
 // -----------------------------------------------------------------------------------------
 // Loading (wembed_loader_* are called directly except for these two)
@@ -132,8 +137,6 @@ WEMBED_WASM_EXPORT int wembed__config_parts(const char *json, double n) { return
 WEMBED_WASM_EXPORT char *wembed__model_info_json(const wembed_model *m) {
     wembed_model_info i;
     if (wembed_model_get_info(m, &i) != WEMBED_STATUS_OK) return NULL;
-    static const char *pool_names[] = { "none", "mean", "cls", "eos", "last", "max", "mean_sqrt_len", "weighted_mean" };
-    static const char *dtype_names[] = { "f32", "f16", "q8" };
     size_t cap = 1024 + strlen(i.hparams);
     char *s = malloc(cap);
     if (!s) return NULL;
@@ -144,10 +147,10 @@ WEMBED_WASM_EXPORT char *wembed__model_info_json(const wembed_model *m) {
              "\"visionLayers\":%d,\"visionHeads\":%d,\"imageSize\":%d,\"patchSize\":%d,\"parameters\":%.0f,"
              "\"weightBytes\":%.0f,\"pooling\":\"%s\",\"normalize\":%s,\"maxSeqLength\":%d,\"logitScale\":%.9g,"
              "\"hparams\":%s}",
-             i.architecture, i.model_type, i.format, dtype_names[i.dtype % 3], i.n_embd, i.n_layer, i.n_head, i.n_ff,
+             i.architecture, i.model_type, i.format, dtype_name(i.dtype), i.n_embd, i.n_layer, i.n_head, i.n_ff,
              i.n_vocab, i.n_ctx, i.n_out, i.has_text ? "true" : "false", i.has_vision ? "true" : "false",
              i.vision_n_embd, i.vision_n_layer, i.vision_n_head, i.image_size, i.patch_size, (double)i.n_params,
-             (double)i.weight_bytes, (unsigned)i.pooling < 8 ? pool_names[i.pooling] : "mean",
+             (double)i.weight_bytes, pooling_name(i.pooling),
              i.normalize ? "true" : "false", i.max_seq_length, (double)wembed_model_logit_scale(m), i.hparams);
     return s;
 }

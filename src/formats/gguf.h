@@ -12,7 +12,7 @@
 // hold them, sizes are checked for overflow, duplicate keys and tensor names are refused,
 // offsets must be aligned, inside the file and non-overlapping.
 //
-// Not: a writer (models/gguf_writer.py writes the test files), nor a reader of tensor data.
+// Not: a writer (gen/gguf_writer.py writes the test files), nor a reader of tensor data.
 #ifndef WE_GGUF_H
 #define WE_GGUF_H
 

@@ -1,5 +1,5 @@
 // chromium.js - launches Debian's Chromium headless through playwright-core, with the flags
-// this closed-network machine needs (TOOLCHAIN.md): no background networking, no sandbox as
+// this closed-network machine needs (docs/TOOLCHAIN.md): no background networking, no sandbox as
 // root, a fresh profile.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';

@@ -1,6 +1,6 @@
 // demo-model.test.js - the demo's bundled image model (web-demo/models/tiny-clip): token ids
 // equal the Rust tokenizers library's, and text and image embeddings equal an independent
-// float64 PyTorch forward pass (expected.json, made by web-demo/models/gen_tiny_clip.py). Also
+// float64 PyTorch forward pass (expected.json, made by gen/tiny_clip.py). Also
 // the demo's chunker: spans that cover the text, in order, within the size limit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

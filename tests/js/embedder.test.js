@@ -347,7 +347,7 @@ test('errors are WembedErrors with codes, and the engine stays usable', async ()
   await assert.rejects(Embedder.load(path.join(DATA, 'broken/truncated'), { engine }), (err) => err.code === 'bad_format');
   await assert.rejects(Embedder.load(path.join(DATA, 'broken/no-config'), { engine }), (err) => err.code === 'not_found' && /config\.json/.test(err.message));
   await assert.rejects(Embedder.load('/no/such/folder', { engine }), (err) => err.code === 'not_found');
-  await assert.rejects(Embedder.load(path.join(FIXTURES, 'bert'), { engine, dtype: /** @type {any} */ ('q4') }), (err) => err.code === 'invalid_argument' && /f32, f16, q8/.test(err.message));
+  await assert.rejects(Embedder.load(path.join(FIXTURES, 'bert'), { engine, dtype: /** @type {any} */ ('q4') }), (err) => err.code === 'invalid_argument' && /'f32', 'f16', 'q8'/.test(err.message));
   assert.equal(engine.liveAllocations(), before, 'failed loads leak nothing');
 
   const e = await load('bert');

@@ -44,6 +44,7 @@ test('the tarball holds the package and nothing else', () => {
     assert.ok(list.includes(f), `${f} is packed`);
   }
   assert.ok(!list.some((f) => f.startsWith('tests/') || f.startsWith('src/') || f.startsWith('build')), 'no sources or tests');
+  assert.ok(!list.some((f) => f.startsWith('dist/bench/')), 'no bench build');
   const size = fs.statSync(tgz).size;
   console.log(`# npm pack: ${list.length} files, ${(size / 1024).toFixed(0)} KiB`);
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Random-weight models at the real sizes and shapes, for the speed and memory benchmark.
 
-    /usr/bin/python3 models/gen_bench_models.py [--out bench/models] [--preset full|small] [--only NAME,...]
+    /usr/bin/python3 gen/bench_models.py [--out bench/models] [--preset full|small] [--only NAME,...]
 
 Debian's python3-torch (1.13), python3-onnx (1.12) and python3-numpy; no network. Each model
 goes into one folder that both engines load from:
@@ -673,7 +673,7 @@ def main():
         else:
             sys.exit(f'unknown model {name}: minilm, nomic or clip')
         # The marker the benchmark checks: this generator, this preset, complete.
-        write_json(os.path.join(out, 'generated.json'), {'generator': 'models/gen_bench_models.py', 'preset': a.preset, 'version': 1})
+        write_json(os.path.join(out, 'generated.json'), {'generator': 'gen/bench_models.py', 'preset': a.preset, 'version': 1})
         print(f'{name}: wrote {os.path.relpath(out)}', flush=True)
 
 

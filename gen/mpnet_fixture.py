@@ -4,7 +4,7 @@ sentence-transformers layout, with outputs from an independent float64 forward w
 transformers' modeling_mpnet.py (MPNetEmbeddings, create_position_ids_from_input_ids,
 MPNetEncoder.compute_position_bias / relative_position_bucket, MPNetAttention, MPNetLayer).
 
-    /usr/bin/python3 models/gen_mpnet_fixture.py        (Debian: python3-torch, python3-numpy)
+    /usr/bin/python3 gen/mpnet_fixture.py        (Debian: python3-torch, python3-numpy)
 
 Deterministic: the same bytes on every run. Writes two role-tagged fixture folders
 (tests/data/fixtures/README.md has the format) that cover what the shared `mpnet` fixture
@@ -33,7 +33,7 @@ import torch
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 FIXTURES = os.path.join(ROOT, 'tests', 'data', 'fixtures')
-GENERATOR = 'models/gen_mpnet_fixture.py'
+GENERATOR = 'gen/mpnet_fixture.py'
 
 E, H, L, F, V = 32, 4, 2, 64, 200      # hidden, heads (head_dim 8), layers, intermediate, vocab
 PAD, BOS, EOS = 1, 0, 2
@@ -194,7 +194,7 @@ def write_fixture(name, w, cfg, st, dtype, cases, note, readme):
     manifest = {'model': name, 'model_type': 'mpnet', 'generator': GENERATOR, 'note': note,
                 'format': 'every .bin is raw little-endian, row-major (C order); shapes in elements',
                 'reference': 'independent float64 PyTorch forward following transformers modeling_mpnet.py '
-                             '(models/gen_mpnet_fixture.py), rounded to float32 on save',
+                             '(gen/mpnet_fixture.py), rounded to float32 on save',
                 'cases': []}
     for cname, desc, ids, mask, roles in cases:
         r = forward(wr, cfg, ids, mask)
@@ -287,7 +287,7 @@ README_COMMON = """
 5. The pooler is not the embedding (sentence-transformers pools the hidden states).
 
 Format, roles and tolerances: `../README.md`. Hidden states are compared only where attention_mask == 1.
-Regenerate with `/usr/bin/python3 models/gen_mpnet_fixture.py` (deterministic).
+Regenerate with `/usr/bin/python3 gen/mpnet_fixture.py` (deterministic).
 """
 
 README_OWN = """# mpnet_own: MPNet, all-mpnet-base-v2 layout (wembed's own)

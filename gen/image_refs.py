@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Reference resizes for tests/test-image.c, made with Pillow itself.
 
-    /usr/bin/python3 models/gen_image_refs.py      (Debian: python3-pil, python3-numpy)
+    /usr/bin/python3 gen/image_refs.py      (Debian: python3-pil, python3-numpy)
 
 Inputs are synthetic images defined by integer arithmetic (`synth` below, mirrored in the C
 test), so only Pillow's outputs are stored: tests/data/image/<case>.bin (uint8 HWC) and
@@ -65,7 +65,7 @@ CASES = [
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    manifest = {'generator': 'models/gen_image_refs.py', 'pillow': Image.__version__, 'cases': []}
+    manifest = {'generator': 'gen/image_refs.py', 'pillow': Image.__version__, 'cases': []}
     for name, sw, sh, seed, dw, dh, flt, crop in CASES:
         src = synth(sw, sh, seed)
         out = np.asarray(Image.fromarray(src, 'RGB').resize((dw, dh), resample=flt))

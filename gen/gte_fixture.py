@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Two tiny GTE "NewModel" fixtures with what the shared gte_en fixture does not cover.
 
-    /usr/bin/python3 models/gen_gte_fixture.py       (Debian: python3-torch, python3-numpy)
+    /usr/bin/python3 gen/gte_fixture.py       (Debian: python3-torch, python3-numpy)
 
 Writes tests/data/fixtures/gte_own/ and tests/data/fixtures/gte_own_ml/ in the format of
 tests/data/fixtures/README.md (manifest.json with roles, raw little-endian .bin tensors):
@@ -210,7 +210,7 @@ class Fixture:
         self.cases.append({'name': name, 'desc': desc, 'tensors': dict(ts)})
 
     def readme(self, title, points, seeds):
-        lines = [f'# {self.name}: {title}', '', f'Written by `models/gen_gte_fixture.py` (re-run it to regenerate; the files come out '
+        lines = [f'# {self.name}: {title}', '', f'Written by `gen/gte_fixture.py` (re-run it to regenerate; the files come out '
                  'identical). ' + self.note + '.', '', '## Cases', '', '| case | what |', '|---|---|']
         lines += [f"| `{c['name']}` | {c['desc']} |" for c in self.cases]
         lines += ['', 'Inputs: `input_ids`, `attention_mask` (and `token_type_ids` where listed). Expected: every other '
@@ -227,10 +227,10 @@ class Fixture:
     def finish(self, extra):
         manifest = {
             'model': self.name, 'model_type': self.cfg['model_type'], 'note': self.note,
-            'generator': 'models/gen_gte_fixture.py',
+            'generator': 'gen/gte_fixture.py',
             'format': 'every .bin is raw little-endian, row-major (C order); shapes in elements',
             'reference': 'independent float64 torch forward following Alibaba-NLP/new-impl modeling.py '
-                         '(models/gen_gte_fixture.py), rounded to float32 on save',
+                         '(gen/gte_fixture.py), rounded to float32 on save',
             'roles': {'input': 'feed to the engine', 'expected': 'the engine must produce it and match',
                       'optional': 'compared only when the engine reports it'},
             'tolerances': {'float_max_abs': 1e-4, 'embedding_min_row_cosine': 0.99999},

@@ -2,14 +2,16 @@
 """The demo's sample images: eight small synthetic RGB PNGs (shapes, gradients, patterns), made
 here so the demo and its tests have images that work offline and carry no license question.
 
-    /usr/bin/python3 web-demo/samples/gen_images.py      (Debian: python3-pil)
+    /usr/bin/python3 gen/demo_images.py      (Debian: python3-pil)
+
+Writes web-demo/samples/images/*.png.
 """
 import math
 import os
 
 from PIL import Image, ImageDraw
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'images')
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'web-demo', 'samples', 'images')
 S = 128
 
 

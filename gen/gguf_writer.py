@@ -16,7 +16,7 @@ of 32 along the innermost dimension); any other type can be written from raw blo
 dequantize(raw, type, n) gives the float32 values a reader must see (numpy, independent of
 the C decoders it is used to check).
 
-Not: a converter from Hugging Face checkpoints (see tests/data/gguf/make_gguf.py), nor a
+Not: a converter from Hugging Face checkpoints (see gguf_files.py beside it), nor a
 reader, nor K-quant quantization (K-quant blocks are written from raw bytes for tests).
 """
 import struct

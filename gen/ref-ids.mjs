@@ -1,7 +1,7 @@
-// e2e-ids.mjs - step 1 of the end-to-end fixture (models/gen_e2e_fixture.py runs it): the
-// token ids of the test texts from the reference Rust tokenizer (npm @anush008/tokenizers),
-// with truncation to 512 as a sentence-transformers model applies it.
-//   node models/e2e-ids.mjs <tokenizer.json> <texts.json>   > ids.json
+// ref-ids.mjs - the reference token ids of the fixture generators' texts (gen/e2e_fixture.py and
+// gen/tiny_clip.py run it), from the Rust tokenizers library (npm @anush008/tokenizers), with
+// truncation to 512 as a sentence-transformers model applies it.
+//   node gen/ref-ids.mjs <tokenizer.json> <texts.json>   > ids.json
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 

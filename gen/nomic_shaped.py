@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""make_nomic_shaped.py [out_dir] - a random-weight model with the shape of
+"""nomic_shaped.py [out_dir] - a random-weight model with the shape of
 nomic-ai/nomic-embed-text-v1.5 (137M parameters: n_embd 768, 12 layers, 12 heads, SwiGLU
 n_inner 3072, vocab 30528, no biases), as config.json + model.safetensors (F32, 547 MB),
 for memory and speed measurements. Default out_dir: bench/models/nomic-shaped (git-ignored).
@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "nomic-shaped")
+out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "models", "nomic-shaped")
 os.makedirs(out, exist_ok=True)
 E, F, L, V = 768, 3072, 12, 30528
 config = {

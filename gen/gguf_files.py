@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""make_gguf.py - writes the small GGUF test files in this folder from the reference fixtures
-(tests/data/fixtures), with models/gguf_writer.py, in llama.cpp's layouts:
+"""gguf_files.py - writes the small GGUF test files of tests/data/gguf from the reference fixtures
+(tests/data/fixtures), with gguf_writer.py in this folder, in llama.cpp's layouts:
 
   bert-f32.gguf     fixtures/bert, every tensor F32 (the pooler dropped, as llama.cpp does)
   bert-mixed.gguf   the same model as GGUF v2, matmul weights in Q8_0 / Q4_0 / Q4_1 / Q5_0 /
@@ -15,19 +15,18 @@
 It also writes the seed corpus of the GGUF fuzz target, tests/fuzz/gguf/: tiny (a few KB)
 random bert, nomic-bert and clip models in several tensor types, and a gpt2-style vocabulary.
 
-Run from anywhere: /usr/bin/python3 tests/data/gguf/make_gguf.py
+Run from anywhere: /usr/bin/python3 gen/gguf_files.py
 """
 import json
 import os
 import struct
-import sys
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "models"))
-from gguf_writer import GGUFValueType as T, GGUFWriter, dequantize  # noqa: E402
+from gguf_writer import GGUFValueType as T, GGUFWriter, dequantize
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+OUT = os.path.join(ROOT, "tests", "data", "gguf")
 
 FIX = os.path.join(ROOT, "tests", "data", "fixtures")
 
@@ -309,11 +308,11 @@ def write_fuzz_seeds(folder):
 
 if __name__ == "__main__":
     write_fuzz_seeds(os.path.join(ROOT, "tests", "fuzz", "gguf"))
-    write_bert(os.path.join(HERE, "bert-f32.gguf"), 3, {})
-    write_bert(os.path.join(HERE, "bert-mixed.gguf"), 2, MIXED)
-    write_nomic(os.path.join(HERE, "nomic-q8_0.gguf"))
-    write_clip(os.path.join(HERE, "clip-f16.gguf"))
-    write_blocks(os.path.join(HERE, "quant-blocks.gguf"))
-    for f in sorted(os.listdir(HERE)):
+    write_bert(os.path.join(OUT, "bert-f32.gguf"), 3, {})
+    write_bert(os.path.join(OUT, "bert-mixed.gguf"), 2, MIXED)
+    write_nomic(os.path.join(OUT, "nomic-q8_0.gguf"))
+    write_clip(os.path.join(OUT, "clip-f16.gguf"))
+    write_blocks(os.path.join(OUT, "quant-blocks.gguf"))
+    for f in sorted(os.listdir(OUT)):
         if f.endswith(".gguf"):
-            print("%-28s %8d bytes" % (f, os.path.getsize(os.path.join(HERE, f))))
+            print("%-28s %8d bytes" % (f, os.path.getsize(os.path.join(OUT, f))))

@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""make_broken.py - writes deliberately broken model folders for the loader's error tests.
+"""broken_models.py - writes deliberately broken model folders for the loader's error tests.
 
-Every case is a folder here holding a tiny BERT (hidden 8, 1 layer, vocab 16: a few KB) with
+Every case is a folder of tests/data/broken holding a tiny BERT (hidden 8, 1 layer, vocab 16: a few KB) with
 one defect, and cases.json lists, per case, the files, the status the loader must return and
 a piece of its message. tests/test-model-load.c loads each case whole and streamed, checks
 status and message, that nothing leaks, and that a good model still loads afterwards.
 
-Run: /usr/bin/python3 tests/data/broken/make_broken.py   (deterministic)
+Run: /usr/bin/python3 gen/broken_models.py   (deterministic)
 """
 import json
 import os
@@ -15,7 +15,7 @@ import struct
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "broken")
 
 CONFIG = {
     "architectures": ["BertModel"], "model_type": "bert", "hidden_size": 8, "num_hidden_layers": 1,
@@ -64,16 +64,16 @@ def safetensors(tensors, dtypes=None, mutate=None, metadata=None):
 
 
 def main():
-    for f in os.listdir(HERE):
-        if os.path.isdir(os.path.join(HERE, f)):
-            shutil.rmtree(os.path.join(HERE, f))
+    for f in os.listdir(OUT):
+        if os.path.isdir(os.path.join(OUT, f)):
+            shutil.rmtree(os.path.join(OUT, f))
     base = tiny_bert()
     good = safetensors(base, metadata={"format": "pt"})
     cfg = json.dumps(CONFIG, indent=2).encode()
     cases = []
 
     def case(name, status, message, st=good, config=cfg, extra=None):
-        d = os.path.join(HERE, name)
+        d = os.path.join(OUT, name)
         os.makedirs(d)
         files = []
         if config is not None:
@@ -182,7 +182,7 @@ def main():
     case("nan-inf", "ok", "tensor encoder.layer.0.attention.self.key.weight has 3 NaN or infinite values",
          st=safetensors(nan))
 
-    json.dump({"cases": cases}, open(os.path.join(HERE, "cases.json"), "w"), indent=1)
+    json.dump({"cases": cases}, open(os.path.join(OUT, "cases.json"), "w"), indent=1)
     print("%d cases" % len(cases))
 
 

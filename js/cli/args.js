@@ -1,5 +1,5 @@
-// cli-args.js - a strict option parser for the CLI: every option must be known, values are
-// typed, and a mistake is a UsageError that names the option.
+// args.js - a strict option parser for the CLI: every option must be known, values are typed,
+// and a mistake is a UsageError that names the option; and the checks of option values.
 
 export class UsageError extends Error {}
 
@@ -43,4 +43,27 @@ export function parseArgs(argv, spec) {
     }
   }
   return out;
+}
+
+export function list(value, parse, name) {
+  return String(value).split(',').map((s) => {
+    const v = parse(s.trim());
+    if (v === undefined || Number.isNaN(v)) throw new UsageError(`bad value in --${name}: ${s}`);
+    return v;
+  });
+}
+
+export const positiveInt = (s) => (/^[1-9][0-9]*$/.test(s) ? Number(s) : undefined);
+
+export function intArg(args, name, dflt, min = 1) {
+  if (args[name] === undefined) return dflt;
+  const v = /^[0-9]+$/.test(args[name]) ? Number(args[name]) : NaN;
+  if (!(v >= min)) throw new UsageError(`--${name} must be an integer >= ${min}, not ${args[name]}`);
+  return v;
+}
+
+export function choice(args, name, options) {
+  const v = args[name];
+  if (v !== undefined && !options.includes(v)) throw new UsageError(`--${name} must be one of ${options.join(', ')}, not ${v}`);
+  return v;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Tiny JinaBERT v2 fixtures that the shared jina_bert_v2 fixture does not cover.
 
-    /usr/bin/python3 models/gen_jina_fixture.py       (Debian: python3-torch, python3-numpy)
+    /usr/bin/python3 gen/jina_fixture.py       (Debian: python3-torch, python3-numpy)
 
 Writes three role-tagged fixture folders under tests/data/fixtures/ (the shared format:
 manifest.json with cases and tensor roles, raw little-endian .bin files, README.md):
@@ -14,7 +14,7 @@ manifest.json with cases and tensor roles, raw little-endian .bin files, README.
 
 each with config.json, model.safetensors (HF names, float32, pooler included), the
 sentence-transformers files (mean pooling), and llama.cpp "jina-bert-v2" GGUF files of the same
-weights written with models/gguf_writer.py: model.gguf (the gated projection as one ffn_up, as
+weights written with gen/gguf_writer.py: model.gguf (the gated projection as one ffn_up, as
 llama.cpp's converter writes it now) and, for the gated models, model-split.gguf (ffn_gate =
 the activated half, ffn_up = the other, as its older converters split it). The manifest lists
 them under "gguf": test-families runs every case on each of them too.
@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
-sys.path.insert(0, os.path.join(ROOT, 'models'))
+sys.path.insert(0, os.path.join(ROOT, 'gen'))
 from gguf_writer import GGUFValueType as T, GGUFWriter  # noqa: E402
 
 FIX = os.path.join(ROOT, 'tests', 'data', 'fixtures')
@@ -278,7 +278,7 @@ def write_gguf(path, m, w, split):
 
 README = """# {name}: {title}
 
-Written by `models/gen_jina_fixture.py` (wembed's own fixture; format, roles and tolerances as in
+Written by `gen/jina_fixture.py` (wembed's own fixture; format, roles and tolerances as in
 `../README.md`). Tiny random-weight JinaBERT v2 in the exact HF layout of the remote code its
 `auto_map` names ({repo}): hidden {E}, {H} heads (head_dim {d}), {L} layers, intermediate {F}, vocab {V},
 type_vocab {TYPES}, `max_position_embeddings` {P}, `layer_norm_eps` 1e-12, `feed_forward_type` "{ff}",
@@ -382,7 +382,7 @@ def write_fixture(name, m):
     manifest = {
         'model': 'jina_bert_v2', 'model_type': 'bert', 'note': TITLES[name],
         'format': 'every .bin is raw little-endian, row-major (C order); shapes in elements',
-        'reference': 'independent float64 PyTorch forward (models/gen_jina_fixture.py), rounded to float32 on save',
+        'reference': 'independent float64 PyTorch forward (gen/jina_fixture.py), rounded to float32 on save',
         'alibi_slopes': [float(np.float32(s)) for s in alibi_head_slopes(m['H'])],
         'inference_options': {'max_tokens': 'the longest input kept (wembed_embed_params.max_tokens); past the '
                                             "config's max_position_embeddings for ALiBi models"},

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A tiny ModernBERT fixture, its expected outputs, and its llama.cpp GGUF form.
 
-    /usr/bin/python3 models/gen_modernbert_fixture.py [--check]   (Debian: python3-torch, python3-numpy)
+    /usr/bin/python3 gen/modernbert_fixture.py [--check]   (Debian: python3-torch, python3-numpy)
 
 Writes tests/data/fixtures/modernbert_own/ in the role-tagged manifest format of the shared
 fixtures (tests/data/fixtures/README.md): config.json (ModernBertConfig keys, transformers
@@ -38,7 +38,7 @@ import torch
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 OUT = os.path.join(ROOT, 'tests', 'data', 'fixtures', 'modernbert_own')
 GGUF_OUT = os.path.join(ROOT, 'tests', 'data', 'gguf', 'modernbert-f16.gguf')
-sys.path.insert(0, os.path.join(ROOT, 'models'))
+sys.path.insert(0, os.path.join(ROOT, 'gen'))
 from gguf_writer import GGUFValueType as T, GGUFWriter  # noqa: E402
 
 CLS, SEP, PAD = 1, 2, 0
@@ -297,7 +297,7 @@ def write_fixture(cfg, w):
               f'{i}:local(theta={cfg["local_rope_theta"]:g}, |i-j|<={cfg["local_attention"] // 2})' for i in range(cfg['num_hidden_layers'])]
     manifest = {
         'model': 'modernbert_own', 'model_type': 'modernbert',
-        'note': 'wembed\'s own tiny ModernBertModel (models/gen_modernbert_fixture.py): 32 wide, 2 heads (head_dim 16), 5 layers with '
+        'note': 'wembed\'s own tiny ModernBertModel (gen/modernbert_fixture.py): 32 wide, 2 heads (head_dim 16), 5 layers with '
                 'global_attn_every_n_layers 2, local_attention 8, intermediate 32 (Wi [64,32]), vocab 100; sentence-transformers '
                 'mean pooling + Normalize; Matryoshka = L2(mean_pooled[:, :d]).',
         'format': 'every .bin is raw little-endian, row-major (C order); shapes in elements',
