@@ -294,6 +294,78 @@ export const REGISTRY = {
         "query": "search_query: ",
         "document": "search_document: "
       }
+    },
+    "intfloat/multilingual-e5-small": {
+      "aliases": [
+        "multilingual-e5-small"
+      ],
+      "architecture": "bert",
+      "dims": 384,
+      "maxTokens": 512,
+      "pooling": "mean",
+      "normalize": true,
+      "prefixes": {
+        "query": "query: ",
+        "document": "passage: ",
+        "passage": "passage: "
+      },
+      "note": "XLMRobertaModel (model_type xlm-roberta: positions from pad_token_id + 1), SentencePiece Unigram tokenizer.json (Precompiled normalizer, Metaspace)."
+    },
+    "intfloat/multilingual-e5-base": {
+      "aliases": [
+        "multilingual-e5-base"
+      ],
+      "architecture": "bert",
+      "dims": 768,
+      "maxTokens": 512,
+      "pooling": "mean",
+      "normalize": true,
+      "prefixes": {
+        "query": "query: ",
+        "document": "passage: ",
+        "passage": "passage: "
+      },
+      "note": "XLMRobertaModel, as multilingual-e5-small."
+    },
+    "intfloat/multilingual-e5-large": {
+      "aliases": [
+        "multilingual-e5-large"
+      ],
+      "architecture": "bert",
+      "dims": 1024,
+      "maxTokens": 512,
+      "pooling": "mean",
+      "normalize": true,
+      "prefixes": {
+        "query": "query: ",
+        "document": "passage: ",
+        "passage": "passage: "
+      },
+      "note": "XLMRobertaModel, as multilingual-e5-small."
+    },
+    "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2": {
+      "aliases": [
+        "paraphrase-multilingual-MiniLM-L12-v2"
+      ],
+      "architecture": "bert",
+      "dims": 384,
+      "maxTokens": 128,
+      "pooling": "mean",
+      "normalize": false,
+      "prefixes": {},
+      "note": "XLMRobertaModel; sentence-transformers: Pooling(mean), no Normalize module."
+    },
+    "BAAI/bge-m3": {
+      "aliases": [
+        "bge-m3"
+      ],
+      "architecture": "bert",
+      "dims": 1024,
+      "maxTokens": 8192,
+      "pooling": "cls",
+      "normalize": true,
+      "prefixes": {},
+      "note": "XLMRobertaModel with 8194 positions; the dense output (CLS, normalized). The sparse and ColBERT heads of bge-m3 are not computed."
     }
   }
 };
