@@ -373,7 +373,7 @@ export class Embedder {
   }
 
   /**
-   * Embeds images with the vision tower (CLIP). One vector per image, in order.
+   * Embeds images with the model's vision tower. One vector per image, in order.
    * @param {import('./image.js').ImageInput | import('./image.js').ImageInput[]} inputs
    * @param {EmbedOptions} [opts]
    * @returns {Promise<Array<Float32Array | Int8Array | Uint8Array | Float32Array[]>>}
@@ -513,7 +513,7 @@ export class Embedder {
   }
 
   /**
-   * Zero-shot image classification (CLIP): softmax over logitScale * cosine(image, template(label)).
+   * Zero-shot image classification (CLIP-style two-tower models): softmax over logitScale * cosine(image, template(label)).
    * @param {import('./image.js').ImageInput} image
    * @param {string[]} labels
    * @param {{template?: string}} [opts] '{}' is replaced by the label (default 'a photo of a {}')
@@ -525,7 +525,7 @@ export class Embedder {
       throw new WembedError('invalid_argument', 'classify needs a non-empty array of label strings');
     }
     if (!this._info.hasText || !this._info.hasVision || !this._info.logitScale) {
-      throw new WembedError('unsupported', 'classify needs a CLIP model with both towers');
+      throw new WembedError('unsupported', 'classify needs a model with both a text and a vision tower');
     }
     const template = opts.template ?? this.registry?.template ?? 'a photo of a {}';
     const texts = labels.map((l) => (template.includes('{}') ? template.replaceAll('{}', l) : template + l));

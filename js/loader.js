@@ -1,7 +1,7 @@
 // loader.js - loads a model's files from a source into the engine.
 //
 // config.json comes first and says what else is needed: tokenizer.json (text models),
-// preprocessor_config.json (CLIP), the sentence-transformers files (modules.json, the pooling
+// preprocessor_config.json (vision towers), the sentence-transformers files (modules.json, the pooling
 // folder's config.json named there, sentence_bert_config.json; each may be missing), and the
 // weights: model.safetensors, or model.safetensors.index.json and its shards, or a GGUF file
 // named by `file` (or the only one in a folder). Small files are handed over whole. Weights
