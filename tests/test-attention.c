@@ -8,42 +8,168 @@
 
 #include "ops/attention.h"
 
-typedef struct acase { int T, H, d; bool causal; int threads; } acase;
+// One attention call: T tokens, H query heads over Hkv key/value heads of d dims, causal
+// and/or a window, an optional bias table (BIAS_RANDOM: uniform in [-3, 3); BIAS_ALIBI:
+// -slope_h |i - j| with ALiBi's slopes 2^(-8 (h+1) / H)). q, k and v sit in one row of
+// width `width` (a fused projection, with slack); width 0 means (H + 2 Hkv) d + 5.
+enum { BIAS_NONE, BIAS_RANDOM, BIAS_ALIBI };
+static const char *const BIAS_NAMES[] = { "none", "random", "alibi" };
 
-static void run_case(const acase *c, wembed_pool *pool, we_rng *rng) {
-    int E = c->H * c->d, ld = 3 * E + 5;                 // a fused QKV row, with slack
-    float *qkv = malloc(sizeof(float) * (size_t)c->T * ld);
+typedef struct acase { int T, H, Hkv, d; bool causal; int window, bias, threads, width; } acase;
+
+typedef struct adata {
+    int T, E, Ekv, ld, ldo;
+    float *qkv, *bias;                // (T, ld), (H, 2T - 1)
+    we_attn_params p;
+} adata;
+
+static void adata_init(adata *a, const acase *c, we_rng *rng) {
+    a->T = c->T;
+    a->E = c->H * c->d;
+    a->Ekv = c->Hkv * c->d;
+    a->ld = c->width ? c->width : a->E + 2 * a->Ekv + 5;
+    a->ldo = a->E + 3;
+    a->qkv = malloc(sizeof(float) * (size_t)c->T * a->ld);
     // Scores of a few units, as in trained models (q.k / sqrt(d) up to ~10).
-    for (size_t i = 0; i < (size_t)c->T * ld; i++) qkv[i] = we_rng_normal(rng) * 1.3f;
-    int ldo = E + 3;
-    float *o = malloc(sizeof(float) * (size_t)c->T * ldo), *o_ref = malloc(sizeof(float) * (size_t)c->T * ldo);
-    size_t ns = we_attention_scratch_floats(c->T, c->H, c->d, wembed_pool_n_threads(pool));
-    float *scratch = malloc(sizeof(float) * ns);
+    for (size_t i = 0; i < (size_t)c->T * a->ld; i++) a->qkv[i] = we_rng_normal(rng) * 1.3f;
+    a->bias = NULL;
+    size_t nb = (size_t)c->H * (2 * (size_t)c->T - 1);
+    if (c->bias != BIAS_NONE) {
+        a->bias = malloc(sizeof(float) * nb);
+        for (int h = 0; h < c->H; h++) {
+            float slope = exp2f(-8.0f * (float)(h + 1) / (float)c->H);
+            for (int r = 0; r < 2 * c->T - 1; r++) {
+                float *b = &a->bias[(size_t)h * (2 * c->T - 1) + r];
+                *b = c->bias == BIAS_RANDOM ? we_rng_uniform(rng, -3.0f, 3.0f) : -slope * (float)abs(r - (c->T - 1));
+            }
+        }
+    }
+    a->p = (we_attn_params){ .T = c->T, .n_head = c->H, .n_kv_head = c->Hkv, .head_dim = c->d,
+                             .scale = 1.0f / sqrtf((float)c->d), .causal = c->causal,
+                             .window = c->window, .bias = a->bias };
+}
+
+static void adata_free(adata *a) { free(a->qkv); free(a->bias); }
+
+static float *run_opt(wembed_pool *pool, const adata *a, const we_attn_params *p) {
+    float *o = malloc(sizeof(float) * (size_t)a->T * a->ldo);
+    for (size_t i = 0; i < (size_t)a->T * a->ldo; i++) o[i] = 12345.0f;     // the gaps stay
+    float *s = malloc(sizeof(float) * we_attention_scratch_floats(a->T, p->n_kv_head, p->head_dim,
+                                                                  wembed_pool_n_threads(pool)));
+    we_attention(pool, o, a->ldo, a->qkv, a->ld, a->qkv + a->E, a->ld, a->qkv + a->E + a->Ekv, a->ld, p, s);
+    free(s);
+    return o;
+}
+
+static void case_name(char *buf, size_t n, const acase *c) {
+    int k = snprintf(buf, n, "ATTENTION(T=%d,H=%d", c->T, c->H);
+    if (c->Hkv != c->H) k += snprintf(buf + k, n - (size_t)k, ",Hkv=%d", c->Hkv);
+    k += snprintf(buf + k, n - (size_t)k, ",d=%d,causal=%d", c->d, c->causal);
+    if (c->window) k += snprintf(buf + k, n - (size_t)k, ",window=%d", c->window);
+    if (c->bias) k += snprintf(buf + k, n - (size_t)k, ",bias=%s", BIAS_NAMES[c->bias]);
+    if (c->width) k += snprintf(buf + k, n - (size_t)k, ",width=%d", c->width);
+    snprintf(buf + k, n - (size_t)k, ",threads=%d)", c->threads);
+}
+
+// The tiled kernel against the double reference, and against itself on one thread (bit for
+// bit: each (head, row block) is one task, computed the same way by whichever thread).
+static void run_case(const acase *c, wembed_pool *pool, we_rng *rng) {
+    char name[160];
+    case_name(name, sizeof name, c);
+    adata a;
+    adata_init(&a, c, rng);
+    float *o = run_opt(pool, &a, &a.p), *o1 = run_opt(NULL, &a, &a.p);
+    float *o_ref = malloc(sizeof(float) * (size_t)c->T * a.ldo);
     double *rs = malloc(sizeof(double) * (size_t)c->T * wembed_pool_n_threads(pool));
-    float scale = 1.0f / sqrtf((float)c->d);
-    we_attention(pool, o, ldo, qkv, ld, qkv + E, ld, qkv + 2 * E, ld, &(we_attn_params){ .T = c->T, .n_head = c->H, .n_kv_head = c->H, .head_dim = c->d, .scale = scale, .causal = c->causal }, scratch);
-    we_attention_ref(pool, o_ref, ldo, qkv, ld, qkv + E, ld, qkv + 2 * E, ld, &(we_attn_params){ .T = c->T, .n_head = c->H, .n_kv_head = c->H, .head_dim = c->d, .scale = scale, .causal = c->causal }, rs);
+    we_attention_ref(pool, o_ref, a.ldo, a.qkv, a.ld, a.qkv + a.E, a.ld, a.qkv + a.E + a.Ekv, a.ld, &a.p, rs);
     double md = 0;
-    for (int t = 0; t < c->T; t++)
-        for (int e = 0; e < E; e++) {
-            double diff = fabs((double)o[(size_t)t * ldo + e] - o_ref[(size_t)t * ldo + e]);
+    bool gaps = true;
+    for (int t = 0; t < c->T; t++) {
+        for (int e = 0; e < a.E; e++) {
+            double diff = fabs((double)o[(size_t)t * a.ldo + e] - o_ref[(size_t)t * a.ldo + e]);
             if (diff > md || diff != diff) md = diff != diff ? INFINITY : diff;
         }
+        for (int e = a.E; e < a.ldo; e++) gaps &= o[(size_t)t * a.ldo + e] == 12345.0f;
+    }
+    bool same = memcmp(o, o1, sizeof(float) * (size_t)c->T * a.ldo) == 0;
     // Outputs are convex combinations of values |v| <= ~6 (1.3 sigma normals); each P V
-    // tile sums 64 products in float (error up to ~sqrt(64) * 6 * 2^-24 = 3e-6 in the worst
-    // case, ~1e-6 typically), and exp adds 1.5 ulp per weight. The fixtures' own tolerance
-    // on hidden states is 1e-4.
-    CHECKF(md < 5e-6, "ATTENTION(T=%d,H=%d,d=%d,causal=%d,threads=%d): max abs diff %g",
-           c->T, c->H, c->d, c->causal, c->threads, md);
-    free(qkv); free(o); free(o_ref); free(scratch); free(rs);
+    // tile sums up to 256 products in float (error ~1e-6 typically, a few e-6 at worst),
+    // and exp adds 1.5 ulp per weight. The fixtures' own tolerance on hidden states is 1e-4.
+    CHECKF(md < 5e-6 && gaps && same, "%s: max abs diff %g, gaps %s, vs one thread %s", name, md,
+           gaps ? "intact" : "WRITTEN", same ? "bit-identical" : "DIFFER");
+    free(o); free(o1); free(o_ref); free(rs);
+    adata_free(&a);
+}
+
+// The reference against attention.h's definition, written out per (query, key) pair: the
+// kv head h / (H / Hkv), the mask as a predicate, the bias at j - i + T - 1.
+static void test_ref_definition(void) {
+    enum { T = 9, H = 4, Hkv = 2, d = 8, E = H * d, Ekv = Hkv * d };
+    we_rng rng = { 42 };
+    float q[T * E], k[T * Ekv], v[T * Ekv], bias[H * (2 * T - 1)], o[T * E];
+    we_rng_fill(&rng, q, WE_ARRAY_LEN(q), -2, 2);
+    we_rng_fill(&rng, k, WE_ARRAY_LEN(k), -2, 2);
+    we_rng_fill(&rng, v, WE_ARRAY_LEN(v), -2, 2);
+    we_rng_fill(&rng, bias, WE_ARRAY_LEN(bias), -3, 3);
+    double rs[T];
+    for (int causal = 0; causal < 2; causal++) {
+        for (int window = 0; window <= 2; window += 2) {
+            we_attn_params p = { .T = T, .n_head = H, .n_kv_head = Hkv, .head_dim = d, .scale = 0.3f,
+                                 .causal = causal, .window = window, .bias = bias };
+            we_attention_ref(NULL, o, E, q, E, k, Ekv, v, Ekv, &p, rs);
+            double md = 0;
+            for (int h = 0; h < H; h++) {
+                int g = h / (H / Hkv);
+                for (int i = 0; i < T; i++) {
+                    double w[T], wsum = 0;
+                    for (int j = 0; j < T; j++) {
+                        bool seen = (!causal || j <= i) && (window == 0 || abs(i - j) <= window);
+                        double s = 0;
+                        for (int e = 0; e < d; e++) s += (double)q[i * E + h * d + e] * k[j * Ekv + g * d + e];
+                        w[j] = seen ? exp(s * 0.3f + bias[h * (2 * T - 1) + j - i + T - 1]) : 0;
+                        wsum += w[j];
+                    }
+                    for (int e = 0; e < d; e++) {
+                        double acc = 0;
+                        for (int j = 0; j < T; j++) acc += w[j] * v[j * Ekv + g * d + e];
+                        md = fmax(md, fabs(acc / wsum - o[i * E + h * d + e]));
+                    }
+                }
+            }
+            CHECKF(md < 1e-6, "ATTENTION_REF(T=9,H=4,Hkv=2,causal=%d,window=%d,bias): max abs diff %g from the definition",
+                   causal, window, md);
+        }
+    }
 }
 
 static void test_attention(void) {
     static const acase cases[] = {
-        { 1, 1, 32, false, 1 }, { 1, 4, 64, true, 1 }, { 5, 2, 32, false, 1 }, { 31, 4, 64, false, 2 },
-        { 32, 4, 64, true, 2 }, { 33, 3, 80, false, 3 }, { 64, 2, 64, true, 1 }, { 65, 2, 64, false, 2 },
-        { 77, 8, 64, true, 2 }, { 200, 4, 32, false, 4 }, { 300, 4, 16, true, 3 }, { 1000, 2, 64, false, 2 },
-        { 129, 12, 64, false, 2 }, { 17, 6, 96, true, 2 },
+        // multi-head attention, full or causal (the encoders' and CLIP text's cases)
+        { 1, 1, 1, 32, false, 0, 0, 1, 0 }, { 1, 4, 4, 64, true, 0, 0, 1, 0 }, { 5, 2, 2, 32, false, 0, 0, 1, 0 },
+        { 31, 4, 4, 64, false, 0, 0, 2, 0 }, { 32, 4, 4, 64, true, 0, 0, 2, 0 }, { 33, 3, 3, 80, false, 0, 0, 3, 0 },
+        { 64, 2, 2, 64, true, 0, 0, 1, 0 }, { 65, 2, 2, 64, false, 0, 0, 2, 0 }, { 77, 8, 8, 64, true, 0, 0, 2, 0 },
+        { 200, 4, 4, 32, false, 0, 0, 3, 0 }, { 300, 4, 4, 16, true, 0, 0, 3, 0 }, { 1000, 2, 2, 64, false, 0, 0, 2, 0 },
+        { 129, 12, 12, 64, false, 0, 0, 2, 0 }, { 17, 6, 6, 96, true, 0, 0, 2, 0 },
+        // grouped-query attention: 4 and 8 query heads per kv head
+        { 1, 8, 2, 64, false, 0, 0, 3, 0 }, { 7, 8, 1, 64, true, 0, 0, 2, 0 }, { 40, 8, 2, 64, false, 0, 0, 3, 0 },
+        { 41, 8, 1, 64, true, 0, 0, 3, 0 }, { 300, 8, 2, 64, false, 0, 0, 3, 0 }, { 700, 8, 1, 32, true, 0, 0, 2, 0 },
+        // head_dim 24, rows wider than the heads (q, k, v in a 3 x 128 row: width != H d)
+        { 7, 4, 4, 24, false, 0, 0, 1, 384 }, { 41, 4, 2, 24, true, 0, 0, 3, 384 }, { 300, 4, 4, 24, false, 0, 0, 2, 384 },
+        // sliding window, symmetric and with causal, across the 40-row and key-block edges
+        { 1, 2, 2, 32, false, 1, 0, 1, 0 }, { 7, 2, 2, 32, false, 1, 0, 2, 0 }, { 40, 4, 4, 32, false, 5, 0, 3, 0 },
+        { 41, 4, 4, 32, true, 5, 0, 3, 0 }, { 300, 4, 2, 64, false, 64, 0, 3, 0 }, { 700, 4, 4, 32, true, 64, 0, 2, 0 },
+        { 700, 2, 2, 64, false, 1, 0, 3, 0 }, { 300, 2, 1, 24, true, 1, 0, 2, 0 }, { 700, 4, 2, 32, false, 5, 0, 3, 0 },
+        { 300, 2, 2, 32, false, 200, 0, 2, 0 }, { 700, 2, 2, 32, true, 300, 0, 3, 0 },
+        // bias tables
+        { 1, 4, 4, 32, false, 0, BIAS_RANDOM, 1, 0 }, { 7, 4, 4, 32, false, 0, BIAS_ALIBI, 2, 0 },
+        { 41, 4, 4, 64, false, 0, BIAS_RANDOM, 3, 0 }, { 300, 4, 4, 32, false, 0, BIAS_ALIBI, 3, 0 },
+        { 700, 2, 2, 64, true, 0, BIAS_ALIBI, 2, 0 }, { 300, 4, 4, 24, true, 0, BIAS_RANDOM, 3, 384 },
+        // bias, window and grouped-query attention together
+        { 40, 8, 2, 32, false, 5, BIAS_RANDOM, 3, 0 }, { 41, 8, 1, 64, true, 64, BIAS_ALIBI, 2, 0 },
+        { 300, 8, 2, 24, false, 64, BIAS_ALIBI, 3, 0 }, { 700, 8, 2, 32, true, 5, BIAS_RANDOM, 3, 0 },
+        { 700, 4, 1, 64, false, 64, BIAS_RANDOM, 2, 0 },
+        // a long sequence, narrow window: most key blocks are skipped
+        { 4096, 2, 1, 32, false, 16, 0, 3, 0 }, { 4096, 2, 2, 32, true, 16, BIAS_ALIBI, 2, 0 },
     };
     we_rng rng = { 0x9e3779b97f4a7c15ull };
     for (size_t i = 0; i < WE_ARRAY_LEN(cases); i++) {
@@ -52,6 +178,7 @@ static void test_attention(void) {
         run_case(&cases[i], pool, &rng);
         wembed_pool_free(pool);
     }
+
     // Same result whatever the thread count: each (head, row block) is one task.
     int T = 150, H = 4, d = 64, E = H * d;
     float *qkv = malloc(sizeof(float) * (size_t)T * 3 * E), *o1 = malloc(sizeof(float) * (size_t)T * E), *o3 = malloc(sizeof(float) * (size_t)T * E);
@@ -59,11 +186,38 @@ static void test_attention(void) {
     wembed_pool *p3 = NULL;
     CHECK(wembed_pool_new(3, &p3) == WEMBED_STATUS_OK);
     float *s = malloc(sizeof(float) * we_attention_scratch_floats(T, H, d, 3));
-    we_attention(NULL, o1, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &(we_attn_params){ .T = T, .n_head = H, .n_kv_head = H, .head_dim = d, .scale = 0.125f, .causal = false }, s);
-    we_attention(p3, o3, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &(we_attn_params){ .T = T, .n_head = H, .n_kv_head = H, .head_dim = d, .scale = 0.125f, .causal = false }, s);
+    we_attn_params ap = { .T = T, .n_head = H, .n_kv_head = H, .head_dim = d, .scale = 0.125f };
+    we_attention(NULL, o1, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &ap, s);
+    we_attention(p3, o3, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &ap, s);
     CHECK(memcmp(o1, o3, sizeof(float) * (size_t)T * E) == 0);
     wembed_pool_free(p3);
     free(qkv); free(o1); free(o3); free(s);
+
+    // A window of T - 1 or more hides no key: bit for bit the unwindowed result, with or
+    // without causal, bias and grouped heads.
+    {
+        static const acase wide[] = {
+            { 7, 4, 2, 32, false, 0, BIAS_NONE, 1, 0 }, { 41, 4, 4, 64, true, 0, BIAS_ALIBI, 1, 0 },
+            { 300, 8, 2, 24, false, 0, BIAS_RANDOM, 1, 0 }, { 700, 2, 1, 64, true, 0, BIAS_NONE, 1, 0 },
+        };
+        for (size_t i = 0; i < WE_ARRAY_LEN(wide); i++) {
+            adata a;
+            adata_init(&a, &wide[i], &rng);
+            float *o0 = run_opt(NULL, &a, &a.p);
+            const int windows[] = { wide[i].T - 1, wide[i].T, wide[i].T + 100, 1 << 30 };
+            for (size_t w = 0; w < WE_ARRAY_LEN(windows); w++) {
+                we_attn_params pw = a.p;
+                pw.window = windows[w];
+                float *ow = run_opt(NULL, &a, &pw);
+                CHECKF(memcmp(o0, ow, sizeof(float) * (size_t)a.T * a.ldo) == 0,
+                       "ATTENTION(T=%d,H=%d,Hkv=%d,causal=%d,bias=%s): window %d differs from none",
+                       wide[i].T, wide[i].H, wide[i].Hkv, wide[i].causal, BIAS_NAMES[wide[i].bias], windows[w]);
+                free(ow);
+            }
+            free(o0);
+            adata_free(&a);
+        }
+    }
 
     // A NaN in a query row makes that row's outputs NaN (not weights of 0) and leaves the
     // other rows alone.
@@ -73,7 +227,8 @@ static void test_attention(void) {
         for (int i = 0; i < Tn * 3 * En; i++) x[i] = we_rng_normal(&rng) * 4;
         x[(size_t)7 * 3 * En + 5] = NAN;                       // query row 7, head 0
         float *sn = malloc(sizeof(float) * we_attention_scratch_floats(Tn, Hn, dn, 1));
-        we_attention(NULL, on, En, x, 3 * En, x + En, 3 * En, x + 2 * En, 3 * En, &(we_attn_params){ .T = Tn, .n_head = Hn, .n_kv_head = Hn, .head_dim = dn, .scale = 0.125f, .causal = false }, sn);
+        we_attn_params pn = { .T = Tn, .n_head = Hn, .n_kv_head = Hn, .head_dim = dn, .scale = 0.125f };
+        we_attention(NULL, on, En, x, 3 * En, x + En, 3 * En, x + 2 * En, 3 * En, &pn, sn);
         bool nan_row = true, others = true;
         for (int e = 0; e < dn; e++) nan_row &= isnan(on[(size_t)7 * En + e]);
         for (int t = 0; t < Tn; t++)
@@ -83,9 +238,12 @@ static void test_attention(void) {
         free(x); free(on); free(sn);
     }
 
-    // Scratch grows linearly with T (this is what keeps 8k-token documents in memory).
+    // Scratch grows linearly with T (this is what keeps 8k-token documents in memory), and
+    // with the kv heads, not the query heads.
     size_t s1 = we_attention_scratch_floats(1024, 12, 64, 2), s8 = we_attention_scratch_floats(8192, 12, 64, 2);
     CHECKF(s8 < 8 * s1 + 100000, "scratch %zu floats at T=1024, %zu at T=8192", s1, s8);
+    size_t sg = we_attention_scratch_floats(8192, 2, 64, 2);
+    CHECKF(sg < s8 / 5, "scratch %zu floats with 12 kv heads, %zu with 2", s8, sg);
 }
 
 static void test_rope(void) {
@@ -125,6 +283,7 @@ static void test_rope(void) {
 }
 
 int main(void) {
+    test_ref_definition();
     test_attention();
     test_rope();
     return we_test_finish("test-attention");

@@ -13,7 +13,7 @@
 //   - Softmax: exp within 1 ulp, a float sum over the row (the reference sums in double)
 //     and a multiply by 1/sum: a few ulp, same 1e-12.
 //   - Layer norm: statistics in double like the reference, then two float roundings and the
-//     float gamma/beta: a few ulp, same 1e-12.
+//     float gamma/beta: a few ulp, same 1e-12. RMSNorm: the same, with the float offset + gamma.
 //   - int8 GEMM against the f32 GEMM (the quantization error itself): with x and W uniform,
 //     each operand carries a rounding error uniform in +-0.5 step, step = max/127, which
 //     gives NMSE ~ 2 * (1/127)^2 / 12 * 3 ~ 3e-5 (measured 2-4e-5): bound 1e-4.
@@ -300,13 +300,16 @@ static void rows_name(char *buf, size_t n, const char *op, const rows_case *c) {
     if (c->ld_pad) k += snprintf(buf + k, n - (size_t)k, ",ld=%d", c->N + c->ld_pad);
     k += snprintf(buf + k, n - (size_t)k, ",x=%g*u(-1,1)%+g", (double)c->scale, (double)c->offset);
     if (!strcmp(op, "LAYER_NORM")) k += snprintf(buf + k, n - (size_t)k, ",affine=%s", c->affine ? "yes" : "no");
+    if (!strncmp(op, "RMS_NORM", 8)) k += snprintf(buf + k, n - (size_t)k, ",gamma=%s", c->affine ? "yes" : "no");
     snprintf(buf + k, n - (size_t)k, ",threads=%d)", c->threads);
 }
 
 static void run_rows_case(wembed_pool *pool, const rows_case *c, uint64_t seed) {
-    char name_sm[160], name_ln[160];
+    char name_sm[160], name_ln[160], name_rms[2][160];
     rows_name(name_sm, sizeof name_sm, "SOFTMAX", c);
     rows_name(name_ln, sizeof name_ln, "LAYER_NORM", c);
+    rows_name(name_rms[0], sizeof name_rms[0], "RMS_NORM", c);
+    rows_name(name_rms[1], sizeof name_rms[1], "RMS_NORM_OFFSET1", c);
     int ld = c->N + c->ld_pad;
     size_t n = (size_t)c->T * ld, m = (size_t)c->T * c->N;
     we_rng rng = {seed};
@@ -347,6 +350,32 @@ static void run_rows_case(wembed_pool *pool, const rows_case *c, uint64_t seed) 
         double e = we_nmse(a, b, m);
         report(name_ln, e <= NMSE_ACT && pads, "nmse=%.3g", e);
     }
+    // RMSNorm with the weight as stored (offset 0) and Gemma's 1 + w (offset 1); without
+    // gamma the offset must not matter. eps 1e-6 (Llama, Qwen, Gemma).
+    for (int off = 0; off < 2; off++) {
+        if (!selected(name_rms[off])) continue;
+        const float *g = c->affine ? gamma : NULL;
+        for (size_t i = 0; i < n; i++) y[i] = r[i] = SENTINEL;
+        we_rms_norm_ref(NULL, r, ld, x, ld, g, (float)off, c->T, c->N, 1e-6f);
+        we_rms_norm(pool, y, ld, x, ld, g, (float)off, c->T, c->N, 1e-6f);
+        bool pads = true;
+        for (int t = 0; t < c->T; t++)
+            for (int i = c->N; i < ld; i++) pads &= y[(size_t)t * ld + i] == SENTINEL;
+        for (int t = 0; t < c->T; t++) {
+            memcpy(a + (size_t)t * c->N, y + (size_t)t * ld, (size_t)c->N * sizeof(float));
+            memcpy(b + (size_t)t * c->N, r + (size_t)t * ld, (size_t)c->N * sizeof(float));
+        }
+        double e = we_nmse(a, b, m);
+        bool same_no_gamma = true;
+        if (!c->affine && off == 1) {                       // offset ignored: as with offset 0
+            float *y0 = falloc(n);
+            memcpy(y0, y, n * sizeof(float));
+            we_rms_norm(pool, y0, ld, x, ld, NULL, 0.0f, c->T, c->N, 1e-6f);
+            same_no_gamma = memcmp(y0, y, n * sizeof(float)) == 0;
+            free(y0);
+        }
+        report(name_rms[off], e <= NMSE_ACT && pads && same_no_gamma, "nmse=%.3g", e);
+    }
     free(x); free(y); free(r); free(a); free(b); free(gamma); free(beta);
 }
 
@@ -363,6 +392,25 @@ static void test_layer_norm_in_place(void) {
     double e = we_nmse(x, r, 30);
     bool zeros = true;
     for (int i = 10; i < 20; i++) zeros &= x[i] == 0.0f;
+    report(name, e <= NMSE_ACT && zeros, "nmse=%.3g", e);
+}
+
+// RMSNorm in place, odd N, with eps mattering (a zero row: y = 0 * (1/sqrt(eps))) and a
+// row of one large value.
+static void test_rms_norm_in_place(void) {
+    const char *name = "RMS_NORM(T=4,N=9,in_place,zero_row,offset=1)";
+    if (!selected(name)) return;
+    float x[36], r[36], g[9];
+    we_rng rng = {8};
+    we_rng_fill(&rng, x, 36, -2, 2);
+    we_rng_fill(&rng, g, 9, -0.5f, 0.5f);
+    for (int i = 9; i < 18; i++) x[i] = 0.0f;
+    for (int i = 27; i < 36; i++) x[i] = i == 31 ? 3e4f : 1e-3f;
+    we_rms_norm_ref(NULL, r, 9, x, 9, g, 1.0f, 4, 9, 1e-6f);
+    we_rms_norm(NULL, x, 9, x, 9, g, 1.0f, 4, 9, 1e-6f);
+    double e = we_nmse(x, r, 36);
+    bool zeros = true;
+    for (int i = 9; i < 18; i++) zeros &= x[i] == 0.0f;
     report(name, e <= NMSE_ACT && zeros, "nmse=%.3g", e);
 }
 
@@ -544,12 +592,28 @@ static void test_nonfinite(wembed_pool *pool) {
         report(name, classes && e <= NMSE_ACT, "nmse(finite)=%.3g classes %s", e,
                classes ? "match" : "DIFFER");
     }
+    snprintf(name, sizeof name, "RMS_NORM(T=3,N=9,rows with NaN/Inf)");
+    if (selected(name)) {
+        float x[27], y[27], r[27], g[9];
+        we_rng rng = {6};
+        we_rng_fill(&rng, x, 27, -3, 3);
+        we_rng_fill(&rng, g, 9, 0.5f, 1.5f);
+        x[4] = NAN;
+        x[9 + 8] = INFINITY;
+        we_rms_norm_ref(NULL, r, 9, x, 9, g, 0.0f, 3, 9, 1e-6f);
+        we_rms_norm(pool, y, 9, x, 9, g, 0.0f, 3, 9, 1e-6f);
+        size_t bad = 0;
+        bool classes = same_classes(r, y, 27, &bad);
+        double e = nmse_finite(y, r, 27);
+        report(name, classes && isnan(y[0]) && e <= NMSE_ACT, "nmse(finite)=%.3g classes %s", e,
+               classes ? "match" : "DIFFER");
+    }
 }
 
 // -----------------------------------------------------------------------------------------
 // Determinism: the same output, bit for bit, for 1, 2, 3 and 4 threads (and no pool).
 
-typedef struct det_out { float *f32, *q8, *sm, *ln, *act; } det_out;
+typedef struct det_out { float *f32, *q8, *sm, *ln, *act, *rms; } det_out;
 
 static void det_run(wembed_pool *pool, gemm_data *d, const float *xs, size_t ns, det_out *o) {
     we_gemm_f32(pool, o->f32, d->ldy, d->x, d->ldx, d->Wp, d->b, d->T, d->K, d->N, WE_ACT_GELU);
@@ -558,10 +622,11 @@ static void det_run(wembed_pool *pool, gemm_data *d, const float *xs, size_t ns,
     we_softmax(pool, o->sm, 257, (int)(ns / 257), 257);
     we_layer_norm(pool, o->ln, 257, xs, 257, d->b, d->b, (int)(ns / 257), 257, 1e-5f);
     we_gelu(pool, o->act, xs, ns);
+    we_rms_norm(pool, o->rms, 257, xs, 257, d->b, 1.0f, (int)(ns / 257), 257, 1e-6f);
 }
 
 static void test_determinism(void) {
-    const char *name = "DETERMINISM(GEMM_F32+GEMM_Q8 T=61,K=200,N=300; SOFTMAX, LAYER_NORM, GELU 61x257; threads=none,1..4)";
+    const char *name = "DETERMINISM(GEMM_F32+GEMM_Q8 T=61,K=200,N=300; SOFTMAX, LAYER_NORM, RMS_NORM, GELU 61x257; threads=none,1..4)";
     if (!selected(name)) return;
     gemm_case c = {61, 200, 300, WE_ACT_GELU, 1, 0, 0, true};   // int8: rows split for 2-3 threads, panels for 4
     gemm_data d;
@@ -570,8 +635,8 @@ static void test_determinism(void) {
     float *xs = falloc(ns);
     we_rng rng = {77};
     we_rng_fill(&rng, xs, ns, -5, 5);
-    det_out base = {falloc(ny), falloc(ny), falloc(ns), falloc(ns), falloc(ns)};
-    det_out o = {falloc(ny), falloc(ny), falloc(ns), falloc(ns), falloc(ns)};
+    det_out base = {falloc(ny), falloc(ny), falloc(ns), falloc(ns), falloc(ns), falloc(ns)};
+    det_out o = {falloc(ny), falloc(ny), falloc(ns), falloc(ns), falloc(ns), falloc(ns)};
     det_run(NULL, &d, xs, ns, &base);
     bool ok = true;
     int got_threads[5] = {0};
@@ -586,13 +651,14 @@ static void test_determinism(void) {
             ok &= memcmp(o.sm, base.sm, ns * sizeof(float)) == 0;
             ok &= memcmp(o.ln, base.ln, ns * sizeof(float)) == 0;
             ok &= memcmp(o.act, base.act, ns * sizeof(float)) == 0;
+            ok &= memcmp(o.rms, base.rms, ns * sizeof(float)) == 0;
         }
         wembed_pool_free(pool);
     }
     report(name, ok, "pools of %d,%d,%d,%d threads: %s", got_threads[1], got_threads[2],
            got_threads[3], got_threads[4], ok ? "bit-identical" : "DIFFER");
-    free(base.f32); free(base.q8); free(base.sm); free(base.ln); free(base.act);
-    free(o.f32); free(o.q8); free(o.sm); free(o.ln); free(o.act);
+    free(base.f32); free(base.q8); free(base.sm); free(base.ln); free(base.act); free(base.rms);
+    free(o.f32); free(o.q8); free(o.sm); free(o.ln); free(o.act); free(o.rms);
     free(xs);
     gemm_data_free(&d);
 }
@@ -750,6 +816,7 @@ int main(int argc, char **argv) {
         wembed_pool_free(pool);
     }
     test_layer_norm_in_place();
+    test_rms_norm_in_place();
     test_determinism();
     test_other_q8_kernels();
     CHECK_EQ_INT(we_alloc_live(), 0);

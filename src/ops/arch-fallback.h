@@ -11,6 +11,7 @@
 #define we_gemm_q8    we_gemm_q8_ref
 #define we_softmax    we_softmax_ref
 #define we_layer_norm we_layer_norm_ref
+#define we_rms_norm   we_rms_norm_ref
 #define we_gelu       we_gelu_ref
 #define we_gelu_quick we_gelu_quick_ref
 #define we_silu       we_silu_ref

@@ -1,14 +1,20 @@
 // attention.c - tiled attention with an online softmax, and rotary embeddings (attention.h).
 //
-// Per head, K is packed once as the "weights" of a GEMM (N = T keys, K = head_dim) and V in
-// blocks of BC keys as the weights of a (N = head_dim, K = BC) GEMM. The work is split into
-// tasks of BR query rows of one head; a task scales its query rows once (Q' = Q * scale) and
-// walks the key blocks:
-//     S  (BR, BC) = Q' K_block^T                       (GEMM, then masking for causal)
+// Per key/value head, K is packed once as the "weights" of a GEMM (N = T keys, K = head_dim)
+// and V in blocks of kb keys as the weights of a (N = head_dim, K = kb) GEMM; the query heads
+// of a group (grouped-query attention) share them. The work is split into tasks of BR query
+// rows of one head; a task scales its query rows once (Q' = Q * scale) and walks the key
+// blocks its rows can see:
+//     S  (BR, kb) = Q' K_block^T (+ the bias segment)  (GEMM, then the mask per row)
 //     m' = max(m, rowmax S);  P = exp(S - m');  l = l e^(m - m') + rowsum P
 //     acc = acc e^(m - m') + P V_block                 (the GEMM adds into acc)
-// and writes acc / l. Memory: the packed K and V (2 T E floats) plus a few tiles per thread.
-// Tasks go to whichever thread is free (we_queue); each writes its own output rows.
+// and writes acc / l. Memory: the packed K and V (2 T E_kv floats) plus a few tiles per
+// thread. Tasks go to whichever thread is free (we_queue); each writes its own output rows.
+//
+// Masks (causal, sliding window) are per row one contiguous range of keys [lo, hi), so inside
+// a key block a row sees one contiguous run of it: the row ops work on that run and the rest
+// of the row gets weight exactly 0. Blocks outside what any row of the task sees are skipped,
+// so with a window the work grows as T x window, not T^2.
 //
 // Sizes, measured (nomic-size heads, d = 64, T = 2048, Node, one thread): the two GEMMs
 // dominate; with BR = 32 and BC = 64 the softmax bookkeeping between them was scalar and the
@@ -28,16 +34,32 @@
 
 #define BR 40      // query rows per task (a multiple of the GEMM's 5-row tile)
 #define BC 256     // keys per block (a multiple of WE_GEMM_NR, so K blocks start on a panel)
+#define KB_MIN 32  // the smallest key block a narrow window gets (see key_block)
 
 static size_t kp_floats(int T, int d) { return we_gemm_f32_packed_floats(T, d); }
-static size_t vblock_floats(int d) { return we_gemm_f32_packed_floats(d, BC); }
-static int n_blocks(int T) { return (T + BC - 1) / BC; }
+static size_t vblock_floats(int d, int kb) { return we_gemm_f32_packed_floats(d, kb); }
+static int n_blocks(int T, int kb) { return (T + kb - 1) / kb; }
 static size_t tile_floats(int d) { return (size_t)BR * BC + 2 * (size_t)BR * d + 2 * BR; }
 
-size_t we_attention_scratch_floats(int T, int n_head, int head_dim, int n_threads) {   // TEMP shim until GQA
+// Sized for BC-key blocks; smaller blocks (powers of two dividing BC) need no more, since
+// ceil(T / kb) * kb <= ceil(T / BC) * BC.
+size_t we_attention_scratch_floats(int T, int n_kv_head, int head_dim, int n_threads) {
     if (T <= 0) return 0;
-    return (size_t)n_head * (kp_floats(T, head_dim) + (size_t)n_blocks(T) * vblock_floats(head_dim)) +
+    return (size_t)n_kv_head * (kp_floats(T, head_dim) + (size_t)n_blocks(T, BC) * vblock_floats(head_dim, BC)) +
            (size_t)WE_MAX(n_threads, 1) * tile_floats(head_dim);
+}
+
+// Keys per block. Without a window, BC. With one, a task's BR rows see BR + 2 window keys
+// (BR + window with causal), and whole BC-key blocks around them would compute up to BC keys
+// per row for a window of a few: the block shrinks to the power of two (KB_MIN to BC) at or
+// above half the window, so that what is computed stays within a small factor of what is
+// seen, while each block keeps enough keys for the P V GEMM's inner loop and the per-block
+// bookkeeping (a rescale per row) stays a small share of the work.
+static int key_block(int window) {
+    if (window <= 0) return BC;
+    int kb = KB_MIN;
+    while (kb < BC && 2 * kb < window) kb *= 2;
+    return kb;
 }
 
 // -----------------------------------------------------------------------------------------
@@ -45,33 +67,45 @@ size_t we_attention_scratch_floats(int T, int n_head, int head_dim, int n_thread
 typedef struct attn_ctx {
     float *o;
     const float *q, *k, *v;
-    int ldo, ldq, ldk, ldv, T, H, d;
+    int ldo, ldq, ldk, ldv, T, H, Hkv, group, d;
     float scale;
     bool causal;
-    float *kp, *vp, *tiles;      // packed K per head, packed V blocks per head, thread tiles
+    int window;                  // > 0, < T - 1; 0: none
+    int kb;                      // keys per block (key_block)
+    const float *bias;           // (H, 2T - 1) or NULL
+    float *kp, *vp, *tiles;      // packed K per kv head, packed V blocks per kv head, thread tiles
     we_queue tasks;              // (head, block of BR query rows), whoever is free takes the next
 } attn_ctx;
 
+// Keys query i sees: [key_lo(i), key_hi(i)).
+static inline int key_lo(const attn_ctx *c, int i) { return c->window ? WE_MAX(0, i - c->window) : 0; }
+static inline int key_hi(const attn_ctx *c, int i) {
+    if (c->causal) return i + 1;
+    return c->window ? WE_MIN(c->T, i + c->window + 1) : c->T;
+}
+
+// One item per (kv head, key block): the block's rows of K (its panels, whole, since kb is a
+// multiple of WE_GEMM_NR) and its packed V.
 static void pack_task(void *p, int ith, int nth) {
     attn_ctx *c = p;
-    int64_t h0, h1;
-    we_split(c->H, 1, ith, nth, &h0, &h1);
-    int T = c->T, d = c->d, nb = n_blocks(T);
-    for (int h = (int)h0; h < (int)h1; h++) {
-        float *kp = c->kp + (size_t)h * kp_floats(T, d);
-        memset(kp, 0, kp_floats(T, d) * sizeof(float));        // panel padding must be 0
-        for (int j = 0; j < T; j++) {
-            const float *kr = c->k + (size_t)j * c->ldk + (size_t)h * d;
+    int T = c->T, d = c->d, kb = c->kb, nb = n_blocks(T, kb);
+    int64_t t0, t1;
+    we_split((int64_t)c->Hkv * nb, 1, ith, nth, &t0, &t1);
+    for (int64_t t = t0; t < t1; t++) {
+        int g = (int)(t / nb), b = (int)(t % nb), j0 = b * kb, bc = WE_MIN(kb, T - j0);
+        float *kp = c->kp + (size_t)g * kp_floats(T, d);
+        size_t k0 = we_gemm_f32_packed_index(j0, 0, T, d);
+        size_t k1 = (size_t)((j0 + bc + WE_GEMM_NR - 1) / WE_GEMM_NR) * d * WE_GEMM_NR;
+        memset(kp + k0, 0, (k1 - k0) * sizeof(float));         // panel padding must be 0
+        for (int j = j0; j < j0 + bc; j++) {
+            const float *kr = c->k + (size_t)j * c->ldk + (size_t)g * d;
             for (int e = 0; e < d; e++) kp[we_gemm_f32_packed_index(j, e, T, d)] = kr[e];
         }
-        for (int b = 0; b < nb; b++) {
-            int j0 = b * BC, bc = WE_MIN(BC, T - j0);
-            float *vp = c->vp + ((size_t)h * nb + b) * vblock_floats(d);
-            memset(vp, 0, vblock_floats(d) * sizeof(float));
-            for (int jj = 0; jj < bc; jj++) {
-                const float *vr = c->v + (size_t)(j0 + jj) * c->ldv + (size_t)h * d;
-                for (int e = 0; e < d; e++) vp[we_gemm_f32_packed_index(e, jj, d, bc)] = vr[e];
-            }
+        float *vp = c->vp + ((size_t)g * nb + b) * vblock_floats(d, kb);
+        memset(vp, 0, vblock_floats(d, kb) * sizeof(float));
+        for (int jj = 0; jj < bc; jj++) {
+            const float *vr = c->v + (size_t)(j0 + jj) * c->ldv + (size_t)g * d;
+            for (int e = 0; e < d; e++) vp[we_gemm_f32_packed_index(e, jj, d, bc)] = vr[e];
         }
     }
 }
@@ -86,6 +120,15 @@ static void mul_row(float *y, const float *x, int n, float a) {
     for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_mul(wasm_v128_load(x + i), va));
 #endif
     for (; i < n; i++) y[i] = x[i] * a;
+}
+
+// y[0..n) += x[0..n)
+static void add_row(float *y, const float *x, int n) {
+    int i = 0;
+#if defined(WEMBED_SIMD)
+    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_add(wasm_v128_load(y + i), wasm_v128_load(x + i)));
+#endif
+    for (; i < n; i++) y[i] += x[i];
 }
 
 // max of p[0..n), n >= 1 (a NaN may or may not win: the exp below turns it into NaN anyway
@@ -136,38 +179,45 @@ static float exp_sub_sum(float *p, int n, float m) {
 
 static void attn_task(void *p, int ith, int nth) {
     attn_ctx *c = p;
-    int T = c->T, d = c->d, nb = n_blocks(T), nqb = (T + BR - 1) / BR;
-    float *S = c->tiles + (size_t)ith * tile_floats(d);                  // (BR, BC)
+    int T = c->T, d = c->d, kb = c->kb, nb = n_blocks(T, kb), nqb = (T + BR - 1) / BR;
+    float *S = c->tiles + (size_t)ith * tile_floats(d);                  // (BR, BC), kb columns used
     float *qs = S + (size_t)BR * BC, *acc = qs + (size_t)BR * d;         // (BR, d) each
     float *m = acc + (size_t)BR * d, *l = m + BR;                        // (BR) each
     (void)nth;
     int64_t task;
     while (we_queue_take(&c->tasks, &task)) {
         int h = (int)(task / nqb), i0 = (int)(task % nqb) * BR, br = WE_MIN(BR, T - i0);
-        const float *kp = c->kp + (size_t)h * kp_floats(T, d);
+        int g = h / c->group;                                            // the kv head
+        const float *kp = c->kp + (size_t)g * kp_floats(T, d);
+        // bias[h][j - i + T - 1]: the row of head h, centred on j = i
+        const float *bias = c->bias ? c->bias + (size_t)h * (2 * (size_t)T - 1) + (T - 1) : NULL;
         for (int r = 0; r < br; r++) {
             mul_row(qs + (size_t)r * d, c->q + (size_t)(i0 + r) * c->ldq + (size_t)h * d, d, c->scale);
             m[r] = -INFINITY;
             l[r] = 0;
         }
         memset(acc, 0, sizeof(float) * (size_t)br * d);
-        int bend = c->causal ? (i0 + br - 1) / BC + 1 : nb;
-        for (int b = 0; b < bend; b++) {
-            int j0 = b * BC, bc = WE_MIN(BC, T - j0);
+        // key_lo and key_hi grow with i: the task's rows see keys [key_lo(i0), key_hi(last))
+        int bbeg = key_lo(c, i0) / kb, bend = (key_hi(c, i0 + br - 1) - 1) / kb + 1;
+        for (int b = bbeg; b < bend; b++) {
+            int j0 = b * kb, bc = WE_MIN(kb, T - j0);
             we_gemm_f32(NULL, S, BC, qs, d, kp + (size_t)(j0 / WE_GEMM_NR) * d * WE_GEMM_NR,
                         NULL, br, d, bc, WE_ACT_NONE);
             for (int r = 0; r < br; r++) {
                 float *s = S + (size_t)r * BC;
-                int n = bc;
-                if (c->causal && j0 + bc > i0 + r + 1) n = WE_MAX(0, i0 + r + 1 - j0);   // keys past i
-                float mx = n > 0 ? max_row(s, n) : -INFINITY;
+                int i = i0 + r;
+                int lo = WE_MAX(0, key_lo(c, i) - j0), hi = WE_MIN(bc, key_hi(c, i) - j0);
+                int n = hi - lo;                                          // keys of the block i sees
+                if (n > 0 && bias) add_row(s + lo, bias + (j0 + lo - i), n);
+                float mx = n > 0 ? max_row(s + lo, n) : -INFINITY;
                 float m_new = mx > m[r] ? mx : m[r];
-                if (n == 0 || m_new == -INFINITY) {
+                if (n <= 0 || m_new == -INFINITY) {
                     memset(s, 0, sizeof(float) * (size_t)bc);         // nothing seen yet: weights 0
                     continue;
                 }
-                memset(s + n, 0, sizeof(float) * (size_t)(bc - n));  // masked keys: weight exactly 0
-                float sum = exp_sub_sum(s, n, m_new);
+                memset(s, 0, sizeof(float) * (size_t)lo);             // masked keys: weight exactly 0
+                memset(s + hi, 0, sizeof(float) * (size_t)(bc - hi));
+                float sum = exp_sub_sum(s + lo, n, m_new);
                 if (m[r] != -INFINITY && m_new != m[r]) {             // rescale what came before
                     float alpha = m[r] - m_new >= EXP_FLUSH ? expf(m[r] - m_new) : 0.0f;
                     l[r] *= alpha;
@@ -176,7 +226,7 @@ static void attn_task(void *p, int ith, int nth) {
                 l[r] += sum;
                 m[r] = m_new;
             }
-            const float *vp = c->vp + ((size_t)h * nb + b) * vblock_floats(d);
+            const float *vp = c->vp + ((size_t)g * nb + b) * vblock_floats(d, kb);
             we_gemm_f32_add(NULL, acc, d, S, BC, vp, br, bc, d);
         }
         for (int r = 0; r < br; r++)
@@ -186,15 +236,17 @@ static void attn_task(void *p, int ith, int nth) {
 
 void we_attention(wembed_pool *pool, float *o, int ldo, const float *q, int ldq, const float *k, int ldk,
                   const float *v, int ldv, const we_attn_params *p, float *scratch) {
-    int T = p->T, n_head = p->n_head, head_dim = p->head_dim;
-    float scale = p->scale;
-    bool causal = p->causal;
-    if (T <= 0) return;
-    attn_ctx c = { o, q, k, v, ldo, ldq, ldk, ldv, T, n_head, head_dim, scale, causal, NULL, NULL, NULL, {0} };
-    we_queue_init(&c.tasks, (int64_t)n_head * ((T + BR - 1) / BR));
+    int T = p->T, H = p->n_head, Hkv = p->n_kv_head, d = p->head_dim;
+    if (T <= 0 || H <= 0) return;
+    if (NEVER(Hkv <= 0 || H % Hkv != 0)) return;                  // the loader checks the heads
+    // A window of T - 1 or more masks nothing: the same computation as none, bit for bit.
+    int window = p->window > 0 && p->window < T - 1 ? p->window : 0;
+    attn_ctx c = { o, q, k, v, ldo, ldq, ldk, ldv, T, H, Hkv, H / Hkv, d, p->scale, p->causal, window,
+                   key_block(window), p->bias, NULL, NULL, NULL, {0} };
+    we_queue_init(&c.tasks, (int64_t)H * ((T + BR - 1) / BR));
     c.kp = scratch;
-    c.vp = c.kp + (size_t)n_head * kp_floats(T, head_dim);
-    c.tiles = c.vp + (size_t)n_head * n_blocks(T) * vblock_floats(head_dim);
+    c.vp = c.kp + (size_t)Hkv * kp_floats(T, d);
+    c.tiles = c.vp + (size_t)Hkv * n_blocks(T, c.kb) * vblock_floats(d, c.kb);
     we_pool_run(pool, pack_task, &c);
     we_pool_run(pool, attn_task, &c);
 }
@@ -205,35 +257,40 @@ void we_attention(wembed_pool *pool, float *o, int ldo, const float *q, int ldq,
 typedef struct ref_ctx {
     float *o;
     const float *q, *k, *v;
-    int ldo, ldq, ldk, ldv, T, H, d;
-    float scale;
-    bool causal;
+    int ldo, ldq, ldk, ldv;
+    const we_attn_params *p;
     double *scratch;
 } ref_ctx;
 
-static void ref_task(void *p, int ith, int nth) {
-    ref_ctx *c = p;
-    double *sc = c->scratch + (size_t)ith * c->T;
+static void ref_task(void *arg, int ith, int nth) {
+    ref_ctx *c = arg;
+    const we_attn_params *p = c->p;
+    const int T = p->T, d = p->head_dim, w = p->window, group = p->n_head / p->n_kv_head;
+    double *sc = c->scratch + (size_t)ith * T;
     int64_t r0, r1;
-    we_split((int64_t)c->H * c->T, 1, ith, nth, &r0, &r1);
+    we_split((int64_t)p->n_head * T, 1, ith, nth, &r0, &r1);
     for (int64_t task = r0; task < r1; task++) {
-        int h = (int)(task / c->T), i = (int)(task % c->T), d = c->d;
-        int n = c->causal ? i + 1 : c->T;
+        int h = (int)(task / T), i = (int)(task % T), g = h / group;
+        // keys i sees: [lo, hi)
+        int lo = w > 0 ? WE_MAX(0, i - w) : 0;
+        int hi = p->causal ? i + 1 : w > 0 ? WE_MIN(T, i + w + 1) : T;
         const float *qi = c->q + (size_t)i * c->ldq + (size_t)h * d;
         double mx = -INFINITY;
-        for (int j = 0; j < n; j++) {
-            const float *kj = c->k + (size_t)j * c->ldk + (size_t)h * d;
+        for (int j = lo; j < hi; j++) {
+            const float *kj = c->k + (size_t)j * c->ldk + (size_t)g * d;
             double s = 0;
             for (int e = 0; e < d; e++) s += (double)qi[e] * kj[e];
-            sc[j] = s * c->scale;
-            if (sc[j] > mx) mx = sc[j];
+            s *= p->scale;
+            if (p->bias) s += p->bias[(size_t)h * (2 * (size_t)T - 1) + (size_t)(j - i + T - 1)];
+            sc[j - lo] = s;
+            if (s > mx) mx = s;
         }
         double sum = 0;
-        for (int j = 0; j < n; j++) sum += sc[j] = exp(sc[j] - mx);
+        for (int j = lo; j < hi; j++) sum += sc[j - lo] = exp(sc[j - lo] - mx);
         float *oi = c->o + (size_t)i * c->ldo + (size_t)h * d;
         for (int e = 0; e < d; e++) {
             double acc = 0;
-            for (int j = 0; j < n; j++) acc += sc[j] * c->v[(size_t)j * c->ldv + (size_t)h * d + e];
+            for (int j = lo; j < hi; j++) acc += sc[j - lo] * c->v[(size_t)j * c->ldv + (size_t)g * d + e];
             oi[e] = (float)(acc / sum);
         }
     }
@@ -241,10 +298,9 @@ static void ref_task(void *p, int ith, int nth) {
 
 void we_attention_ref(wembed_pool *pool, float *o, int ldo, const float *q, int ldq, const float *k, int ldk,
                       const float *v, int ldv, const we_attn_params *p, double *scratch) {
-    int T = p->T, n_head = p->n_head, head_dim = p->head_dim;
-    float scale = p->scale;
-    bool causal = p->causal;
-    ref_ctx c = { o, q, k, v, ldo, ldq, ldk, ldv, T, n_head, head_dim, scale, causal, scratch };
+    if (p->T <= 0 || p->n_head <= 0) return;
+    if (NEVER(p->n_kv_head <= 0 || p->n_head % p->n_kv_head != 0)) return;
+    ref_ctx c = { o, q, k, v, ldo, ldq, ldk, ldv, p, scratch };
     we_pool_run(pool, ref_task, &c);
 }
 

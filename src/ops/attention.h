@@ -7,10 +7,11 @@
 // tiles (Q K^T) and the value products (P V) go through the f32 GEMM kernel; K and V are
 // packed once per call into its layout.
 //
-// Layout: q, k, v and o are (T, n_head * head_dim) row-major with row strides ldq, ldk, ldv,
-// ldo (in floats), head h in columns [h*head_dim, (h+1)*head_dim) - the layout a fused QKV
-// projection produces. One sequence per call: callers pack batches without padding and call
-// once per sequence, so padded positions cost nothing and need no mask.
+// Layout: q and o are (T, n_head * head_dim), k and v (T, n_kv_head * head_dim), row-major
+// with row strides ldq, ldk, ldv, ldo (in floats), head h in columns [h*head_dim,
+// (h+1)*head_dim) - the layout a fused QKV projection produces. One sequence per call:
+// callers pack batches without padding and call once per sequence, so padded positions cost
+// nothing and need no mask.
 #ifndef WE_ATTENTION_H
 #define WE_ATTENTION_H
 

@@ -2,8 +2,8 @@
 // optimized kernels are tested against (tests/test-kernels.c).
 //
 // Plain C, written to be read. The GEMMs accumulate in float in k order (the optimized
-// kernels do the same, so they can be compared bit for bit); activations, softmax and
-// layer norm compute in double and round once, so they are as exact as float allows.
+// kernels do the same, so they can be compared bit for bit); activations, softmax, layer
+// norm and RMSNorm compute in double and round once, so they are as exact as float allows.
 // Not optimized beyond splitting rows over the pool's threads.
 #include "ops.h"
 
@@ -159,12 +159,13 @@ void we_gemm_q8_ref(wembed_pool *pool, float *y, int ldy, const float *x, int ld
 }
 
 // -----------------------------------------------------------------------------------------
-// Softmax and layer norm
+// Softmax, layer norm and RMSNorm
 
 typedef struct rows_ctx {
     float *y; int ldy;
     const float *x; int ldx;
     const float *gamma, *beta;
+    float offset;               // RMSNorm: the scale is offset + gamma
     int T, N;
     float eps;
 } rows_ctx;
@@ -220,4 +221,30 @@ void we_layer_norm_ref(wembed_pool *pool, float *y, int ldy, const float *x, int
     rows_ctx c = {.y = y, .ldy = ldy, .x = x, .ldx = ldx, .gamma = gamma, .beta = beta,
                   .T = T, .N = N, .eps = eps};
     we_pool_run(pool, layer_norm_task, &c);
+}
+
+static void rms_norm_task(void *p, int ith, int nth) {
+    const rows_ctx *c = p;
+    int64_t t0, t1;
+    we_split(c->T, 1, ith, nth, &t0, &t1);
+    for (int64_t t = t0; t < t1; t++) {
+        const float *x = c->x + t * c->ldx;               // (N)
+        float *y = c->y + t * c->ldy;                     // (N)
+        double ss = 0.0;
+        for (int i = 0; i < c->N; i++) ss += (double)x[i] * x[i];
+        double r = 1.0 / sqrt(ss / c->N + (double)c->eps);
+        for (int i = 0; i < c->N; i++) {
+            double v = (double)x[i] * r;
+            if (c->gamma) v *= (double)c->offset + c->gamma[i];
+            y[i] = (float)v;
+        }
+    }
+}
+
+void we_rms_norm_ref(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                     const float *gamma, float offset, int T, int N, float eps) {
+    if (N <= 0) return;
+    rows_ctx c = {.y = y, .ldy = ldy, .x = x, .ldx = ldx, .gamma = gamma, .offset = offset,
+                  .T = T, .N = N, .eps = eps};
+    we_pool_run(pool, rms_norm_task, &c);
 }

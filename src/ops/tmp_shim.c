@@ -1,16 +1,7 @@
-// TEMPORARY until the ops branch lands (rms norm, act_apply).
+// TEMPORARY until the ops branch lands (act_apply with gelu_tanh).
 #include <math.h>
 #include <string.h>
 #include "ops.h"
-void we_rms_norm(wembed_pool *pool, float *y, int ldy, const float *x, int ldx, const float *gamma, float offset, int T, int N, float eps) {
-    (void)pool;
-    for (int t = 0; t < T; t++) {
-        double ss = 0;
-        for (int i = 0; i < N; i++) ss += (double)x[(size_t)t * ldx + i] * x[(size_t)t * ldx + i];
-        double inv = 1.0 / sqrt(ss / N + eps);
-        for (int i = 0; i < N; i++) y[(size_t)t * ldy + i] = (float)(x[(size_t)t * ldx + i] * inv * (gamma ? offset + gamma[i] : 1.0));
-    }
-}
 void we_act_apply(wembed_pool *pool, float *y, const float *x, size_t n, we_act act) {
     switch (act) {
     case WE_ACT_NONE: if (y != x) memmove(y, x, n * sizeof(float)); return;

@@ -1,7 +1,7 @@
-// vec.c - elementwise activations, softmax and layer norm with WebAssembly SIMD128
+// vec.c - elementwise activations, softmax, layer norm and RMSNorm with WebAssembly SIMD128
 // (natively: the same code via SIMDe). The vector math lives in vmath.h.
 //
-// Threads split rows (softmax, layer norm) or runs of elements (activations); a row is
+// Threads split rows (softmax, layer norm, RMSNorm) or runs of elements (activations); a row is
 // always reduced by one thread in a fixed lane order, so results do not depend on the
 // thread count. Row tails go through the same vector code on padded copies.
 #include "../../ops.h"
@@ -57,6 +57,7 @@ typedef struct rows_ctx {
     float *y; int ldy;
     const float *x; int ldx;
     const float *gamma, *beta;
+    float offset;               // RMSNorm: the scale is offset + gamma
     int T, N;
     float eps;
 } rows_ctx;
@@ -171,4 +172,51 @@ void we_layer_norm(wembed_pool *pool, float *y, int ldy, const float *x, int ldx
     rows_ctx c = {.y = y, .ldy = ldy, .x = x, .ldx = ldx, .gamma = gamma, .beta = beta,
                   .T = T, .N = N, .eps = eps};
     we_pool_run(pool, layer_norm_task, &c);
+}
+
+// -----------------------------------------------------------------------------------------
+// RMSNorm. The sum of squares accumulates in f64x2 (as layer norm's statistics) and x * rstd
+// is formed in double, rounded once; then the float scale (offset + gamma), as torch computes
+// Gemma's (1 + w) in float.
+
+static inline void add_sq0_f64(v128_t *s0, v128_t *s1, v128_t v) {
+    v128_t d0 = wasm_f64x2_promote_low_f32x4(v);
+    v128_t d1 = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+    *s0 = wasm_f64x2_add(*s0, wasm_f64x2_mul(d0, d0));
+    *s1 = wasm_f64x2_add(*s1, wasm_f64x2_mul(d1, d1));
+}
+
+static WE_NOINLINE void rms_norm_row(float *y, const float *x, const float *gamma, float offset,
+                                     int N, float eps) {
+    v128_t s0 = wasm_f64x2_splat(0.0), s1 = s0;
+    int k = 0;
+    for (; k + 4 <= N; k += 4) add_sq0_f64(&s0, &s1, wasm_v128_load(x + k));
+    if (k < N) add_sq0_f64(&s0, &s1, we_v_load_partial(x + k, N - k));     // zero padded
+    const v128_t zero = wasm_f64x2_splat(0.0);
+    const v128_t rv = wasm_f64x2_splat(1.0 / sqrt(hsum_f64(s0, s1) / N + (double)eps));
+    const v128_t off = wasm_f32x4_splat(offset);
+    for (k = 0; k < N; k += 4) {
+        int n = WE_MIN(4, N - k);
+        v128_t v = norm4(n == 4 ? wasm_v128_load(x + k) : we_v_load_partial(x + k, n), zero, rv);
+        if (gamma)
+            v = wasm_f32x4_mul(v, wasm_f32x4_add(off, n == 4 ? wasm_v128_load(gamma + k) : we_v_load_partial(gamma + k, n)));
+        if (n == 4) wasm_v128_store(y + k, v);
+        else we_v_store_partial(y + k, v, n);
+    }
+}
+
+static void rms_norm_task(void *p, int ith, int nth) {
+    const rows_ctx *c = p;
+    int64_t t0, t1;
+    we_split(c->T, 1, ith, nth, &t0, &t1);
+    for (int64_t t = t0; t < t1; t++)
+        rms_norm_row(c->y + t * c->ldy, c->x + t * c->ldx, c->gamma, c->offset, c->N, c->eps);
+}
+
+void we_rms_norm(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                 const float *gamma, float offset, int T, int N, float eps) {
+    if (T <= 0 || N <= 0) return;
+    rows_ctx c = {.y = y, .ldy = ldy, .x = x, .ldx = ldx, .gamma = gamma, .offset = offset,
+                  .T = T, .N = N, .eps = eps};
+    we_pool_run(pool, rms_norm_task, &c);
 }
