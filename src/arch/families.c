@@ -7,7 +7,7 @@
 #include "../formats/gguf.h"
 #include "arch.h"
 
-extern const we_family we_family_bert, we_family_nomic_bert, we_family_clip, we_family_gte, we_family_qwen3;
+extern const we_family we_family_bert, we_family_nomic_bert, we_family_clip, we_family_gte, we_family_qwen3, we_family_gemma3;
 
 static const we_family *const g_families[] = {
     &we_family_bert,
@@ -15,6 +15,7 @@ static const we_family *const g_families[] = {
     &we_family_clip,
     &we_family_gte,
     &we_family_qwen3,
+    &we_family_gemma3,
 };
 
 const we_family *we_family_for_config(const we_json *cfg) {
