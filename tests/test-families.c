@@ -34,6 +34,8 @@ static const char *const g_fixtures[] = {
     "gte_en",
     "gte_own",
     "gte_own_ml",
+    "qwen3_embed",
+    "embeddinggemma",
     NULL,
 };
 
