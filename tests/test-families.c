@@ -35,7 +35,10 @@ static const char *const g_fixtures[] = {
     "gte_own",
     "gte_own_ml",
     "qwen3_embed",
+    "qwen3_own",
     "embeddinggemma",
+    "gemma_own",
+    "gemma_causal_bf16",
     NULL,
 };
 
