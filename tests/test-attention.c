@@ -2,6 +2,7 @@
 // reference, and the rotary embedding tables and rotation.
 #include "harness.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,7 +205,7 @@ static void test_attention(void) {
             adata a;
             adata_init(&a, &wide[i], &rng);
             float *o0 = run_opt(NULL, &a, &a.p);
-            const int windows[] = { wide[i].T - 1, wide[i].T, wide[i].T + 100, 1 << 30 };
+            const int windows[] = { wide[i].T - 1, wide[i].T, wide[i].T + 100, INT_MAX };
             for (size_t w = 0; w < WE_ARRAY_LEN(windows); w++) {
                 we_attn_params pw = a.p;
                 pw.window = windows[w];
@@ -214,6 +215,17 @@ static void test_attention(void) {
                        wide[i].T, wide[i].H, wide[i].Hkv, wide[i].causal, BIAS_NAMES[wide[i].bias], windows[w]);
                 free(ow);
             }
+            // the reference too (and no overflow at i + window)
+            we_attn_params pw = a.p;
+            pw.window = INT_MAX;
+            float *r0 = malloc(sizeof(float) * (size_t)a.T * a.ldo), *rw = malloc(sizeof(float) * (size_t)a.T * a.ldo);
+            double *rs = malloc(sizeof(double) * (size_t)a.T);
+            we_attention_ref(NULL, r0, a.ldo, a.qkv, a.ld, a.qkv + a.E, a.ld, a.qkv + a.E + a.Ekv, a.ld, &a.p, rs);
+            we_attention_ref(NULL, rw, a.ldo, a.qkv, a.ld, a.qkv + a.E, a.ld, a.qkv + a.E + a.Ekv, a.ld, &pw, rs);
+            bool same = true;
+            for (int t = 0; t < a.T; t++) same &= memcmp(r0 + (size_t)t * a.ldo, rw + (size_t)t * a.ldo, sizeof(float) * (size_t)a.E) == 0;
+            CHECKF(same, "ATTENTION_REF(T=%d): window INT_MAX differs from none", wide[i].T);
+            free(r0); free(rw); free(rs);
             free(o0);
             adata_free(&a);
         }

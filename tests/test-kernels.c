@@ -119,6 +119,9 @@ static const gemm_case GEMM_CASES[] = {
     {0, 16, 16, WE_ACT_NONE, 2, 0, 0, true},               // T = 0: nothing to do
     {37, 200, 83, WE_ACT_SILU, 1, 0, 0, true},
     {50, 33, 17, WE_ACT_GELU, 3, 0, 0, true},              // rows split, odd widths
+    {7, 384, 1536, WE_ACT_GELU_TANH, 2, 0, 0, true},
+    {13, 37, 29, WE_ACT_GELU_TANH, 3, 5, 3, true},
+    {45, 64, 200, WE_ACT_GELU_TANH, 4, 0, 0, false},
 };
 
 typedef struct gemm_data {
@@ -245,6 +248,7 @@ static const act_op ACT_OPS[] = {
     {"GELU", we_gelu, we_gelu_ref},
     {"GELU_QUICK", we_gelu_quick, we_gelu_quick_ref},
     {"SILU", we_silu, we_silu_ref},
+    {"GELU_TANH", we_gelu_tanh, we_gelu_tanh_ref},
 };
 
 typedef struct act_case { size_t n; float lo, hi; int threads; bool in_place; } act_case;
@@ -431,6 +435,7 @@ static const sweep_case SWEEPS[] = {
     {"GELU", we_gelu, we_gelu_ref, -20.0f, 20.0f, 7.5f},
     {"GELU_QUICK", we_gelu_quick, we_gelu_quick_ref, -60.0f, 60.0f, 3.0f},
     {"SILU", we_silu, we_silu_ref, -90.0f, 90.0f, 3.0f},
+    {"GELU_TANH", we_gelu_tanh, we_gelu_tanh_ref, -20.0f, 20.0f, 4.0f},
 };
 
 // Every `stride`-th float of [lo, hi], ordered as integers.
@@ -504,7 +509,7 @@ static void test_exp_neg(void) {
 static void test_nonfinite_gemm(wembed_pool *pool) {
     char name[160];
     for (int q8 = q8_only; q8 < 2; q8++) {
-        for (int act = WE_ACT_NONE; act <= WE_ACT_SILU; act++) {
+        for (int act = WE_ACT_NONE; act <= WE_ACT_GELU_TANH; act++) {
             gemm_case c = {5, 19, 13, (we_act)act, 2, 0, 0, true};
             snprintf(name, sizeof name, "%s%s(T=5,K=19,N=13,act=%s,x has NaN/+Inf/-Inf rows)",
                      q8 ? "GEMM_Q8" : "GEMM_F32", q8 ? q8_tag : "", we_act_name(c.act));
@@ -540,7 +545,7 @@ static void test_nonfinite(wembed_pool *pool) {
     // activations on special values
     static const float special[] = {
         NAN, -NAN, INFINITY, -INFINITY, 0.0f, -0.0f, FLT_MAX, -FLT_MAX, FLT_MIN, -FLT_MIN,
-        FLT_TRUE_MIN, -FLT_TRUE_MIN, 88.7f, 89.0f, -87.4f, -104.0f, -105.0f, 1e10f, -1e10f,
+        FLT_TRUE_MIN, -FLT_TRUE_MIN, 88.7f, 89.0f, -87.4f, -104.0f, -105.0f, 1e10f, -1e10f, -10.2f, -6.5f,
         13.99f, -13.99f, 14.0f, -14.0f, 0.75f, -0.75f, 0.7499999f, -0.7499999f};
     size_t ns = WE_ARRAY_LEN(special);
     for (size_t o = 0; o < WE_ARRAY_LEN(ACT_OPS); o++) {
@@ -610,10 +615,35 @@ static void test_nonfinite(wembed_pool *pool) {
     }
 }
 
+// we_act_apply is the elementwise op of each we_act, bit for bit (NONE copies), out of place
+// and in place.
+static void test_act_apply(wembed_pool *pool) {
+    static const we_act ACTS[] = {WE_ACT_NONE, WE_ACT_GELU, WE_ACT_GELU_QUICK, WE_ACT_SILU, WE_ACT_GELU_TANH};
+    static const act_fn FNS[] = {NULL, we_gelu, we_gelu_quick, we_silu, we_gelu_tanh};
+    const size_t n = 1003;
+    float *x = falloc(n), *y = falloc(n + 1), *r = falloc(n), *z = falloc(n);
+    we_rng rng = {31};
+    we_rng_fill(&rng, x, n, -8, 8);
+    for (size_t i = 0; i < WE_ARRAY_LEN(ACTS); i++) {
+        char name[96];
+        snprintf(name, sizeof name, "ACT_APPLY(act=%s,n=%zu,in place and not)", we_act_name(ACTS[i]), n);
+        if (!selected(name)) continue;
+        if (FNS[i]) FNS[i](pool, r, x, n);
+        else memcpy(r, x, n * sizeof(float));
+        y[n] = SENTINEL;
+        we_act_apply(pool, y, x, n, ACTS[i]);
+        memcpy(z, x, n * sizeof(float));
+        we_act_apply(pool, z, z, n, ACTS[i]);
+        bool ok = memcmp(y, r, n * sizeof(float)) == 0 && memcmp(z, r, n * sizeof(float)) == 0 && y[n] == SENTINEL;
+        report(name, ok, "%s", ok ? "bit-identical" : "DIFFER");
+    }
+    free(x); free(y); free(r); free(z);
+}
+
 // -----------------------------------------------------------------------------------------
 // Determinism: the same output, bit for bit, for 1, 2, 3 and 4 threads (and no pool).
 
-typedef struct det_out { float *f32, *q8, *sm, *ln, *act, *rms; } det_out;
+typedef struct det_out { float *f32, *q8, *sm, *ln, *act, *rms, *act2; } det_out;
 
 static void det_run(wembed_pool *pool, gemm_data *d, const float *xs, size_t ns, det_out *o) {
     we_gemm_f32(pool, o->f32, d->ldy, d->x, d->ldx, d->Wp, d->b, d->T, d->K, d->N, WE_ACT_GELU);
@@ -623,10 +653,11 @@ static void det_run(wembed_pool *pool, gemm_data *d, const float *xs, size_t ns,
     we_layer_norm(pool, o->ln, 257, xs, 257, d->b, d->b, (int)(ns / 257), 257, 1e-5f);
     we_gelu(pool, o->act, xs, ns);
     we_rms_norm(pool, o->rms, 257, xs, 257, d->b, 1.0f, (int)(ns / 257), 257, 1e-6f);
+    we_gelu_tanh(pool, o->act2, xs, ns);
 }
 
 static void test_determinism(void) {
-    const char *name = "DETERMINISM(GEMM_F32+GEMM_Q8 T=61,K=200,N=300; SOFTMAX, LAYER_NORM, RMS_NORM, GELU 61x257; threads=none,1..4)";
+    const char *name = "DETERMINISM(GEMM_F32+GEMM_Q8 T=61,K=200,N=300; SOFTMAX, LAYER_NORM, RMS_NORM, GELU, GELU_TANH 61x257; threads=none,1..4)";
     if (!selected(name)) return;
     gemm_case c = {61, 200, 300, WE_ACT_GELU, 1, 0, 0, true};   // int8: rows split for 2-3 threads, panels for 4
     gemm_data d;
@@ -635,8 +666,8 @@ static void test_determinism(void) {
     float *xs = falloc(ns);
     we_rng rng = {77};
     we_rng_fill(&rng, xs, ns, -5, 5);
-    det_out base = {falloc(ny), falloc(ny), falloc(ns), falloc(ns), falloc(ns), falloc(ns)};
-    det_out o = {falloc(ny), falloc(ny), falloc(ns), falloc(ns), falloc(ns), falloc(ns)};
+    det_out base = {falloc(ny), falloc(ny), falloc(ns), falloc(ns), falloc(ns), falloc(ns), falloc(ns)};
+    det_out o = {falloc(ny), falloc(ny), falloc(ns), falloc(ns), falloc(ns), falloc(ns), falloc(ns)};
     det_run(NULL, &d, xs, ns, &base);
     bool ok = true;
     int got_threads[5] = {0};
@@ -652,13 +683,14 @@ static void test_determinism(void) {
             ok &= memcmp(o.ln, base.ln, ns * sizeof(float)) == 0;
             ok &= memcmp(o.act, base.act, ns * sizeof(float)) == 0;
             ok &= memcmp(o.rms, base.rms, ns * sizeof(float)) == 0;
+            ok &= memcmp(o.act2, base.act2, ns * sizeof(float)) == 0;
         }
         wembed_pool_free(pool);
     }
     report(name, ok, "pools of %d,%d,%d,%d threads: %s", got_threads[1], got_threads[2],
            got_threads[3], got_threads[4], ok ? "bit-identical" : "DIFFER");
-    free(base.f32); free(base.q8); free(base.sm); free(base.ln); free(base.act); free(base.rms);
-    free(o.f32); free(o.q8); free(o.sm); free(o.ln); free(o.act); free(o.rms);
+    free(base.f32); free(base.q8); free(base.sm); free(base.ln); free(base.act); free(base.rms); free(base.act2);
+    free(o.f32); free(o.q8); free(o.sm); free(o.ln); free(o.act); free(o.rms); free(o.act2);
     free(xs);
     gemm_data_free(&d);
 }
@@ -812,6 +844,7 @@ int main(int argc, char **argv) {
             test_nonfinite_gemm(pool);
             test_gemm_add(pool);
             test_vmath_sweep(pool);
+            test_act_apply(pool);
         }
         wembed_pool_free(pool);
     }

@@ -15,6 +15,7 @@
 #define we_gelu       we_gelu_ref
 #define we_gelu_quick we_gelu_quick_ref
 #define we_silu       we_silu_ref
+#define we_gelu_tanh  we_gelu_tanh_ref
 #endif
 
 #endif // WE_OPS_ARCH_FALLBACK_H

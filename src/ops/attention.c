@@ -265,7 +265,8 @@ typedef struct ref_ctx {
 static void ref_task(void *arg, int ith, int nth) {
     ref_ctx *c = arg;
     const we_attn_params *p = c->p;
-    const int T = p->T, d = p->head_dim, w = p->window, group = p->n_head / p->n_kv_head;
+    const int T = p->T, d = p->head_dim, group = p->n_head / p->n_kv_head;
+    const int w = p->window < T ? p->window : 0;       // T or more hides nothing (and i + w + 1 fits)
     double *sc = c->scratch + (size_t)ith * T;
     int64_t r0, r1;
     we_split((int64_t)p->n_head * T, 1, ith, nth, &r0, &r1);

@@ -1,5 +1,6 @@
 // ops.h - the compute kernels of the engine: f32 and int8 GEMM with fused bias+activation,
-// softmax, layer norm, RMSNorm, GELU (erf), quick GELU, SiLU, and a GEMM benchmark.
+// softmax, layer norm, RMSNorm, GELU (erf and tanh forms), quick GELU, SiLU, and a GEMM
+// benchmark.
 //
 // Internal header (names `we_*`). Kernels in three layers (STYLE.md item 6):
 //   - src/ops/ref.c          scalar `*_ref` versions: the definition of right;

@@ -1,6 +1,6 @@
-// pack.c - what both kernel sets share: names, the packed weight layouts (through the index
-// functions in ops.h, so the loader's streaming path and these packers cannot disagree),
-// and the int8 GEMM's scratch size.
+// pack.c - what both kernel sets share: names, the activation dispatch (we_act_apply), the
+// packed weight layouts (through the index functions in ops.h, so the loader's streaming
+// path and these packers cannot disagree), and the int8 GEMM's scratch size.
 #include "ops.h"
 
 #include <string.h>
@@ -14,6 +14,16 @@ const char *we_act_name(we_act act) {
     case WE_ACT_GELU_TANH: return "gelu_tanh";
     }
     return "?";
+}
+
+void we_act_apply(wembed_pool *pool, float *y, const float *x, size_t n, we_act act) {
+    switch (act) {
+    case WE_ACT_NONE: if (y != x && n > 0) memmove(y, x, n * sizeof(float)); return;
+    case WE_ACT_GELU: we_gelu(pool, y, x, n); return;
+    case WE_ACT_GELU_QUICK: we_gelu_quick(pool, y, x, n); return;
+    case WE_ACT_SILU: we_silu(pool, y, x, n); return;
+    case WE_ACT_GELU_TANH: we_gelu_tanh(pool, y, x, n); return;
+    }
 }
 
 #if !defined(WEMBED_SIMD)

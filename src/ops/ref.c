@@ -23,7 +23,12 @@ static float act_ref(float v, we_act act) {
     case WE_ACT_GELU: return (float)(0.5 * x * erfc(-x * 0.70710678118654752440));
     case WE_ACT_GELU_QUICK: return (float)(x / (1.0 + exp(-1.702 * x)));
     case WE_ACT_SILU: return (float)(x / (1.0 + exp(-x)));
-    case WE_ACT_GELU_TANH: return (float)(0.5 * x * (1 + tanh(0.79788456080286535588 * (x + 0.044715 * x * x * x))));
+    // 0.5 x (1 + tanh(u)) as x / (1 + exp(-2u)): 1 + tanh(u) cancels for x << 0 (in double
+    // it is off in the 7th digit at x = -6, and 0 from x = -7.2, where the result is -2e-16)
+    case WE_ACT_GELU_TANH: {
+        double u = 0.79788456080286535588 * (x + 0.044715 * x * x * x);   // sqrt(2/pi) (...)
+        return (float)(x / (1.0 + exp(-2.0 * u)));
+    }
     }
     return v;
 }
@@ -45,6 +50,7 @@ static void act_run(wembed_pool *pool, float *y, const float *x, size_t n, we_ac
 void we_gelu_ref(wembed_pool *pool, float *y, const float *x, size_t n) { act_run(pool, y, x, n, WE_ACT_GELU); }
 void we_gelu_quick_ref(wembed_pool *pool, float *y, const float *x, size_t n) { act_run(pool, y, x, n, WE_ACT_GELU_QUICK); }
 void we_silu_ref(wembed_pool *pool, float *y, const float *x, size_t n) { act_run(pool, y, x, n, WE_ACT_SILU); }
+void we_gelu_tanh_ref(wembed_pool *pool, float *y, const float *x, size_t n) { act_run(pool, y, x, n, WE_ACT_GELU_TANH); }
 
 // -----------------------------------------------------------------------------------------
 // f32 GEMM

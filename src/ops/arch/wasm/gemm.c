@@ -53,7 +53,7 @@ static v128_t act_v(v128_t v, we_act act) {
     case WE_ACT_GELU: return we_v_gelu(v);
     case WE_ACT_GELU_QUICK: return we_v_gelu_quick(v);
     case WE_ACT_SILU: return we_v_silu(v);
-    default: return v;   /* TEMP until the ops branch */
+    case WE_ACT_GELU_TANH: return we_v_gelu_tanh(v);
     }
     return v;
 }

@@ -34,7 +34,7 @@ static void act_task(void *p, int ith, int nth) {
     case WE_ACT_GELU: ACT_LOOP(we_v_gelu); break;
     case WE_ACT_GELU_QUICK: ACT_LOOP(we_v_gelu_quick); break;
     case WE_ACT_SILU: ACT_LOOP(we_v_silu); break;
-    default: break;   /* TEMP */
+    case WE_ACT_GELU_TANH: ACT_LOOP(we_v_gelu_tanh); break;
     case WE_ACT_NONE: if (y != x) memmove(y + i0, x + i0, (size_t)(i1 - i0) * sizeof(float)); break;
     }
 }
@@ -48,6 +48,7 @@ static void act_run(wembed_pool *pool, float *y, const float *x, size_t n, we_ac
 void we_gelu(wembed_pool *pool, float *y, const float *x, size_t n) { act_run(pool, y, x, n, WE_ACT_GELU); }
 void we_gelu_quick(wembed_pool *pool, float *y, const float *x, size_t n) { act_run(pool, y, x, n, WE_ACT_GELU_QUICK); }
 void we_silu(wembed_pool *pool, float *y, const float *x, size_t n) { act_run(pool, y, x, n, WE_ACT_SILU); }
+void we_gelu_tanh(wembed_pool *pool, float *y, const float *x, size_t n) { act_run(pool, y, x, n, WE_ACT_GELU_TANH); }
 
 // -----------------------------------------------------------------------------------------
 // Softmax: max (pmax; a NaN may be dropped there, but it still turns its own exp and so the

@@ -1,4 +1,5 @@
-// vmath.h - vector exp, GELU (erf), quick GELU and SiLU on f32x4, for the SIMD128 kernels.
+// vmath.h - vector exp, GELU (erf and tanh forms), quick GELU and SiLU on f32x4, for the
+// SIMD128 kernels.
 //
 // No FMA (SIMD128 has none, and the native build compiles with -ffp-contract=off), so each
 // step rounds. Errors measured against double-precision libm on every 2nd float of each
@@ -14,6 +15,10 @@
 //                     +Inf -> +Inf, -Inf -> NaN (as 0.5 x erfc(..) in double), NaN -> NaN.
 //   we_v_silu         [-90, 90]: max 2.4 ulp; beyond, x or -0 as the formula rounds.
 //   we_v_gelu_quick   [-60, 60]: max 2.3 ulp (1.702 x is carried as a pair, see below).
+//   we_v_gelu_tanh    [-20, 20]: max 3.4 ulp (x < 0, at x = -2.98: x t / (1 + t) rounds three
+//                     times after the exp), 1.5 ulp for x >= 0; where the result is below
+//                     1e-30 (x < -9.25) the absolute error is < 1.1e-37. Beyond: x for x > 20,
+//                     -0 for x < -20, exactly. +Inf -> +Inf, -Inf -> NaN, NaN -> NaN.
 //
 // A relative error of 6.7 ulp is 4e-7 of the value: far below what the model tests need
 // (hidden states within 1e-4 of a float64 reference) and below torch's own float erf GELU
@@ -148,6 +153,31 @@ static inline v128_t we_v_gelu(v128_t x) {
     v128_t pm = wasm_f32x4_add(WE_F32(0.5f), wasm_f32x4_mul(wasm_f32x4_mul(x, s), WE_F32(0.5f)));
     phi = wasm_v128_bitselect(pm, phi, mid);
     return wasm_f32x4_mul(x, phi);
+}
+
+// GELU, tanh form: 0.5 x (1 + tanh(u)) = x / (1 + exp(-2u)), u = sqrt(2/pi) (x + 0.044715 x^3).
+// With t = exp(-|2u|) <= 1 (never overflows): x / (1 + t) for x >= 0 and x t / (1 + t) for
+// x < 0, where 1 + tanh(u) would cancel. 2u is formed in double (f64x2) and handed to
+// we_v_exp2 as an exact pair (its float rounding and the rest): in float, its rounding alone
+// (|2u| 2^-24, |2u| up to 87 where the result is still normal) would cost up to 2^-18 of
+// relative error. -|2u| is clamped at -104, where exp is 0 anyway, so that infinite x gives
+// no -Inf - -Inf in the pair; NaN passes the clamp.
+static inline v128_t we_v_gelu_tanh(v128_t x) {
+    const v128_t c1 = wasm_f64x2_splat(1.5957691216057308);      // 2 sqrt(2/pi)
+    const v128_t c3 = wasm_f64x2_splat(0.07135481627260025);     // 2 sqrt(2/pi) 0.044715
+    const v128_t lo = wasm_f64x2_splat(-104.0);
+    v128_t x0 = wasm_f64x2_promote_low_f32x4(x);
+    v128_t x1 = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(x, x, 2, 3, 0, 1));
+    v128_t z0 = wasm_f64x2_mul(x0, wasm_f64x2_add(c1, wasm_f64x2_mul(c3, wasm_f64x2_mul(x0, x0))));
+    v128_t z1 = wasm_f64x2_mul(x1, wasm_f64x2_add(c1, wasm_f64x2_mul(c3, wasm_f64x2_mul(x1, x1))));
+    z0 = wasm_f64x2_pmax(wasm_f64x2_neg(wasm_f64x2_abs(z0)), lo);           // -|2u|
+    z1 = wasm_f64x2_pmax(wasm_f64x2_neg(wasm_f64x2_abs(z1)), lo);
+    v128_t a0 = wasm_f32x4_demote_f64x2_zero(z0), a1 = wasm_f32x4_demote_f64x2_zero(z1);
+    v128_t b0 = wasm_f32x4_demote_f64x2_zero(wasm_f64x2_sub(z0, wasm_f64x2_promote_low_f32x4(a0)));
+    v128_t b1 = wasm_f32x4_demote_f64x2_zero(wasm_f64x2_sub(z1, wasm_f64x2_promote_low_f32x4(a1)));
+    v128_t t = we_v_exp2(wasm_i32x4_shuffle(a0, a1, 0, 1, 4, 5), wasm_i32x4_shuffle(b0, b1, 0, 1, 4, 5));
+    v128_t num = wasm_v128_bitselect(wasm_f32x4_mul(x, t), x, wasm_f32x4_lt(x, WE_F32(0.0f)));
+    return wasm_f32x4_div(num, wasm_f32x4_add(WE_F32(1.0f), t));
 }
 
 #endif // WE_OPS_VMATH_H
