@@ -306,6 +306,27 @@ static void test_hparams(void) {
         fixture_free(&fx);
     }
 
+    // qwen3 / gemma3: heads, window rule, layer kinds, scales as read.
+    static const struct { const char *dir, *hp; } dec[] = {
+        {"qwen3_embed", "{\"n_kv_head\":2,\"head_dim\":24,\"eps\":1e-06,\"act\":\"silu\",\"rope_theta\":1000000,\"causal\":true}"},
+        {"embeddinggemma", "{\"n_kv_head\":2,\"head_dim\":16,\"eps\":1e-06,\"act\":\"gelu_tanh\",\"rope_theta\":1000000,"
+                           "\"rope_local_base_freq\":10000,\"query_pre_attn_scalar\":24,\"attn_scale\":0.204124153,\"sliding_window\":8,"
+                           "\"bidirectional\":true,\"layers\":\"sfsf\",\"embed_scale\":6.92820311,\"embed_scale_dtype\":\"float32\","
+                           "\"norm_offset\":1,\"final_logit_softcapping\":0}"},
+        {"gemma_causal_bf16", "{\"n_kv_head\":2,\"head_dim\":12,\"eps\":1e-06,\"act\":\"gelu_tanh\",\"rope_theta\":1000000,"
+                              "\"rope_local_base_freq\":10000,\"query_pre_attn_scalar\":16,\"attn_scale\":0.25,\"sliding_window\":5,"
+                              "\"bidirectional\":false,\"layers\":\"sfs\",\"embed_scale\":6.3125,\"embed_scale_dtype\":\"bfloat16\","
+                              "\"norm_offset\":1,\"final_logit_softcapping\":30}"},
+    };
+    for (size_t i = 0; i < WE_ARRAY_LEN(dec); i++) {
+        fixture_load(&fx, dec[i].dir);
+        m = load_fx(&fx, WEMBED_DTYPE_F32, WE_LAYOUT_PACKED, 0, &rc);
+        if (CHECK(m) && CHECK(wembed_model_get_info(m, &info) == WEMBED_STATUS_OK))
+            CHECKF(strcmp(info.hparams, dec[i].hp) == 0, "%s: %s", dec[i].dir, info.hparams);
+        wembed_model_free(m);
+        fixture_free(&fx);
+    }
+
     fixture_load(&fx, "bert");
     m = load_fx(&fx, WEMBED_DTYPE_Q8, WE_LAYOUT_PACKED, 0, &rc);
     if (CHECK(m)) {
