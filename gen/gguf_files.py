@@ -8,6 +8,15 @@
   nomic-q8_0.gguf   fixtures/nomic_bert ("nomic-bert"), 2-D weights Q8_0, norms F32
   clip-f16.gguf     fixtures/clip in the llava convert_image_encoder_to_gguf.py layout
                     (t.* / v.* names, fc1 -> ffn_down, fc2 -> ffn_up, 2-D and 4-D weights F16)
+  qwen3-f16.gguf    fixtures/qwen3_own in llama.cpp's "qwen3" layout (convert_hf_to_gguf.py Qwen3Model:
+                    blk.N.attn_q_norm / attn_k_norm, key_length = head_dim, pooling_type 3 = last),
+                    2-D weights F16, norms F32
+  gemma-embedding-f32.gguf
+                    fixtures/gemma_own in llama.cpp's "gemma-embedding" layout (EmbeddingGemma with
+                    --sentence-transformers-dense-modules): every norm weight stored as 1 + w,
+                    post_attention_norm / post_ffw_norm, the ORIGINAL sliding_window (6),
+                    attention.sliding_window_pattern 3, dense_2 / dense_3 weights (no bias) with
+                    their dense_N_feat_in / _out, pooling_type 1 (mean); every tensor F32
   quant-blocks.gguf random blocks of every quantized type the engine reads, each with its
                     float32 dequantization "<type>.ref" computed here with numpy (float32
                     arithmetic in ggml's order), for an exact check of the C decoders
@@ -200,6 +209,86 @@ def write_clip(path):
     open(path, "wb").write(w.to_bytes())
 
 
+def write_qwen3(path):
+    """fixtures/qwen3_own as llama.cpp's converter writes a Qwen3-Embedding model (Qwen3Model: no
+    q/k permutation, NEOX RoPE)."""
+    fx = os.path.join(FIX, "qwen3_own")
+    st = read_safetensors(os.path.join(fx, "model.safetensors"))
+    cfg = json.load(open(os.path.join(fx, "config.json")))
+    w = GGUFWriter(arch="qwen3")
+    w.add_string("general.name", "wembed tiny qwen3 fixture")
+    w.add_uint32("general.file_type", 1)
+    w.add_uint32("qwen3.context_length", cfg["max_position_embeddings"])
+    w.add_uint32("qwen3.embedding_length", cfg["hidden_size"])
+    w.add_uint32("qwen3.block_count", cfg["num_hidden_layers"])
+    w.add_uint32("qwen3.feed_forward_length", cfg["intermediate_size"])
+    w.add_uint32("qwen3.attention.head_count", cfg["num_attention_heads"])
+    w.add_uint32("qwen3.attention.head_count_kv", cfg["num_key_value_heads"])
+    w.add_uint32("qwen3.attention.key_length", cfg["head_dim"])
+    w.add_uint32("qwen3.attention.value_length", cfg["head_dim"])
+    w.add_float32("qwen3.rope.freq_base", float(cfg["rope_theta"]))
+    w.add_float32("qwen3.attention.layer_norm_rms_epsilon", cfg["rms_norm_eps"])
+    w.add_uint32("qwen3.pooling_type", 3)
+    names = [("embed_tokens.weight", "token_embd.weight"), ("norm.weight", "output_norm.weight")]
+    for il in range(cfg["num_hidden_layers"]):
+        for h, g in [("input_layernorm", "attn_norm"), ("self_attn.q_proj", "attn_q"), ("self_attn.k_proj", "attn_k"),
+                     ("self_attn.v_proj", "attn_v"), ("self_attn.o_proj", "attn_output"), ("self_attn.q_norm", "attn_q_norm"),
+                     ("self_attn.k_norm", "attn_k_norm"), ("post_attention_layernorm", "ffn_norm"),
+                     ("mlp.gate_proj", "ffn_gate"), ("mlp.up_proj", "ffn_up"), ("mlp.down_proj", "ffn_down")]:
+            names.append(("layers.%d.%s.weight" % (il, h), "blk.%d.%s.weight" % (il, g)))
+    for h, g in names:
+        a = st[h].astype(np.float32)
+        w.add_tensor(g, a, "F16" if a.ndim == 2 else "F32")
+    open(path, "wb").write(w.to_bytes())
+
+
+def write_gemma_embedding(path):
+    """fixtures/gemma_own as llama.cpp's EmbeddingGemma converter writes it (norms + 1, the
+    config's own sliding_window, the Dense modules' weights as dense_2 / dense_3)."""
+    fx = os.path.join(FIX, "gemma_own")
+    st = read_safetensors(os.path.join(fx, "model.safetensors"))
+    cfg = json.load(open(os.path.join(fx, "config.json")))
+    a = "gemma-embedding."
+    w = GGUFWriter(arch="gemma-embedding")
+    w.add_string("general.name", "wembed tiny embeddinggemma fixture")
+    w.add_uint32("general.file_type", 0)
+    w.add_uint32(a + "context_length", cfg["max_position_embeddings"])
+    w.add_uint32(a + "embedding_length", cfg["hidden_size"])
+    w.add_uint32(a + "block_count", cfg["num_hidden_layers"])
+    w.add_uint32(a + "feed_forward_length", cfg["intermediate_size"])
+    w.add_uint32(a + "attention.head_count", cfg["num_attention_heads"])
+    w.add_uint32(a + "attention.head_count_kv", cfg["num_key_value_heads"])
+    w.add_float32(a + "attention.layer_norm_rms_epsilon", cfg["rms_norm_eps"])
+    w.add_uint32(a + "attention.key_length", cfg["head_dim"])
+    w.add_uint32(a + "attention.value_length", cfg["head_dim"])
+    w.add_float32(a + "rope.freq_base", cfg["rope_theta"])
+    w.add_uint32(a + "attention.sliding_window", cfg["sliding_window"])
+    w.add_uint32(a + "attention.sliding_window_pattern", cfg["sliding_window_pattern"])
+    dense = {}
+    for mod, prefix in [("2_Dense", "dense_2"), ("3_Dense", "dense_3")]:
+        dc = json.load(open(os.path.join(fx, mod, "config.json")))
+        w.add_uint32(a + prefix + "_feat_in", dc["in_features"])
+        w.add_uint32(a + prefix + "_feat_out", dc["out_features"])
+        dense[prefix] = read_safetensors(os.path.join(fx, mod, "model.safetensors"))["linear.weight"]
+    w.add_uint32(a + "pooling_type", 1)
+    names = [("embed_tokens.weight", "token_embd.weight"), ("norm.weight", "output_norm.weight")]
+    for il in range(cfg["num_hidden_layers"]):
+        for h, g in [("input_layernorm", "attn_norm"), ("self_attn.q_proj", "attn_q"), ("self_attn.k_proj", "attn_k"),
+                     ("self_attn.v_proj", "attn_v"), ("self_attn.o_proj", "attn_output"), ("self_attn.q_norm", "attn_q_norm"),
+                     ("self_attn.k_norm", "attn_k_norm"), ("post_attention_layernorm", "post_attention_norm"),
+                     ("pre_feedforward_layernorm", "ffn_norm"), ("mlp.gate_proj", "ffn_gate"), ("mlp.up_proj", "ffn_up"),
+                     ("mlp.down_proj", "ffn_down"), ("post_feedforward_layernorm", "post_ffw_norm")]:
+            names.append(("layers.%d.%s.weight" % (il, h), "blk.%d.%s.weight" % (il, g)))
+    for h, g in names:
+        t = st[h].astype(np.float32)
+        if h.endswith("norm.weight"):
+            t = t + np.float32(1.0)   # Gemma3Model.norm_shift: Gemma3RMSNorm's (1 + w), stored
+        w.add_tensor(g, t, "F32")
+    for prefix in ("dense_2", "dense_3"):
+        w.add_tensor(prefix + ".weight", dense[prefix].astype(np.float32), "F32")
+    open(path, "wb").write(w.to_bytes())
+
+
 def write_blocks(path):
     """Random blocks of each quantized type (scales kept finite and moderate) + references."""
     rng = np.random.default_rng(1234)
@@ -313,6 +402,8 @@ if __name__ == "__main__":
     write_nomic(os.path.join(OUT, "nomic-q8_0.gguf"))
     write_clip(os.path.join(OUT, "clip-f16.gguf"))
     write_blocks(os.path.join(OUT, "quant-blocks.gguf"))
+    write_qwen3(os.path.join(OUT, "qwen3-f16.gguf"))
+    write_gemma_embedding(os.path.join(OUT, "gemma-embedding-f32.gguf"))
     for f in sorted(os.listdir(OUT)):
         if f.endswith(".gguf"):
             print("%-28s %8d bytes" % (f, os.path.getsize(os.path.join(OUT, f))))

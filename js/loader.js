@@ -4,10 +4,12 @@
 // preprocessor_config.json (vision towers), the sentence-transformers files (modules.json, the pooling
 // folder's config.json named there, sentence_bert_config.json; each may be missing), and the
 // weights: model.safetensors, or model.safetensors.index.json and its shards, or a GGUF file
-// named by `file` (or the only one in a folder). Small files are handed over whole. Weights
-// stream: each chunk is copied once into a staging buffer in the module's memory and written to
-// the engine's loader, which converts it into the model's own buffers right away. Peak memory is
-// the model plus one chunk, whatever the file's size.
+// named by `file` (or the only one in a folder). Each Dense module of modules.json brings its
+// folder's config.json and model.safetensors (streamed after the model's weights; not with a
+// GGUF file, which holds its own). Small files are handed over whole. Weights stream: each chunk
+// is copied once into a staging buffer in the module's memory and written to the engine's
+// loader, which converts it into the model's own buffers right away. Peak memory is the model
+// plus one chunk, whatever the file's size.
 //
 // Progress events, per file: {status: 'download' | 'load', file, loaded, total}, 'download'
 // for bytes from the network, 'load' for bytes from the cache, disk or memory; loaded never
@@ -125,10 +127,17 @@ export async function loadModel(engine, src, opts = {}) {
     optional.push('modules.json', 'sentence_bert_config.json');
     await Promise.all(optional.map((n) => readSmall(n, false)));
     const mods = small.get('modules.json');
+    /** @type {string[]} */
+    const denseWeights = [];
     if (mods) {
       const list = parseJSON(mods, 'modules.json');
       const pool = Array.isArray(list) ? list.find((x) => typeof x?.type === 'string' && x.type.endsWith('.Pooling')) : null;
       if (pool && typeof pool.path === 'string') await readSmall(pool.path ? `${pool.path}/config.json` : 'config.json', false);
+      const dense = Array.isArray(list) && !gguf ? list.filter((x) => typeof x?.type === 'string' && x.type.endsWith('.Dense') && typeof x.path === 'string' && x.path) : [];
+      for (const x of dense) {
+        await readSmall(`${x.path}/config.json`, false);
+        denseWeights.push(`${x.path}/model.safetensors`);
+      }
     }
 
     weightNames = await weightsP;
@@ -153,6 +162,8 @@ export async function loadModel(engine, src, opts = {}) {
         }
       }
     }
+
+    if (!weightNames.some((n) => /\.gguf$/i.test(n))) weightNames = [...weightNames, ...denseWeights];
 
     // Everything is known: hand it to the engine.
     const ld = m._wembed__loader_new(dtypeValue, engine.threads, engine.pool);

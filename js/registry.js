@@ -200,6 +200,52 @@ export const REGISTRY = {
       },
       "note": "model_type gte: Snowflake's copy of the NewModel code (plain RoPE), XLM-R vocabulary. sentence-transformers: Pooling(cls) -> Normalize; queries take the prompt 'query: ' (config_sentence_transformers.json prompts), documents none; Matryoshka 256 keeps the first 256 dims, then normalizes."
     },
+    "Qwen/Qwen3-Embedding-0.6B": {
+      "aliases": [
+        "Qwen3-Embedding-0.6B"
+      ],
+      "architecture": "qwen3",
+      "dims": 1024,
+      "matryoshkaDims": [
+        1024,
+        512,
+        256,
+        128,
+        64,
+        32
+      ],
+      "maxTokens": 32768,
+      "pooling": "last",
+      "normalize": true,
+      "prefixes": {
+        "query": "Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery:",
+        "document": ""
+      },
+      "note": "Qwen3 decoder (model_type qwen3: causal, GQA 16 / 8 heads, head_dim 128). sentence-transformers: Transformer -> Pooling(lasttoken) -> Normalize; queries take the model card's default instruction 'Instruct: {task}\\nQuery:' (config_sentence_transformers.json prompts; no space before the text), documents nothing; the card allows any Matryoshka size from 32 to 1024 (truncate, then normalize): matryoshkaDims lists a few. The tokenizer appends <|endoftext|> (its post-processor), the token the last-token pooling takes."
+    },
+    "google/embeddinggemma-300m": {
+      "aliases": [
+        "embeddinggemma-300m"
+      ],
+      "architecture": "gemma3",
+      "dims": 768,
+      "matryoshkaDims": [
+        768,
+        512,
+        256,
+        128
+      ],
+      "maxTokens": 2048,
+      "pooling": "mean",
+      "normalize": true,
+      "prefixes": {
+        "query": "task: search result | query: ",
+        "document": "title: none | text: ",
+        "classification": "task: classification | query: ",
+        "clustering": "task: clustering | query: "
+      },
+      "note": "Gemma3TextModel with use_bidirectional_attention (model_type gemma3_text). sentence-transformers: Transformer -> Pooling(mean) -> 2_Dense (768 -> 3072) -> 3_Dense (3072 -> 768) -> Normalize, the Dense modules loaded from their folders; prompts from config_sentence_transformers.json and the model card (query 'task: search result | query: ', document 'title: none | text: ', or 'title: {title} | text: ' with a title); Matryoshka 512 / 256 / 128 truncate the 768-d output, then normalize. The card warns against float16 activations: wembed computes in float32."
+    },
     "jinaai/jina-embeddings-v2-small-en": {
       "aliases": [
         "jina-embeddings-v2-small-en"

@@ -7,8 +7,11 @@
 //      start (or, WE_POS_FROM_PAD: from pad_id + 1 over non-pad ids, as RoBERTa's HF code does).
 //   2. Sequences are sorted by length and packed into groups of at most a token budget, so
 //      short texts share big GEMMs and a long document gets a forward of its own.
-//   3. Each sequence's last hidden states are pooled (or copied out, pooling NONE); windows
-//      of one row are averaged, weighted by their token counts.
+//   3. Each sequence's last hidden states are pooled (or copied out, pooling NONE), projected
+//      (CLIP), and passed through the model's sentence-transformers Dense modules when the
+//      call uses the model's own pooling (WEMBED_POOLING_DEFAULT: what SentenceTransformer
+//      .encode computes; a pooling the call names is that pooling alone); windows of one row
+//      are averaged, weighted by their token counts.
 //   4. The row's vector: Matryoshka rule, normalize, quantize; written at the row's index.
 #include <math.h>
 #include <stdlib.h>
@@ -43,6 +46,10 @@ static wembed_status resolve(wembed_model *m, const wembed_embed_params *p, we_r
     r->pooled = ts->pooled;
     if (r->hidden <= 0) return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "this model has no text encoder");
     r->pooling = p->pooling == WEMBED_POOLING_DEFAULT ? m->pooling : (wembed_pooling)p->pooling;
+    // The Dense modules follow the model's own pooling only; pooling named by the call: the
+    // pooled vector alone, as wide as the first Dense module's input.
+    r->dense = p->pooling == WEMBED_POOLING_DEFAULT && r->pooling != WEMBED_POOLING_NONE && m->n_dense > 0;
+    if (m->n_dense > 0 && !r->dense) r->pooled = m->dense[0].in;
     if (p->pooling < WEMBED_POOLING_DEFAULT || p->pooling > WEMBED_POOLING_WEIGHTED_MEAN)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "unknown pooling %d", p->pooling);
     uint32_t allowed = ts->poolings ? ts->poolings : ~(1u << WEMBED_POOLING_EOS);
@@ -168,6 +175,24 @@ static void pool_seq(double *v, const float *h, int n, int E, wembed_pooling poo
     }
 }
 
+// The model's Dense modules, in modules.json order, on one pooled vector: v (dense[0].in) ->
+// v (the last out_features). Each is act(x W^T + b) in float32, as Dense.forward runs it on
+// the float32 pooled vector. buf: 2 * widest floats; scratch: we_linear's for one row.
+static void apply_dense(wembed_pool *pool, const wembed_model *m, double *v, float *buf, int widest, void *scratch) {
+    float *x = buf, *y = buf + widest;
+    for (int e = 0; e < m->dense[0].in; e++) x[e] = (float)v[e];
+    for (uint32_t i = 0; i < m->n_dense; i++) {
+        const we_st_dense *d = &m->dense[i];
+        we_linear(pool, y, d->out, x, d->in, &d->w, d->bias ? &d->b : NULL, 1, WE_ACT_NONE, scratch);
+        if (d->act == WE_DENSE_TANH)
+            for (int e = 0; e < d->out; e++) y[e] = (float)tanh((double)y[e]);
+        float *t = x;
+        x = y;
+        y = t;
+    }
+    for (int e = 0; e < m->dense[m->n_dense - 1].out; e++) v[e] = x[e];
+}
+
 // The finished vector of a row from its pooled values u (r->pooled; overwritten):
 // Matryoshka, normalize, quantize into out.
 void we_finish_vector(void *out, double *u, const we_resolved *r, wembed_output kind) {
@@ -235,8 +260,8 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
     const int E = r->hidden;
     const size_t vb = we_vector_bytes(r, p->output);
     int32_t *tok_ids = NULL, *tok_types = NULL, *tok_pos = NULL, *seq_off = NULL, *rope_len = NULL;
-    float *hidden = NULL, *proj_in = NULL;
-    void *proj_scratch = NULL;
+    float *hidden = NULL, *proj_in = NULL, *dense_buf = NULL;
+    void *proj_scratch = NULL, *dense_work = NULL;
     double *acc = NULL, *v = NULL;
     int64_t *acc_n = NULL, *tok_out = NULL;
     wembed_pool *pool = NULL;
@@ -269,7 +294,22 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
     seq_off = we_malloc(sizeof(int32_t) * (budget + 1));
     rope_len = we_malloc(sizeof(int32_t) * budget);
     hidden = we_malloc(sizeof(float) * budget * (size_t)E);
-    v = we_malloc(sizeof(double) * (size_t)WE_MAX(E, r->pooled));
+    // The widest vector a row goes through: hidden, pooled, every Dense module's output.
+    int32_t widest = WE_MAX(E, r->pooled);
+    size_t dense_scratch = 0;
+    for (uint32_t i = 0; r->dense && i < m->n_dense; i++) {
+        widest = WE_MAX(widest, m->dense[i].out);
+        dense_scratch = WE_MAX(dense_scratch, we_linear_scratch_bytes(&m->dense[i].w, 1));
+    }
+    v = we_malloc(sizeof(double) * (size_t)widest);
+    if (r->dense) {
+        dense_buf = we_malloc(sizeof(float) * 2 * (size_t)widest);
+        dense_work = we_malloc(dense_scratch + 16);
+        if (!dense_buf || !dense_work) {
+            rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the Dense modules");
+            goto done;
+        }
+    }
     const we_weight *proj = m->arch.text.proj;
     if (proj) {
         proj_in = we_malloc(sizeof(float) * ((size_t)E + (size_t)r->pooled));
@@ -319,6 +359,7 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
                 we_linear(pool, proj_in + E, r->pooled, proj_in, E, proj, NULL, 1, WE_ACT_NONE, proj_scratch);
                 for (int e = 0; e < r->pooled; e++) v[e] = proj_in[E + e];
             }
+            if (r->dense) apply_dense(pool, m, v, dense_buf, widest, dense_work);
             double *a = acc + (size_t)s->out * r->pooled;
             for (int e = 0; e < r->pooled; e++) a[e] += v[e] * s->len;
             acc_n[s->out] += s->len;
@@ -348,6 +389,8 @@ done:
     we_free(v);
     we_free(proj_in);
     we_free(proj_scratch);
+    we_free(dense_buf);
+    we_free(dense_work);
     return rc;
 }
 

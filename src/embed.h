@@ -9,7 +9,9 @@ typedef struct we_resolved {
     wembed_pooling pooling;
     bool normalize;
     int32_t hidden;               // per-token vectors
-    int32_t pooled;               // pooled vectors, before Matryoshka (CLIP: the projection)
+    int32_t pooled;               // pooled vectors, before Matryoshka (CLIP: the projection; after
+                                  // the Dense modules when dense)
+    bool dense;                   // the model's sentence-transformers Dense modules apply (its own pooling)
     int32_t dims;                 // of each output vector
     int32_t max_tokens;
     bool matryoshka_ln;           // nomic's rule: layer norm (no affine) before truncating

@@ -13,6 +13,10 @@
 //   4. finish checks that every needed tensor arrived (per tower of a two-tower family), that
 //      the shards named by model.safetensors.index.json all came, reads the
 //      sentence-transformers modules (st_modules.c), and hands the model over.
+// A sentence-transformers Dense module's weights are a weights file of their own,
+// "<path>/model.safetensors" (path: the module's folder in modules.json, whose config.json
+// must have come before): its tensors (linear.weight, linear.bias) go to that module's slots.
+// A GGUF file carries them as dense_2 / dense_3 (llama.cpp's names).
 // Any failure is sticky: the loader keeps its message and returns the same status from then on.
 //
 // Not: the model container and its queries (model.c), inference, tokenization.
@@ -73,6 +77,7 @@ typedef struct fstate {
     uint64_t data_start;
     we_wwriter wr;
     bool wr_open;
+    we_st_dense *module;          // a Dense module's weights file: its module; NULL: the model's
 } fstate;
 
 struct wembed_loader {
@@ -84,6 +89,8 @@ struct wembed_loader {
     const char *arch_source;      // "config.json" or "the GGUF metadata"
     we_slot *slots;
     uint32_t n_slots;
+    we_slot *mslots;              // (n_mslots) the Dense modules' weights, once their configs are read
+    uint32_t n_mslots;
     fstate f;
     char **done_files;            // (n_done) weights files fully streamed
     uint32_t n_done;
@@ -197,6 +204,97 @@ static wembed_status build_slots(wembed_loader *ld) {
     return WEMBED_STATUS_OK;
 }
 
+// The weights of the Dense modules (m->dense), once known: linear.weight (out, in) and, with
+// a bias, linear.bias (out) of each, named "<path>/linear.weight" (and, from a GGUF,
+// "<path>.weight": dense_2.weight).
+static const we_wentry g_dense_weight = {"linear.weight", NULL, 0, false, WE_W_LINEAR, 0, 0, 2, {0, 0}, 0};
+static const we_wentry g_dense_bias = {"linear.bias", NULL, 0, false, WE_W_VEC, 0, 0, 1, {0}, 0};
+
+static wembed_status build_module_slots(wembed_loader *ld, bool gguf) {
+    wembed_model *m = ld->model;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < m->n_dense; i++) n += m->dense[i].bias ? 2 : 1;
+    ld->mslots = n ? we_arena_calloc(&m->arena, n, sizeof *ld->mslots, _Alignof(we_slot)) : NULL;
+    if (n && !ld->mslots) return fail(ld, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < m->n_dense; i++) {
+        we_st_dense *d = &m->dense[i];
+        for (int part = 0; part < (d->bias ? 2 : 1); part++) {
+            we_slot *s = &ld->mslots[k++];
+            char name[300];
+            s->e = part ? &g_dense_bias : &g_dense_weight;
+            snprintf(name, sizeof name, "%s/%s", d->path, s->e->hf);
+            s->hf = we_arena_strndup(&m->arena, name, strlen(name));
+            if (gguf) {
+                snprintf(name, sizeof name, "%s.%s", d->path, part ? "bias" : "weight");
+                s->gguf = we_arena_strndup(&m->arena, name, strlen(name));
+            }
+            if (!s->hf || (gguf && !s->gguf)) return fail(ld, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
+            s->n_dims = part ? 1 : 2;
+            s->shape[0] = d->out;
+            s->shape[1] = d->in;
+            s->w = part ? &d->b : &d->w;
+            s->w->name = s->hf;
+        }
+    }
+    ld->n_mslots = n;
+    return WEMBED_STATUS_OK;
+}
+
+// The Dense modules of modules.json and their slots (safetensors models), once.
+static wembed_status read_modules(wembed_loader *ld) {
+    wembed_model *m = ld->model;
+    if (m->dense_read) return WEMBED_STATUS_OK;
+    wembed_status rc = we_st_read_dense(m, &ld->err);
+    if (rc) return failed_with(ld, rc);
+    return build_module_slots(ld, false);
+}
+
+// A GGUF's Dense modules: llama.cpp's converter (--sentence-transformers-dense-modules) writes
+// 2_Dense and 3_Dense as dense_2.weight and dense_3.weight, torch (out, in), without their
+// biases (a dense_N.bias, as other converters write, is taken) and with the Identity
+// activation that llama.cpp applies.
+static wembed_status gguf_modules(wembed_loader *ld, const we_gguf *g) {
+    wembed_model *m = ld->model;
+    static const char *const names[] = {"dense_2", "dense_3"};
+    uint32_t n = 0;
+    for (size_t i = 0; i < WE_ARRAY_LEN(names); i++) {
+        char tn[32];
+        snprintf(tn, sizeof tn, "%s.weight", names[i]);
+        n += we_gguf_find_tensor(g, tn) != NULL;
+    }
+    m->dense = n ? we_arena_calloc(&m->arena, n, sizeof *m->dense, _Alignof(we_st_dense)) : NULL;
+    if (n && !m->dense) return fail(ld, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
+    for (size_t i = 0; i < WE_ARRAY_LEN(names); i++) {
+        char tn[32];
+        snprintf(tn, sizeof tn, "%s.weight", names[i]);
+        const we_gguf_tensor *t = we_gguf_find_tensor(g, tn);
+        if (!t) continue;
+        if (t->n_dims != 2 || t->ne[0] < 1 || t->ne[1] < 1 || t->ne[0] > (1 << 20) || t->ne[1] > (1 << 20))
+            return fail(ld, WEMBED_STATUS_BAD_FORMAT, "GGUF: %s must be a 2-D weight", tn);
+        we_st_dense *d = &m->dense[m->n_dense++];
+        d->path = names[i];
+        d->in = (int32_t)t->ne[0];
+        d->out = (int32_t)t->ne[1];
+        snprintf(tn, sizeof tn, "%s.bias", names[i]);
+        d->bias = we_gguf_find_tensor(g, tn) != NULL;
+        d->act = WE_DENSE_IDENTITY;
+    }
+    m->dense_read = true;
+    // modules.json beside a GGUF: its Dense modules are the file's, or are not there at all.
+    const we_json *mods;
+    wembed_status rc = we_model_json(m, "modules.json", &mods, &ld->err);
+    if (rc) return failed_with(ld, rc);
+    for (uint32_t i = 0; !n && mods && we_json_is(mods, WE_JSON_ARRAY) && i < mods->len; i++) {
+        const char *type = we_json_as_str(we_json_get(&mods->u.items[i], "type"), NULL);
+        if (type && we_ends_with(type, ".Dense")) {
+            we_model_warn(m, "modules.json lists Dense modules, but the GGUF file holds none (dense_2, dense_3): not applied");
+            break;
+        }
+    }
+    return build_module_slots(ld, true);
+}
+
 // The family's private structs, zeroed, in the model's arena.
 static wembed_status start_arch(wembed_loader *ld, const we_family *fam, const char *model_type) {
     wembed_model *m = ld->model;
@@ -256,6 +354,17 @@ static we_slot *find_slot(wembed_loader *ld, const char *name, bool gguf) {
     if (gguf) {
         for (uint32_t i = 0; i < ld->n_slots; i++)
             if (ld->slots[i].gguf && strcmp(ld->slots[i].gguf, name) == 0) return &ld->slots[i];
+        for (uint32_t i = 0; i < ld->n_mslots; i++)
+            if (ld->mslots[i].gguf && strcmp(ld->mslots[i].gguf, name) == 0) return &ld->mslots[i];
+        return NULL;
+    }
+    if (ld->f.module) {
+        // A Dense module's file: its own tensors only, as "<path>/linear.weight".
+        size_t np = strlen(ld->f.module->path);
+        for (uint32_t i = 0; i < ld->n_mslots; i++) {
+            const char *hf = ld->mslots[i].hf;
+            if (strncmp(hf, ld->f.module->path, np) == 0 && hf[np] == '/' && strcmp(hf + np + 1, name) == 0) return &ld->mslots[i];
+        }
         return NULL;
     }
     char buf[512];
@@ -550,6 +659,7 @@ static wembed_status gguf_header_done(wembed_loader *ld, const we_gguf *g) {
     if (rc) return failed_with(ld, rc);
     WE_ASSERT(!more);
     if ((rc = setup_from_gguf(ld, &gm))) return rc;
+    if ((rc = gguf_modules(ld, &gm))) return rc;
     rc = we_gguf_read_vocab(&gm, &m->vocab, &ld->err);
     if (rc) return failed_with(ld, rc);
     m->has_vocab = m->vocab.model != NULL;
@@ -732,6 +842,20 @@ wembed_status wembed_loader_begin_file(wembed_loader *ld, const char *name, uint
             if (rc) return rc;
         }
         ld->saw_st = true;
+        // "<path>/model.safetensors": the weights of the Dense module at path.
+        const char *slash = strrchr(name, '/');
+        if (slash) {
+            wembed_status rc = read_modules(ld);
+            if (rc) return rc;
+            size_t np = (size_t)(slash - name);
+            for (uint32_t i = 0; i < ld->model->n_dense && !f->module; i++)
+                if (strlen(ld->model->dense[i].path) == np && strncmp(ld->model->dense[i].path, name, np) == 0) f->module = &ld->model->dense[i];
+            if (!f->module || strcmp(slash + 1, "model.safetensors") != 0)
+                return fail(ld, WEMBED_STATUS_UNSUPPORTED, "%s: not the weights of a Dense module of modules.json "
+                            "(wembed reads <Dense path>/model.safetensors for those, and no other module weights)", name);
+            for (uint32_t i = 0; i < ld->n_done; i++)
+                if (strcmp(ld->done_files[i], name) == 0) return fail(ld, WEMBED_STATUS_INVALID_ARGUMENT, "the file %s was given twice", name);
+        }
     } else {
         if (ld->saw_st || ld->saw_gguf)
             return fail(ld, WEMBED_STATUS_UNSUPPORTED, "%s: a GGUF file must hold the whole model (weights were already given)", name);
@@ -883,6 +1007,17 @@ wembed_status wembed_loader_finish(wembed_loader *ld, wembed_model **out_model) 
     if (fam->n_groups > 1)
         for (uint32_t i = 0; i < ld->n_slots; i++)
             if (ld->slots[i].from) present[ld->slots[i].e->group] = true;
+    // Safetensors models: the Dense modules of modules.json, each with its weights file.
+    if (!m->dense_read && (rc = read_modules(ld))) return rc;
+    for (uint32_t i = 0; i < ld->n_mslots; i++)
+        if (!ld->mslots[i].from) {
+            const char *hf = ld->mslots[i].hf;
+            const char *slash = strrchr(hf, '/');
+            if (m->format && strcmp(m->format, "gguf") == 0)   // cannot happen: the slots come from the file's tensors
+                return fail(ld, WEMBED_STATUS_INTERNAL, "GGUF: Dense tensor %s missing", ld->mslots[i].gguf);
+            return fail(ld, WEMBED_STATUS_MISSING_FILE, "%.*s/model.safetensors (the weights of the Dense module %.*s of "
+                        "modules.json) was not given, or lacks %s", (int)(slash - hf), hf, (int)(slash - hf), hf, slash + 1);
+        }
     uint32_t n_missing = 0;
     const char *first = NULL;
     for (uint32_t i = 0; i < ld->n_slots; i++) {
@@ -897,13 +1032,14 @@ wembed_status wembed_loader_finish(wembed_loader *ld, wembed_model **out_model) 
     if ((rc = fam->finish(&m->arch, present, &ld->err))) return failed_with(ld, rc);
     if ((rc = describe(ld))) return rc;
     if ((rc = we_st_read_modules(m, &ld->err))) return failed_with(ld, rc);
+    if ((rc = we_st_finish_dense(m, &ld->err))) return failed_with(ld, rc);
 
-    uint32_t n = 0;
+    uint32_t n = ld->n_mslots;
     for (uint32_t i = 0; i < ld->n_slots; i++) n += ld->slots[i].from != NULL;
     m->tensors = we_malloc((n ? n : 1) * sizeof *m->tensors);
     if (!m->tensors) return fail(ld, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
-    for (uint32_t i = 0; i < ld->n_slots; i++) {
-        const we_slot *s = &ld->slots[i];
+    for (uint32_t i = 0; i < ld->n_slots + ld->n_mslots; i++) {
+        const we_slot *s = i < ld->n_slots ? &ld->slots[i] : &ld->mslots[i - ld->n_slots];
         if (!s->from) continue;
         m->tensors[m->n_tensors++] = s->w;
         m->n_params += s->w->N * s->w->K;

@@ -15,6 +15,24 @@
 #include "formats/gguf.h"
 #include "formats/json.h"
 
+// A sentence-transformers Dense module (sentence_transformers/models/Dense.py), applied to
+// pooled vectors in modules.json order: y = act(W x + b). From <path>/config.json
+// (in_features, out_features, bias, activation_function) and <path>/model.safetensors
+// (linear.weight (out, in), linear.bias (out)); or from a GGUF's dense_2 / dense_3 tensors
+// (llama.cpp's names; its converter keeps the weights only, and the activation is Identity).
+typedef enum we_dense_act {
+    WE_DENSE_IDENTITY = 0,        // torch.nn.modules.linear.Identity
+    WE_DENSE_TANH,                // torch.nn.modules.activation.Tanh (the Dense default)
+} we_dense_act;
+
+typedef struct we_st_dense {
+    const char *path;             // "2_Dense" (the module's folder), or "dense_2" (GGUF); arena
+    int32_t in, out;              // in_features, out_features
+    bool bias;
+    we_dense_act act;
+    we_weight w, b;               // linear.weight (out, in), linear.bias (out) when bias
+} we_st_dense;
+
 typedef struct we_model_file {
     const char *name;             // "tokenizer.json", "1_Pooling/config.json", ...
     const uint8_t *data;          // we_malloc'd copy, NUL-terminated (not counted in size)
@@ -37,6 +55,9 @@ struct wembed_model {
     bool normalize;               // Normalize module present (or no modules.json)
     bool pooling_from_files;      // pooling came from modules.json / GGUF, not the family default
     int32_t max_seq_length;       // sentence_bert_config.json, 0 if absent
+    we_st_dense *dense;           // (n_dense) Dense modules after the pooling, in order (arena)
+    uint32_t n_dense;
+    bool dense_read;              // dense / n_dense are known (modules.json read, or the GGUF's)
 
     bool has_vocab;               // a GGUF file with tokenizer.ggml.*
     we_gguf_vocab vocab;
@@ -74,6 +95,16 @@ wembed_status we_model_json(wembed_model *m, const char *name, const we_json **o
 // Reads the sentence-transformers files into m->pooling, normalize, max_seq_length
 // (st_modules.c); defaults from the family's text spec.
 wembed_status we_st_read_modules(wembed_model *m, we_err *err);
+
+// Reads the Dense modules of modules.json (in its order) and their config.json files into
+// m->dense (weights not yet loaded); a no-op once m->dense_read. MISSING_FILE for a module's
+// config.json not given, BAD_FORMAT / UNSUPPORTED (naming the key) for what Dense.py would
+// not load or wembed does not implement (activations other than Identity and Tanh; a Dense
+// after Normalize).
+wembed_status we_st_read_dense(wembed_model *m, we_err *err);
+// After the family's finish: the Dense chain must start at the pooled width and each module
+// read its predecessor's width; the text spec's pooled width becomes the last out_features.
+wembed_status we_st_finish_dense(wembed_model *m, we_err *err);
 
 // Test hook: load matmul weights row-major instead of in the GEMM's packed layout.
 void we_loader_set_layout(wembed_loader *ld, we_layout layout);

@@ -148,8 +148,10 @@ void          wembed_pool_free(wembed_pool *pool);                       // NULL
 // weights file (a GGUF file carries its own configuration).
 //
 // Files the engine reads: config.json, model.safetensors / shards + index, *.gguf,
-// modules.json, <pooling path>/config.json, sentence_bert_config.json; every other small
-// file given (tokenizer.json, preprocessor_config.json, ...) is kept for the later stages.
+// modules.json, <pooling path>/config.json, sentence_bert_config.json, and for each Dense
+// module of modules.json <path>/config.json and <path>/model.safetensors (a weights file: give
+// modules.json and <path>/config.json before it); every other small file given
+// (tokenizer.json, preprocessor_config.json, ...) is kept for the later stages.
 
 typedef enum wembed_dtype {
     WEMBED_DTYPE_F32 = 0,   // weights as float32
@@ -222,7 +224,7 @@ const char *wembed_model_last_error(const wembed_model *model);
 const char *wembed_model_warnings(const wembed_model *model);
 
 typedef struct wembed_model_info {
-    const char *architecture;         // family: "bert", "nomic_bert", "clip", "gte", ...
+    const char *architecture;         // family: "bert", "nomic_bert", "clip", "gte", "qwen3", "gemma3", ...
     const char *model_type;           // config.json model_type ("xlm-roberta", ...) or GGUF architecture
     const char *format;               // "safetensors" or "gguf"
     wembed_dtype dtype;
@@ -230,7 +232,8 @@ typedef struct wembed_model_info {
     int32_t n_layer, n_head, n_ff;    // likewise
     int32_t n_vocab;                  // rows of the token embedding (0: no text tower)
     int32_t n_ctx;                    // longest input the model takes, in tokens
-    int32_t n_out;                    // size of the output embedding (CLIP: projection_dim)
+    int32_t n_out;                    // size of the output embedding (CLIP: projection_dim; with
+                                      // sentence-transformers Dense modules: the last one's out_features)
     bool has_text, has_vision;
     int32_t vision_n_embd, vision_n_layer, vision_n_head, image_size, patch_size;
     int64_t n_params;                 // parameters loaded
@@ -321,7 +324,9 @@ typedef enum wembed_output {
     O("ntk_length", WEMBED_NTK_LENGTH_NAMES) O("quantize", WEMBED_OUTPUT_NAMES)
 
 typedef struct wembed_embed_params {
-    int32_t pooling;                  // a wembed_pooling, or WEMBED_POOLING_DEFAULT (the model's)
+    int32_t pooling;                  // a wembed_pooling, or WEMBED_POOLING_DEFAULT: the model's, followed
+                                      // by its sentence-transformers Dense modules (what encode() gives);
+                                      // a pooling named here is that pooling alone, without them
     int32_t normalize;                // 1, 0 or WEMBED_NORMALIZE_DEFAULT (the model's, for pooled vectors)
     int32_t dims;                     // keep the first dims dimensions (Matryoshka); 0: all
     int32_t max_tokens;               // 0: the model's limit

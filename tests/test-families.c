@@ -41,6 +41,11 @@ static const char *const g_fixtures[] = {
     "mpnet_own_cls",
     "jina_bert_v2", "jina_own", "jina_own_code", "jina_own_orig",
     "modernbert", "modernbert_mean", "modernbert_own",
+    "qwen3_embed",
+    "qwen3_own",
+    "embeddinggemma",
+    "gemma_own",
+    "gemma_causal_bf16",
     NULL,
 };
 

@@ -5,6 +5,9 @@
 // the safetensors load; quantized types within stated bounds), jina-bert-v2 files with the
 // gated projection fused or split (gen/jina_fixture.py), streaming in chunks, and every
 // malformed-file case refused with its own status and message.
+// safetensors load; quantized types within stated bounds), qwen3 and gemma-embedding (with
+// its Dense modules) files embedding like the safetensors fixtures they come from, streaming
+// in chunks, and every malformed-file case refused with its own status and message.
 #include "harness.h"
 
 #include <math.h>
@@ -629,6 +632,177 @@ static void test_broken_gguf(void) {
 }
 
 // The fuzz target's seeds (tests/fuzz/gguf, made by gen/gguf_files.py) are valid models, so the
+// -----------------------------------------------------------------------------------------
+// Decoders: qwen3 and gemma-embedding (gen/gguf_files.py from fixtures/qwen3_own and
+// fixtures/gemma_own, in llama.cpp's layouts)
+
+// A fixture's safetensors model with its sentence-transformers files (Dense modules included).
+static wembed_model *load_st_full(const char *dir, wembed_dtype dt) {
+    static const char *names[] = {"config.json", "modules.json", "1_Pooling/config.json", "2_Dense/config.json",
+                                  "3_Dense/config.json", "model.safetensors", "2_Dense/model.safetensors", "3_Dense/model.safetensors"};
+    wembed_file files[WE_ARRAY_LEN(names)];
+    uint8_t *bufs[WE_ARRAY_LEN(names)];
+    size_t nf = 0;
+    for (size_t i = 0; i < WE_ARRAY_LEN(names); i++) {
+        char rel[160];
+        size_t n;
+        snprintf(rel, sizeof rel, "fixtures/%s/%s", dir, names[i]);
+        uint8_t *b = we_test_read_file(we_test_data_path(rel), &n);
+        if (!b) continue;
+        bufs[nf] = b;
+        files[nf++] = (wembed_file){names[i], b, n};
+    }
+    wembed_model_params p = wembed_model_default_params();
+    p.dtype = dt;
+    p.n_threads = 2;
+    wembed_model *m = NULL;
+    wembed_status rc = wembed_model_load(files, nf, p, &m);
+    CHECKF(rc == WEMBED_STATUS_OK, "%s: %s", dir, m ? wembed_model_last_error(m) : "?");
+    for (size_t i = 0; i < nf; i++) free(bufs[i]);
+    if (rc) { wembed_model_free(m); return NULL; }
+    return m;
+}
+
+// Embeds a fixture case's inputs with pooling p (normalize, dims) into a new buffer of *n floats.
+static float *embed_case(wembed_model *m, const char *dir, const char *cs, int pooling, int normalize, int dims,
+                         int32_t B, int32_t T, size_t *n) {
+    char rel[160];
+    size_t ni, nm;
+    snprintf(rel, sizeof rel, "fixtures/%s/%s.input_ids.bin", dir, cs);
+    int32_t *ids = (int32_t *)read_data(rel, &ni);
+    snprintf(rel, sizeof rel, "fixtures/%s/%s.attention_mask.bin", dir, cs);
+    int32_t *mask = (int32_t *)read_data(rel, &nm);
+    wembed_embed_params ep = wembed_embed_default_params();
+    ep.pooling = pooling;
+    ep.normalize = normalize;
+    ep.dims = dims;
+    ep.max_tokens = T;
+    int32_t D = ids && mask ? wembed_embed_dims(m, &ep) : 0;
+    *n = (size_t)B * (size_t)D;
+    float *out = calloc(*n + 1, sizeof(float));
+    if (CHECKF(D > 0 && ni == (size_t)B * T * 4, "%s/%s: inputs", dir, cs))
+        CHECKF(wembed_embed_ids(m, ids, NULL, mask, B, T, &ep, out, *n * sizeof(float)) == WEMBED_STATUS_OK, "%s/%s: %s", dir, cs,
+               wembed_model_last_error(m));
+    free(ids);
+    free(mask);
+    return out;
+}
+
+// out (n floats, rows of D) against the fixture's expected tensor: max |diff| and min row cosine.
+static void check_expected(const float *out, size_t n, int D, const char *dir, const char *cs, const char *tname, const char *what) {
+    char rel[160];
+    size_t nb;
+    snprintf(rel, sizeof rel, "fixtures/%s/%s.%s.bin", dir, cs, tname);
+    float *ref = (float *)read_data(rel, &nb);
+    if (!ref) return;
+    double md = we_max_abs_diff(out, ref, n), mc = 1;
+    for (size_t r = 0; r + (size_t)D <= n; r += (size_t)D) mc = fmin(mc, we_cosine(out + r, ref + r, (size_t)D));
+    CHECKF(nb == n * 4 && md <= 1e-4 && mc >= 0.99999, "%s: %s %s: max |diff| %.3g, min cosine %.7f", what, cs, tname, md, mc);
+    free(ref);
+}
+
+static void test_decoder_gguf(void) {
+    char msg[512];
+    size_t n;
+    // qwen3, 2-D weights F16: loaded in f16, every weight and output as the f16 safetensors load's.
+    uint8_t *b = read_data("gguf/qwen3-f16.gguf", &n);
+    wembed_model *m = b ? load_gguf(b, n, WEMBED_DTYPE_F16, 4096, msg) : NULL;
+    wembed_model *st = load_st_fixture("qwen3_own", WEMBED_DTYPE_F16);
+    if (CHECKF(m && st, "qwen3-f16.gguf: %s", msg)) {
+        wembed_model_info info;
+        wembed_model_get_info(m, &info);
+        CHECK(strcmp(info.architecture, "qwen3") == 0 && strcmp(info.model_type, "qwen3") == 0 && strcmp(info.format, "gguf") == 0);
+        CHECK(info.n_embd == 40 && info.n_layer == 2 && info.n_head == 4 && info.n_ff == 72 && info.n_vocab == 300 && info.n_ctx == 32768);
+        CHECK(info.pooling == WEMBED_POOLING_LAST && m->pooling_from_files && info.n_out == 40);
+        CHECKF(strcmp(info.hparams, "{\"n_kv_head\":1,\"head_dim\":16,\"eps\":1e-06,\"act\":\"silu\",\"rope_theta\":1000000,\"causal\":true}") == 0,
+               "%s", info.hparams);
+        CHECKF(m->n_tensors == st->n_tensors && m->n_params == st->n_params && wembed_model_warnings(m)[0] == 0, "%u tensors, %s",
+               m->n_tensors, wembed_model_warnings(m));
+        int same = 0;
+        for (uint32_t t = 0; t < m->n_tensors; t++) {
+            const we_weight *w = m->tensors[t], *r = find_weight(st, w->name);
+            same += r && w->type == r->type && w->nbytes == r->nbytes && memcmp(w->data, r->data, w->nbytes) == 0;
+        }
+        CHECKF(same == 24, "qwen3-f16.gguf: %d of 24 tensors identical to the f16 safetensors load", same);
+        size_t n1, n2;
+        float *a = embed_case(m, "qwen3_own", "left_padded", WEMBED_POOLING_DEFAULT, WEMBED_NORMALIZE_DEFAULT, 0, 4, 33, &n1);
+        float *c = embed_case(st, "qwen3_own", "left_padded", WEMBED_POOLING_DEFAULT, WEMBED_NORMALIZE_DEFAULT, 0, 4, 33, &n2);
+        CHECK(n1 == n2 && n1 == 160 && memcmp(a, c, n1 * 4) == 0);
+        // f16 weights against the f32 reference: close, not within the f32 tolerance.
+        double mc = 1;
+        char rel[128];
+        snprintf(rel, sizeof rel, "fixtures/qwen3_own/left_padded.sentence_embedding_normalized.bin");
+        size_t nb;
+        float *ref = (float *)read_data(rel, &nb);
+        for (int r = 0; ref && r < 4; r++) mc = fmin(mc, we_cosine(a + r * 40, ref + r * 40, 40));
+        CHECKF(mc > 0.9999, "qwen3-f16.gguf: min cosine %.7f to the f32 reference", mc);
+        free(ref);
+        free(a);
+        free(c);
+    }
+    wembed_model_free(m);
+    wembed_model_free(st);
+
+    // A modules.json naming Dense modules beside a GGUF file that holds none: said, not applied.
+    size_t nm;
+    uint8_t *mods = read_data("fixtures/gemma_own/modules.json", &nm);
+    wembed_loader *ld;
+    wembed_loader_new(wembed_model_default_params(), &ld);
+    m = NULL;
+    wembed_status rc = wembed_loader_add_file(ld, "modules.json", mods, nm);
+    if (!rc && b) rc = wembed_loader_add_file(ld, "model.gguf", b, n);
+    if (!rc) rc = wembed_loader_finish(ld, &m);
+    if (CHECKF(rc == WEMBED_STATUS_OK && m, "qwen3-f16.gguf + modules.json: %s", wembed_loader_last_error(ld))) {
+        CHECKF(strstr(wembed_model_warnings(m), "holds none") && m->n_dense == 0 && m->arch.text.pooled == 40, "%s", wembed_model_warnings(m));
+        CHECK(m->pooling == WEMBED_POOLING_LAST);   // the file's pooling_type: modules.json names no Pooling folder here
+    }
+    wembed_model_free(m);
+    wembed_loader_free(ld);
+    free(mods);
+    free(b);
+
+    // gemma-embedding, F32, norms stored as 1 + w, with dense_2 / dense_3: the fixture's
+    // outputs (mean -> Dense -> Dense -> Normalize), and the pooling alone when asked.
+    b = read_data("gguf/gemma-embedding-f32.gguf", &n);
+    m = b ? load_gguf(b, n, WEMBED_DTYPE_F32, 1000, msg) : NULL;
+    st = load_st_full("gemma_own", WEMBED_DTYPE_F32);
+    if (CHECKF(m && st, "gemma-embedding-f32.gguf: %s", msg)) {
+        wembed_model_info info;
+        wembed_model_get_info(m, &info);
+        CHECK(strcmp(info.architecture, "gemma3") == 0 && strcmp(info.model_type, "gemma-embedding") == 0);
+        CHECK(info.n_embd == 40 && info.n_layer == 3 && info.n_head == 4 && info.n_ff == 64 && info.n_vocab == 300 && info.n_ctx == 2048);
+        CHECK(info.pooling == WEMBED_POOLING_MEAN && info.n_out == 40 && info.normalize);
+        CHECKF(strstr(info.hparams, "\"n_kv_head\":1,\"head_dim\":12,") && strstr(info.hparams, "\"rope_theta\":1000000,\"rope_local_base_freq\":10000,"
+                      "\"query_pre_attn_scalar\":0,\"attn_scale\":0.288675129,\"sliding_window\":6,\"bidirectional\":true,\"layers\":\"ssf\","
+                      "\"embed_scale\":6.3245554,\"embed_scale_dtype\":\"float32\",\"norm_offset\":0,"), "%s", info.hparams);
+        CHECK(m->n_dense == 2 && m->dense[0].in == 40 && m->dense[0].out == 96 && m->dense[1].out == 40 && !m->dense[0].bias &&
+              m->dense[1].act == WE_DENSE_IDENTITY && strcmp(m->dense[1].path, "dense_3") == 0);
+        CHECKF(m->n_params == st->n_params && wembed_model_warnings(m)[0] == 0, "%lld params, %s", (long long)m->n_params, wembed_model_warnings(m));
+        static const struct { const char *cs; int B, T; } cases[] = { {"batch_window", 4, 30}, {"len50", 1, 50} };
+        for (size_t i = 0; i < WE_ARRAY_LEN(cases); i++) {
+            size_t n1, n2;
+            float *e = embed_case(m, "gemma_own", cases[i].cs, WEMBED_POOLING_DEFAULT, WEMBED_NORMALIZE_DEFAULT, 0, cases[i].B, cases[i].T, &n1);
+            check_expected(e, n1, 40, "gemma_own", cases[i].cs, "sentence_embedding_normalized", "gemma-embedding-f32.gguf");
+            float *s2 = embed_case(st, "gemma_own", cases[i].cs, WEMBED_POOLING_DEFAULT, WEMBED_NORMALIZE_DEFAULT, 0, cases[i].B, cases[i].T, &n2);
+            CHECKF(n1 == n2 && we_max_abs_diff(e, s2, n1) <= 1e-6, "gemma GGUF vs safetensors: %.3g", we_max_abs_diff(e, s2, n1));
+            free(e);
+            free(s2);
+            e = embed_case(m, "gemma_own", cases[i].cs, WEMBED_POOLING_DEFAULT, 0, 0, cases[i].B, cases[i].T, &n1);
+            check_expected(e, n1, 40, "gemma_own", cases[i].cs, "sentence_embedding", "gemma-embedding-f32.gguf --no-normalize");
+            free(e);
+            e = embed_case(m, "gemma_own", cases[i].cs, WEMBED_POOLING_MEAN, 0, 0, cases[i].B, cases[i].T, &n1);
+            check_expected(e, n1, 40, "gemma_own", cases[i].cs, "mean_pooled", "gemma-embedding-f32.gguf --pooling mean");
+            free(e);
+            e = embed_case(m, "gemma_own", cases[i].cs, WEMBED_POOLING_DEFAULT, WEMBED_NORMALIZE_DEFAULT, 16, cases[i].B, cases[i].T, &n1);
+            check_expected(e, n1, 16, "gemma_own", cases[i].cs, "matryoshka_16", "gemma-embedding-f32.gguf --dims 16");
+            free(e);
+        }
+    }
+    wembed_model_free(m);
+    wembed_model_free(st);
+    free(b);
+}
+
 // fuzzer starts from inputs that reach the data path.
 static void test_fuzz_seeds(void) {
     static const char *seeds[] = {"tiny-bert-f32.gguf", "tiny-bert-mixed.gguf", "tiny-nomic-q8_0.gguf", "tiny-clip-f16.gguf"};
@@ -655,6 +829,7 @@ int main(void) {
     test_nomic_clip_gguf();
     test_jina_gguf();
     test_modernbert_gguf();
+    test_decoder_gguf();
     test_broken_gguf();
     test_fuzz_seeds();
     CHECK_EQ_INT(we_alloc_live(), 0);

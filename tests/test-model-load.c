@@ -21,14 +21,15 @@
 
 typedef struct fixture {
     const char *dir;
-    wembed_file files[8];
-    uint8_t *bufs[8];
+    wembed_file files[12];
+    uint8_t *bufs[12];
     int n;
 } fixture;
 
 static void fixture_load(fixture *fx, const char *dir) {
     static const char *names[] = {"config.json", "modules.json", "1_Pooling/config.json", "sentence_bert_config.json",
-                                  "preprocessor_config.json", "model.safetensors"};
+                                  "preprocessor_config.json", "2_Dense/config.json", "3_Dense/config.json", "model.safetensors",
+                                  "2_Dense/model.safetensors", "3_Dense/model.safetensors"};
     memset(fx, 0, sizeof *fx);
     fx->dir = dir;
     for (size_t i = 0; i < WE_ARRAY_LEN(names); i++) {
@@ -99,16 +100,19 @@ static const we_weight *find_weight(const wembed_model *m, const char *name) {
     return NULL;
 }
 
-// Every float tensor of the file that the model holds has exactly the right values for the
-// model's dtype; returns the number of parameters compared.
-static int64_t check_values(const wembed_model *m, const uint8_t *st, size_t n, const char *what) {
+// Every float tensor of the file that the model holds (under its name with prefix: "2_Dense/"
+// for a Dense module's file) has exactly the right values for the model's dtype; returns the
+// number of parameters compared.
+static int64_t check_values(const wembed_model *m, const uint8_t *st, size_t n, const char *prefix, const char *what) {
     ref_st r;
     if (!CHECKF(ref_open(&r, st, n), "%s: reference parse", what)) return 0;
     int64_t compared = 0;
     int bad = 0;
     for (uint32_t ti = 0; ti < r.h.n_tensors && bad < 5; ti++) {
         const we_st_tensor *t = &r.h.tensors[ti];
-        const we_weight *w = find_weight(m, strip_prefix(t->name));
+        char name[300];
+        snprintf(name, sizeof name, "%s%s", prefix, strip_prefix(t->name));
+        const we_weight *w = find_weight(m, name);
         if (!w) continue;
         CHECKF((uint64_t)(w->N * w->K) == t->n_elems, "%s: %s element count", what, t->name);
         for (int64_t row = 0; row < w->N && bad < 5; row++) {
@@ -167,6 +171,12 @@ static const expect g_expect[] = {
     {"modernbert",     "modernbert",  64, 4, 4, 96, 512, 8192, 64, 172608, WEMBED_POOLING_CLS, true, 8192},
     {"modernbert_mean", "modernbert", 96, 4, 6, 128, 320, 8192, 96, 326496, WEMBED_POOLING_MEAN, true, 8192},
     {"modernbert_own", "modernbert",  32, 5, 2, 32, 100, 8192, 32, 39392, WEMBED_POOLING_MEAN, true, 8192},
+    {"qwen3_embed",    "qwen3",       64, 3, 4, 160, 512, 32768, 64, 180816, WEMBED_POOLING_LAST, true, 0},
+    {"qwen3_own",      "qwen3",       40, 2, 4, 72, 300, 32768, 40, 42344, WEMBED_POOLING_LAST, true, 0},
+    // the Dense modules' weights count (in the n_out column: the last Dense module's width)
+    {"embeddinggemma", "gemma3",      48, 4, 4, 72, 400, 2048, 48, 116912, WEMBED_POOLING_MEAN, true, 2048},
+    {"gemma_own",      "gemma3",      40, 3, 4, 64, 300, 2048, 40, 57712, WEMBED_POOLING_MEAN, true, 2048},
+    {"gemma_causal_bf16", "gemma3",   40, 3, 4, 64, 300, 2048, 40, 57448, WEMBED_POOLING_LAST, true, 0},
 };
 
 static bool g_quiet;   // no messages while sweeping allocation failures
@@ -226,7 +236,15 @@ static void test_fixtures(void) {
                     CHECKF(info.pooling == x->pooling && info.normalize == x->normalize && info.max_seq_length == x->max_seq_length,
                            "%s: pooling %d normalize %d max_seq_length %d", what, (int)info.pooling, info.normalize, info.max_seq_length);
                     CHECK(info.dtype == dtypes[d] && strcmp(info.format, "safetensors") == 0);
-                    int64_t compared = check_values(m, st->data, st->size, what);
+                    int64_t compared = check_values(m, st->data, st->size, "", what);
+                    static const char *const dense[] = {"2_Dense", "3_Dense"};
+                    for (size_t k = 0; k < 2; k++) {
+                        char fname[64], prefix[64];
+                        snprintf(fname, sizeof fname, "%s/model.safetensors", dense[k]);
+                        snprintf(prefix, sizeof prefix, "%s/", dense[k]);
+                        const wembed_file *df = fx_file(&fx, fname);
+                        if (df) compared += check_values(m, df->data, df->size, prefix, what);
+                    }
                     CHECKF(compared == x->n_params, "%s: compared %lld of %lld values", what, (long long)compared, (long long)x->n_params);
                     // Weight memory: f32 4 bytes a parameter; f16/q8 shrink the matmul weights and token embedding.
                     if (dtypes[d] == WEMBED_DTYPE_F32 && lay == 0)
@@ -294,6 +312,27 @@ static void test_hparams(void) {
         m = load_fx(&fx, WEMBED_DTYPE_F32, WE_LAYOUT_PACKED, 0, &rc);
         if (CHECK(m) && CHECK(wembed_model_get_info(m, &info) == WEMBED_STATUS_OK))
             CHECKF(strcmp(info.hparams, gte[i].hp) == 0, "%s: %s", gte[i].dir, info.hparams);
+        wembed_model_free(m);
+        fixture_free(&fx);
+    }
+
+    // qwen3 / gemma3: heads, window rule, layer kinds, scales as read.
+    static const struct { const char *dir, *hp; } dec[] = {
+        {"qwen3_embed", "{\"n_kv_head\":2,\"head_dim\":24,\"eps\":1e-06,\"act\":\"silu\",\"rope_theta\":1000000,\"causal\":true}"},
+        {"embeddinggemma", "{\"n_kv_head\":2,\"head_dim\":16,\"eps\":1e-06,\"act\":\"gelu_tanh\",\"rope_theta\":1000000,"
+                           "\"rope_local_base_freq\":10000,\"query_pre_attn_scalar\":24,\"attn_scale\":0.204124153,\"sliding_window\":8,"
+                           "\"bidirectional\":true,\"layers\":\"sfsf\",\"embed_scale\":6.92820311,\"embed_scale_dtype\":\"float32\","
+                           "\"norm_offset\":1,\"final_logit_softcapping\":0}"},
+        {"gemma_causal_bf16", "{\"n_kv_head\":2,\"head_dim\":12,\"eps\":1e-06,\"act\":\"gelu_tanh\",\"rope_theta\":1000000,"
+                              "\"rope_local_base_freq\":10000,\"query_pre_attn_scalar\":16,\"attn_scale\":0.25,\"sliding_window\":5,"
+                              "\"bidirectional\":false,\"layers\":\"sfs\",\"embed_scale\":6.3125,\"embed_scale_dtype\":\"bfloat16\","
+                              "\"norm_offset\":1,\"final_logit_softcapping\":30}"},
+    };
+    for (size_t i = 0; i < WE_ARRAY_LEN(dec); i++) {
+        fixture_load(&fx, dec[i].dir);
+        m = load_fx(&fx, WEMBED_DTYPE_F32, WE_LAYOUT_PACKED, 0, &rc);
+        if (CHECK(m) && CHECK(wembed_model_get_info(m, &info) == WEMBED_STATUS_OK))
+            CHECKF(strcmp(info.hparams, dec[i].hp) == 0, "%s: %s", dec[i].dir, info.hparams);
         wembed_model_free(m);
         fixture_free(&fx);
     }
@@ -468,8 +507,8 @@ static void test_clip_towers(void) {
             CHECKF(info.has_text == (s == 0) && info.has_vision == (s != 0), "tower set %d: %d %d", s, info.has_text, info.has_vision);
             CHECK(info.n_out == (s == 2 ? 96 : 32));
             CHECK(info.n_embd == (s == 0 ? 64 : 96));
-            if (s == 0) CHECK(check_values(m, buf, n, "text tower") == 139841);
-            if (s == 1) CHECK(check_values(m, buf, n, "vision tower") == 247296);
+            if (s == 0) CHECK(check_values(m, buf, n, "", "text tower") == 139841);
+            if (s == 1) CHECK(check_values(m, buf, n, "", "vision tower") == 247296);
             if (s == 2) CHECK(model_weight(m, "visual_projection.weight") == NULL && fabsf(m->arch.logit_scale - 2.6592f) < 1e-6f);
         }
         wembed_model_free(m);
@@ -516,7 +555,7 @@ static void test_clip_towers(void) {
             wembed_model_info info;
             wembed_model_get_info(m, &info);
             CHECK(info.has_text && !info.has_vision && strstr(info.hparams, "\"eos_token_id\":511,"));
-            CHECK(check_values(m, buf, n, "clip_text_model") == 139841);
+            CHECK(check_values(m, buf, n, "", "clip_text_model") == 139841);
         }
         wembed_model_free(m);
         // ... and the whole two-tower file with it: the vision tensors are not used (warned).
@@ -574,7 +613,7 @@ static void test_prefix_and_shards(void) {
         wembed_file files[] = {*cfg, {"model.safetensors", buf2, n2}};
         CHECKF(load_files(files, 2, WEMBED_DTYPE_F32, &m, msg, sizeof msg) == WEMBED_STATUS_OK, "prefixed: %s", msg);
         if (m) {
-            CHECK(check_values(m, buf2, n2, "prefixed") == 136896);
+            CHECK(check_values(m, buf2, n2, "", "prefixed") == 136896);
             CHECKF(strstr(wembed_model_warnings(m), "1 tensor in the weights is not used by bert (first: cls.predictions.bias)"),
                    "%s", wembed_model_warnings(m));
         }
@@ -621,7 +660,7 @@ static void test_prefix_and_shards(void) {
         wembed_file files[] = {*cfg, {"model.safetensors.index.json", idx, strlen(idx)},
                                {"model-00002-of-00002.safetensors", s2, n2}, {"model-00001-of-00002.safetensors", s1, n1}};
         CHECKF(load_files(files, 4, WEMBED_DTYPE_Q8, &m, msg, sizeof msg) == WEMBED_STATUS_OK, "shards: %s", msg);
-        if (m) CHECK(check_values(m, s1, n1, "shard 1") + check_values(m, s2, n2, "shard 2") == 136896);
+        if (m) CHECK(check_values(m, s1, n1, "", "shard 1") + check_values(m, s2, n2, "", "shard 2") == 136896);
         wembed_model_free(m);
         // Progress over shards: the index says two are coming, so the first does not read as done.
         {
@@ -751,7 +790,7 @@ static void test_progress(void) {
 // and the engine works afterwards.
 static void test_alloc_failures(void) {
     g_quiet = true;
-    static const char *dirs[] = {"bert", "clip"};
+    static const char *dirs[] = {"bert", "clip", "gemma_own"};   // gemma_own: Dense modules
     for (size_t d = 0; d < WE_ARRAY_LEN(dirs); d++) {
         fixture fx;
         fixture_load(&fx, dirs[d]);
@@ -885,6 +924,30 @@ static void test_config_variants(void) {
         {"gte_en", "\"unpad_inputs\": false", "\"unpad_inputs\": \"true\", \"logn_attention_clip1\": true", WEMBED_STATUS_OK, ""},
         {"gte_en", "\"hidden_act\": \"gelu\"", "\"hidden_act\": \"mish\"", WEMBED_STATUS_UNSUPPORTED, "hidden_act \"mish\""},
         {"gte_own", "\"rope_scaling\": null", "\"rope_scaling\": \"ntk\"", WEMBED_STATUS_BAD_FORMAT, "\"rope_scaling\" must be an object or null"},
+        // qwen3
+        {"qwen3_embed", "\"use_sliding_window\": false", "\"use_sliding_window\": true", WEMBED_STATUS_UNSUPPORTED, "use_sliding_window true"},
+        {"qwen3_embed", "\"max_position_embeddings\": 32768,", "\"layer_types\": [\"full_attention\", \"sliding_attention\", \"full_attention\"], "
+         "\"max_position_embeddings\": 32768,", WEMBED_STATUS_UNSUPPORTED, "layer_types[1]"},
+        {"qwen3_embed", "\"attention_bias\": false", "\"attention_bias\": true", WEMBED_STATUS_UNSUPPORTED, "attention_bias true"},
+        {"qwen3_embed", "\"rope_scaling\": null", "\"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4.0}", WEMBED_STATUS_UNSUPPORTED,
+         "qwen3 rope_scaling type \"yarn\""},
+        {"qwen3_embed", "\"rope_scaling\": null", "\"rope_scaling\": {\"type\": \"default\"}", WEMBED_STATUS_OK, ""},
+        {"qwen3_embed", "\"rope_scaling\": null", "\"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 1e6}", WEMBED_STATUS_UNSUPPORTED,
+         "rope_parameters"},
+        {"qwen3_embed", "\"num_key_value_heads\": 2", "\"num_key_value_heads\": 3", WEMBED_STATUS_BAD_FORMAT, "not a multiple of 3 key/value heads"},
+        {"qwen3_embed", "\"hidden_act\": \"silu\"", "\"hidden_act\": \"relu2\"", WEMBED_STATUS_UNSUPPORTED, "hidden_act \"relu2\""},
+        // gemma3
+        {"embeddinggemma", "\"attn_logit_softcapping\": null", "\"attn_logit_softcapping\": 50.0", WEMBED_STATUS_UNSUPPORTED, "attn_logit_softcapping"},
+        {"embeddinggemma", "\"final_logit_softcapping\": null", "\"final_logit_softcapping\": 30.0", WEMBED_STATUS_OK, ""},
+        {"embeddinggemma", "\"rope_scaling\": null", "\"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": 8.0}", WEMBED_STATUS_UNSUPPORTED,
+         "gemma3 rope_scaling type \"linear\""},
+        {"embeddinggemma", "\"attention_bias\": false", "\"attention_bias\": true", WEMBED_STATUS_UNSUPPORTED, "attention_bias true"},
+        {"embeddinggemma", "\"sliding_window\": 8", "\"sliding_window\": 1", WEMBED_STATUS_UNSUPPORTED, "sliding_window 1"},
+        {"embeddinggemma", "\"sliding_attention\",", "\"chunked_attention\",", WEMBED_STATUS_UNSUPPORTED, "layer_types[0] \"chunked_attention\""},
+        {"embeddinggemma", "\"use_bidirectional_attention\": true", "\"use_bidirectional_attention\": false", WEMBED_STATUS_OK, ""},
+        {"embeddinggemma", "\"hidden_activation\": \"gelu_pytorch_tanh\"", "\"hidden_activation\": \"relu\"", WEMBED_STATUS_UNSUPPORTED,
+         "hidden_activation \"relu\""},
+        {"embeddinggemma", "\"num_key_value_heads\": 2", "\"num_key_value_heads\": 3", WEMBED_STATUS_BAD_FORMAT, "not a multiple"},
     };
     for (size_t i = 0; i < WE_ARRAY_LEN(cases); i++) {
         char rel[256];
@@ -997,9 +1060,125 @@ static void test_jina_variants(void) {
     }
 }
 
+// -----------------------------------------------------------------------------------------
+// sentence-transformers Dense modules: their files, what is refused, and the widths.
+
+// The fixture's files with one file replaced (data NULL: left out); returns the count.
+static size_t dense_files(const fixture *fx, wembed_file *out, const char *name, const char *data) {
+    size_t n = 0;
+    bool found = false;
+    for (int i = 0; i < fx->n; i++) {
+        if (name && strcmp(fx->files[i].name, name) == 0) {
+            found = true;
+            if (data) out[n++] = (wembed_file){name, data, strlen(data)};
+            continue;
+        }
+        out[n++] = fx->files[i];
+    }
+    if (name && !found && data) out[n++] = (wembed_file){name, data, strlen(data)};
+    return n;
+}
+
+static void test_dense_modules(void) {
+    fixture fx;
+    fixture_load(&fx, "embeddinggemma");
+    wembed_file files[16];
+    static const struct {
+        const char *file, *data;
+        wembed_status want;
+        const char *msg;
+    } cases[] = {
+        {"2_Dense/config.json", NULL, WEMBED_STATUS_MISSING_FILE, "2_Dense/config.json (the Dense module 2_Dense of modules.json) was not given"},
+        {"3_Dense/model.safetensors", NULL, WEMBED_STATUS_MISSING_FILE, "3_Dense/model.safetensors (the weights of the Dense module 3_Dense"},
+        {"2_Dense/config.json", "{\"in_features\": 48, \"out_features\": 192, \"bias\": false, \"activation_function\": "
+         "\"torch.nn.modules.activation.ReLU\"}", WEMBED_STATUS_UNSUPPORTED, "activation_function \"torch.nn.modules.activation.ReLU\""},
+        {"2_Dense/config.json", "{\"in_features\": 48, \"out_features\": 192, \"bias\": false}", WEMBED_STATUS_BAD_FORMAT,
+         "no \"activation_function\""},
+        {"2_Dense/config.json", "{\"in_features\": 48, \"out_features\": 190, \"bias\": false, \"activation_function\": "
+         "\"torch.nn.modules.linear.Identity\"}", WEMBED_STATUS_SHAPE_MISMATCH, "has shape [192, 48]"},
+        // bias: Dense.__init__'s default is true, and the file has none
+        {"2_Dense/config.json", "{\"in_features\": 48, \"out_features\": 192, \"activation_function\": "
+         "\"torch.nn.modules.linear.Identity\"}", WEMBED_STATUS_MISSING_FILE, "lacks linear.bias"},
+        {"modules.json", "[{\"idx\": 0, \"name\": \"0\", \"path\": \"\", \"type\": \"sentence_transformers.models.Transformer\"}, "
+         "{\"idx\": 1, \"name\": \"1\", \"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"}, "
+         "{\"idx\": 2, \"name\": \"2\", \"path\": \"2_Dense\", \"type\": \"sentence_transformers.models.Dense\"}, "
+         "{\"idx\": 3, \"name\": \"3\", \"path\": \"3_Normalize\", \"type\": \"sentence_transformers.models.Normalize\"}, "
+         "{\"idx\": 4, \"name\": \"4\", \"path\": \"3_Dense\", \"type\": \"sentence_transformers.models.Dense\"}]",
+         WEMBED_STATUS_UNSUPPORTED, "a Dense module (3_Dense) after Normalize"},
+        // 3_Dense not listed: its weights file has no module
+        {"modules.json", "[{\"idx\": 0, \"name\": \"0\", \"path\": \"\", \"type\": \"sentence_transformers.models.Transformer\"}, "
+         "{\"idx\": 2, \"name\": \"2\", \"path\": \"2_Dense\", \"type\": \"sentence_transformers.models.Dense\"}]",
+         WEMBED_STATUS_UNSUPPORTED, "3_Dense/model.safetensors: not the weights of a Dense module of modules.json"},
+        // the chain: 3_Dense first takes 192 features, the pooling gives 48
+        {"modules.json", "[{\"idx\": 0, \"name\": \"0\", \"path\": \"\", \"type\": \"sentence_transformers.models.Transformer\"}, "
+         "{\"idx\": 1, \"name\": \"1\", \"path\": \"3_Dense\", \"type\": \"sentence_transformers.models.Dense\"}, "
+         "{\"idx\": 2, \"name\": \"2\", \"path\": \"2_Dense\", \"type\": \"sentence_transformers.models.Dense\"}]",
+         WEMBED_STATUS_SHAPE_MISMATCH, "Dense module 3_Dense takes 192 features, but the pooling gives 48"},
+    };
+    for (size_t i = 0; i < WE_ARRAY_LEN(cases); i++) {
+        size_t nf = dense_files(&fx, files, cases[i].file, cases[i].data);
+        wembed_model *m = NULL;
+        int64_t live0 = we_alloc_live();
+        wembed_status rc = wembed_model_load(files, nf, wembed_model_default_params(), &m);
+        const char *msg = m ? wembed_model_last_error(m) : "";
+        CHECKF(rc == cases[i].want && strstr(msg, cases[i].msg), "Dense case %zu: %s \"%s\", want %s \"%s\"", i, wembed_status_str(rc), msg,
+               wembed_status_str(cases[i].want), cases[i].msg);
+        wembed_model_free(m);
+        CHECKF(we_alloc_live() == live0, "Dense case %zu: leak", i);
+    }
+
+    // 2_Dense alone (48 -> 192): the model's vectors are 192 wide; a pooling named by the call
+    // is the pooling alone, 48 wide.
+    size_t nf = dense_files(&fx, files, "modules.json",
+                            "[{\"idx\": 0, \"name\": \"0\", \"path\": \"\", \"type\": \"sentence_transformers.models.Transformer\"}, "
+                            "{\"idx\": 1, \"name\": \"1\", \"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"}, "
+                            "{\"idx\": 2, \"name\": \"2\", \"path\": \"2_Dense\", \"type\": \"sentence_transformers.models.Dense\"}]");
+    size_t k = 0;
+    for (size_t i = 0; i < nf; i++)
+        if (strcmp(files[i].name, "3_Dense/model.safetensors") != 0 && strcmp(files[i].name, "3_Dense/config.json") != 0) files[k++] = files[i];
+    wembed_model *m = NULL;
+    wembed_status rc = wembed_model_load(files, k, wembed_model_default_params(), &m);
+    wembed_model_info info;
+    if (CHECKF(rc == WEMBED_STATUS_OK, "2_Dense alone: %s", m ? wembed_model_last_error(m) : "") &&
+        CHECK(wembed_model_get_info(m, &info) == WEMBED_STATUS_OK)) {
+        CHECK(info.n_out == 192 && info.n_embd == 48 && !info.normalize && info.pooling == WEMBED_POOLING_MEAN);
+        CHECKF(info.n_params == 116912 - 192 * 48, "%lld params", (long long)info.n_params);
+        wembed_embed_params ep = wembed_embed_default_params();
+        CHECK(wembed_embed_dims(m, &ep) == 192);
+        ep.dims = 64;
+        CHECK(wembed_embed_dims(m, &ep) == 64);
+        ep.dims = 0;
+        ep.pooling = WEMBED_POOLING_MEAN;
+        CHECK(wembed_embed_dims(m, &ep) == 48);
+        ep.dims = 64;
+        CHECK(wembed_embed_dims(m, &ep) == 0);   // past the pooled width
+        ep.pooling = WEMBED_POOLING_NONE;
+        ep.dims = 0;
+        CHECK(wembed_embed_dims(m, &ep) == 48);
+        // One row: the default is Dense(mean), the named pooling the mean alone.
+        const int32_t ids[5] = {2, 17, 99, 5, 1};
+        float a[192], b2[48];
+        ep = wembed_embed_default_params();
+        CHECK(wembed_embed_ids(m, ids, NULL, NULL, 1, 5, &ep, a, sizeof a) == WEMBED_STATUS_OK);
+        ep.pooling = WEMBED_POOLING_MEAN;
+        CHECK(wembed_embed_ids(m, ids, NULL, NULL, 1, 5, &ep, b2, sizeof b2) == WEMBED_STATUS_OK);
+        const we_weight *w = &m->dense[0].w;
+        double worst = 0;
+        for (int o = 0; o < 192; o++) {
+            double y = 0;
+            for (int e = 0; e < 48; e++) y += (double)we_weight_get(w, o, e) * b2[e];
+            worst = fmax(worst, fabs(y - a[o]));
+        }
+        CHECKF(worst < 1e-5, "Dense(mean) vs mean: %.3g", worst);
+    }
+    wembed_model_free(m);
+    fixture_free(&fx);
+}
+
 int main(void) {
     test_fixtures();
     test_jina_variants();
+    test_dense_modules();
     test_config_variants();
     test_hparams();
     test_clip_towers();

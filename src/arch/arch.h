@@ -202,6 +202,12 @@ wembed_status we_cfg_truthy(const we_json *cfg, const char *key, bool def, bool 
 // others UNSUPPORTED.
 wembed_status we_cfg_act(const we_json *cfg, const char *key, const char *def, we_act *out, we_err *err);
 
+// RoPE scaling that changes nothing: rope_scaling absent, null, or {"rope_type" (or "type"):
+// "default"}; another type is UNSUPPORTED, naming it and the family. A transformers v5
+// config's "rope_parameters" is UNSUPPORTED too (the hub configs of these families write
+// rope_theta / rope_scaling).
+wembed_status we_cfg_rope_scaling_none(const we_json *cfg, const char *family, we_err *err);
+
 // GGUF metadata: the integer key (full name) into *out within [lo, hi]; absent -> def, or an
 // error when def < 0 (required).
 wembed_status we_gguf_cfg_int(const struct we_gguf *g, const char *key, int64_t def, int64_t lo, int64_t hi,

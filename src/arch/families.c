@@ -16,7 +16,9 @@
     X(gte)             \
     X(mpnet)           \
     X(jina_bert_v2)    \
-    X(modernbert)
+    X(modernbert)      \
+    X(qwen3)           \
+    X(gemma3)
 
 #define DECLARE(name) extern const we_family we_family_##name;
 #define ADDRESS(name) &we_family_##name,
@@ -137,6 +139,23 @@ wembed_status we_cfg_act(const we_json *cfg, const char *key, const char *def, w
     else if (strcmp(s, "gelu_pytorch_tanh") == 0 || strcmp(s, "gelu_new") == 0) *out = WE_ACT_GELU_TANH;
     else
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: %s \"%.40s\" is not supported (gelu, quick_gelu, silu, gelu_pytorch_tanh)", key, s);
+    return WEMBED_STATUS_OK;
+}
+
+wembed_status we_cfg_rope_scaling_none(const we_json *cfg, const char *family, we_err *err) {
+    const we_json *rp = we_json_get(cfg, "rope_parameters");
+    if (rp && rp->type != WE_JSON_NULL)
+        return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: %s with rope_parameters (a transformers v5 config) is not "
+                         "supported: rope_theta and rope_scaling are read", family);
+    const we_json *rs = we_json_get(cfg, "rope_scaling");
+    if (!rs || rs->type == WE_JSON_NULL) return WEMBED_STATUS_OK;
+    if (!we_json_is(rs, WE_JSON_OBJECT)) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: \"rope_scaling\" must be an object or null");
+    const we_json *type = we_json_get(rs, "rope_type");
+    if (!type) type = we_json_get(rs, "type");
+    const char *t = we_json_as_str(type, NULL);
+    if (!t) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: rope_scaling has no \"rope_type\" string");
+    if (strcmp(t, "default") != 0)
+        return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: %s rope_scaling type \"%.40s\" is not supported (default)", family, t);
     return WEMBED_STATUS_OK;
 }
 

@@ -41,5 +41,16 @@ test('js/registry.js agrees with models/registry.json', async () => {
   assert.deepEqual(lookupModel('gte-base-en-v1.5').prefixes, {});
   assert.deepEqual(lookupModel('snowflake-arctic-embed-m-v2.0').prefixes, { query: 'query: ', document: '' });
   assert.equal(lookupModel('/models/jina-embeddings-v2-base-zh').id, 'jinaai/jina-embeddings-v2-base-zh');
+  const qwen = lookupModel('Qwen3-Embedding-0.6B');
+  assert.equal(qwen.id, 'Qwen/Qwen3-Embedding-0.6B');
+  assert.equal(qwen.architecture, 'qwen3');
+  assert.equal(qwen.pooling, 'last');
+  assert.deepEqual(qwen.prefixes, { query: 'Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery:', document: '' });
+  const gemma = lookupModel('embeddinggemma-300m');
+  assert.equal(gemma.architecture, 'gemma3');
+  assert.equal(gemma.pooling, 'mean');
+  assert.deepEqual(gemma.matryoshkaDims, [768, 512, 256, 128]);
+  assert.equal(gemma.prefixes.query, 'task: search result | query: ');
+  assert.equal(gemma.prefixes.document, 'title: none | text: ');
   assert.equal(lookupModel('some/unknown-model'), undefined);
 });

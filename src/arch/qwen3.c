@@ -1,0 +1,317 @@
+// qwen3.c - the qwen3 family: Qwen3 decoders used as embedders (Qwen/Qwen3-Embedding-0.6B, -4B,
+// -8B; model_type "qwen3", architectures Qwen3ForCausalLM), as transformers'
+// models/qwen3/modeling_qwen3.py (Qwen3Model) computes them: hyper-parameters from config.json
+// (Qwen3Config names and defaults) or from llama.cpp's "qwen3" GGUF metadata, the tensor table
+// and the forward pass. sentence-transformers then pools the LAST token and normalizes.
+//
+//   x = E[id]                                                            (n_tok, E)
+//   per layer:  h = rms(x) * w_in
+//               q = h Wq^T (n, H d),  k = h Wk^T,  v = h Wv^T (n, KV d)   no biases
+//               q = rms_d(q) * w_qn,  k = rms_d(k) * w_kn   per head, over head_dim
+//               rotate q and k (RoPE half-split, base rope_theta, all head_dim dims)
+//               x = x + attn(q, k, v) Wo^T            causal, GQA, scale head_dim^-0.5
+//               h = rms(x) * w_post
+//               x = x + (silu(h Wg^T) * (h Wu^T)) Wd^T
+//   x = rms(x) * w_norm                                   -> last hidden states
+//   embedding = x[last real token], then L2 (1_Pooling lasttoken, 2_Normalize)
+//
+// Subtle points of the reference code, each mirrored here:
+//   1. CAUSAL attention (a decoder used as an embedder) plus the padding mask: query i sees
+//      keys j <= i of its own text. The batch is packed (forward.h), so a text's tokens are a
+//      sequence of their own whatever the padding side.
+//   2. Qwen3RMSNorm: x * rsqrt(mean(x^2) + eps) * w, the weight as stored (no 1 + w), eps
+//      rms_norm_eps; the same for the final norm.
+//   3. q_norm / k_norm are RMSNorms over head_dim, per head, applied to the projections
+//      BEFORE RoPE (q_norm(q_proj(x).view(..., head_dim)), then apply_rotary_pos_emb).
+//   4. Grouped-query attention: repeat_kv, so query head h reads key/value head
+//      h / (num_attention_heads / num_key_value_heads). head_dim comes from config.head_dim
+//      (Qwen3Config default 128), which need not be hidden_size / num_attention_heads: q_proj
+//      is (H head_dim, E), o_proj (E, H head_dim); the scale is head_dim^-0.5.
+//   5. RoPE: rotate_half (half-split) over the whole head_dim, base rope_theta (1e6 for
+//      Qwen3-Embedding), positions 0..S-1 of the padded row (arange, also for left padding:
+//      a left-padded text sits at S-n..S-1; rotations are relative, so its vector is the
+//      right-padded one up to rounding). HF builds cos/sin in float32; here the angles are
+//      double and rounded once (the two agree to ~1e-7 * position).
+//   6. SwiGLU MLP: down_proj(act(gate_proj(x)) * up_proj(x)), act = hidden_act (silu); no
+//      biases anywhere (attention_bias false).
+//   7. Last-token pooling (sentence-transformers Pooling lasttoken) = the row of the last
+//      position whose attention_mask is 1: with left or right padding that is the text's last
+//      real token, the last row of its packed sequence. Qwen3-Embedding's tokenizer appends
+//      <|endoftext|>, so that row is the end token. Matryoshka: L2 of the first dims of the
+//      pooled vector (sentence-transformers truncate_dim).
+//   8. Checkpoints: Qwen3-Embedding stores Qwen3Model's names flat (embed_tokens.weight,
+//      layers.N...); Qwen3ForCausalLM checkpoints prefix them with "model." and add lm_head
+//      (unused). GGUF (llama.cpp convert_hf_to_gguf.py Qwen3Model, LLM_ARCH_QWEN3): token_embd,
+//      blk.N.{attn_norm, attn_q, attn_k, attn_v, attn_output, attn_q_norm, attn_k_norm,
+//      ffn_norm, ffn_gate, ffn_up, ffn_down}, output_norm; metadata qwen3.* (key_length is
+//      head_dim; rope type NEOX, i.e. half-split, weights not permuted); pooling_type 3 (last)
+//      on the embedding models.
+// Variants the forward pass does not implement are refused with UNSUPPORTED, naming the key:
+// use_sliding_window true (sliding layers from max_window_layers on) and layer_types with a
+// sliding layer, attention_bias true, rope_scaling of a type other than default (yarn, ...);
+// in GGUF, a rope.scaling.type other than none.
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/pool.h"
+#include "../formats/gguf.h"
+#include "forward.h"
+
+typedef struct qwen3_hparams {
+    int32_t n_vocab;          // vocab_size
+    int32_t n_embd;           // hidden_size
+    int32_t n_layer;          // num_hidden_layers
+    int32_t n_head;           // num_attention_heads
+    int32_t n_kv_head;        // num_key_value_heads (null: num_attention_heads)
+    int32_t head_dim;         // head_dim (not necessarily hidden_size / num_attention_heads)
+    int32_t n_ff;             // intermediate_size
+    int32_t n_ctx;            // max_position_embeddings
+    float eps;                // rms_norm_eps
+    float rope_theta;         // rope_theta
+    we_act act;               // hidden_act, on the gate
+} qwen3_hparams;
+
+typedef struct qwen3_layer {
+    we_weight attn_norm;          // (E)        input_layernorm
+    we_weight q_w;                // (H d, E)   self_attn.q_proj
+    we_weight k_w, v_w;           // (KV d, E)  self_attn.k_proj / v_proj
+    we_weight o_w;                // (E, H d)   self_attn.o_proj
+    we_weight q_norm, k_norm;     // (d)        self_attn.q_norm / k_norm (per head)
+    we_weight ffn_norm;           // (E)        post_attention_layernorm
+    we_weight gate_w, up_w;       // (F, E)     mlp.gate_proj / up_proj
+    we_weight down_w;             // (E, F)     mlp.down_proj
+} qwen3_layer;
+
+typedef struct qwen3_weights {
+    qwen3_layer *layers;          // (n_layer); first member (we_slot_simple)
+    we_weight tok_emb;            // (V, E)  embed_tokens
+    we_weight out_norm;           // (E)     norm
+} qwen3_weights;
+
+#define M(f) (uint16_t)offsetof(qwen3_weights, f)
+#define L(f) (uint16_t)offsetof(qwen3_layer, f)
+
+enum { D_Q = WE_D_FAMILY, D_KV, D_HEAD };   // H head_dim, KV head_dim, head_dim
+
+//  hf name                                    gguf name                     grp layer kind         flags cond nd dims
+static const we_wentry g_qwen3_entries[] = {
+    {"embed_tokens.weight",                     "token_embd.weight",          0, false, WE_W_TABLE, 0, 0, 2, {WE_D_VOCAB, WE_D_EMBD}, M(tok_emb)},
+    {"norm.weight",                             "output_norm.weight",         0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(out_norm)},
+    {"layers.%d.input_layernorm.weight",        "blk.%d.attn_norm.weight",    0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_norm)},
+    {"layers.%d.self_attn.q_proj.weight",       "blk.%d.attn_q.weight",       0, true, WE_W_LINEAR, 0, 0, 2, {D_Q, WE_D_EMBD}, L(q_w)},
+    {"layers.%d.self_attn.k_proj.weight",       "blk.%d.attn_k.weight",       0, true, WE_W_LINEAR, 0, 0, 2, {D_KV, WE_D_EMBD}, L(k_w)},
+    {"layers.%d.self_attn.v_proj.weight",       "blk.%d.attn_v.weight",       0, true, WE_W_LINEAR, 0, 0, 2, {D_KV, WE_D_EMBD}, L(v_w)},
+    {"layers.%d.self_attn.o_proj.weight",       "blk.%d.attn_output.weight",  0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, D_Q}, L(o_w)},
+    {"layers.%d.self_attn.q_norm.weight",       "blk.%d.attn_q_norm.weight",  0, true, WE_W_VEC, 0, 0, 1, {D_HEAD}, L(q_norm)},
+    {"layers.%d.self_attn.k_norm.weight",       "blk.%d.attn_k_norm.weight",  0, true, WE_W_VEC, 0, 0, 1, {D_HEAD}, L(k_norm)},
+    {"layers.%d.post_attention_layernorm.weight", "blk.%d.ffn_norm.weight",   0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(ffn_norm)},
+    {"layers.%d.mlp.gate_proj.weight",          "blk.%d.ffn_gate.weight",     0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, L(gate_w)},
+    {"layers.%d.mlp.up_proj.weight",            "blk.%d.ffn_up.weight",       0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, L(up_w)},
+    {"layers.%d.mlp.down_proj.weight",          "blk.%d.ffn_down.weight",     0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, L(down_w)},
+};
+
+static const char *const g_qwen3_prefixes[] = {"model.", NULL};
+static const char *const g_qwen3_gguf[] = {"qwen3", NULL};
+
+#define LIM (1 << 24)   // sanity bound on vocab and positions
+
+// Shapes both readers check: GQA groups, an even head_dim for RoPE.
+static wembed_status check_heads(const qwen3_hparams *hp, const char *src, we_err *err) {
+    if (hp->n_head % hp->n_kv_head)
+        return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "%s: %d attention heads are not a multiple of %d key/value heads", src,
+                         hp->n_head, hp->n_kv_head);
+    if (hp->head_dim % 2) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "%s: head_dim %d must be even (RoPE)", src, hp->head_dim);
+    if (!(hp->rope_theta > 0)) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "%s: rope_theta must be positive", src);
+    return WEMBED_STATUS_OK;
+}
+
+static wembed_status qwen3_from_config(we_arch_model *ma, const we_json *cfg, we_err *err) {
+    qwen3_hparams *hp = ma->hp;
+    wembed_status rc;
+    bool sliding, bias;
+    if ((rc = we_cfg_int(cfg, "vocab_size", 151936, 1, LIM, &hp->n_vocab, err)) ||
+        (rc = we_cfg_int(cfg, "hidden_size", 4096, 1, 65536, &hp->n_embd, err)) ||
+        (rc = we_cfg_int(cfg, "num_hidden_layers", 32, 1, 1024, &hp->n_layer, err)) ||
+        (rc = we_cfg_int(cfg, "num_attention_heads", 32, 1, 4096, &hp->n_head, err)) ||
+        (rc = we_cfg_int(cfg, "num_key_value_heads", hp->n_head, 1, 4096, &hp->n_kv_head, err)) ||
+        (rc = we_cfg_int(cfg, "head_dim", 128, 2, 4096, &hp->head_dim, err)) ||
+        (rc = we_cfg_int(cfg, "intermediate_size", 22016, 1, 1 << 20, &hp->n_ff, err)) ||
+        (rc = we_cfg_int(cfg, "max_position_embeddings", 32768, 1, LIM, &hp->n_ctx, err)) ||
+        (rc = we_cfg_float(cfg, "rms_norm_eps", 1e-6, &hp->eps, err)) ||
+        (rc = we_cfg_float(cfg, "rope_theta", 10000.0, &hp->rope_theta, err)) ||
+        (rc = we_cfg_act(cfg, "hidden_act", "silu", &hp->act, err)) ||
+        (rc = we_cfg_bool(cfg, "use_sliding_window", false, &sliding, err)) ||
+        (rc = we_cfg_bool(cfg, "attention_bias", false, &bias, err)) ||
+        (rc = we_cfg_rope_scaling_none(cfg, "qwen3", err)))
+        return rc;
+    if (sliding) return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: qwen3 with use_sliding_window true is not supported");
+    if (bias) return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: qwen3 with attention_bias true is not supported");
+    const we_json *lt = we_json_get(cfg, "layer_types");
+    for (uint32_t i = 0; lt && we_json_is(lt, WE_JSON_ARRAY) && i < lt->len; i++)
+        if (!we_json_str_eq(we_json_at(lt, i), "full_attention"))
+            return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: qwen3 layer_types[%u] is not \"full_attention\" "
+                             "(sliding layers are not supported)", i);
+    return check_heads(hp, "config.json", err);
+}
+
+static wembed_status qwen3_from_gguf(we_arch_model *ma, const struct we_gguf *g, we_err *err) {
+    qwen3_hparams *hp = ma->hp;
+    wembed_status rc;
+    int32_t rot;
+    if ((rc = we_gguf_cfg_int(g, "qwen3.embedding_length", -1, 1, 65536, &hp->n_embd, err)) ||
+        (rc = we_gguf_cfg_int(g, "qwen3.block_count", -1, 1, 1024, &hp->n_layer, err)) ||
+        (rc = we_gguf_cfg_int(g, "qwen3.attention.head_count", -1, 1, 4096, &hp->n_head, err)) ||
+        (rc = we_gguf_cfg_int(g, "qwen3.attention.head_count_kv", hp->n_head, 1, 4096, &hp->n_kv_head, err)) ||
+        (rc = we_gguf_cfg_int(g, "qwen3.attention.key_length", hp->n_embd / hp->n_head, 2, 4096, &hp->head_dim, err)) ||
+        (rc = we_gguf_cfg_int(g, "qwen3.rope.dimension_count", hp->head_dim, 2, 4096, &rot, err)) ||
+        (rc = we_gguf_cfg_int(g, "qwen3.feed_forward_length", -1, 1, 1 << 20, &hp->n_ff, err)) ||
+        (rc = we_gguf_cfg_int(g, "qwen3.context_length", -1, 1, LIM, &hp->n_ctx, err)))
+        return rc;
+    if (rot != hp->head_dim)
+        return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "GGUF: qwen3.rope.dimension_count %d (partial rotary over head_dim %d) is not supported",
+                         rot, hp->head_dim);
+    double d = 1e-6;
+    we_gguf_get_float(g, "qwen3.attention.layer_norm_rms_epsilon", &d);
+    hp->eps = (float)d;
+    d = 10000.0;   // llama.cpp's default freq_base
+    we_gguf_get_float(g, "qwen3.rope.freq_base", &d);
+    hp->rope_theta = (float)d;
+    const char *rs = we_gguf_get_str(g, "qwen3.rope.scaling.type");
+    if (rs && strcmp(rs, "none") != 0)
+        return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "GGUF: qwen3.rope.scaling.type \"%.40s\" is not supported (none)", rs);
+    hp->act = WE_ACT_SILU;
+    hp->n_vocab = (int32_t)WE_MIN(we_gguf_rows(g, "token_embd.weight", 0), (int64_t)LIM);
+    return check_heads(hp, "GGUF", err);
+}
+
+static int64_t qwen3_dim(const we_arch_model *ma, int sym, int group) {
+    (void)group;
+    const qwen3_hparams *hp = ma->hp;
+    switch (sym) {
+    case WE_D_EMBD: return hp->n_embd;
+    case WE_D_FF: return hp->n_ff;
+    case WE_D_VOCAB: return hp->n_vocab;
+    case D_Q: return (int64_t)hp->n_head * hp->head_dim;
+    case D_KV: return (int64_t)hp->n_kv_head * hp->head_dim;
+    case D_HEAD: return hp->head_dim;
+    }
+    return -1;
+}
+
+static int32_t qwen3_n_layer(const we_arch_model *ma, int group) { (void)group; return ((const qwen3_hparams *)ma->hp)->n_layer; }
+
+static wembed_status qwen3_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
+    return we_alloc_layers(ma, a, ((const qwen3_hparams *)ma->hp)->n_layer, err);
+}
+
+static wembed_status qwen3_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
+    (void)group_present; (void)err;
+    const qwen3_hparams *hp = ma->hp;
+    we_text_spec *t = &ma->text;
+    t->hidden = t->pooled = hp->n_embd;
+    t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
+    t->n_ctx = hp->n_ctx;
+    t->extends = t->rope = true;
+    t->pos_rule = WE_POS_PLAIN;
+    t->pooling = WEMBED_POOLING_LAST;
+    t->chunks = true;
+    t->matryoshka = WE_MATRYOSHKA_TRUNCATE;
+    return WEMBED_STATUS_OK;
+}
+
+static int qwen3_describe(const we_arch_model *ma, char *buf, size_t cap) {
+    const qwen3_hparams *hp = ma->hp;
+    return snprintf(buf, cap, "\"n_kv_head\":%d,\"head_dim\":%d,\"eps\":%.7g,\"act\":\"%s\",\"rope_theta\":%.9g,\"causal\":true",
+                    hp->n_kv_head, hp->head_dim, (double)hp->eps, we_act_name(hp->act), (double)hp->rope_theta);
+}
+
+static wembed_status qwen3_forward(const we_arch_model *m, wembed_pool *pool, const we_tokens *tk,
+                                   const we_fwd_opts *o, float *x, we_err *err) {
+    const qwen3_hparams *hp = m->hp;
+    const qwen3_weights *w = m->w;
+    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, KV = hp->n_kv_head, d = hp->head_dim, n = tk->n_tok;
+    const int QD = H * d, KD = KV * d, half = d / 2;
+    const we_norm rms = { WE_NORM_RMS, hp->eps };
+    wembed_status rc = we_check_tokens(tk, &w->tok_emb, NULL, 0, err);   // RoPE: any position
+    if (rc) return rc;
+    if (n == 0) return WEMBED_STATUS_OK;
+
+    const we_attn_params ap = { .n_head = H, .n_kv_head = KV, .head_dim = d, .scale = 1.0f / sqrtf((float)d), .causal = true };
+    const qwen3_layer *L0 = &w->layers[0];
+    const we_weight *lin[] = { &L0->q_w, &L0->k_w, &L0->o_w, &L0->gate_w, &L0->down_w };
+    float *h, *q, *k, *v, *a, *g, *u, *cos_t, *sin_t, *attn;
+    void *lscratch;
+    we_carve c = {0};
+    for (;;) {
+        h = we_carve_floats(&c, (size_t)n * E);              // (n, E) normed x; o_proj / down_proj out
+        q = we_carve_floats(&c, (size_t)n * QD);             // (n, H d)
+        k = we_carve_floats(&c, (size_t)n * KD);             // (n, KV d)
+        v = we_carve_floats(&c, (size_t)n * KD);             // (n, KV d)
+        a = we_carve_floats(&c, (size_t)n * QD);             // (n, H d) attention output
+        g = we_carve_floats(&c, (size_t)n * F);              // (n, F) gate
+        u = we_carve_floats(&c, (size_t)n * F);              // (n, F) up; silu(gate) * up in place
+        cos_t = we_carve_floats(&c, (size_t)n * half);       // (n, d/2)
+        sin_t = we_carve_floats(&c, (size_t)n * half);
+        attn = we_carve_floats(&c, we_attend_scratch_floats(tk, &ap, false, we_pool_threads(pool)));
+        lscratch = we_carve_bytes(&c, we_linear_scratch_max(n, lin, 5));
+        if (c.base) break;
+        if (!we_carve_alloc(&c)) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the activations of %d tokens", n);
+    }
+
+    // RoPE tables of every token (positions from tk->pos), the same for every layer.
+    const we_rope_cfg rope = { d, hp->rope_theta, WE_ROPE_NONE, 0, hp->n_ctx };
+    we_rope_fill(cos_t, sin_t, tk, &rope, &o->rope);
+
+    we_gather_rows(x, &w->tok_emb, tk->ids, n, false);
+    for (int il = 0; il < hp->n_layer; il++) {
+        const qwen3_layer *L = &w->layers[il];
+        // Attention block (pre-norm): x += o_proj(attn(rope(q_norm(q)), rope(k_norm(k)), v)).
+        we_apply_norm(pool, &rms, h, E, x, E, &L->attn_norm, NULL, n, E);
+        we_linear(pool, q, QD, h, E, &L->q_w, NULL, n, WE_ACT_NONE, lscratch);
+        we_linear(pool, k, KD, h, E, &L->k_w, NULL, n, WE_ACT_NONE, lscratch);
+        we_linear(pool, v, KD, h, E, &L->v_w, NULL, n, WE_ACT_NONE, lscratch);
+        we_apply_norm(pool, &rms, q, d, q, d, &L->q_norm, NULL, n * H, d);    // per head: (n H) rows of d
+        we_apply_norm(pool, &rms, k, d, k, d, &L->k_norm, NULL, n * KV, d);
+        we_rope_apply(pool, q, QD, n, H, d, d, cos_t, sin_t);
+        we_rope_apply(pool, k, KD, n, KV, d, d, cos_t, sin_t);
+        we_attend(pool, tk, a, QD, q, QD, k, KD, v, KD, &ap, NULL, NULL, attn);
+        we_linear(pool, h, E, a, QD, &L->o_w, NULL, n, WE_ACT_NONE, lscratch);
+        we_residual(x, h, (size_t)n * E);
+        // MLP block (pre-norm): x += down(silu(gate(h)) * up(h)).
+        we_apply_norm(pool, &rms, h, E, x, E, &L->ffn_norm, NULL, n, E);
+        we_linear(pool, g, F, h, E, &L->gate_w, NULL, n, WE_ACT_NONE, lscratch);
+        we_linear(pool, u, F, h, E, &L->up_w, NULL, n, WE_ACT_NONE, lscratch);
+        we_glu(pool, u, F, g, F, u, F, n, F, hp->act);
+        we_linear(pool, h, E, u, F, &L->down_w, NULL, n, WE_ACT_NONE, lscratch);
+        we_residual(x, h, (size_t)n * E);
+    }
+    we_apply_norm(pool, &rms, x, E, x, E, &w->out_norm, NULL, n, E);
+    we_free(c.base);
+    return WEMBED_STATUS_OK;
+}
+
+static const char *const g_qwen3_types[] = {"qwen3", NULL};
+
+const we_family we_family_qwen3 = {
+    .name = "qwen3",
+    .model_types = g_qwen3_types,
+    .gguf_archs = g_qwen3_gguf,
+    .hp_size = sizeof(qwen3_hparams),
+    .w_size = sizeof(qwen3_weights),
+    .layer_size = sizeof(qwen3_layer),
+    .entries = g_qwen3_entries,
+    .n_entries = (uint32_t)WE_ARRAY_LEN(g_qwen3_entries),
+    .prefixes = g_qwen3_prefixes,
+    .n_groups = 1,
+    .from_config = qwen3_from_config,
+    .from_gguf = qwen3_from_gguf,
+    .dim = qwen3_dim,
+    .n_layer = qwen3_n_layer,
+    .alloc = qwen3_alloc,
+    .slot = we_slot_simple,
+    .finish = qwen3_finish,
+    .describe = qwen3_describe,
+    .forward = qwen3_forward,
+};
