@@ -5,7 +5,7 @@ as call options, on tiny random-weight models.
     /usr/bin/python3 models/gen_long_fixture.py            (Debian: python3-torch, python3-numpy)
     /usr/bin/python3 models/gen_long_fixture.py --check    the references against the shared fixtures
 
-Writes tests/data/fixtures/nomic_long/, gte_long/ and bert_tempscale/ in the format of
+Writes tests/data/fixtures/nomic_long/, gte_long/, bert_tempscale/ and jina_tempscale/ in the format of
 tests/data/fixtures/README.md (manifest.json with roles, raw little-endian .bin tensors; each
 case's inference options under "options", defined in that README's "Inference options"):
 
@@ -18,6 +18,7 @@ case's inference options under "options", defined in that README's "Inference op
                   scaled frequencies (single row and padded batch), TempScale, and the rope option
                   linear replacing the config's scaling.
   bert_tempscale  BERT (absolute positions, no RoPE): TempScale above and below 1, and tau = 1.
+  jina_tempscale  JinaBERT v2 (ALiBi, the jina_own weights): TempScale divides the bias too.
 
 Expected outputs come from independent float64 torch forwards written here from the reference code,
 never from wembed:
@@ -25,6 +26,7 @@ never from wembed:
     with NomicBertRotaryEmbedding / NomicBertDynamicNTKRotaryEmbedding, NomciBertGatedMLP, post-LN blocks);
   - GTE: Alibaba-NLP/new-impl modeling.py (NewEmbeddings, NTKScalingRotaryEmbedding, NewAttention, NewGatedMLP);
   - BERT: transformers modeling_bert.py (BertEmbeddings, BertSelfAttention eager, BertIntermediate/Output);
+  - JinaBERT v2: the repo's own float64 reference, models/gen_jina_fixture.py, its softmax input divided by tau;
   - SelfExtend: dwzhu-pku/LongEmbed src/self_extend_patch.py e5rope_self_extend_forward, written out with its
     four rotations (q at i//G + shift with k at j//G below the diagonal, q at i//G with k at j//G + shift above,
     shift = W - W//G, the neighbour logits where |i - j| < W), merged before the padding mask and the softmax;
@@ -607,6 +609,46 @@ def gen_bert():
 
 
 # -----------------------------------------------------------------------------------------
+# jina_tempscale: TempScale where the logits carry a bias (ALiBi)
+
+def gen_jina():
+    sys.path.insert(0, os.path.join(ROOT, 'models'))
+    import gen_jina_fixture as gj                      # the repo's own float64 JinaBERT reference
+    m = gj.MODELS['jina_own']
+    cfg = gj.config(m)
+
+    def forward(cfg_, w_, ids, mask, opts):
+        # TempScale divides the whole softmax input: QK^T/sqrt(d) + padding mask + ALiBi.
+        tau, softmax = opts.get('attention_temperature', 1.0), torch.softmax
+        torch.softmax = lambda x, dim: softmax(x / tau, dim=dim)
+        try:
+            return gj.forward(m, w_, ids, mask, np.zeros_like(ids))[0]
+        finally:
+            torch.softmax = softmax
+
+    fx = Fixture('jina_tempscale', cfg, 'the jina_own model (JinaBERT v2, jina-bert-implementation layout, 24 wide, 6 '
+                 'heads, symmetric ALiBi, GEGLU; the same weights, from models/gen_jina_fixture.py) with TempScale',
+                 forward, mean_outputs)
+    w = gj.weights(m)
+    write_safetensors(os.path.join(fx.dir, 'model.safetensors'), w)
+    write_json(os.path.join(fx.dir, 'config.json'), cfg)
+    st_files(fx.dir, m['E'], 'mean')
+    rs = np.random.RandomState(18007)
+    mk = lambda lengths: rows(rs, lengths, gj.V, gj.CLS, gj.SEP, gj.PAD)
+    for name, desc, lengths, tau in [('tau06_batch', 'TempScale 0.6 on rows of 28, 11 and 4 tokens padded to 28', [28, 11, 4], 0.6),
+                                     ('tau13_len60', 'TempScale 1.3 on one 60-token row (past the 32 trained positions: '
+                                      'ALiBi extends)', [60], 1.3)]:
+        ids, mask = mk(lengths)
+        fx.case(w, name, desc, ids, mask, {'attention_temperature': tau, 'max_tokens': int(max(lengths))})
+    fx.finish('TempScale on JinaBERT v2 (ALiBi)', [
+        'TempScale divides the whole logit, the ALiBi bias included: softmax((QK^T / sqrt(d) + mask - slope |i - j|) / '
+        'tau) in every layer; a bias left undivided shows.',
+        'tau below (0.6) and above (1.3) 1, a padded batch and a row past the trained length (max_tokens option).'],
+        'the jina_own weights (`models/gen_jina_fixture.py`, numpy `RandomState(6101)`), `RandomState(18007)` for the '
+        'inputs.', {'pooling': 'mean'})
+
+
+# -----------------------------------------------------------------------------------------
 # --check: the same references on the shared fixtures
 
 def check():
@@ -646,6 +688,7 @@ def main():
     gen_nomic()
     gen_gte()
     gen_bert()
+    gen_jina()
     return 0
 
 

@@ -40,7 +40,7 @@ static const char *const g_fixtures[] = {
     "mpnet_own",
     "mpnet_own_cls",
     "jina_bert_v2", "jina_own", "jina_own_code", "jina_own_orig",
-    "nomic_selfextend", "nomic_tempscale", "nomic_long", "gte_long", "bert_tempscale",
+    "nomic_selfextend", "nomic_tempscale", "nomic_long", "gte_long", "bert_tempscale", "jina_tempscale",
     NULL,
 };
 
