@@ -21,6 +21,9 @@
 //   - The engine never touches the filesystem or the network: it is handed bytes.
 //   - Not thread-safe per handle: one call at a time on a given handle; separate handles
 //     may be used from separate threads.
+//   - Long inputs (wembed_embed_params): TempScale on the text tower of every family, SelfExtend
+//     on the RoPE families that take it (nomic_bert, gte), RoPE scaling on RoPE families only;
+//     none of them on images.
 //
 // Conventions:
 //   - Every function that can fail on input returns a wembed_status; on failure the handle

@@ -139,10 +139,10 @@ void we_rope_resolve(const we_rope_cfg *c, const we_rope_opts *o, int L, double 
 // own base (dynamic NTK): angles in double, rounded once.
 void we_rope_fill(float *cos_t, float *sin_t, const we_tokens *tk, const we_rope_cfg *c, const we_rope_opts *o);
 // The same at other positions: floor(pos / div) + add for a token at pos (div >= 1; the result
-// may be negative), with the base and position scale of its sequence as above. div 1, add 0:
-// we_rope_fill.
+// may be negative or, with a fractional add, not an integer), with the base and position scale
+// of its sequence as above. div 1, add 0: we_rope_fill.
 void we_rope_fill_at(float *cos_t, float *sin_t, const we_tokens *tk, const we_rope_cfg *c, const we_rope_opts *o,
-                     int div, int add);
+                     int div, double add);
 
 // -----------------------------------------------------------------------------------------
 // q and k of a RoPE family: the tables of a forward pass, the rotation, and SelfExtend.

@@ -41,7 +41,8 @@
 //      (classifier.*, pooler.*) that embeddings do not use (skipped, with a warning).
 //   8. n_ctx is max_position_embeddings (8192 for gte v1.5 and multilingual); RoPE has no
 //      position table and the reference rebuilds its tables for any length, so a call may run
-//      past it.
+//      past it. Call options: RoPE scaling (replacing rope_scaling), SelfExtend on the model's
+//      own frequencies (we_rope_carve / we_rope_rotate), TempScale (we_attend).
 // Variants the forward pass does not implement are refused with UNSUPPORTED, naming the key:
 // position_embedding_type "absolute", layer_norm_type "rms_norm", pack_qkv false,
 // logn_attention_scale, rope_scaling types other than "ntk" (the reference raises on them too),

@@ -187,7 +187,7 @@ void we_rope_resolve(const we_rope_cfg *c, const we_rope_opts *o, int L, double 
 }
 
 void we_rope_fill_at(float *cos_t, float *sin_t, const we_tokens *tk, const we_rope_cfg *c, const we_rope_opts *o,
-                     int div, int add) {
+                     int div, double add) {
     const int half = c->rot / 2;
     for (int s = 0; s < tk->n_seq; s++) {
         int t0 = tk->seq_off[s], T = we_seq_len(tk, s);
@@ -198,7 +198,7 @@ void we_rope_fill_at(float *cos_t, float *sin_t, const we_tokens *tk, const we_r
         for (int i = 0; i < half; i++) {
             double inv_freq = 1.0 / pow(base, (2.0 * i) / c->rot);
             for (int t = t0; t < t0 + T; t++) {
-                double ang = (double)(tk->pos[t] / div + (int64_t)add) * pscale * inv_freq;   // pos >= 0: floor
+                double ang = ((double)(tk->pos[t] / div) + add) * pscale * inv_freq;   // pos >= 0: floor
                 cos_t[(size_t)t * half + i] = (float)cos(ang);
                 sin_t[(size_t)t * half + i] = (float)sin(ang);
             }

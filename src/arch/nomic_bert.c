@@ -20,6 +20,7 @@
 //   - dynamic NTK rescales the base by the padded batch length; here each sequence brings its
 //     own length (we_tokens.rope_len: its own by default, the padded one on request);
 //   - Matryoshka dims: layer_norm (no affine), truncate, normalize (the model card's recipe).
+// Call options: RoPE scaling, SelfExtend (we_rope_carve / we_rope_rotate) and TempScale (we_attend).
 // Variants the forward pass does not implement are refused with UNSUPPORTED: prenorm,
 // interleaved or xPos rotary, RMS norm, parallel blocks, causal attention, non-gated MLPs.
 #include <math.h>
