@@ -34,6 +34,7 @@ wembed_embed_params wembed_embed_default_params(void) {
     p.rope_scaling = WEMBED_ROPE_MODEL;
     p.ntk_length = WEMBED_NTK_LENGTH_OWN;
     p.output = WEMBED_OUTPUT_F32;
+    p.attention_temperature = 1.0f;
     return p;
 }
 
@@ -81,6 +82,18 @@ static wembed_status resolve(wembed_model *m, const wembed_embed_params *p, we_r
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "int8 and binary outputs are for pooled vectors");
     if (!(p->rope_factor >= 0 && p->rope_factor < 1e6))
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "rope_factor must be >= 0");
+    if ((p->rope_scaling != WEMBED_ROPE_MODEL || p->rope_factor != 0) && !ts->rope)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "rope_scaling / rope_factor: %s models have no rotary position embeddings",
+                         m->arch.family->name);
+    if (!(p->attention_temperature > 0 && isfinite(p->attention_temperature)))
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "attention_temperature must be a finite number > 0 (1: the plain model), not %g",
+                         (double)p->attention_temperature);
+    if (p->self_extend_group < 0 || p->self_extend_window < 0 || (p->self_extend_window > 0) != (p->self_extend_group > 0))
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "self_extend_group %d, self_extend_window %d: give both (group >= 1, window >= 1) or neither",
+                         p->self_extend_group, p->self_extend_window);
+    if (p->self_extend_window > 0 && !ts->self_extend)
+        return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "self_extend: %s models do not support it (%s)", m->arch.family->name,
+                         ts->rope ? "not wired into this family's forward pass yet" : "it regroups rotary positions; this family has none");
     bool extensible = ts->extends;
     int32_t limit = ts->n_ctx;
     int32_t def = m->max_seq_length > 0 ? WE_MIN(m->max_seq_length, limit) : limit;
@@ -319,13 +332,14 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
         rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for a batch of %zu tokens", budget);
         goto done;
     }
-    const we_fwd_opts fo = { { (we_rope_mode)p->rope_scaling, p->rope_factor } };
+    const we_fwd_opts fo = { { (we_rope_mode)p->rope_scaling, p->rope_factor }, p->attention_temperature,
+                             p->self_extend_group, p->self_extend_window };
 
     for (size_t g0 = 0; g0 < n_seq;) {
         // A group: consecutive sequences (by length) within the budget.
         size_t g1 = g0, ntok = 0;
         while (g1 < n_seq && (g1 == g0 || ntok + (size_t)seqs[g1].len <= budget)) ntok += (size_t)seqs[g1++].len;
-        we_tokens tk = { (int32_t)(g1 - g0), (int32_t)ntok, seq_off, tok_ids, tok_types, tok_pos, rope_len };
+        we_tokens tk = { (int32_t)(g1 - g0), (int32_t)ntok, seq_off, tok_ids, tok_types, tok_pos, rope_len, &fo };
         size_t k = 0;
         for (size_t si = g0; si < g1; si++) {
             const seqin *s = &seqs[si];

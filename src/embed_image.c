@@ -45,6 +45,9 @@ static wembed_status resolve_image(wembed_model *m, const wembed_embed_params *p
     r->dims = p->dims ? p->dims : full;
     if ((unsigned)p->output > WEMBED_OUTPUT_BINARY || (p->output != WEMBED_OUTPUT_F32 && r->pooling == WEMBED_POOLING_NONE))
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "int8 and binary outputs are for pooled vectors");
+    // The long-input options reach the text forward passes only (a vision tower takes no options).
+    if (p->attention_temperature != 1.0f || p->self_extend_window || p->self_extend_group)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "attention_temperature and self_extend apply to text only, not to images");
     return WEMBED_STATUS_OK;
 }
 

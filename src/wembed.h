@@ -57,6 +57,9 @@
 //   - The engine never touches the filesystem or the network: it is handed bytes.
 //   - Not thread-safe per handle: one call at a time on a given handle; separate handles
 //     may be used from separate threads.
+//   - Long inputs (wembed_embed_params): TempScale on the text tower of every family, SelfExtend
+//     on the RoPE families that take it (nomic_bert, gte), RoPE scaling on RoPE families only;
+//     none of them on images.
 //
 // Conventions:
 //   - Every function that can fail on input returns a wembed_status; on failure the handle
@@ -285,7 +288,7 @@ typedef enum wembed_rope_scaling {
     WEMBED_ROPE_LINEAR = 2,           // position interpolation: positions / factor
     WEMBED_ROPE_NTK = 3,              // fixed NTK-aware base: base * factor^(d/(d-2))
     WEMBED_ROPE_DYNAMIC_NTK = 4,      // nomic's dynamic NTK, factor from the call or config
-} wembed_rope_scaling;
+} wembed_rope_scaling;                // (any value but MODEL on a family without RoPE: INVALID_ARGUMENT)
 
 typedef enum wembed_ntk_length {
     WEMBED_NTK_LENGTH_OWN = 0,        // each row's own token count (batch-invariant)
@@ -336,6 +339,17 @@ typedef struct wembed_embed_params {
     float rope_factor;                // 0: the model's own (rotary_scaling_factor, rope_scaling.factor)
     wembed_ntk_length ntk_length;
     wembed_output output;
+    // Long inputs (text calls only). TempScale (Length_Collapse): every attention layer of any
+    // family computes softmax((q.k / sqrt(d) + bias + mask) / attention_temperature); 1 (the
+    // default) is the plain model, below 1 sharpens. Must be finite and > 0.
+    float attention_temperature;
+    // SelfExtend (LongEmbed's bidirectional variant), RoPE families only: pairs of tokens at
+    // least self_extend_window apart see each other at grouped positions floor(p / group), the
+    // query shifted by window - window / group for keys at or before it, the key for keys after
+    // it; nearer pairs keep their positions. Applies to a sequence longer than the window; both
+    // 0 (the default): off; window > 0 needs group >= 1 (1 changes nothing).
+    int32_t self_extend_group;
+    int32_t self_extend_window;
 } wembed_embed_params;
 
 wembed_embed_params wembed_embed_default_params(void);

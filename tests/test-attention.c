@@ -112,11 +112,18 @@ static void test_ref_definition(void) {
     we_rng_fill(&rng, k, WE_ARRAY_LEN(k), -2, 2);
     we_rng_fill(&rng, v, WE_ARRAY_LEN(v), -2, 2);
     we_rng_fill(&rng, bias, WE_ARRAY_LEN(bias), -3, 3);
+    // SelfExtend's grouped copies (any values: the reference only has to pick the right one)
+    float qa[T * E], qb[T * E], kg[T * Ekv];
+    we_rng_fill(&rng, qa, WE_ARRAY_LEN(qa), -2, 2);
+    we_rng_fill(&rng, qb, WE_ARRAY_LEN(qb), -2, 2);
+    we_rng_fill(&rng, kg, WE_ARRAY_LEN(kg), -2, 2);
     double rs[T];
+    for (int se = 0; se <= 3; se += 3)
     for (int causal = 0; causal < 2; causal++) {
         for (int window = 0; window <= 2; window += 2) {
             we_attn_params p = { .T = T, .n_head = H, .n_kv_head = Hkv, .head_dim = d, .scale = 0.3f,
-                                 .causal = causal, .window = window, .bias = bias };
+                                 .causal = causal, .window = window, .bias = bias,
+                                 .se_window = se, .qa = qa, .qb = qb, .kg = kg, .ldqa = E, .ldqb = E, .ldkg = Ekv };
             we_attention_ref(NULL, o, E, q, E, k, Ekv, v, Ekv, &p, rs);
             double md = 0;
             for (int h = 0; h < H; h++) {
@@ -125,8 +132,11 @@ static void test_ref_definition(void) {
                     double w[T], wsum = 0;
                     for (int j = 0; j < T; j++) {
                         bool seen = (!causal || j <= i) && (window == 0 || abs(i - j) <= window);
+                        // SelfExtend: |i - j| >= se from qa (key at or before i) or qb (after) and kg
+                        const float *qq = q, *kk = k;
+                        if (se && abs(i - j) >= se) qq = j <= i ? qa : qb, kk = kg;
                         double s = 0;
-                        for (int e = 0; e < d; e++) s += (double)q[i * E + h * d + e] * k[j * Ekv + g * d + e];
+                        for (int e = 0; e < d; e++) s += (double)qq[i * E + h * d + e] * kk[j * Ekv + g * d + e];
                         w[j] = seen ? exp(s * 0.3f + bias[h * (2 * T - 1) + j - i + T - 1]) : 0;
                         wsum += w[j];
                     }
@@ -137,8 +147,8 @@ static void test_ref_definition(void) {
                     }
                 }
             }
-            CHECKF(md < 1e-6, "ATTENTION_REF(T=9,H=4,Hkv=2,causal=%d,window=%d,bias): max abs diff %g from the definition",
-                   causal, window, md);
+            CHECKF(md < 1e-6, "ATTENTION_REF(T=9,H=4,Hkv=2,causal=%d,window=%d,bias,se_window=%d): max abs diff %g from the definition",
+                   causal, window, se, md);
         }
     }
 }
@@ -258,6 +268,188 @@ static void test_attention(void) {
     CHECKF(sg < s8 / 5, "scratch %zu floats with 12 kv heads, %zu with 2", s8, sg);
 }
 
+// -----------------------------------------------------------------------------------------
+// SelfExtend
+
+// A SelfExtend case: the acase's attention with neighbour window W, and the grouped copies
+// either RoPE-rotated as a family makes them (G >= 1: q, k rotated in place at i, qa at
+// i/G + shift, qb at i/G - shift, kg at j/G, shift = W - W/G, base 1000 on the whole head) or
+// independent random values (G = 0: any mix-up of qa, qb, kg and the ordinary pair shows).
+typedef struct secase { acase a; int W, G; } secase;
+
+typedef struct sedata {
+    adata a;
+    float *qa, *qb, *kg;              // (T, ldqa), (T, ldqb), (T, ldkg)
+    int ldqa, ldqb, ldkg;
+} sedata;
+
+// x (T rows of H heads of d; ld) rotated in place, row t at position pos(t).
+static void rope_rows(float *x, int ld, int T, int H, int d, int G, int add, bool grouped) {
+    float ct[64], st[64];
+    for (int t = 0; t < T; t++) {
+        int pos = grouped ? t / G + add : t;
+        we_rope_tables(ct, st, 1, pos, d, 1000.0);
+        we_rope_apply(NULL, x + (size_t)t * ld, ld, 1, H, d, d, ct, st);
+    }
+}
+
+static void sedata_init(sedata *s, const secase *c, we_rng *rng) {
+    adata *a = &s->a;
+    adata_init(a, &c->a, rng);
+    int T = c->a.T;
+    s->ldqa = a->E + 1;                       // strides of their own
+    s->ldqb = a->E + 7;
+    s->ldkg = a->Ekv + 2;
+    s->qa = malloc(sizeof(float) * (size_t)T * s->ldqa);
+    s->qb = malloc(sizeof(float) * (size_t)T * s->ldqb);
+    s->kg = malloc(sizeof(float) * (size_t)T * s->ldkg);
+    if (c->G == 0) {
+        for (size_t i = 0; i < (size_t)T * s->ldqa; i++) s->qa[i] = we_rng_normal(rng) * 1.3f;
+        for (size_t i = 0; i < (size_t)T * s->ldqb; i++) s->qb[i] = we_rng_normal(rng) * 1.3f;
+        for (size_t i = 0; i < (size_t)T * s->ldkg; i++) s->kg[i] = we_rng_normal(rng) * 1.3f;
+    } else {
+        int shift = c->W - c->W / c->G;
+        for (int t = 0; t < T; t++) {
+            memcpy(s->qa + (size_t)t * s->ldqa, a->qkv + (size_t)t * a->ld, sizeof(float) * (size_t)a->E);
+            memcpy(s->qb + (size_t)t * s->ldqb, a->qkv + (size_t)t * a->ld, sizeof(float) * (size_t)a->E);
+            memcpy(s->kg + (size_t)t * s->ldkg, a->qkv + (size_t)t * a->ld + a->E, sizeof(float) * (size_t)a->Ekv);
+        }
+        rope_rows(a->qkv, a->ld, T, c->a.H, c->a.d, 1, 0, false);
+        rope_rows(a->qkv + a->E, a->ld, T, c->a.Hkv, c->a.d, 1, 0, false);
+        rope_rows(s->qa, s->ldqa, T, c->a.H, c->a.d, c->G, shift, true);
+        rope_rows(s->qb, s->ldqb, T, c->a.H, c->a.d, c->G, -shift, true);
+        rope_rows(s->kg, s->ldkg, T, c->a.Hkv, c->a.d, c->G, 0, true);
+    }
+    a->p.se_window = c->W;
+    a->p.qa = s->qa, a->p.qb = s->qb, a->p.kg = s->kg;
+    a->p.ldqa = s->ldqa, a->p.ldqb = s->ldqb, a->p.ldkg = s->ldkg;
+}
+
+static void sedata_free(sedata *s) { free(s->qa); free(s->qb); free(s->kg); adata_free(&s->a); }
+
+static float *run_se(wembed_pool *pool, const adata *a, const we_attn_params *p) {
+    float *o = malloc(sizeof(float) * (size_t)a->T * a->ldo);
+    for (size_t i = 0; i < (size_t)a->T * a->ldo; i++) o[i] = 12345.0f;
+    float *s = malloc(sizeof(float) * we_attention_scratch_floats_for(p, wembed_pool_n_threads(pool)));
+    we_attention(pool, o, a->ldo, a->qkv, a->ld, a->qkv + a->E, a->ld, a->qkv + a->E + a->Ekv, a->ld, p, s);
+    free(s);
+    return o;
+}
+
+static bool same_rows(const float *x, const float *y, const adata *a) {
+    for (int t = 0; t < a->T; t++)
+        if (memcmp(x + (size_t)t * a->ldo, y + (size_t)t * a->ldo, sizeof(float) * (size_t)a->E)) return false;
+    return true;
+}
+
+static void test_self_extend(void) {
+    static const secase cases[] = {
+        // at and around the window: W >= T is plain attention (checked bit for bit below)
+        { { 1, 2, 2, 32, false, 0, 0, 1, 0 }, 1, 0 }, { { 16, 3, 3, 16, false, 0, 0, 1, 0 }, 16, 4 },
+        { { 17, 3, 3, 16, false, 0, 0, 2, 0 }, 16, 4 }, { { 17, 2, 2, 32, false, 0, 0, 1, 0 }, 16, 0 },
+        // W not a multiple of G, W = 1 (only the diagonal ordinary), the 40-row task edges
+        { { 40, 4, 4, 32, false, 0, 0, 3, 0 }, 5, 0 }, { { 41, 4, 2, 64, false, 0, 0, 2, 0 }, 7, 3 },
+        { { 80, 4, 4, 16, false, 0, 0, 3, 0 }, 40, 0 }, { { 81, 4, 4, 16, false, 0, 0, 2, 0 }, 41, 8 },
+        { { 200, 3, 3, 16, false, 0, 0, 3, 0 }, 16, 4 }, { { 300, 4, 2, 64, false, 0, 0, 2, 0 }, 10, 3 },
+        { { 513, 4, 4, 24, false, 0, 0, 3, 0 }, 1, 0 }, { { 300, 2, 2, 32, false, 0, 0, 2, 0 }, 1, 2 },
+        // windows around the 256-key block: the band's edges inside, on and past a block edge
+        { { 700, 2, 2, 32, false, 0, 0, 3, 0 }, 100, 5 }, { { 1000, 2, 1, 64, false, 0, 0, 2, 0 }, 256, 0 },
+        { { 1000, 2, 2, 32, false, 0, 0, 3, 0 }, 255, 16 }, { { 600, 2, 2, 32, false, 0, 0, 2, 0 }, 257, 0 },
+        { { 530, 2, 2, 32, false, 0, 0, 3, 0 }, 512, 7 }, { { 1100, 2, 2, 16, false, 0, 0, 3, 0 }, 33, 0 },
+        // grouped-query heads, head_dim 24 in a wide fused row
+        { { 300, 8, 2, 32, false, 0, 0, 3, 0 }, 33, 0 }, { { 300, 4, 4, 24, false, 0, 0, 2, 384 }, 20, 3 },
+        // with a causal mask, a sliding window, a bias table (they apply to the merged logits)
+        { { 300, 4, 4, 32, true, 0, 0, 3, 0 }, 20, 0 }, { { 700, 2, 2, 32, true, 0, 0, 2, 0 }, 64, 4 },
+        { { 700, 2, 2, 32, false, 100, 0, 3, 0 }, 30, 0 }, { { 700, 2, 2, 32, false, 20, 0, 2, 0 }, 30, 0 },
+        { { 300, 4, 4, 32, false, 0, BIAS_RANDOM, 3, 0 }, 50, 0 }, { { 300, 4, 4, 32, false, 0, BIAS_ALIBI, 2, 0 }, 17, 4 },
+    };
+    we_rng rng = { 0x5e1fe7e4d5ull };
+    for (size_t ci = 0; ci < WE_ARRAY_LEN(cases); ci++) {
+        const secase *c = &cases[ci];
+        char name[200];
+        case_name(name, sizeof name, &c->a);
+        snprintf(name + strlen(name) - 1, sizeof name - strlen(name) + 1, ",se_window=%d,G=%d)", c->W, c->G);
+        wembed_pool *pool = NULL;
+        CHECK(wembed_pool_new(c->a.threads, &pool) == WEMBED_STATUS_OK);
+        sedata s;
+        sedata_init(&s, c, &rng);
+        adata *a = &s.a;
+        float *o = run_se(pool, a, &a->p), *o1 = run_se(NULL, a, &a->p);
+        float *o_ref = malloc(sizeof(float) * (size_t)a->T * a->ldo);
+        double *rs = malloc(sizeof(double) * (size_t)a->T * wembed_pool_n_threads(pool));
+        we_attention_ref(pool, o_ref, a->ldo, a->qkv, a->ld, a->qkv + a->E, a->ld, a->qkv + a->E + a->Ekv, a->ld, &a->p, rs);
+        double md = 0;
+        bool gaps = true;
+        for (int t = 0; t < a->T; t++) {
+            for (int e = 0; e < a->E; e++) {
+                double diff = fabs((double)o[(size_t)t * a->ldo + e] - o_ref[(size_t)t * a->ldo + e]);
+                if (diff > md || diff != diff) md = diff != diff ? INFINITY : diff;
+            }
+            for (int e = a->E; e < a->ldo; e++) gaps &= o[(size_t)t * a->ldo + e] == 12345.0f;
+        }
+        bool same = memcmp(o, o1, sizeof(float) * (size_t)a->T * a->ldo) == 0;
+        // The same bound as plain attention (run_case): the merged tile goes through the same
+        // softmax and P V products.
+        CHECKF(md < 5e-6 && gaps && same, "%s: max abs diff %g, gaps %s, vs one thread %s", name, md,
+               gaps ? "intact" : "WRITTEN", same ? "bit-identical" : "DIFFER");
+        // And not by chance: the reference without SelfExtend differs (T > W, random copies,
+        // and no sliding window inside the neighbour window: window 20 < W 30 sees neighbours only).
+        if (c->G == 0 && c->W < c->a.T && c->a.T > 8 && (c->a.window == 0 || c->a.window >= c->W)) {
+            we_attn_params pp = a->p;
+            pp.se_window = 0;
+            we_attention_ref(pool, o_ref, a->ldo, a->qkv, a->ld, a->qkv + a->E, a->ld, a->qkv + a->E + a->Ekv, a->ld, &pp, rs);
+            double dp = 0;
+            for (int t = 0; t < a->T; t++)
+                for (int e = 0; e < a->E; e++) dp = fmax(dp, fabs((double)o[(size_t)t * a->ldo + e] - o_ref[(size_t)t * a->ldo + e]));
+            CHECKF(dp > 1e-3, "%s: SelfExtend changes nothing (max abs diff %g from plain)", name, dp);
+        }
+        free(o); free(o1); free(o_ref); free(rs);
+        sedata_free(&s);
+        wembed_pool_free(pool);
+    }
+
+    // Identities, bit for bit: a window of T or more is plain attention (SelfExtend applies
+    // only past the window), and G = 1 (qa = qb = q, kg = k: shift 0, positions unchanged)
+    // merges equal scores, whatever the window.
+    static const secase ids[] = {
+        { { 16, 3, 3, 16, false, 0, 0, 2, 0 }, 16, 0 }, { { 40, 4, 2, 32, false, 0, BIAS_ALIBI, 1, 0 }, 41, 0 },
+        { { 300, 2, 2, 64, true, 0, 0, 3, 0 }, 300, 0 }, { { 700, 4, 4, 32, false, 64, 0, 2, 0 }, 1000000, 0 },
+        { { 41, 4, 4, 32, false, 0, 0, 2, 0 }, 5, 1 }, { { 300, 4, 2, 32, false, 0, 0, 3, 0 }, 37, 1 },
+        { { 700, 2, 2, 64, false, 0, BIAS_RANDOM, 2, 0 }, 256, 1 }, { { 600, 2, 2, 32, true, 0, 0, 3, 0 }, 1, 1 },
+    };
+    for (size_t ci = 0; ci < WE_ARRAY_LEN(ids); ci++) {
+        const secase *c = &ids[ci];
+        wembed_pool *pool = NULL;
+        CHECK(wembed_pool_new(c->a.threads, &pool) == WEMBED_STATUS_OK);
+        sedata s;
+        sedata_init(&s, c, &rng);
+        we_attn_params plain = s.a.p;
+        plain.se_window = 0;
+        float *o = run_se(pool, &s.a, &s.a.p), *o0 = run_opt(pool, &s.a, &plain);
+        char name[200];
+        case_name(name, sizeof name, &c->a);
+        CHECKF(same_rows(o, o0, &s.a), "%s: SelfExtend window %d, G %d differs from plain attention", name, c->W, c->G);
+        // the reference too
+        float *r = malloc(sizeof(float) * (size_t)s.a.T * s.a.ldo), *r0 = malloc(sizeof(float) * (size_t)s.a.T * s.a.ldo);
+        double *rs = malloc(sizeof(double) * (size_t)s.a.T * wembed_pool_n_threads(pool));
+        we_attention_ref(pool, r, s.a.ldo, s.a.qkv, s.a.ld, s.a.qkv + s.a.E, s.a.ld, s.a.qkv + s.a.E + s.a.Ekv, s.a.ld, &s.a.p, rs);
+        we_attention_ref(pool, r0, s.a.ldo, s.a.qkv, s.a.ld, s.a.qkv + s.a.E, s.a.ld, s.a.qkv + s.a.E + s.a.Ekv, s.a.ld, &plain, rs);
+        CHECKF(same_rows(r, r0, &s.a), "ATTENTION_REF %s: SelfExtend window %d, G %d differs from plain", name, c->W, c->G);
+        free(r); free(r0); free(rs); free(o); free(o0);
+        sedata_free(&s);
+        wembed_pool_free(pool);
+    }
+
+    // Scratch: still linear in T (one more packed K, two more tiles per thread); plain below the window.
+    we_attn_params sp = { .T = 8192, .n_head = 12, .n_kv_head = 12, .head_dim = 64, .se_window = 512 };
+    size_t s8 = we_attention_scratch_floats_for(&sp, 2);
+    sp.T = 1024;
+    size_t s1 = we_attention_scratch_floats_for(&sp, 2);
+    CHECKF(s8 < 8 * s1 + 200000, "SelfExtend scratch %zu floats at T=1024, %zu at T=8192", s1, s8);
+    sp.T = 512;
+    CHECK(we_attention_scratch_floats_for(&sp, 2) == we_attention_scratch_floats(512, 12, 64, 2));
+}
+
 static void test_rope(void) {
     // Tables: cos/sin of p * base^(-2i/rot), in double, rounded once.
     int T = 9000, rot = 64, half = rot / 2;
@@ -297,6 +489,7 @@ static void test_rope(void) {
 int main(void) {
     test_ref_definition();
     test_attention();
+    test_self_extend();
     test_rope();
     return we_test_finish("test-attention");
 }

@@ -46,6 +46,7 @@ static const char *const g_fixtures[] = {
     "embeddinggemma",
     "gemma_own",
     "gemma_causal_bf16",
+    "nomic_selfextend", "nomic_tempscale", "nomic_long", "gte_long", "bert_tempscale", "jina_tempscale",
     NULL,
 };
 
@@ -156,19 +157,51 @@ static bool settings_for(const char *name, wembed_embed_params *p, const wembed_
     return false;
 }
 
-// A case's inference options into p; false (with a failed check) for an option this runner
-// does not know.
+// A case's inference options (README.md, "Inference options") into p; false (with a failed
+// check) for an option, or a value, this runner does not know:
+//   max_tokens: n                             max_tokens
+//   self_extend: {group: G, window: W}        self_extend_group, self_extend_window
+//   attention_temperature: tau                attention_temperature
+//   rope: {type: linear|ntk|dynamic, factor}  rope_scaling LINEAR / NTK / DYNAMIC_NTK, rope_factor;
+//                                             dynamic as the definition says: the padded batch
+//                                             length (ntk_length PADDED)
 static bool apply_options(const fixture *f, const we_json *cs, wembed_embed_params *p) {
     const we_json *o = we_json_get(cs, "options");
     if (!o || o->type != WE_JSON_OBJECT) return true;
     for (uint32_t i = 0; i < o->len; i++) {
         const char *key = o->u.members[i].key;
-        int64_t v;
-        if (strcmp(key, "max_tokens") == 0 && we_json_as_int(&o->u.members[i].value, &v) && v > 0 && v < INT32_MAX) {
+        const we_json *val = &o->u.members[i].value;
+        int64_t v, g, w;
+        double x;
+        if (strcmp(key, "max_tokens") == 0 && we_json_as_int(val, &v) && v > 0 && v < INT32_MAX) {
             p->max_tokens = (int32_t)v;
             continue;
         }
-        CHECKF(false, "%s/%s: inference option \"%s\" is not supported by the engine yet", f->label,
+        if (strcmp(key, "self_extend") == 0 && we_json_as_int(we_json_get(val, "group"), &g) &&
+            we_json_as_int(we_json_get(val, "window"), &w) && g >= 0 && g < INT32_MAX && w >= 0 && w < INT32_MAX) {
+            p->self_extend_group = (int32_t)g;
+            p->self_extend_window = (int32_t)w;
+            continue;
+        }
+        if (strcmp(key, "attention_temperature") == 0 && we_json_as_double(val, &x)) {
+            p->attention_temperature = (float)x;
+            continue;
+        }
+        if (strcmp(key, "rope") == 0 && we_json_as_double(we_json_get(val, "factor"), &x)) {
+            static const struct { const char *name; wembed_rope_scaling mode; } types[] = {
+                {"linear", WEMBED_ROPE_LINEAR}, {"ntk", WEMBED_ROPE_NTK}, {"dynamic", WEMBED_ROPE_DYNAMIC_NTK},
+            };
+            const we_json *type = we_json_get(val, "type");
+            size_t t = 0;
+            while (t < WE_ARRAY_LEN(types) && !we_json_str_eq(type, types[t].name)) t++;
+            if (t < WE_ARRAY_LEN(types)) {
+                p->rope_scaling = types[t].mode;
+                p->rope_factor = (float)x;
+                if (types[t].mode == WEMBED_ROPE_DYNAMIC_NTK) p->ntk_length = WEMBED_NTK_LENGTH_PADDED;
+                continue;
+            }
+        }
+        CHECKF(false, "%s/%s: inference option \"%s\" (or its value) is not known to this runner", f->label,
                we_json_as_str(we_json_get(cs, "name"), NULL), key);
         return false;
     }

@@ -470,6 +470,100 @@ static void test_roberta(void) {
     free(ex);
 }
 
+// -----------------------------------------------------------------------------------------
+// The long-input options (their numbers: test-families on nomic_long, gte_long, bert_tempscale)
+
+// One call with params p; its status, and whether the model's message names `word`.
+static wembed_status call_p(wembed_model *m, const wembed_embed_params *p, const char *word, bool *named) {
+    int32_t ids[40], mask[40];
+    for (int t = 0; t < 40; t++) ids[t] = 5 + t, mask[t] = 1;
+    ids[0] = 1, ids[39] = 2;
+    float v[64];
+    wembed_status rc = wembed_embed_ids(m, ids, NULL, mask, 1, 40, p, v, sizeof v);
+    *named = strstr(wembed_model_last_error(m), word) != NULL;
+    return rc;
+}
+
+static void test_long_options(void) {
+    bool named;
+    // BERT: TempScale yes; RoPE scaling and SelfExtend are refused, naming the option.
+    wembed_model *m = load_fixture_model("bert_tempscale", WEMBED_DTYPE_F32);
+    if (!m) return;
+    wembed_embed_params p = wembed_embed_default_params();
+    CHECK(p.attention_temperature == 1.0f && p.self_extend_group == 0 && p.self_extend_window == 0);
+    p.attention_temperature = 0.5f;
+    CHECK(call_p(m, &p, "", &named) == WEMBED_STATUS_OK);
+    p = wembed_embed_default_params();
+    p.rope_scaling = WEMBED_ROPE_LINEAR;
+    p.rope_factor = 2;
+    CHECK(call_p(m, &p, "rope_scaling", &named) == WEMBED_STATUS_INVALID_ARGUMENT && named);
+    CHECK(wembed_embed_dims(m, &p) == 0);
+    p = wembed_embed_default_params();
+    p.rope_factor = 2;                                   // a factor alone is a RoPE option too
+    CHECK(call_p(m, &p, "rope_factor", &named) == WEMBED_STATUS_INVALID_ARGUMENT && named);
+    p = wembed_embed_default_params();
+    p.self_extend_group = 4, p.self_extend_window = 16;
+    CHECK(call_p(m, &p, "self_extend", &named) == WEMBED_STATUS_UNSUPPORTED && named);
+    CHECK(strstr(wembed_model_last_error(m), "bert") != NULL);
+    // Bad values, on any family
+    const float bad_tau[] = { 0.0f, -1.0f, NAN, INFINITY };
+    for (size_t i = 0; i < WE_ARRAY_LEN(bad_tau); i++) {
+        p = wembed_embed_default_params();
+        p.attention_temperature = bad_tau[i];
+        CHECKF(call_p(m, &p, "attention_temperature", &named) == WEMBED_STATUS_INVALID_ARGUMENT && named,
+               "attention_temperature %g", (double)bad_tau[i]);
+    }
+    wembed_model_free(m);
+
+    m = load_fixture_model("nomic_long", WEMBED_DTYPE_F32);
+    if (!m) return;
+    const int32_t bad_se[][2] = { { 4, 0 }, { 0, 16 }, { -1, 16 }, { 4, -3 } };
+    for (size_t i = 0; i < WE_ARRAY_LEN(bad_se); i++) {
+        p = wembed_embed_default_params();
+        p.self_extend_group = bad_se[i][0], p.self_extend_window = bad_se[i][1];
+        CHECKF(call_p(m, &p, "self_extend", &named) == WEMBED_STATUS_INVALID_ARGUMENT && named,
+               "self_extend group %d, window %d", bad_se[i][0], bad_se[i][1]);
+    }
+    // SelfExtend with the whole window of options: RoPE scaling, TempScale, f16 / q8 weights
+    // (below), chunked inputs (each window its own sequence).
+    float ref[32], v[32];
+    int32_t ids[150], mask[150];
+    for (int t = 0; t < 150; t++) ids[t] = 5 + (t * 7) % 90, mask[t] = 1;
+    p = wembed_embed_default_params();
+    p.self_extend_group = 4, p.self_extend_window = 16;
+    p.rope_scaling = WEMBED_ROPE_LINEAR, p.rope_factor = 2;
+    p.attention_temperature = 0.9f;
+    p.max_tokens = 150;
+    CHECK(wembed_embed_ids(m, ids, NULL, mask, 1, 150, &p, ref, sizeof ref) == WEMBED_STATUS_OK);
+    p.truncate = WEMBED_TRUNCATE_CHUNK, p.max_tokens = 60, p.chunk_overlap = 10;
+    CHECK(wembed_embed_ids(m, ids, NULL, mask, 1, 150, &p, v, sizeof v) == WEMBED_STATUS_OK);
+    wembed_model_free(m);
+    const wembed_dtype dts[] = { WEMBED_DTYPE_F16, WEMBED_DTYPE_Q8 };
+    for (size_t i = 0; i < WE_ARRAY_LEN(dts); i++) {
+        m = load_fixture_model("nomic_long", dts[i]);
+        if (!m) return;
+        p.truncate = WEMBED_TRUNCATE_END, p.max_tokens = 150;
+        CHECK(wembed_embed_ids(m, ids, NULL, mask, 1, 150, &p, v, sizeof v) == WEMBED_STATUS_OK);
+        double cs = we_cosine(v, ref, 32);
+        CHECKF(cs > (dts[i] == WEMBED_DTYPE_F16 ? 0.9999 : 0.995), "nomic_long SelfExtend + linear + TempScale, dtype %d: cosine %.6f to f32",
+               (int)dts[i], cs);
+        wembed_model_free(m);
+    }
+
+    // Images take none of them (text only), and say so.
+    m = load_fixture_model("clip", WEMBED_DTYPE_F32);
+    if (!m) return;
+    uint8_t px[3] = { 10, 200, 30 };
+    wembed_image one = { px, 1, 1, 3, 3 };
+    p = wembed_embed_default_params();
+    p.attention_temperature = 0.8f;
+    CHECK(wembed_embed_images(m, &one, 1, &p, v, sizeof v) == WEMBED_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(wembed_model_last_error(m), "attention_temperature") != NULL);
+    p.attention_temperature = 1.0f;
+    CHECK(wembed_embed_images(m, &one, 1, &p, v, sizeof v) == WEMBED_STATUS_OK);
+    wembed_model_free(m);
+}
+
 int main(void) {
     // fp32 engine on fp32/fp16/bf16 weights: the fixtures' tolerances.
     check_fixture("bert", 64, WEMBED_DTYPE_F32, 1e-4, 0.99999);
@@ -492,6 +586,7 @@ int main(void) {
     test_clip_images(WEMBED_DTYPE_Q8, 0.995);
     test_batch_invariance();
     test_outputs();
+    test_long_options();
     CHECK_EQ_INT(we_alloc_live(), 0);
     return we_test_finish("test-model");
 }

@@ -46,6 +46,7 @@ typedef struct we_text_spec {
     int32_t n_ctx;                // the longest input the model was made for (its trained length)
     bool extends;                 // may run past n_ctx when asked (RoPE, ALiBi: no position table)
     bool rope;                    // takes the RoPE scaling options
+    bool self_extend;             // takes SelfExtend (its forward rotates q and k through we_rope_carve)
     we_pos_rule pos_rule;
     int32_t pad_id;               // WE_POS_FROM_PAD: the padding id (and padding position)
     wembed_pooling pooling;       // default without sentence-transformers files
@@ -79,9 +80,14 @@ typedef struct we_rope_opts {
     float factor;                 // 0: the model's own factor
 } we_rope_opts;
 
-// Inference-time options of one forward pass.
+// Inference-time options of one forward pass (wembed_embed_params, checked by embed.c).
 typedef struct we_fwd_opts {
     we_rope_opts rope;
+    float attn_temp;              // TempScale tau: every attention's logits / tau before the softmax;
+                                  // 0 or 1: none. we_attend applies it (through we_tokens.opts), so
+                                  // every family has it without a line of its own.
+    int32_t se_group;             // SelfExtend group G (>= 1); we_rope_carve applies it
+    int32_t se_window;            // SelfExtend neighbour window W; 0: off
 } we_fwd_opts;
 
 // The loaded architecture, as the forward passes see it.

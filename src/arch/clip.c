@@ -408,7 +408,7 @@ static wembed_status clip_vision_forward(const we_arch_model *m, wembed_pool *po
     int32_t *seq_off = we_malloc(sizeof(int32_t) * ((size_t)B + 1));
     if (!seq_off) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for %d images", B);
     for (int b = 0; b <= B; b++) seq_off[b] = b * T;
-    const we_tokens tk = { B, n, seq_off, NULL, NULL, NULL, NULL };
+    const we_tokens tk = { B, n, seq_off, NULL, NULL, NULL, NULL, NULL };
     const we_attn_params ap = { .n_head = hp->n_head, .n_kv_head = hp->n_head, .head_dim = d, .scale = 1.0f / sqrtf((float)d) };
     // Besides the blocks: the hidden states (when the caller wants none), the patches and
     // the patch GEMM's scratch, the class rows and the projection's scratch.

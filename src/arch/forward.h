@@ -21,6 +21,7 @@ struct we_tokens {
     const int32_t *type_ids;      // (n_tok), or NULL: all 0
     const int32_t *pos;           // (n_tok) position ids (absolute embeddings, RoPE)
     const int32_t *rope_len;      // (n_seq) the length dynamic NTK scales for, or NULL: own length
+    const we_fwd_opts *opts;      // the call's options (we_attend reads attn_temp), or NULL: none
 };
 
 static inline int32_t we_seq_len(const we_tokens *tk, int s) { return tk->seq_off[s + 1] - tk->seq_off[s]; }
@@ -137,6 +138,57 @@ void we_rope_resolve(const we_rope_cfg *c, const we_rope_opts *o, int L, double 
 // cos and sin (n_tok, rot/2) for every token of tk at its position, each sequence with its
 // own base (dynamic NTK): angles in double, rounded once.
 void we_rope_fill(float *cos_t, float *sin_t, const we_tokens *tk, const we_rope_cfg *c, const we_rope_opts *o);
+// The same at other positions: floor(pos / div) + add for a token at pos (div >= 1; the result
+// may be negative or, with a fractional add, not an integer), with the base and position scale
+// of its sequence as above. div 1, add 0: we_rope_fill.
+void we_rope_fill_at(float *cos_t, float *sin_t, const we_tokens *tk, const we_rope_cfg *c, const we_rope_opts *o,
+                     int div, double add);
+
+// -----------------------------------------------------------------------------------------
+// q and k of a RoPE family: the tables of a forward pass, the rotation, and SelfExtend.
+//
+// SelfExtend (we_fwd_opts.se_group G, se_window W; attention.h has the definition) needs, besides
+// q and k at their positions p, q at p/G + shift and p/G - shift and k at p/G (shift = W - W/G):
+// we_rope_carve makes their tables and buffers and points the attention's parameters at them,
+// we_rope_rotate fills them from the unrotated q and k. What a RoPE family calls:
+//
+//   we_rope_pass rp;                                   // one per RoPE config of the model
+//   for (;;) {                                         // the planner's loop (we_carve)
+//       ...
+//       we_rope_carve(&c, &rp, tk, &cfg, o, &ap, NULL);   // before the attention scratch: it
+//       attn = we_carve_floats(&c, we_attend_scratch_floats(tk, &ap, ...));   // sizes for SelfExtend
+//       ...
+//   }
+//   per layer:  we_rope_rotate(pool, &rp, q, ldq, k, ldk);   // instead of we_rope_apply on q and k
+//               we_attend(pool, tk, ..., &ap, ...);
+//
+// and sets we_text_spec.self_extend in its finish (embed.c refuses SelfExtend on a family that
+// does not). A model with two RoPE configs (local and global layers) makes two passes with their
+// own attention parameters; the second passes the first as share, so that both use one set of
+// SelfExtend buffers (a layer uses them between its rotation and its attention only).
+typedef struct we_rope_pass {
+    we_rope_cfg cfg;
+    int n_tok, n_head, n_kv_head, head_dim;
+    int se_group, se_window;      // SelfExtend, when some sequence of the batch is longer than the
+                                  // window and G > 1; else 0 (G = 1 changes no position)
+    float *cos_t, *sin_t;         // (n_tok, rot/2) at pos
+    float *cos_a, *sin_a;         // SelfExtend: (n_tok, rot/2) at pos/G + shift (queries, keys before)
+    float *cos_b, *sin_b;         // SelfExtend: (n_tok, rot/2) at pos/G - shift (queries, keys after)
+    float *cos_g, *sin_g;         // SelfExtend: (n_tok, rot/2) at pos/G (keys)
+    float *qa, *qb;               // SelfExtend: (n_tok, n_head * head_dim) each
+    float *kg;                    // SelfExtend: (n_tok, n_kv_head * head_dim)
+} we_rope_pass;
+
+// One round of the planner (we_carve) for rp: the tables of tk's tokens under cfg and o->rope,
+// and with SelfExtend (o->se_window) its tables and rotated copies (share's copies when share is
+// not NULL); in the allocated round it also fills the tables. Sets ap's SelfExtend fields (the
+// window in both rounds, so we_attend_scratch_floats(ap) sizes for it). ap gives the heads.
+void we_rope_carve(we_carve *c, we_rope_pass *rp, const we_tokens *tk, const we_rope_cfg *cfg, const we_fwd_opts *o,
+                   we_attn_params *ap, const we_rope_pass *share);
+
+// q (n_tok, n_head * head_dim; ldq) and k (n_tok, n_kv_head * head_dim; ldk) rotated in place at
+// their positions; with SelfExtend, first their copies at the grouped positions.
+void we_rope_rotate(wembed_pool *pool, const we_rope_pass *rp, float *q, int ldq, float *k, int ldk);
 
 // -----------------------------------------------------------------------------------------
 // Attention over every sequence of a packed batch
@@ -144,11 +196,14 @@ void we_rope_fill(float *cos_t, float *sin_t, const we_tokens *tk, const we_rope
 // Fills bias (n_head, 2T - 1) for a sequence of T tokens (we_attn_params.bias).
 typedef void (*we_bias_fn)(const void *ctx, float *bias, int T);
 
-// Scratch floats we_attend needs for tk's longest sequence (bias: whether a bias_fn is given).
+// Scratch floats we_attend needs for tk's longest sequence under p (its SelfExtend too; bias:
+// whether a bias_fn is given).
 size_t we_attend_scratch_floats(const we_tokens *tk, const we_attn_params *p, bool bias, int n_threads);
 
 // o (n_tok; ldo) = attention of each sequence of tk on its own rows of q, k, v, with p's heads,
-// scale, mask and window (p->T and p->bias are set per sequence; bias_fn NULL: no bias).
+// scale, mask, window and SelfExtend (p->T, p->bias and the rows of p->qa, qb, kg are set per
+// sequence; bias_fn NULL: no bias). TempScale (tk->opts->attn_temp = tau) divides the scale and
+// the bias by tau, so softmax((q.k scale + bias + mask) / tau); tau 1 leaves them untouched.
 void we_attend(wembed_pool *pool, const we_tokens *tk, float *o, int ldo, const float *q, int ldq,
                const float *k, int ldk, const float *v, int ldv, const we_attn_params *p,
                we_bias_fn bias_fn, const void *bias_ctx, float *scratch);

@@ -41,7 +41,8 @@
 //      (classifier.*, pooler.*) that embeddings do not use (skipped, with a warning).
 //   8. n_ctx is max_position_embeddings (8192 for gte v1.5 and multilingual); RoPE has no
 //      position table and the reference rebuilds its tables for any length, so a call may run
-//      past it.
+//      past it. Call options: RoPE scaling (replacing rope_scaling), SelfExtend on the model's
+//      own frequencies (we_rope_carve / we_rope_rotate), TempScale (we_attend).
 // Variants the forward pass does not implement are refused with UNSUPPORTED, naming the key:
 // position_embedding_type "absolute", layer_norm_type "rms_norm", pack_qkv false,
 // logn_attention_scale, rope_scaling types other than "ntk" (the reference raises on them too),
@@ -204,7 +205,7 @@ static wembed_status gte_finish(we_arch_model *ma, const bool *group_present, we
     t->hidden = t->pooled = hp->n_embd;
     t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
     t->n_ctx = hp->n_ctx;
-    t->extends = t->rope = true;
+    t->extends = t->rope = t->self_extend = true;
     t->pos_rule = WE_POS_PLAIN;
     t->pooling = WEMBED_POOLING_CLS;
     t->chunks = true;
@@ -226,7 +227,7 @@ static wembed_status gte_forward(const we_arch_model *m, wembed_pool *pool, cons
                                  const we_fwd_opts *o, float *x, we_err *err) {
     const gte_hparams *hp = m->hp;
     const gte_weights *w = m->w;
-    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, d = E / H, n = tk->n_tok, half = d / 2;
+    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, d = E / H, n = tk->n_tok;
     const we_norm ln = { WE_NORM_LAYER, hp->eps };
     // type_vocab_size 0: no table, and the type ids are not read.
     const we_weight *types = hp->n_types > 0 ? &w->type_emb : NULL;
@@ -234,30 +235,28 @@ static wembed_status gte_forward(const we_arch_model *m, wembed_pool *pool, cons
     if (rc) return rc;
     if (n == 0) return WEMBED_STATUS_OK;
 
-    const we_attn_params ap = { .n_head = H, .n_kv_head = H, .head_dim = d, .scale = 1.0f / sqrtf((float)d) };
+    we_attn_params ap = { .n_head = H, .n_kv_head = H, .head_dim = d, .scale = 1.0f / sqrtf((float)d) };
+    // RoPE of every token (positions from tk->pos), the same tables for every layer: the
+    // fixed NTK frequencies at every length, or plain RoPE.
+    const we_rope_cfg rope = { d, hp->rope_theta, hp->rope_factor > 0 ? WE_ROPE_NTK_SCALED_FREQ : WE_ROPE_NONE,
+                               hp->rope_factor, hp->n_ctx };
     const gte_layer *L0 = &w->layers[0];
     const we_weight *lin[] = { &L0->qkv_w, &L0->up_gate_w, &L0->down_w };
-    float *qkv, *a, *h, *ug, *cos_t, *sin_t, *attn;
+    float *qkv, *a, *h, *ug, *attn;
     void *lscratch;
+    we_rope_pass rp;
     we_carve c = {0};
     for (;;) {
         qkv = we_carve_floats(&c, (size_t)n * 3 * E);     // (n, 3E)  [Q | K | V]
         a = we_carve_floats(&c, (size_t)n * E);           // (n, E)   attention output
         h = we_carve_floats(&c, (size_t)n * E);           // (n, E)   o_proj / down_proj output
         ug = we_carve_floats(&c, (size_t)n * 2 * F);      // (n, 2F)  [up | gate]; act(gate) * up into up
-        cos_t = we_carve_floats(&c, (size_t)n * half);    // (n, d/2)
-        sin_t = we_carve_floats(&c, (size_t)n * half);
+        we_rope_carve(&c, &rp, tk, &rope, o, &ap, NULL);  // (n, d/2) tables; SelfExtend's copies
         attn = we_carve_floats(&c, we_attend_scratch_floats(tk, &ap, false, we_pool_threads(pool)));
         lscratch = we_carve_bytes(&c, we_linear_scratch_max(n, lin, 3));
         if (c.base) break;
         if (!we_carve_alloc(&c)) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the activations of %d tokens", n);
     }
-
-    // RoPE tables of every token (positions from tk->pos), the same for every layer: the
-    // fixed NTK frequencies at every length, or plain RoPE.
-    const we_rope_cfg rope = { d, hp->rope_theta, hp->rope_factor > 0 ? WE_ROPE_NTK_SCALED_FREQ : WE_ROPE_NONE,
-                               hp->rope_factor, hp->n_ctx };
-    we_rope_fill(cos_t, sin_t, tk, &rope, &o->rope);
 
     we_embed_word_type(x, tk, &w->tok_emb, types);
     we_apply_norm(pool, &ln, x, E, x, E, &w->emb_ln_w, &w->emb_ln_b, n, E);
@@ -265,8 +264,7 @@ static wembed_status gte_forward(const we_arch_model *m, wembed_pool *pool, cons
     for (int il = 0; il < hp->n_layer; il++) {
         const gte_layer *L = &w->layers[il];
         we_linear(pool, qkv, 3 * E, x, E, &L->qkv_w, &L->qkv_b, n, WE_ACT_NONE, lscratch);
-        we_rope_apply(pool, qkv, 3 * E, n, H, d, d, cos_t, sin_t);
-        we_rope_apply(pool, qkv + E, 3 * E, n, H, d, d, cos_t, sin_t);
+        we_rope_rotate(pool, &rp, qkv, 3 * E, qkv + E, 3 * E);
         we_attend(pool, tk, a, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &ap, NULL, NULL, attn);
         we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, n, WE_ACT_NONE, lscratch);
         we_add_norm(pool, &ln, x, h, &L->attn_ln_w, &L->attn_ln_b, n, E);

@@ -186,7 +186,8 @@ void we_rope_resolve(const we_rope_cfg *c, const we_rope_opts *o, int L, double 
     }
 }
 
-void we_rope_fill(float *cos_t, float *sin_t, const we_tokens *tk, const we_rope_cfg *c, const we_rope_opts *o) {
+void we_rope_fill_at(float *cos_t, float *sin_t, const we_tokens *tk, const we_rope_cfg *c, const we_rope_opts *o,
+                     int div, double add) {
     const int half = c->rot / 2;
     for (int s = 0; s < tk->n_seq; s++) {
         int t0 = tk->seq_off[s], T = we_seq_len(tk, s);
@@ -197,7 +198,7 @@ void we_rope_fill(float *cos_t, float *sin_t, const we_tokens *tk, const we_rope
         for (int i = 0; i < half; i++) {
             double inv_freq = 1.0 / pow(base, (2.0 * i) / c->rot);
             for (int t = t0; t < t0 + T; t++) {
-                double ang = (double)tk->pos[t] * pscale * inv_freq;
+                double ang = ((double)(tk->pos[t] / div) + add) * pscale * inv_freq;   // pos >= 0: floor
                 cos_t[(size_t)t * half + i] = (float)cos(ang);
                 sin_t[(size_t)t * half + i] = (float)sin(ang);
             }
@@ -205,13 +206,82 @@ void we_rope_fill(float *cos_t, float *sin_t, const we_tokens *tk, const we_rope
     }
 }
 
+void we_rope_fill(float *cos_t, float *sin_t, const we_tokens *tk, const we_rope_cfg *c, const we_rope_opts *o) {
+    we_rope_fill_at(cos_t, sin_t, tk, c, o, 1, 0);
+}
+
+void we_rope_carve(we_carve *c, we_rope_pass *rp, const we_tokens *tk, const we_rope_cfg *cfg, const we_fwd_opts *o,
+                   we_attn_params *ap, const we_rope_pass *share) {
+    const int n = tk->n_tok, half = cfg->rot / 2;
+    memset(rp, 0, sizeof *rp);
+    rp->cfg = *cfg;
+    rp->n_tok = n;
+    rp->n_head = ap->n_head;
+    rp->n_kv_head = ap->n_kv_head;
+    rp->head_dim = ap->head_dim;
+    // SelfExtend only where it changes something: a sequence past the window, groups of 2 or more.
+    if (o && o->se_window > 0 && o->se_group > 1 && we_longest_seq(tk) > o->se_window) {
+        rp->se_group = o->se_group;
+        rp->se_window = o->se_window;
+    }
+    rp->cos_t = we_carve_floats(c, (size_t)n * half);
+    rp->sin_t = we_carve_floats(c, (size_t)n * half);
+    if (rp->se_window) {
+        float **tabs[] = { &rp->cos_a, &rp->sin_a, &rp->cos_b, &rp->sin_b, &rp->cos_g, &rp->sin_g };
+        for (size_t i = 0; i < WE_ARRAY_LEN(tabs); i++) *tabs[i] = we_carve_floats(c, (size_t)n * half);
+        if (share && share->qa) {
+            rp->qa = share->qa, rp->qb = share->qb, rp->kg = share->kg;
+        } else {
+            rp->qa = we_carve_floats(c, (size_t)n * ap->n_head * ap->head_dim);
+            rp->qb = we_carve_floats(c, (size_t)n * ap->n_head * ap->head_dim);
+            rp->kg = we_carve_floats(c, (size_t)n * ap->n_kv_head * ap->head_dim);
+        }
+    }
+    // The attention reads the copies (rows of the whole batch; we_attend moves them per sequence).
+    ap->se_window = rp->se_window;
+    ap->qa = rp->qa, ap->qb = rp->qb, ap->kg = rp->kg;
+    ap->ldqa = ap->ldqb = ap->n_head * ap->head_dim;
+    ap->ldkg = ap->n_kv_head * ap->head_dim;
+    if (!c->base || c->overflow) return;                      // the counting round
+    const we_rope_opts *ro = o ? &o->rope : NULL;
+    we_rope_fill(rp->cos_t, rp->sin_t, tk, cfg, ro);
+    if (rp->se_window) {
+        // LongEmbed's grouped positions: shift = W - W // G (floor; LongLM's W - W / G was a bug).
+        const int G = rp->se_group, shift = rp->se_window - rp->se_window / G;
+        we_rope_fill_at(rp->cos_a, rp->sin_a, tk, cfg, ro, G, shift);
+        we_rope_fill_at(rp->cos_b, rp->sin_b, tk, cfg, ro, G, -shift);
+        we_rope_fill_at(rp->cos_g, rp->sin_g, tk, cfg, ro, G, 0);
+    }
+}
+
+void we_rope_rotate(wembed_pool *pool, const we_rope_pass *rp, float *q, int ldq, float *k, int ldk) {
+    const int n = rp->n_tok, H = rp->n_head, Hkv = rp->n_kv_head, d = rp->head_dim, rot = rp->cfg.rot;
+    if (rp->se_window) {
+        // The copies from the unrotated q and k: a key at or before the query pairs q at
+        // i/G + shift with k at j/G; a key after it, q at i/G with k at j/G + shift, which is the
+        // same logit as q at i/G - shift with k at j/G (RoPE logits depend on the difference only).
+        const size_t E = (size_t)H * d, Ekv = (size_t)Hkv * d;
+        for (int t = 0; t < n; t++) {
+            memcpy(rp->qa + t * E, q + (size_t)t * ldq, sizeof(float) * E);
+            memcpy(rp->qb + t * E, q + (size_t)t * ldq, sizeof(float) * E);
+            memcpy(rp->kg + t * Ekv, k + (size_t)t * ldk, sizeof(float) * Ekv);
+        }
+        we_rope_apply(pool, rp->qa, (int)E, n, H, d, rot, rp->cos_a, rp->sin_a);
+        we_rope_apply(pool, rp->qb, (int)E, n, H, d, rot, rp->cos_b, rp->sin_b);
+        we_rope_apply(pool, rp->kg, (int)Ekv, n, Hkv, d, rot, rp->cos_g, rp->sin_g);
+    }
+    we_rope_apply(pool, q, ldq, n, H, d, rot, rp->cos_t, rp->sin_t);
+    we_rope_apply(pool, k, ldk, n, Hkv, d, rot, rp->cos_t, rp->sin_t);
+}
+
 // -----------------------------------------------------------------------------------------
 // Attention over a batch
 
 size_t we_attend_scratch_floats(const we_tokens *tk, const we_attn_params *p, bool bias, int n_threads) {
-    int t_max = we_longest_seq(tk);
-    size_t n = we_attention_scratch_floats(t_max, p->n_kv_head, p->head_dim, n_threads);
-    if (bias && t_max > 0) n += (size_t)p->n_head * (2 * (size_t)t_max - 1);
+    we_attn_params pt = *p;
+    pt.T = we_longest_seq(tk);
+    size_t n = we_attention_scratch_floats_for(&pt, n_threads);
+    if (bias && pt.T > 0) n += (size_t)p->n_head * (2 * (size_t)pt.T - 1);
     return n;
 }
 
@@ -225,12 +295,25 @@ void we_attend(wembed_pool *pool, const we_tokens *tk, float *o, int ldo, const 
         bias = scratch;
         scratch += t_max > 0 ? (size_t)p->n_head * (2 * (size_t)t_max - 1) : 0;
     }
+    // TempScale (Length_Collapse): softmax((s scale + bias + mask) / tau) as s (scale / tau) +
+    // bias / tau, each quotient in double rounded once (masked keys weigh 0 either way).
+    const double tau = tk->opts && tk->opts->attn_temp > 0 ? tk->opts->attn_temp : 1.0;
+    if (tau != 1.0) ps.scale = (float)(p->scale / tau);
     for (int s = 0; s < tk->n_seq; s++) {
         size_t t0 = (size_t)tk->seq_off[s];
         ps.T = we_seq_len(tk, s);
         if (ps.T == 0) continue;
-        if (bias_fn) bias_fn(bias_ctx, bias, ps.T);
+        if (bias_fn) {
+            bias_fn(bias_ctx, bias, ps.T);
+            if (tau != 1.0)
+                for (size_t i = 0; i < (size_t)p->n_head * (2 * (size_t)ps.T - 1); i++) bias[i] = (float)(bias[i] / tau);
+        }
         ps.bias = bias;
+        if (we_attn_self_extends(p, ps.T)) {   // the sequence's rows of SelfExtend's copies
+            ps.qa = p->qa + t0 * p->ldqa;
+            ps.qb = p->qb + t0 * p->ldqb;
+            ps.kg = p->kg + t0 * p->ldkg;
+        }
         we_attention(pool, o + t0 * ldo, ldo, q + t0 * ldq, ldq, k + t0 * ldk, ldk, v + t0 * ldv, ldv, &ps, scratch);
     }
 }

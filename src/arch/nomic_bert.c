@@ -20,6 +20,7 @@
 //   - dynamic NTK rescales the base by the padded batch length; here each sequence brings its
 //     own length (we_tokens.rope_len: its own by default, the padded one on request);
 //   - Matryoshka dims: layer_norm (no affine), truncate, normalize (the model card's recipe).
+// Call options: RoPE scaling, SelfExtend (we_rope_carve / we_rope_rotate) and TempScale (we_attend).
 // Variants the forward pass does not implement are refused with UNSUPPORTED: prenorm,
 // interleaved or xPos rotary, RMS norm, parallel blocks, causal attention, non-gated MLPs.
 #include <math.h>
@@ -235,7 +236,7 @@ static wembed_status nomic_finish(we_arch_model *ma, const bool *group_present, 
     t->hidden = t->pooled = hp->n_embd;
     t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
     t->n_ctx = hp->n_ctx;
-    t->extends = t->rope = true;
+    t->extends = t->rope = t->self_extend = true;
     t->pooling = WEMBED_POOLING_MEAN;
     t->chunks = true;
     t->matryoshka = WE_MATRYOSHKA_LAYER_NORM;
@@ -254,17 +255,21 @@ static wembed_status nomic_forward(const we_arch_model *m, wembed_pool *pool, co
                                    const we_fwd_opts *o, float *x, we_err *err) {
     const nomic_hparams *hp = m->hp;
     const nomic_weights *w = m->w;
-    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, d = E / H, n = tk->n_tok, half = hp->rope_dim / 2;
+    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, d = E / H, n = tk->n_tok;
     const we_norm ln = { WE_NORM_LAYER, hp->eps };
     wembed_status rc = we_check_tokens(tk, &w->tok_emb, &w->type_emb, 0, err);   // RoPE: any position
     if (rc) return rc;
     if (n == 0) return WEMBED_STATUS_OK;
 
-    const we_attn_params ap = { .n_head = H, .n_kv_head = H, .head_dim = d, .scale = 1.0f / sqrtf((float)d) };
+    we_attn_params ap = { .n_head = H, .n_kv_head = H, .head_dim = d, .scale = 1.0f / sqrtf((float)d) };
+    // RoPE of every token (positions from tk->pos), the same tables for every layer.
+    const we_rope_cfg rope = { hp->rope_dim, hp->rope_base, hp->rope_scaling > 0 ? WE_ROPE_DYNAMIC_NTK : WE_ROPE_NONE,
+                               hp->rope_scaling, hp->max_trained_pos };
     const nomic_layer *L0 = &w->layers[0];
     const we_weight *lin[] = { &L0->qkv_w, &L0->fc11_w, &L0->fc2_w };
-    float *qkv, *a, *h, *u, *g, *cos_t, *sin_t, *attn;
+    float *qkv, *a, *h, *u, *g, *attn;
     void *lscratch;
+    we_rope_pass rp;
     we_carve c = {0};
     for (;;) {
         qkv = we_carve_floats(&c, (size_t)n * 3 * E);
@@ -272,18 +277,12 @@ static wembed_status nomic_forward(const we_arch_model *m, wembed_pool *pool, co
         h = we_carve_floats(&c, (size_t)n * E);
         u = we_carve_floats(&c, (size_t)n * F);
         g = we_carve_floats(&c, (size_t)n * F);
-        cos_t = we_carve_floats(&c, (size_t)n * half);
-        sin_t = we_carve_floats(&c, (size_t)n * half);
+        we_rope_carve(&c, &rp, tk, &rope, o, &ap, NULL);          // tables, SelfExtend's copies
         attn = we_carve_floats(&c, we_attend_scratch_floats(tk, &ap, false, we_pool_threads(pool)));
         lscratch = we_carve_bytes(&c, we_linear_scratch_max(n, lin, 3));
         if (c.base) break;
         if (!we_carve_alloc(&c)) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the activations of %d tokens", n);
     }
-
-    // RoPE tables of every token (positions from tk->pos), the same for every layer.
-    const we_rope_cfg rope = { hp->rope_dim, hp->rope_base, hp->rope_scaling > 0 ? WE_ROPE_DYNAMIC_NTK : WE_ROPE_NONE,
-                               hp->rope_scaling, hp->max_trained_pos };
-    we_rope_fill(cos_t, sin_t, tk, &rope, &o->rope);
 
     we_embed_word_type(x, tk, &w->tok_emb, &w->type_emb);
     we_apply_norm(pool, &ln, x, E, x, E, &w->emb_ln_w, &w->emb_ln_b, n, E);
@@ -291,8 +290,7 @@ static wembed_status nomic_forward(const we_arch_model *m, wembed_pool *pool, co
     for (int il = 0; il < hp->n_layer; il++) {
         const nomic_layer *L = &w->layers[il];
         we_linear(pool, qkv, 3 * E, x, E, &L->qkv_w, &L->qkv_b, n, WE_ACT_NONE, lscratch);
-        we_rope_apply(pool, qkv, 3 * E, n, H, d, hp->rope_dim, cos_t, sin_t);
-        we_rope_apply(pool, qkv + E, 3 * E, n, H, d, hp->rope_dim, cos_t, sin_t);
+        we_rope_rotate(pool, &rp, qkv, 3 * E, qkv + E, 3 * E);
         we_attend(pool, tk, a, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &ap, NULL, NULL, attn);
         we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, n, WE_ACT_NONE, lscratch);
         we_add_norm(pool, &ln, x, h, &L->norm1_w, &L->norm1_b, n, E);

@@ -11,6 +11,14 @@
 // and writes acc / l. Memory: the packed K and V (2 T E_kv floats) plus a few tiles per
 // thread. Tasks go to whichever thread is free (we_queue); each writes its own output rows.
 //
+// SelfExtend: a score tile takes, row by row, three contiguous runs of keys from three products:
+// j <= i - W from Qa' Kg^T, |i - j| < W from Q' K^T, j >= i + W from Qb' Kg^T (W the neighbour
+// window; Kg packed like K). A tile computes only the products some pair of it needs: tiles
+// inside the band |i - j| < W the ordinary one alone, tiles wholly below or above it one grouped
+// product, and only the tiles the band's edges cross two or three (then merged into S by row
+// runs). So for T >> W the work stays that of plain attention plus a few edge tiles, and the
+// memory O(T): the second packed K and two more tiles per thread.
+//
 // Masks (causal, sliding window) are per row one contiguous range of keys [lo, hi), so inside
 // a key block a row sees one contiguous run of it: the row ops work on that run and the rest
 // of the row gets weight exactly 0. Blocks outside what any row of the task sees are skipped,
@@ -23,6 +31,7 @@
 #include "attention.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../core/pool.h"
@@ -38,14 +47,27 @@
 static size_t kp_floats(int T, int d) { return we_gemm_f32_packed_floats(T, d); }
 static size_t vblock_floats(int d, int kb) { return we_gemm_f32_packed_floats(d, kb); }
 static int n_blocks(int T, int kb) { return (T + kb - 1) / kb; }
-static size_t tile_floats(int d) { return (size_t)BR * BC + 2 * (size_t)BR * d + 2 * BR; }
+// Per thread: n_s score tiles (BR, BC) and n_s scaled query tiles (BR, d) (n_s = 3 with
+// SelfExtend: ordinary, below, above), the accumulator (BR, d), the running max and sum (BR).
+static size_t tile_floats(int d, bool se) {
+    size_t n_s = se ? 3 : 1;
+    return n_s * BR * BC + (n_s + 1) * (size_t)BR * d + 2 * BR;
+}
 
 // Sized for BC-key blocks; smaller blocks (powers of two dividing BC) need no more, since
 // ceil(T / kb) * kb <= ceil(T / BC) * BC.
-size_t we_attention_scratch_floats(int T, int n_kv_head, int head_dim, int n_threads) {
+static size_t scratch_floats(int T, int n_kv_head, int head_dim, bool se, int n_threads) {
     if (T <= 0) return 0;
-    return (size_t)n_kv_head * (kp_floats(T, head_dim) + (size_t)n_blocks(T, BC) * vblock_floats(head_dim, BC)) +
-           (size_t)WE_MAX(n_threads, 1) * tile_floats(head_dim);
+    return (size_t)n_kv_head * ((se ? 2 : 1) * kp_floats(T, head_dim) + (size_t)n_blocks(T, BC) * vblock_floats(head_dim, BC)) +
+           (size_t)WE_MAX(n_threads, 1) * tile_floats(head_dim, se);
+}
+
+size_t we_attention_scratch_floats(int T, int n_kv_head, int head_dim, int n_threads) {
+    return scratch_floats(T, n_kv_head, head_dim, false, n_threads);
+}
+
+size_t we_attention_scratch_floats_for(const we_attn_params *p, int n_threads) {
+    return scratch_floats(p->T, p->n_kv_head, p->head_dim, we_attn_self_extends(p, p->T), n_threads);
 }
 
 // Keys per block. Without a window, BC. With one, a task's BR rows see BR + 2 window keys
@@ -72,7 +94,11 @@ typedef struct attn_ctx {
     int window;                  // > 0, < T - 1; 0: none
     int kb;                      // keys per block (key_block)
     const float *bias;           // (H, 2T - 1) or NULL
+    int sew;                     // SelfExtend window, 0 < sew < T; 0: off
+    const float *qa, *qb, *kg;   // SelfExtend's grouped q (below, above) and k
+    int ldqa, ldqb, ldkg;
     float *kp, *vp, *tiles;      // packed K per kv head, packed V blocks per kv head, thread tiles
+    float *kgp;                  // SelfExtend: packed Kg per kv head
     we_queue tasks;              // (head, block of BR query rows), whoever is free takes the next
 } attn_ctx;
 
@@ -83,8 +109,19 @@ static inline int key_hi(const attn_ctx *c, int i) {
     return c->window ? WE_MIN(c->T, i + c->window + 1) : c->T;
 }
 
-// One item per (kv head, key block): the block's rows of K (its panels, whole, since kb is a
-// multiple of WE_GEMM_NR) and its packed V.
+// Rows j0 .. j0+bc-1 of kv head g of k (ldk) into its packed panels kp (the GEMM's weights
+// layout for N = T keys, K = d), whole panels (j0 and kb are multiples of WE_GEMM_NR).
+static void pack_k(float *kp, const float *k, int ldk, int g, int j0, int bc, int T, int d) {
+    size_t k0 = we_gemm_f32_packed_index(j0, 0, T, d);
+    size_t k1 = (size_t)((j0 + bc + WE_GEMM_NR - 1) / WE_GEMM_NR) * d * WE_GEMM_NR;
+    memset(kp + k0, 0, (k1 - k0) * sizeof(float));             // panel padding must be 0
+    for (int j = j0; j < j0 + bc; j++) {
+        const float *kr = k + (size_t)j * ldk + (size_t)g * d;
+        for (int e = 0; e < d; e++) kp[we_gemm_f32_packed_index(j, e, T, d)] = kr[e];
+    }
+}
+
+// One item per (kv head, key block): the block's rows of K (and Kg) and its packed V.
 static void pack_task(void *p, int ith, int nth) {
     attn_ctx *c = p;
     int T = c->T, d = c->d, kb = c->kb, nb = n_blocks(T, kb);
@@ -92,14 +129,8 @@ static void pack_task(void *p, int ith, int nth) {
     we_split((int64_t)c->Hkv * nb, 1, ith, nth, &t0, &t1);
     for (int64_t t = t0; t < t1; t++) {
         int g = (int)(t / nb), b = (int)(t % nb), j0 = b * kb, bc = WE_MIN(kb, T - j0);
-        float *kp = c->kp + (size_t)g * kp_floats(T, d);
-        size_t k0 = we_gemm_f32_packed_index(j0, 0, T, d);
-        size_t k1 = (size_t)((j0 + bc + WE_GEMM_NR - 1) / WE_GEMM_NR) * d * WE_GEMM_NR;
-        memset(kp + k0, 0, (k1 - k0) * sizeof(float));         // panel padding must be 0
-        for (int j = j0; j < j0 + bc; j++) {
-            const float *kr = c->k + (size_t)j * c->ldk + (size_t)g * d;
-            for (int e = 0; e < d; e++) kp[we_gemm_f32_packed_index(j, e, T, d)] = kr[e];
-        }
+        pack_k(c->kp + (size_t)g * kp_floats(T, d), c->k, c->ldk, g, j0, bc, T, d);
+        if (c->sew) pack_k(c->kgp + (size_t)g * kp_floats(T, d), c->kg, c->ldkg, g, j0, bc, T, d);
         float *vp = c->vp + ((size_t)g * nb + b) * vblock_floats(d, kb);
         memset(vp, 0, vblock_floats(d, kb) * sizeof(float));
         for (int jj = 0; jj < bc; jj++) {
@@ -176,11 +207,47 @@ static float exp_sub_sum(float *p, int n, float m) {
     return sum;
 }
 
+// SelfExtend's scores of the tile rows [i0, i0 + br) x keys [j0, j0 + bc) into S (ldS BC):
+// per row, keys j <= i - W from qsa . Kg, |i - j| < W from qs . K, j >= i + W from qsb . Kg
+// (attention.h). Only the products some pair of the tile needs are computed: the first into S
+// itself, any other into Sa / Sb and copied into S by row runs.
+static void se_scores(const attn_ctx *c, float *S, float *Sa, float *Sb, const float *qs, const float *qsa,
+                      const float *qsb, const float *kp, const float *kgp, int i0, int br, int j0, int bc) {
+    const int W = c->sew, d = c->d, i1 = i0 + br - 1, j1 = j0 + bc - 1;
+    const size_t panel = (size_t)(j0 / WE_GEMM_NR) * d * WE_GEMM_NR;
+    int gap = j0 > i1 ? j0 - i1 : i0 > j1 ? i0 - j1 : 0;               // min |i - j| over the tile
+    bool need_o = gap < W;
+    bool need_a = j0 <= i1 - W;                                         // some key at or below i - W
+    bool need_b = !c->causal && j1 >= i0 + W;                           // some key at or above i + W
+    if (!need_a && !need_b) need_o = true;                              // (causal: keys no row sees)
+    float *Da = need_o ? Sa : S, *Db = need_o || need_a ? Sb : S;
+    if (need_o) we_gemm_f32(NULL, S, BC, qs, d, kp + panel, NULL, br, d, bc, WE_ACT_NONE);
+    if (need_a) we_gemm_f32(NULL, Da, BC, qsa, d, kgp + panel, NULL, br, d, bc, WE_ACT_NONE);
+    if (need_b) we_gemm_f32(NULL, Db, BC, qsb, d, kgp + panel, NULL, br, d, bc, WE_ACT_NONE);
+    for (int r = 0; r < br; r++) {
+        int i = i0 + r;
+        size_t at = (size_t)r * BC;
+        if (need_a && Da != S) {
+            int n = WE_MIN(bc, i - W - j0 + 1);                         // columns [0, n): j <= i - W
+            if (n > 0) memcpy(S + at, Da + at, sizeof(float) * (size_t)n);
+        }
+        if (need_b && Db != S) {
+            int c0 = WE_MAX(0, i + W - j0);                             // columns [c0, bc): j >= i + W
+            if (c0 < bc) memcpy(S + at + c0, Db + at + c0, sizeof(float) * (size_t)(bc - c0));
+        }
+    }
+}
+
 static void attn_task(void *p, int ith, int nth) {
     attn_ctx *c = p;
     int T = c->T, d = c->d, kb = c->kb, nb = n_blocks(T, kb), nqb = (T + BR - 1) / BR;
-    float *S = c->tiles + (size_t)ith * tile_floats(d);                  // (BR, BC), kb columns used
-    float *qs = S + (size_t)BR * BC, *acc = qs + (size_t)BR * d;         // (BR, d) each
+    const bool se = c->sew > 0;
+    const size_t n_s = se ? 3 : 1;
+    float *S = c->tiles + (size_t)ith * tile_floats(d, se);              // (BR, BC), kb columns used
+    float *Sa = S + (size_t)BR * BC, *Sb = Sa + (size_t)BR * BC;         // SelfExtend: (BR, BC) each
+    float *qs = S + n_s * BR * BC;                                       // (BR, d)   Q' = Q * scale
+    float *qsa = qs + (size_t)BR * d, *qsb = qsa + (size_t)BR * d;       // SelfExtend: (BR, d) each
+    float *acc = qs + n_s * BR * d;                                      // (BR, d)
     float *m = acc + (size_t)BR * d, *l = m + BR;                        // (BR) each
     (void)nth;
     int64_t task;
@@ -188,10 +255,15 @@ static void attn_task(void *p, int ith, int nth) {
         int h = (int)(task / nqb), i0 = (int)(task % nqb) * BR, br = WE_MIN(BR, T - i0);
         int g = h / c->group;                                            // the kv head
         const float *kp = c->kp + (size_t)g * kp_floats(T, d);
+        const float *kgp = se ? c->kgp + (size_t)g * kp_floats(T, d) : NULL;
         // bias[h][j - i + T - 1]: the row of head h, centred on j = i
         const float *bias = c->bias ? c->bias + (size_t)h * (2 * (size_t)T - 1) + (T - 1) : NULL;
         for (int r = 0; r < br; r++) {
             mul_row(qs + (size_t)r * d, c->q + (size_t)(i0 + r) * c->ldq + (size_t)h * d, d, c->scale);
+            if (se) {
+                mul_row(qsa + (size_t)r * d, c->qa + (size_t)(i0 + r) * c->ldqa + (size_t)h * d, d, c->scale);
+                mul_row(qsb + (size_t)r * d, c->qb + (size_t)(i0 + r) * c->ldqb + (size_t)h * d, d, c->scale);
+            }
             m[r] = -INFINITY;
             l[r] = 0;
         }
@@ -200,8 +272,9 @@ static void attn_task(void *p, int ith, int nth) {
         int bbeg = key_lo(c, i0) / kb, bend = (key_hi(c, i0 + br - 1) - 1) / kb + 1;
         for (int b = bbeg; b < bend; b++) {
             int j0 = b * kb, bc = WE_MIN(kb, T - j0);
-            we_gemm_f32(NULL, S, BC, qs, d, kp + (size_t)(j0 / WE_GEMM_NR) * d * WE_GEMM_NR,
-                        NULL, br, d, bc, WE_ACT_NONE);
+            if (se) se_scores(c, S, Sa, Sb, qs, qsa, qsb, kp, kgp, i0, br, j0, bc);
+            else we_gemm_f32(NULL, S, BC, qs, d, kp + (size_t)(j0 / WE_GEMM_NR) * d * WE_GEMM_NR,
+                             NULL, br, d, bc, WE_ACT_NONE);
             for (int r = 0; r < br; r++) {
                 float *s = S + (size_t)r * BC;
                 int i = i0 + r;
@@ -240,12 +313,20 @@ void we_attention(wembed_pool *pool, float *o, int ldo, const float *q, int ldq,
     if (NEVER(Hkv <= 0 || H % Hkv != 0)) return;                  // the loader checks the heads
     // A window of T - 1 or more masks nothing: the same computation as none, bit for bit.
     int window = p->window > 0 && p->window < T - 1 ? p->window : 0;
+    // SelfExtend with a window of T or more: every pair is a neighbour, the plain computation.
+    int sew = we_attn_self_extends(p, T) ? p->se_window : 0;
+    if (NEVER(sew && (!p->qa || !p->qb || !p->kg))) sew = 0;
     attn_ctx c = { o, q, k, v, ldo, ldq, ldk, ldv, T, H, Hkv, H / Hkv, d, p->scale, p->causal, window,
-                   key_block(window), p->bias, NULL, NULL, NULL, {0} };
+                   key_block(window), p->bias, sew, p->qa, p->qb, p->kg, p->ldqa, p->ldqb, p->ldkg,
+                   NULL, NULL, NULL, NULL, {0} };
     we_queue_init(&c.tasks, (int64_t)H * ((T + BR - 1) / BR));
     c.kp = scratch;
     c.vp = c.kp + (size_t)Hkv * kp_floats(T, d);
     c.tiles = c.vp + (size_t)Hkv * n_blocks(T, c.kb) * vblock_floats(d, c.kb);
+    if (sew) {
+        c.kgp = c.tiles;
+        c.tiles = c.kgp + (size_t)Hkv * kp_floats(T, d);
+    }
     we_pool_run(pool, pack_task, &c);
     we_pool_run(pool, attn_task, &c);
 }
@@ -266,6 +347,7 @@ static void ref_task(void *arg, int ith, int nth) {
     const we_attn_params *p = c->p;
     const int T = p->T, d = p->head_dim, group = p->n_head / p->n_kv_head;
     const int w = p->window < T ? p->window : 0;       // T or more hides nothing (and i + w + 1 fits)
+    const int sew = we_attn_self_extends(p, T) && ALWAYS(p->qa && p->qb && p->kg) ? p->se_window : 0;
     double *sc = c->scratch + (size_t)ith * T;
     int64_t r0, r1;
     we_split((int64_t)p->n_head * T, 1, ith, nth, &r0, &r1);
@@ -277,9 +359,13 @@ static void ref_task(void *arg, int ith, int nth) {
         const float *qi = c->q + (size_t)i * c->ldq + (size_t)h * d;
         double mx = -INFINITY;
         for (int j = lo; j < hi; j++) {
-            const float *kj = c->k + (size_t)j * c->ldk + (size_t)g * d;
+            const float *qq = qi, *kj = c->k + (size_t)j * c->ldk + (size_t)g * d;
+            if (sew && abs(i - j) >= sew) {                // SelfExtend: grouped positions
+                qq = j <= i ? p->qa + (size_t)i * p->ldqa + (size_t)h * d : p->qb + (size_t)i * p->ldqb + (size_t)h * d;
+                kj = p->kg + (size_t)j * p->ldkg + (size_t)g * d;
+            }
             double s = 0;
-            for (int e = 0; e < d; e++) s += (double)qi[e] * kj[e];
+            for (int e = 0; e < d; e++) s += (double)qq[e] * kj[e];
             s *= p->scale;
             if (p->bias) s += p->bias[(size_t)h * (2 * (size_t)T - 1) + (size_t)(j - i + T - 1)];
             sc[j - lo] = s;

@@ -24,6 +24,17 @@
 // over the keys j that i sees: all of them, or j <= i (causal), and |i - j| <= window when
 // window > 0 (a symmetric sliding window; with causal, the last window + 1 keys up to i).
 // Keys a query does not see weigh exactly 0; o_i = sum_j softmax_j(s(i, j)) v_j.
+//
+// SelfExtend (LongEmbed's bidirectional e5rope_self_extend_forward; Jin et al. 2024, "LLM Maybe
+// LongLM"), when 0 < se_window < T: the pairs farther apart than the neighbour window take their
+// dot product from grouped copies of q and k that the caller rotated at other positions,
+//     q_i . k_j      |i - j| <  se_window       (ordinary RoPE positions)
+//     qa_i . kg_j    j <= i - se_window         (q at i/G + shift, k at j/G)
+//     qb_i . kg_j    j >= i + se_window         (q at i/G - shift, k at j/G: the reference puts
+//                                                the shift on the key, k at j/G + shift; RoPE
+//                                                logits depend on the difference only)
+// in place of q_i . k_j in s(i, j) above; scale, bias and masks apply as before. se_window >= T
+// (or 0) is plain attention, bit for bit. qa, qb are laid out as q (n_head heads), kg as k.
 typedef struct we_attn_params {
     int T;                        // tokens in the sequence
     int n_head, n_kv_head;        // query heads, key/value heads
@@ -34,11 +45,20 @@ typedef struct we_attn_params {
     // (n_head, 2T - 1) additive logits by relative position j - i (MPNet's bucketed bias,
     // ALiBi's -slope |i - j|), added after the scale; NULL: none.
     const float *bias;
+    int se_window;                // SelfExtend neighbour window W (> 0); 0: off
+    const float *qa, *qb, *kg;    // SelfExtend: (T, n_head * head_dim; ldqa / ldqb), (T, n_kv_head * head_dim; ldkg)
+    int ldqa, ldqb, ldkg;
 } we_attn_params;
+
+// Whether p's SelfExtend applies to a sequence of T tokens (0 < se_window < T).
+static inline bool we_attn_self_extends(const we_attn_params *p, int T) { return p->se_window > 0 && p->se_window < T; }
 
 // Floats of scratch we_attention needs for sequences up to T tokens with these heads on a pool of
 // n_threads threads.
 size_t we_attention_scratch_floats(int T, int n_kv_head, int head_dim, int n_threads);
+// The same for what p asks for sequences of up to p->T tokens: SelfExtend (when it applies at
+// p->T) needs a second packed K and two more score tiles per thread.
+size_t we_attention_scratch_floats_for(const we_attn_params *p, int n_threads);
 
 // o (T, n_head * head_dim; ldo) from q (T, n_head * head_dim; ldq), k and v
 // (T, n_kv_head * head_dim; ldk, ldv) as we_attn_params says. scratch:
@@ -47,7 +67,8 @@ size_t we_attention_scratch_floats(int T, int n_kv_head, int head_dim, int n_thr
 void we_attention(wembed_pool *pool, float *o, int ldo, const float *q, int ldq, const float *k, int ldk,
                   const float *v, int ldv, const we_attn_params *p, float *scratch);
 
-// The reference: one query row at a time, logits and softmax in double. scratch: T doubles
+// The reference: one query row at a time, logits and softmax in double (SelfExtend too: each
+// pair's logit from the q and k the definition above picks). scratch: T doubles
 // per pool thread (n_threads * T).
 void we_attention_ref(wembed_pool *pool, float *o, int ldo, const float *q, int ldq, const float *k, int ldk,
                       const float *v, int ldv, const we_attn_params *p, double *scratch);
