@@ -37,6 +37,9 @@ import { similarity, softmax } from './similarity.js';
  * @property {import('./names.js').RopeScaling} [ropeScaling='model'] RoPE models only
  * @property {number} [ropeFactor] scaling factor (0/undefined: the model's)
  * @property {import('./names.js').NtkLength} [ntkLength='own'] dynamic NTK length: each input's own (batch-invariant) or the batch's longest
+ * @property {number} [attentionTemperature=1] TempScale: attention logits divided by this in every layer (any family)
+ * @property {{group: number, window: number}} [selfExtend] SelfExtend (RoPE families): keys within `window` of a
+ *   query see ordinary positions, farther ones positions grouped by `group`; active on inputs longer than `window`
  * @property {import('./names.js').Quantize} [quantize='none'] output as Float32Array, Int8Array or packed bits (Uint8Array)
  * @property {string} [task] 'query', 'document', ...: prepends the model's registered prefix (models/registry.json)
  * @property {string} [prefix] prepends this text (instead of a task's prefix)
@@ -174,6 +177,12 @@ export class Embedder {
     const ropeFactor = o.ropeFactor ?? 0;
     if (!(typeof ropeFactor === 'number' && ropeFactor >= 0)) throw new WembedError('invalid_argument', `ropeFactor must be a number >= 0, not ${ropeFactor}`);
     if (o.normalize !== undefined && typeof o.normalize !== 'boolean') throw new WembedError('invalid_argument', 'normalize must be true or false');
+    const temperature = o.attentionTemperature ?? 1;
+    if (!(typeof temperature === 'number' && temperature > 0 && Number.isFinite(temperature))) {
+      throw new WembedError('invalid_argument', `attentionTemperature must be a finite number > 0, not ${temperature}`);
+    }
+    const se = o.selfExtend;
+    if (se !== undefined && (typeof se !== 'object' || se === null)) throw new WembedError('invalid_argument', 'selfExtend must be { group, window }');
     return [
       o.pooling === undefined ? c.default.pooling : named('pooling', o.pooling),
       o.normalize === undefined ? c.default.normalize : o.normalize ? 1 : 0,
@@ -185,6 +194,9 @@ export class Embedder {
       ropeFactor,
       named('ntk_length', o.ntkLength, 'own'),
       named('quantize', o.quantize, 'none'),
+      temperature,
+      se ? intOpt('selfExtend.group', se.group, 0, 1) : 0,
+      se ? intOpt('selfExtend.window', se.window, 0, 1) : 0,
     ];
   }
 

@@ -160,7 +160,8 @@ WEMBED_WASM_EXPORT char *wembed__model_info_json(const wembed_model *m) {
 
 static wembed_embed_params params_of(int pooling, int normalize, int dims, int max_tokens, int truncate,
                                      int chunk_overlap, int rope_scaling, double rope_factor, int ntk_length,
-                                     int output) {
+                                     int output, double attention_temperature, int self_extend_group,
+                                     int self_extend_window) {
     wembed_embed_params p = wembed_embed_default_params();
     p.pooling = pooling;
     p.normalize = normalize;
@@ -172,13 +173,18 @@ static wembed_embed_params params_of(int pooling, int normalize, int dims, int m
     p.rope_factor = (float)rope_factor;
     p.ntk_length = (wembed_ntk_length)ntk_length;
     p.output = (wembed_output)output;
+    p.attention_temperature = (float)attention_temperature;
+    p.self_extend_group = self_extend_group;
+    p.self_extend_window = self_extend_window;
     return p;
 }
 
 #define PARAMS_ARGS int pooling, int normalize, int dims, int max_tokens, int truncate, int chunk_overlap, \
-                    int rope_scaling, double rope_factor, int ntk_length, int output
+                    int rope_scaling, double rope_factor, int ntk_length, int output, \
+                    double attention_temperature, int self_extend_group, int self_extend_window
 #define PARAMS params_of(pooling, normalize, dims, max_tokens, truncate, chunk_overlap, rope_scaling, \
-                         rope_factor, ntk_length, output)
+                         rope_factor, ntk_length, output, attention_temperature, self_extend_group, \
+                         self_extend_window)
 
 // Bytes of one output vector (0: invalid params; the model's last error says why).
 // image: 1 for the image calls.

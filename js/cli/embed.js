@@ -14,7 +14,7 @@ export async function embedCommand(argv) {
   const args = parseArgs(argv, {
     ...MODEL_SPEC, pooling: 'string', normalize: 'boolean', dims: 'string', 'batch-size': 'string', prefix: 'string',
     task: 'string', 'max-tokens': 'string', truncate: 'string', 'chunk-overlap': 'string', 'rope-scaling': 'string',
-    'ntk-length': 'string', quantize: 'string',
+    'ntk-length': 'string', quantize: 'string', 'attention-temperature': 'string', 'self-extend': 'string',
   });
   if (args._.length) throw new UsageError(`embed reads JSON Lines on stdin; unexpected argument ${args._[0]}`);
   if (!args.model) throw new UsageError('--model is required');

@@ -101,6 +101,16 @@ export function embedOptions(args, consts) {
     if (m[2]) o.ropeFactor = Number(m[2]);
   }
   set('ntk_length');
+  if (args['attention-temperature'] !== undefined) {
+    const t = Number(args['attention-temperature']);
+    if (!(t > 0 && Number.isFinite(t))) throw new UsageError(`--attention-temperature must be a number > 0, not ${args['attention-temperature']}`);
+    o.attentionTemperature = t;
+  }
+  if (args['self-extend'] !== undefined) {   // G,W
+    const m = /^([0-9]+),([0-9]+)$/.exec(args['self-extend']);
+    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new UsageError(`--self-extend must be GROUP,WINDOW (integers >= 1), not ${args['self-extend']}`);
+    o.selfExtend = { group: Number(m[1]), window: Number(m[2]) };
+  }
   set('quantize');
   if (args.prefix !== undefined && args.task !== undefined) throw new UsageError('give --prefix or --task, not both');
   if (args.prefix !== undefined) o.prefix = args.prefix;

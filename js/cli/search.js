@@ -14,7 +14,7 @@ const SEARCH_SPEC = {
   ...MODEL_SPEC, index: 'string', storage: 'string', rescore: 'string', candidates: 'string', metric: 'string',
   append: 'boolean', k: 'string', filter: 'string', 'batch-size': 'string', pooling: 'string', normalize: 'boolean',
   dims: 'string', prefix: 'string', task: 'string', 'max-tokens': 'string', truncate: 'string', 'chunk-overlap': 'string',
-  'rope-scaling': 'string', 'ntk-length': 'string',
+  'rope-scaling': 'string', 'ntk-length': 'string', 'attention-temperature': 'string', 'self-extend': 'string',
 };
 
 /** Embed options that shape the vectors (stored in the index; prefixes are not). */

@@ -24,7 +24,7 @@ commands:
                [--no-normalize] [--dims N] [${opt('dtype')}] [--threads N] [--batch-size N]
                [--prefix S | --task T] [--max-tokens N] [${opt('truncate')}] [--chunk-overlap N]
                [${opt('rope_scaling')}[:FACTOR]] [${opt('ntk_length')}]
-               [${opt('quantize')}]
+               [--attention-temperature T] [--self-extend GROUP,WINDOW] [${opt('quantize')}]
                < {"text": ...} | {"input_ids": [...], "token_type_ids": [...], "attention_mask": [...]}
                > {"embedding": [...]}  or, with --pooling none, {"hidden": [[...],...]}
   embed-image  --model M [--no-normalize] [--pooling none] [--dims N] [${opt('quantize')}]

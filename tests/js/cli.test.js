@@ -83,6 +83,23 @@ test('embed: token ids, per-token output and options', async () => {
   assert.equal(q.lines[0].embedding.length, 4);
   const nomic = await run(['embed', '--model', path.join(FIXTURES, 'nomic_bert'), '--threads', '1', '--rope-scaling', 'dynamic-ntk:2', '--ntk-length', 'padded'], jsonl([{ input_ids: [1, 2, 3] }]));
   assert.equal(nomic.code, 0, nomic.stderr);
+  // SelfExtend and TempScale reach the engine: the fixture's SelfExtend case, and TempScale's.
+  const se = fixtureCase('nomic_selfextend', 'g4w16_len200');
+  const long = await run(['embed', '--model', path.join(FIXTURES, 'nomic_selfextend'), '--threads', '1', '--self-extend', '4,16'],
+    jsonl([{ input_ids: Array.from(se.input_ids.data) }]));
+  assert.equal(long.code, 0, long.stderr);
+  assert.ok(cosine(long.lines[0].embedding, se.mean_pooled_normalized.data) >= 0.99999);
+  const ts = fixtureCase('nomic_tempscale', 'tau08_len30');
+  const [tb, tt] = ts.input_ids.shape;
+  const tsIn = [];
+  for (let b = 0; b < tb; b++) {
+    const n = ts.attention_mask.data.subarray(b * tt, (b + 1) * tt).reduce((x, y) => x + y, 0);
+    tsIn.push({ input_ids: Array.from(ts.input_ids.data.subarray(b * tt, b * tt + n)) });
+  }
+  const temp = await run(['embed', '--model', path.join(FIXTURES, 'nomic_tempscale'), '--threads', '1', '--attention-temperature', '0.8'], jsonl(tsIn));
+  assert.equal(temp.code, 0, temp.stderr);
+  const D = ts.mean_pooled_normalized.shape[1];
+  temp.lines.forEach((l, i) => assert.ok(cosine(l.embedding, ts.mean_pooled_normalized.data.subarray(i * D, (i + 1) * D)) >= 0.99999, `row ${i}`));
 });
 
 test('tokenize: a tokenizer.json file or a model folder', async () => {
@@ -145,7 +162,8 @@ test('info, usage errors (exit 2) and runtime errors (exit 1)', async () => {
   assert.ok(info.parameters > 100000);
   assert.ok(info.memory.weightBytes > 0 && info.memory.weightBytes < info.parameters * 2);
   assert.ok(info.maxTokens > 0);
-  for (const args of [['frobnicate'], ['embed'], ['embed', '--model', E2E, '--pooling', 'avg'], ['embed', '--model', E2E, '--bogus'], ['embed', '--model', E2E, '--rope-scaling', 'ntk:x'], []]) {
+  for (const args of [['frobnicate'], ['embed'], ['embed', '--model', E2E, '--pooling', 'avg'], ['embed', '--model', E2E, '--bogus'], ['embed', '--model', E2E, '--rope-scaling', 'ntk:x'],
+    ['embed', '--model', E2E, '--self-extend', '4'], ['embed', '--model', E2E, '--attention-temperature', '0'], []]) {
     const r = await run(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr + r.stdout, /usage: wembed/);

@@ -108,6 +108,30 @@ test('nomic_bert_ntk: dynamic NTK, own length by default and padded on request',
   }
 });
 
+test('nomic: TempScale and SelfExtend options match their reference fixtures; bad values are refused', async () => {
+  const t = await load('nomic_tempscale');
+  try {
+    const c = fixtureCase('nomic_tempscale', 'tau08_len30');
+    const a = { attentionMask: rows(c.attention_mask) };
+    assertClose(await t.embedIds(rows(c.input_ids), { ...a, attentionTemperature: 0.8 }), c.mean_pooled_normalized);
+    const plain = await t.embedIds(rows(c.input_ids), a);
+    assert.ok(cosine(plain[0], slice(c.mean_pooled_normalized, 0)) < COS, 'the plain model differs');
+    await assert.rejects(t.embedIds(rows(c.input_ids), { attentionTemperature: 0 }), { code: 'invalid_argument' });
+    await assert.rejects(t.embedIds(rows(c.input_ids), { selfExtend: { group: 4 } }), { code: 'invalid_argument' });
+  } finally {
+    t.dispose();
+  }
+  const s = await load('nomic_selfextend');
+  try {
+    const c = fixtureCase('nomic_selfextend', 'g4w16_len200');
+    const a = { attentionMask: rows(c.attention_mask) };
+    assertClose(await s.embedIds(rows(c.input_ids), { ...a, selfExtend: { group: 4, window: 16 } }), c.mean_pooled_normalized);
+    assertClose(await s.embedIds(rows(c.input_ids), { ...a, selfExtend: { group: 4, window: 16 }, dims: 16 }), c.matryoshka_16);
+  } finally {
+    s.dispose();
+  }
+});
+
 function clipTokenizer() {
   const special = (id, content) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
   const words = ['a', 'photo', 'of', 'cat', 'dog', 'car', 'an', 'image'];
