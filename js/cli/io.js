@@ -59,14 +59,16 @@ export function loadProgress() {
 // -----------------------------------------------------------------------------------------
 // Input: JSON Lines read incrementally; each line keeps its number.
 
-/** Yields {n, value} or {n, error} per non-empty line. */
+/** Yields {n, value} or {n, error} per line. A blank line is an error too (not skipped), so every
+ * input line gets exactly one output line and outputs never shift against their inputs; only the
+ * end of the input after a final newline is not a line. */
 export async function* jsonLines(stream) {
   let buf = '';
   let n = 0;
   const parse = (line) => {
     n++;
     const s = line.endsWith('\r') ? line.slice(0, -1) : line;
-    if (!s.trim()) return null;
+    if (!s.trim()) return { n, error: 'blank line' };
     try {
       const value = JSON.parse(s);
       if (!value || typeof value !== 'object' || Array.isArray(value)) return { n, error: 'expected a JSON object' };
@@ -82,13 +84,10 @@ export async function* jsonLines(stream) {
     while ((i = buf.indexOf('\n')) >= 0) {
       const r = parse(buf.slice(0, i));
       buf = buf.slice(i + 1);
-      if (r) yield r;
+      yield r;
     }
   }
-  if (buf) {
-    const r = parse(buf);
-    if (r) yield r;
-  }
+  if (buf) yield parse(buf);
 }
 
 /** Groups an async sequence into arrays of at most n. */

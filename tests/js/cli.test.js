@@ -45,12 +45,16 @@ test('embed: a bad line is reported with its number and the others survive', asy
   assert.match(r.stderr, /line 2: expected \{"text": string\}/);
   assert.match(r.stderr, /line 3: not valid JSON/);
   assert.match(r.stderr, /line 6: "input_ids" must be/);
-  assert.equal(r.lines.length, 5, 'the blank line 4 gives no output');
+  // One output line per input line: the blank line 4 gets an error object in its place, so the
+  // vectors after it stay paired with their inputs (issue 21).
+  assert.match(r.stderr, /line 4: blank line/);
+  assert.equal(r.lines.length, 6, 'one output line per input line, the blank one included');
   assert.ok(cosine(r.lines[0].embedding, expected[0].mean_normalized) >= 0.99999);
   assert.deepEqual(r.lines[1], { error: r.lines[1].error, line: 2 });
   assert.equal(r.lines[2].line, 3);
-  assert.ok(cosine(r.lines[3].embedding, expected[1].mean_normalized) >= 0.99999);
-  assert.equal(r.lines[4].line, 6);
+  assert.deepEqual(r.lines[3], { error: 'blank line', line: 4 });
+  assert.ok(cosine(r.lines[4].embedding, expected[1].mean_normalized) >= 0.99999);
+  assert.equal(r.lines[5].line, 6);
   // A line the engine refuses (too long with --truncate error) fails alone.
   const long = 'word '.repeat(100);
   const r2 = await run(['embed', '--model', E2E, '--threads', '1', '--max-tokens', '16', '--truncate', 'error'], jsonl([{ text: 'Hello world!' }, { text: long }, { text: 'ok' }]));
