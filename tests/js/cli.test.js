@@ -162,6 +162,38 @@ test('info, usage errors (exit 2) and runtime errors (exit 1)', async () => {
   assert.match(u.stderr, /supported: bert/);
 });
 
+/** Runs the CLI with stdout on an fd opened from outPath; resolves {code, stderr}. */
+function runTo(outPath, args, stdin = '') {
+  const fd = fs.openSync(outPath, 'w');
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', fd, 'pipe'] });
+    let stderr = '';
+    p.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, stderr }));
+    p.stdin.end(stdin);
+  }).finally(() => fs.closeSync(fd));
+}
+
+test('a write error on stdout is an error (exit 1, a message); a closed pipe is not', { skip: !fs.existsSync('/dev/full') }, async () => {
+  const input = jsonl([{ text: 'Hello world!' }, { text: 'ok' }]);
+  for (const args of [['embed', '--model', E2E, '--threads', '1'], ['tokenize', '--model', path.join(E2E, 'tokenizer.json')],
+    ['info', '--model', E2E, '--threads', '1'], ['--version']]) {
+    const r = await runTo('/dev/full', args, input);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /cannot write to stdout.*ENOSPC/, args.join(' '));
+  }
+  // A reader that goes away (`| head -1`) ends the run quietly: exit 0, nothing on stderr.
+  const p = spawn(process.execPath, [CLI, 'embed', '--model', E2E, '--threads', '1', '--batch-size', '1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  p.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+  p.stdout.once('data', () => p.stdout.destroy());
+  const code = new Promise((r) => p.on('close', r));
+  p.stdin.end(jsonl(Array.from({ length: 200 }, (_, i) => ({ text: `line ${i}` }))));
+  assert.equal(await code, 0, stderr);
+  assert.equal(stderr, '');
+});
+
 test('a hub id through the CLI, cached', async () => {
   const hub = await startHub({ 'org/e2e': E2E });
   const cache = tmpDir();
