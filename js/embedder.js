@@ -38,6 +38,8 @@ import { similarity, softmax } from './similarity.js';
  * @property {number} [ropeFactor] scaling factor (0/undefined: the model's)
  * @property {import('./names.js').NtkLength} [ntkLength='own'] dynamic NTK length: each input's own (batch-invariant) or the batch's longest
  * @property {import('./names.js').Quantize} [quantize='none'] output as Float32Array, Int8Array or packed bits (Uint8Array)
+ * @property {boolean} [allowNonFinite=false] return vectors with NaN or infinite values as computed; by default such
+ *   a vector fails the call with a WembedError of code 'non_finite' (broken weights, hyper-parameters or input)
  * @property {string} [task] 'query', 'document', ...: prepends the model's registered prefix (models/registry.json)
  * @property {string} [prefix] prepends this text (instead of a task's prefix)
  * @property {AbortSignal} [signal] rejects the call when it fires (image fetches stop; in worker mode the pending call is dropped)
@@ -174,6 +176,7 @@ export class Embedder {
     const ropeFactor = o.ropeFactor ?? 0;
     if (!(typeof ropeFactor === 'number' && ropeFactor >= 0)) throw new WembedError('invalid_argument', `ropeFactor must be a number >= 0, not ${ropeFactor}`);
     if (o.normalize !== undefined && typeof o.normalize !== 'boolean') throw new WembedError('invalid_argument', 'normalize must be true or false');
+    if (o.allowNonFinite !== undefined && typeof o.allowNonFinite !== 'boolean') throw new WembedError('invalid_argument', 'allowNonFinite must be true or false');
     return [
       o.pooling === undefined ? c.default.pooling : named('pooling', o.pooling),
       o.normalize === undefined ? c.default.normalize : o.normalize ? 1 : 0,
@@ -185,6 +188,7 @@ export class Embedder {
       ropeFactor,
       named('ntk_length', o.ntkLength, 'own'),
       named('quantize', o.quantize, 'none'),
+      o.allowNonFinite ? 1 : 0,
     ];
   }
 

@@ -94,6 +94,7 @@ typedef enum wembed_status {
     WEMBED_STATUS_ABORTED = 9,           // a progress callback asked to stop
     WEMBED_STATUS_LIMIT = 10,            // a size or depth limit of a parser was exceeded
     WEMBED_STATUS_INTERNAL = 11,         // a bug: please report it
+    WEMBED_STATUS_NON_FINITE = 12,       // an output vector has NaN or infinite values (see allow_non_finite)
 } wembed_status;
 
 // Static English name of a status ("ok", "alloc_failed", ...). Never NULL.
@@ -331,6 +332,8 @@ typedef struct wembed_embed_params {
     float rope_factor;                // 0: the model's own (rotary_scaling_factor, rope_scaling.factor)
     wembed_ntk_length ntk_length;
     wembed_output output;
+    int32_t allow_non_finite;         // 0 (default): an output vector with a NaN or an infinity fails the
+                                      // call with WEMBED_STATUS_NON_FINITE; 1: returned as computed
 } wembed_embed_params;
 
 wembed_embed_params wembed_embed_default_params(void);

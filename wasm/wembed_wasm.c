@@ -160,7 +160,7 @@ WEMBED_WASM_EXPORT char *wembed__model_info_json(const wembed_model *m) {
 
 static wembed_embed_params params_of(int pooling, int normalize, int dims, int max_tokens, int truncate,
                                      int chunk_overlap, int rope_scaling, double rope_factor, int ntk_length,
-                                     int output) {
+                                     int output, int allow_non_finite) {
     wembed_embed_params p = wembed_embed_default_params();
     p.pooling = pooling;
     p.normalize = normalize;
@@ -172,13 +172,14 @@ static wembed_embed_params params_of(int pooling, int normalize, int dims, int m
     p.rope_factor = (float)rope_factor;
     p.ntk_length = (wembed_ntk_length)ntk_length;
     p.output = (wembed_output)output;
+    p.allow_non_finite = allow_non_finite;
     return p;
 }
 
 #define PARAMS_ARGS int pooling, int normalize, int dims, int max_tokens, int truncate, int chunk_overlap, \
-                    int rope_scaling, double rope_factor, int ntk_length, int output
+                    int rope_scaling, double rope_factor, int ntk_length, int output, int allow_non_finite
 #define PARAMS params_of(pooling, normalize, dims, max_tokens, truncate, chunk_overlap, rope_scaling, \
-                         rope_factor, ntk_length, output)
+                         rope_factor, ntk_length, output, allow_non_finite)
 
 // Bytes of one output vector (0: invalid params; the model's last error says why).
 // image: 1 for the image calls.
