@@ -326,6 +326,27 @@ export class Embedder {
         throw new WembedError('invalid_argument', `${name} must have one row per ids row, each as long as that row`);
       }
     }
+    // Every value checked here, never coerced: an Int32Array would turn 1.5 into 1, NaN into 0
+    // ([PAD]) and 2^32 + 7592 into 7592, a silent wrong vector.
+    const vocab = this._info.vocabSize > 0 ? this._info.vocabSize : 2 ** 31;
+    for (let b = 0; b < B; b++) {
+      const r = ids[b];
+      for (let t = 0; t < r.length; t++) {
+        const x = r[t];
+        if (!Number.isInteger(x) || x < 0 || x >= vocab) {
+          throw new WembedError('invalid_argument', `embedIds: row ${b}, position ${t}: ${typeof x === 'number' ? x : JSON.stringify(x) ?? String(x)} ` +
+            `is not a token id (an integer in [0, ${vocab}), the model's vocabulary)`);
+        }
+        const ty = types?.[b][t];
+        if (types && !(Number.isInteger(ty) && ty >= 0 && ty < 2 ** 31)) {
+          throw new WembedError('invalid_argument', `embedIds: tokenTypeIds row ${b}, position ${t}: ${String(ty)} is not a non-negative integer`);
+        }
+        const mk = mask?.[b][t];
+        if (mask && !(mk === 0 || mk === 1 || mk === true || mk === false)) {
+          throw new WembedError('invalid_argument', `embedIds: attentionMask row ${b}, position ${t}: ${String(mk)} is not 0 or 1`);
+        }
+      }
+    }
     const params = this._params(opts);
     const vb = this._vectorBytes(false, params);
     const counts = [];

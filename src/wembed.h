@@ -435,7 +435,8 @@ typedef enum wembed_truncation_side {
 
 typedef struct wembed_tokenize_params {
     bool add_special_tokens;          // default true: what the file's post-processor adds
-    int32_t max_length;               // > 0: at most this many tokens, special tokens included
+    int32_t max_length;               // > 0: at most this many tokens, special tokens included (fewer
+                                      // than the special tokens added: WEMBED_STATUS_INVALID_ARGUMENT)
                                       // (longest-first for pairs); 0: no limit (default)
     wembed_truncation_side truncation_side;   // unless the file's truncation applies
     bool use_file_settings;           // default false: ignore the file's "truncation" and

@@ -117,3 +117,43 @@ test('NaN weights give a non_finite error at embed, not NaN vectors', async () =
     e.dispose();
   }
 });
+
+// -----------------------------------------------------------------------------------------
+// embedIds and tokenize: no coercion, no result longer than asked for
+
+test('embedIds refuses what is not a token id instead of coercing it', async () => {
+  const e = await Embedder.load(path.join(DATA, 'e2e'), { engine });
+  try {
+    const V = e.info().vocabSize;
+    const [good] = await e.embedIds([[101, 7592, 102]]);
+    assert.equal(good.length, e.info().dims);
+    for (const bad of [1.5, NaN, 2 ** 32 + 7592, -1, V, Infinity, '7592', null, 2 ** 31]) {
+      await rejectsWith(e.embedIds([[101, 7592, 102], [101, bad, 102]]), 'invalid_argument', /row 1, position 1: .*not a token id/);
+    }
+    await rejectsWith(e.embedIds([[101, 7592, 102]], { tokenTypeIds: [[0, 0.5, 0]] }), 'invalid_argument', /tokenTypeIds/);
+    await rejectsWith(e.embedIds([[101, 7592, 102]], { tokenTypeIds: [[0, NaN, 0]] }), 'invalid_argument', /tokenTypeIds/);
+    await rejectsWith(e.embedIds([[101, 7592, 102]], { attentionMask: [[1, 2, 1]] }), 'invalid_argument', /attentionMask/);
+    await rejectsWith(e.embedIds([[101, 7592, 102]], { attentionMask: [[1, NaN, 1]] }), 'invalid_argument', /attentionMask/);
+    // Typed rows and booleans in the mask still work.
+    const [typed] = await e.embedIds([Int32Array.from([101, 7592, 102])], { attentionMask: [[true, true, true]] });
+    assert.deepEqual(Array.from(typed), Array.from(good));
+  } finally {
+    e.dispose();
+  }
+});
+
+test('tokenize: a maxLength shorter than the special tokens is refused, not exceeded', async () => {
+  const e = await Embedder.load(path.join(DATA, 'e2e'), { engine });
+  try {
+    const text = 'Hello world, this is long enough.';
+    await rejectsWith(e.tokenize(text, { maxLength: 1 }), 'invalid_argument', /max_length 1 .*2 special tokens/);
+    assert.deepEqual((await e.tokenize(text, { maxLength: 2 })).tokens, ['[CLS]', '[SEP]']);
+    assert.equal((await e.tokenize(text, { maxLength: 3 })).ids.length, 3);
+    // Without special tokens, 1 means one token.
+    assert.equal((await e.tokenize(text, { maxLength: 1, addSpecialTokens: false })).ids.length, 1);
+    // Every length asked for is honoured: never more tokens than maxLength.
+    for (let n = 2; n < 12; n++) assert.ok((await e.tokenize(text, { maxLength: n })).ids.length <= n, `maxLength ${n}`);
+  } finally {
+    e.dispose();
+  }
+});
