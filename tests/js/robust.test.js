@@ -157,3 +157,66 @@ test('tokenize: a maxLength shorter than the special tokens is refused, not exce
     e.dispose();
   }
 });
+
+// -----------------------------------------------------------------------------------------
+// Shard and module paths stay inside the model
+
+/** A copy of the e2e model in tmp/<name>, with its weights as the shard `shard` (a plain name) of an index. */
+function shardedModel(tmp, name, shardNames) {
+  const dir = path.join(tmp, name);
+  fs.mkdirSync(path.join(dir, '1_Pooling'), { recursive: true });
+  for (const f of ['config.json', 'tokenizer.json', 'modules.json', '1_Pooling/config.json']) fs.copyFileSync(path.join(DATA, 'e2e', f), path.join(dir, f));
+  const st = fs.readFileSync(path.join(DATA, 'e2e', 'model.safetensors'));
+  const tensors = Object.keys(JSON.parse(st.subarray(8, 8 + Number(st.readBigUInt64LE(0))).toString())).filter((k) => k !== '__metadata__');
+  const weight_map = Object.fromEntries(tensors.map((t, i) => [t, shardNames[i % shardNames.length]]));
+  fs.writeFileSync(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map }));
+  return { dir, st };
+}
+
+test('shard names and module paths that leave the model are refused: local folders and HTTP (no token sent elsewhere)', async () => {
+  const tmp = tmpDir();
+  try {
+    // A good sharded model loads; its shard lives in a subfolder.
+    const { dir, st } = shardedModel(tmp, 'good', ['shards/model.safetensors']);
+    fs.mkdirSync(path.join(dir, 'shards'));
+    fs.writeFileSync(path.join(dir, 'shards/model.safetensors'), st);
+    (await Embedder.load(dir, { engine })).dispose();
+
+    // The weights sit right next to the model folder, where '../' would find them.
+    fs.mkdirSync(path.join(tmp, 'outside'));
+    fs.writeFileSync(path.join(tmp, 'outside/model.safetensors'), st);
+    const evil = ['../outside/model.safetensors', path.join(tmp, 'outside/model.safetensors'), 'shards/../../outside/model.safetensors',
+      'C:/outside/model.safetensors', 'https://example.com/model.safetensors', '..\\outside\\model.safetensors'];
+    for (const [i, shard] of evil.entries()) {
+      const m = shardedModel(tmp, `evil${i}`, ['shards/model.safetensors', shard]);
+      fs.mkdirSync(path.join(m.dir, 'shards'));
+      fs.writeFileSync(path.join(m.dir, 'shards/model.safetensors'), st);
+      await rejectsWith(Embedder.load(m.dir, { engine }), 'bad_format', /model\.safetensors\.index\.json: a shard: .* is not a file name inside the model/);
+      // Over HTTP, with a token: no request leaves the model's path, none carries the token elsewhere.
+      const id = `org/evil${i}`;
+      const server = await startHub({ [id]: m.dir });
+      try {
+        server.token = 'secret';
+        await rejectsWith(Embedder.load(id, { engine, hubBase: server.url, token: 'secret', cache: false }), 'bad_format', /is not a file name inside the model/);
+        assert.ok(server.log.length > 0);
+        for (const e of server.log) assert.equal(e.id, id, `a request outside the model: ${JSON.stringify(e)}`);
+        assert.ok(!server.log.some((e) => /outside|example/.test(e.file ?? '')));
+      } finally {
+        await server.close();
+      }
+    }
+
+    // modules.json: a pooling module path outside the model.
+    for (const p of ['../outside', '/etc', 'a/../../outside']) {
+      const m = shardedModel(tmp, `mod${p.replace(/\W/g, '_')}`, ['shards/model.safetensors']);
+      fs.mkdirSync(path.join(m.dir, 'shards'));
+      fs.writeFileSync(path.join(m.dir, 'shards/model.safetensors'), st);
+      const mods = JSON.parse(fs.readFileSync(path.join(m.dir, 'modules.json'), 'utf8'));
+      for (const x of mods) if (x.type.endsWith('.Pooling')) x.path = p;
+      fs.writeFileSync(path.join(m.dir, 'modules.json'), JSON.stringify(mods));
+      await rejectsWith(Embedder.load(m.dir, { engine }), 'bad_format', /modules\.json: the pooling module's path/);
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
