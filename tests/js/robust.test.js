@@ -220,3 +220,31 @@ test('shard names and module paths that leave the model are refused: local folde
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+// -----------------------------------------------------------------------------------------
+// A malformed tokenizer.json fails the load, not every embed afterwards
+
+test('a malformed tokenizer.json is refused at load with bad_format', async () => {
+  const files = modelFiles(path.join(DATA, 'e2e'));
+  const tj = new TextDecoder().decode(files['tokenizer.json']);
+  const tok = JSON.parse(tj);
+  const bad = {
+    'not JSON': '{"version": "1.0", "model": ',
+    'truncated': tj.slice(0, tj.length >> 1),
+    'no model': JSON.stringify({ ...tok, model: undefined }),
+    'model not an object': JSON.stringify({ ...tok, model: 5 }),
+    'vocab not an object': JSON.stringify({ ...tok, model: { ...tok.model, vocab: [1, 2] } }),
+  };
+  for (const [what, text] of Object.entries(bad)) {
+    await rejectsWith(Embedder.load({ files: { ...files, 'tokenizer.json': text } }, { engine }), 'bad_format', /tokenizer\.json/);
+    assert.ok(what);
+  }
+  // Folders too, and the good file still loads and embeds.
+  const e = await Embedder.load({ files }, { engine });
+  try {
+    assert.equal((await e.embed(['hello'])).length, 1);
+  } finally {
+    e.dispose();
+  }
+  assert.equal(engine.liveAllocations(), 1);
+});
