@@ -68,6 +68,30 @@ test('an epsilon that is not a positive finite number is refused at load (bad_fo
   }
 });
 
+test('a GGUF epsilon that is not a positive finite number is refused at load (bad_format)', async () => {
+  const files = ['gguf/bert-f32.gguf', 'gguf/clip-f16.gguf', 'gguf/nomic-q8_0.gguf', 'gguf/modernbert-f16.gguf', 'fixtures/jina_own/model.gguf'];
+  const key = new TextEncoder().encode('layer_norm_epsilon');
+  let patched = 0;
+  for (const f of files) {
+    const good = new Uint8Array(fs.readFileSync(path.join(DATA, f)));
+    // Each "<arch>.attention.layer_norm_epsilon" key: its value type (u32, 6 = float32) and value follow.
+    for (let at = 0; (at = good.indexOf(key[0], at)) >= 0; at++) {
+      if (!key.every((b, i) => good[at + i] === b)) continue;
+      const dv = new DataView(good.buffer, good.byteOffset);
+      const vt = at + key.length;
+      assert.equal(dv.getUint32(vt, true), 6, `${f}: a float32 epsilon`);
+      for (const v of [-1, 0, NaN, Infinity]) {
+        const bytes = good.slice();
+        new DataView(bytes.buffer).setFloat32(vt + 4, v, true);
+        await rejectsWith(Embedder.load({ files: { 'm.gguf': bytes } }, { engine, file: 'm.gguf' }), 'bad_format', /layer_norm_epsilon .*positive/);
+      }
+      patched++;
+    }
+    (await Embedder.load({ files: { 'm.gguf': good } }, { engine, file: 'm.gguf' })).dispose();
+  }
+  assert.equal(patched, 6, 'the epsilons of five files (clip has two)');
+});
+
 test('a NaN output vector is an error (non_finite) unless allowNonFinite; embedPixels with NaN input', async () => {
   const e = await Embedder.load({ files: modelFiles(path.join(FIXTURES, 'clip')) }, { engine });
   try {
