@@ -309,7 +309,7 @@ export class Embedder {
   /**
    * Embeds rows of token ids (ragged rows are padded and masked).
    * @param {Array<ArrayLike<number>>} ids
-   * @param {EmbedOptions & {tokenTypeIds?: Array<ArrayLike<number>>, attentionMask?: Array<ArrayLike<number>>}} [opts]
+   * @param {EmbedOptions & {tokenTypeIds?: Array<ArrayLike<number>>, attentionMask?: Array<ArrayLike<number | boolean>>}} [opts] (mask values 0/1 or false/true)
    * @returns {Promise<Array<Float32Array | Int8Array | Uint8Array | Float32Array[]>>}
    */
   async embedIds(ids, opts = {}) {
