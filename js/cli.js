@@ -4,7 +4,8 @@
 // Input is read incrementally and embedded in small batches, each written before the next is
 // read, so memory stays flat on any input size. A bad line gets {"error": ..., "line": N} in its
 // place on stdout and a message with its line number on stderr; the other lines are unaffected.
-// Exit codes: 0 all lines done, 1 some line failed or a runtime error, 2 usage.
+// Exit codes: 0 all lines done, 1 some line failed, a runtime error or a write error on stdout (a
+// closed pipe is not one: the run ends quietly), 2 usage.
 //
 // The commands live in js/cli/: embed.js (embed, embed-image), tokenize.js, model.js (the model
 // options every command shares, and info), search.js, bench.js; io.js reads and writes the lines.
@@ -13,7 +14,7 @@ import fs from 'node:fs';
 import { createEngine } from './engine.js';
 import { WembedError } from './errors.js';
 import { UsageError } from './cli/args.js';
-import { statusDone } from './cli/io.js';
+import { statusDone, flushOut, WriteError } from './cli/io.js';
 import { usage } from './cli/usage.js';
 import { embedCommand, embedImageCommand } from './cli/embed.js';
 import { tokenizeCommand } from './cli/tokenize.js';
@@ -59,13 +60,17 @@ async function main(argv) {
   }
 }
 
-main(process.argv.slice(2)).finally(stopEngine).then(
+// Exit code 0 only once stdout has taken every byte (a full disk is an error, not a success).
+main(process.argv.slice(2)).then(async (code) => { await flushOut(); return code; }).finally(stopEngine).then(
   (code) => { process.exitCode = code; },
   async (err) => {
     statusDone();
     if (err instanceof UsageError) {
       process.stderr.write(`wembed: ${err.message}\n\n${await usageText()}`);
       process.exitCode = 2;
+    } else if (err instanceof WriteError) {
+      process.stderr.write(`wembed: ${err.message}\n`);
+      process.exitCode = 1;
     } else if (err instanceof WembedError) {
       process.stderr.write(`wembed: ${err.message} [${err.code}]\n`);
       process.exitCode = 1;

@@ -41,6 +41,8 @@ import { similarity, softmax } from './similarity.js';
  * @property {{group: number, window: number}} [selfExtend] SelfExtend (RoPE families): keys within `window` of a
  *   query see ordinary positions, farther ones positions grouped by `group`; active on inputs longer than `window`
  * @property {import('./names.js').Quantize} [quantize='none'] output as Float32Array, Int8Array or packed bits (Uint8Array)
+ * @property {boolean} [allowNonFinite=false] return vectors with NaN or infinite values as computed; by default such
+ *   a vector fails the call with a WembedError of code 'non_finite' (broken weights, hyper-parameters or input)
  * @property {string} [task] 'query', 'document', ...: prepends the model's registered prefix (models/registry.json)
  * @property {string} [prefix] prepends this text (instead of a task's prefix)
  * @property {AbortSignal} [signal] rejects the call when it fires (image fetches stop; in worker mode the pending call is dropped)
@@ -183,6 +185,7 @@ export class Embedder {
     }
     const se = o.selfExtend;
     if (se !== undefined && (typeof se !== 'object' || se === null)) throw new WembedError('invalid_argument', 'selfExtend must be { group, window }');
+    if (o.allowNonFinite !== undefined && typeof o.allowNonFinite !== 'boolean') throw new WembedError('invalid_argument', 'allowNonFinite must be true or false');
     return [
       o.pooling === undefined ? c.default.pooling : named('pooling', o.pooling),
       o.normalize === undefined ? c.default.normalize : o.normalize ? 1 : 0,
@@ -197,6 +200,7 @@ export class Embedder {
       temperature,
       se ? intOpt('selfExtend.group', se.group, 0, 1) : 0,
       se ? intOpt('selfExtend.window', se.window, 0, 1) : 0,
+      o.allowNonFinite ? 1 : 0,
     ];
   }
 
@@ -317,7 +321,7 @@ export class Embedder {
   /**
    * Embeds rows of token ids (ragged rows are padded and masked).
    * @param {Array<ArrayLike<number>>} ids
-   * @param {EmbedOptions & {tokenTypeIds?: Array<ArrayLike<number>>, attentionMask?: Array<ArrayLike<number>>}} [opts]
+   * @param {EmbedOptions & {tokenTypeIds?: Array<ArrayLike<number>>, attentionMask?: Array<ArrayLike<number | boolean>>}} [opts] (mask values 0/1 or false/true)
    * @returns {Promise<Array<Float32Array | Int8Array | Uint8Array | Float32Array[]>>}
    */
   async embedIds(ids, opts = {}) {
@@ -332,6 +336,27 @@ export class Embedder {
     for (const [name, v] of [['tokenTypeIds', types], ['attentionMask', mask]]) {
       if (v !== undefined && (!Array.isArray(v) || v.length !== B || v.some((r, i) => !r || r.length !== ids[i].length))) {
         throw new WembedError('invalid_argument', `${name} must have one row per ids row, each as long as that row`);
+      }
+    }
+    // Every value checked here, never coerced: an Int32Array would turn 1.5 into 1, NaN into 0
+    // ([PAD]) and 2^32 + 7592 into 7592, a silent wrong vector.
+    const vocab = this._info.vocabSize > 0 ? this._info.vocabSize : 2 ** 31;
+    for (let b = 0; b < B; b++) {
+      const r = ids[b];
+      for (let t = 0; t < r.length; t++) {
+        const x = r[t];
+        if (!Number.isInteger(x) || x < 0 || x >= vocab) {
+          throw new WembedError('invalid_argument', `embedIds: row ${b}, position ${t}: ${typeof x === 'number' ? x : JSON.stringify(x) ?? String(x)} ` +
+            `is not a token id (an integer in [0, ${vocab}), the model's vocabulary)`);
+        }
+        const ty = types?.[b][t];
+        if (types && !(Number.isInteger(ty) && ty >= 0 && ty < 2 ** 31)) {
+          throw new WembedError('invalid_argument', `embedIds: tokenTypeIds row ${b}, position ${t}: ${String(ty)} is not a non-negative integer`);
+        }
+        const mk = mask?.[b][t];
+        if (mask && !(mk === 0 || mk === 1 || mk === true || mk === false)) {
+          throw new WembedError('invalid_argument', `embedIds: attentionMask row ${b}, position ${t}: ${String(mk)} is not 0 or 1`);
+        }
       }
     }
     const params = this._params(opts);

@@ -3,7 +3,8 @@
 /**
  * Codes: the engine's status names ('invalid_argument', 'alloc_failed', 'bad_format',
  * 'unsupported', 'missing_file', 'missing_tensor', 'shape_mismatch', 'too_long', 'aborted',
- * 'limit', 'internal') and the JS side's own:
+ * 'limit', 'internal', 'non_finite': an output vector has NaN or Inf, see allowNonFinite) and the JS
+ * side's own:
  *   'network'           a request failed after its retries (the message says which and why)
  *   'not_found'         a file the model needs is not at the source (HTTP 404, no such file)
  *   'unauthorized'      the hub refused the request (HTTP 401/403): a gated or private model

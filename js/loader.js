@@ -20,6 +20,7 @@ import { WembedError, statusError, throwIfAborted } from './errors.js';
 import { collect } from './download.js';
 import { cString, withUTF8, withBytes } from './heap.js';
 import { valueOf } from './names.js';
+import { checkName } from './sources.js';
 
 /** Staging buffer for weight chunks in the module's memory. */
 const STAGE_BYTES = 1 << 20;
@@ -132,9 +133,13 @@ export async function loadModel(engine, src, opts = {}) {
     if (mods) {
       const list = parseJSON(mods, 'modules.json');
       const pool = Array.isArray(list) ? list.find((x) => typeof x?.type === 'string' && x.type.endsWith('.Pooling')) : null;
-      if (pool && typeof pool.path === 'string') await readSmall(pool.path ? `${pool.path}/config.json` : 'config.json', false);
+      if (pool && typeof pool.path === 'string') {
+        if (pool.path) checkName(pool.path, 'modules.json: the pooling module\'s path');
+        await readSmall(pool.path ? `${pool.path}/config.json` : 'config.json', false);
+      }
       const dense = Array.isArray(list) && !gguf ? list.filter((x) => typeof x?.type === 'string' && x.type.endsWith('.Dense') && typeof x.path === 'string' && x.path) : [];
       for (const x of dense) {
+        checkName(x.path, 'modules.json: a Dense module\'s path');
         await readSmall(`${x.path}/config.json`, false);
         denseWeights.push(`${x.path}/model.safetensors`);
       }
@@ -149,6 +154,7 @@ export async function loadModel(engine, src, opts = {}) {
         const map = parseJSON(idx, 'model.safetensors.index.json')?.weight_map;
         if (!map || typeof map !== 'object') throw new WembedError('bad_format', 'model.safetensors.index.json has no "weight_map" object');
         weightNames = [...new Set(Object.values(map).map(String))].sort();
+        for (const n of weightNames) checkName(n, 'model.safetensors.index.json: a shard');
       } else {
         const names = (await src.list()) ?? [];
         const ggufs = names.filter((n) => /\.gguf$/i.test(n));

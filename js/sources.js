@@ -40,6 +40,32 @@ export const HUB_BASE = 'https://huggingface.co';
  * @property {AbortSignal} [signal]
  */
 
+/**
+ * Why `name` is not a plain relative file name inside the model folder, or null when it is one:
+ * '/'-separated segments, none empty, '.' or '..', no backslash, no NUL, no drive or scheme
+ * ('C:', 'https:'). Names from the model's own files (shards in model.safetensors.index.json,
+ * module paths in modules.json) are checked with it before anything is opened or requested, so
+ * a model can never make the loader read outside its folder, or send the hub token elsewhere.
+ * @param {unknown} name @returns {string | null}
+ */
+export function unsafeName(name) {
+  if (typeof name !== 'string' || name === '') return 'it is empty or not a string';
+  if (name.length > 1024) return 'it is longer than 1024 characters';
+  if (/[\\\0]/.test(name)) return 'it holds a backslash or a NUL';
+  if (name.startsWith('/')) return 'it is an absolute path';
+  const segs = name.split('/');
+  if (segs.some((x) => x === '' || x === '.' || x === '..')) return "it has an empty, '.' or '..' segment";
+  if (segs[0].includes(':')) return 'it names a drive or a URL scheme';
+  return null;
+}
+
+/** Throws bad_format (what: where the name comes from) unless name is a plain relative name. */
+export function checkName(name, what) {
+  const why = unsafeName(name);
+  if (why) throw new WembedError('bad_format', `${what}: ${JSON.stringify(name)} is not a file name inside the model (${why})`);
+  return /** @type {string} */ (name);
+}
+
 const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 
 /** True for strings shaped like `org/name` (and not an existing local path, checked by the caller). */
@@ -117,7 +143,10 @@ function remoteSource(id, kind, base, opts) {
     where,
     async list() { return null; },
     async open(name) {
+      checkName(name, `${id}: a file name`);
       const url = where(name);
+      // The request (and its Authorization header) never leaves the model's path.
+      if (!new URL(url).href.startsWith(new URL(base).href)) throw new WembedError('bad_format', `${id}: ${JSON.stringify(name)} leaves the model's path`);
       if (cache) {
         let e = null;
         try { e = await cache.get(url); } catch { e = null; }
@@ -163,7 +192,11 @@ async function folderSource(dir) {
       return out.sort();
     },
     async open(name) {
+      checkName(name, `${dir}: a file name`);
       const file = where(name);
+      if (path.relative(root, file).split(path.sep)[0] === '..' || path.isAbsolute(path.relative(root, file))) {
+        throw new WembedError('bad_format', `${dir}: ${JSON.stringify(name)} leaves the model folder`);
+      }
       let st;
       try { st = await fs.promises.stat(file); } catch { return null; }
       if (!st.isFile()) return null;

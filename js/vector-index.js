@@ -30,7 +30,24 @@ const RESCORES = ['bits', 'int8', 'f32'];
 /** The values of the index's named options (the CLI checks its flags against them). */
 export const INDEX_NAMES = { metric: METRICS, storage: STORAGES, rescore: RESCORES };
 const MAGIC = 'WEMBIDX1';
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;        // 2: a CRC-32 trailer over every byte before it; 1 (none) still loads, with a warning
+
+/** CRC-32 (IEEE 802.3, zlib's crc32) of bytes. Detects every single-bit flip and every burst up to 32 bits. */
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+/** @param {Uint8Array} bytes @returns {number} */
+export function crc32(bytes) {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
 const ADD_CHUNK = 16384;         // rows copied into the engine per call (bounds the temporary)
 const MAX_QUERIES = 4096;        // per engine call (search.h)
 
@@ -150,6 +167,8 @@ export class Index {
     this.candidates = o.candidates;
     /** What the saver put in `save({extra})` (e.g. the model the vectors came from); null for a new index. @type {any} */
     this.extra = null;
+    /** What loading noticed but accepted (e.g. a version 1 file without a checksum). @type {string[]} */
+    this.warnings = [];
     const m = engine.module;
     this._vi = m._wembed__vindex_new(o.dims, METRICS.indexOf(o.metric), STORAGES.indexOf(o.storage),
       RESCORES.indexOf(o.rescore ?? 'bits'));
@@ -428,12 +447,15 @@ export class Index {
 
   /**
    * The index as bytes:
-   *   "WEMBIDX1" | u32 version (1) | u32 n | JSON header (n bytes, UTF-8) | zero padding to 8 |
+   *   "WEMBIDX1" | u32 version (2) | u32 n | JSON header (n bytes, UTF-8) | zero padding to 8 |
    *   tiers, each padded to 8: f32 (count x dims float32), int8 codes (count x dims), int8
-   *   scales (count float32), bits (count x ceil(dims/8), MSB first) - those the storage keeps.
+   *   scales (count float32), bits (count x ceil(dims/8), MSB first) - those the storage keeps |
+   *   u32 CRC-32 (zlib's) of every byte before it.
    * The header holds dims, metric, storage, rescore, candidates, count, ids, metadata (JSON),
    * the tiers' offsets and lengths, and `extra` (anything JSON the caller adds, e.g. the model).
-   * Numbers are little-endian.
+   * Numbers are little-endian. `load` refuses a file whose checksum does not match (any single
+   * flipped bit, a truncation, an edit); a version 1 file (no checksum) still loads, with a line in
+   * `index.warnings` saying to save it again.
    * @param {{extra?: any}} [opts]
    * @returns {Uint8Array}
    */
@@ -467,7 +489,7 @@ export class Index {
       base = nb;
     }
     const total = header.tiers.reduce((a, t) => Math.max(a, t.offset + pad8(t.bytes)), base);
-    const out = new Uint8Array(total);
+    const out = new Uint8Array(total + 4);
     out.set(new TextEncoder().encode(MAGIC), 0);
     const dv = new DataView(out.buffer);
     dv.setUint32(8, FORMAT_VERSION, true);
@@ -475,6 +497,7 @@ export class Index {
     out.set(headBytes, 16);
     const heap = this.engine.heapU8();
     tiers.forEach((x, i) => out.set(heap.subarray(x.p, x.p + x.bytes), header.tiers[i].offset));   // one copy out
+    dv.setUint32(total, crc32(out.subarray(0, total)), true);
     return out;
   }
 
@@ -490,9 +513,25 @@ export class Index {
     const bad = (why) => new WembedError('bad_format', `not a wembed index: ${why}`);
     if (u8.length < 16 || new TextDecoder().decode(u8.subarray(0, 8)) !== MAGIC) throw bad('no WEMBIDX1 signature');
     const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-    if (dv.getUint32(8, true) !== FORMAT_VERSION) throw bad(`format version ${dv.getUint32(8, true)} (this package reads ${FORMAT_VERSION})`);
+    const version = dv.getUint32(8, true);
+    if (version !== FORMAT_VERSION && version !== 1) throw bad(`format version ${version} (this package reads 1 and ${FORMAT_VERSION})`);
+    // The checksum first: nothing of a damaged file is trusted, not even its header.
+    let end = u8.length;
+    const warnings = [];
+    if (version >= 2) {
+      if (u8.length < 20) throw bad('the file is truncated');
+      end -= 4;
+      const want = dv.getUint32(end, true);
+      const got = crc32(u8.subarray(0, end));
+      if (got !== want) {
+        throw bad(`the checksum does not match (CRC-32 ${got.toString(16).padStart(8, '0')}, the file says ` +
+          `${want.toString(16).padStart(8, '0')}): the file is damaged or truncated; build the index again`);
+      }
+    } else {
+      warnings.push('this index file has format version 1, which has no checksum, so damage to it cannot be detected; save it again to add one');
+    }
     const hl = dv.getUint32(12, true);
-    if (16 + hl > u8.length) throw bad('the header is truncated');
+    if (16 + hl > end) throw bad('the header is truncated');
     let h;
     try {
       h = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(u8.subarray(16, 16 + hl)));
@@ -508,7 +547,7 @@ export class Index {
     const want = { f32: 4 * n * d, int8: n * d, scales: 4 * n, bits: n * Math.ceil(d / 8) };
     const tiers = {};
     for (const t of Array.isArray(h.tiers) ? h.tiers : []) {
-      if (!(t && t.name in want) || t.bytes !== want[t.name] || !Number.isInteger(t.offset) || t.offset < 16 + hl || t.offset + t.bytes > u8.length || t.offset % 4) {
+      if (!(t && t.name in want) || t.bytes !== want[t.name] || !Number.isInteger(t.offset) || t.offset < 16 + hl || t.offset + t.bytes > end || t.offset % 4) {
         throw bad(`tier ${JSON.stringify(t?.name)} is out of bounds or of the wrong size`);
       }
       tiers[t.name] = t;
@@ -536,6 +575,7 @@ export class Index {
       index._meta = h.meta;
       index._slot = new Map(ids.map((id, s) => [id, s]));
       index.extra = h.extra ?? null;
+      index.warnings = warnings;
       return index;
     } catch (e) {
       index.dispose();

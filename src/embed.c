@@ -144,15 +144,24 @@ wembed_status we_model_pool(wembed_model *m, wembed_pool **out) {
 // -----------------------------------------------------------------------------------------
 // Pooling and the per-vector steps
 
-void we_write_token_vector(float *o, const float *h, int E, bool normalize) {
+bool we_write_token_vector(float *o, const float *h, int E, bool normalize) {
+    bool finite = true;
     if (!normalize) {
         memcpy(o, h, sizeof(float) * (size_t)E);
-        return;
+    } else {
+        double ss = 0;
+        for (int e = 0; e < E; e++) ss += (double)h[e] * h[e];
+        double n = sqrt(ss) < 1e-12 ? 1e-12 : sqrt(ss);     // F.normalize's eps
+        for (int e = 0; e < E; e++) o[e] = (float)(h[e] / n);
     }
-    double ss = 0;
-    for (int e = 0; e < E; e++) ss += (double)h[e] * h[e];
-    double n = sqrt(ss) < 1e-12 ? 1e-12 : sqrt(ss);     // F.normalize's eps
-    for (int e = 0; e < E; e++) o[e] = (float)(h[e] / n);
+    for (int e = 0; e < E; e++) finite &= isfinite(o[e]) != 0;
+    return finite;
+}
+
+wembed_status we_non_finite(wembed_model *m, int64_t input) {
+    return we_errorf(&m->err, WEMBED_STATUS_NON_FINITE,
+                     "input %lld: the output has NaN or infinite values (broken weights, hyper-parameters or input); "
+                     "set allow_non_finite to get them anyway", (long long)input);
 }
 
 // v (E) from the hidden states h (n, E) of one sequence.
@@ -208,8 +217,9 @@ static void apply_dense(wembed_pool *pool, const wembed_model *m, double *v, flo
 
 // The finished vector of a row from its pooled values u (r->pooled; overwritten):
 // Matryoshka, normalize, quantize into out.
-void we_finish_vector(void *out, double *u, const we_resolved *r, wembed_output kind) {
+bool we_finish_vector(void *out, double *u, const we_resolved *r, wembed_output kind) {
     int E = r->pooled, D = r->dims;
+    bool finite = true;
     if (r->matryoshka_ln) {
         // F.layer_norm(x, (E,)) without weights, eps 1e-5, then keep the first D
         double mean = 0, var = 0;
@@ -228,6 +238,7 @@ void we_finish_vector(void *out, double *u, const we_resolved *r, wembed_output 
         if (n < 1e-12) n = 1e-12;
         for (int e = 0; e < D; e++) u[e] /= n;
     }
+    for (int e = 0; e < D; e++) finite &= isfinite((float)u[e]) != 0;   // also a double beyond float's range
     if (kind == WEMBED_OUTPUT_F32) {
         float *o = out;
         for (int e = 0; e < D; e++) o[e] = (float)u[e];
@@ -246,6 +257,7 @@ void we_finish_vector(void *out, double *u, const we_resolved *r, wembed_output 
         for (int e = 0; e < D; e++)
             if (u[e] > 0) o[e >> 3] |= (uint8_t)(0x80 >> (e & 7));   // numpy.packbits order
     }
+    return finite;
 }
 
 // -----------------------------------------------------------------------------------------
@@ -358,7 +370,11 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
             const float *h = hidden + (size_t)seq_off[si - g0] * E;
             if (r->pooling == WEMBED_POOLING_NONE) {
                 for (int32_t t = 0; t < s->len; t++)
-                    we_write_token_vector((float *)out + (size_t)(tok_out[s->out] + t) * E, h + (size_t)t * E, E, r->normalize);
+                    if (!we_write_token_vector((float *)out + (size_t)(tok_out[s->out] + t) * E, h + (size_t)t * E, E, r->normalize) &&
+                        !p->allow_non_finite) {
+                        rc = we_non_finite(m, s->out);
+                        goto done;
+                    }
                 continue;
             }
             if (r->pooling == WEMBED_POOLING_EOS) {
@@ -384,7 +400,10 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
         for (int32_t b = 0; b < n_out; b++) {
             double *a = acc + (size_t)b * r->pooled;
             for (int e = 0; e < r->pooled; e++) v[e] = a[e] / (double)acc_n[b];
-            we_finish_vector((uint8_t *)out + (size_t)b * vb, v, r, p->output);
+            if (!we_finish_vector((uint8_t *)out + (size_t)b * vb, v, r, p->output) && !p->allow_non_finite) {
+                rc = we_non_finite(m, b);
+                goto done;
+            }
         }
     }
     goto done;

@@ -24,10 +24,15 @@ size_t we_vector_bytes(const we_resolved *r, wembed_output out);
 wembed_status we_model_pool(wembed_model *m, wembed_pool **out);
 
 // From a pooled vector u (r->pooled doubles; overwritten) to the output: Matryoshka rule,
-// normalization, quantization into out (we_vector_bytes).
-void we_finish_vector(void *out, double *u, const we_resolved *r, wembed_output kind);
+// normalization, quantization into out (we_vector_bytes). Returns false if the vector (before
+// quantization) holds a NaN or an infinity: the caller's WEMBED_STATUS_NON_FINITE.
+bool we_finish_vector(void *out, double *u, const we_resolved *r, wembed_output kind);
 
 // One per-token output row (pooling NONE): the hidden state h (E), L2-normalized when asked.
-void we_write_token_vector(float *o, const float *h, int E, bool normalize);
+// Returns false if the row holds a NaN or an infinity.
+bool we_write_token_vector(float *o, const float *h, int E, bool normalize);
+
+// The error for a non-finite output vector of input `input` (its 0-based index).
+wembed_status we_non_finite(wembed_model *m, int64_t input);
 
 #endif // WE_EMBED_H

@@ -102,7 +102,8 @@ wembed_status wembed_image_preprocess(wembed_model *m, const wembed_image *img, 
 
 // Runs the tower on B prepared images (B x C x S x S) and writes their vectors to out.
 static wembed_status embed_batch(wembed_model *m, wembed_pool *pool, const float *pixels, int B,
-                                 const we_resolved *r, wembed_output kind, uint8_t *out) {
+                                 const we_resolved *r, const wembed_embed_params *p, int b0, uint8_t *out) {
+    const wembed_output kind = p->output;
     const we_vision_spec *vs = &m->arch.vision;
     const int E = vs->hidden, T = vs->n_tokens, P = vs->pooled;
     size_t vb = we_vector_bytes(r, kind);
@@ -120,11 +121,18 @@ static wembed_status embed_batch(wembed_model *m, wembed_pool *pool, const float
         if (tokens) {
             const float *h = hidden + (size_t)b * T * E;
             for (int t = 0; t < T; t++)
-                we_write_token_vector((float *)(out + ((size_t)b * T + t) * vb), h + (size_t)t * E, E, r->normalize);
+                if (!we_write_token_vector((float *)(out + ((size_t)b * T + t) * vb), h + (size_t)t * E, E, r->normalize) &&
+                    !p->allow_non_finite) {
+                    rc = we_non_finite(m, b0 + b);
+                    goto done;
+                }
             continue;
         }
         for (int e = 0; e < P; e++) v[e] = pooled[(size_t)b * P + e];
-        we_finish_vector(out + (size_t)b * vb, v, r, kind);
+        if (!we_finish_vector(out + (size_t)b * vb, v, r, kind) && !p->allow_non_finite) {
+            rc = we_non_finite(m, b0 + b);
+            goto done;
+        }
     }
 done:
     we_free(hidden);
@@ -166,7 +174,7 @@ static wembed_status embed_images_or_pixels(wembed_model *m, const wembed_image 
             if (rc) we_err_prefix(&m->err, "image %d", b0 + i);
         }
         const float *batch = images ? pixels : pixel_values + (size_t)b0 * per_image;
-        if (!rc) rc = embed_batch(m, pool, batch, nb, &r, p->output, (uint8_t *)out + (size_t)b0 * per_out);
+        if (!rc) rc = embed_batch(m, pool, batch, nb, &r, p, b0, (uint8_t *)out + (size_t)b0 * per_out);
     }
     we_free(pixels);
     return rc;

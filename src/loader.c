@@ -1033,6 +1033,19 @@ wembed_status wembed_loader_finish(wembed_loader *ld, wembed_model **out_model) 
     if ((rc = describe(ld))) return rc;
     if ((rc = we_st_read_modules(m, &ld->err))) return failed_with(ld, rc);
     if ((rc = we_st_finish_dense(m, &ld->err))) return failed_with(ld, rc);
+    // tokenizer.json, when given, is parsed now: a malformed one fails the load with its reason,
+    // not every text embed later.
+    size_t n_tok;
+    const uint8_t *tok_json = we_model_file_data(m, "tokenizer.json", &n_tok);
+    if (tok_json && !m->tokenizer) {
+        wembed_tokenizer *tok = NULL;
+        if ((rc = wembed_tokenizer_load(tok_json, n_tok, &tok))) {
+            fail(ld, rc, "tokenizer.json: %s", tok ? wembed_tokenizer_last_error(tok) : "out of memory");
+            wembed_tokenizer_free(tok);
+            return rc;
+        }
+        m->tokenizer = tok;
+    }
 
     uint32_t n = ld->n_mslots;
     for (uint32_t i = 0; i < ld->n_slots; i++) n += ld->slots[i].from != NULL;

@@ -97,6 +97,7 @@ typedef enum wembed_status {
     WEMBED_STATUS_ABORTED = 9,           // a progress callback asked to stop
     WEMBED_STATUS_LIMIT = 10,            // a size or depth limit of a parser was exceeded
     WEMBED_STATUS_INTERNAL = 11,         // a bug: please report it
+    WEMBED_STATUS_NON_FINITE = 12,       // an output vector has NaN or infinite values (see allow_non_finite)
 } wembed_status;
 
 // Static English name of a status ("ok", "alloc_failed", ...). Never NULL.
@@ -350,6 +351,8 @@ typedef struct wembed_embed_params {
     // 0 (the default): off; window > 0 needs group >= 1 (1 changes nothing).
     int32_t self_extend_group;
     int32_t self_extend_window;
+    int32_t allow_non_finite;         // 0 (default): an output vector with a NaN or an infinity fails the
+                                      // call with WEMBED_STATUS_NON_FINITE; 1: returned as computed
 } wembed_embed_params;
 
 wembed_embed_params wembed_embed_default_params(void);
@@ -451,7 +454,8 @@ typedef enum wembed_truncation_side {
 
 typedef struct wembed_tokenize_params {
     bool add_special_tokens;          // default true: what the file's post-processor adds
-    int32_t max_length;               // > 0: at most this many tokens, special tokens included
+    int32_t max_length;               // > 0: at most this many tokens, special tokens included (fewer
+                                      // than the special tokens added: WEMBED_STATUS_INVALID_ARGUMENT)
                                       // (longest-first for pairs); 0: no limit (default)
     wembed_truncation_side truncation_side;   // unless the file's truncation applies
     bool use_file_settings;           // default false: ignore the file's "truncation" and

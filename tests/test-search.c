@@ -475,6 +475,26 @@ static void test_errors(void) {
     uint8_t bits[1] = {0};
     CHECK(we_vindex_append_raw(vi, 1, NULL, code, &scale_bad, bits) == WEMBED_STATUS_BAD_FORMAT);
     we_vindex_free(vi);
+
+    // stored rows no encoding writes (a damaged file): a cosine row not of norm 1, int8 codes
+    // not peaking at 127, a cosine int8 row above 1; nothing is added
+    CHECK(we_vindex_new(4, WE_VI_COSINE, WE_VI_F32, WE_VI_RESCORE_BITS, &vi) == WEMBED_STATUS_OK);
+    float unit[4] = { 0, 1, 0, 0 }, twice[4] = { 0, 2, 0, 0 };
+    CHECK(we_vindex_append_raw(vi, 1, twice, NULL, NULL, NULL) == WEMBED_STATUS_BAD_FORMAT);
+    CHECK(strstr(we_vindex_last_error(vi), "norm 2") != NULL);
+    CHECK(we_vindex_append_raw(vi, 1, unit, NULL, NULL, NULL) == WEMBED_STATUS_OK);
+    CHECK(we_vindex_append_raw(vi, 1, zero, NULL, NULL, NULL) == WEMBED_STATUS_OK);
+    CHECK_EQ_INT(we_vindex_count(vi), 2);
+    we_vindex_free(vi);
+    CHECK(we_vindex_new(4, WE_VI_COSINE, WE_VI_INT8, WE_VI_RESCORE_BITS, &vi) == WEMBED_STATUS_OK);
+    int8_t peak[4] = { 0, 127, -3, 0 }, low[4] = { 0, 63, -3, 0 };
+    float s1 = 1.0f / 127, s2 = 2.0f / 127, s0 = 0;
+    CHECK(we_vindex_append_raw(vi, 1, NULL, low, &s1, NULL) == WEMBED_STATUS_BAD_FORMAT);
+    CHECK(we_vindex_append_raw(vi, 1, NULL, peak, &s2, NULL) == WEMBED_STATUS_BAD_FORMAT);
+    CHECK(we_vindex_append_raw(vi, 1, NULL, peak, &s0, NULL) == WEMBED_STATUS_BAD_FORMAT);
+    CHECK(we_vindex_append_raw(vi, 1, NULL, peak, &s1, NULL) == WEMBED_STATUS_OK);
+    CHECK_EQ_INT(we_vindex_count(vi), 1);
+    we_vindex_free(vi);
     we_vindex_free(NULL);
     CHECK_EQ_INT(we_alloc_live(), 0);
 }

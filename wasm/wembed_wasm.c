@@ -161,7 +161,7 @@ WEMBED_WASM_EXPORT char *wembed__model_info_json(const wembed_model *m) {
 static wembed_embed_params params_of(int pooling, int normalize, int dims, int max_tokens, int truncate,
                                      int chunk_overlap, int rope_scaling, double rope_factor, int ntk_length,
                                      int output, double attention_temperature, int self_extend_group,
-                                     int self_extend_window) {
+                                     int self_extend_window, int allow_non_finite) {
     wembed_embed_params p = wembed_embed_default_params();
     p.pooling = pooling;
     p.normalize = normalize;
@@ -176,15 +176,17 @@ static wembed_embed_params params_of(int pooling, int normalize, int dims, int m
     p.attention_temperature = (float)attention_temperature;
     p.self_extend_group = self_extend_group;
     p.self_extend_window = self_extend_window;
+    p.allow_non_finite = allow_non_finite;
     return p;
 }
 
 #define PARAMS_ARGS int pooling, int normalize, int dims, int max_tokens, int truncate, int chunk_overlap, \
                     int rope_scaling, double rope_factor, int ntk_length, int output, \
-                    double attention_temperature, int self_extend_group, int self_extend_window
+                    double attention_temperature, int self_extend_group, int self_extend_window, \
+                    int allow_non_finite
 #define PARAMS params_of(pooling, normalize, dims, max_tokens, truncate, chunk_overlap, rope_scaling, \
                          rope_factor, ntk_length, output, attention_temperature, self_extend_group, \
-                         self_extend_window)
+                         self_extend_window, allow_non_finite)
 
 // Bytes of one output vector (0: invalid params; the model's last error says why).
 // image: 1 for the image calls.

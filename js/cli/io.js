@@ -1,6 +1,6 @@
 // io.js - the CLI's input and output: JSON Lines read incrementally (each line keeps its number),
-// batching, float32 values written in their shortest round-tripping form, stdout with back-pressure
-// and EPIPE, a progress line on stderr when it is a terminal, and the bookkeeping of failed lines.
+// batching, float32 values written in their shortest round-tripping form, stdout with back-pressure,
+// EPIPE (a quiet end) and write errors (an error), a progress line on stderr when it is a terminal, and the bookkeeping of failed lines.
 
 import { WembedError } from '../errors.js';
 
@@ -19,14 +19,51 @@ export function f32(x) {
 export const vecJSON = (v) => (v instanceof Float32Array ? `[${Array.from(v, f32).join(',')}]` : `[${Array.from(v).join(',')}]`);
 export const rowsJSON = (rs) => `[${rs.map(vecJSON).join(',')}]`;
 
+/** A write to stdout failed (disk full, I/O error, ...): the run fails with exit code 1. */
+export class WriteError extends Error {
+  /** @param {any} cause */
+  constructor(cause) {
+    super(`cannot write to stdout: ${cause?.message ?? cause}${cause?.code && !String(cause?.message).includes(cause.code) ? ` (${cause.code})` : ''}`, { cause });
+    this.name = 'WriteError';
+  }
+}
+
+// A closed pipe (EPIPE: the reader went away, as with `| head -1`) ends the run quietly; any other
+// write error is kept and thrown by the next out() or by flushOut(), so nothing is lost silently.
 let stdoutBroken = false;
+/** @type {any} */
+let stdoutError = null;
 process.stdout.on('error', (e) => {
   if (/** @type {any} */ (e).code === 'EPIPE') { stdoutBroken = true; process.exit(process.exitCode ?? 0); }
+  stdoutError ??= e;
 });
+
+/** Resolves on 'drain', or when stdout fails or closes (a failed stream never drains). */
+function drained() {
+  return new Promise((resolve) => {
+    const done = () => {
+      for (const ev of ['drain', 'error', 'close']) process.stdout.off(ev, done);
+      resolve(undefined);
+    };
+    for (const ev of ['drain', 'error', 'close']) process.stdout.on(ev, done);
+  });
+}
 
 export async function out(line) {
   if (stdoutBroken) return;
-  if (!process.stdout.write(line + '\n')) await new Promise((r) => process.stdout.once('drain', r));
+  if (stdoutError) throw new WriteError(stdoutError);
+  if (!process.stdout.write(line + '\n')) await drained();
+  if (stdoutError) throw new WriteError(stdoutError);
+}
+
+/** Waits until everything written to stdout has gone out; throws WriteError if any write failed. */
+export async function flushOut() {
+  if (stdoutBroken) return;
+  if (!stdoutError && !process.stdout.destroyed) {
+    await new Promise((resolve) => process.stdout.write('', (err) => { if (err) stdoutError ??= err; resolve(undefined); }));
+    await new Promise((resolve) => setImmediate(resolve));   // an error event from a sync write comes a tick later
+  }
+  if (stdoutError) throw new WriteError(stdoutError);
 }
 
 export const resultJSON = (r) => (Array.isArray(r) ? `{"hidden":${rowsJSON(r)}}` : `{"embedding":${vecJSON(r)}}`);
@@ -59,14 +96,16 @@ export function loadProgress() {
 // -----------------------------------------------------------------------------------------
 // Input: JSON Lines read incrementally; each line keeps its number.
 
-/** Yields {n, value} or {n, error} per non-empty line. */
+/** Yields {n, value} or {n, error} per line. A blank line is an error too (not skipped), so every
+ * input line gets exactly one output line and outputs never shift against their inputs; only the
+ * end of the input after a final newline is not a line. */
 export async function* jsonLines(stream) {
   let buf = '';
   let n = 0;
   const parse = (line) => {
     n++;
     const s = line.endsWith('\r') ? line.slice(0, -1) : line;
-    if (!s.trim()) return null;
+    if (!s.trim()) return { n, error: 'blank line' };
     try {
       const value = JSON.parse(s);
       if (!value || typeof value !== 'object' || Array.isArray(value)) return { n, error: 'expected a JSON object' };
@@ -82,13 +121,10 @@ export async function* jsonLines(stream) {
     while ((i = buf.indexOf('\n')) >= 0) {
       const r = parse(buf.slice(0, i));
       buf = buf.slice(i + 1);
-      if (r) yield r;
+      yield r;
     }
   }
-  if (buf) {
-    const r = parse(buf);
-    if (r) yield r;
-  }
+  if (buf) yield parse(buf);
 }
 
 /** Groups an async sequence into arrays of at most n. */

@@ -44,6 +44,7 @@ export async function searchCommand(argv) {
   }
   const engine = await commandEngine(args);
   const index = exists && (sub !== 'build' || args.append) ? await Index.loadFile(args.index, { engine }) : null;
+  for (const w of index?.warnings ?? []) process.stderr.write(`wembed: ${args.index}: ${w}\n`);
   try {
     if (sub === 'info') {
       const i = index.info();

@@ -199,6 +199,9 @@ const char *we_supported_gguf_archs(void);
 wembed_status we_cfg_int(const we_json *cfg, const char *key, int64_t def, int64_t lo, int64_t hi,
                          int32_t *out, we_err *err);
 wembed_status we_cfg_float(const we_json *cfg, const char *key, double def, float *out, we_err *err);
+// A positive finite float (an epsilon, a RoPE base): zero, negative, NaN or infinite is an error
+// at load, never NaN vectors later.
+wembed_status we_cfg_pos_float(const we_json *cfg, const char *key, double def, float *out, we_err *err);
 wembed_status we_cfg_bool(const we_json *cfg, const char *key, bool def, bool *out, we_err *err);
 // A flag as Python's `if config.key:` reads it (remote-code configs write some as strings:
 // snowflake-arctic-embed-m-v2.0 has "unpad_inputs": "true"): a bool, a number (non-zero), a
@@ -216,6 +219,8 @@ wembed_status we_cfg_rope_scaling_none(const we_json *cfg, const char *family, w
 
 // GGUF metadata: the integer key (full name) into *out within [lo, hi]; absent -> def, or an
 // error when def < 0 (required).
+// GGUF metadata: a positive finite float (an epsilon); absent -> def.
+wembed_status we_gguf_cfg_pos_float(const struct we_gguf *g, const char *key, double def, float *out, we_err *err);
 wembed_status we_gguf_cfg_int(const struct we_gguf *g, const char *key, int64_t def, int64_t lo, int64_t hi,
                               int32_t *out, we_err *err);
 // Outermost dimension (rows) of a GGUF tensor, or def when the file has no such tensor.

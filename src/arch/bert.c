@@ -105,7 +105,7 @@ static wembed_status bert_from_config(we_arch_model *ma, const we_json *cfg, we_
         (rc = we_cfg_int(cfg, "max_position_embeddings", 512, 1, LIM, &hp->n_pos, err)) ||
         (rc = we_cfg_int(cfg, "type_vocab_size", 2, 0, 1 << 16, &hp->n_types, err)) ||
         (rc = we_cfg_int(cfg, "pad_token_id", roberta ? 1 : 0, 0, LIM, &hp->pad_token_id, err)) ||
-        (rc = we_cfg_float(cfg, "layer_norm_eps", 1e-12, &hp->eps, err)) ||
+        (rc = we_cfg_pos_float(cfg, "layer_norm_eps", 1e-12, &hp->eps, err)) ||
         (rc = we_cfg_act(cfg, "hidden_act", "gelu", &hp->act, err)))
         return rc;
     if (hp->n_embd % hp->n_head)
@@ -136,9 +136,7 @@ static wembed_status bert_from_gguf(we_arch_model *ma, const struct we_gguf *g, 
         (rc = we_gguf_cfg_int(g, "bert.context_length", -1, 1, LIM, &hp->n_pos, err)))
         return rc;
     if (hp->n_embd % hp->n_head) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: embedding_length is not a multiple of head_count");
-    double eps = 1e-12;
-    we_gguf_get_float(g, "bert.attention.layer_norm_epsilon", &eps);
-    hp->eps = (float)eps;
+    if ((rc = we_gguf_cfg_pos_float(g, "bert.attention.layer_norm_epsilon", 1e-12, &hp->eps, err))) return rc;
     hp->act = WE_ACT_GELU;
     // Without tensors (a vocab-only file) the tokenizer gives the sizes.
     const we_gguf_kv *toks = we_gguf_find(g, "tokenizer.ggml.tokens");

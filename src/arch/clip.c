@@ -152,7 +152,7 @@ static wembed_status text_from_config(clip_text_hparams *t, const we_json *c, in
         (rc = we_cfg_int(c, "num_hidden_layers", 12, 1, 1024, &t->n_layer, err)) ||
         (rc = we_cfg_int(c, "num_attention_heads", 8, 1, 4096, &t->n_head, err)) ||
         (rc = we_cfg_int(c, "max_position_embeddings", 77, 1, 1 << 20, &t->n_pos, err)) ||
-        (rc = we_cfg_float(c, "layer_norm_eps", 1e-5, &t->eps, err)) ||
+        (rc = we_cfg_pos_float(c, "layer_norm_eps", 1e-5, &t->eps, err)) ||
         (rc = we_cfg_act(c, "hidden_act", "quick_gelu", &t->act, err)) ||
         (rc = we_cfg_int(c, "pad_token_id", 1, 0, 1 << 24, &t->pad_token_id, err)) ||
         (rc = we_cfg_int(c, "bos_token_id", 49406, 0, 1 << 24, &t->bos_token_id, err)) ||
@@ -174,7 +174,7 @@ static wembed_status vision_from_config(clip_vision_hparams *v, const we_json *c
         (rc = we_cfg_int(c, "num_channels", 3, 1, 16, &v->n_channels, err)) ||
         (rc = we_cfg_int(c, "image_size", 224, 1, 16384, &v->image_size, err)) ||
         (rc = we_cfg_int(c, "patch_size", 32, 1, 16384, &v->patch_size, err)) ||
-        (rc = we_cfg_float(c, "layer_norm_eps", 1e-5, &v->eps, err)) ||
+        (rc = we_cfg_pos_float(c, "layer_norm_eps", 1e-5, &v->eps, err)) ||
         (rc = we_cfg_act(c, "hidden_act", "quick_gelu", &v->act, err)))
         return rc;
     if (v->n_embd % v->n_head)
@@ -222,7 +222,6 @@ static wembed_status clip_from_gguf(we_arch_model *ma, const struct we_gguf *g, 
     bool use_gelu = false;
     we_gguf_get_bool(g, "clip.use_gelu", &use_gelu);
     we_act act = use_gelu ? WE_ACT_GELU : WE_ACT_GELU_QUICK;
-    double eps;
     if (has_text) {
         clip_text_hparams *t = &hp->text;
         if ((rc = we_gguf_cfg_int(g, "clip.text.embedding_length", -1, 1, 65536, &t->n_embd, err)) ||
@@ -233,9 +232,7 @@ static wembed_status clip_from_gguf(we_arch_model *ma, const struct we_gguf *g, 
             (rc = we_gguf_cfg_int(g, "clip.text.projection_dim", 0, 0, 65536, &t->projection_dim, err)))
             return rc;
         if (t->n_embd % t->n_head) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: clip.text embedding_length is not a multiple of head_count");
-        eps = 1e-5;
-        we_gguf_get_float(g, "clip.text.attention.layer_norm_epsilon", &eps);
-        t->eps = (float)eps;
+        if ((rc = we_gguf_cfg_pos_float(g, "clip.text.attention.layer_norm_epsilon", 1e-5, &t->eps, err))) return rc;
         t->act = act;
         t->n_vocab = (int32_t)WE_MIN(we_gguf_rows(g, "t.token_embd.weight", 0), (int64_t)1 << 24);
         if (t->projection_dim == 0) t->projection_dim = (int32_t)WE_MIN(we_gguf_rows(g, "text_projection.weight", 0), (int64_t)65536);
@@ -264,9 +261,7 @@ static wembed_status clip_from_gguf(we_arch_model *ma, const struct we_gguf *g, 
             return rc;
         if (v->n_embd % v->n_head) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: clip.vision embedding_length is not a multiple of head_count");
         if (v->patch_size > v->image_size) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: clip.vision.patch_size is larger than image_size");
-        eps = 1e-5;
-        we_gguf_get_float(g, "clip.vision.attention.layer_norm_epsilon", &eps);
-        v->eps = (float)eps;
+        if ((rc = we_gguf_cfg_pos_float(g, "clip.vision.attention.layer_norm_epsilon", 1e-5, &v->eps, err))) return rc;
         v->act = act;
         if (v->projection_dim == 0) v->projection_dim = (int32_t)WE_MIN(we_gguf_rows(g, "visual_projection.weight", 0), (int64_t)65536);
         const we_gguf_tensor *pe = we_gguf_find_tensor(g, "v.patch_embd.weight");

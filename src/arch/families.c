@@ -106,6 +106,16 @@ wembed_status we_cfg_float(const we_json *cfg, const char *key, double def, floa
     return WEMBED_STATUS_OK;
 }
 
+wembed_status we_cfg_pos_float(const we_json *cfg, const char *key, double def, float *out, we_err *err) {
+    float x;
+    wembed_status rc = we_cfg_float(cfg, key, def, &x, err);
+    if (rc) return rc;
+    if (!(x > 0.0f))   // also refuses a tiny value that rounds to 0 as a float
+        return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: \"%s\" = %g must be a positive number", key, (double)x);
+    *out = x;
+    return WEMBED_STATUS_OK;
+}
+
 wembed_status we_cfg_bool(const we_json *cfg, const char *key, bool def, bool *out, we_err *err) {
     const we_json *v = we_json_get(cfg, key);
     *out = def;
@@ -170,6 +180,16 @@ wembed_status we_gguf_cfg_int(const struct we_gguf *g, const char *key, int64_t 
     if (v < lo || v > hi)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: %s = %" PRId64 " is out of range [%" PRId64 ", %" PRId64 "]", key, v, lo, hi);
     *out = (int32_t)v;
+    return WEMBED_STATUS_OK;
+}
+
+wembed_status we_gguf_cfg_pos_float(const struct we_gguf *g, const char *key, double def, float *out, we_err *err) {
+    double v = def;
+    if (we_gguf_find(g, key) && !we_gguf_get_float(g, key, &v))
+        return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: %s must be a number", key);
+    if (!(v > 0.0 && v <= 3.4e38 && (float)v > 0.0f))
+        return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: %s = %g must be a positive finite number", key, v);
+    *out = (float)v;
     return WEMBED_STATUS_OK;
 }
 

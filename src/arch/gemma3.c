@@ -223,9 +223,9 @@ static wembed_status gemma3_from_config(we_arch_model *ma, const we_json *cfg, w
         (rc = we_cfg_int(cfg, "intermediate_size", 9216, 1, 1 << 20, &hp->n_ff, err)) ||
         (rc = we_cfg_int(cfg, "max_position_embeddings", 131072, 1, LIM, &hp->n_ctx, err)) ||
         (rc = we_cfg_int(cfg, "sliding_window", 4096, 1, 1 << 30, &hp->sliding_window, err)) ||
-        (rc = we_cfg_float(cfg, "rms_norm_eps", 1e-6, &hp->eps, err)) ||
-        (rc = we_cfg_float(cfg, "rope_theta", 1000000.0, &hp->rope_theta, err)) ||
-        (rc = we_cfg_float(cfg, "rope_local_base_freq", 10000.0, &hp->rope_local, err)) ||
+        (rc = we_cfg_pos_float(cfg, "rms_norm_eps", 1e-6, &hp->eps, err)) ||
+        (rc = we_cfg_pos_float(cfg, "rope_theta", 1000000.0, &hp->rope_theta, err)) ||
+        (rc = we_cfg_pos_float(cfg, "rope_local_base_freq", 10000.0, &hp->rope_local, err)) ||
         (rc = we_cfg_float(cfg, "query_pre_attn_scalar", 256.0, &hp->qpas, err)) ||
         (rc = we_cfg_float(cfg, "final_logit_softcapping", 0.0, &hp->final_softcap, err)) ||
         (rc = we_cfg_bool(cfg, "use_bidirectional_attention", false, &hp->bidirectional, err)) ||
@@ -262,15 +262,11 @@ static wembed_status gemma3_from_gguf(we_arch_model *ma, const struct we_gguf *g
     if (rot != hp->head_dim)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "GGUF: gemma-embedding.rope.dimension_count %d (partial rotary over head_dim %d) "
                          "is not supported", rot, hp->head_dim);
-    double d = 1e-6;
-    we_gguf_get_float(g, K("attention.layer_norm_rms_epsilon"), &d);
-    hp->eps = (float)d;
-    d = 10000.0;   // llama.cpp's defaults: freq_base 10000, freq_base_swa 10000
-    we_gguf_get_float(g, K("rope.freq_base"), &d);
-    hp->rope_theta = (float)d;
-    d = 10000.0;
-    we_gguf_get_float(g, K("rope.freq_base_swa"), &d);
-    hp->rope_local = (float)d;
+    // llama.cpp's defaults: eps 1e-6, freq_base 10000, freq_base_swa 10000
+    if ((rc = we_gguf_cfg_pos_float(g, K("attention.layer_norm_rms_epsilon"), 1e-6, &hp->eps, err)) ||
+        (rc = we_gguf_cfg_pos_float(g, K("rope.freq_base"), 10000.0, &hp->rope_theta, err)))
+        return rc;
+    if ((rc = we_gguf_cfg_pos_float(g, K("rope.freq_base_swa"), 10000.0, &hp->rope_local, err))) return rc;
     const char *rs = we_gguf_get_str(g, K("rope.scaling.type"));
     if (rs && strcmp(rs, "none") != 0)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "GGUF: gemma-embedding.rope.scaling.type \"%.40s\" is not supported (none)", rs);

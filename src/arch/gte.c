@@ -157,8 +157,8 @@ static wembed_status gte_from_config(we_arch_model *ma, const we_json *cfg, we_e
         (rc = we_cfg_int(cfg, "intermediate_size", 3072, 1, 1 << 20, &hp->n_ff, err)) ||
         (rc = we_cfg_int(cfg, "max_position_embeddings", 2048, 1, LIM, &hp->n_ctx, err)) ||
         (rc = we_cfg_int(cfg, "type_vocab_size", 1, 0, 1 << 16, &hp->n_types, err)) ||
-        (rc = we_cfg_float(cfg, "layer_norm_eps", 1e-12, &hp->eps, err)) ||
-        (rc = we_cfg_float(cfg, "rope_theta", 10000.0, &hp->rope_theta, err)) ||
+        (rc = we_cfg_pos_float(cfg, "layer_norm_eps", 1e-12, &hp->eps, err)) ||
+        (rc = we_cfg_pos_float(cfg, "rope_theta", 10000.0, &hp->rope_theta, err)) ||
         (rc = we_cfg_act(cfg, "hidden_act", "gelu", &hp->act, err)) ||
         (rc = only_value(cfg, "position_embedding_type", "rope", err)) ||
         (rc = only_value(cfg, "layer_norm_type", "layer_norm", err)) ||

@@ -220,7 +220,7 @@ static wembed_status jina_from_config(we_arch_model *ma, const we_json *cfg, we_
         (rc = we_cfg_int(cfg, "intermediate_size", 3072, 1, 1 << 20, &hp->n_ff, err)) ||
         (rc = we_cfg_int(cfg, "max_position_embeddings", 512, 1, LIM, &hp->n_ctx, err)) ||
         (rc = we_cfg_int(cfg, "type_vocab_size", 2, 0, 1 << 16, &hp->n_types, err)) ||
-        (rc = we_cfg_float(cfg, "layer_norm_eps", 1e-12, &hp->eps, err)) ||
+        (rc = we_cfg_pos_float(cfg, "layer_norm_eps", 1e-12, &hp->eps, err)) ||
         (rc = we_cfg_float(cfg, "alibi_scaling", 1.0, &alibi_scaling, err)) ||
         (rc = refuse_true(cfg, "is_decoder", err)) ||
         (rc = refuse_true(cfg, "add_cross_attention", err)))
@@ -268,9 +268,7 @@ static wembed_status jina_from_gguf(we_arch_model *ma, const struct we_gguf *g, 
     bool causal = false;
     if (we_gguf_get_bool(g, "jina-bert-v2.attention.causal", &causal) && causal)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "GGUF: jina-bert-v2 with attention.causal = true is not supported");
-    double eps = 1e-12;
-    we_gguf_get_float(g, "jina-bert-v2.attention.layer_norm_epsilon", &eps);
-    hp->eps = (float)eps;
+    if ((rc = we_gguf_cfg_pos_float(g, "jina-bert-v2.attention.layer_norm_epsilon", 1e-12, &hp->eps, err))) return rc;
     // The file's tensors tell the layout: q/k norms or a second attention norm are
     // qk-post-norm; a biased ffn_up is BERT's MLP; ffn_gate the split gated projection.
     hp->layout = has_tensor(g, "blk.0.attn_norm_2.weight") || has_tensor(g, "blk.0.attn_q_norm.weight") ? JINA_QK_POST_NORM : JINA_IMPL;

@@ -162,8 +162,8 @@ static wembed_status mbert_from_config(we_arch_model *ma, const we_json *cfg, we
         (rc = we_cfg_int(cfg, "max_position_embeddings", 8192, 1, 1 << 24, &hp->n_ctx, err)) ||
         (rc = we_cfg_int(cfg, "local_attention", 128, 0, 1 << 24, &hp->local_attention, err)) ||
         (rc = we_cfg_int(cfg, "global_attn_every_n_layers", 3, 1, 1024, &hp->global_every, err)) ||
-        (rc = we_cfg_float(cfg, "norm_eps", 1e-5, &hp->eps, err)) ||
-        (rc = we_cfg_float(cfg, "global_rope_theta", 160000.0, &hp->global_theta, err)) ||
+        (rc = we_cfg_pos_float(cfg, "norm_eps", 1e-5, &hp->eps, err)) ||
+        (rc = we_cfg_pos_float(cfg, "global_rope_theta", 160000.0, &hp->global_theta, err)) ||
         (rc = we_cfg_act(cfg, "hidden_activation", "gelu", &hp->act, err)) ||
         (rc = refuse_true(cfg, "norm_bias", err)) ||
         (rc = refuse_true(cfg, "attention_bias", err)) ||
@@ -182,7 +182,7 @@ static wembed_status mbert_from_config(we_arch_model *ma, const we_json *cfg, we
     // local_rope_theta: absent 10000, null the global theta (ModernBertAttention in 4.48).
     const we_json *lt = we_json_get(cfg, "local_rope_theta");
     if (lt && lt->type == WE_JSON_NULL) hp->local_theta = hp->global_theta;
-    else if ((rc = we_cfg_float(cfg, "local_rope_theta", 10000.0, &hp->local_theta, err))) return rc;
+    else if ((rc = we_cfg_pos_float(cfg, "local_rope_theta", 10000.0, &hp->local_theta, err))) return rc;
     // transformers 5 keeps them in rope_parameters, which win (setdefault on rope_theta).
     if ((rc = rope_params(cfg, "full_attention", &hp->global_theta, err)) ||
         (rc = rope_params(cfg, "sliding_attention", &hp->local_theta, err)))
@@ -239,10 +239,8 @@ static wembed_status mbert_from_gguf(we_arch_model *ma, const struct we_gguf *g,
     const char *st = we_gguf_get_str(g, "modern-bert.rope.scaling.type");
     if (st && strcmp(st, "none") != 0)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "GGUF: modern-bert.rope.scaling.type \"%.32s\" is not supported (none)", st);
-    double d = 1e-5;
-    we_gguf_get_float(g, "modern-bert.attention.layer_norm_epsilon", &d);
-    hp->eps = (float)d;
-    d = 10000.0;   // llama.cpp's default base
+    if ((rc = we_gguf_cfg_pos_float(g, "modern-bert.attention.layer_norm_epsilon", 1e-5, &hp->eps, err))) return rc;
+    double d = 10000.0;   // llama.cpp's default base
     we_gguf_get_float(g, "modern-bert.rope.freq_base", &d);
     hp->global_theta = (float)d;
     we_gguf_get_float(g, "modern-bert.rope.freq_base_swa", &d);   // absent: the same

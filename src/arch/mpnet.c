@@ -135,7 +135,7 @@ static wembed_status mpnet_from_config(we_arch_model *ma, const we_json *cfg, we
         (rc = we_cfg_int(cfg, "max_position_embeddings", 512, 1, LIM, &hp->n_pos, err)) ||
         (rc = we_cfg_int(cfg, "relative_attention_num_buckets", 32, 1, 1 << 16, &hp->n_buckets, err)) ||
         (rc = we_cfg_int(cfg, "pad_token_id", 1, 0, LIM, &hp->pad_token_id, err)) ||
-        (rc = we_cfg_float(cfg, "layer_norm_eps", 1e-12, &hp->eps, err)) ||
+        (rc = we_cfg_pos_float(cfg, "layer_norm_eps", 1e-12, &hp->eps, err)) ||
         (rc = we_cfg_act(cfg, "hidden_act", "gelu", &hp->act, err)))
         return rc;
     if (hp->n_embd % hp->n_head)

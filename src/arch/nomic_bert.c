@@ -124,8 +124,8 @@ static wembed_status nomic_from_config(we_arch_model *ma, const we_json *cfg, we
         (rc = we_cfg_int(cfg, "type_vocab_size", 2, 0, 1 << 16, &hp->n_types, err)) ||
         (rc = we_cfg_int(cfg, alias(cfg, "n_positions", "max_position_embeddings"), 1024, 1, 1 << 24, &hp->n_ctx, err)) ||
         (rc = we_cfg_int(cfg, "max_trained_positions", 2048, 1, 1 << 24, &hp->max_trained_pos, err)) ||
-        (rc = we_cfg_float(cfg, "layer_norm_epsilon", 1e-5, &hp->eps, err)) ||
-        (rc = we_cfg_float(cfg, "rotary_emb_base", 10000.0, &hp->rope_base, err)) ||
+        (rc = we_cfg_pos_float(cfg, "layer_norm_epsilon", 1e-5, &hp->eps, err)) ||
+        (rc = we_cfg_pos_float(cfg, "rotary_emb_base", 10000.0, &hp->rope_base, err)) ||
         (rc = we_cfg_float(cfg, "rotary_emb_fraction", 0.0, &fraction, err)) ||
         (rc = we_cfg_float(cfg, "rotary_scaling_factor", 0.0, &hp->rope_scaling, err)) ||
         (rc = we_cfg_bool(cfg, "qkv_proj_bias", true, &hp->qkv_bias, err)) ||
@@ -177,10 +177,8 @@ static wembed_status nomic_from_gguf(we_arch_model *ma, const struct we_gguf *g,
         (rc = we_gguf_cfg_int(g, "nomic-bert.context_length", -1, 1, 1 << 24, &hp->n_ctx, err)))
         return rc;
     if (hp->n_embd % hp->n_head) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: embedding_length is not a multiple of head_count");
-    double d = 1e-12;
-    we_gguf_get_float(g, "nomic-bert.attention.layer_norm_epsilon", &d);
-    hp->eps = (float)d;
-    d = 1000.0;
+    if ((rc = we_gguf_cfg_pos_float(g, "nomic-bert.attention.layer_norm_epsilon", 1e-12, &hp->eps, err))) return rc;
+    double d = 1000.0;
     we_gguf_get_float(g, "nomic-bert.rope.freq_base", &d);
     hp->rope_base = (float)d;
     hp->rope_dim = hp->n_embd / hp->n_head;

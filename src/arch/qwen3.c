@@ -139,8 +139,8 @@ static wembed_status qwen3_from_config(we_arch_model *ma, const we_json *cfg, we
         (rc = we_cfg_int(cfg, "head_dim", 128, 2, 4096, &hp->head_dim, err)) ||
         (rc = we_cfg_int(cfg, "intermediate_size", 22016, 1, 1 << 20, &hp->n_ff, err)) ||
         (rc = we_cfg_int(cfg, "max_position_embeddings", 32768, 1, LIM, &hp->n_ctx, err)) ||
-        (rc = we_cfg_float(cfg, "rms_norm_eps", 1e-6, &hp->eps, err)) ||
-        (rc = we_cfg_float(cfg, "rope_theta", 10000.0, &hp->rope_theta, err)) ||
+        (rc = we_cfg_pos_float(cfg, "rms_norm_eps", 1e-6, &hp->eps, err)) ||
+        (rc = we_cfg_pos_float(cfg, "rope_theta", 10000.0, &hp->rope_theta, err)) ||
         (rc = we_cfg_act(cfg, "hidden_act", "silu", &hp->act, err)) ||
         (rc = we_cfg_bool(cfg, "use_sliding_window", false, &sliding, err)) ||
         (rc = we_cfg_bool(cfg, "attention_bias", false, &bias, err)) ||
@@ -172,12 +172,10 @@ static wembed_status qwen3_from_gguf(we_arch_model *ma, const struct we_gguf *g,
     if (rot != hp->head_dim)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "GGUF: qwen3.rope.dimension_count %d (partial rotary over head_dim %d) is not supported",
                          rot, hp->head_dim);
-    double d = 1e-6;
-    we_gguf_get_float(g, "qwen3.attention.layer_norm_rms_epsilon", &d);
-    hp->eps = (float)d;
-    d = 10000.0;   // llama.cpp's default freq_base
-    we_gguf_get_float(g, "qwen3.rope.freq_base", &d);
-    hp->rope_theta = (float)d;
+    // llama.cpp's defaults: eps 1e-6, freq_base 10000
+    if ((rc = we_gguf_cfg_pos_float(g, "qwen3.attention.layer_norm_rms_epsilon", 1e-6, &hp->eps, err)) ||
+        (rc = we_gguf_cfg_pos_float(g, "qwen3.rope.freq_base", 10000.0, &hp->rope_theta, err)))
+        return rc;
     const char *rs = we_gguf_get_str(g, "qwen3.rope.scaling.type");
     if (rs && strcmp(rs, "none") != 0)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "GGUF: qwen3.rope.scaling.type \"%.40s\" is not supported (none)", rs);

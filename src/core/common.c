@@ -163,6 +163,7 @@ const char *wembed_status_str(wembed_status rc) {
     case WEMBED_STATUS_ABORTED: return "aborted";
     case WEMBED_STATUS_LIMIT: return "limit";
     case WEMBED_STATUS_INTERNAL: return "internal";
+    case WEMBED_STATUS_NON_FINITE: return "non_finite";
     }
     return "unknown";
 }

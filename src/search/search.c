@@ -17,6 +17,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <stdlib.h>
 
 #include "../core/pool.h"
 
@@ -272,6 +273,28 @@ wembed_status we_vindex_append_raw(we_vindex *vi, int32_t n, const float *f32, c
             if (!(scales[r] >= 0 && isfinite(scales[r])))
                 return we_errorf(&vi->err, WEMBED_STATUS_BAD_FORMAT, "append: row %d has a bad int8 scale (%g)", r,
                                  (double)scales[r]);
+    // Stored rows are what encode_row writes, so anything else is damage: a cosine row has norm 1
+    // (or is the zero vector); an int8 row's largest code is +-127 (all 0 with scale 0), and in a
+    // cosine index its largest value (127 x scale) is at most 1.
+    if (f32 && vi->metric == WE_VI_COSINE)
+        for (int32_t r = 0; r < n; r++) {
+            double ss = 0;
+            for (size_t i = 0; i < d; i++) ss += (double)f32[(size_t)r * d + i] * f32[(size_t)r * d + i];
+            if (ss != 0 && fabs(ss - 1) > 1e-4)
+                return we_errorf(&vi->err, WEMBED_STATUS_BAD_FORMAT, "append: row %d of a cosine index has norm %g, not 1", r,
+                                 sqrt(ss));
+        }
+    if (i8)
+        for (int32_t r = 0; r < n; r++) {
+            int mx = 0;
+            for (size_t i = 0; i < d; i++) mx = WE_MAX(mx, abs(i8[(size_t)r * d + i]));
+            if (scales[r] > 0 ? mx != 127 : mx != 0)
+                return we_errorf(&vi->err, WEMBED_STATUS_BAD_FORMAT, "append: row %d has int8 codes up to %d with scale %g",
+                                 r, mx, (double)scales[r]);
+            if (vi->metric == WE_VI_COSINE && scales[r] * 127.0 > 1.0 + 1e-4)
+                return we_errorf(&vi->err, WEMBED_STATUS_BAD_FORMAT, "append: row %d of a cosine index has values up to %g, above 1",
+                                 r, scales[r] * 127.0);
+        }
     wembed_status rc = grow(vi, vi->n + n);
     if (rc) return rc;
     const size_t at = (size_t)vi->n;

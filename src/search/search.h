@@ -94,8 +94,10 @@ wembed_status we_vindex_search(we_vindex *vi, wembed_pool *pool, const float *q,
 typedef enum we_vi_tier { WE_VI_TIER_F32 = 0, WE_VI_TIER_I8 = 1, WE_VI_TIER_SCALES = 2, WE_VI_TIER_BITS = 3 } we_vi_tier;
 const void *we_vindex_tier(const we_vindex *vi, we_vi_tier tier);
 // Appends n rows given as raw tiers (each one the index keeps must be given, the others must
-// be NULL): what we_vindex_tier returned. Scales must be finite and >= 0, floats finite; bits
-// past dims are cleared. Nothing is added on failure.
+// be NULL): what we_vindex_tier returned. Scales must be finite and >= 0, floats finite, and the
+// rows as encoding writes them (a cosine row of norm 1 or 0; int8 codes peaking at +-127, or all
+// 0 with scale 0): anything else is WEMBED_STATUS_BAD_FORMAT. Bits past dims are cleared. Nothing
+// is added on failure.
 wembed_status we_vindex_append_raw(we_vindex *vi, int32_t n, const float *f32, const int8_t *i8,
                                    const float *scales, const uint8_t *bits);
 

@@ -347,6 +347,15 @@ static wembed_status encode(wembed_tokenizer *tok, const char *text_a, size_t le
         pad = t->pad;
     }
     if (p.max_length > 0) {
+        // A length that cannot hold the special tokens is refused: the Rust library computes
+        // max_length - n_added in usize, so a release build wraps around and truncates nothing
+        // (a debug build panics); either way the result would be longer than asked for. (A
+        // tokenizer.json's own max_length keeps that behaviour, for fidelity with the file.)
+        uint32_t n_added = p.add_special_tokens ? we_post_added(t->post, pair) : 0;
+        if ((uint32_t)p.max_length < n_added)
+            return we_errorf(&t->err, WEMBED_STATUS_INVALID_ARGUMENT,
+                             "max_length %d is less than the %u special tokens the tokenizer adds: no room for them",
+                             (int)p.max_length, (unsigned)n_added);
         // The caller's length; the strategy and side stay the file's when it has them.
         if (!trunc.on) {
             trunc.strategy = WE_TRUNC_LONGEST_FIRST;

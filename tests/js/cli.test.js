@@ -45,12 +45,16 @@ test('embed: a bad line is reported with its number and the others survive', asy
   assert.match(r.stderr, /line 2: expected \{"text": string\}/);
   assert.match(r.stderr, /line 3: not valid JSON/);
   assert.match(r.stderr, /line 6: "input_ids" must be/);
-  assert.equal(r.lines.length, 5, 'the blank line 4 gives no output');
+  // One output line per input line: the blank line 4 gets an error object in its place, so the
+  // vectors after it stay paired with their inputs (issue 21).
+  assert.match(r.stderr, /line 4: blank line/);
+  assert.equal(r.lines.length, 6, 'one output line per input line, the blank one included');
   assert.ok(cosine(r.lines[0].embedding, expected[0].mean_normalized) >= 0.99999);
   assert.deepEqual(r.lines[1], { error: r.lines[1].error, line: 2 });
   assert.equal(r.lines[2].line, 3);
-  assert.ok(cosine(r.lines[3].embedding, expected[1].mean_normalized) >= 0.99999);
-  assert.equal(r.lines[4].line, 6);
+  assert.deepEqual(r.lines[3], { error: 'blank line', line: 4 });
+  assert.ok(cosine(r.lines[4].embedding, expected[1].mean_normalized) >= 0.99999);
+  assert.equal(r.lines[5].line, 6);
   // A line the engine refuses (too long with --truncate error) fails alone.
   const long = 'word '.repeat(100);
   const r2 = await run(['embed', '--model', E2E, '--threads', '1', '--max-tokens', '16', '--truncate', 'error'], jsonl([{ text: 'Hello world!' }, { text: long }, { text: 'ok' }]));
@@ -174,6 +178,38 @@ test('info, usage errors (exit 2) and runtime errors (exit 1)', async () => {
   const u = await run(['embed', '--model', path.join(DATA, 'broken/unsupported-arch'), '--threads', '1'], jsonl([{ text: 'x' }]));
   assert.equal(u.code, 1);
   assert.match(u.stderr, /supported: bert/);
+});
+
+/** Runs the CLI with stdout on an fd opened from outPath; resolves {code, stderr}. */
+function runTo(outPath, args, stdin = '') {
+  const fd = fs.openSync(outPath, 'w');
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', fd, 'pipe'] });
+    let stderr = '';
+    p.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, stderr }));
+    p.stdin.end(stdin);
+  }).finally(() => fs.closeSync(fd));
+}
+
+test('a write error on stdout is an error (exit 1, a message); a closed pipe is not', { skip: !fs.existsSync('/dev/full') }, async () => {
+  const input = jsonl([{ text: 'Hello world!' }, { text: 'ok' }]);
+  for (const args of [['embed', '--model', E2E, '--threads', '1'], ['tokenize', '--model', path.join(E2E, 'tokenizer.json')],
+    ['info', '--model', E2E, '--threads', '1'], ['--version']]) {
+    const r = await runTo('/dev/full', args, input);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /cannot write to stdout.*ENOSPC/, args.join(' '));
+  }
+  // A reader that goes away (`| head -1`) ends the run quietly: exit 0, nothing on stderr.
+  const p = spawn(process.execPath, [CLI, 'embed', '--model', E2E, '--threads', '1', '--batch-size', '1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  p.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+  p.stdout.once('data', () => p.stdout.destroy());
+  const code = new Promise((r) => p.on('close', r));
+  p.stdin.end(jsonl(Array.from({ length: 200 }, (_, i) => ({ text: `line ${i}` }))));
+  assert.equal(await code, 0, stderr);
+  assert.equal(stderr, '');
 });
 
 test('a hub id through the CLI, cached', async () => {

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { Index, Embedder, createEngine, WembedError } from '../../js/index.js';
+import { crc32 } from '../../js/vector-index.js';
 import { DATA, tmpDir } from './helpers.js';
 
 let st;   // single-thread engine: most tests
@@ -235,24 +236,28 @@ test('save and load: bytes and files, every storage, the same results; corrupt b
   const ix = await Index.create({ dims: 4, engine: st, storage: 'binary' });
   ix.add({ id: 'a', vector: [1, -1, 1, -1] });
   const good = ix.save();
-  const corrupt = (f) => { const b = good.slice(); f(b, new DataView(b.buffer)); return b; };
+  // The structural checks behind the checksum: each damaged file is sealed with a matching CRC-32.
+  const seal = (b) => { new DataView(b.buffer, b.byteOffset).setUint32(b.length - 4, crc32(b.subarray(0, b.length - 4)), true); return b; };
+  const corrupt = (f) => { const b = good.slice(); f(b, new DataView(b.buffer)); return seal(b); };
   const headLen = new DataView(good.buffer).getUint32(12, true);
   const header = JSON.parse(new TextDecoder().decode(good.subarray(16, 16 + headLen)));
   const withHeader = (h) => {
     const hb = new TextEncoder().encode(JSON.stringify(h));
-    const b = new Uint8Array(16 + hb.length + 64);
+    const b = new Uint8Array(16 + hb.length + 64 + 4);
     b.set(good.subarray(0, 16));
     new DataView(b.buffer).setUint32(12, hb.length, true);
     b.set(hb, 16);
-    return b;
+    return seal(b);
   };
   const bad = [
     [new Uint8Array(3), /no WEMBIDX1 signature/],
     [corrupt((b) => { b[0] = 0x41; }), /no WEMBIDX1 signature/],
-    [corrupt((b, dv) => dv.setUint32(8, 2, true)), /format version 2/],
+    [corrupt((b, dv) => dv.setUint32(8, 3, true)), /format version 3/],
     [corrupt((b, dv) => dv.setUint32(12, 1e6, true)), /header is truncated/],
     [corrupt((b) => { b[16] = 0x7b; b[17] = 0x7b; }), /header is not JSON/],
-    [good.subarray(0, good.length - 8), /tier "bits" is out of bounds/],
+    [seal(good.slice(0, good.length - 8)), /tier "bits" is out of bounds/],
+    [good.subarray(0, good.length - 1), /checksum does not match/],
+    [new Uint8Array([...good.subarray(0, 12), 0, 0, 0, 0]), /the file is truncated/],
     [withHeader({ ...header, count: 2 }), /count, ids and meta disagree/],
     [withHeader({ ...header, dims: 0 }), /dims must be/],
     [withHeader({ ...header, storage: 'f32' }), /tiers do not match storage 'f32'/],
@@ -266,6 +271,62 @@ test('save and load: bytes and files, every storage, the same results; corrupt b
   ix.dispose();
   fs.rmSync(dir, { recursive: true, force: true });
   assert.equal(st.liveAllocations(), 1);   // the pool: everything else was freed
+});
+
+test('integrity: every single-bit flip of a saved index is detected (CRC-32); version 1 files load with a warning', async (t) => {
+  const ix = await Index.create({ dims: 6, engine: st });
+  ix.add(vectors(3, 6, 0, 11).map((v, i) => ({ id: `d${i}`, vector: v, meta: { i } })));
+  const good = ix.save({ extra: { model: 'm' } });
+  let detected = 0;
+  for (let bit = 0; bit < good.length * 8; bit++) {
+    const b = good.slice();
+    b[bit >> 3] ^= 1 << (bit & 7);
+    try {
+      (await Index.load(b, { engine: st })).dispose();
+    } catch (e) {
+      if (e instanceof WembedError && (e.code === 'bad_format' || e.code === 'invalid_argument')) detected++;
+    }
+  }
+  t.diagnostic(`single-bit flips detected: ${detected} of ${good.length * 8} (${good.length} bytes)`);
+  assert.equal(detected, good.length * 8, 'every flip refused');
+
+  // Version 1 (no checksum): loads, says so in warnings, the same results.
+  const v1 = good.slice(0, good.length - 4);
+  new DataView(v1.buffer).setUint32(8, 1, true);
+  const old = await Index.load(v1, { engine: st });
+  assert.equal(old.warnings.length, 1);
+  assert.match(old.warnings[0], /version 1, which has no checksum.*save it again/);
+  assert.deepEqual(old.search(vectors(1, 6, 0, 12)[0]), ix.search(vectors(1, 6, 0, 12)[0]));
+  assert.deepEqual(Array.from(old.save({ extra: { model: 'm' } })), Array.from(good), 'saved again as version 2');
+  old.dispose();
+  const fresh = await Index.load(good, { engine: st });
+  assert.deepEqual(fresh.warnings, []);
+  fresh.dispose();
+
+  // Stored norms are checked too (a version 1 file has nothing else): a cosine row of norm 2, a
+  // non-finite value, int8 codes that no encoding writes.
+  const headLen = new DataView(good.buffer).getUint32(12, true);
+  const h = JSON.parse(new TextDecoder().decode(good.subarray(16, 16 + headLen)));
+  const f32At = h.tiers.find((x) => x.name === 'f32').offset;
+  const scaled = v1.slice();
+  const fv = new Float32Array(scaled.buffer, f32At, 6);
+  for (let i = 0; i < 6; i++) fv[i] *= 2;
+  await assert.rejects(Index.load(scaled, { engine: st }), (e) => e.code === 'bad_format' && /row 0 of a cosine index has norm 2/.test(e.message));
+  const inf = v1.slice();
+  new Float32Array(inf.buffer, f32At, 6)[2] = Infinity;
+  await assert.rejects(Index.load(inf, { engine: st }), (e) => e.code === 'bad_format' && /non-finite/.test(e.message));
+  const q = await Index.create({ dims: 6, engine: st, storage: 'int8' });
+  q.add(vectors(2, 6, 0, 13).map((v, i) => ({ id: i, vector: v })));
+  const qb = q.save();
+  const qh = JSON.parse(new TextDecoder().decode(qb.subarray(16, 16 + new DataView(qb.buffer).getUint32(12, true))));
+  const qv1 = qb.slice(0, qb.length - 4);
+  new DataView(qv1.buffer).setUint32(8, 1, true);
+  const codes = new Int8Array(qv1.buffer, qh.tiers.find((x) => x.name === 'int8').offset, 12);
+  for (let i = 6; i < 12; i++) codes[i] = Math.trunc(codes[i] / 2);   // row 1 peaks at 63
+  await assert.rejects(Index.load(qv1, { engine: st }), (e) => e.code === 'bad_format' && /row 1 has int8 codes up to 63/.test(e.message));
+  q.dispose();
+  ix.dispose();
+  assert.equal(st.liveAllocations(), 1);
 });
 
 test('threads: the same results on 1 and 2 threads, in a batch or one by one', async () => {
