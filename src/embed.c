@@ -467,11 +467,10 @@ wembed_status wembed_classify_ids(wembed_model *m, const int32_t *ids, const int
 
 wembed_status wembed_classify_pairs(wembed_model *m, const char *const *texts_a, const size_t *lens_a,
                                     const char *const *texts_b, const size_t *lens_b, int32_t n,
-                                    float *logits, size_t n_logits, int32_t *n_truncated) {
+                                    float *logits, size_t n_logits, uint8_t *truncated) {
     if (!m) return WEMBED_STATUS_INVALID_ARGUMENT;
     we_err *err = &m->err;
     we_err_clear(err);
-    if (n_truncated) *n_truncated = 0;
     we_resolved r;
     wembed_embed_params p;
     wembed_status rc = resolve_classify(m, &r, &p);
@@ -497,11 +496,12 @@ wembed_status wembed_classify_pairs(wembed_model *m, const char *const *texts_a,
         const char *a = texts_a[i] ? texts_a[i] : "", *b = texts_b[i] ? texts_b[i] : "";
         rc = wembed_tokenizer_encode_pair(tok, a, la, b, lb, &tp, &encs[i]);
         if (rc) { rc = we_errorf(err, rc, "pair %d: %s", i, wembed_tokenizer_last_error(tok)); goto done; }
-        if (encs[i]->n_tokens >= limit && n_truncated) {
+        if (truncated) {
             // Whether the cut removed anything: the untruncated length.
+            truncated[i] = 0;
             wembed_encoding *e = NULL;
-            if (wembed_tokenizer_encode_pair(tok, a, la, b, lb, &full, &e) == WEMBED_STATUS_OK && e->n_tokens > encs[i]->n_tokens)
-                (*n_truncated)++;
+            if (encs[i]->n_tokens >= limit && wembed_tokenizer_encode_pair(tok, a, la, b, lb, &full, &e) == WEMBED_STATUS_OK)
+                truncated[i] = e->n_tokens > encs[i]->n_tokens;
             wembed_encoding_free(e);
         }
         seqs[i] = (seqin){ encs[i]->ids, encs[i]->type_ids, iota, encs[i]->n_tokens, i, encs[i]->n_tokens };

@@ -362,8 +362,8 @@ typedef struct wembed_tokenizer wembed_tokenizer;
 //
 //     const char *q[] = { "what is a cat", "what is a cat" }, *d[] = { "a small feline", "a car" };
 //     float scores[2];
-//     int32_t cut = 0;
-//     wembed_classify_pairs(m, q, NULL, d, NULL, 2, scores, 2, &cut);
+//     uint8_t cut[2];                                    // 1: that passage was cut to fit
+//     wembed_classify_pairs(m, q, NULL, d, NULL, 2, scores, 2, cut);
 
 // Labels of the model's classification head, or 0 when it has none.
 int32_t wembed_model_n_labels(const wembed_model *model);
@@ -378,11 +378,11 @@ wembed_status wembed_classify_ids(wembed_model *model, const int32_t *ids, const
 // ids 0 on the first segment, 1 on the second where the model has them), cut to the model's
 // limit (sentence-transformers max_seq_length, else its positions) by removing tokens from the
 // end of b only (only_second): a pair whose a alone does not fit is WEMBED_STATUS_TOO_LONG.
-// lens_a / lens_b may be NULL (NUL-terminated texts). *n_truncated (may be NULL) gets the
-// number of pairs that were cut. logits: n * n_labels floats, owned by the caller.
+// lens_a / lens_b may be NULL (NUL-terminated texts). truncated (n entries, may be NULL) gets 1
+// for each pair whose b was cut, 0 otherwise. logits: n * n_labels floats; both owned by the caller.
 wembed_status wembed_classify_pairs(wembed_model *model, const char *const *texts_a, const size_t *lens_a,
                                     const char *const *texts_b, const size_t *lens_b, int32_t n,
-                                    float *logits, size_t n_logits, int32_t *n_truncated);
+                                    float *logits, size_t n_logits, uint8_t *truncated);
 
 // Texts: each UTF-8 text (any bytes; invalid UTF-8 is decoded as TextDecoder does) is
 // tokenized with the model's tokenizer.json (special tokens added as its post-processor says),

@@ -14,6 +14,10 @@
 // longest input is max_position_embeddings - pad_token_id - 1; llama.cpp's XLM-R conversion
 // cuts those offset rows off, so GGUF positions start at 0. The pooler is not used for
 // embeddings (sentence-transformers pools the hidden states).
+//
+// Cross-encoders (config.json architectures *ForSequenceClassification) get a head in the
+// text spec (we_cls_head, applied by embed.c): BERT's is classifier(tanh(pooler.dense(h0))),
+// RoBERTa / XLM-R's out_proj(tanh(classifier.dense(h0))) with no pooler; h0 is the first token.
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -224,14 +228,14 @@ static wembed_status bert_finish(we_arch_model *ma, const bool *group_present, w
         if (hp->pos_from_pad) {
             // RobertaClassificationHead: dense, tanh, out_proj on <s>.
             h->pre_w = &w->cls_dense_w; h->pre_b = &w->cls_dense_b;
-            h->pre_tanh = true;
+            h->pre_tanh = true;   // torch.tanh in RobertaClassificationHead
             h->out_w = &w->cls_out_w; h->out_b = &w->cls_out_b;
         } else {
             // BertForSequenceClassification: the pooler (dense + tanh on [CLS]), then classifier.
             if (!w->pooler_w.data)
                 return we_errorf(err, WEMBED_STATUS_MISSING_TENSOR, "BertForSequenceClassification needs the pooler (pooler.dense.weight)");
             h->pre_w = &w->pooler_w; h->pre_b = &w->pooler_b;
-            h->pre_tanh = true;
+            h->pre_tanh = true;   // BertPooler's nn.Tanh
             h->out_w = &w->cls_w; h->out_b = &w->cls_b;
         }
     }
