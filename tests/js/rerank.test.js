@@ -1,0 +1,114 @@
+// rerank.test.js - the Reranker API on the cross-encoder fixtures (tests/data/fixtures/rerank_bert,
+// rerank_xlmr): scores of token-id pairs equal the float64 reference logits (max abs diff 1e-4),
+// sigmoid only on request; text pairs go through the tokenizer's pair template exactly as the Rust
+// `tokenizers` library encodes them (token types 1 on the passage, only_second truncation,
+// flagged); ranking, topK, returnDocuments, batching, errors, and that nothing leaks.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+import { Reranker, Embedder, createEngine, WembedError } from '../../js/index.js';
+import { FIXTURES, fixtureCase, rows, tinyTokenizer } from './helpers.js';
+
+const TOL = 1e-4;
+let engine;
+
+before(async () => { engine = await createEngine({ variant: 'st' }); });
+after(() => engine.dispose());
+
+const maxDiff = (a, b) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
+
+for (const fx of ['rerank_bert', 'rerank_xlmr']) {
+  for (const name of ['pairs4', 'pair_single']) {
+    test(`${fx}/${name}: scoreIds equals the reference logits; sigmoid only on request`, async () => {
+      const c = fixtureCase(fx, name);
+      const r = await Reranker.load(path.join(FIXTURES, fx), { engine });
+      try {
+        assert.equal(r.info().labels, 1);
+        assert.equal(r.info().sigmoid, false);   // Identity (rerank_bert) / no activation (rerank_xlmr): raw logits
+        const opts = { attentionMask: rows(c.attention_mask), ...(c.token_type_ids ? { tokenTypeIds: rows(c.token_type_ids) } : {}) };
+        const raw = (await r.scoreIds(rows(c.input_ids), { ...opts, batchSize: 3 })).map((s) => s[0]);
+        assert.ok(maxDiff(raw, c.logits.data) <= TOL, `logits: max |diff| ${maxDiff(raw, c.logits.data)}`);
+        const sig = (await r.scoreIds(rows(c.input_ids), { ...opts, activation: 'sigmoid' })).map((s) => s[0]);
+        assert.ok(maxDiff(sig, c.scores_sigmoid.data) <= TOL);
+        // The classification head is not the embedding: embed still works on the same model.
+        const [v] = await r.model.embedIds([rows(c.input_ids)[0]], { pooling: 'cls', normalize: false });
+        assert.equal(v.length, 64);
+      } finally {
+        r.dispose();
+      }
+    });
+  }
+}
+
+function loadTextModel() {
+  const dir = path.join(FIXTURES, 'rerank_bert');
+  const files = {
+    'config.json': fs.readFileSync(path.join(dir, 'config.json')),
+    'model.safetensors': fs.readFileSync(path.join(dir, 'model.safetensors')),
+    'tokenizer.json': new TextEncoder().encode(JSON.stringify(tinyTokenizer())),
+  };
+  return Reranker.load({ files }, { engine });
+}
+
+const QUERY = 'What is a small feline pet?';
+const DOCS = [
+  'A car is fast and red.',
+  'Cats are small feline pets, the cat purrs.',
+  'The dog barks.',
+  // 4 * 40 + 1 words: longer than the model's 128 positions, so the passage is cut (never the query)
+  `${'the cat has four legs, '.repeat(40)}.`,
+  'Which animal drives? Weird unknown words.',
+];
+
+test('text pairs: the pair template and only_second truncation of the Rust tokenizers library', async () => {
+  const require = createRequire(import.meta.url);
+  const { Tokenizer } = require('@anush008/tokenizers');
+  const ref = Tokenizer.fromString(JSON.stringify(tinyTokenizer()));
+  ref.setTruncation(128, { strategy: 'OnlySecond' });
+  const encs = await Promise.all(DOCS.map((d) => ref.encode(QUERY, d, { addSpecialTokens: true })));
+  const r = await loadTextModel();
+  try {
+    const expected = (await r.scoreIds(encs.map((e) => e.getIds()), { tokenTypeIds: encs.map((e) => e.getTypeIds()) })).map((s) => s[0]);
+    assert.ok(encs[1].getTypeIds().includes(1), 'the passage has token type 1');
+    assert.equal(encs[3].getIds().length, 128);
+    const { scores, truncated } = await r.score(DOCS.map((d) => [QUERY, d]), { batchSize: 2 });
+    assert.deepEqual(truncated, [false, false, false, true, false]);
+    assert.ok(maxDiff(scores.map((s) => s[0]), expected) <= 1e-6, 'pairs encoded as the reference encodes them');
+
+    const ranked = await r.rerank(QUERY, DOCS, { returnDocuments: true });
+    assert.deepEqual(ranked.map((x) => x.index), [...expected.keys()].sort((a, b) => expected[b] - expected[a]));
+    for (const x of ranked) {
+      assert.equal(x.document, DOCS[x.index]);
+      assert.ok(Math.abs(x.score - expected[x.index]) <= 1e-6);
+      assert.equal(x.truncated, x.index === 3 ? true : undefined);
+    }
+    const top = await r.rerank(QUERY, DOCS, { topK: 2, activation: 'sigmoid' });
+    assert.equal(top.length, 2);
+    assert.equal(top[0].index, ranked[0].index);
+    assert.ok(Math.abs(top[0].score - 1 / (1 + Math.exp(-ranked[0].score))) <= 1e-6);
+    assert.equal(top[0].document, undefined);
+    assert.deepEqual(await r.rerank(QUERY, []), []);
+
+    // A query that alone does not fit is an error, not a silent cut of the query.
+    await assert.rejects(r.rerank('the cat '.repeat(200), ['a dog']), (e) => e instanceof WembedError && e.code === 'too_long');
+    await assert.rejects(r.rerank(QUERY, DOCS, { activation: 'softmax' }), /activation must be/);
+    await assert.rejects(r.rerank(QUERY, DOCS, { batchSize: 0 }), /batchSize/);
+  } finally {
+    r.dispose();
+  }
+});
+
+test('an embedding model is not a reranker; nothing leaks', async () => {
+  const live = engine.module._wembed__alloc_live();
+  await assert.rejects(Reranker.load(path.join(FIXTURES, 'bert'), { engine }), (e) => e instanceof WembedError && e.code === 'unsupported');
+  const e = await Embedder.load(path.join(FIXTURES, 'bert'), { engine });
+  await assert.rejects(e.classifyIds([[1, 2, 3]]), /no sequence-classification head/);
+  e.dispose();
+  const r = await loadTextModel();
+  await r.rerank(QUERY, DOCS);
+  r.dispose();
+  assert.equal(engine.module._wembed__alloc_live(), live);
+});
