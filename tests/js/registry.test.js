@@ -41,5 +41,10 @@ test('js/registry.js agrees with models/registry.json', async () => {
   assert.deepEqual(lookupModel('gte-base-en-v1.5').prefixes, {});
   assert.deepEqual(lookupModel('snowflake-arctic-embed-m-v2.0').prefixes, { query: 'query: ', document: '' });
   assert.equal(lookupModel('/models/jina-embeddings-v2-base-zh').id, 'jinaai/jina-embeddings-v2-base-zh');
+  for (const id of ['cross-encoder/ms-marco-MiniLM-L6-v2', 'ms-marco-MiniLM-L12-v2', 'BAAI/bge-reranker-base', 'bge-reranker-v2-m3']) {
+    assert.equal(lookupModel(id).reranker, true, id);
+    assert.equal(lookupModel(id).dims, 1, id);
+  }
+  assert.equal(lookupModel('BAAI/bge-reranker-v2-m3').maxTokens, 8192);
   assert.equal(lookupModel('some/unknown-model'), undefined);
 });

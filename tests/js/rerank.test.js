@@ -112,3 +112,16 @@ test('an embedding model is not a reranker; nothing leaks', async () => {
   r.dispose();
   assert.equal(engine.module._wembed__alloc_live(), live);
 });
+
+test('{ worker: true }: the same scores from a worker thread', async () => {
+  const c = fixtureCase('rerank_bert', 'pairs4');
+  const opts = { attentionMask: rows(c.attention_mask), tokenTypeIds: rows(c.token_type_ids) };
+  const r = await Reranker.load(path.join(FIXTURES, 'rerank_bert'), { worker: true, variant: 'st' });
+  try {
+    assert.equal(r.info().labels, 1);
+    const raw = (await r.scoreIds(rows(c.input_ids), opts)).map((s) => s[0]);
+    assert.ok(maxDiff(raw, c.logits.data) <= TOL);
+  } finally {
+    r.dispose();
+  }
+});
