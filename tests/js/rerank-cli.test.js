@@ -80,6 +80,8 @@ test('rerank: query/document and query/documents lines, in order, as the Reranke
   const u = await run(['rerank', '--model', dir, '--activation', 'softmax'], '');
   assert.equal(u.code, 2);
   assert.match(u.stderr, /--activation must be one of none, sigmoid/);
+  const info = await run(['info', '--model', dir, '--threads', '1']);
+  assert.deepEqual(info.lines[0].reranker, { labels: 1, activation: 'none' });
   const help = await run(['--help']);
   assert.match(help.stdout, /rerank +--model M \[--activation none\|sigmoid\]/);
 });
