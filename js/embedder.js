@@ -133,6 +133,11 @@ export class Embedder {
     const p = m._wembed__model_info_json(model);
     if (!p) throw new WembedError('alloc_failed', 'out of memory');
     try { this._info = JSON.parse(cString(engine, p)); } finally { m._free(p); }
+    // A classification head's label names (config.json id2label; null where it has none).
+    this._info.labelNames = Array.from({ length: this._info.labels ?? 0 }, (_, i) => {
+      const q = m._wembed__model_label(model, i);
+      return q ? cString(engine, q) : null;
+    });
     /** Loading warnings (unused tensors, NaN weights, modules not applied), one per line. */
     this.warnings = cString(engine, m._wembed__model_warnings(model));
     /** Where the model came from (hub id, URL, folder or 'files'). */
@@ -150,7 +155,7 @@ export class Embedder {
    *   layers: number, heads: number, intermediateSize: number, vocabSize: number, maxTokens: number, dims: number,
    *   hasText: boolean, hasVision: boolean, visionHiddenSize: number, visionLayers: number, visionHeads: number,
    *   imageSize: number, patchSize: number, parameters: number, weightBytes: number, pooling: string,
-   *   normalize: boolean, maxSeqLength: number, logitScale: number, labels: number, sigmoid: boolean,
+   *   normalize: boolean, maxSeqLength: number, logitScale: number, labels: number, sigmoid: boolean, labelNames: Array<string | null>,
    *   source: string, registryId: string | null,
    *   matryoshkaDims: number[] | null, tasks: string[], engine: {variant: string, threads: number, version: string, simd: string, systemInfo: string}}}
    */

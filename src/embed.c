@@ -11,6 +11,7 @@
 //      of one row are averaged, weighted by their token counts.
 //   4. The row's vector: Matryoshka rule, normalize, quantize; written at the row's index.
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -451,6 +452,13 @@ static wembed_status resolve_classify(wembed_model *m, we_resolved *r, wembed_em
 
 int32_t wembed_model_n_labels(const wembed_model *m) {
     return m && !m->failed && m->arch.family ? m->arch.text.head.n_labels : 0;
+}
+
+const char *wembed_model_label(const wembed_model *m, int32_t i) {
+    if (i < 0 || i >= wembed_model_n_labels(m)) return NULL;
+    char key[16];
+    snprintf(key, sizeof key, "%d", (int)i);
+    return we_json_as_str(we_json_get(m->arch.text.head.id2label, key), NULL);
 }
 
 wembed_status wembed_classify_ids(wembed_model *m, const int32_t *ids, const int32_t *type_ids,

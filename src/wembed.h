@@ -367,6 +367,8 @@ typedef struct wembed_tokenizer wembed_tokenizer;
 
 // Labels of the model's classification head, or 0 when it has none.
 int32_t wembed_model_n_labels(const wembed_model *model);
+// The name of label i (config.json id2label), or NULL. Owned by the model; valid until freed.
+const char *wembed_model_label(const wembed_model *model, int32_t i);
 
 // B rows of T token ids (type_ids and mask may be NULL: all 0 / all 1), already encoded as the
 // model's pairs. logits receives B * n_labels floats (n_logits is its capacity, in floats),

@@ -213,6 +213,9 @@ WEMBED_WASM_EXPORT int wembed__embed_ids(wembed_model *m, const int32_t *ids, co
     return wembed_embed_ids(m, ids, type_ids, mask, B, T, &p, out, (size_t)out_size);
 }
 
+// The name of label i of a classification head (config.json id2label), or 0. Owned by the model.
+WEMBED_WASM_EXPORT const char *wembed__model_label(const wembed_model *m, int i) { return wembed_model_label(m, i); }
+
 // Classification (cross-encoders): raw logits, n_labels per row, into out (n_out floats).
 WEMBED_WASM_EXPORT int wembed__classify_ids(wembed_model *m, const int32_t *ids, const int32_t *type_ids,
                                             const int32_t *mask, int B, int T, float *out, double n_out) {

@@ -49,6 +49,7 @@ typedef struct we_cls_head {
     bool pre_tanh;
     const we_weight *out_w, *out_b;   // (n_labels, E), (n_labels)
     bool sigmoid;                 // the config asks for sigmoid scores (sentence-transformers)
+    const we_json *id2label;      // config.json's id2label object (in the model's arena), or NULL
 } we_cls_head;
 
 // What config.json says about a classification head (we_cfg_cls_head).
@@ -57,6 +58,7 @@ typedef struct we_cls_cfg {
     int32_t n_labels;             // num_labels, else the size of id2label, else 2 (HF's default)
     bool sigmoid;                 // sbert_ce_default_activation_function or
                                   // sentence_transformers.activation_fn names Sigmoid
+    const we_json *id2label;      // the id2label object, or NULL (valid as long as cfg)
 } we_cls_cfg;
 
 typedef struct we_text_spec {

@@ -134,6 +134,7 @@ wembed_status we_cfg_cls_head(const we_json *cfg, we_cls_cfg *out, we_err *err) 
     // PretrainedConfig: num_labels wins, else len(id2label), else 2.
     const we_json *id2label = we_json_get(cfg, "id2label");
     int64_t def = we_json_is(id2label, WE_JSON_OBJECT) && id2label->len > 0 ? id2label->len : 2;
+    out->id2label = we_json_is(id2label, WE_JSON_OBJECT) ? id2label : NULL;
     wembed_status rc = we_cfg_int(cfg, "num_labels", def, 1, 1 << 16, &out->n_labels, err);
     if (rc) return rc;
     // sentence-transformers' CrossEncoder: its v2/v3 key, or v4's sentence_transformers.activation_fn.

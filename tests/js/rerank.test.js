@@ -125,3 +125,34 @@ test('{ worker: true }: the same scores from a worker thread', async () => {
     r.dispose();
   }
 });
+
+test("pipeline('text-classification'): pairs and texts, id2label names, sigmoid for one label", async () => {
+  const { pipeline } = await import('../../js/index.js');
+  const dir = path.join(FIXTURES, 'rerank_bert');
+  const files = {
+    'config.json': fs.readFileSync(path.join(dir, 'config.json')),
+    'model.safetensors': fs.readFileSync(path.join(dir, 'model.safetensors')),
+    'tokenizer.json': new TextEncoder().encode(JSON.stringify(tinyTokenizer())),
+  };
+  const classifier = await pipeline('text-classification', /** @type {any} */ ({ files }), { engine });
+  try {
+    const { scores } = await classifier.embedder.classifyPairs([QUERY, QUERY], [DOCS[0], DOCS[1]]).then((r) => ({ scores: r.logits.map((l) => l[0]) }));
+    const sig = (x) => 1 / (1 + Math.exp(-x));
+    const one = await classifier({ text: QUERY, text_pair: DOCS[1] });
+    assert.equal(one.length, 1);
+    assert.equal(one[0].label, 'LABEL_0');
+    assert.ok(Math.abs(one[0].score - sig(scores[1])) <= 1e-6);
+    const batch = await classifier([{ text: QUERY, text_pair: DOCS[0] }, { text: QUERY, text_pair: DOCS[1] }, 'a cat']);
+    assert.equal(batch.length, 3);
+    assert.ok(Math.abs(batch[0].score - sig(scores[0])) <= 1e-6);
+    const raw = await classifier({ text: QUERY, text_pair: DOCS[0] }, { function_to_apply: 'none' });
+    assert.ok(Math.abs(raw[0].score - scores[0]) <= 1e-6);
+    // A single text goes through the single template: its score is the head on [CLS] text [SEP].
+    const enc = await classifier.embedder.tokenize('a cat');
+    const [l] = await classifier.embedder.classifyIds([enc.ids], { tokenTypeIds: [enc.typeIds] });
+    assert.ok(Math.abs(batch[2].score - sig(l[0])) <= 1e-6);
+  } finally {
+    await classifier.dispose();
+  }
+  await assert.rejects(pipeline('text-classification', path.join(FIXTURES, 'bert'), { engine }), (e) => e instanceof WembedError && e.code === 'unsupported');
+});
