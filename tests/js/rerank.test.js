@@ -156,3 +156,32 @@ test("pipeline('text-classification'): pairs and texts, id2label names, sigmoid 
   }
   await assert.rejects(pipeline('text-classification', path.join(FIXTURES, 'bert'), { engine }), (e) => e instanceof WembedError && e.code === 'unsupported');
 });
+
+test('sigmoid by default when the config asks for it (sentence-transformers v3 and v4 keys); num_labels must match the head', async () => {
+  const dir = path.join(FIXTURES, 'rerank_bert');
+  const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  const weights = fs.readFileSync(path.join(dir, 'model.safetensors'));
+  const c = fixtureCase('rerank_bert', 'pairs4');
+  const opts = { attentionMask: rows(c.attention_mask), tokenTypeIds: rows(c.token_type_ids) };
+  const withConfig = (x) => Reranker.load({ files: { 'config.json': new TextEncoder().encode(JSON.stringify(x)), 'model.safetensors': weights } }, { engine });
+  const v3 = { ...cfg, sbert_ce_default_activation_function: 'torch.nn.modules.activation.Sigmoid' };
+  const { sbert_ce_default_activation_function: _drop, ...bare } = cfg;
+  const v4 = { ...bare, sentence_transformers: { activation_fn: 'torch.nn.modules.activation.Sigmoid', version: '4.0.1' } };
+  for (const x of [v3, v4]) {
+    const r = await withConfig(x);
+    try {
+      assert.equal(r.info().sigmoid, true);
+      const s = (await r.scoreIds(rows(c.input_ids), opts)).map((v) => v[0]);
+      assert.ok(maxDiff(s, c.scores_sigmoid.data) <= TOL);
+      const raw = (await r.scoreIds(rows(c.input_ids), { ...opts, activation: 'none' })).map((v) => v[0]);
+      assert.ok(maxDiff(raw, c.logits.data) <= TOL);
+    } finally {
+      r.dispose();
+    }
+  }
+  // No key at all: raw logits (an explicit Sigmoid is needed).
+  const r = await withConfig(bare);
+  assert.equal(r.info().sigmoid, false);
+  r.dispose();
+  await assert.rejects(withConfig({ ...cfg, num_labels: 3 }), (e) => e instanceof WembedError && e.code === 'shape_mismatch');
+});
