@@ -98,13 +98,14 @@ static const we_wentry g_bert_entries[] = {
     // llama.cpp's converter drops the pooler; sentence-transformers models do not use it.
     {"pooler.dense.weight",                               NULL,                             0, false, WE_W_LINEAR, WE_WF_OPTIONAL, 0, 2, {WE_D_EMBD, WE_D_EMBD}, M(pooler_w)},
     {"pooler.dense.bias",                                 NULL,                             0, false, WE_W_VEC, WE_WF_OPTIONAL, 0, 1, {WE_D_EMBD}, M(pooler_b)},
+    // The heads stay f32 whatever the dtype (WE_W_VEC: small, and the score's last step).
     // BertForSequenceClassification: classifier(tanh(pooler.dense(h[:, 0]))).
-    {"classifier.weight",                                 NULL,                             0, false, WE_W_LINEAR, 0, COND_BERT_HEAD, 2, {WE_D_LABELS, WE_D_EMBD}, M(cls_w)},
+    {"classifier.weight",                                 NULL,                             0, false, WE_W_VEC, 0, COND_BERT_HEAD, 2, {WE_D_LABELS, WE_D_EMBD}, M(cls_w)},
     {"classifier.bias",                                   NULL,                             0, false, WE_W_VEC, 0, COND_BERT_HEAD, 1, {WE_D_LABELS}, M(cls_b)},
     // RobertaClassificationHead: out_proj(tanh(dense(h[:, 0]))), no pooler.
-    {"classifier.dense.weight",                           NULL,                             0, false, WE_W_LINEAR, 0, COND_ROBERTA_HEAD, 2, {WE_D_EMBD, WE_D_EMBD}, M(cls_dense_w)},
+    {"classifier.dense.weight",                           NULL,                             0, false, WE_W_VEC, 0, COND_ROBERTA_HEAD, 2, {WE_D_EMBD, WE_D_EMBD}, M(cls_dense_w)},
     {"classifier.dense.bias",                             NULL,                             0, false, WE_W_VEC, 0, COND_ROBERTA_HEAD, 1, {WE_D_EMBD}, M(cls_dense_b)},
-    {"classifier.out_proj.weight",                        NULL,                             0, false, WE_W_LINEAR, 0, COND_ROBERTA_HEAD, 2, {WE_D_LABELS, WE_D_EMBD}, M(cls_out_w)},
+    {"classifier.out_proj.weight",                        NULL,                             0, false, WE_W_VEC, 0, COND_ROBERTA_HEAD, 2, {WE_D_LABELS, WE_D_EMBD}, M(cls_out_w)},
     {"classifier.out_proj.bias",                          NULL,                             0, false, WE_W_VEC, 0, COND_ROBERTA_HEAD, 1, {WE_D_LABELS}, M(cls_out_b)},
 };
 
