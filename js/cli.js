@@ -7,7 +7,7 @@
 // Exit codes: 0 all lines done, 1 some line failed, a runtime error or a write error on stdout (a
 // closed pipe is not one: the run ends quietly), 2 usage.
 //
-// The commands live in js/cli/: embed.js (embed, embed-image), tokenize.js, model.js (the model
+// The commands live in js/cli/: embed.js (embed, embed-image), rerank.js, tokenize.js, model.js (the model
 // options every command shares, and info), search.js, bench.js; io.js reads and writes the lines.
 
 import fs from 'node:fs';
@@ -18,6 +18,7 @@ import { statusDone, flushOut, WriteError } from './cli/io.js';
 import { usage } from './cli/usage.js';
 import { embedCommand, embedImageCommand } from './cli/embed.js';
 import { tokenizeCommand } from './cli/tokenize.js';
+import { rerankCommand } from './cli/rerank.js';
 import { infoCommand, stopEngine } from './cli/model.js';
 import { searchCommand } from './cli/search.js';
 import { benchGemmCommand, benchEmbedCommand } from './cli/bench.js';
@@ -49,6 +50,7 @@ async function main(argv) {
     case 'tokenize': return tokenizeCommand(rest);
     case 'embed': return embedCommand(rest);
     case 'embed-image': return embedImageCommand(rest);
+    case 'rerank': return rerankCommand(rest);
     case 'info': return infoCommand(rest);
     case 'bench':
       if (rest[0] === 'gemm') return benchGemmCommand(rest.slice(1));

@@ -138,6 +138,11 @@ export class Embedder {
     const p = m._wembed__model_info_json(model);
     if (!p) throw new WembedError('alloc_failed', 'out of memory');
     try { this._info = JSON.parse(cString(engine, p)); } finally { m._free(p); }
+    // A classification head's label names (config.json id2label; null where it has none).
+    this._info.labelNames = Array.from({ length: this._info.labels ?? 0 }, (_, i) => {
+      const q = m._wembed__model_label(model, i);
+      return q ? cString(engine, q) : null;
+    });
     /** Loading warnings (unused tensors, NaN weights, modules not applied), one per line. */
     this.warnings = cString(engine, m._wembed__model_warnings(model));
     /** Where the model came from (hub id, URL, folder or 'files'). */
@@ -149,12 +154,14 @@ export class Embedder {
   }
 
   /**
-   * What the model is: architecture, sizes, dtype, token limit, memory.
+   * What the model is: architecture, sizes, dtype, token limit, memory; for a cross-encoder,
+   * `labels` (of its classification head; 0: none) and `sigmoid` (its config's default activation).
    * @returns {{architecture: string, modelType: string, format: string, dtype: string, hiddenSize: number,
    *   layers: number, heads: number, intermediateSize: number, vocabSize: number, maxTokens: number, dims: number,
    *   hasText: boolean, hasVision: boolean, visionHiddenSize: number, visionLayers: number, visionHeads: number,
    *   imageSize: number, patchSize: number, parameters: number, weightBytes: number, pooling: string,
-   *   normalize: boolean, maxSeqLength: number, logitScale: number, source: string, registryId: string | null,
+   *   normalize: boolean, maxSeqLength: number, logitScale: number, labels: number, sigmoid: boolean, labelNames: Array<string | null>,
+   *   source: string, registryId: string | null,
    *   matryoshkaDims: number[] | null, tasks: string[], engine: {variant: string, threads: number, version: string, simd: string, systemInfo: string}}}
    */
   info() {
@@ -326,8 +333,119 @@ export class Embedder {
    */
   async embedIds(ids, opts = {}) {
     this._check();
+    const params = this._params(opts);
+    const vb = this._vectorBytes(false, params);
+    return this._withIdRows(ids, opts, 'embedIds', (idsP, typesP, maskP, B, T, counts) => {
+      const m = this.engine.module;
+      const perToken = opts.pooling === 'none';
+      const nVec = perToken ? counts.reduce((a, b) => a + b, 0) : B;
+      const outP = m._malloc(Math.max(1, nVec * vb));
+      try {
+        if (!outP) throw new WembedError('alloc_failed', 'out of memory');
+        const rc = m._wembed__embed_ids(this._model, idsP, typesP, maskP, B, T, outP, nVec * vb, ...params);
+        if (rc) throw this._fail(rc);
+        const rows = this._readVectors(outP, nVec, vb, opts.quantize);
+        return perToken ? Embedder._group(rows, counts) : rows;
+      } finally {
+        m._free(outP);
+      }
+    });
+  }
+
+  /** Labels of the model's sequence-classification head (cross-encoders); 0: none. */
+  _labels() {
+    const n = this._info.labels ?? 0;
+    if (!n) {
+      throw new WembedError('unsupported', `${this.source} has no sequence-classification head (${this._info.architecture}); ` +
+        'scoring pairs needs a cross-encoder (config.json architectures *ForSequenceClassification)');
+    }
+    return n;
+  }
+
+  /**
+   * Raw logits of (query, document) pairs through the model's classification head: each pair
+   * encoded with the tokenizer's pair template, the document cut to fit (only_second; the query
+   * never is). Low level: see Reranker for scores and ranking.
+   * @param {string[]} queries @param {string[]} documents as many as queries
+   * @returns {Promise<{logits: Float32Array[], truncated: boolean[]}>} one row of n_labels logits per pair
+   */
+  async classifyPairs(queries, documents) {
+    this._check();
+    const L = this._labels();
+    if (!Array.isArray(queries) || !Array.isArray(documents) || queries.length !== documents.length ||
+        queries.some((t) => typeof t !== 'string') || documents.some((t) => typeof t !== 'string')) {
+      throw new WembedError('invalid_argument', 'classifyPairs takes two arrays of strings of the same length');
+    }
+    const n = queries.length;
+    if (n === 0) return { logits: [], truncated: [] };
+    const m = this.engine.module;
+    let cap = 1;
+    for (let i = 0; i < n; i++) cap += (queries[i].length + documents[i].length) * 3;
+    const textP = m._malloc(cap);
+    const offP = m._malloc(16 * n);
+    const outP = m._malloc(4 * n * L);
+    const cutP = m._malloc(n);
+    try {
+      if (!textP || !offP || !outP || !cutP) throw new WembedError('alloc_failed', `out of memory for a batch of ${n} pairs`);
+      let pos = 0;
+      for (let i = 0; i < n; i++) {
+        const off = [];
+        for (const t of [queries[i], documents[i]]) {
+          const written = encodeIntoHeap(this.engine, t, textP + pos, cap - pos);   // one copy in
+          off.push(pos, written);
+          pos += written;
+        }
+        new Int32Array(this.engine.heapU8().buffer, offP + 16 * i, 4).set(off);
+      }
+      const rc = m._wembed__classify_pairs(this._model, textP, offP, n, outP, n * L, cutP);
+      if (rc) throw this._fail(rc);
+      const all = copyOut(this.engine, Float32Array, outP, n * L);   // one copy out
+      const cut = this.engine.heapU8().slice(cutP, cutP + n);
+      return {
+        logits: Array.from({ length: n }, (_, i) => all.slice(i * L, (i + 1) * L)),
+        truncated: Array.from(cut, (c) => c !== 0),
+      };
+    } finally {
+      m._free(textP);
+      m._free(offP);
+      m._free(outP);
+      m._free(cutP);
+    }
+  }
+
+  /**
+   * Raw logits of rows of token ids already encoded as pairs (ragged rows are padded and masked).
+   * @param {Array<ArrayLike<number>>} ids
+   * @param {{tokenTypeIds?: Array<ArrayLike<number>>, attentionMask?: Array<ArrayLike<number>>}} [opts]
+   * @returns {Promise<Float32Array[]>} one row of n_labels logits per input
+   */
+  async classifyIds(ids, opts = {}) {
+    this._check();
+    const L = this._labels();
+    return this._withIdRows(ids, opts, 'classifyIds', (idsP, typesP, maskP, B, T) => {
+      const m = this.engine.module;
+      const outP = m._malloc(4 * B * L);
+      try {
+        if (!outP) throw new WembedError('alloc_failed', 'out of memory');
+        const rc = m._wembed__classify_ids(this._model, idsP, typesP, maskP, B, T, outP, B * L);
+        if (rc) throw this._fail(rc);
+        const all = copyOut(this.engine, Float32Array, outP, B * L);
+        return Array.from({ length: B }, (_, i) => all.slice(i * L, (i + 1) * L));
+      } finally {
+        m._free(outP);
+      }
+    });
+  }
+
+  /**
+   * Copies ragged rows of ids (with optional type ids and mask) into the module as B x T
+   * padded arrays, runs fn(idsP, typesP, maskP, B, T, counts) and frees them.
+   * @template T @param {Array<ArrayLike<number>>} ids @param {any} opts @param {string} what
+   * @param {(idsP: number, typesP: number, maskP: number, B: number, T: number, counts: number[]) => T} fn @returns {T | any[]}
+   */
+  _withIdRows(ids, opts, what, fn) {
     if (!Array.isArray(ids) || ids.some((r) => !r || typeof r.length !== 'number')) {
-      throw new WembedError('invalid_argument', 'embedIds takes an array of rows of token ids');
+      throw new WembedError('invalid_argument', `${what} takes an array of rows of token ids`);
     }
     const B = ids.length;
     if (B === 0) return [];
@@ -346,27 +464,24 @@ export class Embedder {
       for (let t = 0; t < r.length; t++) {
         const x = r[t];
         if (!Number.isInteger(x) || x < 0 || x >= vocab) {
-          throw new WembedError('invalid_argument', `embedIds: row ${b}, position ${t}: ${typeof x === 'number' ? x : JSON.stringify(x) ?? String(x)} ` +
+          throw new WembedError('invalid_argument', `${what}: row ${b}, position ${t}: ${typeof x === 'number' ? x : JSON.stringify(x) ?? String(x)} ` +
             `is not a token id (an integer in [0, ${vocab}), the model's vocabulary)`);
         }
         const ty = types?.[b][t];
         if (types && !(Number.isInteger(ty) && ty >= 0 && ty < 2 ** 31)) {
-          throw new WembedError('invalid_argument', `embedIds: tokenTypeIds row ${b}, position ${t}: ${String(ty)} is not a non-negative integer`);
+          throw new WembedError('invalid_argument', `${what}: tokenTypeIds row ${b}, position ${t}: ${String(ty)} is not a non-negative integer`);
         }
         const mk = mask?.[b][t];
         if (mask && !(mk === 0 || mk === 1 || mk === true || mk === false)) {
-          throw new WembedError('invalid_argument', `embedIds: attentionMask row ${b}, position ${t}: ${String(mk)} is not 0 or 1`);
+          throw new WembedError('invalid_argument', `${what}: attentionMask row ${b}, position ${t}: ${String(mk)} is not 0 or 1`);
         }
       }
     }
-    const params = this._params(opts);
-    const vb = this._vectorBytes(false, params);
     const counts = [];
     const m = this.engine.module;
     const idsP = m._malloc(4 * B * T);
     const maskP = m._malloc(4 * B * T);
     const typesP = types ? m._malloc(4 * B * T) : 0;
-    let outP = 0;
     try {
       if (!idsP || !maskP || (types && !typesP)) throw new WembedError('alloc_failed', 'out of memory');
       const heap = this.engine.heapU8();
@@ -386,19 +501,11 @@ export class Embedder {
         }
         counts.push(c);
       }
-      const perToken = opts.pooling === 'none';
-      const nVec = perToken ? counts.reduce((a, b) => a + b, 0) : B;
-      outP = m._malloc(Math.max(1, nVec * vb));
-      if (!outP) throw new WembedError('alloc_failed', 'out of memory');
-      const rc = m._wembed__embed_ids(this._model, idsP, typesP, maskP, B, T, outP, nVec * vb, ...params);
-      if (rc) throw this._fail(rc);
-      const rows = this._readVectors(outP, nVec, vb, opts.quantize);
-      return perToken ? Embedder._group(rows, counts) : rows;
+      return fn(idsP, typesP, maskP, B, T, counts);
     } finally {
       m._free(idsP);
       m._free(maskP);
       m._free(typesP);
-      m._free(outP);
     }
   }
 
@@ -418,7 +525,7 @@ export class Embedder {
   async embedImage(inputs, opts = {}) {
     this._check();
     const list = Array.isArray(inputs) ? inputs : [inputs];
-    if (!this._info.hasVision) throw new WembedError('unsupported', `${this.source} has no vision tower (${this._info.architecture}); embedImage needs an image model such as CLIP`);
+    if (!this._info.hasVision) throw new WembedError('unsupported', `${this.source} has no vision tower (${this._info.architecture}); embedImage needs a model with a vision tower`);
     const imgs = await Promise.all(list.map((x, i) => toPixels(x, list.length > 1 ? `image ${i}` : 'image', { signal: opts.signal })));
     this._check();
     const n = imgs.length;

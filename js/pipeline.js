@@ -14,6 +14,7 @@
 
 import { Embedder } from './embedder.js';
 import { WembedError } from './errors.js';
+import { softmax } from './similarity.js';
 
 /** A tensor as transformers.js returns one: flat data, dims, a type name. */
 export class Tensor {
@@ -73,15 +74,70 @@ function concat(vs, T) {
 }
 
 /**
+ * The 'text-classification' task on a model with a sequence-classification head (cross-encoders):
+ * texts or {text, text_pair} pairs in, per input the top_k {label, score} (labels from the
+ * config's id2label). The scores follow Python transformers' TextClassificationPipeline: a
+ * sigmoid for a one-label head, a softmax over several (`function_to_apply` 'sigmoid' | 'softmax'
+ * | 'none' overrides it). transformers.js (v3) applies a softmax to a one-label head too, which
+ * makes every score 1: rank with Reranker (raw logits) rather than with that.
+ * @param {Embedder} embedder
+ */
+function textClassification(embedder) {
+  const info = embedder.info();
+  const n = info.labels;
+  if (!n) throw new WembedError('unsupported', `text-classification needs a model with a sequence-classification head; ${embedder.source} has none`);
+  const names = Array.from({ length: n }, (_, i) => info.labelNames?.[i] ?? `LABEL_${i}`);
+  /**
+   * @param {string | {text: string, text_pair?: string} | Array<string | {text: string, text_pair?: string}>} inputs
+   * @param {{top_k?: number | null, function_to_apply?: 'sigmoid' | 'softmax' | 'none'}} [o]
+   */
+  return async (inputs, o = {}) => {
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    const fn = o.function_to_apply ?? (n === 1 ? 'sigmoid' : 'softmax');
+    if (!['sigmoid', 'softmax', 'none'].includes(fn)) throw new WembedError('invalid_argument', `function_to_apply must be 'sigmoid', 'softmax' or 'none', not ${JSON.stringify(fn)}`);
+    const topK = o.top_k === null ? n : o.top_k ?? 1;
+    const pairs = list.map((x) => (typeof x === 'string' ? { text: x } : x));
+    if (pairs.some((x) => !x || typeof x.text !== 'string' || (x.text_pair !== undefined && typeof x.text_pair !== 'string'))) {
+      throw new WembedError('invalid_argument', 'text-classification takes strings or {text, text_pair} objects');
+    }
+    // Pairs through the pair template; single texts through the single template (their own call).
+    const logits = new Array(pairs.length);
+    /** @type {Array<[{text: string, text_pair?: string}, number]>} */
+    const indexed = pairs.map((x, i) => [x, i]);
+    const withPair = indexed.filter(([x]) => x.text_pair !== undefined);
+    const single = indexed.filter(([x]) => x.text_pair === undefined);
+    if (withPair.length) {
+      const r = await embedder.classifyPairs(withPair.map(([x]) => x.text), withPair.map(([x]) => x.text_pair));
+      withPair.forEach(([, i], k) => { logits[i] = r.logits[k]; });
+    }
+    if (single.length) {
+      const max = info.maxSeqLength > 0 ? Math.min(info.maxSeqLength, info.maxTokens) : info.maxTokens;
+      const encs = await Promise.all(single.map(([x]) => embedder.tokenize(x.text, { maxLength: max })));
+      const r = await embedder.classifyIds(encs.map((e) => e.ids), { tokenTypeIds: encs.map((e) => e.typeIds) });
+      single.forEach(([, i], k) => { logits[i] = r[k]; });
+    }
+    const out = logits.map((l) => {
+      let p = Array.from(l);
+      if (fn === 'sigmoid') p = p.map((x) => 1 / (1 + Math.exp(-x)));
+      else if (fn === 'softmax') p = softmax(p);
+      return p.map((score, i) => ({ label: names[i], score })).sort((a, b) => b.score - a.score).slice(0, topK);
+    });
+    if (!Array.isArray(inputs)) return out[0];
+    return topK === 1 ? out.map((r) => r[0]) : out;
+  };
+}
+
+/**
  * A transformers.js-style pipeline. Tasks: 'feature-extraction' (alias 'embeddings'),
- * 'image-feature-extraction', 'zero-shot-image-classification'.
+ * 'image-feature-extraction', 'zero-shot-image-classification', 'text-classification' (models
+ * with a sequence-classification head: cross-encoders; see textClassification).
  * @param {string} task
  * @param {string} model hub id, URL or folder
  * @param {import('./embedder.js').LoadOptions & {dtype?: string, revision?: string, progress_callback?: Function,
  *   cache_dir?: string, device?: string, local_files_only?: boolean}} [opts]
  */
 export async function pipeline(task, model, opts = {}) {
-  const tasks = ['feature-extraction', 'embeddings', 'image-feature-extraction', 'zero-shot-image-classification'];
+  const tasks = ['feature-extraction', 'embeddings', 'image-feature-extraction', 'zero-shot-image-classification', 'text-classification'];
   if (!tasks.includes(task)) {
     throw new WembedError('unsupported', `pipeline task ${JSON.stringify(task)} is not supported; wembed has ${tasks.map((t) => `'${t}'`).join(', ')}`);
   }
@@ -99,7 +155,14 @@ export async function pipeline(task, model, opts = {}) {
   });
 
   let run;
-  if (task === 'zero-shot-image-classification') {
+  if (task === 'text-classification') {
+    try {
+      run = textClassification(embedder);
+    } catch (e) {
+      embedder.dispose();
+      throw e;
+    }
+  } else if (task === 'zero-shot-image-classification') {
     run = async (image, labels, o = {}) => {
       const r = await embedder.classify(image, labels, { template: o.hypothesis_template?.replace('{}', '{}') });
       return r.map(({ label, score }) => ({ score, label }));

@@ -16,6 +16,7 @@
  * @property {number} [imageSize]
  * @property {string} [template]  zero-shot classification template (CLIP)
  * @property {string} [note]  where the defaults come from, and what is particular to the model
+ * @property {boolean} [reranker]  a cross-encoder (load it with Reranker); dims is then its scores per pair
  */
 
 /** @type {{models: Record<string, RegistryEntry>}} */
@@ -412,6 +413,60 @@ export const REGISTRY = {
       "normalize": true,
       "prefixes": {},
       "note": "XLMRobertaModel with 8194 positions; the dense output (CLS, normalized). The sparse and ColBERT heads of bge-m3 are not computed."
+    },
+    "cross-encoder/ms-marco-MiniLM-L6-v2": {
+      "aliases": [
+        "ms-marco-MiniLM-L6-v2",
+        "cross-encoder/ms-marco-MiniLM-L-6-v2"
+      ],
+      "architecture": "bert",
+      "reranker": true,
+      "dims": 1,
+      "maxTokens": 512,
+      "pooling": "cls",
+      "normalize": false,
+      "prefixes": {},
+      "note": "BertForSequenceClassification cross-encoder (load it with Reranker): score = classifier(tanh(pooler.dense(h[CLS]))), one label; config.json sbert_ce_default_activation_function is Identity, so scores are raw logits (activation 'sigmoid' on request). Pairs: [CLS] query [SEP] passage [SEP], token type 1 on the passage. dims: scores per pair."
+    },
+    "cross-encoder/ms-marco-MiniLM-L12-v2": {
+      "aliases": [
+        "ms-marco-MiniLM-L12-v2",
+        "cross-encoder/ms-marco-MiniLM-L-12-v2"
+      ],
+      "architecture": "bert",
+      "reranker": true,
+      "dims": 1,
+      "maxTokens": 512,
+      "pooling": "cls",
+      "normalize": false,
+      "prefixes": {},
+      "note": "BertForSequenceClassification cross-encoder (load it with Reranker): score = classifier(tanh(pooler.dense(h[CLS]))), one label; config.json sbert_ce_default_activation_function is Identity, so scores are raw logits (activation 'sigmoid' on request). Pairs: [CLS] query [SEP] passage [SEP], token type 1 on the passage. dims: scores per pair."
+    },
+    "BAAI/bge-reranker-base": {
+      "aliases": [
+        "bge-reranker-base"
+      ],
+      "architecture": "bert",
+      "reranker": true,
+      "dims": 1,
+      "maxTokens": 512,
+      "pooling": "cls",
+      "normalize": false,
+      "prefixes": {},
+      "note": "XLMRobertaForSequenceClassification reranker (load it with Reranker): score = out_proj(tanh(dense(h[<s>]))), no pooler, one label, raw logit as FlagEmbedding's compute_score (its normalize=True is activation 'sigmoid' here). The config names no activation; sentence-transformers' CrossEncoder applies a sigmoid to a one-label head by default. Pairs: <s> query </s></s> passage </s>. dims: scores per pair."
+    },
+    "BAAI/bge-reranker-v2-m3": {
+      "aliases": [
+        "bge-reranker-v2-m3"
+      ],
+      "architecture": "bert",
+      "reranker": true,
+      "dims": 1,
+      "maxTokens": 8192,
+      "pooling": "cls",
+      "normalize": false,
+      "prefixes": {},
+      "note": "XLMRobertaForSequenceClassification reranker (load it with Reranker): score = out_proj(tanh(dense(h[<s>]))), no pooler, one label, raw logit as FlagEmbedding's compute_score (its normalize=True is activation 'sigmoid' here). The config names no activation; sentence-transformers' CrossEncoder applies a sigmoid to a one-label head by default. Pairs: <s> query </s></s> passage </s>. dims: scores per pair. 8194 positions (8192 tokens)."
     }
   }
 };

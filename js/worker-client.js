@@ -204,6 +204,12 @@ export class WorkerEmbedder {
   /** @param {any} image @param {string[]} labels @param {{template?: string}} [opts] */
   async classify(image, labels, opts) { return this._call('classify', [await portableImage(image), labels, opts]); }
 
+  /** @param {string[]} queries @param {string[]} documents @returns {Promise<{logits: Float32Array[], truncated: boolean[]}>} */
+  classifyPairs(queries, documents) { return this._call('classifyPairs', [queries, documents]); }
+
+  /** @param {Array<ArrayLike<number>>} ids @param {any} [opts] @returns {Promise<Float32Array[]>} */
+  classifyIds(ids, opts) { return this._call('classifyIds', [ids, opts]); }
+
   /** @param {ArrayLike<number>} a @param {ArrayLike<number>} b */
   similarity(a, b) { return similarity(a, b); }
 

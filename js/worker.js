@@ -2,7 +2,8 @@
 // worker-client.js through messages:
 //
 //   in:  {type: 'call', id, method, args}    method: load | embed | embedIds | embedImage |
-//                                              embedPixels | preprocessImage | tokenize | classify | dispose
+//                                              embedPixels | preprocessImage | tokenize | classify |
+//                                              classifyPairs | classifyIds | dispose
 //        {type: 'abort', id}                  cancels a pending load (its AbortSignal fires)
 //   out: {type: 'result', id, result}         typed arrays' buffers are transferred, not copied
 //        {type: 'error', id, error: {code, message}}
@@ -64,6 +65,8 @@ const methods = {
   preprocessImage: (id, [h, input]) => model(h).preprocessImage(input),
   tokenize: (id, [h, text, opts]) => model(h).tokenize(text, opts),
   classify: (id, [h, image, labels, opts]) => model(h).classify(image, labels, opts),
+  classifyPairs: (id, [h, queries, documents]) => model(h).classifyPairs(queries, documents),
+  classifyIds: (id, [h, ids, opts]) => model(h).classifyIds(ids, opts),
   dispose(id, [h]) {
     models.get(h)?.dispose();
     models.delete(h);

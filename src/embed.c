@@ -14,6 +14,7 @@
 //      are averaged, weighted by their token counts.
 //   4. The row's vector: Matryoshka rule, normalize, quantize; written at the row's index.
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,7 @@ wembed_embed_params wembed_embed_default_params(void) {
 
 static wembed_status resolve(wembed_model *m, const wembed_embed_params *p, we_resolved *r) {
     we_err *err = &m->err;
+    memset(r, 0, sizeof *r);
     if (m->failed || !m->arch.family) return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "this model handle holds a failed load");
     if (!p) return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "no params (use wembed_embed_default_params())");
     const we_text_spec *ts = &m->arch.text;
@@ -285,8 +287,8 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
     const int E = r->hidden;
     const size_t vb = we_vector_bytes(r, p->output);
     int32_t *tok_ids = NULL, *tok_types = NULL, *tok_pos = NULL, *seq_off = NULL, *rope_len = NULL;
-    float *hidden = NULL, *proj_in = NULL, *dense_buf = NULL;
-    void *proj_scratch = NULL, *dense_work = NULL;
+    float *hidden = NULL, *proj_in = NULL, *dense_buf = NULL, *head_buf = NULL;
+    void *proj_scratch = NULL, *dense_work = NULL, *head_scratch = NULL;
     double *acc = NULL, *v = NULL;
     int64_t *acc_n = NULL, *tok_out = NULL;
     wembed_pool *pool = NULL;
@@ -340,7 +342,15 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
         proj_in = we_malloc(sizeof(float) * ((size_t)E + (size_t)r->pooled));
         proj_scratch = we_malloc(we_linear_scratch_bytes(proj, 1) + 16);
     }
-    if (!tok_ids || !tok_types || !tok_pos || !seq_off || !rope_len || !hidden || !v || (proj && (!proj_in || !proj_scratch))) {
+    const we_cls_head *head = r->head;
+    if (head) {
+        // h0 (E) | pre (E) | logits (n_labels)
+        const we_weight *hw[] = { head->pre_w, head->out_w };
+        head_buf = we_malloc(sizeof(float) * (2 * (size_t)E + (size_t)head->n_labels));
+        head_scratch = we_malloc(we_linear_scratch_max(1, hw, 2) + 16);
+    }
+    if (!tok_ids || !tok_types || !tok_pos || !seq_off || !rope_len || !hidden || !v || (proj && (!proj_in || !proj_scratch)) ||
+        (head && (!head_buf || !head_scratch))) {
         rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for a batch of %zu tokens", budget);
         goto done;
     }
@@ -383,7 +393,20 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
             } else {
                 pool_seq(v, h, s->len, E, r->pooling);
             }
-            if (proj) {
+            if (head) {
+                // The classification head (we_text_spec.head) on the pooled first token.
+                float *h0 = head_buf, *mid = head_buf + E, *lg = head_buf + 2 * E;
+                for (int e = 0; e < E; e++) h0[e] = (float)v[e];
+                const float *x = h0;
+                if (head->pre_w) {
+                    we_linear(pool, mid, E, h0, E, head->pre_w, head->pre_b, 1, WE_ACT_NONE, head_scratch);
+                    if (head->pre_tanh)
+                        for (int e = 0; e < E; e++) mid[e] = tanhf(mid[e]);
+                    x = mid;
+                }
+                we_linear(pool, lg, head->n_labels, x, E, head->out_w, head->out_b, 1, WE_ACT_NONE, head_scratch);
+                for (int e = 0; e < head->n_labels; e++) v[e] = lg[e];
+            } else if (proj) {
                 // The model's projection of pooled vectors (we_text_spec.proj).
                 for (int e = 0; e < E; e++) proj_in[e] = (float)v[e];
                 we_linear(pool, proj_in + E, r->pooled, proj_in, E, proj, NULL, 1, WE_ACT_NONE, proj_scratch);
@@ -424,6 +447,8 @@ done:
     we_free(proj_scratch);
     we_free(dense_buf);
     we_free(dense_work);
+    we_free(head_buf);
+    we_free(head_scratch);
     return rc;
 }
 
@@ -461,15 +486,126 @@ static wembed_status add_input(wembed_model *m, seqin **seqs, size_t *n_seq, siz
     return WEMBED_STATUS_OK;
 }
 
+static wembed_status ids_run(wembed_model *m, const int32_t *ids, const int32_t *type_ids,
+                             const int32_t *mask, int32_t B, int32_t T, const we_resolved *rr,
+                             const wembed_embed_params *p, void *out, size_t out_size);
+
 wembed_status wembed_embed_ids(wembed_model *m, const int32_t *ids, const int32_t *type_ids,
                                const int32_t *mask, int32_t B, int32_t T,
                                const wembed_embed_params *p, void *out, size_t out_size) {
     if (!m) return WEMBED_STATUS_INVALID_ARGUMENT;
-    we_err *err = &m->err;
-    we_err_clear(err);
+    we_err_clear(&m->err);
     we_resolved r;
     wembed_status rc = resolve(m, p, &r);
     if (rc) return rc;
+    return ids_run(m, ids, type_ids, mask, B, T, &r, p, out, out_size);
+}
+
+// -----------------------------------------------------------------------------------------
+// Classification (cross-encoders): the first token's last hidden state through the model's
+// head (we_text_spec.head), one row of n_labels raw logits per input. Inputs longer than the
+// model's limit are an error (a pair's truncation is the tokenizer's, only_second).
+
+// The call parameters of a classification: CLS pooling, no normalization, logits as the
+// pooled vector.
+static wembed_status resolve_classify(wembed_model *m, we_resolved *r, wembed_embed_params *p) {
+    we_err *err = &m->err;
+    memset(r, 0, sizeof *r);
+    *p = wembed_embed_default_params();
+    p->truncate = WEMBED_TRUNCATE_ERROR;
+    if (m->failed || !m->arch.family) return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "this model handle holds a failed load");
+    const we_text_spec *ts = &m->arch.text;
+    if (ts->hidden <= 0 || ts->head.n_labels <= 0)
+        return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "this model has no sequence-classification head (config.json architectures: *ForSequenceClassification)");
+    r->pooling = WEMBED_POOLING_CLS;
+    r->normalize = false;
+    r->hidden = ts->hidden;
+    r->pooled = r->dims = ts->head.n_labels;
+    r->max_tokens = ts->n_ctx;
+    r->head = &ts->head;
+    return WEMBED_STATUS_OK;
+}
+
+int32_t wembed_model_n_labels(const wembed_model *m) {
+    return m && !m->failed && m->arch.family ? m->arch.text.head.n_labels : 0;
+}
+
+const char *wembed_model_label(const wembed_model *m, int32_t i) {
+    if (i < 0 || i >= wembed_model_n_labels(m)) return NULL;
+    char key[16];
+    snprintf(key, sizeof key, "%d", (int)i);
+    return we_json_as_str(we_json_get(m->arch.text.head.id2label, key), NULL);
+}
+
+wembed_status wembed_classify_ids(wembed_model *m, const int32_t *ids, const int32_t *type_ids,
+                                  const int32_t *mask, int32_t B, int32_t T, float *logits, size_t n_logits) {
+    if (!m) return WEMBED_STATUS_INVALID_ARGUMENT;
+    we_err_clear(&m->err);
+    we_resolved r;
+    wembed_embed_params p;
+    wembed_status rc = resolve_classify(m, &r, &p);
+    if (rc) return rc;
+    if (B > 0 && !logits) return we_errorf(&m->err, WEMBED_STATUS_INVALID_ARGUMENT, "no logits buffer");
+    return ids_run(m, ids, type_ids, mask, B, T, &r, &p, logits, n_logits * sizeof(float));
+}
+
+wembed_status wembed_classify_pairs(wembed_model *m, const char *const *texts_a, const size_t *lens_a,
+                                    const char *const *texts_b, const size_t *lens_b, int32_t n,
+                                    float *logits, size_t n_logits, uint8_t *truncated) {
+    if (!m) return WEMBED_STATUS_INVALID_ARGUMENT;
+    we_err *err = &m->err;
+    we_err_clear(err);
+    we_resolved r;
+    wembed_embed_params p;
+    wembed_status rc = resolve_classify(m, &r, &p);
+    if (rc) return rc;
+    if (n < 0 || (n > 0 && (!texts_a || !texts_b || !logits)))
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "bad batch of %d pairs", n);
+    wembed_tokenizer *tok = wembed_model_tokenizer(m);
+    if (!tok) return WEMBED_STATUS_MISSING_FILE;
+    int32_t limit = m->max_seq_length > 0 ? WE_MIN(m->max_seq_length, r.max_tokens) : r.max_tokens;
+    wembed_encoding **encs = we_calloc((size_t)n + 1, sizeof(*encs));
+    seqin *seqs = we_malloc(sizeof(seqin) * ((size_t)n + 1));
+    int32_t *iota = we_malloc(sizeof(int32_t) * ((size_t)limit + 1));
+    if (!encs || !seqs || !iota) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
+    const bool from_pad = m->arch.text.pos_rule == WE_POS_FROM_PAD;
+    for (int32_t j = 0; j <= limit; j++) iota[j] = from_pad ? m->arch.text.pad_id + 1 + j : j;
+    wembed_tokenize_params tp = wembed_tokenize_default_params();
+    tp.max_length = limit;
+    tp.truncation_strategy = WEMBED_TRUNCATION_ONLY_SECOND;   // the query is never cut
+    wembed_tokenize_params full = wembed_tokenize_default_params();
+    for (int32_t i = 0; i < n; i++) {
+        size_t la = lens_a ? lens_a[i] : (texts_a[i] ? strlen(texts_a[i]) : 0);
+        size_t lb = lens_b ? lens_b[i] : (texts_b[i] ? strlen(texts_b[i]) : 0);
+        const char *a = texts_a[i] ? texts_a[i] : "", *b = texts_b[i] ? texts_b[i] : "";
+        rc = wembed_tokenizer_encode_pair(tok, a, la, b, lb, &tp, &encs[i]);
+        if (rc) { rc = we_errorf(err, rc, "pair %d: %s", i, wembed_tokenizer_last_error(tok)); goto done; }
+        if (truncated) {
+            // Whether the cut removed anything: the untruncated length.
+            truncated[i] = 0;
+            wembed_encoding *e = NULL;
+            if (encs[i]->n_tokens >= limit && wembed_tokenizer_encode_pair(tok, a, la, b, lb, &full, &e) == WEMBED_STATUS_OK)
+                truncated[i] = e->n_tokens > encs[i]->n_tokens;
+            wembed_encoding_free(e);
+        }
+        seqs[i] = (seqin){ encs[i]->ids, encs[i]->type_ids, iota, encs[i]->n_tokens, i, encs[i]->n_tokens };
+    }
+    rc = embed_seqs(m, seqs, (size_t)n, n, &r, &p, logits, n_logits * sizeof(float));
+done:
+    for (int32_t i = 0; encs && i < n; i++) wembed_encoding_free(encs[i]);
+    we_free(encs);
+    we_free(seqs);
+    we_free(iota);
+    return rc;
+}
+
+// The embedding (or classification) of B rows of T ids under resolved params.
+static wembed_status ids_run(wembed_model *m, const int32_t *ids, const int32_t *type_ids,
+                             const int32_t *mask, int32_t B, int32_t T, const we_resolved *rr,
+                             const wembed_embed_params *p, void *out, size_t out_size) {
+    we_err *err = &m->err;
+    wembed_status rc = WEMBED_STATUS_OK;
+    const we_resolved r = *rr;
     if (B < 0 || T < 0 || (B > 0 && (!ids || !out)) || (size_t)B * (size_t)T > (size_t)1 << 31)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "bad batch: %d rows of %d tokens", B, T);
 

@@ -15,6 +15,8 @@ typedef struct we_resolved {
     int32_t dims;                 // of each output vector
     int32_t max_tokens;
     bool matryoshka_ln;           // nomic's rule: layer norm (no affine) before truncating
+    const we_cls_head *head;      // classification (wembed_classify_*): the head's logits are the
+                                  // pooled vector (pooling CLS, pooled = n_labels); NULL: embedding
 } we_resolved;
 
 // Bytes of one output vector.

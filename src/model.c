@@ -131,5 +131,7 @@ wembed_status wembed_model_get_info(const wembed_model *m, wembed_model_info *ou
     out->normalize = m->normalize;
     out->max_seq_length = m->max_seq_length;
     out->hparams = m->hparams;
+    out->n_labels = t->head.n_labels;
+    out->sigmoid = t->head.sigmoid;
     return WEMBED_STATUS_OK;
 }

@@ -246,6 +246,9 @@ typedef struct wembed_model_info {
     bool normalize;                   // a Normalize module follows (or no modules.json: true)
     int32_t max_seq_length;           // sentence_bert_config.json max_seq_length, 0 if not given
     const char *hparams;              // the family's hyper-parameters as a JSON object ("{\"eps\":1e-12,...}")
+    int32_t n_labels;                 // labels of a sequence-classification head (cross-encoders); 0: none
+    bool sigmoid;                     // the config asks for sigmoid scores (sentence-transformers'
+                                      // CrossEncoder activation); the classify calls return raw logits
 } wembed_model_info;
 
 // Fills *out; its strings are owned by the model and valid until wembed_model_free.
@@ -372,6 +375,39 @@ wembed_status wembed_embed_ids(wembed_model *model, const int32_t *ids, const in
 
 typedef struct wembed_tokenizer wembed_tokenizer;
 
+// -----------------------------------------------------------------------------------------
+// Classification (cross-encoders, rerankers): models whose config.json names a
+// *ForSequenceClassification architecture (BertForSequenceClassification: the pooler's dense
+// + tanh on [CLS], then classifier; XLMRobertaForSequenceClassification: dense + tanh +
+// out_proj on <s>). The outputs are raw logits, n_labels per input (a reranker has one label:
+// the score); apply a sigmoid yourself when wembed_model_info.sigmoid says the model wants it.
+//
+//     const char *q[] = { "what is a cat", "what is a cat" }, *d[] = { "a small feline", "a car" };
+//     float scores[2];
+//     uint8_t cut[2];                                    // 1: that passage was cut to fit
+//     wembed_classify_pairs(m, q, NULL, d, NULL, 2, scores, 2, cut);
+
+// Labels of the model's classification head, or 0 when it has none.
+int32_t wembed_model_n_labels(const wembed_model *model);
+// The name of label i (config.json id2label), or NULL. Owned by the model; valid until freed.
+const char *wembed_model_label(const wembed_model *model, int32_t i);
+
+// B rows of T token ids (type_ids and mask may be NULL: all 0 / all 1), already encoded as the
+// model's pairs. logits receives B * n_labels floats (n_logits is its capacity, in floats),
+// owned by the caller. A row longer than the model's limit is WEMBED_STATUS_TOO_LONG.
+wembed_status wembed_classify_ids(wembed_model *model, const int32_t *ids, const int32_t *type_ids,
+                                  const int32_t *mask, int32_t B, int32_t T, float *logits, size_t n_logits);
+
+// n (a, b) text pairs (query, passage): each encoded with the tokenizer's pair template (type
+// ids 0 on the first segment, 1 on the second where the model has them), cut to the model's
+// limit (sentence-transformers max_seq_length, else its positions) by removing tokens from the
+// end of b only (only_second): a pair whose a alone does not fit is WEMBED_STATUS_TOO_LONG.
+// lens_a / lens_b may be NULL (NUL-terminated texts). truncated (n entries, may be NULL) gets 1
+// for each pair whose b was cut, 0 otherwise. logits: n * n_labels floats; both owned by the caller.
+wembed_status wembed_classify_pairs(wembed_model *model, const char *const *texts_a, const size_t *lens_a,
+                                    const char *const *texts_b, const size_t *lens_b, int32_t n,
+                                    float *logits, size_t n_logits, uint8_t *truncated);
+
 // Texts: each UTF-8 text (any bytes; invalid UTF-8 is decoded as TextDecoder does) is
 // tokenized with the model's tokenizer.json (special tokens added as its post-processor says),
 // then embedded as by wembed_embed_ids. Truncation keeps the special tokens; CHUNK windows
@@ -452,6 +488,13 @@ typedef enum wembed_truncation_side {
     WEMBED_TRUNCATION_LEFT = 1,       // keep the last tokens
 } wembed_truncation_side;
 
+typedef enum wembed_truncation_strategy {
+    WEMBED_TRUNCATION_LONGEST_FIRST = 0,  // pairs: cut the longer text first (default)
+    WEMBED_TRUNCATION_ONLY_FIRST = 1,     // cut only the first text
+    WEMBED_TRUNCATION_ONLY_SECOND = 2,    // cut only the second (a cross-encoder's passage);
+                                          // TOO_LONG when that is not enough; single texts: error
+} wembed_truncation_strategy;
+
 typedef struct wembed_tokenize_params {
     bool add_special_tokens;          // default true: what the file's post-processor adds
     int32_t max_length;               // > 0: at most this many tokens, special tokens included (fewer
@@ -461,6 +504,7 @@ typedef struct wembed_tokenize_params {
     bool use_file_settings;           // default false: ignore the file's "truncation" and
                                       // "padding"; true: apply them as the Rust library does
                                       // (max_length, if > 0, replaces the file's length)
+    wembed_truncation_strategy truncation_strategy;   // unless the file's truncation applies
 } wembed_tokenize_params;
 
 wembed_tokenize_params wembed_tokenize_default_params(void);

@@ -8,6 +8,9 @@
 //   sentence_embedding[_normalized]   the model's own pooling and output modules
 //   text_embeds[_normalized]          likewise (two-tower text side)
 //   matryoshka_<d>                    the model's pooling, dims d, normalized
+//   logits                            wembed_classify_ids (classification head), raw;
+//                                     max |diff| <= 1e-4
+//   scores_sigmoid                    sigmoid of those logits, likewise
 //
 // Embedding-like tensors also need a row cosine >= 0.99999. A case's "options" (inference
 // options) are applied as wembed_embed_params (max_tokens: the longest input kept); an
@@ -47,6 +50,7 @@ static const char *const g_fixtures[] = {
     "gemma_own",
     "gemma_causal_bf16",
     "nomic_selfextend", "nomic_tempscale", "nomic_long", "gte_long", "bert_tempscale", "jina_tempscale",
+    "rerank_bert", "rerank_xlmr",
     NULL,
 };
 
@@ -227,6 +231,26 @@ static void run_case(const fixture *f, wembed_model *m, const we_json *cs) {
         const char *role = we_json_as_str(we_json_get(&ts->u.members[i].value, "role"), NULL);
         if (!role || strcmp(role, "input") == 0) continue;
         bool expected = strcmp(role, "expected") == 0;
+        bool sig = strcmp(tname, "scores_sigmoid") == 0;
+        if (strcmp(tname, "logits") == 0 || sig) {
+            // The classification head: B rows of n_labels raw logits (sigmoid on request).
+            size_t ref_n;
+            float *ref = fx_tensor(f, cs, tname, shape, &nd, &ref_n);
+            float *out = calloc(ref_n + 1, sizeof(float));
+            CHECKF(ref_n == (size_t)B * (size_t)wembed_model_n_labels(m), "%s/%s %s: %zu values for %d rows of %d labels",
+                   f->label, cname, tname, ref_n, B, wembed_model_n_labels(m));
+            wembed_status rc = wembed_classify_ids(m, ids, types, mask, B, T, out, ref_n);
+            if (CHECKF(rc == WEMBED_STATUS_OK, "%s/%s %s: %s", f->label, cname, tname, wembed_model_last_error(m))) {
+                if (sig)
+                    for (size_t k = 0; k < ref_n; k++) out[k] = (float)(1.0 / (1.0 + exp(-(double)out[k])));
+                double md = we_max_abs_diff(out, ref, ref_n);
+                CHECKF(md <= 1e-4, "%s/%s %s: max |diff| %.3g > 1e-4", f->label, cname, tname, md);
+                if (g_verbose) printf("%s/%s %s: max |diff| %.3g\n", f->label, cname, tname, md);
+            }
+            free(out);
+            free(ref);
+            continue;
+        }
         wembed_embed_params p = wembed_embed_default_params();
         // The references run every row whole: no truncation at the model's n_ctx or
         // max_seq_length (a model that cannot extend refuses rows past its n_ctx).

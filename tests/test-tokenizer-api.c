@@ -1,6 +1,6 @@
 // test-tokenizer-api.c - the tokenizer's API contract, without the reference library: invalid
 // UTF-8 (replaced as TextDecoder does, offsets in the caller's bytes), UTF-16 offsets, special
-// ids and vocabulary queries, load errors that name what is wrong, the regex subset, and
+// ids and vocabulary queries, pair truncation strategies, load errors that name what is wrong, the regex subset, and
 // clean failure with no leak when any allocation fails.
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +94,56 @@ static void test_utf16_offsets(void) {
         CHECK_EQ_INT(u16[0], 0);  CHECK_EQ_INT(u16[1], 0);
     }
     wembed_encoding_free(e);
+    wembed_tokenizer_free(tok);
+}
+
+// Pairs (cross-encoders): the pair template's type ids and sequence ids, and the truncation
+// strategies, only_second above all (the query is never cut). The ids themselves are compared
+// with the Rust library in tests/js/rerank.test.js and scripts/tokenizer-diff.mjs.
+static void test_pair_truncation(void) {
+    wembed_tokenizer *tok = load_file("tokenizers/bge-small-en-v1.5/tokenizer.json");
+    if (!tok) return;
+    const char *q = "what is a small cat", *d = "cats are small animals that purr and sleep all day long";
+    wembed_tokenize_params p = wembed_tokenize_default_params();
+    wembed_encoding *full = NULL, *cut = NULL, *first = NULL, *e = NULL;
+    CHECK(wembed_tokenizer_encode_pair(tok, q, strlen(q), d, strlen(d), &p, &full) == WEMBED_STATUS_OK);
+    p.max_length = 12;
+    p.truncation_strategy = WEMBED_TRUNCATION_ONLY_SECOND;
+    CHECK(wembed_tokenizer_encode_pair(tok, q, strlen(q), d, strlen(d), &p, &cut) == WEMBED_STATUS_OK);
+    p.truncation_strategy = WEMBED_TRUNCATION_ONLY_FIRST;
+    p.max_length = full ? full->n_tokens - 2 : 0;
+    CHECK(wembed_tokenizer_encode_pair(tok, q, strlen(q), d, strlen(d), &p, &first) == WEMBED_STATUS_OK);
+    if (full && cut && first) {
+        // [CLS] q(5) [SEP] d [SEP]: the query and its [SEP] keep type 0, the passage type 1
+        CHECK_EQ_INT(cut->n_tokens, 12);
+        int32_t n_q = 0, n_d = 0;
+        for (int32_t i = 0; i < cut->n_tokens; i++) {
+            n_q += cut->sequence_ids[i] == 0;
+            n_d += cut->sequence_ids[i] == 1;
+            CHECK_EQ_INT(cut->type_ids[i], i <= 6 ? 0 : 1);
+            if (i < 7) CHECK_EQ_INT(cut->ids[i], full->ids[i]);   // the query is whole
+        }
+        CHECK_EQ_INT(n_q, 5);
+        CHECK_EQ_INT(n_d, 12 - 5 - 3);
+        CHECK_EQ_INT(cut->ids[11], full->ids[full->n_tokens - 1]);   // the closing [SEP] stays
+        // only_first: two query tokens go, the passage is whole
+        int32_t q_first = 0;
+        for (int32_t i = 0; i < first->n_tokens; i++) q_first += first->sequence_ids[i] == 0;
+        CHECK_EQ_INT(q_first, 3);
+    }
+    // A query that alone does not fit: TOO_LONG, not a cut query.
+    p.truncation_strategy = WEMBED_TRUNCATION_ONLY_SECOND;
+    p.max_length = 6;
+    CHECK(wembed_tokenizer_encode_pair(tok, q, strlen(q), d, strlen(d), &p, &e) == WEMBED_STATUS_TOO_LONG);
+    CHECK(e == NULL);
+    // only_second on a single text is an error (as in the Rust library); an unknown strategy too.
+    p.max_length = 3;
+    CHECK(wembed_tokenizer_encode(tok, d, strlen(d), &p, &e) == WEMBED_STATUS_INVALID_ARGUMENT);
+    p.truncation_strategy = (wembed_truncation_strategy)7;
+    CHECK(wembed_tokenizer_encode(tok, d, strlen(d), &p, &e) == WEMBED_STATUS_INVALID_ARGUMENT);
+    wembed_encoding_free(full);
+    wembed_encoding_free(cut);
+    wembed_encoding_free(first);
     wembed_tokenizer_free(tok);
 }
 
@@ -389,6 +439,7 @@ int main(void) {
     test_invalid_utf8();
     test_utf16_offsets();
     test_queries();
+    test_pair_truncation();
     test_load_errors();
     test_regex();
     test_alloc_failures();

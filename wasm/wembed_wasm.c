@@ -146,12 +146,13 @@ WEMBED_WASM_EXPORT char *wembed__model_info_json(const wembed_model *m) {
              "\"maxTokens\":%d,\"dims\":%d,\"hasText\":%s,\"hasVision\":%s,\"visionHiddenSize\":%d,"
              "\"visionLayers\":%d,\"visionHeads\":%d,\"imageSize\":%d,\"patchSize\":%d,\"parameters\":%.0f,"
              "\"weightBytes\":%.0f,\"pooling\":\"%s\",\"normalize\":%s,\"maxSeqLength\":%d,\"logitScale\":%.9g,"
-             "\"hparams\":%s}",
+             "\"labels\":%d,\"sigmoid\":%s,\"hparams\":%s}",
              i.architecture, i.model_type, i.format, dtype_name(i.dtype), i.n_embd, i.n_layer, i.n_head, i.n_ff,
              i.n_vocab, i.n_ctx, i.n_out, i.has_text ? "true" : "false", i.has_vision ? "true" : "false",
              i.vision_n_embd, i.vision_n_layer, i.vision_n_head, i.image_size, i.patch_size, (double)i.n_params,
              (double)i.weight_bytes, pooling_name(i.pooling),
-             i.normalize ? "true" : "false", i.max_seq_length, (double)wembed_model_logit_scale(m), i.hparams);
+             i.normalize ? "true" : "false", i.max_seq_length, (double)wembed_model_logit_scale(m), i.n_labels,
+             i.sigmoid ? "true" : "false", i.hparams);
     return s;
 }
 
@@ -220,6 +221,38 @@ WEMBED_WASM_EXPORT int wembed__embed_ids(wembed_model *m, const int32_t *ids, co
     return wembed_embed_ids(m, ids, type_ids, mask, B, T, &p, out, (size_t)out_size);
 }
 
+// The name of label i of a classification head (config.json id2label), or 0. Owned by the model.
+WEMBED_WASM_EXPORT const char *wembed__model_label(const wembed_model *m, int i) { return wembed_model_label(m, i); }
+
+// Classification (cross-encoders): raw logits, n_labels per row, into out (n_out floats).
+WEMBED_WASM_EXPORT int wembed__classify_ids(wembed_model *m, const int32_t *ids, const int32_t *type_ids,
+                                            const int32_t *mask, int B, int T, float *out, double n_out) {
+    return wembed_classify_ids(m, ids, type_ids, mask, B, T, out, (size_t)n_out);
+}
+
+// n pairs in one UTF-8 buffer: pair i is utf8[offsets[4i] .. + offsets[4i+1]) (the query) and
+// utf8[offsets[4i+2] .. + offsets[4i+3]) (the document). truncated[i]: 1 when document i was cut.
+WEMBED_WASM_EXPORT int wembed__classify_pairs(wembed_model *m, const char *utf8, const int32_t *offsets, int n,
+                                              float *out, double n_out, uint8_t *truncated) {
+    const char **a = malloc(sizeof(char *) * 2 * ((size_t)n + 1));
+    size_t *la = malloc(sizeof(size_t) * 2 * ((size_t)n + 1));
+    int rc = WEMBED_STATUS_ALLOC_FAILED;
+    if (a && la) {
+        const char **b = a + n + 1;
+        size_t *lb = la + n + 1;
+        for (int i = 0; i < n; i++) {
+            a[i] = utf8 + offsets[4 * i];
+            la[i] = (size_t)offsets[4 * i + 1];
+            b[i] = utf8 + offsets[4 * i + 2];
+            lb[i] = (size_t)offsets[4 * i + 3];
+        }
+        rc = wembed_classify_pairs(m, a, la, b, lb, n, out, (size_t)n_out, truncated);
+    }
+    free(a);
+    free(la);
+    return rc;
+}
+
 // n images described by desc[5i..5i+5) = pixels pointer, width, height, stride, channels.
 WEMBED_WASM_EXPORT int wembed__embed_images(wembed_model *m, const int32_t *desc, int n, void *out,
                                             double out_size, PARAMS_ARGS) {
@@ -281,6 +314,20 @@ WEMBED_WASM_EXPORT wembed_encoding *wembed__tokenize(wembed_tokenizer *tok, cons
     p.use_file_settings = use_file_settings != 0;
     wembed_encoding *enc = NULL;
     return wembed_tokenizer_encode(tok, text, (size_t)len, &p, &enc) == WEMBED_STATUS_OK ? enc : NULL;
+}
+
+// A pair (text, then text_b at its own offset in the same buffer or another), with a
+// truncation strategy (wembed_truncation_strategy); 0 on error (wembed_tokenizer_last_error).
+WEMBED_WASM_EXPORT wembed_encoding *wembed__tokenize_pair(wembed_tokenizer *tok, const char *text, double len,
+                                                          const char *text_b, double len_b, int add_special,
+                                                          int max_length, int strategy, int use_file_settings) {
+    wembed_tokenize_params p = wembed_tokenize_default_params();
+    p.add_special_tokens = add_special != 0;
+    p.max_length = max_length;
+    p.truncation_strategy = (wembed_truncation_strategy)strategy;
+    p.use_file_settings = use_file_settings != 0;
+    wembed_encoding *enc = NULL;
+    return wembed_tokenizer_encode_pair(tok, text, (size_t)len, text_b, (size_t)len_b, &p, &enc) == WEMBED_STATUS_OK ? enc : NULL;
 }
 
 // The fields of an encoding, as offsets JS reads with its heap views.

@@ -1,5 +1,5 @@
 // model.js - what every model command shares: the model options (--model, --revision, ...,
-// --threads, --dtype), the engine the command runs on, loading an Embedder with a progress line,
+// --threads, --dtype), the engine the command runs on, loading an Embedder (or a Reranker) with a progress line,
 // the embed options of `embed`, `embed-image` and `search`, and the `info` command.
 //
 // The engine starts before anything is loaded: the values of named options (--dtype, --pooling,
@@ -62,10 +62,21 @@ function named(args, consts, option) {
 }
 
 export async function loadEmbedder(args) {
+  const { Embedder } = await import('../embedder.js');
+  return loadAs(Embedder, args);
+}
+
+/** A cross-encoder (`rerank`), loaded as loadEmbedder loads an Embedder. */
+export async function loadReranker(args) {
+  const { Reranker } = await import('../reranker.js');
+  return loadAs(Reranker, args);
+}
+
+/** @template T @param {{load: (source: string, opts: any) => Promise<T>}} Cls @returns {Promise<T>} */
+async function loadAs(Cls, args) {
   if (!args.model) throw new UsageError('--model is required');
   const engine = await commandEngine(args);
-  const { Embedder } = await import('../embedder.js');
-  return Embedder.load(args.model, {
+  return Cls.load(args.model, {
     ...sourceOptions(args),
     dtype: /** @type {any} */ (named(args, engine.consts, 'dtype')),
     file: args.file,
@@ -129,6 +140,7 @@ export async function infoCommand(argv) {
       dims: i.dims, hiddenSize: i.hiddenSize, layers: i.layers, heads: i.heads, intermediateSize: i.intermediateSize,
       vocabSize: i.vocabSize, parameters: i.parameters, maxTokens: i.maxSeqLength > 0 ? Math.min(i.maxSeqLength, i.maxTokens) : i.maxTokens,
       positions: i.maxTokens, pooling: i.pooling, normalize: i.normalize,
+      ...(i.labels ? { reranker: { labels: i.labels, activation: i.sigmoid ? 'sigmoid' : 'none' } } : {}),
       ...(i.hasVision ? { vision: { hiddenSize: i.visionHiddenSize, layers: i.visionLayers, heads: i.visionHeads, imageSize: i.imageSize, patchSize: i.patchSize }, logitScale: i.logitScale } : {}),
       text: i.hasText, tasks: i.tasks, matryoshkaDims: i.matryoshkaDims,
       memory: { weightBytes: i.weightBytes, wasmHeapBytes: heap },

@@ -33,6 +33,11 @@ commands:
                > {"embedding": [...]} | {"hidden": [[...],...]} | {"pixel_values": [...]}
                PATH arguments (image files or folders of them) are embedded instead of stdin,
                each output with its "path".
+  rerank       --model M [--activation none|sigmoid] [--batch-size N] [${opt('dtype')}] [--threads N]
+               < {"query": ..., "document": ...} | {"query": ..., "documents": [...]}
+                 | {"input_ids": [...], "token_type_ids": [...]}
+               > {"score": x} | {"scores": [...]}  (raw logits unless --activation sigmoid or the
+               model's config asks for it; a document cut to fit the model is said on stderr)
   info         --model M [--dtype ...]   > architecture, dims, parameters, dtype, max tokens, memory
   search build --index FILE [--model M] [${ix('storage')}] [${ix('rescore')}]
                [--candidates N] [${ix('metric')}] [--append] [embed options: --dims, --task, ...]

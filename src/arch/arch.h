@@ -39,6 +39,28 @@ typedef enum we_matryoshka {
     WE_MATRYOSHKA_LAYER_NORM,     // nomic's recipe: layer_norm (no affine, eps 1e-5), then truncate
 } we_matryoshka;
 
+// A sequence-classification head (cross-encoders) on the first token's last hidden state h0:
+//   logits (n_labels) = out_w (pre_tanh ? tanh(pre_w h0 + pre_b) : pre_w h0 + pre_b) + out_b
+// BertForSequenceClassification: pre = pooler.dense, tanh (BertPooler), out = classifier;
+// RobertaClassificationHead: pre = classifier.dense, tanh, out = classifier.out_proj.
+typedef struct we_cls_head {
+    int32_t n_labels;             // 0: no head
+    const we_weight *pre_w, *pre_b;   // (E, E), (E); pre_w NULL: out reads h0 itself
+    bool pre_tanh;
+    const we_weight *out_w, *out_b;   // (n_labels, E), (n_labels)
+    bool sigmoid;                 // the config asks for sigmoid scores (sentence-transformers)
+    const we_json *id2label;      // config.json's id2label object (in the model's arena), or NULL
+} we_cls_head;
+
+// What config.json says about a classification head (we_cfg_cls_head).
+typedef struct we_cls_cfg {
+    bool on;                      // architectures[0] is *ForSequenceClassification
+    int32_t n_labels;             // num_labels, else the size of id2label, else 2 (HF's default)
+    bool sigmoid;                 // sbert_ce_default_activation_function or
+                                  // sentence_transformers.activation_fn names Sigmoid
+    const we_json *id2label;      // the id2label object, or NULL (valid as long as cfg)
+} we_cls_cfg;
+
 typedef struct we_text_spec {
     int32_t hidden;               // width of the last hidden states; 0: no text tower
     int32_t pooled;               // width of a pooled vector, after proj
@@ -54,6 +76,7 @@ typedef struct we_text_spec {
     bool chunks;                  // truncate CHUNK applies (windows averaged)
     we_matryoshka matryoshka;
     const we_weight *proj;        // applied to every pooled vector (CLIP's text_projection), or NULL
+    we_cls_head head;             // the classification head (wembed_classify_*), n_labels 0: none
 } we_text_spec;
 
 typedef struct we_vision_spec {
@@ -115,7 +138,7 @@ typedef enum we_wkind {
 // Families may define more from WE_D_FAMILY on.
 enum {
     WE_D_EMBD = 1, WE_D_FF, WE_D_VOCAB, WE_D_POS, WE_D_TYPES, WE_D_QKV, WE_D_PROJ,
-    WE_D_CHAN, WE_D_PATCH, WE_D_FAMILY = 32,
+    WE_D_CHAN, WE_D_PATCH, WE_D_LABELS, WE_D_FAMILY = 32,
 };
 
 #define WE_WF_OPTIONAL 1   // may be absent (the pooler, a tower's projection, logit_scale)
@@ -207,6 +230,9 @@ wembed_status we_cfg_bool(const we_json *cfg, const char *key, bool def, bool *o
 // snowflake-arctic-embed-m-v2.0 has "unpad_inputs": "true"): a bool, a number (non-zero), a
 // string (non-empty: "false" is true!); absent or null -> def; an array or object: error.
 wembed_status we_cfg_truthy(const we_json *cfg, const char *key, bool def, bool *out, we_err *err);
+// The classification head config.json describes (architectures, num_labels / id2label, the
+// sentence-transformers activation); out->on false when it describes none.
+wembed_status we_cfg_cls_head(const we_json *cfg, we_cls_cfg *out, we_err *err);
 // hidden_act strings -> we_act ("gelu", "quick_gelu", "silu"/"swish", "gelu_pytorch_tanh");
 // others UNSUPPORTED.
 wembed_status we_cfg_act(const we_json *cfg, const char *key, const char *def, we_act *out, we_err *err);

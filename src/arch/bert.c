@@ -14,6 +14,10 @@
 // longest input is max_position_embeddings - pad_token_id - 1; llama.cpp's XLM-R conversion
 // cuts those offset rows off, so GGUF positions start at 0. The pooler is not used for
 // embeddings (sentence-transformers pools the hidden states).
+//
+// Cross-encoders (config.json architectures *ForSequenceClassification) get a head in the
+// text spec (we_cls_head, applied by embed.c): BERT's is classifier(tanh(pooler.dense(h0))),
+// RoBERTa / XLM-R's out_proj(tanh(classifier.dense(h0))) with no pooler; h0 is the first token.
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -40,6 +44,10 @@ typedef struct bert_weights {
     we_weight type_emb;           // (T, E)  embeddings.token_type_embeddings
     we_weight emb_ln_w, emb_ln_b; // (E)     embeddings.LayerNorm
     we_weight pooler_w, pooler_b; // (E, E), (E)  optional (not in GGUF files)
+    // *ForSequenceClassification heads (cross-encoders):
+    we_weight cls_w, cls_b;       // (L, E), (L)  classifier (BERT: on the pooler output)
+    we_weight cls_dense_w, cls_dense_b;   // (E, E), (E)  classifier.dense (RoBERTa head)
+    we_weight cls_out_w, cls_out_b;       // (L, E), (L)  classifier.out_proj (RoBERTa head)
 } bert_weights;
 
 typedef struct bert_hparams {
@@ -55,7 +63,11 @@ typedef struct bert_hparams {
     int32_t pad_token_id;
     bool pos_from_pad;        // roberta, xlm-roberta (config.json only)
     int32_t n_ctx;            // longest input: n_pos, or n_pos - pad_token_id - 1 (roberta)
+    we_cls_cfg cls;           // the classification head, if the config names one
 } bert_hparams;
+
+// Entry conditions (bert_enabled).
+enum { COND_TYPES = 1, COND_BERT_HEAD, COND_ROBERTA_HEAD };
 
 #define M(f) (uint16_t)offsetof(bert_weights, f)
 #define L(f) (uint16_t)offsetof(bert_layer, f)
@@ -64,7 +76,7 @@ typedef struct bert_hparams {
 static const we_wentry g_bert_entries[] = {
     {"embeddings.word_embeddings.weight",                 "token_embd.weight",              0, false, WE_W_TABLE, 0, 0, 2, {WE_D_VOCAB, WE_D_EMBD}, M(tok_emb)},
     {"embeddings.position_embeddings.weight",             "position_embd.weight",           0, false, WE_W_VEC, 0, 0, 2, {WE_D_POS, WE_D_EMBD}, M(pos_emb)},
-    {"embeddings.token_type_embeddings.weight",           "token_types.weight",             0, false, WE_W_VEC, 0, 1, 2, {WE_D_TYPES, WE_D_EMBD}, M(type_emb)},
+    {"embeddings.token_type_embeddings.weight",           "token_types.weight",             0, false, WE_W_VEC, 0, COND_TYPES, 2, {WE_D_TYPES, WE_D_EMBD}, M(type_emb)},
     {"embeddings.LayerNorm.weight",                       "token_embd_norm.weight",         0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(emb_ln_w)},
     {"embeddings.LayerNorm.bias",                         "token_embd_norm.bias",           0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(emb_ln_b)},
     {"encoder.layer.%d.attention.self.query.weight",      "blk.%d.attn_q.weight",           0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(q_w)},
@@ -86,6 +98,15 @@ static const we_wentry g_bert_entries[] = {
     // llama.cpp's converter drops the pooler; sentence-transformers models do not use it.
     {"pooler.dense.weight",                               NULL,                             0, false, WE_W_LINEAR, WE_WF_OPTIONAL, 0, 2, {WE_D_EMBD, WE_D_EMBD}, M(pooler_w)},
     {"pooler.dense.bias",                                 NULL,                             0, false, WE_W_VEC, WE_WF_OPTIONAL, 0, 1, {WE_D_EMBD}, M(pooler_b)},
+    // The heads stay f32 whatever the dtype (WE_W_VEC: small, and the score's last step).
+    // BertForSequenceClassification: classifier(tanh(pooler.dense(h[:, 0]))).
+    {"classifier.weight",                                 NULL,                             0, false, WE_W_VEC, 0, COND_BERT_HEAD, 2, {WE_D_LABELS, WE_D_EMBD}, M(cls_w)},
+    {"classifier.bias",                                   NULL,                             0, false, WE_W_VEC, 0, COND_BERT_HEAD, 1, {WE_D_LABELS}, M(cls_b)},
+    // RobertaClassificationHead: out_proj(tanh(dense(h[:, 0]))), no pooler.
+    {"classifier.dense.weight",                           NULL,                             0, false, WE_W_VEC, 0, COND_ROBERTA_HEAD, 2, {WE_D_EMBD, WE_D_EMBD}, M(cls_dense_w)},
+    {"classifier.dense.bias",                             NULL,                             0, false, WE_W_VEC, 0, COND_ROBERTA_HEAD, 1, {WE_D_EMBD}, M(cls_dense_b)},
+    {"classifier.out_proj.weight",                        NULL,                             0, false, WE_W_VEC, 0, COND_ROBERTA_HEAD, 2, {WE_D_LABELS, WE_D_EMBD}, M(cls_out_w)},
+    {"classifier.out_proj.bias",                          NULL,                             0, false, WE_W_VEC, 0, COND_ROBERTA_HEAD, 1, {WE_D_LABELS}, M(cls_out_b)},
 };
 
 static const char *const g_bert_prefixes[] = {"bert.", "roberta.", "model.", NULL};
@@ -106,7 +127,8 @@ static wembed_status bert_from_config(we_arch_model *ma, const we_json *cfg, we_
         (rc = we_cfg_int(cfg, "type_vocab_size", 2, 0, 1 << 16, &hp->n_types, err)) ||
         (rc = we_cfg_int(cfg, "pad_token_id", roberta ? 1 : 0, 0, LIM, &hp->pad_token_id, err)) ||
         (rc = we_cfg_pos_float(cfg, "layer_norm_eps", 1e-12, &hp->eps, err)) ||
-        (rc = we_cfg_act(cfg, "hidden_act", "gelu", &hp->act, err)))
+        (rc = we_cfg_act(cfg, "hidden_act", "gelu", &hp->act, err)) ||
+        (rc = we_cfg_cls_head(cfg, &hp->cls, err)))
         return rc;
     if (hp->n_embd % hp->n_head)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: hidden_size %d is not a multiple of num_attention_heads %d",
@@ -166,19 +188,28 @@ static int64_t bert_dim(const we_arch_model *ma, int sym, int group) {
     case WE_D_VOCAB: return hp->n_vocab;
     case WE_D_POS: return hp->n_pos;
     case WE_D_TYPES: return hp->n_types;
+    case WE_D_LABELS: return hp->cls.n_labels;
     }
     return -1;
 }
 
 static int32_t bert_n_layer(const we_arch_model *ma, int group) { (void)group; return ((const bert_hparams *)ma->hp)->n_layer; }
-static bool bert_enabled(const we_arch_model *ma, int cond) { return cond != 1 || ((const bert_hparams *)ma->hp)->n_types > 0; }
+static bool bert_enabled(const we_arch_model *ma, int cond) {
+    const bert_hparams *hp = ma->hp;
+    switch (cond) {
+    case COND_TYPES: return hp->n_types > 0;
+    case COND_BERT_HEAD: return hp->cls.on && !hp->pos_from_pad;
+    case COND_ROBERTA_HEAD: return hp->cls.on && hp->pos_from_pad;
+    }
+    return true;
+}
 
 static wembed_status bert_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
     return we_alloc_layers(ma, a, ((const bert_hparams *)ma->hp)->n_layer, err);
 }
 
 static wembed_status bert_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
-    (void)group_present; (void)err;
+    (void)group_present;
     const bert_hparams *hp = ma->hp;
     we_text_spec *t = &ma->text;
     t->hidden = t->pooled = hp->n_embd;
@@ -188,13 +219,34 @@ static wembed_status bert_finish(we_arch_model *ma, const bool *group_present, w
     t->pad_id = hp->pad_token_id;
     t->pooling = WEMBED_POOLING_MEAN;
     t->chunks = true;
+    if (hp->cls.on) {
+        const bert_weights *w = ma->w;
+        we_cls_head *h = &t->head;
+        h->n_labels = hp->cls.n_labels;
+        h->sigmoid = hp->cls.sigmoid;
+        h->id2label = hp->cls.id2label;
+        if (hp->pos_from_pad) {
+            // RobertaClassificationHead: dense, tanh, out_proj on <s>.
+            h->pre_w = &w->cls_dense_w; h->pre_b = &w->cls_dense_b;
+            h->pre_tanh = true;   // torch.tanh in RobertaClassificationHead
+            h->out_w = &w->cls_out_w; h->out_b = &w->cls_out_b;
+        } else {
+            // BertForSequenceClassification: the pooler (dense + tanh on [CLS]), then classifier.
+            if (!w->pooler_w.data)
+                return we_errorf(err, WEMBED_STATUS_MISSING_TENSOR, "BertForSequenceClassification needs the pooler (pooler.dense.weight)");
+            h->pre_w = &w->pooler_w; h->pre_b = &w->pooler_b;
+            h->pre_tanh = true;   // BertPooler's nn.Tanh
+            h->out_w = &w->cls_w; h->out_b = &w->cls_b;
+        }
+    }
     return WEMBED_STATUS_OK;
 }
 
 static int bert_describe(const we_arch_model *ma, char *buf, size_t cap) {
     const bert_hparams *hp = ma->hp;
-    return snprintf(buf, cap, "\"n_pos\":%d,\"n_types\":%d,\"eps\":%.7g,\"act\":\"%s\",\"pad_token_id\":%d,\"positions_from_pad\":%s",
-                    hp->n_pos, hp->n_types, (double)hp->eps, we_act_name(hp->act), hp->pad_token_id, hp->pos_from_pad ? "true" : "false");
+    return snprintf(buf, cap, "\"n_pos\":%d,\"n_types\":%d,\"eps\":%.7g,\"act\":\"%s\",\"pad_token_id\":%d,\"positions_from_pad\":%s%s",
+                    hp->n_pos, hp->n_types, (double)hp->eps, we_act_name(hp->act), hp->pad_token_id, hp->pos_from_pad ? "true" : "false",
+                    hp->cls.on ? (hp->pos_from_pad ? ",\"head\":\"roberta_classification\"" : ",\"head\":\"bert_pooler_classifier\"") : "");
 }
 
 static wembed_status bert_forward(const we_arch_model *m, wembed_pool *pool, const we_tokens *tk,

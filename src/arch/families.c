@@ -136,6 +136,27 @@ wembed_status we_cfg_truthy(const we_json *cfg, const char *key, bool def, bool 
     return WEMBED_STATUS_OK;
 }
 
+wembed_status we_cfg_cls_head(const we_json *cfg, we_cls_cfg *out, we_err *err) {
+    memset(out, 0, sizeof *out);
+    size_t n = 0;
+    const char *arch = we_json_as_str(we_json_at(we_json_get(cfg, "architectures"), 0), &n);
+    static const char suffix[] = "ForSequenceClassification";
+    if (!arch || n < sizeof suffix - 1 || strcmp(arch + n - (sizeof suffix - 1), suffix) != 0) return WEMBED_STATUS_OK;
+    out->on = true;
+    // PretrainedConfig: num_labels wins, else len(id2label), else 2.
+    const we_json *id2label = we_json_get(cfg, "id2label");
+    int64_t def = we_json_is(id2label, WE_JSON_OBJECT) && id2label->len > 0 ? id2label->len : 2;
+    out->id2label = we_json_is(id2label, WE_JSON_OBJECT) ? id2label : NULL;
+    wembed_status rc = we_cfg_int(cfg, "num_labels", def, 1, 1 << 16, &out->n_labels, err);
+    if (rc) return rc;
+    // sentence-transformers' CrossEncoder: its v2/v3 key, or v4's sentence_transformers.activation_fn.
+    // Only an explicit Sigmoid counts: the score is the raw logit otherwise.
+    const char *act = we_json_as_str(we_json_get(cfg, "sbert_ce_default_activation_function"), NULL);
+    if (!act) act = we_json_as_str(we_json_get(we_json_get(cfg, "sentence_transformers"), "activation_fn"), NULL);
+    out->sigmoid = act && strstr(act, "Sigmoid") != NULL;
+    return WEMBED_STATUS_OK;
+}
+
 wembed_status we_cfg_act(const we_json *cfg, const char *key, const char *def, we_act *out, we_err *err) {
     const we_json *v = we_json_get(cfg, key);
     const char *s = def;

@@ -337,6 +337,8 @@ static wembed_status encode(wembed_tokenizer *tok, const char *text_a, size_t le
         return we_errorf(&t->err, WEMBED_STATUS_INVALID_ARGUMENT, "wembed_tokenizer_encode: NULL text");
     wembed_tokenize_params p = params ? *params : wembed_tokenize_default_params();
     if (p.max_length < 0) return we_errorf(&t->err, WEMBED_STATUS_INVALID_ARGUMENT, "wembed_tokenizer_encode: negative max_length");
+    if ((unsigned)p.truncation_strategy > WEMBED_TRUNCATION_ONLY_SECOND)
+        return we_errorf(&t->err, WEMBED_STATUS_INVALID_ARGUMENT, "wembed_tokenizer_encode: unknown truncation_strategy %d", (int)p.truncation_strategy);
     we_err_clear(&t->err);
 
     // Truncation and padding: the caller's, or the file's when asked (max_length overrides).
@@ -358,7 +360,9 @@ static wembed_status encode(wembed_tokenizer *tok, const char *text_a, size_t le
                              (int)p.max_length, (unsigned)n_added);
         // The caller's length; the strategy and side stay the file's when it has them.
         if (!trunc.on) {
-            trunc.strategy = WE_TRUNC_LONGEST_FIRST;
+            trunc.strategy = p.truncation_strategy == WEMBED_TRUNCATION_ONLY_SECOND ? WE_TRUNC_ONLY_SECOND
+                           : p.truncation_strategy == WEMBED_TRUNCATION_ONLY_FIRST ? WE_TRUNC_ONLY_FIRST
+                                                                                     : WE_TRUNC_LONGEST_FIRST;
             trunc.left = p.truncation_side == WEMBED_TRUNCATION_LEFT;
         }
         trunc.on = true;
