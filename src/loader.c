@@ -787,9 +787,11 @@ const char *wembed_loader_last_error(const wembed_loader *ld) { return ld ? ld->
 
 // Distinct shard names in model.safetensors.index.json, for progress (0 when absent or
 // malformed: check_shards reports a bad index when the load finishes).
-static uint32_t count_shards(wembed_loader *ld) {
+// The distinct shards model.safetensors.index.json names; with name, whether it is one of them.
+static uint32_t count_shards_named(wembed_loader *ld, const char *name, bool *named) {
     size_t n;
     const uint8_t *d = we_model_file_data(ld->model, "model.safetensors.index.json", &n);
+    if (named) *named = false;
     if (!d) return 0;
     we_arena a;
     we_arena_init(&a, 0);
@@ -803,11 +805,14 @@ static uint32_t count_shards(wembed_loader *ld) {
             bool seen = false;
             for (uint32_t j = 0; s && j < i && !seen; j++) seen = we_json_str_eq(&map->u.members[j].value, s);
             count += s && !seen;
+            if (named && s && name && strcmp(s, name) == 0) *named = true;
         }
     }
     we_arena_free(&a);
     return count;
 }
+
+static uint32_t count_shards(wembed_loader *ld) { return count_shards_named(ld, NULL, NULL); }
 
 wembed_status wembed_loader_begin_file(wembed_loader *ld, const char *name, uint64_t total_size) {
     if (!ld) return WEMBED_STATUS_INVALID_ARGUMENT;
@@ -842,9 +847,12 @@ wembed_status wembed_loader_begin_file(wembed_loader *ld, const char *name, uint
             if (rc) return rc;
         }
         ld->saw_st = true;
-        // "<path>/model.safetensors": the weights of the Dense module at path.
+        // "<path>/model.safetensors": the weights of the Dense module at path, unless
+        // model.safetensors.index.json names it as one of the model's shards.
         const char *slash = strrchr(name, '/');
-        if (slash) {
+        bool shard = false;
+        if (slash) count_shards_named(ld, name, &shard);
+        if (slash && !shard) {
             wembed_status rc = read_modules(ld);
             if (rc) return rc;
             size_t np = (size_t)(slash - name);
