@@ -141,7 +141,10 @@ void we_glu(wembed_pool *pool, float *h, int ldh, const float *gate, int ldg, co
         float *ht = h + (size_t)t * ldh;
         const float *ut = up + (size_t)t * ldu;
         // act(gate) into h first when h does not alias up; else through a second pass.
-        if (ht != ut) {
+        if (act == WE_ACT_NONE) {   // the activation already applied (fused into the gate's GEMM)
+            const float *gt = gate + (size_t)t * ldg;
+            for (int f = 0; f < F; f++) ht[f] = ut[f] * gt[f];
+        } else if (ht != ut) {
             we_act_apply(NULL, ht, gate + (size_t)t * ldg, (size_t)F, act);
             for (int f = 0; f < F; f++) ht[f] *= ut[f];
         } else {
