@@ -48,7 +48,7 @@ import { similarity, softmax } from './similarity.js';
  * @property {AbortSignal} [signal] rejects the call when it fires (image fetches stop; in worker mode the pending call is dropped)
  *
  * @typedef {object} LoadOptions
- * @property {import('./names.js').Dtype} [dtype='f32'] weights in memory: float32, float16, or int8 with a scale per row
+ * @property {import('./names.js').Dtype} [dtype='f32'] weights in memory: float32, float16, int8 with a scale per row, or 4-bit blocks (q4)
  * @property {number} [threads] compute threads (default: the CPUs, at most 8); sets the shared engine's size
  * @property {'auto'|'mt'|'st'} [variant='auto'] engine module (see createEngine)
  * @property {'auto'|'relaxed'|'simd128'} [simd='auto'] module flavour (see createEngine)

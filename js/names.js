@@ -11,7 +11,7 @@
 import { WembedError } from './errors.js';
 
 /**
- * @typedef {'f32'|'f16'|'q8'} Dtype weights in memory: float32, float16, or int8 with a scale per row
+ * @typedef {'f32'|'f16'|'q8'|'q4'} Dtype weights in memory: float32, float16, int8 with a scale per row, or 4-bit blocks of 32 with a scale each (token embeddings int8)
  * @typedef {'none'|'mean'|'cls'|'eos'|'last'|'max'|'mean_sqrt_len'|'weighted_mean'} Pooling 'none' = per-token vectors
  * @typedef {'truncate'|'error'|'chunk'} Truncate what to do with inputs longer than the token limit
  * @typedef {'model'|'none'|'linear'|'ntk'|'dynamic-ntk'} RopeScaling 'model' = as the model's config says

@@ -45,7 +45,9 @@ export class Tensor {
   }
 }
 
-const DTYPES = { fp32: 'f32', f32: 'f32', fp16: 'f16', f16: 'f16', q8: 'q8', int8: 'q8', uint8: 'q8', auto: 'f32' };
+// transformers.js's 4-bit dtypes (MatMulNBits, blocks of 32) map to wembed's q4; q4f16's f16
+// activations have no counterpart (wembed's stay f32).
+const DTYPES = { fp32: 'f32', f32: 'f32', fp16: 'f16', f16: 'f16', q8: 'q8', int8: 'q8', uint8: 'q8', q4: 'q4', bnb4: 'q4', q4f16: 'q4', auto: 'f32' };
 
 /** transformers.js progress events from ours. */
 function progressAdapter(cb, model) {

@@ -407,6 +407,9 @@ static bool same_squeezed(int32_t na, const int64_t *a, int32_t nb, const int64_
 
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
 
+// Elements from which an embedding table is stored in 4 bits under dtype q4 (64 MiB of f32).
+#define Q4_TABLE_MIN ((uint64_t)16 << 20)
+
 // The destination of slot s: type, layout, N, K and byte sizes (without the buffers).
 static bool plan_weight(wembed_loader *ld, we_slot *s, size_t *data_bytes, size_t *scale_bytes) {
     we_weight *w = s->w;
@@ -426,16 +429,27 @@ static bool plan_weight(wembed_loader *ld, we_slot *s, size_t *data_bytes, size_
     w->type = WE_WTYPE_F32;
     w->layout = WE_LAYOUT_ROWS;
     if (s->e->kind != WE_W_VEC) {
-        w->type = dt == WEMBED_DTYPE_F16 ? WE_WTYPE_F16 : dt == WEMBED_DTYPE_Q8 ? WE_WTYPE_Q8 : WE_WTYPE_F32;
+        w->type = dt == WEMBED_DTYPE_F16 ? WE_WTYPE_F16 : dt == WEMBED_DTYPE_Q8 ? WE_WTYPE_Q8
+                : dt == WEMBED_DTYPE_Q4 ? WE_WTYPE_Q4 : WE_WTYPE_F32;
+        // q4 tables only where they are big (the 150k-260k vocabularies of Qwen, Gemma, XLM-R):
+        // there the memory matters; a small table stays int8, more exact for nothing
+        if (w->type == WE_WTYPE_Q4 && s->e->kind == WE_W_TABLE && (uint64_t)w->N * (uint64_t)w->K < Q4_TABLE_MIN)
+            w->type = WE_WTYPE_Q8;
         if (s->e->kind == WE_W_LINEAR && w->type != WE_WTYPE_F16) w->layout = ld->linear_layout;
     }
     if (!we_weight_data_bytes(w->type, w->layout, w->N, w->K, data_bytes)) return false;
-    *scale_bytes = w->type == WE_WTYPE_Q8 ? (size_t)w->N * sizeof(float) : 0;
+    *scale_bytes = we_weight_scale_bytes(w->type, w->layout, w->N, w->K);
     return true;
 }
 
 // Zeroes the padding a packed layout has (the GEMM reads it; its values never reach a result).
+// 4-bit weights are zeroed whole: rows are stored nibble by nibble into bytes they share.
 static void zero_padding(we_weight *w, size_t data_bytes) {
+    if (w->type == WE_WTYPE_Q4) {
+        memset(w->data, 0, data_bytes);
+        memset(w->scale, 0, we_weight_scale_bytes(w->type, w->layout, w->N, w->K));
+        return;
+    }
     if (w->layout != WE_LAYOUT_PACKED) return;
     size_t start;
     if (w->type == WE_WTYPE_F32) {
@@ -748,7 +762,7 @@ wembed_model_params wembed_model_default_params(void) {
 wembed_status wembed_loader_new(wembed_model_params params, wembed_loader **out) {
     if (!out) return WEMBED_STATUS_INVALID_ARGUMENT;
     *out = NULL;
-    if ((unsigned)params.dtype > WEMBED_DTYPE_Q8 || params.n_threads < 0) return WEMBED_STATUS_INVALID_ARGUMENT;
+    if ((unsigned)params.dtype > WEMBED_DTYPE_Q4 || params.n_threads < 0) return WEMBED_STATUS_INVALID_ARGUMENT;
     wembed_loader *ld = we_calloc(1, sizeof *ld);
     if (!ld) return WEMBED_STATUS_ALLOC_FAILED;
     ld->model = we_model_new(params);

@@ -161,6 +161,9 @@ typedef enum wembed_dtype {
     WEMBED_DTYPE_F32 = 0,   // weights as float32
     WEMBED_DTYPE_F16 = 1,   // matmul weights and token embeddings as float16 (others f32)
     WEMBED_DTYPE_Q8 = 2,    // matmul weights and token embeddings as int8, one scale per row
+    WEMBED_DTYPE_Q4 = 3,    // matmul weights as 4-bit integers in blocks of 32 with one scale
+                            // each (GGUF Q4_0's rule), token embeddings too when the table has
+                            // 16M entries or more (else int8); activations int8
 } wembed_dtype;
 
 typedef enum wembed_pooling {
@@ -312,7 +315,7 @@ typedef enum wembed_output {
 // (--rope-scaling). `quantize` is the wembed_output field: "none" is WEMBED_OUTPUT_F32.
 // wasm/wembed_wasm.c hands the table to JS (wembed__consts_json), which keeps no list of its
 // own. A new enum value gets its name here, in the same change.
-#define WEMBED_DTYPE_NAMES(X) X(WEMBED_DTYPE_F32, "f32") X(WEMBED_DTYPE_F16, "f16") X(WEMBED_DTYPE_Q8, "q8")
+#define WEMBED_DTYPE_NAMES(X) X(WEMBED_DTYPE_F32, "f32") X(WEMBED_DTYPE_F16, "f16") X(WEMBED_DTYPE_Q8, "q8") X(WEMBED_DTYPE_Q4, "q4")
 #define WEMBED_POOLING_NAMES(X)                                                                    \
     X(WEMBED_POOLING_NONE, "none") X(WEMBED_POOLING_MEAN, "mean") X(WEMBED_POOLING_CLS, "cls")     \
     X(WEMBED_POOLING_EOS, "eos") X(WEMBED_POOLING_LAST, "last") X(WEMBED_POOLING_MAX, "max")       \

@@ -124,7 +124,15 @@ static int64_t check_values(const wembed_model *m, const uint8_t *st, size_t n, 
                 bool ok;
                 if (w->type == WE_WTYPE_F32) ok = got == want || (isnan(got) && isnan(want));
                 else if (w->type == WE_WTYPE_F16) ok = got == we_f16_to_f32(we_f32_to_f16(want));
-                else ok = fabs((double)got - want) <= amax / 127.0 * 0.5 * (1 + 3e-5) + 1e-30;   // half a q8 step (+ the float scale's rounding times 127)
+                else if (w->type == WE_WTYPE_Q4) {
+                    // half a step of the block's scale (its largest magnitude / 8), or the clamp
+                    // of +8 to 7 (a whole step) for a value opposite to that largest one
+                    int64_t k0 = k / 32 * 32;
+                    double bmax = 0;
+                    for (int64_t j = k0; j < k0 + 32 && j < w->K; j++) bmax = fmax(bmax, fabs(ref_value(&r, t, (uint64_t)(row * w->K + j))));
+                    double step = bmax / 8.0, err = fabs((double)got - want);
+                    ok = err <= step * 0.5 * (1 + 1e-6) + 1e-30 || (err <= step * (1 + 1e-6) && fabs(want) > bmax * 0.9);
+                } else ok = fabs((double)got - want) <= amax / 127.0 * 0.5 * (1 + 3e-5) + 1e-30;   // half a q8 step (+ the float scale's rounding times 127)
                 if (!ok) {
                     CHECKF(false, "%s: %s[%lld][%lld] = %.9g, want %.9g (type %d)", what, t->name, (long long)row,
                            (long long)k, got, want, (int)w->type);
@@ -208,7 +216,7 @@ static wembed_model *load_fx(const fixture *fx, wembed_dtype dt, we_layout layou
 }
 
 static void test_fixtures(void) {
-    static const wembed_dtype dtypes[] = {WEMBED_DTYPE_F32, WEMBED_DTYPE_F16, WEMBED_DTYPE_Q8};
+    static const wembed_dtype dtypes[] = {WEMBED_DTYPE_F32, WEMBED_DTYPE_F16, WEMBED_DTYPE_Q8, WEMBED_DTYPE_Q4};
     static const size_t chunks[] = {0, 1, 7, 4093, 65536};
     for (size_t e = 0; e < WE_ARRAY_LEN(g_expect); e++) {
         const expect *x = &g_expect[e];
@@ -252,7 +260,7 @@ static void test_fixtures(void) {
                     // (tiny fixtures: the f32 position tables and vectors are a large share)
                     if (dtypes[d] == WEMBED_DTYPE_F16 && lay == 0)
                         CHECKF(info.weight_bytes < (uint64_t)x->n_params * 4 * 8 / 10, "%s: %llu weight bytes", what, (unsigned long long)info.weight_bytes);
-                    if (dtypes[d] == WEMBED_DTYPE_Q8 && lay == 0)
+                    if ((dtypes[d] == WEMBED_DTYPE_Q8 || dtypes[d] == WEMBED_DTYPE_Q4) && lay == 0)
                         CHECKF(info.weight_bytes < (uint64_t)x->n_params * 4 * 7 / 10, "%s: %llu weight bytes", what, (unsigned long long)info.weight_bytes);
                     // Old checkpoints carry an int64 position_ids buffer: skipped, without a warning.
                     CHECKF(strstr(wembed_model_warnings(m), "not used") == NULL, "%s: warnings: %s", what, wembed_model_warnings(m));

@@ -12,6 +12,7 @@
 
 size_t we_linear_scratch_bytes(const we_weight *w, int T) {
     if (w->type == WE_WTYPE_Q8) return we_gemm_q8_scratch_bytes(T, (int)w->K);
+    if (w->type == WE_WTYPE_Q4) return we_gemm_q4_scratch_bytes(T, (int)w->K);
     if (w->type == WE_WTYPE_F16) return we_gemm_f32_packed_floats(F16_BLOCK, (int)w->K) * sizeof(float);
     return 0;
 }
@@ -28,6 +29,10 @@ void we_linear(wembed_pool *pool, float *y, int ldy, const float *x, int ldx, co
     case WE_WTYPE_Q8:
         if (w->layout == WE_LAYOUT_PACKED) we_gemm_q8(pool, y, ldy, x, ldx, w->data, w->scale, bias, T, K, N, act, scratch);
         else we_gemm_q8_ref(pool, y, ldy, x, ldx, w->data, w->scale, bias, T, K, N, act, scratch);
+        return;
+    case WE_WTYPE_Q4:
+        if (w->layout == WE_LAYOUT_PACKED) we_gemm_q4(pool, y, ldy, x, ldx, w->data, w->scale, bias, T, K, N, act, scratch);
+        else we_gemm_q4_ref(pool, y, ldy, x, ldx, w->data, w->scale, bias, T, K, N, act, scratch);
         return;
     case WE_WTYPE_F16: {
         float *wp = scratch;
@@ -68,6 +73,9 @@ void we_gather_rows(float *out, const we_weight *t, const int32_t *ids, int n, b
             for (int64_t e = 0; e < E; e++) o[e] = (add ? o[e] : 0.0f) + (float)row[e] * s;
             break;
         }
+        case WE_WTYPE_Q4:   // tables are row-major: we_gemm_q4_nibble's rows layout
+            for (int64_t e = 0; e < E; e++) o[e] = (add ? o[e] : 0.0f) + we_weight_get(t, r, e);
+            break;
         }
     }
 }

@@ -288,8 +288,17 @@ bool we_weight_data_bytes(we_wtype type, we_layout layout, int64_t N, int64_t K,
     case WE_WTYPE_Q8:
         *out = layout == WE_LAYOUT_PACKED ? we_gemm_q8_packed_bytes((int)N, (int)K) : n;
         return true;
+    case WE_WTYPE_Q4:
+        *out = we_gemm_q4_data_bytes((int)N, (int)K, layout == WE_LAYOUT_PACKED);
+        return true;
     }
     return false;
+}
+
+size_t we_weight_scale_bytes(we_wtype type, we_layout layout, int64_t N, int64_t K) {
+    if (type == WE_WTYPE_Q8) return (size_t)N * sizeof(float);
+    if (type == WE_WTYPE_Q4) return we_gemm_q4_scale_floats((int)N, (int)K, layout == WE_LAYOUT_PACKED) * sizeof(float);
+    return 0;
 }
 
 static size_t wdst_index(const we_weight *w, int64_t n, int64_t k) {
@@ -299,11 +308,18 @@ static size_t wdst_index(const we_weight *w, int64_t n, int64_t k) {
 }
 
 float we_weight_get(const we_weight *w, int64_t n, int64_t k) {
+    if (w->type == WE_WTYPE_Q4) {
+        bool packed = w->layout == WE_LAYOUT_PACKED, high;
+        uint8_t b = ((const uint8_t *)w->data)[we_gemm_q4_nibble((int)n, (int)k, (int)w->N, (int)w->K, packed, &high)];
+        int q = (high ? b >> 4 : b & 15) - 8;
+        return (float)q * w->scale[we_gemm_q4_scale_index((int)n, (int)k / WE_Q4_BLOCK, (int)w->N, (int)w->K, packed)];
+    }
     size_t i = wdst_index(w, n, k);
     switch (w->type) {
     case WE_WTYPE_F32: return ((const float *)w->data)[i];
     case WE_WTYPE_F16: return we_f16_to_f32(((const uint16_t *)w->data)[i]);
     case WE_WTYPE_Q8: return (float)((const int8_t *)w->data)[i] * w->scale[n];
+    case WE_WTYPE_Q4: break;   // above
     }
     return 0;
 }
@@ -326,6 +342,16 @@ wembed_status we_wwriter_init(we_wwriter *w, we_weight *dst, we_dtype src, uint6
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "dtype %s cannot be a weight (F32, F16, BF16 or a GGML quantized type)",
                          tr->name);
     WE_ASSERT((uint64_t)dst->N * (uint64_t)dst->K == n_elems && dst->data);
+    if (dst->type == WE_WTYPE_Q4) {
+        size_t K = (size_t)dst->K, nb = (size_t)we_q4_blocks((int)dst->K);
+        w->row = we_malloc(K * sizeof(float));
+        w->qrow = we_malloc(nb * WE_Q4_BLOCK);
+        w->qscale = we_malloc(nb * sizeof(float));
+        if (!w->row || !w->qrow || !w->qscale) {
+            we_wwriter_free(w);
+            return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory (a row of %" PRId64 " floats)", dst->K);
+        }
+    }
     if (dst->type == WE_WTYPE_Q8) {
         size_t bytes;
         if (!we_mul_size((size_t)dst->K, sizeof(float), &bytes)) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
@@ -345,8 +371,10 @@ wembed_status we_wwriter_init(we_wwriter *w, we_weight *dst, we_dtype src, uint6
 void we_wwriter_free(we_wwriter *w) {
     we_free(w->row);
     we_free(w->qrow);
+    we_free(w->qscale);
     w->row = NULL;
     w->qrow = NULL;
+    w->qscale = NULL;
 }
 
 // Stores x[0..n) as elements w->elem.. of the destination.
@@ -378,7 +406,7 @@ static void sink(we_wwriter *w, const float *x, size_t n) {
         }
         return;
     }
-    // q8: gather a row, quantize it when complete
+    // q8, q4: gather a row, quantize it when complete
     while (n > 0) {
         uint64_t r = e / K, k = e % K;
         size_t take = (size_t)WE_MIN((uint64_t)n, K - k);
@@ -386,7 +414,11 @@ static void sink(we_wwriter *w, const float *x, size_t n) {
         x += take;
         n -= take;
         e += take;
-        if (k + take == K) {
+        if (k + take == K && d->type == WE_WTYPE_Q4) {
+            we_quantize_row_q4(w->qrow, w->qscale, w->row, (int)K);
+            we_gemm_q4_store_row(d->data, d->scale, (int)r, w->qrow, w->qscale, (int)d->N, (int)K,
+                                 d->layout == WE_LAYOUT_PACKED);
+        } else if (k + take == K) {
             int8_t *q = d->layout == WE_LAYOUT_ROWS ? (int8_t *)d->data + r * K : w->qrow;
             we_quantize_rows_q8(q, &d->scale[r], w->row, 1, (int)K);
             if (d->layout == WE_LAYOUT_PACKED) {

@@ -72,11 +72,13 @@ typedef enum we_wtype {
     WE_WTYPE_F32 = 0,
     WE_WTYPE_F16,     // IEEE half, converted to float where used
     WE_WTYPE_Q8,      // int8 with one float scale per row (ops.h: we_quantize_rows_q8)
+    WE_WTYPE_Q4,      // 4-bit blocks of 32 with a float scale each (ops.h: we_quantize_row_q4)
 } we_wtype;
 
 typedef enum we_layout {
     WE_LAYOUT_ROWS = 0,   // row-major (N, K): element (n, k) at n*K + k
-    WE_LAYOUT_PACKED,     // the GEMM's packed panels: we_gemm_{f32,q8}_packed_index(n, k, N, K)
+    WE_LAYOUT_PACKED,     // the GEMM's packed panels: we_gemm_{f32,q8}_packed_index(n, k, N, K),
+                          // we_gemm_q4_nibble(..., packed)
 } we_layout;
 
 // One weight tensor. Shapes are in the files' torch order: a Linear weight is (N = out, K = in),
@@ -84,12 +86,12 @@ typedef enum we_layout {
 // (out, in*h*w). The last dimension is K, the product of the others N.
 typedef struct we_weight {
     we_wtype type;
-    we_layout layout;         // PACKED only for 2-D f32/q8 matmul weights
+    we_layout layout;         // PACKED only for 2-D f32/q8/q4 matmul weights
     int32_t n_dims;           // 0 (scalar) to 4
     int64_t ne[4];            // torch order, ne[n_dims-1] innermost
     int64_t N, K;             // rows and row length (K = ne[n_dims-1], or 1 for a scalar)
-    void *data;               // f32, uint16 (f16) or int8 elements, per layout; NULL: absent
-    float *scale;             // q8: (N) per-row scales; else NULL
+    void *data;               // f32, uint16 (f16), int8 elements or q4 nibbles, per layout; NULL: absent
+    float *scale;             // q8: (N) per-row scales; q4: per block (we_gemm_q4_scale_index); else NULL
     size_t nbytes;            // bytes of data + scale
     const char *name;         // the engine (HF) name, owned by the model
 } we_weight;
@@ -97,8 +99,10 @@ typedef struct we_weight {
 // Element (n, k) as a float, whatever the type and layout (slow: for tests and tools).
 float we_weight_get(const we_weight *w, int64_t n, int64_t k);
 
-// Bytes the data (without scales) of a (N, K) weight of this type and layout takes.
+// Bytes the data (without scales) of a (N, K) weight of this type and layout takes, and the
+// bytes of its scales.
 bool we_weight_data_bytes(we_wtype type, we_layout layout, int64_t N, int64_t K, size_t *out);
+size_t we_weight_scale_bytes(we_wtype type, we_layout layout, int64_t N, int64_t K);
 
 // -----------------------------------------------------------------------------------------
 // Streaming writer: bytes of one tensor of a file, in file order, into a we_weight whose
@@ -114,8 +118,9 @@ typedef struct we_wwriter {
     uint64_t elem;            // next element to produce
     uint8_t carry[512];       // (block_bytes) a block split across chunks
     uint32_t n_carry;
-    float *row;               // q8: (K) the row being gathered; else NULL
-    int8_t *qrow;             // q8 + packed: (K) the quantized row before scattering
+    float *row;               // q8, q4: (K) the row being gathered; else NULL
+    int8_t *qrow;             // q8 + packed, q4: the quantized row before scattering
+    float *qscale;            // q4: the row's block scales
     uint64_t n_nonfinite;     // NaN / Inf values seen (reported as a warning)
 } we_wwriter;
 

@@ -9,6 +9,7 @@
 #define we_gemm_f32   we_gemm_f32_ref
 #define we_gemm_f32_add we_gemm_f32_add_ref
 #define we_gemm_q8    we_gemm_q8_ref
+#define we_gemm_q4    we_gemm_q4_ref
 #define we_softmax    we_softmax_ref
 #define we_layer_norm we_layer_norm_ref
 #define we_rms_norm   we_rms_norm_ref

@@ -171,6 +171,62 @@ void we_gemm_q8_ref(wembed_pool *pool, float *y, int ldy, const float *x, int ld
                     we_act act, void *scratch);
 
 // -----------------------------------------------------------------------------------------
+// 4-bit GEMM: weights in blocks of WE_Q4_BLOCK consecutive k, each block 4-bit integers
+// q in [-8, 7] with one float scale d: W[n][k] ~= q * d (GGUF's Q4_0 rule, so that a Q4_0
+// file's blocks come back exactly). Activations are quantized per row and per block, int8
+// with its own scale (GGUF's Q8_0 idea: a block's scale follows its own range, which matters
+// for the outlier features of decoder models). Exact integer dot products per block, then
+//     acc[t][n] = sum over blocks b, in order, of (float)isum_b * (sx[t][b] * d[n][b])
+//     y[t][n]   = act(acc + b[n])
+// A K that is not a multiple of the block is padded with zero weights (and zero activations).
+//
+// Weight storage, in nibbles holding q + 8 (0..15), the same for every kernel:
+//   rows layout (the reference; scalar builds): per row, per block, 16 bytes, byte j holding
+//     k = j in its low nibble and k = j + 16 in its high one (GGUF's Q4_0 order), and the
+//     scales (N, n_blocks) row-major;
+//   packed (SIMD builds): panels of 8 channels; per panel, per group of 4 k, 16 bytes: byte
+//     4 c + i holds channel c's k = 4 g + i in its low nibble (channels 0-3) and channel
+//     4 + c's in its high one (4-7); scales per panel per block, 8 floats (one per channel).
+// we_gemm_q4_nibble / we_gemm_q4_scale_index say where each lives, for both layouts.
+
+#define WE_Q4_BLOCK 32
+
+static inline int we_q4_blocks(int K) { return (K + WE_Q4_BLOCK - 1) / WE_Q4_BLOCK; }
+
+// Quantizes x (K) into q (K rounded up to the block; values -8..7) and d (we_q4_blocks(K)):
+// per block, m = the element of largest magnitude (the first of equals), d = m / -8,
+// q = clamp(round-to-nearest-even(x / d), -8, 7). A block of zeros (or below 1e-30 in
+// magnitude) gets d = 0, q = 0; a block holding a NaN or an Inf gets d = NaN, q = 0.
+void we_quantize_row_q4(int8_t *q, float *d, const float *x, int K);
+
+// Bytes of the nibbles and floats of the scales, in the packed layout (`packed`, SIMD builds
+// only) or the rows layout. The packed one pads N to whole panels: zero its padding.
+size_t we_gemm_q4_data_bytes(int N, int K, bool packed);
+size_t we_gemm_q4_scale_floats(int N, int K, bool packed);
+// Where weight (n, k) lives: byte index, and whether in the high nibble.
+size_t we_gemm_q4_nibble(int n, int k, int N, int K, bool packed, bool *high);
+size_t we_gemm_q4_scale_index(int n, int blk, int N, int K, bool packed);
+// Row n: q (K, values -8..7) and d (blocks) into a buffer of either layout (the other
+// rows' nibbles in shared bytes are kept).
+void we_gemm_q4_store_row(uint8_t *dst, float *dscale, int n, const int8_t *q, const float *d,
+                          int N, int K, bool packed);
+size_t we_gemm_q4_scratch_bytes(int T, int K);
+
+// y (T, N) as above, W in the packed layout (in scalar builds: the rows layout, as _ref).
+void we_gemm_q4(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                const uint8_t *Wp, const float *ws, const float *b, int T, int K, int N,
+                we_act act, void *scratch);
+// The same from the rows layout. Bit-identical to we_gemm_q4 for act = WE_ACT_NONE.
+void we_gemm_q4_ref(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                    const uint8_t *W4, const float *ws, const float *b, int T, int K, int N,
+                    we_act act, void *scratch);
+// Whether the 4-bit GEMM uses relaxed SIMD's byte dot product (probed once: the module has
+// it and the host computes it exactly for the 0..15 operands it is given), else i16 dots.
+bool we_gemm_q4_uses_dot(void);
+// Tests: force the i16 kernel (false) or allow the dot one again (true, where it can run).
+void we_gemm_q4_allow_dot(bool allow);
+
+// -----------------------------------------------------------------------------------------
 // Row ops. In place allowed (y == x with ldy == ldx).
 
 // x (T, N; ldx) <- softmax over each row, max subtracted first. A row holding a NaN, or

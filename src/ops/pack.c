@@ -130,3 +130,66 @@ size_t we_gemm_q8_scratch_bytes(int T, int K) {
     size_t kq = ((size_t)K + 7) & ~(size_t)7;
     return 16 + sx + (size_t)T * kq * sizeof(int16_t);
 }
+
+// -----------------------------------------------------------------------------------------
+// 4-bit: the two layouts of ops.h, through these two index functions only.
+
+#if !defined(WEMBED_SIMD)
+bool we_gemm_q4_uses_dot(void) { return false; }
+void we_gemm_q4_allow_dot(bool allow) { (void)allow; }
+#endif
+
+size_t we_gemm_q4_data_bytes(int N, int K, bool packed) {
+    size_t nb = (size_t)we_q4_blocks(K);
+    size_t rows = packed ? ((size_t)N + 7) / 8 * 8 : (size_t)N;
+    return rows * nb * (WE_Q4_BLOCK / 2);
+}
+
+size_t we_gemm_q4_scale_floats(int N, int K, bool packed) {
+    size_t rows = packed ? ((size_t)N + 7) / 8 * 8 : (size_t)N;
+    return rows * (size_t)we_q4_blocks(K);
+}
+
+size_t we_gemm_q4_nibble(int n, int k, int N, int K, bool packed, bool *high) {
+    (void)N;
+    if (!packed) {
+        *high = k % WE_Q4_BLOCK >= WE_Q4_BLOCK / 2;
+        return ((size_t)n * (size_t)we_q4_blocks(K) + (size_t)(k / WE_Q4_BLOCK)) * (WE_Q4_BLOCK / 2) +
+               (size_t)(k % (WE_Q4_BLOCK / 2));
+    }
+    size_t quads = (size_t)we_q4_blocks(K) * (WE_Q4_BLOCK / 4);   // groups of 4 k in a panel
+    *high = n % 8 >= 4;
+    return ((size_t)(n / 8) * quads + (size_t)(k / 4)) * 16 + (size_t)(n % 4) * 4 + (size_t)(k % 4);
+}
+
+size_t we_gemm_q4_scale_index(int n, int blk, int N, int K, bool packed) {
+    (void)N;
+    size_t nb = (size_t)we_q4_blocks(K);
+    if (!packed) return (size_t)n * nb + (size_t)blk;
+    return ((size_t)(n / 8) * nb + (size_t)blk) * 8 + (size_t)(n % 8);
+}
+
+void we_gemm_q4_store_row(uint8_t *dst, float *dscale, int n, const int8_t *q, const float *d,
+                          int N, int K, bool packed) {
+    for (int k = 0; k < K; k++) {
+        bool high;
+        uint8_t *b = dst + we_gemm_q4_nibble(n, k, N, K, packed, &high);
+        uint8_t v = (uint8_t)(q[k] + 8);
+        *b = high ? (uint8_t)((*b & 0x0F) | (v << 4)) : (uint8_t)((*b & 0xF0) | v);
+    }
+    // padding k (K up to the block): q = 0, stored as 8, so that the nibbles mean q + 8 throughout
+    for (int k = K; k < we_q4_blocks(K) * WE_Q4_BLOCK; k++) {
+        bool high;
+        uint8_t *b = dst + we_gemm_q4_nibble(n, k, N, K, packed, &high);
+        *b = high ? (uint8_t)((*b & 0x0F) | 0x80) : (uint8_t)((*b & 0xF0) | 0x08);
+    }
+    for (int blk = 0; blk < we_q4_blocks(K); blk++) dscale[we_gemm_q4_scale_index(n, blk, N, K, packed)] = d[blk];
+}
+
+// Scratch: per row and block, the activation scale and (dot kernel) the offset correction,
+// each (T, blocks) rounded up to 16 bytes; then the quantized rows, int16 (i16 kernel) or
+// int8, of K rounded up to the block; plus 16 bytes to align the start.
+size_t we_gemm_q4_scratch_bytes(int T, int K) {
+    size_t per_block = ((size_t)T * (size_t)we_q4_blocks(K) * sizeof(float) + 15) & ~(size_t)15;
+    return 16 + 2 * per_block + (size_t)T * (size_t)we_q4_blocks(K) * WE_Q4_BLOCK * sizeof(int16_t);
+}

@@ -165,6 +165,97 @@ void we_gemm_q8_ref(wembed_pool *pool, float *y, int ldy, const float *x, int ld
 }
 
 // -----------------------------------------------------------------------------------------
+// 4-bit quantization and GEMM
+
+void we_quantize_row_q4(int8_t *q, float *d, const float *x, int K) {
+    for (int b = 0; b < we_q4_blocks(K); b++) {
+        int k0 = b * WE_Q4_BLOCK, n = WE_MIN(WE_Q4_BLOCK, K - k0);
+        int8_t *qb = q + k0;
+        memset(qb, 0, WE_Q4_BLOCK);
+        float m = 0.0f, am = 0.0f;
+        bool finite = true;
+        for (int j = 0; j < n; j++) {
+            float v = x[k0 + j];
+            finite = finite && isfinite(v);
+            if (fabsf(v) > am) { am = fabsf(v); m = v; }
+        }
+        if (!finite) { d[b] = NAN; continue; }
+        if (am < 1e-30f) { d[b] = 0.0f; continue; }
+        d[b] = m / -8.0f;                 // exact: m's element becomes -8
+        float id = 1.0f / d[b];
+        for (int j = 0; j < n; j++) {
+            float r = nearbyintf(x[k0 + j] * id);
+            qb[j] = (int8_t)(r > 7.0f ? 7 : r < -8.0f ? -8 : r);
+        }
+    }
+}
+
+// q + 8 of weight (n, k) in the rows layout.
+static int q4_get(const uint8_t *W4, int n, int k, int N, int K) {
+    bool high;
+    uint8_t b = W4[we_gemm_q4_nibble(n, k, N, K, false, &high)];
+    return high ? b >> 4 : b & 0x0F;
+}
+
+typedef struct q4_ctx {
+    float *y; int ldy;
+    const float *x; int ldx;
+    const uint8_t *W4; const float *ws; const float *b;
+    int T, K, N, nb;
+    we_act act;
+    float *sx;                  // (T, nb)
+    int8_t *qx;                 // (T, nb * WE_Q4_BLOCK)
+} q4_ctx;
+
+// Activations per block with the int8 rule of quantize_row (the SIMD kernels match it).
+static void q4_quantize_task(void *p, int ith, int nth) {
+    const q4_ctx *c = p;
+    int64_t t0, t1;
+    we_split(c->T, 1, ith, nth, &t0, &t1);
+    for (int64_t t = t0; t < t1; t++)
+        for (int b = 0; b < c->nb; b++) {
+            int k0 = b * WE_Q4_BLOCK, n = WE_MIN(WE_Q4_BLOCK, c->K - k0);
+            int8_t *q = c->qx + (t * c->nb + b) * WE_Q4_BLOCK;
+            memset(q, 0, WE_Q4_BLOCK);
+            c->sx[t * c->nb + b] = quantize_row(q, c->x + t * c->ldx + k0, n);
+        }
+}
+
+static void gemm_q4_task(void *p, int ith, int nth) {
+    const q4_ctx *c = p;
+    int64_t t0, t1;
+    we_split(c->T, 1, ith, nth, &t0, &t1);
+    for (int64_t t = t0; t < t1; t++) {
+        for (int n = 0; n < c->N; n++) {
+            float acc = 0.0f;
+            for (int b = 0; b < c->nb; b++) {
+                const int8_t *q = c->qx + (t * c->nb + b) * WE_Q4_BLOCK;
+                int32_t isum = 0;
+                for (int j = 0; j < WE_Q4_BLOCK && b * WE_Q4_BLOCK + j < c->K; j++)
+                    isum += (int32_t)q[j] * (q4_get(c->W4, n, b * WE_Q4_BLOCK + j, c->N, c->K) - 8);
+                acc += (float)isum * (c->sx[t * c->nb + b] * c->ws[(size_t)n * c->nb + b]);
+            }
+            if (c->b) acc += c->b[n];
+            c->y[t * c->ldy + n] = act_ref(acc, c->act);
+        }
+    }
+}
+
+void we_gemm_q4_ref(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                    const uint8_t *W4, const float *ws, const float *b, int T, int K, int N,
+                    we_act act, void *scratch) {
+    // scratch (we_gemm_q4_scratch_bytes): sx (T, nb) at a 16-byte boundary, then qx
+    int nb = we_q4_blocks(K);
+    uint8_t *base = (uint8_t *)(((uintptr_t)scratch + 15) & ~(uintptr_t)15);
+    size_t sx_bytes = ((size_t)T * (size_t)nb * sizeof(float) + 15) & ~(size_t)15;
+    q4_ctx c = {.y = y, .ldy = ldy, .x = x, .ldx = ldx, .W4 = W4, .ws = ws, .b = b,
+                .T = T, .K = K, .N = N, .nb = nb, .act = act,
+                .sx = (float *)base, .qx = (int8_t *)(base + 2 * sx_bytes)};
+    we_pool_run(pool, q4_quantize_task, &c);
+    we_pool_run(pool, gemm_q4_task, &c);
+}
+
+// -----------------------------------------------------------------------------------------
 // Softmax, layer norm and RMSNorm
 
 typedef struct rows_ctx {

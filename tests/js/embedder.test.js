@@ -351,9 +351,10 @@ test('truncation: error, truncate and chunk', async () => {
   }
 });
 
-test('dtypes f16 and q8 stay close to the reference', async () => {
+test('dtypes f16, q8 and q4 stay close to the reference', async () => {
   const c = fixtureCase('bert', 'batch3');
-  for (const [dtype, min] of [['f16', 0.9999], ['q8', 0.995]]) {
+  // q4 on this tiny random model: see tests/test-families.c on why its bound is loose
+  for (const [dtype, min] of [['f16', 0.9999], ['q8', 0.995], ['q4', 0.97]]) {
     const e = await load('bert', { dtype });
     try {
       assert.equal(e.info().dtype, dtype);
@@ -371,7 +372,7 @@ test('errors are WembedErrors with codes, and the engine stays usable', async ()
   await assert.rejects(Embedder.load(path.join(DATA, 'broken/truncated'), { engine }), (err) => err.code === 'bad_format');
   await assert.rejects(Embedder.load(path.join(DATA, 'broken/no-config'), { engine }), (err) => err.code === 'not_found' && /config\.json/.test(err.message));
   await assert.rejects(Embedder.load('/no/such/folder', { engine }), (err) => err.code === 'not_found');
-  await assert.rejects(Embedder.load(path.join(FIXTURES, 'bert'), { engine, dtype: /** @type {any} */ ('q4') }), (err) => err.code === 'invalid_argument' && /'f32', 'f16', 'q8'/.test(err.message));
+  await assert.rejects(Embedder.load(path.join(FIXTURES, 'bert'), { engine, dtype: /** @type {any} */ ('q2') }), (err) => err.code === 'invalid_argument' && /'f32', 'f16', 'q8', 'q4'/.test(err.message));
   assert.equal(engine.liveAllocations(), before, 'failed loads leak nothing');
 
   const e = await load('bert');

@@ -490,3 +490,220 @@ void we_gemm_q8(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
         we_pool_run(pool, gemm_q8_task, &c);
     }
 }
+
+// -----------------------------------------------------------------------------------------
+// 4-bit (ops.h). Activations are quantized per row and block, with quantize_row's arithmetic,
+// into int16 (i16 kernel) or int8 (dot kernel), and with each block's correction
+// 8 * sum_k qx: the kernels multiply by the stored nibbles q + 8 (0..15, which relaxed SIMD's
+// dot takes as its 7-bit operand on every host), and the correction takes the 8 back off.
+// Per block the kernels give a 5x8 tile of integer sums; the float accumulation across
+// blocks is here, in the reference's order.
+
+typedef struct q4_ctx {
+    float *y; int ldy;
+    const float *x; int ldx;
+    const uint8_t *wp; const float *ws; const float *b;
+    int T, K, N, nb;
+    we_act act;
+    bool dot;                         // relaxed-SIMD kernel (int8 rows), else i16 rows
+    float *sx;                        // (T, nb) block scales
+    int32_t *corr;                    // (T, nb) 8 * sum of the block's quantized activations
+    uint8_t *qx; size_t ldq;          // quantized rows, ldq bytes apart
+    gemm_ctx q;                       // only its work queue
+} q4_ctx;
+
+static atomic_int q4_dot = -1;
+
+// The dot on 7-bit second operands: exact on unsigned, signed and saturating hosts alike,
+// unless the host is none of these; checked once on the extremes.
+static bool q4_dot_probe(void) {
+    static const int8_t a[16] = {-128, -128, 127, 127, -1, 0, 1, -77, 100, -100, 55, -128, 127, 127, 127, 127};
+    static const uint8_t w[16] = {15, 15, 15, 15, 0, 7, 8, 15, 3, 9, 12, 1, 15, 14, 15, 15};
+    static const int32_t acc[4] = {0, -5, 77, 1 << 20};
+    int32_t out[4];
+    if (!we_q8_dot_run(out, a, w, acc)) return false;
+    for (int l = 0; l < 4; l++) {
+        int32_t s = acc[l];
+        for (int j = 4 * l; j < 4 * l + 4; j++) s += (int32_t)a[j] * (int32_t)w[j];
+        if (out[l] != s) return false;
+    }
+    return true;
+}
+
+bool we_gemm_q4_uses_dot(void) {
+    int d = atomic_load_explicit(&q4_dot, memory_order_relaxed);
+    if (d < 0) {
+#if defined(__wasm__)
+        d = q4_dot_probe();
+#else
+        d = 0;                              // natively the dot is emulated, slower: tests ask for it
+#endif
+        atomic_store_explicit(&q4_dot, d, memory_order_relaxed);
+    }
+    return d != 0;
+}
+
+void we_gemm_q4_allow_dot(bool allow) {
+    atomic_store_explicit(&q4_dot, allow && q4_dot_probe(), memory_order_relaxed);
+}
+
+// Row t: per block, amax as bits (NaN > Inf > finite), id = 127 / max, q = round-to-even
+// via the 1.5*2^23 trick, as quantize_row; zeros past K.
+static void q4_quantize_row(const q4_ctx *c, int64_t t) {
+    const float *x = c->x + t * c->ldx;
+    uint8_t *q = c->qx + (size_t)t * c->ldq;
+    const v128_t abs_mask = wasm_i32x4_splat(0x7fffffff);
+    const v128_t magic = wasm_f32x4_splat(12582912.0f);
+    for (int b = 0; b < c->nb; b++) {
+        int k0 = b * WE_Q4_BLOCK;
+        v128_t m = wasm_i32x4_splat(0);
+        for (int k = k0; k < k0 + WE_Q4_BLOCK; k += 4)
+            m = wasm_i32x4_max(m, wasm_v128_and(load4_tail(x, k, c->K), abs_mask));
+        m = wasm_i32x4_max(m, wasm_i32x4_shuffle(m, m, 2, 3, 0, 1));
+        m = wasm_i32x4_max(m, wasm_i32x4_shuffle(m, m, 1, 0, 3, 2));
+        uint32_t amax = (uint32_t)wasm_i32x4_extract_lane(m, 0);
+        float fm;
+        memcpy(&fm, &amax, 4);
+        size_t at = (size_t)t * (size_t)c->nb + (size_t)b;
+        if (amax >= 0x7f800000u || fm < 1e-30f) {
+            memset(q + (size_t)k0 * (c->dot ? 1 : 2), 0, WE_Q4_BLOCK * (c->dot ? 1 : 2));
+            c->sx[at] = amax >= 0x7f800000u ? NAN : 0.0f;
+            c->corr[at] = 0;
+            continue;
+        }
+        const v128_t id = wasm_f32x4_splat(127.0f / fm);
+        v128_t sum = wasm_i32x4_splat(0);
+        for (int k = k0; k < k0 + WE_Q4_BLOCK; k += 8) {
+            v128_t q0 = wasm_i32x4_sub(wasm_f32x4_add(wasm_f32x4_mul(load4_tail(x, k, c->K), id), magic), magic);
+            v128_t q1 = wasm_i32x4_sub(wasm_f32x4_add(wasm_f32x4_mul(load4_tail(x, k + 4, c->K), id), magic), magic);
+            sum = wasm_i32x4_add(sum, wasm_i32x4_add(q0, q1));
+            v128_t q16 = wasm_i16x8_narrow_i32x4(q0, q1);
+            if (c->dot) wasm_v128_store64_lane(q + k, wasm_i8x16_narrow_i16x8(q16, q16), 0);
+            else wasm_v128_store(q + (size_t)k * 2, q16);
+        }
+        sum = wasm_i32x4_add(sum, wasm_i32x4_shuffle(sum, sum, 2, 3, 0, 1));
+        sum = wasm_i32x4_add(sum, wasm_i32x4_shuffle(sum, sum, 1, 0, 3, 2));
+        c->sx[at] = fm / 127.0f;
+        c->corr[at] = 8 * wasm_i32x4_extract_lane(sum, 0);
+    }
+}
+
+// c (5, 8) int32 = rows x0..x4 (one block: 32 int16) . one block of a panel (8 groups of 4 k
+// x 16 bytes), the nibbles as they are (q + 8). The groups' nibbles are regrouped into pairs
+// of k (one shuffle) and widened, for i32x4.dot_i16x8_s as in the int8 kernel.
+static WE_NOINLINE void kernel_q4_5x8(int32_t *c, const int16_t *x0, const int16_t *x1,
+                                      const int16_t *x2, const int16_t *x3, const int16_t *x4,
+                                      const uint8_t *wp) {
+    v128_t c00 = wasm_i32x4_splat(0), c01 = c00, c10 = c00, c11 = c00;
+    v128_t c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00;
+    for (int k = 0; k < WE_Q4_BLOCK; k += 4) {
+        v128_t v = wasm_v128_load(wp);
+        wp += 16;
+        // channels 0-3 (low nibbles) and 4-7 (high), each (c0 k0..3, c1 k0..3, ...) ->
+        // (c0 k0 k1, c1 k0 k1, c2 .., c3 .. | c0 k2 k3, ...)
+        v128_t lo = wasm_i8x16_shuffle(wasm_v128_and(v, wasm_i8x16_splat(0x0F)), v, 0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
+        v128_t hi = wasm_i8x16_shuffle(wasm_u8x16_shr(v, 4), v, 0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
+        v128_t w0a = wasm_u16x8_extend_low_u8x16(lo), w0b = wasm_u16x8_extend_high_u8x16(lo);
+        v128_t w1a = wasm_u16x8_extend_low_u8x16(hi), w1b = wasm_u16x8_extend_high_u8x16(hi);
+#define Q4_ROW(ca, cb, xr)                                                                      \
+        do {                                                                                    \
+            v128_t pa = wasm_v128_load32_splat(xr + k), pb = wasm_v128_load32_splat(xr + k + 2); \
+            ca = wasm_i32x4_add(ca, wasm_i32x4_add(wasm_i32x4_dot_i16x8(pa, w0a), wasm_i32x4_dot_i16x8(pb, w0b))); \
+            cb = wasm_i32x4_add(cb, wasm_i32x4_add(wasm_i32x4_dot_i16x8(pa, w1a), wasm_i32x4_dot_i16x8(pb, w1b))); \
+        } while (0)
+        Q4_ROW(c00, c01, x0);
+        Q4_ROW(c10, c11, x1);
+        Q4_ROW(c20, c21, x2);
+        Q4_ROW(c30, c31, x3);
+        Q4_ROW(c40, c41, x4);
+#undef Q4_ROW
+    }
+    wasm_v128_store(c + 0, c00);  wasm_v128_store(c + 4, c01);
+    wasm_v128_store(c + 8, c10);  wasm_v128_store(c + 12, c11);
+    wasm_v128_store(c + 16, c20); wasm_v128_store(c + 20, c21);
+    wasm_v128_store(c + 24, c30); wasm_v128_store(c + 28, c31);
+    wasm_v128_store(c + 32, c40); wasm_v128_store(c + 36, c41);
+}
+
+static void gemm_q4_tiles(const q4_ctx *c, int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
+    const size_t panel_bytes = (size_t)c->nb * (WE_Q4_BLOCK / 2) * NR;
+    const size_t xb = c->dot ? WE_Q4_BLOCK : WE_Q4_BLOCK * sizeof(int16_t);   // a row's block
+    int32_t tile[MR * NR];
+    float acc[MR * NR];
+    for (int64_t pi = p0; pi < p1; pi++) {
+        int n0 = (int)pi * NR, nr = WE_MIN(NR, c->N - n0);
+        for (int64_t t = t0; t < t1; t += MR) {
+            int mr = (int)WE_MIN(MR, t1 - t);
+            const uint8_t *x0 = c->qx + (size_t)t * c->ldq;
+            const uint8_t *x1 = mr > 1 ? x0 + c->ldq : x0;
+            const uint8_t *x2 = mr > 2 ? x1 + c->ldq : x1;
+            const uint8_t *x3 = mr > 3 ? x2 + c->ldq : x2;
+            const uint8_t *x4 = mr > 4 ? x3 + c->ldq : x3;
+            memset(acc, 0, sizeof acc);
+            for (int b = 0; b < c->nb; b++) {
+                const uint8_t *wp = c->wp + (size_t)pi * panel_bytes + (size_t)b * (WE_Q4_BLOCK / 2) * NR;
+                size_t o = (size_t)b * xb;
+                if (c->dot) {
+                    we_q4_dot_kernel_5x8(tile, (const int8_t *)(x0 + o), (const int8_t *)(x1 + o), (const int8_t *)(x2 + o),
+                                         (const int8_t *)(x3 + o), (const int8_t *)(x4 + o), wp);
+                } else {
+                    kernel_q4_5x8(tile, (const int16_t *)(const void *)(x0 + o), (const int16_t *)(const void *)(x1 + o),
+                                  (const int16_t *)(const void *)(x2 + o), (const int16_t *)(const void *)(x3 + o),
+                                  (const int16_t *)(const void *)(x4 + o), wp);
+                }
+                const float *ws = c->ws + ((size_t)pi * (size_t)c->nb + (size_t)b) * NR;
+                v128_t w0 = wasm_v128_load(ws), w1 = wasm_v128_load(ws + 4);
+                for (int i = 0; i < mr; i++) {
+                    size_t at = (size_t)(t + i) * (size_t)c->nb + (size_t)b;
+                    v128_t s = wasm_v128_load32_splat(c->sx + at), corr = wasm_v128_load32_splat(c->corr + at);
+                    v128_t v0 = wasm_f32x4_convert_i32x4(wasm_i32x4_sub(wasm_v128_load(tile + i * NR), corr));
+                    v128_t v1 = wasm_f32x4_convert_i32x4(wasm_i32x4_sub(wasm_v128_load(tile + i * NR + 4), corr));
+                    v0 = wasm_f32x4_add(wasm_v128_load(acc + i * NR), wasm_f32x4_mul(v0, wasm_f32x4_mul(s, w0)));
+                    v1 = wasm_f32x4_add(wasm_v128_load(acc + i * NR + 4), wasm_f32x4_mul(v1, wasm_f32x4_mul(s, w1)));
+                    wasm_v128_store(acc + i * NR, v0);
+                    wasm_v128_store(acc + i * NR + 4, v1);
+                }
+            }
+            epilogue_f32(c->y + t * c->ldy + n0, c->ldy, acc, mr, nr, c->b ? c->b + n0 : NULL, c->act, false);
+        }
+    }
+}
+
+static void gemm_q4_quantize_task(void *p, int ith, int nth) {
+    const q4_ctx *c = p;
+    int64_t t0, t1;
+    we_split(c->T, 1, ith, nth, &t0, &t1);
+    for (int64_t t = t0; t < t1; t++) q4_quantize_row(c, t);
+}
+
+static void gemm_q4_task(void *p, int ith, int nth) {
+    (void)ith, (void)nth;
+    q4_ctx *c = p;
+    int64_t p0, p1, t0, t1;
+    while (next_item(&c->q, &p0, &p1, &t0, &t1)) {
+        if (c->q.by_rows)
+            for (int64_t t = t0; t < t1; t++) q4_quantize_row(c, t);
+        gemm_q4_tiles(c, p0, p1, t0, t1);
+    }
+}
+
+void we_gemm_q4(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
+                const uint8_t *Wp, const float *ws, const float *b, int T, int K, int N,
+                we_act act, void *scratch) {
+    if (T <= 0 || N <= 0) return;
+    int nb = we_q4_blocks(K);
+    bool dot = we_gemm_q4_uses_dot();
+    // scratch (we_gemm_q4_scratch_bytes): sx, corr (T, nb) at 16-byte boundaries, then qx
+    uint8_t *base = (uint8_t *)(((uintptr_t)scratch + 15) & ~(uintptr_t)15);
+    size_t per_block = ((size_t)T * (size_t)nb * sizeof(float) + 15) & ~(size_t)15;
+    q4_ctx c = {.y = y, .ldy = ldy, .x = x, .ldx = ldx, .wp = Wp, .ws = ws, .b = b,
+                .T = T, .K = K, .N = N, .nb = nb, .act = act, .dot = dot,
+                .sx = (float *)(void *)base, .corr = (int32_t *)(void *)(base + per_block),
+                .qx = base + 2 * per_block,
+                .ldq = (size_t)nb * WE_Q4_BLOCK * (dot ? 1 : sizeof(int16_t))};
+    c.q.T = T;
+    c.q.N = N;
+    queue_items(&c.q, split_by_rows(&c.q, we_pool_threads(pool), true));
+    if (!c.q.by_rows) we_pool_run(pool, gemm_q4_quantize_task, &c);
+    we_pool_run(pool, gemm_q4_task, &c);
+}

@@ -88,6 +88,39 @@ void we_q8_dot_kernel_5x8(int32_t *c, const uint8_t *x0, const uint8_t *x1, cons
     wasm_v128_store(c + 32, wasm_i32x4_sub(c40, r0)); wasm_v128_store(c + 36, wasm_i32x4_sub(c41, r1));
 }
 
+// Activations first (signed), nibbles second (0..15: the 7-bit operand).
+__attribute__((noinline))
+void we_q4_dot_kernel_5x8(int32_t *c, const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                          const int8_t *x3, const int8_t *x4, const uint8_t *wp) {
+    v128_t c00 = wasm_i32x4_splat(0), c01 = c00, c10 = c00, c11 = c00;
+    v128_t c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00;
+    for (int k = 0; k < 32; k += 4) {
+        v128_t v = wasm_v128_load(wp);
+        wp += 16;
+        v128_t w0 = wasm_v128_and(v, wasm_i8x16_splat(0x0F)), w1 = wasm_u8x16_shr(v, 4);
+        v128_t a = wasm_v128_load32_splat(x0 + k);
+        c00 = DOT(a, w0, c00);
+        c01 = DOT(a, w1, c01);
+        a = wasm_v128_load32_splat(x1 + k);
+        c10 = DOT(a, w0, c10);
+        c11 = DOT(a, w1, c11);
+        a = wasm_v128_load32_splat(x2 + k);
+        c20 = DOT(a, w0, c20);
+        c21 = DOT(a, w1, c21);
+        a = wasm_v128_load32_splat(x3 + k);
+        c30 = DOT(a, w0, c30);
+        c31 = DOT(a, w1, c31);
+        a = wasm_v128_load32_splat(x4 + k);
+        c40 = DOT(a, w0, c40);
+        c41 = DOT(a, w1, c41);
+    }
+    wasm_v128_store(c + 0, c00);  wasm_v128_store(c + 4, c01);
+    wasm_v128_store(c + 8, c10);  wasm_v128_store(c + 12, c11);
+    wasm_v128_store(c + 16, c20); wasm_v128_store(c + 20, c21);
+    wasm_v128_store(c + 24, c30); wasm_v128_store(c + 28, c31);
+    wasm_v128_store(c + 32, c40); wasm_v128_store(c + 36, c41);
+}
+
 #else
 
 bool we_q8_dot_run(int32_t *out, const int8_t *w, const uint8_t *x, const int32_t *acc) {
@@ -101,6 +134,12 @@ void we_q8_dot_kernel_5x8(int32_t *c, const uint8_t *x0, const uint8_t *x1, cons
                           const uint8_t *x3, const uint8_t *x4, const int8_t *wp, int KQ,
                           const int32_t *corr) {
     (void)c, (void)x0, (void)x1, (void)x2, (void)x3, (void)x4, (void)wp, (void)KQ, (void)corr;
+    __builtin_trap();
+}
+
+void we_q4_dot_kernel_5x8(int32_t *c, const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                          const int8_t *x3, const int8_t *x4, const uint8_t *wp) {
+    (void)c, (void)x0, (void)x1, (void)x2, (void)x3, (void)x4, (void)wp;
     __builtin_trap();
 }
 

@@ -40,6 +40,12 @@ void we_q8_dot_kernel_5x8(int32_t *c, const uint8_t *x0, const uint8_t *x1, cons
                           const uint8_t *x3, const uint8_t *x4, const int8_t *wp, int KQ,
                           const int32_t *corr);
 
+// The 4-bit GEMM's kernel (gemm.c): c (5, 8) int32 = rows x0..x4 (one block: 32 int8, the
+// signed first operand) . one block of a panel (8 groups of 4 k x 16 bytes of nibbles q + 8,
+// which are the 7-bit second operand: exact on every host). No correction here.
+void we_q4_dot_kernel_5x8(int32_t *c, const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                          const int8_t *x3, const int8_t *x4, const uint8_t *wp);
+
 #if !defined(__wasm__)
 // Native builds emulate the instruction; tests pick which host behaviour it emulates
 // (true: signed, like Arm; false, the default: unsigned, like x86 VNNI). This one static
