@@ -7,6 +7,7 @@
  * side's own:
  *   'network'           a request failed after its retries (the message says which and why)
  *   'not_found'         a file the model needs is not at the source (HTTP 404, no such file)
+ *   'integrity'         a download's bytes do not have the sha256 the hub announced for them
  *   'unauthorized'      the hub refused the request (HTTP 401/403): a gated or private model
  *                       needs a `token`, or the token given is wrong
  *   'bad_image'         an image could not be decoded (corrupt or unsupported format)
