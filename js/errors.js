@@ -51,3 +51,14 @@ export function abortError(signal) {
 export function throwIfAborted(signal) {
   if (signal?.aborted) throw abortError(signal);
 }
+
+/**
+ * True when v is an array whose every element passes ok, holes included (Array#some and
+ * forEach skip holes, so a sparse array would pass them and fail later as a raw TypeError).
+ * @param {unknown} v @param {(x: any, i: number) => unknown} ok @returns {v is any[]}
+ */
+export function isArrayOf(v, ok) {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (!ok(v[i], i)) return false;
+  return true;
+}

@@ -113,7 +113,15 @@ async function loadOnce(engine, src, opts, seen) {
     totalBytes += loaded;
   }
 
-  const gguf = typeof opts.file === 'string' && /\.gguf$/i.test(opts.file);
+  // The weights file: `file`, else a folder's only .gguf when the folder has no config.json
+  // (a GGUF holds its own configuration), else what config.json's folder holds (below).
+  let file = opts.file;
+  if (!file) {
+    const names = await src.list();
+    const ggufs = names?.filter((n) => /\.gguf$/i.test(n)) ?? [];
+    if (names && !names.includes('config.json') && ggufs.length === 1) file = ggufs[0];
+  }
+  const gguf = typeof file === 'string' && /\.gguf$/i.test(file);
   /** @type {Map<string, Uint8Array>} */
   const small = new Map();
   async function readSmall(name, required) {
@@ -149,7 +157,7 @@ async function loadOnce(engine, src, opts, seen) {
 
     let weightNames = null;
     weightsP = (async () => {
-      if (opts.file) return null;
+      if (file) return null;
       opened = await src.open('model.safetensors');
       return opened ? ['model.safetensors'] : null;
     })();
@@ -180,8 +188,8 @@ async function loadOnce(engine, src, opts, seen) {
     }
 
     weightNames = await weightsP;
-    if (opts.file) {
-      weightNames = [opts.file];
+    if (file) {
+      weightNames = [file];
     } else if (!weightNames) {
       const idx = await readSmall('model.safetensors.index.json', false);
       if (idx) {
