@@ -58,7 +58,9 @@ import { similarity, softmax } from './similarity.js';
  * @property {string} [token] hub access token (Authorization: Bearer)
  * @property {string} [file] the weights file to use (a .gguf, or a .safetensors of another name)
  * @property {string} [model] registry id for task prefixes when the source does not name it (a local folder)
- * @property {boolean | string | import('./cache.js').ModelCache} [cache=true] true: Cache API / ~/.cache/wembed; a string: that folder; false: none
+ * @property {boolean | 'reload' | string | import('./cache.js').ModelCache} [cache=true] true: Cache API / ~/.cache/wembed;
+ *   'reload': that cache, every file fetched again and its entry rewritten; another string: that folder; false: none
+ * @property {number} [cacheMaxAge=86400] seconds after which a cached file is revalidated (If-None-Match); 0: every load
  * @property {typeof fetch} [fetch] the fetch to use
  * @property {number} [maxRetries=3] retries of a failed request
  * @property {number} [retryDelay=500] first backoff in ms (doubles each time)
