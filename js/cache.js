@@ -99,7 +99,8 @@ export function folderCache(dir) {
         return null;
       }
       if (meta?.url !== key) { await remove(p); return null; }
-      const time = Date.parse(meta.time);
+      const t = Date.parse(meta.time);
+      const time = Number.isFinite(t) ? t : 0;   // unreadable: as old as can be, so revalidated
       if (meta.missing) return { missing: true, size: 0, time };
       let st;
       try { st = await p.fs.promises.stat(p.file); } catch { st = null; }
@@ -184,7 +185,8 @@ export function browserCache(name = 'wembed-v1') {
       const c = await open();
       const res = await c.match(key);
       if (!res) return null;
-      const time = Date.parse(res.headers.get('x-wembed-time') ?? '');
+      const t = Date.parse(res.headers.get('x-wembed-time') ?? '');
+      const time = Number.isFinite(t) ? t : 0;
       if (res.headers.get('x-wembed-missing') === '1') return { missing: true, size: 0, time };
       const size = Number(res.headers.get('x-wembed-size'));
       const blob = await res.blob();   // disk-backed: its size is known without reading it

@@ -224,6 +224,43 @@ test('randomized: the content check accepts valid files in any chunking and refu
   assert.equal(feed('notes.txt', Buffer.from('<html>')), null, 'other files are not checked');
 });
 
+test('randomized: damaged cache metadata is never an error and never a wrong entry', async () => {
+  const dir = tmpDir();
+  try {
+    const cache = folderCache(dir);
+    const url = 'http://127.0.0.1:1/org/m/resolve/main/config.json';
+    const bytes = fs.readFileSync(path.join(E2E, 'config.json'));
+    const rand = (k) => Math.floor(Math.random() * k);
+    const metaFile = path.join(dir, '127.0.0.1%3a1/org/m/resolve/main/config.json.meta.json');
+    const good = { url, size: bytes.length, time: new Date().toISOString(), etag: '"x"', lastModified: null, sha256: null };
+    const shapes = [
+      () => crypto.randomBytes(rand(200)),
+      () => JSON.stringify({ ...good, size: rand(2 * bytes.length) }),
+      () => JSON.stringify({ ...good, url: url + 'x' }),
+      () => JSON.stringify({ ...good, size: [bytes.length, '1', null, -1, 1e300, 2 ** 53][rand(6)] }),
+      () => JSON.stringify({ ...good, time: ['nope', null, 5, {}][rand(4)], etag: [1, null, {}][rand(3)] }),
+      () => JSON.stringify(good).slice(0, rand(JSON.stringify(good).length)),
+      () => JSON.stringify([null, 1, 'x', [], true][rand(5)]),
+    ];
+    for (let i = 0; i < 300; i++) {
+      const w = await cache.put(url, bytes.length);
+      await w.write(bytes);
+      await w.close();
+      const meta = shapes[rand(shapes.length)]();
+      fs.writeFileSync(metaFile, meta);
+      const e = await cache.get(url);   // never throws
+      if (e === null) continue;
+      if (e.missing) { assert.ok(JSON.parse(String(meta)).missing, `a missing entry from ${meta}`); continue; }
+      assert.equal(e.size, bytes.length, `size from ${meta}`);
+      const got = [];
+      for await (const c of e.open()) got.push(c);
+      assert.ok(Buffer.concat(got).equals(bytes));
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('randomized: the JS SHA-256 equals node:crypto over any chunking', () => {
   for (const size of [0, 1, 55, 56, 63, 64, 65, 119, 120, 4096, 100003]) {
     const b = crypto.randomBytes(size);

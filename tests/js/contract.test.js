@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -151,6 +152,26 @@ test('every error the API throws is a WembedError with a code (sparse arrays, {l
     ix.dispose();
     e.dispose();
     clip.dispose();
+  }
+});
+
+test('randomized: a damaged index file (bytes changed, cut, extended) is refused with a WembedError, never loaded wrong', async () => {
+  const ix = await Index.create({ dims: 8, storage: 'int8', engine });
+  const rand = (k) => Math.floor(Math.random() * k);
+  try {
+    for (let i = 0; i < 20; i++) ix.add({ id: `d${i}`, vector: Float32Array.from({ length: 8 }, () => Math.random() - 0.5), meta: { i } });
+    const good = await ix.save({ extra: { model: 'org/m' } });
+    for (let t = 0; t < 300; t++) {
+      let b = Uint8Array.from(good);
+      const how = rand(3);
+      if (how === 0) for (let k = 1 + rand(8); k > 0; k--) b[rand(b.length)] ^= 1 + rand(255);
+      else if (how === 1) b = b.subarray(0, rand(b.length));
+      else b = Uint8Array.from([...b, ...crypto.randomBytes(1 + rand(16))]);
+      if (Buffer.from(b).equals(Buffer.from(good))) continue;
+      await assert.rejects(Index.load(b, { engine }), (err) => err instanceof WembedError && typeof err.code === 'string', `damage ${how}`);
+    }
+  } finally {
+    ix.dispose();
   }
 });
 
