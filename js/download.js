@@ -251,7 +251,8 @@ export async function openDownload(url, opts = {}) {
   if (from > 0) {
     const m = /\/(\d+)\s*$/.exec(first.res.headers.get('content-range') ?? '');
     size = first.res.status === 206 ? (m ? Number(m[1]) : -1) : bodyLength(first.res);
-    firstSkip = await resumed(first, from, size, opts.ifRange, etag);
+    const known = opts.ifRange?.startsWith('"') ? opts.ifRange : null;   // the ETag of the bytes before `from`
+    firstSkip = await resumed(first, from, -1, opts.ifRange, known);
   }
   // What a resume sends as If-Range: the strong ETag, else the Last-Modified date.
   const validator = etag ?? (from > 0 ? opts.ifRange : lastModified) ?? null;

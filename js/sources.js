@@ -226,6 +226,10 @@ async function* fromCache(entry, key, cache, dlOpts) {
   await cache.delete(key).catch(() => {});
   const d = await openDownload(key, { ...dlOpts, fromOffset: pos, ifRange: entry.etag ?? entry.lastModified ?? undefined });
   if (!d || 'notModified' in d) throw new WembedError('not_found', `${key}: the cached copy was corrupt and the file is no longer on the server`);
+  if (d.size !== entry.size) {
+    d.cancel();
+    throw Object.assign(new WembedError('network', `${key} changed since it was cached (its size is now ${d.size})`), { restart: true });
+  }
   yield* d.chunks;
 }
 

@@ -99,6 +99,39 @@ for (const [mode, what] of [['truncate', 'If-Range answered with the whole new f
   });
 }
 
+for (const mode of ['ok', 'ignore-if-range']) {
+  test(`a cached entry that breaks off is continued only as the same version (If-Range; server ${mode})`, async () => {
+    await withHub(mode, async (h, dir, opts) => {
+      // A custom cache whose model.safetensors is the old version and yields only half of it.
+      const old = otherVersion();
+      const store = new Map();
+      const cache = {
+        async get(k) {
+          const v = store.get(k);
+          if (!v) return null;
+          const half = k.endsWith('model.safetensors');
+          return { size: v.bytes.length, etag: v.etag, time: Date.now(), open: async function* () { yield half ? v.bytes.subarray(0, v.bytes.length >> 1) : v.bytes; } };
+        },
+        async put(k, size, info) {
+          const parts = [];
+          return { async write(c) { parts.push(Buffer.from(c)); }, async close() { store.set(k, { bytes: Buffer.concat(parts), etag: info?.etag }); }, async abort() {} };
+        },
+        async putMissing() {},
+        async delete(k) { store.delete(k); },
+      };
+      (await Embedder.load('org/m', opts({ cache }))).dispose();
+      store.set(key(h, 'model.safetensors'), { bytes: old, etag: `"${crypto.createHash('sha1').update(old).digest('hex')}"` });
+      h.log.length = 0;
+      const e = await Embedder.load('org/m', opts({ cache }));
+      try { await checkE2E(e); } finally { e.dispose(); }
+      const w = h.log.filter((r) => r.file === 'model.safetensors');
+      assert.ok(w[0].range && w[0].ifRange, 'the continuation carried If-Range');
+      assert.equal(w[w.length - 1].range, null, 'then the whole new file');
+      assert.ok(store.get(key(h, 'model.safetensors')).bytes.equals(WEIGHTS));
+    });
+  });
+}
+
 test('the sha256 the hub announces (X-Linked-Etag on the LFS redirect) is checked before anything is kept', async () => {
   await withHub('lfs-bad', async (h, dir, opts) => {
     await assert.rejects(Embedder.load('org/m', opts()), (err) => err.code === 'integrity' && /sha256/.test(err.message));
