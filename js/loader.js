@@ -66,11 +66,22 @@ function discard(f) {
  * @returns {Promise<{model: number, files: string[]}>}
  */
 export async function loadModel(engine, src, opts = {}) {
+  // A restarted load reads its files again from byte 0: progress it already reported is not
+  // reported twice, so `loaded` never decreases.
+  const best = new Map();
+  const user = opts.onProgress;
+  const onProgress = user && ((/** @type {ProgressEvent} */ e) => {
+    if (e.file !== null) {
+      if (e.loaded < (best.get(e.file) ?? -1)) return;
+      best.set(e.file, e.loaded);
+    }
+    user(e);
+  });
   for (let attempt = 0; ; attempt++) {
     /** @type {{current: string | null, read: string[]}} */
     const seen = { current: null, read: [] };
     try {
-      return await loadOnce(engine, src, opts, seen);
+      return await loadOnce(engine, src, { ...opts, onProgress }, seen);
     } catch (e) {
       const code = /** @type {any} */ (e)?.code;
       if (src.evict && (code === 'bad_format' || code === 'missing_tensor' || code === 'shape_mismatch')) {

@@ -84,8 +84,16 @@ for (const [mode, what] of [['truncate', 'If-Range answered with the whole new f
       // The first request gets the old version (and breaks half way); every later one the new.
       const old = otherVersion();
       h.content['org/m/model.safetensors'] = (hit) => (hit === 1 ? old : WEIGHTS);
-      const e = await Embedder.load('org/m', opts());
+      const events = [];
+      const e = await Embedder.load('org/m', opts({ onProgress: (p) => events.push(p) }));
       try { await checkE2E(e); } finally { e.dispose(); }
+      const last = new Map();
+      for (const p of events.slice(0, -1)) {
+        assert.ok(p.loaded >= (last.get(p.file) ?? 0), `${p.file}: progress went back from ${last.get(p.file)} to ${p.loaded} over the restart`);
+        last.set(p.file, p.loaded);
+      }
+      assert.equal(events.at(-1).status, 'ready');
+      assert.equal(last.get('model.safetensors'), WEIGHTS.length);
       const w = h.log.filter((r) => r.file === 'model.safetensors');
       if (mode === 'no-validators') assert.ok(w.every((r) => r.range === null), 'never resumed without a validator');
       else assert.ok(w.slice(1).every((r) => r.range === null || r.ifRange !== null), 'every resume carries If-Range');
