@@ -120,6 +120,7 @@ function bodyLength(res) {
  * @property {number} [fromOffset] start at this byte (continuing a cache entry that broke off)
  * @property {string} [ifRange] the validator of the version whose first fromOffset bytes the caller has
  * @property {{etag?: string | null, lastModified?: string | null}} [conditional] ask only if the file changed
+ * @property {boolean} [firstTryOnly] no retries for the first request (its failure is thrown at once)
  */
 
 /**
@@ -136,13 +137,16 @@ export async function openDownload(url, opts = {}) {
   const timeout = opts.timeout ?? 30000;
   const signal = opts.signal;
   let failures = 0;
+  // `firstTryOnly` (a revalidation: the cached copy is the fallback) gives up on the first
+  // request at once; once it answered, the body's resumes get the usual retries.
+  let budget = opts.firstTryOnly ? 0 : maxRetries;
   /** @type {string[]} */
   const why = [];
 
   // Waits out the backoff after a failed try, or throws when the retries are spent.
   async function backoff(reason, retryAfter) {
     why.push(reason);
-    if (failures++ >= maxRetries) {
+    if (failures++ >= budget) {
       throw new WembedError('network', `could not download ${url}: ${why.join('; then ')}` +
         ` (${failures} tr${failures > 1 ? 'ies' : 'y'}; check the network or the URL, or raise maxRetries)`);
     }
@@ -241,6 +245,7 @@ export async function openDownload(url, opts = {}) {
   if (opts.conditional?.etag) firstExtra['If-None-Match'] = opts.conditional.etag;
   if (opts.conditional?.lastModified) firstExtra['If-Modified-Since'] = opts.conditional.lastModified;
   const first = await start(from, firstExtra);
+  budget = maxRetries;
   if (!first) return null;
   if ('notModified' in first) return { notModified: true };
   let size = bodyLength(first.res);

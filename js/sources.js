@@ -284,7 +284,7 @@ function remoteSource(id, kind, base, opts) {
           // Stale: ask whether it changed; unreachable, use it as it is.
           let d;
           try {
-            d = await openDownload(url, { ...dlOpts, maxRetries: 0, conditional: e.missing ? undefined : { etag: e.etag, lastModified: e.lastModified } });
+            d = await openDownload(url, { ...dlOpts, firstTryOnly: true, conditional: e.missing ? undefined : { etag: e.etag, lastModified: e.lastModified } });
           } catch (err) {
             if (/** @type {any} */ (err)?.code === 'aborted_by_signal') throw err;
             return e.missing ? null : cached(url, e);
