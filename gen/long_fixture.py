@@ -367,7 +367,9 @@ def nomic_outputs(h, mask):
     return {'mean_pooled': (mp, 'mean over attention_mask [B,D]'),
             'mean_pooled_normalized': (l2(mp), 'L2(mean_pooled)'),
             'matryoshka_16': (nomic_matryoshka(mp, 16), 'layer_norm (no affine, eps 1e-5) -> [:, :16] -> L2'),
-            'matryoshka_8': (nomic_matryoshka(mp, 8), 'layer_norm (no affine, eps 1e-5) -> [:, :8] -> L2')}
+            'matryoshka_8': (nomic_matryoshka(mp, 8), 'layer_norm (no affine, eps 1e-5) -> [:, :8] -> L2'),
+            # the full width too: the rule applies to any requested size (not the plain L2 output)
+            f'matryoshka_{mp.shape[-1]}': (nomic_matryoshka(mp, mp.shape[-1]), 'layer_norm (no affine, eps 1e-5) -> all dims -> L2')}
 
 
 def mean_outputs(h, mask):

@@ -6,7 +6,9 @@
 // stored size against the bytes actually there; an entry that disagrees (a partial file, a
 // truncated or tampered blob, missing metadata) is deleted and reported as absent, which makes
 // the caller fetch it again. A 404 of an optional file is remembered too (`putMissing`), so a
-// second load needs no network at all.
+// second load needs no network at all. An entry keeps what the server said of its version (ETag,
+// Last-Modified, the hub's sha256) and when it was last confirmed (`time`), for the revalidation
+// rule of sources.js; `touch` records a confirmation (an HTTP 304).
 // Not here: fetching (download.js), or deciding which files a model needs (sources.js).
 
 /**
@@ -14,6 +16,15 @@
  * @property {boolean} [missing] the server answered 404 for this URL
  * @property {number} size bytes
  * @property {() => AsyncIterable<Uint8Array>} [open] the bytes, from the start (each call anew)
+ * @property {number} [time] when the entry was written or last confirmed (ms since 1970; absent: never stale)
+ * @property {string | null} [etag] the server's strong ETag for these bytes
+ * @property {string | null} [lastModified] the server's Last-Modified for these bytes
+ * @property {string | null} [sha256] the sha256 the hub announced and the bytes were checked against
+ *
+ * @typedef {object} EntryInfo what put() records of the version: all optional
+ * @property {string | null} [etag]
+ * @property {string | null} [lastModified]
+ * @property {string | null} [sha256]
  *
  * @typedef {object} CacheWriter
  * @property {(chunk: Uint8Array) => Promise<void>} write
@@ -22,9 +33,10 @@
  *
  * @typedef {object} ModelCache
  * @property {(key: string) => Promise<CacheEntry | null>} get a valid entry, or null
- * @property {(key: string, size: number) => Promise<CacheWriter | null>} put starts an entry of `size` bytes (null: not cached)
+ * @property {(key: string, size: number, info?: EntryInfo) => Promise<CacheWriter | null>} put starts an entry of `size` bytes (null: not cached)
  * @property {(key: string) => Promise<void>} putMissing remembers that the URL does not exist
  * @property {(key: string) => Promise<void>} delete
+ * @property {(key: string) => Promise<void>} [touch] records that the entry was confirmed now (optional)
  */
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
@@ -87,7 +99,9 @@ export function folderCache(dir) {
         return null;
       }
       if (meta?.url !== key) { await remove(p); return null; }
-      if (meta.missing) return { missing: true, size: 0 };
+      const t = Date.parse(meta.time);
+      const time = Number.isFinite(t) ? t : 0;   // unreadable: as old as can be, so revalidated
+      if (meta.missing) return { missing: true, size: 0, time };
       let st;
       try { st = await p.fs.promises.stat(p.file); } catch { st = null; }
       if (!st || !Number.isSafeInteger(meta.size) || st.size !== meta.size) {
@@ -96,10 +110,14 @@ export function folderCache(dir) {
       }
       return {
         size: meta.size,
+        time,
+        etag: meta.etag ?? null,
+        lastModified: meta.lastModified ?? null,
+        sha256: meta.sha256 ?? null,
         open: () => p.fs.createReadStream(p.file, { highWaterMark: 1 << 20 }),
       };
     },
-    async put(key, size) {
+    async put(key, size, info = {}) {
       if (!(size >= 0)) return null;
       const p = await paths(key);
       await p.fs.promises.mkdir(p.path.dirname(p.file), { recursive: true });
@@ -125,7 +143,10 @@ export function folderCache(dir) {
           }
           await p.fs.promises.rm(p.meta, { force: true });
           await p.fs.promises.rename(tmp, p.file);
-          await writeMeta(p, { url: key, size, time: new Date().toISOString() });
+          await writeMeta(p, {
+            url: key, size, time: new Date().toISOString(),
+            etag: info.etag ?? null, lastModified: info.lastModified ?? null, sha256: info.sha256 ?? null,
+          });
         },
         async abort() {
           if (!closed) { closed = true; await fh.close().catch(() => {}); }
@@ -141,6 +162,12 @@ export function folderCache(dir) {
     },
     async delete(key) {
       await remove(await paths(key));
+    },
+    async touch(key) {
+      const p = await paths(key);
+      let meta;
+      try { meta = JSON.parse(await p.fs.promises.readFile(p.meta, 'utf8')); } catch { return; }
+      if (meta?.url === key) await writeMeta(p, { ...meta, time: new Date().toISOString() });
     },
   };
 }
@@ -158,7 +185,9 @@ export function browserCache(name = 'wembed-v1') {
       const c = await open();
       const res = await c.match(key);
       if (!res) return null;
-      if (res.headers.get('x-wembed-missing') === '1') return { missing: true, size: 0 };
+      const t = Date.parse(res.headers.get('x-wembed-time') ?? '');
+      const time = Number.isFinite(t) ? t : 0;
+      if (res.headers.get('x-wembed-missing') === '1') return { missing: true, size: 0, time };
       const size = Number(res.headers.get('x-wembed-size'));
       const blob = await res.blob();   // disk-backed: its size is known without reading it
       if (!Number.isSafeInteger(size) || blob.size !== size) {
@@ -167,6 +196,10 @@ export function browserCache(name = 'wembed-v1') {
       }
       return {
         size,
+        time,
+        etag: res.headers.get('x-wembed-etag'),
+        lastModified: res.headers.get('x-wembed-last-modified'),
+        sha256: res.headers.get('x-wembed-sha256'),
         async *open() {
           const reader = blob.stream().getReader();
           try {
@@ -181,14 +214,17 @@ export function browserCache(name = 'wembed-v1') {
         },
       };
     },
-    async put(key, size) {
+    async put(key, size, info = {}) {
       if (!(size >= 0)) return null;
       const c = await open();
       const { readable, writable } = new TransformStream();
       const writer = writable.getWriter();
-      const stored = c.put(key, new Response(readable, {
-        headers: { 'content-type': 'application/octet-stream', 'x-wembed-size': String(size) },
-      }));
+      /** @type {Record<string, string>} */
+      const headers = { 'content-type': 'application/octet-stream', 'x-wembed-size': String(size), 'x-wembed-time': new Date().toISOString() };
+      if (info.etag) headers['x-wembed-etag'] = info.etag;
+      if (info.lastModified) headers['x-wembed-last-modified'] = info.lastModified;
+      if (info.sha256) headers['x-wembed-sha256'] = info.sha256;
+      const stored = c.put(key, new Response(readable, { headers }));
       stored.catch(() => {});
       let written = 0;
       return {
@@ -215,22 +251,49 @@ export function browserCache(name = 'wembed-v1') {
     },
     async putMissing(key) {
       const c = await open();
-      await c.put(key, new Response('', { headers: { 'x-wembed-missing': '1' } }));
+      await c.put(key, new Response('', { headers: { 'x-wembed-missing': '1', 'x-wembed-time': new Date().toISOString() } }));
     },
     async delete(key) {
       await (await open()).delete(key);
+    },
+    async touch(key) {
+      const c = await open();
+      const res = await c.match(key);
+      if (!res) return;
+      const headers = new Headers(res.headers);
+      headers.set('x-wembed-time', new Date().toISOString());
+      await c.put(key, new Response(res.body, { headers }));
     },
   };
 }
 
 /**
- * The cache an option asks for: true (default) = this platform's, false = none, a string = a
- * folder (Node), or a ModelCache object as is.
- * @param {boolean | string | ModelCache | undefined} opt
+ * A cache that ignores what `cache` holds and rewrites it: get() finds nothing, so every file is
+ * fetched anew and stored again (fetch's `cache: 'reload'`; the CLI's --refresh).
+ * @param {ModelCache} cache @returns {ModelCache}
+ */
+export function reloadingCache(cache) {
+  return {
+    get: async () => null,
+    put: (key, size, info) => cache.put(key, size, info),
+    putMissing: (key) => cache.putMissing(key),
+    delete: (key) => cache.delete(key),
+  };
+}
+
+/**
+ * The cache an option asks for: true (default) = this platform's, false = none, 'reload' = this
+ * platform's, every entry fetched anew and rewritten (reloadingCache), another string = a folder
+ * (Node), or a ModelCache object as is.
+ * @param {boolean | 'reload' | string | ModelCache | undefined} opt
  * @returns {ModelCache | null}
  */
 export function resolveCache(opt) {
   if (opt === false || opt === null) return null;
+  if (opt === 'reload') {
+    const c = resolveCache(true);
+    return c && reloadingCache(c);
+  }
   if (typeof opt === 'object') return opt;
   if (typeof opt === 'string') return folderCache(opt);
   if (isNode) return folderCache();

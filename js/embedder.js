@@ -14,7 +14,7 @@
 // {variant, threads}: a browser's main thread cannot start the threads a second pool would need.
 
 import { createEngine } from './engine.js';
-import { WembedError, statusError } from './errors.js';
+import { WembedError, statusError, isArrayOf } from './errors.js';
 import { resolveSource } from './sources.js';
 import { loadModel } from './loader.js';
 import { encodeWith } from './tokenizer.js';
@@ -58,7 +58,9 @@ import { similarity, softmax } from './similarity.js';
  * @property {string} [token] hub access token (Authorization: Bearer)
  * @property {string} [file] the weights file to use (a .gguf, or a .safetensors of another name)
  * @property {string} [model] registry id for task prefixes when the source does not name it (a local folder)
- * @property {boolean | string | import('./cache.js').ModelCache} [cache=true] true: Cache API / ~/.cache/wembed; a string: that folder; false: none
+ * @property {boolean | 'reload' | string | import('./cache.js').ModelCache} [cache=true] true: Cache API / ~/.cache/wembed;
+ *   'reload': that cache, every file fetched again and its entry rewritten; another string: that folder; false: none
+ * @property {number} [cacheMaxAge=86400] seconds after which a cached file is revalidated (If-None-Match); 0: every load
  * @property {typeof fetch} [fetch] the fetch to use
  * @property {number} [maxRetries=3] retries of a failed request
  * @property {number} [retryDelay=500] first backoff in ms (doubles each time)
@@ -263,6 +265,19 @@ export class Embedder {
     return prefixes[o.task];
   }
 
+  /**
+   * Checks embed options against this model without embedding anything: throws the WembedError
+   * (code 'invalid_argument', ...) that embed / embedImage would throw for every input, e.g. a
+   * `dims` beyond the model's width or a `task` the registry does not know. The CLI uses it to
+   * report such a mistake once, as a usage error, not on every input line.
+   * @param {EmbedOptions} [opts] @param {{image?: boolean}} [what] image: the vision tower's output
+   */
+  checkOptions(opts = {}, what = {}) {
+    this._check();
+    if (!what.image) this._prefix(opts);
+    this._vectorBytes(!!what.image, this._params(opts));
+  }
+
   /** The token limit an embed call will use (for sizing per-token output). */
   _maxTokens(o) {
     if (o.maxTokens) return o.maxTokens;
@@ -281,9 +296,7 @@ export class Embedder {
   async embed(texts, opts = {}) {
     this._check();
     const list = typeof texts === 'string' ? [texts] : texts;
-    if (!Array.isArray(list) || list.some((t) => typeof t !== 'string')) {
-      throw new WembedError('invalid_argument', 'embed takes a string or an array of strings');
-    }
+    if (!isArrayOf(list, (t) => typeof t === 'string')) throw new WembedError('invalid_argument', 'embed takes a string or an array of strings');
     const prefix = this._prefix(opts);
     const all = prefix ? list.map((t) => prefix + t) : list;
     const params = this._params(opts);
@@ -372,8 +385,8 @@ export class Embedder {
   async classifyPairs(queries, documents) {
     this._check();
     const L = this._labels();
-    if (!Array.isArray(queries) || !Array.isArray(documents) || queries.length !== documents.length ||
-        queries.some((t) => typeof t !== 'string') || documents.some((t) => typeof t !== 'string')) {
+    if (!isArrayOf(queries, (t) => typeof t === 'string') || !isArrayOf(documents, (t) => typeof t === 'string') ||
+        queries.length !== documents.length) {
       throw new WembedError('invalid_argument', 'classifyPairs takes two arrays of strings of the same length');
     }
     const n = queries.length;
@@ -444,7 +457,7 @@ export class Embedder {
    * @param {(idsP: number, typesP: number, maskP: number, B: number, T: number, counts: number[]) => T} fn @returns {T | any[]}
    */
   _withIdRows(ids, opts, what, fn) {
-    if (!Array.isArray(ids) || ids.some((r) => !r || typeof r.length !== 'number')) {
+    if (!isArrayOf(ids, (r) => r && typeof r === 'object' && Number.isSafeInteger(r.length) && r.length >= 0)) {
       throw new WembedError('invalid_argument', `${what} takes an array of rows of token ids`);
     }
     const B = ids.length;
@@ -452,7 +465,7 @@ export class Embedder {
     const T = Math.max(1, ...ids.map((r) => r.length));
     const { tokenTypeIds: types, attentionMask: mask } = opts;
     for (const [name, v] of [['tokenTypeIds', types], ['attentionMask', mask]]) {
-      if (v !== undefined && (!Array.isArray(v) || v.length !== B || v.some((r, i) => !r || r.length !== ids[i].length))) {
+      if (v !== undefined && (!isArrayOf(v, (r, i) => r && r.length === ids[i].length) || v.length !== B)) {
         throw new WembedError('invalid_argument', `${name} must have one row per ids row, each as long as that row`);
       }
     }
@@ -525,6 +538,7 @@ export class Embedder {
   async embedImage(inputs, opts = {}) {
     this._check();
     const list = Array.isArray(inputs) ? inputs : [inputs];
+    if (!isArrayOf(list, (x) => x != null)) throw new WembedError('invalid_argument', 'embedImage takes an image or an array of images (no holes, no null)');
     if (!this._info.hasVision) throw new WembedError('unsupported', `${this.source} has no vision tower (${this._info.architecture}); embedImage needs a model with a vision tower`);
     const imgs = await Promise.all(list.map((x, i) => toPixels(x, list.length > 1 ? `image ${i}` : 'image', { signal: opts.signal })));
     this._check();
@@ -665,7 +679,7 @@ export class Embedder {
    */
   async classify(image, labels, opts = {}) {
     this._check();
-    if (!Array.isArray(labels) || labels.length === 0 || labels.some((l) => typeof l !== 'string')) {
+    if (!isArrayOf(labels, (l) => typeof l === 'string') || labels.length === 0) {
       throw new WembedError('invalid_argument', 'classify needs a non-empty array of label strings');
     }
     if (!this._info.hasText || !this._info.hasVision || !this._info.logitScale) {

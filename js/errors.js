@@ -7,6 +7,7 @@
  * side's own:
  *   'network'           a request failed after its retries (the message says which and why)
  *   'not_found'         a file the model needs is not at the source (HTTP 404, no such file)
+ *   'integrity'         a download's bytes do not have the sha256 the hub announced for them
  *   'unauthorized'      the hub refused the request (HTTP 401/403): a gated or private model
  *                       needs a `token`, or the token given is wrong
  *   'bad_image'         an image could not be decoded (corrupt or unsupported format)
@@ -49,4 +50,15 @@ export function abortError(signal) {
 /** Throws abortError when signal has fired. @param {AbortSignal} [signal] */
 export function throwIfAborted(signal) {
   if (signal?.aborted) throw abortError(signal);
+}
+
+/**
+ * True when v is an array whose every element passes ok, holes included (Array#some and
+ * forEach skip holes, so a sparse array would pass them and fail later as a raw TypeError).
+ * @param {unknown} v @param {(x: any, i: number) => unknown} ok @returns {v is any[]}
+ */
+export function isArrayOf(v, ok) {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (!ok(v[i], i)) return false;
+  return true;
 }

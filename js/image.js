@@ -13,7 +13,7 @@
 // dependency, imported only when an encoded image must be decoded in Node, so browsers and
 // bundles never see it. Alpha is dropped without compositing, as Pillow's convert('RGB') does.
 
-import { WembedError } from './errors.js';
+import { WembedError, throwIfAborted } from './errors.js';
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 
@@ -155,9 +155,18 @@ export async function toPixels(input, label = 'image', opts = {}) {
       }
       return decodeNode(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
     }
-    const res = await (opts.fetch ?? fetch)(s, { signal: opts.signal });
-    if (!res.ok) throw new WembedError('network', `could not fetch image ${s}: HTTP ${res.status}`);
-    const b = new Uint8Array(await res.arrayBuffer());
+    let b;
+    try {
+      const res = await (opts.fetch ?? fetch)(s, { signal: opts.signal });
+      if (!res.ok) throw new WembedError('network', `could not fetch image ${s}: HTTP ${res.status}`);
+      b = new Uint8Array(await res.arrayBuffer());
+    } catch (e) {
+      // fetch rejects with a bare TypeError ("fetch failed") or the signal's reason
+      throwIfAborted(opts.signal);
+      if (e instanceof WembedError) throw e;
+      const cause = /** @type {any} */ (e)?.cause;
+      throw new WembedError('network', `could not fetch image ${s}: ${/** @type {any} */ (e)?.message ?? e}${cause?.code ? ` (${cause.code})` : ''}`, { cause: e });
+    }
     return isNode ? decodeNode(b, s) : decodeBrowser(new Blob([b]), s);
   }
   if (typeof Blob !== 'undefined' && input instanceof Blob) {

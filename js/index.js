@@ -16,7 +16,7 @@ export { Reranker } from './reranker.js';
 export { pipeline, Tensor } from './pipeline.js';
 export { Tokenizer } from './tokenizer.js';
 export { similarity } from './similarity.js';
-export { folderCache, browserCache } from './cache.js';
+export { folderCache, browserCache, reloadingCache } from './cache.js';
 export { REGISTRY, lookupModel } from './registry.js';
 export { createEngine, Engine, threadsSupported, relaxedSimdSupported, MAX_THREADS } from './engine.js';
 export { WembedError } from './errors.js';

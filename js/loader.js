@@ -11,6 +11,14 @@
 // loader, which converts it into the model's own buffers right away. Peak memory is the model
 // plus one chunk, whatever the file's size.
 //
+// Integrity: a file the engine (or this loader) refuses as malformed (bad_format) is evicted
+// from the download cache, so the next load fetches it again instead of failing on the same
+// bytes for ever; when the refusal names no file (the engine's messages start with the file's
+// name when they can) or comes from the model as a whole (a missing tensor, a shape that does
+// not fit), every file of the load is evicted. A download
+// that finds its file changed half way (download.js: a `restart` error) starts the load again
+// from the beginning, at most twice.
+//
 // Progress events, per file: {status: 'download' | 'load', file, loaded, total}, 'download'
 // for bytes from the network, 'load' for bytes from the cache, disk or memory; loaded never
 // decreases and total stays what it was (-1 when a server does not say). One {status: 'ready'}
@@ -58,6 +66,38 @@ function discard(f) {
  * @returns {Promise<{model: number, files: string[]}>}
  */
 export async function loadModel(engine, src, opts = {}) {
+  // A restarted load reads its files again from byte 0: progress it already reported is not
+  // reported twice, so `loaded` never decreases.
+  const best = new Map();
+  const user = opts.onProgress;
+  const onProgress = user && ((/** @type {ProgressEvent} */ e) => {
+    if (e.file !== null) {
+      if (e.loaded < (best.get(e.file) ?? -1)) return;
+      best.set(e.file, e.loaded);
+    }
+    user(e);
+  });
+  for (let attempt = 0; ; attempt++) {
+    /** @type {{current: string | null, read: string[]}} */
+    const seen = { current: null, read: [] };
+    try {
+      return await loadOnce(engine, src, { ...opts, onProgress }, seen);
+    } catch (e) {
+      const code = /** @type {any} */ (e)?.code;
+      if (src.evict && (code === 'bad_format' || code === 'missing_tensor' || code === 'shape_mismatch')) {
+        // The file at fault: the one being handed over, else the one the engine's message names.
+        const named = seen.current ?? seen.read.find((f) => String(/** @type {any} */ (e).message).startsWith(`${f}:`));
+        const names = code === 'bad_format' && named ? [named] : seen.read;
+        await Promise.all(names.map((n) => src.evict?.(n)));
+      }
+      if (/** @type {any} */ (e)?.restart && attempt < 2) continue;
+      throw e;
+    }
+  }
+}
+
+/** One try of loadModel; `seen` tracks the file being read or handed over, and every file read. */
+async function loadOnce(engine, src, opts, seen) {
   const m = engine.module;
   const signal = opts.signal;
   const dtype = opts.dtype ?? 'f32';
@@ -84,12 +124,21 @@ export async function loadModel(engine, src, opts = {}) {
     totalBytes += loaded;
   }
 
-  const gguf = typeof opts.file === 'string' && /\.gguf$/i.test(opts.file);
+  // The weights file: `file`, else a folder's only .gguf when the folder has no config.json
+  // (a GGUF holds its own configuration), else what config.json's folder holds (below).
+  let file = opts.file;
+  if (!file) {
+    const names = await src.list();
+    const ggufs = names?.filter((n) => /\.gguf$/i.test(n)) ?? [];
+    if (names && !names.includes('config.json') && ggufs.length === 1) file = ggufs[0];
+  }
+  const gguf = typeof file === 'string' && /\.gguf$/i.test(file);
   /** @type {Map<string, Uint8Array>} */
   const small = new Map();
   async function readSmall(name, required) {
     throwIfAborted(signal);
     const f = await src.open(name);
+    if (f) seen.read.push(name);
     if (!f) {
       if (required) {
         throw new WembedError('not_found', `${src.where(name)} was not found: is ${JSON.stringify(src.id)} a model ` +
@@ -108,16 +157,18 @@ export async function loadModel(engine, src, opts = {}) {
   let weightsP = null;
   try {
     const cfgBytes = await readSmall('config.json', !gguf);
+    seen.current = 'config.json';
     if (cfgBytes) parseJSON(cfgBytes, 'config.json');   // a clear error for a file that is not JSON
     // Which files to ask for: the engine knows which towers the architecture has. An
     // unsupported one fails at load with the list of supported ones.
     const parts = cfgBytes ? engine.configParts(cfgBytes) : { text: true, vision: false };
+    seen.current = null;
     const vision = parts.vision;
     const textTower = parts.text || !parts.vision;
 
     let weightNames = null;
     weightsP = (async () => {
-      if (opts.file) return null;
+      if (file) return null;
       opened = await src.open('model.safetensors');
       return opened ? ['model.safetensors'] : null;
     })();
@@ -131,7 +182,9 @@ export async function loadModel(engine, src, opts = {}) {
     /** @type {string[]} */
     const denseWeights = [];
     if (mods) {
+      seen.current = 'modules.json';
       const list = parseJSON(mods, 'modules.json');
+      seen.current = null;
       const pool = Array.isArray(list) ? list.find((x) => typeof x?.type === 'string' && x.type.endsWith('.Pooling')) : null;
       if (pool && typeof pool.path === 'string') {
         if (pool.path) checkName(pool.path, 'modules.json: the pooling module\'s path');
@@ -146,15 +199,17 @@ export async function loadModel(engine, src, opts = {}) {
     }
 
     weightNames = await weightsP;
-    if (opts.file) {
-      weightNames = [opts.file];
+    if (file) {
+      weightNames = [file];
     } else if (!weightNames) {
       const idx = await readSmall('model.safetensors.index.json', false);
       if (idx) {
+        seen.current = 'model.safetensors.index.json';
         const map = parseJSON(idx, 'model.safetensors.index.json')?.weight_map;
         if (!map || typeof map !== 'object') throw new WembedError('bad_format', 'model.safetensors.index.json has no "weight_map" object');
         weightNames = [...new Set(Object.values(map).map(String))].sort();
         for (const n of weightNames) checkName(n, 'model.safetensors.index.json: a shard');
+        seen.current = null;
       } else {
         const names = (await src.list()) ?? [];
         const ggufs = names.filter((n) => /\.gguf$/i.test(n));
@@ -178,8 +233,10 @@ export async function loadModel(engine, src, opts = {}) {
     let stage = 0;
     try {
       const addWhole = (name, bytes) => withBytes(engine, bytes, name, (p, n) => {   // one copy in
+        seen.current = name;
         const rc = withUTF8(engine, name, (np) => m._wembed__loader_add_file(ld, np, p, n));
         if (rc) throw fail(rc);
+        seen.current = null;
       });
       // config.json first: the engine needs it before safetensors weights begin.
       const order = [...small.keys()].sort((a, b) => (a === 'config.json' ? -1 : b === 'config.json' ? 1 : a < b ? -1 : 1));
@@ -192,6 +249,8 @@ export async function loadModel(engine, src, opts = {}) {
         const f = name === 'model.safetensors' && opened ? opened : await src.open(name);
         if (f === opened) opened = null;
         if (!f) throw new WembedError('not_found', `${src.where(name)} was not found`);
+        seen.read.push(name);
+        seen.current = name;
         if (f.size < 0) {
           // The server gave no size, which a stream needs up front: take the file whole.
           addWhole(name, await collect(tracked(name, f)));
@@ -209,6 +268,7 @@ export async function loadModel(engine, src, opts = {}) {
         }
         rc = m._wembed__loader_end_file(ld);
         if (rc) throw fail(rc);
+        seen.current = null;
       }
       const model = m._wembed__loader_finish(ld);
       if (!model) throw fail(m._wembed__loader_write(ld, 0, 0) || engine.status.internal);

@@ -13,7 +13,7 @@
 // and with pooling 'none' padded positions are zeros rather than the padding tokens' states.
 
 import { Embedder } from './embedder.js';
-import { WembedError } from './errors.js';
+import { WembedError, isArrayOf } from './errors.js';
 import { softmax } from './similarity.js';
 
 /** A tensor as transformers.js returns one: flat data, dims, a type name. */
@@ -99,7 +99,7 @@ function textClassification(embedder) {
     if (!['sigmoid', 'softmax', 'none'].includes(fn)) throw new WembedError('invalid_argument', `function_to_apply must be 'sigmoid', 'softmax' or 'none', not ${JSON.stringify(fn)}`);
     const topK = o.top_k === null ? n : o.top_k ?? 1;
     const pairs = list.map((x) => (typeof x === 'string' ? { text: x } : x));
-    if (pairs.some((x) => !x || typeof x.text !== 'string' || (x.text_pair !== undefined && typeof x.text_pair !== 'string'))) {
+    if (!isArrayOf(pairs, (x) => x && typeof x.text === 'string' && (x.text_pair === undefined || typeof x.text_pair === 'string'))) {
       throw new WembedError('invalid_argument', 'text-classification takes strings or {text, text_pair} objects');
     }
     // Pairs through the pair template; single texts through the single template (their own call).

@@ -17,7 +17,7 @@
 // logit (that is always 1).
 
 import { Embedder } from './embedder.js';
-import { WembedError } from './errors.js';
+import { WembedError, isArrayOf } from './errors.js';
 
 /**
  * @typedef {'none'|'sigmoid'} Activation
@@ -99,7 +99,7 @@ export class Reranker {
    * @returns {Promise<{scores: Float32Array[], truncated: boolean[]}>}
    */
   async score(pairs, opts = {}) {
-    if (!Array.isArray(pairs) || pairs.some((p) => !Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || typeof p[1] !== 'string')) {
+    if (!isArrayOf(pairs, (p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string')) {
       throw new WembedError('invalid_argument', 'score takes an array of [query, document] string pairs');
     }
     const sig = this._sigmoid(opts.activation);
@@ -146,7 +146,7 @@ export class Reranker {
    */
   async rerank(query, documents, opts = {}) {
     if (typeof query !== 'string') throw new WembedError('invalid_argument', 'rerank: the query must be a string');
-    if (!Array.isArray(documents) || documents.some((d) => typeof d !== 'string')) {
+    if (!isArrayOf(documents, (d) => typeof d === 'string')) {
       throw new WembedError('invalid_argument', 'rerank: documents must be an array of strings');
     }
     const label = this._label(opts.label);

@@ -15,9 +15,8 @@ for (let i = 1; i < 256; i++) POPCOUNT[i] = (i & 1) + POPCOUNT[i >> 1];
  * @returns {number} in [-1, 1]
  */
 export function similarity(a, b) {
-  if (!a || !b || typeof a.length !== 'number' || typeof b.length !== 'number') {
-    throw new WembedError('invalid_argument', 'similarity takes two vectors');
-  }
+  const vec = (v) => Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
+  if (!vec(a) || !vec(b)) throw new WembedError('invalid_argument', 'similarity takes two vectors (typed arrays or arrays of numbers)');
   if (a.length !== b.length) throw new WembedError('invalid_argument', `vectors differ in length: ${a.length} and ${b.length}`);
   const binA = a instanceof Uint8Array;
   if (binA !== b instanceof Uint8Array) {
@@ -38,6 +37,8 @@ export function similarity(a, b) {
     na += x * x;
     nb += y * y;
   }
+  // NaN here: a hole, a non-number or NaN in an array (Infinity gives NaN too)
+  if (Number.isNaN(dot + na + nb)) throw new WembedError('invalid_argument', 'similarity: the vectors hold values that are not finite numbers');
   return na && nb ? dot / Math.sqrt(na * nb) : 0;
 }
 

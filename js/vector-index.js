@@ -19,7 +19,7 @@
 // side; the vectors live in the engine's memory. Save/load as bytes, files (Node) or IndexedDB
 // (browsers). The format is documented at `save()`.
 
-import { WembedError, statusError } from './errors.js';
+import { WembedError, statusError, isArrayOf } from './errors.js';
 import { cString, copyOut } from './heap.js';
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
@@ -98,6 +98,19 @@ function checkId(id) {
     throw new WembedError('invalid_argument', `an id must be a string or a finite number, not ${JSON.stringify(id)}`);
   }
   return id;
+}
+
+/**
+ * Throws invalid_argument unless JSON can hold v (no BigInt, no cycles): metadata is saved as
+ * JSON, so it is refused when given rather than when save() meets it.
+ * @param {unknown} v @param {string} what
+ */
+function checkJSON(v, what) {
+  try {
+    JSON.stringify(v);
+  } catch (e) {
+    throw new WembedError('invalid_argument', `${what} cannot be saved as JSON: ${/** @type {any} */ (e)?.message ?? e}`);
+  }
 }
 
 /** The filter as a predicate (meta, id) => boolean. @param {Filter} f */
@@ -231,6 +244,7 @@ export class Index {
   add(entries) {
     this._check();
     const list = Array.isArray(entries) ? entries : [entries];
+    if (!isArrayOf(list, (e) => e && typeof e === 'object')) throw new WembedError('invalid_argument', 'add takes {id, vector, meta?} or an array of them (no holes)');
     const seen = new Set();
     list.forEach((e, i) => {
       if (!e || typeof e !== 'object') throw new WembedError('invalid_argument', `entry ${i} must be {id, vector, meta?}`);
@@ -238,6 +252,7 @@ export class Index {
       if (seen.has(e.id)) throw new WembedError('invalid_argument', `id ${JSON.stringify(e.id)} appears twice in one add`);
       seen.add(e.id);
       this._checkVector(e.vector, `the vector of ${JSON.stringify(e.id)}`);
+      if (e.meta !== undefined) checkJSON(e.meta, `the metadata of ${JSON.stringify(e.id)}`);
     });
     const m = this.engine.module;
     const d = this.dims;
@@ -473,6 +488,7 @@ export class Index {
     const names = ['f32', 'int8', 'scales', 'bits'];
     const pad8 = (x) => (x + 7) & ~7;
     let header;
+    if (opts.extra !== undefined) checkJSON(opts.extra, 'save(): extra');
     let headBytes;
     // Offsets depend on the header's length, which depends on the offsets: two passes.
     let base = 0;

@@ -74,7 +74,9 @@ static wembed_status resolve(wembed_model *m, const wembed_embed_params *p, we_r
     if (p->dims < 0 || p->dims > full)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "dims %d is outside 1..%d (0: all)", p->dims, full);
     r->dims = p->dims ? p->dims : full;
-    r->matryoshka_ln = p->dims && p->dims < full && ts->matryoshka == WE_MATRYOSHKA_LAYER_NORM;
+    // The model's rule applies to any requested size, the full one included: nomic's recipe is
+    // layer_norm, truncate, normalize whatever the size (dims 0 asks for the plain output).
+    r->matryoshka_ln = p->dims && ts->matryoshka == WE_MATRYOSHKA_LAYER_NORM;
     if ((unsigned)p->truncate > WEMBED_TRUNCATE_CHUNK || (unsigned)p->output > WEMBED_OUTPUT_BINARY ||
         (unsigned)p->rope_scaling > WEMBED_ROPE_DYNAMIC_NTK || (unsigned)p->ntk_length > WEMBED_NTK_LENGTH_PADDED)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "unknown truncate, output, rope_scaling or ntk_length value");

@@ -338,7 +338,9 @@ typedef struct wembed_embed_params {
                                       // by its sentence-transformers Dense modules (what encode() gives);
                                       // a pooling named here is that pooling alone, without them
     int32_t normalize;                // 1, 0 or WEMBED_NORMALIZE_DEFAULT (the model's, for pooled vectors)
-    int32_t dims;                     // keep the first dims dimensions (Matryoshka); 0: all
+    int32_t dims;                     // keep the first dims dimensions with the model's Matryoshka rule
+                                      // (nomic: layer_norm first), at any dims, the full width included;
+                                      // 0: all, the plain output
     int32_t max_tokens;               // 0: the model's limit
     wembed_truncate truncate;
     int32_t chunk_overlap;            // tokens shared by consecutive windows (TRUNCATE_CHUNK); < 0: max_tokens / 8

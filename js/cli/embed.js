@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs, UsageError, intArg } from './args.js';
 import { jsonLines, batches, Lines, runBatch, out, resultJSON, vecJSON } from './io.js';
-import { MODEL_SPEC, commandEngine, loadEmbedder, embedOptions } from './model.js';
+import { MODEL_SPEC, commandEngine, loadEmbedder, embedOptions, checkEmbedOptions } from './model.js';
 
 const isIntArray = (a) => Array.isArray(a) && a.every((x) => Number.isInteger(x));
 
@@ -23,6 +23,7 @@ export async function embedCommand(argv) {
   const e = await loadEmbedder(args);
   const lines = new Lines();
   try {
+    checkEmbedOptions(e, opts);
     for await (const batch of batches(jsonLines(process.stdin), batchSize)) {
       // Parse each line into a text or an ids row; bad lines are answered in place.
       /** @type {Array<{n: number, kind: 'text'|'ids'|'bad', input?: any, error?: string}>} */
@@ -95,6 +96,12 @@ export async function embedImageCommand(argv) {
   const opts = embedOptions(args, (await commandEngine(args)).consts);
   const batchSize = intArg(args, 'batch-size', 8);
   const e = await loadEmbedder(args);
+  try {
+    if (!args['preprocess-only']) checkEmbedOptions(e, opts, { image: true });
+  } catch (err) {
+    e.dispose();
+    throw err;
+  }
   const lines = new Lines();
   const fromArgs = args._.length > 0;
   async function* input() {

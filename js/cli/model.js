@@ -7,21 +7,24 @@
 // (engine.consts, js/names.js), so a mistake is a usage error before any download.
 
 import { createEngine, MAX_THREADS } from '../engine.js';
+import { folderCache, reloadingCache } from '../cache.js';
 import { flagName, jsName, valueNames } from '../names.js';
 import { parseArgs, UsageError, intArg, choice } from './args.js';
 import { loadProgress, out } from './io.js';
 
 export const MODEL_SPEC = {
   model: 'string', revision: 'string', 'hub-base': 'string', token: 'string', file: 'string',
-  'cache-dir': 'string', cache: 'boolean', variant: 'string', threads: 'string', dtype: 'string',
+  'cache-dir': 'string', cache: 'boolean', refresh: 'boolean', variant: 'string', threads: 'string', dtype: 'string',
 };
 
 export function sourceOptions(args) {
+  if (args.refresh && args.cache === false) throw new UsageError('--refresh rewrites the cache: it cannot go with --no-cache');
+  const cache = args.cache === false ? false : args['cache-dir'] ? folderCache(args['cache-dir']) : true;
   return {
     revision: args.revision,
     hubBase: args['hub-base'],
     token: args.token ?? process.env.HF_TOKEN ?? undefined,
-    cache: args.cache === false ? false : args['cache-dir'] ?? true,
+    cache: args.refresh ? reloadingCache(cache === true ? folderCache() : cache) : cache,
   };
 }
 
@@ -127,6 +130,22 @@ export function embedOptions(args, consts) {
   if (args.prefix !== undefined) o.prefix = args.prefix;
   if (args.task !== undefined) o.task = args.task;
   return /** @type {import('../embedder.js').EmbedOptions} */ (o);
+}
+
+/**
+ * Checks embed options against the loaded model once, before any input is read: a value the
+ * model refuses (a --dims beyond its width, a --task it has no prefix for) is a usage error,
+ * not an error repeated on every input line.
+ * @param {import('../embedder.js').Embedder} e @param {import('../embedder.js').EmbedOptions} opts
+ * @param {{image?: boolean}} [what]
+ */
+export function checkEmbedOptions(e, opts, what) {
+  try {
+    e.checkOptions(opts, what);
+  } catch (err) {
+    if (/** @type {any} */ (err)?.code === 'invalid_argument') throw new UsageError(/** @type {Error} */ (err).message);
+    throw err;
+  }
 }
 
 export async function infoCommand(argv) {

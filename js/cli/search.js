@@ -8,7 +8,7 @@ import { WembedError } from '../errors.js';
 import { Index, INDEX_NAMES } from '../vector-index.js';
 import { parseArgs, UsageError, intArg, choice } from './args.js';
 import { jsonLines, batches, Lines, runBatch, out, f32 } from './io.js';
-import { MODEL_SPEC, commandEngine, loadEmbedder, embedOptions } from './model.js';
+import { MODEL_SPEC, commandEngine, loadEmbedder, embedOptions, checkEmbedOptions } from './model.js';
 
 const SEARCH_SPEC = {
   ...MODEL_SPEC, index: 'string', storage: 'string', rescore: 'string', candidates: 'string', metric: 'string',
@@ -23,11 +23,32 @@ function vectorOptions(o) {
   return rest;
 }
 
-/** The model a search command uses: --model, else the one the index was built with. */
-async function searchModel(args, extra) {
+/**
+ * The model a search command embeds texts with: --model, else the one the index was built with.
+ * A --model other than the index's is refused (its vectors would not be comparable, even at the
+ * same width). Loaded on first use: lines that bring their own embeddings never load (or fetch) it.
+ * @returns {() => Promise<import('../embedder.js').Embedder | null>} plus .loaded, the embedder once loaded
+ */
+function searchModel(args, extra, opts) {
+  if (extra?.model && args.model && modelId(args.model) !== extra.model) {
+    throw new UsageError(`the index was built with --model ${extra.model}; ${args.model} is another model (give the same one, or none)`);
+  }
   const model = args.model ?? extra?.model;
-  if (!model) return null;
-  return loadEmbedder({ ...args, model });
+  /** @type {Promise<any> | null} */
+  let p = null;
+  const get = async () => {
+    if (!model) return null;
+    p ??= loadEmbedder({ ...args, model }).then((e) => {
+      get.loaded = e;
+      checkEmbedOptions(e, opts);
+      return e;
+    });
+    return p;
+  };
+  /** @type {import('../embedder.js').Embedder | null} */
+  get.loaded = null;
+  get.has = !!model;
+  return get;
 }
 
 const isNumArray = (a) => Array.isArray(a) && a.length > 0 && a.every((x) => typeof x === 'number');
@@ -71,11 +92,8 @@ async function searchBuild(args, existing, engine) {
   const candidates = args.candidates === undefined ? undefined : intArg(args, 'candidates');
   const extra = existing?.extra ?? null;
   const opts = { ...(extra?.embed ?? {}), ...embedOptions(args, engine.consts) };
-  if (extra?.model && args.model && args.model !== extra.model) {
-    throw new UsageError(`the index was built with --model ${extra.model}; appending needs the same model`);
-  }
   const batchSize = intArg(args, 'batch-size', 32);
-  const e = await searchModel(args, extra);
+  const model = searchModel(args, extra, opts);
   let index = existing;
   const lines = new Lines();
   try {
@@ -87,12 +105,13 @@ async function searchBuild(args, existing, engine) {
         if (!(typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)))) return { n: l.n, kind: 'bad', error: '"id" must be a string or a number' };
         if (isNumArray(v.embedding)) return { n: l.n, kind: 'vec', id, meta: v.meta, input: Float32Array.from(v.embedding) };
         if (typeof v.text === 'string') {
-          if (!e) return { n: l.n, kind: 'bad', error: '"text" needs a model: give --model' };
+          if (!model.has) return { n: l.n, kind: 'bad', error: '"text" needs a model: give --model' };
           return { n: l.n, kind: 'text', id, meta: v.meta, input: v.text };
         }
         return { n: l.n, kind: 'bad', error: 'expected {"id", "text"} or {"id", "embedding": [numbers]}' };
       });
       const texts = items.filter((x) => x.kind === 'text');
+      const e = texts.length ? await model() : null;
       const tr = await runBatch(texts, (xs) => e.embed(xs, opts));
       let ti = 0;
       for (const it of items) {
@@ -106,7 +125,7 @@ async function searchBuild(args, existing, engine) {
         try {
           if (!index) {
             index = await Index.create({ dims: it.vector.length, storage, rescore, metric, candidates, engine });
-            index.extra = { model: e ? modelId(args.model ?? extra?.model) : null, embed: e ? vectorOptions(opts) : null };
+            index.extra = { model: model.has ? modelId(args.model ?? extra?.model) : null, embed: model.has ? vectorOptions(opts) : null };
           }
           index.add({ id: it.id, vector: it.vector, meta: it.meta });
           await out(JSON.stringify({ id: it.id, added: true }));
@@ -121,7 +140,7 @@ async function searchBuild(args, existing, engine) {
     await index.saveFile(args.index, { extra: index.extra });
   } finally {
     if (index !== existing) index?.dispose();
-    e?.dispose();
+    model.loaded?.dispose();
   }
   return lines.finish();
 }
@@ -141,7 +160,7 @@ async function searchQuery(args, index) {
     if (!filter || typeof filter !== 'object' || Array.isArray(filter)) throw new UsageError('--filter must be a JSON object of metadata fields, e.g. {"lang": "en"}');
   }
   const opts = { ...(extra.embed ?? {}), ...embedOptions(args, index.engine.consts) };
-  const e = await searchModel(args, extra);
+  const model = searchModel(args, extra, opts);
   const lines = new Lines();
   try {
     for await (const batch of batches(jsonLines(process.stdin), intArg(args, 'batch-size', 32))) {
@@ -153,12 +172,13 @@ async function searchQuery(args, index) {
         const o = { k: v.k ?? k, filter: v.filter ?? filter, candidates };
         if (isNumArray(v.embedding)) return { n: l.n, kind: 'vec', o, vector: Float32Array.from(v.embedding) };
         if (typeof v.text === 'string') {
-          if (!e) return { n: l.n, kind: 'bad', error: '"text" needs a model: the index has none recorded; give --model' };
+          if (!model.has) return { n: l.n, kind: 'bad', error: '"text" needs a model: the index has none recorded; give --model' };
           return { n: l.n, kind: 'text', o, input: v.text };
         }
         return { n: l.n, kind: 'bad', error: 'expected {"text": ...} or {"embedding": [numbers]}' };
       });
       const texts = items.filter((x) => x.kind === 'text');
+      const e = texts.length ? await model() : null;
       const tr = await runBatch(texts, (xs) => e.embed(xs, opts));
       let ti = 0;
       for (const it of items) {
@@ -179,7 +199,7 @@ async function searchQuery(args, index) {
       lines.tick(batch.length);
     }
   } finally {
-    e?.dispose();
+    model.loaded?.dispose();
   }
   return lines.finish();
 }

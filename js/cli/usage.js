@@ -59,6 +59,8 @@ model options (every model command):
   --token T          access token (default: $HF_TOKEN) --file F        weights file (e.g. a .gguf)
   --cache-dir D      download cache (default: $XDG_CACHE_HOME/wembed or ~/.cache/wembed)
   --no-cache         do not cache downloads            --variant auto|mt|st
+  --refresh          fetch every file again and rewrite the cache (cached files older than a day
+                     are revalidated anyway, with a conditional request)
 options:
   --version          the package and engine versions
   --help             this text
