@@ -315,6 +315,22 @@ static void test_bert_gguf(void) {
         CHECKF(e <= 1.01 + 0.5 * 8.0 / 127 * 1.01 + 0.01, "Q4_0 -> q8: %.3f Q4_0 steps", e);
     }
     wembed_model_free(m);
+    // q4 from Q4_0 blocks: the same values exactly (the blocks' own scales and integers come
+    // back); from Q8_0, within a q4 step of the block.
+    m = load_gguf(b, n, WEMBED_DTYPE_Q4, 0, msg);
+    wembed_model *m32 = load_gguf(b, n, WEMBED_DTYPE_F32, 0, msg);
+    if (CHECKF(m && m32, "bert-mixed.gguf q4: %s", msg)) {
+        static const char *const q4_0[] = {"encoder.layer.0.attention.self.query.weight", "encoder.layer.1.attention.output.dense.weight"};
+        for (size_t k = 0; k < WE_ARRAY_LEN(q4_0); k++) {
+            const we_weight *w = find_weight(m, q4_0[k]), *r = find_weight(m32, q4_0[k]);
+            int bad = 0;
+            for (int64_t i = 0; i < r->N; i++)
+                for (int64_t j = 0; j < r->K; j++) bad += we_weight_get(w, i, j) != we_weight_get(r, i, j);
+            CHECKF(w->type == WE_WTYPE_Q4 && bad == 0, "Q4_0 -> q4 %s: %d values differ", q4_0[k], bad);
+        }
+    }
+    wembed_model_free(m);
+    wembed_model_free(m32);
     wembed_model_free(st);
     free(b);
 }
