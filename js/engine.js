@@ -20,6 +20,7 @@
 
 import { WembedError } from './errors.js';
 import { cString } from './heap.js';
+import { checkKeys, ENGINE_OPTIONS } from './options.js';
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 
@@ -144,6 +145,7 @@ export async function createEngine(opts = {}) {
  * @returns {Promise<Engine>}
  */
 export async function startEngine(opts, files) {
+  checkKeys(opts, ENGINE_OPTIONS, 'createEngine');
   const want = opts.variant ?? 'auto';
   if (!['auto', 'mt', 'st'].includes(want)) {
     throw new WembedError('invalid_argument', `variant must be 'auto', 'mt' or 'st', not ${JSON.stringify(want)}`);

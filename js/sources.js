@@ -282,6 +282,16 @@ export async function resolveSource(source, opts = {}) {
       return folderSource(source);
     }
   }
+  if (isNode && isHubId(source)) {
+    // 'tests/e2e' is shaped like a hub id, but when its first segment is a folder here it is a
+    // mistyped local path: say so now rather than after the hub's retries.
+    const fs = await import('node:fs');
+    const first = source.split('/')[0];
+    if (fs.statSync(first, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new WembedError('not_found', `no such folder: ${source} (${first}/ is a folder here, so this names a local ` +
+        'path, not a hub model)');
+    }
+  }
   if (isHubId(source)) {
     const hubBase = (opts.hubBase ?? HUB_BASE).replace(/\/+$/, '');
     const rev = encodeURIComponent(opts.revision ?? 'main');
