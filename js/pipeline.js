@@ -38,6 +38,7 @@ function progressAdapter(cb, model) {
       cb({ status: 'ready', task: 'feature-extraction', model });
       return;
     }
+    if (e.status === 'debug') return;
     if (!begun.has(e.file)) {
       begun.add(e.file);
       cb({ status: 'initiate', name: model, file: e.file });

@@ -130,7 +130,7 @@ async function loadModel(slot, key) {
   const files = new Map();
   try {
     const r = await call('loadModel', [slot, model], (e) => {
-      if (e.status === 'ready') return;
+      if (e.status === 'ready' || e.status === 'debug') return;
       files.set(e.file, e);
       let loaded = 0;
       let total = 0;
