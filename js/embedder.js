@@ -24,6 +24,7 @@ import { toPixels } from './image.js';
 import { lookupModel } from './registry.js';
 import { similarity, softmax } from './similarity.js';
 import { checkKeys, LOAD_OPTIONS, EMBED_OPTIONS, EMBED_IDS_OPTIONS } from './options.js';
+import { WorkerEmbedder } from './worker-client.js';   // static: a worker's bundle must not split (js/worker.js)
 
 /**
  * @typedef {import('./names.js').Pooling} Pooling
@@ -116,7 +117,6 @@ export class Embedder {
   static async load(source, opts = {}) {
     checkKeys(opts, LOAD_OPTIONS, 'load');
     if (opts.worker) {
-      const { WorkerEmbedder } = await import('./worker-client.js');
       return /** @type {any} */ (await WorkerEmbedder.load(source, opts));
     }
     const src = await resolveSource(source, opts);

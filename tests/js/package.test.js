@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 import { ROOT, DATA, FIXTURES, fixtureCase, tmpDir, cosine } from './helpers.js';
 import { startServer } from '../../scripts/serve.mjs';
@@ -75,36 +76,48 @@ test('installed offline, it imports from ESM in Node and embeds', () => {
   assert.ok(cosine(JSON.parse(out).embedding, expected[1].mean_normalized) >= 0.99999);
 });
 
-test('a page bundled by Vite embeds in Chromium', async (t) => {
-  const site = path.join(project, 'site');
+/** The Vite majors to build with: the devDependency (6), and 8 when installed as `vite8`. */
+async function vites() {
+  const out = [['vite', await import('vite')]];
+  try {
+    // WEMBED_VITE8: a folder holding Vite 8 outside the repository (e.g. npm install vite8@npm:vite@8 there).
+    const dir = process.env.WEMBED_VITE8;
+    out.push(['vite8', await import(dir ? pathToFileURL(path.join(dir, 'dist/node/index.js')).href : 'vite8')]);
+  } catch {
+    out.push(['vite8', null]);
+  }
+  return out;
+}
+
+/** A Vite app importing the installed package: text (in page, worker, cache) and image pages. */
+function writeSite(site) {
   fs.mkdirSync(path.join(site, 'public/model/1_Pooling'), { recursive: true });
   for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'modules.json', '1_Pooling/config.json']) {
     fs.copyFileSync(path.join(E2E, f), path.join(site, 'public/model', f));
   }
   fs.mkdirSync(path.join(site, 'public/clip'), { recursive: true });
   for (const f of ['config.json', 'model.safetensors', 'preprocessor_config.json']) fs.copyFileSync(path.join(FIXTURES, 'clip', f), path.join(site, 'public/clip', f));
-  const c0 = fixtureCase('clip', 'image_raw0');
-  const { default: sharp } = await import('sharp');
-  fs.writeFileSync(path.join(site, 'public/a.png'), await sharp(Buffer.from(c0.image_uint8.data), { raw: { width: c0.image_uint8.shape[1], height: c0.image_uint8.shape[0], channels: 3 } }).png().toBuffer());
   fs.writeFileSync(path.join(site, 'index.html'), '<!doctype html><meta charset="utf-8"><title>wembed + vite</title><script type="module" src="./main.js"></script>\n');
   fs.writeFileSync(path.join(site, 'main.js'), `
     import { Embedder } from 'wembed';
     const texts = ${JSON.stringify(texts.slice(0, 4))};
     (async () => {
       const q = new URLSearchParams(location.search);
+      const variant = q.get('variant') ?? 'auto';
       if (q.has('image')) {
         // A PNG Blob, decoded by the browser (createImageBitmap + OffscreenCanvas).
-        const clip = await Embedder.load(new URL('./clip/', location.href).href, { cache: false, worker: q.has('worker') });
+        const clip = await Embedder.load(new URL('./clip/', location.href).href, { cache: false, worker: q.has('worker'), variant });
         const blob = await (await fetch('./a.png')).blob();
         const [v] = await clip.embedImage(blob);
+        const info = clip.info();
         clip.dispose();
-        window.result = { vs: [Array.from(v)], variant: 'st', last: 'ready', second: null, image: true };
+        window.result = { vs: [Array.from(v)], variant: info.engine.variant, threads: info.engine.threads, last: 'ready', second: null, image: true };
         return;
       }
       const worker = q.has('worker');
       const base = new URL('./model/', location.href).href;
       const events = [];
-      let e = await Embedder.load(base, { cache: q.has('cache'), worker, onProgress: (p) => events.push(p.status) });
+      let e = await Embedder.load(base, { cache: q.has('cache'), worker, variant, onProgress: (p) => events.push(p.status) });
       let vs = await e.embed(texts);
       const info = e.info();
       e.dispose();
@@ -113,42 +126,66 @@ test('a page bundled by Vite embeds in Chromium', async (t) => {
         // Again with the network gone: everything must come from the Cache API.
         const offline = () => Promise.reject(new TypeError('offline'));
         const ev2 = [];
-        e = await Embedder.load(base, { cache: true, fetch: offline, maxRetries: 0, onProgress: (p) => ev2.push(p.status) });
+        e = await Embedder.load(base, { cache: true, fetch: offline, maxRetries: 0, variant, onProgress: (p) => ev2.push(p.status) });
         vs = await e.embed(texts);
         e.dispose();
         second = [...new Set(ev2)];
       }
-      window.result = { vs: vs.map((v) => Array.from(v)), variant: info.engine.variant, last: events.at(-1), second };
+      window.result = { vs: vs.map((v) => Array.from(v)), variant: info.engine.variant, threads: info.engine.threads, last: events.at(-1), second };
     })().catch((err) => { window.result = { error: String(err && err.stack || err) }; });
   `);
-  const vite = await import('vite');
-  const outDir = path.join(site, 'dist');
-  await vite.build({ root: site, logLevel: 'error', configFile: false, build: { outDir, emptyOutDir: true }, worker: { format: 'es' } });
-  const built = fs.readdirSync(path.join(outDir, 'assets'));
-  assert.ok(built.some((f) => f.endsWith('.wasm')), `the wasm is emitted: ${built.join(', ')}`);
+}
 
-  const server = await startServer({ root: outDir, isolated: false });
-  const browser = await launchChromium();
-  try {
-    for (const query of ['', '?worker=1', '?cache=1', '?image=1', '?image=1&worker=1']) {
-      const page = await browser.context.newPage();
-      const errors = [];
-      page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(`${server.url}/index.html${query}`);
-      await page.waitForFunction(() => /** @type {any} */ (window).result !== undefined, null, { timeout: 60000 });
-      const r = await page.evaluate(() => /** @type {any} */ (window).result);
-      await page.close();
-      assert.equal(r.error, undefined, r.error);
-      assert.deepEqual(errors, []);
-      assert.equal(r.variant, 'st', 'a plain page gets the single-thread module');
-      assert.equal(r.last, 'ready');
-      if (query === '?cache=1') assert.deepEqual(r.second, ['load', 'ready'], 'the second load reads only the Cache API');
-      if (r.image) assert.ok(cosine(r.vs[0], c0.image_embeds_normalized.data) >= 0.99999, `${query}: ${cosine(r.vs[0], c0.image_embeds_normalized.data)}`);
-      else r.vs.forEach((v, i) => assert.ok(cosine(v, expected[i].mean_normalized) >= 0.99999, `${query} text ${i}`));
-      t.diagnostic(`vite page${query}: ${r.vs.length} vectors match`);
+for (const [name, load] of [['vite', 0], ['vite8', 1]]) {
+  test(`a page bundled by ${name === 'vite' ? 'Vite 6' : 'Vite 8'} with no config embeds in Chromium: one thread, threads, in a worker`, async (t) => {
+    const vite = (await vites())[load][1];
+    if (!vite) {
+      t.skip('Vite 8 is not installed (devDependency "vite8": "npm:vite@8.4.1")');
+      return;
     }
-  } finally {
-    await browser.close();
-    await server.close();
-  }
-});
+    const site = path.join(project, `site-${name}`);
+    writeSite(site);
+    const c0 = fixtureCase('clip', 'image_raw0');
+    const { default: sharp } = await import('sharp');
+    fs.writeFileSync(path.join(site, 'public/a.png'), await sharp(Buffer.from(c0.image_uint8.data), { raw: { width: c0.image_uint8.shape[1], height: c0.image_uint8.shape[0], channels: 3 } }).png().toBuffer());
+    const outDir = path.join(site, 'dist');
+    // No configuration at all: the package must build with Vite's defaults (iife workers in Vite 6).
+    await vite.build({ root: site, logLevel: 'error', configFile: false, build: { outDir, emptyOutDir: true } });
+    const built = fs.readdirSync(path.join(outDir, 'assets'));
+    assert.ok(built.some((f) => f.endsWith('.wasm')), `the wasm is emitted: ${built.join(', ')}`);
+    t.diagnostic(`${vite.version}: ${built.length} assets`);
+
+    const plain = await startServer({ root: outDir, isolated: false });
+    const isolated = await startServer({ root: outDir, isolated: true });
+    const browser = await launchChromium();
+    try {
+      const cases = [
+        [plain, '', 'st'], [plain, '?worker=1', 'st'], [plain, '?cache=1', 'st'], [plain, '?image=1', 'st'], [plain, '?image=1&worker=1', 'st'],
+        [isolated, '?variant=mt', 'mt'], [isolated, '?worker=1', 'mt'], [isolated, '?image=1&worker=1', 'mt'], [isolated, '?variant=st', 'st'],
+      ];
+      for (const [server, query, variant] of cases) {
+        const page = await browser.context.newPage();
+        const errors = [];
+        page.on('pageerror', (e) => errors.push(String(e)));
+        await page.goto(`${server.url}/index.html${query}`);
+        await page.waitForFunction(() => /** @type {any} */ (window).result !== undefined, null, { timeout: 60000 });
+        const r = await page.evaluate(() => /** @type {any} */ (window).result);
+        await page.close();
+        const where = `${server === isolated ? 'isolated' : 'plain'} page${query}`;
+        assert.equal(r.error, undefined, `${where}: ${r.error}`);
+        assert.deepEqual(errors, [], where);
+        assert.equal(r.variant, variant, `${where}: the ${variant} module`);
+        if (variant === 'mt') assert.ok(r.threads >= 2, `${where}: ${r.threads} threads`);
+        assert.equal(r.last, 'ready');
+        if (query === '?cache=1') assert.deepEqual(r.second, ['load', 'ready'], 'the second load reads only the Cache API');
+        if (r.image) assert.ok(cosine(r.vs[0], c0.image_embeds_normalized.data) >= 0.99999, `${where}: ${cosine(r.vs[0], c0.image_embeds_normalized.data)}`);
+        else r.vs.forEach((v, i) => assert.ok(cosine(v, expected[i].mean_normalized) >= 0.99999, `${where} text ${i}`));
+        t.diagnostic(`${where}: ${r.vs.length} vectors match (${r.variant}, ${r.threads} threads)`);
+      }
+    } finally {
+      await browser.close();
+      await plain.close();
+      await isolated.close();
+    }
+  });
+}
