@@ -5,7 +5,7 @@
 // API) and a PNG Blob with the CLIP fixture, matching the reference vectors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -24,7 +24,7 @@ let project;
 let tgz;
 
 before(() => {
-  if (!fs.existsSync(path.join(ROOT, 'types/index.d.ts'))) execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.json')]);
+  // npm pack runs prepack (scripts/prepack.mjs): types/ written, every named file checked.
   work = tmpDir('wembed-pack-');
   const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', work], ROOT));
   tgz = path.join(work, packed[0].filename);
@@ -41,13 +41,85 @@ after(() => {
 test('the tarball holds the package and nothing else', () => {
   const list = execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8' }).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
   for (const f of ['package.json', 'js/index.js', 'js/worker.js', 'js/cli.js', 'dist/wembed.wasm', 'dist/wembed-mt.wasm', 'dist/wembed-relaxed.wasm', 'dist/wembed-mt-relaxed.wasm', 'dist/wembed.mjs', 'dist/wembed-mt.mjs',
-    'dist/wembed-mt.worker.js', 'types/index.d.ts', 'types/embedder.d.ts', 'models/registry.json']) {
+    'dist/wembed-mt.worker.js', 'dist/wembed.wasi.wasm', 'types/index.d.ts', 'types/embedder.d.ts', 'types/worker.d.ts', 'types/pipeline.d.ts', 'types/tensor.d.ts', 'models/registry.json']) {
     assert.ok(list.includes(f), `${f} is packed`);
   }
+  // Every file package.json names (exports, main, types, bin) is in the tarball.
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const named = [];
+  const walk = (x) => (typeof x === 'string' ? named.push(x.replace(/^\.\//, '')) : x && typeof x === 'object' && Object.values(x).forEach(walk));
+  [pkg.exports, pkg.main, pkg.types, pkg.bin].forEach(walk);
+  for (const f of named) assert.ok(list.includes(f), `${f} (named in package.json) is packed`);
   assert.ok(!list.some((f) => f.startsWith('tests/') || f.startsWith('src/') || f.startsWith('build')), 'no sources or tests');
   assert.ok(!list.some((f) => f.startsWith('dist/bench/')), 'no bench build');
   const size = fs.statSync(tgz).size;
   console.log(`# npm pack: ${list.length} files, ${(size / 1024).toFixed(0)} KiB`);
+});
+
+test('prepack refuses to pack when a file package.json names is missing', () => {
+  const dir = tmpDir('wembed-prepack-');
+  try {
+    fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
+    fs.mkdirSync(path.join(dir, 'dist'));
+    for (const f of ['wembed.wasm', 'wembed-mt.wasm', 'wembed-relaxed.wasm', 'wembed-mt-relaxed.wasm', 'wembed-mt.worker.js']) fs.copyFileSync(path.join(ROOT, 'dist', f), path.join(dir, 'dist', f));
+    fs.cpSync(path.join(ROOT, 'js'), path.join(dir, 'js'), { recursive: true });
+    fs.cpSync(path.join(ROOT, 'types'), path.join(dir, 'types'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'models'));
+    fs.copyFileSync(path.join(ROOT, 'models/registry.json'), path.join(dir, 'models/registry.json'));
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts/prepack.mjs'), '--check-only', dir], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /the package would be incomplete:\n {2}\.\/dist\/wembed\.wasi\.wasm is missing: build it with scripts\/build\.sh wasi/);
+    fs.copyFileSync(path.join(ROOT, 'dist/wembed.wasi.wasm'), path.join(dir, 'dist/wembed.wasi.wasm'));
+    const ok = spawnSync(process.execPath, [path.join(ROOT, 'scripts/prepack.mjs'), '--check-only', dir], { encoding: 'utf8' });
+    assert.equal(ok.status, 0, ok.stderr);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('installed offline, a TypeScript app type-checks against it (strict, no casts)', () => {
+  const app = path.join(project, 'ts');
+  fs.mkdirSync(app, { recursive: true });
+  fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: [], lib: ['ES2022', 'DOM'] },
+    files: ['app.ts'],
+  }));
+  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'ts-app', private: true, type: 'module' }));
+  fs.writeFileSync(path.join(app, 'app.ts'), `
+    import { Embedder, Index, Reranker, pipeline, similarity, createEngine, Tensor, WembedError } from 'wembed';
+
+    const e = await Embedder.load('BAAI/bge-small-en-v1.5', { dtype: 'q8', onProgress: (p) => console.log(p.status, p.file) });
+    const vs = await e.embed(['a', 'b']);              // Float32Array[] by default: no cast anywhere below
+    const first: Float32Array = vs[0];
+    const index = await Index.create({ dims: first.length, engine: e.engine });
+    index.add(vs.map((vector, i) => ({ id: i, vector })));
+    const hits = index.search(vs[1], { k: 1 });
+    const s: number = similarity(vs[0], vs[1]) + e.similarity(vs[0], vs[1]) + hits[0].score;
+    const q8: Int8Array[] = await e.embed('a', { quantize: 'int8' });
+    const bits: Uint8Array[] = await e.embed('a', { quantize: 'binary', pooling: 'cls' });
+    const tokens: Float32Array[][] = await e.embed('a', { pooling: 'none' });
+    const [img] = await e.embedImage({ data: new Uint8Array(12), width: 2, height: 2, channels: 3 });
+    const imgVec: Float32Array = img;
+
+    const extractor = await pipeline('feature-extraction', 'sentence-transformers/all-MiniLM-L6-v2', { quantized: true, local_files_only: true });
+    const out: Tensor = await extractor(['a', 'b'], { pooling: 'first_token', normalize: true });
+    const n: number = out.dims[0] + out.slice(null, [0, 8]).mean(1).item() + out.normalize(2, -1).data.length;
+    const rows: number[][] = out.tolist();
+    const classify = await pipeline('text-classification', 'cross-encoder/ms-marco-MiniLM-L6-v2');
+    await classify({ text: 'q', text_pair: 'd' });
+    const r = await Reranker.load('cross-encoder/ms-marco-MiniLM-L6-v2');
+    const ranked = await r.rerank('q', ['d1', 'd2'], { topK: 1 });
+    const engine = await createEngine({ variant: 'auto', threads: 2 });
+    // @ts-expect-error the result is a Tensor, not any
+    const notAString: string = out;
+    // @ts-expect-error tasks are checked
+    await pipeline('fill-mask', 'bert-base-uncased');
+    // @ts-expect-error a quantized call is not Float32Array[]
+    const wrong: Float32Array[] = await e.embed('a', { quantize: 'int8' });
+    console.log(s, q8, bits, tokens, imgVec, n, rows, ranked, engine.threads, WembedError, notAString, wrong);
+  `);
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', app], { cwd: app, encoding: 'utf8' });
+  assert.equal(r.status, 0, `tsc on an app using the installed types:\n${r.stdout}${r.stderr}`);
 });
 
 test('installed offline, it imports from ESM in Node and embeds', () => {
