@@ -124,10 +124,24 @@ function fillModelSelect(slot) {
   note();
 }
 
-async function loadModel(slot, key) {
+/** A model folder the user picked: its files by their names inside it (the folder's own name dropped). */
+function folderModel(slot, fileList) {
+  const files = {};
+  let top = '';
+  for (const f of fileList) {
+    const [first, ...rest] = (f.webkitRelativePath || f.name).split('/');
+    top ||= first;
+    if (rest.length) files[rest.join('/')] = f;
+  }
+  // A copy of a model on offer (its folder named as the hub repository) keeps its prompts.
+  const registryId = MODELS[slot].find((m) => m.registryId?.split('/')[1] === top)?.registryId;
+  return { key: `folder:${top}`, label: `${top} (folder)`, files, registryId };
+}
+
+async function loadModel(slot, key, picked = null) {
   const st = state[slot];
-  const model = modelByKey(slot, key);
-  $(`${slot}-model`).value = key;
+  const model = picked ?? modelByKey(slot, key);
+  if (!picked) $(`${slot}-model`).value = key;
   const prog = $(`${slot}-model-progress`);
   const btn = $(`${slot}-load`);
   btn.disabled = true;
@@ -169,7 +183,7 @@ async function loadModel(slot, key) {
     const offline = !model.bundled && (e.code === 'network' || !navigator.onLine);
     $(`${slot}-model-note`).textContent = offline
       ? `${model.label} cannot be downloaded: the Hugging Face hub is out of reach (offline?). Use the bundled model, which works offline, ` +
-        'or load this one again once online (a model downloaded once is kept by the browser and then loads offline).'
+        'load a copy of the model from a folder (Folder…), or load this one again once online (a model downloaded once is kept by the browser and then loads offline).'
       : `Could not load ${model.label}: ${e.message}`;
     $(`${slot}-model-note`).className = 'hint err';
   } finally {
@@ -507,6 +521,13 @@ function wire() {
   for (const slot of ['text', 'image']) {
     fillModelSelect(slot);
     $(`${slot}-load`).addEventListener('click', () => loadModel(slot, $(`${slot}-model`).value));
+    const folder = $(`${slot}-model-folder`);
+    $(slot === 'text' ? 'text-folder-btn' : 'image-folder-model-btn').addEventListener('click', () => folder.click());
+    folder.addEventListener('change', () => {
+      const m = folderModel(slot, [...folder.files]);
+      folder.value = '';
+      loadModel(slot, m.key, m);
+    });
     $(`${slot}-binary`).addEventListener('change', (e) => setOptions(slot, { binary: e.target.checked }));
     $(`${slot}-clear`).addEventListener('click', async () => {
       applySummary(slot, await call('clear', [slot]));

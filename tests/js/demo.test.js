@@ -256,7 +256,7 @@ test('the demo on a phone (390 px): no sideways scroll, every control on screen;
   }
 });
 
-test('offline, a hub model says what to do instead: the bundled model, or once online', async () => {
+test('offline, a hub model says what to do instead (the bundled model, a folder, or once online); a folder loads', async () => {
   const p = await browser.context.newPage();
   try {
     await p.goto(`${server.url}/web-demo/`);
@@ -271,6 +271,10 @@ test('offline, a hub model says what to do instead: the bundled model, or once o
     const note = await p.textContent('#text-model-note');
     assert.match(note, /^all-MiniLM-L6-v2 · 384 dims cannot be downloaded: the Hugging Face hub is out of reach \(offline\?\)\. Use the bundled model/);
     assert.doesNotMatch(note, /maxRetries/);
+    // ... and a folder of model files loads with no network at all.
+    await p.setInputFiles('#text-model-folder', path.join(DATA, 'e2e'));
+    await p.waitForSelector('#text-model-facts[data-ready="folder:e2e"]', { timeout: 60000 });
+    assert.match(await p.textContent('#text-model-facts'), /Dimensions32/);
   } finally {
     await browser.context.setOffline(false);
     await p.close();
