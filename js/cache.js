@@ -43,8 +43,8 @@ const isNode = typeof process === 'object' && typeof process.versions?.node === 
 
 /** The default cache folder in Node: $WEMBED_CACHE, $XDG_CACHE_HOME/wembed or ~/.cache/wembed. */
 export async function defaultCacheDir() {
-  const path = await import('node:path');
-  const os = await import('node:os');
+  const path = process.getBuiltinModule('node:path');
+  const os = process.getBuiltinModule('node:os');
   if (process.env.WEMBED_CACHE) return path.resolve(process.env.WEMBED_CACHE);
   const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(base, 'wembed');
@@ -59,7 +59,7 @@ async function keyPath(key) {
   };
   const segs = [safe(u.host || 'local'), ...decodeURIComponent(u.pathname).split('/').filter(Boolean).map(safe)];
   if (u.search) {
-    const { createHash } = await import('node:crypto');
+    const { createHash } = process.getBuiltinModule('node:crypto');
     segs[segs.length - 1] += '@' + createHash('sha256').update(u.search).digest('hex').slice(0, 16);
   }
   return segs;
@@ -73,7 +73,7 @@ async function keyPath(key) {
  */
 export function folderCache(dir) {
   const root = dir ? Promise.resolve(dir) : defaultCacheDir();
-  const modP = Promise.all([import('node:fs'), import('node:path')]);
+  const modP = Promise.resolve().then(() => /** @type {const} */ ([process.getBuiltinModule('node:fs'), process.getBuiltinModule('node:path')]));
   async function paths(key) {
     const [[fs, path], r, segs] = await Promise.all([modP, root, keyPath(key)]);
     const file = path.join(r, ...segs);

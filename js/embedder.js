@@ -23,6 +23,8 @@ import { valueOf } from './names.js';
 import { toPixels } from './image.js';
 import { lookupModel } from './registry.js';
 import { similarity, softmax } from './similarity.js';
+import { checkKeys, LOAD_OPTIONS, EMBED_OPTIONS, EMBED_IDS_OPTIONS } from './options.js';
+import { WorkerEmbedder } from './worker-client.js';   // static: a worker's bundle must not split (js/worker.js)
 
 /**
  * @typedef {import('./names.js').Pooling} Pooling
@@ -115,8 +117,8 @@ export class Embedder {
    * @returns {Promise<Embedder>}
    */
   static async load(source, opts = {}) {
+    checkKeys(opts, LOAD_OPTIONS, 'load');
     if (opts.worker) {
-      const { WorkerEmbedder } = await import('./worker-client.js');
       return /** @type {any} */ (await WorkerEmbedder.load(source, opts));
     }
     const src = await resolveSource(source, opts);
@@ -180,9 +182,11 @@ export class Embedder {
 
   /**
    * The scalar parameter list of the engine's embed calls, in wasm/wembed_wasm.c's order; named
-   * values are looked up in the engine's table (engine.consts). @param {EmbedOptions} o
+   * values are looked up in the engine's table (engine.consts); an unknown key is refused.
+   * @param {EmbedOptions} o @param {readonly string[]} [known] @param {string} [what]
    */
-  _params(o = {}) {
+  _params(o = {}, known = EMBED_OPTIONS, what = 'embed') {
+    checkKeys(o, known, what);
     const c = this.engine.consts;
     const named = (option, v, dflt) => valueOf(c, option, v === undefined ? dflt : v);
     const ropeFactor = o.ropeFactor ?? 0;
@@ -285,6 +289,37 @@ export class Embedder {
     return i.maxSeqLength > 0 ? Math.min(i.maxSeqLength, i.maxTokens) : i.maxTokens;
   }
 
+  // The overloads give the default call (no quantize, a pooled vector) Float32Array[].
+  /**
+   * @overload
+   * @param {string | string[]} texts
+   * @param {EmbedOptions & {pooling: 'none'}} opts
+   * @returns {Promise<Float32Array[][]>}
+   */
+  /**
+   * @overload
+   * @param {string | string[]} texts
+   * @param {EmbedOptions & {quantize: 'int8'}} opts
+   * @returns {Promise<Int8Array[]>}
+   */
+  /**
+   * @overload
+   * @param {string | string[]} texts
+   * @param {EmbedOptions & {quantize: 'binary'}} opts
+   * @returns {Promise<Uint8Array[]>}
+   */
+  /**
+   * @overload
+   * @param {string | string[]} texts
+   * @param {EmbedOptions & {quantize?: 'none', pooling?: Exclude<Pooling, 'none'>}} [opts]
+   * @returns {Promise<Float32Array[]>}
+   */
+  /**
+   * @overload
+   * @param {string | string[]} texts
+   * @param {EmbedOptions} [opts]
+   * @returns {Promise<Array<Float32Array | Int8Array | Uint8Array | Float32Array[]>>}
+   */
   /**
    * Embeds texts with the model's tokenizer. One vector per text, in order: Float32Array, or
    * Int8Array / Uint8Array with `quantize`; with `pooling: 'none'`, one array of token vectors
@@ -346,7 +381,7 @@ export class Embedder {
    */
   async embedIds(ids, opts = {}) {
     this._check();
-    const params = this._params(opts);
+    const params = this._params(opts, EMBED_IDS_OPTIONS, 'embedIds');
     const vb = this._vectorBytes(false, params);
     return this._withIdRows(ids, opts, 'embedIds', (idsP, typesP, maskP, B, T, counts) => {
       const m = this.engine.module;
@@ -529,6 +564,36 @@ export class Embedder {
     return 1 + side * side;
   }
 
+  /**
+   * @overload
+   * @param {import('./image.js').ImageInput | import('./image.js').ImageInput[]} inputs
+   * @param {EmbedOptions & {pooling: 'none'}} opts
+   * @returns {Promise<Float32Array[][]>}
+   */
+  /**
+   * @overload
+   * @param {import('./image.js').ImageInput | import('./image.js').ImageInput[]} inputs
+   * @param {EmbedOptions & {quantize: 'int8'}} opts
+   * @returns {Promise<Int8Array[]>}
+   */
+  /**
+   * @overload
+   * @param {import('./image.js').ImageInput | import('./image.js').ImageInput[]} inputs
+   * @param {EmbedOptions & {quantize: 'binary'}} opts
+   * @returns {Promise<Uint8Array[]>}
+   */
+  /**
+   * @overload
+   * @param {import('./image.js').ImageInput | import('./image.js').ImageInput[]} inputs
+   * @param {EmbedOptions & {quantize?: 'none', pooling?: Exclude<Pooling, 'none'>}} [opts]
+   * @returns {Promise<Float32Array[]>}
+   */
+  /**
+   * @overload
+   * @param {import('./image.js').ImageInput | import('./image.js').ImageInput[]} inputs
+   * @param {EmbedOptions} [opts]
+   * @returns {Promise<Array<Float32Array | Int8Array | Uint8Array | Float32Array[]>>}
+   */
   /**
    * Embeds images with the model's vision tower. One vector per image, in order.
    * @param {import('./image.js').ImageInput | import('./image.js').ImageInput[]} inputs

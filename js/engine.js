@@ -20,6 +20,7 @@
 
 import { WembedError } from './errors.js';
 import { cString } from './heap.js';
+import { checkKeys, ENGINE_OPTIONS } from './options.js';
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 
@@ -71,14 +72,14 @@ export function relaxedSimdSupported() {
 
 async function defaultThreads() {
   const n = isNode
-    ? (await import('node:os')).availableParallelism()
+    ? process.getBuiltinModule('node:os').availableParallelism()
     : (globalThis.navigator?.hardwareConcurrency ?? 1);
   return Math.max(1, Math.min(MAX_THREADS, n | 0));
 }
 
 async function readLocal(url) {
-  const { readFile } = await import('node:fs/promises');
-  const { fileURLToPath } = await import('node:url');
+  const { readFile } = process.getBuiltinModule('node:fs/promises');
+  const { fileURLToPath } = process.getBuiltinModule('node:url');
   return readFile(url instanceof URL ? fileURLToPath(url) : url);
 }
 
@@ -119,6 +120,8 @@ function instantiateHook(src) {
  * @typedef {object} ModuleFiles
  * @property {(variant: 'mt'|'st') => Promise<{default: (moduleArg?: Record<string, unknown>) => Promise<any>}>} glue
  * @property {(variant: 'mt'|'st', simd: 'relaxed'|'simd128') => URL} wasm
+ * @property {() => {worker: URL, glue: URL}} [pthread] the threaded module's pthread worker script
+ *   and the glue it imports (browsers; where absent, the glue finds them beside itself)
  */
 
 /** The shipped modules, at literal URLs so that bundlers find and copy them. @type {ModuleFiles} */
@@ -127,7 +130,15 @@ const SHIPPED = {
   wasm: (variant, simd) => (variant === 'mt'
     ? (simd === 'relaxed' ? new URL('../dist/wembed-mt-relaxed.wasm', import.meta.url) : new URL('../dist/wembed-mt.wasm', import.meta.url))
     : (simd === 'relaxed' ? new URL('../dist/wembed-relaxed.wasm', import.meta.url) : new URL('../dist/wembed.wasm', import.meta.url))),
+  // Literal URLs too: a bundler copies both files as they are, so a bundled page starts its
+  // threads with nothing to copy by hand (the bundled glue's own URL is a chunk's, which the
+  // worker cannot import as the glue). `?no-inline`: Vite would inline the small worker script
+  // as a data: URL, whose opaque origin can neither import the glue nor share the memory.
+  pthread: () => ({ worker: new URL('../dist/wembed-mt.worker.js?no-inline', import.meta.url), glue: new URL('../dist/wembed-mt.mjs', import.meta.url) }),
 };
+
+/** How long a browser may take to start the threaded module's workers before createEngine fails. */
+const PTHREAD_START_MS = 15000;
 
 /**
  * Loads and starts the engine module.
@@ -144,6 +155,7 @@ export async function createEngine(opts = {}) {
  * @returns {Promise<Engine>}
  */
 export async function startEngine(opts, files) {
+  checkKeys(opts, ENGINE_OPTIONS, 'createEngine');
   const want = opts.variant ?? 'auto';
   if (!['auto', 'mt', 'st'].includes(want)) {
     throw new WembedError('invalid_argument', `variant must be 'auto', 'mt' or 'st', not ${JSON.stringify(want)}`);
@@ -190,13 +202,54 @@ export async function startEngine(opts, files) {
     // a browser's main thread cannot wait for a worker to start. At least one: 3.1.6's glue
     // never finishes starting with an empty pool (it waits for the pool to load).
     moduleArg.poolSize = Math.max(1, threads - 1);
-    if (opts.workerURL) {
-      const workerURL = String(opts.workerURL);
-      moduleArg.locateFile = (file, dir) => (file.endsWith('.worker.js') ? workerURL : dir + file);
-    }
+    const shipped = !isNode ? files.pthread?.() : undefined;
+    const workerURL = opts.workerURL ? String(opts.workerURL) : shipped?.worker.href;
+    if (workerURL) moduleArg.locateFile = (file, dir) => (file.endsWith('.worker.js') ? workerURL : dir + file);
+    if (shipped) moduleArg.mainScriptUrlOrBlob = shipped.glue.href;
   }
-  const mod = await Promise.race([glue(moduleArg), failed]);
-  return new Engine(mod, variant, threads, simd);
+  let timer;
+  if (variant === 'mt' && !isNode) {
+    timer = setTimeout(() => reject(new WembedError('worker', `the threaded module's ${moduleArg.poolSize} worker(s) did not start ` +
+      `within ${PTHREAD_START_MS / 1000} s (worker script: ${moduleArg.locateFile ? moduleArg.locateFile('wembed-mt.worker.js', '') : 'beside the glue'}); ` +
+      'check that it and wembed-mt.mjs are served from this origin, or use variant "st"')), PTHREAD_START_MS);
+  }
+  try {
+    const started = glue(moduleArg);
+    if (variant === 'mt' && !isNode) watchWorkers(moduleArg, reject);
+    const mod = await Promise.race([started, failed]);
+    return new Engine(mod, variant, threads, simd);
+  } catch (e) {
+    if (variant === 'mt') failedStart(moduleArg);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Fails the start when a pool worker reports an error: its script did not load, or it threw
+ * while starting (the glue it imports did not load: dist/wembed-mt.worker.js rethrows that).
+ * The glue would otherwise wait for the pool forever; its own error handler is attached only
+ * once the module is compiled, after a missing script has already failed. The glue has made
+ * the pool's workers by the time its factory returns.
+ */
+function watchWorkers(moduleArg, reject) {
+  const where = moduleArg.locateFile ? moduleArg.locateFile('wembed-mt.worker.js', '') : 'wembed-mt.worker.js beside the glue';
+  for (const w of moduleArg.PThread?.unusedWorkers ?? []) {
+    w.addEventListener('error', (ev) => {
+      reject(new WembedError('worker', `a thread of the threaded module failed to start (${ev.message || 'its script did not load'}): ` +
+        `its worker script (${where}) and the glue it imports (wembed-mt.mjs) must be served from this origin as ` +
+        'JavaScript; pass createEngine({ variant: "mt", workerURL }) with the worker\'s URL, or use variant "st"'));
+    }, { once: true });
+  }
+}
+
+/** Ends the workers of a threaded module whose start failed (they would keep a page busy). */
+function failedStart(moduleArg) {
+  try {
+    const pt = moduleArg.PThread;
+    for (const w of [...(pt?.unusedWorkers ?? []), ...(pt?.runningWorkers ?? [])]) w.terminate();
+  } catch { /* nothing more to do */ }
 }
 
 /** A started engine module: one compute pool, the raw exports, and disposal. */

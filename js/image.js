@@ -146,8 +146,8 @@ export async function toPixels(input, label = 'image', opts = {}) {
   if (typeof input === 'string' || input instanceof URL) {
     const s = String(input);
     if (isNode && !/^(https?|data|blob):/i.test(s)) {
-      const fs = await import('node:fs/promises');
-      const { fileURLToPath } = await import('node:url');
+      const fs = process.getBuiltinModule('node:fs/promises');
+      const { fileURLToPath } = process.getBuiltinModule('node:url');
       const file = /^file:/i.test(s) ? fileURLToPath(s) : s;
       let bytes;
       try { bytes = await fs.readFile(file); } catch (e) {

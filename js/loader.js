@@ -22,7 +22,8 @@
 // Progress events, per file: {status: 'download' | 'load', file, loaded, total}, 'download'
 // for bytes from the network, 'load' for bytes from the cache, disk or memory; loaded never
 // decreases and total stays what it was (-1 when a server does not say). One {status: 'ready'}
-// comes last.
+// comes last. {status: 'debug', file, message} says why something was done (an optional file
+// that came back as an HTML page is taken as missing); it is no progress.
 
 import { WembedError, statusError, throwIfAborted } from './errors.js';
 import { collect } from './download.js';
@@ -36,7 +37,8 @@ const STAGE_BYTES = 1 << 20;
 /**
  * @typedef {{status: 'download' | 'load', file: string, loaded: number, total: number}} FileProgress
  * @typedef {{status: 'ready', file: null, loaded: number, total: number}} ReadyProgress
- * @typedef {FileProgress | ReadyProgress} ProgressEvent
+ * @typedef {{status: 'debug', file: string, message: string}} DebugProgress  a note on the way (e.g. a file taken as missing)
+ * @typedef {FileProgress | ReadyProgress | DebugProgress} ProgressEvent
  */
 
 /** @param {Uint8Array} bytes @param {string} name */
@@ -46,6 +48,15 @@ function parseJSON(bytes, name) {
   } catch (e) {
     throw new WembedError('bad_format', `${name} is not valid JSON: ${/** @type {any} */ (e).message}`);
   }
+}
+
+/** True for bytes that are not JSON but a page (HTML or XML): their first non-blank byte is '<'. @param {Uint8Array} b */
+function isPage(b) {
+  for (const c of b) {
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0xef || c === 0xbb || c === 0xbf) continue;   // blanks, a BOM
+    return c === 0x3c;
+  }
+  return false;
 }
 
 /** Stops a file that was opened but will not be read. */
@@ -147,6 +158,12 @@ async function loadOnce(engine, src, opts, seen) {
       return null;
     }
     const bytes = await collect(tracked(name, f), f.size);
+    if (!required && /\.json$/.test(name) && isPage(bytes)) {
+      // A static host with an SPA fallback (vite dev, many CDNs) answers a missing file with
+      // its index.html and status 200: that is a missing file, not a broken one.
+      emit({ status: 'debug', file: name, message: `${src.where(name)} is an HTML page, not JSON: taken as missing (a server that answers missing files with a page)` });
+      return null;
+    }
     small.set(name, bytes);
     return bytes;
   }
@@ -176,9 +193,12 @@ async function loadOnce(engine, src, opts, seen) {
     const optional = [];
     if (textTower) optional.push('tokenizer.json');
     if (vision) optional.push('preprocessor_config.json');
-    optional.push('modules.json', 'sentence_bert_config.json');
+    optional.push('modules.json');
     await Promise.all(optional.map((n) => readSmall(n, false)));
     const mods = small.get('modules.json');
+    // sentence_bert_config.json belongs to a sentence-transformers model: without modules.json
+    // sentence-transformers never reads it (it builds Transformer + mean pooling), so neither do we.
+    if (mods) await readSmall('sentence_bert_config.json', false);
     /** @type {string[]} */
     const denseWeights = [];
     if (mods) {

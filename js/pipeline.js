@@ -15,35 +15,17 @@
 import { Embedder } from './embedder.js';
 import { WembedError, isArrayOf } from './errors.js';
 import { softmax } from './similarity.js';
+import { Tensor } from './tensor.js';
+import { resolveSource } from './sources.js';
 
-/** A tensor as transformers.js returns one: flat data, dims, a type name. */
-export class Tensor {
-  /**
-   * @param {'float32' | 'int8' | 'uint8'} type
-   * @param {Float32Array | Int8Array | Uint8Array} data
-   * @param {number[]} dims
-   */
-  constructor(type, data, dims) {
-    this.type = type;
-    this.data = data;
-    this.dims = dims;
-  }
+export { Tensor };
 
-  /** Number of elements. */
-  get size() {
-    return this.data.length;
-  }
-
-  /** Nested arrays of numbers, dims deep. @returns {any[]} */
-  tolist() {
-    const build = (off, d) => {
-      if (d === this.dims.length - 1) return Array.from(this.data.subarray(off, off + this.dims[d]));
-      const stride = this.dims.slice(d + 1).reduce((a, b) => a * b, 1);
-      return Array.from({ length: this.dims[d] }, (_, i) => build(off + i * stride, d + 1));
-    };
-    return this.dims.length ? build(0, 0) : [];
-  }
-}
+/**
+ * transformers.js's pooling names: 'first_token' is the first token (cls); 'last_token' and 'eos'
+ * are its last position, which wembed takes as each input's last real token (transformers.js
+ * takes the padded batch's last position, a padding token for all but the longest input).
+ */
+const POOLINGS = { first_token: 'cls', last_token: 'last', eos: 'last' };
 
 // transformers.js's 4-bit dtypes (MatMulNBits, blocks of 32) map to wembed's q4; q4f16's f16
 // activations have no counterpart (wembed's stay f32).
@@ -58,6 +40,7 @@ function progressAdapter(cb, model) {
       cb({ status: 'ready', task: 'feature-extraction', model });
       return;
     }
+    if (e.status === 'debug') return;
     if (!begun.has(e.file)) {
       begun.add(e.file);
       cb({ status: 'initiate', name: model, file: e.file });
@@ -130,13 +113,63 @@ function textClassification(embedder) {
 }
 
 /**
+ * What pipeline() takes besides Embedder.load's options: transformers.js's names for some of them.
+ * @typedef {object} PipelineOptions
+ * @property {'fp32' | 'f32' | 'fp16' | 'f16' | 'q8' | 'int8' | 'uint8' | 'auto'} [dtype]
+ * @property {boolean} [quantized] as in transformers.js v2 (the xenova package): true = dtype 'q8', false = 'f32'
+ * @property {Function} [progress_callback] transformers.js progress events (initiate, download, progress, done, ready)
+ * @property {string} [cache_dir] a cache folder (Node)
+ * @property {string} [device] accepted and ignored: wembed runs on the CPU
+ * @property {boolean} [local_files_only] a remote model is read from the cache only, never requested
+ *
+ * @typedef {object} PipelineExtras
+ * @property {string} task
+ * @property {Embedder} model
+ * @property {Embedder} embedder
+ * @property {() => Promise<void>} dispose
+ *
+ * @typedef {{pooling?: import('./names.js').Pooling | 'first_token' | 'last_token', normalize?: boolean, quantize?: boolean,
+ *   precision?: 'binary' | 'ubinary'} & Omit<import('./embedder.js').EmbedOptions, 'pooling' | 'normalize' | 'quantize'>} FeatureExtractionOptions
+ * @typedef {((texts: string | string[], options?: FeatureExtractionOptions) => Promise<Tensor>) & PipelineExtras} FeatureExtractionPipeline
+ * @typedef {((images: any, options?: {normalize?: boolean, pool?: boolean}) => Promise<Tensor>) & PipelineExtras} ImageFeatureExtractionPipeline
+ * @typedef {((image: any, labels: string[], options?: {hypothesis_template?: string}) => Promise<Array<{score: number, label: string}>>) & PipelineExtras} ZeroShotImageClassificationPipeline
+ * @typedef {{text: string, text_pair?: string}} TextPair
+ * @typedef {{label: string, score: number}} TextLabel
+ * @typedef {((inputs: string | TextPair | Array<string | TextPair>, options?: {top_k?: number | null, function_to_apply?: 'sigmoid' | 'softmax' | 'none'}) => Promise<TextLabel | TextLabel[] | TextLabel[][]>) & PipelineExtras} TextClassificationPipeline
+ */
+
+/**
+ * @overload
+ * @param {'feature-extraction' | 'embeddings'} task @param {string} model
+ * @param {Omit<import('./embedder.js').LoadOptions, 'dtype'> & PipelineOptions} [opts]
+ * @returns {Promise<FeatureExtractionPipeline>}
+ */
+/**
+ * @overload
+ * @param {'image-feature-extraction'} task @param {string} model
+ * @param {Omit<import('./embedder.js').LoadOptions, 'dtype'> & PipelineOptions} [opts]
+ * @returns {Promise<ImageFeatureExtractionPipeline>}
+ */
+/**
+ * @overload
+ * @param {'zero-shot-image-classification'} task @param {string} model
+ * @param {Omit<import('./embedder.js').LoadOptions, 'dtype'> & PipelineOptions} [opts]
+ * @returns {Promise<ZeroShotImageClassificationPipeline>}
+ */
+/**
+ * @overload
+ * @param {'text-classification'} task @param {string} model
+ * @param {Omit<import('./embedder.js').LoadOptions, 'dtype'> & PipelineOptions} [opts]
+ * @returns {Promise<TextClassificationPipeline>}
+ */
+/**
  * A transformers.js-style pipeline. Tasks: 'feature-extraction' (alias 'embeddings'),
  * 'image-feature-extraction', 'zero-shot-image-classification', 'text-classification' (models
  * with a sequence-classification head: cross-encoders; see textClassification).
  * @param {string} task
  * @param {string} model hub id, URL or folder
- * @param {import('./embedder.js').LoadOptions & {dtype?: string, revision?: string, progress_callback?: Function,
- *   cache_dir?: string, device?: string, local_files_only?: boolean}} [opts]
+ * @param {Omit<import('./embedder.js').LoadOptions, 'dtype'> & PipelineOptions} [opts]
+ * @returns {Promise<any>}
  */
 export async function pipeline(task, model, opts = {}) {
   const tasks = ['feature-extraction', 'embeddings', 'image-feature-extraction', 'zero-shot-image-classification', 'text-classification'];
@@ -144,17 +177,41 @@ export async function pipeline(task, model, opts = {}) {
     throw new WembedError('unsupported', `pipeline task ${JSON.stringify(task)} is not supported; wembed has ${tasks.map((t) => `'${t}'`).join(', ')}`);
   }
   if (!model) throw new WembedError('invalid_argument', 'pipeline needs a model id (wembed has no default model)');
-  const { progress_callback: progressCb, cache_dir: cacheDir, dtype, device, local_files_only: _local, ...rest } = opts;
+  const { progress_callback: progressCb, cache_dir: cacheDir, dtype, device, local_files_only: local, quantized, ...rest } = opts;
   if (dtype !== undefined && !(dtype in DTYPES)) {
     throw new WembedError('invalid_argument', `dtype ${JSON.stringify(dtype)}: wembed runs ${Object.keys(DTYPES).join(', ')}`);
   }
+  // transformers.js v2's `quantized` (the xenova package): true = int8 weights, false = float32. It is honoured
+  // as the dtype it means; beside a dtype that says otherwise it is refused.
+  if (quantized !== undefined && typeof quantized !== 'boolean') throw new WembedError('invalid_argument', 'quantized must be true or false');
+  const want = dtype ? DTYPES[dtype] : quantized === undefined ? undefined : quantized ? 'q8' : 'f32';
+  if (quantized !== undefined && dtype && want !== (quantized ? 'q8' : 'f32')) {
+    throw new WembedError('invalid_argument', `quantized: ${quantized} and dtype: ${JSON.stringify(dtype)} disagree; give one of them`);
+  }
   void device;   // always the CPU (WebAssembly); accepted so existing calls keep working
-  const embedder = await Embedder.load(model, {
-    ...rest,
-    dtype: /** @type {any} */ (dtype ? DTYPES[dtype] : undefined),
-    cache: cacheDir ?? rest.cache,
-    onProgress: rest.onProgress ?? progressAdapter(progressCb, model),
-  });
+  // local_files_only: a remote model comes from the cache or not at all; no request is made.
+  /** @type {string[]} */
+  const refused = [];
+  const offline = local ? { fetch: async (url) => { refused.push(String(url)); throw new WembedError('not_found', 'local_files_only'); }, maxRetries: 0 } : {};
+  if (local && rest.fetch) throw new WembedError('invalid_argument', 'local_files_only makes no requests: drop fetch');
+  if (local && rest.worker) throw new WembedError('invalid_argument', 'local_files_only cannot be kept in a worker: drop worker');
+  let embedder;
+  try {
+    embedder = await Embedder.load(model, {
+      ...rest,
+      ...offline,
+      dtype: /** @type {any} */ (want),
+      cache: cacheDir ?? rest.cache,
+      onProgress: rest.onProgress ?? progressAdapter(progressCb, model),
+    });
+  } catch (e) {
+    if (refused.length) {
+      const kind = (await resolveSource(model, { cache: false }).catch(() => null))?.kind;
+      throw new WembedError('not_found', `local_files_only: ${refused[0]} is not in the cache, and local_files_only ` +
+        `forbids downloading it${kind === 'hub' ? ': load the model once with the network (it is cached then), or from a folder' : ''}`, { cause: e });
+    }
+    throw e;
+  }
 
   let run;
   if (task === 'text-classification') {
@@ -182,11 +239,12 @@ export async function pipeline(task, model, opts = {}) {
   } else {
     /**
      * @param {string | string[]} texts
-     * @param {{pooling?: import('./names.js').Pooling, normalize?: boolean, quantize?: boolean, precision?: 'binary'|'ubinary'} & import('./embedder.js').EmbedOptions} [o]
+     * @param {{pooling?: import('./names.js').Pooling | 'first_token' | 'last_token', normalize?: boolean, quantize?: boolean, precision?: 'binary'|'ubinary'} & import('./embedder.js').EmbedOptions} [o]
      */
     run = async (texts, o = {}) => {
       const list = typeof texts === 'string' ? [texts] : texts;
-      const { pooling = 'none', normalize = false, quantize = false, precision = 'binary', ...more } = o;
+      const { pooling: asked = 'none', normalize = false, quantize = false, precision = 'binary', ...more } = o;
+      const pooling = /** @type {Exclude<import('./names.js').Pooling, 'none'> | 'none'} */ (POOLINGS[asked] ?? asked);
       if (pooling === 'none') {
         if (quantize) throw new WembedError('invalid_argument', 'quantize needs pooled vectors (pooling mean or cls)');
         const per = /** @type {Float32Array[][]} */ (await embedder.embed(list, { ...more, pooling: 'none', normalize }));
@@ -197,14 +255,14 @@ export async function pipeline(task, model, opts = {}) {
         return new Tensor('float32', data, [list.length, T, D]);
       }
       if (quantize) {
-        const bits = /** @type {Uint8Array[]} */ (await embedder.embed(list, { ...more, pooling, normalize, quantize: 'binary' }));
+        const bits = await embedder.embed(list, { ...more, pooling: /** @type {Exclude<typeof pooling, 'none'>} */ (pooling), normalize, quantize: 'binary' });
         const u = concat(bits, Uint8Array);
         if (precision === 'ubinary') return new Tensor('uint8', u, [list.length, bits[0].length]);
         const i8 = new Int8Array(u.length);
         u.forEach((x, i) => { i8[i] = x - 128; });   // transformers.js / sentence-transformers 'binary'
         return new Tensor('int8', i8, [list.length, bits[0].length]);
       }
-      const vs = /** @type {Float32Array[]} */ (await embedder.embed(list, { ...more, pooling, normalize }));
+      const vs = await embedder.embed(list, { ...more, pooling: /** @type {Exclude<typeof pooling, 'none'>} */ (pooling), normalize, quantize: 'none' });
       return new Tensor('float32', concat(vs, Float32Array), [list.length, vs[0]?.length ?? 0]);
     };
   }

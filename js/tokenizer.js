@@ -112,7 +112,7 @@ export class Tokenizer {
       bytes = new Uint8Array(source);
     } else {
       if (typeof source === 'string' && typeof process === 'object' && /\.json$/i.test(source)) {
-        const fs = await import('node:fs');
+        const fs = process.getBuiltinModule('node:fs');
         if (fs.existsSync(source) && fs.statSync(source).isFile()) bytes = fs.readFileSync(source);
       }
       if (!bytes) {

@@ -14,7 +14,7 @@ const isNode = typeof process === 'object' && typeof process.versions?.node === 
 /** Starts the worker (literal URL, so bundlers find and bundle it). */
 async function spawn(workerURL) {
   if (isNode) {
-    const { Worker } = await import('node:worker_threads');
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
     return new Worker(workerURL ?? new URL('./worker.js', import.meta.url));
   }
   return workerURL

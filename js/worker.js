@@ -15,6 +15,12 @@
 
 import { Embedder } from './embedder.js';
 import { WembedError } from './errors.js';
+// Both glues, which engine.js imports on demand, are imported here too: bundled, this worker is
+// then one file with no chunks, which a bundler's default format for workers can build (Vite 6:
+// iife, which cannot split). For the same reason nothing the worker runs imports a Node module
+// with import(): Node's built-ins come from process.getBuiltinModule (Node >= 20.16).
+import '../dist/wembed.mjs';
+import '../dist/wembed-mt.mjs';
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 
@@ -94,14 +100,12 @@ async function onMessage(msg) {
   }
 }
 
-// No top-level await: bundlers targeting older browsers refuse it. A worker thread's port
-// queues messages until its listener is attached.
 if (isNode) {
-  import('node:worker_threads').then(({ parentPort }) => {
-    if (!parentPort) return;
+  const { parentPort } = process.getBuiltinModule('node:worker_threads');
+  if (parentPort) {
     post = (m, t) => parentPort.postMessage(m, t);
     parentPort.on('message', onMessage);
-  });
+  }
 } else if (typeof self !== 'undefined' && typeof self.postMessage === 'function') {
   post = (m, t) => self.postMessage(m, { transfer: t ?? [] });
   self.addEventListener('message', (ev) => onMessage(/** @type {MessageEvent} */ (ev).data));

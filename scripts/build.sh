@@ -4,7 +4,9 @@
 # built for each in build-wasm/, build-wasm-mt/, build-wasi/) and the TypeScript types (types/);
 # on request the bench build of the Emscripten modules (dist/bench/: with the GEMM benchmark's
 # exports, for `wembed bench gemm` and bench/gemm.mjs; never shipped).
-#   scripts/build.sh [native|wasm|wasm-mt|wasi|types|bench|asan]...    (default: all but bench, asan)
+# `demo` builds only what the demo and the package run (the two Emscripten modules and their
+# relaxed flavours, no C test programs): what `npm start` needs.
+#   scripts/build.sh [native|wasm|wasm-mt|wasi|types|bench|asan|demo]...    (default: all but bench, asan, demo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs   # Debian's emcc needs its acorn (docs/TOOLCHAIN.md)
@@ -28,6 +30,10 @@ build() {
              cmake --build build-wasm -j "$JOBS" ;;
     wasm-mt) configure_wasm_mt
              cmake --build build-wasm-mt -j "$JOBS" ;;
+    demo)    configure_wasm
+             cmake --build build-wasm -j "$JOBS" --target wembed_module_relaxed
+             configure_wasm_mt
+             cmake --build build-wasm-mt -j "$JOBS" --target wembed_module_relaxed ;;
     bench)   configure_wasm
              cmake --build build-wasm -j "$JOBS" --target wembed_bench_modules
              configure_wasm_mt

@@ -77,6 +77,21 @@ mustContain(glue, '__dirname', glueFile);
 mustContain(glue, 'export default ', glueFile);
 glue = shim + glue;
 
+// The threaded glue starts its pthread workers with `new Worker(new URL("<name>.worker.js",
+// import.meta.url))` when no locateFile is given. Bundlers take that literal pattern for a worker
+// entry of the app and bundle the (classic) script, whose dynamic import of the glue splits it
+// into chunks, which Vite 6's default worker format (iife) cannot build. Without the branch the
+// glue asks locateFile, which js/engine.js answers in browsers with the shipped files' literal
+// URLs (copied as assets by bundlers), and which defaults to the glue's own folder.
+const direct = new RegExp(`if \\(!Module\\["locateFile"\\]\\) \\{\\s*PThread\\.unusedWorkers\\.push\\(new Worker\\(new URL\\("${name.replace(/[-.]/g, '\\$&')}\\.worker\\.js", import\\.meta\\.url\\)\\)\\);\\s*return;\\s*\\}`);
+if (fs.existsSync(path.join(glueDir, `${name}.worker.js`))) {
+  if (!direct.test(glue)) {
+    console.error(`patch-glue: ${glueFile} lacks the expected pthread worker start; this script knows Emscripten 3.1.6 glue only`);
+    process.exit(1);
+  }
+  glue = glue.replace(direct, '');
+}
+
 fs.mkdirSync(distDir, { recursive: true });
 fs.writeFileSync(path.join(distDir, `${name}.mjs`), glue);
 fs.writeFileSync(path.join(distDir, `${name}.wasm`), stripNames(path.join(glueDir, `${name}.wasm`)));
@@ -84,7 +99,14 @@ const worker = path.join(glueDir, `${name}.worker.js`);
 if (fs.existsSync(worker)) {
   const text = fs.readFileSync(worker, 'utf8');
   mustContain(text, 'require("worker_threads")', worker);
-  fs.writeFileSync(path.join(distDir, `${name}.worker.js`), text);
+  // A glue that fails to import in the worker (not served, or served as a page) must fail the
+  // engine's start, not leave it waiting forever: the rejection is thrown again as an uncaught
+  // error, which reaches the page as the Worker's 'error' event (js/engine.js turns it into a
+  // WembedError). A rejected promise alone never leaves a worker.
+  const anchor = '.then(function(instance){Module=instance})';
+  mustContain(text, anchor, worker);
+  fs.writeFileSync(path.join(distDir, `${name}.worker.js`),
+    text.replace(anchor, '.then(function(instance){Module=instance},function(e){setTimeout(function(){throw e})})'));
 }
 // Types for the glue, so that type-checking js/ never reads the generated code.
 fs.writeFileSync(path.join(distDir, `${name}.d.mts`),

@@ -86,11 +86,17 @@ const state = {
   image: { model: null, info: null, count: 0, seq: 0, busy: false, images: [], thumbURLs: new Map(), example: null },
 };
 
+/** The engine's memory: what models and indexes hold, once there are any (the few bytes the
+ * engine itself keeps before that would read as a bug), and the wasm heap reserved for them. */
+function showMemory(m) {
+  const used = state.text.info || state.image.info || state.text.count || state.image.count;
+  $('env-memory').textContent = used ? `${fmtBytes(m.liveBytes)} in use` : 'nothing loaded';
+  $('env-memory').title = `wasm heap ${fmtBytes(m.heapBytes)}${used ? '' : ' (reserved; models and indexes go there)'}`;
+}
+
 async function refreshMemory() {
   try {
-    const m = await call('memory');
-    $('env-memory').textContent = `${fmtBytes(m.liveBytes)} in use`;
-    $('env-memory').title = `wasm heap ${fmtBytes(m.heapBytes)}`;
+    showMemory(await call('memory'));
   } catch { /* not ready */ }
 }
 
@@ -118,10 +124,24 @@ function fillModelSelect(slot) {
   note();
 }
 
-async function loadModel(slot, key) {
+/** A model folder the user picked: its files by their names inside it (the folder's own name dropped). */
+function folderModel(slot, fileList) {
+  const files = {};
+  let top = '';
+  for (const f of fileList) {
+    const [first, ...rest] = (f.webkitRelativePath || f.name).split('/');
+    top ||= first;
+    if (rest.length) files[rest.join('/')] = f;
+  }
+  // A copy of a model on offer (its folder named as the hub repository) keeps its prompts.
+  const registryId = MODELS[slot].find((m) => m.registryId?.split('/')[1] === top)?.registryId;
+  return { key: `folder:${top}`, label: `${top} (folder)`, files, registryId };
+}
+
+async function loadModel(slot, key, picked = null) {
   const st = state[slot];
-  const model = modelByKey(slot, key);
-  $(`${slot}-model`).value = key;
+  const model = picked ?? modelByKey(slot, key);
+  if (!picked) $(`${slot}-model`).value = key;
   const prog = $(`${slot}-model-progress`);
   const btn = $(`${slot}-load`);
   btn.disabled = true;
@@ -130,7 +150,7 @@ async function loadModel(slot, key) {
   const files = new Map();
   try {
     const r = await call('loadModel', [slot, model], (e) => {
-      if (e.status === 'ready') return;
+      if (e.status === 'ready' || e.status === 'debug') return;
       files.set(e.file, e);
       let loaded = 0;
       let total = 0;
@@ -153,12 +173,18 @@ async function loadModel(slot, key) {
     $(`${slot}-model-facts`).innerHTML = facts.map(([k, v]) => `<dt>${k}</dt><dd>${esc(v)}</dd>`).join('');
     $(`${slot}-model-facts`).dataset.ready = key;
     applySummary(slot, r.summary);
+    if (slot === 'text' && $('text-query').value.trim()) searchText();   // a query kept across a reload
     fillDims(slot);
     refreshMemory();
     updateButtons(slot);
   } catch (e) {
     prog.hidden = true;
-    $(`${slot}-model-note`).textContent = `Could not load ${model.label}: ${e.message}${model.bundled ? '' : ' (the hub models need the network the first time)'}`;
+    // Offline, a hub model fails after its retries: say what can be done instead.
+    const offline = !model.bundled && (e.code === 'network' || !navigator.onLine);
+    $(`${slot}-model-note`).textContent = offline
+      ? `${model.label} cannot be downloaded: the Hugging Face hub is out of reach (offline?). Use the bundled model, which works offline, ` +
+        'load a copy of the model from a folder (Folder…), or load this one again once online (a model downloaded once is kept by the browser and then loads offline).'
+      : `Could not load ${model.label}: ${e.message}`;
     $(`${slot}-model-note`).className = 'hint err';
   } finally {
     btn.disabled = false;
@@ -218,8 +244,21 @@ function applySummary(slot, s) {
     st.images = s.images ?? [];
     drawGrid(null);
   }
-  $(`${slot}-empty`).hidden = s.count > 0;
+  showEmpty(slot);
   updateButtons(slot);
+}
+
+/** The results column's placeholder: what to do next, whenever no results are shown. */
+function showEmpty(slot) {
+  const st = state[slot];
+  const el = $(`${slot}-empty`);
+  if (slot === 'image') { el.hidden = st.count > 0; return; }
+  const shown = $('text-results').children.length > 0;
+  el.hidden = shown;
+  if (shown) return;
+  el.innerHTML = st.count
+    ? `<p><strong>${fmtInt(st.count)} ${st.count === 1 ? 'passage is' : 'passages are'} indexed${st.info ? '' : ' (its model is loading)'}.</strong></p><p>Type a query above to search them.</p>`
+    : '<p><strong>Load a model, add documents, index them, then search.</strong></p><p>The bundled model works offline; the hub models download once and are cached by the browser.</p>';
 }
 
 async function showBuys(slot) {
@@ -273,10 +312,12 @@ async function readTextFiles(entries) {
   return docs;
 }
 
-function addPending(docs) {
+function addPending(docs, what = 'document') {
   state.text.pendingDocs.push(...docs);
   const n = state.text.pendingDocs.length;
-  setStatus($('text-index-status'), `${n} document${n === 1 ? '' : 's'} ready to index: ${state.text.pendingDocs.map((d) => d.name).join(', ')}`);
+  const added = docs.length === n ? `${n} ${what}${n === 1 ? '' : 's'}` : `${docs.length} ${what}${docs.length === 1 ? '' : 's'} added: ${n} documents`;
+  setStatus($('text-index-status'), `${added} ready to index${state.text.info ? ': press Index' : ': load a model, then press Index'} (${state.text.pendingDocs.map((d) => d.name).join(', ')})`);
+  $('text-index-status').dataset.pending = String(n);
   updateButtons('text');
 }
 
@@ -322,7 +363,7 @@ async function searchText() {
   const st = state.text;
   const q = $('text-query').value.trim();
   const seq = ++st.seq;
-  if (!q) { $('text-results').innerHTML = ''; $('text-timing').textContent = ''; return; }
+  if (!q) { $('text-results').innerHTML = ''; $('text-timing').textContent = ''; showEmpty('text'); return; }
   try {
     const r = await call('search', ['text', { text: q }, { k: 10 }]);
     if (seq !== st.seq) return;   // a newer query is on its way
@@ -336,6 +377,7 @@ async function searchText() {
         <p class="snippet">${h.before ? `<span class="ctx">…${esc(h.before.slice(-120))}</span> ` : ''}<mark>${highlight(h.chunk, terms)}</mark>${h.after ? ` <span class="ctx">${esc(h.after.slice(0, 120))}…</span>` : ''}</p>
       </li>`).join('');
     $('text-results').dataset.query = q;
+    showEmpty('text');
   } catch (e) {
     $('text-timing').textContent = e.message;
   }
@@ -479,6 +521,13 @@ function wire() {
   for (const slot of ['text', 'image']) {
     fillModelSelect(slot);
     $(`${slot}-load`).addEventListener('click', () => loadModel(slot, $(`${slot}-model`).value));
+    const folder = $(`${slot}-model-folder`);
+    $(slot === 'text' ? 'text-folder-btn' : 'image-folder-model-btn').addEventListener('click', () => folder.click());
+    folder.addEventListener('change', () => {
+      const m = folderModel(slot, [...folder.files]);
+      folder.value = '';
+      loadModel(slot, m.key, m);
+    });
     $(`${slot}-binary`).addEventListener('change', (e) => setOptions(slot, { binary: e.target.checked }));
     $(`${slot}-clear`).addEventListener('click', async () => {
       applySummary(slot, await call('clear', [slot]));
@@ -494,7 +543,7 @@ function wire() {
   $('text-paste').addEventListener('input', () => updateButtons('text'));
   $('text-samples').addEventListener('click', async () => {
     const names = await (await fetch('samples/docs/index.json')).json();
-    addPending(await Promise.all(names.map(async (n) => ({ name: n, text: await (await fetch(`samples/docs/${n}`)).text() }))));
+    addPending(await Promise.all(names.map(async (n) => ({ name: n, text: await (await fetch(`samples/docs/${n}`)).text() }))), 'sample document');
   });
   $('text-index').addEventListener('click', indexTexts);
   $('text-dims').addEventListener('change', (e) => setOptions('text', { dims: Number(e.target.value) }));
@@ -545,7 +594,7 @@ async function start() {
     $('env-threads').dataset.threads = String(env.threads);
     $('env-threads').dataset.variant = env.variant;
     $('env-engine').textContent = `${env.version} · ${env.systemInfo.replace(' wasm32', '')}`;
-    $('env-memory').textContent = `${fmtBytes(env.memory.liveBytes)} in use`;
+    showMemory(env.memory);
     document.body.dataset.ready = 'true';
     for (const slot of ['text', 'image']) {
       const r = env.restored[slot];
@@ -556,6 +605,7 @@ async function start() {
       const m = r.model && modelByKey(slot, r.model.key);
       if (m && (m.bundled || navigator.onLine)) loadModel(slot, m.key).then(() => showBuys(slot));
     }
+    refreshMemory();
   } catch (e) {
     showFatal(`The engine did not start: ${e.message}`);
   }

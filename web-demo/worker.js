@@ -103,10 +103,11 @@ async function engineFor() {
 async function loadModel(id, [name, model]) {
   const s = slots[name];
   const t0 = now();
-  const source = model.bundled ? new URL(model.source, self.location.href).href : model.source;
+  // A folder the user picked comes as its files ({ 'config.json': File, ... }).
+  const source = model.files ? { files: model.files } : model.bundled ? new URL(model.source, self.location.href).href : model.source;
   const load = Embedder.load(source, {
     engine: await engineFor(),
-    cache: !model.bundled,
+    cache: !model.bundled && !model.files,
     model: model.registryId,
     onProgress: (event) => post({ id, progress: event }),
   });
@@ -121,7 +122,7 @@ async function loadModel(id, [name, model]) {
   s.embedder?.dispose();
   const prev = s.model;
   s.embedder = e;
-  s.model = model;
+  s.model = model.files ? { key: model.key, label: model.label } : model;   // never the files themselves into IndexedDB
   // Vectors of another model cannot be searched with this one: start the slot over.
   if (s.items.length && prev?.key !== model.key) await clearSlot(name);
   return { info: e.info(), loadMs, memory: memory(e.engine), summary: summary(name) };

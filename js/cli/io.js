@@ -84,6 +84,7 @@ export function loadProgress() {
   return (e) => {
     const now = Date.now();
     if (e.status === 'ready') { statusDone(); return; }
+    if (e.status === 'debug') return;
     if (now - last < 100 && e.loaded !== e.total) return;
     last = now;
     const mb = (n) => (n / 1048576).toFixed(1);

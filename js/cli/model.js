@@ -13,7 +13,7 @@ import { parseArgs, UsageError, intArg, choice } from './args.js';
 import { loadProgress, out } from './io.js';
 
 export const MODEL_SPEC = {
-  model: 'string', revision: 'string', 'hub-base': 'string', token: 'string', file: 'string',
+  model: 'string', 'model-id': 'string', revision: 'string', 'hub-base': 'string', token: 'string', file: 'string',
   'cache-dir': 'string', cache: 'boolean', refresh: 'boolean', variant: 'string', threads: 'string', dtype: 'string',
 };
 
@@ -83,6 +83,7 @@ async function loadAs(Cls, args) {
     ...sourceOptions(args),
     dtype: /** @type {any} */ (named(args, engine.consts, 'dtype')),
     file: args.file,
+    model: args['model-id'],   // the registry entry (task prefixes, Matryoshka dims) of a local copy
     engine,
     onProgress: loadProgress(),
   });

@@ -55,6 +55,8 @@ commands:
 
 model options (every model command):
   --model M          a folder, an http(s) URL, or a hub id org/name (tokenize: also a tokenizer.json)
+  --model-id ID      the registry entry of a local copy (--task prefixes, Matryoshka dims), e.g.
+                     --model ./bge --model-id BAAI/bge-small-en-v1.5
   --revision R       hub revision (default main)      --hub-base URL   hub or mirror
   --token T          access token (default: $HF_TOKEN) --file F        weights file (e.g. a .gguf)
   --cache-dir D      download cache (default: $XDG_CACHE_HOME/wembed or ~/.cache/wembed)

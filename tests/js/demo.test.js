@@ -122,6 +122,8 @@ test('the demo: isolated + threaded, text and image search rank as the Node API 
     const threads = await page.$eval('#env-threads', (el) => [el.dataset.variant, Number(el.dataset.threads)]);
     assert.deepEqual(threads, ['mt', Math.min(8, hw)]);
     assert.ok(threads[1] >= 2, `threads: ${threads[1]}`);
+    // Before anything is loaded the memory says so, not the engine's few bytes of its own.
+    assert.equal(await page.textContent('#env-memory'), 'nothing loaded');
   });
 
   await t.test('text: index the sample documents, search, same ranking and scores as Node', async () => {
@@ -129,9 +131,13 @@ test('the demo: isolated + threaded, text and image search rank as the Node API 
     assert.match(await page.textContent('#text-model-facts'), /Dimensions32/);
     await page.click('#text-samples');
     await page.waitForFunction(() => !document.getElementById('text-index').disabled);
+    assert.match(await page.textContent('#text-index-status'), new RegExp(`^${DOC_NAMES.length} sample documents ready to index: press Index`));
     await page.click('#text-index');
     await waitCount('text', textRef.count);
+    assert.match(await page.textContent('#env-memory'), /^[0-9.]+ (KB|MB) in use$/);
+    assert.match(await page.textContent('#text-empty'), new RegExp(`${textRef.count} passages are indexed\\.Type a query above`));
     const got = await searchText(TEXT_QUERY, textRef.hits[0][0]);
+    assert.equal(await page.isVisible('#text-empty'), false, 'the placeholder goes when results are shown');
     assert.deepEqual(got, textRef.hits);
     // the matching passage is highlighted inside its document
     const first = await page.$eval('#text-results li', (li) => ({ doc: li.querySelector('.doc').textContent, mark: li.querySelector('mark').textContent }));
@@ -187,6 +193,9 @@ test('the demo: isolated + threaded, text and image search rank as the Node API 
     assert.equal(await countOf('text'), textRef.count);
     assert.equal(await countOf('image'), IMAGE_NAMES.length);
     await page.waitForSelector('#text-model-facts[data-ready=tiny-bert]', { timeout: 60000 });   // its model comes back too
+    // The results column is not left blank: it says what is indexed and what to do.
+    assert.equal(await page.isVisible('#text-empty'), true);
+    assert.match(await page.textContent('#text-empty'), new RegExp(`${textRef.count} passages are indexed\\.Type a query above`));
     assert.deepEqual(await searchText(TEXT_QUERY, textRef.hits[0][0]), textRef.hits);
   });
 
@@ -201,6 +210,75 @@ test('the demo: isolated + threaded, text and image search rank as the Node API 
   });
 
   assert.deepEqual(errors, []);
+});
+
+test('the demo on a phone (390 px): no sideways scroll, every control on screen; screenshots', async () => {
+  const p = await browser.context.newPage();
+  const errs = [];
+  p.on('pageerror', (e) => errs.push(String(e)));
+  try {
+    await p.setViewportSize({ width: 390, height: 844 });
+    await p.goto(`${server.url}/web-demo/`);
+    await p.waitForSelector('body[data-ready=true]', { timeout: 30000 });
+    const fits = () => p.evaluate(() => {
+      const off = [...document.querySelectorAll('button, select, input:not([hidden]), textarea, .card, .results li')]
+        .filter((el) => el.getClientRects().length && el.getBoundingClientRect().right > innerWidth + 0.5)
+        .map((el) => `${el.tagName.toLowerCase()}#${el.id} right ${el.getBoundingClientRect().right.toFixed(0)}`);
+      return { scroll: document.documentElement.scrollWidth, width: innerWidth, off };
+    });
+    let f = await fits();
+    assert.equal(f.scroll, 390, `the page is ${f.scroll} px wide`);
+    assert.deepEqual(f.off, []);
+    const load = await p.$eval('#text-load', (b) => b.getBoundingClientRect().toJSON());
+    assert.ok(load.left >= 0 && load.right <= 390, `Load button at ${load.left}-${load.right}`);
+    await p.click('#text-load');
+    await p.waitForSelector('#text-model-facts[data-ready]', { timeout: 60000 });
+    await p.waitForSelector('#text-index-status[data-count]', { state: 'attached', timeout: 30000 });
+    if (Number(await p.$eval('#text-index-status', (el) => el.dataset.count)) === 0) {
+      await p.click('#text-samples');
+      await p.waitForFunction(() => !document.getElementById('text-index').disabled);
+      await p.click('#text-index');
+      await p.waitForFunction(() => Number(document.getElementById('text-index-status').dataset.count) > 0, null, { timeout: 60000 });
+    }
+    await p.fill('#text-query', TEXT_QUERY);
+    await p.waitForFunction((q) => document.getElementById('text-results').dataset.query === q, TEXT_QUERY, { timeout: 20000 });
+    f = await fits();
+    assert.equal(f.scroll, 390, `with results the page is ${f.scroll} px wide`);
+    assert.deepEqual(f.off, []);
+    await p.screenshot({ path: path.join(OUT, 'demo-390.png'), fullPage: true });
+    await p.click('#tab-image');
+    f = await fits();
+    assert.equal(f.scroll, 390, `the image tab is ${f.scroll} px wide`);
+    await p.screenshot({ path: path.join(OUT, 'demo-390-image.png'), fullPage: true });
+    assert.deepEqual(errs, []);
+  } finally {
+    await p.close();
+  }
+});
+
+test('offline, a hub model says what to do instead (the bundled model, a folder, or once online); a folder loads', async () => {
+  const p = await browser.context.newPage();
+  try {
+    await p.goto(`${server.url}/web-demo/`);
+    await p.waitForSelector('body[data-ready=true]', { timeout: 30000 });
+    // A restored index reloads its (bundled) model first: let that finish while online.
+    await p.waitForFunction(() => !document.getElementById('text-load').disabled &&
+      (document.getElementById('text-index-status').dataset.restored !== 'true' || document.getElementById('text-model-facts').dataset.ready), null, { timeout: 60000 });
+    await browser.context.setOffline(true);
+    await p.selectOption('#text-model', 'minilm');
+    await p.click('#text-load');
+    await p.waitForSelector('#text-model-note.err', { timeout: 60000 });
+    const note = await p.textContent('#text-model-note');
+    assert.match(note, /^all-MiniLM-L6-v2 · 384 dims cannot be downloaded: the Hugging Face hub is out of reach \(offline\?\)\. Use the bundled model/);
+    assert.doesNotMatch(note, /maxRetries/);
+    // ... and a folder of model files loads with no network at all.
+    await p.setInputFiles('#text-model-folder', path.join(DATA, 'e2e'));
+    await p.waitForSelector('#text-model-facts[data-ready="folder:e2e"]', { timeout: 60000 });
+    assert.match(await p.textContent('#text-model-facts'), /Dimensions32/);
+  } finally {
+    await browser.context.setOffline(false);
+    await p.close();
+  }
 });
 
 test('the demo on a page that is not cross-origin isolated: single-thread engine, same ranking', async () => {

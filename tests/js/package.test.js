@@ -5,9 +5,10 @@
 // API) and a PNG Blob with the CLIP fixture, matching the reference vectors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 import { ROOT, DATA, FIXTURES, fixtureCase, tmpDir, cosine } from './helpers.js';
 import { startServer } from '../../scripts/serve.mjs';
@@ -23,7 +24,7 @@ let project;
 let tgz;
 
 before(() => {
-  if (!fs.existsSync(path.join(ROOT, 'types/index.d.ts'))) execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.json')]);
+  // npm pack runs prepack (scripts/prepack.mjs): types/ written, every named file checked.
   work = tmpDir('wembed-pack-');
   const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', work], ROOT));
   tgz = path.join(work, packed[0].filename);
@@ -40,13 +41,85 @@ after(() => {
 test('the tarball holds the package and nothing else', () => {
   const list = execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8' }).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
   for (const f of ['package.json', 'js/index.js', 'js/worker.js', 'js/cli.js', 'dist/wembed.wasm', 'dist/wembed-mt.wasm', 'dist/wembed-relaxed.wasm', 'dist/wembed-mt-relaxed.wasm', 'dist/wembed.mjs', 'dist/wembed-mt.mjs',
-    'dist/wembed-mt.worker.js', 'types/index.d.ts', 'types/embedder.d.ts', 'models/registry.json']) {
+    'dist/wembed-mt.worker.js', 'dist/wembed.wasi.wasm', 'types/index.d.ts', 'types/embedder.d.ts', 'types/worker.d.ts', 'types/pipeline.d.ts', 'types/tensor.d.ts', 'models/registry.json']) {
     assert.ok(list.includes(f), `${f} is packed`);
   }
+  // Every file package.json names (exports, main, types, bin) is in the tarball.
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const named = [];
+  const walk = (x) => (typeof x === 'string' ? named.push(x.replace(/^\.\//, '')) : x && typeof x === 'object' && Object.values(x).forEach(walk));
+  [pkg.exports, pkg.main, pkg.types, pkg.bin].forEach(walk);
+  for (const f of named) assert.ok(list.includes(f), `${f} (named in package.json) is packed`);
   assert.ok(!list.some((f) => f.startsWith('tests/') || f.startsWith('src/') || f.startsWith('build')), 'no sources or tests');
   assert.ok(!list.some((f) => f.startsWith('dist/bench/')), 'no bench build');
   const size = fs.statSync(tgz).size;
   console.log(`# npm pack: ${list.length} files, ${(size / 1024).toFixed(0)} KiB`);
+});
+
+test('prepack refuses to pack when a file package.json names is missing', () => {
+  const dir = tmpDir('wembed-prepack-');
+  try {
+    fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
+    fs.mkdirSync(path.join(dir, 'dist'));
+    for (const f of ['wembed.wasm', 'wembed-mt.wasm', 'wembed-relaxed.wasm', 'wembed-mt-relaxed.wasm', 'wembed-mt.worker.js']) fs.copyFileSync(path.join(ROOT, 'dist', f), path.join(dir, 'dist', f));
+    fs.cpSync(path.join(ROOT, 'js'), path.join(dir, 'js'), { recursive: true });
+    fs.cpSync(path.join(ROOT, 'types'), path.join(dir, 'types'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'models'));
+    fs.copyFileSync(path.join(ROOT, 'models/registry.json'), path.join(dir, 'models/registry.json'));
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts/prepack.mjs'), '--check-only', dir], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /the package would be incomplete:\n {2}\.\/dist\/wembed\.wasi\.wasm is missing: build it with scripts\/build\.sh wasi/);
+    fs.copyFileSync(path.join(ROOT, 'dist/wembed.wasi.wasm'), path.join(dir, 'dist/wembed.wasi.wasm'));
+    const ok = spawnSync(process.execPath, [path.join(ROOT, 'scripts/prepack.mjs'), '--check-only', dir], { encoding: 'utf8' });
+    assert.equal(ok.status, 0, ok.stderr);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('installed offline, a TypeScript app type-checks against it (strict, no casts)', () => {
+  const app = path.join(project, 'ts');
+  fs.mkdirSync(app, { recursive: true });
+  fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: [], lib: ['ES2022', 'DOM'] },
+    files: ['app.ts'],
+  }));
+  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'ts-app', private: true, type: 'module' }));
+  fs.writeFileSync(path.join(app, 'app.ts'), `
+    import { Embedder, Index, Reranker, pipeline, similarity, createEngine, Tensor, WembedError } from 'wembed';
+
+    const e = await Embedder.load('BAAI/bge-small-en-v1.5', { dtype: 'q8', onProgress: (p) => console.log(p.status, p.file) });
+    const vs = await e.embed(['a', 'b']);              // Float32Array[] by default: no cast anywhere below
+    const first: Float32Array = vs[0];
+    const index = await Index.create({ dims: first.length, engine: e.engine });
+    index.add(vs.map((vector, i) => ({ id: i, vector })));
+    const hits = index.search(vs[1], { k: 1 });
+    const s: number = similarity(vs[0], vs[1]) + e.similarity(vs[0], vs[1]) + hits[0].score;
+    const q8: Int8Array[] = await e.embed('a', { quantize: 'int8' });
+    const bits: Uint8Array[] = await e.embed('a', { quantize: 'binary', pooling: 'cls' });
+    const tokens: Float32Array[][] = await e.embed('a', { pooling: 'none' });
+    const [img] = await e.embedImage({ data: new Uint8Array(12), width: 2, height: 2, channels: 3 });
+    const imgVec: Float32Array = img;
+
+    const extractor = await pipeline('feature-extraction', 'sentence-transformers/all-MiniLM-L6-v2', { quantized: true, local_files_only: true });
+    const out: Tensor = await extractor(['a', 'b'], { pooling: 'first_token', normalize: true });
+    const n: number = out.dims[0] + out.slice(null, [0, 8]).mean(1).item() + out.normalize(2, -1).data.length;
+    const rows: number[][] = out.tolist();
+    const classify = await pipeline('text-classification', 'cross-encoder/ms-marco-MiniLM-L6-v2');
+    await classify({ text: 'q', text_pair: 'd' });
+    const r = await Reranker.load('cross-encoder/ms-marco-MiniLM-L6-v2');
+    const ranked = await r.rerank('q', ['d1', 'd2'], { topK: 1 });
+    const engine = await createEngine({ variant: 'auto', threads: 2 });
+    // @ts-expect-error the result is a Tensor, not any
+    const notAString: string = out;
+    // @ts-expect-error tasks are checked
+    await pipeline('fill-mask', 'bert-base-uncased');
+    // @ts-expect-error a quantized call is not Float32Array[]
+    const wrong: Float32Array[] = await e.embed('a', { quantize: 'int8' });
+    console.log(s, q8, bits, tokens, imgVec, n, rows, ranked, engine.threads, WembedError, notAString, wrong);
+  `);
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', app], { cwd: app, encoding: 'utf8' });
+  assert.equal(r.status, 0, `tsc on an app using the installed types:\n${r.stdout}${r.stderr}`);
 });
 
 test('installed offline, it imports from ESM in Node and embeds', () => {
@@ -75,36 +148,48 @@ test('installed offline, it imports from ESM in Node and embeds', () => {
   assert.ok(cosine(JSON.parse(out).embedding, expected[1].mean_normalized) >= 0.99999);
 });
 
-test('a page bundled by Vite embeds in Chromium', async (t) => {
-  const site = path.join(project, 'site');
+/** The Vite majors to build with: the devDependency (6), and 8 when installed as `vite8`. */
+async function vites() {
+  const out = [['vite', await import('vite')]];
+  try {
+    // WEMBED_VITE8: a folder holding Vite 8 outside the repository (e.g. npm install vite8@npm:vite@8 there).
+    const dir = process.env.WEMBED_VITE8;
+    out.push(['vite8', await import(dir ? pathToFileURL(path.join(dir, 'dist/node/index.js')).href : 'vite8')]);
+  } catch {
+    out.push(['vite8', null]);
+  }
+  return out;
+}
+
+/** A Vite app importing the installed package: text (in page, worker, cache) and image pages. */
+function writeSite(site) {
   fs.mkdirSync(path.join(site, 'public/model/1_Pooling'), { recursive: true });
   for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'modules.json', '1_Pooling/config.json']) {
     fs.copyFileSync(path.join(E2E, f), path.join(site, 'public/model', f));
   }
   fs.mkdirSync(path.join(site, 'public/clip'), { recursive: true });
   for (const f of ['config.json', 'model.safetensors', 'preprocessor_config.json']) fs.copyFileSync(path.join(FIXTURES, 'clip', f), path.join(site, 'public/clip', f));
-  const c0 = fixtureCase('clip', 'image_raw0');
-  const { default: sharp } = await import('sharp');
-  fs.writeFileSync(path.join(site, 'public/a.png'), await sharp(Buffer.from(c0.image_uint8.data), { raw: { width: c0.image_uint8.shape[1], height: c0.image_uint8.shape[0], channels: 3 } }).png().toBuffer());
   fs.writeFileSync(path.join(site, 'index.html'), '<!doctype html><meta charset="utf-8"><title>wembed + vite</title><script type="module" src="./main.js"></script>\n');
   fs.writeFileSync(path.join(site, 'main.js'), `
     import { Embedder } from 'wembed';
     const texts = ${JSON.stringify(texts.slice(0, 4))};
     (async () => {
       const q = new URLSearchParams(location.search);
+      const variant = q.get('variant') ?? 'auto';
       if (q.has('image')) {
         // A PNG Blob, decoded by the browser (createImageBitmap + OffscreenCanvas).
-        const clip = await Embedder.load(new URL('./clip/', location.href).href, { cache: false, worker: q.has('worker') });
+        const clip = await Embedder.load(new URL('./clip/', location.href).href, { cache: false, worker: q.has('worker'), variant });
         const blob = await (await fetch('./a.png')).blob();
         const [v] = await clip.embedImage(blob);
+        const info = clip.info();
         clip.dispose();
-        window.result = { vs: [Array.from(v)], variant: 'st', last: 'ready', second: null, image: true };
+        window.result = { vs: [Array.from(v)], variant: info.engine.variant, threads: info.engine.threads, last: 'ready', second: null, image: true };
         return;
       }
       const worker = q.has('worker');
       const base = new URL('./model/', location.href).href;
       const events = [];
-      let e = await Embedder.load(base, { cache: q.has('cache'), worker, onProgress: (p) => events.push(p.status) });
+      let e = await Embedder.load(base, { cache: q.has('cache'), worker, variant, onProgress: (p) => events.push(p.status) });
       let vs = await e.embed(texts);
       const info = e.info();
       e.dispose();
@@ -113,42 +198,66 @@ test('a page bundled by Vite embeds in Chromium', async (t) => {
         // Again with the network gone: everything must come from the Cache API.
         const offline = () => Promise.reject(new TypeError('offline'));
         const ev2 = [];
-        e = await Embedder.load(base, { cache: true, fetch: offline, maxRetries: 0, onProgress: (p) => ev2.push(p.status) });
+        e = await Embedder.load(base, { cache: true, fetch: offline, maxRetries: 0, variant, onProgress: (p) => ev2.push(p.status) });
         vs = await e.embed(texts);
         e.dispose();
         second = [...new Set(ev2)];
       }
-      window.result = { vs: vs.map((v) => Array.from(v)), variant: info.engine.variant, last: events.at(-1), second };
+      window.result = { vs: vs.map((v) => Array.from(v)), variant: info.engine.variant, threads: info.engine.threads, last: events.at(-1), second };
     })().catch((err) => { window.result = { error: String(err && err.stack || err) }; });
   `);
-  const vite = await import('vite');
-  const outDir = path.join(site, 'dist');
-  await vite.build({ root: site, logLevel: 'error', configFile: false, build: { outDir, emptyOutDir: true }, worker: { format: 'es' } });
-  const built = fs.readdirSync(path.join(outDir, 'assets'));
-  assert.ok(built.some((f) => f.endsWith('.wasm')), `the wasm is emitted: ${built.join(', ')}`);
+}
 
-  const server = await startServer({ root: outDir, isolated: false });
-  const browser = await launchChromium();
-  try {
-    for (const query of ['', '?worker=1', '?cache=1', '?image=1', '?image=1&worker=1']) {
-      const page = await browser.context.newPage();
-      const errors = [];
-      page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(`${server.url}/index.html${query}`);
-      await page.waitForFunction(() => /** @type {any} */ (window).result !== undefined, null, { timeout: 60000 });
-      const r = await page.evaluate(() => /** @type {any} */ (window).result);
-      await page.close();
-      assert.equal(r.error, undefined, r.error);
-      assert.deepEqual(errors, []);
-      assert.equal(r.variant, 'st', 'a plain page gets the single-thread module');
-      assert.equal(r.last, 'ready');
-      if (query === '?cache=1') assert.deepEqual(r.second, ['load', 'ready'], 'the second load reads only the Cache API');
-      if (r.image) assert.ok(cosine(r.vs[0], c0.image_embeds_normalized.data) >= 0.99999, `${query}: ${cosine(r.vs[0], c0.image_embeds_normalized.data)}`);
-      else r.vs.forEach((v, i) => assert.ok(cosine(v, expected[i].mean_normalized) >= 0.99999, `${query} text ${i}`));
-      t.diagnostic(`vite page${query}: ${r.vs.length} vectors match`);
+for (const [name, load] of [['vite', 0], ['vite8', 1]]) {
+  test(`a page bundled by ${name === 'vite' ? 'Vite 6' : 'Vite 8'} with no config embeds in Chromium: one thread, threads, in a worker`, async (t) => {
+    const vite = (await vites())[load][1];
+    if (!vite) {
+      t.skip('Vite 8 is not installed (devDependency "vite8": "npm:vite@8.4.1")');
+      return;
     }
-  } finally {
-    await browser.close();
-    await server.close();
-  }
-});
+    const site = path.join(project, `site-${name}`);
+    writeSite(site);
+    const c0 = fixtureCase('clip', 'image_raw0');
+    const { default: sharp } = await import('sharp');
+    fs.writeFileSync(path.join(site, 'public/a.png'), await sharp(Buffer.from(c0.image_uint8.data), { raw: { width: c0.image_uint8.shape[1], height: c0.image_uint8.shape[0], channels: 3 } }).png().toBuffer());
+    const outDir = path.join(site, 'dist');
+    // No configuration at all: the package must build with Vite's defaults (iife workers in Vite 6).
+    await vite.build({ root: site, logLevel: 'error', configFile: false, build: { outDir, emptyOutDir: true } });
+    const built = fs.readdirSync(path.join(outDir, 'assets'));
+    assert.ok(built.some((f) => f.endsWith('.wasm')), `the wasm is emitted: ${built.join(', ')}`);
+    t.diagnostic(`${vite.version}: ${built.length} assets`);
+
+    const plain = await startServer({ root: outDir, isolated: false });
+    const isolated = await startServer({ root: outDir, isolated: true });
+    const browser = await launchChromium();
+    try {
+      const cases = [
+        [plain, '', 'st'], [plain, '?worker=1', 'st'], [plain, '?cache=1', 'st'], [plain, '?image=1', 'st'], [plain, '?image=1&worker=1', 'st'],
+        [isolated, '?variant=mt', 'mt'], [isolated, '?worker=1', 'mt'], [isolated, '?image=1&worker=1', 'mt'], [isolated, '?variant=st', 'st'],
+      ];
+      for (const [server, query, variant] of cases) {
+        const page = await browser.context.newPage();
+        const errors = [];
+        page.on('pageerror', (e) => errors.push(String(e)));
+        await page.goto(`${server.url}/index.html${query}`);
+        await page.waitForFunction(() => /** @type {any} */ (window).result !== undefined, null, { timeout: 60000 });
+        const r = await page.evaluate(() => /** @type {any} */ (window).result);
+        await page.close();
+        const where = `${server === isolated ? 'isolated' : 'plain'} page${query}`;
+        assert.equal(r.error, undefined, `${where}: ${r.error}`);
+        assert.deepEqual(errors, [], where);
+        assert.equal(r.variant, variant, `${where}: the ${variant} module`);
+        if (variant === 'mt') assert.ok(r.threads >= 2, `${where}: ${r.threads} threads`);
+        assert.equal(r.last, 'ready');
+        if (query === '?cache=1') assert.deepEqual(r.second, ['load', 'ready'], 'the second load reads only the Cache API');
+        if (r.image) assert.ok(cosine(r.vs[0], c0.image_embeds_normalized.data) >= 0.99999, `${where}: ${cosine(r.vs[0], c0.image_embeds_normalized.data)}`);
+        else r.vs.forEach((v, i) => assert.ok(cosine(v, expected[i].mean_normalized) >= 0.99999, `${where} text ${i}`));
+        t.diagnostic(`${where}: ${r.vs.length} vectors match (${r.variant}, ${r.threads} threads)`);
+      }
+    } finally {
+      await browser.close();
+      await plain.close();
+      await isolated.close();
+    }
+  });
+}
