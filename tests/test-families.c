@@ -60,7 +60,7 @@ static const char *const g_fixtures[] = {
     "gemma_causal_bf16",
     "nomic_selfextend", "nomic_tempscale", "nomic_long", "gte_long", "bert_tempscale", "jina_tempscale",
     "rerank_bert", "rerank_xlmr",
-    "siglip",
+    "siglip", "siglip_own",
     NULL,
 };
 
@@ -245,12 +245,15 @@ static int32_t text_vectors(const fixture *f, wembed_model *m, const char *name,
         size_t n_el;
         int32_t *ids = fx_tensor(f, cs, "input_ids", shape, &nd, &n_el);
         if (!ids) return 0;
+        int64_t mshape[4];
+        int32_t *mask = fx_tensor(f, cs, "attention_mask", mshape, &nd, &n_el);
         wembed_embed_params p = wembed_embed_default_params();
         p.normalize = 1;
         size_t vb = wembed_embed_vector_bytes(m, &p);
         *out = malloc(vb * (size_t)shape[0] + 1);
-        wembed_status rc = wembed_embed_ids(m, ids, NULL, NULL, (int32_t)shape[0], (int32_t)shape[1], &p, *out, vb * (size_t)shape[0]);
+        wembed_status rc = wembed_embed_ids(m, ids, NULL, mask, (int32_t)shape[0], (int32_t)shape[1], &p, *out, vb * (size_t)shape[0]);
         free(ids);
+        free(mask);
         CHECKF(rc == WEMBED_STATUS_OK, "%s: text case %s: %s", f->label, name, wembed_model_last_error(m));
         return rc ? 0 : (int32_t)shape[0];
     }
