@@ -249,6 +249,8 @@ typedef struct wembed_model_info {
     int32_t n_labels;                 // labels of a sequence-classification head (cross-encoders); 0: none
     bool sigmoid;                     // the config asks for sigmoid scores (sentence-transformers'
                                       // CrossEncoder activation); the classify calls return raw logits
+    int32_t image_tokens;             // rows per image of the image calls with pooling NONE (CLIP: 1 +
+                                      // patches; SigLIP: patches); 0: no vision tower
 } wembed_model_info;
 
 // Fills *out; its strings are owned by the model and valid until wembed_model_free.
