@@ -90,6 +90,25 @@ test('embedIds: ids padded by the caller, and ids the engine pads (no mask reach
   }
 });
 
+test('f16 and q8 weights stay close to the f32 reference (both towers and the MAP head)', async () => {
+  const img = fixtureCase('siglip', 'image_37x29');
+  const txt = fixtureCase('siglip', 'text_batch4');
+  for (const [dtype, min] of [['f16', 0.99999], ['q8', 0.999]]) {
+    const m = await Embedder.load(DIR, { engine, dtype });
+    try {
+      const [v] = await m.embedImage([image(img)]);
+      assert.ok(cosine(v, img.image_embeds_normalized.data) >= min, `${dtype} image: cosine ${cosine(v, img.image_embeds_normalized.data)}`);
+      const ts = await m.embedIds(rows(txt.input_ids));
+      ts.forEach((t, b) => {
+        const ref = txt.text_embeds_normalized.data.subarray(b * 64, (b + 1) * 64);
+        assert.ok(cosine(t, ref) >= min, `${dtype} text ${b}: cosine ${cosine(t, ref)}`);
+      });
+    } finally {
+      m.dispose();
+    }
+  }
+});
+
 // A WordLevel tokenizer.json whose words "t<id>" are the ids, with </s> (1) appended, as
 // SigLIP's tokenizer appends it: classify then sees exactly the fixture's token ids.
 function idTokenizer() {
