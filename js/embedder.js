@@ -164,7 +164,7 @@ export class Embedder {
    *   layers: number, heads: number, intermediateSize: number, vocabSize: number, maxTokens: number, dims: number,
    *   hasText: boolean, hasVision: boolean, visionHiddenSize: number, visionLayers: number, visionHeads: number,
    *   imageSize: number, patchSize: number, parameters: number, weightBytes: number, pooling: string,
-   *   normalize: boolean, maxSeqLength: number, logitScale: number, labels: number, sigmoid: boolean, labelNames: Array<string | null>,
+   *   normalize: boolean, maxSeqLength: number, logitScale: number, logitBias: number, logitSigmoid: boolean, imageTokens: number, labels: number, sigmoid: boolean, labelNames: Array<string | null>,
    *   source: string, registryId: string | null,
    *   matryoshkaDims: number[] | null, tasks: string[], engine: {variant: string, threads: number, version: string, simd: string, systemInfo: string}}}
    */
@@ -559,9 +559,7 @@ export class Embedder {
 
   /** Rows per image with pooling none: the class token and the patches. */
   _imageTokens() {
-    const i = this._info;
-    const side = i.patchSize ? Math.floor(i.imageSize / i.patchSize) : 0;
-    return 1 + side * side;
+    return this._info.imageTokens;
   }
 
   /**
@@ -736,10 +734,14 @@ export class Embedder {
   }
 
   /**
-   * Zero-shot image classification (CLIP-style two-tower models): softmax over logitScale * cosine(image, template(label)).
+   * Zero-shot image classification (two-tower models). Each label's logit is
+   * logitScale * cosine(image, template(label)) + logitBias; CLIP's scores are a softmax over the
+   * labels (they sum to 1), SigLIP's are each logit's own sigmoid (independent probabilities, as
+   * the model was trained: `info().logitSigmoid`).
    * @param {import('./image.js').ImageInput} image
    * @param {string[]} labels
-   * @param {{template?: string}} [opts] '{}' is replaced by the label (default 'a photo of a {}')
+   * @param {{template?: string}} [opts] '{}' is replaced by the label (default: the registry's
+   *   template for the model, else 'a photo of a {}')
    * @returns {Promise<Array<{label: string, score: number}>>} sorted by score, highest first
    */
   async classify(image, labels, opts = {}) {
@@ -754,8 +756,8 @@ export class Embedder {
     const texts = labels.map((l) => (template.includes('{}') ? template.replaceAll('{}', l) : template + l));
     const t = /** @type {Float32Array[]} */ (await this.embed(texts, { normalize: true }));
     const [v] = /** @type {Float32Array[]} */ (await this.embedImage(image, { normalize: true }));
-    const logits = t.map((x) => this._info.logitScale * similarity(x, v));
-    const p = softmax(logits);
+    const logits = t.map((x) => this._info.logitScale * similarity(x, v) + this._info.logitBias);
+    const p = this._info.logitSigmoid ? logits.map((z) => 1 / (1 + Math.exp(-z))) : softmax(logits);
     return labels.map((label, i) => ({ label, score: p[i] })).sort((a, b) => b.score - a.score);
   }
 

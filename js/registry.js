@@ -14,7 +14,7 @@
  * @property {Record<string, string>} prefixes  what each `task` prepends
  * @property {boolean} [image]
  * @property {number} [imageSize]
- * @property {string} [template]  zero-shot classification template (CLIP)
+ * @property {string} [template]  zero-shot classification template (CLIP, SigLIP)
  * @property {string} [note]  where the defaults come from, and what is particular to the model
  * @property {boolean} [reranker]  a cross-encoder (load it with Reranker); dims is then its scores per pair
  */
@@ -145,6 +145,126 @@ export const REGISTRY = {
       "imageSize": 224,
       "prefixes": {},
       "template": "a photo of a {}"
+    },
+    "google/siglip-base-patch16-224": {
+      "aliases": [
+        "siglip-base-patch16-224"
+      ],
+      "architecture": "siglip",
+      "dims": 768,
+      "maxTokens": 64,
+      "pooling": "last",
+      "normalize": true,
+      "image": true,
+      "imageSize": 224,
+      "prefixes": {},
+      "template": "This is a photo of {}.",
+      "note": "SiglipModel (model_type siglip): text padded to 64 tokens with the pad token and no mask (the engine does it: padding is attended), vector = head(last position); image = the attention-pooling head; zero-shot scores are sigmoids of exp(logit_scale) * cos + logit_bias, not a softmax. The repository ships spiece.model (SiglipTokenizer, slow only), not tokenizer.json: the vision tower loads by hub id as is; text needs a tokenizer.json given with the files. The template is the model card's."
+    },
+    "google/siglip-base-patch16-256": {
+      "aliases": [
+        "siglip-base-patch16-256"
+      ],
+      "architecture": "siglip",
+      "dims": 768,
+      "maxTokens": 64,
+      "pooling": "last",
+      "normalize": true,
+      "image": true,
+      "imageSize": 256,
+      "prefixes": {},
+      "template": "This is a photo of {}.",
+      "note": "SiglipModel (model_type siglip): text padded to 64 tokens with the pad token and no mask (the engine does it: padding is attended), vector = head(last position); image = the attention-pooling head; zero-shot scores are sigmoids of exp(logit_scale) * cos + logit_bias, not a softmax. The repository ships spiece.model (SiglipTokenizer, slow only), not tokenizer.json: the vision tower loads by hub id as is; text needs a tokenizer.json given with the files. The template is the model card's."
+    },
+    "google/siglip-base-patch16-384": {
+      "aliases": [
+        "siglip-base-patch16-384"
+      ],
+      "architecture": "siglip",
+      "dims": 768,
+      "maxTokens": 64,
+      "pooling": "last",
+      "normalize": true,
+      "image": true,
+      "imageSize": 384,
+      "prefixes": {},
+      "template": "This is a photo of {}.",
+      "note": "SiglipModel (model_type siglip): text padded to 64 tokens with the pad token and no mask (the engine does it: padding is attended), vector = head(last position); image = the attention-pooling head; zero-shot scores are sigmoids of exp(logit_scale) * cos + logit_bias, not a softmax. The repository ships spiece.model (SiglipTokenizer, slow only), not tokenizer.json: the vision tower loads by hub id as is; text needs a tokenizer.json given with the files. The template is the model card's."
+    },
+    "google/siglip-so400m-patch14-384": {
+      "aliases": [
+        "siglip-so400m-patch14-384"
+      ],
+      "architecture": "siglip",
+      "dims": 1152,
+      "maxTokens": 64,
+      "pooling": "last",
+      "normalize": true,
+      "image": true,
+      "imageSize": 384,
+      "prefixes": {},
+      "template": "This is a photo of {}.",
+      "note": "SiglipModel (model_type siglip): text padded to 64 tokens with the pad token and no mask (the engine does it: padding is attended), vector = head(last position); image = the attention-pooling head; zero-shot scores are sigmoids of exp(logit_scale) * cos + logit_bias, not a softmax. The repository ships spiece.model (SiglipTokenizer, slow only), not tokenizer.json: the vision tower loads by hub id as is; text needs a tokenizer.json given with the files. The template is the model card's."
+    },
+    "google/siglip2-base-patch16-224": {
+      "aliases": [
+        "siglip2-base-patch16-224"
+      ],
+      "architecture": "siglip",
+      "dims": 768,
+      "maxTokens": 64,
+      "pooling": "last",
+      "normalize": true,
+      "image": true,
+      "imageSize": 224,
+      "prefixes": {},
+      "template": "This is a photo of {}.",
+      "note": "SigLIP 2 fixed resolution: the SigLIP architecture (model_type siglip) with the Gemma tokenizer (tokenizer.json); text padded to 64 with text_config.pad_token_id and no mask, zero-shot scores are sigmoids. The card's processor pads with padding=\"max_length\", max_length=64."
+    },
+    "google/siglip2-base-patch16-256": {
+      "aliases": [
+        "siglip2-base-patch16-256"
+      ],
+      "architecture": "siglip",
+      "dims": 768,
+      "maxTokens": 64,
+      "pooling": "last",
+      "normalize": true,
+      "image": true,
+      "imageSize": 256,
+      "prefixes": {},
+      "template": "This is a photo of {}.",
+      "note": "SigLIP 2 fixed resolution: the SigLIP architecture (model_type siglip) with the Gemma tokenizer (tokenizer.json); text padded to 64 with text_config.pad_token_id and no mask, zero-shot scores are sigmoids. The card's processor pads with padding=\"max_length\", max_length=64."
+    },
+    "google/siglip2-base-patch16-384": {
+      "aliases": [
+        "siglip2-base-patch16-384"
+      ],
+      "architecture": "siglip",
+      "dims": 768,
+      "maxTokens": 64,
+      "pooling": "last",
+      "normalize": true,
+      "image": true,
+      "imageSize": 384,
+      "prefixes": {},
+      "template": "This is a photo of {}.",
+      "note": "SigLIP 2 fixed resolution: the SigLIP architecture (model_type siglip) with the Gemma tokenizer (tokenizer.json); text padded to 64 with text_config.pad_token_id and no mask, zero-shot scores are sigmoids. The card's processor pads with padding=\"max_length\", max_length=64."
+    },
+    "google/siglip2-so400m-patch14-384": {
+      "aliases": [
+        "siglip2-so400m-patch14-384"
+      ],
+      "architecture": "siglip",
+      "dims": 1152,
+      "maxTokens": 64,
+      "pooling": "last",
+      "normalize": true,
+      "image": true,
+      "imageSize": 384,
+      "prefixes": {},
+      "template": "This is a photo of {}.",
+      "note": "SigLIP 2 fixed resolution: the SigLIP architecture (model_type siglip) with the Gemma tokenizer (tokenizer.json); text padded to 64 with text_config.pad_token_id and no mask, zero-shot scores are sigmoids. The card's processor pads with padding=\"max_length\", max_length=64."
     },
     "Alibaba-NLP/gte-base-en-v1.5": {
       "aliases": [

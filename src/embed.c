@@ -5,6 +5,8 @@
 //   1. Each row's real tokens (mask 1) become one sequence, or several overlapping windows
 //      when it is longer than max_tokens and truncate is CHUNK. Positions count from the row's
 //      start (or, WE_POS_FROM_PAD: from pad_id + 1 over non-pad ids, as RoBERTa's HF code does).
+//      A family whose text spec has pad_to (SigLIP) gets each sequence padded with its pad id
+//      to that length, every position attended, as its reference runs it.
 //   2. Sequences are sorted by length and packed into groups of at most a token budget, so
 //      short texts share big GEMMs and a long document gets a forward of its own.
 //   3. Each sequence's last hidden states are pooled (or copied out, pooling NONE), projected
@@ -315,7 +317,10 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
     }
     qsort(seqs, n_seq, sizeof(seqin), cmp_seqin);
     if ((rc = we_model_pool(m, &pool))) goto done;
-    int32_t longest = n_seq ? seqs[n_seq - 1].len : 0;
+    // The length a sequence runs at: its own, or the family's pad_to (we_text_spec).
+    const int32_t pad_to = m->arch.text.pad_to;
+#define RUN_LEN(s) WE_MAX((s)->len, pad_to)
+    int32_t longest = n_seq ? RUN_LEN(&seqs[n_seq - 1]) : 0;
     size_t budget = (size_t)WE_MAX(TOKEN_BUDGET, longest);
     tok_ids = we_malloc(sizeof(int32_t) * budget);
     tok_types = we_malloc(sizeof(int32_t) * budget);
@@ -362,7 +367,7 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
     for (size_t g0 = 0; g0 < n_seq;) {
         // A group: consecutive sequences (by length) within the budget.
         size_t g1 = g0, ntok = 0;
-        while (g1 < n_seq && (g1 == g0 || ntok + (size_t)seqs[g1].len <= budget)) ntok += (size_t)seqs[g1++].len;
+        for (; g1 < n_seq && (g1 == g0 || ntok + (size_t)RUN_LEN(&seqs[g1]) <= budget); g1++) ntok += (size_t)RUN_LEN(&seqs[g1]);
         we_tokens tk = { (int32_t)(g1 - g0), (int32_t)ntok, seq_off, tok_ids, tok_types, tok_pos, rope_len, &fo };
         size_t k = 0;
         for (size_t si = g0; si < g1; si++) {
@@ -373,7 +378,14 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
             memcpy(tok_pos + k, s->pos, sizeof(int32_t) * (size_t)s->len);
             if (s->types) memcpy(tok_types + k, s->types, sizeof(int32_t) * (size_t)s->len);
             else memset(tok_types + k, 0, sizeof(int32_t) * (size_t)s->len);
-            k += (size_t)s->len;
+            if (pad_to > s->len) {
+                // The pad ids after the sequence's tokens, at positions 0..pad_to-1 from its start.
+                for (int32_t t = 0; t < pad_to; t++) {
+                    if (t >= s->len) tok_ids[k + t] = m->arch.text.pad_id, tok_types[k + t] = 0;
+                    tok_pos[k + t] = t;
+                }
+            }
+            k += (size_t)RUN_LEN(s);
         }
         seq_off[g1 - g0] = (int32_t)k;
         if ((rc = m->arch.family->forward(&m->arch, pool, &tk, &fo, hidden, err))) goto done;
@@ -393,7 +405,7 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
                 int32_t at = m->arch.family->eos_index(&m->arch, s->ids, s->len);
                 for (int e = 0; e < E; e++) v[e] = h[(size_t)at * E + e];
             } else {
-                pool_seq(v, h, s->len, E, r->pooling);
+                pool_seq(v, h, RUN_LEN(s), E, r->pooling);
             }
             if (head) {
                 // The classification head (we_text_spec.head) on the pooled first token.
@@ -411,7 +423,7 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
             } else if (proj) {
                 // The model's projection of pooled vectors (we_text_spec.proj).
                 for (int e = 0; e < E; e++) proj_in[e] = (float)v[e];
-                we_linear(pool, proj_in + E, r->pooled, proj_in, E, proj, NULL, 1, WE_ACT_NONE, proj_scratch);
+                we_linear(pool, proj_in + E, r->pooled, proj_in, E, proj, m->arch.text.proj_b, 1, WE_ACT_NONE, proj_scratch);
                 for (int e = 0; e < r->pooled; e++) v[e] = proj_in[E + e];
             }
             if (r->dense) apply_dense(pool, m, v, dense_buf, widest, dense_work);
@@ -453,6 +465,7 @@ done:
     we_free(head_scratch);
     return rc;
 }
+#undef RUN_LEN
 
 // Appends s to *seqs (capacity *cap, doubled as needed).
 static wembed_status push_seq(wembed_model *m, seqin **seqs, size_t *n_seq, size_t *cap, seqin s) {

@@ -24,6 +24,14 @@ float wembed_model_logit_scale(const wembed_model *m) {
     return expf(m->arch.logit_scale);
 }
 
+float wembed_model_logit_bias(const wembed_model *m) {
+    return m && !m->failed && m->arch.family ? m->arch.logit_bias : 0;
+}
+
+bool wembed_model_logit_sigmoid(const wembed_model *m) {
+    return m && !m->failed && m->arch.family && m->arch.logit_sigmoid;
+}
+
 static wembed_status resolve_image(wembed_model *m, const wembed_embed_params *p, we_resolved *r) {
     we_err *err = &m->err;
     if (!has_vision(m)) return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "this model has no vision tower");

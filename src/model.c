@@ -117,6 +117,7 @@ wembed_status wembed_model_get_info(const wembed_model *m, wembed_model_info *ou
     if (out->has_vision) {
         out->vision_n_embd = v->hidden; out->vision_n_layer = v->n_layer; out->vision_n_head = v->n_head;
         out->image_size = v->image_size; out->patch_size = v->patch_size;
+        out->image_tokens = v->n_tokens;
     }
     if (out->has_text) {
         out->n_embd = t->hidden; out->n_layer = t->n_layer; out->n_head = t->n_head; out->n_ff = t->n_ff;

@@ -252,6 +252,8 @@ typedef struct wembed_model_info {
     int32_t n_labels;                 // labels of a sequence-classification head (cross-encoders); 0: none
     bool sigmoid;                     // the config asks for sigmoid scores (sentence-transformers'
                                       // CrossEncoder activation); the classify calls return raw logits
+    int32_t image_tokens;             // rows per image of the image calls with pooling NONE (CLIP: 1 +
+                                      // patches; SigLIP: patches); 0: no vision tower
 } wembed_model_info;
 
 // Fills *out; its strings are owned by the model and valid until wembed_model_free.
@@ -424,12 +426,14 @@ wembed_status wembed_embed_text(wembed_model *model, const char *const *texts, c
 // none. Owned by the model; valid until wembed_model_free.
 wembed_tokenizer *wembed_model_tokenizer(wembed_model *model);
 
-// Images (CLIP vision tower). Pixels are 8-bit RGB or RGBA (alpha is dropped, as the
-// reference's convert("RGB")), any size from 1x1, rows `stride` bytes apart. They are
-// prepared as the model's preprocessor_config.json says (Pillow-exact resize, center crop,
-// rescale, normalize; CLIP's defaults when the file is absent). Pooling: the class token
-// through post_layernorm and visual_projection (default), or NONE for the encoder's
-// per-token states (1 + patches rows). Normalization, dims and output as for text.
+// Images (the vision tower of CLIP and SigLIP). Pixels are 8-bit RGB or RGBA (alpha is dropped,
+// as the reference's convert("RGB")), any size from 1x1, rows `stride` bytes apart. They are
+// prepared as the model's preprocessor_config.json says (Pillow-exact resize, center crop when
+// the processor has one, rescale, normalize; CLIP's defaults when the file is absent). Pooling:
+// the model's image embedding (default: CLIP's class token through post_layernorm and
+// visual_projection, SigLIP's attention-pooling head), or NONE for the encoder's per-token
+// states (CLIP: 1 + patches rows; SigLIP: patches rows, after post_layernorm). Normalization,
+// dims and output as for text.
 typedef struct wembed_image {
     const uint8_t *pixels;
     int32_t width, height;
@@ -437,7 +441,7 @@ typedef struct wembed_image {
     int32_t channels;                 // 3 (RGB) or 4 (RGBA)
 } wembed_image;
 
-// out: n vectors (pooled) or n * (1 + patches) (pooling NONE), each
+// out: n vectors (pooled) or n * tokens (pooling NONE: CLIP 1 + patches, SigLIP patches), each
 // wembed_image_vector_bytes long.
 wembed_status wembed_embed_images(wembed_model *model, const wembed_image *images, int32_t n,
                                   const wembed_embed_params *params, void *out, size_t out_size);
@@ -450,8 +454,14 @@ size_t wembed_image_vector_bytes(wembed_model *model, const wembed_embed_params 
 int32_t wembed_image_size(const wembed_model *model);
 // Only the preparation: out receives 3 x S x S floats (out_size bytes at least).
 wembed_status wembed_image_preprocess(wembed_model *model, const wembed_image *image, float *out, size_t out_size);
-// CLIP's logit scale, exp(logit_scale): similarity logits are scale * cosine. 0 if not CLIP.
+// The image-text logit scale, exp(logit_scale): similarity logits are scale * cosine + bias
+// (CLIP, SigLIP). 0 for a model without one.
 float wembed_model_logit_scale(const wembed_model *model);
+// The logit bias added to those logits (SigLIP's logit_bias; 0 for CLIP and models without one).
+float wembed_model_logit_bias(const wembed_model *model);
+// Whether each logit is a probability on its own through a sigmoid (SigLIP: zero-shot labels
+// are independent), rather than through a softmax over the candidates (CLIP).
+bool wembed_model_logit_sigmoid(const wembed_model *model);
 
 // -----------------------------------------------------------------------------------------
 // Tokenizer (src/tokenizer/): a Hugging Face tokenizer.json pipeline giving the ids, tokens and

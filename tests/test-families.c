@@ -12,6 +12,15 @@
 //                                     max |diff| <= 1e-4
 //   scores_sigmoid                    sigmoid of those logits, likewise
 //
+// An image case (input image_uint8, H x W x 3) goes through the image calls:
+//
+//   pixel_values                      wembed_image_preprocess; max |diff| <= 1e-6 (the resized
+//                                     uint8 image must be Pillow's, byte for byte)
+//   last_hidden_state                 wembed_embed_images, pooling none, raw
+//   image_embeds[_normalized]         the model's image embedding, normalized or not
+//   logits_per_image                  logit_scale * cos(image, text) + logit_bias against the
+//                                     normalized text_embeds of the case "logits_text_case" names
+//
 // Embedding-like tensors also need a row cosine >= 0.99999. A case's "options" (inference
 // options) are applied as wembed_embed_params (max_tokens: the longest input kept); an
 // expected tensor the runner cannot produce fails the test (optional ones are skipped, and
@@ -66,6 +75,7 @@ static const char *const g_fixtures[] = {
     "gemma_causal_bf16",
     "nomic_selfextend", "nomic_tempscale", "nomic_long", "gte_long", "bert_tempscale", "jina_tempscale",
     "rerank_bert", "rerank_xlmr",
+    "siglip", "siglip_own",
     NULL,
 };
 
@@ -233,13 +243,114 @@ static bool apply_options(const fixture *f, const we_json *cs, wembed_embed_para
     return true;
 }
 
+// Compares n floats with ref: max |diff| <= tol and, for D-wide rows of embeddings (D > 0), each
+// row's cosine >= 0.99999.
+static void compare(const fixture *f, const char *cname, const char *tname, const float *out, const float *ref, size_t n,
+                    size_t D, double tol) {
+    double md = we_max_abs_diff(out, ref, n), mc = 1;
+    for (size_t r = 0; D && r < n / D; r++) mc = fmin(mc, we_cosine(out + r * D, ref + r * D, D));
+    CHECKF(md <= tol && mc >= 0.99999, "%s/%s %s: max |diff| %.3g (limit %.0e), min cosine %.7f", f->label, cname, tname, md, tol, mc);
+    if (g_verbose && D) printf("%s/%s %s: max |diff| %.3g, min cosine %.8f\n", f->label, cname, tname, md, mc);
+    else if (g_verbose) printf("%s/%s %s: max |diff| %.3g\n", f->label, cname, tname, md);
+}
+
+// The normalized text vectors of the case named name (its input_ids) into *out (malloc'd): rows.
+static int32_t text_vectors(const fixture *f, wembed_model *m, const char *name, float **out) {
+    if (!name) name = "";
+    const we_json *cases = we_json_get(f->manifest, "cases");
+    for (uint32_t i = 0; cases && i < cases->len; i++) {
+        const we_json *cs = we_json_at(cases, i);
+        if (!we_json_str_eq(we_json_get(cs, "name"), name)) continue;
+        int64_t shape[4] = { 0 };
+        int nd;
+        size_t n_el;
+        int32_t *ids = fx_tensor(f, cs, "input_ids", shape, &nd, &n_el);
+        if (!ids) return 0;
+        int64_t mshape[4];
+        int32_t *mask = fx_tensor(f, cs, "attention_mask", mshape, &nd, &n_el);
+        wembed_embed_params p = wembed_embed_default_params();
+        p.normalize = 1;
+        size_t vb = wembed_embed_vector_bytes(m, &p);
+        *out = malloc(vb * (size_t)shape[0] + 1);
+        wembed_status rc = wembed_embed_ids(m, ids, NULL, mask, (int32_t)shape[0], (int32_t)shape[1], &p, *out, vb * (size_t)shape[0]);
+        free(ids);
+        free(mask);
+        CHECKF(rc == WEMBED_STATUS_OK, "%s: text case %s: %s", f->label, name, wembed_model_last_error(m));
+        return rc ? 0 : (int32_t)shape[0];
+    }
+    CHECKF(false, "%s: no text case %s", f->label, name);
+    return 0;
+}
+
+static void run_image_case(const fixture *f, wembed_model *m, const we_json *cs) {
+    const char *cname = we_json_as_str(we_json_get(cs, "name"), NULL);
+    int64_t shape[4] = { 0 };
+    int nd;
+    size_t n_el;
+    uint8_t *rgb = fx_tensor(f, cs, "image_uint8", shape, &nd, &n_el);
+    if (!rgb) return;
+    wembed_image img = { rgb, (int32_t)shape[1], (int32_t)shape[0], (size_t)shape[1] * 3, 3 };
+    const we_json *ts = we_json_get(cs, "tensors");
+    for (uint32_t i = 0; i < ts->len; i++) {
+        const char *tname = ts->u.members[i].key;
+        const char *role = we_json_as_str(we_json_get(&ts->u.members[i].value, "role"), NULL);
+        if (!role || strcmp(role, "input") == 0) continue;
+        size_t ref_n;
+        float *ref = fx_tensor(f, cs, tname, shape, &nd, &ref_n);
+        float *out = calloc(ref_n + 1, sizeof(float));
+        wembed_embed_params p = wembed_embed_default_params();
+        wembed_status rc = WEMBED_STATUS_OK;
+        bool done = true;
+        if (strcmp(tname, "pixel_values") == 0) {
+            if ((rc = wembed_image_preprocess(m, &img, out, sizeof(float) * ref_n)) == WEMBED_STATUS_OK)
+                compare(f, cname, tname, out, ref, ref_n, 0, 1e-6);
+        } else if (strcmp(tname, "last_hidden_state") == 0 || strncmp(tname, "image_embeds", 12) == 0) {
+            bool tokens = tname[0] == 'l';
+            p.pooling = tokens ? WEMBED_POOLING_NONE : WEMBED_POOLING_DEFAULT;
+            p.normalize = strstr(tname, "_normalized") != NULL;
+            if ((rc = wembed_embed_images(m, &img, 1, &p, out, sizeof(float) * ref_n)) == WEMBED_STATUS_OK)
+                compare(f, cname, tname, out, ref, ref_n, tokens ? 0 : ref_n, 1e-4);
+        } else if (strcmp(tname, "logits_per_image") == 0) {
+            p.normalize = 1;
+            size_t D = wembed_image_vector_bytes(m, &p) / sizeof(float);
+            float *t = NULL, *v = malloc(sizeof(float) * D + 1);
+            int32_t n_text = text_vectors(f, m, we_json_as_str(we_json_get(cs, "logits_text_case"), NULL), &t);
+            if (n_text > 0 && (size_t)n_text == ref_n && (rc = wembed_embed_images(m, &img, 1, &p, v, sizeof(float) * D)) == WEMBED_STATUS_OK) {
+                for (int32_t k = 0; k < n_text; k++) {
+                    double dot = 0;
+                    for (size_t e = 0; e < D; e++) dot += (double)v[e] * t[(size_t)k * D + e];
+                    out[k] = (float)(wembed_model_logit_scale(m) * dot + wembed_model_logit_bias(m));
+                }
+                compare(f, cname, tname, out, ref, ref_n, 0, 1e-4);
+            } else {
+                CHECKF(false, "%s/%s %s: %d text vectors for %zu logits", f->label, cname, tname, n_text, ref_n);
+            }
+            free(t);
+            free(v);
+        } else {
+            done = false;
+        }
+        CHECKF(rc == WEMBED_STATUS_OK, "%s/%s %s: %s", f->label, cname, tname, wembed_model_last_error(m));
+        if (!done) {
+            CHECKF(strcmp(role, "expected") != 0, "%s/%s: the runner cannot produce expected tensor %s", f->label, cname, tname);
+            if (g_verbose) printf("skip %s/%s %s (optional)\n", f->label, cname, tname);
+        }
+        free(out);
+        free(ref);
+    }
+    free(rgb);
+}
+
 static void run_case(fixture *f, wembed_model *m, const we_json *cs) {
     const char *cname = we_json_as_str(we_json_get(cs, "name"), NULL);
     int64_t shape[4] = { 0 };
     int nd;
     size_t n_el;
     int32_t *ids = fx_tensor(f, cs, "input_ids", shape, &nd, &n_el);
-    if (!ids) return;   // an image case: test-image and the vision runners
+    if (!ids) {
+        run_image_case(f, m, cs);
+        return;
+    }
     int32_t B = (int32_t)shape[0], T = (int32_t)shape[1];
     int32_t *mask = fx_tensor(f, cs, "attention_mask", shape, &nd, &n_el);
     int32_t *types = fx_tensor(f, cs, "token_type_ids", shape, &nd, &n_el);

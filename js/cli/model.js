@@ -161,7 +161,7 @@ export async function infoCommand(argv) {
       vocabSize: i.vocabSize, parameters: i.parameters, maxTokens: i.maxSeqLength > 0 ? Math.min(i.maxSeqLength, i.maxTokens) : i.maxTokens,
       positions: i.maxTokens, pooling: i.pooling, normalize: i.normalize,
       ...(i.labels ? { reranker: { labels: i.labels, activation: i.sigmoid ? 'sigmoid' : 'none' } } : {}),
-      ...(i.hasVision ? { vision: { hiddenSize: i.visionHiddenSize, layers: i.visionLayers, heads: i.visionHeads, imageSize: i.imageSize, patchSize: i.patchSize }, logitScale: i.logitScale } : {}),
+      ...(i.hasVision ? { vision: { hiddenSize: i.visionHiddenSize, layers: i.visionLayers, heads: i.visionHeads, imageSize: i.imageSize, patchSize: i.patchSize }, logitScale: i.logitScale, logitBias: i.logitBias, logitSigmoid: i.logitSigmoid } : {}),
       text: i.hasText, tasks: i.tasks, matryoshkaDims: i.matryoshkaDims,
       memory: { weightBytes: i.weightBytes, wasmHeapBytes: heap },
       engine: i.engine, files: e.files, warnings: e.warnings ? e.warnings.split('\n').filter(Boolean) : [],

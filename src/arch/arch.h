@@ -70,12 +70,16 @@ typedef struct we_text_spec {
     bool rope;                    // takes the RoPE scaling options
     bool self_extend;             // takes SelfExtend (its forward rotates q and k through we_rope_carve)
     we_pos_rule pos_rule;
-    int32_t pad_id;               // WE_POS_FROM_PAD: the padding id (and padding position)
+    int32_t pad_id;               // WE_POS_FROM_PAD: the padding id (and padding position); pad_to: the id it pads with
+    int32_t pad_to;               // > 0: every sequence is padded with pad_id to this many tokens before the
+                                  // forward pass, and the padding is attended like any token (SigLIP's
+                                  // tokenizer pads to the trained length and returns no mask); 0: none
     wembed_pooling pooling;       // default without sentence-transformers files
     uint32_t poolings;            // the poolings it allows, bits (1u << p); 0: all but eos
     bool chunks;                  // truncate CHUNK applies (windows averaged)
     we_matryoshka matryoshka;
     const we_weight *proj;        // applied to every pooled vector (CLIP's text_projection), or NULL
+    const we_weight *proj_b;      // its bias (SigLIP's text head), or NULL
     we_cls_head head;             // the classification head (wembed_classify_*), n_labels 0: none
 } we_text_spec;
 
@@ -123,6 +127,8 @@ typedef struct we_arch_model {
     we_vision_spec vision;
     float logit_scale;            // log of the image-text logit scale (0: none)
     float logit_bias;             // added to scaled cosines (SigLIP), 0 otherwise
+    bool logit_sigmoid;           // image-text probabilities are sigmoid(logit), each on its own (SigLIP);
+                                  // false: a softmax over the candidates (CLIP)
 } we_arch_model;
 
 // -----------------------------------------------------------------------------------------

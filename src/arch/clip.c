@@ -53,21 +53,10 @@ typedef struct clip_hparams {
     float logit_scale_init;   // logit_scale_init_value (used when the file has no logit_scale)
 } clip_hparams;
 
-typedef struct clip_layer {
-    we_weight ln1_w, ln1_b;       // (E)            layer_norm1 (pre-LN)
-    we_weight q_w, q_b;           // (E, E), (E)    self_attn.q_proj
-    we_weight k_w, k_b;
-    we_weight v_w, v_b;
-    we_weight o_w, o_b;           // (E, E), (E)    self_attn.out_proj
-    we_weight ln2_w, ln2_b;       // (E)            layer_norm2
-    we_weight fc1_w, fc1_b;       // (F, E), (F)    mlp.fc1
-    we_weight fc2_w, fc2_b;       // (E, F), (E)    mlp.fc2
-} clip_layer;
-
 typedef struct clip_text_weights {
     we_weight tok_emb;            // (V, E)  text_model.embeddings.token_embedding
     we_weight pos_emb;            // (77, E) text_model.embeddings.position_embedding
-    clip_layer *layers;        // (n_layer)
+    we_preln_layer *layers;       // (n_layer)
     we_weight final_ln_w, final_ln_b;   // (E)  text_model.final_layer_norm
     we_weight proj;               // (P, E)  text_projection (optional: CLIPTextModel has none)
 } clip_text_weights;
@@ -77,7 +66,7 @@ typedef struct clip_vision_weights {
     we_weight patch_emb;          // (E, C, p, p) as (E, C*p*p): the patch conv (no bias) as a GEMM
     we_weight pos_emb;            // (n_patches + 1, E)
     we_weight pre_ln_w, pre_ln_b; // (E)     vision_model.pre_layrnorm (sic)
-    clip_layer *layers;        // (n_layer)
+    we_preln_layer *layers;       // (n_layer)
     we_weight post_ln_w, post_ln_b;   // (E) vision_model.post_layernorm (on the class row)
     we_weight proj;               // (P, E)  visual_projection (optional)
 } clip_vision_weights;
@@ -90,28 +79,10 @@ typedef struct clip_weights {
 } clip_weights;
 
 #define W(f) (uint16_t)offsetof(clip_weights, f)
-#define L(f) (uint16_t)offsetof(clip_layer, f)
 
 enum { G_SHARED = 0, G_TEXT = 1, G_VISION = 2 };
 enum { C_TEXT = 1, C_VISION };
 
-#define LAYER_ENTRIES(G, C, HF, GG)                                                                                  \
-    {HF ".encoder.layers.%d.layer_norm1.weight", GG ".blk.%d.ln1.weight", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, L(ln1_w)}, \
-    {HF ".encoder.layers.%d.layer_norm1.bias", GG ".blk.%d.ln1.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, L(ln1_b)},     \
-    {HF ".encoder.layers.%d.self_attn.q_proj.weight", GG ".blk.%d.attn_q.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, L(q_w)}, \
-    {HF ".encoder.layers.%d.self_attn.q_proj.bias", GG ".blk.%d.attn_q.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, L(q_b)},               \
-    {HF ".encoder.layers.%d.self_attn.k_proj.weight", GG ".blk.%d.attn_k.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, L(k_w)}, \
-    {HF ".encoder.layers.%d.self_attn.k_proj.bias", GG ".blk.%d.attn_k.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, L(k_b)},               \
-    {HF ".encoder.layers.%d.self_attn.v_proj.weight", GG ".blk.%d.attn_v.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, L(v_w)}, \
-    {HF ".encoder.layers.%d.self_attn.v_proj.bias", GG ".blk.%d.attn_v.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, L(v_b)},               \
-    {HF ".encoder.layers.%d.self_attn.out_proj.weight", GG ".blk.%d.attn_out.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, L(o_w)}, \
-    {HF ".encoder.layers.%d.self_attn.out_proj.bias", GG ".blk.%d.attn_out.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, L(o_b)},           \
-    {HF ".encoder.layers.%d.layer_norm2.weight", GG ".blk.%d.ln2.weight", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, L(ln2_w)}, \
-    {HF ".encoder.layers.%d.layer_norm2.bias", GG ".blk.%d.ln2.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, L(ln2_b)},     \
-    {HF ".encoder.layers.%d.mlp.fc1.weight", GG ".blk.%d.ffn_down.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_FF, WE_D_EMBD}, L(fc1_w)}, \
-    {HF ".encoder.layers.%d.mlp.fc1.bias", GG ".blk.%d.ffn_down.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_FF}, L(fc1_b)},      \
-    {HF ".encoder.layers.%d.mlp.fc2.weight", GG ".blk.%d.ffn_up.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_FF}, L(fc2_w)}, \
-    {HF ".encoder.layers.%d.mlp.fc2.bias", GG ".blk.%d.ffn_up.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, L(fc2_b)}
 
 #define T(f) (uint16_t)(offsetof(clip_weights, text) + offsetof(clip_text_weights, f))
 #define V(f) (uint16_t)(offsetof(clip_weights, vision) + offsetof(clip_vision_weights, f))
@@ -120,7 +91,7 @@ static const we_wentry g_clip_entries[] = {
     // text tower
     {"text_model.embeddings.token_embedding.weight", "t.token_embd.weight", G_TEXT, false, WE_W_TABLE, 0, C_TEXT, 2, {WE_D_VOCAB, WE_D_EMBD}, T(tok_emb)},
     {"text_model.embeddings.position_embedding.weight", "t.position_embd.weight", G_TEXT, false, WE_W_VEC, 0, C_TEXT, 2, {WE_D_POS, WE_D_EMBD}, T(pos_emb)},
-    LAYER_ENTRIES(G_TEXT, C_TEXT, "text_model", "t"),
+    WE_PRELN_LAYER_ENTRIES(G_TEXT, C_TEXT, "text_model", "t"),
     {"text_model.final_layer_norm.weight", "t.post_ln.weight", G_TEXT, false, WE_W_VEC, 0, C_TEXT, 1, {WE_D_EMBD}, T(final_ln_w)},
     {"text_model.final_layer_norm.bias", "t.post_ln.bias", G_TEXT, false, WE_W_VEC, 0, C_TEXT, 1, {WE_D_EMBD}, T(final_ln_b)},
     {"text_projection.weight", "text_projection.weight", G_TEXT, false, WE_W_LINEAR, WE_WF_OPTIONAL, C_TEXT, 2, {WE_D_PROJ, WE_D_EMBD}, T(proj)},
@@ -131,7 +102,7 @@ static const we_wentry g_clip_entries[] = {
     {"vision_model.embeddings.position_embedding.weight", "v.position_embd.weight", G_VISION, false, WE_W_VEC, 0, C_VISION, 2, {WE_D_POS, WE_D_EMBD}, V(pos_emb)},
     {"vision_model.pre_layrnorm.weight", "v.pre_ln.weight", G_VISION, false, WE_W_VEC, 0, C_VISION, 1, {WE_D_EMBD}, V(pre_ln_w)},
     {"vision_model.pre_layrnorm.bias", "v.pre_ln.bias", G_VISION, false, WE_W_VEC, 0, C_VISION, 1, {WE_D_EMBD}, V(pre_ln_b)},
-    LAYER_ENTRIES(G_VISION, C_VISION, "vision_model", "v"),
+    WE_PRELN_LAYER_ENTRIES(G_VISION, C_VISION, "vision_model", "v"),
     {"vision_model.post_layernorm.weight", "v.post_ln.weight", G_VISION, false, WE_W_VEC, 0, C_VISION, 1, {WE_D_EMBD}, V(post_ln_w)},
     {"vision_model.post_layernorm.bias", "v.post_ln.bias", G_VISION, false, WE_W_VEC, 0, C_VISION, 1, {WE_D_EMBD}, V(post_ln_b)},
     {"visual_projection.weight", "visual_projection.weight", G_VISION, false, WE_W_LINEAR, WE_WF_OPTIONAL, C_VISION, 2, {WE_D_PROJ, WE_D_EMBD}, V(proj)},
@@ -313,11 +284,11 @@ static bool clip_enabled(const we_arch_model *ma, int cond) {
 static wembed_status clip_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
     clip_weights *w = ma->w;
     if (((const clip_hparams *)ma->hp)->text.n_layer > 0) {
-        w->text.layers = we_arena_calloc(a, (size_t)((const clip_hparams *)ma->hp)->text.n_layer, sizeof(clip_layer), _Alignof(clip_layer));
+        w->text.layers = we_arena_calloc(a, (size_t)((const clip_hparams *)ma->hp)->text.n_layer, sizeof(we_preln_layer), _Alignof(we_preln_layer));
         if (!w->text.layers) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
     }
     if (((const clip_hparams *)ma->hp)->vision.n_layer > 0) {
-        w->vision.layers = we_arena_calloc(a, (size_t)((const clip_hparams *)ma->hp)->vision.n_layer, sizeof(clip_layer), _Alignof(clip_layer));
+        w->vision.layers = we_arena_calloc(a, (size_t)((const clip_hparams *)ma->hp)->vision.n_layer, sizeof(we_preln_layer), _Alignof(we_preln_layer));
         if (!w->vision.layers) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
     }
     return WEMBED_STATUS_OK;
@@ -326,44 +297,10 @@ static wembed_status clip_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
 static we_weight *clip_slot(we_arch_model *ma, const we_wentry *e, int il) {
     clip_weights *w = ma->w;
     if (e->per_layer) {
-        clip_layer *layers = e->group == G_TEXT ? w->text.layers : w->vision.layers;
+        we_preln_layer *layers = e->group == G_TEXT ? w->text.layers : w->vision.layers;
         return (we_weight *)((char *)&layers[il] + e->offset);
     }
     return (we_weight *)((char *)w + e->offset);
-}
-
-// One pre-LN block over the n tokens of tk: x += attn(LN1 x); x += mlp(LN2 x).
-// buf: 5 n E + n F floats, attn: attention scratch, lscratch: Linear scratch.
-static void pre_ln_block(wembed_pool *pool, const clip_layer *L, float *x, const we_tokens *tk, int E, int F,
-                         const we_norm *ln, we_act act, const we_attn_params *ap, float *buf, float *attn, void *lscratch) {
-    const int n = tk->n_tok;
-    float *h = buf, *qkv = h + (size_t)n * E, *a = qkv + (size_t)n * 3 * E, *ff = a + (size_t)n * E;
-    we_apply_norm(pool, ln, h, E, x, E, &L->ln1_w, &L->ln1_b, n, E);
-    we_linear(pool, qkv, 3 * E, h, E, &L->q_w, &L->q_b, n, WE_ACT_NONE, lscratch);
-    we_linear(pool, qkv + E, 3 * E, h, E, &L->k_w, &L->k_b, n, WE_ACT_NONE, lscratch);
-    we_linear(pool, qkv + 2 * E, 3 * E, h, E, &L->v_w, &L->v_b, n, WE_ACT_NONE, lscratch);
-    we_attend(pool, tk, a, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, ap, NULL, NULL, attn);
-    we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, n, WE_ACT_NONE, lscratch);
-    we_residual(x, h, (size_t)n * E);
-    we_apply_norm(pool, ln, h, E, x, E, &L->ln2_w, &L->ln2_b, n, E);
-    we_linear(pool, ff, F, h, E, &L->fc1_w, &L->fc1_b, n, act, lscratch);
-    we_linear(pool, h, E, ff, F, &L->fc2_w, &L->fc2_b, n, WE_ACT_NONE, lscratch);
-    we_residual(x, h, (size_t)n * E);
-}
-
-// The activations of the blocks (shaped like L) over the tokens of tk, and extra floats.
-static bool plan_blocks(we_carve *c, wembed_pool *pool, const clip_layer *L, const we_tokens *tk, int E, int F,
-                        const we_attn_params *ap, size_t extra, float **buf, float **attn, void **lscratch, float **more) {
-    const int n = tk->n_tok;
-    const we_weight *lin[] = { &L->q_w, &L->fc1_w, &L->fc2_w };
-    for (;;) {
-        *buf = we_carve_floats(c, (size_t)n * (5 * (size_t)E + F));
-        *attn = we_carve_floats(c, we_attend_scratch_floats(tk, ap, false, we_pool_threads(pool)));
-        *lscratch = we_carve_bytes(c, we_linear_scratch_max(n, lin, 3));
-        *more = we_carve_floats(c, extra);
-        if (c->base) return true;
-        if (!we_carve_alloc(c)) return false;
-    }
 }
 
 static wembed_status clip_text_forward(const we_arch_model *m, wembed_pool *pool, const we_tokens *tk,
@@ -381,12 +318,12 @@ static wembed_status clip_text_forward(const we_arch_model *m, wembed_pool *pool
     we_carve c = {0};
     float *buf, *attn, *unused;
     void *lscratch;
-    if (!plan_blocks(&c, pool, &w->layers[0], tk, E, hp->n_ff, &ap, 0, &buf, &attn, &lscratch, &unused))
+    if (!we_preln_plan(&c, pool, &w->layers[0], tk, E, hp->n_ff, &ap, 0, &buf, &attn, &lscratch, &unused))
         return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the activations of %d tokens", n);
     we_gather_rows(x, &w->tok_emb, tk->ids, n, false);
     we_gather_rows(x, &w->pos_emb, tk->pos, n, true);
     for (int il = 0; il < hp->n_layer; il++)
-        pre_ln_block(pool, &w->layers[il], x, tk, E, hp->n_ff, &ln, hp->act, &ap, buf, attn, lscratch);
+        we_preln_block(pool, &w->layers[il], x, tk, E, hp->n_ff, &ln, hp->act, &ap, buf, attn, lscratch);
     we_apply_norm(pool, &ln, x, E, x, E, &w->final_ln_w, &w->final_ln_b, n, E);
     we_free(c.base);
     return WEMBED_STATUS_OK;
@@ -412,7 +349,7 @@ static wembed_status clip_vision_forward(const we_arch_model *m, wembed_pool *po
     we_carve c = {0};
     float *buf, *attn, *more;
     void *lscratch;
-    if (!plan_blocks(&c, pool, &w->layers[0], &tk, E, hp->n_ff, &ap, extra, &buf, &attn, &lscratch, &more)) {
+    if (!we_preln_plan(&c, pool, &w->layers[0], &tk, E, hp->n_ff, &ap, extra, &buf, &attn, &lscratch, &more)) {
         we_free(seq_off);
         return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the activations of %d images", B);
     }
@@ -420,18 +357,8 @@ static wembed_status clip_vision_forward(const we_arch_model *m, wembed_pool *po
     float *patches = more + (hidden ? 0 : (size_t)n * E);
     float *cls = patches + (size_t)B * NP * KP;
     void *pscratch = cls + (size_t)B * E;
-    // The patch convolution (stride = kernel, no bias) as a GEMM: each patch's C x P x P
-    // pixels, in the weight's (c, ky, kx) order, times W_patch (E, C*P*P)^T.
-    for (int b = 0; b < B; b++)
-        for (int gy = 0; gy < G; gy++)
-            for (int gx = 0; gx < G; gx++) {
-                float *row = patches + ((size_t)b * NP + (size_t)gy * G + gx) * KP;
-                for (int ch = 0; ch < C; ch++)
-                    for (int ky = 0; ky < P; ky++)
-                        memcpy(row + ((size_t)ch * P + ky) * P,
-                               pixels + (((size_t)b * C + ch) * S + (size_t)gy * P + ky) * S + (size_t)gx * P,
-                               sizeof(float) * (size_t)P);
-            }
+    // The patch convolution (stride = kernel, no bias) as a GEMM.
+    we_image_patches(patches, pixels, B, C, S, P);
     float *pe = buf;   // (B * NP, E), the first part of the block activations (free until the blocks run)
     we_linear(pool, pe, E, patches, KP, &w->patch_emb, NULL, B * NP, WE_ACT_NONE, pscratch);
     const float *cls_emb = we_vec(&w->class_emb), *pos = we_vec(&w->pos_emb);
@@ -443,7 +370,7 @@ static wembed_status clip_vision_forward(const we_arch_model *m, wembed_pool *po
     }
     we_apply_norm(pool, &ln, x, E, x, E, &w->pre_ln_w, &w->pre_ln_b, n, E);
     for (int il = 0; il < hp->n_layer; il++)
-        pre_ln_block(pool, &w->layers[il], x, &tk, E, hp->n_ff, &ln, hp->act, &ap, buf, attn, lscratch);
+        we_preln_block(pool, &w->layers[il], x, &tk, E, hp->n_ff, &ln, hp->act, &ap, buf, attn, lscratch);
     // pooler_output = post_layernorm(class row); image_embeds = visual_projection(it)
     for (int b = 0; b < B; b++)
         we_apply_norm(NULL, &ln, cls + (size_t)b * E, E, x + (size_t)b * T * E, E, &w->post_ln_w, &w->post_ln_b, 1, E);
@@ -526,7 +453,7 @@ const we_family we_family_clip = {
     .gguf_archs = g_clip_gguf,
     .hp_size = sizeof(clip_hparams),
     .w_size = sizeof(clip_weights),
-    .layer_size = sizeof(clip_layer),
+    .layer_size = sizeof(we_preln_layer),
     .entries = g_clip_entries,
     .n_entries = (uint32_t)WE_ARRAY_LEN(g_clip_entries),
     .prefixes = g_clip_prefixes,

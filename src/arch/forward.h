@@ -10,6 +10,8 @@
 #ifndef WE_FORWARD_H
 #define WE_FORWARD_H
 
+#include <stddef.h>
+
 #include "../ops/attention.h"
 #include "arch.h"
 
@@ -207,5 +209,58 @@ size_t we_attend_scratch_floats(const we_tokens *tk, const we_attn_params *p, bo
 void we_attend(wembed_pool *pool, const we_tokens *tk, float *o, int ldo, const float *q, int ldq,
                const float *k, int ldk, const float *v, int ldv, const we_attn_params *p,
                we_bias_fn bias_fn, const void *bias_ctx, float *scratch);
+
+// -----------------------------------------------------------------------------------------
+// The pre-LN encoder layer of the CLIP-style towers: CLIPEncoderLayer and SiglipEncoderLayer
+// hold the same tensors under the same names and compute
+//   x += out_proj(attention(q_proj, k_proj, v_proj of layer_norm1(x)));  x += fc2(act(fc1(layer_norm2(x))))
+
+typedef struct we_preln_layer {
+    we_weight ln1_w, ln1_b;       // (E)            layer_norm1
+    we_weight q_w, q_b;           // (E, E), (E)    self_attn.q_proj
+    we_weight k_w, k_b;
+    we_weight v_w, v_b;
+    we_weight o_w, o_b;           // (E, E), (E)    self_attn.out_proj
+    we_weight ln2_w, ln2_b;       // (E)            layer_norm2
+    we_weight fc1_w, fc1_b;       // (F, E), (F)    mlp.fc1
+    we_weight fc2_w, fc2_b;       // (E, F), (E)    mlp.fc2
+} we_preln_layer;
+
+// The weight-table rows of one such layer (we_wentry), in group G under condition C, HF names
+// under HF (".encoder.layers.%d....") and GGUF names under GG (".blk.%d...." as llama.cpp's
+// clip files spell them; its converter renames mlp.fc1 to ffn_down and fc2 to ffn_up).
+#define WE_PRELN_L(f) (uint16_t)offsetof(we_preln_layer, f)
+#define WE_PRELN_LAYER_ENTRIES(G, C, HF, GG)                                                                         \
+    {HF ".encoder.layers.%d.layer_norm1.weight", GG ".blk.%d.ln1.weight", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(ln1_w)}, \
+    {HF ".encoder.layers.%d.layer_norm1.bias", GG ".blk.%d.ln1.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(ln1_b)},     \
+    {HF ".encoder.layers.%d.self_attn.q_proj.weight", GG ".blk.%d.attn_q.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, WE_PRELN_L(q_w)}, \
+    {HF ".encoder.layers.%d.self_attn.q_proj.bias", GG ".blk.%d.attn_q.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(q_b)},               \
+    {HF ".encoder.layers.%d.self_attn.k_proj.weight", GG ".blk.%d.attn_k.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, WE_PRELN_L(k_w)}, \
+    {HF ".encoder.layers.%d.self_attn.k_proj.bias", GG ".blk.%d.attn_k.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(k_b)},               \
+    {HF ".encoder.layers.%d.self_attn.v_proj.weight", GG ".blk.%d.attn_v.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, WE_PRELN_L(v_w)}, \
+    {HF ".encoder.layers.%d.self_attn.v_proj.bias", GG ".blk.%d.attn_v.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(v_b)},               \
+    {HF ".encoder.layers.%d.self_attn.out_proj.weight", GG ".blk.%d.attn_out.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, WE_PRELN_L(o_w)}, \
+    {HF ".encoder.layers.%d.self_attn.out_proj.bias", GG ".blk.%d.attn_out.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(o_b)},           \
+    {HF ".encoder.layers.%d.layer_norm2.weight", GG ".blk.%d.ln2.weight", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(ln2_w)}, \
+    {HF ".encoder.layers.%d.layer_norm2.bias", GG ".blk.%d.ln2.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(ln2_b)},     \
+    {HF ".encoder.layers.%d.mlp.fc1.weight", GG ".blk.%d.ffn_down.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_FF, WE_D_EMBD}, WE_PRELN_L(fc1_w)}, \
+    {HF ".encoder.layers.%d.mlp.fc1.bias", GG ".blk.%d.ffn_down.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_FF}, WE_PRELN_L(fc1_b)},      \
+    {HF ".encoder.layers.%d.mlp.fc2.weight", GG ".blk.%d.ffn_up.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_FF}, WE_PRELN_L(fc2_w)}, \
+    {HF ".encoder.layers.%d.mlp.fc2.bias", GG ".blk.%d.ffn_up.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(fc2_b)}
+
+// The activations of we_preln_block over the tokens of tk (layers shaped like L, width E,
+// MLP width F, attention ap), plus `extra` floats for the caller (*more); one round of the
+// planner each until allocated. false: out of memory (c->base NULL).
+bool we_preln_plan(we_carve *c, wembed_pool *pool, const we_preln_layer *L, const we_tokens *tk, int E, int F,
+                   const we_attn_params *ap, size_t extra, float **buf, float **attn, void **lscratch, float **more);
+// One layer over x (n_tok, E), in place; buf, attn and lscratch from we_preln_plan.
+void we_preln_block(wembed_pool *pool, const we_preln_layer *L, float *x, const we_tokens *tk, int E, int F,
+                    const we_norm *ln, we_act act, const we_attn_params *ap, float *buf, float *attn, void *lscratch);
+
+// The rows a ViT's patch convolution (kernel = stride = P, no padding) multiplies: for B
+// images (B, C, S, S), rows (B * G * G, C * P * P) with G = S / P (a partial patch at the
+// edge is dropped, as the convolution drops it), patches in row-major order, each in the
+// kernel's (c, ky, kx) order. The convolution is then we_linear(rows, weight (E, C*P*P), bias).
+void we_image_patches(float *rows, const float *pixels, int B, int C, int S, int P);
 
 #endif // WE_FORWARD_H

@@ -357,3 +357,52 @@ void we_embed_word_type(float *x, const we_tokens *tk, const we_weight *tok_emb,
     const int32_t zero = 0;
     for (int i = 0; i < tk->n_tok; i++) we_gather_rows(x + (size_t)i * tok_emb->K, type_emb, &zero, 1, true);
 }
+
+// -----------------------------------------------------------------------------------------
+// The pre-LN encoder layer (CLIP, SigLIP) and the patch convolution's rows
+
+bool we_preln_plan(we_carve *c, wembed_pool *pool, const we_preln_layer *L, const we_tokens *tk, int E, int F,
+                   const we_attn_params *ap, size_t extra, float **buf, float **attn, void **lscratch, float **more) {
+    const int n = tk->n_tok;
+    const we_weight *lin[] = { &L->q_w, &L->fc1_w, &L->fc2_w };
+    for (;;) {
+        *buf = we_carve_floats(c, (size_t)n * (5 * (size_t)E + F));   // h | qkv (3E) | a | ff (F)
+        *attn = we_carve_floats(c, we_attend_scratch_floats(tk, ap, false, we_pool_threads(pool)));
+        *lscratch = we_carve_bytes(c, we_linear_scratch_max(n, lin, 3));
+        *more = we_carve_floats(c, extra);
+        if (c->base) return true;
+        if (!we_carve_alloc(c)) return false;
+    }
+}
+
+void we_preln_block(wembed_pool *pool, const we_preln_layer *L, float *x, const we_tokens *tk, int E, int F,
+                    const we_norm *ln, we_act act, const we_attn_params *ap, float *buf, float *attn, void *lscratch) {
+    const int n = tk->n_tok;
+    float *h = buf, *qkv = h + (size_t)n * E, *a = qkv + (size_t)n * 3 * E, *ff = a + (size_t)n * E;
+    we_apply_norm(pool, ln, h, E, x, E, &L->ln1_w, &L->ln1_b, n, E);
+    we_linear(pool, qkv, 3 * E, h, E, &L->q_w, &L->q_b, n, WE_ACT_NONE, lscratch);
+    we_linear(pool, qkv + E, 3 * E, h, E, &L->k_w, &L->k_b, n, WE_ACT_NONE, lscratch);
+    we_linear(pool, qkv + 2 * E, 3 * E, h, E, &L->v_w, &L->v_b, n, WE_ACT_NONE, lscratch);
+    we_attend(pool, tk, a, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, ap, NULL, NULL, attn);
+    we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, n, WE_ACT_NONE, lscratch);
+    we_residual(x, h, (size_t)n * E);
+    we_apply_norm(pool, ln, h, E, x, E, &L->ln2_w, &L->ln2_b, n, E);
+    we_linear(pool, ff, F, h, E, &L->fc1_w, &L->fc1_b, n, act, lscratch);
+    we_linear(pool, h, E, ff, F, &L->fc2_w, &L->fc2_b, n, WE_ACT_NONE, lscratch);
+    we_residual(x, h, (size_t)n * E);
+}
+
+void we_image_patches(float *rows, const float *pixels, int B, int C, int S, int P) {
+    const int G = S / P, NP = G * G;
+    const size_t KP = (size_t)C * P * P;
+    for (int b = 0; b < B; b++)
+        for (int gy = 0; gy < G; gy++)
+            for (int gx = 0; gx < G; gx++) {
+                float *row = rows + ((size_t)b * NP + (size_t)gy * G + gx) * KP;
+                for (int ch = 0; ch < C; ch++)
+                    for (int ky = 0; ky < P; ky++)
+                        memcpy(row + ((size_t)ch * P + ky) * P,
+                               pixels + (((size_t)b * C + ch) * S + (size_t)gy * P + ky) * S + (size_t)gx * P,
+                               sizeof(float) * (size_t)P);
+            }
+}

@@ -68,6 +68,14 @@ static wembed_status get_triple(const we_json *root, const char *key, double out
 wembed_status we_image_config_from_json(we_image_config *c, const we_json *root, we_err *err) {
     if (!we_json_is(root, WE_JSON_OBJECT))
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "preprocessor_config.json must be a JSON object");
+    // SiglipImageProcessor's own defaults, under the fields the file gives: a resize straight
+    // to size (aspect not kept) with no center crop, and mean and std 0.5 (IMAGENET_STANDARD_*).
+    const char *type = we_json_as_str(we_json_get(root, "image_processor_type"), NULL);
+    if (type && strncmp(type, "SiglipImageProcessor", 20) == 0) {
+        c->size_rule = WE_IMAGE_SIZE_EXACT;
+        c->do_center_crop = false;
+        for (int i = 0; i < 3; i++) c->mean[i] = c->std[i] = 0.5;
+    }
     wembed_status rc;
     if ((rc = get_bool(root, "do_resize", &c->do_resize, err)) ||
         (rc = get_bool(root, "do_center_crop", &c->do_center_crop, err)) ||

@@ -34,8 +34,10 @@ typedef struct we_image_config {
 // CLIP mean and std.
 void we_image_config_default(we_image_config *c);
 
-// Reads preprocessor_config.json (already parsed) over the defaults. Unknown fields are
-// ignored; known ones with a wrong type or value are errors that name the field.
+// Reads preprocessor_config.json (already parsed) over the defaults, and over the defaults of
+// its image_processor_type where they differ from CLIP's (SiglipImageProcessor: no crop, resize
+// to height x width, mean and std 0.5). Unknown fields are ignored; known ones with a wrong type
+// or value are errors that name the field.
 wembed_status we_image_config_from_json(we_image_config *c, const we_json *root, we_err *err);
 
 // Size of the model input (after crop or, without crop, after resize) for a w x h image.

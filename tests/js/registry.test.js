@@ -57,5 +57,13 @@ test('js/registry.js agrees with models/registry.json', async () => {
     assert.equal(lookupModel(id).dims, 1, id);
   }
   assert.equal(lookupModel('BAAI/bge-reranker-v2-m3').maxTokens, 8192);
+  for (const id of ['google/siglip-base-patch16-224', 'siglip-so400m-patch14-384', 'google/siglip2-base-patch16-256']) {
+    const e = lookupModel(id);
+    assert.equal(e.architecture, 'siglip', id);
+    assert.equal(e.pooling, 'last', id);
+    assert.equal(e.maxTokens, 64, id);
+    assert.ok(e.image && e.template.includes('{}'), id);
+  }
+  assert.equal(lookupModel('siglip-so400m-patch14-384').dims, 1152);
   assert.equal(lookupModel('some/unknown-model'), undefined);
 });
