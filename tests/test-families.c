@@ -12,6 +12,16 @@
 //                                     max |diff| <= 1e-4
 //   scores_sigmoid                    sigmoid of those logits, likewise
 //
+// Image cases (input image_uint8, H x W x 3) go through the image calls instead:
+//
+//   resized_uint8, cropped_uint8      the preprocessing's uint8 stages (preprocessor_config.json
+//                                     over the tower's size, as embed_image.c reads it); exact
+//   pixel_values                      wembed_image_preprocess; max |diff| <= 1e-4
+//   image_embeds[_normalized]         wembed_embed_images, the model's pooling
+//   last_hidden_state                 wembed_embed_images with pooling none (every token)
+//
+// and intermediates the engine does not report (trunk_hidden_state, map_output) are optional.
+//
 // Embedding-like tensors also need a row cosine >= 0.99999. A case's "options" (inference
 // options) are applied as wembed_embed_params (max_tokens: the longest input kept); an
 // expected tensor the runner cannot produce fails the test (optional ones are skipped, and
@@ -32,6 +42,7 @@
 
 #include "core/arena.h"
 #include "formats/json.h"
+#include "image/preprocess.h"
 #include "wembed.h"
 
 // The role-tagged fixtures; a new family adds its folders here.
@@ -51,6 +62,7 @@ static const char *const g_fixtures[] = {
     "gemma_causal_bf16",
     "nomic_selfextend", "nomic_tempscale", "nomic_long", "gte_long", "bert_tempscale", "jina_tempscale",
     "rerank_bert", "rerank_xlmr",
+    "nomic_vision", "nomic_vision_own",
     NULL,
 };
 
@@ -212,13 +224,110 @@ static bool apply_options(const fixture *f, const we_json *cs, wembed_embed_para
     return true;
 }
 
+// The fixture's preprocessing as the engine reads it: preprocessor_config.json over CLIP's
+// defaults sized to the tower (embed_image.c's image_config).
+static bool fx_image_config(const fixture *f, wembed_model *m, we_image_config *c) {
+    int32_t S = wembed_image_size(m);
+    we_image_config_default(c);
+    c->shortest_edge = c->height = c->width = c->crop_height = c->crop_width = S;
+    size_t n;
+    char *text = fx_read(f, "preprocessor_config.json", &n);
+    if (!text) return true;
+    we_arena a;
+    we_arena_init(&a, 0);
+    const we_json *root;
+    we_err err;
+    bool ok = we_json_parse(&a, text, n, NULL, &root, &err) == WEMBED_STATUS_OK &&
+              we_image_config_from_json(c, root, &err) == WEMBED_STATUS_OK;
+    we_arena_free(&a);
+    free(text);
+    return CHECKF(ok, "%s: preprocessor_config.json", f->label);
+}
+
+// One float output of an image case against the reference: max |diff| <= 1e-4 and, for
+// embeddings, a row cosine >= 0.99999 (rows of D).
+static void check_floats(const fixture *f, const char *cname, const char *tname, const float *out, const float *ref,
+                         size_t n, size_t D, bool embedding) {
+    double md = we_max_abs_diff(out, ref, n), mc = 1;
+    for (size_t r = 0; embedding && r < n / D; r++) mc = fmin(mc, we_cosine(out + r * D, ref + r * D, D));
+    CHECKF(md <= 1e-4 && mc >= 0.99999, "%s/%s %s: max |diff| %.3g, min cosine %.7f", f->label, cname, tname, md, mc);
+    if (g_verbose && embedding) printf("%s/%s %s: max |diff| %.3g, min cosine %.8f\n", f->label, cname, tname, md, mc);
+    else if (g_verbose) printf("%s/%s %s: max |diff| %.3g\n", f->label, cname, tname, md);
+}
+
+static void run_image_case(const fixture *f, wembed_model *m, const we_json *cs, uint8_t *rgb, const int64_t *shape) {
+    const char *cname = we_json_as_str(we_json_get(cs, "name"), NULL);
+    const int h = (int)shape[0], w = (int)shape[1];
+    const wembed_image img = { rgb, w, h, (size_t)w * 3, 3 };
+    const int32_t S = wembed_image_size(m);
+    we_image_config ic;
+    if (!fx_image_config(f, m, &ic)) return;
+    const we_json *ts = we_json_get(cs, "tensors");
+    for (uint32_t i = 0; i < ts->len; i++) {
+        const char *tname = ts->u.members[i].key;
+        const char *role = we_json_as_str(we_json_get(&ts->u.members[i].value, "role"), NULL);
+        if (!role || strcmp(role, "input") == 0) continue;
+        bool expected = strcmp(role, "expected") == 0;
+        int64_t rs[4] = { 0 };
+        int nd;
+        size_t ref_n;
+        void *ref = fx_tensor(f, cs, tname, rs, &nd, &ref_n);
+        if (!CHECKF(ref != NULL, "%s/%s: no %s", f->label, cname, tname)) continue;
+        we_err err;
+        if (strcmp(tname, "resized_uint8") == 0 || strcmp(tname, "cropped_uint8") == 0) {
+            bool crop = tname[0] == 'c';
+            int ow, oh;
+            if (crop) we_image_output_size(&ic, w, h, &ow, &oh);
+            else we_image_resized_size(&ic, w, h, &ow, &oh);
+            uint8_t *out = calloc((size_t)ow * oh * 3 + 1, 1);
+            wembed_status rc = crop ? we_image_resize_crop(out, rgb, w, h, (size_t)w * 3, 3, &ic, &err)
+                                    : we_resample_rgb(out, ow, oh, rgb, w, h, (size_t)w * 3, ic.resample, &err);
+            if (CHECKF(rc == WEMBED_STATUS_OK && (size_t)ow * oh * 3 == ref_n, "%s/%s %s: %dx%d", f->label, cname, tname, ow, oh)) {
+                size_t bad = 0;
+                for (size_t k = 0; k < ref_n; k++) bad += out[k] != ((uint8_t *)ref)[k];
+                CHECKF(bad == 0, "%s/%s %s: %zu of %zu bytes differ", f->label, cname, tname, bad, ref_n);
+                if (g_verbose) printf("%s/%s %s: %zu bytes, %zu differ\n", f->label, cname, tname, ref_n, bad);
+            }
+            free(out);
+        } else if (strcmp(tname, "pixel_values") == 0) {
+            float *out = calloc(ref_n + 1, sizeof(float));
+            wembed_status rc = wembed_image_preprocess(m, &img, out, sizeof(float) * ref_n);
+            if (CHECKF(rc == WEMBED_STATUS_OK && ref_n == 3 * (size_t)S * S, "%s/%s %s: %s", f->label, cname, tname, wembed_model_last_error(m)))
+                check_floats(f, cname, tname, out, ref, ref_n, ref_n, false);
+            free(out);
+        } else if (strcmp(tname, "image_embeds") == 0 || strcmp(tname, "image_embeds_normalized") == 0 ||
+                   strcmp(tname, "last_hidden_state") == 0) {
+            bool tokens = tname[0] == 'l';
+            wembed_embed_params p = wembed_embed_default_params();
+            p.pooling = tokens ? WEMBED_POOLING_NONE : WEMBED_POOLING_DEFAULT;
+            p.normalize = strstr(tname, "_normalized") != NULL;
+            size_t out_n = wembed_image_vector_bytes(m, &p) / sizeof(float) * (tokens ? (size_t)(ref_n / (size_t)rs[nd - 1]) : 1);
+            float *out = calloc(out_n + 1, sizeof(float));
+            wembed_status rc = wembed_embed_images(m, &img, 1, &p, out, sizeof(float) * out_n);
+            if (CHECKF(rc == WEMBED_STATUS_OK && out_n == ref_n, "%s/%s %s: %s (%zu values for %zu)", f->label, cname, tname,
+                       wembed_model_last_error(m), out_n, ref_n))
+                check_floats(f, cname, tname, out, ref, ref_n, (size_t)rs[nd - 1], !tokens);
+            free(out);
+        } else {
+            CHECKF(!expected, "%s/%s: the runner cannot produce expected tensor %s", f->label, cname, tname);
+            if (g_verbose) printf("skip %s/%s %s (optional; the engine does not report it)\n", f->label, cname, tname);
+        }
+        free(ref);
+    }
+}
+
 static void run_case(const fixture *f, wembed_model *m, const we_json *cs) {
     const char *cname = we_json_as_str(we_json_get(cs, "name"), NULL);
     int64_t shape[4] = { 0 };
     int nd;
     size_t n_el;
     int32_t *ids = fx_tensor(f, cs, "input_ids", shape, &nd, &n_el);
-    if (!ids) return;   // an image case: test-image and the vision runners
+    if (!ids) {
+        uint8_t *rgb = fx_tensor(f, cs, "image_uint8", shape, &nd, &n_el);
+        if (rgb && nd == 3 && shape[2] == 3) run_image_case(f, m, cs, rgb, shape);
+        free(rgb);
+        return;
+    }
     int32_t B = (int32_t)shape[0], T = (int32_t)shape[1];
     int32_t *mask = fx_tensor(f, cs, "attention_mask", shape, &nd, &n_el);
     int32_t *types = fx_tensor(f, cs, "token_type_ids", shape, &nd, &n_el);

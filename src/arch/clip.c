@@ -420,18 +420,9 @@ static wembed_status clip_vision_forward(const we_arch_model *m, wembed_pool *po
     float *patches = more + (hidden ? 0 : (size_t)n * E);
     float *cls = patches + (size_t)B * NP * KP;
     void *pscratch = cls + (size_t)B * E;
-    // The patch convolution (stride = kernel, no bias) as a GEMM: each patch's C x P x P
+    // The patch convolution (stride = kernel, no bias) as a GEMM over the patches' C x P x P
     // pixels, in the weight's (c, ky, kx) order, times W_patch (E, C*P*P)^T.
-    for (int b = 0; b < B; b++)
-        for (int gy = 0; gy < G; gy++)
-            for (int gx = 0; gx < G; gx++) {
-                float *row = patches + ((size_t)b * NP + (size_t)gy * G + gx) * KP;
-                for (int ch = 0; ch < C; ch++)
-                    for (int ky = 0; ky < P; ky++)
-                        memcpy(row + ((size_t)ch * P + ky) * P,
-                               pixels + (((size_t)b * C + ch) * S + (size_t)gy * P + ky) * S + (size_t)gx * P,
-                               sizeof(float) * (size_t)P);
-            }
+    we_patchify(patches, pixels, B, C, S, P);
     float *pe = buf;   // (B * NP, E), the first part of the block activations (free until the blocks run)
     we_linear(pool, pe, E, patches, KP, &w->patch_emb, NULL, B * NP, WE_ACT_NONE, pscratch);
     const float *cls_emb = we_vec(&w->class_emb), *pos = we_vec(&w->pos_emb);

@@ -18,7 +18,8 @@
     X(jina_bert_v2)    \
     X(modernbert)      \
     X(qwen3)           \
-    X(gemma3)
+    X(gemma3)          \
+    X(nomic_vision)
 
 #define DECLARE(name) extern const we_family we_family_##name;
 #define ADDRESS(name) &we_family_##name,
