@@ -167,7 +167,7 @@ static wembed_status nv_from_config(we_arch_model *ma, const we_json *cfg, we_er
         (rc = we_cfg_int(cfg, "img_size", 224, 1, 16384, &hp->image_size, err)) ||
         (rc = we_cfg_int(cfg, "patch_size", 16, 1, 16384, &hp->patch_size, err)) ||
         (rc = we_cfg_int(cfg, "num_channels", 3, 1, 16, &hp->n_channels, err)) ||
-        (rc = we_cfg_int(cfg, "register_tokens", 0, 0, 0, &registers, err)) ||
+        (rc = we_cfg_int(cfg, "register_tokens", 0, 0, 1 << 16, &registers, err)) ||
         (rc = we_cfg_pos_float(cfg, "layer_norm_epsilon", 1e-5, &hp->eps, err)) ||
         (rc = we_cfg_float(cfg, "rotary_emb_fraction", 0.0, &fraction, err)) ||
         (rc = we_cfg_truthy(cfg, "use_rotary_pos_emb", false, &hp->rope, err)) ||
@@ -187,6 +187,8 @@ static wembed_status nv_from_config(we_arch_model *ma, const we_json *cfg, we_er
         return rc;
     if (hp->n_embd % hp->n_head)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: n_embd %d is not a multiple of n_head %d", hp->n_embd, hp->n_head);
+    if (registers)
+        return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: nomic_vision with register_tokens %d is not supported (0)", registers);
     if (hp->patch_size > hp->image_size)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: patch_size %d is larger than img_size %d", hp->patch_size, hp->image_size);
     hp->grid = hp->image_size / hp->patch_size;   // the rearrange into patches needs whole patches
