@@ -419,12 +419,13 @@ wembed_status wembed_embed_text(wembed_model *model, const char *const *texts, c
 // none. Owned by the model; valid until wembed_model_free.
 wembed_tokenizer *wembed_model_tokenizer(wembed_model *model);
 
-// Images (CLIP vision tower). Pixels are 8-bit RGB or RGBA (alpha is dropped, as the
-// reference's convert("RGB")), any size from 1x1, rows `stride` bytes apart. They are
-// prepared as the model's preprocessor_config.json says (Pillow-exact resize, center crop,
-// rescale, normalize; CLIP's defaults when the file is absent). Pooling: the class token
-// through post_layernorm and visual_projection (default), or NONE for the encoder's
-// per-token states (1 + patches rows). Normalization, dims and output as for text.
+// Images (a vision tower: CLIP's, nomic-embed-vision's). Pixels are 8-bit RGB or RGBA (alpha
+// is dropped, as the reference's convert("RGB")), any size from 1x1, rows `stride` bytes apart.
+// They are prepared as the model's preprocessor_config.json says (Pillow-exact resize, center
+// crop, rescale, normalize; CLIP's defaults when the file is absent). Pooling: the family's
+// image embedding from the class token (default; CLIP: through post_layernorm and
+// visual_projection; nomic-embed-vision: row 0 of its last_hidden_state), or NONE for the
+// tower's per-token states (1 + patches rows). Normalization, dims and output as for text.
 typedef struct wembed_image {
     const uint8_t *pixels;
     int32_t width, height;

@@ -103,7 +103,9 @@ async function engineFor() {
 async function loadModel(id, [name, model]) {
   const s = slots[name];
   const t0 = now();
-  const source = model.bundled ? new URL(model.source, self.location.href).href : model.source;
+  // Bundled models are URLs relative to this file; a pair of towers ({ text, vision }) has two.
+  const where = (src) => (model.bundled ? new URL(src, self.location.href).href : src);
+  const source = typeof model.source === 'object' ? { text: where(model.source.text), vision: where(model.source.vision) } : where(model.source);
   const load = Embedder.load(source, {
     engine: await engineFor(),
     cache: !model.bundled,
@@ -210,7 +212,7 @@ async function thumbnail(file) {
 async function indexImages(id, [files]) {
   const s = slots.image;
   if (!s.embedder) throw new Error('load a model first');
-  if (!s.embedder.info().hasVision) throw new Error('this model has no vision tower: pick a CLIP model');
+  if (!s.embedder.info().hasVision) throw new Error('this model has no vision tower: pick an image model');
   const t0 = now();
   const vectors = [];
   const items = [];
