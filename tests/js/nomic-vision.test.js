@@ -180,3 +180,19 @@ test('nomic_vision configs it does not implement are refused with the key', asyn
     await assert.rejects(Embedder.load(files(patch), { engine }), (e) => e.code === code && what.test(e.message), JSON.stringify(patch));
   }
 });
+
+test('nomic_vision in f16 and q8 stays close to the f32 reference', async () => {
+  for (const [fixture, name] of [['nomic_vision', 'image_60x80'], ['nomic_vision_own', 'portrait_70x45']]) {
+    const c = fixtureCase(fixture, name);
+    const [H, W] = c.image_uint8.shape;
+    for (const [dtype, min] of [['f16', 0.9999], ['q8', 0.99]]) {   // random weights scaled up: q8's worst case here 0.991
+      const e = await Embedder.load(path.join(FIXTURES, fixture), { engine, dtype });
+      try {
+        const [v] = await e.embedImage({ data: c.image_uint8.data, width: W, height: H });
+        assert.ok(cosine(v, c.image_embeds_normalized.data) >= min, `${fixture} ${dtype}: ${cosine(v, c.image_embeds_normalized.data)}`);
+      } finally {
+        e.dispose();
+      }
+    }
+  }
+});
