@@ -166,7 +166,7 @@ static wembed_status nv_from_config(we_arch_model *ma, const we_json *cfg, we_er
         (rc = we_cfg_int(cfg, "n_layer", 12, 1, 1024, &hp->n_layer, err)) ||
         (rc = we_cfg_int(cfg, "img_size", 224, 1, 16384, &hp->image_size, err)) ||
         (rc = we_cfg_int(cfg, "patch_size", 16, 1, 16384, &hp->patch_size, err)) ||
-        (rc = we_cfg_int(cfg, "num_channels", 3, 1, 16, &hp->n_channels, err)) ||
+        (rc = we_cfg_int(cfg, "num_channels", 3, 3, 3, &hp->n_channels, err)) ||   // the RGB the preprocessing gives
         (rc = we_cfg_int(cfg, "register_tokens", 0, 0, 1 << 16, &registers, err)) ||
         (rc = we_cfg_pos_float(cfg, "layer_norm_epsilon", 1e-5, &hp->eps, err)) ||
         (rc = we_cfg_float(cfg, "rotary_emb_fraction", 0.0, &fraction, err)) ||

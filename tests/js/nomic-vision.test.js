@@ -174,6 +174,7 @@ test('nomic_vision configs it does not implement are refused with the key', asyn
     [{ rotary_emb_fraction: 0.5 }, 'unsupported', /rotary_emb_fraction/],
     [{ register_tokens: 4 }, 'unsupported', /register_tokens/],
     [{ patch_size: 5 }, 'bad_format', /multiple of patch_size/],
+    [{ num_channels: 1 }, 'bad_format', /num_channels/],
     [{ ref_feat_shape: [14] }, 'bad_format', /ref_feat_shape/],
     [{ n_inner: 512.0 }, 'shape_mismatch', /mlp/],
   ]) {
