@@ -422,7 +422,7 @@ static wembed_status clip_vision_forward(const we_arch_model *m, wembed_pool *po
     void *pscratch = cls + (size_t)B * E;
     // The patch convolution (stride = kernel, no bias) as a GEMM over the patches' C x P x P
     // pixels, in the weight's (c, ky, kx) order, times W_patch (E, C*P*P)^T.
-    we_patchify(patches, pixels, B, C, S, P);
+    we_image_patches(patches, pixels, B, C, S, P);
     float *pe = buf;   // (B * NP, E), the first part of the block activations (free until the blocks run)
     we_linear(pool, pe, E, patches, KP, &w->patch_emb, NULL, B * NP, WE_ACT_NONE, pscratch);
     const float *cls_emb = we_vec(&w->class_emb), *pos = we_vec(&w->pos_emb);

@@ -197,7 +197,7 @@ void we_rope_rotate(wembed_pool *pool, const we_rope_pass *rp, float *q, int ldq
 // as its pixels in (c, ky, kx) order (G = S / P; a partial patch is dropped). That is the
 // kernel layout of a stride-P patch convolution (E, C, P, P) and the order of einops'
 // "b c (h p1) (w p2) -> b (h w) (c p1 p2)", so either is one GEMM on these rows.
-void we_patchify(float *patches, const float *pixels, int B, int C, int S, int P);
+void we_image_patches(float *patches, const float *pixels, int B, int C, int S, int P);
 
 // The 2-D RoPE of EVA02 (timm's RotaryEmbeddingCat with in_pixels false; nomic-embed-vision):
 // for the patch at (row, col) of a gh x gw grid, head_dim/4 bands w_j = 1 / temperature^(j /

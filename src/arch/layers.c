@@ -280,7 +280,7 @@ void we_rope_rotate(wembed_pool *pool, const we_rope_pass *rp, float *q, int ldq
 // -----------------------------------------------------------------------------------------
 // Vision transformers
 
-void we_patchify(float *patches, const float *pixels, int B, int C, int S, int P) {
+void we_image_patches(float *patches, const float *pixels, int B, int C, int S, int P) {
     const int G = S / P;
     const size_t KP = (size_t)C * P * P;
     for (int b = 0; b < B; b++)

@@ -342,7 +342,7 @@ static wembed_status nv_vision_forward(const we_arch_model *m, wembed_pool *pool
     const we_tokens tk = { B, n, seq_off, NULL, NULL, NULL, NULL, NULL };
 
     // Embeddings: [cls; proj(patches)] + pos_embed, every row (the class token's too).
-    we_patchify(patches, pixels, B, C, S, P);
+    we_image_patches(patches, pixels, B, C, S, P);
     we_linear(pool, h, E, patches, KP, &w->proj_w, &w->proj_b, B * NP, WE_ACT_NONE, lscratch);
     const float *cls = we_vec(&w->cls), *pos = we_vec(&w->pos);
     for (int b = 0; b < B; b++) {
