@@ -6,6 +6,10 @@
 //   e.similarity(q, d);
 //   e.dispose();
 //
+// Two towers trained into one space but shipped as two models (nomic-embed-text-v1.5 and
+// nomic-embed-vision-v1.5) load as one pair: `Embedder.load({ text, vision })` gives an Embedder
+// whose text calls run the text model and whose image calls run the vision model.
+//
 // Every call copies its input into the module once, runs one engine call for the whole batch
 // (the engine packs and sorts the inputs itself), copies the output out once, and frees in
 // `finally`. Heap views are re-read after any call that may grow memory. Every failure is a
@@ -101,6 +105,17 @@ export async function acquireEngine(opts) {
   };
 }
 
+/**
+ * Two towers of one embedding space, each any source Embedder.load takes.
+ * @typedef {{text: string | URL | {files: Record<string, unknown>}, vision: string | URL | {files: Record<string, unknown>}}} PairSource
+ */
+
+/** Whether a source is a pair of towers ({ text, vision }), not one model. */
+function isPair(source) {
+  return typeof source === 'object' && source !== null && !(source instanceof URL) && !('files' in source) &&
+    ('text' in source || 'vision' in source);
+}
+
 function intOpt(name, v, dflt, min = 0) {
   if (v === undefined || v === null) return dflt;
   if (!(Number.isInteger(v) && v >= min)) throw new WembedError('invalid_argument', `${name} must be an integer >= ${min}, not ${JSON.stringify(v)}`);
@@ -111,8 +126,11 @@ function intOpt(name, v, dflt, min = 0) {
 export class Embedder {
   /**
    * Loads a model: a hub id ('org/name'), a base URL, a local folder (Node), or
-   * `{ files: { 'config.json': bytes, ... } }`.
-   * @param {string | URL | {files: Record<string, unknown>}} source
+   * `{ files: { 'config.json': bytes, ... } }`; or a pair of towers that share one embedding
+   * space, `{ text: source, vision: source }` (nomic-embed-text-v1.5 with
+   * nomic-embed-vision-v1.5): text calls run the text model, image calls the vision model.
+   * Loading the vision model alone downloads only its weights.
+   * @param {string | URL | {files: Record<string, unknown>} | PairSource} source
    * @param {LoadOptions} [opts]
    * @returns {Promise<Embedder>}
    */
@@ -121,7 +139,8 @@ export class Embedder {
     if (opts.worker) {
       return /** @type {any} */ (await WorkerEmbedder.load(source, opts));
     }
-    const src = await resolveSource(source, opts);
+    if (isPair(source)) return Embedder._loadPair(/** @type {PairSource} */ (source), opts);
+    const src = await resolveSource(/** @type {string | URL | {files: Record<string, unknown>}} */ (source), opts);
     const { engine, release } = await acquireEngine(opts);
     try {
       const { model, files } = await loadModel(engine, src, opts);
@@ -130,6 +149,58 @@ export class Embedder {
       release();
       throw e;
     }
+  }
+
+  /**
+   * Loads both towers of a pair (in parallel, on one engine) and joins them: the text model's
+   * Embedder, which hands its image calls to the vision model's. Progress events name the files
+   * as 'text/<file>' and 'vision/<file>'; one 'ready' comes last. `opts.model` may name the
+   * registry ids as { text, vision }.
+   * @param {PairSource} source @param {LoadOptions} opts @returns {Promise<Embedder>} @private
+   */
+  static async _loadPair(source, opts) {
+    if (source.text === undefined || source.vision === undefined) {
+      throw new WembedError('invalid_argument', 'a pair of towers is { text: source, vision: source }, both given');
+    }
+    const ids = /** @type {any} */ (opts.model);
+    let ready = 0;
+    const towerOpts = (tower) => ({
+      ...opts,
+      model: typeof ids === 'object' && ids !== null ? ids[tower] : ids,
+      onProgress: opts.onProgress && ((e) => {
+        if (e.status === 'ready') ready += e.loaded;
+        else opts.onProgress({ ...e, file: `${tower}/${e.file}` });
+      }),
+    });
+    const [t, v] = await Promise.allSettled([Embedder.load(source.text, towerOpts('text')), Embedder.load(source.vision, towerOpts('vision'))]);
+    if (t.status === 'rejected' || v.status === 'rejected') {
+      if (t.status === 'fulfilled') t.value.dispose();
+      if (v.status === 'fulfilled') v.value.dispose();
+      throw t.status === 'rejected' ? t.reason : /** @type {PromiseRejectedResult} */ (v).reason;
+    }
+    const text = t.value, vision = v.value;
+    if (!text._info.hasText || !vision._info.hasVision) {
+      text.dispose();
+      vision.dispose();
+      throw new WembedError('invalid_argument', `a pair needs a text model as text and a vision model as vision: ${text.source} ` +
+        `(${text._info.architecture}) has ${text._info.hasText ? 'a' : 'no'} text tower, ${vision.source} ` +
+        `(${vision._info.architecture}) ${vision._info.hasVision ? 'a' : 'no'} vision tower`);
+    }
+    if (text._info.dims !== vision._info.dims) {
+      text.dispose();
+      vision.dispose();
+      throw new WembedError('invalid_argument', `the towers of a pair must give vectors of one size: ${text.source} gives ` +
+        `${text._info.dims}, ${vision.source} ${vision._info.dims}`);
+    }
+    text._vision = vision;
+    // What the pair is, as info() reports it: the text model's fields, the vision model's image fields.
+    const vi = vision._info;
+    Object.assign(text._info, {
+      hasVision: true, visionHiddenSize: vi.visionHiddenSize, visionLayers: vi.visionLayers, visionHeads: vi.visionHeads,
+      imageSize: vi.imageSize, patchSize: vi.patchSize,
+    });
+    opts.onProgress?.({ status: 'ready', file: null, loaded: ready, total: ready });
+    return text;
   }
 
   /** @private */
@@ -155,6 +226,8 @@ export class Embedder {
     this.files = files;
     /** The model's registry entry (task prefixes, Matryoshka dims), if known. */
     this.registry = lookupModel(opts.model ?? src.id);
+    /** A pair's vision model (Embedder.load({ text, vision })), which runs the image calls; else null. @type {Embedder | null} */
+    this._vision = null;
   }
 
   /**
@@ -166,7 +239,8 @@ export class Embedder {
    *   imageSize: number, patchSize: number, parameters: number, weightBytes: number, pooling: string,
    *   normalize: boolean, maxSeqLength: number, logitScale: number, logitBias: number, logitSigmoid: boolean, imageTokens: number, labels: number, sigmoid: boolean, labelNames: Array<string | null>,
    *   source: string, registryId: string | null,
-   *   matryoshkaDims: number[] | null, tasks: string[], engine: {variant: string, threads: number, version: string, simd: string, systemInfo: string}}}
+   *   matryoshkaDims: number[] | null, tasks: string[], engine: {variant: string, threads: number, version: string, simd: string, systemInfo: string},
+   *   vision: object | null}} (vision: a pair's vision model's info(), whose image fields the pair reports too)
    */
   info() {
     this._check();
@@ -177,6 +251,7 @@ export class Embedder {
       matryoshkaDims: this.registry?.matryoshkaDims ?? null,
       tasks: Object.keys(this.registry?.prefixes ?? {}),
       engine: { variant: this.engine.variant, threads: this.engine.threads, version: this.engine.version, simd: this.engine.simd, systemInfo: this.engine.systemInfo },
+      vision: this._vision ? this._vision.info() : null,
     };
   }
 
@@ -600,6 +675,7 @@ export class Embedder {
    */
   async embedImage(inputs, opts = {}) {
     this._check();
+    if (this._vision) return this._vision.embedImage(inputs, opts);
     const list = Array.isArray(inputs) ? inputs : [inputs];
     if (!isArrayOf(list, (x) => x != null)) throw new WembedError('invalid_argument', 'embedImage takes an image or an array of images (no holes, no null)');
     if (!this._info.hasVision) throw new WembedError('unsupported', `${this.source} has no vision tower (${this._info.architecture}); embedImage needs a model with a vision tower`);
@@ -647,6 +723,7 @@ export class Embedder {
    */
   async embedPixels(pixelValues, opts = {}) {
     this._check();
+    if (this._vision) return this._vision.embedPixels(pixelValues, opts);
     if (!this._info.hasVision) throw new WembedError('unsupported', `${this.source} has no vision tower`);
     const S = this._info.imageSize;
     const per = 3 * S * S;
@@ -687,6 +764,7 @@ export class Embedder {
    */
   async preprocessImage(input) {
     this._check();
+    if (this._vision) return this._vision.preprocessImage(input);
     if (!this._info.hasVision) throw new WembedError('unsupported', `${this.source} has no vision tower`);
     const im = await toPixels(input, 'image');
     this._check();
@@ -750,7 +828,8 @@ export class Embedder {
       throw new WembedError('invalid_argument', 'classify needs a non-empty array of label strings');
     }
     if (!this._info.hasText || !this._info.hasVision || !this._info.logitScale) {
-      throw new WembedError('unsupported', 'classify needs a model with both a text and a vision tower');
+      throw new WembedError('unsupported', 'classify needs a model with both a text and a vision tower and a trained logit scale ' +
+        '(CLIP); for a pair of towers, compare embed() and embedImage() vectors with similarity()');
     }
     const template = opts.template ?? this.registry?.template ?? 'a photo of a {}';
     const texts = labels.map((l) => (template.includes('{}') ? template.replaceAll('{}', l) : template + l));
@@ -764,6 +843,7 @@ export class Embedder {
   /** Frees the model (and the shared engine when no other model uses it). Further calls throw. */
   dispose() {
     if (!this._model) return;
+    this._vision?.dispose();
     this.engine.module._wembed__model_free(this._model);
     this._model = 0;
     this._release();

@@ -17,6 +17,8 @@
  * @property {string} [template]  zero-shot classification template (CLIP, SigLIP)
  * @property {string} [note]  where the defaults come from, and what is particular to the model
  * @property {boolean} [reranker]  a cross-encoder (load it with Reranker); dims is then its scores per pair
+ * @property {string} [pairedWith]  the other tower of a pair sharing one embedding space (load both with
+ *   Embedder.load({ text, vision }))
  */
 
 /** @type {{models: Record<string, RegistryEntry>}} */
@@ -97,7 +99,23 @@ export const REGISTRY = {
         "document": "search_document: ",
         "classification": "classification: ",
         "clustering": "clustering: "
-      }
+      },
+      "pairedWith": "nomic-ai/nomic-embed-vision-v1.5"
+    },
+    "nomic-ai/nomic-embed-vision-v1.5": {
+      "aliases": [
+        "nomic-embed-vision-v1.5"
+      ],
+      "architecture": "nomic_vision",
+      "dims": 768,
+      "maxTokens": 0,
+      "pooling": "cls",
+      "normalize": true,
+      "image": true,
+      "imageSize": 224,
+      "prefixes": {},
+      "pairedWith": "nomic-ai/nomic-embed-text-v1.5",
+      "note": "NomicVisionModel (remote code nomic-ai/contrastors modeling_hf_nomic_bert.py; config model_type nomic_bert): an EVA02-style ViT-B/16 with 2-D RoPE whose embedding, normalize(last_hidden_state[:, 0]), lies in nomic-embed-text-v1.5's space. Vision only (maxTokens 0: no text). Load both as a pair, Embedder.load({ text: 'nomic-ai/nomic-embed-text-v1.5', vision: 'nomic-ai/nomic-embed-vision-v1.5' }), and embed text that searches images with task 'query' (search_query: )."
     },
     "sentence-transformers/all-mpnet-base-v2": {
       "aliases": [

@@ -136,14 +136,17 @@ function stripSignal(opts) {
 /** An Embedder whose engine runs in a worker. */
 export class WorkerEmbedder {
   /**
-   * @param {string | URL | {files: Record<string, unknown>}} source
+   * @param {string | URL | {files: Record<string, unknown>} | import('./embedder.js').PairSource} source
    * @param {import('./embedder.js').LoadOptions & {workerURL?: string | URL}} [opts]
    */
   static async load(source, opts = {}) {
     const wopts = workerOptions(opts);
     const channel = new Channel(await spawn(opts.workerURL));
     try {
-      const src = source instanceof URL ? source.href : source;
+      const href = (x) => (x instanceof URL ? x.href : x);   // URLs do not cross to a worker; their strings do
+      const pair = /** @type {any} */ (source);
+      const src = pair && typeof pair === 'object' && !(pair instanceof URL) && !('files' in pair) && ('text' in pair || 'vision' in pair)
+        ? { ...pair, text: href(pair.text), vision: href(pair.vision) } : href(source);
       const r = await channel.call('load', [src, wopts], { onProgress: opts.onProgress, signal: opts.signal });
       return new WorkerEmbedder(channel, r);
     } catch (e) {

@@ -426,14 +426,15 @@ wembed_status wembed_embed_text(wembed_model *model, const char *const *texts, c
 // none. Owned by the model; valid until wembed_model_free.
 wembed_tokenizer *wembed_model_tokenizer(wembed_model *model);
 
-// Images (the vision tower of CLIP and SigLIP). Pixels are 8-bit RGB or RGBA (alpha is dropped,
-// as the reference's convert("RGB")), any size from 1x1, rows `stride` bytes apart. They are
-// prepared as the model's preprocessor_config.json says (Pillow-exact resize, center crop when
-// the processor has one, rescale, normalize; CLIP's defaults when the file is absent). Pooling:
-// the model's image embedding (default: CLIP's class token through post_layernorm and
-// visual_projection, SigLIP's attention-pooling head), or NONE for the encoder's per-token
-// states (CLIP: 1 + patches rows; SigLIP: patches rows, after post_layernorm). Normalization,
-// dims and output as for text.
+// Images (a vision tower: CLIP's, SigLIP's, nomic-embed-vision's). Pixels are 8-bit RGB or RGBA
+// (alpha is dropped, as the reference's convert("RGB")), any size from 1x1, rows `stride` bytes
+// apart. They are prepared as the model's preprocessor_config.json says (Pillow-exact resize,
+// center crop when the processor has one, rescale, normalize; CLIP's defaults when the file is
+// absent). Pooling: the model's image embedding (default: CLIP's class token through
+// post_layernorm and visual_projection, SigLIP's attention-pooling head, nomic-embed-vision's
+// row 0 of its last_hidden_state), or NONE for the tower's per-token states (CLIP and
+// nomic-embed-vision: 1 + patches rows; SigLIP: patches rows, after post_layernorm).
+// Normalization, dims and output as for text.
 typedef struct wembed_image {
     const uint8_t *pixels;
     int32_t width, height;

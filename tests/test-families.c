@@ -14,12 +14,16 @@
 //
 // An image case (input image_uint8, H x W x 3) goes through the image calls:
 //
+//   resized_uint8, cropped_uint8      the preprocessing's uint8 stages (preprocessor_config.json
+//                                     over the tower's size, as embed_image.c reads it); exact
 //   pixel_values                      wembed_image_preprocess; max |diff| <= 1e-6 (the resized
 //                                     uint8 image must be Pillow's, byte for byte)
 //   last_hidden_state                 wembed_embed_images, pooling none, raw
 //   image_embeds[_normalized]         the model's image embedding, normalized or not
 //   logits_per_image                  logit_scale * cos(image, text) + logit_bias against the
 //                                     normalized text_embeds of the case "logits_text_case" names
+//
+// and intermediates the engine does not report (trunk_hidden_state, map_output) are optional.
 //
 // Embedding-like tensors also need a row cosine >= 0.99999. A case's "options" (inference
 // options) are applied as wembed_embed_params (max_tokens: the longest input kept); an
@@ -50,6 +54,7 @@
 
 #include "core/arena.h"
 #include "formats/json.h"
+#include "image/preprocess.h"
 #include "wembed.h"
 
 // One fixture per family, run again with quantized weights.
@@ -76,6 +81,7 @@ static const char *const g_fixtures[] = {
     "nomic_selfextend", "nomic_tempscale", "nomic_long", "gte_long", "bert_tempscale", "jina_tempscale",
     "rerank_bert", "rerank_xlmr",
     "siglip", "siglip_own",
+    "nomic_vision", "nomic_vision_own",
     NULL,
 };
 
@@ -282,6 +288,26 @@ static int32_t text_vectors(const fixture *f, wembed_model *m, const char *name,
     return 0;
 }
 
+// The fixture's preprocessing as the engine reads it: preprocessor_config.json over CLIP's
+// defaults sized to the tower (embed_image.c's image_config).
+static bool fx_image_config(const fixture *f, wembed_model *m, we_image_config *c) {
+    int32_t S = wembed_image_size(m);
+    we_image_config_default(c);
+    c->shortest_edge = c->height = c->width = c->crop_height = c->crop_width = S;
+    size_t n;
+    char *text = fx_read(f, "preprocessor_config.json", &n);
+    if (!text) return true;
+    we_arena a;
+    we_arena_init(&a, 0);
+    const we_json *root;
+    we_err err;
+    bool ok = we_json_parse(&a, text, n, NULL, &root, &err) == WEMBED_STATUS_OK &&
+              we_image_config_from_json(c, root, &err) == WEMBED_STATUS_OK;
+    we_arena_free(&a);
+    free(text);
+    return CHECKF(ok, "%s: preprocessor_config.json", f->label);
+}
+
 static void run_image_case(const fixture *f, wembed_model *m, const we_json *cs) {
     const char *cname = we_json_as_str(we_json_get(cs, "name"), NULL);
     int64_t shape[4] = { 0 };
@@ -289,7 +315,13 @@ static void run_image_case(const fixture *f, wembed_model *m, const we_json *cs)
     size_t n_el;
     uint8_t *rgb = fx_tensor(f, cs, "image_uint8", shape, &nd, &n_el);
     if (!rgb) return;
-    wembed_image img = { rgb, (int32_t)shape[1], (int32_t)shape[0], (size_t)shape[1] * 3, 3 };
+    const int h = (int)shape[0], w = (int)shape[1];
+    wembed_image img = { rgb, w, h, (size_t)w * 3, 3 };
+    we_image_config ic;
+    if (!fx_image_config(f, m, &ic)) {
+        free(rgb);
+        return;
+    }
     const we_json *ts = we_json_get(cs, "tensors");
     for (uint32_t i = 0; i < ts->len; i++) {
         const char *tname = ts->u.members[i].key;
@@ -301,7 +333,24 @@ static void run_image_case(const fixture *f, wembed_model *m, const we_json *cs)
         wembed_embed_params p = wembed_embed_default_params();
         wembed_status rc = WEMBED_STATUS_OK;
         bool done = true;
-        if (strcmp(tname, "pixel_values") == 0) {
+        if (strcmp(tname, "resized_uint8") == 0 || strcmp(tname, "cropped_uint8") == 0) {
+            bool crop = tname[0] == 'c';
+            int ow, oh;
+            if (crop) we_image_output_size(&ic, w, h, &ow, &oh);
+            else we_image_resized_size(&ic, w, h, &ow, &oh);
+            uint8_t *px = calloc((size_t)ow * oh * 3 + 1, 1);
+            we_err err;
+            rc = crop ? we_image_resize_crop(px, rgb, w, h, (size_t)w * 3, 3, &ic, &err)
+                      : we_resample_rgb(px, ow, oh, rgb, w, h, (size_t)w * 3, ic.resample, &err);
+            if (CHECKF(rc == WEMBED_STATUS_OK && (size_t)ow * oh * 3 == ref_n, "%s/%s %s: %dx%d", f->label, cname, tname, ow, oh)) {
+                size_t bad = 0;
+                for (size_t k = 0; k < ref_n; k++) bad += px[k] != ((uint8_t *)(void *)ref)[k];
+                CHECKF(bad == 0, "%s/%s %s: %zu of %zu bytes differ", f->label, cname, tname, bad, ref_n);
+                if (g_verbose) printf("%s/%s %s: %zu bytes, %zu differ\n", f->label, cname, tname, ref_n, bad);
+            }
+            rc = WEMBED_STATUS_OK;   // (a failure is reported above, not as the model's error)
+            free(px);
+        } else if (strcmp(tname, "pixel_values") == 0) {
             if ((rc = wembed_image_preprocess(m, &img, out, sizeof(float) * ref_n)) == WEMBED_STATUS_OK)
                 compare(f, cname, tname, out, ref, ref_n, 0, 1e-6);
         } else if (strcmp(tname, "last_hidden_state") == 0 || strncmp(tname, "image_embeds", 12) == 0) {

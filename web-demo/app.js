@@ -26,6 +26,15 @@ const MODELS = {
       note: 'A 2-layer CLIP with random weights and the real CLIP tokenizer and image pipeline: works offline, rankings are deterministic but not meaningful.' },
     { key: 'clip-b32', label: 'clip-vit-base-patch32 · 512 dims', source: 'openai/clip-vit-base-patch32', registryId: 'openai/clip-vit-base-patch32', size: '605 MB',
       note: 'OpenAI CLIP ViT-B/32: search images by text or by example (downloads 605 MB once).' },
+    // A pair of towers sharing one space: text queries run nomic-embed-text-v1.5 (task 'query'), images nomic-embed-vision-v1.5.
+    { key: 'tiny-nomic', label: 'Tiny nomic text + vision pair · bundled, offline', bundled: true, size: '2.5 MB',
+      source: { text: './models/tiny-nomic/text/', vision: './models/tiny-nomic/vision/' },
+      registryId: { text: 'nomic-ai/nomic-embed-text-v1.5', vision: 'nomic-ai/nomic-embed-vision-v1.5' },
+      note: 'A 2-layer nomic-embed-text + nomic-embed-vision pair with random weights, the real tokenizer and image pipeline: works offline, rankings are deterministic but not meaningful.' },
+    { key: 'nomic-pair', label: 'nomic-embed-vision-v1.5 + text-v1.5 · 768 dims',
+      source: { text: 'nomic-ai/nomic-embed-text-v1.5', vision: 'nomic-ai/nomic-embed-vision-v1.5' },
+      registryId: { text: 'nomic-ai/nomic-embed-text-v1.5', vision: 'nomic-ai/nomic-embed-vision-v1.5' }, size: '920 MB',
+      note: 'Nomic\'s vision tower in the space of nomic-embed-text-v1.5: images and long documents in one index; queries get search_query: (downloads 920 MB once).' },
   ],
 };
 const modelByKey = (slot, key) => MODELS[slot].find((m) => m.key === key);
@@ -412,7 +421,7 @@ async function indexImages(files) {
   const images = files.filter((f) => /^image\//.test(f.file.type) || /\.(png|jpe?g|webp|gif|bmp|avif)$/i.test(f.name))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (!images.length) { setStatus($('image-index-status'), 'No images there (PNG, JPEG, WebP, GIF).', 'err'); return; }
-  if (!st.info) { setStatus($('image-index-status'), 'Load a CLIP model first.', 'err'); return; }
+  if (!st.info) { setStatus($('image-index-status'), 'Load an image model first.', 'err'); return; }
   st.busy = true;
   updateButtons('image');
   const prog = $('image-index-progress');

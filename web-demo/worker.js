@@ -103,8 +103,11 @@ async function engineFor() {
 async function loadModel(id, [name, model]) {
   const s = slots[name];
   const t0 = now();
-  // A folder the user picked comes as its files ({ 'config.json': File, ... }).
-  const source = model.files ? { files: model.files } : model.bundled ? new URL(model.source, self.location.href).href : model.source;
+  // A folder the user picked comes as its files ({ 'config.json': File, ... }); bundled models are
+  // URLs relative to this file; a pair of towers ({ text, vision }) has two.
+  const where = (src) => (model.bundled ? new URL(src, self.location.href).href : src);
+  const source = model.files ? { files: model.files }
+    : typeof model.source === 'object' ? { text: where(model.source.text), vision: where(model.source.vision) } : where(model.source);
   const load = Embedder.load(source, {
     engine: await engineFor(),
     cache: !model.bundled && !model.files,
@@ -211,7 +214,7 @@ async function thumbnail(file) {
 async function indexImages(id, [files]) {
   const s = slots.image;
   if (!s.embedder) throw new Error('load a model first');
-  if (!s.embedder.info().hasVision) throw new Error('this model has no vision tower: pick a CLIP model');
+  if (!s.embedder.info().hasVision) throw new Error('this model has no vision tower: pick an image model');
   const t0 = now();
   const vectors = [];
   const items = [];

@@ -19,7 +19,8 @@
     X(modernbert)      \
     X(qwen3)           \
     X(gemma3)          \
-    X(siglip)
+    X(siglip)          \
+    X(nomic_vision)
 
 #define DECLARE(name) extern const we_family we_family_##name;
 #define ADDRESS(name) &we_family_##name,

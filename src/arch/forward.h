@@ -193,6 +193,34 @@ void we_rope_carve(we_carve *c, we_rope_pass *rp, const we_tokens *tk, const we_
 void we_rope_rotate(wembed_pool *pool, const we_rope_pass *rp, float *q, int ldq, float *k, int ldk);
 
 // -----------------------------------------------------------------------------------------
+// Vision transformers: patches, 2-D RoPE, attention pooling by a probe
+
+// patches (B * G * G, C * P * P) = the P x P patches of B images (B, C, S, S), row by row, each
+// as its pixels in (c, ky, kx) order (G = S / P; a partial patch is dropped). That is the
+// kernel layout of a stride-P patch convolution (E, C, P, P) and the order of einops'
+// "b c (h p1) (w p2) -> b (h w) (c p1 p2)", so either is one GEMM on these rows.
+void we_image_patches(float *patches, const float *pixels, int B, int C, int S, int P);
+
+// The 2-D RoPE of EVA02 (timm's RotaryEmbeddingCat with in_pixels false; nomic-embed-vision):
+// for the patch at (row, col) of a gh x gw grid, head_dim/4 bands w_j = 1 / temperature^(j /
+// (head_dim/4)) per axis; angle j is t_row w_j and angle head_dim/4 + j is t_col w_j, with
+// t_row = row / gh * ref_h and t_col = col / gw * ref_w (EVA's rescaling to the pretraining
+// grid; ref 0: t = the index). cos and sin (gh * gw, head_dim / 2), patches row by row, in
+// float32 arithmetic as the reference builds them.
+void we_rope2d_tables(float *cos_t, float *sin_t, int gh, int gw, int ref_h, int ref_w, int head_dim, double temperature);
+// x (T, n_head * head_dim; ldx) rotated in place by the T rows of the tables, each head's dims
+// in interleaved pairs (2i, 2i+1) by angle i (timm's rot(): [-x1, x0, -x3, x2, ...]):
+//     x'_2i = x_2i cos - x_2i+1 sin,   x'_2i+1 = x_2i+1 cos + x_2i sin
+void we_rope_apply_interleaved(float *x, int ldx, int T, int n_head, int head_dim, const float *cos_t, const float *sin_t);
+
+// Attention pooling: o (n_seq, n_head * head_dim; ldo) = for each sequence s of tk, one query
+// q_s (row s of q, ldq; ldq 0: the same query for all) attending to the sequence's own rows of
+// k and v: softmax(q_s . k_j * scale) over j, per head (a latent / probe query, nomic's
+// selector and SigLIP's MAP head). scratch: the longest sequence's count of floats.
+void we_attend_probe(float *o, int ldo, const float *q, int ldq, const we_tokens *tk, const float *k, int ldk,
+                     const float *v, int ldv, int n_head, int head_dim, float scale, float *scratch);
+
+// -----------------------------------------------------------------------------------------
 // Attention over every sequence of a packed batch
 
 // Fills bias (n_head, 2T - 1) for a sequence of T tokens (we_attn_params.bias).
@@ -256,11 +284,5 @@ bool we_preln_plan(we_carve *c, wembed_pool *pool, const we_preln_layer *L, cons
 // One layer over x (n_tok, E), in place; buf, attn and lscratch from we_preln_plan.
 void we_preln_block(wembed_pool *pool, const we_preln_layer *L, float *x, const we_tokens *tk, int E, int F,
                     const we_norm *ln, we_act act, const we_attn_params *ap, float *buf, float *attn, void *lscratch);
-
-// The rows a ViT's patch convolution (kernel = stride = P, no padding) multiplies: for B
-// images (B, C, S, S), rows (B * G * G, C * P * P) with G = S / P (a partial patch at the
-// edge is dropped, as the convolution drops it), patches in row-major order, each in the
-// kernel's (c, ky, kx) order. The convolution is then we_linear(rows, weight (E, C*P*P), bias).
-void we_image_patches(float *rows, const float *pixels, int B, int C, int S, int P);
 
 #endif // WE_FORWARD_H

@@ -286,6 +286,85 @@ void we_rope_rotate(wembed_pool *pool, const we_rope_pass *rp, float *q, int ldq
 }
 
 // -----------------------------------------------------------------------------------------
+// Vision transformers
+
+void we_image_patches(float *patches, const float *pixels, int B, int C, int S, int P) {
+    const int G = S / P;
+    const size_t KP = (size_t)C * P * P;
+    for (int b = 0; b < B; b++)
+        for (int gy = 0; gy < G; gy++)
+            for (int gx = 0; gx < G; gx++) {
+                float *row = patches + (((size_t)b * G + gy) * G + gx) * KP;
+                for (int ch = 0; ch < C; ch++)
+                    for (int ky = 0; ky < P; ky++)
+                        memcpy(row + ((size_t)ch * P + ky) * P,
+                               pixels + (((size_t)b * C + ch) * S + (size_t)gy * P + ky) * S + (size_t)gx * P,
+                               sizeof(float) * (size_t)P);
+            }
+}
+
+void we_rope2d_tables(float *cos_t, float *sin_t, int gh, int gw, int ref_h, int ref_w, int head_dim, double temperature) {
+    const int nb = head_dim / 4, half = head_dim / 2;
+    for (int r = 0; r < gh; r++)
+        for (int c = 0; c < gw; c++) {
+            // build_fourier_pos_embed: t = arange(s) / s * ref, float32 like its bands
+            // (freq_bands: 1 / temperature ** (arange(nb) / nb)).
+            float t[2] = { (float)r, (float)c };
+            if (ref_h > 0) t[0] = t[0] / (float)gh * (float)ref_h;
+            if (ref_w > 0) t[1] = t[1] / (float)gw * (float)ref_w;
+            float *ct = cos_t + ((size_t)r * gw + c) * half, *st = sin_t + ((size_t)r * gw + c) * half;
+            for (int axis = 0; axis < 2; axis++)
+                for (int j = 0; j < nb; j++) {
+                    float band = 1.0f / (float)pow(temperature, (double)((float)j / (float)nb));
+                    float ang = t[axis] * band;
+                    ct[axis * nb + j] = (float)cos((double)ang);
+                    st[axis * nb + j] = (float)sin((double)ang);
+                }
+        }
+}
+
+void we_rope_apply_interleaved(float *x, int ldx, int T, int n_head, int head_dim, const float *cos_t, const float *sin_t) {
+    const int half = head_dim / 2;
+    for (int t = 0; t < T; t++) {
+        const float *ct = cos_t + (size_t)t * half, *st = sin_t + (size_t)t * half;
+        for (int h = 0; h < n_head; h++) {
+            float *xh = x + (size_t)t * ldx + (size_t)h * head_dim;
+            for (int i = 0; i < half; i++) {
+                float x0 = xh[2 * i], x1 = xh[2 * i + 1];
+                xh[2 * i] = x0 * ct[i] - x1 * st[i];
+                xh[2 * i + 1] = x1 * ct[i] + x0 * st[i];
+            }
+        }
+    }
+}
+
+void we_attend_probe(float *o, int ldo, const float *q, int ldq, const we_tokens *tk, const float *k, int ldk,
+                     const float *v, int ldv, int n_head, int head_dim, float scale, float *scratch) {
+    for (int s = 0; s < tk->n_seq; s++) {
+        const int t0 = tk->seq_off[s], T = we_seq_len(tk, s);
+        for (int h = 0; h < n_head; h++) {
+            const float *qh = q + (size_t)s * ldq + (size_t)h * head_dim;
+            float *oh = o + (size_t)s * ldo + (size_t)h * head_dim;
+            float mx = -INFINITY;
+            for (int j = 0; j < T; j++) {
+                const float *kj = k + (size_t)(t0 + j) * ldk + (size_t)h * head_dim;
+                double dot = 0;
+                for (int e = 0; e < head_dim; e++) dot += (double)qh[e] * kj[e];
+                scratch[j] = (float)(dot * scale);
+                mx = fmaxf(mx, scratch[j]);
+            }
+            double sum = 0;
+            for (int j = 0; j < T; j++) sum += scratch[j] = expf(scratch[j] - mx);
+            for (int e = 0; e < head_dim; e++) {
+                double acc = 0;
+                for (int j = 0; j < T; j++) acc += (double)scratch[j] * v[(size_t)(t0 + j) * ldv + (size_t)h * head_dim + e];
+                oh[e] = T > 0 ? (float)(acc / sum) : 0.0f;
+            }
+        }
+    }
+}
+
+// -----------------------------------------------------------------------------------------
 // Attention over a batch
 
 size_t we_attend_scratch_floats(const we_tokens *tk, const we_attn_params *p, bool bias, int n_threads) {
@@ -392,17 +471,3 @@ void we_preln_block(wembed_pool *pool, const we_preln_layer *L, float *x, const 
     we_residual(x, h, (size_t)n * E);
 }
 
-void we_image_patches(float *rows, const float *pixels, int B, int C, int S, int P) {
-    const int G = S / P, NP = G * G;
-    const size_t KP = (size_t)C * P * P;
-    for (int b = 0; b < B; b++)
-        for (int gy = 0; gy < G; gy++)
-            for (int gx = 0; gx < G; gx++) {
-                float *row = rows + ((size_t)b * NP + (size_t)gy * G + gx) * KP;
-                for (int ch = 0; ch < C; ch++)
-                    for (int ky = 0; ky < P; ky++)
-                        memcpy(row + ((size_t)ch * P + ky) * P,
-                               pixels + (((size_t)b * C + ch) * S + (size_t)gy * P + ky) * S + (size_t)gx * P,
-                               sizeof(float) * (size_t)P);
-            }
-}
