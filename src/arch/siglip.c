@@ -288,35 +288,6 @@ static wembed_status siglip_text_forward(const we_arch_model *m, wembed_pool *po
     return WEMBED_STATUS_OK;
 }
 
-// The attention of the pooling head (nn.MultiheadAttention with one query per image):
-// o (B, E) from q (E, the probe's projection, the same for every image) and kv (B*T, 3E; the
-// k and v columns of in_proj at E and 2E). scores: T floats.
-static void map_attention(float *o, const float *q, const float *kv, int B, int T, int E, int n_head, float *scores) {
-    const int d = E / n_head;
-    const float scale = 1.0f / sqrtf((float)d);
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < n_head; h++) {
-            const float *qh = q + (size_t)h * d;
-            float mx = -INFINITY;
-            for (int t = 0; t < T; t++) {
-                const float *k = kv + ((size_t)b * T + t) * 3 * E + E + (size_t)h * d;
-                float s = 0;
-                for (int i = 0; i < d; i++) s += qh[i] * k[i];
-                scores[t] = s * scale;
-                mx = scores[t] > mx ? scores[t] : mx;
-            }
-            double sum = 0;
-            for (int t = 0; t < T; t++) sum += scores[t] = expf(scores[t] - mx);
-            float *oh = o + (size_t)b * E + (size_t)h * d;
-            for (int i = 0; i < d; i++) oh[i] = 0;
-            for (int t = 0; t < T; t++) {
-                const float *v = kv + ((size_t)b * T + t) * 3 * E + 2 * E + (size_t)h * d;
-                float p = (float)(scores[t] / sum);
-                for (int i = 0; i < d; i++) oh[i] += p * v[i];
-            }
-        }
-}
-
 static wembed_status siglip_vision_forward(const we_arch_model *m, wembed_pool *pool, const float *pixels, int B,
                                            float *hidden, float *pooled, we_err *err) {
     const siglip_vision_hparams *hp = &((const siglip_hparams *)m->hp)->vision;
@@ -370,7 +341,7 @@ static wembed_status siglip_vision_forward(const we_arch_model *m, wembed_pool *
     float *kv = buf;                                            // (n, 3E)
     we_linear(pool, q, 3 * E, we_vec(&w->probe), E, &w->in_w, &w->in_b, 1, WE_ACT_NONE, hscratch);
     we_linear(pool, kv, 3 * E, x, E, &w->in_w, &w->in_b, n, WE_ACT_NONE, hscratch);
-    map_attention(o, q, kv, B, T, E, hp->n_head, scores);
+    we_attend_probe(o, E, q, 0, &tk, kv + E, 3 * E, kv + 2 * E, 3 * E, hp->n_head, d, 1.0f / sqrtf((float)d), scores);
     we_linear(pool, a, E, o, E, &w->out_w, &w->out_b, B, WE_ACT_NONE, hscratch);   // h = out_proj(o)
     we_apply_norm(pool, &ln, hn, E, a, E, &w->ln_w, &w->ln_b, B, E);
     we_linear(pool, ff, F, hn, E, &w->fc1_w, &w->fc1_b, B, hp->act, hscratch);
