@@ -5,7 +5,7 @@
 //
 // Where the addon is looked for, first found wins (`nativeTarget()` names this platform, e.g.
 // "linux-x64-gnu"):
-//   1. opts.nativePath, or the environment's WEMBED_NATIVE_PATH;
+//   1. opts.nativePath, or the environment's WEMBED_NATIVE_PATH (when given, the only place);
 //   2. the platform package `wembed-<target>` (an optional dependency, as esbuild and sharp ship);
 //   3. dist/wembed.<target>.node next to this package (what `scripts/build.sh node` writes).
 // Nothing is compiled at install time; where none fits, createEngine's 'auto' runs the wasm module.
@@ -54,9 +54,9 @@ async function findAddon(nativePath) {
   const { fileURLToPath } = await import('node:url');
   const require = createRequire(import.meta.url);
   const target = nativeTarget();
+  const given = nativePath ?? process.env.WEMBED_NATIVE_PATH;
   /** @type {Array<() => string | null>} */
-  const candidates = [
-    () => nativePath ?? process.env.WEMBED_NATIVE_PATH ?? null,
+  const candidates = given ? [() => given] : [   // a path given is the only one tried
     () => { try { return require.resolve(`wembed-${target}/wembed.node`); } catch { return null; } },
     () => fileURLToPath(new URL(`../dist/wembed.${target}.node`, import.meta.url)),
   ];
@@ -71,7 +71,7 @@ async function findAddon(nativePath) {
       return { error: `the native addon ${path} does not load here: ${/** @type {Error} */ (e).message}` };
     }
   }
-  return { error: `no native addon for ${target} (looked for the package wembed-${target} and ${tried.join(', ')})` };
+  return { error: `no native addon for ${target} (looked for ${given ? '' : `the package wembed-${target} and `}${tried.join(', ')})` };
 }
 
 /**
