@@ -5,6 +5,7 @@
 //
 //   scripts/build.sh node wasm && (cd bench && npm ci) && node bench/node-native.mjs [options]
 //   options: --models minilm,nomic  --dtype f32,q8  --threads 1,2  --rounds 7  --json FILE
+//            --no-wasm (native and onnxruntime-node only: the wasm module takes minutes on nomic)
 //
 // Same models as `npm run bench` (bench/models from gen/bench_models.py: random weights at the
 // real sizes), same inputs (bench/inputs.js) and workloads (bench/suite.js WORKLOADS). For each
@@ -31,6 +32,7 @@ const dtypes = opt('dtype', 'f32,q8').split(',');
 const threadCounts = opt('threads', '1,2').split(',').map(Number);
 const rounds = Number(opt('rounds', '7'));
 const jsonOut = opt('json', null);
+const withWasm = !args.includes('--no-wasm');
 const modelsDir = path.join(here, 'models');
 
 const lib = await import('../js/index.js');
@@ -90,7 +92,8 @@ for (const threads of threadCounts) {
       continue;
     }
     for (const dtype of dtypes) {
-      const engines = [await loadOrt(model, dtype, threads), await loadWembed('native', model, dtype, threads), await loadWembed('wasm', model, dtype, threads)];
+      const engines = [await loadOrt(model, dtype, threads), await loadWembed('native', model, dtype, threads)];
+      if (withWasm) engines.push(await loadWembed('wasm', model, dtype, threads));
       try {
         // Agreement first: no timing counts unless every engine gives the same vectors.
         const probe = inputs.short.slice(0, 8);
@@ -115,11 +118,12 @@ for (const threads of threadCounts) {
           }
           const tps = times.map((t) => w.tokens / (median(t) / 1000));
           const row = { node: process.versions.node, model, dtype, threads, workload: wl, tokens: w.tokens,
-            ort: tps[0], native: tps[1], wasm: tps[2], nativeVsOrt: tps[1] / tps[0], wasmVsOrt: tps[2] / tps[0],
-            agree, nativeInfo: engines[1].info.systemInfo, wasmInfo: engines[2].info.systemInfo };
+            ort: tps[0], native: tps[1], wasm: tps[2] ?? null, nativeVsOrt: tps[1] / tps[0], wasmVsOrt: withWasm ? tps[2] / tps[0] : null,
+            agree, nativeInfo: engines[1].info.systemInfo, wasmInfo: engines[2]?.info.systemInfo ?? null };
           rows.push(row);
-          console.log(`${model} ${dtype} ${threads}t ${wl}: ORT-node ${tps[0].toFixed(0)}, native ${tps[1].toFixed(0)} (${row.nativeVsOrt.toFixed(2)}x), ` +
-            `wasm ${tps[2].toFixed(0)} (${row.wasmVsOrt.toFixed(2)}x); cosine vs ORT: native ${agree['wembed native'].toFixed(6)}, wasm ${agree['wembed wasm'].toFixed(6)}`);
+          console.log(`${model} ${dtype} ${threads}t ${wl}: ORT-node ${tps[0].toFixed(0)}, native ${tps[1].toFixed(0)} (${row.nativeVsOrt.toFixed(2)}x)` +
+            (withWasm ? `, wasm ${tps[2].toFixed(0)} (${row.wasmVsOrt.toFixed(2)}x)` : '') +
+            `; cosine vs ORT: ${Object.entries(agree).map(([k, v]) => `${k} ${v.toFixed(6)}`).join(', ')}`);
         }
       } finally {
         for (const e of engines) await e.dispose();
