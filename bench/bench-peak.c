@@ -13,6 +13,8 @@
 //   int8 dot8     i32x4.relaxed_dot_i8x16_i7x16_add_s (vpdpbusd xmm with AVX-VNNI), the relaxed
 //                 int8 kernel: 16 multiply-adds = 32 ops
 // Each runs enough independent chains to cover the instruction's latency, on registers only.
+// And the same at 256 and 512 bits where the build's -march has them: the bounds of the native
+// kernels (src/ops/arch/x86/), f32 FMA, int8 vpmaddubsw (AVX2) and vpdpbusd (VNNI).
 // x86-64 only (the intrinsics); elsewhere the program says so and exits 0.
 #define _POSIX_C_SOURCE 200809L   // clock_gettime under -std=c11
 #include <stdbool.h>
@@ -24,9 +26,11 @@
 #if defined(__x86_64__) && defined(__SSE4_1__)
 #include <immintrin.h>
 
+// The thread's CPU time, not the wall clock: on a shared, time-sliced machine the wall clock
+// measures the share of a core the process got; a probe is one thread on registers only.
 static double now(void) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -118,6 +122,98 @@ static int probe_dot8(int seed) {
 #define HAVE_DOT8 0
 #endif
 
+// The same probes at 256 and 512 bits: the bound of the native kernels (src/ops/arch/x86/).
+// Twelve chains: with 8, 512-bit FMA (latency 4+ and two pipes on recent cores) was
+// latency-bound, below what the GEMM itself reached.
+#define CHAINS_W 12
+#define EACHW(X) EACH(X) X(8) X(9) X(10) X(11)
+#define PROBE_FMA(name, V, SET1, CAST) \
+    static float name(float m, float c) { \
+        V vm = SET1(m), vc = SET1(c); \
+        EACHW(PINIT) \
+        for (int i = 0; i < STEPS; i++) { EACHW(PSTEP) } \
+        V s = SET1(0.0f); \
+        EACHW(PSUM) \
+        return CAST(s); \
+    }
+#define PINIT(j) __typeof__(vm) a##j = SET1_(1.0f + j);
+#if defined(__AVX2__) && defined(__FMA__)
+#define SET1_ _mm256_set1_ps
+#define PSTEP(j) a##j = _mm256_fmadd_ps(a##j, vm, vc);
+#define PSUM(j) s = _mm256_add_ps(s, a##j);
+PROBE_FMA(probe_fma256, __m256, _mm256_set1_ps, _mm256_cvtss_f32)
+#undef SET1_
+#undef PSTEP
+#undef PSUM
+// vpmaddubsw + vpmaddwd + vpaddd: the AVX2 int8 kernel's 32 byte multiply-adds (64 ops)
+static int probe_maddubs256(int seed) {
+    __m256i x = _mm256_set1_epi8((char)(seed & 7)), ones = _mm256_set1_epi16(1);
+#define INIT(j) __m256i a##j = _mm256_set1_epi32(j), w##j = _mm256_set1_epi8((char)(3 + j));
+    EACHW(INIT)
+#undef INIT
+    for (int i = 0; i < STEPS; i++) {
+#define STEP(j) a##j = _mm256_add_epi32(a##j, _mm256_madd_epi16(_mm256_maddubs_epi16(w##j, x), ones));
+        EACHW(STEP)
+#undef STEP
+    }
+    __m256i s = _mm256_setzero_si256();
+#define SUM(j) s = _mm256_add_epi32(s, a##j);
+    EACHW(SUM)
+#undef SUM
+    return _mm256_cvtsi256_si32(s);
+}
+#endif
+#if defined(__AVX512F__)
+#define SET1_ _mm512_set1_ps
+#define PSTEP(j) a##j = _mm512_fmadd_ps(a##j, vm, vc);
+#define PSUM(j) s = _mm512_add_ps(s, a##j);
+PROBE_FMA(probe_fma512, __m512, _mm512_set1_ps, _mm512_cvtss_f32)
+#undef SET1_
+#undef PSTEP
+#undef PSUM
+#endif
+#if defined(__AVXVNNI__) || (defined(__AVX512VNNI__) && defined(__AVX512VL__))
+#if defined(__AVXVNNI__)
+#define DPBUSD256 _mm256_dpbusd_avx_epi32
+#else
+#define DPBUSD256 _mm256_dpbusd_epi32
+#endif
+static int probe_dot8_256(int seed) {
+    __m256i x = _mm256_set1_epi8((char)(seed & 7)), w = _mm256_set1_epi8(3);
+#define INIT(j) __m256i a##j = _mm256_set1_epi32(j);
+    EACHW(INIT)
+#undef INIT
+    for (int i = 0; i < STEPS; i++) {
+#define STEP(j) a##j = DPBUSD256(a##j, x, w);
+        EACHW(STEP)
+#undef STEP
+    }
+    __m256i s = _mm256_setzero_si256();
+#define SUM(j) s = _mm256_add_epi32(s, a##j);
+    EACHW(SUM)
+#undef SUM
+    return _mm256_cvtsi256_si32(s);
+}
+#endif
+#if defined(__AVX512VNNI__)
+static int probe_dot8_512(int seed) {
+    __m512i x = _mm512_set1_epi8((char)(seed & 7)), w = _mm512_set1_epi8(3);
+#define INIT(j) __m512i a##j = _mm512_set1_epi32(j);
+    EACHW(INIT)
+#undef INIT
+    for (int i = 0; i < STEPS; i++) {
+#define STEP(j) a##j = _mm512_dpbusd_epi32(a##j, x, w);
+        EACHW(STEP)
+#undef STEP
+    }
+    __m512i s = _mm512_setzero_si512();
+#define SUM(j) s = _mm512_add_epi32(s, a##j);
+    EACHW(SUM)
+#undef SUM
+    return _mm512_cvtsi512_si32(s);
+}
+#endif
+
 typedef struct probe { const char *name, *what; double ops_per_step; int kind; } probe;
 
 // Best of 5 rounds of >= seconds/5 each: the machine is shared, the best round is the bound.
@@ -136,6 +232,19 @@ static double measure(int kind, double ops_per_call, double seconds) {
             case 2: sink += probe_dot16((int)calls); break;
 #if HAVE_DOT8
             case 3: sink += probe_dot8((int)calls); break;
+#endif
+#if defined(__AVX2__) && defined(__FMA__)
+            case 4: sink += probe_fma256(0.9999999f, 1e-7f); break;
+            case 5: sink += probe_maddubs256((int)calls); break;
+#endif
+#if defined(__AVX512F__)
+            case 6: sink += probe_fma512(0.9999999f, 1e-7f); break;
+#endif
+#if defined(__AVXVNNI__) || (defined(__AVX512VNNI__) && defined(__AVX512VL__))
+            case 7: sink += probe_dot8_256((int)calls); break;
+#endif
+#if defined(__AVX512VNNI__)
+            case 8: sink += probe_dot8_512((int)calls); break;
 #endif
             default: break;
             }
@@ -157,7 +266,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
         else { fprintf(stderr, "usage: bench-peak [--json] [--seconds S]\n"); return 2; }
     }
-    const double per = (double)STEPS * CHAINS;
+    const double per = (double)STEPS * CHAINS, perw = (double)STEPS * CHAINS_W;
     const probe probes[] = {
         {"f32_muladd", "f32x4.mul + f32x4.add (mulps + addps)", 8 * per, 0},
 #if defined(__FMA__)
@@ -167,11 +276,24 @@ int main(int argc, char **argv) {
 #if HAVE_DOT8
         {"int8_dot8", "i32x4.relaxed_dot_i8x16_i7x16_add_s (vpdpbusd xmm)", 32 * per, 3},
 #endif
+#if defined(__AVX2__) && defined(__FMA__)
+        {"f32_fma256", "native AVX2 f32 kernel (vfmadd231ps ymm)", 16 * perw, 4},
+        {"int8_maddubs256", "native AVX2 int8 kernel (vpmaddubsw + vpmaddwd + vpaddd ymm)", 64 * perw, 5},
+#endif
+#if defined(__AVX512F__)
+        {"f32_fma512", "native AVX-512 f32 kernel (vfmadd231ps zmm)", 32 * perw, 6},
+#endif
+#if defined(__AVXVNNI__) || (defined(__AVX512VNNI__) && defined(__AVX512VL__))
+        {"int8_dot8_256", "native VNNI int8 kernel (vpdpbusd ymm)", 64 * perw, 7},
+#endif
+#if defined(__AVX512VNNI__)
+        {"int8_dot8_512", "native AVX512-VNNI int8 kernel (vpdpbusd zmm)", 128 * perw, 8},
+#endif
     };
     for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
         double g = measure(probes[i].kind, probes[i].ops_per_step, seconds);
         if (json) printf("{\"name\":\"%s\",\"what\":\"%s\",\"gops\":%.2f}\n", probes[i].name, probes[i].what, g);
-        else printf("%-11s %7.1f G%s/s  %s\n", probes[i].name, g, probes[i].kind < 2 ? "FLOP" : "OP", probes[i].what);
+        else printf("%-15s %7.1f G%s/s  %s\n", probes[i].name, g, strstr(probes[i].name, "f32") ? "FLOP" : "OP", probes[i].what);
     }
     return 0;
 }

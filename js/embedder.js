@@ -58,6 +58,7 @@ import { WorkerEmbedder } from './worker-client.js';   // static: a worker's bun
  * @property {number} [threads] compute threads (default: the CPUs, at most 8); sets the shared engine's size
  * @property {'auto'|'mt'|'st'} [variant='auto'] engine module (see createEngine)
  * @property {'auto'|'relaxed'|'simd128'} [simd='auto'] module flavour (see createEngine)
+ * @property {'auto'|'wasm'|'native'} [backend='auto'] wasm module or, in Node, the native addon (see createEngine)
  * @property {import('./engine.js').Engine} [engine] an engine to use instead of the shared one
  * @property {string} [revision='main'] hub revision
  * @property {string} [hubBase='https://huggingface.co'] hub or mirror
@@ -82,10 +83,10 @@ const shared = new Map();
 /** The shared engine for these options (or opts.engine), with its release; also used by js/vector-index.js. @private */
 export async function acquireEngine(opts) {
   if (opts.engine) return { engine: opts.engine, release: () => {} };
-  const key = `${opts.variant ?? 'auto'}:${opts.threads ?? ''}:${opts.simd ?? 'auto'}`;
+  const key = `${opts.variant ?? 'auto'}:${opts.threads ?? ''}:${opts.simd ?? 'auto'}:${opts.backend ?? ''}`;
   let s = shared.get(key);
   if (!s) {
-    s = { engine: createEngine({ variant: opts.variant, threads: opts.threads, simd: opts.simd }), refs: 0 };
+    s = { engine: createEngine({ variant: opts.variant, threads: opts.threads, simd: opts.simd, backend: opts.backend }), refs: 0 };
     shared.set(key, s);
     s.engine.catch(() => shared.delete(key));
   }
@@ -239,7 +240,7 @@ export class Embedder {
    *   imageSize: number, patchSize: number, parameters: number, weightBytes: number, pooling: string,
    *   normalize: boolean, maxSeqLength: number, logitScale: number, logitBias: number, logitSigmoid: boolean, imageTokens: number, labels: number, sigmoid: boolean, labelNames: Array<string | null>,
    *   source: string, registryId: string | null,
-   *   matryoshkaDims: number[] | null, tasks: string[], engine: {variant: string, threads: number, version: string, simd: string, systemInfo: string},
+   *   matryoshkaDims: number[] | null, tasks: string[], engine: {backend: string, variant: string, threads: number, version: string, simd: string, systemInfo: string},
    *   vision: object | null}} (vision: a pair's vision model's info(), whose image fields the pair reports too)
    */
   info() {
@@ -250,7 +251,7 @@ export class Embedder {
       registryId: this.registry?.id ?? null,
       matryoshkaDims: this.registry?.matryoshkaDims ?? null,
       tasks: Object.keys(this.registry?.prefixes ?? {}),
-      engine: { variant: this.engine.variant, threads: this.engine.threads, version: this.engine.version, simd: this.engine.simd, systemInfo: this.engine.systemInfo },
+      engine: { backend: this.engine.backend, variant: this.engine.variant, threads: this.engine.threads, version: this.engine.version, simd: this.engine.simd, systemInfo: this.engine.systemInfo },
       vision: this._vision ? this._vision.info() : null,
     };
   }

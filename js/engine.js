@@ -13,6 +13,10 @@
 // and otherwise keeps the SIMD128 kernel, so both flavours give bit-identical results. A
 // flavour shares its build's glue (.mjs).
 //
+// In Node the same engine also exists as a native addon (js/native.js): `backend: 'auto'` runs
+// it where a binary for the platform is present, the wasm module otherwise; 'native' and 'wasm'
+// ask for one. Both give the same results within rounding (README "Backends").
+//
 // The .wasm is located with a literal `new URL('../dist/...', import.meta.url)` so bundlers
 // see and copy it; `wasmURL` / `wasmBinary` override that. We always hand the bytes (or the
 // compiled module) to Emscripten's glue ourselves: its own loader breaks on Node 20's fetch
@@ -21,6 +25,7 @@
 import { WembedError } from './errors.js';
 import { cString } from './heap.js';
 import { checkKeys, ENGINE_OPTIONS } from './options.js';
+import { loadNativeAddon, nativeModule, physicalCores } from './native.js';
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 
@@ -30,13 +35,20 @@ export const MAX_THREADS = 8;
 /**
  * @typedef {'auto' | 'mt' | 'st'} EngineVariant
  * @typedef {'auto' | 'relaxed' | 'simd128'} EngineSimd
+ * @typedef {'auto' | 'wasm' | 'native'} EngineBackend
  *
  * @typedef {object} EngineOptions
+ * @property {EngineBackend} [backend='auto'] 'native' = the Node addon (Node only), 'wasm' = the
+ *   WebAssembly module; 'auto' (or the environment's WEMBED_BACKEND in Node) takes the addon in
+ *   Node when one for this platform is present and no wasm option (wasmURL, wasmBinary, simd)
+ *   says otherwise.
+ * @property {string} [nativePath] Where the addon (.node) is (js/native.js says where it is
+ *   looked for otherwise).
  * @property {EngineVariant} [variant='auto'] 'mt' = threaded module, 'st' = single thread.
  * @property {EngineSimd} [simd='auto'] 'relaxed' = the relaxed-SIMD flavour of the module,
  *   'simd128' = plain SIMD128; 'auto' takes relaxed where the host validates it.
  * @property {number} [threads] Threads for the compute pool (default: the CPUs, at most 8;
- *   always 1 for 'st').
+ *   the physical cores on the native backend; always 1 for 'st').
  * @property {string | URL} [wasmURL] Where the .wasm of the chosen variant is.
  * @property {ArrayBuffer | Uint8Array} [wasmBinary] The .wasm bytes themselves.
  * @property {string | URL} [workerURL] Where wembed-mt.worker.js is ('mt' only; it must be
@@ -146,7 +158,45 @@ const PTHREAD_START_MS = 15000;
  * @returns {Promise<Engine>}
  */
 export async function createEngine(opts = {}) {
+  const want = opts.backend ?? (isNode ? process.env.WEMBED_BACKEND : undefined) ?? 'auto';
+  if (!['auto', 'wasm', 'native'].includes(want)) {
+    throw new WembedError('invalid_argument', `backend must be 'auto', 'wasm' or 'native', not ${JSON.stringify(want)}`);
+  }
+  const wasmAsked = opts.wasmURL !== undefined || opts.wasmBinary !== undefined || (opts.simd ?? 'auto') !== 'auto';
+  if (want === 'native' || (want === 'auto' && isNode && !wasmAsked)) {
+    const found = await loadNativeAddon({ nativePath: opts.nativePath });
+    if ('addon' in found) return startNative(opts, found.addon, found.path);
+    if (want === 'native') throw new WembedError('unsupported', `${found.error}; use backend 'wasm' or 'auto'`);
+    const engine = await startEngine(opts, SHIPPED);
+    engine.nativeError = found.error;
+    return engine;
+  }
   return startEngine(opts, SHIPPED);
+}
+
+/** The checks of the options both backends take; the variant asked for. @param {EngineOptions} opts */
+function checkOptions(opts) {
+  const want = opts.variant ?? 'auto';
+  if (!['auto', 'mt', 'st'].includes(want)) {
+    throw new WembedError('invalid_argument', `variant must be 'auto', 'mt' or 'st', not ${JSON.stringify(want)}`);
+  }
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
+    throw new WembedError('invalid_argument', `threads must be a positive integer, not ${opts.threads}`);
+  }
+  return want;
+}
+
+/**
+ * The engine on the native addon: threads default to the physical cores ('st': one).
+ * @param {EngineOptions} opts @param {any} addon @param {string} path @returns {Promise<Engine>}
+ */
+async function startNative(opts, addon, path) {
+  const want = checkOptions(opts);
+  const wantThreads = Math.max(1, Math.min(MAX_THREADS, opts.threads ?? await physicalCores()));
+  const threads = want === 'st' ? 1 : wantThreads;
+  const engine = new Engine(nativeModule(addon), threads > 1 ? 'mt' : 'st', threads, 'native', 'native');
+  engine.nativePath = path;
+  return engine;
 }
 
 /**
@@ -156,10 +206,7 @@ export async function createEngine(opts = {}) {
  */
 export async function startEngine(opts, files) {
   checkKeys(opts, ENGINE_OPTIONS, 'createEngine');
-  const want = opts.variant ?? 'auto';
-  if (!['auto', 'mt', 'st'].includes(want)) {
-    throw new WembedError('invalid_argument', `variant must be 'auto', 'mt' or 'st', not ${JSON.stringify(want)}`);
-  }
+  const want = checkOptions(opts);
   if (want === 'mt' && !threadsSupported()) {
     throw new WembedError('unsupported', 'the threaded module needs SharedArrayBuffer: serve the page with ' +
       'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp, or use variant "st"');
@@ -171,9 +218,6 @@ export async function startEngine(opts, files) {
   if (wantSimd === 'relaxed' && !relaxedSimdSupported()) {
     throw new WembedError('unsupported', 'this WebAssembly engine has no relaxed SIMD (Chromium >= 114 and ' +
       'Node.js >= 22 have it, Node.js 20 does not): use simd "simd128" or "auto"');
-  }
-  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
-    throw new WembedError('invalid_argument', `threads must be a positive integer, not ${opts.threads}`);
   }
   const wantThreads = Math.max(1, Math.min(MAX_THREADS, opts.threads ?? await defaultThreads()));
   // 'auto' takes the threaded module only when there is a second thread to run: the
@@ -254,14 +298,26 @@ function failedStart(moduleArg) {
 
 /** A started engine module: one compute pool, the raw exports, and disposal. */
 export class Engine {
-  /** @param {any} mod @param {'mt'|'st'} variant @param {number} threads @param {'relaxed'|'simd128'} [simd] */
-  constructor(mod, variant, threads, simd = 'simd128') {
-    /** The Emscripten module (exports as `_name`, heap views). For the package's own use. */
+  /**
+   * @param {any} mod @param {'mt'|'st'} variant @param {number} threads
+   * @param {'relaxed'|'simd128'|'native'} [simd] @param {'wasm'|'native'} [backend]
+   */
+  constructor(mod, variant, threads, simd = 'simd128', backend = 'wasm') {
+    /**
+     * The Emscripten module (exports as `_name`, heap views), or the native addon dressed as one
+     * (js/native.js). For the package's own use.
+     */
     this.module = mod;
-    /** @type {'mt'|'st'} */
+    /** Which engine runs: the WebAssembly module or the Node addon. @type {'wasm'|'native'} */
+    this.backend = backend;
+    /** Threaded ('mt') or not. @type {'mt'|'st'} */
     this.variant = variant;
-    /** Which flavour of the module runs. @type {'relaxed'|'simd128'} */
+    /** Which flavour of the module runs ('native' on the addon). @type {'relaxed'|'simd128'|'native'} */
     this.simd = simd;
+    /** With backend 'auto' on the wasm module in Node: why the addon was not taken. @type {string | undefined} */
+    this.nativeError = undefined;
+    /** On the native backend: the addon's file. @type {string | undefined} */
+    this.nativePath = undefined;
     this._pool = mod._wembed__pool_new(threads);
     if (!this._pool) throw new WembedError('alloc_failed', `could not start a pool of ${threads} threads`);
     /** Threads in the compute pool (the caller's included). */
@@ -284,7 +340,7 @@ export class Engine {
     /** Status codes by name. @type {Record<string, number>} */
     this.status = this.consts.status;
     this._disposed = false;
-    if (isNode && variant === 'mt') {
+    if (isNode && variant === 'mt' && backend === 'wasm') {
       // Idle pool threads must not keep a Node process alive once the caller is done.
       for (const w of [...mod.PThread.runningWorkers, ...mod.PThread.unusedWorkers]) w.unref?.();
     }
@@ -340,7 +396,7 @@ export class Engine {
     this._disposed = true;
     this.module._wembed__pool_free(this._pool);
     this._pool = 0;
-    if (this.variant === 'mt') this.module.PThread.terminateAllThreads();
+    if (this.variant === 'mt' && this.backend === 'wasm') this.module.PThread.terminateAllThreads();
   }
 
   _check() {

@@ -6,11 +6,11 @@
 import { WembedError } from './errors.js';
 
 /** createEngine (js/engine.js EngineOptions). */
-export const ENGINE_OPTIONS = ['variant', 'simd', 'threads', 'wasmURL', 'wasmBinary', 'workerURL'];
+export const ENGINE_OPTIONS = ['variant', 'simd', 'threads', 'wasmURL', 'wasmBinary', 'workerURL', 'backend', 'nativePath'];
 
 /** Embedder.load, Reranker.load (js/embedder.js LoadOptions; workerURL: worker mode). */
 export const LOAD_OPTIONS = [
-  'dtype', 'threads', 'variant', 'simd', 'engine', 'revision', 'hubBase', 'token', 'file', 'model', 'cache',
+  'dtype', 'threads', 'variant', 'simd', 'backend', 'engine', 'revision', 'hubBase', 'token', 'file', 'model', 'cache',
   'cacheMaxAge', 'fetch', 'maxRetries', 'retryDelay', 'timeout', 'onProgress', 'signal', 'worker', 'workerURL',
 ];
 

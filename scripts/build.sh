@@ -5,8 +5,10 @@
 # on request the bench build of the Emscripten modules (dist/bench/: with the GEMM benchmark's
 # exports, for `wembed bench gemm` and bench/gemm.mjs; never shipped).
 # `demo` builds only what the demo and the package run (the two Emscripten modules and their
-# relaxed flavours, no C test programs): what `npm start` needs.
-#   scripts/build.sh [native|wasm|wasm-mt|wasi|types|bench|asan|demo]...    (default: all but bench, asan, demo)
+# relaxed flavours, no C test programs): what `npm start` needs. `node`: the Node-API addon
+# (build-node/wembed.node, copied to dist/wembed.<platform>.node where js/native.js finds it;
+# native/node.cmake).
+#   scripts/build.sh [native|wasm|wasm-mt|wasi|types|bench|asan|demo|node]...    (default: all but bench, asan, demo, node)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs   # Debian's emcc needs its acorn (docs/TOOLCHAIN.md)
@@ -24,6 +26,9 @@ build() {
   case $1 in
     native)  configure build cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DWEMBED_WERROR=ON
              cmake --build build -j "$JOBS" ;;
+    node)    configure build-node cmake -S . -B build-node -DCMAKE_BUILD_TYPE=Release -DWEMBED_NODE=ON -DWEMBED_WERROR=ON
+             cmake --build build-node -j "$JOBS" --target wembed_node
+             mkdir -p dist && cp build-node/wembed.node "dist/wembed.$(node -e 'import("./js/native.js").then((m) => console.log(m.nativeTarget()))').node" ;;
     asan)    configure build-asan cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEMBED_SANITIZE=ON -DWEMBED_WERROR=ON
              cmake --build build-asan -j "$JOBS" ;;
     wasm)    configure_wasm

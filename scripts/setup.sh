@@ -44,3 +44,7 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
+
+# Node 24 (for the test suite and benchmark on both Node lines) and the Node-API headers of the
+# native addon, from the npm registry into .cache/ (scripts/node24.sh).
+bash scripts/node24.sh > /dev/null

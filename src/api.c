@@ -15,11 +15,13 @@ const char *wembed_version(void) {
 const char *wembed_system_info(void) {
     // The int8 kernel is known at run time only (probed: relaxed SIMD's dot product where the
     // module has it and the host computes it exactly), so the string is built on first use.
-    static char info[96];
-    static const char *const kernels[] = {"", " relaxed-dot-u8", " relaxed-dot-s8"};
+    // Natively on x86-64 the GEMM kernels are picked by cpuid: their names follow (e.g.
+    // "simd128(simde) avx512 avx512-vnni threads").
+    static char info[128];
     if (!info[0]) {
         we_q8_kernel k = we_gemm_q8_kernel();
-        snprintf(info, sizeof info, "%s%s%s%s",
+        we_f32_kernel f = we_gemm_f32_kernel();
+        snprintf(info, sizeof info, "%s%s%s%s%s%s%s",
 #if defined(WEMBED_SIMD) && defined(__wasm__)
                  "simd128",
 #elif defined(WEMBED_SIMD)
@@ -27,7 +29,8 @@ const char *wembed_system_info(void) {
 #else
                  "scalar",
 #endif
-                 kernels[k < 3 ? k : 0],
+                 f != WE_F32_KERNEL_SIMD128 ? " " : "", f != WE_F32_KERNEL_SIMD128 ? we_gemm_f32_kernel_name(f) : "",
+                 k != WE_Q8_KERNEL_I16 ? " " : "", k != WE_Q8_KERNEL_I16 ? we_gemm_q8_kernel_name(k) : "",
 #if defined(WEMBED_THREADS)
                  " threads",
 #else

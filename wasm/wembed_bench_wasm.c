@@ -4,7 +4,9 @@
 #include "ops/ops.h"
 #include "wembed.h"
 
+#ifndef WEMBED_WASM_EXPORT   // the Node addon's build defines it (native/region_alloc.h)
 #define WEMBED_WASM_EXPORT __attribute__((used, visibility("default")))
+#endif
 
 // Times the f32 (q8 = 0) or int8 GEMM on random data of shape T x K x N on the pool's threads
 // for at least min_seconds. out[0..4) = GFLOP/s, seconds, timed calls, NMSE against the scalar

@@ -16,7 +16,15 @@
 #include "core/common.h"
 #include "wembed.h"
 
+// The Node addon compiles this same file (native/: its build defines both macros first, so that
+// these functions stay inside the .node and a pointer JS wrote is an offset into its region).
+#ifndef WEMBED_WASM_EXPORT
 #define WEMBED_WASM_EXPORT __attribute__((used, visibility("default")))
+#endif
+// A pointer JS wrote into memory: an offset into the module's memory.
+#ifndef WEMBED_SEAM_PTR
+#define WEMBED_SEAM_PTR(off) ((void *)(uintptr_t)(uint32_t)(off))
+#endif
 
 // -----------------------------------------------------------------------------------------
 // Library information
@@ -262,7 +270,7 @@ WEMBED_WASM_EXPORT int wembed__embed_images(wembed_model *m, const int32_t *desc
     wembed_image *imgs = malloc(sizeof(wembed_image) * ((size_t)n + 1));
     if (!imgs) return WEMBED_STATUS_ALLOC_FAILED;
     for (int i = 0; i < n; i++)
-        imgs[i] = (wembed_image){ (const uint8_t *)(uintptr_t)(uint32_t)desc[5 * i], desc[5 * i + 1], desc[5 * i + 2],
+        imgs[i] = (wembed_image){ (const uint8_t *)WEMBED_SEAM_PTR(desc[5 * i]), desc[5 * i + 1], desc[5 * i + 2],
                                   (size_t)(uint32_t)desc[5 * i + 3], desc[5 * i + 4] };
     int rc = wembed_embed_images(m, imgs, n, &p, out, (size_t)out_size);
     free(imgs);

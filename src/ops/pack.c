@@ -52,13 +52,27 @@ void we_gemm_f32_pack(float *dst, const float *W, int N, int K) {
 #if !defined(WEMBED_SIMD)
 we_q8_kernel we_gemm_q8_kernel(void) { return WE_Q8_KERNEL_I16; }
 bool we_gemm_q8_use_kernel(we_q8_kernel k) { return k == WE_Q8_KERNEL_I16; }
+we_f32_kernel we_gemm_f32_kernel(void) { return WE_F32_KERNEL_SIMD128; }
+bool we_gemm_f32_use_kernel(we_f32_kernel k) { return k == WE_F32_KERNEL_SIMD128; }
 #endif
+
+const char *we_gemm_f32_kernel_name(we_f32_kernel k) {
+    switch (k) {
+    case WE_F32_KERNEL_SIMD128: return "simd128";
+    case WE_F32_KERNEL_AVX2: return "avx2-fma";
+    case WE_F32_KERNEL_AVX512: return "avx512";
+    }
+    return "?";
+}
 
 const char *we_gemm_q8_kernel_name(we_q8_kernel k) {
     switch (k) {
     case WE_Q8_KERNEL_I16: return "i16";
     case WE_Q8_KERNEL_DOT_U8: return "relaxed-dot-u8";
     case WE_Q8_KERNEL_DOT_S8: return "relaxed-dot-s8";
+    case WE_Q8_KERNEL_AVX2: return "avx2-maddubs";
+    case WE_Q8_KERNEL_AVX_VNNI: return "avx-vnni";
+    case WE_Q8_KERNEL_AVX512_VNNI: return "avx512-vnni";
     }
     return "?";
 }

@@ -27,6 +27,7 @@
 #include <stdatomic.h>
 
 #include "../../../core/pool.h"
+#include "../x86/gemm_x86.h"
 #include "gemm_q8_dot.h"
 #include "vmath.h"
 
@@ -79,12 +80,13 @@ static void store_row8(float *p, v128_t lo, v128_t hi, int nr) {
 }
 
 // add: y += the tile (we_gemm_f32_add), before bias and activation as in the reference.
-static WE_NOINLINE void epilogue_f32(float *y, int ldy, const float *c, int mr, int nr,
+// c has row stride ldc (NR for the SIMD128 tiles, wider for the x86 ones).
+static WE_NOINLINE void epilogue_f32(float *y, int ldy, const float *c, int ldc, int mr, int nr,
                                      const float *b, we_act act, bool add) {
     v128_t b0 = wasm_f32x4_splat(0.0f), b1 = b0;
     if (b) load_row8(&b0, &b1, b, nr);
     for (int i = 0; i < mr; i++) {
-        v128_t v0 = wasm_v128_load(c + i * NR), v1 = wasm_v128_load(c + i * NR + 4);
+        v128_t v0 = wasm_v128_load(c + i * ldc), v1 = wasm_v128_load(c + i * ldc + 4);
         if (add) {
             v128_t y0, y1;
             load_row8(&y0, &y1, y + (size_t)i * ldy, nr);
@@ -141,14 +143,13 @@ static WE_NOINLINE void kernel_f32_5x8(float *c, const float *x0, const float *x
 
 // -----------------------------------------------------------------------------------------
 // Work split. The work is a queue of items (we_queue: whichever thread is free takes the
-// next): whole panels of 8 channels, or blocks of ROW_ITEM rows across all panels; the tiles
-// are the same either way, only who computes them differs. Panels when there are enough of
+// next): whole panels of 8 channels (np adjacent ones for the x86 kernels, whose tiles span
+// np panels), or blocks of 8 tiles' rows across all panels; the tiles are the same either
+// way, only who computes them differs. Panels when there are enough of
 // them (each item then reads all of x and one panel of W); the int8 GEMM prefers rows,
 // because then each item quantizes its own rows and no second pass (and barrier) is needed.
 // Dynamic rather than fixed shares: on time-sliced vCPUs one thread often gets less CPU
 // than the other, and fixed halves made the faster one wait.
-
-#define ROW_ITEM (8 * MR)   // rows per item when splitting by rows: W is read once per item
 
 typedef struct gemm_ctx {
     float *y; int ldy;
@@ -158,6 +159,11 @@ typedef struct gemm_ctx {
     float *sx;                        // q8: (T) row scales
     const int8_t *wq;                 // q8: packed W
     we_q8_kernel kernel;              // q8: which micro-kernel (and layouts)
+    int mr, np;                       // the micro-kernel's tile: rows, panels
+#if defined(WE_X86)
+    const we_x86_f32_kernel *xf;      // f32: the x86 kernel, or NULL (SIMD128)
+    const we_x86_q8_kernel *xq;       // q8: the x86 kernel, or NULL
+#endif
     const float *ws;                  // q8: (N) channel scales
     const float *b;
     int T, K, N;
@@ -167,17 +173,20 @@ typedef struct gemm_ctx {
     we_queue queue;                   // the items
 } gemm_ctx;
 
+static int64_t n_panels(const gemm_ctx *c) { return ((int64_t)c->N + NR - 1) / NR; }
+static int64_t row_item(const gemm_ctx *c) { return 8 * (int64_t)c->mr; }   // W is read once per item
+
 static bool split_by_rows(const gemm_ctx *c, int nth, bool prefer_rows) {
-    int64_t panels = ((int64_t)c->N + NR - 1) / NR;
+    int64_t groups = (n_panels(c) + c->np - 1) / c->np;
     if (nth <= 1) return false;
-    if (prefer_rows) return c->T >= 4 * MR * (int64_t)nth || panels < nth;
-    return panels < 4 * (int64_t)nth && c->T > MR * (int64_t)nth;
+    if (prefer_rows) return c->T >= 4 * (int64_t)c->mr * nth || groups < nth;
+    return groups < 4 * (int64_t)nth && c->T > (int64_t)c->mr * nth;
 }
 
-// Starts the queue: row blocks or panels.
+// Starts the queue: row blocks or groups of np panels.
 static void queue_items(gemm_ctx *c, bool by_rows) {
     c->by_rows = by_rows;
-    we_queue_init(&c->queue, by_rows ? ((int64_t)c->T + ROW_ITEM - 1) / ROW_ITEM : ((int64_t)c->N + NR - 1) / NR);
+    we_queue_init(&c->queue, by_rows ? ((int64_t)c->T + row_item(c) - 1) / row_item(c) : (n_panels(c) + c->np - 1) / c->np);
 }
 
 // Panels [p0, p1) x rows [t0, t1) of the next item; false when none is left.
@@ -185,18 +194,43 @@ static bool next_item(gemm_ctx *c, int64_t *p0, int64_t *p1, int64_t *t0, int64_
     int64_t item;
     if (!we_queue_take(&c->queue, &item)) return false;
     if (c->by_rows) {
-        *t0 = item * ROW_ITEM;
-        *t1 = WE_MIN(*t0 + ROW_ITEM, (int64_t)c->T);
+        *t0 = item * row_item(c);
+        *t1 = WE_MIN(*t0 + row_item(c), (int64_t)c->T);
         *p0 = 0;
-        *p1 = ((int64_t)c->N + NR - 1) / NR;
+        *p1 = n_panels(c);
     } else {
-        *p0 = item;
-        *p1 = item + 1;
+        *p0 = item * c->np;
+        *p1 = WE_MIN(*p0 + c->np, n_panels(c));
         *t0 = 0;
         *t1 = c->T;
     }
     return true;
 }
+
+#if defined(WE_X86)
+// Panels [p0, p1) x rows [t0, t1) on the x86 kernel's tiles (mr rows x np panels), each then
+// through the same epilogue as the SIMD128 tiles, a panel at a time.
+static void gemm_f32_x86_tiles(const gemm_ctx *c, int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
+    const we_x86_f32_kernel *kf = c->xf;
+    float tile[WE_X86_MR_MAX * WE_X86_NP_MAX * NR];         // (mr, 8 np)
+    const int ldc = kf->np * NR;
+    const size_t ps = (size_t)NR * (size_t)c->K;            // floats from a panel to the next
+    for (int64_t pg = p0; pg < p1; pg += kf->np) {
+        int npu = (int)WE_MIN(kf->np, p1 - pg);
+        for (int64_t t = t0; t < t1; t += kf->mr) {
+            int mr = (int)WE_MIN(kf->mr, t1 - t);
+            const float *xr[WE_X86_MR_MAX];
+            for (int i = 0; i < kf->mr; i++) xr[i] = c->x + (t + WE_MIN(i, mr - 1)) * c->ldx;
+            kf->tile(tile, xr, c->wp + pg * (int64_t)ps, ps, npu, c->K);
+            for (int j = 0; j < npu; j++) {
+                int n0 = (int)(pg + j) * NR, nr = WE_MIN(NR, c->N - n0);
+                epilogue_f32(c->y + t * c->ldy + n0, c->ldy, tile + j * NR, ldc, mr, nr,
+                             c->b ? c->b + n0 : NULL, c->act, c->add);
+            }
+        }
+    }
+}
+#endif
 
 static void gemm_f32_task(void *p, int ith, int nth) {
     (void)ith, (void)nth;
@@ -204,6 +238,12 @@ static void gemm_f32_task(void *p, int ith, int nth) {
     int64_t p0, p1, t0, t1;
     float tile[MR * NR];                                    // (5, 8)
     while (next_item(c, &p0, &p1, &t0, &t1)) {
+#if defined(WE_X86)
+        if (c->xf) {
+            gemm_f32_x86_tiles(c, p0, p1, t0, t1);
+            continue;
+        }
+#endif
         for (int64_t pi = p0; pi < p1; pi++) {
             const float *wp = c->wp + pi * NR * (int64_t)c->K;  // panel (K, 8)
             int n0 = (int)pi * NR, nr = WE_MIN(NR, c->N - n0);
@@ -215,11 +255,50 @@ static void gemm_f32_task(void *p, int ith, int nth) {
                 const float *x3 = mr > 3 ? x2 + c->ldx : x2;
                 const float *x4 = mr > 4 ? x3 + c->ldx : x3;
                 kernel_f32_5x8(tile, x0, x1, x2, x3, x4, wp, c->K);
-                epilogue_f32(c->y + t * c->ldy + n0, c->ldy, tile, mr, nr,
+                epilogue_f32(c->y + t * c->ldy + n0, c->ldy, tile, NR, mr, nr,
                              c->b ? c->b + n0 : NULL, c->act, c->add);
             }
         }
     }
+}
+
+// -----------------------------------------------------------------------------------------
+// f32 kernel choice: probed once (natively on x86-64: the widest the CPU has).
+
+static atomic_int f32_kernel = -1;
+
+we_f32_kernel we_gemm_f32_kernel(void) {
+    int k = atomic_load_explicit(&f32_kernel, memory_order_relaxed);
+    if (k >= 0) return (we_f32_kernel)k;
+    k = WE_F32_KERNEL_SIMD128;
+#if defined(WE_X86)
+    k = we_x86_f32(2) ? WE_F32_KERNEL_AVX512 : we_x86_f32(1) ? WE_F32_KERNEL_AVX2 : WE_F32_KERNEL_SIMD128;
+#endif
+    atomic_store_explicit(&f32_kernel, k, memory_order_relaxed);
+    return (we_f32_kernel)k;
+}
+
+bool we_gemm_f32_use_kernel(we_f32_kernel k) {
+    bool ok = k == WE_F32_KERNEL_SIMD128;
+#if defined(WE_X86)
+    ok = ok || (k == WE_F32_KERNEL_AVX2 && we_x86_f32(1)) || (k == WE_F32_KERNEL_AVX512 && we_x86_f32(2));
+#endif
+    if (ok) atomic_store_explicit(&f32_kernel, (int)k, memory_order_relaxed);
+    return ok;
+}
+
+// The tile of the f32 kernel in use.
+static void f32_tile_of(gemm_ctx *c) {
+    c->mr = MR;
+    c->np = 1;
+#if defined(WE_X86)
+    we_f32_kernel k = we_gemm_f32_kernel();
+    c->xf = k == WE_F32_KERNEL_AVX512 ? we_x86_f32(2) : k == WE_F32_KERNEL_AVX2 ? we_x86_f32(1) : NULL;
+    if (c->xf) {
+        c->mr = c->xf->mr;
+        c->np = c->xf->np;
+    }
+#endif
 }
 
 void we_gemm_f32(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
@@ -227,6 +306,7 @@ void we_gemm_f32(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
     if (T <= 0 || N <= 0) return;
     gemm_ctx c = {.y = y, .ldy = ldy, .x = x, .ldx = ldx, .wp = Wp, .b = b,
                   .T = T, .K = K, .N = N, .act = act};
+    f32_tile_of(&c);
     queue_items(&c, split_by_rows(&c, we_pool_threads(pool), false));
     we_pool_run(pool, gemm_f32_task, &c);
 }
@@ -236,6 +316,7 @@ void we_gemm_f32_add(wembed_pool *pool, float *y, int ldy, const float *x, int l
     if (T <= 0 || N <= 0) return;
     gemm_ctx c = {.y = y, .ldy = ldy, .x = x, .ldx = ldx, .wp = Wp, .T = T, .K = K, .N = N,
                   .act = WE_ACT_NONE, .add = true};
+    f32_tile_of(&c);
     queue_items(&c, split_by_rows(&c, we_pool_threads(pool), false));
     we_pool_run(pool, gemm_f32_task, &c);
 }
@@ -273,6 +354,23 @@ static dot_mode dot_mode_of(we_q8_kernel k) {
     return k == WE_Q8_KERNEL_DOT_U8 ? DOT_UNSIGNED : k == WE_Q8_KERNEL_DOT_S8 ? DOT_SIGNED : DOT_NONE;
 }
 
+#if defined(WE_X86)
+// The x86 kernel of an enum value (NULL for the others, or where the CPU lacks it).
+static const we_x86_q8_kernel *x86_q8_of(we_q8_kernel k) {
+    return k == WE_Q8_KERNEL_AVX512_VNNI ? we_x86_q8(3) : k == WE_Q8_KERNEL_AVX_VNNI ? we_x86_q8(2)
+         : k == WE_Q8_KERNEL_AVX2 ? we_x86_q8(1) : NULL;
+}
+#endif
+
+static bool is_x86_q8(we_q8_kernel k) {
+    return k == WE_Q8_KERNEL_AVX2 || k == WE_Q8_KERNEL_AVX_VNNI || k == WE_Q8_KERNEL_AVX512_VNNI;
+}
+
+// Activations go in as unsigned bytes x + 128 (then corrected by the weights' sums).
+static bool q8_unsigned_act(we_q8_kernel k) {
+    return k == WE_Q8_KERNEL_DOT_U8 || k == WE_Q8_KERNEL_AVX_VNNI || k == WE_Q8_KERNEL_AVX512_VNNI;
+}
+
 we_q8_kernel we_gemm_q8_kernel(void) {
     int k = atomic_load_explicit(&q8_kernel, memory_order_relaxed);
     if (k >= 0) return (we_q8_kernel)k;
@@ -282,11 +380,24 @@ we_q8_kernel we_gemm_q8_kernel(void) {
     dot_mode m = DOT_NONE;                  // natively the dot is emulated, slower: tests ask for it
 #endif
     k = m == DOT_UNSIGNED ? WE_Q8_KERNEL_DOT_U8 : m == DOT_SIGNED ? WE_Q8_KERNEL_DOT_S8 : WE_Q8_KERNEL_I16;
+#if defined(WE_X86)
+    k = we_x86_q8(3) ? WE_Q8_KERNEL_AVX512_VNNI : we_x86_q8(2) ? WE_Q8_KERNEL_AVX_VNNI
+      : we_x86_q8(1) ? WE_Q8_KERNEL_AVX2 : k;
+#endif
     atomic_store_explicit(&q8_kernel, k, memory_order_relaxed);
     return (we_q8_kernel)k;
 }
 
 bool we_gemm_q8_use_kernel(we_q8_kernel k) {
+    if (is_x86_q8(k)) {
+#if defined(WE_X86)
+        if (!x86_q8_of(k)) return false;
+        atomic_store_explicit(&q8_kernel, (int)k, memory_order_relaxed);
+        return true;
+#else
+        return false;
+#endif
+    }
     if (k != WE_Q8_KERNEL_I16 && dot_probe() != dot_mode_of(k)) return false;
     atomic_store_explicit(&q8_kernel, (int)k, memory_order_relaxed);
     return true;
@@ -328,7 +439,7 @@ static void quantize_row(const gemm_ctx *c, int64_t t) {
     uint32_t amax = (uint32_t)wasm_i32x4_extract_lane(m, 0);
     float fm;
     memcpy(&fm, &amax, 4);
-    const uint8_t flip = c->kernel == WE_Q8_KERNEL_DOT_U8 ? 0x80 : 0;
+    const uint8_t flip = q8_unsigned_act(c->kernel) ? 0x80 : 0;
     if (amax >= 0x7f800000u || fm < 1e-30f) {
         memset(q, c->kernel == WE_Q8_KERNEL_I16 ? 0 : flip, c->ldq);
         c->sx[t] = amax >= 0x7f800000u ? NAN : 0.0f;
@@ -395,7 +506,7 @@ static WE_NOINLINE void kernel_q8_5x8(int32_t *c, const int16_t *x0, const int16
 }
 
 // (float)acc * (sx[t] * ws[n]) + b[n], then act: the reference's order of operations.
-static WE_NOINLINE void epilogue_q8(float *y, int ldy, const int32_t *c, int mr, int nr,
+static WE_NOINLINE void epilogue_q8(float *y, int ldy, const int32_t *c, int ldc, int mr, int nr,
                                     const float *sx, const float *ws, const float *b,
                                     we_act act) {
     v128_t b0 = wasm_f32x4_splat(0.0f), b1 = b0, s0, s1;
@@ -403,8 +514,8 @@ static WE_NOINLINE void epilogue_q8(float *y, int ldy, const int32_t *c, int mr,
     load_row8(&s0, &s1, ws, nr);
     for (int i = 0; i < mr; i++) {
         v128_t r = wasm_v128_load32_splat(sx + i);
-        v128_t v0 = wasm_f32x4_convert_i32x4(wasm_v128_load(c + i * NR));
-        v128_t v1 = wasm_f32x4_convert_i32x4(wasm_v128_load(c + i * NR + 4));
+        v128_t v0 = wasm_f32x4_convert_i32x4(wasm_v128_load(c + i * ldc));
+        v128_t v1 = wasm_f32x4_convert_i32x4(wasm_v128_load(c + i * ldc + 4));
         v0 = wasm_f32x4_mul(v0, wasm_f32x4_mul(r, s0));
         v1 = wasm_f32x4_mul(v1, wasm_f32x4_mul(r, s1));
         if (b) {
@@ -445,10 +556,46 @@ static void gemm_q8_tiles(const gemm_ctx *c, int64_t p0, int64_t p1, int64_t t0,
                               (const int16_t *)(const void *)x2, (const int16_t *)(const void *)x3,
                               (const int16_t *)(const void *)x4, wp, KG);
             }
-            epilogue_q8(c->y + t * c->ldy + n0, c->ldy, tile, mr, nr, c->sx + t, c->ws + n0,
+            epilogue_q8(c->y + t * c->ldy + n0, c->ldy, tile, NR, mr, nr, c->sx + t, c->ws + n0,
                         c->b ? c->b + n0 : NULL, c->act);
         }
     }
+}
+
+#if defined(WE_X86)
+// Panels [p0, p1) x rows [t0, t1) on the x86 kernel's tiles, from rows already quantized.
+static void gemm_q8_x86_tiles(const gemm_ctx *c, int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
+    const we_x86_q8_kernel *kq = c->xq;
+    const int KQ = (c->K + 3) / 4;
+    int32_t tile[WE_X86_MR_MAX * WE_X86_NP_MAX * NR];       // (mr, 8 np)
+    const int ldc = kq->np * NR;
+    const size_t ps = (size_t)NR * 4 * (size_t)KQ;          // bytes from a panel to the next
+    const int32_t *sums = (const int32_t *)(const void *)(c->wq + we_gemm_q8_sums_offset(c->N, c->K));
+    for (int64_t pg = p0; pg < p1; pg += kq->np) {
+        int npu = (int)WE_MIN(kq->np, p1 - pg);
+        for (int64_t t = t0; t < t1; t += kq->mr) {
+            int mr = (int)WE_MIN(kq->mr, t1 - t);
+            const uint8_t *xr[WE_X86_MR_MAX];
+            for (int i = 0; i < kq->mr; i++) xr[i] = c->qx + (size_t)(t + WE_MIN(i, mr - 1)) * c->ldq;
+            kq->tile(tile, xr, c->wq + pg * (int64_t)ps, ps, npu, KQ, kq->unsigned_act ? sums + pg * NR : NULL);
+            for (int j = 0; j < npu; j++) {
+                int n0 = (int)(pg + j) * NR, nr = WE_MIN(NR, c->N - n0);
+                epilogue_q8(c->y + t * c->ldy + n0, c->ldy, tile + j * NR, ldc, mr, nr, c->sx + t, c->ws + n0,
+                            c->b ? c->b + n0 : NULL, c->act);
+            }
+        }
+    }
+}
+#endif
+
+static void q8_tiles(const gemm_ctx *c, int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
+#if defined(WE_X86)
+    if (c->xq) {
+        gemm_q8_x86_tiles(c, p0, p1, t0, t1);
+        return;
+    }
+#endif
+    gemm_q8_tiles(c, p0, p1, t0, t1);
 }
 
 // Split by panels: every item needs every row quantized, so quantizing is a pass of its own.
@@ -456,7 +603,7 @@ static void gemm_q8_task(void *p, int ith, int nth) {
     (void)ith, (void)nth;
     gemm_ctx *c = p;
     int64_t p0, p1, t0, t1;
-    while (next_item(c, &p0, &p1, &t0, &t1)) gemm_q8_tiles(c, p0, p1, t0, t1);
+    while (next_item(c, &p0, &p1, &t0, &t1)) q8_tiles(c, p0, p1, t0, t1);
 }
 
 // Split by rows: each item quantizes its own rows and goes on (one pass, no barrier).
@@ -466,7 +613,7 @@ static void gemm_q8_rows_task(void *p, int ith, int nth) {
     int64_t p0, p1, t0, t1;
     while (next_item(c, &p0, &p1, &t0, &t1)) {
         for (int64_t t = t0; t < t1; t++) quantize_row(c, t);
-        gemm_q8_tiles(c, p0, p1, t0, t1);
+        q8_tiles(c, p0, p1, t0, t1);
     }
 }
 
@@ -481,7 +628,14 @@ void we_gemm_q8(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
     gemm_ctx c = {.y = y, .ldy = ldy, .x = x, .ldx = ldx,
                   .qx = base + sx_bytes, .ldq = q8_row_bytes(kernel, K),
                   .sx = (float *)base, .wq = Wp, .kernel = kernel, .ws = ws, .b = b,
-                  .T = T, .K = K, .N = N, .act = act};
+                  .T = T, .K = K, .N = N, .act = act, .mr = MR, .np = 1};
+#if defined(WE_X86)
+    c.xq = x86_q8_of(kernel);
+    if (c.xq) {
+        c.mr = c.xq->mr;
+        c.np = c.xq->np;
+    }
+#endif
     queue_items(&c, split_by_rows(&c, we_pool_threads(pool), true));
     if (c.by_rows) {
         we_pool_run(pool, gemm_q8_rows_task, &c);
