@@ -17,6 +17,7 @@
 #include "../core/utf8.h"
 #include "../formats/gguf.h"
 #include "../formats/json.h"
+#include "window.h"
 
 // -----------------------------------------------------------------------------------------
 // Growable buffers (we_malloc'd, reused from call to call).
@@ -440,11 +441,8 @@ wembed_status we_encode_sequence(we_tokenizer *tok, const uint8_t *text, uint32_
                                  we_enc *enc);
 // Windows of long texts (tokenizer.c): s[0..n) is part of a longer text; [*first, *end) of enc
 // are the tokens that are the whole text's own (see the comment there), offsets in bytes of s.
-#define WE_WINDOW_MARGIN 1024u
 wembed_status we_encode_window(we_tokenizer *tok, const uint8_t *s, uint32_t n, bool text_start, bool text_end,
                                uint32_t from, we_enc *enc, uint32_t *first, uint32_t *end);
-// A UTF-8 char boundary at or before `at` (at most 3 bytes back).
-uint32_t we_utf8_floor(const uint8_t *s, uint32_t at);
 // Post-processing: truncation, the processor, padding. a (and b, or NULL) are consumed; the
 // result goes to out.
 // text_a/text_b are the (sanitized) inputs, for ByteLevel's offset trimming.

@@ -9,6 +9,8 @@
 struct wembed_tokenizer {
     we_tokenizer t;
     bool failed;              // load failed: only last_error and free are allowed
+    we_enc window;            // we_tokenizer_window's tokens
+    we_buf window_ids;        // int32_t: their ids
 };
 
 // One block for the result: the struct, its arrays and the token strings.
@@ -169,6 +171,8 @@ wembed_status wembed_tokenizer_load_gguf(const void *gguf, size_t n, wembed_toke
 void wembed_tokenizer_free(wembed_tokenizer *tok) {
     if (!tok) return;
     we_tokenizer_clear(&tok->t);
+    we_enc_free(&tok->window);
+    we_buf_free(&tok->window_ids);
     we_free(tok);
 }
 
@@ -322,6 +326,28 @@ wembed_status we_encode_window(we_tokenizer *t, const uint8_t *s, uint32_t n, bo
     }
     *first = (uint32_t)i;
     *end = (uint32_t)j;
+    return WEMBED_STATUS_OK;
+}
+
+wembed_status we_tokenizer_window(wembed_tokenizer *tok, const uint8_t *s, uint32_t n, bool text_start, bool text_end,
+                                  uint32_t from, const int32_t **ids, uint32_t *n_ids, uint32_t *last_end) {
+    *ids = NULL;
+    *n_ids = *last_end = 0;
+    if (!tok || tok->failed) return WEMBED_STATUS_INVALID_ARGUMENT;
+    uint32_t first, end;
+    wembed_status rc = we_encode_window(&tok->t, s, n, text_start, text_end, from, &tok->window, &first, &end);
+    if (rc) return rc;
+    tok->window_ids.n = 0;
+    if (!we_buf_reserve(&tok->window_ids, end - first + 1, sizeof(int32_t)))
+        return we_errorf(&tok->t.err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
+    const we_etok *tk = tok->window.toks.p;
+    int32_t *out = tok->window_ids.p;
+    for (uint32_t i = first; i < end; i++) out[i - first] = tk[i].id;
+    *ids = out;
+    *n_ids = end - first;
+    if (end > first) *last_end = tk[end - 1].e;
+    // A huge window (a word longer than the steps) should not pin its memory.
+    if (tok->window.toks.cap > ((size_t)16 << 20)) we_enc_free(&tok->window);
     return WEMBED_STATUS_OK;
 }
 
