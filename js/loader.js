@@ -57,6 +57,31 @@ function discard(f) {
  * @param {{dtype?: import('./names.js').Dtype, file?: string, onProgress?: (e: ProgressEvent) => void, signal?: AbortSignal}} opts
  * @returns {Promise<{model: number, files: string[]}>}
  */
+/** Bytes a non-weights file (config.json, tokenizer.json, ...) may have: the engine's limit (WE_SMALL_FILE_MAX in src/loader.c). */
+export const SMALL_FILE_MAX = 256 * 1024 * 1024;
+
+/**
+ * Reads a non-weights file whole, refusing one over SMALL_FILE_MAX before reading it (its size
+ * from stat or Content-Length) or, size unknown, as soon as its bytes pass the limit.
+ * @param {{size: number, chunks: AsyncIterable<Uint8Array>}} f @param {string} where names the file in errors
+ * @returns {Promise<Uint8Array>}
+ */
+export async function collectSmall(f, where) {
+  const over = (n) => new WembedError('limit', `${where}: ${n} bytes is over the limit of ${SMALL_FILE_MAX} for a non-weights file`);
+  if (f.size > SMALL_FILE_MAX) {
+    discard(f);
+    throw over(f.size);
+  }
+  return collect((async function* bounded() {
+    let n = 0;
+    for await (const c of f.chunks) {
+      n += c.byteLength;
+      if (n > SMALL_FILE_MAX) throw over(`more than ${SMALL_FILE_MAX}`);
+      yield c;
+    }
+  })(), f.size);
+}
+
 export async function loadModel(engine, src, opts = {}) {
   const m = engine.module;
   const signal = opts.signal;
@@ -97,7 +122,7 @@ export async function loadModel(engine, src, opts = {}) {
       }
       return null;
     }
-    const bytes = await collect(tracked(name, f), f.size);
+    const bytes = await collectSmall({ ...f, chunks: tracked(name, f) }, src.where(name));
     small.set(name, bytes);
     return bytes;
   }

@@ -6,7 +6,7 @@ import { WembedError, statusError } from './errors.js';
 import { createEngine } from './engine.js';
 import { withUTF8, withBytes, cString, stringAt, copyOut } from './heap.js';
 import { resolveSource } from './sources.js';
-import { collect } from './download.js';
+import { collectSmall, SMALL_FILE_MAX } from './loader.js';
 
 /**
  * @typedef {object} TokenizeOptions
@@ -113,13 +113,17 @@ export class Tokenizer {
     } else {
       if (typeof source === 'string' && typeof process === 'object' && /\.json$/i.test(source)) {
         const fs = await import('node:fs');
-        if (fs.existsSync(source) && fs.statSync(source).isFile()) bytes = fs.readFileSync(source);
+        const st = fs.existsSync(source) ? fs.statSync(source) : null;
+        if (st?.isFile()) {
+          if (st.size > SMALL_FILE_MAX) throw new WembedError('limit', `${source}: ${st.size} bytes is over the limit of ${SMALL_FILE_MAX} for a non-weights file`);
+          bytes = fs.readFileSync(source);
+        }
       }
       if (!bytes) {
         const src = await resolveSource(/** @type {any} */ (source), opts);
         const f = await src.open('tokenizer.json');
         if (!f) throw new WembedError('not_found', `no tokenizer.json at ${src.where('tokenizer.json')}`);
-        bytes = await collect(f.chunks, f.size);
+        bytes = await collectSmall(f, src.where('tokenizer.json'));
       }
     }
     const engine = opts.engine ?? await createEngine({ variant: 'st' });

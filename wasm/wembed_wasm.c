@@ -215,6 +215,20 @@ WEMBED_WASM_EXPORT int wembed__embed_text(wembed_model *m, const char *utf8, con
     return rc;
 }
 
+// Text streams (one long text a piece at a time; errors on the model): *out gets the stream.
+WEMBED_WASM_EXPORT int wembed__text_stream_new(wembed_model *m, wembed_text_stream **out, PARAMS_ARGS) {
+    wembed_embed_params p = PARAMS;
+    return wembed_text_stream_new(m, &p, out);
+}
+WEMBED_WASM_EXPORT int wembed__text_stream_write(wembed_text_stream *s, const char *text, double len) {
+    return wembed_text_stream_write(s, text, (size_t)len);
+}
+WEMBED_WASM_EXPORT int wembed__text_stream_full(const wembed_text_stream *s) { return wembed_text_stream_full(s); }
+WEMBED_WASM_EXPORT int wembed__text_stream_finish(wembed_text_stream *s, void *out, double out_size) {
+    return wembed_text_stream_finish(s, out, (size_t)out_size);
+}
+WEMBED_WASM_EXPORT void wembed__text_stream_free(wembed_text_stream *s) { wembed_text_stream_free(s); }
+
 WEMBED_WASM_EXPORT int wembed__embed_ids(wembed_model *m, const int32_t *ids, const int32_t *type_ids,
                                          const int32_t *mask, int B, int T, void *out, double out_size, PARAMS_ARGS) {
     wembed_embed_params p = PARAMS;
