@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/common.h"
+#include "tokenizer/window.h"
 #include "wembed.h"
 
 #define WEMBED_WASM_EXPORT __attribute__((used, visibility("default")))
@@ -320,6 +321,13 @@ WEMBED_WASM_EXPORT wembed_tokenizer *wembed__tokenizer_load(const void *json, do
 }
 
 // An encoding (wembed_encoding_free), or 0 (wembed_tokenizer_last_error).
+// we_tokenizer_truncation_prefix: the cut (== len: this prefix of the text is not enough), -1 on error.
+WEMBED_WASM_EXPORT double wembed__tokenize_prefix(wembed_tokenizer *tok, const char *text, double len, int add_special,
+                                                  int max_length) {
+    size_t cut;
+    return we_tokenizer_truncation_prefix(tok, text, (size_t)len, max_length, add_special != 0, &cut) ? -1.0 : (double)cut;
+}
+
 WEMBED_WASM_EXPORT wembed_encoding *wembed__tokenize(wembed_tokenizer *tok, const char *text, double len,
                                                      int add_special, int max_length, int use_file_settings) {
     wembed_tokenize_params p = wembed_tokenize_default_params();

@@ -18,6 +18,8 @@ struct wembed_encoding_block {
     wembed_encoding enc;
 };
 
+static wembed_status truncation_prefix(we_tokenizer *t, const uint8_t *text, size_t n, uint32_t need, size_t *out);
+
 // Input limit: offsets are 32-bit and the sanitized text may be 3x the input.
 #define MAX_INPUT ((size_t)256 << 20)
 
@@ -55,6 +57,15 @@ wembed_status we_encode_sequence(we_tokenizer *tok, const uint8_t *text, uint32_
     return WEMBED_STATUS_OK;
 }
 
+wembed_status we_tokenizer_truncation_prefix(wembed_tokenizer *tok, const char *text, size_t n, int32_t max_length,
+                                             bool add_special, size_t *cut) {
+    *cut = n;
+    if (!tok || tok->failed || (!text && n)) return WEMBED_STATUS_INVALID_ARGUMENT;
+    uint32_t n_special = add_special ? we_post_added(tok->t.post, false) : 0;
+    if (max_length <= 0 || (uint32_t)max_length <= n_special) return WEMBED_STATUS_OK;
+    return truncation_prefix(&tok->t, (const uint8_t *)text, n, (uint32_t)max_length - n_special, cut);
+}
+
 // -----------------------------------------------------------------------------------------
 // Lifecycle
 
@@ -88,6 +99,8 @@ we_tokenizer *we_tokenizer_of(wembed_tokenizer *tok) { return tok && !tok->faile
 void we_tokenizer_drop_scratch(wembed_tokenizer *tok) {
     if (!tok) return;
     drop_scratch(&tok->t, 0);
+    we_enc_free(&tok->window);
+    we_buf_free(&tok->window_ids);
     we_cache_free(&tok->t.work.cache);
 }
 

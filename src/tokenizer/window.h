@@ -15,6 +15,11 @@
 // tokenizer, valid until its next call. Errors: wembed_tokenizer_last_error.
 wembed_status we_tokenizer_window(wembed_tokenizer *tok, const uint8_t *s, uint32_t n, bool text_start, bool text_end,
                                   uint32_t from, const int32_t **ids, uint32_t *n_ids, uint32_t *last_end);
+// The length of a prefix of text[0..n) whose encoding cut to max_length tokens (on the right,
+// special tokens added or not) is the whole text's; n when no shorter one was found (text
+// short, or a word as long as the text). For callers that copy a long text in by parts.
+wembed_status we_tokenizer_truncation_prefix(wembed_tokenizer *tok, const char *text, size_t n, int32_t max_length,
+                                             bool add_special, size_t *cut);
 // A UTF-8 char boundary at or before `at` (at most 3 bytes back).
 uint32_t we_utf8_floor(const uint8_t *s, uint32_t at);
 
