@@ -113,3 +113,21 @@ test('a tokenizer.json over the limit is refused from its size, before it is rea
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('worker mode: a long text\'s progress comes back and its AbortSignal reaches the worker', async () => {
+  const e = await Embedder.load(path.join(DATA, 'e2e'), { worker: true, variant: 'st' });
+  try {
+    const text = longText().slice(0, 600000);
+    const events = [];
+    const [v] = await e.embed(text, { onProgress: (ev) => events.push(ev) });
+    assert.equal(v.length, 32);
+    assert.ok(events.length >= 1 && events.at(-1).loaded === text.length && events.every((ev) => ev.total === text.length));
+    const ac = new AbortController();
+    const p = e.embed(text, { truncate: 'chunk', signal: ac.signal, onProgress: () => ac.abort() });
+    await assert.rejects(p, (err) => err.code === 'aborted_by_signal');
+    // The worker stops that call at its next piece and answers the next one.
+    assert.equal((await e.embed('short'))[0].length, 32);
+  } finally {
+    e.dispose();
+  }
+});
