@@ -60,6 +60,10 @@
 //   - Long inputs (wembed_embed_params): TempScale on the text tower of every family, SelfExtend
 //     on the RoPE families that take it (nomic_bert, gte), RoPE scaling on RoPE families only;
 //     none of them on images.
+//   - Memory does not grow with a text's size (truncation reads a prefix, chunking streams:
+//     wembed_text_stream) except for tokenizers that make one word of a whole text (no
+//     pre-tokenizer, Metaspace split false), pairs, and left truncation, tokenized whole.
+//     Images are taken decoded: bounding their size (JS maxPixels) is the caller's job.
 //
 // Conventions:
 //   - Every function that can fail on input returns a wembed_status; on failure the handle
