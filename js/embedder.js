@@ -18,7 +18,7 @@
 // {variant, threads}: a browser's main thread cannot start the threads a second pool would need.
 
 import { createEngine } from './engine.js';
-import { WembedError, statusError, isArrayOf } from './errors.js';
+import { WembedError, statusError, isArrayOf, abortError } from './errors.js';
 import { resolveSource } from './sources.js';
 import { loadModel } from './loader.js';
 import { encodeWith } from './tokenizer.js';
@@ -30,8 +30,16 @@ import { similarity, softmax } from './similarity.js';
 import { checkKeys, LOAD_OPTIONS, EMBED_OPTIONS, EMBED_IDS_OPTIONS } from './options.js';
 import { WorkerEmbedder } from './worker-client.js';   // static: a worker's bundle must not split (js/worker.js)
 
+/** Texts longer than this (characters) are embedded through a text stream. */
+export const LONG_TEXT = 1 << 18;
+/** Characters of a long text copied into the engine at a time. */
+const TEXT_PIECE = 1 << 18;
+
 /**
  * @typedef {import('./names.js').Pooling} Pooling
+ *
+ * @typedef {{status: 'embed', loaded: number, total: number}} EmbedProgress characters of the call's long texts read so far,
+ *   of their total; `loaded` never decreases, `total` stays the same, the last event has loaded === total
  *
  * @typedef {object} EmbedOptions
  * @property {Pooling} [pooling] default: the model's (sentence-transformers files, else the family's); 'none' = per-token vectors
@@ -51,7 +59,12 @@ import { WorkerEmbedder } from './worker-client.js';   // static: a worker's bun
  *   a vector fails the call with a WembedError of code 'non_finite' (broken weights, hyper-parameters or input)
  * @property {string} [task] 'query', 'document', ...: prepends the model's registered prefix (models/registry.json)
  * @property {string} [prefix] prepends this text (instead of a task's prefix)
- * @property {AbortSignal} [signal] rejects the call when it fires (image fetches stop; in worker mode the pending call is dropped)
+ * @property {AbortSignal} [signal] rejects the call when it fires (image fetches stop; a long text stops between pieces;
+ *   in worker mode the pending call is dropped)
+ * @property {(e: EmbedProgress) => void} [onProgress] progress through the call's long texts (over LONG_TEXT characters,
+ *   read a piece at a time)
+ * @property {number} [maxPixels] images: refuse (code 'image_too_large') any image with more pixels than this, read from its
+ *   header before it is decoded (default 50,000,000; 0: no limit)
  *
  * @typedef {object} LoadOptions
  * @property {import('./names.js').Dtype} [dtype='f32'] weights in memory: float32, float16, int8 with a scale per row, or 4-bit blocks (q4)
@@ -415,6 +428,10 @@ export class Embedder {
     const n = all.length;
     if (n === 0) return [];
     const perToken = opts.pooling === 'none';
+    // Long texts go through a text stream a piece at a time: never whole in the engine's memory,
+    // and the call can report progress and stop between pieces.
+    const long = perToken ? [] : all.flatMap((t, i) => (t.length > LONG_TEXT ? [i] : []));
+    if (long.length) return this._embedWithLong(all, long, params, vb, opts);
     let counts = null;
     if (perToken) {
       const tok = this._tokenizer();
@@ -445,6 +462,71 @@ export class Embedder {
     } finally {
       m._free(textP);
       m._free(offP);
+      m._free(outP);
+    }
+  }
+
+  /** embed() of texts some of which are long: the short ones batched, each long one streamed. */
+  async _embedWithLong(all, long, params, vb, opts) {
+    const isLong = new Set(long);
+    const short = all.flatMap((t, i) => (isLong.has(i) ? [] : [i]));
+    /** @type {any[]} */
+    const out = new Array(all.length);
+    if (short.length) {
+      const rows = await this.embed(short.map((i) => all[i]), { ...opts, task: undefined, prefix: undefined, signal: undefined, onProgress: undefined });
+      short.forEach((i, k) => { out[i] = rows[k]; });
+    }
+    const total = long.reduce((a, i) => a + all[i].length, 0);
+    let loaded = 0;
+    for (const i of long) {
+      out[i] = await this._embedStreamed(all[i], params, vb, opts, (n) => {
+        loaded += n;
+        opts.onProgress?.({ status: 'embed', loaded, total });
+      });
+    }
+    return out;
+  }
+
+  /**
+   * One long text through a text stream: pieces of TEXT_PIECE characters copied into one reused
+   * buffer, the event loop given a turn between pieces (so an AbortSignal can fire).
+   * @param {string} text @param {number[]} params @param {number} vb @param {EmbedOptions} opts
+   * @param {(chars: number) => void} advance called with the characters read (all of them by the end)
+   */
+  async _embedStreamed(text, params, vb, opts, advance) {
+    const m = this.engine.module;
+    const sp = m._malloc(4);
+    const bufCap = TEXT_PIECE * 3;
+    const buf = m._malloc(bufCap);
+    const outP = m._malloc(vb);
+    let s = 0;
+    try {
+      if (!sp || !buf || !outP) throw new WembedError('alloc_failed', 'out of memory for a text stream');
+      let rc = m._wembed__text_stream_new(this._model, sp, ...params);
+      if (rc) throw this._fail(rc);
+      s = new Uint32Array(this.engine.heapU8().buffer, sp, 1)[0];
+      let off = 0;
+      while (off < text.length && !m._wembed__text_stream_full(s)) {
+        if (opts.signal?.aborted) throw abortError(opts.signal);
+        let end = Math.min(text.length, off + TEXT_PIECE);
+        const c = text.charCodeAt(end - 1);
+        if (end < text.length && c >= 0xd800 && c < 0xdc00) end--;   // a surrogate pair stays whole
+        const n = encodeIntoHeap(this.engine, text.slice(off, end), buf, bufCap);
+        rc = m._wembed__text_stream_write(s, buf, n);
+        if (rc) throw this._fail(rc);
+        advance(end - off);
+        off = end;
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      if (opts.signal?.aborted) throw abortError(opts.signal);
+      if (off < text.length) advance(text.length - off);   // not needed (truncation): read as far as it matters
+      rc = m._wembed__text_stream_finish(s, outP, vb);
+      if (rc) throw this._fail(rc);
+      return this._readVectors(outP, 1, vb, opts.quantize)[0];
+    } finally {
+      if (s) m._wembed__text_stream_free(s);
+      m._free(sp);
+      m._free(buf);
       m._free(outP);
     }
   }
@@ -680,7 +762,7 @@ export class Embedder {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     if (!isArrayOf(list, (x) => x != null)) throw new WembedError('invalid_argument', 'embedImage takes an image or an array of images (no holes, no null)');
     if (!this._info.hasVision) throw new WembedError('unsupported', `${this.source} has no vision tower (${this._info.architecture}); embedImage needs a model with a vision tower`);
-    const imgs = await Promise.all(list.map((x, i) => toPixels(x, list.length > 1 ? `image ${i}` : 'image', { signal: opts.signal })));
+    const imgs = await Promise.all(list.map((x, i) => toPixels(x, list.length > 1 ? `image ${i}` : 'image', { signal: opts.signal, maxPixels: opts.maxPixels })));
     this._check();
     const n = imgs.length;
     if (n === 0) return [];
@@ -761,13 +843,14 @@ export class Embedder {
   /**
    * The model input an image becomes (resize, crop, normalize as preprocessor_config.json says).
    * @param {import('./image.js').ImageInput} input
+   * @param {{maxPixels?: number}} [opts] see EmbedOptions.maxPixels
    * @returns {Promise<Float32Array>} 3 x S x S floats
    */
-  async preprocessImage(input) {
+  async preprocessImage(input, opts = {}) {
     this._check();
     if (this._vision) return this._vision.preprocessImage(input);
     if (!this._info.hasVision) throw new WembedError('unsupported', `${this.source} has no vision tower`);
-    const im = await toPixels(input, 'image');
+    const im = await toPixels(input, 'image', { maxPixels: opts.maxPixels });
     this._check();
     const S = this._info.imageSize;
     const m = this.engine.module;

@@ -11,6 +11,7 @@
  *   'unauthorized'      the hub refused the request (HTTP 401/403): a gated or private model
  *                       needs a `token`, or the token given is wrong
  *   'bad_image'         an image could not be decoded (corrupt or unsupported format)
+ *   'image_too_large'   an image has more pixels than the call's maxPixels (read from its header, before decoding)
  *   'disposed'          the embedder or engine was disposed
  *   'aborted_by_signal' the caller's AbortSignal fired
  *   'worker'            the worker thread died

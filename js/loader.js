@@ -64,8 +64,37 @@ function discard(f) {
   if (!f) return;
   f.cancel?.();
   const c = /** @type {any} */ (f.chunks);
-  if (typeof c.destroy === 'function') c.destroy();
+  if (typeof c.destroy === 'function') {
+    c.on?.('error', () => {});   // a file stream still opening may fail after this (its folder gone): nobody reads it
+    c.destroy();
+  }
   else c.return?.().catch?.(() => {});
+}
+
+/** Bytes a non-weights file (config.json, tokenizer.json, ...) may have: the engine's limit (WE_SMALL_FILE_MAX in src/loader.c). */
+export const SMALL_FILE_MAX = 256 * 1024 * 1024;
+
+/**
+ * Reads a non-weights file whole, refusing one over SMALL_FILE_MAX before reading it (its size
+ * from stat or Content-Length) or, size unknown, as soon as its bytes pass the limit.
+ * @param {{size: number, chunks: AsyncIterable<Uint8Array>}} f @param {string} where names the file in errors
+ * @param {AsyncIterable<Uint8Array>} [chunks] what to read of f (default its chunks)
+ * @returns {Promise<Uint8Array>}
+ */
+export async function collectSmall(f, where, chunks = f.chunks) {
+  const over = (n) => new WembedError('limit', `${where}: ${n} bytes is over the limit of ${SMALL_FILE_MAX} for a non-weights file`);
+  if (f.size > SMALL_FILE_MAX) {
+    discard(f);
+    throw over(f.size);
+  }
+  return collect((async function* bounded() {
+    let n = 0;
+    for await (const c of chunks) {
+      n += c.byteLength;
+      if (n > SMALL_FILE_MAX) throw over(`more than ${SMALL_FILE_MAX}`);
+      yield c;
+    }
+  })(), f.size);
 }
 
 /**
@@ -157,7 +186,7 @@ async function loadOnce(engine, src, opts, seen) {
       }
       return null;
     }
-    const bytes = await collect(tracked(name, f), f.size);
+    const bytes = await collectSmall(f, src.where(name), tracked(name, f));
     if (!required && /\.json$/.test(name) && isPage(bytes)) {
       // A static host with an SPA fallback (vite dev, many CDNs) answers a missing file with
       // its index.html and status 200: that is a missing file, not a broken one.

@@ -6,7 +6,7 @@ import { WembedError, statusError } from './errors.js';
 import { createEngine } from './engine.js';
 import { withUTF8, withBytes, cString, stringAt, copyOut } from './heap.js';
 import { resolveSource } from './sources.js';
-import { collect } from './download.js';
+import { collectSmall, SMALL_FILE_MAX } from './loader.js';
 
 /**
  * @typedef {object} TokenizeOptions
@@ -37,16 +37,35 @@ function withEncoding(engine, tok, text, opts, read) {
     throw new WembedError('invalid_argument', `maxLength must be a non-negative integer, not ${maxLength}`);
   }
   const m = engine.module;
-  return withUTF8(engine, text, (tp, len) => {
-    const enc = m._wembed__tokenize(tok, tp, len, opts.addSpecialTokens === false ? 0 : 1, maxLength, opts.useFileSettings ? 1 : 0);
+  const special = opts.addSpecialTokens === false ? 0 : 1;
+  const encode = (tp, len) => {
+    const enc = m._wembed__tokenize(tok, tp, len, special, maxLength, opts.useFileSettings ? 1 : 0);
     if (!enc) throw statusError(engine.status, engine.status.invalid_argument, cString(engine, m._wembed__tokenizer_last_error(tok)));
     try {
       return read(enc, tp, len);
     } finally {
       m._wembed__encoding_free(enc);
     }
-  });
+  };
+  // A long text cut to maxLength: copied in by growing prefixes until one holds the kept
+  // tokens (the engine says so), never whole.
+  if (maxLength > 0 && !opts.useFileSettings) {
+    for (let chars = LONG_PREFIX; chars < text.length; chars *= 4) {
+      const c = text.charCodeAt(chars - 1);
+      const part = text.slice(0, c >= 0xd800 && c < 0xdc00 ? chars - 1 : chars);   // a surrogate pair stays whole
+      const r = withUTF8(engine, part, (tp, len) => {
+        const cut = m._wembed__tokenize_prefix(tok, tp, len, special, maxLength);
+        if (cut < 0) throw statusError(engine.status, engine.status.invalid_argument, cString(engine, m._wembed__tokenizer_last_error(tok)));
+        return cut < len ? { value: encode(tp, cut) } : null;
+      });
+      if (r) return r.value;
+    }
+  }
+  return withUTF8(engine, text, encode);
 }
+
+/** Characters of a long text first copied in when it is cut to maxLength (then 4x more each time). */
+const LONG_PREFIX = 1 << 16;
 
 /**
  * Token ids only: the fast path (no token strings, no offsets), for indexing pipelines.
@@ -113,13 +132,17 @@ export class Tokenizer {
     } else {
       if (typeof source === 'string' && typeof process === 'object' && /\.json$/i.test(source)) {
         const fs = process.getBuiltinModule('node:fs');
-        if (fs.existsSync(source) && fs.statSync(source).isFile()) bytes = fs.readFileSync(source);
+        const st = fs.existsSync(source) ? fs.statSync(source) : null;
+        if (st?.isFile()) {
+          if (st.size > SMALL_FILE_MAX) throw new WembedError('limit', `${source}: ${st.size} bytes is over the limit of ${SMALL_FILE_MAX} for a non-weights file`);
+          bytes = fs.readFileSync(source);
+        }
       }
       if (!bytes) {
         const src = await resolveSource(/** @type {any} */ (source), opts);
         const f = await src.open('tokenizer.json');
         if (!f) throw new WembedError('not_found', `no tokenizer.json at ${src.where('tokenizer.json')}`);
-        bytes = await collect(f.chunks, f.size);
+        bytes = await collectSmall(f, src.where('tokenizer.json'));
       }
     }
     const engine = opts.engine ?? await createEngine({ variant: 'st' });

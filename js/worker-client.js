@@ -129,7 +129,7 @@ async function portableImage(x) {
 
 function stripSignal(opts) {
   if (!opts) return opts;
-  const { signal: _s, ...rest } = opts;
+  const { signal: _s, onProgress: _p, ...rest } = opts;
   return rest;
 }
 
@@ -172,9 +172,9 @@ export class WorkerEmbedder {
     this.worker = channel.worker;
   }
 
-  _call(method, args, signal) {
+  _call(method, args, signal, onProgress) {
     if (!this._h) return Promise.reject(new WembedError('disposed', 'this embedder was disposed'));
-    return this._ch.call(method, [this._h, ...args], { signal });
+    return this._ch.call(method, [this._h, ...args], { signal, onProgress });
   }
 
   /** @returns {ReturnType<import('./embedder.js').Embedder['info']>} */
@@ -184,7 +184,7 @@ export class WorkerEmbedder {
   }
 
   /** @param {string | string[]} texts @param {import('./embedder.js').EmbedOptions} [opts] */
-  embed(texts, opts) { return this._call('embed', [texts, stripSignal(opts)], opts?.signal); }
+  embed(texts, opts) { return this._call('embed', [texts, stripSignal(opts)], opts?.signal, opts?.onProgress); }
 
   /** @param {Array<ArrayLike<number>>} ids @param {any} [opts] */
   embedIds(ids, opts) { return this._call('embedIds', [ids, stripSignal(opts)], opts?.signal); }
@@ -198,8 +198,8 @@ export class WorkerEmbedder {
   /** @param {any} px @param {import('./embedder.js').EmbedOptions} [opts] */
   embedPixels(px, opts) { return this._call('embedPixels', [px, stripSignal(opts)], opts?.signal); }
 
-  /** @param {any} input @returns {Promise<Float32Array>} */
-  async preprocessImage(input) { return this._call('preprocessImage', [await portableImage(input)]); }
+  /** @param {any} input @param {{maxPixels?: number}} [opts] @returns {Promise<Float32Array>} */
+  async preprocessImage(input, opts) { return this._call('preprocessImage', [await portableImage(input), opts]); }
 
   /** @param {string} text @param {import('./tokenizer.js').TokenizeOptions} [opts] */
   tokenize(text, opts) { return this._call('tokenize', [text, opts]); }

@@ -4,10 +4,10 @@
 //   in:  {type: 'call', id, method, args}    method: load | embed | embedIds | embedImage |
 //                                              embedPixels | preprocessImage | tokenize | classify |
 //                                              classifyPairs | classifyIds | dispose
-//        {type: 'abort', id}                  cancels a pending load (its AbortSignal fires)
+//        {type: 'abort', id}                  cancels a pending load or embed (its AbortSignal fires)
 //   out: {type: 'result', id, result}         typed arrays' buffers are transferred, not copied
 //        {type: 'error', id, error: {code, message}}
-//        {type: 'progress', id, event}        loading progress of call id
+//        {type: 'progress', id, event}        loading (or long-text embed) progress of call id
 //
 // Each call carries its request id; results come back in whatever order calls finish. Models
 // live here by handle; the client holds only the handle. This file is also the package's
@@ -64,11 +64,20 @@ const methods = {
       aborts.delete(id);
     }
   },
-  embed: (id, [h, texts, opts]) => model(h).embed(texts, opts),
+  async embed(id, [h, texts, opts]) {
+    // Long texts read a piece at a time: progress goes back, an abort stops between pieces.
+    const ac = new AbortController();
+    aborts.set(id, ac);
+    try {
+      return await model(h).embed(texts, { ...opts, signal: ac.signal, onProgress: (event) => post({ type: 'progress', id, event }) });
+    } finally {
+      aborts.delete(id);
+    }
+  },
   embedIds: (id, [h, ids, opts]) => model(h).embedIds(ids, opts),
   embedImage: (id, [h, inputs, opts]) => model(h).embedImage(inputs, opts),
   embedPixels: (id, [h, px, opts]) => model(h).embedPixels(px, opts),
-  preprocessImage: (id, [h, input]) => model(h).preprocessImage(input),
+  preprocessImage: (id, [h, input, opts]) => model(h).preprocessImage(input, opts),
   tokenize: (id, [h, text, opts]) => model(h).tokenize(text, opts),
   classify: (id, [h, image, labels, opts]) => model(h).classify(image, labels, opts),
   classifyPairs: (id, [h, queries, documents]) => model(h).classifyPairs(queries, documents),

@@ -48,15 +48,17 @@ def main():
             return 1
         jobs = os.environ.get('JOBS', str(os.cpu_count() or 2))
 
-        def build_and_test(fixture):
-            r = run(['cmake', '--build', build, '-j', jobs, '--target', 'test-families'], work)
+        # A mutation names its test program ("test", default test-families, which takes the
+        # fixture as argument; other programs run whole, "fixture" empty).
+        def build_and_test(fixture, test='test-families'):
+            r = run(['cmake', '--build', build, '-j', jobs, '--target', test], work)
             if r.returncode:
                 return 'build failed', r.stdout
-            r = run([os.path.join(build, 'test-families'), fixture], work)
+            r = run([os.path.join(build, test)] + ([fixture] if fixture else []), work)
             return ('passed' if r.returncode == 0 else 'failed'), r.stdout
 
-        for fx in sorted({m['fixture'] for m in muts}):
-            status, out = build_and_test(fx)
+        for fx, test in sorted({(m['fixture'], m.get('test', 'test-families')) for m in muts}):
+            status, out = build_and_test(fx, test)
             if status != 'passed':
                 print(f'unmutated {fx}: {status}\n{out}')
                 return 1
@@ -73,7 +75,7 @@ def main():
             with open(path, 'w') as f:
                 f.write(text.replace(m['find'], m['replace']))
             try:
-                status, out = build_and_test(m['fixture'])
+                status, out = build_and_test(m['fixture'], m.get('test', 'test-families'))
             finally:
                 with open(path, 'w') as f:
                     f.write(text)

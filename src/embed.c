@@ -23,6 +23,7 @@
 #include "arch/forward.h"
 #include "core/pool.h"
 #include "embed.h"
+#include "tokenizer/window.h"
 
 // Tokens per forward pass for batches of short sequences (a longer sequence gets its own).
 #define TOKEN_BUDGET 2048
@@ -283,38 +284,20 @@ static int cmp_seqin(const void *a, const void *b) {
     return x->out < y->out ? -1 : x->out > y->out;
 }
 
-// Embeds seqs (reordered in place) into n_out outputs. Pooling NONE: one sequence per output,
-// token rows written in output order.
-static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int32_t n_out, const we_resolved *r,
-                                const wembed_embed_params *p, void *out, size_t out_size) {
+// Runs seqs (reordered in place) through the model: pooled vectors are added, weighted by
+// token count, to acc (pooled per output) and acc_n; pooling NONE writes token rows to out at
+// tok_out[output] instead.
+static wembed_status forward_seqs(wembed_model *m, seqin *seqs, size_t n_seq, const we_resolved *r,
+                                  const wembed_embed_params *p, double *acc, int64_t *acc_n, const int64_t *tok_out,
+                                  void *out) {
     we_err *err = &m->err;
     const int E = r->hidden;
-    const size_t vb = we_vector_bytes(r, p->output);
     int32_t *tok_ids = NULL, *tok_types = NULL, *tok_pos = NULL, *seq_off = NULL, *rope_len = NULL;
     float *hidden = NULL, *proj_in = NULL, *dense_buf = NULL, *head_buf = NULL;
     void *proj_scratch = NULL, *dense_work = NULL, *head_scratch = NULL;
-    double *acc = NULL, *v = NULL;
-    int64_t *acc_n = NULL, *tok_out = NULL;
+    double *v = NULL;
     wembed_pool *pool = NULL;
     wembed_status rc = WEMBED_STATUS_OK;
-
-    // Output size, and where each output's token rows go (pooling NONE).
-    int64_t n_vectors = n_out;
-    if (r->pooling == WEMBED_POOLING_NONE) {
-        if (!(tok_out = we_calloc((size_t)n_out + 1, sizeof(int64_t)))) goto oom;
-        for (size_t i = 0; i < n_seq; i++) tok_out[seqs[i].out + 1] += seqs[i].len;
-        for (int32_t b = 0; b < n_out; b++) tok_out[b + 1] += tok_out[b];
-        n_vectors = tok_out[n_out];
-    } else {
-        acc = we_calloc((size_t)n_out * r->pooled + 1, sizeof(double));
-        acc_n = we_calloc((size_t)n_out + 1, sizeof(int64_t));
-        if (!acc || !acc_n) goto oom;
-    }
-    if ((size_t)n_vectors * vb > out_size) {
-        rc = we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "output buffer of %zu bytes is too small: %lld vectors of %zu bytes",
-                       out_size, (long long)n_vectors, vb);
-        goto done;
-    }
     qsort(seqs, n_seq, sizeof(seqin), cmp_seqin);
     if ((rc = we_model_pool(m, &pool))) goto done;
     // The length a sequence runs at: its own, or the family's pad_to (we_text_spec).
@@ -433,19 +416,6 @@ static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int3
         }
         g0 = g1;
     }
-    if (r->pooling != WEMBED_POOLING_NONE) {
-        for (int32_t b = 0; b < n_out; b++) {
-            double *a = acc + (size_t)b * r->pooled;
-            for (int e = 0; e < r->pooled; e++) v[e] = a[e] / (double)acc_n[b];
-            if (!we_finish_vector((uint8_t *)out + (size_t)b * vb, v, r, p->output) && !p->allow_non_finite) {
-                rc = we_non_finite(m, b);
-                goto done;
-            }
-        }
-    }
-    goto done;
-oom:
-    rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
 done:
     we_free(tok_ids);
     we_free(tok_types);
@@ -453,9 +423,6 @@ done:
     we_free(seq_off);
     we_free(rope_len);
     we_free(hidden);
-    we_free(acc);
-    we_free(acc_n);
-    we_free(tok_out);
     we_free(v);
     we_free(proj_in);
     we_free(proj_scratch);
@@ -466,6 +433,57 @@ done:
     return rc;
 }
 #undef RUN_LEN
+
+// The vector of one output from its accumulated windows: average, Matryoshka, normalize, quantize.
+static wembed_status finish_output(wembed_model *m, const we_resolved *r, const wembed_embed_params *p, const double *a,
+                                   int64_t n, int32_t index, void *out) {
+    double *v = we_malloc(sizeof(double) * ((size_t)r->pooled + 1));
+    if (!v) return we_errorf(&m->err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
+    for (int e = 0; e < r->pooled; e++) v[e] = a[e] / (double)n;
+    wembed_status rc = we_finish_vector(out, v, r, p->output) || p->allow_non_finite ? WEMBED_STATUS_OK : we_non_finite(m, index);
+    we_free(v);
+    return rc;
+}
+
+// Embeds seqs (reordered in place) into n_out outputs. Pooling NONE: one sequence per output,
+// token rows written in output order.
+static wembed_status embed_seqs(wembed_model *m, seqin *seqs, size_t n_seq, int32_t n_out, const we_resolved *r,
+                                const wembed_embed_params *p, void *out, size_t out_size) {
+    const size_t vb = we_vector_bytes(r, p->output);
+    double *acc = NULL;
+    int64_t *acc_n = NULL, *tok_out = NULL;
+    wembed_status rc = WEMBED_STATUS_OK;
+    // Output size, and where each output's token rows go (pooling NONE).
+    int64_t n_vectors = n_out;
+    if (r->pooling == WEMBED_POOLING_NONE) {
+        if (!(tok_out = we_calloc((size_t)n_out + 1, sizeof(int64_t)))) goto oom;
+        for (size_t i = 0; i < n_seq; i++) tok_out[seqs[i].out + 1] += seqs[i].len;
+        for (int32_t b = 0; b < n_out; b++) tok_out[b + 1] += tok_out[b];
+        n_vectors = tok_out[n_out];
+    } else {
+        acc = we_calloc((size_t)n_out * r->pooled + 1, sizeof(double));
+        acc_n = we_calloc((size_t)n_out + 1, sizeof(int64_t));
+        if (!acc || !acc_n) goto oom;
+    }
+    if ((size_t)n_vectors * vb > out_size) {
+        rc = we_errorf(&m->err, WEMBED_STATUS_INVALID_ARGUMENT, "output buffer of %zu bytes is too small: %lld vectors of %zu bytes",
+                       out_size, (long long)n_vectors, vb);
+        goto done;
+    }
+    if ((rc = forward_seqs(m, seqs, n_seq, r, p, acc, acc_n, tok_out, out))) goto done;
+    for (int32_t b = 0; r->pooling != WEMBED_POOLING_NONE && b < n_out; b++) {
+        if (!acc_n[b]) continue;   // streamed separately (wembed_embed_text's long chunked texts)
+        if ((rc = finish_output(m, r, p, acc + (size_t)b * r->pooled, acc_n[b], b, (uint8_t *)out + (size_t)b * vb))) goto done;
+    }
+    goto done;
+oom:
+    rc = we_errorf(&m->err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
+done:
+    we_free(acc);
+    we_free(acc_n);
+    we_free(tok_out);
+    return rc;
+}
 
 // Appends s to *seqs (capacity *cap, doubled as needed).
 static wembed_status push_seq(wembed_model *m, seqin **seqs, size_t *n_seq, size_t *cap, seqin s) {
@@ -705,6 +723,271 @@ static void template_counts(const wembed_encoding *enc, int32_t *n_pre, int32_t 
     *n_post = first < 0 ? 0 : enc->n_tokens - 1 - last;
 }
 
+// -----------------------------------------------------------------------------------------
+// Text streams: one text, a piece at a time, in memory bounded by the model's window and one
+// step of text, whatever the text's size. Its tokens come from windows of the text
+// (we_encode_window: exactly the whole text's tokens, never the whole text at once). Under
+// CHUNK they form overlapping windows of max_tokens with the template's special tokens around
+// each, embedded a group at a time and averaged as they come (weighted by token count); under
+// END the first tokens are the sequence and the rest of the text is not needed; under ERROR
+// more than fit is an error as soon as it is seen.
+
+#define STREAM_STEP ((size_t)64 << 10)     // bytes of text tokenized per step
+#define STREAM_SLICE ((size_t)1 << 20)     // bytes of a caller's text taken in at a time
+
+struct wembed_text_stream {
+    wembed_model *m;
+    wembed_embed_params p;
+    we_resolved r;
+    wembed_tokenizer *tok;
+    uint8_t *text;                // (n_text, cap_text) the text from a little before `pos` on
+    size_t n_text, cap_text;
+    bool at_start;                // text[0] is the text's first byte
+    size_t pos;                   // end of the last token taken, in text
+    size_t step;                  // bytes per step (doubles while a step finds no whole word)
+    int32_t n_pre, n_post;        // the template's special tokens around a sequence
+    int32_t *specials;            // (n_pre + n_post) ids, then (n_pre + n_post) type ids
+    int32_t body_type;
+    int32_t wsize, stride;        // body tokens per window; between window starts
+    int32_t *body;                // (wsize + 1) body tokens not yet windowed
+    int32_t n_body;
+    int64_t n_tokens;             // body tokens seen
+    int32_t *win;                 // (group * 2 * max_tokens) ids | type ids of queued windows
+    seqin *seqs;                  // (group)
+    int32_t n_win, group;
+    int32_t *iota;                // (max_tokens) positions
+    double *acc;                  // (pooled) weighted sum of the pooled windows
+    int64_t acc_n;
+    bool full;                    // END / ERROR: no more text is needed
+    wembed_status failed;         // the first error, kept
+};
+
+static wembed_status stream_fail(wembed_text_stream *s, wembed_status rc) {
+    if (!s->failed) s->failed = rc;
+    return rc;
+}
+
+// Embeds the queued windows, adding their pooled vectors to the stream's sum.
+static wembed_status stream_flush(wembed_text_stream *s) {
+    if (!s->n_win) return WEMBED_STATUS_OK;
+    wembed_status rc = forward_seqs(s->m, s->seqs, (size_t)s->n_win, &s->r, &s->p, s->acc, &s->acc_n, NULL, NULL);
+    s->n_win = 0;
+    return rc ? stream_fail(s, rc) : WEMBED_STATUS_OK;
+}
+
+// Queues the window of body tokens b[0..n) wrapped in the template's special tokens.
+static wembed_status stream_window(wembed_text_stream *s, const int32_t *b, int32_t n, bool chunked) {
+    const int32_t T = s->r.max_tokens, np = s->n_pre, nq = s->n_post, ns = np + nq;
+    int32_t *ids = s->win + (size_t)2 * s->n_win * T, *types = ids + T;
+    memcpy(ids, s->specials, sizeof(int32_t) * (size_t)np);
+    memcpy(ids + np, b, sizeof(int32_t) * (size_t)n);
+    memcpy(ids + np + n, s->specials + np, sizeof(int32_t) * (size_t)nq);
+    memcpy(types, s->specials + ns, sizeof(int32_t) * (size_t)np);
+    for (int32_t k = 0; k < n; k++) types[np + k] = s->body_type;
+    memcpy(types + np + n, s->specials + ns + np, sizeof(int32_t) * (size_t)nq);
+    int32_t len = ns + n;
+    // ntk_length padded: a chunked text's windows are all padded to max_tokens.
+    int32_t rope_len = s->p.ntk_length == WEMBED_NTK_LENGTH_PADDED && chunked ? T : len;
+    s->seqs[s->n_win++] = (seqin){ ids, types, s->iota, len, 0, rope_len };
+    return s->n_win == s->group ? stream_flush(s) : WEMBED_STATUS_OK;
+}
+
+// Takes the body tokens ids[0..n).
+static wembed_status stream_take(wembed_text_stream *s, const int32_t *ids, uint32_t n) {
+    wembed_status rc;
+    for (uint32_t i = 0; i < n && !s->full; i++) {
+        s->body[s->n_body++] = ids[i];
+        s->n_tokens++;
+        if (s->n_body <= s->wsize) continue;
+        if (s->p.truncate == WEMBED_TRUNCATE_ERROR)
+            return stream_fail(s, we_errorf(&s->m->err, WEMBED_STATUS_TOO_LONG, "the text has more than %d tokens (truncate: error)",
+                                            s->r.max_tokens));
+        if (s->p.truncate == WEMBED_TRUNCATE_END) {
+            s->full = true;
+            break;
+        }
+        // CHUNK: a window is complete once a token follows it.
+        if ((rc = stream_window(s, s->body, s->wsize, true))) return rc;
+        s->n_body -= s->stride;
+        memmove(s->body, s->body + s->stride, sizeof(int32_t) * (size_t)s->n_body);
+    }
+    return WEMBED_STATUS_OK;
+}
+
+// One step: tokenizes text[a, b) around pos and takes the tokens that are the whole text's.
+// final: the text ends with what is buffered.
+static wembed_status stream_step(wembed_text_stream *s, bool final) {
+    size_t a = s->pos > WE_WINDOW_MARGIN ? we_utf8_floor(s->text, (uint32_t)(s->pos - WE_WINDOW_MARGIN)) : 0;
+    size_t b = WE_MIN(s->n_text, s->pos + s->step + WE_WINDOW_MARGIN);
+    bool end = final && b == s->n_text;
+    if (!end) b = we_utf8_floor(s->text, (uint32_t)b);
+    const int32_t *ids;
+    uint32_t n, last_end;
+    wembed_status rc = we_tokenizer_window(s->tok, s->text + a, (uint32_t)(b - a), s->at_start && a == 0, end,
+                                           (uint32_t)(s->pos - a), &ids, &n, &last_end);
+    if (rc) return stream_fail(s, we_errorf(&s->m->err, rc, "%s", wembed_tokenizer_last_error(s->tok)));
+    if (n) {
+        s->pos = a + last_end;
+        s->step = STREAM_STEP;
+    } else if (!end) {
+        s->step *= 2;   // no whole word yet: look further
+    }
+    if (end) s->pos = s->n_text;
+    return stream_take(s, ids, n);
+}
+
+// Drops the text before the next step's window.
+static void stream_compact(wembed_text_stream *s) {
+    if (s->pos <= WE_WINDOW_MARGIN + 4) return;
+    size_t drop = we_utf8_floor(s->text, (uint32_t)(s->pos - WE_WINDOW_MARGIN));
+    memmove(s->text, s->text + drop, s->n_text - drop);
+    s->n_text -= drop;
+    s->pos -= drop;
+    s->at_start = false;
+}
+
+wembed_status wembed_text_stream_new(wembed_model *m, const wembed_embed_params *p, wembed_text_stream **out) {
+    if (!m || !out) return WEMBED_STATUS_INVALID_ARGUMENT;
+    *out = NULL;
+    we_err *err = &m->err;
+    we_err_clear(err);
+    we_resolved r;
+    wembed_status rc = resolve(m, p, &r);
+    if (rc) return rc;
+    if (r.pooling == WEMBED_POOLING_NONE)
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "a text stream gives one pooled vector: pooling none does not apply");
+    wembed_tokenizer *th = wembed_model_tokenizer(m);
+    if (!th) return WEMBED_STATUS_MISSING_FILE;
+    // The template: the special tokens around the encoding of one word.
+    wembed_encoding *one = NULL;
+    wembed_tokenize_params tp = wembed_tokenize_default_params();
+    if ((rc = wembed_tokenizer_encode(th, "a", 1, &tp, &one))) return we_errorf(err, rc, "%s", wembed_tokenizer_last_error(th));
+    int32_t n_pre, n_post;
+    template_counts(one, &n_pre, &n_post);
+    const int32_t T = r.max_tokens, wsize = T - n_pre - n_post;
+    const int32_t overlap = p->chunk_overlap >= 0 ? p->chunk_overlap : wsize / 8;
+    if (wsize < 1 || (p->truncate == WEMBED_TRUNCATE_CHUNK && overlap >= wsize)) {
+        wembed_encoding_free(one);
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "max_tokens %d leaves no room for a window after %d special tokens (overlap %d)",
+                         T, n_pre + n_post, overlap);
+    }
+    wembed_text_stream *s = we_calloc(1, sizeof *s);
+    if (!s) { wembed_encoding_free(one); return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); }
+    s->m = m;
+    s->p = *p;
+    s->r = r;
+    s->tok = th;
+    s->at_start = true;
+    s->step = STREAM_STEP;
+    s->n_pre = n_pre;
+    s->n_post = n_post;
+    s->wsize = wsize;
+    s->stride = wsize - overlap;
+    s->group = WE_MAX(1, TOKEN_BUDGET / T);
+    s->specials = we_malloc(sizeof(int32_t) * 2 * ((size_t)(n_pre + n_post) + 1));
+    s->body = we_malloc(sizeof(int32_t) * ((size_t)wsize + 1));
+    s->win = we_malloc(sizeof(int32_t) * 2 * (size_t)s->group * (size_t)T);
+    s->seqs = we_malloc(sizeof(seqin) * (size_t)s->group);
+    s->iota = we_malloc(sizeof(int32_t) * (size_t)T);
+    s->acc = we_calloc((size_t)r.pooled + 1, sizeof(double));
+    if (!s->specials || !s->body || !s->win || !s->seqs || !s->iota || !s->acc) {
+        wembed_encoding_free(one);
+        wembed_text_stream_free(s);
+        return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
+    }
+    const int32_t ns = n_pre + n_post, last = one->n_tokens - n_post;
+    for (int32_t k = 0; k < n_pre; k++) { s->specials[k] = one->ids[k]; s->specials[ns + k] = one->type_ids[k]; }
+    for (int32_t k = 0; k < n_post; k++) {
+        s->specials[n_pre + k] = one->ids[last + k];
+        s->specials[ns + n_pre + k] = one->type_ids[last + k];
+    }
+    s->body_type = n_pre < last ? one->type_ids[n_pre] : 0;
+    wembed_encoding_free(one);
+    const bool from_pad = m->arch.text.pos_rule == WE_POS_FROM_PAD;
+    const int32_t pad = from_pad ? m->arch.text.pad_id : 0;
+    for (int32_t j = 0; j < T; j++) s->iota[j] = from_pad ? pad + 1 + j : j;
+    *out = s;
+    return WEMBED_STATUS_OK;
+}
+
+wembed_status wembed_text_stream_write(wembed_text_stream *s, const char *text, size_t len) {
+    if (!s || (!text && len)) return WEMBED_STATUS_INVALID_ARGUMENT;
+    if (s->failed) return s->failed;
+    for (size_t off = 0; off < len && !s->full;) {
+        size_t n = WE_MIN(len - off, STREAM_SLICE);
+        if (s->n_text + n > s->cap_text) {
+            size_t cap = WE_MAX(s->n_text + n, 2 * s->cap_text);
+            uint8_t *t = we_realloc(s->text, cap);
+            if (!t) return stream_fail(s, we_errorf(&s->m->err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"));
+            s->text = t;
+            s->cap_text = cap;
+        }
+        memcpy(s->text + s->n_text, text + off, n);
+        s->n_text += n;
+        off += n;
+        while (!s->full && s->n_text >= s->pos + s->step + 2 * WE_WINDOW_MARGIN) {
+            wembed_status rc = stream_step(s, false);
+            if (rc) return rc;
+        }
+        stream_compact(s);
+    }
+    return WEMBED_STATUS_OK;
+}
+
+bool wembed_text_stream_full(const wembed_text_stream *s) { return !s || s->full || s->failed; }
+
+wembed_status wembed_text_stream_finish(wembed_text_stream *s, void *out, size_t out_size) {
+    if (!s) return WEMBED_STATUS_INVALID_ARGUMENT;
+    if (s->failed) return s->failed;
+    wembed_status rc;
+    while (!s->full && s->pos < s->n_text) {
+        bool last = s->n_text < s->pos + s->step + 2 * WE_WINDOW_MARGIN;
+        if ((rc = stream_step(s, last))) return rc;
+        if (last) break;
+    }
+    const int32_t n = WE_MIN(s->n_body, s->wsize);
+    if (s->n_tokens == 0 && s->n_pre + s->n_post == 0)
+        return stream_fail(s, we_errorf(&s->m->err, WEMBED_STATUS_INVALID_ARGUMENT, "the text gives no tokens"));
+    // The sequence, or the last window: a window is emitted only once a token follows it, so
+    // there always is one more (of overlap + 1 tokens or more).
+    if ((rc = stream_window(s, s->body, n, s->p.truncate == WEMBED_TRUNCATE_CHUNK && s->n_tokens > s->wsize))) return rc;
+    if ((rc = stream_flush(s))) return rc;
+    size_t vb = we_vector_bytes(&s->r, s->p.output);
+    if (!out || out_size < vb)
+        return stream_fail(s, we_errorf(&s->m->err, WEMBED_STATUS_INVALID_ARGUMENT, "output buffer of %zu bytes is too small for %zu",
+                                        out_size, vb));
+    return finish_output(s->m, &s->r, &s->p, s->acc, s->acc_n, 0, out);
+}
+
+void wembed_text_stream_free(wembed_text_stream *s) {
+    if (!s) return;
+    we_free(s->text);
+    we_free(s->specials);
+    we_free(s->body);
+    we_free(s->win);
+    we_free(s->seqs);
+    we_free(s->iota);
+    we_free(s->acc);
+    we_free(s);
+}
+
+// A long CHUNK text of wembed_embed_text through a stream, a slice at a time, reporting progress.
+static wembed_status embed_streamed(wembed_model *m, const char *text, size_t len, const wembed_embed_params *p,
+                                    uint64_t *done, uint64_t total, void *out, size_t vb) {
+    wembed_text_stream *s = NULL;
+    wembed_status rc = wembed_text_stream_new(m, p, &s);
+    for (size_t off = 0; !rc && off < len; off += STREAM_SLICE) {
+        size_t n = WE_MIN(STREAM_SLICE, len - off);
+        rc = wembed_text_stream_write(s, text + off, n);
+        *done += n;
+        if (!rc && p->progress && !p->progress((float)((double)*done / (double)total), p->progress_user))
+            rc = we_errorf(&m->err, WEMBED_STATUS_ABORTED, "the progress callback stopped the call");
+    }
+    if (!rc) rc = wembed_text_stream_finish(s, out, vb);
+    wembed_text_stream_free(s);
+    return rc;
+}
+
 wembed_status wembed_embed_text(wembed_model *m, const char *const *texts, const size_t *lens, int32_t n,
                                 const wembed_embed_params *p, void *out, size_t out_size) {
     if (!m) return WEMBED_STATUS_INVALID_ARGUMENT;
@@ -719,73 +1002,67 @@ wembed_status wembed_embed_text(wembed_model *m, const char *const *texts, const
     if (!tok) return WEMBED_STATUS_MISSING_FILE;
 
     wembed_encoding **encs = we_calloc((size_t)n + 1, sizeof(*encs));
-    int32_t **win = we_calloc((size_t)n + 1, sizeof(*win));   // window ids/types/pos per chunked text
+    uint8_t *streamed = we_calloc((size_t)n + 1, 1);   // long CHUNK texts, embedded through a stream
     size_t cap = (size_t)n + 1, n_seq = 0;
     seqin *seqs = we_malloc(sizeof(seqin) * cap);
     int32_t *iota = we_malloc(sizeof(int32_t) * ((size_t)r.max_tokens + 1));
-    if (!encs || !win || !seqs || !iota) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
+    if (!encs || !streamed || !seqs || !iota) { rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory"); goto done; }
     const bool from_pad = m->arch.text.pos_rule == WE_POS_FROM_PAD;
     const int32_t pad = from_pad ? m->arch.text.pad_id : 0;
     // Positions of a plain text: 0..n-1 (WE_POS_FROM_PAD: pad_id + 1 on, for texts without pad ids).
     for (int32_t j = 0; j <= r.max_tokens; j++) iota[j] = from_pad ? pad + 1 + j : j;
 
+    // Every text tokenized only as far as the call needs: max_tokens, or one more to tell a
+    // text that does not fit (the tokenizer then reads a prefix of it).
     wembed_tokenize_params tp = wembed_tokenize_default_params();
-    tp.max_length = p->truncate == WEMBED_TRUNCATE_END ? r.max_tokens : 0;
+    tp.max_length = p->truncate == WEMBED_TRUNCATE_END ? r.max_tokens : r.max_tokens + 1;
     int32_t longest = 0;
+    uint64_t total = 0, done_bytes = 0;
     for (int32_t i = 0; i < n; i++) {
         size_t len = lens ? lens[i] : (texts[i] ? strlen(texts[i]) : 0);
         if (!texts[i] && len) { rc = we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "text %d is NULL", i); goto done; }
         rc = wembed_tokenizer_encode(tok, texts[i] ? texts[i] : "", len, &tp, &encs[i]);
         if (rc) { rc = we_errorf(err, rc, "text %d: %s", i, wembed_tokenizer_last_error(tok)); goto done; }
-        longest = WE_MAX(longest, encs[i]->n_tokens);
+        int32_t nt = encs[i]->n_tokens;
+        if (nt == 0) { rc = we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "text %d gives no tokens", i); goto done; }
+        if (nt > r.max_tokens && p->truncate == WEMBED_TRUNCATE_ERROR) {
+            rc = we_errorf(err, WEMBED_STATUS_TOO_LONG, "text %d has more than %d tokens (truncate: error)", i, r.max_tokens);
+            goto done;
+        }
+        if (nt > r.max_tokens) {
+            streamed[i] = 1;
+            total += len;
+            continue;
+        }
+        longest = WE_MAX(longest, nt);
+    }
+    const size_t vb = we_vector_bytes(&r, p->output);
+    if (r.pooling != WEMBED_POOLING_NONE && (size_t)n * vb > out_size) {
+        rc = we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "output buffer of %zu bytes is too small: %d vectors of %zu bytes",
+                       out_size, n, vb);
+        goto done;
     }
     for (int32_t i = 0; i < n; i++) {
         const wembed_encoding *e = encs[i];
-        int32_t len = e->n_tokens;
-        if (len == 0) { rc = we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "text %d gives no tokens", i); goto done; }
-        if (len > r.max_tokens && p->truncate == WEMBED_TRUNCATE_ERROR) {
-            rc = we_errorf(err, WEMBED_STATUS_TOO_LONG, "text %d has %d tokens; the limit is %d (truncate: error)", i, len, r.max_tokens);
-            goto done;
-        }
-        int32_t rope_len = p->ntk_length == WEMBED_NTK_LENGTH_PADDED ? longest : len;
-        if (len <= r.max_tokens) {
-            if ((rc = push_seq(m, &seqs, &n_seq, &cap, (seqin){ e->ids, e->type_ids, iota, len, i, rope_len }))) goto done;
+        if (streamed[i]) {
+            // The chunk path: the whole text through a stream (its windows never all in memory).
+            wembed_encoding_free(encs[i]);
+            encs[i] = NULL;
+            size_t len = lens ? lens[i] : strlen(texts[i]);
+            if ((rc = embed_streamed(m, texts[i], len, p, &done_bytes, total, (uint8_t *)out + (size_t)i * vb, vb))) {
+                rc = we_errorf(err, rc, "text %d: %s", i, wembed_model_last_error(m));
+                goto done;
+            }
             continue;
         }
-        // CHUNK: windows of the text's own tokens, each wrapped in the template's specials.
-        int32_t n_pre, n_post;
-        template_counts(e, &n_pre, &n_post);
-        int32_t body = len - n_pre - n_post, wsize = r.max_tokens - n_pre - n_post;
-        int32_t overlap = p->chunk_overlap >= 0 ? p->chunk_overlap : wsize / 8;
-        if (wsize < 1 || overlap >= wsize) {
-            rc = we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "max_tokens %d leaves no room for a window after %d special tokens (overlap %d)",
-                           r.max_tokens, n_pre + n_post, overlap);
-            goto done;
-        }
-        int32_t step = wsize - overlap, n_win = body <= wsize ? 1 : 1 + (body - wsize + step - 1) / step;
-        if (!(win[i] = we_malloc(sizeof(int32_t) * 2 * (size_t)n_win * r.max_tokens))) {
-            rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
-            goto done;
-        }
-        for (int32_t w = 0; w < n_win; w++) {
-            int32_t s0 = w * step, blen = WE_MIN(wsize, body - s0), wl = n_pre + blen + n_post;
-            int32_t *wi = win[i] + (size_t)2 * w * r.max_tokens, *wt = wi + r.max_tokens;
-            memcpy(wi, e->ids, sizeof(int32_t) * (size_t)n_pre);
-            memcpy(wi + n_pre, e->ids + n_pre + s0, sizeof(int32_t) * (size_t)blen);
-            memcpy(wi + n_pre + blen, e->ids + len - n_post, sizeof(int32_t) * (size_t)n_post);
-            memcpy(wt, e->type_ids, sizeof(int32_t) * (size_t)n_pre);
-            memcpy(wt + n_pre, e->type_ids + n_pre + s0, sizeof(int32_t) * (size_t)blen);
-            memcpy(wt + n_pre + blen, e->type_ids + len - n_post, sizeof(int32_t) * (size_t)n_post);
-            seqin sw = { wi, wt, iota, wl, i, p->ntk_length == WEMBED_NTK_LENGTH_PADDED ? r.max_tokens : wl };
-            if ((rc = push_seq(m, &seqs, &n_seq, &cap, sw))) goto done;
-        }
+        int32_t rope_len = p->ntk_length == WEMBED_NTK_LENGTH_PADDED ? longest : e->n_tokens;
+        if ((rc = push_seq(m, &seqs, &n_seq, &cap, (seqin){ e->ids, e->type_ids, iota, e->n_tokens, i, rope_len }))) goto done;
     }
     rc = embed_seqs(m, seqs, n_seq, n, &r, p, out, out_size);
 done:
     for (int32_t i = 0; encs && i < n; i++) wembed_encoding_free(encs[i]);
-    for (int32_t i = 0; win && i < n; i++) we_free(win[i]);
     we_free(encs);
-    we_free(win);
+    we_free(streamed);
     we_free(seqs);
     we_free(iota);
     return rc;

@@ -60,6 +60,10 @@
 //   - Long inputs (wembed_embed_params): TempScale on the text tower of every family, SelfExtend
 //     on the RoPE families that take it (nomic_bert, gte), RoPE scaling on RoPE families only;
 //     none of them on images.
+//   - Memory does not grow with a text's size (truncation reads a prefix, chunking streams:
+//     wembed_text_stream) except for tokenizers that make one word of a whole text (no
+//     pre-tokenizer, Metaspace split false), pairs, and left truncation, tokenized whole.
+//     Images are taken decoded: bounding their size (JS maxPixels) is the caller's job.
 //
 // Conventions:
 //   - Every function that can fail on input returns a wembed_status; on failure the handle
@@ -363,6 +367,10 @@ typedef struct wembed_embed_params {
     int32_t self_extend_window;
     int32_t allow_non_finite;         // 0 (default): an output vector with a NaN or an infinity fails the
                                       // call with WEMBED_STATUS_NON_FINITE; 1: returned as computed
+    // wembed_embed_text: called as the long texts of a chunked call are read, with the part
+    // read in [0, 1]; returning false stops the call (WEMBED_STATUS_ABORTED). NULL: none.
+    wembed_progress_fn progress;
+    void *progress_user;
 } wembed_embed_params;
 
 wembed_embed_params wembed_embed_default_params(void);
@@ -418,10 +426,28 @@ wembed_status wembed_classify_pairs(wembed_model *model, const char *const *text
 // Texts: each UTF-8 text (any bytes; invalid UTF-8 is decoded as TextDecoder does) is
 // tokenized with the model's tokenizer.json (special tokens added as its post-processor says),
 // then embedded as by wembed_embed_ids. Truncation keeps the special tokens; CHUNK windows
-// each get them too. ntk_length PADDED uses the longest text of the call. No prefix is ever
-// added: put a model's query/document prefix in the text.
+// each get them too. ntk_length PADDED uses the longest text of the call (a chunked text's
+// windows: max_tokens). No prefix is ever added: put a model's query/document prefix in the text.
+// Memory does not grow with a text's size: truncation tokenizes only the prefix it keeps (the
+// tokens are exactly the whole text's first ones), and a chunked text goes through a text
+// stream (below). params->progress reports the chunked texts' progress and can stop the call.
 wembed_status wembed_embed_text(wembed_model *model, const char *const *texts, const size_t *lens, int32_t n,
                                 const wembed_embed_params *params, void *out, size_t out_size);
+
+// Text streams: one text of any size, given a piece at a time (pieces may split a UTF-8 char),
+// embedded into one pooled vector as wembed_embed_text would (truncate END: its first tokens;
+// ERROR: WEMBED_STATUS_TOO_LONG as soon as it does not fit; CHUNK: its windows, averaged),
+// holding only the model's window of tokens and about 1 MB of text at a time. Errors are on
+// the model (wembed_model_last_error); after one, every call returns it. Pooling NONE does not
+// apply. The stream borrows the model: free it first.
+typedef struct wembed_text_stream wembed_text_stream;
+wembed_status wembed_text_stream_new(wembed_model *model, const wembed_embed_params *params, wembed_text_stream **out);
+wembed_status wembed_text_stream_write(wembed_text_stream *s, const char *text, size_t len);
+// True once the stream needs no more text (END past the limit, or an error): stop writing.
+bool wembed_text_stream_full(const wembed_text_stream *s);
+// The vector (wembed_embed_vector_bytes bytes) into out, owned by the caller.
+wembed_status wembed_text_stream_finish(wembed_text_stream *s, void *out, size_t out_size);
+void wembed_text_stream_free(wembed_text_stream *s);   // NULL is a no-op
 // The model's tokenizer (from tokenizer.json), or NULL with an error on the model when it has
 // none. Owned by the model; valid until wembed_model_free.
 wembed_tokenizer *wembed_model_tokenizer(wembed_model *model);

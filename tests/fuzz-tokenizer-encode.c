@@ -113,6 +113,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         wembed_encoding_free(e);
     }
+    // A window of the text (as long texts are read): ids of the vocabulary, an end inside it.
+    {
+        const int32_t *ids;
+        uint32_t nw, last_end;
+        size_t cut;
+        rc = we_tokenizer_window(tok, (const uint8_t *)text, (uint32_t)n, o & 1, (o >> 1) & 1, o % (uint32_t)(n + 1), &ids, &nw, &last_end);
+        if (rc != WEMBED_STATUS_OK && rc != WEMBED_STATUS_ALLOC_FAILED && rc != WEMBED_STATUS_TOO_LONG) __builtin_trap();
+        for (uint32_t i = 0; !rc && i < nw; i++)
+            if (ids[i] < 0 || ids[i] >= vocab) __builtin_trap();
+        if (!rc && last_end > n) __builtin_trap();
+        if (we_tokenizer_truncation_prefix(tok, text, n, p.max_length, p.add_special_tokens, &cut) == WEMBED_STATUS_OK && cut > n)
+            __builtin_trap();
+    }
     we_tokenizer_drop_scratch(tok);     // the work buffers a handle keeps between calls
     if (we_alloc_live() != live) { fprintf(stderr, "leak: %lld\n", (long long)(we_alloc_live() - live)); __builtin_trap(); }
     return 0;

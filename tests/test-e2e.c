@@ -33,6 +33,137 @@ static wembed_model *load(wembed_dtype dtype) {
     return m;
 }
 
+
+// -----------------------------------------------------------------------------------------
+// Long texts: chunked windows streamed (never all in memory) equal the windows of the whole
+// text's tokens embedded one by one and averaged; a stream fed in small pieces gives the same
+// bytes; truncation through a stream is the tokenizer's; progress and stopping.
+
+typedef struct progress_log {
+    int calls;
+    float last;
+    bool monotonic;
+    int stop_at;               // > 0: return false on that call
+} progress_log;
+
+static bool on_progress(float f, void *user) {
+    progress_log *pl = user;
+    pl->monotonic = pl->monotonic && f >= pl->last && f <= 1.0f;
+    pl->last = f;
+    return ++pl->calls != pl->stop_at;
+}
+
+static void test_long_text(wembed_model *m, const char *const *tx, const size_t *lens, int n) {
+    // ~2.5 MB: the texts over and over, numbered so that no window repeats another.
+    size_t cap = (size_t)3 << 20, len = 0;
+    char *text = malloc(cap);
+    for (int k = 0; len + 4096 < (size_t)5 << 19; k++) {
+        len += (size_t)snprintf(text + len, cap - len, " %d. ", k);
+        memcpy(text + len, tx[k % n], lens[k % n]);
+        len += lens[k % n];
+    }
+    const int T = 64, overlap = 8, E = 32;
+    wembed_embed_params p = wembed_embed_default_params();
+    p.pooling = WEMBED_POOLING_MEAN;   // the pooling alone: the average of windows is checkable
+    p.normalize = 0;
+    p.max_tokens = T;
+    p.truncate = WEMBED_TRUNCATE_CHUNK;
+    p.chunk_overlap = overlap;
+    progress_log pl = { 0, 0, true, 0 };
+    p.progress = on_progress;
+    p.progress_user = &pl;
+    float v[32], ref[32], piecewise[32];
+    const char *one = text;
+    we_alloc_reset_peak();
+    size_t base = we_alloc_bytes();
+    CHECKF(wembed_embed_text(m, &one, &len, 1, &p, v, sizeof v) == WEMBED_STATUS_OK, "chunk: %s", wembed_model_last_error(m));
+    double peak_mb = (double)(we_alloc_peak_bytes() - base) / (1 << 20);
+    CHECKF(peak_mb < 16, "chunking %zu bytes held %.1f MB at its peak", len, peak_mb);
+    CHECKF(pl.calls >= 2 && pl.monotonic && pl.last == 1.0f, "progress: %d calls, last %g", pl.calls, (double)pl.last);
+
+    // The reference: the whole text's tokens, windows of T - 2 body tokens every T - 2 - overlap.
+    wembed_tokenizer *tok = wembed_model_tokenizer(m);
+    wembed_tokenize_params tp = wembed_tokenize_default_params();
+    wembed_encoding *e = NULL;
+    CHECK(wembed_tokenizer_encode(tok, text, len, &tp, &e) == WEMBED_STATUS_OK);
+    if (e) {
+        const int32_t body = e->n_tokens - 2, wsize = T - 2, step = wsize - overlap;
+        const int32_t n_win = 1 + (body - wsize + step - 1) / step;
+        int32_t *ids = calloc((size_t)n_win * T, sizeof(int32_t)), *mask = calloc((size_t)n_win * T, sizeof(int32_t));
+        float *out = malloc(sizeof(float) * E * (size_t)n_win);
+        double acc[32] = { 0 }, count = 0;
+        for (int32_t w = 0; w < n_win; w++) {
+            int32_t s0 = w * step, bl = WE_MIN(wsize, body - s0);
+            ids[(size_t)w * T] = e->ids[0];
+            memcpy(ids + (size_t)w * T + 1, e->ids + 1 + s0, sizeof(int32_t) * (size_t)bl);
+            ids[(size_t)w * T + 1 + bl] = e->ids[e->n_tokens - 1];
+            for (int32_t t = 0; t < bl + 2; t++) mask[(size_t)w * T + t] = 1;
+        }
+        wembed_embed_params pi = p;
+        pi.truncate = WEMBED_TRUNCATE_ERROR;
+        pi.progress = NULL;
+        CHECK(wembed_embed_ids(m, ids, NULL, mask, n_win, T, &pi, out, sizeof(float) * E * (size_t)n_win) == WEMBED_STATUS_OK);
+        for (int32_t w = 0; w < n_win; w++) {
+            int32_t wl = WE_MIN(wsize, body - w * step) + 2;
+            for (int d = 0; d < E; d++) acc[d] += (double)out[(size_t)w * E + d] * wl;
+            count += wl;
+        }
+        for (int d = 0; d < E; d++) ref[d] = (float)(acc[d] / count);
+        double c = we_cosine(v, ref, E), a = we_max_abs_diff(v, ref, E);
+        CHECKF(c > 0.9999999 && a < 1e-5, "chunked %zu bytes (%d windows): cosine %.9f, max abs diff %.3g to the windows of its whole tokenization",
+               len, n_win, c, a);
+        printf("long text: %zu bytes, %d windows, cosine %.9f to the reference, peak %.2f MB\n", len, n_win, c, peak_mb);
+        free(ids);
+        free(mask);
+        free(out);
+        wembed_encoding_free(e);
+    }
+
+    // A stream fed in small pieces that split UTF-8 chars: the same bytes.
+    wembed_text_stream *s = NULL;
+    CHECK(wembed_text_stream_new(m, &p, &s) == WEMBED_STATUS_OK);
+    for (size_t off = 0, k = 0; s && off < len; k++) {
+        size_t piece = WE_MIN(len - off, (size_t)(1 + (k * 7919) % 40000));
+        CHECK(wembed_text_stream_write(s, text + off, piece) == WEMBED_STATUS_OK);
+        off += piece;
+    }
+    CHECK(s && wembed_text_stream_finish(s, piecewise, sizeof piecewise) == WEMBED_STATUS_OK);
+    CHECK(memcmp(piecewise, v, sizeof v) == 0);
+    wembed_text_stream_free(s);
+
+    // END through a stream: the first tokens (as truncation gives them), and the stream says
+    // when it has had enough.
+    p.truncate = WEMBED_TRUNCATE_END;
+    CHECK(wembed_embed_text(m, &one, &len, 1, &p, ref, sizeof ref) == WEMBED_STATUS_OK);
+    s = NULL;
+    CHECK(wembed_text_stream_new(m, &p, &s) == WEMBED_STATUS_OK);
+    size_t fed = 0;
+    while (s && !wembed_text_stream_full(s) && fed < len) {
+        size_t piece = WE_MIN(len - fed, (size_t)100000);
+        CHECK(wembed_text_stream_write(s, text + fed, piece) == WEMBED_STATUS_OK);
+        fed += piece;
+    }
+    CHECKF(fed < len, "END: the stream took all %zu bytes", fed);
+    CHECK(s && wembed_text_stream_finish(s, piecewise, sizeof piecewise) == WEMBED_STATUS_OK);
+    CHECK(we_cosine(piecewise, ref, E) > 0.9999999 && we_max_abs_diff(piecewise, ref, E) < 1e-6);
+    wembed_text_stream_free(s);
+    // ERROR: refused once past the limit, the count as far as read.
+    p.truncate = WEMBED_TRUNCATE_ERROR;
+    CHECK(wembed_embed_text(m, &one, &len, 1, &p, ref, sizeof ref) == WEMBED_STATUS_TOO_LONG);
+    CHECK(strstr(wembed_model_last_error(m), "more than 64 tokens") != NULL);
+    s = NULL;
+    CHECK(wembed_text_stream_new(m, &p, &s) == WEMBED_STATUS_OK);
+    CHECK(s && wembed_text_stream_write(s, text, 100000) == WEMBED_STATUS_TOO_LONG);
+    CHECK(wembed_text_stream_full(s));
+    wembed_text_stream_free(s);
+    // Stopping from the progress callback: ABORTED, with the reason on the model.
+    p.truncate = WEMBED_TRUNCATE_CHUNK;
+    pl = (progress_log){ 0, 0, true, 2 };
+    CHECK(wembed_embed_text(m, &one, &len, 1, &p, v, sizeof v) == WEMBED_STATUS_ABORTED);
+    CHECK(pl.calls == 2);
+    free(text);
+}
+
 int main(void) {
     we_arena arena;
     we_arena_init(&arena, 0);
@@ -101,6 +232,7 @@ int main(void) {
         CHECK(wembed_embed_text(m, &tx[8], &lens[8], 1, &p, out, sizeof(float) * 32) == WEMBED_STATUS_TOO_LONG);
         p.truncate = WEMBED_TRUNCATE_CHUNK;
         CHECK(wembed_embed_text(m, &tx[8], &lens[8], 1, &p, out, sizeof(float) * 32) == WEMBED_STATUS_OK);
+        if (di == 0) test_long_text(m, tx, lens, n);
         free(out);
         wembed_model_free(m);
     }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../src/core/common.h"
+#include "../src/formats/json.h"
 #include "../src/tokenizer/tok.h"
 #include "../src/wembed.h"
 #include "harness.h"
@@ -389,6 +390,170 @@ static const char SMALL[] =
     "\"fuse_unk\":false,\"byte_fallback\":false,"
     "\"vocab\":{\"<pad>\":0,\"\xc4\xa0\":1,\"h\":2,\"i\":3,\"hi\":4,\"\xc4\xa0hi\":5,\"x\":6,\"<s>\":7},\"merges\":[\"h i\",\"\xc4\xa0 hi\"]}}";
 
+// -----------------------------------------------------------------------------------------
+// Long texts: truncation tokenizes only a prefix, and windows of a text give the whole text's
+// tokens. Both compared with the whole text's tokenization, for every tokenizer of
+// tests/data/tokenizers, on a long text mixing all the samples (scripts, emoji, runs of
+// digits, whitespace and punctuation, a word longer than the window margin) at random cuts.
+
+// A ~60 KB text from every samples file, in a random order with random separators.
+static char *long_text(we_rng *rng, size_t *out_n) {
+    static const char *const names[] = { "all-MiniLM-L6-v2", "bge-small-en-v1.5", "bge-small-zh-v1.5", "clip-vit-base-patch32", "t5-small" };
+    static const char *const seps[] = { " ", "\n", "", "  ", "\t", ". ", " \n\n " };
+    size_t cap = 1 << 20, n = 0;
+    char *out = malloc(cap);
+    const char *texts[2048];
+    size_t lens[2048], nt = 0;
+    we_arena a;
+    we_arena_init(&a, 0);
+    char *files[5] = { 0 };
+    for (size_t f = 0; f < 5; f++) {
+        char rel[128];
+        snprintf(rel, sizeof rel, "tokenizers/samples-%s.jsonl", names[f]);
+        size_t fn;
+        files[f] = (char *)we_test_read_file(we_test_data_path(rel), &fn);
+        for (size_t i = 0; files[f] && i < fn;) {
+            size_t e = i;
+            while (e < fn && files[f][e] != '\n') e++;
+            const we_json *d = NULL;
+            we_err err = { { 0 } };
+            if (e > i && nt < 2048 && we_json_parse(&a, files[f] + i, e - i, NULL, &d, &err) == WEMBED_STATUS_OK) {
+                size_t l;
+                const char *s = we_json_as_str(we_json_get(d, "text"), &l);
+                if (s) { texts[nt] = s; lens[nt++] = l; }
+            }
+            i = e + 1;
+        }
+    }
+    while (n < 60000 && nt) {
+        size_t k = we_rng_next(rng) % nt;
+        const char *sep = seps[we_rng_next(rng) % WE_ARRAY_LEN(seps)];
+        size_t r = we_rng_next(rng) % 40;
+        if (r < 3) {         // an added token that swallows the whitespace around it (the lstrip variant below)
+            memcpy(out + n, "  [MASK]  ", 10);
+            n += 10;
+        }
+        if (r == 0) {        // a run longer than the margin: digits, spaces, or one long word
+            const char fill = "7 x"[we_rng_next(rng) % 3];
+            memset(out + n, fill, 1500);
+            n += 1500;
+        }
+        memcpy(out + n, texts[k], lens[k]);
+        n += lens[k];
+        memcpy(out + n, sep, strlen(sep));
+        n += strlen(sep);
+    }
+    for (size_t f = 0; f < 5; f++) free(files[f]);
+    we_arena_free(&a);
+    *out_n = n;
+    return out;
+}
+
+static size_t floor_char(const char *s, size_t at) { return we_utf8_floor((const uint8_t *)s, (uint32_t)at); }
+
+// bge-small-en-v1.5 with [MASK] as an lstrip + rstrip added token (as RoBERTa's <mask>): what
+// it swallows reaches past the word before it, so only the window margin keeps that word exact.
+static wembed_tokenizer *load_lstrip_variant(void) {
+    size_t n;
+    char *json = (char *)we_test_read_file(we_test_data_path("tokenizers/bge-small-en-v1.5/tokenizer.json"), &n);
+    if (!CHECK(json != NULL)) return NULL;
+    static const char from[] = "\"[MASK]\",\n      \"single_word\": false,\n      \"lstrip\": false,\n      \"rstrip\": false";
+    static const char to[] =   "\"[MASK]\",\n      \"single_word\": false,\n      \"lstrip\": true ,\n      \"rstrip\": true ";
+    char *at = strstr(json, from);
+    if (CHECK(at != NULL)) memcpy(at, to, sizeof to - 1);
+    wembed_tokenizer *tok = NULL;
+    CHECK(wembed_tokenizer_load(json, n, &tok) == WEMBED_STATUS_OK);
+    free(json);
+    return tok;
+}
+
+static void test_long_texts(void) {
+    static const char *const files[] = { "tokenizers/all-MiniLM-L6-v2/tokenizer.json", "tokenizers/bge-small-en-v1.5/tokenizer.json",
+                                         "tokenizers/bge-small-zh-v1.5/tokenizer.json", "tokenizers/clip-vit-base-patch32/tokenizer.json",
+                                         "tokenizers/t5-small/tokenizer.json" };
+#define NAME_OF(f) ((f) < WE_ARRAY_LEN(files) ? files[f] : "bge-small-en-v1.5 with an lstrip [MASK]")
+    we_rng rng = { 0x9e3779b97f4a7c15ull };
+    size_t n;
+    char *text = long_text(&rng, &n);
+    for (size_t f = 0; f <= WE_ARRAY_LEN(files); f++) {
+        wembed_tokenizer *tok = f < WE_ARRAY_LEN(files) ? load_file(NAME_OF(f)) : load_lstrip_variant();
+        if (!tok) continue;
+        // 1. truncation of random prefixes to random lengths = the whole prefix's tokens, cut
+        int cases = 0, cut = 0;
+        for (int c = 0; c < 30; c++) {
+            size_t len = floor_char(text, we_rng_next(&rng) % (n + 1));
+            if (c < 3) len = n;
+            int32_t k = 3 + (int32_t)(we_rng_next(&rng) % (c % 2 ? 40 : 700));
+            wembed_tokenize_params p = wembed_tokenize_default_params();
+            wembed_encoding *full = NULL, *tr = NULL;
+            CHECK(wembed_tokenizer_encode(tok, text, len, &p, &full) == WEMBED_STATUS_OK);
+            p.max_length = k;
+            CHECK(wembed_tokenizer_encode(tok, text, len, &p, &tr) == WEMBED_STATUS_OK);
+            if (full && tr) {
+                int32_t n_pre = 0, n_post = 0;
+                while (n_pre < full->n_tokens && full->special_tokens_mask[n_pre]) n_pre++;
+                while (n_post < full->n_tokens - n_pre && full->special_tokens_mask[full->n_tokens - 1 - n_post]) n_post++;
+                int32_t body = WE_MIN(full->n_tokens - n_pre - n_post, k - n_pre - n_post);
+                bool same = tr->n_tokens == n_pre + body + n_post;
+                for (int32_t i = 0; same && i < tr->n_tokens; i++) {
+                    int32_t j = i < n_pre + body ? i : full->n_tokens - (tr->n_tokens - i);
+                    same = tr->ids[i] == full->ids[j] && tr->word_ids[i] == full->word_ids[j] &&
+                           tr->offsets[2 * i] == full->offsets[2 * j] && tr->offsets[2 * i + 1] == full->offsets[2 * j + 1];
+                }
+                CHECKF(same, "%s: %zu bytes cut to %d tokens: not the whole text's first tokens", NAME_OF(f), len, k);
+                cases++;
+                cut += full->n_tokens > k;
+            }
+            wembed_encoding_free(full);
+            wembed_encoding_free(tr);
+        }
+        // 2. windows of random sizes and margins, walked over the text: the whole text's tokens
+        wembed_tokenize_params p = wembed_tokenize_default_params();
+        p.add_special_tokens = false;
+        wembed_encoding *full = NULL;
+        CHECK(wembed_tokenizer_encode(tok, text, n, &p, &full) == WEMBED_STATUS_OK);
+        we_tokenizer *t = we_tokenizer_of(tok);
+        we_enc e = { 0 };
+        size_t at = 0, pos = 0, windows = 0;   // tokens matched so far; end offset of the last one
+        bool ok = full != NULL;
+        for (uint32_t grow = 0; ok;) {
+            size_t back = WE_WINDOW_MARGIN + we_rng_next(&rng) % 300;
+            size_t a = pos > back ? floor_char(text, pos - back) : 0;
+            size_t b = WE_MIN(n, pos + WE_WINDOW_MARGIN + 1 + (we_rng_next(&rng) % 1500 << grow));
+            b = b < n ? floor_char(text, b) : n;
+            uint32_t first, end;
+            if (!CHECK(we_encode_window(t, (const uint8_t *)text + a, (uint32_t)(b - a), a == 0, b == n, (uint32_t)(pos - a), &e,
+                                        &first, &end) == WEMBED_STATUS_OK)) break;
+            const we_etok *tk = e.toks.p;
+            for (uint32_t i = first; ok && i < end; i++, at++)
+                ok = CHECKF(at < (size_t)full->n_tokens && tk[i].id == full->ids[at] && tk[i].s + a == full->offsets[2 * at] &&
+                            tk[i].e + a == full->offsets[2 * at + 1],
+                            "%s: window [%zu, %zu) token %u is not the whole text's token %zu", NAME_OF(f), a, b, i, at);
+            windows++;
+            if (b == n) break;
+            grow = end > first ? 0 : grow + 1;
+            if (end > first) pos = tk[end - 1].e + a;
+        }
+        CHECKF(!ok || at == (size_t)full->n_tokens, "%s: windows gave %zu of %d tokens", NAME_OF(f), at, full ? full->n_tokens : 0);
+        // 3. windows ending inside an added token: what was before it is still exact
+        for (const char *m = text; full && (m = strstr(m + 1, "[MASK]")) != NULL && m - text < 30000;) {
+            uint32_t first, end, at_m = (uint32_t)(m - text) + 3;
+            if (!CHECK(we_encode_window(t, (const uint8_t *)text, at_m, true, false, 0, &e, &first, &end) == WEMBED_STATUS_OK)) break;
+            const we_etok *tk = e.toks.p;
+            bool same = end <= (uint32_t)full->n_tokens;
+            for (uint32_t i = first; same && i < end; i++)
+                same = tk[i].id == full->ids[i] && tk[i].s == full->offsets[2 * i] && tk[i].e == full->offsets[2 * i + 1];
+            CHECKF(same, "%s: window cut inside the [MASK] at %u: tokens before it differ from the whole text's", NAME_OF(f), at_m - 3);
+        }
+        printf("%-48s %d truncations (%d cut), %zu windows over %zu bytes\n", NAME_OF(f), cases, cut, windows, n);
+        we_enc_free(&e);
+        wembed_encoding_free(full);
+        wembed_tokenizer_free(tok);
+    }
+    free(text);
+#undef NAME_OF
+}
+
 static void test_alloc_failures(void) {
     int64_t live0 = we_alloc_live();
     int loads = 0, encodes = 0;
@@ -443,6 +608,7 @@ int main(void) {
     test_load_errors();
     test_regex();
     test_alloc_failures();
+    test_long_texts();
     CHECK_EQ_INT(we_alloc_live(), 0);
     return we_test_finish("tokenizer-api");
 }

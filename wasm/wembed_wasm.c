@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/common.h"
+#include "tokenizer/window.h"
 #include "wembed.h"
 
 // The Node addon compiles this same file (native/: its build defines both macros first, so that
@@ -225,6 +226,20 @@ WEMBED_WASM_EXPORT int wembed__embed_text(wembed_model *m, const char *utf8, con
     return rc;
 }
 
+// Text streams (one long text a piece at a time; errors on the model): *out gets the stream.
+WEMBED_WASM_EXPORT int wembed__text_stream_new(wembed_model *m, wembed_text_stream **out, PARAMS_ARGS) {
+    wembed_embed_params p = PARAMS;
+    return wembed_text_stream_new(m, &p, out);
+}
+WEMBED_WASM_EXPORT int wembed__text_stream_write(wembed_text_stream *s, const char *text, double len) {
+    return wembed_text_stream_write(s, text, (size_t)len);
+}
+WEMBED_WASM_EXPORT int wembed__text_stream_full(const wembed_text_stream *s) { return wembed_text_stream_full(s); }
+WEMBED_WASM_EXPORT int wembed__text_stream_finish(wembed_text_stream *s, void *out, double out_size) {
+    return wembed_text_stream_finish(s, out, (size_t)out_size);
+}
+WEMBED_WASM_EXPORT void wembed__text_stream_free(wembed_text_stream *s) { wembed_text_stream_free(s); }
+
 WEMBED_WASM_EXPORT int wembed__embed_ids(wembed_model *m, const int32_t *ids, const int32_t *type_ids,
                                          const int32_t *mask, int B, int T, void *out, double out_size, PARAMS_ARGS) {
     wembed_embed_params p = PARAMS;
@@ -316,6 +331,13 @@ WEMBED_WASM_EXPORT wembed_tokenizer *wembed__tokenizer_load(const void *json, do
 }
 
 // An encoding (wembed_encoding_free), or 0 (wembed_tokenizer_last_error).
+// we_tokenizer_truncation_prefix: the cut (== len: this prefix of the text is not enough), -1 on error.
+WEMBED_WASM_EXPORT double wembed__tokenize_prefix(wembed_tokenizer *tok, const char *text, double len, int add_special,
+                                                  int max_length) {
+    size_t cut;
+    return we_tokenizer_truncation_prefix(tok, text, (size_t)len, max_length, add_special != 0, &cut) ? -1.0 : (double)cut;
+}
+
 WEMBED_WASM_EXPORT wembed_encoding *wembed__tokenize(wembed_tokenizer *tok, const char *text, double len,
                                                      int add_special, int max_length, int use_file_settings) {
     wembed_tokenize_params p = wembed_tokenize_default_params();

@@ -91,9 +91,10 @@ function* imagePaths(paths) {
 }
 
 export async function embedImageCommand(argv) {
-  const args = parseArgs(argv, { ...MODEL_SPEC, pooling: 'string', normalize: 'boolean', 'preprocess-only': 'boolean', 'batch-size': 'string', dims: 'string', quantize: 'string' });
+  const args = parseArgs(argv, { ...MODEL_SPEC, pooling: 'string', normalize: 'boolean', 'preprocess-only': 'boolean', 'batch-size': 'string', dims: 'string', quantize: 'string', 'max-pixels': 'string' });
   if (!args.model) throw new UsageError('--model is required');
   const opts = embedOptions(args, (await commandEngine(args)).consts);
+  if (args['max-pixels'] !== undefined) opts.maxPixels = intArg(args, 'max-pixels', undefined, 0);
   const batchSize = intArg(args, 'batch-size', 8);
   const e = await loadEmbedder(args);
   try {
@@ -138,7 +139,7 @@ export async function embedImageCommand(argv) {
       const images = items.filter((x) => x.kind === 'image');
       const pixels = items.filter((x) => x.kind === 'pixels');
       const pre = args['preprocess-only'];
-      const ir = await runBatch(images, (xs) => (pre ? Promise.all(xs.map((x) => e.preprocessImage(x))) : e.embedImage(xs, opts)));
+      const ir = await runBatch(images, (xs) => (pre ? Promise.all(xs.map((x) => e.preprocessImage(x, { maxPixels: opts.maxPixels }))) : e.embedImage(xs, opts)));
       const pr = await runBatch(pixels, (xs) => (pre ? Promise.resolve(xs) : e.embedPixels(xs, opts)));
       let a = 0;
       let b = 0;

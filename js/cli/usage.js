@@ -28,11 +28,12 @@ commands:
                < {"text": ...} | {"input_ids": [...], "token_type_ids": [...], "attention_mask": [...]}
                > {"embedding": [...]}  or, with --pooling none, {"hidden": [[...],...]}
   embed-image  --model M [--no-normalize] [--pooling none] [--dims N] [${opt('quantize')}]
-               [--preprocess-only] [--batch-size N] [PATH...]
+               [--preprocess-only] [--batch-size N] [--max-pixels N] [PATH...]
                < {"path": ...} | {"rgb": base64, "width": W, "height": H} | {"pixel_values": [...]}
                > {"embedding": [...]} | {"hidden": [[...],...]} | {"pixel_values": [...]}
                PATH arguments (image files or folders of them) are embedded instead of stdin,
-               each output with its "path".
+               each output with its "path". An image of more than --max-pixels pixels
+               (default 50000000; 0: no limit) is refused from its header, before decoding.
   rerank       --model M [--activation none|sigmoid] [--batch-size N] [${opt('dtype')}] [--threads N]
                < {"query": ..., "document": ...} | {"query": ..., "documents": [...]}
                  | {"input_ids": [...], "token_type_ids": [...]}

@@ -17,6 +17,7 @@
 #include "../core/utf8.h"
 #include "../formats/gguf.h"
 #include "../formats/json.h"
+#include "window.h"
 
 // -----------------------------------------------------------------------------------------
 // Growable buffers (we_malloc'd, reused from call to call).
@@ -427,6 +428,8 @@ wembed_status we_tokenizer_from_json(we_tokenizer *tok, const we_json *root, we_
 void we_tokenizer_clear(we_tokenizer *tok);
 // Frees the work buffers a handle keeps between calls (tests and fuzzers count allocations).
 void we_tokenizer_drop_scratch(wembed_tokenizer *tok);
+// The tokenizer inside a handle (NULL for a failed load).
+we_tokenizer *we_tokenizer_of(wembed_tokenizer *tok);
 // Builds tok (zeroed, arenas initialized) from a GGUF file's tokenizer.ggml.* metadata.
 wembed_status we_tokenizer_from_gguf(we_tokenizer *tok, const we_gguf_vocab *v, we_err *err);
 
@@ -436,6 +439,10 @@ const char *we_tokenizer_id_to_token(const we_tokenizer *tok, int32_t id, uint32
 // The whole encode of one sequence (no post-processing) into enc.
 wembed_status we_encode_sequence(we_tokenizer *tok, const uint8_t *text, uint32_t n, uint32_t type_id,
                                  we_enc *enc);
+// Windows of long texts (tokenizer.c): s[0..n) is part of a longer text; [*first, *end) of enc
+// are the tokens that are the whole text's own (see the comment there), offsets in bytes of s.
+wembed_status we_encode_window(we_tokenizer *tok, const uint8_t *s, uint32_t n, bool text_start, bool text_end,
+                               uint32_t from, we_enc *enc, uint32_t *first, uint32_t *end);
 // Post-processing: truncation, the processor, padding. a (and b, or NULL) are consumed; the
 // result goes to out.
 // text_a/text_b are the (sanitized) inputs, for ByteLevel's offset trimming.

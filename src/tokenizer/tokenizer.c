@@ -9,12 +9,16 @@
 struct wembed_tokenizer {
     we_tokenizer t;
     bool failed;              // load failed: only last_error and free are allowed
+    we_enc window;            // we_tokenizer_window's tokens
+    we_buf window_ids;        // int32_t: their ids
 };
 
 // One block for the result: the struct, its arrays and the token strings.
 struct wembed_encoding_block {
     wembed_encoding enc;
 };
+
+static wembed_status truncation_prefix(we_tokenizer *t, const uint8_t *text, size_t n, uint32_t need, size_t *out);
 
 // Input limit: offsets are 32-bit and the sanitized text may be 3x the input.
 #define MAX_INPUT ((size_t)256 << 20)
@@ -53,6 +57,15 @@ wembed_status we_encode_sequence(we_tokenizer *tok, const uint8_t *text, uint32_
     return WEMBED_STATUS_OK;
 }
 
+wembed_status we_tokenizer_truncation_prefix(wembed_tokenizer *tok, const char *text, size_t n, int32_t max_length,
+                                             bool add_special, size_t *cut) {
+    *cut = n;
+    if (!tok || tok->failed || (!text && n)) return WEMBED_STATUS_INVALID_ARGUMENT;
+    uint32_t n_special = add_special ? we_post_added(tok->t.post, false) : 0;
+    if (max_length <= 0 || (uint32_t)max_length <= n_special) return WEMBED_STATUS_OK;
+    return truncation_prefix(&tok->t, (const uint8_t *)text, n, (uint32_t)max_length - n_special, cut);
+}
+
 // -----------------------------------------------------------------------------------------
 // Lifecycle
 
@@ -81,9 +94,13 @@ static void drop_scratch(we_tokenizer *t, size_t max_bytes) {
         if (bufs[i]->cap > max_bytes) we_buf_free(bufs[i]);
 }
 
+we_tokenizer *we_tokenizer_of(wembed_tokenizer *tok) { return tok && !tok->failed ? &tok->t : NULL; }
+
 void we_tokenizer_drop_scratch(wembed_tokenizer *tok) {
     if (!tok) return;
     drop_scratch(&tok->t, 0);
+    we_enc_free(&tok->window);
+    we_buf_free(&tok->window_ids);
     we_cache_free(&tok->t.work.cache);
 }
 
@@ -167,6 +184,8 @@ wembed_status wembed_tokenizer_load_gguf(const void *gguf, size_t n, wembed_toke
 void wembed_tokenizer_free(wembed_tokenizer *tok) {
     if (!tok) return;
     we_tokenizer_clear(&tok->t);
+    we_enc_free(&tok->window);
+    we_buf_free(&tok->window_ids);
     we_free(tok);
 }
 
@@ -271,6 +290,104 @@ static void free_input(input *in) {
     }
 }
 
+// -----------------------------------------------------------------------------------------
+// Windows of long texts
+//
+// Truncation and chunking need the tokens of a part of a text, and a 10 MB text cut to 512
+// tokens should cost what its first kilobytes cost, not 56 bytes of work memory per byte of
+// text. Every stage decides a token from a bounded neighbourhood of its text: added tokens
+// (their length, lstrip/rstrip over the adjacent whitespace), normalizers (a char, a combining
+// sequence, a Precompiled rule, a Replace match, Strip at the ends), pre-tokenizer splits (a
+// match plus a char of lookahead such as `\s+(?!\S)`, runs of digits or punctuation) and the
+// model (one pre-token at a time). So a window of the text gives the whole text's tokens for
+// every word (pre-token) that lies entirely more than WE_WINDOW_MARGIN bytes inside the window:
+// tokens of the words touching the margins are dropped. A word longer than the window (no
+// pre-tokenizer, Metaspace split: false, a run of a megabyte without a separator) never fits:
+// the callers then widen the window up to the whole text, which stays exact but not bounded.
+// tests/test-tokenizer-api.c compares windows with the whole text's tokens at random cuts.
+
+// Encodes s[0..n) (part of a longer text: text_start / text_end say whether it begins / ends
+// the text) into enc (offsets in bytes of s, word ids per pre-token), and gives the range
+// [*first, *end) of tokens that are the whole text's own: from the first word starting at or
+// after `from`, to the last word ending more than the margin before the window's end.
+wembed_status we_encode_window(we_tokenizer *t, const uint8_t *s, uint32_t n, bool text_start, bool text_end,
+                               uint32_t from, we_enc *enc, uint32_t *first, uint32_t *end) {
+    *first = *end = 0;
+    enc->toks.n = enc->pool.n = 0;
+    input in;
+    wembed_status rc = prepare_input(t, (const char *)s, n, &in);
+    if (rc) return rc;
+    rc = we_encode_sequence(t, in.s, in.n, 0, enc);
+    we_bump_reset(&t->work.mem, (size_t)16 << 20);
+    we_etok *tk = enc->toks.p;
+    size_t nt = enc->toks.n;
+    for (size_t k = 0; !rc && in.map && k < nt; k++) {   // sanitized offsets -> offsets in s
+        tk[k].s = in.map[WE_MIN(tk[k].s, in.n)];
+        tk[k].e = in.map[WE_MIN(tk[k].e, in.n)];
+    }
+    free_input(&in);
+    if (rc) return rc;
+    const uint32_t lo = WE_MAX(from, text_start ? 0u : WE_WINDOW_MARGIN);
+    size_t i = 0;
+    while (i < nt && !(tk[i].s >= lo && (i == 0 || tk[i].word != tk[i - 1].word))) i++;
+    size_t j = nt;
+    if (!text_end) {
+        const uint32_t hi = n > WE_WINDOW_MARGIN ? n - WE_WINDOW_MARGIN : 0;
+        for (j = i; j < nt && tk[j].s <= hi && tk[j].e <= hi; j++) {}
+        if (j == nt && j > i) j--;   // nothing crosses the margin: the last word may still go on
+        while (j > i && tk[j - 1].word == tk[j].word) j--;
+    }
+    *first = (uint32_t)i;
+    *end = (uint32_t)j;
+    return WEMBED_STATUS_OK;
+}
+
+wembed_status we_tokenizer_window(wembed_tokenizer *tok, const uint8_t *s, uint32_t n, bool text_start, bool text_end,
+                                  uint32_t from, const int32_t **ids, uint32_t *n_ids, uint32_t *last_end) {
+    *ids = NULL;
+    *n_ids = *last_end = 0;
+    if (!tok || tok->failed) return WEMBED_STATUS_INVALID_ARGUMENT;
+    uint32_t first, end;
+    wembed_status rc = we_encode_window(&tok->t, s, n, text_start, text_end, from, &tok->window, &first, &end);
+    if (rc) return rc;
+    tok->window_ids.n = 0;
+    if (!we_buf_reserve(&tok->window_ids, end - first + 1, sizeof(int32_t)))
+        return we_errorf(&tok->t.err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
+    const we_etok *tk = tok->window.toks.p;
+    int32_t *out = tok->window_ids.p;
+    for (uint32_t i = first; i < end; i++) out[i - first] = tk[i].id;
+    *ids = out;
+    *n_ids = end - first;
+    if (end > first) *last_end = tk[end - 1].e;
+    // A huge window (a word longer than the steps) should not pin its memory.
+    if (tok->window.toks.cap > ((size_t)16 << 20)) we_enc_free(&tok->window);
+    return WEMBED_STATUS_OK;
+}
+
+// A char boundary at or before `at` (UTF-8 continuation bytes are skipped back, at most 3).
+uint32_t we_utf8_floor(const uint8_t *s, uint32_t at) {
+    for (int k = 0; k < 3 && at > 0 && (s[at] & 0xC0) == 0x80; k++) at--;
+    return at;
+}
+
+// The length of a prefix of text[0..n) whose encoding begins with more than `need` of the whole
+// text's tokens (so truncating either to `need` tokens gives the same result), or n.
+static wembed_status truncation_prefix(we_tokenizer *t, const uint8_t *text, size_t n, uint32_t need, size_t *out) {
+    we_enc e = { 0 };
+    wembed_status rc = WEMBED_STATUS_OK;
+    *out = n;
+    for (uint64_t len = (uint64_t)need * 16 + 4096 + 2 * WE_WINDOW_MARGIN; len < n; len *= 2) {
+        uint32_t first, end, cut = we_utf8_floor(text, (uint32_t)len);
+        if ((rc = we_encode_window(t, text, cut, true, false, 0, &e, &first, &end))) break;
+        if (end - first > need) {
+            *out = cut;
+            break;
+        }
+    }
+    we_enc_free(&e);
+    return rc;
+}
+
 static wembed_status build_result(we_tokenizer *t, const we_enc *e, const input *ia, const input *ib,
                                   wembed_encoding **out) {
     size_t n = e->toks.n;
@@ -369,9 +486,17 @@ static wembed_status encode(wembed_tokenizer *tok, const char *text_a, size_t le
         trunc.max_length = (uint32_t)p.max_length;
     }
 
+    // A single text cut on the right needs only the prefix that holds its kept tokens.
+    wembed_status rc;
+    uint32_t n_special = p.add_special_tokens ? we_post_added(t->post, false) : 0;
+    if (!pair && trunc.on && !trunc.left && trunc.max_length > n_special && len_a > trunc.max_length) {
+        size_t cut;
+        if ((rc = truncation_prefix(t, (const uint8_t *)text_a, len_a, trunc.max_length - n_special, &cut))) return rc;
+        len_a = cut;
+    }
     input ia, ib;
     memset(&ib, 0, sizeof ib);
-    wembed_status rc = prepare_input(t, text_a, len_a, &ia);
+    rc = prepare_input(t, text_a, len_a, &ia);
     if (rc) return rc;
     if (pair && (rc = prepare_input(t, text_b, len_b, &ib))) { free_input(&ia); return rc; }
     we_enc ea = { 0 }, eb = { 0 }, res = { 0 };
