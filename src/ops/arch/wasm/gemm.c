@@ -818,7 +818,7 @@ static void gemm_q4_tiles(const q4_ctx *c, int64_t p0, int64_t p1, int64_t t0, i
                     wasm_v128_store(acc + i * NR + 4, v1);
                 }
             }
-            epilogue_f32(c->y + t * c->ldy + n0, c->ldy, acc, mr, nr, c->b ? c->b + n0 : NULL, c->act, false);
+            epilogue_f32(c->y + t * c->ldy + n0, c->ldy, acc, NR, mr, nr, c->b ? c->b + n0 : NULL, c->act, false);
         }
     }
 }
@@ -857,6 +857,8 @@ void we_gemm_q4(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
                 .ldq = (size_t)nb * WE_Q4_BLOCK * (dot ? 1 : sizeof(int16_t))};
     c.q.T = T;
     c.q.N = N;
+    c.q.mr = MR;             // the 5x8 tiles of the SIMD128 kernels, one panel per item
+    c.q.np = 1;
     queue_items(&c.q, split_by_rows(&c.q, we_pool_threads(pool), true));
     if (!c.q.by_rows) we_pool_run(pool, gemm_q4_quantize_task, &c);
     we_pool_run(pool, gemm_q4_task, &c);
