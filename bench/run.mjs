@@ -23,6 +23,7 @@
 //   --models minilm,nomic,clip,modernbert,jina,rerank,qwen3,gemma (default: all, bench/engines.js MODELS)
 //   --rounds 3  --cold-rounds 3  --long-threads 2  --long-dtype q8,f32  --long-env chromium,node
 //   --long-models nomic,modernbert (the models of the 8192-token phase, of those in --models)
+//   --workloads doc512,...  only these of each model's throughput workloads (bench/suite.js WORKLOADS)
 //   --phases throughput,cold,long,gemm  --out bench/results  --job-timeout 3600 (seconds)
 //   --merge   keep the rows of the phases not rerun, and of the models not rerun, from the existing
 //             <out>/results.json (to redo one phase or add models, e.g. after the machine was
@@ -36,6 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { makeTexts } from './inputs.js';
 import { writeReport } from './report.js';
 import { MODELS } from './engines.js';
+import { WORKLOADS } from './suite.js';
 import { onJsonLines } from './json-lines.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -60,6 +62,7 @@ const o = {
   phases: list('phases', quick ? 'throughput,cold,long' : 'throughput,cold,long,gemm'),
   out: path.resolve(opt('out', path.join(here, quick ? 'out/quick' : 'results'))),
   jobTimeout: Number(opt('job-timeout', '3600')),
+  workloads: opt('workloads', null)?.split(',').filter(Boolean) ?? null,
 };
 const modelsDir = path.join(here, quick ? 'models/small' : 'models');
 const log = (s) => process.stderr.write(`bench: ${s}\n`);
@@ -225,7 +228,8 @@ const runJob = (env, job) => (env === 'node' ? runNode(job) : runChromium(job));
 function progress(r) {
   const f = (x, d = 2) => (x == null ? '-' : x.toFixed(d));
   const where = `${r.env ?? r.job?.env ?? '?'} ${r.threads ?? r.job?.threads ?? '?'}t ${r.dtype ?? r.job?.dtype ?? ''} ${r.model ?? r.job?.model ?? ''}`;
-  if (r.type === 'check') log(`${where} check ${r.ok ? 'ok' : 'FAILED'}: cos min ${f(r.inputs?.min, 6)}, torch ${f(r.refWembed?.min, 6)} / ${f(r.refTjs?.min, 6)}, tokens differ ${r.tokenMismatches ?? '-'}`);
+  if (r.type === 'check' && r.pearson != null) log(`${where} check ${r.ok ? 'ok' : 'FAILED'}: scores' correlation ${f(r.pearson, 6)}, largest difference ${f(r.maxAbs, 5)} (spread ${f(r.spread, 3)}), vs torch ${f(r.refWembedMaxAbs, 5)} / ${f(r.refTjsMaxAbs, 5)}, tokens differ ${r.tokenMismatches}`);
+  else if (r.type === 'check') log(`${where} check ${r.ok ? 'ok' : 'FAILED'}: cos min ${f(r.inputs?.min, 6)}, torch ${f(r.refWembed?.min, 6)} / ${f(r.refTjs?.min, 6)}, tokens differ ${r.tokenMismatches ?? '-'}`);
   else if (r.type === 'throughput') log(`${where} ${r.workload}: wembed ${f(r.units / r.wembed.seconds, 1)} ${r.unit}/s, transformers.js ${r.tjs.error ? r.tjs.error : f(r.units / r.tjs.seconds, 1)}`);
   else if (r.type === 'cold') log(`${where} cold ${r.engine}: ${f(r.seconds)} s${r.rssPeakBytes ? `, peak RSS ${f((r.rssPeakBytes - r.rssBaseBytes) / 2 ** 20, 0)} MiB added` : ''}${r.wasmBytes ? `, wasm ${f(r.wasmBytes / 2 ** 20, 0)} MiB` : ''}`);
   else if (r.type === 'long') log(`${where} ${r.tokens} tokens ${r.engine}: ${r.ok ? 'ok' : `failed (${r.error})`} in ${f(r.seconds, 1)} s, wasm ${f(r.wasmBytes / 2 ** 20, 0)} MiB`);
@@ -264,7 +268,9 @@ if (o.phases.includes('throughput')) {
   for (const threads of o.threads) {
     for (const env of o.envs) {
       log(`throughput: ${env}, ${threads} thread(s)`);
-      rows.push(...await runJob(env, { ...base, type: 'throughput', threads, dtypes: o.dtypes, models: o.models, rounds: o.rounds }));
+      // --workloads: only these of each model's workloads (bench/suite.js WORKLOADS).
+      const workloads = o.workloads ? Object.fromEntries(o.models.map((m) => [m, WORKLOADS[m].filter((w) => o.workloads.includes(w))])) : undefined;
+      rows.push(...await runJob(env, { ...base, type: 'throughput', threads, dtypes: o.dtypes, models: o.models, rounds: o.rounds, workloads }));
     }
   }
 }

@@ -154,7 +154,14 @@ async function rerankAgreement({ w, t }, dtype, inputs, reference) {
   out.refSpread = Math.max(...reference.logits) - Math.min(...reference.logits);
   // In the generic fields the tables read: the correlation stands where the cosines stand.
   out.inputs = { min: out.pearson, mean: out.pearson };
-  out.ok = mismatched === 0 && out.pearson >= THRESHOLD[dtype] && out.refBothMaxAbs <= (1 - THRESHOLD[dtype]) * 10 * Math.max(1e-3, out.refSpread);
+  // f32: the engines' scores correlate as the embedding cosines must, and both sit on torch's.
+  // q8: a single logit of an untrained head moves with q8 rounding by a fair part of its spread
+  // between pairs in either engine (measured: errors of 0.25 and 0.34 against a spread of 1),
+  // so the scores cannot be held to each other; wembed's q8 error against torch's float32 logits
+  // must be no larger than transformers.js's own (its q8 graph is the reference quantization).
+  out.ok = mismatched === 0 && (dtype === 'f32'
+    ? out.pearson >= THRESHOLD.f32 && out.refBothMaxAbs <= 1e-3 * Math.max(1e-3, out.refSpread)
+    : out.refWembedMaxAbs <= Math.max(2 * out.refTjsMaxAbs, 1e-3 * out.refSpread));
   return out;
 }
 

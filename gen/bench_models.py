@@ -874,11 +874,11 @@ def gen_family(name, out, small, layers):
         wt, counts = export_and_quantize(name, out, model, (ex_ids, ex_mask, torch.zeros_like(ex_ids)),
                                          ['input_ids', 'attention_mask', 'token_type_ids'], ['logits'],
                                          {'input_ids': BS, 'attention_mask': BS, 'token_type_ids': BS, 'logits': {0: 'batch_size'}})
-        # Pairs [CLS] q [SEP] p [SEP]: a 9-token query with passages of 20, 60 and 190 tokens.
+        # Pairs [CLS] q [SEP] p [SEP]: a 9-token query with passages of 20 to 190 tokens.
         g = np.random.default_rng(11)
         q = [int(x) for x in g.integers(1000, 30522, 9)]
         pairs, types, logits = [], [], []
-        for n in (20, 60, 190):
+        for n in (20, 45, 60, 90, 120, 150, 170, 190):
             p = [int(x) for x in g.integers(1000, 30522, n)]
             ids = [101] + q + [102] + p + [102]
             tt = [0] * (len(q) + 2) + [1] * (n + 1)
