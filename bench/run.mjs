@@ -25,7 +25,8 @@
 //   --long-models nomic,modernbert (the models of the 8192-token phase, of those in --models)
 //   --workloads doc512,...  only these of each model's throughput workloads (bench/suite.js WORKLOADS)
 //   --phases throughput,cold,long,gemm  --out bench/results  --job-timeout 3600 (seconds)
-//   --merge   keep the rows of the phases not rerun, and of the models not rerun, from the existing
+//   --merge   keep the rows this run does not redo (other phases, models, environments, thread
+//             counts, dtypes, workloads) from the existing
 //             <out>/results.json (to redo one phase or add models, e.g. after the machine was
 //             disturbed); the report says so
 import { spawn, spawnSync } from 'node:child_process';
@@ -251,7 +252,12 @@ if (args.includes('--merge')) {
   const phaseOf = (r) => (r.type === 'check' ? 'throughput' : r.type === 'error' ? r.job?.type ?? 'throughput' : r.type);
   // The models a row is about (a throughput job's error names all of its job's models).
   const modelsOf = (r) => (r.model ? [r.model] : r.job?.model ? [r.job.model] : r.job?.models ?? []);
-  const rerun = (r) => o.phases.includes(phaseOf(r)) && modelsOf(r).some((mm) => o.models.includes(mm));
+  // A row is redone when this run covers its phase, model, environment, thread count, dtype
+  // and workload (a field a row does not have does not narrow it).
+  const covers = (list, v) => v == null || list == null || list.includes(v);
+  const rerun = (r) => o.phases.includes(phaseOf(r)) && modelsOf(r).some((mm) => o.models.includes(mm)) &&
+    covers(o.envs, r.env ?? r.job?.env) && covers(o.threads, r.threads ?? r.job?.threads) && covers(o.dtypes, r.dtype ?? r.job?.dtype) &&
+    (r.type !== 'throughput' || covers(o.workloads, r.workload));
   const kept = prev.rows.filter((r) => !rerun(r));
   rows.push(...kept);
   const m = prev.meta;
