@@ -26,12 +26,32 @@ const isNode = typeof process === 'object' && typeof process.versions?.node === 
 const TJS = new URL('./node_modules/@huggingface/transformers/', import.meta.url);
 const ORT_DIST = new URL('node_modules/onnxruntime-web/dist/', TJS);
 
-/** What each benchmark model is. */
+/**
+ * What each benchmark model is. pooling: what both engines do with the last hidden states
+ * ('st' = the model's sentence-transformers modules: EmbeddingGemma's mean pooling, two Dense
+ * layers, Normalize; its ONNX graph has them as the `sentence_embedding` output, as
+ * onnx-community's export does). layers: the model is generated with this many of its
+ * realLayers (gen/bench_models.py --layers), to keep a run within its time; every other size is real.
+ */
 export const MODELS = {
-  minilm: { kind: 'text', label: 'all-MiniLM-L6-v2', maxTokens: 512, onnx: 'model' },
-  nomic: { kind: 'text', label: 'nomic-embed-text-v1.5', maxTokens: 8192, onnx: 'model' },
+  minilm: { kind: 'text', label: 'all-MiniLM-L6-v2', maxTokens: 512, onnx: 'model', pooling: 'mean' },
+  nomic: { kind: 'text', label: 'nomic-embed-text-v1.5', maxTokens: 8192, onnx: 'model', pooling: 'mean' },
   clip: { kind: 'image', label: 'CLIP ViT-B/32 vision', onnx: 'vision_model' },
+  modernbert: { kind: 'text', label: 'gte-modernbert-base', maxTokens: 8192, onnx: 'model', pooling: 'cls' },
+  jina: { kind: 'text', label: 'jina-embeddings-v2-small-en', maxTokens: 8192, onnx: 'model', pooling: 'mean' },
+  rerank: { kind: 'rerank', label: 'ms-marco-MiniLM-L6-v2 (cross-encoder)', maxTokens: 512, onnx: 'model' },
+  qwen3: { kind: 'text', label: 'Qwen3-Embedding-0.6B', maxTokens: 32768, onnx: 'model', pooling: 'last', layers: 4, realLayers: 28 },
+  gemma: { kind: 'text', label: 'EmbeddingGemma-300m', maxTokens: 2048, onnx: 'model', pooling: 'st', layers: 6, realLayers: 24 },
 };
+
+/** The model's name in reports ("Qwen3-Embedding-0.6B, 4 of 28 layers" for a cut-down one). */
+export const modelLabel = (m) => (MODELS[m] ? MODELS[m].label + (MODELS[m].layers ? `, ${MODELS[m].layers} of ${MODELS[m].realLayers} layers` : '') : m);
+
+/** wembed's pooling option for a model (undefined: the model's own sentence-transformers pipeline). */
+const wembedPooling = (m) => ({ mean: 'mean', cls: 'cls', last: 'last', st: undefined })[MODELS[m].pooling];
+
+/** transformers.js's feature-extraction pooling for a model. */
+const tjsPooling = (m) => ({ mean: 'mean', cls: 'cls', last: 'last_token' })[MODELS[m].pooling];
 
 /**
  * @typedef {object} Ctx
@@ -65,7 +85,9 @@ export class WembedRunner {
   /** @param {any} lib js/index.js @param {Ctx} ctx @param {string} model @param {'f32'|'q8'} dtype */
   static async load(lib, ctx, model, dtype) {
     const source = isNode ? ctx.modelsBase + model : new URL(ctx.modelsBase + model + '/', self.location.origin).href;
-    const e = await lib.Embedder.load(source, { dtype, threads: ctx.threads, variant: ctx.threads > 1 ? 'mt' : 'st', cache: false });
+    const opts = { dtype, threads: ctx.threads, variant: ctx.threads > 1 ? 'mt' : 'st', cache: false };
+    if (MODELS[model].kind === 'rerank') return new WembedRerankRunner(await lib.Reranker.load(source, opts), model);
+    const e = await lib.Embedder.load(source, opts);
     return new WembedRunner(e, model);
   }
 
@@ -77,7 +99,7 @@ export class WembedRunner {
 
   /** @param {string[]} texts @param {number} maxTokens */
   async embedTexts(texts, maxTokens) {
-    return /** @type {Float32Array[]} */ (await this.e.embed(texts, { pooling: 'mean', normalize: true, maxTokens, truncate: 'error' }));
+    return /** @type {Float32Array[]} */ (await this.e.embed(texts, { pooling: wembedPooling(this.model), normalize: true, maxTokens, truncate: 'error' }));
   }
 
   /** @param {Array<{data: Uint8Array, width: number, height: number}>} images */
@@ -90,10 +112,10 @@ export class WembedRunner {
     return /** @type {Float32Array[]} */ (await this.e.embedPixels(pixels, { normalize: true }));
   }
 
-  /** Each row alone (no padding), mean pooled and normalized. @param {number[][]} ids */
+  /** Each row alone (no padding), pooled and normalized. @param {number[][]} ids */
   async embedIds(ids) {
     const out = [];
-    for (const r of ids) out.push(...await this.e.embedIds([r], { pooling: 'mean', normalize: true, maxTokens: r.length, truncate: 'error' }));
+    for (const r of ids) out.push(...await this.e.embedIds([r], { pooling: wembedPooling(this.model), normalize: true, maxTokens: r.length, truncate: 'error' }));
     return out;
   }
 
@@ -118,6 +140,47 @@ export class WembedRunner {
 
   async dispose() {
     this.e.dispose();
+  }
+}
+
+/** A cross-encoder: Reranker.score on [query, passage] pairs (raw logits). */
+class WembedRerankRunner extends WembedRunner {
+  constructor(r, model) {
+    super(r, model);
+    this.r = r;
+  }
+
+  /** @param {string} query @param {string[]} passages @returns {Promise<number[]>} one logit per passage */
+  async scorePairs(query, passages) {
+    const { scores } = await this.r.score(passages.map((p) => [query, p]), { batchSize: passages.length });
+    return scores.map((s) => s[0]);
+  }
+
+  /** @param {number[][]} ids @param {number[][]} types */
+  async scoreIds(ids, types) {
+    return (await this.r.scoreIds(ids, { tokenTypeIds: types })).map((s) => s[0]);
+  }
+
+  /** Token ids of one text (the pair template itself is not exposed by the JS API). */
+  async tokenIds(text) {
+    return Array.from((await this.r.model.tokenize(text)).ids);
+  }
+
+  allocBytes() {
+    const m = this.r.model.engine.module;
+    return { live: m._wembed__alloc_bytes(), peak: m._wembed__alloc_peak_bytes() };
+  }
+
+  resetAllocPeak() {
+    this.r.model.engine.module._wembed__alloc_reset_peak();
+  }
+
+  wasmMemoryBytes() {
+    return this.r.model.engine.heapU8().buffer.byteLength;
+  }
+
+  async dispose() {
+    this.r.dispose();
   }
 }
 
@@ -164,6 +227,11 @@ export class TransformersRunner {
   static async load(T, ctx, model, dtype) {
     const spec = MODELS[model];
     const opts = { dtype: dtype === 'f32' ? 'fp32' : 'q8', ...deviceOptions(spec.onnx) };
+    if (spec.kind === 'rerank') {
+      const tokenizer = await T.AutoTokenizer.from_pretrained(model);
+      const clf = await T.AutoModelForSequenceClassification.from_pretrained(model, opts);
+      return new TransformersRerankRunner(T, model, tokenizer, clf);
+    }
     if (spec.kind === 'text') {
       return new TransformersRunner(T, model, await T.pipeline('feature-extraction', model, opts), null, null);
     }
@@ -181,9 +249,17 @@ export class TransformersRunner {
     this.name = 'transformers.js';
   }
 
-  /** The tokenizer truncates at tokenizer_config.json's model_max_length, as transformers.js always does. */
+  /**
+   * The tokenizer truncates at tokenizer_config.json's model_max_length, as transformers.js always
+   * does. EmbeddingGemma: the model's sentence_embedding output, as its model card shows
+   * (`const { sentence_embedding } = await model(tokenizer(texts, { padding: true }))`).
+   */
   async embedTexts(texts) {
-    const t = await this.extractor(texts, { pooling: 'mean', normalize: true });
+    if (MODELS[this.model].pooling === 'st') {
+      const { sentence_embedding: e } = await this.extractor.model(this.extractor.tokenizer(texts, { padding: true, truncation: true }));
+      return rows(e.data, e.dims[0], e.dims[1]);
+    }
+    const t = await this.extractor(texts, { pooling: tjsPooling(this.model), normalize: true });
     return rows(t.data, t.dims[0], t.dims[1]);
   }
 
@@ -210,16 +286,24 @@ export class TransformersRunner {
     return /** @type {Float32Array} */ ((await this.processor(raws)).pixel_values.data);
   }
 
-  /** Each row alone through the ONNX model, mean pooled and normalized. @param {number[][]} ids */
+  /** Each row alone through the ONNX model, pooled and normalized. @param {number[][]} ids */
   async embedIds(ids) {
     const out = [];
+    const pooling = MODELS[this.model].pooling;
     for (const r of ids) {
       const L = r.length;
       const t = (a) => new this.T.Tensor('int64', BigInt64Array.from(a, (x) => BigInt(x)), [1, L]);
+      // The model's forward picks the inputs its graph takes (and adds position_ids and empty
+      // past_key_values for a decoder graph, as in the pipeline).
       const o = await this.extractor.model({ input_ids: t(r), attention_mask: t(r.map(() => 1)), token_type_ids: t(r.map(() => 0)) });
+      if (pooling === 'st') {
+        out.push(Float32Array.from(o.sentence_embedding.data));
+        continue;
+      }
       const h = o.last_hidden_state, d = h.dims[2];
       const v = new Float32Array(d);
-      for (let i = 0; i < L; i++) for (let j = 0; j < d; j++) v[j] += h.data[i * d + j] / L;
+      if (pooling === 'mean') for (let i = 0; i < L; i++) for (let j = 0; j < d; j++) v[j] += h.data[i * d + j] / L;
+      else v.set(h.data.subarray((pooling === 'cls' ? 0 : L - 1) * d, (pooling === 'cls' ? 1 : L) * d));
       out.push(l2normalize(v));
     }
     return out;
@@ -231,6 +315,43 @@ export class TransformersRunner {
 
   async dispose() {
     await (this.extractor ?? this.vision).dispose();
+  }
+}
+
+/** A cross-encoder as transformers.js users run one: the tokenizer's pair encoding, the logits. */
+class TransformersRerankRunner {
+  constructor(T, model, tokenizer, clf) {
+    this.T = T;
+    this.model = model;
+    this.tokenizer = tokenizer;
+    this.clf = clf;
+    this.name = 'transformers.js';
+  }
+
+  /** All pairs in one padded batch. @param {string} query @param {string[]} passages */
+  async scorePairs(query, passages) {
+    const inputs = this.tokenizer(passages.map(() => query), { text_pair: passages, padding: true, truncation: true });
+    const { logits } = await this.clf(inputs);
+    return Array.from(logits.data, Number);
+  }
+
+  /** Each pair alone. @param {number[][]} ids @param {number[][]} types */
+  async scoreIds(ids, types) {
+    const out = [];
+    for (let k = 0; k < ids.length; k++) {
+      const t = (a) => new this.T.Tensor('int64', BigInt64Array.from(a, (x) => BigInt(x)), [1, a.length]);
+      const { logits } = await this.clf({ input_ids: t(ids[k]), attention_mask: t(ids[k].map(() => 1)), token_type_ids: t(types[k]) });
+      out.push(logits.data[0]);
+    }
+    return out;
+  }
+
+  async tokenIds(text) {
+    return Array.from(this.tokenizer(text).input_ids.data, Number);
+  }
+
+  async dispose() {
+    await this.clf.dispose();
   }
 }
 

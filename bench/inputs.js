@@ -1,6 +1,7 @@
 // inputs.js - the benchmark's inputs, identical for both engines and every run: 64 short
-// sentences of 8 to 64 tokens, documents of exactly 512, 2048 and 8192 tokens (all counted with
-// the BERT vocabulary's tokenizer, [CLS] and [SEP] included), and 16 synthetic RGB photos.
+// sentences of 8 to 64 tokens, documents of exactly 512, 2048 and 8192 tokens, a query and 20
+// passages of 200 tokens for reranking (all counted with the BERT vocabulary's tokenizer, [CLS]
+// and [SEP] included), and 16 synthetic RGB photos.
 //
 // Texts are made of words that are one WordPiece token each (checked by the caller's tokenizer,
 // see makeTexts), so a sentence of k words and a full stop is k + 1 tokens and lengths come out
@@ -78,13 +79,38 @@ export function makeTexts(countTokens) {
     }
     docs[N] = parts.join(' ');
   }
+  // Reranking: one query and 20 passages of 200 tokens each ([CLS] and [SEP] included), drawn
+  // from a generator of their own so that the texts above stay as they were.
+  const r2 = rng(4242);
+  const sentence2 = (nTok) => {
+    const ws = [];
+    for (let i = 0; i < nTok - 3; i++) ws.push(words[Math.floor(r2() * words.length)]);
+    ws[0] = ws[0][0].toUpperCase() + ws[0].slice(1);
+    return ws.join(' ') + '.';
+  };
+  const query = sentence2(12).replace(/\.$/, '?');
+  const passages = Array.from({ length: 20 }, () => {
+    const parts = [];
+    for (let left = 198; left > 0;) {
+      let k = Math.min(left, 10 + Math.floor(r2() * 21));
+      if (left - k === 1) k -= 1;
+      if (k < 2) k = left;
+      parts.push(sentence2(k + 2));
+      left -= k;
+    }
+    return parts.join(' ');
+  });
   const shortTokens = short.map(countTokens);
   lens.forEach((n, i) => { if (shortTokens[i] !== n) throw new Error(`sentence ${i}: ${shortTokens[i]} tokens, wanted ${n}`); });
   for (const N of Object.keys(docs)) {
     const n = countTokens(docs[N]);
     if (n !== Number(N)) throw new Error(`document ${N}: ${n} tokens`);
   }
-  return { short, shortTokens, docs, words: words.length };
+  const passageTokens = passages.map(countTokens);
+  passageTokens.forEach((n, i) => { if (n !== 200) throw new Error(`passage ${i}: ${n} tokens`); });
+  // A pair is [CLS] query [SEP] passage [SEP]: the query's tokens and the passage's less its [CLS].
+  const rerank = { query, passages, pairTokens: passageTokens.map((n) => countTokens(query) + n - 1) };
+  return { short, shortTokens, docs, words: words.length, rerank };
 }
 
 /**

@@ -4,10 +4,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MODELS, modelLabel } from './engines.js';
 
 const TARGET = { throughput: 2.0, cold: 0.5, memory: 0.7, shippedKiB: 500, longWasmGiB: 1.5 };
-const MODEL = { minilm: 'all-MiniLM-L6-v2', nomic: 'nomic-embed-text-v1.5', clip: 'CLIP ViT-B/32 vision' };
-const WORK = { short: '64 short texts', doc512: '1 document, 512 tokens', doc2048: '1 document, 2048 tokens', images16: '16 images' };
+const MODEL = Object.fromEntries(Object.keys(MODELS).map((m) => [m, modelLabel(m)]));
+const WORK = { short: '64 short texts', doc512: '1 document, 512 tokens', doc2048: '1 document, 2048 tokens', images16: '16 images',
+  rerank20: '1 query x 20 passages, pairs of 211 tokens' };
+const POOLING = { mean: 'mean pooling', cls: 'the [CLS] vector', last: 'the last token', st: 'its sentence-transformers modules (mean pooling, two Dense layers)' };
 const ENVS = ['node', 'chromium'];
 const ENV = { node: 'Node', chromium: 'Chromium' };
 
@@ -81,7 +84,13 @@ export function summarize(results) {
     return x;
   });
 
-  const checkGroups = [...groupBy(checks, (r) => `${r.model}|${r.dtype}`).values()].map((g) => ({
+  const rerankChecks = [...groupBy(checks.filter((r) => r.pearson != null), (r) => `${r.model}|${r.dtype}`).values()].map((g) => ({
+    model: g[0].model, dtype: g[0].dtype, threshold: g[0].threshold, runs: g.length, ok: g.every((r) => r.ok),
+    pearson: Math.min(...g.map((r) => r.pearson)), maxAbs: Math.max(...g.map((r) => r.maxAbs)), spread: median(g.map((r) => r.spread)),
+    refWembed: Math.max(...g.map((r) => r.refWembedMaxAbs)), refTjs: Math.max(...g.map((r) => r.refTjsMaxAbs)),
+    refSpread: g[0].refSpread, tokenMismatches: Math.max(...g.map((r) => r.tokenMismatches ?? 0)), texts: g[0].texts,
+  }));
+  const checkGroups = [...groupBy(checks.filter((r) => r.pearson == null), (r) => `${r.model}|${r.dtype}`).values()].map((g) => ({
     model: g[0].model, dtype: g[0].dtype, threshold: g[0].threshold, runs: g.length, ok: g.every((r) => r.ok),
     min: Math.min(...g.map((r) => r.inputs.min)), mean: median(g.map((r) => r.inputs.mean)),
     refWembed: Math.min(...g.map((r) => r.refWembed.min)), refTjs: Math.min(...g.map((r) => r.refTjs.min)),
@@ -90,7 +99,7 @@ export function summarize(results) {
     cross: median(g.map((r) => r.crossWembed)),
   }));
 
-  return { throughput, cold: coldGroups, checks: checkGroups, long, errors };
+  return { throughput, cold: coldGroups, checks: checkGroups, rerankChecks, long, errors };
 }
 
 // -----------------------------------------------------------------------------------------
@@ -113,7 +122,10 @@ function markdown(results, s) {
     'Every figure below is computed from `results.json` next to this file; nothing is typed by hand.' +
     (meta.mergedFrom ? ` The ${meta.mergedFrom.phases.join(', ')} figures come from an earlier run, \`${meta.mergedFrom.command}\` on ` +
       `${meta.mergedFrom.date.slice(0, 16).replace('T', ' ')} UTC (load average ${meta.mergedFrom.machine.loadavgStart.map((x) => x.toFixed(1)).join(' / ')} at its start), ` +
-      'kept with `--merge`; each ratio still compares the two engines within one run.' : ''), '');
+      'kept with `--merge`; each ratio still compares the two engines within one run.' : '') +
+    (meta.mergedFrom?.rerunPhasesKeptModels ? ` The ${meta.mergedFrom.rerunPhasesKeptModels.phases.join(', ')} figures of ` +
+      `${meta.mergedFrom.rerunPhasesKeptModels.models.map((k) => MODEL[k] ?? k).join(', ')} come from ${meta.mergedFrom.rerunPhasesKeptModels.runs.join('; ')}, ` +
+      `kept with \`--merge\`; this run measured ${st.models.map((k) => MODEL[k] ?? k).join(', ')}.` : ''), '');
   p(`- **Machine**: ${m.cpu}, ${m.cpus} vCPUs, ${m.memGiB} GiB, Linux ${m.kernel}; load average ${m.loadavgStart.map((x) => x.toFixed(1)).join(' / ')} at the start, ` +
     `${m.loadavgEnd.map((x) => x.toFixed(1)).join(' / ')} at the end (a shared machine: compare ratios, each measured within one run).`);
   p(`- **Versions**: wembed ${v.wembed}; transformers.js ${v.transformersJs} on onnxruntime-web ${v.onnxruntimeWeb}; Node ${v.node}; ${v.chromium ?? 'Chromium'}; wembed built with Emscripten ${v.emscripten ?? '?'}.`);
@@ -125,8 +137,12 @@ function markdown(results, s) {
     'wembed at 1 thread is the single-thread module (wembed.wasm), at 2 threads the threaded one (wembed-mt.wasm), each in its ' +
     'relaxed-SIMD flavour where the host validates relaxed SIMD and plain SIMD128 elsewhere; what ran: ' +
     (systemInfos(results.rows).map(([env, info]) => `${ENV[env] ?? env} \`${info}\``).join(', ') || 'not recorded') + '; ' +
-    'transformers.js uses onnxruntime-web with `numThreads` set. Both embed with mean pooling + L2 normalization (texts) or the ' +
-    'projected class token (images); transformers.js pads a batch to its longest text, wembed packs it.', '');
+    'transformers.js uses onnxruntime-web with `numThreads` set. Both embed texts with the model\'s pooling and L2 normalization (' +
+    Object.keys(meta.models).filter((k) => MODELS[k]?.pooling).map((k) => `${MODEL[k]}: ${POOLING[MODELS[k].pooling]}`).join('; ') +
+    '), images with the projected class token; the cross-encoder gives one raw logit per pair (transformers.js: AutoModelForSequenceClassification ' +
+    'on the tokenizer\'s pair encoding, all pairs in one batch; wembed: Reranker.score). transformers.js pads a batch to its longest text, wembed packs it. ' +
+    'Models other than MiniLM and ms-marco-MiniLM (BERT uncased) and jina-v2 (the same vocabulary) use that tokenizer (bge-small-en-v1.5\'s tokenizer.json) ' +
+    'as a stand-in for their own: both engines get the same ids, and the token counts are exact.', '');
 
   p('## Agreement (checked before any timing counts)', '');
   p('Cosine between the two engines\' vectors for the same inputs (texts: 16 of the sentences and the 512-token document, each ' +
@@ -143,9 +159,24 @@ function markdown(results, s) {
   }
   p('', 'Images end to end (not gated): each engine resizes the 640x480 images itself (wembed Pillow-exact bicubic, ' +
     'transformers.js its own resize), so the pixels differ a little before the model sees them.', '');
+  if (s.rerankChecks.length) {
+    p('Cross-encoders give one logit per pair: the engines\' scores of the 20 benchmark pairs are compared by their correlation ' +
+      'and their largest difference next to the scores\' spread; against torch\'s float32 logits, the largest difference on the ' +
+      'generator\'s 8 pairs (passages of 20 to 190 tokens). Gates: f32, correlation >= 0.9999 and the engines within 1e-3 x the torch ' +
+      'spread of each other on the generator\'s pairs; q8, wembed no farther from torch than 2 x transformers.js is (an untrained head\'s ' +
+      'logit moves with q8 rounding by a fair part of its spread between pairs, in both engines, so the q8 scores are not held to each ' +
+      'other). Token ids: the query and the 20 passages, each alone.', '');
+    p('| model | dtype | runs | correlation, min | largest difference | scores\' spread | vs torch, largest difference: wembed | transformers.js | torch spread | token ids differ | pass |');
+    p('|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const c of s.rerankChecks) {
+      p(`| ${MODEL[c.model]} | ${c.dtype} | ${c.runs} | ${c.pearson.toFixed(6)} | ${c.maxAbs.toExponential(2)} | ${c.spread.toExponential(2)} | ` +
+        `${c.refWembed.toExponential(2)} | ${c.refTjs.toExponential(2)} | ${c.refSpread.toExponential(2)} | ${c.tokenMismatches} of ${c.texts} | ${c.ok ? 'yes' : '**no**'} |`);
+    }
+    p('');
+  }
 
   p('## Throughput', '');
-  p(`Units per second (tokens incl. [CLS]/[SEP], or images); ratio = wembed / transformers.js (target >= ${TARGET.throughput.toFixed(1)}x, bold when met).`, '');
+  p(`Units per second (tokens incl. [CLS]/[SEP], images, or query-passage pairs); ratio = wembed / transformers.js (target >= ${TARGET.throughput.toFixed(1)}x, bold when met).`, '');
   const envs = ENVS.filter((e) => s.throughput.some((x) => x[e]));
   p(`| model | workload | dtype | threads | ${envs.map((e) => `${ENV[e]} wembed | transformers.js | ratio`).join(' | ')} |`);
   p(`|---|---|---|---|${envs.map(() => '---|---|---|').join('')}`);
@@ -161,12 +192,12 @@ function markdown(results, s) {
   }
   p('');
 
-  p('## One 8192-token document (nomic-embed-text-v1.5)', '');
+  p(`## One 8192-token document (${[...new Set(s.long.map((r) => MODEL[r.model] ?? r.model))].join(', ') || 'nomic-embed-text-v1.5'})`, '');
   p(`wembed: time, the wasm memory it ended with (target <= ${TARGET.longWasmGiB} GiB for q8 in Chromium) and the engine's own peak allocation ` +
     '(`_wembed__alloc_peak_bytes`, reset after loading: activations and scratch on top of the weights); transformers.js: what happened.', '');
-  p('| environment | dtype | threads | wembed seconds | tokens/s | wasm memory MiB | engine bytes after load MiB | engine peak during the document MiB (weights included) | transformers.js |');
-  p('|---|---|---|---|---|---|---|---|---|');
-  for (const g of groupBy(s.long, (r) => `${r.env}|${r.dtype}|${r.threads}`).values()) {
+  p('| model | environment | dtype | threads | wembed seconds | tokens/s | wasm memory MiB | engine bytes after load MiB | engine peak during the document MiB (weights included) | transformers.js |');
+  p('|---|---|---|---|---|---|---|---|---|---|');
+  for (const g of groupBy(s.long, (r) => `${r.model}|${r.env}|${r.dtype}|${r.threads}`).values()) {
     const w = g.find((r) => r.engine === 'wembed'), t = g.find((r) => r.engine === 'tjs');
     const wcell = !w ? '– | – | – | – | –' : w.ok
       ? `${fmt(w.seconds)} | ${fmt(w.tokens / w.seconds)} | ${mib(w.wembedWasmBytes ?? w.wasmBytes)} | ${mib(w.afterLoad?.live)} | ${mib(w.engineBytes?.peak)}`
@@ -174,14 +205,14 @@ function markdown(results, s) {
     const tcell = !t ? '–' : t.ok ? `ok in ${fmt(t.seconds)} s (${fmt(t.tokens / t.seconds)} tokens/s), wasm ${mib(t.wasmBytes)} MiB`
       : `fails after ${fmt(t.seconds)} s: ${esc(short(t.error ?? '?', 160))} (wasm memory ${mib(t.wasmBytes)} MiB)`;
     const r = w ?? t;
-    p(`| ${ENV[r.env]} | ${r.dtype} | ${r.threads} | ${wcell} | ${tcell} |`);
+    p(`| ${MODEL[r.model] ?? r.model} | ${ENV[r.env]} | ${r.dtype} | ${r.threads} | ${wcell} | ${tcell} |`);
   }
   const longErr = s.errors.filter((e) => e.job?.type === 'long');
   for (const e of longErr) p('', `- ${ENV[e.env]} ${e.job.engine === 'tjs' ? 'transformers.js' : 'wembed'} ${e.job.dtype} ${e.job.threads} thread(s): ${esc(e.error)}`);
   p('');
 
   p('## Cold start: import to first vector', '');
-  p(`Seconds from importing the library to the first vector of one sentence (one image for CLIP), fresh process / browser each time, median of the runs; ratio = wembed / transformers.js (target <= ${TARGET.cold}x).`, '');
+  p(`Seconds from importing the library to the first vector of one sentence (one image for CLIP, one pair's score for the cross-encoder), fresh process / browser each time, median of the runs; ratio = wembed / transformers.js (target <= ${TARGET.cold}x).`, '');
   const cenvs = ENVS.filter((e) => s.cold.some((x) => x[e]));
   p(`| model | dtype | threads | ${cenvs.map((e) => `${ENV[e]} wembed | transformers.js | ratio`).join(' | ')} |`);
   p(`|---|---|---|${cenvs.map(() => '---|---|---|').join('')}`);
@@ -227,8 +258,9 @@ function markdown(results, s) {
   p(`- peak memory <= ${TARGET.memory}x: ${count(memRatios, (r) => r <= TARGET.memory)} (ratios ${fmt(Math.min(...memRatios), 2)} to ${fmt(Math.max(...memRatios), 2)}).`);
   const ws = (shipped ?? []).filter((x) => x.engine === 'wembed');
   p(`- wasm + JS <= ${TARGET.shippedKiB} KB gzip: ${count(ws, (x) => x.gzip <= TARGET.shippedKiB * 1000)} variants.`);
-  const q8c = s.long.find((r) => r.engine === 'wembed' && r.env === 'chromium' && r.dtype === 'q8');
-  if (q8c) p(`- 8192 tokens through nomic q8 in Chromium within ${TARGET.longWasmGiB} GiB of wasm memory: ${q8c.ok ? `${((q8c.wembedWasmBytes ?? q8c.wasmBytes) / 2 ** 30).toFixed(2)} GiB in ${fmt(q8c.seconds)} s (${q8c.threads} threads): ${(q8c.wembedWasmBytes ?? q8c.wasmBytes) <= TARGET.longWasmGiB * 2 ** 30 ? 'met' : '**missed**'}` : `**failed**: ${esc(q8c.error)}`}.`);
+  for (const q8c of s.long.filter((r) => r.engine === 'wembed' && r.env === 'chromium' && r.dtype === 'q8')) {
+    p(`- 8192 tokens through ${MODEL[q8c.model] ?? q8c.model} q8 in Chromium within ${TARGET.longWasmGiB} GiB of wasm memory: ${q8c.ok ? `${((q8c.wembedWasmBytes ?? q8c.wasmBytes) / 2 ** 30).toFixed(2)} GiB in ${fmt(q8c.seconds)} s (${q8c.threads} threads): ${(q8c.wembedWasmBytes ?? q8c.wasmBytes) <= TARGET.longWasmGiB * 2 ** 30 ? 'met' : '**missed**'}` : `**failed**: ${esc(q8c.error)}`}.`);
+  }
   p('', '![ratios against targets](chart.svg)', '');
   if (meta.gemm) p(`GEMM kernels against the hardware peak and onnxruntime-web on the same shapes: [${meta.gemm}](${meta.gemm}).`, '');
 
@@ -239,7 +271,7 @@ function markdown(results, s) {
     p('');
   }
   p('## Rerun', '');
-  p('```sh', 'npm run build                 # dist/ (the wasm modules)', 'npm ci --prefix bench         # transformers.js + onnxruntime-web, only for the benchmark',
+  p('```sh', 'npm run build                 # dist/ (the wasm modules)', 'scripts/setup.sh --bench      # python3-torch, -numpy, -onnx (the model generator) and npm ci --prefix bench (transformers.js + onnxruntime-web)',
     'npm run bench                 # models on first use (gen/bench_models.py), then every phase; rewrites this folder',
     'npm run bench -- --quick      # small models, one round: checks the pipeline in minutes (writes bench/out/quick/)', '```', '');
   return L.join('\n');
@@ -250,7 +282,7 @@ function markdown(results, s) {
 
 function chart(s) {
   const panels = [];
-  const tl = (x) => `${MODEL[x.model].replace(/ .*/, '').replace('all-', '')} ${x.workload ? (WORK[x.workload] ?? x.workload).replace(/1 document, /, 'doc ') : ''} · ${x.dtype} · ${x.threads}t`;
+  const tl = (x) => `${MODEL[x.model].replace(/[ ,].*/, '').replace('all-', '')} ${x.workload ? (WORK[x.workload] ?? x.workload).replace(/1 document, /, 'doc ').replace(/, pairs of .*/, '') : ''} · ${x.dtype} · ${x.threads}t`;
   panels.push({ title: 'Throughput, wembed / transformers.js (higher is better)', target: TARGET.throughput, better: 'high',
     rows: s.throughput.map((x) => ({ label: tl(x), node: x.node?.ratio, chromium: x.chromium?.ratio })) });
   panels.push({ title: 'Cold start, wembed / transformers.js (lower is better)', target: TARGET.cold, better: 'low',

@@ -12,18 +12,23 @@
 //               medians of --rounds (one process / Worker per thread count)
 //   cold        import to first vector, and peak memory over load + every workload once
 //               (a fresh process / browser per run; --cold-rounds runs, medians)
-//   long        one 8192-token document through nomic (wembed's time and memory; how
-//               transformers.js fares)
+//   long        one 8192-token document through nomic and ModernBERT (wembed's time and memory;
+//               how transformers.js fares)
 //   bytes       wasm + JS each engine's page fetched (gzip -9), from the cold Chromium runs
 //   gemm        bench/gemm.mjs (GEMM kernels against the hardware peak and onnxruntime-web)
 // Results: bench/results/README.md (tables), chart.svg, results.json (every raw figure).
 //
 // Options: --quick (small models, 1 round: checks the pipeline in a few minutes)
-//   --env node,chromium  --threads 1,2  --dtype f32,q8  --models minilm,nomic,clip
+//   --env node,chromium  --threads 1,2  --dtype f32,q8
+//   --models minilm,nomic,clip,modernbert,jina,rerank,qwen3,gemma (default: all, bench/engines.js MODELS)
 //   --rounds 3  --cold-rounds 3  --long-threads 2  --long-dtype q8,f32  --long-env chromium,node
+//   --long-models nomic,modernbert (the models of the 8192-token phase, of those in --models)
+//   --workloads doc512,...  only these of each model's throughput workloads (bench/suite.js WORKLOADS)
 //   --phases throughput,cold,long,gemm  --out bench/results  --job-timeout 3600 (seconds)
-//   --merge   keep the rows of the phases not rerun from the existing <out>/results.json (to
-//             redo one phase, e.g. after the machine was disturbed); the report says so
+//   --merge   keep the rows this run does not redo (other phases, models, environments, thread
+//             counts, dtypes, workloads) from the existing
+//             <out>/results.json (to redo one phase or add models, e.g. after the machine was
+//             disturbed); the report says so
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,6 +37,8 @@ import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { makeTexts } from './inputs.js';
 import { writeReport } from './report.js';
+import { MODELS } from './engines.js';
+import { WORKLOADS } from './suite.js';
 import { onJsonLines } from './json-lines.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -46,15 +53,17 @@ const o = {
   envs: list('env', 'node,chromium'),
   threads: list('threads', '1,2').map(Number),
   dtypes: list('dtype', 'f32,q8'),
-  models: list('models', 'minilm,nomic,clip'),
+  models: list('models', Object.keys(MODELS).join(',')),
   rounds: Number(opt('rounds', quick ? '1' : '3')),
   coldRounds: Number(opt('cold-rounds', quick ? '1' : '3')),
   longThreads: list('long-threads', '2').map(Number),
   longDtypes: list('long-dtype', 'q8,f32'),
   longEnvs: list('long-env', 'chromium,node'),
+  longModels: list('long-models', 'nomic,modernbert'),
   phases: list('phases', quick ? 'throughput,cold,long' : 'throughput,cold,long,gemm'),
   out: path.resolve(opt('out', path.join(here, quick ? 'out/quick' : 'results'))),
   jobTimeout: Number(opt('job-timeout', '3600')),
+  workloads: opt('workloads', null)?.split(',').filter(Boolean) ?? null,
 };
 const modelsDir = path.join(here, quick ? 'models/small' : 'models');
 const log = (s) => process.stderr.write(`bench: ${s}\n`);
@@ -72,13 +81,21 @@ const tjsPkg = path.join(here, 'node_modules/@huggingface/transformers/package.j
 if (!fs.existsSync(tjsPkg)) { log('transformers.js is missing: run `npm ci --prefix bench` first'); process.exit(1); }
 
 const preset = quick ? 'small' : 'full';
+const unknown = o.models.filter((m) => !MODELS[m]);
+if (unknown.length) { log(`unknown model ${unknown.join(', ')}: ${Object.keys(MODELS).join(', ')}`); process.exit(1); }
+// Models cut to fewer layers (MODELS[m].layers) in the full preset.
+const layersOf = (m) => (quick ? undefined : MODELS[m].layers);
 const stale = o.models.filter((m) => {
-  try { return JSON.parse(fs.readFileSync(path.join(modelsDir, m, 'generated.json'), 'utf8')).preset !== preset; } catch { return true; }
+  try {
+    const g = JSON.parse(fs.readFileSync(path.join(modelsDir, m, 'generated.json'), 'utf8'));
+    return g.preset !== preset || g.layers !== layersOf(m);
+  } catch { return true; }
 });
 if (stale.length) {
   log(`generating ${stale.join(', ')} (${preset}) into ${path.relative(root, modelsDir)} with gen/bench_models.py`);
-  const r = spawnSync('/usr/bin/python3', [path.join(root, 'gen/bench_models.py'), '--out', modelsDir, '--preset', preset, '--only', stale.join(',')],
-    { stdio: ['ignore', 'inherit', 'inherit'] });
+  const layers = stale.filter(layersOf).map((m) => `${m}=${layersOf(m)}`).join(',');
+  const r = spawnSync('/usr/bin/python3', [path.join(root, 'gen/bench_models.py'), '--out', modelsDir, '--preset', preset, '--only', stale.join(','),
+    ...(layers ? ['--layers', layers] : [])], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) { log('model generation failed'); process.exit(1); }
 }
 
@@ -89,7 +106,8 @@ fs.mkdirSync(path.join(here, 'out'), { recursive: true });
   const inputs = makeTexts((s) => tok.encode(s).ids.length);
   tok.dispose();
   fs.writeFileSync(path.join(here, 'out/inputs.json'), JSON.stringify(inputs));
-  log(`inputs: 64 sentences (${inputs.shortTokens.reduce((a, b) => a + b, 0)} tokens), documents of ${Object.keys(inputs.docs).join(', ')} tokens`);
+  log(`inputs: 64 sentences (${inputs.shortTokens.reduce((a, b) => a + b, 0)} tokens), documents of ${Object.keys(inputs.docs).join(', ')} tokens, ` +
+    `a query and ${inputs.rerank.passages.length} passages (pairs of ${Math.min(...inputs.rerank.pairTokens)}-${Math.max(...inputs.rerank.pairTokens)} tokens)`);
 }
 
 // -----------------------------------------------------------------------------------------
@@ -211,7 +229,8 @@ const runJob = (env, job) => (env === 'node' ? runNode(job) : runChromium(job));
 function progress(r) {
   const f = (x, d = 2) => (x == null ? '-' : x.toFixed(d));
   const where = `${r.env ?? r.job?.env ?? '?'} ${r.threads ?? r.job?.threads ?? '?'}t ${r.dtype ?? r.job?.dtype ?? ''} ${r.model ?? r.job?.model ?? ''}`;
-  if (r.type === 'check') log(`${where} check ${r.ok ? 'ok' : 'FAILED'}: cos min ${f(r.inputs?.min, 6)}, torch ${f(r.refWembed?.min, 6)} / ${f(r.refTjs?.min, 6)}, tokens differ ${r.tokenMismatches ?? '-'}`);
+  if (r.type === 'check' && r.pearson != null) log(`${where} check ${r.ok ? 'ok' : 'FAILED'}: scores' correlation ${f(r.pearson, 6)}, largest difference ${f(r.maxAbs, 5)} (spread ${f(r.spread, 3)}), vs torch ${f(r.refWembedMaxAbs, 5)} / ${f(r.refTjsMaxAbs, 5)}, tokens differ ${r.tokenMismatches}`);
+  else if (r.type === 'check') log(`${where} check ${r.ok ? 'ok' : 'FAILED'}: cos min ${f(r.inputs?.min, 6)}, torch ${f(r.refWembed?.min, 6)} / ${f(r.refTjs?.min, 6)}, tokens differ ${r.tokenMismatches ?? '-'}`);
   else if (r.type === 'throughput') log(`${where} ${r.workload}: wembed ${f(r.units / r.wembed.seconds, 1)} ${r.unit}/s, transformers.js ${r.tjs.error ? r.tjs.error : f(r.units / r.tjs.seconds, 1)}`);
   else if (r.type === 'cold') log(`${where} cold ${r.engine}: ${f(r.seconds)} s${r.rssPeakBytes ? `, peak RSS ${f((r.rssPeakBytes - r.rssBaseBytes) / 2 ** 20, 0)} MiB added` : ''}${r.wasmBytes ? `, wasm ${f(r.wasmBytes / 2 ** 20, 0)} MiB` : ''}`);
   else if (r.type === 'long') log(`${where} ${r.tokens} tokens ${r.engine}: ${r.ok ? 'ok' : `failed (${r.error})`} in ${f(r.seconds, 1)} s, wasm ${f(r.wasmBytes / 2 ** 20, 0)} MiB`);
@@ -231,11 +250,23 @@ if (args.includes('--merge')) {
   // The phase a row belongs to: agreement checks and suite errors without a job (they carry a
   // stage) come from the throughput phase.
   const phaseOf = (r) => (r.type === 'check' ? 'throughput' : r.type === 'error' ? r.job?.type ?? 'throughput' : r.type);
-  rows.push(...prev.rows.filter((r) => !o.phases.includes(phaseOf(r))));
+  // The models a row is about (a throughput job's error names all of its job's models).
+  const modelsOf = (r) => (r.model ? [r.model] : r.job?.model ? [r.job.model] : r.job?.models ?? []);
+  // A row is redone when this run covers its phase, model, environment, thread count, dtype
+  // and workload (a field a row does not have does not narrow it).
+  const covers = (list, v) => v == null || list == null || list.includes(v);
+  const rerun = (r) => o.phases.includes(phaseOf(r)) && modelsOf(r).some((mm) => o.models.includes(mm)) &&
+    covers(o.envs, r.env ?? r.job?.env) && covers(o.threads, r.threads ?? r.job?.threads) && covers(o.dtypes, r.dtype ?? r.job?.dtype) &&
+    (r.type !== 'throughput' || covers(o.workloads, r.workload));
+  const kept = prev.rows.filter((r) => !rerun(r));
+  rows.push(...kept);
   const m = prev.meta;
+  // The rows kept of a phase that did run now: those of other models, from the earlier run(s).
+  const keptModels = [...new Set(kept.filter((r) => o.phases.includes(phaseOf(r))).flatMap(modelsOf))];
   mergedFrom = { command: m.mergedFrom?.command ?? m.command, date: m.mergedFrom?.date ?? m.date,
     machine: m.mergedFrom?.machine ?? m.machine, phases: [...new Set([...(m.mergedFrom?.phases ?? []), ...m.settings.phases])].filter((ph) => !o.phases.includes(ph)),
-    gemm: m.gemm, shipped: prev.shipped };
+    gemm: m.gemm, shipped: prev.shipped, models: m.models,
+    rerunPhasesKeptModels: keptModels.length ? { phases: o.phases, models: keptModels, runs: [...new Set([m.mergedFrom?.rerunPhasesKeptModels?.runs ?? [], `${m.command} (${m.date.slice(0, 16).replace('T', ' ')} UTC, load average ${m.machine.loadavgStart.map((x) => x.toFixed(1)).join(' / ')})`].flat())] } : null };
 }
 const base = { modelsBase: modelsDir + '/' };
 
@@ -243,7 +274,9 @@ if (o.phases.includes('throughput')) {
   for (const threads of o.threads) {
     for (const env of o.envs) {
       log(`throughput: ${env}, ${threads} thread(s)`);
-      rows.push(...await runJob(env, { ...base, type: 'throughput', threads, dtypes: o.dtypes, models: o.models, rounds: o.rounds }));
+      // --workloads: only these of each model's workloads (bench/suite.js WORKLOADS).
+      const workloads = o.workloads ? Object.fromEntries(o.models.map((m) => [m, WORKLOADS[m].filter((w) => o.workloads.includes(w))])) : undefined;
+      rows.push(...await runJob(env, { ...base, type: 'throughput', threads, dtypes: o.dtypes, models: o.models, rounds: o.rounds, workloads }));
     }
   }
 }
@@ -266,13 +299,15 @@ if (o.phases.includes('cold')) {
   }
 }
 
-if (o.phases.includes('long') && o.models.includes('nomic')) {
-  for (const env of o.longEnvs) {
-    for (const dtype of o.longDtypes) {
-      for (const threads of o.longThreads) {
-        for (const engine of ['wembed', 'tjs']) {
-          log(`long: ${env} ${engine} nomic ${dtype} ${threads} thread(s), 8192 tokens`);
-          rows.push(...await runJob(env, { ...base, type: 'long', engine, model: 'nomic', dtype, threads, tokens: 8192 }));
+if (o.phases.includes('long')) {
+  for (const model of o.longModels.filter((m) => o.models.includes(m))) {
+    for (const env of o.longEnvs) {
+      for (const dtype of o.longDtypes) {
+        for (const threads of o.longThreads) {
+          for (const engine of ['wembed', 'tjs']) {
+            log(`long: ${env} ${engine} ${model} ${dtype} ${threads} thread(s), 8192 tokens`);
+            rows.push(...await runJob(env, { ...base, type: 'long', engine, model, dtype, threads, tokens: 8192 }));
+          }
         }
       }
     }
@@ -325,13 +360,13 @@ const meta = {
     emscripten: (/\d+\.\d+\.\d+/.exec(sh('emcc', ['--version']) ?? '') ?? [null])[0],
   },
   settings: { ...o, out: path.relative(root, o.out), modelsDir: path.relative(root, modelsDir), preset },
-  models: Object.fromEntries(o.models.map((m) => {
+  models: { ...(mergedFrom?.models ?? {}), ...Object.fromEntries(o.models.map((m) => {
     const ref = JSON.parse(fs.readFileSync(path.join(modelsDir, m, 'reference.json'), 'utf8'));
     const size = (f) => { try { return fs.statSync(path.join(modelsDir, m, f)).size; } catch { return null; } };
-    const onnx = m === 'clip' ? 'vision_model' : 'model';
-    return [m, { parameters: ref.parameters, q8WeightType: ref.q8_weight_type, q8Ops: ref.q8_ops,
+    const onnx = MODELS[m].onnx;
+    return [m, { parameters: ref.parameters, q8WeightType: ref.q8_weight_type, q8Ops: ref.q8_ops, layers: layersOf(m) ?? null,
       files: { safetensors: size('model.safetensors'), onnx: size(`onnx/${onnx}.onnx`), onnxQ8: size(`onnx/${onnx}_quantized.onnx`) } }];
-  })),
+  })) },
   gemm: gemm ?? mergedFrom?.gemm ?? null,
   mergedFrom,
 };

@@ -8,7 +8,7 @@
 //               pause that lets the other engine's spinning workers go idle); medians.
 //   cold        one engine, one model, in a fresh process / Worker: import to first vector, then
 //               (with `memory`) each workload once, and the memory it all took.
-//   long        one engine, one document of 8192 tokens through nomic: time, wasm memory, the
+//   long        one engine, one document of 8192 tokens (nomic, ModernBERT): time, wasm memory, the
 //               engine's byte counters, or how it failed.
 //
 // Every result is a plain object handed to `emit`.
@@ -17,8 +17,15 @@ import { MODELS, importWembed, importTransformers, WembedRunner, TransformersRun
 import { makeImages } from './inputs.js';
 import { wasmMemoryBytes, wasmMemoryCount } from './wasm-memory.js';
 
-/** Workloads per model: short texts on MiniLM, documents on both text models, images on CLIP. */
-export const WORKLOADS = { minilm: ['short', 'doc512'], nomic: ['doc512', 'doc2048'], clip: ['images16'] };
+/**
+ * Workloads per model: short texts on MiniLM and the decoder embedders, documents on the text
+ * models, images on CLIP, 1 query x 20 passages on the cross-encoder.
+ */
+export const WORKLOADS = {
+  minilm: ['short', 'doc512'], nomic: ['doc512', 'doc2048'], clip: ['images16'],
+  modernbert: ['doc512', 'doc2048'], jina: ['doc512', 'doc2048'], rerank: ['rerank20'],
+  qwen3: ['short', 'doc512'], gemma: ['short', 'doc512'],
+};
 export const THRESHOLD = { f32: 0.9999, q8: 0.99 };
 const SETTLE_MS = 200;   // pause before each timed multi-thread call (runThroughput)
 const HEAVY_SECONDS = 8;
@@ -44,6 +51,10 @@ function workload(name, inputs, images, model) {
     return { units: N, unit: 'tokens', run: (r) => r.embedTexts([inputs.docs[N]], N) };
   }
   if (name === 'images16') return { units: images.length, unit: 'images', run: (r) => r.embedImages(images) };
+  if (name === 'rerank20') {
+    const { query, passages } = inputs.rerank;
+    return { units: passages.length, unit: 'pairs', run: (r) => r.scorePairs(query, passages) };
+  }
   throw new Error(`unknown workload ${name}`);
 }
 
@@ -71,6 +82,7 @@ async function agreement({ w, t }, model, dtype, inputs, images, reference) {
     for (let i = 0; i < V.length; i++) for (let j = i + 1; j < V.length; j++) xs.push(cosine(V[i], V[j]));
     return stats(xs).mean;
   };
+  if (MODELS[model].kind === 'rerank') return Object.assign(out, await rerankAgreement({ w, t }, dtype, inputs, reference));
   if (MODELS[model].kind === 'text') {
     const rw = await w.embedIds(reference.input_ids), rt = await t.embedIds(reference.input_ids);
     out.refWembed = stats(cos(rw, reference.embeddings));
@@ -105,6 +117,51 @@ async function agreement({ w, t }, model, dtype, inputs, images, reference) {
     out.endToEnd = stats(cos(await w.embedImages(images), await t.embedImages(images)));
     out.ok = out.inputs.min >= out.threshold && out.refBoth.min >= out.threshold;
   }
+  return out;
+}
+
+/** Pearson correlation of two score lists (the cosine of the centred vectors). */
+function pearson(a, b) {
+  const ma = a.reduce((x, y) => x + y, 0) / a.length, mb = b.reduce((x, y) => x + y, 0) / b.length;
+  return cosine(a.map((x) => x - ma), b.map((x) => x - mb));
+}
+
+const maxAbs = (a, b) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+
+/**
+ * A cross-encoder's scores are single logits, so the engines are compared on the 20 benchmark
+ * pairs by the correlation of their scores (gated like the embedding cosines) and by the largest
+ * difference next to the scores' spread; and on the generator's pairs against torch's logits.
+ * Token ids: the query and each passage alone (wembed's JS API does not expose its pair encoding).
+ */
+async function rerankAgreement({ w, t }, dtype, inputs, reference) {
+  const out = {};
+  const rw = await w.scoreIds(reference.input_ids, reference.token_type_ids);
+  const rt = await t.scoreIds(reference.input_ids, reference.token_type_ids);
+  out.refWembedMaxAbs = maxAbs(rw, reference.logits);
+  out.refTjsMaxAbs = maxAbs(rt, reference.logits);
+  out.refBothMaxAbs = maxAbs(rw, rt);
+  const { query, passages } = inputs.rerank;
+  let mismatched = 0;
+  for (const s of [query, ...passages]) if (JSON.stringify(await w.tokenIds(s)) !== JSON.stringify(await t.tokenIds(s))) mismatched++;
+  out.tokenMismatches = mismatched;
+  out.texts = passages.length + 1;
+  const a = await w.scorePairs(query, passages), b = await t.scorePairs(query, passages);
+  out.scores = { wembed: a, tjs: b };
+  out.maxAbs = maxAbs(a, b);
+  out.spread = Math.max(...b) - Math.min(...b);
+  out.pearson = pearson(a, b);
+  out.refSpread = Math.max(...reference.logits) - Math.min(...reference.logits);
+  // In the generic fields the tables read: the correlation stands where the cosines stand.
+  out.inputs = { min: out.pearson, mean: out.pearson };
+  // f32: the engines' scores correlate as the embedding cosines must, and both sit on torch's.
+  // q8: a single logit of an untrained head moves with q8 rounding by a fair part of its spread
+  // between pairs in either engine (measured: errors of 0.25 and 0.34 against a spread of 1),
+  // so the scores cannot be held to each other; wembed's q8 error against torch's float32 logits
+  // must be no larger than transformers.js's own (its q8 graph is the reference quantization).
+  out.ok = mismatched === 0 && (dtype === 'f32'
+    ? out.pearson >= THRESHOLD.f32 && out.refBothMaxAbs <= 1e-3 * Math.max(1e-3, out.refSpread)
+    : out.refWembedMaxAbs <= Math.max(2 * out.refTjsMaxAbs, 1e-3 * out.refSpread));
   return out;
 }
 
@@ -185,7 +242,8 @@ export async function runThroughput(job, data, emit) {
 export async function runCold(job, data, emit, memoryProbe = () => ({})) {
   const images = makeImages();
   const ctx = { threads: job.threads, modelsBase: job.modelsBase };
-  const first = MODELS[job.model].kind === 'text' ? ['A short sentence for the first vector.'] : [images[0]];
+  const kind = MODELS[job.model].kind;
+  const first = kind === 'image' ? [images[0]] : ['A short sentence for the first vector.'];
   const t0 = now();
   const lib = job.engine === 'wembed' ? await importWembed() : await importTransformers(ctx);
   const t1 = now();
@@ -193,7 +251,8 @@ export async function runCold(job, data, emit, memoryProbe = () => ({})) {
     ? await WembedRunner.load(lib, ctx, job.model, job.dtype)
     : await TransformersRunner.load(lib, ctx, job.model, job.dtype);
   const t2 = now();
-  const v = MODELS[job.model].kind === 'text' ? await runner.embedTexts(first, 512) : await runner.embedImages(first);
+  const v = kind === 'text' ? await runner.embedTexts(first, 512) : kind === 'rerank'
+    ? [await runner.scorePairs(first[0], ['A passage to score against it.'])] : await runner.embedImages(first);
   const t3 = now();
   if (!(v[0]?.length > 0)) throw new Error('no vector');
   const row = { type: 'cold', env: job.env, engine: job.engine, model: job.model, dtype: job.dtype, threads: job.threads,

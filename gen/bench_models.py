@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Random-weight models at the real sizes and shapes, for the speed and memory benchmark.
 
-    /usr/bin/python3 gen/bench_models.py [--out bench/models] [--preset full|small] [--only NAME,...]
+    /usr/bin/python3 gen/bench_models.py [--out bench/models] [--preset full|small] [--only NAME,...] [--layers qwen3=4,gemma=6]
 
 Debian's python3-torch (1.13), python3-onnx (1.12) and python3-numpy; no network. Each model
 goes into one folder that both engines load from:
@@ -20,6 +20,26 @@ goes into one folder that both engines load from:
           last_hidden_state, as transformers.js's CLIPVisionModelWithProjection loads it. The text
           tower is left out: transformers.js never loads it for images, and wembed loads either
           tower alone (config.json is the full CLIPConfig, as in openai/clip-vit-base-patch32).
+
+  modernbert  gte-modernbert-base shaped: hidden 768, 22 layers, 12 heads, GeGLU 1152, global
+          attention every 3rd layer (RoPE 160000), the others a 128-token window (RoPE 10000),
+          vocab 50368 (149M); onnx/model.onnx: input_ids, attention_mask -> last_hidden_state.
+  jina    jina-embeddings-v2-small-en shaped: JinaBERT, hidden 512, 4 layers, 8 heads, ALiBi,
+          GeGLU 2048, vocab 30528 (33M); input_ids, attention_mask, token_type_ids -> last_hidden_state.
+  rerank  cross-encoder/ms-marco-MiniLM-L6-v2 shaped: BertForSequenceClassification (MiniLM-L6
+          + pooler + 1 label, bert.* names); input_ids, attention_mask, token_type_ids -> logits.
+  qwen3   Qwen3-Embedding-0.6B shaped: hidden 1024, 16 heads over 8 kv heads of 128, SwiGLU
+          3072, vocab 151669, 28 layers (--layers qwen3=N for fewer); the decoder graph
+          transformers.js runs for model_type qwen3: input_ids, attention_mask, position_ids,
+          past_key_values.{i}.key/value (fed empty) -> last_hidden_state, present.{i}.key/value.
+  gemma   EmbeddingGemma-300m shaped: gemma3_text, bidirectional, hidden 768, 3 heads over 1 kv
+          head of 256, GeGLU (tanh) 1152, vocab 262144, sliding window 512 on 5 layers of 6,
+          24 layers (--layers gemma=N), and its sentence-transformers Dense 768 -> 3072 -> 768;
+          input_ids, attention_mask -> last_hidden_state, sentence_embedding, as
+          onnx-community/embeddinggemma-300m-ONNX.
+  These five take bge-small-en-v1.5's tokenizer.json (BERT uncased: the real vocabulary of jina
+  and ms-marco; for the others, whose tokenizers are not available offline, it stands in so that
+  both engines get the same ids).
 
 The ONNX graphs are traced from the nn.Modules below (written after HF's modeling_bert.py,
 nomic's modeling_hf_nomic_bert.py and modeling_clip.py, with HF tensor names so that their
@@ -423,6 +443,537 @@ def init_weights(model, seed, clip=None):
 
 
 # -----------------------------------------------------------------------------------------
+# The second-wave families: ModernBERT, JinaBERT v2, a BERT cross-encoder, Qwen3, EmbeddingGemma.
+#
+# Each is a functional forward over a dict of float32 tensors with the HF checkpoint's names
+# (the dict is the safetensors), written after the official modeling code as the float64
+# references of gen/modernbert_fixture.py, gen/jina_fixture.py and gen/decoder_fixtures.py do,
+# here in float32 and with dense masks so that torch.onnx traces it into one graph for any
+# sequence length (the local and sliding-window layers mask a full score matrix, as HF's eager
+# and sdpa paths and their ONNX exports do).
+
+class Weights(nn.Module):
+    """An nn.Module over {HF name: tensor}; forward(*inputs) = fn(self, *inputs). Parameter names
+    cannot hold dots, so they are stored under name.replace('.', '__'); state() gives the HF names."""
+
+    def __init__(self, weights, fn, cfg):
+        super().__init__()
+        self.p = nn.ParameterDict({k.replace('.', '__'): nn.Parameter(v, requires_grad=False) for k, v in weights.items()})
+        self.fn, self.cfg = fn, cfg
+
+    def __getitem__(self, name):
+        return self.p[name.replace('.', '__')]
+
+    def state(self):
+        return [(k.replace('__', '.'), v.detach().numpy()) for k, v in self.p.items()]
+
+    def forward(self, *inputs):
+        return self.fn(self, *inputs)
+
+
+def seeded_weights(shapes, seed, norm_names=(), offset_norms=False):
+    """Linear and embedding weights N(0, 0.02) (HF's initializer_range), biases N(0, 0.02), norm
+    weights 1 + N(0, 0.05) (Gemma's stored offsets: N(0, 0.05)), LayerNorm biases N(0, 0.05)."""
+    g = torch.Generator().manual_seed(seed)
+    out = {}
+    for name, shape in shapes.items():
+        r = torch.randn(shape, generator=g)
+        is_norm = any(s in name for s in norm_names)
+        if is_norm and name.endswith('.weight'):
+            out[name] = r * 0.05 + (0.0 if offset_norms else 1.0)
+        elif is_norm:
+            out[name] = r * 0.05
+        else:
+            out[name] = r * 0.02
+    return out
+
+
+def rope_cos_sin(pos, d, base):
+    """(B, S) float positions -> cos, sin (B, 1, S, d) of cat(freqs, freqs), inv_freq in float32
+    as every HF rotary embedding computes it."""
+    inv = 1.0 / (base ** (torch.arange(0, d, 2, dtype=torch.int64).float() / d))
+    f = pos[:, :, None].float() * inv[None, None, :]
+    emb = torch.cat((f, f), dim=-1)[:, None]
+    return emb.cos(), emb.sin()
+
+
+def rot_half(x):
+    h = x.shape[-1] // 2
+    return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
+
+
+def sdpa(q, k, v, allowed, scale):
+    """q (B, H, S, d), k / v (B, KV, T, d) (query head h reads kv head h // (H / KV), repeat_kv),
+    allowed (B, 1 or H, S, T) bool; masked scores get float32 min as HF's masks do."""
+    B, KV, T, d = k.shape
+    rep = q.shape[1] // KV
+    if rep > 1:
+        k = k[:, :, None].expand(B, KV, rep, T, d).reshape(B, KV * rep, T, d)
+        v = v[:, :, None].expand(B, KV, rep, T, d).reshape(B, KV * rep, T, d)
+    s = torch.matmul(q, k.transpose(-1, -2)) * scale
+    s = s.masked_fill(~allowed, torch.finfo(torch.float32).min)
+    return torch.matmul(torch.softmax(s, dim=-1), v)
+
+
+def rms(x, w, eps, offset=0.0):
+    # Qwen3RMSNorm (w) / Gemma3RMSNorm ((1 + w)), in float32
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * (offset + w)
+
+
+# ModernBERT (transformers' modeling_modernbert.py; Alibaba-NLP/gte-modernbert-base)
+
+def modernbert_config(small):
+    E, L, H, Fi = (64, 4, 4, 96) if small else (768, 22, 12, 1152)
+    return {
+        '_name_or_path': 'Alibaba-NLP/gte-modernbert-base', 'architectures': ['ModernBertModel'], 'attention_bias': False,
+        'attention_dropout': 0.0, 'bos_token_id': 50281, 'classifier_activation': 'gelu', 'classifier_bias': False,
+        'classifier_dropout': 0.0, 'classifier_pooling': 'mean', 'cls_token_id': 50281, 'decoder_bias': True,
+        'deterministic_flash_attn': False, 'embedding_dropout': 0.0, 'eos_token_id': 50282, 'global_attn_every_n_layers': 3,
+        'global_rope_theta': 160000.0, 'gradient_checkpointing': False, 'hidden_activation': 'gelu', 'hidden_size': E,
+        'initializer_cutoff_factor': 2.0, 'initializer_range': 0.02, 'intermediate_size': Fi, 'layer_norm_eps': 1e-05,
+        'local_attention': 128, 'local_rope_theta': 10000.0, 'max_position_embeddings': 8192, 'mlp_bias': False,
+        'mlp_dropout': 0.0, 'model_type': 'modernbert', 'norm_bias': False, 'norm_eps': 1e-05, 'num_attention_heads': H,
+        'num_hidden_layers': L, 'pad_token_id': 50283, 'position_embedding_type': 'absolute', 'reference_compile': False,
+        'sep_token_id': 50282, 'sparse_pred_ignore_index': -100, 'sparse_prediction': False, 'torch_dtype': 'float32',
+        'transformers_version': '4.48.0', 'vocab_size': 50368,
+    }
+
+
+def modernbert_shapes(c):
+    E, Fi, V = c['hidden_size'], c['intermediate_size'], c['vocab_size']
+    s = {'embeddings.tok_embeddings.weight': (V, E), 'embeddings.norm.weight': (E,)}
+    for i in range(c['num_hidden_layers']):
+        p = f'layers.{i}.'
+        if i:   # layer 0's attn_norm is nn.Identity
+            s[p + 'attn_norm.weight'] = (E,)
+        s.update({p + 'attn.Wqkv.weight': (3 * E, E), p + 'attn.Wo.weight': (E, E), p + 'mlp_norm.weight': (E,),
+                  p + 'mlp.Wi.weight': (2 * Fi, E), p + 'mlp.Wo.weight': (E, Fi)})
+    s['final_norm.weight'] = (E,)
+    return s
+
+
+def modernbert_forward(m, input_ids, attention_mask):
+    c = m.cfg
+    E, H, eps = c['hidden_size'], c['num_attention_heads'], c['norm_eps']
+    d = E // H
+    B, S = input_ids.shape
+    ln = lambda x, n: F.layer_norm(x, (E,), m[n], None, eps)                  # LayerNorm without bias
+    pos = torch.arange(S)[None, :].expand(B, S)
+    cos_g, sin_g = rope_cos_sin(pos, d, c['global_rope_theta'])
+    cos_l, sin_l = rope_cos_sin(pos, d, c['local_rope_theta'])
+    keys = attention_mask.bool()[:, None, None, :]
+    ij = torch.arange(S)
+    window = ((ij[:, None] - ij[None, :]).abs() <= c['local_attention'] // 2)[None, None]
+    x = ln(F.embedding(input_ids, m['embeddings.tok_embeddings.weight']), 'embeddings.norm.weight')
+    for i in range(c['num_hidden_layers']):
+        p = f'layers.{i}.'
+        a = x if i == 0 else ln(x, p + 'attn_norm.weight')
+        qkv = F.linear(a, m[p + 'attn.Wqkv.weight']).view(B, S, 3, H, d)
+        q, k, v = qkv[:, :, 0].transpose(1, 2), qkv[:, :, 1].transpose(1, 2), qkv[:, :, 2].transpose(1, 2)
+        glob = i % c['global_attn_every_n_layers'] == 0
+        cos, sin = (cos_g, sin_g) if glob else (cos_l, sin_l)
+        q, k = q * cos + rot_half(q) * sin, k * cos + rot_half(k) * sin
+        o = sdpa(q, k, v, keys if glob else keys & window, d ** -0.5).transpose(1, 2).reshape(B, S, E)
+        x = x + F.linear(o, m[p + 'attn.Wo.weight'])
+        inp, gate = F.linear(ln(x, p + 'mlp_norm.weight'), m[p + 'mlp.Wi.weight']).chunk(2, dim=-1)
+        x = x + F.linear(F.gelu(inp) * gate, m[p + 'mlp.Wo.weight'])           # GeGLU: act on the first half
+    return ln(x, 'final_norm.weight')
+
+
+# JinaBERT v2 (jinaai/jina-bert-implementation; jinaai/jina-embeddings-v2-small-en)
+
+def jina_config(small):
+    E, L, H, Fi = (64, 2, 4, 128) if small else (512, 4, 8, 2048)
+    return {
+        '_name_or_path': 'jinaai/jina-bert-implementation', 'architectures': ['JinaBertForMaskedLM'],
+        'attention_probs_dropout_prob': 0.0,
+        'auto_map': {'AutoConfig': 'jinaai/jina-bert-implementation--configuration_bert.JinaBertConfig',
+                     'AutoModel': 'jinaai/jina-bert-implementation--modeling_bert.JinaBertModel',
+                     'AutoModelForMaskedLM': 'jinaai/jina-bert-implementation--modeling_bert.JinaBertForMaskedLM',
+                     'AutoModelForSequenceClassification': 'jinaai/jina-bert-implementation--modeling_bert.JinaBertForSequenceClassification'},
+        'classifier_dropout': None, 'emb_pooler': 'mean', 'feed_forward_type': 'geglu', 'gradient_checkpointing': False,
+        'hidden_act': 'gelu', 'hidden_dropout_prob': 0.1, 'hidden_size': E, 'initializer_range': 0.02, 'intermediate_size': Fi,
+        'layer_norm_eps': 1e-12, 'max_position_embeddings': 8192, 'model_max_length': 8192, 'model_type': 'bert',
+        'num_attention_heads': H, 'num_hidden_layers': L, 'pad_token_id': 0, 'position_embedding_type': 'alibi',
+        'torch_dtype': 'float32', 'transformers_version': '4.26.0', 'type_vocab_size': 2, 'use_cache': True, 'vocab_size': 30528,
+    }
+
+
+def jina_shapes(c):
+    E, Fi = c['hidden_size'], c['intermediate_size']
+    s = {'embeddings.word_embeddings.weight': (c['vocab_size'], E), 'embeddings.token_type_embeddings.weight': (2, E),
+         'embeddings.LayerNorm.weight': (E,), 'embeddings.LayerNorm.bias': (E,)}
+    for i in range(c['num_hidden_layers']):
+        p = f'encoder.layer.{i}.'
+        for n in ('query', 'key', 'value'):
+            s[p + f'attention.self.{n}.weight'], s[p + f'attention.self.{n}.bias'] = (E, E), (E,)
+        s.update({p + 'attention.output.dense.weight': (E, E), p + 'attention.output.dense.bias': (E,),
+                  p + 'attention.output.LayerNorm.weight': (E,), p + 'attention.output.LayerNorm.bias': (E,),
+                  p + 'mlp.gated_layers.weight': (2 * Fi, E), p + 'mlp.wo.weight': (E, Fi), p + 'mlp.wo.bias': (E,),
+                  p + 'mlp.layernorm.weight': (E,), p + 'mlp.layernorm.bias': (E,)})
+    s['pooler.dense.weight'], s['pooler.dense.bias'] = (E, E), (E,)
+    return s
+
+
+def alibi_slopes(n):
+    # JinaBertEncoder._get_alibi_head_slopes
+    def pow2(k):
+        start = 2 ** (-(2 ** -(math.log2(k) - 3)))
+        return [start * start ** i for i in range(k)]
+    if math.log2(n).is_integer():
+        return pow2(n)
+    c = 2 ** math.floor(math.log2(n))
+    return pow2(c) + alibi_slopes(2 * c)[0::2][:n - c]
+
+
+def jina_forward(m, input_ids, attention_mask, token_type_ids):
+    c = m.cfg
+    E, H, Fi, eps = c['hidden_size'], c['num_attention_heads'], c['intermediate_size'], c['layer_norm_eps']
+    d = E // H
+    B, S = input_ids.shape
+    ln = lambda x, n: F.layer_norm(x, (E,), m[n + '.weight'], m[n + '.bias'], eps)
+    lin = lambda x, n, bias=True: F.linear(x, m[n + '.weight'], m[n + '.bias'] if bias else None)
+    x = ln(F.embedding(input_ids, m['embeddings.word_embeddings.weight'])
+           + F.embedding(token_type_ids, m['embeddings.token_type_embeddings.weight']), 'embeddings.LayerNorm')
+    ij = torch.arange(S)
+    rel = (ij[None, :] - ij[:, None]).abs().float()                              # |j - i|: symmetric for the encoder
+    bias = -torch.tensor(alibi_slopes(H), dtype=torch.float32)[:, None, None] * rel[None]
+    ext = (1.0 - attention_mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+    heads = lambda y: y.view(B, S, H, d).transpose(1, 2)
+    for i in range(c['num_hidden_layers']):
+        p = f'encoder.layer.{i}.'
+        q, k, v = (heads(lin(x, p + 'attention.self.' + n)) for n in ('query', 'key', 'value'))
+        s = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d) + ext
+        ctx = torch.matmul(torch.softmax(s + bias[None], dim=-1), v).transpose(1, 2).reshape(B, S, E)
+        x = ln(lin(ctx, p + 'attention.output.dense') + x, p + 'attention.output.LayerNorm')
+        g = lin(x, p + 'mlp.gated_layers', bias=False)
+        gated, non_gated = g[..., :Fi], g[..., Fi:]                               # GELU on the first half
+        x = ln(lin(F.gelu(gated) * non_gated, p + 'mlp.wo') + x, p + 'mlp.layernorm')
+    return x
+
+
+# BertForSequenceClassification (cross-encoder/ms-marco-MiniLM-L6-v2)
+
+def rerank_config(small):
+    c = minilm_config(small)
+    c.update({'_name_or_path': 'cross-encoder/ms-marco-MiniLM-L6-v2', 'architectures': ['BertForSequenceClassification'],
+              'id2label': {'0': 'LABEL_0'}, 'label2id': {'LABEL_0': 0},
+              'sbert_ce_default_activation_function': 'torch.nn.modules.linear.Identity'})
+    return c
+
+
+class BertForSequenceClassification(nn.Module):
+    """logits (B, 1) = classifier(tanh(pooler.dense(BERT(...)[:, 0]))); tensor names as the checkpoint's (bert.*)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.bert = BertModel(c)
+        self.bert.pooler = nn.Module()
+        self.bert.pooler.dense = nn.Linear(c['hidden_size'], c['hidden_size'])
+        self.classifier = nn.Linear(c['hidden_size'], len(c['id2label']))
+
+    def forward(self, input_ids, attention_mask, token_type_ids):
+        h = self.bert(input_ids, attention_mask, token_type_ids)
+        return self.classifier(torch.tanh(self.bert.pooler.dense(h[:, 0])))
+
+
+# Qwen3 (transformers' modeling_qwen3.py; Qwen/Qwen3-Embedding-0.6B)
+
+def qwen3_config(small, layers=None):
+    E, L, H, KV, d, Fi = (64, 2, 4, 2, 16, 128) if small else (1024, 28, 16, 8, 128, 3072)
+    return {
+        'architectures': ['Qwen3ForCausalLM'], 'attention_bias': False, 'attention_dropout': 0.0, 'bos_token_id': 151643,
+        'eos_token_id': 151643, 'head_dim': d, 'hidden_act': 'silu', 'hidden_size': E, 'initializer_range': 0.02,
+        'intermediate_size': Fi, 'max_position_embeddings': 32768, 'max_window_layers': 28, 'model_type': 'qwen3',
+        'num_attention_heads': H, 'num_hidden_layers': layers or L, 'num_key_value_heads': KV, 'rms_norm_eps': 1e-06,
+        'rope_scaling': None, 'rope_theta': 1000000, 'sliding_window': None, 'tie_word_embeddings': True,
+        'torch_dtype': 'float32', 'transformers_version': '4.51.3', 'use_cache': True, 'use_sliding_window': False,
+        'vocab_size': 151669,
+    }
+
+
+def decoder_shapes(c, gemma):
+    E, Fi, H, KV, d = c['hidden_size'], c['intermediate_size'], c['num_attention_heads'], c['num_key_value_heads'], c['head_dim']
+    s = {'embed_tokens.weight': (c['vocab_size'], E)}
+    for i in range(c['num_hidden_layers']):
+        p = f'layers.{i}.'
+        s.update({p + 'input_layernorm.weight': (E,), p + 'self_attn.q_proj.weight': (H * d, E),
+                  p + 'self_attn.k_proj.weight': (KV * d, E), p + 'self_attn.v_proj.weight': (KV * d, E),
+                  p + 'self_attn.o_proj.weight': (E, H * d), p + 'self_attn.q_norm.weight': (d,),
+                  p + 'self_attn.k_norm.weight': (d,), p + 'post_attention_layernorm.weight': (E,)})
+        if gemma:
+            s[p + 'pre_feedforward_layernorm.weight'] = (E,)
+            s[p + 'post_feedforward_layernorm.weight'] = (E,)
+        s.update({p + 'mlp.gate_proj.weight': (Fi, E), p + 'mlp.up_proj.weight': (Fi, E), p + 'mlp.down_proj.weight': (E, Fi)})
+    s['norm.weight'] = (E,)
+    return s
+
+
+def qwen3_forward(m, input_ids, attention_mask, position_ids, *past):
+    """(last_hidden_state, present.0.key, present.0.value, ...): the decoder graph transformers.js
+    runs for a Qwen3Model (inputs as its decoder_forward feeds them: position_ids from the mask,
+    past_key_values.{i}.key / .value of length 0 for a fresh input)."""
+    c = m.cfg
+    E, H, KV, d, eps = c['hidden_size'], c['num_attention_heads'], c['num_key_value_heads'], c['head_dim'], c['rms_norm_eps']
+    B, S = input_ids.shape
+    cos, sin = rope_cos_sin(position_ids, d, c['rope_theta'])
+    T = attention_mask.shape[1]                                                  # past + S
+    qi = torch.arange(S)[:, None] + (T - S)
+    causal = (torch.arange(T)[None, :] <= qi)[None, None]
+    allowed = causal & attention_mask.bool()[:, None, None, :]
+    x = F.embedding(input_ids, m['embed_tokens.weight'])
+    presents = []
+    for i in range(c['num_hidden_layers']):
+        p = f'layers.{i}.'
+        h = rms(x, m[p + 'input_layernorm.weight'], eps)
+        q = rms(F.linear(h, m[p + 'self_attn.q_proj.weight']).view(B, S, H, d), m[p + 'self_attn.q_norm.weight'], eps).transpose(1, 2)
+        k = rms(F.linear(h, m[p + 'self_attn.k_proj.weight']).view(B, S, KV, d), m[p + 'self_attn.k_norm.weight'], eps).transpose(1, 2)
+        v = F.linear(h, m[p + 'self_attn.v_proj.weight']).view(B, S, KV, d).transpose(1, 2)
+        q, k = q * cos + rot_half(q) * sin, k * cos + rot_half(k) * sin       # q/k norms before RoPE
+        k = torch.cat([past[2 * i], k], dim=2)
+        v = torch.cat([past[2 * i + 1], v], dim=2)
+        presents += [k, v]
+        a = sdpa(q, k, v, allowed, d ** -0.5).transpose(1, 2).reshape(B, S, H * d)
+        x = x + F.linear(a, m[p + 'self_attn.o_proj.weight'])
+        h = rms(x, m[p + 'post_attention_layernorm.weight'], eps)
+        x = x + F.linear(F.silu(F.linear(h, m[p + 'mlp.gate_proj.weight'])) * F.linear(h, m[p + 'mlp.up_proj.weight']),
+                         m[p + 'mlp.down_proj.weight'])
+    return (rms(x, m['norm.weight'], eps), *presents)
+
+
+# EmbeddingGemma (transformers' modeling_gemma3.py, Gemma3TextModel with bidirectional
+# attention, + sentence-transformers Pooling(mean) -> Dense -> Dense -> Normalize; google/embeddinggemma-300m)
+
+def gemma_config(small, layers=None):
+    E, L, H, KV, d, Fi = (64, 6, 2, 1, 32, 96) if small else (768, 24, 3, 1, 256, 1152)
+    L = layers or L
+    return {
+        '_sliding_window_pattern': 6, 'architectures': ['Gemma3TextModel'], 'attention_bias': False, 'attention_dropout': 0.0,
+        'attn_logit_softcapping': None, 'bos_token_id': 2, 'dtype': 'float32', 'eos_token_id': 1,
+        'final_logit_softcapping': None, 'head_dim': d, 'hidden_activation': 'gelu_pytorch_tanh', 'hidden_size': E,
+        'initializer_range': 0.02, 'intermediate_size': Fi,
+        'layer_types': ['sliding_attention' if (i + 1) % 6 else 'full_attention' for i in range(L)],
+        'max_position_embeddings': 2048, 'model_type': 'gemma3_text', 'num_attention_heads': H, 'num_hidden_layers': L,
+        'num_key_value_heads': KV, 'pad_token_id': 0, 'query_pre_attn_scalar': 256, 'rms_norm_eps': 1e-06,
+        'rope_local_base_freq': 10000.0, 'rope_scaling': None, 'rope_theta': 1000000.0, 'sliding_window': 512,
+        'transformers_version': '4.57.0.dev0', 'use_bidirectional_attention': True, 'use_cache': True, 'vocab_size': 262144,
+    }
+
+
+GEMMA_DENSE = 3072   # 2_Dense: hidden -> 3072, 3_Dense: 3072 -> hidden, no bias, Identity
+
+
+def gemma_forward(m, input_ids, attention_mask):
+    """(last_hidden_state, sentence_embedding): the two outputs of onnx-community's
+    embeddinggemma-300m-ONNX (sentence_embedding = Normalize(Dense(Dense(mean pooling))))."""
+    c = m.cfg
+    E, H, KV, d, eps = c['hidden_size'], c['num_attention_heads'], c['num_key_value_heads'], c['head_dim'], c['rms_norm_eps']
+    B, S = input_ids.shape
+    pos = torch.arange(S)[None, :].expand(B, S)
+    cos_g, sin_g = rope_cos_sin(pos, d, c['rope_theta'])
+    cos_l, sin_l = rope_cos_sin(pos, d, c['rope_local_base_freq'])
+    keys = attention_mask.bool()[:, None, None, :]
+    ij = torch.arange(S)
+    # Gemma3TextConfig: a bidirectional model's window is sliding_window // 2 + 1, exclusive: |i - j| < w
+    window = ((ij[:, None] - ij[None, :]).abs() < c['sliding_window'] // 2 + 1)[None, None]
+    x = F.embedding(input_ids, m['embed_tokens.weight']) * torch.tensor(E ** 0.5, dtype=torch.float32)
+    for i in range(c['num_hidden_layers']):
+        p = f'layers.{i}.'
+        r = lambda y, n: rms(y, m[p + n + '.weight'], eps, 1.0)
+        sliding = c['layer_types'][i] == 'sliding_attention'
+        cos, sin = (cos_l, sin_l) if sliding else (cos_g, sin_g)
+        h = r(x, 'input_layernorm')
+        q = rms(F.linear(h, m[p + 'self_attn.q_proj.weight']).view(B, S, H, d), m[p + 'self_attn.q_norm.weight'], eps, 1.0).transpose(1, 2)
+        k = rms(F.linear(h, m[p + 'self_attn.k_proj.weight']).view(B, S, KV, d), m[p + 'self_attn.k_norm.weight'], eps, 1.0).transpose(1, 2)
+        v = F.linear(h, m[p + 'self_attn.v_proj.weight']).view(B, S, KV, d).transpose(1, 2)
+        q, k = q * cos + rot_half(q) * sin, k * cos + rot_half(k) * sin
+        a = sdpa(q, k, v, keys & window if sliding else keys, c['query_pre_attn_scalar'] ** -0.5)
+        x = x + r(F.linear(a.transpose(1, 2).reshape(B, S, H * d), m[p + 'self_attn.o_proj.weight']), 'post_attention_layernorm')
+        h = r(x, 'pre_feedforward_layernorm')
+        h = F.linear(F.gelu(F.linear(h, m[p + 'mlp.gate_proj.weight']), approximate='tanh') * F.linear(h, m[p + 'mlp.up_proj.weight']),
+                     m[p + 'mlp.down_proj.weight'])
+        x = x + r(h, 'post_feedforward_layernorm')
+    x = rms(x, m['norm.weight'], eps, 1.0)
+    mk = attention_mask[:, :, None].float()
+    pooled = (x * mk).sum(1) / mk.sum(1).clamp(min=1e-9)
+    y = F.linear(F.linear(pooled, m['dense2.linear.weight']), m['dense3.linear.weight'])
+    return x, y / y.norm(dim=-1, keepdim=True).clamp(min=1e-12)
+
+
+def bert_ids_rows(seed, lengths=(7, 33, 128), vocab=30522):
+    g = np.random.default_rng(seed)
+    return [[101] + [int(x) for x in g.integers(1000, vocab, T - 2)] + [102] for T in lengths]
+
+
+def st_files(out, E, pooling, dense=None):
+    """sentence-transformers' modules.json, 1_Pooling (and Dense folders), as the real repositories have them."""
+    mods = [('', 'Transformer'), ('1_Pooling', 'Pooling')]
+    if dense:
+        mods += [('2_Dense', 'Dense'), ('3_Dense', 'Dense')]
+    mods.append((f'{len(mods)}_Normalize', 'Normalize'))
+    write_json(os.path.join(out, 'modules.json'), [{'idx': i, 'name': str(i), 'path': p, 'type': 'sentence_transformers.models.' + t}
+                                                  for i, (p, t) in enumerate(mods)])
+    os.makedirs(os.path.join(out, '1_Pooling'), exist_ok=True)
+    write_json(os.path.join(out, '1_Pooling', 'config.json'), {
+        'word_embedding_dimension': E, 'pooling_mode_cls_token': pooling == 'cls', 'pooling_mode_mean_tokens': pooling == 'mean',
+        'pooling_mode_max_tokens': False, 'pooling_mode_mean_sqrt_len_tokens': False, 'pooling_mode_weightedmean_tokens': False,
+        'pooling_mode_lasttoken': pooling == 'lasttoken', 'include_prompt': True})
+    for k, (folder, w) in enumerate(dense or []):
+        os.makedirs(os.path.join(out, folder), exist_ok=True)
+        write_json(os.path.join(out, folder, 'config.json'), {'in_features': w.shape[1], 'out_features': w.shape[0], 'bias': False,
+                                                             'activation_function': 'torch.nn.modules.linear.Identity'})
+        write_safetensors(os.path.join(out, folder, 'model.safetensors'), [('linear.weight', w)])
+
+
+def text_files(out, tokenizer_max, **extra):
+    """The BERT-uncased tokenizer (bge-small-en-v1.5's tokenizer.json) for every model here: the
+    real one for jina-v2-small and ms-marco-MiniLM; a stand-in for ModernBERT's, Qwen's and Gemma's
+    (not available offline), which only has to give both engines the same ids."""
+    shutil.copyfile(os.path.join(TOK, 'bge-small-en-v1.5', 'tokenizer.json'), os.path.join(out, 'tokenizer.json'))
+    tc = bert_tokenizer_config(tokenizer_max)
+    tc.update(extra)
+    write_json(os.path.join(out, 'tokenizer_config.json'), tc)
+
+
+def export_and_quantize(name, out, model, args, inputs, outputs, dyn, file='model'):
+    os.makedirs(os.path.join(out, 'onnx'), exist_ok=True)
+    f32 = os.path.join(out, 'onnx', file + '.onnx')
+    export_onnx(model, args, f32, inputs, outputs, dyn)
+    wt, counts = quantize_dynamic(f32, os.path.join(out, 'onnx', file + '_quantized.onnx'))
+    print(f'{name}: q8 weights {wt}, {counts}', flush=True)
+    return wt, counts
+
+
+BS = {0: 'batch_size', 1: 'sequence_length'}
+
+
+def gen_family(name, out, small, layers):
+    """The second-wave models; see the module docstring."""
+    torch.manual_seed(0)
+    ids_rows = bert_ids_rows(7)
+    ref = {'kind': 'text', 'normalize': True, 'input_ids': ids_rows}
+    ex_ids = torch.tensor([[101, 7592, 2088, 102, 0, 0], [101, 2023, 2003, 1037, 3231, 102]])
+    ex_mask = (ex_ids != 0).long()
+    pooled = lambda h, how: h[0, 0] if how == 'cls' else h[0, -1] if how == 'last' else h[0].mean(0)
+    if name == 'rerank':
+        c = rerank_config(small)
+        model = BertForSequenceClassification(c)
+        init_weights(model, seed=1234 + len(name))
+        # The head drawn wider than HF's init (pooler N(0, 0.05), classifier N(0, 1)): an untrained
+        # head gives nearly the same logit to every pair (a spread of 1e-4, below q8's rounding),
+        # and the agreement check would compare constants; a trained one spreads them over units.
+        g = torch.Generator().manual_seed(77)
+        with torch.no_grad():
+            model.bert.pooler.dense.weight.copy_(torch.randn(model.bert.pooler.dense.weight.shape, generator=g) * 0.05)
+            model.classifier.weight.copy_(torch.randn(model.classifier.weight.shape, generator=g))
+        model.eval()
+        write_json(os.path.join(out, 'config.json'), c)
+        text_files(out, 512)
+        write_safetensors(os.path.join(out, 'model.safetensors'), [(k, v.numpy()) for k, v in model.state_dict().items()])
+        n_params = sum(p.numel() for p in model.parameters())
+        wt, counts = export_and_quantize(name, out, model, (ex_ids, ex_mask, torch.zeros_like(ex_ids)),
+                                         ['input_ids', 'attention_mask', 'token_type_ids'], ['logits'],
+                                         {'input_ids': BS, 'attention_mask': BS, 'token_type_ids': BS, 'logits': {0: 'batch_size'}})
+        # Pairs [CLS] q [SEP] p [SEP]: a 9-token query with passages of 20 to 190 tokens.
+        g = np.random.default_rng(11)
+        q = [int(x) for x in g.integers(1000, 30522, 9)]
+        pairs, types, logits = [], [], []
+        for n in (20, 45, 60, 90, 120, 150, 170, 190):
+            p = [int(x) for x in g.integers(1000, 30522, n)]
+            ids = [101] + q + [102] + p + [102]
+            tt = [0] * (len(q) + 2) + [1] * (n + 1)
+            t = torch.tensor([ids])
+            with torch.no_grad():
+                logits.append(float(model(t, torch.ones_like(t), torch.tensor([tt]))[0, 0]))
+            pairs.append(ids)
+            types.append(tt)
+        ref = {'kind': 'rerank', 'input_ids': pairs, 'token_type_ids': types, 'logits': logits}
+    else:
+        if name == 'modernbert':
+            c, fn, how, dense = modernbert_config(small), modernbert_forward, 'cls', None
+            shapes, norms, off = modernbert_shapes(c), ('norm',), False
+        elif name == 'jina':
+            c, fn, how, dense = jina_config(small), jina_forward, 'mean', None
+            shapes, norms, off = jina_shapes(c), ('LayerNorm', 'layernorm'), False
+        elif name == 'qwen3':
+            c, fn, how, dense = qwen3_config(small, layers), qwen3_forward, 'last', None
+            shapes, norms, off = decoder_shapes(c, False), ('norm',), False
+        elif name == 'gemma':
+            c, fn, how = gemma_config(small, layers), gemma_forward, 'st'
+            shapes, norms, off = decoder_shapes(c, True), ('norm',), True
+            E = c['hidden_size']
+            shapes.update({'dense2.linear.weight': (GEMMA_DENSE, E), 'dense3.linear.weight': (E, GEMMA_DENSE)})
+        w = seeded_weights(shapes, 1234 + len(name), norms, off)
+        model = Weights(w, fn, c)
+        model.eval()
+        E = c['hidden_size']
+        n_params = sum(p.numel() for p in model.parameters())
+        write_json(os.path.join(out, 'config.json'), c)
+        state = model.state()
+        main = [(k, v) for k, v in state if not k.startswith('dense')]
+        write_safetensors(os.path.join(out, 'model.safetensors'), main)
+        if name == 'modernbert':
+            text_files(out, 8192)
+            st_files(out, E, 'cls')
+            wt, counts = export_and_quantize(name, out, model, (ex_ids, ex_mask), ['input_ids', 'attention_mask'], ['last_hidden_state'],
+                                             {'input_ids': BS, 'attention_mask': BS, 'last_hidden_state': BS})
+        elif name == 'jina':
+            text_files(out, 8192)
+            st_files(out, E, 'mean')
+            wt, counts = export_and_quantize(name, out, model, (ex_ids, ex_mask, torch.zeros_like(ex_ids)),
+                                             ['input_ids', 'attention_mask', 'token_type_ids'], ['last_hidden_state'],
+                                             {'input_ids': BS, 'attention_mask': BS, 'token_type_ids': BS, 'last_hidden_state': BS})
+        elif name == 'qwen3':
+            text_files(out, 32768, padding_side='left')
+            st_files(out, E, 'lasttoken')
+            write_json(os.path.join(out, 'config_sentence_transformers.json'), {
+                'prompts': {'query': 'Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery:', 'document': ''},
+                'default_prompt_name': None, 'similarity_fn_name': 'cosine'})
+            L, KV, d = c['num_hidden_layers'], c['num_key_value_heads'], c['head_dim']
+            past = [torch.zeros(2, KV, 0, d) for _ in range(2 * L)]
+            names_in = ['input_ids', 'attention_mask', 'position_ids'] + [f'past_key_values.{i}.{kv}' for i in range(L) for kv in ('key', 'value')]
+            names_out = ['last_hidden_state'] + [f'present.{i}.{kv}' for i in range(L) for kv in ('key', 'value')]
+            dyn = {'input_ids': BS, 'attention_mask': {0: 'batch_size', 1: 'total_sequence_length'}, 'position_ids': BS,
+                   'last_hidden_state': BS}
+            for n in names_in[3:]:
+                dyn[n] = {0: 'batch_size', 2: 'past_sequence_length'}
+            for n in names_out[1:]:
+                dyn[n] = {0: 'batch_size', 2: 'total_sequence_length'}
+            pos = (ex_mask.cumsum(-1) - 1).clamp(min=0)
+            wt, counts = export_and_quantize(name, out, model, (ex_ids, ex_mask, pos, *past), names_in, names_out, dyn)
+        elif name == 'gemma':
+            text_files(out, 2048)
+            dw = dict(state)
+            st_files(out, E, 'mean', dense=[('2_Dense', dw['dense2.linear.weight']), ('3_Dense', dw['dense3.linear.weight'])])
+            write_json(os.path.join(out, 'config_sentence_transformers.json'), {
+                'prompts': {'query': 'task: search result | query: ', 'document': 'title: none | text: '},
+                'default_prompt_name': None, 'similarity_fn_name': 'cosine'})
+            wt, counts = export_and_quantize(name, out, model, (ex_ids, ex_mask), ['input_ids', 'attention_mask'],
+                                             ['last_hidden_state', 'sentence_embedding'],
+                                             {'input_ids': BS, 'attention_mask': BS, 'last_hidden_state': BS,
+                                              'sentence_embedding': {0: 'batch_size'}})
+        embs = []
+        for r in ids_rows:
+            t = torch.tensor([r])
+            with torch.no_grad():
+                if name == 'qwen3':
+                    h = model(t, torch.ones_like(t), torch.arange(len(r))[None], *[torch.zeros(1, KV, 0, d)] * (2 * L))[0]
+                elif name == 'gemma':
+                    embs.append(model(t, torch.ones_like(t))[1][0].tolist())
+                    continue
+                elif name == 'jina':
+                    h = model(t, torch.ones_like(t), torch.zeros_like(t))
+                else:
+                    h = model(t, torch.ones_like(t))
+            v = pooled(h, how)
+            embs.append((v / v.norm()).tolist())
+        ref.update({'pooling': how, 'embeddings': embs})
+    print(f'{name}: {n_params / 1e6:.1f}M parameters', flush=True)
+    ref.update({'parameters': n_params, 'q8_weight_type': wt, 'q8_ops': counts})
+    write_json(os.path.join(out, 'reference.json'), ref)
+
+
+# -----------------------------------------------------------------------------------------
 # Files
 
 def write_safetensors(path, tensors):
@@ -656,8 +1207,11 @@ def main():
     ap.add_argument('--preset', choices=['full', 'small'], default='full',
                     help='small: hidden 64, 2 layers (same vocabularies and file layout), to test the pipeline quickly')
     ap.add_argument('--only', default='minilm,nomic,clip')
+    ap.add_argument('--layers', default='',
+                    help='NAME=L,...: a model with L layers instead of the real count (full preset), e.g. qwen3=8 when time or memory is short')
     a = ap.parse_args()
     small = a.preset == 'small'
+    layers = {k: int(v) for k, v in (x.split('=') for x in a.layers.split(',') if x)}
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     for name in a.only.split(','):
         out = os.path.join(a.out, name)
@@ -670,10 +1224,15 @@ def main():
             gen_text(name, out, small, nomic_config, NomicBertModel, 30522, 8192)
         elif name == 'clip':
             gen_clip(out, small)
+        elif name in ('modernbert', 'jina', 'rerank', 'qwen3', 'gemma'):
+            if name in layers and name not in ('qwen3', 'gemma'):
+                sys.exit(f'--layers: only qwen3 and gemma take a layer count')
+            gen_family(name, out, small, None if small else layers.get(name))
         else:
-            sys.exit(f'unknown model {name}: minilm, nomic or clip')
+            sys.exit(f'unknown model {name}: minilm, nomic, clip, modernbert, jina, rerank, qwen3 or gemma')
         # The marker the benchmark checks: this generator, this preset, complete.
-        write_json(os.path.join(out, 'generated.json'), {'generator': 'gen/bench_models.py', 'preset': a.preset, 'version': 1})
+        write_json(os.path.join(out, 'generated.json'), {'generator': 'gen/bench_models.py', 'preset': a.preset, 'version': 1,
+                                                          **({'layers': layers[name]} if name in layers and not small else {})})
         print(f'{name}: wrote {os.path.relpath(out)}', flush=True)
 
 

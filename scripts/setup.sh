@@ -2,6 +2,9 @@
 # setup.sh - installs what building and testing wembed needs on Debian 12, and only what is
 # missing: Debian packages (as root; otherwise it prints the exact apt-get line to run) and
 # the npm devDependencies (npm ci). Safe to run again: a complete machine does nothing.
+#   scripts/setup.sh           build and test
+#   scripts/setup.sh --bench   also what `npm run bench` needs: the Python packages of
+#                              gen/bench_models.py and the benchmark's own npm dependencies
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +17,12 @@ cd "$(dirname "$0")/.."
 #   chromium fonts-dejavu-core   browser tests (driven by npm playwright-core)
 PACKAGES=(cmake make gcc clang clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 emscripten
           libsimde-dev chromium fonts-dejavu-core)
+#   python3-torch python3-numpy python3-onnx
+#                                (--bench) gen/bench_models.py: the random-weight models, their
+#                                ONNX graphs for transformers.js and the q8 transform
+bench=0
+[ "${1:-}" = --bench ] && bench=1
+[ $bench = 1 ] && PACKAGES+=(python3-torch python3-numpy python3-onnx)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -43,6 +52,9 @@ fi
 # npm ci when node_modules is missing or older than the lock file.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
+fi
+if [ $bench = 1 ] && { [ ! -d bench/node_modules ] || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; }; then
+  npm ci --no-audit --no-fund --prefix bench
 fi
 
 # Node 24 (for the test suite and benchmark on both Node lines) and the Node-API headers of the
