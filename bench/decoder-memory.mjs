@@ -34,7 +34,7 @@ async function child(model, dtype, tokens) {
   // a document of ids spread over the vocabulary (deterministic)
   const ids = Array.from({ length: tokens }, (_, i) => 1000 + ((i * 7919) % 100000));
   const t1 = performance.now();
-  const [v] = await e.embedIds([ids], { maxLength: tokens });
+  const [v] = await e.embedIds([ids], { maxTokens: tokens });
   const seconds = (performance.now() - t1) / 1000;
   process.stdout.write(JSON.stringify({
     model, dtype, tokens, loadSeconds, seconds, afterLoad, engineAfterLoad,
