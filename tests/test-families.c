@@ -50,6 +50,7 @@ static const char *const g_fixtures[] = {
     "gemma_own",
     "gemma_causal_bf16",
     "nomic_selfextend", "nomic_tempscale", "nomic_long", "gte_long", "bert_tempscale", "jina_tempscale",
+    "modernbert_long", "qwen3_long", "gemma_long",
     "rerank_bert", "rerank_xlmr",
     NULL,
 };
