@@ -61,6 +61,8 @@ DEFINITIONS = {
                    'model. RoPE tables are the model\'s own (same base, same scaling).',
     'attention_temperature': 'tau: TempScale (Length_Collapse): in every attention layer softmax((QK^T/sqrt(d) + '
                              'mask) / tau). tau = 1 => the plain model.',
+    'truncate': '"extend": the model\'s extension method past its trained length (README "Long inputs"); a case '
+                'says which SelfExtend it amounts to. The runner keeps every row whole.',
     'rope': '{"type": "linear" | "ntk" | "dynamic", "factor": f}, replacing the config\'s own scaling. linear: '
             'angle = (p / f) * inv_freq at every length. ntk: base\' = base * f ** (d/(d-2)) (d = rotary dims) at '
             'every length. dynamic: nomic\'s dynamic NTK as if rotary_scaling_factor were f: base\' = base * '
@@ -308,10 +310,11 @@ class Fixture:
         arr.astype('<i4' if dtype == 'int32' else '<f4').tofile(os.path.join(self.dir, fname))
         return tname, {'file': fname, 'dtype': dtype, 'shape': list(arr.shape), 'desc': desc, 'role': role}
 
-    def case(self, w, name, desc, ids, mask, options, same_as_plain=False):
-        """Runs the reference with options; same_as_plain: the options must not change the float64
-        result (an identity), and the expected tensors are the plain model's."""
-        h = self.forward(self.cfg, w, ids, mask, options).numpy()
+    def case(self, w, name, desc, ids, mask, options, same_as_plain=False, ref_options=None):
+        """Runs the reference with options (or ref_options: what options mean, e.g. the SelfExtend
+        truncate 'extend' picks); same_as_plain: the options must not change the float64 result (an
+        identity), and the expected tensors are the plain model's."""
+        h = self.forward(self.cfg, w, ids, mask, options if ref_options is None else ref_options).numpy()
         if same_as_plain:
             h0 = self.forward(self.cfg, w, ids, mask, {}).numpy()
             assert np.abs((h - h0) * mask[:, :, None]).max() < 1e-12, name
@@ -473,10 +476,15 @@ def gen_nomic():
          'base for L = 100', [100, 30], {'rope': {'type': 'dynamic', 'factor': 2.0}}, False),
         ('rope_dynamic2_len50', 'rope dynamic 2 at 50 <= Lmax 64: the plain base', [50],
          {'rope': {'type': 'dynamic', 'factor': 2.0}}, True),
+        ('extend_len200', "truncate 'extend' on 200 tokens, trained to 64 (max_trained_positions, no scaling in the "
+         'config): SelfExtend with W = 64 / 2 = 32 and the least G with 199 // G + 32 - 32 // G <= 63, G = 6',
+         [200], {'truncate': 'extend'}, False, se(6, 32)),
+        ('extend_len60', "truncate 'extend' on 60 tokens, within the trained 64: the plain model", [60],
+         {'truncate': 'extend'}, True),
     ]
-    for name, desc, lengths, options, plain in cases:
+    for name, desc, lengths, options, plain, *ref in cases:
         ids, mask = mk(lengths)
-        fx.case(w, name, desc, ids, mask, options, plain)
+        fx.case(w, name, desc, ids, mask, options, plain, *ref)
     fx.finish('SelfExtend, TempScale and RoPE scaling options on a nomic_bert', [
         'SelfExtend (LongEmbed e5rope_self_extend_forward, bidirectional): |i - j| < W ordinary RoPE; else q at i//G + '
         'shift with k at j//G for keys at or before the query, q at i//G with k at j//G + shift for keys after it; '
@@ -544,10 +552,13 @@ def gen_gte():
          {'attention_temperature': 0.75}, False),
         ('rope_linear2_len100', 'rope linear 2 replacing the config\'s ntk scaling: plain frequencies of theta 10000 '
          'at positions / 2', [100], {'rope': {'type': 'linear', 'factor': 2.0}}, False),
+        ('extend_len150', "truncate 'extend' on 150 tokens, trained to 64: SelfExtend W 32, G 4 (the least with "
+         '149 // G + 32 - 32 // G <= 63), on the model\'s own NTK frequencies', [150], {'truncate': 'extend'}, False,
+         {'self_extend': {'group': 4, 'window': 32}}),
     ]
-    for name, desc, lengths, options, plain in cases:
+    for name, desc, lengths, options, plain, *ref in cases:
         ids, mask = mk(lengths)
-        fx.case(w, name, desc, ids, mask, options, plain)
+        fx.case(w, name, desc, ids, mask, options, plain, *ref)
     fx.finish('SelfExtend, TempScale and the rope option on a GTE NewModel', [
         'SelfExtend on a second RoPE family, with the model\'s own fixed-NTK frequencies (inv_freq = 1 / (theta f)^(2j/d) '
         '/ f^(2/d)) at the grouped positions: the same definition as nomic_long.',
@@ -833,10 +844,12 @@ def gen_modernbert():
          {'rope': {'type': 'linear', 'factor': 2.0}}, False),
         ('rope_dynamic2_batch', 'rope dynamic 2 with rows of 100 and 20 padded to 100 > 64: the global theta grows',
          [100, 20], {'rope': {'type': 'dynamic', 'factor': 2.0}}, False),
+        ('extend_len120', "truncate 'extend' on 120 tokens, trained to 64: SelfExtend W 32, G 3 (119 // 3 + 32 - 10 = 61 "
+         '<= 63)', [120], {'truncate': 'extend'}, False, se(3, 32)),
     ]
-    for name, desc, lengths, options, plain in cases:
+    for name, desc, lengths, options, plain, *ref in cases:
         ids, mask = mk(lengths)
-        fx.case(w, name, desc, ids, mask, options, plain)
+        fx.case(w, name, desc, ids, mask, options, plain, *ref)
     fx.finish('SelfExtend, TempScale and RoPE scaling options on a ModernBERT', [
         SE_POINTS['se'] + ' Global layers use theta 160000, local ones 10000.',
         'Local (sliding) layers see |i - j| <= 4: with W > 4 they are untouched (se_g4w16_len120, se_g3w10_batch); '
@@ -879,10 +892,12 @@ def gen_qwen3():
         ('rope_ntk4_len70', 'rope ntk 4 on a config without scaling: base 10000 * 4^(16/14)', [70],
          {'rope': {'type': 'ntk', 'factor': 4.0}}, False),
         ('rope_linear3_len50', 'rope linear 3: positions / 3', [50], {'rope': {'type': 'linear', 'factor': 3.0}}, False),
+        ('extend_len120', "truncate 'extend' on 120 tokens, trained to 64: causal SelfExtend W 32, G 3", [120],
+         {'truncate': 'extend'}, False, se(3, 32)),
     ]
-    for name, desc, lengths, options, plain in cases:
+    for name, desc, lengths, options, plain, *ref in cases:
         ids, mask = mk(lengths)
-        fx.case(w, name, desc, ids, mask, options, plain)
+        fx.case(w, name, desc, ids, mask, options, plain, *ref)
     fx.finish('SelfExtend, TempScale and RoPE scaling options on a Qwen3 (causal)', [
         'Causal SelfExtend (LongLM): for j <= i - W the logit of q at i//G + shift and k at j//G, shift = W - W//G; '
         'neighbours (i - j < W) at their own positions; the upper triangle stays masked. A key after the query never '
@@ -918,9 +933,9 @@ def gen_gemma():
         ('rope_linear2_len80', 'rope linear 2: the full layer at positions / 2, the sliding ones plain', [80],
          {'rope': {'type': 'linear', 'factor': 2.0}}, False),
     ]
-    for name, desc, lengths, options, plain in cases:
+    for name, desc, lengths, options, plain, *ref in cases:
         ids, mask = mk(lengths)
-        fx.case(w, name, desc, ids, mask, options, plain)
+        fx.case(w, name, desc, ids, mask, options, plain, *ref)
     fx.finish('SelfExtend, TempScale and RoPE scaling options on an EmbeddingGemma (bidirectional, sliding + full)', [
         SE_POINTS['se'] + ' Full layers use rope_theta, sliding ones rope_local_base_freq.',
         'Sliding layers see |i - j| <= 3: untouched for W > 3, grouping their pairs at distance 3 for W = 3.',

@@ -213,6 +213,19 @@ void we_rope_fill(float *cos_t, float *sin_t, const we_tokens *tk, const we_rope
     we_rope_fill_at(cos_t, sin_t, tk, c, o, 1, 0);
 }
 
+// The SelfExtend group of a sequence of T tokens: the call's, or with WE_SE_GROUP_AUTO the
+// smallest G >= 2 under which the farthest grouped pair, (T - 1) // G + W - W // G apart, stays
+// within the trained length L (cfg.max_trained); 1 (no change) for T <= L. W < L is the
+// caller's (embed.c gives W = L / 2), so a G is found by G = T at the latest.
+static int se_group_for(const we_rope_pass *rp, int T) {
+    const int W = rp->se_window, L = rp->cfg.max_trained;
+    if (rp->se_group != WE_SE_GROUP_AUTO) return rp->se_group;
+    if (T <= L) return 1;
+    int G = 2;
+    while (G < T && (T - 1) / G + W - W / G > L - 1) G++;
+    return G;
+}
+
 void we_rope_carve(we_carve *c, we_rope_pass *rp, const we_tokens *tk, const we_rope_cfg *cfg, const we_fwd_opts *o,
                    we_attn_params *ap, const we_rope_pass *share) {
     const int n = tk->n_tok, half = cfg->rot / 2;
@@ -225,7 +238,7 @@ void we_rope_carve(we_carve *c, we_rope_pass *rp, const we_tokens *tk, const we_
     // SelfExtend only where it changes something: a sequence past the window, groups of 2 or more,
     // and an attention that sees some pair at least the window apart (a sliding window of w keys
     // each side sees distances up to w only: below W, every pair it sees is a neighbour).
-    if (o && o->se_window > 0 && o->se_group > 1 && we_longest_seq(tk) > o->se_window &&
+    if (o && o->se_window > 0 && (o->se_group > 1 || o->se_group == WE_SE_GROUP_AUTO) && we_longest_seq(tk) > o->se_window &&
         !(ap->window > 0 && ap->window < o->se_window)) {
         rp->se_group = o->se_group;
         rp->se_window = o->se_window;
@@ -253,12 +266,17 @@ void we_rope_carve(we_carve *c, we_rope_pass *rp, const we_tokens *tk, const we_
     if (!c->base || c->overflow) return;                      // the counting round
     const we_rope_opts *ro = o ? &o->rope : NULL;
     we_rope_fill(rp->cos_t, rp->sin_t, tk, cfg, ro);
-    if (rp->se_window) {
-        // LongEmbed's grouped positions: shift = W - W // G (floor; LongLM's W - W / G was a bug).
-        const int G = rp->se_group, shift = rp->se_window - rp->se_window / G;
-        we_rope_fill_at(rp->cos_a, rp->sin_a, tk, cfg, ro, G, shift);
-        if (!rp->causal) we_rope_fill_at(rp->cos_b, rp->sin_b, tk, cfg, ro, G, -shift);
-        we_rope_fill_at(rp->cos_g, rp->sin_g, tk, cfg, ro, G, 0);
+    for (int s = 0; rp->se_window && s < tk->n_seq; s++) {
+        // LongEmbed's grouped positions: shift = W - W // G (floor; LongLM's W - W / G was a bug),
+        // with the group of each sequence (one for all but WE_SE_GROUP_AUTO's).
+        we_tokens one = *tk;
+        one.n_seq = 1;
+        one.seq_off = tk->seq_off + s;
+        one.rope_len = tk->rope_len ? tk->rope_len + s : NULL;
+        const int G = se_group_for(rp, we_seq_len(tk, s)), shift = rp->se_window - rp->se_window / G;
+        we_rope_fill_at(rp->cos_a, rp->sin_a, &one, cfg, ro, G, shift);
+        if (!rp->causal) we_rope_fill_at(rp->cos_b, rp->sin_b, &one, cfg, ro, G, -shift);
+        we_rope_fill_at(rp->cos_g, rp->sin_g, &one, cfg, ro, G, 0);
     }
 }
 

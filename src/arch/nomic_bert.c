@@ -235,6 +235,10 @@ static wembed_status nomic_finish(we_arch_model *ma, const bool *group_present, 
     t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
     t->n_ctx = hp->n_ctx;
     t->extends = t->rope = t->self_extend = true;
+    // Trained to max_trained_positions; past it the config's dynamic NTK (rotary_scaling_factor)
+    // is the model's own extension, else SelfExtend.
+    t->n_trained = WE_MIN(hp->max_trained_pos, hp->n_ctx);
+    t->extension = hp->rope_scaling > 0 ? WE_EXT_NATIVE : WE_EXT_SELF_EXTEND;
     t->pooling = WEMBED_POOLING_MEAN;
     t->chunks = true;
     t->matryoshka = WE_MATRYOSHKA_LAYER_NORM;
