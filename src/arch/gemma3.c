@@ -64,6 +64,10 @@
 //      10000); always bidirectional; embedding scale sqrtf(E); and llama.cpp's attention scale
 //      1/sqrt(key_length): the converter does not store query_pre_attn_scalar (equal to head_dim
 //      for embeddinggemma-300m).
+// Call options (README "Long inputs"): a RoPE scaling replaces plain RoPE on the full layers only
+// (HF keeps the sliding layers' rotary embedding "default"); SelfExtend regroups the pairs at
+// least W apart in every layer with that layer's base, so the sliding layers change only when W is
+// within their window; TempScale in every layer (we_attend).
 // Variants the forward pass does not implement are refused with UNSUPPORTED, naming the key:
 // attn_logit_softcapping (not null), rope_scaling of a type other than default (Gemma 3 LMs'
 // linear global RoPE), attention_bias true, a sliding_window below 2. final_logit_softcapping

@@ -43,6 +43,10 @@
 //     tokens and by up to 1e-4 at 8192 (pooled vectors 1e-7; modernbert_own's manifest);
 //   - no length limit in the code: RoPE has no table, so max_position_embeddings (8192) is the
 //     trained length and longer inputs run when asked (text.extends).
+// Call options (README "Long inputs"): a RoPE scaling replaces plain RoPE on the global layers
+// only; SelfExtend regroups the pairs at least W apart in every layer with that layer's theta, so
+// the local layers (window local_attention // 2) change only when W <= their window; TempScale in
+// every layer (we_attend).
 // Sliding windows cost O(n x window) (we_attn_params.window); the two RoPE tables are filled
 // once per forward. llama.cpp's GGUF (convert_hf_to_gguf.py ModernBertModel, "modern-bert"):
 // context_length, embedding_length, feed_forward_length (= intermediate_size), block_count,

@@ -46,6 +46,9 @@
 //      ffn_norm, ffn_gate, ffn_up, ffn_down}, output_norm; metadata qwen3.* (key_length is
 //      head_dim; rope type NEOX, i.e. half-split, weights not permuted); pooling_type 3 (last)
 //      on the embedding models.
+// Call options (README "Long inputs"): RoPE scaling in place of the config's (none); SelfExtend
+// as LongLM applies it to a decoder, the lower triangle only (q at i // G + W - W // G, k at
+// j // G for j <= i - W); TempScale (we_attend).
 // Variants the forward pass does not implement are refused with UNSUPPORTED, naming the key:
 // use_sliding_window true (sliding layers from max_window_layers on) and layer_types with a
 // sliding layer, attention_bias true, rope_scaling of a type other than default (yarn, ...);
