@@ -7,7 +7,7 @@
 //        [--lengths 256,512,...,32768] [--methods none,plain,ntk,extend,tempscale,chunk]
 //        [--docs 100] [--queries 50] [--tau 0.9] [--dtype f32|q8] [--threads N] [--json FILE]
 //   node bench/longdoc.mjs --model DIR --one 32768 [--self-extend G,W | --truncate extend]
-//        [--dtype q8] [--threads 2] [--browser] [--json FILE]
+//        [--dtype q8] [--threads 2] [--browser [--timeout S]] [--json FILE]
 //
 // The tasks, as LongEmbed (Zhu et al. 2024, dwzhu/LongEmbed "passkey" and "needle") builds them:
 // per length, `docs` candidate documents and `queries` queries (LongEmbed: 100 and 50), each query
@@ -282,10 +282,16 @@ async function oneInChromium(root, job) {
     await page.goto(`${srv.url}/bench/longdoc.html`);
     await page.waitForFunction(() => window.ready === true);
     await page.evaluate((j) => window.start(j), job);
+    const t0 = Date.now();
     for (;;) {
       if (crashed) return { ok: false, error: 'the page crashed (renderer killed, likely out of memory)' };
-      const s = await page.evaluate(() => ({ done: window.done, row: window.row, error: window.error }));
-      if (s.done) return s.error ? { ok: false, error: s.error } : s.row;
+      const s = await page.evaluate(() => ({ done: window.done, row: window.row, error: window.error, mem: window.memBytes, at: window.startedAt }));
+      if (s.done) return s.error ? { ok: false, error: s.error } : { ...s.row, wasmBytesWatched: s.mem };
+      if (job.timeout && Date.now() - t0 > job.timeout * 1000) {
+        // Out of time: what the run reached (its activations are allocated when the pass starts).
+        const elapsed = s.at ? (await page.evaluate(() => Date.now() - window.startedAt)) / 1000 : null;
+        return { ok: false, timedOut: true, secondsSoFar: elapsed, wasmBytesWatched: s.mem, error: `not done after ${job.timeout} s` };
+      }
       await new Promise((r) => setTimeout(r, 1000));
     }
   } finally {
@@ -325,7 +331,8 @@ async function main(argv) {
     if (args.browser) {
       const rel = path.relative(root, path.resolve(args.model));
       if (rel.startsWith('..')) throw new Error('--browser: the model folder must be inside the repository (the page serves it)');
-      row = await oneInChromium(root, { model: '/' + rel.split(path.sep).join('/') + '/', tokens, dtype, threads, opts });
+      row = await oneInChromium(root, { model: '/' + rel.split(path.sep).join('/') + '/', tokens, dtype, threads, opts,
+        timeout: Number(args.timeout ?? 0) });
       row.env = 'chromium';
     } else {
       const { Embedder } = await import('../js/index.js');
