@@ -834,8 +834,9 @@ def gen_modernbert():
         ('se_g3w10_batch', 'G 3, W 10 (shift 7) on rows of 70, 25 and 9 tokens padded to 70', [70, 25, 9], se(3, 10), False),
         ('se_g2w3_len60', 'G 2, W 3 < the local window 4: the local layers regroup their pairs at distance 3 and 4 too '
          '(with theta 10000)', [60], se(2, 3), False),
-        ('se_g2w4_len50', 'G 2, W 4 = the local window: a local layer sees distance 4 (|i - j| <= 4), so it groups '
-         'those pairs', [50], se(2, 4), False),
+        ('se_g3w4_len50', 'G 3, W 4 = the local window: a local layer sees distance 4 (|i - j| <= 4), so it groups '
+         'those pairs (G does not divide W: at distance exactly W the grouped distance is 4 or 5, not always 4)', [50],
+         se(3, 4), False),
         ('se_g4w64_len60', 'W >= length: the plain model', [60], se(4, 64), True),
         ('se_g1w8_len60', 'G = 1: the plain model', [60], se(1, 8), True),
         ('tau07_batch', 'TempScale 0.7 on rows of 40 and 11 padded to 40', [40, 11], {'attention_temperature': 0.7}, False),
