@@ -283,10 +283,15 @@ async function oneInChromium(root, job) {
     await page.waitForFunction(() => window.ready === true);
     await page.evaluate((j) => window.start(j), job);
     const t0 = Date.now();
+    let shown = 0;
     for (;;) {
       if (crashed) return { ok: false, error: 'the page crashed (renderer killed, likely out of memory)' };
       const s = await page.evaluate(() => ({ done: window.done, row: window.row, error: window.error, mem: window.memBytes, at: window.startedAt }));
       if (s.done) return s.error ? { ok: false, error: s.error } : { ...s.row, wasmBytesWatched: s.mem };
+      if (s.mem > shown) {
+        shown = s.mem;
+        process.stderr.write(`longdoc: wasm memory ${(s.mem / 2 ** 20).toFixed(0)} MiB at ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+      }
       if (job.timeout && Date.now() - t0 > job.timeout * 1000) {
         // Out of time: what the run reached (its activations are allocated when the pass starts).
         const elapsed = s.at ? (await page.evaluate(() => Date.now() - window.startedAt)) / 1000 : null;
