@@ -75,6 +75,20 @@ test("truncate 'extend' on GTE, ModernBERT and Qwen3 matches the fixtures; info(
   }
 });
 
+test("truncate 'extend' on a nomic config with rotary_scaling_factor is the model's own dynamic NTK", async () => {
+  const e = await load('nomic_bert_ntk');
+  try {
+    assert.equal(e.info().extension, 'native');
+    assert.equal(e.info().trainedTokens, 128);
+    const first = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'nomic_bert_ntk/manifest.json'), 'utf8')).cases[0].name;
+    const c = fixtureCase('nomic_bert_ntk', first);
+    const ids = rows(c.input_ids);
+    assert.deepEqual(await e.embedIds(ids, { truncate: 'extend' }), await e.embedIds(ids, { maxTokens: ids[0].length }));
+  } finally {
+    e.dispose();
+  }
+});
+
 test("truncate 'extend' without RoPE: ALiBi runs whole, BERT chunks; RoPE options are refused on BERT", async () => {
   const j = await load('jina_tempscale');
   try {
