@@ -114,22 +114,30 @@ test("truncate 'extend' without RoPE: ALiBi runs whole, BERT chunks; RoPE option
   }
 });
 
-test('the CLI takes --truncate extend', async () => {
-  const c = fixtureCase('nomic_long', 'extend_len200');
-  const line = JSON.stringify({ input_ids: rows(c.input_ids)[0] }) + '\n';
-  const out = await new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(ROOT, 'js/cli.js'), 'embed', '--model', path.join(FIXTURES, 'nomic_long'), '--threads', '1',
-      '--truncate', 'extend'], { stdio: ['pipe', 'pipe', 'pipe'] });
+function cli(args, stdin = '') {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [path.join(ROOT, 'js/cli.js'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let s = '';
     let err = '';
     p.stdout.setEncoding('utf8').on('data', (d) => { s += d; });
     p.stderr.setEncoding('utf8').on('data', (d) => { err += d; });
     p.on('error', reject);
     p.on('close', (code) => resolve({ code, s, err }));
-    p.stdin.end(line);
+    p.stdin.end(stdin);
   });
+}
+
+test('the CLI takes --truncate extend; info reports the trained length and the method', async () => {
+  const c = fixtureCase('nomic_long', 'extend_len200');
+  const model = path.join(FIXTURES, 'nomic_long');
+  const out = await cli(['embed', '--model', model, '--threads', '1', '--truncate', 'extend'], JSON.stringify({ input_ids: rows(c.input_ids)[0] }) + '\n');
   assert.equal(out.code, 0, out.err);
   assertClose(new Float32Array(JSON.parse(out.s).embedding), c.mean_pooled_normalized);
+  const info = await cli(['info', '--model', model, '--threads', '1']);
+  assert.equal(info.code, 0, info.err);
+  const i = JSON.parse(info.s);
+  assert.equal(i.trainedTokens, 64);
+  assert.equal(i.extension, 'self-extend');
 });
 
 // A tiny nomic_bert (16 wide, 1 layer, trained to 32 positions) with random weights and the e2e
