@@ -5,7 +5,8 @@ as call options, on tiny random-weight models.
     /usr/bin/python3 gen/long_fixture.py            (Debian: python3-torch, python3-numpy)
     /usr/bin/python3 gen/long_fixture.py --check    the references against the shared fixtures
 
-Writes tests/data/fixtures/nomic_long/, gte_long/, bert_tempscale/ and jina_tempscale/ in the format of
+Writes tests/data/fixtures/nomic_long/, gte_long/, bert_tempscale/, jina_tempscale/, modernbert_long/, qwen3_long/
+and gemma_long/ in the format of
 tests/data/fixtures/README.md (manifest.json with roles, raw little-endian .bin tensors; each
 case's inference options under "options", defined in that README's "Inference options"):
 
@@ -19,6 +20,14 @@ case's inference options under "options", defined in that README's "Inference op
                   linear replacing the config's scaling.
   bert_tempscale  BERT (absolute positions, no RoPE): TempScale above and below 1, and tau = 1.
   jina_tempscale  JinaBERT v2 (ALiBi, the jina_own weights): TempScale divides the bias too.
+  modernbert_long ModernBERT (the modernbert_own weights, trained length lowered to 64): SelfExtend on global and
+                  local layers (the window boundary at the local window), TempScale, the rope option on the global
+                  layers only, truncate 'extend'.
+  qwen3_long      Qwen3 (the qwen3_own layout, causal, GQA): LongLM's causal SelfExtend, TempScale, rope options,
+                  truncate 'extend'.
+  gemma_long      EmbeddingGemma (the gemma_own layout, bidirectional, sliding + full layers, GQA): SelfExtend,
+                  TempScale, the rope option on the full layers only.
+  nomic_long and gte_long also hold truncate 'extend' cases (the SelfExtend it amounts to: W = 32, the least G).
 
 Expected outputs come from independent float64 torch forwards written here from the reference code,
 never from wembed:
@@ -27,6 +36,8 @@ never from wembed:
   - GTE: Alibaba-NLP/new-impl modeling.py (NewEmbeddings, NTKScalingRotaryEmbedding, NewAttention, NewGatedMLP);
   - BERT: transformers modeling_bert.py (BertEmbeddings, BertSelfAttention eager, BertIntermediate/Output);
   - JinaBERT v2: the repo's own float64 reference, gen/jina_fixture.py, its softmax input divided by tau;
+  - ModernBERT, Qwen3, Gemma 3: gen/modernbert_fixture.py's and gen/decoder_fixtures.py's references (transformers'
+    modeling_modernbert.py, modeling_qwen3.py, modeling_gemma3.py) with float64 RoPE angles;
   - SelfExtend: dwzhu-pku/LongEmbed src/self_extend_patch.py e5rope_self_extend_forward, written out with its
     four rotations (q at i//G + shift with k at j//G below the diagonal, q at i//G with k at j//G + shift above,
     shift = W - W//G, the neighbour logits where |i - j| < W), merged before the padding mask and the softmax;
