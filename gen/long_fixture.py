@@ -5,7 +5,8 @@ as call options, on tiny random-weight models.
     /usr/bin/python3 gen/long_fixture.py            (Debian: python3-torch, python3-numpy)
     /usr/bin/python3 gen/long_fixture.py --check    the references against the shared fixtures
 
-Writes tests/data/fixtures/nomic_long/, gte_long/, bert_tempscale/ and jina_tempscale/ in the format of
+Writes tests/data/fixtures/nomic_long/, gte_long/, bert_tempscale/, jina_tempscale/, modernbert_long/, qwen3_long/
+and gemma_long/ in the format of
 tests/data/fixtures/README.md (manifest.json with roles, raw little-endian .bin tensors; each
 case's inference options under "options", defined in that README's "Inference options"):
 
@@ -19,6 +20,14 @@ case's inference options under "options", defined in that README's "Inference op
                   linear replacing the config's scaling.
   bert_tempscale  BERT (absolute positions, no RoPE): TempScale above and below 1, and tau = 1.
   jina_tempscale  JinaBERT v2 (ALiBi, the jina_own weights): TempScale divides the bias too.
+  modernbert_long ModernBERT (the modernbert_own weights, trained length lowered to 64): SelfExtend on global and
+                  local layers (the window boundary at the local window), TempScale, the rope option on the global
+                  layers only, truncate 'extend'.
+  qwen3_long      Qwen3 (the qwen3_own layout, causal, GQA): LongLM's causal SelfExtend, TempScale, rope options,
+                  truncate 'extend'.
+  gemma_long      EmbeddingGemma (the gemma_own layout, bidirectional, sliding + full layers, GQA): SelfExtend,
+                  TempScale, the rope option on the full layers only.
+  nomic_long and gte_long also hold truncate 'extend' cases (the SelfExtend it amounts to: W = 32, the least G).
 
 Expected outputs come from independent float64 torch forwards written here from the reference code,
 never from wembed:
@@ -27,6 +36,8 @@ never from wembed:
   - GTE: Alibaba-NLP/new-impl modeling.py (NewEmbeddings, NTKScalingRotaryEmbedding, NewAttention, NewGatedMLP);
   - BERT: transformers modeling_bert.py (BertEmbeddings, BertSelfAttention eager, BertIntermediate/Output);
   - JinaBERT v2: the repo's own float64 reference, gen/jina_fixture.py, its softmax input divided by tau;
+  - ModernBERT, Qwen3, Gemma 3: gen/modernbert_fixture.py's and gen/decoder_fixtures.py's references (transformers'
+    modeling_modernbert.py, modeling_qwen3.py, modeling_gemma3.py) with float64 RoPE angles;
   - SelfExtend: dwzhu-pku/LongEmbed src/self_extend_patch.py e5rope_self_extend_forward, written out with its
     four rotations (q at i//G + shift with k at j//G below the diagonal, q at i//G with k at j//G + shift above,
     shift = W - W//G, the neighbour logits where |i - j| < W), merged before the padding mask and the softmax;
@@ -61,6 +72,8 @@ DEFINITIONS = {
                    'model. RoPE tables are the model\'s own (same base, same scaling).',
     'attention_temperature': 'tau: TempScale (Length_Collapse): in every attention layer softmax((QK^T/sqrt(d) + '
                              'mask) / tau). tau = 1 => the plain model.',
+    'truncate': '"extend": the model\'s extension method past its trained length (README "Long inputs"); a case '
+                'says which SelfExtend it amounts to. The runner keeps every row whole.',
     'rope': '{"type": "linear" | "ntk" | "dynamic", "factor": f}, replacing the config\'s own scaling. linear: '
             'angle = (p / f) * inv_freq at every length. ntk: base\' = base * f ** (d/(d-2)) (d = rotary dims) at '
             'every length. dynamic: nomic\'s dynamic NTK as if rotary_scaling_factor were f: base\' = base * '
@@ -308,10 +321,11 @@ class Fixture:
         arr.astype('<i4' if dtype == 'int32' else '<f4').tofile(os.path.join(self.dir, fname))
         return tname, {'file': fname, 'dtype': dtype, 'shape': list(arr.shape), 'desc': desc, 'role': role}
 
-    def case(self, w, name, desc, ids, mask, options, same_as_plain=False):
-        """Runs the reference with options; same_as_plain: the options must not change the float64
-        result (an identity), and the expected tensors are the plain model's."""
-        h = self.forward(self.cfg, w, ids, mask, options).numpy()
+    def case(self, w, name, desc, ids, mask, options, same_as_plain=False, ref_options=None):
+        """Runs the reference with options (or ref_options: what options mean, e.g. the SelfExtend
+        truncate 'extend' picks); same_as_plain: the options must not change the float64 result (an
+        identity), and the expected tensors are the plain model's."""
+        h = self.forward(self.cfg, w, ids, mask, options if ref_options is None else ref_options).numpy()
         if same_as_plain:
             h0 = self.forward(self.cfg, w, ids, mask, {}).numpy()
             assert np.abs((h - h0) * mask[:, :, None]).max() < 1e-12, name
@@ -475,10 +489,15 @@ def gen_nomic():
          'base for L = 100', [100, 30], {'rope': {'type': 'dynamic', 'factor': 2.0}}, False),
         ('rope_dynamic2_len50', 'rope dynamic 2 at 50 <= Lmax 64: the plain base', [50],
          {'rope': {'type': 'dynamic', 'factor': 2.0}}, True),
+        ('extend_len200', "truncate 'extend' on 200 tokens, trained to 64 (max_trained_positions, no scaling in the "
+         'config): SelfExtend with W = 64 / 2 = 32 and the least G with 199 // G + 32 - 32 // G <= 63, G = 6',
+         [200], {'truncate': 'extend'}, False, se(6, 32)),
+        ('extend_len60', "truncate 'extend' on 60 tokens, within the trained 64: the plain model", [60],
+         {'truncate': 'extend'}, True),
     ]
-    for name, desc, lengths, options, plain in cases:
+    for name, desc, lengths, options, plain, *ref in cases:
         ids, mask = mk(lengths)
-        fx.case(w, name, desc, ids, mask, options, plain)
+        fx.case(w, name, desc, ids, mask, options, plain, *ref)
     fx.finish('SelfExtend, TempScale and RoPE scaling options on a nomic_bert', [
         'SelfExtend (LongEmbed e5rope_self_extend_forward, bidirectional): |i - j| < W ordinary RoPE; else q at i//G + '
         'shift with k at j//G for keys at or before the query, q at i//G with k at j//G + shift for keys after it; '
@@ -546,10 +565,13 @@ def gen_gte():
          {'attention_temperature': 0.75}, False),
         ('rope_linear2_len100', 'rope linear 2 replacing the config\'s ntk scaling: plain frequencies of theta 10000 '
          'at positions / 2', [100], {'rope': {'type': 'linear', 'factor': 2.0}}, False),
+        ('extend_len150', "truncate 'extend' on 150 tokens, trained to 64: SelfExtend W 32, G 4 (the least with "
+         '149 // G + 32 - 32 // G <= 63), on the model\'s own NTK frequencies', [150], {'truncate': 'extend'}, False,
+         {'self_extend': {'group': 4, 'window': 32}}),
     ]
-    for name, desc, lengths, options, plain in cases:
+    for name, desc, lengths, options, plain, *ref in cases:
         ids, mask = mk(lengths)
-        fx.case(w, name, desc, ids, mask, options, plain)
+        fx.case(w, name, desc, ids, mask, options, plain, *ref)
     fx.finish('SelfExtend, TempScale and the rope option on a GTE NewModel', [
         'SelfExtend on a second RoPE family, with the model\'s own fixed-NTK frequencies (inv_freq = 1 / (theta f)^(2j/d) '
         '/ f^(2/d)) at the grouped positions: the same definition as nomic_long.',
@@ -651,6 +673,291 @@ def gen_jina():
 
 
 # -----------------------------------------------------------------------------------------
+# Families with several attention kinds: ModernBERT (global + sliding local layers, two thetas),
+# Qwen3 (causal), EmbeddingGemma (bidirectional, sliding + full layers, GQA)
+#
+# SelfExtend there, as defined for wembed (README "Long inputs"): every attention layer regroups the
+# pairs at distance >= W with its own RoPE base, then applies its own masks. A sliding layer that sees
+# |i - j| <= w with w < W sees only neighbours: it is the plain layer (LongEmbed applies SelfExtend to
+# full attention; this is the same thing stated per pair). A causal model sees only its lower
+# triangle, where the grouped logit is q at i//G + shift with k at j//G: LongLM's causal SelfExtend
+# (Jin et al. 2024, self_extend_patch), with LongEmbed's integer shift W - W//G. The rope option
+# stands where the config's rope_scaling would: on the full (global) layers; sliding layers keep plain
+# RoPE (HF Gemma 3's rotary_emb_local is always "default"). dynamic: Lmax = max_position_embeddings.
+
+def option_rope(rot, base, lmax, S, ro):
+    """A Rope of base `base` under the rope option ro (None: plain), for a padded length S."""
+    if ro is None:
+        return Rope(rot, plain_inv_freq(rot, base))
+    f = ro['factor']
+    if ro['type'] == 'linear':
+        return Rope(rot, plain_inv_freq(rot, base), 1.0 / f)
+    if ro['type'] == 'ntk':
+        return Rope(rot, plain_inv_freq(rot, base * f ** (rot / (rot - 2))))
+    assert ro['type'] == 'dynamic'
+    if S > lmax:
+        base = base * ((f * S / lmax) - (f - 1)) ** (rot / (rot - 2))
+    return Rope(rot, plain_inv_freq(rot, base))
+
+
+def attention_ext(q, k, v, allowed, rope, opts, scale):
+    """q (B, S, H, d), k and v (B, S, KV, d) unrotated (query head h reads kv head h // (H/KV));
+    allowed (B, S, S) bool [b, i, j] (padding, causal, sliding masks); SelfExtend on the pairs
+    |i - j| >= W (above the diagonal too: a causal mask then hides them), TempScale on the masked
+    logits. Returns (B, S, H * d)."""
+    B, S, H, d = q.shape
+    rep = H // k.shape[2]
+    pos = torch.arange(S)
+    tr = lambda x: x.transpose(1, 2)
+    kr = lambda x: tr(x).repeat_interleave(rep, dim=1)                        # (B, H, S, d)
+    logits = tr(rope(q, pos)) @ kr(rope(k, pos)).transpose(-1, -2)
+    se = opts.get('self_extend')
+    if se and pos.max().item() >= se['window']:
+        G, W = se['group'], se['window']
+        shift = W - W // G
+        lower = tr(rope(q, pos // G + shift)) @ kr(rope(k, pos // G)).transpose(-1, -2)
+        upper = tr(rope(q, pos // G)) @ kr(rope(k, pos // G + shift)).transpose(-1, -2)
+        i, j = pos[:, None], pos[None, :]
+        logits = torch.where((i - j).abs() < W, logits, torch.where(j <= i, lower, upper))
+    # (s scale + mask) / tau, with the mask added after the division: the same weights (a masked key
+    # weighs 0 either way), and finfo.min / tau cannot overflow to -inf on a padded query row whose
+    # sliding window holds only padding.
+    scores = logits * scale / opts.get('attention_temperature', 1.0)
+    scores = scores + torch.zeros(allowed.shape, dtype=torch.float64).masked_fill(~allowed, torch.finfo(torch.float64).min)[:, None]
+    return (torch.softmax(scores, dim=-1) @ kr(v)).transpose(1, 2).reshape(B, S, H * d)
+
+
+def allowed_mask(mask, causal=False, window=None):
+    """Padding AND (causal: j <= i) AND (window: |i - j| <= window) as (B, S, S) bool."""
+    S = mask.shape[1]
+    i, j = torch.arange(S)[:, None], torch.arange(S)[None, :]
+    a = torch.ones(S, S, dtype=torch.bool)
+    if causal:
+        a &= j <= i
+    if window is not None:
+        a &= (i - j).abs() <= window
+    return a[None] & torch.from_numpy(mask).bool()[:, None, :]
+
+
+def mbert_forward(cfg, w, ids, mask, opts):
+    """ModernBertModel (gen/modernbert_fixture.py's reference, float64 RoPE angles) with the options."""
+    E, H, eps = cfg['hidden_size'], cfg['num_attention_heads'], cfg['norm_eps']
+    d = E // H
+    t = tensors(w)
+    B, S = ids.shape
+    ln = lambda x, n: (x - x.mean(-1, keepdim=True)) / torch.sqrt(x.var(-1, unbiased=False, keepdim=True) + eps) * t[n]
+    rope_g = option_rope(d, float(cfg['global_rope_theta']), cfg['max_position_embeddings'], S, opts.get('rope'))
+    rope_l = option_rope(d, float(cfg['local_rope_theta']), cfg['max_position_embeddings'], S, None)
+    full = allowed_mask(mask)
+    local = allowed_mask(mask, window=cfg['local_attention'] // 2)
+    x = ln(t['embeddings.tok_embeddings.weight'][torch.from_numpy(ids).long()], 'embeddings.norm.weight')
+    for il in range(cfg['num_hidden_layers']):
+        p = f'layers.{il}.'
+        a = x if il == 0 else ln(x, p + 'attn_norm.weight')
+        q, k, v = (s.reshape(B, S, H, d) for s in (a @ t[p + 'attn.Wqkv.weight'].T).split(E, dim=-1))
+        g = il % cfg['global_attn_every_n_layers'] == 0
+        x = x + attention_ext(q, k, v, full if g else local, rope_g if g else rope_l, opts, d ** -0.5) @ t[p + 'attn.Wo.weight'].T
+        inp, gate = (ln(x, p + 'mlp_norm.weight') @ t[p + 'mlp.Wi.weight'].T).chunk(2, dim=-1)
+        x = x + (gelu(inp) * gate) @ t[p + 'mlp.Wo.weight'].T
+    return ln(x, 'final_norm.weight')
+
+
+def rms(x, wt, eps, offset):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * (offset + wt)
+
+
+def gelu_tanh(x):
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
+
+
+def decoder_forward(cfg, w, ids, mask, opts, gemma):
+    """Qwen3Model (gemma False: causal, plain RMSNorm, SwiGLU) or Gemma3TextModel with
+    use_bidirectional_attention (sandwich norms with 1 + w, GeGLU tanh, scaled embeddings,
+    query_pre_attn_scalar, sliding |i - j| <= sliding_window // 2) (gen/decoder_fixtures.py's
+    references, float64 RoPE angles), with the options."""
+    E, H, KV, d, eps = (cfg[k] for k in ('hidden_size', 'num_attention_heads', 'num_key_value_heads', 'head_dim', 'rms_norm_eps'))
+    off = 1.0 if gemma else 0.0
+    t = tensors(w)
+    B, S = ids.shape
+    lmax = cfg['max_position_embeddings']
+    rope_g = option_rope(d, float(cfg['rope_theta']), lmax, S, opts.get('rope'))
+    x = t['embed_tokens.weight'][torch.from_numpy(ids).long()]
+    if gemma:
+        x = x * float(torch.tensor(E ** 0.5, dtype=torch.float32))
+        rope_l = option_rope(d, float(cfg['rope_local_base_freq']), lmax, S, None)
+        full, slide = allowed_mask(mask), allowed_mask(mask, window=cfg['sliding_window'] // 2)
+        kinds = [(i + 1) % cfg['sliding_window_pattern'] != 0 for i in range(cfg['num_hidden_layers'])]
+        scale = cfg['query_pre_attn_scalar'] ** -0.5
+    else:
+        full, kinds, scale = allowed_mask(mask, causal=True), [False] * cfg['num_hidden_layers'], d ** -0.5
+    for il in range(cfg['num_hidden_layers']):
+        p = f'layers.{il}.'
+        lin = lambda a, n: a @ t[p + n + '.weight'].T
+        h = rms(x, t[p + 'input_layernorm.weight'], eps, off)
+        q = rms(lin(h, 'self_attn.q_proj').view(B, S, H, d), t[p + 'self_attn.q_norm.weight'], eps, off)
+        k = rms(lin(h, 'self_attn.k_proj').view(B, S, KV, d), t[p + 'self_attn.k_norm.weight'], eps, off)
+        v = lin(h, 'self_attn.v_proj').view(B, S, KV, d)
+        sl = kinds[il]
+        a = lin(attention_ext(q, k, v, slide if sl else full, rope_l if sl else rope_g, opts, scale), 'self_attn.o_proj')
+        if gemma:
+            x = x + rms(a, t[p + 'post_attention_layernorm.weight'], eps, off)
+            h = rms(x, t[p + 'pre_feedforward_layernorm.weight'], eps, off)
+            x = x + rms(lin(gelu_tanh(lin(h, 'mlp.gate_proj')) * lin(h, 'mlp.up_proj'), 'mlp.down_proj'),
+                        t[p + 'post_feedforward_layernorm.weight'], eps, off)
+        else:
+            x = x + a
+            h = rms(x, t[p + 'post_attention_layernorm.weight'], eps, off)
+            x = x + lin(torch.nn.functional.silu(lin(h, 'mlp.gate_proj')) * lin(h, 'mlp.up_proj'), 'mlp.down_proj')
+    return rms(x, t['norm.weight'], eps, off)
+
+
+def last_outputs(h, mask):
+    last = h[np.arange(h.shape[0]), mask.sum(1) - 1]
+    return {'last_pooled': (last, 'the last real token [B,D]'), 'last_pooled_normalized': (l2(last), 'L2(last_pooled)')}
+
+
+SE_POINTS = {
+    'se': 'SelfExtend regroups the pairs at distance >= W with the layer\'s own RoPE base: q at i//G + shift with k at '
+          'j//G below the diagonal, q at i//G with k at j//G + shift above it, shift = W - W//G (integer division), the '
+          'neighbour logits where |i - j| < W; then the layer\'s masks, TempScale, the softmax.',
+    'id': 'Identities: W >= length and G = 1 give the plain model, and so does tau = 1 (their expected tensors are the '
+          'plain model\'s; the generator asserts that the references agree in float64).',
+    'rope': 'The rope option stands where the config\'s rope_scaling would, on the full (global) layers only; sliding '
+            'layers keep plain RoPE. dynamic: Lmax = max_position_embeddings, the padded batch length.',
+}
+
+
+def gen_modernbert():
+    sys.path.insert(0, os.path.join(ROOT, 'gen'))
+    import modernbert_fixture as mf
+    cfg = dict(mf.CFG, max_position_embeddings=64)
+    fx = Fixture('modernbert_long', cfg, 'the modernbert_own weights (gen/modernbert_fixture.py: 32 wide, 2 heads of 16, 5 '
+                 'layers, global every 2nd (layers 0, 2, 4) with theta 160000, local layers 1 and 3 with a window of '
+                 'local_attention // 2 = 4 and theta 10000), max_position_embeddings lowered to 64; mean pooling',
+                 mbert_forward, mean_outputs)
+    w = mf.make_weights(cfg)
+    write_safetensors(os.path.join(fx.dir, 'model.safetensors'), w)
+    write_json(os.path.join(fx.dir, 'config.json'), cfg)
+    rs = np.random.RandomState(18008)
+    mk = lambda lengths: rows(rs, lengths, cfg['vocab_size'], mf.CLS, mf.SEP, mf.PAD)
+    se = lambda g, w_: {'self_extend': {'group': g, 'window': w_}}
+    cases = [
+        ('se_g4w16_len120', 'G 4, W 16 on one 120-token row: the global layers regrouped, the local ones (window 4 < 16) '
+         'plain', [120], se(4, 16), False),
+        ('se_g3w10_batch', 'G 3, W 10 (shift 7) on rows of 70, 25 and 9 tokens padded to 70', [70, 25, 9], se(3, 10), False),
+        ('se_g2w3_len60', 'G 2, W 3 < the local window 4: the local layers regroup their pairs at distance 3 and 4 too '
+         '(with theta 10000)', [60], se(2, 3), False),
+        ('se_g3w4_len50', 'G 3, W 4 = the local window: a local layer sees distance 4 (|i - j| <= 4), so it groups '
+         'those pairs (G does not divide W: at distance exactly W the grouped distance is 4 or 5, not always 4)', [50],
+         se(3, 4), False),
+        ('se_g4w64_len60', 'W >= length: the plain model', [60], se(4, 64), True),
+        ('se_g1w8_len60', 'G = 1: the plain model', [60], se(1, 8), True),
+        ('tau07_batch', 'TempScale 0.7 on rows of 40 and 11 padded to 40', [40, 11], {'attention_temperature': 0.7}, False),
+        ('tau1_len30', 'TempScale 1: the plain model', [30], {'attention_temperature': 1.0}, True),
+        ('rope_linear2_len90', 'rope linear 2: the global layers at positions / 2, the local ones plain', [90],
+         {'rope': {'type': 'linear', 'factor': 2.0}}, False),
+        ('rope_dynamic2_batch', 'rope dynamic 2 with rows of 100 and 20 padded to 100 > 64: the global theta grows',
+         [100, 20], {'rope': {'type': 'dynamic', 'factor': 2.0}}, False),
+        ('extend_len120', "truncate 'extend' on 120 tokens, trained to 64: SelfExtend W 32, G 3 (119 // 3 + 32 - 10 = 61 "
+         '<= 63)', [120], {'truncate': 'extend'}, False, se(3, 32)),
+    ]
+    for name, desc, lengths, options, plain, *ref in cases:
+        ids, mask = mk(lengths)
+        fx.case(w, name, desc, ids, mask, options, plain, *ref)
+    fx.finish('SelfExtend, TempScale and RoPE scaling options on a ModernBERT', [
+        SE_POINTS['se'] + ' Global layers use theta 160000, local ones 10000.',
+        'Local (sliding) layers see |i - j| <= 4: with W > 4 they are untouched (se_g4w16_len120, se_g3w10_batch); '
+        'with W = 3 and W = 4 they group the pairs at distance W..4 (the boundary: distance W is grouped, W - 1 is not).',
+        SE_POINTS['id'], SE_POINTS['rope']],
+        'the modernbert_own weights (numpy `RandomState(92103)`), `RandomState(18008)` for the inputs.', {'pooling': 'mean'})
+
+
+def gen_qwen3():
+    sys.path.insert(0, os.path.join(ROOT, 'gen'))
+    import decoder_fixtures as df
+    cfg = {
+        'architectures': ['Qwen3ForCausalLM'], 'attention_bias': False, 'attention_dropout': 0.0,
+        'bos_token_id': 299, 'eos_token_id': 299, 'head_dim': 16, 'hidden_act': 'silu', 'hidden_size': 40,
+        'initializer_range': 0.02, 'intermediate_size': 72, 'max_position_embeddings': 64, 'max_window_layers': 2,
+        'model_type': 'qwen3', 'num_attention_heads': 4, 'num_hidden_layers': 2, 'num_key_value_heads': 1,
+        'rms_norm_eps': 1e-06, 'rope_scaling': None, 'rope_theta': 10000, 'sliding_window': None,
+        'tie_word_embeddings': True, 'torch_dtype': 'float32', 'transformers_version': '4.51.3', 'use_cache': True,
+        'use_sliding_window': False, 'vocab_size': 300,
+    }
+    fx = Fixture('qwen3_long', cfg, 'the qwen3_own layout and weights (gen/decoder_fixtures.py: hidden 40, 2 layers, 4 '
+                 'query heads and one key/value head of 16, causal), rope_theta 10000 and max_position_embeddings 64; '
+                 'last-token pooling', lambda c, w, i, m, o: decoder_forward(c, w, i, m, o, False), last_outputs)
+    w = df.decoder_weights(cfg, 33001, gemma=False)
+    write_safetensors(os.path.join(fx.dir, 'model.safetensors'), w)
+    write_json(os.path.join(fx.dir, 'config.json'), cfg)
+    rs = np.random.RandomState(18009)
+    mk = lambda lengths: df.rows(rs, lengths, 300, None, 299, 299)
+    se = lambda g, w_: {'self_extend': {'group': g, 'window': w_}}
+    cases = [
+        ('se_g4w16_len120', 'causal SelfExtend G 4, W 16 on one 120-token row (the lower triangle only)', [120],
+         se(4, 16), False),
+        ('se_g3w10_batch', 'G 3, W 10 (shift 7) on rows of 80, 30 and 10 tokens padded to 80 (the row of 10: plain)',
+         [80, 30, 10], se(3, 10), False),
+        ('se_g5w7_len50', 'G 5 > W 7 // 5: shift 6', [50], se(5, 7), False),
+        ('se_g4w64_len60', 'W >= length: the plain model', [60], se(4, 64), True),
+        ('se_g1w8_len60', 'G = 1: the plain model', [60], se(1, 8), True),
+        ('tau06_batch', 'TempScale 0.6 on rows of 45 and 12 padded to 45', [45, 12], {'attention_temperature': 0.6}, False),
+        ('tau1_len30', 'TempScale 1: the plain model', [30], {'attention_temperature': 1.0}, True),
+        ('rope_ntk4_len70', 'rope ntk 4 on a config without scaling: base 10000 * 4^(16/14)', [70],
+         {'rope': {'type': 'ntk', 'factor': 4.0}}, False),
+        ('rope_linear3_len50', 'rope linear 3: positions / 3', [50], {'rope': {'type': 'linear', 'factor': 3.0}}, False),
+        ('extend_len120', "truncate 'extend' on 120 tokens, trained to 64: causal SelfExtend W 32, G 3", [120],
+         {'truncate': 'extend'}, False, se(3, 32)),
+    ]
+    for name, desc, lengths, options, plain, *ref in cases:
+        ids, mask = mk(lengths)
+        fx.case(w, name, desc, ids, mask, options, plain, *ref)
+    fx.finish('SelfExtend, TempScale and RoPE scaling options on a Qwen3 (causal)', [
+        'Causal SelfExtend (LongLM): for j <= i - W the logit of q at i//G + shift and k at j//G, shift = W - W//G; '
+        'neighbours (i - j < W) at their own positions; the upper triangle stays masked. A key after the query never '
+        'enters.', SE_POINTS['id'], 'TempScale divides the causal-masked logits.', SE_POINTS['rope']],
+        'the qwen3_own weights (numpy `RandomState(33001)`), `RandomState(18009)` for the inputs.', {'pooling': 'last'})
+
+
+def gen_gemma():
+    sys.path.insert(0, os.path.join(ROOT, 'gen'))
+    import decoder_fixtures as df
+    cfg = df.gemma_cfg(max_position_embeddings=64, rope_theta=10000.0, rope_local_base_freq=1000.0)
+    fx = Fixture('gemma_long', cfg, 'the gemma_own layout and weights (gen/decoder_fixtures.py: hidden 40, 3 layers '
+                 '[sliding, sliding, full], 4 query heads and one key/value head of 12, bidirectional, sliding_window 6: '
+                 '|i - j| <= 3), rope_theta 10000 (full) and 1000 (sliding), max_position_embeddings 64; no '
+                 'sentence-transformers files: mean pooling', lambda c, w, i, m, o: decoder_forward(c, w, i, m, o, True),
+                 mean_outputs)
+    w = df.decoder_weights(cfg, 44001, gemma=True)
+    write_safetensors(os.path.join(fx.dir, 'model.safetensors'), w)
+    write_json(os.path.join(fx.dir, 'config.json'), cfg)
+    rs = np.random.RandomState(18010)
+    mk = lambda lengths: df.rows(rs, lengths, 300, 2, 1, 0)
+    se = lambda g, w_: {'self_extend': {'group': g, 'window': w_}}
+    cases = [
+        ('se_g4w16_len120', 'G 4, W 16 on one 120-token row: the full layer regrouped, the sliding ones (3 < 16) plain',
+         [120], se(4, 16), False),
+        ('se_g3w10_batch', 'G 3, W 10 on rows of 70, 24 and 10 tokens padded to 70', [70, 24, 10], se(3, 10), False),
+        ('se_g2w3_len40', 'G 2, W 3 = the sliding window: the sliding layers group their pairs at distance 3', [40],
+         se(2, 3), False),
+        ('se_g4w64_len60', 'W >= length: the plain model', [60], se(4, 64), True),
+        ('se_g1w8_len60', 'G = 1: the plain model', [60], se(1, 8), True),
+        ('tau08_batch', 'TempScale 0.8 on rows of 36 and 7 padded to 36', [36, 7], {'attention_temperature': 0.8}, False),
+        ('tau1_len30', 'TempScale 1: the plain model', [30], {'attention_temperature': 1.0}, True),
+        ('rope_linear2_len80', 'rope linear 2: the full layer at positions / 2, the sliding ones plain', [80],
+         {'rope': {'type': 'linear', 'factor': 2.0}}, False),
+    ]
+    for name, desc, lengths, options, plain, *ref in cases:
+        ids, mask = mk(lengths)
+        fx.case(w, name, desc, ids, mask, options, plain, *ref)
+    fx.finish('SelfExtend, TempScale and RoPE scaling options on an EmbeddingGemma (bidirectional, sliding + full)', [
+        SE_POINTS['se'] + ' Full layers use rope_theta, sliding ones rope_local_base_freq.',
+        'Sliding layers see |i - j| <= 3: untouched for W > 3, grouping their pairs at distance 3 for W = 3.',
+        SE_POINTS['id'], SE_POINTS['rope']],
+        'the gemma_own weights (numpy `RandomState(44001)`), `RandomState(18010)` for the inputs.', {'pooling': 'mean'})
+
+
+# -----------------------------------------------------------------------------------------
 # --check: the same references on the shared fixtures
 
 def check():
@@ -691,6 +998,9 @@ def main():
     gen_gte()
     gen_bert()
     gen_jina()
+    gen_modernbert()
+    gen_qwen3()
+    gen_gemma()
     return 0
 
 

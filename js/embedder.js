@@ -246,12 +246,15 @@ export class Embedder {
 
   /**
    * What the model is: architecture, sizes, dtype, token limit, memory; for a cross-encoder,
-   * `labels` (of its classification head; 0: none) and `sigmoid` (its config's default activation).
+   * `labels` (of its classification head; 0: none) and `sigmoid` (its config's default activation);
+   * `trainedTokens` (the length its positions were trained to) and `extension` (what `truncate: 'extend'`
+   * does past it: 'self-extend', 'native' or 'chunk'; `extendMaxTokens` the most tokens it keeps).
    * @returns {{architecture: string, modelType: string, format: string, dtype: string, hiddenSize: number,
    *   layers: number, heads: number, intermediateSize: number, vocabSize: number, maxTokens: number, dims: number,
    *   hasText: boolean, hasVision: boolean, visionHiddenSize: number, visionLayers: number, visionHeads: number,
    *   imageSize: number, patchSize: number, parameters: number, weightBytes: number, pooling: string,
    *   normalize: boolean, maxSeqLength: number, logitScale: number, logitBias: number, logitSigmoid: boolean, imageTokens: number, labels: number, sigmoid: boolean, labelNames: Array<string | null>,
+   *   trainedTokens: number, extension: string, extendMaxTokens: number,
    *   source: string, registryId: string | null,
    *   matryoshkaDims: number[] | null, tasks: string[], engine: {backend: string, variant: string, threads: number, version: string, simd: string, systemInfo: string},
    *   vision: object | null}} (vision: a pair's vision model's info(), whose image fields the pair reports too)
@@ -375,7 +378,9 @@ export class Embedder {
   _maxTokens(o) {
     if (o.maxTokens) return o.maxTokens;
     const i = this._info;
-    return i.maxSeqLength > 0 ? Math.min(i.maxSeqLength, i.maxTokens) : i.maxTokens;
+    const def = i.maxSeqLength > 0 ? Math.min(i.maxSeqLength, i.maxTokens) : i.maxTokens;
+    // truncate 'extend' keeps texts whole up to the engine's cap (chunking has no per-token output)
+    return o.truncate === 'extend' && i.extension !== 'chunk' ? Math.max(def, i.extendMaxTokens) : def;
   }
 
   // The overloads give the default call (no quantize, a pooled vector) Float32Array[].

@@ -13,7 +13,8 @@ import { WembedError } from './errors.js';
 /**
  * @typedef {'f32'|'f16'|'q8'|'q4'} Dtype weights in memory: float32, float16, int8 with a scale per row, or 4-bit blocks of 32 with a scale each (token embeddings int8)
  * @typedef {'none'|'mean'|'cls'|'eos'|'last'|'max'|'mean_sqrt_len'|'weighted_mean'} Pooling 'none' = per-token vectors
- * @typedef {'truncate'|'error'|'chunk'} Truncate what to do with inputs longer than the token limit
+ * @typedef {'truncate'|'error'|'chunk'|'extend'} Truncate what to do with inputs longer than the token limit
+ *   ('extend': run them whole with the model's extension method, info().extension)
  * @typedef {'model'|'none'|'linear'|'ntk'|'dynamic-ntk'} RopeScaling 'model' = as the model's config says
  * @typedef {'own'|'padded'} NtkLength dynamic NTK length: each input's own, or the batch's longest
  * @typedef {'none'|'int8'|'binary'} Quantize output as Float32Array, Int8Array or packed bits (Uint8Array)

@@ -80,7 +80,7 @@ static wembed_status resolve(wembed_model *m, const wembed_embed_params *p, we_r
     // The model's rule applies to any requested size, the full one included: nomic's recipe is
     // layer_norm, truncate, normalize whatever the size (dims 0 asks for the plain output).
     r->matryoshka_ln = p->dims && ts->matryoshka == WE_MATRYOSHKA_LAYER_NORM;
-    if ((unsigned)p->truncate > WEMBED_TRUNCATE_CHUNK || (unsigned)p->output > WEMBED_OUTPUT_BINARY ||
+    if ((unsigned)p->truncate > WEMBED_TRUNCATE_EXTEND || (unsigned)p->output > WEMBED_OUTPUT_BINARY ||
         (unsigned)p->rope_scaling > WEMBED_ROPE_DYNAMIC_NTK || (unsigned)p->ntk_length > WEMBED_NTK_LENGTH_PADDED)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "unknown truncate, output, rope_scaling or ntk_length value");
     if (p->truncate == WEMBED_TRUNCATE_CHUNK && r->pooling == WEMBED_POOLING_NONE)
@@ -110,9 +110,34 @@ static wembed_status resolve(wembed_model *m, const wembed_embed_params *p, we_r
                          p->max_tokens, limit);
     r->max_tokens = p->max_tokens ? p->max_tokens : def;
     if (r->max_tokens < 1) return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "the model takes no tokens");
-    if (p->truncate == WEMBED_TRUNCATE_CHUNK && !(p->chunk_overlap < r->max_tokens))
+    // The effective params: the call's, with truncate EXTEND turned into what it means for this model.
+    wembed_embed_params *e = &r->eff;
+    *e = *p;
+    if (p->truncate == WEMBED_TRUNCATE_EXTEND) {
+        const bool named = p->self_extend_window > 0 || p->rope_scaling != WEMBED_ROPE_MODEL || p->rope_factor != 0;
+        e->truncate = WEMBED_TRUNCATE_END;
+        switch (we_text_extension(ts)) {
+        case WE_EXT_SELF_EXTEND:
+            if (!named) {   // W = half the trained length; G per text (WE_SE_GROUP_AUTO)
+                e->self_extend_window = WE_MAX(1, we_text_trained(ts) / 2);
+                e->self_extend_group = WE_SE_GROUP_AUTO;
+            }
+            /* fall through */
+        case WE_EXT_NATIVE:
+            if (!p->max_tokens) r->max_tokens = WE_MAX(def, WEMBED_EXTEND_MAX_TOKENS);
+            break;
+        default:
+            if (!ts->chunks || r->pooling == WEMBED_POOLING_NONE)
+                return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "truncate extend: %s models cannot run past their %d positions, "
+                                 "and %s", m->arch.family->name, limit,
+                                 ts->chunks ? "chunking does not apply to pooling none" : "chunking does not apply to them");
+            e->truncate = WEMBED_TRUNCATE_CHUNK;
+            break;
+        }
+    }
+    if (e->truncate == WEMBED_TRUNCATE_CHUNK && !(e->chunk_overlap < r->max_tokens))
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "chunk_overlap %d must be less than max_tokens %d",
-                         p->chunk_overlap, r->max_tokens);
+                         e->chunk_overlap, r->max_tokens);
     return WEMBED_STATUS_OK;
 }
 
@@ -531,7 +556,7 @@ wembed_status wembed_embed_ids(wembed_model *m, const int32_t *ids, const int32_
     we_resolved r;
     wembed_status rc = resolve(m, p, &r);
     if (rc) return rc;
-    return ids_run(m, ids, type_ids, mask, B, T, &r, p, out, out_size);
+    return ids_run(m, ids, type_ids, mask, B, T, &r, &r.eff, out, out_size);
 }
 
 // -----------------------------------------------------------------------------------------
@@ -996,6 +1021,7 @@ wembed_status wembed_embed_text(wembed_model *m, const char *const *texts, const
     we_resolved r;
     wembed_status rc = resolve(m, p, &r);
     if (rc) return rc;
+    p = &r.eff;
     if (n < 0 || (n > 0 && (!texts || !out)))
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "bad batch of %d texts", n);
     wembed_tokenizer *tok = wembed_model_tokenizer(m);

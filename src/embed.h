@@ -14,6 +14,7 @@ typedef struct we_resolved {
     bool dense;                   // the model's sentence-transformers Dense modules apply (its own pooling)
     int32_t dims;                 // of each output vector
     int32_t max_tokens;
+    wembed_embed_params eff;      // the call's params as they apply (truncate EXTEND resolved)
     bool matryoshka_ln;           // nomic's rule: layer norm (no affine) before truncating
     const we_cls_head *head;      // classification (wembed_classify_*): the head's logits are the
                                   // pooled vector (pooling CLS, pooled = n_labels); NULL: embedding

@@ -132,6 +132,9 @@ wembed_status wembed_model_get_info(const wembed_model *m, wembed_model_info *ou
     out->normalize = m->normalize;
     out->max_seq_length = m->max_seq_length;
     out->hparams = m->hparams;
+    static const char *const ext_names[] = { "", "self-extend", "native", "chunk" };
+    out->n_trained = out->has_text ? we_text_trained(t) : 0;
+    out->extension = out->has_text ? ext_names[we_text_extension(t)] : "";
     out->n_labels = t->head.n_labels;
     out->sigmoid = t->head.sigmoid;
     return WEMBED_STATUS_OK;

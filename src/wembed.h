@@ -258,6 +258,10 @@ typedef struct wembed_model_info {
                                       // CrossEncoder activation); the classify calls return raw logits
     int32_t image_tokens;             // rows per image of the image calls with pooling NONE (CLIP: 1 +
                                       // patches; SigLIP: patches); 0: no vision tower
+    int32_t n_trained;                // the length its positions were trained to (nomic: max_trained_positions;
+                                      // else n_ctx); 0 without a text tower
+    const char *extension;            // what truncate "extend" does past n_trained: "self-extend", "native"
+                                      // (ALiBi, the config's dynamic NTK), "chunk"; "" without a text tower
 } wembed_model_info;
 
 // Fills *out; its strings are owned by the model and valid until wembed_model_free.
@@ -293,7 +297,16 @@ typedef enum wembed_truncate {
     WEMBED_TRUNCATE_END = 0,          // keep the first max_tokens tokens (default)
     WEMBED_TRUNCATE_ERROR = 1,        // a longer input fails with WEMBED_STATUS_TOO_LONG
     WEMBED_TRUNCATE_CHUNK = 2,        // embed overlapping windows, average them by token count
+    // Keep a long input whole and let the model's extension method carry it past its trained length
+    // (wembed_model_info.extension): SelfExtend on a RoPE family (window trained / 2, per text the
+    // least group that keeps it within the trained length; a text within it is left alone) unless
+    // the call names self_extend or rope_scaling itself; the model alone where it extends by itself
+    // (ALiBi, a config's dynamic NTK); CHUNK on a family that cannot extend. max_tokens 0: up to
+    // WEMBED_EXTEND_MAX_TOKENS tokens (CHUNK: the model's limit per window).
+    WEMBED_TRUNCATE_EXTEND = 3,
 } wembed_truncate;
+
+#define WEMBED_EXTEND_MAX_TOKENS 131072
 
 typedef enum wembed_rope_scaling {
     WEMBED_ROPE_MODEL = 0,            // as the model's config says
@@ -327,7 +340,8 @@ typedef enum wembed_output {
     X(WEMBED_POOLING_EOS, "eos") X(WEMBED_POOLING_LAST, "last") X(WEMBED_POOLING_MAX, "max")       \
     X(WEMBED_POOLING_MEAN_SQRT_LEN, "mean_sqrt_len") X(WEMBED_POOLING_WEIGHTED_MEAN, "weighted_mean")
 #define WEMBED_TRUNCATE_NAMES(X) \
-    X(WEMBED_TRUNCATE_END, "truncate") X(WEMBED_TRUNCATE_ERROR, "error") X(WEMBED_TRUNCATE_CHUNK, "chunk")
+    X(WEMBED_TRUNCATE_END, "truncate") X(WEMBED_TRUNCATE_ERROR, "error") X(WEMBED_TRUNCATE_CHUNK, "chunk") \
+    X(WEMBED_TRUNCATE_EXTEND, "extend")
 #define WEMBED_ROPE_SCALING_NAMES(X)                                                               \
     X(WEMBED_ROPE_MODEL, "model") X(WEMBED_ROPE_NONE, "none") X(WEMBED_ROPE_LINEAR, "linear")      \
     X(WEMBED_ROPE_NTK, "ntk") X(WEMBED_ROPE_DYNAMIC_NTK, "dynamic-ntk")

@@ -321,7 +321,8 @@ static void sedata_init(sedata *s, const secase *c, we_rng *rng) {
         rope_rows(s->kg, s->ldkg, T, c->a.Hkv, c->a.d, c->G, 0, true);
     }
     a->p.se_window = c->W;
-    a->p.qa = s->qa, a->p.qb = s->qb, a->p.kg = s->kg;
+    // causal: no key after its query, so no qb (what the RoPE families pass)
+    a->p.qa = s->qa, a->p.qb = c->a.causal ? NULL : s->qb, a->p.kg = s->kg;
     a->p.ldqa = s->ldqa, a->p.ldqb = s->ldqb, a->p.ldkg = s->ldkg;
 }
 

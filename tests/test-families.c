@@ -79,6 +79,7 @@ static const char *const g_fixtures[] = {
     "gemma_own",
     "gemma_causal_bf16",
     "nomic_selfextend", "nomic_tempscale", "nomic_long", "gte_long", "bert_tempscale", "jina_tempscale",
+    "modernbert_long", "qwen3_long", "gemma_long",
     "rerank_bert", "rerank_xlmr",
     "siglip", "siglip_own",
     "nomic_vision", "nomic_vision_own",
@@ -203,6 +204,7 @@ static bool settings_for(const char *name, wembed_embed_params *p, const wembed_
 //   max_tokens: n                             max_tokens
 //   self_extend: {group: G, window: W}        self_extend_group, self_extend_window
 //   attention_temperature: tau                attention_temperature
+//   truncate: "extend"                        truncate EXTEND (the model's extension method)
 //   rope: {type: linear|ntk|dynamic, factor}  rope_scaling LINEAR / NTK / DYNAMIC_NTK, rope_factor;
 //                                             dynamic as the definition says: the padded batch
 //                                             length (ntk_length PADDED)
@@ -222,6 +224,10 @@ static bool apply_options(const fixture *f, const we_json *cs, wembed_embed_para
             we_json_as_int(we_json_get(val, "window"), &w) && g >= 0 && g < INT32_MAX && w >= 0 && w < INT32_MAX) {
             p->self_extend_group = (int32_t)g;
             p->self_extend_window = (int32_t)w;
+            continue;
+        }
+        if (strcmp(key, "truncate") == 0 && we_json_str_eq(val, "extend")) {
+            p->truncate = WEMBED_TRUNCATE_EXTEND;
             continue;
         }
         if (strcmp(key, "attention_temperature") == 0 && we_json_as_double(val, &x)) {

@@ -156,14 +156,14 @@ WEMBED_WASM_EXPORT char *wembed__model_info_json(const wembed_model *m) {
              "\"visionLayers\":%d,\"visionHeads\":%d,\"imageSize\":%d,\"patchSize\":%d,\"parameters\":%.0f,"
              "\"weightBytes\":%.0f,\"pooling\":\"%s\",\"normalize\":%s,\"maxSeqLength\":%d,\"logitScale\":%.9g,"
              "\"logitBias\":%.9g,\"logitSigmoid\":%s,\"imageTokens\":%d,"
-             "\"labels\":%d,\"sigmoid\":%s,\"hparams\":%s}",
+             "\"labels\":%d,\"sigmoid\":%s,\"trainedTokens\":%d,\"extension\":\"%s\",\"extendMaxTokens\":%d,\"hparams\":%s}",
              i.architecture, i.model_type, i.format, dtype_name(i.dtype), i.n_embd, i.n_layer, i.n_head, i.n_ff,
              i.n_vocab, i.n_ctx, i.n_out, i.has_text ? "true" : "false", i.has_vision ? "true" : "false",
              i.vision_n_embd, i.vision_n_layer, i.vision_n_head, i.image_size, i.patch_size, (double)i.n_params,
              (double)i.weight_bytes, pooling_name(i.pooling),
              i.normalize ? "true" : "false", i.max_seq_length, (double)wembed_model_logit_scale(m),
              (double)wembed_model_logit_bias(m), wembed_model_logit_sigmoid(m) ? "true" : "false", i.image_tokens, i.n_labels,
-             i.sigmoid ? "true" : "false", i.hparams);
+             i.sigmoid ? "true" : "false", i.n_trained, i.extension, WEMBED_EXTEND_MAX_TOKENS, i.hparams);
     return s;
 }
 

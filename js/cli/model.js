@@ -159,7 +159,7 @@ export async function infoCommand(argv) {
       source: i.source, architecture: i.architecture, modelType: i.modelType, format: i.format, dtype: i.dtype,
       dims: i.dims, hiddenSize: i.hiddenSize, layers: i.layers, heads: i.heads, intermediateSize: i.intermediateSize,
       vocabSize: i.vocabSize, parameters: i.parameters, maxTokens: i.maxSeqLength > 0 ? Math.min(i.maxSeqLength, i.maxTokens) : i.maxTokens,
-      positions: i.maxTokens, pooling: i.pooling, normalize: i.normalize,
+      positions: i.maxTokens, ...(i.hasText ? { trainedTokens: i.trainedTokens, extension: i.extension } : {}), pooling: i.pooling, normalize: i.normalize,
       ...(i.labels ? { reranker: { labels: i.labels, activation: i.sigmoid ? 'sigmoid' : 'none' } } : {}),
       ...(i.hasVision ? { vision: { hiddenSize: i.visionHiddenSize, layers: i.visionLayers, heads: i.visionHeads, imageSize: i.imageSize, patchSize: i.patchSize }, logitScale: i.logitScale, logitBias: i.logitBias, logitSigmoid: i.logitSigmoid } : {}),
       text: i.hasText, tasks: i.tasks, matryoshkaDims: i.matryoshkaDims,

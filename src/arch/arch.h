@@ -61,6 +61,16 @@ typedef struct we_cls_cfg {
     const we_json *id2label;      // the id2label object, or NULL (valid as long as cfg)
 } we_cls_cfg;
 
+// What truncate EXTEND does with an input longer than the trained length.
+typedef enum we_extension {
+    WE_EXT_DEFAULT = 0,           // the rule of we_text_extension: SELF_EXTEND on a family that takes
+                                  // it, else NATIVE on one that extends, else CHUNK
+    WE_EXT_SELF_EXTEND,           // SelfExtend, W = n_trained / 2, G per sequence (WE_SE_GROUP_AUTO)
+    WE_EXT_NATIVE,                // runs whole: the model extends by itself (ALiBi; the config's own
+                                  // dynamic NTK)
+    WE_EXT_CHUNK,                 // windows of n_ctx tokens, averaged (truncate CHUNK)
+} we_extension;
+
 typedef struct we_text_spec {
     int32_t hidden;               // width of the last hidden states; 0: no text tower
     int32_t pooled;               // width of a pooled vector, after proj
@@ -69,6 +79,8 @@ typedef struct we_text_spec {
     bool extends;                 // may run past n_ctx when asked (RoPE, ALiBi: no position table)
     bool rope;                    // takes the RoPE scaling options
     bool self_extend;             // takes SelfExtend (its forward rotates q and k through we_rope_carve)
+    int32_t n_trained;            // the length its positions were trained to (0: n_ctx); nomic: max_trained_positions
+    we_extension extension;       // what truncate EXTEND does past n_trained (0: we_text_extension's rule)
     we_pos_rule pos_rule;
     int32_t pad_id;               // WE_POS_FROM_PAD: the padding id (and padding position); pad_to: the id it pads with
     int32_t pad_to;               // > 0: every sequence is padded with pad_id to this many tokens before the
@@ -82,6 +94,13 @@ typedef struct we_text_spec {
     const we_weight *proj_b;      // its bias (SigLIP's text head), or NULL
     we_cls_head head;             // the classification head (wembed_classify_*), n_labels 0: none
 } we_text_spec;
+
+// The trained length, and what truncate EXTEND does past it (the family's choice, or the rule).
+static inline int32_t we_text_trained(const we_text_spec *t) { return t->n_trained > 0 ? t->n_trained : t->n_ctx; }
+static inline we_extension we_text_extension(const we_text_spec *t) {
+    if (t->extension != WE_EXT_DEFAULT) return t->extension;
+    return t->self_extend ? WE_EXT_SELF_EXTEND : t->extends ? WE_EXT_NATIVE : WE_EXT_CHUNK;
+}
 
 typedef struct we_vision_spec {
     int32_t hidden;               // width of the tower's hidden states; 0: no vision tower
@@ -107,13 +126,17 @@ typedef struct we_rope_opts {
     float factor;                 // 0: the model's own factor
 } we_rope_opts;
 
+#define WE_SE_GROUP_AUTO (-1)
+
 // Inference-time options of one forward pass (wembed_embed_params, checked by embed.c).
 typedef struct we_fwd_opts {
     we_rope_opts rope;
     float attn_temp;              // TempScale tau: every attention's logits / tau before the softmax;
                                   // 0 or 1: none. we_attend applies it (through we_tokens.opts), so
                                   // every family has it without a line of its own.
-    int32_t se_group;             // SelfExtend group G (>= 1); we_rope_carve applies it
+    int32_t se_group;             // SelfExtend group G (>= 1), or WE_SE_GROUP_AUTO (truncate EXTEND):
+                                  // per sequence, the least that keeps it within the trained length;
+                                  // we_rope_carve applies it
     int32_t se_window;            // SelfExtend neighbour window W; 0: off
 } we_fwd_opts;
 

@@ -172,12 +172,14 @@ typedef struct we_rope_pass {
     we_rope_cfg cfg;
     int n_tok, n_head, n_kv_head, head_dim;
     int se_group, se_window;      // SelfExtend, when some sequence of the batch is longer than the
-                                  // window and G > 1; else 0 (G = 1 changes no position)
+                                  // window, G > 1 and the attention sees pairs W apart (no sliding
+                                  // window below W); else 0 (G = 1 changes no position)
     float *cos_t, *sin_t;         // (n_tok, rot/2) at pos
     float *cos_a, *sin_a;         // SelfExtend: (n_tok, rot/2) at pos/G + shift (queries, keys before)
     float *cos_b, *sin_b;         // SelfExtend: (n_tok, rot/2) at pos/G - shift (queries, keys after)
     float *cos_g, *sin_g;         // SelfExtend: (n_tok, rot/2) at pos/G (keys)
-    float *qa, *qb;               // SelfExtend: (n_tok, n_head * head_dim) each
+    bool causal;                  // the attention is causal: no keys after the query, no qb and its tables
+    float *qa, *qb;               // SelfExtend: (n_tok, n_head * head_dim) each (qb NULL when causal)
     float *kg;                    // SelfExtend: (n_tok, n_kv_head * head_dim)
 } we_rope_pass;
 

@@ -64,6 +64,10 @@
 //      10000); always bidirectional; embedding scale sqrtf(E); and llama.cpp's attention scale
 //      1/sqrt(key_length): the converter does not store query_pre_attn_scalar (equal to head_dim
 //      for embeddinggemma-300m).
+// Call options (README "Long inputs"): a RoPE scaling replaces plain RoPE on the full layers only
+// (HF keeps the sliding layers' rotary embedding "default"); SelfExtend regroups the pairs at
+// least W apart in every layer with that layer's base, so the sliding layers change only when W is
+// within their window; TempScale in every layer (we_attend).
 // Variants the forward pass does not implement are refused with UNSUPPORTED, naming the key:
 // attn_logit_softcapping (not null), rope_scaling of a type other than default (Gemma 3 LMs'
 // linear global RoPE), attention_bias true, a sliding_window below 2. final_logit_softcapping
@@ -321,7 +325,7 @@ static wembed_status gemma3_finish(we_arch_model *ma, const bool *group_present,
     t->hidden = t->pooled = hp->n_embd;
     t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
     t->n_ctx = hp->n_ctx;
-    t->extends = t->rope = true;
+    t->extends = t->rope = t->self_extend = true;
     t->pos_rule = WE_POS_PLAIN;
     t->pooling = hp->bidirectional ? WEMBED_POOLING_MEAN : WEMBED_POOLING_LAST;
     t->chunks = true;
@@ -348,7 +352,7 @@ static wembed_status gemma3_forward(const we_arch_model *m, wembed_pool *pool, c
     const gemma3_hparams *hp = m->hp;
     const gemma3_weights *w = m->w;
     const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, KV = hp->n_kv_head, d = hp->head_dim, n = tk->n_tok;
-    const int QD = H * d, KD = KV * d, half = d / 2;
+    const int QD = H * d, KD = KV * d;
     const we_norm rms = { hp->norm_offset != 0 ? WE_NORM_RMS_1P : WE_NORM_RMS, hp->eps };
     wembed_status rc = we_check_tokens(tk, &w->tok_emb, NULL, 0, err);   // RoPE: any position
     if (rc) return rc;
@@ -356,14 +360,23 @@ static wembed_status gemma3_forward(const we_arch_model *m, wembed_pool *pool, c
 
     // Full layers: no window; sliding ones: |i - j| <= sliding_window / 2 (bidirectional), or
     // the last sliding_window keys up to i (causal).
-    const we_attn_params ap_full = { .n_head = H, .n_kv_head = KV, .head_dim = d, .scale = hp->attn_scale,
+    we_attn_params ap_full = { .n_head = H, .n_kv_head = KV, .head_dim = d, .scale = hp->attn_scale,
                                      .causal = !hp->bidirectional };
     we_attn_params ap_slide = ap_full;
     ap_slide.window = hp->bidirectional ? hp->sliding_window / 2 : hp->sliding_window - 1;
     const gemma3_layer *L0 = &w->layers[0];
     const we_weight *lin[] = { &L0->q_w, &L0->k_w, &L0->o_w, &L0->gate_w, &L0->down_w };
-    float *h, *q, *k, *v, *a, *g, *u, *cos_g, *sin_g, *cos_l, *sin_l, *attn;
+    // Two RoPE configs: the full layers' takes a call's RoPE scaling (it stands where the config's
+    // rope_scaling would); the sliding layers' is always plain (HF forces "default" there).
+    // SelfExtend acts on every layer with the layer's own base, which leaves a sliding layer whose
+    // window is below W as it was (we_rope_carve).
+    const we_rope_cfg rope_g = { d, hp->rope_theta, WE_ROPE_NONE, 0, hp->n_ctx };
+    const we_rope_cfg rope_l = { d, hp->rope_local, WE_ROPE_NONE, 0, hp->n_ctx };
+    we_fwd_opts o_local = *o;
+    o_local.rope = (we_rope_opts){ WE_ROPE_MODEL, 0 };
+    float *h, *q, *k, *v, *a, *g, *u, *attn;
     void *lscratch;
+    we_rope_pass rp_g, rp_l;
     we_carve c = {0};
     for (;;) {
         h = we_carve_floats(&c, (size_t)n * E);              // (n, E) normed x; o_proj / down_proj out
@@ -373,23 +386,14 @@ static wembed_status gemma3_forward(const we_arch_model *m, wembed_pool *pool, c
         a = we_carve_floats(&c, (size_t)n * QD);             // (n, H d) attention output
         g = we_carve_floats(&c, (size_t)n * F);              // (n, F) gate
         u = we_carve_floats(&c, (size_t)n * F);              // (n, F) up; gelu_tanh(gate) * up in place
-        cos_g = we_carve_floats(&c, (size_t)n * half);       // (n, d/2) full layers' RoPE (rope_theta)
-        sin_g = we_carve_floats(&c, (size_t)n * half);
-        cos_l = we_carve_floats(&c, (size_t)n * half);       // (n, d/2) sliding layers' RoPE (rope_local_base_freq)
-        sin_l = we_carve_floats(&c, (size_t)n * half);
-        attn = we_carve_floats(&c, we_attend_scratch_floats(tk, &ap_full, false, we_pool_threads(pool)));
+        we_rope_carve(&c, &rp_g, tk, &rope_g, o, &ap_full, NULL);                // (n, d/2) rope_theta; SelfExtend
+        we_rope_carve(&c, &rp_l, tk, &rope_l, &o_local, &ap_slide, &rp_g);       // rope_local_base_freq, sharing
+        attn = we_carve_floats(&c, WE_MAX(we_attend_scratch_floats(tk, &ap_full, false, we_pool_threads(pool)),
+                                          we_attend_scratch_floats(tk, &ap_slide, false, we_pool_threads(pool))));
         lscratch = we_carve_bytes(&c, we_linear_scratch_max(n, lin, 5));
         if (c.base) break;
         if (!we_carve_alloc(&c)) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the activations of %d tokens", n);
     }
-
-    // Two RoPE tables: the full layers' takes a call's RoPE override (it stands where the
-    // config's rope_scaling would); the sliding layers' is always plain (HF forces "default").
-    const we_rope_cfg rope_g = { d, hp->rope_theta, WE_ROPE_NONE, 0, hp->n_ctx };
-    const we_rope_cfg rope_l = { d, hp->rope_local, WE_ROPE_NONE, 0, hp->n_ctx };
-    const we_rope_opts plain = { WE_ROPE_MODEL, 0 };
-    we_rope_fill(cos_g, sin_g, tk, &rope_g, &o->rope);
-    we_rope_fill(cos_l, sin_l, tk, &rope_l, &plain);
 
     // Scaled embeddings: E[id] * sqrt(E) in the checkpoint's dtype.
     we_gather_rows(x, &w->tok_emb, tk->ids, n, false);
@@ -398,7 +402,6 @@ static wembed_status gemma3_forward(const we_arch_model *m, wembed_pool *pool, c
     for (int il = 0; il < hp->n_layer; il++) {
         const gemma3_layer *L = &w->layers[il];
         const bool sl = hp->sliding[il];
-        const float *cos_t = sl ? cos_l : cos_g, *sin_t = sl ? sin_l : sin_g;
         // Attention block: x += post_attn_norm(o_proj(attn(rope(q_norm(q)), rope(k_norm(k)), v))).
         we_apply_norm(pool, &rms, h, E, x, E, &L->attn_norm, NULL, n, E);
         we_linear(pool, q, QD, h, E, &L->q_w, NULL, n, WE_ACT_NONE, lscratch);
@@ -406,8 +409,7 @@ static wembed_status gemma3_forward(const we_arch_model *m, wembed_pool *pool, c
         we_linear(pool, v, KD, h, E, &L->v_w, NULL, n, WE_ACT_NONE, lscratch);
         we_apply_norm(pool, &rms, q, d, q, d, &L->q_norm, NULL, n * H, d);    // per head: (n H) rows of d
         we_apply_norm(pool, &rms, k, d, k, d, &L->k_norm, NULL, n * KV, d);
-        we_rope_apply(pool, q, QD, n, H, d, d, cos_t, sin_t);
-        we_rope_apply(pool, k, KD, n, KV, d, d, cos_t, sin_t);
+        we_rope_rotate(pool, sl ? &rp_l : &rp_g, q, QD, k, KD);
         we_attend(pool, tk, a, QD, q, QD, k, KD, v, KD, sl ? &ap_slide : &ap_full, NULL, NULL, attn);
         we_linear(pool, h, E, a, QD, &L->o_w, NULL, n, WE_ACT_NONE, lscratch);
         we_apply_norm(pool, &rms, h, E, h, E, &L->post_attn_norm, NULL, n, E);

@@ -221,6 +221,19 @@ void we_rope_fill(float *cos_t, float *sin_t, const we_tokens *tk, const we_rope
     we_rope_fill_at(cos_t, sin_t, tk, c, o, 1, 0);
 }
 
+// The SelfExtend group of a sequence of T tokens: the call's, or with WE_SE_GROUP_AUTO the
+// smallest G >= 2 under which the farthest grouped pair, (T - 1) // G + W - W // G apart, stays
+// within the trained length L (cfg.max_trained); 1 (no change) for T <= L. W < L is the
+// caller's (embed.c gives W = L / 2), so a G is found by G = T at the latest.
+static int se_group_for(const we_rope_pass *rp, int T) {
+    const int W = rp->se_window, L = rp->cfg.max_trained;
+    if (rp->se_group != WE_SE_GROUP_AUTO) return rp->se_group;
+    if (T <= L) return 1;
+    int G = 2;
+    while (G < T && (T - 1) / G + W - W / G > L - 1) G++;
+    return G;
+}
+
 void we_rope_carve(we_carve *c, we_rope_pass *rp, const we_tokens *tk, const we_rope_cfg *cfg, const we_fwd_opts *o,
                    we_attn_params *ap, const we_rope_pass *share) {
     const int n = tk->n_tok, half = cfg->rot / 2;
@@ -230,21 +243,26 @@ void we_rope_carve(we_carve *c, we_rope_pass *rp, const we_tokens *tk, const we_
     rp->n_head = ap->n_head;
     rp->n_kv_head = ap->n_kv_head;
     rp->head_dim = ap->head_dim;
-    // SelfExtend only where it changes something: a sequence past the window, groups of 2 or more.
-    if (o && o->se_window > 0 && o->se_group > 1 && we_longest_seq(tk) > o->se_window) {
+    // SelfExtend only where it changes something: a sequence past the window, groups of 2 or more,
+    // and an attention that sees some pair at least the window apart (a sliding window of w keys
+    // each side sees distances up to w only: below W, every pair it sees is a neighbour).
+    if (o && o->se_window > 0 && (o->se_group > 1 || o->se_group == WE_SE_GROUP_AUTO) && we_longest_seq(tk) > o->se_window &&
+        !(ap->window > 0 && ap->window < o->se_window)) {
         rp->se_group = o->se_group;
         rp->se_window = o->se_window;
     }
     rp->cos_t = we_carve_floats(c, (size_t)n * half);
     rp->sin_t = we_carve_floats(c, (size_t)n * half);
     if (rp->se_window) {
-        float **tabs[] = { &rp->cos_a, &rp->sin_a, &rp->cos_b, &rp->sin_b, &rp->cos_g, &rp->sin_g };
-        for (size_t i = 0; i < WE_ARRAY_LEN(tabs); i++) *tabs[i] = we_carve_floats(c, (size_t)n * half);
-        if (share && share->qa) {
-            rp->qa = share->qa, rp->qb = share->qb, rp->kg = share->kg;
+        // Causal attention has no keys after the query: no tables or copies for them.
+        rp->causal = ap->causal;
+        float **tabs[] = { &rp->cos_a, &rp->sin_a, &rp->cos_g, &rp->sin_g, &rp->cos_b, &rp->sin_b };
+        for (size_t i = 0; i < WE_ARRAY_LEN(tabs) - (rp->causal ? 2 : 0); i++) *tabs[i] = we_carve_floats(c, (size_t)n * half);
+        if (share && share->qa && (share->qb || rp->causal)) {
+            rp->qa = share->qa, rp->qb = rp->causal ? NULL : share->qb, rp->kg = share->kg;
         } else {
             rp->qa = we_carve_floats(c, (size_t)n * ap->n_head * ap->head_dim);
-            rp->qb = we_carve_floats(c, (size_t)n * ap->n_head * ap->head_dim);
+            if (!rp->causal) rp->qb = we_carve_floats(c, (size_t)n * ap->n_head * ap->head_dim);
             rp->kg = we_carve_floats(c, (size_t)n * ap->n_kv_head * ap->head_dim);
         }
     }
@@ -256,12 +274,17 @@ void we_rope_carve(we_carve *c, we_rope_pass *rp, const we_tokens *tk, const we_
     if (!c->base || c->overflow) return;                      // the counting round
     const we_rope_opts *ro = o ? &o->rope : NULL;
     we_rope_fill(rp->cos_t, rp->sin_t, tk, cfg, ro);
-    if (rp->se_window) {
-        // LongEmbed's grouped positions: shift = W - W // G (floor; LongLM's W - W / G was a bug).
-        const int G = rp->se_group, shift = rp->se_window - rp->se_window / G;
-        we_rope_fill_at(rp->cos_a, rp->sin_a, tk, cfg, ro, G, shift);
-        we_rope_fill_at(rp->cos_b, rp->sin_b, tk, cfg, ro, G, -shift);
-        we_rope_fill_at(rp->cos_g, rp->sin_g, tk, cfg, ro, G, 0);
+    for (int s = 0; rp->se_window && s < tk->n_seq; s++) {
+        // LongEmbed's grouped positions: shift = W - W // G (floor; LongLM's W - W / G was a bug),
+        // with the group of each sequence (one for all but WE_SE_GROUP_AUTO's).
+        we_tokens one = *tk;
+        one.n_seq = 1;
+        one.seq_off = tk->seq_off + s;
+        one.rope_len = tk->rope_len ? tk->rope_len + s : NULL;
+        const int G = se_group_for(rp, we_seq_len(tk, s)), shift = rp->se_window - rp->se_window / G;
+        we_rope_fill_at(rp->cos_a, rp->sin_a, &one, cfg, ro, G, shift);
+        if (!rp->causal) we_rope_fill_at(rp->cos_b, rp->sin_b, &one, cfg, ro, G, -shift);
+        we_rope_fill_at(rp->cos_g, rp->sin_g, &one, cfg, ro, G, 0);
     }
 }
 
@@ -274,11 +297,11 @@ void we_rope_rotate(wembed_pool *pool, const we_rope_pass *rp, float *q, int ldq
         const size_t E = (size_t)H * d, Ekv = (size_t)Hkv * d;
         for (int t = 0; t < n; t++) {
             memcpy(rp->qa + t * E, q + (size_t)t * ldq, sizeof(float) * E);
-            memcpy(rp->qb + t * E, q + (size_t)t * ldq, sizeof(float) * E);
+            if (rp->qb) memcpy(rp->qb + t * E, q + (size_t)t * ldq, sizeof(float) * E);
             memcpy(rp->kg + t * Ekv, k + (size_t)t * ldk, sizeof(float) * Ekv);
         }
         we_rope_apply(pool, rp->qa, (int)E, n, H, d, rot, rp->cos_a, rp->sin_a);
-        we_rope_apply(pool, rp->qb, (int)E, n, H, d, rot, rp->cos_b, rp->sin_b);
+        if (rp->qb) we_rope_apply(pool, rp->qb, (int)E, n, H, d, rot, rp->cos_b, rp->sin_b);
         we_rope_apply(pool, rp->kg, (int)Ekv, n, Hkv, d, rot, rp->cos_g, rp->sin_g);
     }
     we_rope_apply(pool, q, ldq, n, H, d, rot, rp->cos_t, rp->sin_t);
@@ -401,7 +424,7 @@ void we_attend(wembed_pool *pool, const we_tokens *tk, float *o, int ldo, const 
         ps.bias = bias;
         if (we_attn_self_extends(p, ps.T)) {   // the sequence's rows of SelfExtend's copies
             ps.qa = p->qa + t0 * p->ldqa;
-            ps.qb = p->qb + t0 * p->ldqb;
+            ps.qb = p->qb ? p->qb + t0 * p->ldqb : NULL;
             ps.kg = p->kg + t0 * p->ldkg;
         }
         we_attention(pool, o + t0 * ldo, ldo, q + t0 * ldq, ldq, k + t0 * ldk, ldk, v + t0 * ldv, ldv, &ps, scratch);

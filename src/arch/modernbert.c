@@ -43,6 +43,10 @@
 //     tokens and by up to 1e-4 at 8192 (pooled vectors 1e-7; modernbert_own's manifest);
 //   - no length limit in the code: RoPE has no table, so max_position_embeddings (8192) is the
 //     trained length and longer inputs run when asked (text.extends).
+// Call options (README "Long inputs"): a RoPE scaling replaces plain RoPE on the global layers
+// only; SelfExtend regroups the pairs at least W apart in every layer with that layer's theta, so
+// the local layers (window local_attention // 2) change only when W <= their window; TempScale in
+// every layer (we_attend).
 // Sliding windows cost O(n x window) (we_attn_params.window); the two RoPE tables are filled
 // once per forward. llama.cpp's GGUF (convert_hf_to_gguf.py ModernBertModel, "modern-bert"):
 // context_length, embedding_length, feed_forward_length (= intermediate_size), block_count,
@@ -282,7 +286,7 @@ static wembed_status mbert_finish(we_arch_model *ma, const bool *group_present, 
     t->hidden = t->pooled = hp->n_embd;
     t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
     t->n_ctx = hp->n_ctx;
-    t->extends = t->rope = true;
+    t->extends = t->rope = t->self_extend = true;
     t->pos_rule = WE_POS_PLAIN;
     t->pooling = WEMBED_POOLING_MEAN;
     t->chunks = true;
@@ -305,19 +309,29 @@ static wembed_status mbert_forward(const we_arch_model *m, wembed_pool *pool, co
                                    const we_fwd_opts *o, float *x, we_err *err) {
     const mbert_hparams *hp = m->hp;
     const mbert_weights *w = m->w;
-    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, d = E / H, n = tk->n_tok, half = d / 2;
+    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, d = E / H, n = tk->n_tok;
     const we_norm ln = { WE_NORM_LAYER, hp->eps };   // no bias anywhere
     wembed_status rc = we_check_tokens(tk, &w->tok_emb, NULL, 0, err);   // RoPE: any position
     if (rc) return rc;
     if (n == 0) return WEMBED_STATUS_OK;
 
-    const we_attn_params ap_global = { .n_head = H, .n_kv_head = H, .head_dim = d, .scale = 1.0f / sqrtf((float)d) };
+    we_attn_params ap_global = { .n_head = H, .n_kv_head = H, .head_dim = d, .scale = 1.0f / sqrtf((float)d) };
     we_attn_params ap_local = ap_global;
     ap_local.window = hp->local_attention / 2;   // |i - j| <= local_attention // 2
     const mbert_layer *L0 = &w->layers[0];
     const we_weight *lin[] = { &L0->qkv_w, &L0->o_w, &L0->wi_w, &L0->wo_w };
-    float *qkv, *a, *h, *u, *g, *cos_g, *sin_g, *cos_l, *sin_l, *attn;
+    // Two RoPE configs, one per theta. A call's RoPE scaling stands where a config's rope_scaling
+    // would, on the global layers; the local ones keep plain RoPE (their distances stay within the
+    // window they were trained with; HF's Gemma 3 does the same with rope_scaling). SelfExtend
+    // acts on every layer with the layer's own theta, which leaves a local layer whose window is
+    // below W as it was (we_rope_carve).
+    const we_rope_cfg rope_global = { d, hp->global_theta, WE_ROPE_NONE, 0, hp->n_ctx };
+    const we_rope_cfg rope_local = { d, hp->local_theta, WE_ROPE_NONE, 0, hp->n_ctx };
+    we_fwd_opts o_local = *o;
+    o_local.rope = (we_rope_opts){ WE_ROPE_MODEL, 0 };
+    float *qkv, *a, *h, *u, *g, *attn;
     void *lscratch;
+    we_rope_pass rp_g, rp_l;
     we_carve c = {0};
     for (;;) {
         qkv = we_carve_floats(&c, (size_t)n * 3 * E);   // (n, 3E) q | k | v
@@ -325,22 +339,14 @@ static wembed_status mbert_forward(const we_arch_model *m, wembed_pool *pool, co
         h = we_carve_floats(&c, (size_t)n * E);         // (n, E)  normed input, projections
         u = we_carve_floats(&c, (size_t)n * 2 * F);     // (n, 2F) Wi output: input | gate
         g = we_carve_floats(&c, (size_t)n * F);         // (n, F)  act(input) * gate
-        cos_g = we_carve_floats(&c, (size_t)n * half);  // (n, d/2) global theta
-        sin_g = we_carve_floats(&c, (size_t)n * half);
-        cos_l = we_carve_floats(&c, (size_t)n * half);  // (n, d/2) local theta
-        sin_l = we_carve_floats(&c, (size_t)n * half);
+        we_rope_carve(&c, &rp_g, tk, &rope_global, o, &ap_global, NULL);      // (n, d/2) tables; SelfExtend's copies
+        we_rope_carve(&c, &rp_l, tk, &rope_local, &o_local, &ap_local, &rp_g);   // sharing the copies
         attn = we_carve_floats(&c, WE_MAX(we_attend_scratch_floats(tk, &ap_global, false, we_pool_threads(pool)),
                                           we_attend_scratch_floats(tk, &ap_local, false, we_pool_threads(pool))));
         lscratch = we_carve_bytes(&c, we_linear_scratch_max(n, lin, 4));
         if (c.base) break;
         if (!we_carve_alloc(&c)) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the activations of %d tokens", n);
     }
-
-    // Two RoPE tables (one per theta) for every token, filled once for all layers.
-    const we_rope_cfg rope_global = { d, hp->global_theta, WE_ROPE_NONE, 0, hp->n_ctx };
-    const we_rope_cfg rope_local = { d, hp->local_theta, WE_ROPE_NONE, 0, hp->n_ctx };
-    we_rope_fill(cos_g, sin_g, tk, &rope_global, &o->rope);
-    we_rope_fill(cos_l, sin_l, tk, &rope_local, &o->rope);
 
     // Embeddings: LayerNorm of the token rows alone.
     we_gather_rows(x, &w->tok_emb, tk->ids, n, false);
@@ -349,7 +355,6 @@ static wembed_status mbert_forward(const we_arch_model *m, wembed_pool *pool, co
     for (int il = 0; il < hp->n_layer; il++) {
         const mbert_layer *L = &w->layers[il];
         const bool global = mbert_is_global(hp, il);
-        const float *cs = global ? cos_g : cos_l, *sn = global ? sin_g : sin_l;
         // Attention block; layer 0's attn_norm is the identity.
         const float *xa = x;
         if (il > 0) {
@@ -357,8 +362,7 @@ static wembed_status mbert_forward(const we_arch_model *m, wembed_pool *pool, co
             xa = h;
         }
         we_linear(pool, qkv, 3 * E, xa, E, &L->qkv_w, NULL, n, WE_ACT_NONE, lscratch);
-        we_rope_apply(pool, qkv, 3 * E, n, H, d, d, cs, sn);
-        we_rope_apply(pool, qkv + E, 3 * E, n, H, d, d, cs, sn);
+        we_rope_rotate(pool, global ? &rp_g : &rp_l, qkv, 3 * E, qkv + E, 3 * E);
         we_attend(pool, tk, a, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, global ? &ap_global : &ap_local, NULL, NULL, attn);
         we_linear(pool, h, E, a, E, &L->o_w, NULL, n, WE_ACT_NONE, lscratch);
         we_residual(x, h, (size_t)n * E);

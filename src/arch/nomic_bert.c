@@ -235,6 +235,10 @@ static wembed_status nomic_finish(we_arch_model *ma, const bool *group_present, 
     t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
     t->n_ctx = hp->n_ctx;
     t->extends = t->rope = t->self_extend = true;
+    // Trained to max_trained_positions; past it the config's dynamic NTK (rotary_scaling_factor)
+    // is the model's own extension, else SelfExtend.
+    t->n_trained = WE_MIN(hp->max_trained_pos, hp->n_ctx);
+    t->extension = hp->rope_scaling > 0 ? WE_EXT_NATIVE : WE_EXT_SELF_EXTEND;
     t->pooling = WEMBED_POOLING_MEAN;
     t->chunks = true;
     t->matryoshka = WE_MATRYOSHKA_LAYER_NORM;
@@ -248,6 +252,8 @@ static int nomic_describe(const we_arch_model *ma, char *buf, size_t cap) {
                     hp->n_types, (double)hp->eps, (double)hp->rope_base, hp->rope_dim, (double)hp->rope_scaling, hp->max_trained_pos,
                     we_act_name(hp->gate_act), hp->qkv_bias ? "true" : "false", hp->fc1_bias ? "true" : "false", hp->fc2_bias ? "true" : "false");
 }
+
+#define MLP_ROWS 2048   // tokens per MLP step (nomic_forward)
 
 static wembed_status nomic_forward(const we_arch_model *m, wembed_pool *pool, const we_tokens *tk,
                                    const we_fwd_opts *o, float *x, we_err *err) {
@@ -264,7 +270,11 @@ static wembed_status nomic_forward(const we_arch_model *m, wembed_pool *pool, co
     const we_rope_cfg rope = { hp->rope_dim, hp->rope_base, hp->rope_scaling > 0 ? WE_ROPE_DYNAMIC_NTK : WE_ROPE_NONE,
                                hp->rope_scaling, hp->max_trained_pos };
     const nomic_layer *L0 = &w->layers[0];
-    const we_weight *lin[] = { &L0->qkv_w, &L0->fc11_w, &L0->fc2_w };
+    const we_weight *lin_all[] = { &L0->qkv_w, &L0->o_w }, *lin_mlp[] = { &L0->fc11_w, &L0->fc12_w, &L0->fc2_w };
+    // The MLP runs MLP_ROWS tokens at a time (each row's result is its own), so its (n, F) buffers
+    // and the GEMM scratch of its K = F stay small for a long text: at 32768 tokens of nomic's size
+    // they would be 1.2 GB of the activations. Passes of up to MLP_ROWS tokens are unchanged.
+    const int nm = WE_MIN(n, MLP_ROWS);
     float *qkv, *a, *h, *u, *g, *attn;
     void *lscratch;
     we_rope_pass rp;
@@ -273,11 +283,11 @@ static wembed_status nomic_forward(const we_arch_model *m, wembed_pool *pool, co
         qkv = we_carve_floats(&c, (size_t)n * 3 * E);
         a = we_carve_floats(&c, (size_t)n * E);
         h = we_carve_floats(&c, (size_t)n * E);
-        u = we_carve_floats(&c, (size_t)n * F);
-        g = we_carve_floats(&c, (size_t)n * F);
+        u = we_carve_floats(&c, (size_t)nm * F);        // (MLP_ROWS, F) fc11, then fc11 * act(fc12)
+        g = we_carve_floats(&c, (size_t)nm * F);        // (MLP_ROWS, F) act(fc12)
         we_rope_carve(&c, &rp, tk, &rope, o, &ap, NULL);          // tables, SelfExtend's copies
         attn = we_carve_floats(&c, we_attend_scratch_floats(tk, &ap, false, we_pool_threads(pool)));
-        lscratch = we_carve_bytes(&c, we_linear_scratch_max(n, lin, 3));
+        lscratch = we_carve_bytes(&c, WE_MAX(we_linear_scratch_max(n, lin_all, 2), we_linear_scratch_max(nm, lin_mlp, 3)));
         if (c.base) break;
         if (!we_carve_alloc(&c)) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the activations of %d tokens", n);
     }
@@ -292,11 +302,15 @@ static wembed_status nomic_forward(const we_arch_model *m, wembed_pool *pool, co
         we_attend(pool, tk, a, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &ap, NULL, NULL, attn);
         we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, n, WE_ACT_NONE, lscratch);
         we_add_norm(pool, &ln, x, h, &L->norm1_w, &L->norm1_b, n, E);
-        // Gated MLP: fc2(fc11(x) * act(fc12(x))), the activation fused into fc12's GEMM.
-        we_linear(pool, u, F, x, E, &L->fc11_w, &L->fc11_b, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, g, F, x, E, &L->fc12_w, &L->fc12_b, n, hp->gate_act, lscratch);
-        we_glu(pool, u, F, g, F, u, F, n, F, WE_ACT_NONE);
-        we_linear(pool, h, E, u, F, &L->fc2_w, &L->fc2_b, n, WE_ACT_NONE, lscratch);
+        // Gated MLP: fc2(fc11(x) * act(fc12(x))), the activation fused into fc12's GEMM; by rows.
+        for (int r0 = 0; r0 < n; r0 += nm) {
+            const int nr = WE_MIN(nm, n - r0);
+            const float *xr = x + (size_t)r0 * E;
+            we_linear(pool, u, F, xr, E, &L->fc11_w, &L->fc11_b, nr, WE_ACT_NONE, lscratch);
+            we_linear(pool, g, F, xr, E, &L->fc12_w, &L->fc12_b, nr, hp->gate_act, lscratch);
+            we_glu(pool, u, F, g, F, u, F, nr, F, WE_ACT_NONE);
+            we_linear(pool, h + (size_t)r0 * E, E, u, F, &L->fc2_w, &L->fc2_b, nr, WE_ACT_NONE, lscratch);
+        }
         we_add_norm(pool, &ln, x, h, &L->norm2_w, &L->norm2_b, n, E);
     }
     we_free(c.base);

@@ -46,6 +46,9 @@
 //      ffn_norm, ffn_gate, ffn_up, ffn_down}, output_norm; metadata qwen3.* (key_length is
 //      head_dim; rope type NEOX, i.e. half-split, weights not permuted); pooling_type 3 (last)
 //      on the embedding models.
+// Call options (README "Long inputs"): RoPE scaling in place of the config's (none); SelfExtend
+// as LongLM applies it to a decoder, the lower triangle only (q at i // G + W - W // G, k at
+// j // G for j <= i - W); TempScale (we_attend).
 // Variants the forward pass does not implement are refused with UNSUPPORTED, naming the key:
 // use_sliding_window true (sliding layers from max_window_layers on) and layer_types with a
 // sliding layer, attention_bias true, rope_scaling of a type other than default (yarn, ...);
@@ -211,7 +214,7 @@ static wembed_status qwen3_finish(we_arch_model *ma, const bool *group_present, 
     t->hidden = t->pooled = hp->n_embd;
     t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
     t->n_ctx = hp->n_ctx;
-    t->extends = t->rope = true;
+    t->extends = t->rope = t->self_extend = true;
     t->pos_rule = WE_POS_PLAIN;
     t->pooling = WEMBED_POOLING_LAST;
     t->chunks = true;
@@ -230,17 +233,22 @@ static wembed_status qwen3_forward(const we_arch_model *m, wembed_pool *pool, co
     const qwen3_hparams *hp = m->hp;
     const qwen3_weights *w = m->w;
     const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, KV = hp->n_kv_head, d = hp->head_dim, n = tk->n_tok;
-    const int QD = H * d, KD = KV * d, half = d / 2;
+    const int QD = H * d, KD = KV * d;
     const we_norm rms = { WE_NORM_RMS, hp->eps };
     wembed_status rc = we_check_tokens(tk, &w->tok_emb, NULL, 0, err);   // RoPE: any position
     if (rc) return rc;
     if (n == 0) return WEMBED_STATUS_OK;
 
-    const we_attn_params ap = { .n_head = H, .n_kv_head = KV, .head_dim = d, .scale = 1.0f / sqrtf((float)d), .causal = true };
+    we_attn_params ap = { .n_head = H, .n_kv_head = KV, .head_dim = d, .scale = 1.0f / sqrtf((float)d), .causal = true };
+    // RoPE of every token (positions from tk->pos), the same tables for every layer; a call's
+    // RoPE scaling in place of the config's (none), and SelfExtend as LongLM applies it to a
+    // decoder: the lower triangle only (attention.h).
+    const we_rope_cfg rope = { d, hp->rope_theta, WE_ROPE_NONE, 0, hp->n_ctx };
     const qwen3_layer *L0 = &w->layers[0];
     const we_weight *lin[] = { &L0->q_w, &L0->k_w, &L0->o_w, &L0->gate_w, &L0->down_w };
-    float *h, *q, *k, *v, *a, *g, *u, *cos_t, *sin_t, *attn;
+    float *h, *q, *k, *v, *a, *g, *u, *attn;
     void *lscratch;
+    we_rope_pass rp;
     we_carve c = {0};
     for (;;) {
         h = we_carve_floats(&c, (size_t)n * E);              // (n, E) normed x; o_proj / down_proj out
@@ -250,17 +258,12 @@ static wembed_status qwen3_forward(const we_arch_model *m, wembed_pool *pool, co
         a = we_carve_floats(&c, (size_t)n * QD);             // (n, H d) attention output
         g = we_carve_floats(&c, (size_t)n * F);              // (n, F) gate
         u = we_carve_floats(&c, (size_t)n * F);              // (n, F) up; silu(gate) * up in place
-        cos_t = we_carve_floats(&c, (size_t)n * half);       // (n, d/2)
-        sin_t = we_carve_floats(&c, (size_t)n * half);
+        we_rope_carve(&c, &rp, tk, &rope, o, &ap, NULL);     // (n, d/2) tables; SelfExtend's copies
         attn = we_carve_floats(&c, we_attend_scratch_floats(tk, &ap, false, we_pool_threads(pool)));
         lscratch = we_carve_bytes(&c, we_linear_scratch_max(n, lin, 5));
         if (c.base) break;
         if (!we_carve_alloc(&c)) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the activations of %d tokens", n);
     }
-
-    // RoPE tables of every token (positions from tk->pos), the same for every layer.
-    const we_rope_cfg rope = { d, hp->rope_theta, WE_ROPE_NONE, 0, hp->n_ctx };
-    we_rope_fill(cos_t, sin_t, tk, &rope, &o->rope);
 
     we_gather_rows(x, &w->tok_emb, tk->ids, n, false);
     for (int il = 0; il < hp->n_layer; il++) {
@@ -272,8 +275,7 @@ static wembed_status qwen3_forward(const we_arch_model *m, wembed_pool *pool, co
         we_linear(pool, v, KD, h, E, &L->v_w, NULL, n, WE_ACT_NONE, lscratch);
         we_apply_norm(pool, &rms, q, d, q, d, &L->q_norm, NULL, n * H, d);    // per head: (n H) rows of d
         we_apply_norm(pool, &rms, k, d, k, d, &L->k_norm, NULL, n * KV, d);
-        we_rope_apply(pool, q, QD, n, H, d, d, cos_t, sin_t);
-        we_rope_apply(pool, k, KD, n, KV, d, d, cos_t, sin_t);
+        we_rope_rotate(pool, &rp, q, QD, k, KD);
         we_attend(pool, tk, a, QD, q, QD, k, KD, v, KD, &ap, NULL, NULL, attn);
         we_linear(pool, h, E, a, QD, &L->o_w, NULL, n, WE_ACT_NONE, lscratch);
         we_residual(x, h, (size_t)n * E);

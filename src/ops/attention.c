@@ -262,7 +262,7 @@ static void attn_task(void *p, int ith, int nth) {
             mul_row(qs + (size_t)r * d, c->q + (size_t)(i0 + r) * c->ldq + (size_t)h * d, d, c->scale);
             if (se) {
                 mul_row(qsa + (size_t)r * d, c->qa + (size_t)(i0 + r) * c->ldqa + (size_t)h * d, d, c->scale);
-                mul_row(qsb + (size_t)r * d, c->qb + (size_t)(i0 + r) * c->ldqb + (size_t)h * d, d, c->scale);
+                if (c->qb) mul_row(qsb + (size_t)r * d, c->qb + (size_t)(i0 + r) * c->ldqb + (size_t)h * d, d, c->scale);
             }
             m[r] = -INFINITY;
             l[r] = 0;
@@ -315,7 +315,7 @@ void we_attention(wembed_pool *pool, float *o, int ldo, const float *q, int ldq,
     int window = p->window > 0 && p->window < T - 1 ? p->window : 0;
     // SelfExtend with a window of T or more: every pair is a neighbour, the plain computation.
     int sew = we_attn_self_extends(p, T) ? p->se_window : 0;
-    if (NEVER(sew && (!p->qa || !p->qb || !p->kg))) sew = 0;
+    if (NEVER(sew && (!p->qa || (!p->qb && !p->causal) || !p->kg))) sew = 0;   // causal: no keys after, no qb
     attn_ctx c = { o, q, k, v, ldo, ldq, ldk, ldv, T, H, Hkv, H / Hkv, d, p->scale, p->causal, window,
                    key_block(window), p->bias, sew, p->qa, p->qb, p->kg, p->ldqa, p->ldqb, p->ldkg,
                    NULL, NULL, NULL, NULL, {0} };
@@ -347,7 +347,7 @@ static void ref_task(void *arg, int ith, int nth) {
     const we_attn_params *p = c->p;
     const int T = p->T, d = p->head_dim, group = p->n_head / p->n_kv_head;
     const int w = p->window < T ? p->window : 0;       // T or more hides nothing (and i + w + 1 fits)
-    const int sew = we_attn_self_extends(p, T) && ALWAYS(p->qa && p->qb && p->kg) ? p->se_window : 0;
+    const int sew = we_attn_self_extends(p, T) && ALWAYS(p->qa && (p->qb || p->causal) && p->kg) ? p->se_window : 0;
     double *sc = c->scratch + (size_t)ith * T;
     int64_t r0, r1;
     we_split((int64_t)p->n_head * T, 1, ith, nth, &r0, &r1);

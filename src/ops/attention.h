@@ -35,6 +35,8 @@
 //                                                logits depend on the difference only)
 // in place of q_i . k_j in s(i, j) above; scale, bias and masks apply as before. se_window >= T
 // (or 0) is plain attention, bit for bit. qa, qb are laid out as q (n_head heads), kg as k.
+// With causal, no key lies after its query: only the first two lines apply (LongLM's causal
+// SelfExtend, the lower triangle alone) and qb may be NULL.
 typedef struct we_attn_params {
     int T;                        // tokens in the sequence
     int n_head, n_kv_head;        // query heads, key/value heads
