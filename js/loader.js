@@ -111,7 +111,7 @@ export async function loadModel(engine, src, opts = {}) {
   const best = new Map();
   const user = opts.onProgress;
   const onProgress = user && ((/** @type {ProgressEvent} */ e) => {
-    if (e.file !== null) {
+    if (e.status === 'download' || e.status === 'load') {
       if (e.loaded < (best.get(e.file) ?? -1)) return;
       best.set(e.file, e.loaded);
     }
