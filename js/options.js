@@ -17,7 +17,7 @@ export const LOAD_OPTIONS = [
 /** embed, embedImage, embedPixels (js/embedder.js EmbedOptions). */
 export const EMBED_OPTIONS = [
   'pooling', 'normalize', 'dims', 'maxTokens', 'truncate', 'chunkOverlap', 'ropeScaling', 'ropeFactor', 'ntkLength',
-  'attentionTemperature', 'selfExtend', 'quantize', 'allowNonFinite', 'task', 'prefix', 'signal',
+  'attentionTemperature', 'selfExtend', 'quantize', 'allowNonFinite', 'task', 'prefix', 'signal', 'onProgress', 'maxPixels',
 ];
 
 /** embedIds: the embed options and the rows that go with the ids. */
