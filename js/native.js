@@ -49,9 +49,9 @@ export function loadNativeAddon(opts = {}) {
 
 async function findAddon(nativePath) {
   if (!isNode) return { error: 'the native backend runs in Node.js only' };
-  const { createRequire } = await import('node:module');
-  const { existsSync } = await import('node:fs');
-  const { fileURLToPath } = await import('node:url');
+  const { createRequire } = process.getBuiltinModule('node:module');
+  const { existsSync } = process.getBuiltinModule('node:fs');
+  const { fileURLToPath } = process.getBuiltinModule('node:url');
   const require = createRequire(import.meta.url);
   const target = nativeTarget();
   const given = nativePath ?? process.env.WEMBED_NATIVE_PATH;
@@ -119,11 +119,11 @@ export function nativeModule(addon) {
  * @returns {Promise<number>}
  */
 export async function physicalCores() {
-  const os = await import('node:os');
+  const os = process.getBuiltinModule('node:os');
   const cpus = os.availableParallelism();
   if (process.platform !== 'linux') return cpus;
   try {
-    const { readFileSync } = await import('node:fs');
+    const { readFileSync } = process.getBuiltinModule('node:fs');
     const cores = new Set();
     for (const block of readFileSync('/proc/cpuinfo', 'utf8').split('\n\n')) {
       const pkg = /physical id\s*:\s*(\d+)/.exec(block)?.[1];

@@ -88,7 +88,7 @@ export class Sha256 {
  */
 export async function createSha256() {
   if (isNode) {
-    const { createHash } = await import('node:crypto');
+    const { createHash } = process.getBuiltinModule('node:crypto');
     const h = createHash('sha256');
     return { update: (b) => h.update(b), hex: () => h.digest('hex') };
   }
