@@ -940,5 +940,8 @@ export class Embedder {
 
   _check() {
     if (!this._model) throw new WembedError('disposed', 'this embedder was disposed');
+    // The model borrows its engine's compute pool (wembed.h: it must outlive the model): once
+    // the engine was disposed, a call would run on a freed pool.
+    this.engine._check();
   }
 }

@@ -14,6 +14,7 @@
  *   'image_too_large'   an image has more pixels than the call's maxPixels (read from its header, before decoding)
  *   'disposed'          the embedder or engine was disposed
  *   'aborted_by_signal' the caller's AbortSignal fired
+ *   'missing_text'      a reranked index search met a row without its passage text (Index#search rerank.text)
  *   'worker'            the worker thread died
  */
 export class WembedError extends Error {

@@ -23,6 +23,12 @@ export const EMBED_OPTIONS = [
 /** embedIds: the embed options and the rows that go with the ids. */
 export const EMBED_IDS_OPTIONS = [...EMBED_OPTIONS, 'tokenTypeIds', 'attentionMask'];
 
+/** Index#search, searchMany (js/vector-index.js SearchOptions). */
+export const SEARCH_OPTIONS = ['k', 'filter', 'candidates', 'rerank'];
+
+/** Index#search's rerank (js/vector-index.js RerankSearch). */
+export const RERANK_SEARCH_OPTIONS = ['reranker', 'query', 'candidates', 'text', 'activation', 'label', 'batchSize', 'signal'];
+
 /**
  * Throws invalid_argument naming the first key of opts that is not in known, with the known
  * ones. Keys whose value is undefined pass (`{ dims: undefined }` is the same as leaving it out).

@@ -17,7 +17,7 @@
 // logit (that is always 1).
 
 import { Embedder } from './embedder.js';
-import { WembedError, isArrayOf } from './errors.js';
+import { WembedError, isArrayOf, throwIfAborted } from './errors.js';
 
 /**
  * @typedef {'none'|'sigmoid'} Activation
@@ -28,6 +28,7 @@ import { WembedError, isArrayOf } from './errors.js';
  * @property {Activation} [activation] default: 'sigmoid' when the model's config asks for it, else 'none' (raw logits)
  * @property {number} [batchSize=32] pairs per engine call
  * @property {number} [label] which logit is the score on a head with several labels (default: the only one)
+ * @property {AbortSignal} [signal] rejects the call when it fires (checked between batches)
  *
  * @typedef {object} RerankResult
  * @property {number} index the document's index in the input
@@ -95,7 +96,7 @@ export class Reranker {
    * Scores of (query, document) pairs, in input order: per pair, every label's value (raw
    * logits, or their sigmoids).
    * @param {Array<[string, string]>} pairs
-   * @param {{activation?: Activation, batchSize?: number}} [opts]
+   * @param {{activation?: Activation, batchSize?: number, signal?: AbortSignal}} [opts]
    * @returns {Promise<{scores: Float32Array[], truncated: boolean[]}>}
    */
   async score(pairs, opts = {}) {
@@ -109,11 +110,13 @@ export class Reranker {
     /** @type {boolean[]} */
     const truncated = [];
     for (let i = 0; i < pairs.length; i += bs) {
+      throwIfAborted(opts.signal);
       const batch = pairs.slice(i, i + bs);
       const r = await this.model.classifyPairs(batch.map((p) => p[0]), batch.map((p) => p[1]));
       for (const row of r.logits) scores.push(sig ? row.map(sigmoid) : row);
       truncated.push(...r.truncated);
     }
+    throwIfAborted(opts.signal);
     return { scores, truncated };
   }
 

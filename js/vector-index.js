@@ -6,6 +6,9 @@
 //   index.add(docs.map((d, i) => ({ id: d.id, vector: vectors[i], meta: { title: d.title } })));
 //   const hits = index.search(queryVector, { k: 5, filter: (meta) => meta.lang === 'en' });
 //   // -> [{ id, score, meta }, ...] best first
+//   // retrieve, then rerank (the passages' text in meta.text; a Promise):
+//   const best = await index.search(queryVector, { k: 5, rerank: { reranker, query: 'the query text' } });
+//   // -> [{ id, meta, score, rerankScore, retrievalScore, retrievalRank }, ...] best first by the reranker
 //   const bytes = index.save();                 // Uint8Array; Index.load(bytes) restores it
 //
 // Storage: 'f32' (exact), 'int8' (a byte per dimension and a scale per vector: 4x smaller,
@@ -19,8 +22,9 @@
 // side; the vectors live in the engine's memory. Save/load as bytes, files (Node) or IndexedDB
 // (browsers). The format is documented at `save()`.
 
-import { WembedError, statusError, isArrayOf } from './errors.js';
+import { WembedError, statusError, isArrayOf, throwIfAborted } from './errors.js';
 import { cString, copyOut } from './heap.js';
+import { checkKeys, SEARCH_OPTIONS, RERANK_SEARCH_OPTIONS } from './options.js';
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 
@@ -76,8 +80,28 @@ const MAX_QUERIES = 4096;        // per engine call (search.h)
  * @property {number} [k=10] results per query
  * @property {Filter} [filter] only rows it accepts are ranked (exactly: the filter applies before the top k)
  * @property {number} [candidates] binary storage: overrides the index's default
+ * @property {RerankSearch} [rerank] retrieve, then rerank: `search` re-scores the best rows with a cross-encoder and returns a Promise of RerankedHit[]
+ *
+ * @typedef {object} RerankSearch
+ * @property {import('./reranker.js').Reranker} reranker the cross-encoder (Reranker.load)
+ * @property {string} query the query's text (the vector search uses the query vector; the reranker reads the text)
+ * @property {number} [candidates] rows the vector search hands to the reranker, at least k (default max(k, min(4 k, 100)))
+ * @property {string | ((meta: any, id: Id) => string)} [text='text'] where a row's passage text is: the name of a metadata field, or a function of the row
+ * @property {import('./reranker.js').Activation} [activation] as Reranker#rerank: the model's default, else raw logits
+ * @property {number} [label] as Reranker#rerank: which logit is the score on a head with several labels
+ * @property {number} [batchSize=32] pairs per engine call
+ * @property {AbortSignal} [signal] rejects the search when it fires (checked between batches of pairs)
  *
  * @typedef {{id: Id, score: number, meta: any}} Hit
+ *
+ * @typedef {object} RerankedHit a hit of a reranked search, best first by the reranker
+ * @property {Id} id
+ * @property {any} meta
+ * @property {number} score the reranker's score (the same as rerankScore: what the hits are sorted by)
+ * @property {number} rerankScore the cross-encoder's score of (query, passage): raw logit, or its sigmoid
+ * @property {number} retrievalScore the vector search's score (cosine or dot, as in a plain search)
+ * @property {number} retrievalRank the row's place in the vector search, 0 for its best
+ * @property {boolean} [truncated] true when the passage was cut to fit the reranker (absent otherwise)
  */
 
 function choose(name, v, options, dflt) {
@@ -387,12 +411,69 @@ export class Index {
 
   /**
    * The k best matches of one query, best first.
+   * @overload
    * @param {ArrayLike<number>} query
-   * @param {SearchOptions} [opts]
+   * @param {SearchOptions & {rerank?: undefined}} [opts]
    * @returns {Hit[]}
    */
+  /**
+   * Retrieve, then rerank: the `rerank.candidates` best rows of the vector search, re-scored by
+   * the cross-encoder on (rerank.query, the row's text), the k best by that score first.
+   * @overload
+   * @param {ArrayLike<number>} query
+   * @param {SearchOptions & {rerank: RerankSearch}} opts
+   * @returns {Promise<RerankedHit[]>}
+   */
+  /**
+   * @param {ArrayLike<number>} query
+   * @param {SearchOptions} [opts]
+   * @returns {Hit[] | Promise<RerankedHit[]>}
+   */
   search(query, opts = {}) {
+    if (opts?.rerank !== undefined) return this._searchRerank(query, opts);
     return this.searchMany([query], opts)[0];
+  }
+
+  /**
+   * Retrieve, then rerank: the vector search keeps `rerank.candidates` rows, the cross-encoder
+   * scores (rerank.query, the row's text) for each, and the best k by that score come back,
+   * each with both scores. Ties keep the vector search's order. Every failure is a rejection.
+   * @private
+   * @param {ArrayLike<number>} query
+   * @param {SearchOptions} opts
+   * @returns {Promise<RerankedHit[]>}
+   */
+  async _searchRerank(query, opts) {
+    checkKeys(opts, SEARCH_OPTIONS, 'search');
+    const r = opts.rerank;
+    if (!r || typeof r !== 'object' || Array.isArray(r)) throw new WembedError('invalid_argument', 'search: rerank must be { reranker, query, candidates?, text? }');
+    checkKeys(r, RERANK_SEARCH_OPTIONS, 'search: rerank');
+    if (typeof r.reranker?.rerank !== 'function') throw new WembedError('invalid_argument', 'search: rerank.reranker must be a Reranker (Reranker.load)');
+    if (typeof r.query !== 'string') throw new WembedError('invalid_argument', 'search: rerank.query must be the query\'s text (a string): the reranker reads text, not vectors');
+    const field = r.text ?? 'text';
+    if (typeof field !== 'string' && typeof field !== 'function') throw new WembedError('invalid_argument', 'search: rerank.text must be a metadata field name or a function (meta, id) => string');
+    const k = opts.k === undefined ? 10 : positiveInt('k', opts.k, 100000);
+    const cand = r.candidates === undefined ? Math.max(k, Math.min(4 * k, 100)) : positiveInt('rerank.candidates', r.candidates, 100000);
+    if (cand < k) throw new WembedError('invalid_argument', `search: rerank.candidates (${cand}) must be at least k (${k}): the reranker orders only the candidates`);
+    throwIfAborted(r.signal);
+    const hits = this.search(query, { ...opts, k: cand, rerank: undefined });
+    const texts = hits.map((h) => {
+      const t = typeof field === 'function' ? field(h.meta, h.id) : h.meta?.[field];
+      if (typeof t !== 'string') {
+        throw new WembedError('missing_text', `search: rerank needs each row's passage text, and ${JSON.stringify(h.id)} has none ` +
+          `(${typeof field === 'function' ? 'rerank.text returned' : `its metadata field ${JSON.stringify(field)} is`} ${t === undefined ? 'undefined' : typeof t}). ` +
+          'Add the text to the metadata ({ id, vector, meta: { text } }) or say where it is with rerank.text');
+      }
+      return t;
+    });
+    const ranked = await r.reranker.rerank(r.query, texts, { topK: k, activation: r.activation, label: r.label, batchSize: r.batchSize, signal: r.signal });
+    return ranked.map((x) => {
+      const h = hits[x.index];
+      return {
+        id: h.id, meta: h.meta, score: x.score, rerankScore: x.score, retrievalScore: h.score, retrievalRank: x.index,
+        ...(x.truncated ? { truncated: true } : {}),
+      };
+    });
   }
 
   /**
@@ -403,6 +484,8 @@ export class Index {
    */
   searchMany(queries, opts = {}) {
     this._check();
+    checkKeys(opts, SEARCH_OPTIONS, 'searchMany');
+    if (opts?.rerank !== undefined) throw new WembedError('invalid_argument', 'searchMany: rerank takes one query at a time: use search(query, { rerank })');
     if (!Array.isArray(queries)) throw new WembedError('invalid_argument', 'searchMany takes an array of query vectors');
     queries.forEach((q, i) => this._checkVector(q, `query ${i}`));
     const k = opts.k === undefined ? 10 : positiveInt('k', opts.k, 100000);

@@ -39,6 +39,17 @@ const MODELS = {
 };
 const modelByKey = (slot, key) => MODELS[slot].find((m) => m.key === key);
 
+// Cross-encoders for the rerank switch: they read the query and each passage together, so they
+// order the vector search's best passages better than the vectors can (and cost a model pass per passage).
+const RERANKERS = [
+  { key: 'tiny-reranker', label: 'Tiny cross-encoder · bundled, offline', source: './models/tiny-reranker/', bundled: true, size: '1.2 MB',
+    note: 'A 2-layer BERT cross-encoder with random weights and the real bert-base-uncased tokenizer: works offline, its order is deterministic but not meaningful.' },
+  { key: 'ms-marco-minilm', label: 'ms-marco-MiniLM-L6-v2 · English', source: 'cross-encoder/ms-marco-MiniLM-L6-v2', size: '91 MB',
+    note: 'The classic passage reranker, trained on MS MARCO; scores are raw logits (downloads 91 MB once).' },
+  { key: 'bge-reranker-base', label: 'bge-reranker-base · English + Chinese', source: 'BAAI/bge-reranker-base', size: '1.1 GB',
+    note: 'BAAI\'s XLM-RoBERTa cross-encoder (downloads 1.1 GB once: slow on a phone).' },
+];
+
 // -----------------------------------------------------------------------------------------
 // The worker and its calls
 
@@ -91,7 +102,7 @@ function showFatal(msg) {
 // State per slot (text, image)
 
 const state = {
-  text: { model: null, info: null, count: 0, pendingDocs: [], dims: 0, seq: 0, busy: false },
+  text: { model: null, info: null, count: 0, pendingDocs: [], dims: 0, seq: 0, busy: false, reranker: null, rerankerLoading: false },
   image: { model: null, info: null, count: 0, seq: 0, busy: false, images: [], thumbURLs: new Map(), example: null },
 };
 
@@ -198,6 +209,75 @@ async function loadModel(slot, key, picked = null) {
   } finally {
     btn.disabled = false;
   }
+}
+
+// -----------------------------------------------------------------------------------------
+// Rerank: a cross-encoder over the text search's best passages
+
+function fillRerankers() {
+  const sel = $('text-reranker');
+  sel.innerHTML = RERANKERS.map((m) => `<option value="${m.key}">${esc(m.label)}${m.bundled ? '' : ` (${m.size})`}</option>`).join('');
+  const note = () => { $('text-reranker-note').textContent = RERANKERS.find((m) => m.key === sel.value).note; $('text-reranker-note').className = 'hint'; };
+  sel.addEventListener('change', () => { note(); if ($('text-rerank').checked) loadReranker(sel.value); });
+  note();
+}
+
+async function loadReranker(key) {
+  const st = state.text;
+  const model = RERANKERS.find((m) => m.key === key);
+  const prog = $('text-reranker-progress');
+  st.rerankerLoading = true;
+  delete $('text-reranker-facts').dataset.ready;
+  $('text-reranker-facts').innerHTML = '';
+  setProgress(prog, 0, `Loading ${model.label}…`);
+  const files = new Map();
+  try {
+    const r = await call('loadReranker', [model], (e) => {
+      if (e.status === 'ready' || e.status === 'debug') return;
+      files.set(e.file, e);
+      let loaded = 0;
+      let total = 0;
+      for (const f of files.values()) { loaded += f.loaded; total += Math.max(f.total, f.loaded); }
+      setProgress(prog, total ? loaded / total : 0, `${e.status === 'download' ? 'Downloading' : 'Loading'} ${e.file} · ${fmtBytes(loaded)}${total ? ` / ${fmtBytes(total)}` : ''}`);
+    });
+    if ($('text-reranker').value !== key) return;   // another one was picked meanwhile
+    st.reranker = key;
+    prog.hidden = true;
+    const i = r.info;
+    $('text-reranker-facts').innerHTML = [
+      ['Loaded in', fmtMs(r.loadMs)],
+      ['Parameters', `${(i.parameters / 1e6).toFixed(i.parameters < 1e7 ? 2 : 1)} M · ${i.dtype}`],
+      ['Score', i.sigmoid ? 'sigmoid of the logit' : 'raw logit'],
+    ].map(([k, v]) => `<dt>${k}</dt><dd>${esc(v)}</dd>`).join('');
+    $('text-reranker-facts').dataset.ready = key;
+    showMemory(r.memory);
+    searchText();
+  } catch (e) {
+    prog.hidden = true;
+    const offline = !model.bundled && (e.code === 'network' || !navigator.onLine);
+    $('text-reranker-note').textContent = offline
+      ? `${model.label} cannot be downloaded: the Hugging Face hub is out of reach (offline?). The bundled cross-encoder works offline.`
+      : `Could not load ${model.label}: ${e.message}`;
+    $('text-reranker-note').className = 'hint err';
+    $('text-rerank').checked = false;
+  } finally {
+    st.rerankerLoading = false;
+  }
+}
+
+function toggleRerank() {
+  const st = state.text;
+  const key = $('text-reranker').value;
+  if ($('text-rerank').checked && st.reranker !== key) loadReranker(key);
+  else searchText();
+}
+
+/** The previous rank → the new one, for a reranked hit. */
+function moved(h, i) {
+  const was = h.retrievalRank + 1;
+  const now = i + 1;
+  const kind = was > now ? 'up' : was < now ? 'down' : 'same';
+  return `<span class="moved ${kind}" data-testid="moved" title="vector search rank ${was} → reranked ${now}">${was} → ${now}</span>`;
 }
 
 function fillDims(slot) {
@@ -373,21 +453,30 @@ async function searchText() {
   const q = $('text-query').value.trim();
   const seq = ++st.seq;
   if (!q) { $('text-results').innerHTML = ''; $('text-timing').textContent = ''; showEmpty('text'); return; }
+  const rerank = $('text-rerank').checked && st.reranker !== null && st.reranker === $('text-reranker').value;
   try {
-    const r = await call('search', ['text', { text: q }, { k: 10 }]);
+    const r = await call('search', ['text', { text: q }, { k: 10, rerank }]);
     if (seq !== st.seq) return;   // a newer query is on its way
     const terms = queryTerms(q);
-    $('text-timing').textContent = `embed ${fmtMs(r.embedMs)} · search ${fmtMs(r.searchMs)}`;
+    const rr = r.reranked;
+    const timing = $('text-timing');
+    timing.textContent = `embed ${fmtMs(r.embedMs)} · search ${fmtMs(r.searchMs)}${rr ? ` · rerank +${fmtMs(rr.ms)} (top ${rr.candidates})` : ''}`;
+    if (rr) timing.dataset.rerankMs = String(rr.ms);
+    else delete timing.dataset.rerankMs;
     $('text-results').innerHTML = r.hits.map((h, i) => `
-      <li data-id="${h.id}" data-score="${h.score}">
+      <li data-id="${h.id}" data-score="${h.score}"${rr ? ` data-retrieval-rank="${h.retrievalRank}" data-retrieval-score="${h.retrievalScore}"` : ''}>
         <span class="rank">${i + 1}</span>
         <div class="head"><span class="doc">${esc(h.doc)}</span>
-          <span class="score" title="cosine similarity">${h.score.toFixed(4)} <i><b style="width:${Math.max(0, h.score) * 100}%"></b></i></span></div>
+          ${rr ? `${moved(h, i)}<span class="score" title="cross-encoder score (vector search: cosine ${h.retrievalScore.toFixed(4)})">${h.score.toFixed(4)}</span>`
+    : `<span class="score" title="cosine similarity">${h.score.toFixed(4)} <i><b style="width:${Math.max(0, h.score) * 100}%"></b></i></span>`}</div>
         <p class="snippet">${h.before ? `<span class="ctx">…${esc(h.before.slice(-120))}</span> ` : ''}<mark>${highlight(h.chunk, terms)}</mark>${h.after ? ` <span class="ctx">${esc(h.after.slice(0, 120))}…</span>` : ''}</p>
       </li>`).join('');
     $('text-results').dataset.query = q;
+    if (rr) $('text-results').dataset.reranked = rr.model;
+    else delete $('text-results').dataset.reranked;
     showEmpty('text');
   } catch (e) {
+    if (seq !== st.seq) return;
     $('text-timing').textContent = e.message;
   }
 }
@@ -557,6 +646,8 @@ function wire() {
   $('text-index').addEventListener('click', indexTexts);
   $('text-dims').addEventListener('change', (e) => setOptions('text', { dims: Number(e.target.value) }));
   $('text-query').addEventListener('input', debounce(searchText, 120));
+  fillRerankers();
+  $('text-rerank').addEventListener('change', toggleRerank);
   // images
   $('image-files').addEventListener('change', (e) => { indexImages([...e.target.files].map((f) => ({ name: f.name, file: f }))); e.target.value = ''; });
   $('image-folder').addEventListener('change', (e) => { indexImages([...e.target.files].map((f) => ({ name: f.webkitRelativePath || f.name, file: f }))); e.target.value = ''; });

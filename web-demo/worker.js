@@ -12,13 +12,20 @@
 // built from them with the chosen storage, and its items' metadata. After every change the
 // slot is saved: the Index through Index.saveToIndexedDB (database 'wembed-demo-index'),
 // everything else (documents, thumbnails, the float vectors, settings) in 'wembed-demo'.
+//
+// Text search can be reranked: a cross-encoder (Reranker) re-scores the vector search's best
+// RERANK_CANDIDATES passages with the query, through Index#search's rerank option.
 
-import { Embedder, Index, threadsSupported, REGISTRY } from '../js/index.js';
+import { Embedder, Index, Reranker, threadsSupported, REGISTRY } from '../js/index.js';
 import { chunkText, queryTerms, PASSAGE_CHARS } from './chunk.js';
 
 const INDEX_DB = 'wembed-demo-index';
 const STATE_DB = 'wembed-demo';
 const EMBED_BATCH = 16;
+const RERANK_CANDIDATES = 40;   // the vector search's best 40 go to the cross-encoder (4 k for 10 results)
+
+/** The text slot's reranker: {model, reranker, loading}. */
+const rerank = { model: null, reranker: null, loading: null };
 
 /** @type {Record<'text'|'image', any>} */
 const slots = { text: emptySlot(), image: emptySlot() };
@@ -129,6 +136,28 @@ async function loadModel(id, [name, model]) {
   // Vectors of another model cannot be searched with this one: start the slot over.
   if (s.items.length && prev?.key !== model.key) await clearSlot(name);
   return { info: e.info(), loadMs, memory: memory(e.engine), summary: summary(name) };
+}
+
+async function loadReranker(id, [model]) {
+  const t0 = now();
+  const source = model.bundled ? new URL(model.source, self.location.href).href : model.source;
+  const load = Reranker.load(source, {
+    engine: await engineFor(),
+    cache: !model.bundled,
+    model: model.registryId,
+    onProgress: (event) => post({ id, progress: event }),
+  });
+  rerank.loading = load;
+  let r;
+  try {
+    r = await load;
+  } finally {
+    rerank.loading = null;
+  }
+  rerank.reranker?.dispose();
+  rerank.reranker = r;
+  rerank.model = model;
+  return { info: r.info(), loadMs: now() - t0, memory: memory(r.model.engine) };
 }
 
 function memory(engine) {
@@ -293,12 +322,23 @@ async function search(id, [name, query, opts]) {
     [q] = await s.embedder.embedImage(query.image, embedOpts(s));
   }
   const embedMs = now() - t0;
+  const k = opts.k ?? 10;
   const t1 = now();
-  const hits = s.index.search(q, { k: opts.k ?? 10 });
+  let hits = s.index.search(q, { k });
   const searchMs = now() - t1;
+  // Retrieve, then rerank: the passages' text is in the documents, found from each row's id.
+  let reranked = null;
+  if (opts.rerank && name === 'text' && query.text !== undefined) {
+    if (rerank.loading) await rerank.loading;
+    if (!rerank.reranker) throw new Error('load a reranker first');
+    const passage = (_meta, id) => { const it = s.items[id]; return s.docs[it.doc].text.slice(it.start, it.end); };
+    const t2 = now();
+    hits = await s.index.search(q, { k, rerank: { reranker: rerank.reranker, query: query.text, candidates: RERANK_CANDIDATES, text: passage } });
+    reranked = { ms: now() - t2, candidates: Math.min(RERANK_CANDIDATES, s.items.length), model: rerank.model.key };
+  }
   const terms = query.text ? queryTerms(query.text) : [];
   return {
-    embedMs, searchMs, terms,
+    embedMs, searchMs, terms, reranked,
     hits: hits.map((h) => {
       const it = s.items[h.id];
       if (name === 'image') return { id: h.id, score: h.score, name: it.name, thumb: it.thumb };
@@ -306,6 +346,7 @@ async function search(id, [name, query, opts]) {
       return {
         id: h.id, score: h.score, doc: doc.name, chunk: doc.text.slice(it.start, it.end),
         before: doc.text.slice(Math.max(0, it.start - 160), it.start), after: doc.text.slice(it.end, it.end + 160),
+        ...(reranked ? { retrievalScore: h.retrievalScore, retrievalRank: h.retrievalRank, truncated: h.truncated === true } : {}),
       };
     }),
   };
@@ -362,6 +403,7 @@ async function init() {
 const methods = {
   init: () => init(),
   loadModel,
+  loadReranker,
   indexTexts,
   indexImages,
   setOptions,

@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import { Embedder, createEngine, pipeline } from '../../js/index.js';
 import { ROOT, DATA } from './helpers.js';
-import { LOAD_OPTIONS, EMBED_OPTIONS, ENGINE_OPTIONS } from '../../js/options.js';
+import { LOAD_OPTIONS, EMBED_OPTIONS, ENGINE_OPTIONS, SEARCH_OPTIONS, RERANK_SEARCH_OPTIONS } from '../../js/options.js';
 
 const E2E = path.join(DATA, 'e2e');
 const bad = (re) => (e) => e.code === 'invalid_argument' && re.test(e.message);
@@ -45,6 +45,8 @@ test('unknown option keys are refused with the known ones', async () => {
   assert.deepEqual(props('embedder.js', 'EmbedOptions').sort(), [...EMBED_OPTIONS].sort());
   assert.deepEqual([...props('embedder.js', 'LoadOptions'), 'workerURL'].sort(), [...LOAD_OPTIONS].sort());
   assert.deepEqual(props('engine.js', 'EngineOptions').sort(), [...ENGINE_OPTIONS].sort());
+  assert.deepEqual(props('vector-index.js', 'SearchOptions').sort(), [...SEARCH_OPTIONS].sort());
+  assert.deepEqual(props('vector-index.js', 'RerankSearch').sort(), [...RERANK_SEARCH_OPTIONS].sort());
 });
 
 test('a path that looks local and does not exist is "no such folder", with no hub request', async () => {
