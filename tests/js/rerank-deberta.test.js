@@ -74,3 +74,20 @@ test('deberta_own text pairs: the pair template and only_second truncation of th
     r.dispose();
   }
 });
+
+test('deberta f16 and q8 weights: measured bounds on the logits (rel embeddings and the head stay f32)', async () => {
+  // Measured on these random-weight fixtures: f16 <= 1.2e-3, q8 <= 3.3e-2 (logits up to 2.3).
+  for (const [dtype, bound] of [['f16', 5e-3], ['q8', 0.1]]) {
+    for (const fx of ['deberta_own', 'deberta_own_sep']) {
+      const c = fixtureCase(fx, 'pairs4');
+      const r = await Reranker.load(path.join(FIXTURES, fx), { engine, dtype });
+      try {
+        const opts = { attentionMask: rows(c.attention_mask), tokenTypeIds: rows(c.token_type_ids) };
+        const s = (await r.scoreIds(rows(c.input_ids), opts)).flatMap((v) => [...v]);
+        assert.ok(maxDiff(s, c.logits.data) <= bound, `${fx} ${dtype}: max |diff| ${maxDiff(s, c.logits.data)} > ${bound}`);
+      } finally {
+        r.dispose();
+      }
+    }
+  }
+});
