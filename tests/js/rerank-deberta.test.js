@@ -91,3 +91,23 @@ test('deberta f16 and q8 weights: measured bounds on the logits (rel embeddings 
     }
   }
 });
+
+test('deberta configs the engine does not run are refused with a code, not run wrong', async () => {
+  const dir = path.join(FIXTURES, 'deberta_own');
+  const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  const weights = fs.readFileSync(path.join(dir, 'model.safetensors'));
+  const load = (edit) => Reranker.load({ files: { 'config.json': new TextEncoder().encode(JSON.stringify({ ...cfg, ...edit })), 'model.safetensors': weights } }, { engine });
+  for (const [edit, code, re] of [
+    [{ conv_kernel_size: 3 }, 'unsupported', /ConvLayer/],
+    [{ embedding_size: 16 }, 'unsupported', /embedding_size/],
+    [{ pos_att_type: ['c2p', 'p2p'] }, 'unsupported', /pos_att_type/],
+    [{ pos_att_type: 'c2p|p2p' }, 'unsupported', /pos_att_type/],
+    [{ position_buckets: 200 }, 'bad_format', /position_buckets/],
+    [{ norm_rel_ebd: 5 }, 'bad_format', /norm_rel_ebd/],
+    [{ pooler_hidden_act: 'relu6' }, 'unsupported', /pooler_hidden_act/],
+  ]) {
+    await assert.rejects(load(edit), (e) => e instanceof WembedError && e.code === code && re.test(e.message), JSON.stringify(edit));
+  }
+  // share_att_key false needs pos_key_proj / pos_query_proj, which these weights do not have
+  await assert.rejects(load({ share_att_key: false }), (e) => e instanceof WembedError && e.code === 'missing_tensor');
+});
