@@ -49,6 +49,12 @@
 //      ([CLS]), pooler_dropout and cls_dropout inert at inference, then classifier (num_labels:
 //      1 for mxbai). The score is the raw logit.
 //   8. Post-LN blocks as BERT's, hidden_act from config.json, layer_norm_eps (1e-7 for mxbai).
+// The mxbai rerankers, as assumed here (mxbai-rerank-large-v1's published config.json has these
+// keys; the xsmall and base configs were not read offline): vocab 128100, max_position_embeddings
+// 512, position_buckets 256, max_relative_positions -1, relative_attention, pos_att_type
+// [p2c, c2p], share_att_key, norm_rel_ebd layer_norm, position_biased_input false,
+// type_vocab_size 0, layer_norm_eps 1e-7, gelu, pooler_hidden_act gelu, no conv_kernel_size;
+// xsmall hidden 384 / 12 layers / 6 heads / intermediate 1536, base 768 / 12 / 12 / 3072.
 // Attention keeps a T x T score matrix per (sequence, head) being worked on (the c2p / p2c terms
 // are gathered per pair), T <= n_ctx: O(T^2) per thread, unlike we_attend's O(T).
 // Refused at load (UNSUPPORTED): conv_kernel_size > 0 (ConvLayer; none of the rerankers has it),
