@@ -605,6 +605,32 @@ export const REGISTRY = {
       "normalize": false,
       "prefixes": {},
       "note": "XLMRobertaForSequenceClassification reranker (load it with Reranker): score = out_proj(tanh(dense(h[<s>]))), no pooler, one label, raw logit as FlagEmbedding's compute_score (its normalize=True is activation 'sigmoid' here). The config names no activation; sentence-transformers' CrossEncoder applies a sigmoid to a one-label head by default. Pairs: <s> query </s></s> passage </s>. dims: scores per pair. 8194 positions (8192 tokens)."
+    },
+    "mixedbread-ai/mxbai-rerank-xsmall-v1": {
+      "aliases": [
+        "mxbai-rerank-xsmall-v1"
+      ],
+      "architecture": "deberta_v2",
+      "reranker": true,
+      "dims": 1,
+      "maxTokens": 512,
+      "pooling": "cls",
+      "normalize": false,
+      "prefixes": {},
+      "note": "DebertaV2ForSequenceClassification reranker (DeBERTa-v3 xsmall: hidden 384, 12 layers; load it with Reranker): disentangled attention over log-bucketed relative positions (position_buckets 256, no absolute positions), score = classifier(gelu(pooler.dense(h[CLS]))) (ContextPooler), one label, raw logit. The config names no activation; sentence-transformers' CrossEncoder (the model card's usage) applies a sigmoid to a one-label head by default: activation 'sigmoid'. Pairs: [CLS] query [SEP] passage [SEP] (type ids unused: type_vocab_size 0). dims: scores per pair."
+    },
+    "mixedbread-ai/mxbai-rerank-base-v1": {
+      "aliases": [
+        "mxbai-rerank-base-v1"
+      ],
+      "architecture": "deberta_v2",
+      "reranker": true,
+      "dims": 1,
+      "maxTokens": 512,
+      "pooling": "cls",
+      "normalize": false,
+      "prefixes": {},
+      "note": "DebertaV2ForSequenceClassification reranker (DeBERTa-v3 base: hidden 768, 12 layers; load it with Reranker): disentangled attention over log-bucketed relative positions (position_buckets 256, no absolute positions), score = classifier(gelu(pooler.dense(h[CLS]))) (ContextPooler), one label, raw logit. The config names no activation; sentence-transformers' CrossEncoder (the model card's usage) applies a sigmoid to a one-label head by default: activation 'sigmoid'. Pairs: [CLS] query [SEP] passage [SEP] (type ids unused: type_vocab_size 0). dims: scores per pair."
     }
   }
 };

@@ -421,7 +421,7 @@ static wembed_status forward_seqs(wembed_model *m, seqin *seqs, size_t n_seq, co
                 for (int e = 0; e < E; e++) h0[e] = (float)v[e];
                 const float *x = h0;
                 if (head->pre_w) {
-                    we_linear(pool, mid, E, h0, E, head->pre_w, head->pre_b, 1, WE_ACT_NONE, head_scratch);
+                    we_linear(pool, mid, E, h0, E, head->pre_w, head->pre_b, 1, head->pre_tanh ? WE_ACT_NONE : head->pre_act, head_scratch);
                     if (head->pre_tanh)
                         for (int e = 0; e < E; e++) mid[e] = tanhf(mid[e]);
                     x = mid;

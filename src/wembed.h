@@ -408,7 +408,8 @@ typedef struct wembed_tokenizer wembed_tokenizer;
 // Classification (cross-encoders, rerankers): models whose config.json names a
 // *ForSequenceClassification architecture (BertForSequenceClassification: the pooler's dense
 // + tanh on [CLS], then classifier; XLMRobertaForSequenceClassification: dense + tanh +
-// out_proj on <s>). The outputs are raw logits, n_labels per input (a reranker has one label:
+// out_proj on <s>; DebertaV2ForSequenceClassification: ContextPooler's dense + pooler_hidden_act
+// on [CLS], then classifier). The outputs are raw logits, n_labels per input (a reranker has one label:
 // the score); apply a sigmoid yourself when wembed_model_info.sigmoid says the model wants it.
 //
 //     const char *q[] = { "what is a cat", "what is a cat" }, *d[] = { "a small feline", "a car" };

@@ -81,6 +81,7 @@ static const char *const g_fixtures[] = {
     "nomic_selfextend", "nomic_tempscale", "nomic_long", "gte_long", "bert_tempscale", "jina_tempscale",
     "modernbert_long", "qwen3_long", "gemma_long",
     "rerank_bert", "rerank_xlmr",
+    "deberta_own", "deberta_own_sep",
     "siglip", "siglip_own",
     "nomic_vision", "nomic_vision_own",
     NULL,

@@ -40,13 +40,15 @@ typedef enum we_matryoshka {
 } we_matryoshka;
 
 // A sequence-classification head (cross-encoders) on the first token's last hidden state h0:
-//   logits (n_labels) = out_w (pre_tanh ? tanh(pre_w h0 + pre_b) : pre_w h0 + pre_b) + out_b
+//   logits (n_labels) = out_w (pre_tanh ? tanh(pre_w h0 + pre_b) : pre_act(pre_w h0 + pre_b)) + out_b
 // BertForSequenceClassification: pre = pooler.dense, tanh (BertPooler), out = classifier;
-// RobertaClassificationHead: pre = classifier.dense, tanh, out = classifier.out_proj.
+// RobertaClassificationHead: pre = classifier.dense, tanh, out = classifier.out_proj;
+// DebertaV2ForSequenceClassification: pre = pooler.dense, pooler_hidden_act (ContextPooler), out = classifier.
 typedef struct we_cls_head {
     int32_t n_labels;             // 0: no head
     const we_weight *pre_w, *pre_b;   // (E, E), (E); pre_w NULL: out reads h0 itself
     bool pre_tanh;
+    we_act pre_act;               // when not pre_tanh (WE_ACT_NONE: none)
     const we_weight *out_w, *out_b;   // (n_labels, E), (n_labels)
     bool sigmoid;                 // the config asks for sigmoid scores (sentence-transformers)
     const we_json *id2label;      // config.json's id2label object (in the model's arena), or NULL

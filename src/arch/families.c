@@ -20,7 +20,8 @@
     X(qwen3)           \
     X(gemma3)          \
     X(siglip)          \
-    X(nomic_vision)
+    X(nomic_vision)    \
+    X(deberta_v2)
 
 #define DECLARE(name) extern const we_family we_family_##name;
 #define ADDRESS(name) &we_family_##name,

@@ -57,6 +57,10 @@ test('js/registry.js agrees with models/registry.json', async () => {
     assert.equal(lookupModel(id).dims, 1, id);
   }
   assert.equal(lookupModel('BAAI/bge-reranker-v2-m3').maxTokens, 8192);
+  for (const id of ['mixedbread-ai/mxbai-rerank-xsmall-v1', 'mxbai-rerank-base-v1']) {
+    assert.equal(lookupModel(id).architecture, 'deberta_v2', id);
+    assert.equal(lookupModel(id).reranker, true, id);
+  }
   for (const id of ['google/siglip-base-patch16-224', 'siglip-so400m-patch14-384', 'google/siglip2-base-patch16-256']) {
     const e = lookupModel(id);
     assert.equal(e.architecture, 'siglip', id);
