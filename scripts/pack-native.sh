@@ -17,7 +17,7 @@ if [ "$target" = "$here" ]; then
 elif [ ! -f "dist/wembed.$target.node" ]; then
   echo "pack-native: dist/wembed.$target.node is missing: build it for $target first" >&2; exit 2
 fi
-cp "dist/wembed.$target.node" "npm/$target/"
+cp "dist/wembed.$target.node" "npm/$target/.wembed.node.tmp" && mv -f "npm/$target/.wembed.node.tmp" "npm/$target/wembed.$target.node"   # renamed over: see build.sh
 mkdir -p "$dest"
 file=$(cd "npm/$target" && npm pack --silent --pack-destination "$dest")
 echo "$dest/$file"

@@ -276,7 +276,7 @@ test('with its platform package, installed offline, Node runs the native addon; 
   const platformTgz = execFileSync('bash', [path.join(ROOT, 'scripts/pack-native.sh'), TARGET, work], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').at(-1);
   assert.equal(path.basename(platformTgz), `wembed-${TARGET}-${JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version}.tgz`);
   const list = execFileSync('tar', ['-tzf', platformTgz], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
-  assert.deepEqual(list, ['package/README.md', `package/wembed.${TARGET}.node`, 'package/package.json']);
+  assert.deepEqual(list, ['package/README.md', 'package/package.json', `package/wembed.${TARGET}.node`]);
 
   // Every compiler and build tool an install could call, replaced by one that records the call.
   const tools = path.join(work, 'no-compilers');
@@ -286,6 +286,10 @@ test('with its platform package, installed offline, Node runs the native addon; 
     fs.writeFileSync(path.join(tools, t), `#!/bin/sh\necho "${t} $*" >> '${calls}'\nexit 1\n`, { mode: 0o755 });
   }
   const env = { ...appEnv, PATH: `${tools}${path.delimiter}${process.env.PATH}`, npm_config_node_gyp: path.join(tools, 'node-gyp') };
+  // The guard works: a compiler called through PATH is the stub, and is recorded.
+  assert.equal(spawnSync('cc', ['--version'], { env }).status, 1);
+  assert.equal(fs.readFileSync(calls, 'utf8'), 'cc --version\n');
+  fs.rmSync(calls);
   const app = path.join(work, 'app-native');
   fs.mkdirSync(app);
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app-native', private: true, type: 'module' }));
