@@ -106,7 +106,7 @@ export function summarize(results) {
     cross: median(g.map((r) => r.crossWembed)),
   }));
 
-  return { throughput, cold: coldGroups, checks: checkGroups, rerankChecks, long, errors };
+  return { throughput, throughputRows: thr, cold: coldGroups, checks: checkGroups, rerankChecks, long, errors };
 }
 
 // -----------------------------------------------------------------------------------------
@@ -201,6 +201,12 @@ function markdown(results, s) {
     p(`| ${MODEL[x.model]} | ${WORK[x.workload] ?? x.workload} (${x.unit}/s) | ${x.dtype} | ${x.threads} | ${cells.join(' | ')} |`);
   }
   p('');
+  // Rows merged from runs at different loads compare within their run only: say how loaded each was.
+  const loads = envs.map((e) => {
+    const l = s.throughputRows.filter((r) => r.env === e && r.loadavg).map((r) => r.loadavg[0]);
+    return l.length ? `${ENV[e]} ${fmt(Math.min(...l), 1)}-${fmt(Math.max(...l), 1)} (${l.length} of its rows)` : null;
+  }).filter(Boolean);
+  if (loads.length) p(`One-minute load average of the machine (2 vCPUs) as the rows came in, where recorded: ${loads.join('; ')}. Absolute figures from runs at different loads do not compare; each ratio compares two engines measured in turn.`, '');
 
   p(`## One 8192-token document (${[...new Set(s.long.map((r) => MODEL[r.model] ?? r.model))].join(', ') || 'nomic-embed-text-v1.5'})`, '');
   p(`wembed: time, the wasm memory it ended with (target <= ${TARGET.longWasmGiB} GiB for q8 in Chromium) and the engine's own peak allocation ` +

@@ -127,7 +127,8 @@ function runNode(job) {
     const rows = [];
     let err = '';
     const timer = setTimeout(() => { child.kill('SIGKILL'); rows.push({ type: 'error', env: job.env, job, error: `timeout after ${o.jobTimeout} s` }); }, o.jobTimeout * 1000);
-    onJsonLines(child.stdout, (row) => { rows.push(row); progress(row); });
+    // The machine's load as each row came in (a shared machine: the report says how loaded).
+    onJsonLines(child.stdout, (row) => { rows.push({ ...row, loadavg: os.loadavg() }); progress(row); });
     child.stderr.on('data', (d) => { err += d; });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
