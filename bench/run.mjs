@@ -382,8 +382,9 @@ const meta = {
 };
 
 fs.mkdirSync(o.out, { recursive: true });
-// Merged cold rows no longer carry their request logs: keep the earlier run's byte counts.
-const results = { meta, shipped: mergedFrom && !o.phases.includes('cold') ? mergedFrom.shipped : shipped(), rows };
+// Merged cold rows no longer carry their request logs: keep the earlier run's byte counts unless
+// this run measured them (a cold phase in Chromium).
+const results = { meta, shipped: mergedFrom && !(o.phases.includes('cold') && o.envs.includes('chromium')) ? mergedFrom.shipped : shipped(), rows };
 fs.writeFileSync(path.join(o.out, 'results.json'), JSON.stringify(results, (k, v) => (k === 'requests' ? undefined : v), 1) + '\n');
 writeReport(results, o.out);
 log(`wrote ${path.relative(process.cwd(), o.out)}/README.md, chart.svg, results.json in ${meta.minutes.toFixed(1)} min`);
