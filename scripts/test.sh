@@ -40,10 +40,10 @@ start=$(date +%s)
 echo "test.sh: node 24 --test took $(( $(date +%s) - start ))s"
 
 # The native backend on both Nodes (one binary, Node-API): the addon against the wasm module on
-# every fixture (native.test.js), and the suites that check the fixtures' reference vectors with
-# the addon behind the same API.
+# every fixture (native.test.js), the addon in a worker thread (worker.test.js), and the suites
+# that check the fixtures' reference vectors with the addon behind the same API.
 export WEMBED_BACKEND=native
-native_suites="tests/js/native.test.js tests/js/embedder.test.js tests/js/rerank.test.js tests/js/pipeline.test.js tests/js/image.test.js tests/js/long.test.js tests/js/siglip.test.js tests/js/nomic-vision.test.js"
+native_suites="tests/js/native.test.js tests/js/worker.test.js tests/js/embedder.test.js tests/js/rerank.test.js tests/js/pipeline.test.js tests/js/image.test.js tests/js/long.test.js tests/js/siglip.test.js tests/js/nomic-vision.test.js"
 for node in node .cache/node24/bin/node; do
   start=$(date +%s)
   "$node" --test --test-concurrency=1 --test-timeout=300000 --test-reporter=tap $native_suites
