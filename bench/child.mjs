@@ -25,9 +25,9 @@ const emit = (row) => process.stdout.write(JSON.stringify(row) + '\n');
 const probe = () => ({ rssPeakBytes: process.resourceUsage().maxRSS * 1024, rssBaseBytes: rssBase, jsHeapBytes: process.memoryUsage().heapUsed });
 const run = { throughput: runThroughput, cold: runCold, long: runLong }[job.type];
 try {
-  await run({ ...job, env: 'node' }, { inputs, references }, emit, probe);
+  await run({ ...job, env: job.env ?? 'node' }, { inputs, references }, emit, probe);
 } catch (e) {
-  emit({ type: 'error', env: 'node', job, error: String(e?.stack ?? e) });
+  emit({ type: 'error', env: job.env ?? 'node', job, error: String(e?.stack ?? e) });
   process.exitCode = 1;
 }
 process.exit();   // both engines' worker threads would keep the process alive

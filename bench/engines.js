@@ -1,12 +1,18 @@
 // engines.js - the two engines behind one small interface, in Node and in a browser Worker:
 // wembed (this repository's js/) and transformers.js (@huggingface/transformers from bench/'s
-// own dependencies) on onnxruntime-web's WASM backend.
+// own dependencies), in one of three environments (bench/run.mjs --env):
+//   chromium     wembed's wasm module, transformers.js on onnxruntime-web's WASM backend;
+//   node         the same pair forced onto WebAssembly in Node (the browser story measured in Node);
+//   node-native  what Node users run: wembed's native addon (backend 'native', js/native.js) and
+//                transformers.js on its Node default, onnxruntime-node (native C++), with
+//                intraOpNumThreads = the thread count.
 //
 // Each runner loads one model folder of bench/models (made by gen/bench_models.py) in
 // f32 or q8 and embeds with mean pooling + L2 normalization (texts) or the projected, normalized
 // class token (CLIP images), exactly as a user of each library would:
-//   wembed           Embedder.load(folder | URL, { dtype, threads }).embed(texts, ...)
-//   transformers.js  pipeline('feature-extraction', id, { dtype, device: 'wasm' })(texts, ...);
+//   wembed           Embedder.load(folder | URL, { dtype, threads, backend }).embed(texts, ...)
+//   transformers.js  pipeline('feature-extraction', id, { dtype, device: 'wasm' })(texts, ...)
+//                    (node-native: no device, session_options { intraOpNumThreads });
 //                    AutoProcessor + CLIPVisionModelWithProjection for images.
 //
 // How transformers.js gets onnxruntime-web:
@@ -57,7 +63,11 @@ const tjsPooling = (m) => ({ mean: 'mean', cls: 'cls', last: 'last_token' })[MOD
  * @typedef {object} Ctx
  * @property {number} threads
  * @property {string} modelsBase Node: absolute folder path ending in '/'; browser: URL path ending in '/'
+ * @property {boolean} [native] the node-native environment: wembed's addon, onnxruntime-node
  */
+
+/** The engines' context of a job (bench/suite.js). @param {{threads: number, modelsBase: string, env?: string}} job @returns {Ctx} */
+export const jobContext = (job) => ({ threads: job.threads, modelsBase: job.modelsBase, native: job.env === 'node-native' });
 
 function l2normalize(v) {
   let s = 0;
@@ -85,7 +95,8 @@ export class WembedRunner {
   /** @param {any} lib js/index.js @param {Ctx} ctx @param {string} model @param {'f32'|'q8'} dtype */
   static async load(lib, ctx, model, dtype) {
     const source = isNode ? ctx.modelsBase + model : new URL(ctx.modelsBase + model + '/', self.location.origin).href;
-    const opts = { dtype, threads: ctx.threads, variant: ctx.threads > 1 ? 'mt' : 'st', cache: false };
+    // The backend is named: with the addon built, 'auto' would take it in the node environment too.
+    const opts = { dtype, threads: ctx.threads, variant: ctx.threads > 1 ? 'mt' : 'st', cache: false, backend: ctx.native ? 'native' : 'wasm' };
     if (MODELS[model].kind === 'rerank') return new WembedRerankRunner(await lib.Reranker.load(source, opts), model);
     const e = await lib.Embedder.load(source, opts);
     return new WembedRunner(e, model);
@@ -194,7 +205,10 @@ class WembedRerankRunner extends WembedRunner {
  */
 export async function importTransformers(ctx) {
   let T;
-  if (isNode) {
+  if (ctx.native) {
+    T = await import(new URL('dist/transformers.node.mjs', TJS).href);   // onnxruntime-node, its default
+    T.env.useFSCache = false;
+  } else if (isNode) {
     const { fileURLToPath } = await import('node:url');
     const ort = await import(new URL('ort.node.min.mjs', ORT_DIST).href);
     ort.env.wasm.numThreads = ctx.threads;
@@ -217,8 +231,9 @@ export async function importTransformers(ctx) {
   return T;
 }
 
-/** Model options naming the device (see the top comment for Node). */
-function deviceOptions(file) {
+/** Model options naming the device (see the top comment for Node). @param {string} file @param {Ctx} ctx */
+function deviceOptions(file, ctx) {
+  if (ctx.native) return { session_options: { intraOpNumThreads: ctx.threads, interOpNumThreads: 1 } };
   return isNode ? { device: { [file]: '' }, session_options: { executionProviders: ['wasm'] } } : { device: 'wasm' };
 }
 
@@ -226,7 +241,7 @@ export class TransformersRunner {
   /** @param {any} T @param {Ctx} ctx @param {string} model @param {'f32'|'q8'} dtype */
   static async load(T, ctx, model, dtype) {
     const spec = MODELS[model];
-    const opts = { dtype: dtype === 'f32' ? 'fp32' : 'q8', ...deviceOptions(spec.onnx) };
+    const opts = { dtype: dtype === 'f32' ? 'fp32' : 'q8', ...deviceOptions(spec.onnx, ctx) };
     if (spec.kind === 'rerank') {
       const tokenizer = await T.AutoTokenizer.from_pretrained(model);
       const clf = await T.AutoModelForSequenceClassification.from_pretrained(model, opts);

@@ -3,11 +3,14 @@
 //
 //   npm run build && npm ci --prefix bench && npm run bench [-- options]
 //
-// wembed and transformers.js (onnxruntime-web's WASM backend) embed the same inputs with the
-// same random-weight models at the real sizes (gen/bench_models.py writes them into
-// bench/models/ the first time: HF layout for wembed, ONNX f32 + q8 for transformers.js), in
-// Node and in headless Chromium (cross-origin isolated page, engines in a Worker), at 1 and 2
-// threads, f32 and q8. Both engines must agree (cosine) before any timing counts. Then:
+// wembed and transformers.js embed the same inputs with the same random-weight models at the
+// real sizes (gen/bench_models.py writes them into bench/models/ the first time: HF layout for
+// wembed, ONNX f32 + q8 for transformers.js), at 1 and 2 threads, f32 and q8, in three
+// environments (bench/engines.js):
+//   node         wembed's wasm module and transformers.js forced onto onnxruntime-web's WASM backend
+//   node-native  wembed's native addon (scripts/build.sh node) and transformers.js as Node users
+//                run it, on onnxruntime-node
+//   chromium     headless, cross-origin isolated page, engines in a Worker: wasm and onnxruntime-web Both engines must agree (cosine) before any timing counts. Then:
 //   throughput  short texts, documents of 512 and 2048 tokens, 16 images: alternating calls,
 //               medians of --rounds (one process / Worker per thread count)
 //   cold        import to first vector, and peak memory over load + every workload once
@@ -19,7 +22,7 @@
 // Results: bench/results/README.md (tables), chart.svg, results.json (every raw figure).
 //
 // Options: --quick (small models, 1 round: checks the pipeline in a few minutes)
-//   --env node,chromium  --threads 1,2  --dtype f32,q8
+//   --env node,node-native,chromium  --threads 1,2  --dtype f32,q8
 //   --models minilm,nomic,clip,modernbert,jina,rerank,qwen3,gemma (default: all, bench/engines.js MODELS)
 //   --rounds 3  --cold-rounds 3  --long-threads 2  --long-dtype q8,f32  --long-env chromium,node
 //   --long-models nomic,modernbert (the models of the 8192-token phase, of those in --models)
@@ -50,7 +53,7 @@ const quick = args.includes('--quick');
 
 const o = {
   quick,
-  envs: list('env', 'node,chromium'),
+  envs: list('env', 'node,node-native,chromium'),
   threads: list('threads', '1,2').map(Number),
   dtypes: list('dtype', 'f32,q8'),
   models: list('models', Object.keys(MODELS).join(',')),
@@ -76,6 +79,11 @@ for (const f of ['dist/wembed.wasm', 'dist/wembed-mt.wasm', 'dist/wembed.mjs', '
 }
 if (o.phases.includes('gemm') && !fs.existsSync(path.join(root, 'dist/bench/wembed-mt-bench.mjs'))) {
   log('the GEMM phase runs on the bench build of the engine: run `scripts/build.sh bench` first'); process.exit(1);
+}
+if (o.envs.includes('node-native')) {
+  const { loadNativeAddon } = await import('../js/native.js');
+  const found = await loadNativeAddon();
+  if ('error' in found) { log(`the node-native environment runs wembed's addon: ${found.error}; run \`scripts/build.sh node\` first`); process.exit(1); }
 }
 const tjsPkg = path.join(here, 'node_modules/@huggingface/transformers/package.json');
 if (!fs.existsSync(tjsPkg)) { log('transformers.js is missing: run `npm ci --prefix bench` first'); process.exit(1); }
@@ -118,13 +126,14 @@ function runNode(job) {
     const child = spawn(process.execPath, [path.join(here, 'child.mjs'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const rows = [];
     let err = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); rows.push({ type: 'error', env: 'node', job, error: `timeout after ${o.jobTimeout} s` }); }, o.jobTimeout * 1000);
-    onJsonLines(child.stdout, (row) => { rows.push(row); progress(row); });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); rows.push({ type: 'error', env: job.env, job, error: `timeout after ${o.jobTimeout} s` }); }, o.jobTimeout * 1000);
+    // The machine's load as each row came in (a shared machine: the report says how loaded).
+    onJsonLines(child.stdout, (row) => { rows.push({ ...row, loadavg: os.loadavg() }); progress(row); });
     child.stderr.on('data', (d) => { err += d; });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       if (code !== 0 && !rows.some((r) => r.type === 'error')) {
-        rows.push({ type: 'error', env: 'node', job, error: `exit ${code ?? signal}: ${err.trim().split('\n').slice(-3).join(' | ').slice(0, 400)}` });
+        rows.push({ type: 'error', env: job.env, job, error: `exit ${code ?? signal}: ${err.trim().split('\n').slice(-3).join(' | ').slice(0, 400)}` });
       }
       if (rows.at(-1)?.type === 'error') progress(rows.at(-1));
       resolve(rows);
@@ -224,7 +233,7 @@ async function runChromium(job) {
   return rows;
 }
 
-const runJob = (env, job) => (env === 'node' ? runNode(job) : runChromium(job));
+const runJob = (env, job) => (env === 'chromium' ? runChromium(job) : runNode({ ...job, env }));
 
 function progress(r) {
   const f = (x, d = 2) => (x == null ? '-' : x.toFixed(d));
@@ -357,6 +366,7 @@ const meta = {
     wembed: `${version(path.join(root, 'package.json'))} (${sh('git', ['-C', root, 'rev-parse', '--short', 'HEAD'])})`,
     transformersJs: version(tjsPkg),
     onnxruntimeWeb: version(path.join(here, 'node_modules/@huggingface/transformers/node_modules/onnxruntime-web/package.json')),
+    onnxruntimeNode: version(path.join(here, 'node_modules/onnxruntime-node/package.json')),
     emscripten: (/\d+\.\d+\.\d+/.exec(sh('emcc', ['--version']) ?? '') ?? [null])[0],
   },
   settings: { ...o, out: path.relative(root, o.out), modelsDir: path.relative(root, modelsDir), preset },
@@ -372,8 +382,9 @@ const meta = {
 };
 
 fs.mkdirSync(o.out, { recursive: true });
-// Merged cold rows no longer carry their request logs: keep the earlier run's byte counts.
-const results = { meta, shipped: mergedFrom && !o.phases.includes('cold') ? mergedFrom.shipped : shipped(), rows };
+// Merged cold rows no longer carry their request logs: keep the earlier run's byte counts unless
+// this run measured them (a cold phase in Chromium).
+const results = { meta, shipped: mergedFrom && !(o.phases.includes('cold') && o.envs.includes('chromium')) ? mergedFrom.shipped : shipped(), rows };
 fs.writeFileSync(path.join(o.out, 'results.json'), JSON.stringify(results, (k, v) => (k === 'requests' ? undefined : v), 1) + '\n');
 writeReport(results, o.out);
 log(`wrote ${path.relative(process.cwd(), o.out)}/README.md, chart.svg, results.json in ${meta.minutes.toFixed(1)} min`);

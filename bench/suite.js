@@ -13,7 +13,7 @@
 //
 // Every result is a plain object handed to `emit`.
 
-import { MODELS, importWembed, importTransformers, WembedRunner, TransformersRunner, cosine } from './engines.js';
+import { MODELS, jobContext, importWembed, importTransformers, WembedRunner, TransformersRunner, cosine } from './engines.js';
 import { makeImages } from './inputs.js';
 import { wasmMemoryBytes, wasmMemoryCount } from './wasm-memory.js';
 
@@ -175,7 +175,7 @@ async function rerankAgreement({ w, t }, dtype, inputs, reference) {
  * @param {(row: object) => void} emit
  */
 export async function runThroughput(job, data, emit) {
-  const ctx = { threads: job.threads, modelsBase: job.modelsBase };
+  const ctx = jobContext(job);
   const libs = { wembed: await importWembed(), tjs: await importTransformers(ctx) };
   const images = makeImages();
   for (const dtype of job.dtypes) {
@@ -241,7 +241,7 @@ export async function runThroughput(job, data, emit) {
  */
 export async function runCold(job, data, emit, memoryProbe = () => ({})) {
   const images = makeImages();
-  const ctx = { threads: job.threads, modelsBase: job.modelsBase };
+  const ctx = jobContext(job);
   const kind = MODELS[job.model].kind;
   const first = kind === 'image' ? [images[0]] : ['A short sentence for the first vector.'];
   const t0 = now();
@@ -279,7 +279,7 @@ export async function runCold(job, data, emit, memoryProbe = () => ({})) {
 
 /** One long document through one engine (a fresh process or Worker). */
 export async function runLong(job, data, emit, memoryProbe = () => ({})) {
-  const ctx = { threads: job.threads, modelsBase: job.modelsBase };
+  const ctx = jobContext(job);
   const N = job.tokens;
   const row = { type: 'long', env: job.env, engine: job.engine, model: job.model, dtype: job.dtype, threads: job.threads, tokens: N };
   const runner = job.engine === 'wembed'

@@ -25,7 +25,7 @@
 import { WembedError } from './errors.js';
 import { cString } from './heap.js';
 import { checkKeys, ENGINE_OPTIONS } from './options.js';
-import { loadNativeAddon, nativeModule, physicalCores } from './native.js';
+import { fallbackWarning, loadNativeAddon, nativeModule, physicalCores } from './native.js';
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 
@@ -169,6 +169,7 @@ export async function createEngine(opts = {}) {
     if (want === 'native') throw new WembedError('unsupported', `${found.error}; use backend 'wasm' or 'auto'`);
     const engine = await startEngine(opts, SHIPPED);
     engine.nativeError = found.error;
+    fallbackWarning(found.error);
     return engine;
   }
   return startEngine(opts, SHIPPED);

@@ -6,9 +6,12 @@
 // Where the addon is looked for, first found wins (`nativeTarget()` names this platform, e.g.
 // "linux-x64-gnu"):
 //   1. opts.nativePath, or the environment's WEMBED_NATIVE_PATH (when given, the only place);
-//   2. the platform package `wembed-<target>` (an optional dependency, as esbuild and sharp ship);
-//   3. dist/wembed.<target>.node next to this package (what `scripts/build.sh node` writes).
-// Nothing is compiled at install time; where none fits, createEngine's 'auto' runs the wasm module.
+//   2. the platform package `wembed-<target>` (an optional dependency, as esbuild and sharp ship;
+//      its `main` is the .node file; npm/README.md);
+//   3. dist/wembed.<target>.node next to this package (what `scripts/build.sh node` writes in a
+//      checkout; the published package does not pack it).
+// Nothing is compiled at install time; where none fits, createEngine's 'auto' runs the wasm
+// module and says so once (fallbackWarning).
 //
 // How memory matches the wasm ABI: the addon keeps every engine allocation inside one 4 GiB
 // region and hands pointers to JS as 32-bit offsets into it, and memory() is that region as
@@ -57,7 +60,7 @@ async function findAddon(nativePath) {
   const given = nativePath ?? process.env.WEMBED_NATIVE_PATH;
   /** @type {Array<() => string | null>} */
   const candidates = given ? [() => given] : [   // a path given is the only one tried
-    () => { try { return require.resolve(`wembed-${target}/wembed.node`); } catch { return null; } },
+    () => { try { return require.resolve(`wembed-${target}`); } catch { return null; } },
     () => fileURLToPath(new URL(`../dist/wembed.${target}.node`, import.meta.url)),
   ];
   const tried = [];
@@ -72,6 +75,23 @@ async function findAddon(nativePath) {
     }
   }
   return { error: `no native addon for ${target} (looked for ${given ? '' : `the package wembed-${target} and `}${tried.join(', ')})` };
+}
+
+let warned = false;
+
+/**
+ * Says once per process that 'auto' fell back to the wasm module in Node, why, and what to do:
+ * a Node user would otherwise run 2-4x slower without knowing. A process warning (code
+ * WEMBED_NATIVE_FALLBACK): printed on stderr, or caught with process.on('warning').
+ * @param {string} why loadNativeAddon's error
+ */
+export function fallbackWarning(why) {
+  if (warned || !isNode) return;
+  warned = true;
+  process.emitWarning(`wembed: running the WebAssembly engine, not the native addon: ${why}. ` +
+    `The native addon comes with the optional dependency wembed-${nativeTarget()} where one is published for this platform ` +
+    `(an install with --omit=optional or --no-optional leaves it out). Pass backend: 'wasm' to choose the wasm engine without this message.`,
+  { type: 'WembedWarning', code: 'WEMBED_NATIVE_FALLBACK' });
 }
 
 /**
@@ -113,22 +133,31 @@ export function nativeModule(addon) {
 }
 
 /**
- * Physical cores this process may use: the distinct (package, core) pairs of /proc/cpuinfo on
- * Linux, at most the CPUs it may run on; elsewhere those CPUs. Two hyper-threads of a core share
- * its vector units, so a GEMM pool gains nothing from the second.
+ * Physical cores this process may use: on Linux, the CPUs it may run on (Cpus_allowed_list of
+ * /proc/self/status: its affinity, a container's cpuset) counted once per (package, core) from
+ * /sys/devices/system/cpu/cpuN/topology, at most availableParallelism() (which also honours a
+ * cgroup CPU quota on Node >= 22); elsewhere, or where the files are missing or unreadable,
+ * availableParallelism(). Two hyper-threads of one core share its vector units, so a second
+ * GEMM worker on the same core only competes for them.
+ * @param {(path: string) => string} [read] reads a file as text (tests give a fake machine)
  * @returns {Promise<number>}
  */
-export async function physicalCores() {
+export async function physicalCores(read) {
   const os = process.getBuiltinModule('node:os');
   const cpus = os.availableParallelism();
   if (process.platform !== 'linux') return cpus;
   try {
     const { readFileSync } = process.getBuiltinModule('node:fs');
+    const text = read ?? ((f) => readFileSync(f, 'utf8'));
+    const allowed = /^Cpus_allowed_list:\s*(\S+)/m.exec(text('/proc/self/status'))?.[1];
+    if (!allowed) return cpus;
     const cores = new Set();
-    for (const block of readFileSync('/proc/cpuinfo', 'utf8').split('\n\n')) {
-      const pkg = /physical id\s*:\s*(\d+)/.exec(block)?.[1];
-      const core = /core id\s*:\s*(\d+)/.exec(block)?.[1];
-      if (pkg !== undefined && core !== undefined) cores.add(`${pkg}:${core}`);
+    for (const range of allowed.split(',')) {
+      const [a, b = a] = range.split('-').map(Number);
+      for (let c = a; c <= b; c++) {
+        const topo = `/sys/devices/system/cpu/cpu${c}/topology/`;
+        cores.add(`${text(topo + 'physical_package_id').trim()}:${text(topo + 'core_id').trim()}`);
+      }
     }
     return Math.max(1, Math.min(cpus, cores.size || cpus));
   } catch {

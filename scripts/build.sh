@@ -28,7 +28,10 @@ build() {
              cmake --build build -j "$JOBS" ;;
     node)    configure build-node cmake -S . -B build-node -DCMAKE_BUILD_TYPE=Release -DWEMBED_NODE=ON -DWEMBED_WERROR=ON
              cmake --build build-node -j "$JOBS" --target wembed_node
-             mkdir -p dist && cp build-node/wembed.node "dist/wembed.$(node -e 'import("./js/native.js").then((m) => console.log(m.nativeTarget()))').node" ;;
+             # A new file renamed over the old: a process that has the old one loaded keeps it (a
+             # copy in place would rewrite the pages it runs from: SIGBUS).
+             dst="dist/wembed.$(node -e 'import("./js/native.js").then((m) => console.log(m.nativeTarget()))').node"
+             mkdir -p dist && cp build-node/wembed.node "$dst.tmp" && mv -f "$dst.tmp" "$dst" ;;
     asan)    configure build-asan cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEMBED_SANITIZE=ON -DWEMBED_WERROR=ON
              cmake --build build-asan -j "$JOBS" ;;
     wasm)    configure_wasm

@@ -7,15 +7,16 @@
 // <= 1e-6 on the others): per element 2e-2 * max(1, |wasm|), and cosine >= 0.9999 per token
 // everywhere. Inputs are cut to the model's positions: past them (gte_long's case, made for
 // self-extend) both backends give values near 1e34, where rounding differences grow without bound.
-// Also: tokenizing, images, memory (no leak), backend selection and its errors.
-// Needs the addon (scripts/build.sh node): without it the tests say so and are skipped.
+// Also: tokenizing, images, memory (no leak), backend selection, its errors and its one warning,
+// and the default thread count (physical cores) on a made-up machine.
+// Needs the addon (scripts/build.sh node): without it those tests say so and are skipped.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
 
 import { Embedder, createEngine, Tokenizer } from '../../js/index.js';
-import { loadNativeAddon } from '../../js/native.js';
+import { loadNativeAddon, physicalCores } from '../../js/native.js';
 import { FIXTURES, fixtureCase, rows, cosine } from './helpers.js';
 
 const found = await loadNativeAddon();
@@ -129,23 +130,58 @@ test('native: images through the same pixels pipeline', { skip }, async () => {
 });
 
 test('backend selection: auto takes the addon in Node, errors say why', { skip }, async () => {
-  const e = await createEngine();
+  // 'auto' named: WEMBED_BACKEND in the environment would otherwise choose (scripts/test.sh sets it).
+  const e = await createEngine({ backend: 'auto' });
   try {
     assert.equal(e.backend, 'native');
     assert.match(e.systemInfo, /threads/);
   } finally {
     e.dispose();
   }
-  const w = await createEngine({ simd: 'simd128', variant: 'st' });   // a wasm option: the wasm module
+  const w = await createEngine({ backend: 'auto', simd: 'simd128', variant: 'st' });   // a wasm option: the wasm module
   try { assert.equal(w.backend, 'wasm'); } finally { w.dispose(); }
   await assert.rejects(createEngine({ backend: 'native', nativePath: '/nonexistent/wembed.node' }),
     (err) => err.code === 'unsupported' && /no native addon/.test(err.message));
-  const fb = await createEngine({ nativePath: '/nonexistent/wembed.node', variant: 'st' });   // auto: falls back
+  // auto: falls back to wasm, and says so with one process warning however many engines fall back.
+  const warnings = [];
+  const onWarning = (w) => { if (w.code === 'WEMBED_NATIVE_FALLBACK') warnings.push(w); };
+  process.on('warning', onWarning);
   try {
-    assert.equal(fb.backend, 'wasm');
-    assert.match(fb.nativeError, /no native addon/);
+    for (let i = 0; i < 2; i++) {
+      const fb = await createEngine({ backend: 'auto', nativePath: '/nonexistent/wembed.node', variant: 'st' });
+      try {
+        assert.equal(fb.backend, 'wasm');
+        assert.match(fb.nativeError, /no native addon/);
+      } finally {
+        fb.dispose();
+      }
+    }
+    await new Promise((r) => setImmediate(r));   // warnings are emitted on the next tick
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0].name, 'WembedWarning');
+    assert.match(warnings[0].message, /running the WebAssembly engine, not the native addon: no native addon .*optional dependency wembed-linux-x64-gnu/s);
   } finally {
-    fb.dispose();
+    process.off('warning', onWarning);
   }
   await assert.rejects(createEngine({ backend: 'gpu' }), (err) => err.code === 'invalid_argument');
+});
+
+test('threads default to the physical cores the process may use (a made-up machine)', async () => {
+  // cpu0-3: two cores of two hyper-threads each (0 and 2 share core 0, 1 and 3 core 1), on one
+  // package; cpu4-5: core 0 of two more packages. availableParallelism caps the count, so each
+  // expectation stays within it.
+  const topo = { 0: [0, 0], 1: [0, 1], 2: [0, 0], 3: [0, 1], 4: [1, 0], 5: [2, 0] };
+  const machine = (allowed) => (file) => {
+    if (file === '/proc/self/status') return `Name:\tnode\nCpus_allowed_list:\t${allowed}\nMems_allowed_list:\t0\n`;
+    const m = /cpu(\d+)\/topology\/(physical_package_id|core_id)$/.exec(file);
+    if (!m || !topo[m[1]]) throw new Error(`ENOENT ${file}`);
+    return `${topo[m[1]][m[2] === 'core_id' ? 1 : 0]}\n`;
+  };
+  const cpus = (await import('node:os')).availableParallelism();
+  assert.equal(await physicalCores(machine('0,2')), 1, 'two hyper-threads of one core are one core');
+  assert.equal(await physicalCores(machine('0-3')), Math.min(cpus, 2));
+  assert.equal(await physicalCores(machine('4-5')), Math.min(cpus, 2), 'core 0 of two packages is two cores');
+  assert.equal(await physicalCores(machine('0-1,4-5')), Math.min(cpus, 4));
+  assert.equal(await physicalCores(machine('7')), cpus, 'unreadable topology: every CPU');
+  assert.equal(await physicalCores(() => 'Name:\tnode\n'), cpus, 'no affinity line: every CPU');
 });

@@ -2,7 +2,10 @@
 // a temporary project, imported from ESM in Node (main entry, ./worker, the wasm subpaths, the
 // bin), and a page bundled by Vite from that install, served and run in headless Chromium,
 // embedding texts with the e2e fixture model (in page, in a worker, and offline from the Cache
-// API) and a PNG Blob with the CLIP fixture, matching the reference vectors.
+// API) and a PNG Blob with the CLIP fixture, matching the reference vectors. With the addon built
+// (scripts/build.sh node): the platform package packed too (scripts/pack-native.sh) and both
+// tarballs installed offline with every compiler and build tool on PATH replaced by one that
+// records the call: Node then runs the native backend, with nothing compiled at install.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -11,13 +14,20 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { ROOT, DATA, FIXTURES, fixtureCase, tmpDir, cosine } from './helpers.js';
+import { nativeTarget } from '../../js/native.js';
 import { startServer } from '../../scripts/serve.mjs';
 import { launchChromium } from '../browser/chromium.js';
 
 const E2E = path.join(DATA, 'e2e');
 const expected = JSON.parse(fs.readFileSync(path.join(E2E, 'expected.json'), 'utf8')).cases;
 const texts = JSON.parse(fs.readFileSync(path.join(E2E, 'texts.json'), 'utf8'));
-const npm = (args, cwd) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
+const npm = (args, cwd, env = process.env) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, npm_config_update_notifier: 'false' } });
+// The apps' processes choose their backend themselves (scripts/test.sh sets WEMBED_BACKEND).
+const appEnv = { ...process.env };
+delete appEnv.WEMBED_BACKEND;
+delete appEnv.WEMBED_NATIVE_PATH;
+const TARGET = nativeTarget();
+const noAddon = fs.existsSync(path.join(ROOT, `dist/wembed.${TARGET}.node`)) ? false : `no addon built for ${TARGET} (scripts/build.sh node)`;
 
 let work;
 let project;
@@ -261,3 +271,78 @@ for (const [name, load] of [['vite', 0], ['vite8', 1]]) {
     }
   });
 }
+
+test('with its platform package, installed offline, Node runs the native addon; nothing is compiled at install', { skip: noAddon }, () => {
+  const platformTgz = execFileSync('bash', [path.join(ROOT, 'scripts/pack-native.sh'), TARGET, work], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').at(-1);
+  assert.equal(path.basename(platformTgz), `wembed-${TARGET}-${JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version}.tgz`);
+  const list = execFileSync('tar', ['-tzf', platformTgz], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+  assert.deepEqual(list, ['package/README.md', 'package/package.json', `package/wembed.${TARGET}.node`]);
+
+  // Every compiler and build tool an install could call, replaced by one that records the call.
+  const tools = path.join(work, 'no-compilers');
+  const calls = path.join(work, 'compiler-calls.log');
+  fs.mkdirSync(tools, { recursive: true });
+  for (const t of ['cc', 'gcc', 'g++', 'c++', 'clang', 'clang++', 'make', 'cmake', 'ninja', 'python', 'python3', 'node-gyp', 'prebuild-install']) {
+    fs.writeFileSync(path.join(tools, t), `#!/bin/sh\necho "${t} $*" >> '${calls}'\nexit 1\n`, { mode: 0o755 });
+  }
+  const env = { ...appEnv, PATH: `${tools}${path.delimiter}${process.env.PATH}`, npm_config_node_gyp: path.join(tools, 'node-gyp') };
+  // The guard works: a compiler called through PATH is the stub, and is recorded.
+  assert.equal(spawnSync('cc', ['--version'], { env }).status, 1);
+  assert.equal(fs.readFileSync(calls, 'utf8'), 'cc --version\n');
+  fs.rmSync(calls);
+  const app = path.join(work, 'app-native');
+  fs.mkdirSync(app);
+  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app-native', private: true, type: 'module' }));
+  // Install scripts run (no --ignore-scripts): there must be none that builds.
+  npm(['install', '--offline', '--no-audit', '--no-fund', tgz, platformTgz], app, env);
+  assert.ok(!fs.existsSync(calls), `a compiler was called at install: ${fs.existsSync(calls) && fs.readFileSync(calls, 'utf8')}`);
+  const installed = path.join(app, 'node_modules', `wembed-${TARGET}`);
+  assert.ok(fs.existsSync(path.join(installed, `wembed.${TARGET}.node`)));
+  assert.ok(!fs.existsSync(path.join(app, 'node_modules/wembed/dist', `wembed.${TARGET}.node`)), 'the main package holds no addon');
+
+  fs.writeFileSync(path.join(app, 'main.mjs'), `
+    import { Embedder } from 'wembed';
+    const e = await Embedder.load(${JSON.stringify(E2E)});
+    const vs = await e.embed(${JSON.stringify(texts.slice(0, 3))});
+    const { backend, systemInfo } = e.info().engine;
+    console.log(JSON.stringify({ backend, systemInfo, path: e.engine.nativePath, vs: vs.map((v) => Array.from(v)) }));
+    e.dispose();`);
+  const r = spawnSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8', env });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.backend, 'native');
+  assert.equal(fs.realpathSync(out.path), fs.realpathSync(path.join(installed, `wembed.${TARGET}.node`)));
+  assert.doesNotMatch(r.stderr, /WEMBED_NATIVE_FALLBACK/);
+  out.vs.forEach((v, i) => assert.ok(cosine(v, expected[i].mean_normalized) >= 0.99999, `text ${i}`));
+});
+
+test('without the platform package, Node runs the wasm module and says so once', () => {
+  // `project` was installed with --omit=optional: no wembed-<platform> there.
+  assert.ok(!fs.existsSync(path.join(project, 'node_modules', `wembed-${TARGET}`)));
+  fs.writeFileSync(path.join(project, 'fallback.mjs'), `
+    import { Embedder, createEngine } from 'wembed';
+    const e = await Embedder.load(${JSON.stringify(E2E)}, { variant: 'st' });
+    const [v] = await e.embed(${JSON.stringify(texts[0])});
+    const e2 = await createEngine({ variant: 'st' });
+    const out = { backends: [e.info().engine.backend, e2.backend], nativeError: e.engine.nativeError, v: Array.from(v) };
+    e.dispose();
+    e2.dispose();
+    try { await createEngine({ backend: 'native' }); } catch (err) { out.native = { code: err.code, name: err.name, message: err.message }; }
+    console.log(JSON.stringify(out));`);
+  const r = spawnSync(process.execPath, ['fallback.mjs'], { cwd: project, encoding: 'utf8', env: appEnv });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(out.backends, ['wasm', 'wasm']);
+  assert.ok(cosine(out.v, expected[0].mean_normalized) >= 0.99999);
+  assert.match(out.nativeError, new RegExp(`no native addon for ${TARGET}`));
+  assert.equal(out.native.code, 'unsupported');
+  assert.equal(out.native.name, 'WembedError');
+  // One message for the two engines, naming the package to install.
+  const warnings = r.stderr.split('\n').filter((l) => l.includes('WEMBED_NATIVE_FALLBACK'));
+  assert.equal(warnings.length, 1, r.stderr);
+  assert.match(warnings[0], new RegExp(`WembedWarning: wembed: running the WebAssembly engine, not the native addon: .*optional dependency wembed-${TARGET}`));
+  // Asked for by name, the wasm module comes without it.
+  const quiet = spawnSync(process.execPath, ['-e', `import('wembed').then(async (w) => (await w.createEngine({ backend: 'wasm', variant: 'st' })).dispose())`], { cwd: project, encoding: 'utf8', env: appEnv });
+  assert.equal(quiet.status, 0, quiet.stderr);
+  assert.equal(quiet.stderr, '');
+});
