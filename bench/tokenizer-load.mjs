@@ -8,7 +8,7 @@
 // of the process's resident set. The JSON text is read (and gunzipped) before the clock starts.
 // wembed's row also gives the CPU time of a second load in the same module (optimized code).
 //
-//   node bench/tokenizer-load.mjs <tokenizer.json[.gz]> ...
+//   node bench/tokenizer-load.mjs [--engine wembed-wasm|rust] <tokenizer.json[.gz]> ...
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -54,18 +54,20 @@ async function child(engineName, file) {
   return { wall, cpu, mem: `${held.toFixed(0)} MB held, ${peak.toFixed(0)} MB peak (memory grew ${grown.toFixed(0)} MB); a second load ${again.toFixed(0)} ms CPU`, n };
 }
 
-const args = process.argv.slice(2);
+let args = process.argv.slice(2);
 if (args[0] === '--child') {
   process.stdout.write(JSON.stringify(await child(args[1], args[2])) + '\n');
   process.exit(0);
 }
+const engines = args[0] === '--engine' ? [args[1]] : ['wembed-wasm', 'rust'];
+if (args[0] === '--engine') args = args.slice(2);
 const me = fileURLToPath(import.meta.url);
 console.log('| file | MB | engine | load CPU ms | load wall ms | memory |');
 console.log('|---|---:|---|---:|---:|---|');
 for (const file of args) {
   const mb = read(file).length / MB;
   const name = basename(dirname(file)) + '/' + basename(file);
-  for (const engineName of ['wembed-wasm', 'rust']) {
+  for (const engineName of engines) {
     const out = execFileSync(process.execPath, ['--expose-gc', me, '--child', engineName, file], { encoding: 'utf8', maxBuffer: 1 << 20 });
     const r = JSON.parse(out.trim().split('\n').pop());
     console.log(`| ${name} | ${mb.toFixed(1)} | ${engineName} | ${r.cpu.toFixed(0)} | ${r.wall.toFixed(0)} | ${r.mem} |`);

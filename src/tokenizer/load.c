@@ -525,12 +525,13 @@ static wembed_status load_unigram(loader *ld, we_model *m, const we_json *v) {
     m->trie = we_arena_calloc(ld->arena, trie_bytes, sizeof(uint32_t), 4);
     if (!m->trie) return OOM(ld);
     m->n_trie_nodes = 1;
+    bool distinct = m->map.n == vocab->len;   // then piece i's id is i, no lookup needed
     for (uint32_t i = 0; i < vocab->len; i++) {
         uint32_t node = 0;
         for (uint32_t k = 0; k < m->tok_len[i]; k++)
             if (!(node = we_triemap_child(&m->trie_edges, node, (uint8_t)m->tok[i][k], &m->n_trie_nodes))) return OOM(ld);
-        int32_t id;
-        if (m->tok_len[i] && lookup(m, m->tok[i], m->tok_len[i], &id)) m->trie[node] = (uint32_t)id + 1;
+        int32_t id = (int32_t)i;
+        if (m->tok_len[i] && (distinct || lookup(m, m->tok[i], m->tok_len[i], &id))) m->trie[node] = (uint32_t)id + 1;
     }
     find_byte_ids(m);
     return WEMBED_STATUS_OK;
