@@ -47,7 +47,7 @@ const TRAPS = [
   // digits: Gemma and Qwen split numbers into single digits
   '0', '12', '123456789012345678901234567890', '3.14159265358979', '-0.5e+10', '1,234,567.89', '٣٤٥', '१२३', '①②③', '¹²³', '½ ¾',
   // contractions and case (Qwen's (?i:'s|'t|...) alternatives)
-  "I'M HERE, YOU'RE THERE, HE'S, WE'VE, THEY'LL, SHE'D, DON'T", "it'ſ 'ſ 'K 'K 'ß 'ﬆ 'İ", "'s 's's ''s", "rock'n'roll", 'l’homme', "x's\n's",
+  "I'M HERE, YOU'RE THERE, HE'S, WE'VE, THEY'LL, SHE'D, DON'T", "it'ſ 'ſ 'K 'K 'ß 'ﬆ 'İ", "'Sup 'LLama 'REd 'Tis 'Dough 'Mmm 'VEry 'ſo", "'s 's's ''s", "rock'n'roll", 'l’homme', "x's\n's",
   // normalization: NFC (Qwen) against nothing (Gemma)
   'e\u0301 a\u0308 o\u0302\u0323 \u1e9b\u0323', '\u212b \u2126 \ufb01 \uff21\uff22\uff23', 'Å Å Å', '\u0344 \u0958 \u2adc',
   '\u1100\u1161\u11a8 \uac01', '\u0928\u093c \u0929', 'ﾊﾟ ﾊﾞ', 'ǅ ǆ Ǆ',
