@@ -5,11 +5,12 @@
 // emoji ZWJ sequences, controls, unusual whitespace, special-token literals and long words,
 // plus a sweep over every code point assigned in Unicode 15.0, encodes each with the Rust
 // `tokenizers` library (npm @anush008/tokenizers, 0.22.2) for every tokenizer file in
-// tests/data/tokenizers, and prints one JSON line per (tokenizer, string) with the reference
-// ids, tokens and UTF-8 byte offsets (plain, with special tokens, truncated, and for
-// all-MiniLM-L6-v2 with the file's own truncation and padding).
+// tests/data/tokenizers (five plain, and the real Gemma 3 and Qwen3 files stored gzip-compressed),
+// and prints one JSON line per (tokenizer, string) with the reference ids, tokens and UTF-8 byte
+// offsets (plain, with special tokens, truncated, and for all-MiniLM-L6-v2 with the file's own
+// truncation and padding).
 //
-// Beyond the five files, variants of them (written to a temporary folder) switch on the
+// Beyond the five plain files, variants of them (written to a temporary folder) switch on the
 // components and options the real files do not use: other normalizers and pre-tokenizers,
 // added-token flags, WordLevel, Unigram byte fallback, BPE ignore_merges, the Bert, Roberta,
 // ByteLevel and Sequence post-processors, left truncation and padding, and pairs.
@@ -22,6 +23,7 @@
 // Oniguruma know Unicode 16/17 and would differ on newer characters by design.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,6 +33,8 @@ const { Tokenizer } = require('@anush008/tokenizers');
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = join(ROOT, 'tests', 'data', 'tokenizers');
 const NAMES = ['bge-small-en-v1.5', 'all-MiniLM-L6-v2', 'bge-small-zh-v1.5', 'clip-vit-base-patch32', 't5-small'];
+// The real files stored gzip-compressed (the C side reads the build's unpacked copy).
+const COMPRESSED = ['gemma-3', 'qwen3'];
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -322,6 +326,7 @@ async function main() {
   for (let i = 0; i < N_RANDOM; i++) strings.push(randomString());
   strings.push(...sweepStrings());
   const files = NAMES.map((name) => [name, readFileSync(join(DATA, name, 'tokenizer.json'), 'utf8'), false]);
+  for (const name of COMPRESSED) files.push([name, gunzipSync(readFileSync(join(DATA, name, 'tokenizer.json.gz'))).toString('utf8'), false]);
   for (const [name, json] of Object.entries(variants())) files.push([name, JSON.stringify(json), true]);
   const out = [];
   const flush = () => { if (out.length) { process.stdout.write(out.join('\n') + '\n'); out.length = 0; } };

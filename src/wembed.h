@@ -532,8 +532,8 @@ bool wembed_model_logit_sigmoid(const wembed_model *model);
 //     letters/numbers, graphemes). Normalization forms follow the reference's own Unicode 9.0.
 //   - Split/Replace regexes: the subset real tokenizers use (see src/tokenizer/regex.c); any
 //     other construct is a load error naming it. No UnicodeScripts/FixedLength pre-tokenizers.
-//   - Unigram scores are read the way serde_json reads them (not correctly rounded), rebuilt
-//     from the shortest digits of each number: exact for files written by Python or Rust.
+//   - Unigram scores are read the way serde_json reads them (not correctly rounded), from the
+//     file's own digits.
 //   - A JSON object with a repeated key (e.g. in a vocab) is refused (serde keeps the last).
 //   - Offsets are bytes of the caller's text; invalid UTF-8 is decoded as TextDecoder does
 //     (each maximal ill-formed subpart becomes U+FFFD) and offsets still point into the

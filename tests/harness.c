@@ -67,6 +67,18 @@ uint8_t *we_test_read_file(const char *path, size_t *n) {
     return buf;
 }
 
+uint8_t *we_test_read_data(const char *rel, size_t *n) {
+    uint8_t *data = we_test_read_file(we_test_data_path(rel), n);
+#ifdef WEMBED_TEST_UNPACKED
+    if (!data) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", WEMBED_TEST_UNPACKED, rel);
+        data = we_test_read_file(path, n);
+    }
+#endif
+    return data;
+}
+
 double we_nmse(const float *out, const float *ref, size_t n) {
     double num = 0, den = 0;
     for (size_t i = 0; i < n; i++) {

@@ -28,6 +28,9 @@ int we_test_finish(const char *suite);
 const char *we_test_data_path(const char *rel);
 // Reads a whole file (malloc'd; *n gets its size), or NULL.
 uint8_t *we_test_read_file(const char *path, size_t *n);
+// Reads tests/data/<rel>, or, for data the repository stores gzip-compressed as <rel>.gz, the
+// copy the build unpacked into <build>/data/<rel> (CMakeLists.txt). NULL if neither exists.
+uint8_t *we_test_read_data(const char *rel, size_t *n);
 
 // Error measures.
 double we_nmse(const float *out, const float *ref, size_t n);      // sum (o-r)^2 / sum r^2

@@ -1,6 +1,6 @@
 // run-wasi.mjs - runs a WASI command module (a C test built with cmake/wasi.cmake) under
-// node:wasi, with the repository's tests/ folder readable at the same path, and exits with
-// its exit code. ctest uses it as the emulator of the WASI build.
+// node:wasi, with the repository's tests/ folder (and the build's unpacked data) readable at the
+// same paths, and exits with its exit code. ctest uses it as the emulator of the WASI build.
 //   node tests/run-wasi.mjs <module.wasm> [args...]
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,11 +9,15 @@ import { fileURLToPath } from 'node:url';
 
 const [wasmPath, ...args] = process.argv.slice(2);
 const testsDir = path.dirname(fileURLToPath(import.meta.url));
+const preopens = { [testsDir]: testsDir, '/tmp': '/tmp' };
+// The test data the build unpacked (<build>/data, CMakeLists.txt), beside the test module.
+const unpacked = path.join(path.dirname(path.resolve(wasmPath)), 'data');
+if (fs.existsSync(unpacked)) preopens[unpacked] = unpacked;
 const wasi = new WASI({
   version: 'preview1',
   args: [wasmPath, ...args],
   env: {},
-  preopens: { [testsDir]: testsDir, '/tmp': '/tmp' },
+  preopens,
   returnOnExit: true,
 });
 const module = await WebAssembly.compile(fs.readFileSync(wasmPath));

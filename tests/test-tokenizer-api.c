@@ -264,8 +264,22 @@ static void test_load_errors(void) {
     expect_load_error("{\"model\":{\"type\":\"Magic\"}}", WEMBED_STATUS_UNSUPPORTED, "Magic");
     expect_load_error("{" WL_MODEL ",\"normalizer\":{\"type\":\"Shout\"}}", WEMBED_STATUS_UNSUPPORTED, "Shout");
     expect_load_error("{" WL_MODEL ",\"pre_tokenizer\":{\"type\":\"UnicodeScripts\"}}", WEMBED_STATUS_UNSUPPORTED, "UnicodeScripts");
-    expect_load_error("{" WL_MODEL ",\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"(?i:'s|'t)\"},\"behavior\":\"Isolated\",\"invert\":false}}",
-                      WEMBED_STATUS_UNSUPPORTED, "(?i:'s|'t)");
+    // (?i: ) is supported over ASCII literals only; what Oniguruma would fold further is refused.
+    static const struct { const char *re, *needle; } icase[] = {
+        { "(?i)ab", "inline options" }, { "(?i:[a-z])", "class under (?i)" }, { "(?i:\\\\w)", "class under (?i)" },
+        { "(?i:\u00e9)", "non-ASCII literal" }, { "(?i:'st)", "multi-char case fold" }, { "x(?i:S)s", "" },
+    };
+    for (size_t i = 0; i < WE_ARRAY_LEN(icase); i++) {
+        char json[512];
+        snprintf(json, sizeof json, "{" WL_MODEL ",\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"%s\"},\"behavior\":\"Isolated\",\"invert\":false}}", icase[i].re);
+        if (icase[i].needle[0]) {
+            expect_load_error(json, WEMBED_STATUS_UNSUPPORTED, icase[i].needle);
+        } else {   // a fold pair across the group's end is no pair inside it
+            wembed_tokenizer *t = NULL;
+            CHECKF(wembed_tokenizer_load(json, strlen(json), &t) == WEMBED_STATUS_OK, "%s: %s", icase[i].re, wembed_tokenizer_last_error(t));
+            wembed_tokenizer_free(t);
+        }
+    }
     expect_load_error("{" WL_MODEL ",\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"(?<=a)b\"},\"behavior\":\"Isolated\",\"invert\":false}}",
                       WEMBED_STATUS_UNSUPPORTED, "lookbehind");
     expect_load_error("{" WL_MODEL ",\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\p{Han}+\"},\"behavior\":\"Isolated\",\"invert\":false}}",
@@ -291,6 +305,9 @@ static void test_regex(void) {
         // "want": the matches as "s-e,s-e,..."
         { "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+", "I'll go  now!!  ", "0-1,1-4,4-7,7-8,8-12,12-14,14-16" },
         { "a+?", "aaa", "0-1,1-2,2-3" },
+        // (?i: ) as Llama 3 and Qwen2/3 use it; s and k fold with U+017F and U+212A too (Oniguruma).
+        { "(?i:'s|'t|'re|'ve|'m|'ll|'d)|\\p{L}+", "'S 's '\xc5\xbf 'T 'Re 'LL 'x", "0-2,3-5,6-9,10-12,13-16,17-20,22-23" },
+        { "(?i:k)+", "kK\xe2\x84\xaaKx", "0-6" },
         { "a{2,3}", "aaaaaaa", "0-3,3-6" },
         { "a{2}b?", "aab aa", "0-3,4-6" },
         { "x*", "axx", "0-0,1-3" },        // onig: no empty match right where a match ended

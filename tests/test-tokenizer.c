@@ -1,7 +1,9 @@
 // test-tokenizer.c - the tokenizer against the Rust `tokenizers` library (0.22.2): every public
 // sample of tests/data/tokenizers/samples-*.jsonl (ids, tokens, byte offsets, special tokens,
-// truncation, and all-MiniLM-L6-v2's own padding/truncation), llama.cpp's bge goldens, and the
-// house goldens tests/tokenizer/<vocab>.inp/.out (made by scripts/tokenizer-goldens.mjs).
+// truncation, and all-MiniLM-L6-v2's own padding/truncation), the same fields for the real Gemma 3
+// and Qwen3 files (tests/data/tokenizers/<name>/samples.jsonl, scripts/tokenizer-samples.mjs),
+// llama.cpp's bge goldens, and the house goldens tests/tokenizer/<vocab>.inp/.out (made by
+// scripts/tokenizer-goldens.mjs).
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +14,7 @@
 
 static wembed_tokenizer *load_tok(const char *rel) {
     size_t n;
-    uint8_t *json = we_test_read_file(we_test_data_path(rel), &n);
+    uint8_t *json = we_test_read_data(rel, &n);
     CHECKF(json != NULL, "read %s", rel);
     if (!json) return NULL;
     wembed_tokenizer *tok = NULL;
@@ -113,12 +115,15 @@ static void check_sample(wembed_tokenizer *tok, const we_json *d, const char *fi
     }
 }
 
-static void test_samples(const char *name) {
+// The samples of tokenizers/samples-<name>.jsonl, or, for the big files stored compressed,
+// tokenizers/<name>/samples.jsonl (scripts/tokenizer-samples.mjs).
+static void test_samples(const char *name, bool own_folder) {
     char rel[256];
     snprintf(rel, sizeof rel, "tokenizers/%s/tokenizer.json", name);
     wembed_tokenizer *tok = load_tok(rel);
     if (!tok) return;
-    snprintf(rel, sizeof rel, "tokenizers/samples-%s.jsonl", name);
+    if (own_folder) snprintf(rel, sizeof rel, "tokenizers/%s/samples.jsonl", name);
+    else snprintf(rel, sizeof rel, "tokenizers/samples-%s.jsonl", name);
     size_t n;
     char *data = (char *)we_test_read_file(we_test_data_path(rel), &n);
     CHECKF(data != NULL, "read %s", rel);
@@ -240,7 +245,10 @@ static void test_gguf_vs_json(void) {
 int main(void) {
     test_gguf_vs_json();
     const char *names[] = { "bge-small-en-v1.5", "all-MiniLM-L6-v2", "bge-small-zh-v1.5", "clip-vit-base-patch32", "t5-small" };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) test_samples(names[i]);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) test_samples(names[i], false);
+    // The real Gemma 3 (SentencePiece BPE, byte fallback, 262k) and Qwen3 (byte-level BPE, 151k) files.
+    test_samples("gemma-3", true);
+    test_samples("qwen3", true);
     test_goldens("tokenizers/bge-small-en-v1.5/tokenizer.json", "tokenizers/llama.cpp/ggml-vocab-bert-bge.gguf.inp",
                  "tokenizers/llama.cpp/ggml-vocab-bert-bge.gguf.out", "\n__ggml_vocab_test__\n");
     // The same goldens through llama.cpp's vocab-only GGUF, and the house goldens of bge too.

@@ -241,10 +241,11 @@ static wembed_status parse_number(parser *ps, we_json *v) {
         if (!match_word(ps, "Infinity"))
             return fail_at(ps, start, WEMBED_STATUS_BAD_FORMAT, "invalid literal (expected %sInfinity)", neg ? "-" : "");
         v->type = WE_JSON_NUMBER;
-        v->len = 0;
+        v->len = (uint32_t)(ps->p - start);
         v->u.num.f = neg ? -INFINITY : INFINITY;
         v->u.num.i = 0;
         v->u.num.is_int = false;
+        v->u.num.src = (uint32_t)start;
         return WEMBED_STATUS_OK;
     }
     if (p >= n || !is_digit(s[p]))
@@ -307,10 +308,11 @@ static wembed_status parse_number(parser *ps, we_json *v) {
         return fail_at(ps, start, WEMBED_STATUS_LIMIT, "number %.*s%s is out of the range of a double",
                        (int)WE_MIN(len, (size_t)40), (const char *)s + start, len > 40 ? "..." : "");
     v->type = WE_JSON_NUMBER;
-    v->len = 0;
+    v->len = (uint32_t)len;
     v->u.num.f = f;
     v->u.num.i = is_int ? iv : 0;
     v->u.num.is_int = is_int;
+    v->u.num.src = (uint32_t)start;
     ps->p = p;
     return WEMBED_STATUS_OK;
 }
@@ -503,7 +505,9 @@ static wembed_status parse(parser *ps, we_json *root) {
             v.type = WE_JSON_NULL;
         } else if (match_word(ps, "NaN")) {
             v.type = WE_JSON_NUMBER;
+            v.len = 3;
             v.u.num.f = NAN;
+            v.u.num.src = (uint32_t)at;
         } else {
             return fail_at(ps, at, WEMBED_STATUS_BAD_FORMAT, "expected a value, found %s", found(ps, at, b, sizeof b));
         }

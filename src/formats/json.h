@@ -30,12 +30,14 @@ typedef struct we_json_member we_json_member;
 
 struct we_json {
     we_json_type type;
-    uint32_t len;                 // STRING: bytes; ARRAY: items; OBJECT: members
+    uint32_t len;                 // STRING: bytes; ARRAY: items; OBJECT: members; NUMBER: bytes of its text
     union {
         struct {
             double f;             // the value as a double (correctly rounded)
             int64_t i;            // the exact value when is_int
             bool is_int;          // written without fraction/exponent and fits int64
+            uint32_t src;         // where its text starts in the parsed input (for readers that
+                                  // must round as another parser does, e.g. serde_json)
         } num;
         const char *str;          // STRING: UTF-8, NUL-terminated (may contain \0: use len)
         we_json *items;           // ARRAY

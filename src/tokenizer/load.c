@@ -16,6 +16,7 @@ typedef struct loader {
     we_tokenizer *tok;
     we_arena *arena;
     we_err *err;
+    const char *json;         // the text the tree was parsed from (numbers' digits)
 } loader;
 
 #define FAIL(ld, rc, ...) we_errorf((ld)->err, rc, __VA_ARGS__)
@@ -71,47 +72,55 @@ static const char *type_of(const we_json *obj) {
 static bool is(const char *a, const char *b) { return a && strcmp(a, b) == 0; }
 
 // -----------------------------------------------------------------------------------------
-// Numbers as serde_json reads them (without its float_roundtrip feature): the decimal
-// significand as a u64 turned into f64, then multiplied or divided by an exact power of ten.
-// That differs from correct rounding in the last bit for 17-digit scores, and Unigram's
-// Viterbi compares sums of them, so the reference's values are rebuilt here from the
-// shortest digits of the (correctly rounded) parsed double, which are the file's digits
-// whenever the file was written by Python's json or serde (shortest round-trip output).
-static double serde_f64(double x) {
-    if (!isfinite(x) || x == 0) return x;
-    char buf[40];
-    // The fewest digits that read back as x (more digits always do: a binary search).
-    int lo = 0, hi = 16;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        snprintf(buf, sizeof buf, "%.*e", mid, x);
-        if (strtod(buf, NULL) == x) hi = mid;
-        else lo = mid + 1;
-    }
-    int prec = lo;
-    snprintf(buf, sizeof buf, "%.*e", prec, x);
-    // buf: [-]d[.ddd]e[+-]XX
-    const char *p = buf;
-    bool neg = false;
-    if (*p == '-') { neg = true; p++; }
+// Numbers as serde_json reads them (without its float_roundtrip feature), from the file's own
+// digits: the decimal significand as a u64 (digits past what fits are dropped, an integer-part
+// digit then adding one to the exponent), turned into f64, then multiplied or divided by an
+// exact power of ten (f64_from_parts). That differs from correct rounding in the last bit for
+// 17-digit scores, and Unigram's Viterbi compares sums of them. v is a JSON number of the text
+// `json`; integers are read as i64 then converted, as serde does.
+static bool u64_fits(uint64_t sig, uint64_t d) {   // serde's overflow! on sig * 10 + d
+    return !(sig >= UINT64_MAX / 10 && (sig > UINT64_MAX / 10 || d > UINT64_MAX % 10));
+}
+
+static double serde_f64(const char *json, const we_json *v) {
+    double x = v->u.num.f;
+    if (v->u.num.is_int || !isfinite(x)) return x;
+    const char *p = json + v->u.num.src, *end = p + v->len;
+    bool neg = *p == '-';
+    if (neg) p++;
     uint64_t sig = 0;
-    int digits = 0;
-    while (*p && *p != 'e') {
-        if (*p >= '0' && *p <= '9') { sig = sig * 10 + (uint64_t)(*p - '0'); digits++; }
-        p++;
+    int64_t exp = 0;
+    bool dropped = false;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        uint64_t d = (uint64_t)(*p - '0');
+        if (!dropped && u64_fits(sig, d)) sig = sig * 10 + d;
+        else { dropped = true; exp++; }
     }
-    int e10 = *p == 'e' ? atoi(p + 1) : 0;
-    int exp = e10 - (digits - 1);
+    if (p < end && *p == '.')
+        for (p++; p < end && *p >= '0' && *p <= '9'; p++) {
+            uint64_t d = (uint64_t)(*p - '0');
+            if (!dropped && u64_fits(sig, d)) { sig = sig * 10 + d; exp--; }
+            else dropped = true;
+        }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        bool eneg = *p == '-';
+        if (*p == '-' || *p == '+') p++;
+        int64_t e = 0;
+        for (; p < end && *p >= '0' && *p <= '9'; p++)
+            if ((e = e * 10 + (*p - '0')) > INT32_MAX) return sig == 0 || eneg ? (neg ? -0.0 : 0.0) : x;   // serde: 0, or an error
+        exp += eneg ? -e : e;
+    }
     // serde_json's POW10 table holds 1e0..1e308; a larger negative exponent divides by 1e308 first.
     double f = (double)sig;
     for (;;) {
-        int a = exp < 0 ? -exp : exp;
+        int64_t a = exp < 0 ? -exp : exp;
         if (a <= 308) {
-            double pw = pow(10.0, a);     // exact for a <= 22, correctly rounded literal otherwise
+            double pw = pow(10.0, (double)a);     // exact for a <= 22, correctly rounded literal otherwise
             f = exp >= 0 ? f * pw : f / pw;
             break;
         }
-        if (exp >= 0) return neg ? -INFINITY : INFINITY;
+        if (f == 0 || exp >= 0) break;
         f /= 1e308;
         exp += 308;
     }
@@ -484,15 +493,16 @@ static wembed_status load_unigram(loader *ld, we_model *m, const we_json *v) {
     for (uint32_t i = 0; i < vocab->len; i++) {
         const we_json *e = we_json_at(vocab, i);
         double sc;
+        const we_json *score = we_json_at(e, 1);
         if (!we_json_is(e, WE_JSON_ARRAY) || e->len != 2 || !we_json_is(we_json_at(e, 0), WE_JSON_STRING) ||
-            !we_json_as_double(we_json_at(e, 1), &sc))
+            !we_json_as_double(score, &sc))
             return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "Unigram: vocab entry %u must be [piece, score]", i);
         uint32_t len;
         const char *s = dup_str(ld, we_json_at(e, 0), &len);
         if (!s) return OOM(ld);
         m->tok[i] = s;
         m->tok_len[i] = len;
-        m->score[i] = serde_f64(sc);
+        m->score[i] = serde_f64(ld->json, score);
         if (m->score[i] < m->min_score) m->min_score = m->score[i];
         if (len > m->max_tok_bytes) m->max_tok_bytes = len;
         if (we_strmap_put(&m->map, s, len, (int32_t)i)) return OOM(ld);
@@ -508,33 +518,21 @@ static wembed_status load_unigram(loader *ld, we_model *m, const we_json *v) {
         m->unk_id = (int32_t)id;
     }
     if ((rc = get_bool(ld, v, "byte_fallback", false, &m->byte_fallback, "Unigram"))) return rc;
-    // The byte trie: node -> [first edge + 1, token id + 1] (the id token_to_ids gives).
-    if (trie_bytes > UINT32_MAX / 8) return FAIL(ld, WEMBED_STATUS_LIMIT, "Unigram: vocabulary too large");
-    m->trie = we_arena_calloc(ld->arena, trie_bytes * 2, sizeof(uint32_t), 4);
-    m->edges = we_arena_alloc(ld->arena, trie_bytes * sizeof(struct we_trie_edge), 4);
-    if (!m->trie || !m->edges) return OOM(ld);
+    // The byte trie: its edges in a hash map ((node, byte) -> child, one probe per byte when
+    // building and walking), and per node the token id + 1 ending there (the id token_to_ids
+    // gives), 0 for none. At most one node per byte of the pieces.
+    if (trie_bytes >= WE_TRIE_MAX_NODES) return FAIL(ld, WEMBED_STATUS_LIMIT, "Unigram: vocabulary too large");
+    m->trie = we_arena_calloc(ld->arena, trie_bytes, sizeof(uint32_t), 4);
+    if (!m->trie) return OOM(ld);
     m->n_trie_nodes = 1;
+    bool distinct = m->map.n == vocab->len;   // then piece i's id is i, no lookup needed
     for (uint32_t i = 0; i < vocab->len; i++) {
         uint32_t node = 0;
-        for (uint32_t k = 0; k < m->tok_len[i]; k++) {
-            uint8_t b = (uint8_t)m->tok[i][k];
-            uint32_t e = m->trie[node * 2];
-            while (e && m->edges[e - 1].byte != b) e = m->edges[e - 1].next_sibling;
-            if (!e) {
-                m->edges[m->n_edges] = (struct we_trie_edge){ m->trie[node * 2], m->n_trie_nodes, b };
-                m->trie[node * 2] = ++m->n_edges;
-                e = m->n_edges;
-                m->n_trie_nodes++;
-            }
-            node = m->edges[e - 1].child;
-        }
-        int32_t id;
-        if (m->tok_len[i] && lookup(m, m->tok[i], m->tok_len[i], &id)) m->trie[node * 2 + 1] = (uint32_t)id + 1;
+        for (uint32_t k = 0; k < m->tok_len[i]; k++)
+            if (!(node = we_triemap_child(&m->trie_edges, node, (uint8_t)m->tok[i][k], &m->n_trie_nodes))) return OOM(ld);
+        int32_t id = (int32_t)i;
+        if (m->tok_len[i] && (distinct || lookup(m, m->tok[i], m->tok_len[i], &id))) m->trie[node] = (uint32_t)id + 1;
     }
-    // The edges again as a hash map, one probe per byte when walking.
-    for (uint32_t node = 0; node < m->n_trie_nodes; node++)
-        for (uint32_t e = m->trie[node * 2]; e; e = m->edges[e - 1].next_sibling)
-            if (we_pairmap_put(&m->trie_edges, node, m->edges[e - 1].byte, 0, m->edges[e - 1].child)) return OOM(ld);
     find_byte_ids(m);
     return WEMBED_STATUS_OK;
 }
@@ -614,7 +612,7 @@ static wembed_status load_added(loader *ld, const we_json *list) {
 }
 
 wembed_status we_added_build_matchers(we_tokenizer *tok, we_err *err) {
-    loader l = { tok, &tok->arena, err }, *ld = &l;
+    loader l = { tok, &tok->arena, err, NULL }, *ld = &l;
     // The two matchers: specials first, then the others (Rust's order), split by `normalized`.
     const char **pats = we_arena_alloc(ld->arena, (size_t)(tok->n_added + 1) * sizeof(char *), 8);
     uint32_t *lens = we_arena_alloc(ld->arena, (size_t)(tok->n_added + 1) * sizeof(uint32_t), 4);
@@ -885,8 +883,8 @@ static void find_specials(we_tokenizer *tok) {
     for (size_t i = 0; i < WE_ARRAY_LEN(masks) && tok->special_ids[6] < 0; i++) tok->special_ids[6] = added_id(tok, masks[i]);
 }
 
-wembed_status we_tokenizer_from_json(we_tokenizer *tok, const we_json *root, we_err *err) {
-    loader ld = { tok, &tok->arena, err };
+wembed_status we_tokenizer_from_json(we_tokenizer *tok, const we_json *root, const char *json, we_err *err) {
+    loader ld = { tok, &tok->arena, err, json };
     wembed_status rc;
     tok->work.err = err;
     if (!we_json_is(root, WE_JSON_OBJECT)) return FAIL(&ld, WEMBED_STATUS_BAD_FORMAT, "tokenizer.json: not a JSON object");

@@ -265,11 +265,10 @@ static wembed_status unigram(we_work *w, const we_model *m, const uint8_t *s, ui
         if (mblen > n - at) mblen = n - at;
         bool single = false;
         // common_prefix_search over the byte trie
-        uint32_t node = 0, rank_unused, child;
+        uint32_t node = 0;
         for (uint32_t p = at; p < n; p++) {
-            if (!we_pairmap_get(&m->trie_edges, node, s[p], &rank_unused, &child)) break;
-            node = child;
-            int32_t id = (int32_t)m->trie[node * 2 + 1] - 1;
+            if (!(node = we_triemap_get(&m->trie_edges, node, s[p]))) break;
+            int32_t id = (int32_t)m->trie[node] - 1;
             if (id < 0) continue;
             uint32_t key_pos = p + 1;
             double cand = m->score[id] + here;

@@ -422,6 +422,7 @@ static bool pairmap_grow(we_pairmap *m) {
     return true;
 }
 
+
 wembed_status we_pairmap_put(we_pairmap *m, uint32_t a, uint32_t b, uint32_t rank, uint32_t id) {
     if ((m->n + 1) * 2 > m->cap && !pairmap_grow(m)) return WEMBED_STATUS_ALLOC_FAILED;
     uint64_t key = (((uint64_t)a << 32) | b) + 1;
@@ -447,6 +448,42 @@ bool we_pairmap_get(const we_pairmap *m, uint32_t a, uint32_t b, uint32_t *rank,
 
 void we_pairmap_free(we_pairmap *m) {
     we_free(m->keys); we_free(m->rank); we_free(m->id);
+    memset(m, 0, sizeof *m);
+}
+
+static bool triemap_grow(we_triemap *m) {
+    uint32_t cap = m->cap ? m->cap * 2 : 1024;
+    if (cap > 0x80000000u) return false;
+    uint64_t *slots = we_calloc(cap, sizeof(uint64_t));
+    if (!slots) return false;
+    for (uint32_t i = 0; i < m->cap; i++) {
+        uint64_t v = m->slots[i];
+        if (!v) continue;
+        uint32_t h = (uint32_t)we_triemap_hash(v >> 28) & (cap - 1);
+        while (slots[h]) h = (h + 1) & (cap - 1);
+        slots[h] = v;
+    }
+    we_free(m->slots);
+    m->slots = slots;
+    m->cap = cap;
+    return true;
+}
+
+uint32_t we_triemap_child(we_triemap *m, uint32_t node, uint8_t byte, uint32_t *n_nodes) {
+    if ((m->n + 1) * 2 > m->cap && !triemap_grow(m)) return 0;
+    uint64_t key = (uint64_t)node << 8 | byte;
+    uint32_t h = (uint32_t)we_triemap_hash(key) & (m->cap - 1);
+    for (; m->slots[h]; h = (h + 1) & (m->cap - 1))
+        if (m->slots[h] >> 28 == key) return (uint32_t)(m->slots[h] & (WE_TRIE_MAX_NODES - 1));
+    if (*n_nodes >= WE_TRIE_MAX_NODES) return 0;
+    uint32_t child = (*n_nodes)++;
+    m->slots[h] = key << 28 | child;
+    m->n++;
+    return child;
+}
+
+void we_triemap_free(we_triemap *m) {
+    we_free(m->slots);
     memset(m, 0, sizeof *m);
 }
 

@@ -9,9 +9,13 @@
 //   - groups ( ), (?: ), (?<name> ), alternation, * + ? {n} {n,} {n,m} (greedy or lazy)
 //   - ^ $ (line anchors, as in Ruby), \A \z
 //   - lookahead (?= ) (?! ) of a single character (GPT-2's \s+(?!\S))
-// Anything else (case-insensitive groups, lookbehind, backreferences, possessive quantifiers,
-// scripts, POSIX brackets, ...) is refused at load time with the construct named: no silent
-// fallback. Class semantics are Oniguruma's: \w = L|M|N|Pc, \d = Nd, \s = White_Space.
+//   - case-insensitive groups (?i: ) over ASCII literals (Llama 3's and Qwen2/3's
+//     (?i:'s|'t|'re|'ve|'m|'ll|'d)), with Oniguruma's Unicode folding: s also matches U+017F
+//     (long s) and k U+212A (Kelvin sign), as their case folds are s and k
+// Anything else (classes or non-ASCII letters under (?i), (?i) without a group, letter pairs
+// with a multi-char fold like "ss" (ß) under (?i), lookbehind, backreferences, possessive
+// quantifiers, scripts, POSIX brackets, ...) is refused at load time with the construct named:
+// no silent fallback. Class semantics are Oniguruma's: \w = L|M|N|Pc, \d = Nd, \s = White_Space.
 #include <string.h>
 
 #include "tok.h"
@@ -115,6 +119,7 @@ typedef struct parser {
     cls *classes;             // growable (we_malloc), copied into the arena at the end
     uint32_t n_classes, cap_classes;
     uint32_t depth;
+    bool icase;               // inside (?i: )
     wembed_status rc;
 } parser;
 
@@ -313,6 +318,38 @@ static node *class_node(parser *ps, uint32_t k) {
     return nd;
 }
 
+// A literal code point; under (?i: ) an ASCII letter becomes the class of the code points whose
+// Unicode case fold is the same (Oniguruma's ignore-case: a/A, s/S/U+017F, k/K/U+212A).
+static node *char_node(parser *ps, uint32_t c) {
+    bool lower = c >= 'a' && c <= 'z', upper = c >= 'A' && c <= 'Z';
+    if (ps->icase && !lower && !upper && c >= 0x80) return fail(ps, WEMBED_STATUS_UNSUPPORTED, "non-ASCII literal under (?i)");
+    if (!ps->icase || (!lower && !upper)) {
+        node *nd = new_node(ps, N_CHAR);
+        if (nd) nd->c = c;
+        return nd;
+    }
+    uint32_t lc = lower ? c : c + 32;
+    int k = new_class(ps);
+    if (k < 0 || !add_item(ps, (uint32_t)k, (cls_item){ IT_RANGE, false, lc, lc, 0 }) ||
+        !add_item(ps, (uint32_t)k, (cls_item){ IT_RANGE, false, lc - 32, lc - 32, 0 }))
+        return NULL;
+    uint32_t extra = lc == 's' ? 0x17F : lc == 'k' ? 0x212A : 0;
+    if (extra && !add_item(ps, (uint32_t)k, (cls_item){ IT_RANGE, false, extra, extra, 0 })) return NULL;
+    return class_node(ps, (uint32_t)k);
+}
+
+// Under (?i), Oniguruma also matches a letter pair by a single code point whose full case fold
+// is that pair (ß = ss, U+FB01 = fi, ...): such pairs in the group's text are refused.
+static bool has_fold_pair(const uint8_t *p, size_t n) {
+    static const char *const PAIRS[] = { "ss", "st", "ff", "fi", "fl" };
+    for (size_t i = 0; i + 1 < n; i++) {
+        uint8_t a = p[i] | 0x20, b = p[i + 1] | 0x20;
+        for (size_t t = 0; t < WE_ARRAY_LEN(PAIRS); t++)
+            if (a == (uint8_t)PAIRS[t][0] && b == (uint8_t)PAIRS[t][1]) return true;
+    }
+    return false;
+}
+
 // [...] after '['.
 static node *parse_bracket(parser *ps) {
     int k = new_class(ps);
@@ -357,11 +394,15 @@ static node *parse_atom(parser *ps) {
     switch (c) {
     case '(': {
         if (++ps->depth > 200) return fail(ps, WEMBED_STATUS_LIMIT, "groups nested too deeply");
-        bool look = false, neg = false;
+        bool look = false, neg = false, icase = ps->icase;
+        size_t group_start = ps->i;
         if (!at_end(ps) && ps->p[ps->i] == '?') {
             ps->i++;
             uint32_t k = at_end(ps) ? 0 : next(ps);
             if (k == ':') {
+            } else if (k == 'i' && !at_end(ps) && ps->p[ps->i] == ':') {
+                ps->i++;
+                ps->icase = true;
             } else if (k == '=' || k == '!') {
                 look = true;
                 neg = k == '!';
@@ -379,6 +420,9 @@ static node *parse_atom(parser *ps) {
         if (!inner) return NULL;
         if (at_end(ps) || next(ps) != ')') return fail(ps, WEMBED_STATUS_BAD_FORMAT, "missing )");
         ps->depth--;
+        if (ps->icase && has_fold_pair(ps->p + group_start, ps->i - group_start))
+            return fail(ps, WEMBED_STATUS_UNSUPPORTED, "a letter pair with a multi-char case fold (ss, st, ff, fi, fl) under (?i)");
+        ps->icase = icase;
         if (!look) return inner;
         // Only a lookahead of one character is supported (it becomes a test of the next char).
         node *nd = new_node(ps, N_LOOK);
@@ -395,7 +439,9 @@ static node *parse_atom(parser *ps) {
         }
         return nd;
     }
-    case '[': return parse_bracket(ps);
+    case '[':
+        if (ps->icase) return fail(ps, WEMBED_STATUS_UNSUPPORTED, "class under (?i)");
+        return parse_bracket(ps);
     case '.': {
         int k = new_class(ps);
         if (k < 0 || !add_item(ps, (uint32_t)k, (cls_item){ IT_ANY_BUT_NL, false, 0, 0, 0 })) return NULL;
@@ -410,19 +456,13 @@ static node *parse_atom(parser *ps) {
         uint32_t v;
         int r = parse_escape(ps, -1, &v, false);
         if (r == 0) return NULL;
-        if (r == 2) return class_node(ps, v);
-        node *nd = new_node(ps, N_CHAR);
-        if (nd) nd->c = v;
-        return nd;
+        if (r == 2) return ps->icase ? fail(ps, WEMBED_STATUS_UNSUPPORTED, "class under (?i)") : class_node(ps, v);
+        return char_node(ps, v);
     }
     case '*': case '+': case '?': case '{':
         ps->i--;
         return fail(ps, WEMBED_STATUS_BAD_FORMAT, "quantifier without a target");
-    default: {
-        node *nd = new_node(ps, N_CHAR);
-        if (nd) nd->c = c;
-        return nd;
-    }
+    default: return char_node(ps, c);
     }
 }
 

@@ -166,6 +166,20 @@ wembed_status we_pairmap_put(we_pairmap *m, uint32_t a, uint32_t b, uint32_t ran
 bool we_pairmap_get(const we_pairmap *m, uint32_t a, uint32_t b, uint32_t *rank, uint32_t *id);
 void we_pairmap_free(we_pairmap *m);
 
+// The edges of a byte trie, (node, byte) -> child, one uint64_t per slot: node << 36 | byte << 28
+// | child (a child is never the root, 0, so 0 marks an empty slot). Nodes < 2^28.
+typedef struct we_triemap {
+    uint64_t *slots;          // (cap)
+    uint32_t n, cap;
+} we_triemap;
+
+#define WE_TRIE_MAX_NODES (1u << 28)
+// The child of (node, byte), made as *n_nodes (then incremented) when absent; 0 when out of
+// memory or past WE_TRIE_MAX_NODES nodes.
+uint32_t we_triemap_child(we_triemap *m, uint32_t node, uint8_t byte, uint32_t *n_nodes);
+static inline uint32_t we_triemap_get(const we_triemap *m, uint32_t node, uint8_t byte);   // 0: none
+void we_triemap_free(we_triemap *m);
+
 // -----------------------------------------------------------------------------------------
 // Normalizers
 
@@ -259,10 +273,9 @@ typedef struct we_model {
     double *score;            // (n_tok)
     double min_score;
     int32_t unk_id;           // -1: none
-    uint32_t *trie;           // byte trie over the pieces: (n_trie_nodes * 2) [first child edge, value]
-    struct we_trie_edge *edges;
-    uint32_t n_trie_nodes, n_edges;
-    we_pairmap trie_edges;    // (node, byte) -> child, for the Viterbi walk
+    uint32_t *trie;           // byte trie over the pieces: (n_trie_nodes) token id + 1 ending at a node, 0: none
+    uint32_t n_trie_nodes;
+    we_triemap trie_edges;    // its edges
 } we_model;
 
 struct we_trie_edge {
@@ -423,8 +436,8 @@ typedef struct we_tokenizer {
     we_work work;
 } we_tokenizer;
 
-// Loads tokenizer.json (json.c tree) into tok (zeroed by the caller).
-wembed_status we_tokenizer_from_json(we_tokenizer *tok, const we_json *root, we_err *err);
+// Loads tokenizer.json (json.c tree of the text `json`) into tok (zeroed by the caller).
+wembed_status we_tokenizer_from_json(we_tokenizer *tok, const we_json *root, const char *json, we_err *err);
 void we_tokenizer_clear(we_tokenizer *tok);
 // Frees the work buffers a handle keeps between calls (tests and fuzzers count allocations).
 void we_tokenizer_drop_scratch(wembed_tokenizer *tok);
@@ -490,6 +503,23 @@ static inline bool we_tx_push(we_work *w, uint32_t c, int32_t change) {
     t->c = c;
     t->change = change;
     return true;
+}
+
+static inline uint64_t we_triemap_hash(uint64_t key) {
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdull;
+    key ^= key >> 33;
+    return key;
+}
+
+static inline uint32_t we_triemap_get(const we_triemap *m, uint32_t node, uint8_t byte) {
+    if (!m->cap) return 0;
+    uint64_t key = (uint64_t)node << 8 | byte;
+    for (uint32_t h = (uint32_t)we_triemap_hash(key) & (m->cap - 1);; h = (h + 1) & (m->cap - 1)) {
+        uint64_t v = m->slots[h];
+        if (!v) return 0;
+        if (v >> 28 == key) return (uint32_t)(v & (WE_TRIE_MAX_NODES - 1));
+    }
 }
 
 #endif // WE_TOK_H
