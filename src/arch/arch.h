@@ -39,14 +39,23 @@ typedef enum we_matryoshka {
     WE_MATRYOSHKA_LAYER_NORM,     // nomic's recipe: layer_norm (no affine, eps 1e-5), then truncate
 } we_matryoshka;
 
-// A sequence-classification head (cross-encoders) on the first token's last hidden state h0:
-//   logits (n_labels) = out_w (pre_tanh ? tanh(pre_w h0 + pre_b) : pre_w h0 + pre_b) + out_b
-// BertForSequenceClassification: pre = pooler.dense, tanh (BertPooler), out = classifier;
-// RobertaClassificationHead: pre = classifier.dense, tanh, out = classifier.out_proj.
+// A sequence-classification head (cross-encoders) on the pooled last hidden state h of a text
+// (pooling CLS: the first token's row; MEAN: the mean of its rows, as a masked mean over the
+// padded batch gives it):
+//   z = act(pre_w h + pre_b); z = tanh(z) if pre_tanh; z = LayerNorm(z) if norm_w
+//   logits (n_labels) = out_w z + out_b                  (pre_w NULL: z = h)
+// BertForSequenceClassification: CLS, pre = pooler.dense, tanh (BertPooler), out = classifier;
+// RobertaClassificationHead: CLS, pre = classifier.dense, tanh, out = classifier.out_proj;
+// ModernBertForSequenceClassification: classifier_pooling, pre = head.dense (bias per
+// classifier_bias), act = classifier_activation, norm = head.norm, out = classifier.
 typedef struct we_cls_head {
     int32_t n_labels;             // 0: no head
-    const we_weight *pre_w, *pre_b;   // (E, E), (E); pre_w NULL: out reads h0 itself
+    wembed_pooling pooling;       // WEMBED_POOLING_CLS or WEMBED_POOLING_MEAN
+    const we_weight *pre_w, *pre_b;   // (E, E), (E) or NULL; pre_w NULL: out reads h itself
+    we_act pre_act;               // fused into pre's linear
     bool pre_tanh;
+    const we_weight *norm_w, *norm_b; // (E), (E) or NULL: a LayerNorm after pre; norm_w NULL: none
+    float norm_eps;
     const we_weight *out_w, *out_b;   // (n_labels, E), (n_labels)
     bool sigmoid;                 // the config asks for sigmoid scores (sentence-transformers)
     const we_json *id2label;      // config.json's id2label object (in the model's arena), or NULL

@@ -43,6 +43,17 @@
 //     tokens and by up to 1e-4 at 8192 (pooled vectors 1e-7; modernbert_own's manifest);
 //   - no length limit in the code: RoPE has no table, so max_position_embeddings (8192) is the
 //     trained length and longer inputs run when asked (text.extends).
+// ModernBertForSequenceClassification (cross-encoders: gte-reranker-modernbert-base), applied by
+// embed.c from the text spec's head (we_cls_head):
+//   p = classifier_pooling "cls": h[0]; "mean": sum(h * mask) / sum(mask)    h = last_hidden_state
+//   logits = classifier(norm(act(dense(p))))                                ModernBertPredictionHead
+//   - the pooled rows are last_hidden_state's, i.e. after final_norm; "mean" averages every real
+//     token ([CLS] and [SEP] too), the padding masked (here: packed rows, no padding);
+//   - head.dense has a bias only when classifier_bias (default false); classifier (nn.Linear)
+//     always has one; act = ACT2FN[classifier_activation] ("gelu": erf GELU, the default);
+//   - head.norm is a LayerNorm with eps = norm_eps and bias = norm_bias (false: refused above);
+//   - classifier_dropout (and the head's dropout) do nothing at inference;
+//   - the weights sit at the top level (head.*, classifier.*), the encoder under "model.".
 // Call options (README "Long inputs"): a RoPE scaling replaces plain RoPE on the global layers
 // only; SelfExtend regroups the pairs at least W apart in every layer with that layer's theta, so
 // the local layers (window local_attention // 2) change only when W <= their window; TempScale in
@@ -79,6 +90,12 @@ typedef struct mbert_hparams {
     int32_t global_every;     // global_attn_every_n_layers: layer l global when l % it == 0 (0: none)
     float global_theta;       // global_rope_theta
     float local_theta;        // local_rope_theta
+    // ModernBertForSequenceClassification (cls.on):
+    we_cls_cfg cls;           // architectures, num_labels, id2label, the sentence-transformers activation
+    wembed_pooling cls_pooling;   // classifier_pooling: "cls" (row 0 after final_norm) or "mean"
+    bool cls_bias;            // classifier_bias: head.dense has a bias
+    we_act cls_act;           // classifier_activation (ACT2FN), after head.dense
+    bool cls_tanh;            // classifier_activation "tanh" (nn.Tanh; cls_act none)
 } mbert_hparams;
 
 typedef struct mbert_layer {
@@ -95,12 +112,17 @@ typedef struct mbert_weights {
     we_weight tok_emb;        // (V, E)   embeddings.tok_embeddings
     we_weight emb_norm_w;     // (E)      embeddings.norm
     we_weight final_norm_w;   // (E)      final_norm
+    // ModernBertForSequenceClassification: classifier(head(pooled)), head = ModernBertPredictionHead
+    we_weight head_dense_w, head_dense_b;   // (E, E), (E)  head.dense (bias per classifier_bias)
+    we_weight head_norm_w;    // (E)      head.norm (norm_bias false: no bias)
+    we_weight cls_w, cls_b;   // (L, E), (L)  classifier (nn.Linear: always a bias)
 } mbert_weights;
 
 #define M(f) (uint16_t)offsetof(mbert_weights, f)
 #define L(f) (uint16_t)offsetof(mbert_layer, f)
 
 enum { D_WI = WE_D_FAMILY };   // 2 * intermediate_size
+enum { COND_HEAD = 1, COND_HEAD_BIAS };
 
 //  hf name                              gguf name                   grp layer kind         flags           cond nd dims
 static const we_wentry g_mbert_entries[] = {
@@ -114,6 +136,12 @@ static const we_wentry g_mbert_entries[] = {
     {"layers.%d.mlp.Wi.weight",          "blk.%d.ffn_up.weight",     0, true, WE_W_LINEAR, 0, 0, 2, {D_WI, WE_D_EMBD}, L(wi_w)},
     {"layers.%d.mlp.Wo.weight",          "blk.%d.ffn_down.weight",   0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, L(wo_w)},
     {"final_norm.weight",                "output_norm.weight",       0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(final_norm_w)},
+    // The classification head stays f32 whatever the dtype (WE_W_VEC), as BERT's does.
+    {"head.dense.weight",                NULL,                       0, false, WE_W_VEC, 0, COND_HEAD, 2, {WE_D_EMBD, WE_D_EMBD}, M(head_dense_w)},
+    {"head.dense.bias",                  NULL,                       0, false, WE_W_VEC, 0, COND_HEAD_BIAS, 1, {WE_D_EMBD}, M(head_dense_b)},
+    {"head.norm.weight",                 NULL,                       0, false, WE_W_VEC, 0, COND_HEAD, 1, {WE_D_EMBD}, M(head_norm_w)},
+    {"classifier.weight",                NULL,                       0, false, WE_W_VEC, 0, COND_HEAD, 2, {WE_D_LABELS, WE_D_EMBD}, M(cls_w)},
+    {"classifier.bias",                  NULL,                       0, false, WE_W_VEC, 0, COND_HEAD, 1, {WE_D_LABELS}, M(cls_b)},
 };
 
 // ModernBertForMaskedLM and the classifiers keep the encoder under "model.".
@@ -154,6 +182,27 @@ static wembed_status rope_params(const we_json *cfg, const char *type, float *th
     return WEMBED_STATUS_OK;
 }
 
+// ModernBertForSequenceClassification's head: classifier_pooling (ModernBertConfig refuses
+// anything but "cls" and "mean"), classifier_bias, classifier_activation (ACT2FN; "tanh" is
+// nn.Tanh).
+static wembed_status cls_from_config(mbert_hparams *hp, const we_json *cfg, we_err *err) {
+    wembed_status rc = we_cfg_cls_head(cfg, &hp->cls, err);
+    if (rc || !hp->cls.on) return rc;
+    const we_json *pl = we_json_get(cfg, "classifier_pooling");
+    hp->cls_pooling = WEMBED_POOLING_CLS;
+    if (pl && pl->type != WE_JSON_NULL) {
+        if (we_json_str_eq(pl, "mean")) hp->cls_pooling = WEMBED_POOLING_MEAN;
+        else if (!we_json_str_eq(pl, "cls"))
+            return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: classifier_pooling must be \"cls\" or \"mean\"");
+    }
+    if ((rc = we_cfg_bool(cfg, "classifier_bias", false, &hp->cls_bias, err))) return rc;
+    const char *act = we_json_as_str(we_json_get(cfg, "classifier_activation"), NULL);
+    hp->cls_tanh = act && strcmp(act, "tanh") == 0;
+    if (hp->cls_tanh) hp->cls_act = WE_ACT_NONE;
+    else if ((rc = we_cfg_act(cfg, "classifier_activation", "gelu", &hp->cls_act, err))) return rc;
+    return WEMBED_STATUS_OK;
+}
+
 static wembed_status mbert_from_config(we_arch_model *ma, const we_json *cfg, we_err *err) {
     mbert_hparams *hp = ma->hp;
     wembed_status rc;
@@ -171,7 +220,8 @@ static wembed_status mbert_from_config(we_arch_model *ma, const we_json *cfg, we
         (rc = we_cfg_act(cfg, "hidden_activation", "gelu", &hp->act, err)) ||
         (rc = refuse_true(cfg, "norm_bias", err)) ||
         (rc = refuse_true(cfg, "attention_bias", err)) ||
-        (rc = refuse_true(cfg, "mlp_bias", err)))
+        (rc = refuse_true(cfg, "mlp_bias", err)) ||
+        (rc = cls_from_config(hp, cfg, err)))
         return rc;
     if (hp->n_embd % hp->n_head)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: hidden_size %d is not a multiple of num_attention_heads %d",
@@ -265,8 +315,18 @@ static int64_t mbert_dim(const we_arch_model *ma, int sym, int group) {
     case D_WI: return 2 * (int64_t)hp->n_ff;
     case WE_D_VOCAB: return hp->n_vocab;
     case WE_D_QKV: return 3 * (int64_t)hp->n_embd;
+    case WE_D_LABELS: return hp->cls.n_labels;
     }
     return -1;
+}
+
+static bool mbert_enabled(const we_arch_model *ma, int cond) {
+    const mbert_hparams *hp = ma->hp;
+    switch (cond) {
+    case COND_HEAD: return hp->cls.on;
+    case COND_HEAD_BIAS: return hp->cls.on && hp->cls_bias;
+    }
+    return true;
 }
 
 static int32_t mbert_n_layer(const we_arch_model *ma, int group) { (void)group; return ((const mbert_hparams *)ma->hp)->n_layer; }
@@ -291,15 +351,36 @@ static wembed_status mbert_finish(we_arch_model *ma, const bool *group_present, 
     t->pooling = WEMBED_POOLING_MEAN;
     t->chunks = true;
     t->matryoshka = WE_MATRYOSHKA_TRUNCATE;
+    if (hp->cls.on) {
+        // ModernBertForSequenceClassification: classifier(norm(act(dense(pooled)))), pooled from
+        // last_hidden_state (after final_norm); the dropout is inactive at inference.
+        we_cls_head *h = &t->head;
+        h->n_labels = hp->cls.n_labels;
+        h->sigmoid = hp->cls.sigmoid;
+        h->id2label = hp->cls.id2label;
+        h->pooling = hp->cls_pooling;
+        h->pre_w = &w->head_dense_w;
+        h->pre_b = hp->cls_bias ? &w->head_dense_b : NULL;
+        h->pre_act = hp->cls_act;
+        h->pre_tanh = hp->cls_tanh;
+        h->norm_w = &w->head_norm_w;   // eps = norm_eps, no bias (norm_bias false)
+        h->norm_eps = hp->eps;
+        h->out_w = &w->cls_w; h->out_b = &w->cls_b;
+    }
     return WEMBED_STATUS_OK;
 }
 
 static int mbert_describe(const we_arch_model *ma, char *buf, size_t cap) {
     const mbert_hparams *hp = ma->hp;
+    char head[160] = "";
+    if (hp->cls.on)
+        snprintf(head, sizeof head, ",\"head\":\"modernbert_prediction_head\",\"classifier_pooling\":\"%s\",\"classifier_activation\":\"%s\",\"classifier_bias\":%s",
+                 hp->cls_pooling == WEMBED_POOLING_MEAN ? "mean" : "cls", hp->cls_tanh ? "tanh" : we_act_name(hp->cls_act),
+                 hp->cls_bias ? "true" : "false");
     return snprintf(buf, cap, "\"eps\":%.7g,\"act\":\"%s\",\"local_attention\":%d,\"global_attn_every_n_layers\":%d,"
-                    "\"global_rope_theta\":%.9g,\"local_rope_theta\":%.9g",
+                    "\"global_rope_theta\":%.9g,\"local_rope_theta\":%.9g%s",
                     (double)hp->eps, we_act_name(hp->act), hp->local_attention, hp->global_every,
-                    (double)hp->global_theta, (double)hp->local_theta);
+                    (double)hp->global_theta, (double)hp->local_theta, head);
 }
 
 // -----------------------------------------------------------------------------------------
@@ -395,6 +476,7 @@ const we_family we_family_modernbert = {
     .from_gguf = mbert_from_gguf,
     .dim = mbert_dim,
     .n_layer = mbert_n_layer,
+    .enabled = mbert_enabled,
     .alloc = mbert_alloc,
     .slot = we_slot_simple,
     .finish = mbert_finish,
