@@ -203,6 +203,9 @@ struct we_family {
     bool (*claims)(const we_json *cfg);
     size_t hp_size, w_size;           // sizes of its private structs
     size_t layer_size;                // its layer struct, for we_slot_simple / we_alloc_layers
+    // Two-tower families (we_alloc_towers / we_slot_towers): where the text tower's (group 1)
+    // and the vision tower's (group 2) layer-array pointers sit in the weights struct.
+    uint16_t tower_layers[2];
     const we_wentry *entries;
     uint32_t n_entries;
     const char *const *prefixes;      // stripped from HF names ("bert.", "model."), NULL-terminated
@@ -296,5 +299,11 @@ int64_t we_gguf_rows(const struct we_gguf *g, const char *name, int64_t def);
 we_weight *we_slot_simple(we_arch_model *ma, const we_wentry *e, int il);
 // Allocates n_layer layer structs (family->layer_size bytes each) into the first pointer of ma->w.
 wembed_status we_alloc_layers(we_arch_model *ma, we_arena *a, int32_t n_layer, we_err *err);
+
+// The same for two towers (CLIP, SigLIP), used as their alloc and slot hooks: one array of
+// family->n_layer(ma, group) layer structs per tower present (n_layer > 0), its pointer at
+// family->tower_layers[group - 1] in ma->w; a per-layer entry lives in its group's array.
+wembed_status we_alloc_towers(we_arch_model *ma, we_arena *a, we_err *err);
+we_weight *we_slot_towers(we_arch_model *ma, const we_wentry *e, int il);
 
 #endif // WE_ARCH_H

@@ -81,6 +81,23 @@ wembed_status we_alloc_layers(we_arch_model *ma, we_arena *a, int32_t n_layer, w
     return WEMBED_STATUS_OK;
 }
 
+wembed_status we_alloc_towers(we_arch_model *ma, we_arena *a, we_err *err) {
+    for (int g = 1; g <= 2; g++) {
+        int32_t n = ma->family->n_layer(ma, g);
+        if (n <= 0) continue;
+        void *layers = we_arena_calloc(a, (size_t)n, ma->family->layer_size, 16);
+        if (!layers) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
+        *(void **)((char *)ma->w + ma->family->tower_layers[g - 1]) = layers;
+    }
+    return WEMBED_STATUS_OK;
+}
+
+we_weight *we_slot_towers(we_arch_model *ma, const we_wentry *e, int il) {
+    if (!e->per_layer) return (we_weight *)((char *)ma->w + e->offset);
+    char *layers = *(char **)((char *)ma->w + ma->family->tower_layers[e->group == 1 ? 0 : 1]);
+    return (we_weight *)(layers + (size_t)il * ma->family->layer_size + e->offset);
+}
+
 // -----------------------------------------------------------------------------------------
 // Config helpers. A JSON null counts as absent (HF writes null for "use the default").
 
