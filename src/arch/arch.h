@@ -271,6 +271,27 @@ wembed_status we_cfg_bool(const we_json *cfg, const char *key, bool def, bool *o
 // snowflake-arctic-embed-m-v2.0 has "unpad_inputs": "true"): a bool, a number (non-zero), a
 // string (non-empty: "false" is true!); absent or null -> def; an array or object: error.
 wembed_status we_cfg_truthy(const we_json *cfg, const char *key, bool def, bool *out, we_err *err);
+// The hyper-parameters every one-tower text family has, as the first member (`base`) of its
+// hyper-parameter struct, so that the generic hooks below read them through ma->hp.
+typedef struct we_text_hp {
+    int32_t n_vocab;              // rows of the token table
+    int32_t n_embd;               // hidden width
+    int32_t n_layer;
+    int32_t n_head;
+    int32_t n_ff;                 // the MLP's inner width (a gated MLP's projection is a multiple of it)
+    int32_t n_ctx;                // the longest input the model was made for
+} we_text_hp;
+
+// Hooks for a family whose hyper-parameters start with we_text_hp and whose weights have one
+// array of layers (we_alloc_layers): dims WE_D_EMBD, WE_D_FF, WE_D_VOCAB, WE_D_QKV (3 x n_embd,
+// a fused q|k|v) and -1 for the rest (a family's dim hook handles its own, then falls back
+// here); the layer count; the layer array.
+int64_t we_text_hp_dim(const we_arch_model *ma, int sym, int group);
+int32_t we_text_hp_n_layer(const we_arch_model *ma, int group);
+wembed_status we_text_hp_alloc(we_arch_model *ma, we_arena *a, we_err *err);
+// The text spec's sizes: hidden = pooled = n_embd, n_layer, n_head, n_ff, n_vocab, n_ctx.
+void we_text_hp_spec(const we_text_hp *hp, we_text_spec *t);
+
 // The classification head config.json describes (architectures, num_labels / id2label, the
 // sentence-transformers activation); out->on false when it describes none.
 wembed_status we_cfg_cls_head(const we_json *cfg, we_cls_cfg *out, we_err *err);

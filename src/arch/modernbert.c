@@ -78,12 +78,13 @@
 #include "forward.h"
 
 typedef struct mbert_hparams {
-    int32_t n_vocab;          // vocab_size
-    int32_t n_embd;           // hidden_size
-    int32_t n_layer;          // num_hidden_layers
-    int32_t n_head;           // num_attention_heads
-    int32_t n_ff;             // intermediate_size (Wi has 2 * n_ff rows)
-    int32_t n_ctx;            // max_position_embeddings: the trained length
+    we_text_hp base;          // first member (the generic hooks read it):
+                              //   n_vocab: vocab_size
+                              //   n_embd: hidden_size
+                              //   n_layer: num_hidden_layers
+                              //   n_head: num_attention_heads
+                              //   n_ff: intermediate_size (Wi has 2 * n_ff rows)
+                              //   n_ctx: max_position_embeddings: the trained length
     float eps;                // norm_eps
     we_act act;               // hidden_activation, on the first half of Wi's output
     int32_t local_attention;  // local_attention: a local layer sees |i - j| <= local_attention / 2 (0: no local layers)
@@ -207,12 +208,12 @@ static wembed_status mbert_from_config(we_arch_model *ma, const we_json *cfg, we
     mbert_hparams *hp = ma->hp;
     wembed_status rc;
     int32_t head_dim;
-    if ((rc = we_cfg_int(cfg, "vocab_size", 50368, 1, 1 << 24, &hp->n_vocab, err)) ||
-        (rc = we_cfg_int(cfg, "hidden_size", 768, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_cfg_int(cfg, "num_hidden_layers", 22, 1, 1024, &hp->n_layer, err)) ||
-        (rc = we_cfg_int(cfg, "num_attention_heads", 12, 1, 4096, &hp->n_head, err)) ||
-        (rc = we_cfg_int(cfg, "intermediate_size", 1152, 1, 1 << 20, &hp->n_ff, err)) ||
-        (rc = we_cfg_int(cfg, "max_position_embeddings", 8192, 1, 1 << 24, &hp->n_ctx, err)) ||
+    if ((rc = we_cfg_int(cfg, "vocab_size", 50368, 1, 1 << 24, &hp->base.n_vocab, err)) ||
+        (rc = we_cfg_int(cfg, "hidden_size", 768, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_cfg_int(cfg, "num_hidden_layers", 22, 1, 1024, &hp->base.n_layer, err)) ||
+        (rc = we_cfg_int(cfg, "num_attention_heads", 12, 1, 4096, &hp->base.n_head, err)) ||
+        (rc = we_cfg_int(cfg, "intermediate_size", 1152, 1, 1 << 20, &hp->base.n_ff, err)) ||
+        (rc = we_cfg_int(cfg, "max_position_embeddings", 8192, 1, 1 << 24, &hp->base.n_ctx, err)) ||
         (rc = we_cfg_int(cfg, "local_attention", 128, 0, 1 << 24, &hp->local_attention, err)) ||
         (rc = we_cfg_int(cfg, "global_attn_every_n_layers", 3, 1, 1024, &hp->global_every, err)) ||
         (rc = we_cfg_pos_float(cfg, "norm_eps", 1e-5, &hp->eps, err)) ||
@@ -223,11 +224,11 @@ static wembed_status mbert_from_config(we_arch_model *ma, const we_json *cfg, we
         (rc = refuse_true(cfg, "mlp_bias", err)) ||
         (rc = cls_from_config(hp, cfg, err)))
         return rc;
-    if (hp->n_embd % hp->n_head)
+    if (hp->base.n_embd % hp->base.n_head)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: hidden_size %d is not a multiple of num_attention_heads %d",
-                         hp->n_embd, hp->n_head);
-    if ((rc = we_cfg_int(cfg, "head_dim", hp->n_embd / hp->n_head, 1, 65536, &head_dim, err))) return rc;
-    if (head_dim != hp->n_embd / hp->n_head)
+                         hp->base.n_embd, hp->base.n_head);
+    if ((rc = we_cfg_int(cfg, "head_dim", hp->base.n_embd / hp->base.n_head, 1, 65536, &head_dim, err))) return rc;
+    if (head_dim != hp->base.n_embd / hp->base.n_head)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: modernbert with head_dim %d (not hidden_size / num_attention_heads) is not supported",
                          head_dim);
     if (head_dim % 2) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: the head dim %d must be even for RoPE", head_dim);
@@ -250,8 +251,8 @@ static wembed_status mbert_from_config(we_arch_model *ma, const we_json *cfg, we
     // window: they must agree.
     const we_json *lts = we_json_get(cfg, "layer_types");
     if (lts && lts->type != WE_JSON_NULL) {
-        bool ok = lts->type == WE_JSON_ARRAY && lts->len == (uint32_t)hp->n_layer;
-        for (int il = 0; ok && il < hp->n_layer; il++)
+        bool ok = lts->type == WE_JSON_ARRAY && lts->len == (uint32_t)hp->base.n_layer;
+        for (int il = 0; ok && il < hp->base.n_layer; il++)
             ok = we_json_str_eq(we_json_at(lts, (size_t)il), mbert_is_global(hp, il) ? "full_attention" : "sliding_attention");
         if (!ok)
             return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: modernbert layer_types that differ from global_attn_every_n_layers %d are not supported",
@@ -264,17 +265,17 @@ static wembed_status mbert_from_gguf(we_arch_model *ma, const struct we_gguf *g,
     mbert_hparams *hp = ma->hp;
     wembed_status rc;
     int32_t n_swa, n_head_kv;
-    if ((rc = we_gguf_cfg_int(g, "modern-bert.embedding_length", -1, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_gguf_cfg_int(g, "modern-bert.block_count", -1, 1, 1024, &hp->n_layer, err)) ||
-        (rc = we_gguf_cfg_int(g, "modern-bert.attention.head_count", -1, 1, 4096, &hp->n_head, err)) ||
-        (rc = we_gguf_cfg_int(g, "modern-bert.attention.head_count_kv", hp->n_head, 1, 4096, &n_head_kv, err)) ||
-        (rc = we_gguf_cfg_int(g, "modern-bert.feed_forward_length", -1, 1, 1 << 20, &hp->n_ff, err)) ||
-        (rc = we_gguf_cfg_int(g, "modern-bert.context_length", -1, 1, 1 << 24, &hp->n_ctx, err)) ||
+    if ((rc = we_gguf_cfg_int(g, "modern-bert.embedding_length", -1, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_gguf_cfg_int(g, "modern-bert.block_count", -1, 1, 1024, &hp->base.n_layer, err)) ||
+        (rc = we_gguf_cfg_int(g, "modern-bert.attention.head_count", -1, 1, 4096, &hp->base.n_head, err)) ||
+        (rc = we_gguf_cfg_int(g, "modern-bert.attention.head_count_kv", hp->base.n_head, 1, 4096, &n_head_kv, err)) ||
+        (rc = we_gguf_cfg_int(g, "modern-bert.feed_forward_length", -1, 1, 1 << 20, &hp->base.n_ff, err)) ||
+        (rc = we_gguf_cfg_int(g, "modern-bert.context_length", -1, 1, 1 << 24, &hp->base.n_ctx, err)) ||
         (rc = we_gguf_cfg_int(g, "modern-bert.attention.sliding_window", 0, 0, 1 << 24, &n_swa, err)))
         return rc;
-    if (hp->n_embd % hp->n_head || (hp->n_embd / hp->n_head) % 2)
+    if (hp->base.n_embd % hp->base.n_head || (hp->base.n_embd / hp->base.n_head) % 2)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: embedding_length is not an even multiple of head_count");
-    if (n_head_kv != hp->n_head)
+    if (n_head_kv != hp->base.n_head)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "GGUF: modern-bert.attention.head_count_kv %d (not head_count) is not supported", n_head_kv);
     // llama.cpp: no sliding_window (or 0) means no local layers; the pattern is the period of
     // the global layers, dense first (layer l local when l % period != 0; 0: every layer).
@@ -302,22 +303,17 @@ static wembed_status mbert_from_gguf(we_arch_model *ma, const struct we_gguf *g,
     if (!(hp->global_theta > 0 && hp->local_theta > 0 && hp->eps >= 0))
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: modern-bert rope bases must be positive");
     hp->act = WE_ACT_GELU;
-    hp->n_vocab = (int32_t)WE_MIN(we_gguf_rows(g, "token_embd.weight", 0), (int64_t)1 << 24);
+    hp->base.n_vocab = (int32_t)WE_MIN(we_gguf_rows(g, "token_embd.weight", 0), (int64_t)1 << 24);
     return WEMBED_STATUS_OK;
 }
 
 static int64_t mbert_dim(const we_arch_model *ma, int sym, int group) {
-    (void)group;
     const mbert_hparams *hp = ma->hp;
     switch (sym) {
-    case WE_D_EMBD: return hp->n_embd;
-    case WE_D_FF: return hp->n_ff;
-    case D_WI: return 2 * (int64_t)hp->n_ff;
-    case WE_D_VOCAB: return hp->n_vocab;
-    case WE_D_QKV: return 3 * (int64_t)hp->n_embd;
+    case D_WI: return 2 * (int64_t)hp->base.n_ff;
     case WE_D_LABELS: return hp->cls.n_labels;
     }
-    return -1;
+    return we_text_hp_dim(ma, sym, group);
 }
 
 static bool mbert_enabled(const we_arch_model *ma, int cond) {
@@ -329,23 +325,15 @@ static bool mbert_enabled(const we_arch_model *ma, int cond) {
     return true;
 }
 
-static int32_t mbert_n_layer(const we_arch_model *ma, int group) { (void)group; return ((const mbert_hparams *)ma->hp)->n_layer; }
-
-static wembed_status mbert_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
-    return we_alloc_layers(ma, a, ((const mbert_hparams *)ma->hp)->n_layer, err);
-}
-
 static wembed_status mbert_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
     (void)group_present;
     const mbert_hparams *hp = ma->hp;
     const mbert_weights *w = ma->w;
-    for (int il = 1; il < hp->n_layer; il++)
+    for (int il = 1; il < hp->base.n_layer; il++)
         if (!w->layers[il].attn_norm_w.data)
             return we_errorf(err, WEMBED_STATUS_MISSING_TENSOR, "missing tensor layers.%d.attn_norm.weight for modernbert", il);
     we_text_spec *t = &ma->text;
-    t->hidden = t->pooled = hp->n_embd;
-    t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
-    t->n_ctx = hp->n_ctx;
+    we_text_hp_spec(&hp->base, t);
     t->extends = t->rope = t->self_extend = true;
     t->pos_rule = WE_POS_PLAIN;
     t->pooling = WEMBED_POOLING_MEAN;
@@ -390,7 +378,7 @@ static wembed_status mbert_forward(const we_arch_model *m, wembed_pool *pool, co
                                    const we_fwd_opts *o, float *x, we_err *err) {
     const mbert_hparams *hp = m->hp;
     const mbert_weights *w = m->w;
-    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, d = E / H, n = tk->n_tok;
+    const int E = hp->base.n_embd, F = hp->base.n_ff, H = hp->base.n_head, d = E / H, n = tk->n_tok;
     const we_norm ln = { WE_NORM_LAYER, hp->eps };   // no bias anywhere
     wembed_status rc = we_check_tokens(tk, &w->tok_emb, NULL, 0, err);   // RoPE: any position
     if (rc) return rc;
@@ -406,8 +394,8 @@ static wembed_status mbert_forward(const we_arch_model *m, wembed_pool *pool, co
     // window they were trained with; HF's Gemma 3 does the same with rope_scaling). SelfExtend
     // acts on every layer with the layer's own theta, which leaves a local layer whose window is
     // below W as it was (we_rope_carve).
-    const we_rope_cfg rope_global = { d, hp->global_theta, WE_ROPE_NONE, 0, hp->n_ctx };
-    const we_rope_cfg rope_local = { d, hp->local_theta, WE_ROPE_NONE, 0, hp->n_ctx };
+    const we_rope_cfg rope_global = { d, hp->global_theta, WE_ROPE_NONE, 0, hp->base.n_ctx };
+    const we_rope_cfg rope_local = { d, hp->local_theta, WE_ROPE_NONE, 0, hp->base.n_ctx };
     we_fwd_opts o_local = *o;
     o_local.rope = (we_rope_opts){ WE_ROPE_MODEL, 0 };
     float *qkv, *a, *h, *u, *g, *attn;
@@ -433,7 +421,7 @@ static wembed_status mbert_forward(const we_arch_model *m, wembed_pool *pool, co
     we_gather_rows(x, &w->tok_emb, tk->ids, n, false);
     we_apply_norm(pool, &ln, x, E, x, E, &w->emb_norm_w, NULL, n, E);
 
-    for (int il = 0; il < hp->n_layer; il++) {
+    for (int il = 0; il < hp->base.n_layer; il++) {
         const mbert_layer *L = &w->layers[il];
         const bool global = mbert_is_global(hp, il);
         // Attention block; layer 0's attn_norm is the identity.
@@ -475,9 +463,9 @@ const we_family we_family_modernbert = {
     .from_config = mbert_from_config,
     .from_gguf = mbert_from_gguf,
     .dim = mbert_dim,
-    .n_layer = mbert_n_layer,
+    .n_layer = we_text_hp_n_layer,
     .enabled = mbert_enabled,
-    .alloc = mbert_alloc,
+    .alloc = we_text_hp_alloc,
     .slot = we_slot_simple,
     .finish = mbert_finish,
     .describe = mbert_describe,
