@@ -223,6 +223,39 @@ def write(name, cfg):
     with open(os.path.join(out, 'manifest.json'), 'w') as f:
         json.dump(manifest, f, indent=2)
         f.write('\n')
+    what = {
+        'rerank_modernbert': 'gte-reranker-modernbert-base style head: classifier_pooling "mean" (the mean of every real '
+                             'token\'s row of last_hidden_state, [CLS] and [SEP] included), no head.dense bias, '
+                             'classifier_activation "gelu" (erf), one label',
+        'rerank_modernbert_cls': 'the other choices: classifier_pooling "cls" (row 0), classifier_bias true (head.dense.bias), '
+                                 'classifier_activation "silu" while hidden_activation is "gelu", two labels with id2label names',
+    }[name]
+    readme = f"""# {name}: ModernBertForSequenceClassification
+
+Written by `gen/rerank_modernbert_fixture.py` (re-run it to regenerate; the files come out identical).
+A tiny cross-encoder: 32 wide, 2 heads, 3 layers (global, local with |i - j| <= 4, global),
+vocab {V}, max_position_embeddings {N_CTX}; {what}.
+
+## Cases
+
+| case | what |
+|---|---|
+| `pairs5` | token-id pairs [CLS] a [SEP] b [SEP] of 29, 46, 18, 5 and {N_CTX} tokens, right padded |
+| `text_pairs` | a query with five passages through tokenizer.json's pair template; the fourth is longer than {N_CTX} tokens and loses the end of its passage (only_second), never the query (`truncated`) |
+
+Expected: `logits` [B, num_labels], raw (format, roles and tolerances: `../README.md`).
+
+## What it checks
+
+1. The head pools last_hidden_state after final_norm, by classifier_pooling (cls: row 0; mean: masked mean).
+2. ModernBertPredictionHead: classifier(norm(act(dense(p)))): dense with a bias only when classifier_bias,
+   act = ACT2FN[classifier_activation] (not hidden_activation), LayerNorm with norm_eps and no bias.
+3. classifier always has a bias; dropout is off; the weights are head.* and classifier.* at the top level,
+   the encoder under "model.".
+4. Pairs are encoded with the pair template and cut only_second at max_position_embeddings.
+"""
+    with open(os.path.join(out, 'README.md'), 'w') as f:
+        f.write(readme)
     print(name, 'pairs5', logits(cfg, w, *padded(rows)).numpy().ravel()[:4], 'truncated', [e[1] for e in encs])
 
 
