@@ -462,6 +462,19 @@ export const REGISTRY = {
       "normalize": true,
       "prefixes": {}
     },
+    "Alibaba-NLP/gte-reranker-modernbert-base": {
+      "aliases": [
+        "gte-reranker-modernbert-base"
+      ],
+      "architecture": "modernbert",
+      "reranker": true,
+      "dims": 1,
+      "maxTokens": 8192,
+      "pooling": "mean",
+      "normalize": false,
+      "prefixes": {},
+      "note": "ModernBertForSequenceClassification reranker (load it with Reranker): score = classifier(norm(act(dense(p)))), p pooled from the last hidden state (after final_norm) as config.json's classifier_pooling says, act its classifier_activation (both read at load), one label, raw logit (sentence-transformers' CrossEncoder applies a sigmoid to a one-label head by default: activation 'sigmoid'). Pairs: [CLS] query [SEP] passage [SEP]. dims: scores per pair."
+    },
     "nomic-ai/modernbert-embed-base": {
       "aliases": [
         "modernbert-embed-base"

@@ -309,6 +309,26 @@ static int cmp_seqin(const void *a, const void *b) {
     return x->out < y->out ? -1 : x->out > y->out;
 }
 
+// The classification head (we_text_spec.head) on a pooled vector: v (E) -> v (n_labels).
+// buf holds h (E) | z (E) | logits (n_labels).
+static void apply_head(wembed_pool *pool, const we_cls_head *head, double *v, float *buf, void *scratch, int E) {
+    float *h = buf, *z = buf + E, *lg = buf + 2 * E;
+    for (int e = 0; e < E; e++) h[e] = (float)v[e];
+    const float *x = h;
+    if (head->pre_w) {
+        we_linear(pool, z, E, h, E, head->pre_w, head->pre_b, 1, head->pre_act, scratch);
+        if (head->pre_tanh)
+            for (int e = 0; e < E; e++) z[e] = tanhf(z[e]);
+        if (head->norm_w) {
+            const we_norm ln = { WE_NORM_LAYER, head->norm_eps };
+            we_apply_norm(pool, &ln, z, E, z, E, head->norm_w, head->norm_b, 1, E);
+        }
+        x = z;
+    }
+    we_linear(pool, lg, head->n_labels, x, E, head->out_w, head->out_b, 1, WE_ACT_NONE, scratch);
+    for (int e = 0; e < head->n_labels; e++) v[e] = lg[e];
+}
+
 // Runs seqs (reordered in place) through the model: pooled vectors are added, weighted by
 // token count, to acc (pooled per output) and acc_n; pooling NONE writes token rows to out at
 // tok_out[output] instead.
@@ -359,7 +379,7 @@ static wembed_status forward_seqs(wembed_model *m, seqin *seqs, size_t n_seq, co
     }
     const we_cls_head *head = r->head;
     if (head) {
-        // h0 (E) | pre (E) | logits (n_labels)
+        // h (E) | z (E) | logits (n_labels) (apply_head)
         const we_weight *hw[] = { head->pre_w, head->out_w };
         head_buf = we_malloc(sizeof(float) * (2 * (size_t)E + (size_t)head->n_labels));
         head_scratch = we_malloc(we_linear_scratch_max(1, hw, 2) + 16);
@@ -416,18 +436,7 @@ static wembed_status forward_seqs(wembed_model *m, seqin *seqs, size_t n_seq, co
                 pool_seq(v, h, RUN_LEN(s), E, r->pooling);
             }
             if (head) {
-                // The classification head (we_text_spec.head) on the pooled first token.
-                float *h0 = head_buf, *mid = head_buf + E, *lg = head_buf + 2 * E;
-                for (int e = 0; e < E; e++) h0[e] = (float)v[e];
-                const float *x = h0;
-                if (head->pre_w) {
-                    we_linear(pool, mid, E, h0, E, head->pre_w, head->pre_b, 1, head->pre_tanh ? WE_ACT_NONE : head->pre_act, head_scratch);
-                    if (head->pre_tanh)
-                        for (int e = 0; e < E; e++) mid[e] = tanhf(mid[e]);
-                    x = mid;
-                }
-                we_linear(pool, lg, head->n_labels, x, E, head->out_w, head->out_b, 1, WE_ACT_NONE, head_scratch);
-                for (int e = 0; e < head->n_labels; e++) v[e] = lg[e];
+                apply_head(pool, head, v, head_buf, head_scratch, E);
             } else if (proj) {
                 // The model's projection of pooled vectors (we_text_spec.proj).
                 for (int e = 0; e < E; e++) proj_in[e] = (float)v[e];
@@ -560,12 +569,13 @@ wembed_status wembed_embed_ids(wembed_model *m, const int32_t *ids, const int32_
 }
 
 // -----------------------------------------------------------------------------------------
-// Classification (cross-encoders): the first token's last hidden state through the model's
-// head (we_text_spec.head), one row of n_labels raw logits per input. Inputs longer than the
-// model's limit are an error (a pair's truncation is the tokenizer's, only_second).
+// Classification (cross-encoders): the pooled last hidden state (the head's pooling: first
+// token or mean) through the model's head (we_text_spec.head), one row of n_labels raw logits
+// per input. Inputs longer than the model's limit are an error (a pair's truncation is the
+// tokenizer's, only_second).
 
-// The call parameters of a classification: CLS pooling, no normalization, logits as the
-// pooled vector.
+// The call parameters of a classification: the head's pooling, no normalization, logits as
+// the pooled vector.
 static wembed_status resolve_classify(wembed_model *m, we_resolved *r, wembed_embed_params *p) {
     we_err *err = &m->err;
     memset(r, 0, sizeof *r);
@@ -575,7 +585,7 @@ static wembed_status resolve_classify(wembed_model *m, we_resolved *r, wembed_em
     const we_text_spec *ts = &m->arch.text;
     if (ts->hidden <= 0 || ts->head.n_labels <= 0)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "this model has no sequence-classification head (config.json architectures: *ForSequenceClassification)");
-    r->pooling = WEMBED_POOLING_CLS;
+    r->pooling = ts->head.pooling;
     r->normalize = false;
     r->hidden = ts->hidden;
     r->pooled = r->dims = ts->head.n_labels;

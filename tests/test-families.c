@@ -12,6 +12,9 @@
 //                                     max |diff| <= 1e-4
 //   scores_sigmoid                    sigmoid of those logits, likewise
 //
+// A case with "text_pairs" (and "truncated") instead of input_ids goes through
+// wembed_classify_pairs with the folder's tokenizer.json: logits as above, truncated flags equal.
+//
 // An image case (input image_uint8, H x W x 3) goes through the image calls:
 //
 //   resized_uint8, cropped_uint8      the preprocessing's uint8 stages (preprocessor_config.json
@@ -80,7 +83,7 @@ static const char *const g_fixtures[] = {
     "gemma_causal_bf16",
     "nomic_selfextend", "nomic_tempscale", "nomic_long", "gte_long", "bert_tempscale", "jina_tempscale",
     "modernbert_long", "qwen3_long", "gemma_long",
-    "rerank_bert", "rerank_xlmr",
+    "rerank_bert", "rerank_xlmr", "rerank_modernbert", "rerank_modernbert_cls",
     "deberta_own", "deberta_own_sep",
     "siglip", "siglip_own",
     "nomic_vision", "nomic_vision_own",
@@ -146,7 +149,7 @@ static wembed_model *fx_load(const fixture *f, wembed_dtype dtype) {
     static const char *names[] = {
         "config.json", "model.safetensors", "modules.json", "1_Pooling/config.json", "sentence_bert_config.json",
         "config_sentence_transformers.json", "2_Dense/config.json", "2_Dense/model.safetensors", "3_Dense/config.json",
-        "3_Dense/model.safetensors", "preprocessor_config.json",
+        "3_Dense/model.safetensors", "preprocessor_config.json", "tokenizer.json",
     };
     wembed_file files[WE_ARRAY_LEN(names)];
     size_t nf = 0;
@@ -397,8 +400,46 @@ static void run_image_case(const fixture *f, wembed_model *m, const we_json *cs)
     free(rgb);
 }
 
+// A case of text pairs (query, passage) through wembed_classify_pairs: the tokenizer's pair
+// template and only_second truncation at the model's limit; logits as above, and the
+// truncated flags must be the manifest's.
+static void run_pairs_case(fixture *f, wembed_model *m, const we_json *cs) {
+    const char *cname = we_json_as_str(we_json_get(cs, "name"), NULL);
+    const we_json *pairs = we_json_get(cs, "text_pairs"), *want = we_json_get(cs, "truncated");
+    int32_t n = (int32_t)pairs->len;
+    const char **a = calloc((size_t)n + 1, sizeof(char *)), **b = calloc((size_t)n + 1, sizeof(char *));
+    uint8_t *cut = calloc((size_t)n + 1, 1);
+    for (int32_t i = 0; i < n; i++) {
+        a[i] = we_json_as_str(we_json_at(we_json_at(pairs, (uint32_t)i), 0), NULL);
+        b[i] = we_json_as_str(we_json_at(we_json_at(pairs, (uint32_t)i), 1), NULL);
+    }
+    int64_t shape[4];
+    int nd;
+    size_t ref_n;
+    float *ref = fx_tensor(f, cs, "logits", shape, &nd, &ref_n);
+    float *out = calloc(ref_n + 1, sizeof(float));
+    CHECKF(ref && ref_n == (size_t)n * (size_t)wembed_model_n_labels(m), "%s/%s: %zu logits for %d pairs", f->label, cname, ref_n, n);
+    wembed_status rc = wembed_classify_pairs(m, a, NULL, b, NULL, n, out, ref_n, cut);
+    if (CHECKF(rc == WEMBED_STATUS_OK, "%s/%s: %s", f->label, cname, wembed_model_last_error(m))) {
+        double md = we_max_abs_diff(out, ref, ref_n);
+        CHECKF(md <= 1e-4, "%s/%s logits: max |diff| %.3g > 1e-4", f->label, cname, md);
+        if (g_verbose) printf("%s/%s logits: max |diff| %.3g\n", f->label, cname, md);
+        for (int32_t i = 0; i < n; i++)
+            CHECKF(cut[i] == (we_json_at(want, (uint32_t)i)->type == WE_JSON_TRUE), "%s/%s: pair %d truncated %d", f->label, cname, i, cut[i]);
+    }
+    free(out);
+    free(ref);
+    free(cut);
+    free(a);
+    free(b);
+}
+
 static void run_case(fixture *f, wembed_model *m, const we_json *cs) {
     const char *cname = we_json_as_str(we_json_get(cs, "name"), NULL);
+    if (we_json_get(cs, "text_pairs")) {
+        run_pairs_case(f, m, cs);
+        return;
+    }
     int64_t shape[4] = { 0 };
     int nd;
     size_t n_el;

@@ -3,7 +3,10 @@
 // UNSUPPORTED naming the key; a transformers 5 config (rope_parameters, layer_types) gives the
 // same model as the 4.48 keys; local_rope_theta null means the global theta; a missing
 // attn_norm is named; and inputs run past max_position_embeddings when asked (RoPE has no
-// table), are truncated to it by default.
+// table), are truncated to it by default. The ModernBertForSequenceClassification config keys
+// (rerank_modernbert's weights): a classifier_pooling other than cls / mean, an activation
+// we_cfg_act does not know and classifier_bias without head.dense.bias are refused, naming them;
+// info() describes the head.
 #include "harness.h"
 
 #include <math.h>
@@ -200,6 +203,45 @@ static void test_long(void) {
     wembed_model_free(m);
 }
 
+// rerank_modernbert's config with `find` replaced; its weights. Refusals name the key.
+static void test_head_config(void) {
+    size_t ncfg, nst;
+    uint8_t *cfg0 = we_test_read_file(we_test_data_path("fixtures/rerank_modernbert/config.json"), &ncfg);
+    uint8_t *st = we_test_read_file(we_test_data_path("fixtures/rerank_modernbert/model.safetensors"), &nst);
+    if (!CHECK(cfg0 && st)) return;
+    uint8_t *own = g_cfg;
+    size_t nown = g_ncfg;
+    g_cfg = cfg0, g_ncfg = ncfg;   // cfg_edit reads g_cfg
+    static const struct { const char *find, *repl, *key; wembed_status rc; } cases[] = {
+        {"\"classifier_pooling\": \"mean\"", "\"classifier_pooling\": \"max\"", "classifier_pooling", WEMBED_STATUS_BAD_FORMAT},
+        {"\"classifier_activation\": \"gelu\"", "\"classifier_activation\": \"relu\"", "classifier_activation", WEMBED_STATUS_UNSUPPORTED},
+        {"\"classifier_bias\": false", "\"classifier_bias\": true", "head.dense.bias", WEMBED_STATUS_MISSING_TENSOR},
+    };
+    char msg[512];
+    wembed_status rc;
+    for (size_t i = 0; i < WE_ARRAY_LEN(cases); i++) {
+        char *cfg = cfg_edit(cases[i].find, cases[i].repl);
+        wembed_model *m = load_with(cfg, st, nst, &rc, msg, sizeof msg);
+        CHECKF(rc == cases[i].rc && strstr(msg, cases[i].key), "%s: %s: %s", cases[i].key, wembed_status_str(rc), msg);
+        wembed_model_free(m);
+        free(cfg);
+    }
+    char *cfg = cfg_edit(NULL, NULL);
+    wembed_model *m = load_with(cfg, st, nst, &rc, msg, sizeof msg);
+    if (CHECKF(m, "rerank_modernbert: %s", msg)) {
+        wembed_model_info info;
+        wembed_model_get_info(m, &info);
+        CHECKF(wembed_model_n_labels(m) == 1 && strstr(info.hparams, "\"head\":\"modernbert_prediction_head\",\"classifier_pooling\":\"mean\","
+                                                                       "\"classifier_activation\":\"gelu\",\"classifier_bias\":false"),
+               "%s", info.hparams);
+    }
+    wembed_model_free(m);
+    free(cfg);
+    g_cfg = own, g_ncfg = nown;
+    free(cfg0);
+    free(st);
+}
+
 int main(void) {
     g_cfg = we_test_read_file(we_test_data_path(FX "config.json"), &g_ncfg);
     g_st = we_test_read_file(we_test_data_path(FX "model.safetensors"), &g_nst);
@@ -208,6 +250,7 @@ int main(void) {
         test_config_forms();
         test_missing_attn_norm();
         test_long();
+        test_head_config();
     }
     free(g_cfg);
     free(g_st);

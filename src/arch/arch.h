@@ -39,16 +39,25 @@ typedef enum we_matryoshka {
     WE_MATRYOSHKA_LAYER_NORM,     // nomic's recipe: layer_norm (no affine, eps 1e-5), then truncate
 } we_matryoshka;
 
-// A sequence-classification head (cross-encoders) on the first token's last hidden state h0:
-//   logits (n_labels) = out_w (pre_tanh ? tanh(pre_w h0 + pre_b) : pre_act(pre_w h0 + pre_b)) + out_b
-// BertForSequenceClassification: pre = pooler.dense, tanh (BertPooler), out = classifier;
-// RobertaClassificationHead: pre = classifier.dense, tanh, out = classifier.out_proj;
-// DebertaV2ForSequenceClassification: pre = pooler.dense, pooler_hidden_act (ContextPooler), out = classifier.
+// A sequence-classification head (cross-encoders) on the pooled last hidden state h of a text
+// (pooling CLS: the first token's row; MEAN: the mean of its rows, as a masked mean over the
+// padded batch gives it):
+//   z = act(pre_w h + pre_b); z = tanh(z) if pre_tanh; z = LayerNorm(z) if norm_w
+//   logits (n_labels) = out_w z + out_b                  (pre_w NULL: z = h)
+// BertForSequenceClassification: CLS, pre = pooler.dense, tanh (BertPooler), out = classifier;
+// RobertaClassificationHead: CLS, pre = classifier.dense, tanh, out = classifier.out_proj;
+// ModernBertForSequenceClassification: classifier_pooling, pre = head.dense (bias per
+// classifier_bias), act = classifier_activation, norm = head.norm, out = classifier;
+// DebertaV2ForSequenceClassification: CLS, pre = pooler.dense, act = pooler_hidden_act (ContextPooler),
+// out = classifier.
 typedef struct we_cls_head {
     int32_t n_labels;             // 0: no head
-    const we_weight *pre_w, *pre_b;   // (E, E), (E); pre_w NULL: out reads h0 itself
+    wembed_pooling pooling;       // WEMBED_POOLING_CLS or WEMBED_POOLING_MEAN
+    const we_weight *pre_w, *pre_b;   // (E, E), (E) or NULL; pre_w NULL: out reads h itself
+    we_act pre_act;               // fused into pre's linear
     bool pre_tanh;
-    we_act pre_act;               // when not pre_tanh (WE_ACT_NONE: none)
+    const we_weight *norm_w, *norm_b; // (E), (E) or NULL: a LayerNorm after pre; norm_w NULL: none
+    float norm_eps;
     const we_weight *out_w, *out_b;   // (n_labels, E), (n_labels)
     bool sigmoid;                 // the config asks for sigmoid scores (sentence-transformers)
     const we_json *id2label;      // config.json's id2label object (in the model's arena), or NULL
@@ -196,6 +205,9 @@ struct we_family {
     bool (*claims)(const we_json *cfg);
     size_t hp_size, w_size;           // sizes of its private structs
     size_t layer_size;                // its layer struct, for we_slot_simple / we_alloc_layers
+    // Two-tower families (we_alloc_towers / we_slot_towers): where the text tower's (group 1)
+    // and the vision tower's (group 2) layer-array pointers sit in the weights struct.
+    uint16_t tower_layers[2];
     const we_wentry *entries;
     uint32_t n_entries;
     const char *const *prefixes;      // stripped from HF names ("bert.", "model."), NULL-terminated
@@ -261,6 +273,27 @@ wembed_status we_cfg_bool(const we_json *cfg, const char *key, bool def, bool *o
 // snowflake-arctic-embed-m-v2.0 has "unpad_inputs": "true"): a bool, a number (non-zero), a
 // string (non-empty: "false" is true!); absent or null -> def; an array or object: error.
 wembed_status we_cfg_truthy(const we_json *cfg, const char *key, bool def, bool *out, we_err *err);
+// The hyper-parameters every one-tower text family has, as the first member (`base`) of its
+// hyper-parameter struct, so that the generic hooks below read them through ma->hp.
+typedef struct we_text_hp {
+    int32_t n_vocab;              // rows of the token table
+    int32_t n_embd;               // hidden width
+    int32_t n_layer;
+    int32_t n_head;
+    int32_t n_ff;                 // the MLP's inner width (a gated MLP's projection is a multiple of it)
+    int32_t n_ctx;                // the longest input the model was made for
+} we_text_hp;
+
+// Hooks for a family whose hyper-parameters start with we_text_hp and whose weights have one
+// array of layers (we_alloc_layers): dims WE_D_EMBD, WE_D_FF, WE_D_VOCAB, WE_D_QKV (3 x n_embd,
+// a fused q|k|v) and -1 for the rest (a family's dim hook handles its own, then falls back
+// here); the layer count; the layer array.
+int64_t we_text_hp_dim(const we_arch_model *ma, int sym, int group);
+int32_t we_text_hp_n_layer(const we_arch_model *ma, int group);
+wembed_status we_text_hp_alloc(we_arch_model *ma, we_arena *a, we_err *err);
+// The text spec's sizes: hidden = pooled = n_embd, n_layer, n_head, n_ff, n_vocab, n_ctx.
+void we_text_hp_spec(const we_text_hp *hp, we_text_spec *t);
+
 // The classification head config.json describes (architectures, num_labels / id2label, the
 // sentence-transformers activation); out->on false when it describes none.
 wembed_status we_cfg_cls_head(const we_json *cfg, we_cls_cfg *out, we_err *err);
@@ -289,5 +322,11 @@ int64_t we_gguf_rows(const struct we_gguf *g, const char *name, int64_t def);
 we_weight *we_slot_simple(we_arch_model *ma, const we_wentry *e, int il);
 // Allocates n_layer layer structs (family->layer_size bytes each) into the first pointer of ma->w.
 wembed_status we_alloc_layers(we_arch_model *ma, we_arena *a, int32_t n_layer, we_err *err);
+
+// The same for two towers (CLIP, SigLIP), used as their alloc and slot hooks: one array of
+// family->n_layer(ma, group) layer structs per tower present (n_layer > 0), its pointer at
+// family->tower_layers[group - 1] in ma->w; a per-layer entry lives in its group's array.
+wembed_status we_alloc_towers(we_arch_model *ma, we_arena *a, we_err *err);
+we_weight *we_slot_towers(we_arch_model *ma, const we_wentry *e, int il);
 
 #endif // WE_ARCH_H

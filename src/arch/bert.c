@@ -225,6 +225,7 @@ static wembed_status bert_finish(we_arch_model *ma, const bool *group_present, w
         h->n_labels = hp->cls.n_labels;
         h->sigmoid = hp->cls.sigmoid;
         h->id2label = hp->cls.id2label;
+        h->pooling = WEMBED_POOLING_CLS;   // both heads read the first token
         if (hp->pos_from_pad) {
             // RobertaClassificationHead: dense, tanh, out_proj on <s>.
             h->pre_w = &w->cls_dense_w; h->pre_b = &w->cls_dense_b;

@@ -281,28 +281,6 @@ static bool clip_enabled(const we_arch_model *ma, int cond) {
     return true;
 }
 
-static wembed_status clip_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
-    clip_weights *w = ma->w;
-    if (((const clip_hparams *)ma->hp)->text.n_layer > 0) {
-        w->text.layers = we_arena_calloc(a, (size_t)((const clip_hparams *)ma->hp)->text.n_layer, sizeof(we_preln_layer), _Alignof(we_preln_layer));
-        if (!w->text.layers) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
-    }
-    if (((const clip_hparams *)ma->hp)->vision.n_layer > 0) {
-        w->vision.layers = we_arena_calloc(a, (size_t)((const clip_hparams *)ma->hp)->vision.n_layer, sizeof(we_preln_layer), _Alignof(we_preln_layer));
-        if (!w->vision.layers) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
-    }
-    return WEMBED_STATUS_OK;
-}
-
-static we_weight *clip_slot(we_arch_model *ma, const we_wentry *e, int il) {
-    clip_weights *w = ma->w;
-    if (e->per_layer) {
-        we_preln_layer *layers = e->group == G_TEXT ? w->text.layers : w->vision.layers;
-        return (we_weight *)((char *)&layers[il] + e->offset);
-    }
-    return (we_weight *)((char *)w + e->offset);
-}
-
 static wembed_status clip_text_forward(const we_arch_model *m, wembed_pool *pool, const we_tokens *tk,
                                        const we_fwd_opts *o, float *x, we_err *err) {
     (void)o;
@@ -454,6 +432,7 @@ const we_family we_family_clip = {
     .hp_size = sizeof(clip_hparams),
     .w_size = sizeof(clip_weights),
     .layer_size = sizeof(we_preln_layer),
+    .tower_layers = { offsetof(clip_weights, text.layers), offsetof(clip_weights, vision.layers) },
     .entries = g_clip_entries,
     .n_entries = (uint32_t)WE_ARRAY_LEN(g_clip_entries),
     .prefixes = g_clip_prefixes,
@@ -463,8 +442,8 @@ const we_family we_family_clip = {
     .dim = clip_dim,
     .n_layer = clip_n_layer,
     .enabled = clip_enabled,
-    .alloc = clip_alloc,
-    .slot = clip_slot,
+    .alloc = we_alloc_towers,
+    .slot = we_slot_towers,
     .finish = clip_finish,
     .parts = clip_parts,
     .describe = clip_describe,

@@ -326,6 +326,7 @@ static wembed_status deb_finish(we_arch_model *ma, const bool *group_present, we
         h->n_labels = hp->cls.n_labels;
         h->sigmoid = hp->cls.sigmoid;
         h->id2label = hp->cls.id2label;
+        h->pooling = WEMBED_POOLING_CLS;   // ContextPooler reads the first token
         // ContextPooler: dense, then pooler_hidden_act, on the first token; then classifier.
         h->pre_w = &w->pooler_w; h->pre_b = &w->pooler_b;
         h->pre_tanh = hp->pooler_tanh;

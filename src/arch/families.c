@@ -82,6 +82,50 @@ wembed_status we_alloc_layers(we_arch_model *ma, we_arena *a, int32_t n_layer, w
     return WEMBED_STATUS_OK;
 }
 
+int64_t we_text_hp_dim(const we_arch_model *ma, int sym, int group) {
+    (void)group;
+    const we_text_hp *hp = ma->hp;   // the first member of the family's struct
+    switch (sym) {
+    case WE_D_EMBD: return hp->n_embd;
+    case WE_D_FF: return hp->n_ff;
+    case WE_D_VOCAB: return hp->n_vocab;
+    case WE_D_QKV: return 3 * (int64_t)hp->n_embd;
+    }
+    return -1;
+}
+
+int32_t we_text_hp_n_layer(const we_arch_model *ma, int group) {
+    (void)group;
+    return ((const we_text_hp *)ma->hp)->n_layer;
+}
+
+wembed_status we_text_hp_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
+    return we_alloc_layers(ma, a, ((const we_text_hp *)ma->hp)->n_layer, err);
+}
+
+void we_text_hp_spec(const we_text_hp *hp, we_text_spec *t) {
+    t->hidden = t->pooled = hp->n_embd;
+    t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
+    t->n_ctx = hp->n_ctx;
+}
+
+wembed_status we_alloc_towers(we_arch_model *ma, we_arena *a, we_err *err) {
+    for (int g = 1; g <= 2; g++) {
+        int32_t n = ma->family->n_layer(ma, g);
+        if (n <= 0) continue;
+        void *layers = we_arena_calloc(a, (size_t)n, ma->family->layer_size, 16);
+        if (!layers) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
+        *(void **)((char *)ma->w + ma->family->tower_layers[g - 1]) = layers;
+    }
+    return WEMBED_STATUS_OK;
+}
+
+we_weight *we_slot_towers(we_arch_model *ma, const we_wentry *e, int il) {
+    if (!e->per_layer) return (we_weight *)((char *)ma->w + e->offset);
+    char *layers = *(char **)((char *)ma->w + ma->family->tower_layers[e->group == 1 ? 0 : 1]);
+    return (we_weight *)(layers + (size_t)il * ma->family->layer_size + e->offset);
+}
+
 // -----------------------------------------------------------------------------------------
 // Config helpers. A JSON null counts as absent (HF writes null for "use the default").
 

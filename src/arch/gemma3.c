@@ -85,14 +85,15 @@
 #define MAX_LAYERS 1024
 
 typedef struct gemma3_hparams {
-    int32_t n_vocab;          // vocab_size
-    int32_t n_embd;           // hidden_size
-    int32_t n_layer;          // num_hidden_layers
-    int32_t n_head;           // num_attention_heads
+    we_text_hp base;          // first member (the generic hooks read it):
+                              //   n_vocab: vocab_size
+                              //   n_embd: hidden_size
+                              //   n_layer: num_hidden_layers
+                              //   n_head: num_attention_heads
+                              //   n_ff: intermediate_size
+                              //   n_ctx: max_position_embeddings
     int32_t n_kv_head;        // num_key_value_heads
     int32_t head_dim;         // head_dim
-    int32_t n_ff;             // intermediate_size
-    int32_t n_ctx;            // max_position_embeddings
     float eps;                // rms_norm_eps
     float rope_theta;         // rope_theta: full layers
     float rope_local;         // rope_local_base_freq: sliding layers
@@ -158,15 +159,15 @@ static const char *const g_gemma3_gguf[] = {"gemma-embedding", NULL};
 
 // Shapes both readers check.
 static wembed_status check_hparams(const gemma3_hparams *hp, const char *src, we_err *err) {
-    if (hp->n_head % hp->n_kv_head)
+    if (hp->base.n_head % hp->n_kv_head)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "%s: %d attention heads are not a multiple of %d key/value heads", src,
-                         hp->n_head, hp->n_kv_head);
+                         hp->base.n_head, hp->n_kv_head);
     if (hp->head_dim % 2) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "%s: head_dim %d must be even (RoPE)", src, hp->head_dim);
     if (!(hp->rope_theta > 0) || !(hp->rope_local > 0)) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "%s: RoPE bases must be positive", src);
     if (!(hp->attn_scale > 0 && isfinite(hp->attn_scale)))
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "%s: query_pre_attn_scalar must be positive", src);
     bool any_sliding = false;
-    for (int i = 0; i < hp->n_layer; i++) any_sliding |= hp->sliding[i];
+    for (int i = 0; i < hp->base.n_layer; i++) any_sliding |= hp->sliding[i];
     // The kernel's window 0 means none: a window of 0 keys (sliding_window 1) cannot be asked for.
     if (any_sliding && hp->sliding_window < 2)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "%s: sliding_window %d is not supported (2 or more)", src, hp->sliding_window);
@@ -177,9 +178,9 @@ static wembed_status check_hparams(const gemma3_hparams *hp, const char *src, we
 static wembed_status read_layer_types(gemma3_hparams *hp, const we_json *cfg, we_err *err) {
     const we_json *lt = we_json_get(cfg, "layer_types");
     if (lt && lt->type != WE_JSON_NULL) {
-        if (!we_json_is(lt, WE_JSON_ARRAY) || lt->len != (uint32_t)hp->n_layer)
+        if (!we_json_is(lt, WE_JSON_ARRAY) || lt->len != (uint32_t)hp->base.n_layer)
             return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: \"layer_types\" must be an array of num_hidden_layers (%d) strings",
-                             hp->n_layer);
+                             hp->base.n_layer);
         for (uint32_t i = 0; i < lt->len; i++) {
             const we_json *t = we_json_at(lt, i);
             if (we_json_str_eq(t, "sliding_attention")) hp->sliding[i] = true;
@@ -194,7 +195,7 @@ static wembed_status read_layer_types(gemma3_hparams *hp, const we_json *cfg, we
     const char *key = we_json_get(cfg, "sliding_window_pattern") ? "sliding_window_pattern" : "_sliding_window_pattern";
     wembed_status rc = we_cfg_int(cfg, key, 6, 1, 1 << 20, &pattern, err);
     if (rc) return rc;
-    for (int i = 0; i < hp->n_layer; i++) hp->sliding[i] = (i + 1) % pattern != 0;
+    for (int i = 0; i < hp->base.n_layer; i++) hp->sliding[i] = (i + 1) % pattern != 0;
     return WEMBED_STATUS_OK;
 }
 
@@ -202,7 +203,7 @@ static wembed_status read_layer_types(gemma3_hparams *hp, const we_json *cfg, we
 static void set_embed_scale(gemma3_hparams *hp, const we_json *cfg) {
     const char *dt = we_json_as_str(we_json_get(cfg, "torch_dtype"), NULL);
     if (!dt) dt = we_json_as_str(we_json_get(cfg, "dtype"), NULL);
-    float s = (float)sqrt((double)hp->n_embd);
+    float s = (float)sqrt((double)hp->base.n_embd);
     hp->scale_dtype = "float32";
     if (dt && strcmp(dt, "bfloat16") == 0) {
         s = we_bf16_to_f32(we_f32_to_bf16(s));
@@ -218,14 +219,14 @@ static wembed_status gemma3_from_config(we_arch_model *ma, const we_json *cfg, w
     gemma3_hparams *hp = ma->hp;
     wembed_status rc;
     bool bias;
-    if ((rc = we_cfg_int(cfg, "vocab_size", 262208, 1, LIM, &hp->n_vocab, err)) ||
-        (rc = we_cfg_int(cfg, "hidden_size", 2304, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_cfg_int(cfg, "num_hidden_layers", 26, 1, MAX_LAYERS, &hp->n_layer, err)) ||
-        (rc = we_cfg_int(cfg, "num_attention_heads", 8, 1, 4096, &hp->n_head, err)) ||
+    if ((rc = we_cfg_int(cfg, "vocab_size", 262208, 1, LIM, &hp->base.n_vocab, err)) ||
+        (rc = we_cfg_int(cfg, "hidden_size", 2304, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_cfg_int(cfg, "num_hidden_layers", 26, 1, MAX_LAYERS, &hp->base.n_layer, err)) ||
+        (rc = we_cfg_int(cfg, "num_attention_heads", 8, 1, 4096, &hp->base.n_head, err)) ||
         (rc = we_cfg_int(cfg, "num_key_value_heads", 4, 1, 4096, &hp->n_kv_head, err)) ||
         (rc = we_cfg_int(cfg, "head_dim", 256, 2, 4096, &hp->head_dim, err)) ||
-        (rc = we_cfg_int(cfg, "intermediate_size", 9216, 1, 1 << 20, &hp->n_ff, err)) ||
-        (rc = we_cfg_int(cfg, "max_position_embeddings", 131072, 1, LIM, &hp->n_ctx, err)) ||
+        (rc = we_cfg_int(cfg, "intermediate_size", 9216, 1, 1 << 20, &hp->base.n_ff, err)) ||
+        (rc = we_cfg_int(cfg, "max_position_embeddings", 131072, 1, LIM, &hp->base.n_ctx, err)) ||
         (rc = we_cfg_int(cfg, "sliding_window", 4096, 1, 1 << 30, &hp->sliding_window, err)) ||
         (rc = we_cfg_pos_float(cfg, "rms_norm_eps", 1e-6, &hp->eps, err)) ||
         (rc = we_cfg_pos_float(cfg, "rope_theta", 1000000.0, &hp->rope_theta, err)) ||
@@ -253,14 +254,14 @@ static wembed_status gemma3_from_gguf(we_arch_model *ma, const struct we_gguf *g
     wembed_status rc;
     int32_t rot;
 #define K(x) "gemma-embedding." x
-    if ((rc = we_gguf_cfg_int(g, K("embedding_length"), -1, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_gguf_cfg_int(g, K("block_count"), -1, 1, MAX_LAYERS, &hp->n_layer, err)) ||
-        (rc = we_gguf_cfg_int(g, K("attention.head_count"), -1, 1, 4096, &hp->n_head, err)) ||
-        (rc = we_gguf_cfg_int(g, K("attention.head_count_kv"), hp->n_head, 1, 4096, &hp->n_kv_head, err)) ||
-        (rc = we_gguf_cfg_int(g, K("attention.key_length"), hp->n_embd / hp->n_head, 2, 4096, &hp->head_dim, err)) ||
+    if ((rc = we_gguf_cfg_int(g, K("embedding_length"), -1, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_gguf_cfg_int(g, K("block_count"), -1, 1, MAX_LAYERS, &hp->base.n_layer, err)) ||
+        (rc = we_gguf_cfg_int(g, K("attention.head_count"), -1, 1, 4096, &hp->base.n_head, err)) ||
+        (rc = we_gguf_cfg_int(g, K("attention.head_count_kv"), hp->base.n_head, 1, 4096, &hp->n_kv_head, err)) ||
+        (rc = we_gguf_cfg_int(g, K("attention.key_length"), hp->base.n_embd / hp->base.n_head, 2, 4096, &hp->head_dim, err)) ||
         (rc = we_gguf_cfg_int(g, K("rope.dimension_count"), hp->head_dim, 2, 4096, &rot, err)) ||
-        (rc = we_gguf_cfg_int(g, K("feed_forward_length"), -1, 1, 1 << 20, &hp->n_ff, err)) ||
-        (rc = we_gguf_cfg_int(g, K("context_length"), -1, 1, LIM, &hp->n_ctx, err)) ||
+        (rc = we_gguf_cfg_int(g, K("feed_forward_length"), -1, 1, 1 << 20, &hp->base.n_ff, err)) ||
+        (rc = we_gguf_cfg_int(g, K("context_length"), -1, 1, LIM, &hp->base.n_ctx, err)) ||
         (rc = we_gguf_cfg_int(g, K("attention.sliding_window"), -1, 1, 1 << 30, &hp->sliding_window, err)))
         return rc;
     if (rot != hp->head_dim)
@@ -277,54 +278,42 @@ static wembed_status gemma3_from_gguf(we_arch_model *ma, const struct we_gguf *g
     // Sliding layers: a period (layer i slides when i % p < p - 1; 0: all), or one flag per layer.
     const we_gguf_kv *pat = we_gguf_find(g, K("attention.sliding_window_pattern"));
     if (pat && pat->type == WE_GGUF_ARRAY) {
-        if (pat->n != (uint64_t)hp->n_layer || (pat->arr_type != WE_GGUF_BOOL && pat->arr_type != WE_GGUF_U8 && pat->arr_type != WE_GGUF_I8))
+        if (pat->n != (uint64_t)hp->base.n_layer || (pat->arr_type != WE_GGUF_BOOL && pat->arr_type != WE_GGUF_U8 && pat->arr_type != WE_GGUF_I8))
             return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: gemma-embedding.attention.sliding_window_pattern must be a period "
                              "or block_count flags");
-        for (int i = 0; i < hp->n_layer; i++) hp->sliding[i] = ((const uint8_t *)pat->v.arr)[i] != 0;
+        for (int i = 0; i < hp->base.n_layer; i++) hp->sliding[i] = ((const uint8_t *)pat->v.arr)[i] != 0;
     } else {
         int32_t p;
         if ((rc = we_gguf_cfg_int(g, K("attention.sliding_window_pattern"), 6, 0, 1 << 20, &p, err))) return rc;
-        for (int i = 0; i < hp->n_layer; i++) hp->sliding[i] = p == 0 || i % p < p - 1;
+        for (int i = 0; i < hp->base.n_layer; i++) hp->sliding[i] = p == 0 || i % p < p - 1;
     }
 #undef K
     hp->bidirectional = true;   // llama.cpp: "embeddings do not use causal attention"
     hp->qpas = 0;
     hp->attn_scale = (float)(1.0 / sqrt((double)hp->head_dim));
     hp->norm_offset = 0.0f;
-    hp->embed_scale = sqrtf((float)hp->n_embd);
+    hp->embed_scale = sqrtf((float)hp->base.n_embd);
     hp->scale_dtype = "float32";
     hp->act = WE_ACT_GELU_TANH;
-    hp->n_vocab = (int32_t)WE_MIN(we_gguf_rows(g, "token_embd.weight", 0), (int64_t)LIM);
+    hp->base.n_vocab = (int32_t)WE_MIN(we_gguf_rows(g, "token_embd.weight", 0), (int64_t)LIM);
     return check_hparams(hp, "GGUF", err);
 }
 
 static int64_t gemma3_dim(const we_arch_model *ma, int sym, int group) {
-    (void)group;
     const gemma3_hparams *hp = ma->hp;
     switch (sym) {
-    case WE_D_EMBD: return hp->n_embd;
-    case WE_D_FF: return hp->n_ff;
-    case WE_D_VOCAB: return hp->n_vocab;
-    case D_Q: return (int64_t)hp->n_head * hp->head_dim;
+    case D_Q: return (int64_t)hp->base.n_head * hp->head_dim;
     case D_KV: return (int64_t)hp->n_kv_head * hp->head_dim;
     case D_HEAD: return hp->head_dim;
     }
-    return -1;
-}
-
-static int32_t gemma3_n_layer(const we_arch_model *ma, int group) { (void)group; return ((const gemma3_hparams *)ma->hp)->n_layer; }
-
-static wembed_status gemma3_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
-    return we_alloc_layers(ma, a, ((const gemma3_hparams *)ma->hp)->n_layer, err);
+    return we_text_hp_dim(ma, sym, group);
 }
 
 static wembed_status gemma3_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
     (void)group_present; (void)err;
     const gemma3_hparams *hp = ma->hp;
     we_text_spec *t = &ma->text;
-    t->hidden = t->pooled = hp->n_embd;
-    t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
-    t->n_ctx = hp->n_ctx;
+    we_text_hp_spec(&hp->base, t);
     t->extends = t->rope = t->self_extend = true;
     t->pos_rule = WE_POS_PLAIN;
     t->pooling = hp->bidirectional ? WEMBED_POOLING_MEAN : WEMBED_POOLING_LAST;
@@ -336,8 +325,8 @@ static wembed_status gemma3_finish(we_arch_model *ma, const bool *group_present,
 static int gemma3_describe(const we_arch_model *ma, char *buf, size_t cap) {
     const gemma3_hparams *hp = ma->hp;
     char kinds[MAX_LAYERS + 1];
-    for (int i = 0; i < hp->n_layer; i++) kinds[i] = hp->sliding[i] ? 's' : 'f';
-    kinds[hp->n_layer] = 0;
+    for (int i = 0; i < hp->base.n_layer; i++) kinds[i] = hp->sliding[i] ? 's' : 'f';
+    kinds[hp->base.n_layer] = 0;
     return snprintf(buf, cap, "\"n_kv_head\":%d,\"head_dim\":%d,\"eps\":%.7g,\"act\":\"%s\",\"rope_theta\":%.9g,"
                     "\"rope_local_base_freq\":%.9g,\"query_pre_attn_scalar\":%.9g,\"attn_scale\":%.9g,\"sliding_window\":%d,"
                     "\"bidirectional\":%s,\"layers\":\"%s\",\"embed_scale\":%.9g,\"embed_scale_dtype\":\"%s\",\"norm_offset\":%g,"
@@ -351,7 +340,7 @@ static wembed_status gemma3_forward(const we_arch_model *m, wembed_pool *pool, c
                                     const we_fwd_opts *o, float *x, we_err *err) {
     const gemma3_hparams *hp = m->hp;
     const gemma3_weights *w = m->w;
-    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, KV = hp->n_kv_head, d = hp->head_dim, n = tk->n_tok;
+    const int E = hp->base.n_embd, F = hp->base.n_ff, H = hp->base.n_head, KV = hp->n_kv_head, d = hp->head_dim, n = tk->n_tok;
     const int QD = H * d, KD = KV * d;
     const we_norm rms = { hp->norm_offset != 0 ? WE_NORM_RMS_1P : WE_NORM_RMS, hp->eps };
     wembed_status rc = we_check_tokens(tk, &w->tok_emb, NULL, 0, err);   // RoPE: any position
@@ -370,8 +359,8 @@ static wembed_status gemma3_forward(const we_arch_model *m, wembed_pool *pool, c
     // rope_scaling would); the sliding layers' is always plain (HF forces "default" there).
     // SelfExtend acts on every layer with the layer's own base, which leaves a sliding layer whose
     // window is below W as it was (we_rope_carve).
-    const we_rope_cfg rope_g = { d, hp->rope_theta, WE_ROPE_NONE, 0, hp->n_ctx };
-    const we_rope_cfg rope_l = { d, hp->rope_local, WE_ROPE_NONE, 0, hp->n_ctx };
+    const we_rope_cfg rope_g = { d, hp->rope_theta, WE_ROPE_NONE, 0, hp->base.n_ctx };
+    const we_rope_cfg rope_l = { d, hp->rope_local, WE_ROPE_NONE, 0, hp->base.n_ctx };
     we_fwd_opts o_local = *o;
     o_local.rope = (we_rope_opts){ WE_ROPE_MODEL, 0 };
     float *h, *q, *k, *v, *a, *g, *u, *attn;
@@ -399,7 +388,7 @@ static wembed_status gemma3_forward(const we_arch_model *m, wembed_pool *pool, c
     we_gather_rows(x, &w->tok_emb, tk->ids, n, false);
     for (size_t i = 0; i < (size_t)n * E; i++) x[i] *= hp->embed_scale;
 
-    for (int il = 0; il < hp->n_layer; il++) {
+    for (int il = 0; il < hp->base.n_layer; il++) {
         const gemma3_layer *L = &w->layers[il];
         const bool sl = hp->sliding[il];
         // Attention block: x += post_attn_norm(o_proj(attn(rope(q_norm(q)), rope(k_norm(k)), v))).
@@ -444,8 +433,8 @@ const we_family we_family_gemma3 = {
     .from_config = gemma3_from_config,
     .from_gguf = gemma3_from_gguf,
     .dim = gemma3_dim,
-    .n_layer = gemma3_n_layer,
-    .alloc = gemma3_alloc,
+    .n_layer = we_text_hp_n_layer,
+    .alloc = we_text_hp_alloc,
     .slot = we_slot_simple,
     .finish = gemma3_finish,
     .describe = gemma3_describe,

@@ -55,13 +55,14 @@
 #include "forward.h"
 
 typedef struct gte_hparams {
-    int32_t n_vocab;          // vocab_size
-    int32_t n_embd;           // hidden_size
-    int32_t n_layer;          // num_hidden_layers
-    int32_t n_head;           // num_attention_heads
-    int32_t n_ff;             // intermediate_size (up_gate_proj has 2 * n_ff rows)
+    we_text_hp base;          // first member (the generic hooks read it):
+                              //   n_vocab: vocab_size
+                              //   n_embd: hidden_size
+                              //   n_layer: num_hidden_layers
+                              //   n_head: num_attention_heads
+                              //   n_ff: intermediate_size (up_gate_proj has 2 * n_ff rows)
+                              //   n_ctx: max_position_embeddings
     int32_t n_types;          // type_vocab_size (0: no token type table)
-    int32_t n_ctx;            // max_position_embeddings
     float eps;                // layer_norm_eps (every LayerNorm)
     we_act act;               // hidden_act, on the gate half
     float rope_theta;         // rope_theta
@@ -150,12 +151,12 @@ static wembed_status gte_from_config(we_arch_model *ma, const we_json *cfg, we_e
     gte_hparams *hp = ma->hp;
     wembed_status rc;
     bool pack_qkv, logn;
-    if ((rc = we_cfg_int(cfg, "vocab_size", 30528, 1, LIM, &hp->n_vocab, err)) ||
-        (rc = we_cfg_int(cfg, "hidden_size", 768, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_cfg_int(cfg, "num_hidden_layers", 12, 1, 1024, &hp->n_layer, err)) ||
-        (rc = we_cfg_int(cfg, "num_attention_heads", 12, 1, 4096, &hp->n_head, err)) ||
-        (rc = we_cfg_int(cfg, "intermediate_size", 3072, 1, 1 << 20, &hp->n_ff, err)) ||
-        (rc = we_cfg_int(cfg, "max_position_embeddings", 2048, 1, LIM, &hp->n_ctx, err)) ||
+    if ((rc = we_cfg_int(cfg, "vocab_size", 30528, 1, LIM, &hp->base.n_vocab, err)) ||
+        (rc = we_cfg_int(cfg, "hidden_size", 768, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_cfg_int(cfg, "num_hidden_layers", 12, 1, 1024, &hp->base.n_layer, err)) ||
+        (rc = we_cfg_int(cfg, "num_attention_heads", 12, 1, 4096, &hp->base.n_head, err)) ||
+        (rc = we_cfg_int(cfg, "intermediate_size", 3072, 1, 1 << 20, &hp->base.n_ff, err)) ||
+        (rc = we_cfg_int(cfg, "max_position_embeddings", 2048, 1, LIM, &hp->base.n_ctx, err)) ||
         (rc = we_cfg_int(cfg, "type_vocab_size", 1, 0, 1 << 16, &hp->n_types, err)) ||
         (rc = we_cfg_pos_float(cfg, "layer_norm_eps", 1e-12, &hp->eps, err)) ||
         (rc = we_cfg_pos_float(cfg, "rope_theta", 10000.0, &hp->rope_theta, err)) ||
@@ -170,41 +171,29 @@ static wembed_status gte_from_config(we_arch_model *ma, const we_json *cfg, we_e
         return rc;
     if (!pack_qkv) return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: gte with pack_qkv false (separate q/k/v projections) is not supported");
     if (logn) return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: gte with logn_attention_scale is not supported");
-    if (hp->n_embd % hp->n_head || (hp->n_embd / hp->n_head) % 2)
+    if (hp->base.n_embd % hp->base.n_head || (hp->base.n_embd / hp->base.n_head) % 2)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: hidden_size %d must be num_attention_heads %d times an even head size",
-                         hp->n_embd, hp->n_head);
+                         hp->base.n_embd, hp->base.n_head);
     if (!(hp->rope_theta > 0)) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: rope_theta must be positive");
     return WEMBED_STATUS_OK;
 }
 
 static int64_t gte_dim(const we_arch_model *ma, int sym, int group) {
-    (void)group;
     const gte_hparams *hp = ma->hp;
     switch (sym) {
-    case WE_D_EMBD: return hp->n_embd;
-    case WE_D_FF: return hp->n_ff;
-    case WE_D_VOCAB: return hp->n_vocab;
     case WE_D_TYPES: return hp->n_types;
-    case WE_D_QKV: return 3 * (int64_t)hp->n_embd;
-    case D_UP_GATE: return 2 * (int64_t)hp->n_ff;
+    case D_UP_GATE: return 2 * (int64_t)hp->base.n_ff;
     }
-    return -1;
+    return we_text_hp_dim(ma, sym, group);
 }
 
-static int32_t gte_n_layer(const we_arch_model *ma, int group) { (void)group; return ((const gte_hparams *)ma->hp)->n_layer; }
 static bool gte_enabled(const we_arch_model *ma, int cond) { return cond != C_TYPES || ((const gte_hparams *)ma->hp)->n_types > 0; }
-
-static wembed_status gte_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
-    return we_alloc_layers(ma, a, ((const gte_hparams *)ma->hp)->n_layer, err);
-}
 
 static wembed_status gte_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
     (void)group_present; (void)err;
     const gte_hparams *hp = ma->hp;
     we_text_spec *t = &ma->text;
-    t->hidden = t->pooled = hp->n_embd;
-    t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
-    t->n_ctx = hp->n_ctx;
+    we_text_hp_spec(&hp->base, t);
     t->extends = t->rope = t->self_extend = true;
     t->pos_rule = WE_POS_PLAIN;
     t->pooling = WEMBED_POOLING_CLS;
@@ -227,7 +216,7 @@ static wembed_status gte_forward(const we_arch_model *m, wembed_pool *pool, cons
                                  const we_fwd_opts *o, float *x, we_err *err) {
     const gte_hparams *hp = m->hp;
     const gte_weights *w = m->w;
-    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, d = E / H, n = tk->n_tok;
+    const int E = hp->base.n_embd, F = hp->base.n_ff, H = hp->base.n_head, d = E / H, n = tk->n_tok;
     const we_norm ln = { WE_NORM_LAYER, hp->eps };
     // type_vocab_size 0: no table, and the type ids are not read.
     const we_weight *types = hp->n_types > 0 ? &w->type_emb : NULL;
@@ -239,7 +228,7 @@ static wembed_status gte_forward(const we_arch_model *m, wembed_pool *pool, cons
     // RoPE of every token (positions from tk->pos), the same tables for every layer: the
     // fixed NTK frequencies at every length, or plain RoPE.
     const we_rope_cfg rope = { d, hp->rope_theta, hp->rope_factor > 0 ? WE_ROPE_NTK_SCALED_FREQ : WE_ROPE_NONE,
-                               hp->rope_factor, hp->n_ctx };
+                               hp->rope_factor, hp->base.n_ctx };
     const gte_layer *L0 = &w->layers[0];
     const we_weight *lin[] = { &L0->qkv_w, &L0->up_gate_w, &L0->down_w };
     float *qkv, *a, *h, *ug, *attn;
@@ -261,7 +250,7 @@ static wembed_status gte_forward(const we_arch_model *m, wembed_pool *pool, cons
     we_embed_word_type(x, tk, &w->tok_emb, types);
     we_apply_norm(pool, &ln, x, E, x, E, &w->emb_ln_w, &w->emb_ln_b, n, E);
 
-    for (int il = 0; il < hp->n_layer; il++) {
+    for (int il = 0; il < hp->base.n_layer; il++) {
         const gte_layer *L = &w->layers[il];
         we_linear(pool, qkv, 3 * E, x, E, &L->qkv_w, &L->qkv_b, n, WE_ACT_NONE, lscratch);
         we_rope_rotate(pool, &rp, qkv, 3 * E, qkv + E, 3 * E);
@@ -293,9 +282,9 @@ const we_family we_family_gte = {
     .from_config = gte_from_config,
     .from_gguf = NULL,   // llama.cpp's convert_hf_to_gguf.py has no NewModel
     .dim = gte_dim,
-    .n_layer = gte_n_layer,
+    .n_layer = we_text_hp_n_layer,
     .enabled = gte_enabled,
-    .alloc = gte_alloc,
+    .alloc = we_text_hp_alloc,
     .slot = we_slot_simple,
     .finish = gte_finish,
     .describe = gte_describe,

@@ -43,6 +43,17 @@
 //     tokens and by up to 1e-4 at 8192 (pooled vectors 1e-7; modernbert_own's manifest);
 //   - no length limit in the code: RoPE has no table, so max_position_embeddings (8192) is the
 //     trained length and longer inputs run when asked (text.extends).
+// ModernBertForSequenceClassification (cross-encoders: gte-reranker-modernbert-base), applied by
+// embed.c from the text spec's head (we_cls_head):
+//   p = classifier_pooling "cls": h[0]; "mean": sum(h * mask) / sum(mask)    h = last_hidden_state
+//   logits = classifier(norm(act(dense(p))))                                ModernBertPredictionHead
+//   - the pooled rows are last_hidden_state's, i.e. after final_norm; "mean" averages every real
+//     token ([CLS] and [SEP] too), the padding masked (here: packed rows, no padding);
+//   - head.dense has a bias only when classifier_bias (default false); classifier (nn.Linear)
+//     always has one; act = ACT2FN[classifier_activation] ("gelu": erf GELU, the default);
+//   - head.norm is a LayerNorm with eps = norm_eps and bias = norm_bias (false: refused above);
+//   - classifier_dropout (and the head's dropout) do nothing at inference;
+//   - the weights sit at the top level (head.*, classifier.*), the encoder under "model.".
 // Call options (README "Long inputs"): a RoPE scaling replaces plain RoPE on the global layers
 // only; SelfExtend regroups the pairs at least W apart in every layer with that layer's theta, so
 // the local layers (window local_attention // 2) change only when W <= their window; TempScale in
@@ -67,18 +78,25 @@
 #include "forward.h"
 
 typedef struct mbert_hparams {
-    int32_t n_vocab;          // vocab_size
-    int32_t n_embd;           // hidden_size
-    int32_t n_layer;          // num_hidden_layers
-    int32_t n_head;           // num_attention_heads
-    int32_t n_ff;             // intermediate_size (Wi has 2 * n_ff rows)
-    int32_t n_ctx;            // max_position_embeddings: the trained length
+    we_text_hp base;          // first member (the generic hooks read it):
+                              //   n_vocab: vocab_size
+                              //   n_embd: hidden_size
+                              //   n_layer: num_hidden_layers
+                              //   n_head: num_attention_heads
+                              //   n_ff: intermediate_size (Wi has 2 * n_ff rows)
+                              //   n_ctx: max_position_embeddings: the trained length
     float eps;                // norm_eps
     we_act act;               // hidden_activation, on the first half of Wi's output
     int32_t local_attention;  // local_attention: a local layer sees |i - j| <= local_attention / 2 (0: no local layers)
     int32_t global_every;     // global_attn_every_n_layers: layer l global when l % it == 0 (0: none)
     float global_theta;       // global_rope_theta
     float local_theta;        // local_rope_theta
+    // ModernBertForSequenceClassification (cls.on):
+    we_cls_cfg cls;           // architectures, num_labels, id2label, the sentence-transformers activation
+    wembed_pooling cls_pooling;   // classifier_pooling: "cls" (row 0 after final_norm) or "mean"
+    bool cls_bias;            // classifier_bias: head.dense has a bias
+    we_act cls_act;           // classifier_activation (ACT2FN), after head.dense
+    bool cls_tanh;            // classifier_activation "tanh" (nn.Tanh; cls_act none)
 } mbert_hparams;
 
 typedef struct mbert_layer {
@@ -95,12 +113,17 @@ typedef struct mbert_weights {
     we_weight tok_emb;        // (V, E)   embeddings.tok_embeddings
     we_weight emb_norm_w;     // (E)      embeddings.norm
     we_weight final_norm_w;   // (E)      final_norm
+    // ModernBertForSequenceClassification: classifier(head(pooled)), head = ModernBertPredictionHead
+    we_weight head_dense_w, head_dense_b;   // (E, E), (E)  head.dense (bias per classifier_bias)
+    we_weight head_norm_w;    // (E)      head.norm (norm_bias false: no bias)
+    we_weight cls_w, cls_b;   // (L, E), (L)  classifier (nn.Linear: always a bias)
 } mbert_weights;
 
 #define M(f) (uint16_t)offsetof(mbert_weights, f)
 #define L(f) (uint16_t)offsetof(mbert_layer, f)
 
 enum { D_WI = WE_D_FAMILY };   // 2 * intermediate_size
+enum { COND_HEAD = 1, COND_HEAD_BIAS };
 
 //  hf name                              gguf name                   grp layer kind         flags           cond nd dims
 static const we_wentry g_mbert_entries[] = {
@@ -114,6 +137,12 @@ static const we_wentry g_mbert_entries[] = {
     {"layers.%d.mlp.Wi.weight",          "blk.%d.ffn_up.weight",     0, true, WE_W_LINEAR, 0, 0, 2, {D_WI, WE_D_EMBD}, L(wi_w)},
     {"layers.%d.mlp.Wo.weight",          "blk.%d.ffn_down.weight",   0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, L(wo_w)},
     {"final_norm.weight",                "output_norm.weight",       0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(final_norm_w)},
+    // The classification head stays f32 whatever the dtype (WE_W_VEC), as BERT's does.
+    {"head.dense.weight",                NULL,                       0, false, WE_W_VEC, 0, COND_HEAD, 2, {WE_D_EMBD, WE_D_EMBD}, M(head_dense_w)},
+    {"head.dense.bias",                  NULL,                       0, false, WE_W_VEC, 0, COND_HEAD_BIAS, 1, {WE_D_EMBD}, M(head_dense_b)},
+    {"head.norm.weight",                 NULL,                       0, false, WE_W_VEC, 0, COND_HEAD, 1, {WE_D_EMBD}, M(head_norm_w)},
+    {"classifier.weight",                NULL,                       0, false, WE_W_VEC, 0, COND_HEAD, 2, {WE_D_LABELS, WE_D_EMBD}, M(cls_w)},
+    {"classifier.bias",                  NULL,                       0, false, WE_W_VEC, 0, COND_HEAD, 1, {WE_D_LABELS}, M(cls_b)},
 };
 
 // ModernBertForMaskedLM and the classifiers keep the encoder under "model.".
@@ -154,16 +183,37 @@ static wembed_status rope_params(const we_json *cfg, const char *type, float *th
     return WEMBED_STATUS_OK;
 }
 
+// ModernBertForSequenceClassification's head: classifier_pooling (ModernBertConfig refuses
+// anything but "cls" and "mean"), classifier_bias, classifier_activation (ACT2FN; "tanh" is
+// nn.Tanh).
+static wembed_status cls_from_config(mbert_hparams *hp, const we_json *cfg, we_err *err) {
+    wembed_status rc = we_cfg_cls_head(cfg, &hp->cls, err);
+    if (rc || !hp->cls.on) return rc;
+    const we_json *pl = we_json_get(cfg, "classifier_pooling");
+    hp->cls_pooling = WEMBED_POOLING_CLS;
+    if (pl && pl->type != WE_JSON_NULL) {
+        if (we_json_str_eq(pl, "mean")) hp->cls_pooling = WEMBED_POOLING_MEAN;
+        else if (!we_json_str_eq(pl, "cls"))
+            return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: classifier_pooling must be \"cls\" or \"mean\"");
+    }
+    if ((rc = we_cfg_bool(cfg, "classifier_bias", false, &hp->cls_bias, err))) return rc;
+    const char *act = we_json_as_str(we_json_get(cfg, "classifier_activation"), NULL);
+    hp->cls_tanh = act && strcmp(act, "tanh") == 0;
+    if (hp->cls_tanh) hp->cls_act = WE_ACT_NONE;
+    else if ((rc = we_cfg_act(cfg, "classifier_activation", "gelu", &hp->cls_act, err))) return rc;
+    return WEMBED_STATUS_OK;
+}
+
 static wembed_status mbert_from_config(we_arch_model *ma, const we_json *cfg, we_err *err) {
     mbert_hparams *hp = ma->hp;
     wembed_status rc;
     int32_t head_dim;
-    if ((rc = we_cfg_int(cfg, "vocab_size", 50368, 1, 1 << 24, &hp->n_vocab, err)) ||
-        (rc = we_cfg_int(cfg, "hidden_size", 768, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_cfg_int(cfg, "num_hidden_layers", 22, 1, 1024, &hp->n_layer, err)) ||
-        (rc = we_cfg_int(cfg, "num_attention_heads", 12, 1, 4096, &hp->n_head, err)) ||
-        (rc = we_cfg_int(cfg, "intermediate_size", 1152, 1, 1 << 20, &hp->n_ff, err)) ||
-        (rc = we_cfg_int(cfg, "max_position_embeddings", 8192, 1, 1 << 24, &hp->n_ctx, err)) ||
+    if ((rc = we_cfg_int(cfg, "vocab_size", 50368, 1, 1 << 24, &hp->base.n_vocab, err)) ||
+        (rc = we_cfg_int(cfg, "hidden_size", 768, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_cfg_int(cfg, "num_hidden_layers", 22, 1, 1024, &hp->base.n_layer, err)) ||
+        (rc = we_cfg_int(cfg, "num_attention_heads", 12, 1, 4096, &hp->base.n_head, err)) ||
+        (rc = we_cfg_int(cfg, "intermediate_size", 1152, 1, 1 << 20, &hp->base.n_ff, err)) ||
+        (rc = we_cfg_int(cfg, "max_position_embeddings", 8192, 1, 1 << 24, &hp->base.n_ctx, err)) ||
         (rc = we_cfg_int(cfg, "local_attention", 128, 0, 1 << 24, &hp->local_attention, err)) ||
         (rc = we_cfg_int(cfg, "global_attn_every_n_layers", 3, 1, 1024, &hp->global_every, err)) ||
         (rc = we_cfg_pos_float(cfg, "norm_eps", 1e-5, &hp->eps, err)) ||
@@ -171,13 +221,14 @@ static wembed_status mbert_from_config(we_arch_model *ma, const we_json *cfg, we
         (rc = we_cfg_act(cfg, "hidden_activation", "gelu", &hp->act, err)) ||
         (rc = refuse_true(cfg, "norm_bias", err)) ||
         (rc = refuse_true(cfg, "attention_bias", err)) ||
-        (rc = refuse_true(cfg, "mlp_bias", err)))
+        (rc = refuse_true(cfg, "mlp_bias", err)) ||
+        (rc = cls_from_config(hp, cfg, err)))
         return rc;
-    if (hp->n_embd % hp->n_head)
+    if (hp->base.n_embd % hp->base.n_head)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: hidden_size %d is not a multiple of num_attention_heads %d",
-                         hp->n_embd, hp->n_head);
-    if ((rc = we_cfg_int(cfg, "head_dim", hp->n_embd / hp->n_head, 1, 65536, &head_dim, err))) return rc;
-    if (head_dim != hp->n_embd / hp->n_head)
+                         hp->base.n_embd, hp->base.n_head);
+    if ((rc = we_cfg_int(cfg, "head_dim", hp->base.n_embd / hp->base.n_head, 1, 65536, &head_dim, err))) return rc;
+    if (head_dim != hp->base.n_embd / hp->base.n_head)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: modernbert with head_dim %d (not hidden_size / num_attention_heads) is not supported",
                          head_dim);
     if (head_dim % 2) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: the head dim %d must be even for RoPE", head_dim);
@@ -200,8 +251,8 @@ static wembed_status mbert_from_config(we_arch_model *ma, const we_json *cfg, we
     // window: they must agree.
     const we_json *lts = we_json_get(cfg, "layer_types");
     if (lts && lts->type != WE_JSON_NULL) {
-        bool ok = lts->type == WE_JSON_ARRAY && lts->len == (uint32_t)hp->n_layer;
-        for (int il = 0; ok && il < hp->n_layer; il++)
+        bool ok = lts->type == WE_JSON_ARRAY && lts->len == (uint32_t)hp->base.n_layer;
+        for (int il = 0; ok && il < hp->base.n_layer; il++)
             ok = we_json_str_eq(we_json_at(lts, (size_t)il), mbert_is_global(hp, il) ? "full_attention" : "sliding_attention");
         if (!ok)
             return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: modernbert layer_types that differ from global_attn_every_n_layers %d are not supported",
@@ -214,17 +265,17 @@ static wembed_status mbert_from_gguf(we_arch_model *ma, const struct we_gguf *g,
     mbert_hparams *hp = ma->hp;
     wembed_status rc;
     int32_t n_swa, n_head_kv;
-    if ((rc = we_gguf_cfg_int(g, "modern-bert.embedding_length", -1, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_gguf_cfg_int(g, "modern-bert.block_count", -1, 1, 1024, &hp->n_layer, err)) ||
-        (rc = we_gguf_cfg_int(g, "modern-bert.attention.head_count", -1, 1, 4096, &hp->n_head, err)) ||
-        (rc = we_gguf_cfg_int(g, "modern-bert.attention.head_count_kv", hp->n_head, 1, 4096, &n_head_kv, err)) ||
-        (rc = we_gguf_cfg_int(g, "modern-bert.feed_forward_length", -1, 1, 1 << 20, &hp->n_ff, err)) ||
-        (rc = we_gguf_cfg_int(g, "modern-bert.context_length", -1, 1, 1 << 24, &hp->n_ctx, err)) ||
+    if ((rc = we_gguf_cfg_int(g, "modern-bert.embedding_length", -1, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_gguf_cfg_int(g, "modern-bert.block_count", -1, 1, 1024, &hp->base.n_layer, err)) ||
+        (rc = we_gguf_cfg_int(g, "modern-bert.attention.head_count", -1, 1, 4096, &hp->base.n_head, err)) ||
+        (rc = we_gguf_cfg_int(g, "modern-bert.attention.head_count_kv", hp->base.n_head, 1, 4096, &n_head_kv, err)) ||
+        (rc = we_gguf_cfg_int(g, "modern-bert.feed_forward_length", -1, 1, 1 << 20, &hp->base.n_ff, err)) ||
+        (rc = we_gguf_cfg_int(g, "modern-bert.context_length", -1, 1, 1 << 24, &hp->base.n_ctx, err)) ||
         (rc = we_gguf_cfg_int(g, "modern-bert.attention.sliding_window", 0, 0, 1 << 24, &n_swa, err)))
         return rc;
-    if (hp->n_embd % hp->n_head || (hp->n_embd / hp->n_head) % 2)
+    if (hp->base.n_embd % hp->base.n_head || (hp->base.n_embd / hp->base.n_head) % 2)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: embedding_length is not an even multiple of head_count");
-    if (n_head_kv != hp->n_head)
+    if (n_head_kv != hp->base.n_head)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "GGUF: modern-bert.attention.head_count_kv %d (not head_count) is not supported", n_head_kv);
     // llama.cpp: no sliding_window (or 0) means no local layers; the pattern is the period of
     // the global layers, dense first (layer l local when l % period != 0; 0: every layer).
@@ -252,54 +303,72 @@ static wembed_status mbert_from_gguf(we_arch_model *ma, const struct we_gguf *g,
     if (!(hp->global_theta > 0 && hp->local_theta > 0 && hp->eps >= 0))
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: modern-bert rope bases must be positive");
     hp->act = WE_ACT_GELU;
-    hp->n_vocab = (int32_t)WE_MIN(we_gguf_rows(g, "token_embd.weight", 0), (int64_t)1 << 24);
+    hp->base.n_vocab = (int32_t)WE_MIN(we_gguf_rows(g, "token_embd.weight", 0), (int64_t)1 << 24);
     return WEMBED_STATUS_OK;
 }
 
 static int64_t mbert_dim(const we_arch_model *ma, int sym, int group) {
-    (void)group;
     const mbert_hparams *hp = ma->hp;
     switch (sym) {
-    case WE_D_EMBD: return hp->n_embd;
-    case WE_D_FF: return hp->n_ff;
-    case D_WI: return 2 * (int64_t)hp->n_ff;
-    case WE_D_VOCAB: return hp->n_vocab;
-    case WE_D_QKV: return 3 * (int64_t)hp->n_embd;
+    case D_WI: return 2 * (int64_t)hp->base.n_ff;
+    case WE_D_LABELS: return hp->cls.n_labels;
     }
-    return -1;
+    return we_text_hp_dim(ma, sym, group);
 }
 
-static int32_t mbert_n_layer(const we_arch_model *ma, int group) { (void)group; return ((const mbert_hparams *)ma->hp)->n_layer; }
-
-static wembed_status mbert_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
-    return we_alloc_layers(ma, a, ((const mbert_hparams *)ma->hp)->n_layer, err);
+static bool mbert_enabled(const we_arch_model *ma, int cond) {
+    const mbert_hparams *hp = ma->hp;
+    switch (cond) {
+    case COND_HEAD: return hp->cls.on;
+    case COND_HEAD_BIAS: return hp->cls.on && hp->cls_bias;
+    }
+    return true;
 }
 
 static wembed_status mbert_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
     (void)group_present;
     const mbert_hparams *hp = ma->hp;
     const mbert_weights *w = ma->w;
-    for (int il = 1; il < hp->n_layer; il++)
+    for (int il = 1; il < hp->base.n_layer; il++)
         if (!w->layers[il].attn_norm_w.data)
             return we_errorf(err, WEMBED_STATUS_MISSING_TENSOR, "missing tensor layers.%d.attn_norm.weight for modernbert", il);
     we_text_spec *t = &ma->text;
-    t->hidden = t->pooled = hp->n_embd;
-    t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
-    t->n_ctx = hp->n_ctx;
+    we_text_hp_spec(&hp->base, t);
     t->extends = t->rope = t->self_extend = true;
     t->pos_rule = WE_POS_PLAIN;
     t->pooling = WEMBED_POOLING_MEAN;
     t->chunks = true;
     t->matryoshka = WE_MATRYOSHKA_TRUNCATE;
+    if (hp->cls.on) {
+        // ModernBertForSequenceClassification: classifier(norm(act(dense(pooled)))), pooled from
+        // last_hidden_state (after final_norm); the dropout is inactive at inference.
+        we_cls_head *h = &t->head;
+        h->n_labels = hp->cls.n_labels;
+        h->sigmoid = hp->cls.sigmoid;
+        h->id2label = hp->cls.id2label;
+        h->pooling = hp->cls_pooling;
+        h->pre_w = &w->head_dense_w;
+        h->pre_b = hp->cls_bias ? &w->head_dense_b : NULL;
+        h->pre_act = hp->cls_act;
+        h->pre_tanh = hp->cls_tanh;
+        h->norm_w = &w->head_norm_w;   // eps = norm_eps, no bias (norm_bias false)
+        h->norm_eps = hp->eps;
+        h->out_w = &w->cls_w; h->out_b = &w->cls_b;
+    }
     return WEMBED_STATUS_OK;
 }
 
 static int mbert_describe(const we_arch_model *ma, char *buf, size_t cap) {
     const mbert_hparams *hp = ma->hp;
+    char head[160] = "";
+    if (hp->cls.on)
+        snprintf(head, sizeof head, ",\"head\":\"modernbert_prediction_head\",\"classifier_pooling\":\"%s\",\"classifier_activation\":\"%s\",\"classifier_bias\":%s",
+                 hp->cls_pooling == WEMBED_POOLING_MEAN ? "mean" : "cls", hp->cls_tanh ? "tanh" : we_act_name(hp->cls_act),
+                 hp->cls_bias ? "true" : "false");
     return snprintf(buf, cap, "\"eps\":%.7g,\"act\":\"%s\",\"local_attention\":%d,\"global_attn_every_n_layers\":%d,"
-                    "\"global_rope_theta\":%.9g,\"local_rope_theta\":%.9g",
+                    "\"global_rope_theta\":%.9g,\"local_rope_theta\":%.9g%s",
                     (double)hp->eps, we_act_name(hp->act), hp->local_attention, hp->global_every,
-                    (double)hp->global_theta, (double)hp->local_theta);
+                    (double)hp->global_theta, (double)hp->local_theta, head);
 }
 
 // -----------------------------------------------------------------------------------------
@@ -309,7 +378,7 @@ static wembed_status mbert_forward(const we_arch_model *m, wembed_pool *pool, co
                                    const we_fwd_opts *o, float *x, we_err *err) {
     const mbert_hparams *hp = m->hp;
     const mbert_weights *w = m->w;
-    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, d = E / H, n = tk->n_tok;
+    const int E = hp->base.n_embd, F = hp->base.n_ff, H = hp->base.n_head, d = E / H, n = tk->n_tok;
     const we_norm ln = { WE_NORM_LAYER, hp->eps };   // no bias anywhere
     wembed_status rc = we_check_tokens(tk, &w->tok_emb, NULL, 0, err);   // RoPE: any position
     if (rc) return rc;
@@ -325,8 +394,8 @@ static wembed_status mbert_forward(const we_arch_model *m, wembed_pool *pool, co
     // window they were trained with; HF's Gemma 3 does the same with rope_scaling). SelfExtend
     // acts on every layer with the layer's own theta, which leaves a local layer whose window is
     // below W as it was (we_rope_carve).
-    const we_rope_cfg rope_global = { d, hp->global_theta, WE_ROPE_NONE, 0, hp->n_ctx };
-    const we_rope_cfg rope_local = { d, hp->local_theta, WE_ROPE_NONE, 0, hp->n_ctx };
+    const we_rope_cfg rope_global = { d, hp->global_theta, WE_ROPE_NONE, 0, hp->base.n_ctx };
+    const we_rope_cfg rope_local = { d, hp->local_theta, WE_ROPE_NONE, 0, hp->base.n_ctx };
     we_fwd_opts o_local = *o;
     o_local.rope = (we_rope_opts){ WE_ROPE_MODEL, 0 };
     float *qkv, *a, *h, *u, *g, *attn;
@@ -352,7 +421,7 @@ static wembed_status mbert_forward(const we_arch_model *m, wembed_pool *pool, co
     we_gather_rows(x, &w->tok_emb, tk->ids, n, false);
     we_apply_norm(pool, &ln, x, E, x, E, &w->emb_norm_w, NULL, n, E);
 
-    for (int il = 0; il < hp->n_layer; il++) {
+    for (int il = 0; il < hp->base.n_layer; il++) {
         const mbert_layer *L = &w->layers[il];
         const bool global = mbert_is_global(hp, il);
         // Attention block; layer 0's attn_norm is the identity.
@@ -394,8 +463,9 @@ const we_family we_family_modernbert = {
     .from_config = mbert_from_config,
     .from_gguf = mbert_from_gguf,
     .dim = mbert_dim,
-    .n_layer = mbert_n_layer,
-    .alloc = mbert_alloc,
+    .n_layer = we_text_hp_n_layer,
+    .enabled = mbert_enabled,
+    .alloc = we_text_hp_alloc,
     .slot = we_slot_simple,
     .finish = mbert_finish,
     .describe = mbert_describe,

@@ -32,13 +32,14 @@
 #include "forward.h"
 
 typedef struct nomic_hparams {
-    int32_t n_vocab;          // vocab_size rounded up to pad_vocab_size_multiple
-    int32_t n_embd;           // n_embd
-    int32_t n_layer;          // n_layer
-    int32_t n_head;           // n_head
-    int32_t n_ff;             // n_inner (or 8*n_embd/3), rounded up to 256 as NomciBertGatedMLP does
+    we_text_hp base;          // first member (the generic hooks read it):
+                              //   n_vocab: vocab_size rounded up to pad_vocab_size_multiple
+                              //   n_embd: n_embd
+                              //   n_layer: n_layer
+                              //   n_head: n_head
+                              //   n_ff: n_inner (or 8*n_embd/3), rounded up to 256 as NomciBertGatedMLP does
+                              //   n_ctx: n_positions: longest input
     int32_t n_types;          // type_vocab_size
-    int32_t n_ctx;            // n_positions: longest input
     float eps;                // layer_norm_epsilon
     float rope_base;          // rotary_emb_base
     int32_t rope_dim;         // head_dim * rotary_emb_fraction (dims rotated, half-split)
@@ -117,12 +118,12 @@ static wembed_status nomic_from_config(we_arch_model *ma, const we_json *cfg, we
     float fraction;
     if ((rc = we_cfg_int(cfg, "vocab_size", 50257, 1, 1 << 24, &vocab, err)) ||
         (rc = we_cfg_int(cfg, "pad_vocab_size_multiple", 1, 1, 1 << 16, &pad_multiple, err)) ||
-        (rc = we_cfg_int(cfg, alias(cfg, "n_embd", "hidden_size"), 768, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_cfg_int(cfg, alias(cfg, "n_head", "num_attention_heads"), 12, 1, 4096, &hp->n_head, err)) ||
-        (rc = we_cfg_int(cfg, alias(cfg, "n_layer", "num_hidden_layers"), 12, 1, 1024, &hp->n_layer, err)) ||
+        (rc = we_cfg_int(cfg, alias(cfg, "n_embd", "hidden_size"), 768, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_cfg_int(cfg, alias(cfg, "n_head", "num_attention_heads"), 12, 1, 4096, &hp->base.n_head, err)) ||
+        (rc = we_cfg_int(cfg, alias(cfg, "n_layer", "num_hidden_layers"), 12, 1, 1024, &hp->base.n_layer, err)) ||
         (rc = we_cfg_int(cfg, "n_inner", 0, 0, 1 << 20, &n_inner, err)) ||
         (rc = we_cfg_int(cfg, "type_vocab_size", 2, 0, 1 << 16, &hp->n_types, err)) ||
-        (rc = we_cfg_int(cfg, alias(cfg, "n_positions", "max_position_embeddings"), 1024, 1, 1 << 24, &hp->n_ctx, err)) ||
+        (rc = we_cfg_int(cfg, alias(cfg, "n_positions", "max_position_embeddings"), 1024, 1, 1 << 24, &hp->base.n_ctx, err)) ||
         (rc = we_cfg_int(cfg, "max_trained_positions", 2048, 1, 1 << 24, &hp->max_trained_pos, err)) ||
         (rc = we_cfg_pos_float(cfg, "layer_norm_epsilon", 1e-5, &hp->eps, err)) ||
         (rc = we_cfg_pos_float(cfg, "rotary_emb_base", 10000.0, &hp->rope_base, err)) ||
@@ -137,8 +138,8 @@ static wembed_status nomic_from_config(we_arch_model *ma, const we_json *cfg, we
         (rc = refuse_flag(cfg, "parallel_block", true, err)) ||
         (rc = refuse_flag(cfg, "causal", true, err)))
         return rc;
-    if (hp->n_embd % hp->n_head)
-        return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: n_embd %d is not a multiple of n_head %d", hp->n_embd, hp->n_head);
+    if (hp->base.n_embd % hp->base.n_head)
+        return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: n_embd %d is not a multiple of n_head %d", hp->base.n_embd, hp->base.n_head);
     const we_json *sb = we_json_get(cfg, "rotary_emb_scale_base");
     if (sb && sb->type != WE_JSON_NULL)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: nomic_bert with rotary_emb_scale_base (xPos) is not supported");
@@ -148,7 +149,7 @@ static wembed_status nomic_from_config(we_arch_model *ma, const we_json *cfg, we
     else
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: nomic_bert activation_function \"%.40s\" is not supported (swiglu, geglu)",
                          we_json_as_str(act, NULL) ? act->u.str : "gelu_new");
-    int32_t head_dim = hp->n_embd / hp->n_head;
+    int32_t head_dim = hp->base.n_embd / hp->base.n_head;
     if (!(fraction > 0.0f && fraction <= 1.0f))
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: nomic_bert without rotary embeddings (rotary_emb_fraction %g) is not supported",
                          (double)fraction);
@@ -160,35 +161,35 @@ static wembed_status nomic_from_config(we_arch_model *ma, const we_json *cfg, we
     // NomicBertEmbeddings: the vocabulary is padded to a multiple of pad_vocab_size_multiple.
     int64_t v = ((int64_t)vocab + pad_multiple - 1) / pad_multiple * pad_multiple;
     if (v > (1 << 24)) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: vocab_size too large");
-    hp->n_vocab = (int32_t)v;
+    hp->base.n_vocab = (int32_t)v;
     // NomciBertGatedMLP (sic): hidden = n_inner or int(8 * n_embd / 3), rounded up to 256.
-    int64_t ff = n_inner > 0 ? n_inner : (int64_t)(8 * (int64_t)hp->n_embd / 3);
-    hp->n_ff = (int32_t)((ff + 255) / 256 * 256);
+    int64_t ff = n_inner > 0 ? n_inner : (int64_t)(8 * (int64_t)hp->base.n_embd / 3);
+    hp->base.n_ff = (int32_t)((ff + 255) / 256 * 256);
     return WEMBED_STATUS_OK;
 }
 
 static wembed_status nomic_from_gguf(we_arch_model *ma, const struct we_gguf *g, we_err *err) {
     nomic_hparams *hp = ma->hp;
     wembed_status rc;
-    if ((rc = we_gguf_cfg_int(g, "nomic-bert.embedding_length", -1, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_gguf_cfg_int(g, "nomic-bert.block_count", -1, 1, 1024, &hp->n_layer, err)) ||
-        (rc = we_gguf_cfg_int(g, "nomic-bert.attention.head_count", -1, 1, 4096, &hp->n_head, err)) ||
-        (rc = we_gguf_cfg_int(g, "nomic-bert.feed_forward_length", -1, 1, 1 << 20, &hp->n_ff, err)) ||
-        (rc = we_gguf_cfg_int(g, "nomic-bert.context_length", -1, 1, 1 << 24, &hp->n_ctx, err)))
+    if ((rc = we_gguf_cfg_int(g, "nomic-bert.embedding_length", -1, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_gguf_cfg_int(g, "nomic-bert.block_count", -1, 1, 1024, &hp->base.n_layer, err)) ||
+        (rc = we_gguf_cfg_int(g, "nomic-bert.attention.head_count", -1, 1, 4096, &hp->base.n_head, err)) ||
+        (rc = we_gguf_cfg_int(g, "nomic-bert.feed_forward_length", -1, 1, 1 << 20, &hp->base.n_ff, err)) ||
+        (rc = we_gguf_cfg_int(g, "nomic-bert.context_length", -1, 1, 1 << 24, &hp->base.n_ctx, err)))
         return rc;
-    if (hp->n_embd % hp->n_head) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: embedding_length is not a multiple of head_count");
+    if (hp->base.n_embd % hp->base.n_head) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: embedding_length is not a multiple of head_count");
     if ((rc = we_gguf_cfg_pos_float(g, "nomic-bert.attention.layer_norm_epsilon", 1e-12, &hp->eps, err))) return rc;
     double d = 1000.0;
     we_gguf_get_float(g, "nomic-bert.rope.freq_base", &d);
     hp->rope_base = (float)d;
-    hp->rope_dim = hp->n_embd / hp->n_head;
+    hp->rope_dim = hp->base.n_embd / hp->base.n_head;
     // llama.cpp writes context_length 2048 (the trained length) and no NTK factor.
-    hp->max_trained_pos = hp->n_ctx;
+    hp->max_trained_pos = hp->base.n_ctx;
     d = 0.0;
     we_gguf_get_float(g, "nomic-bert.rope.scaling.factor", &d);
     hp->rope_scaling = d > 1.0 ? (float)d : 0.0f;
     hp->gate_act = WE_ACT_SILU;
-    hp->n_vocab = (int32_t)WE_MIN(we_gguf_rows(g, "token_embd.weight", 0), (int64_t)1 << 24);
+    hp->base.n_vocab = (int32_t)WE_MIN(we_gguf_rows(g, "token_embd.weight", 0), (int64_t)1 << 24);
     const we_gguf_tensor *tt = we_gguf_find_tensor(g, "token_types.weight");
     hp->n_types = !tt ? 0 : tt->n_dims == 1 ? 1 : (int32_t)WE_MIN(tt->ne[1], (int64_t)1 << 16);
     hp->qkv_bias = we_gguf_find_tensor(g, "blk.0.attn_qkv.bias") != NULL;
@@ -198,19 +199,12 @@ static wembed_status nomic_from_gguf(we_arch_model *ma, const struct we_gguf *g,
 }
 
 static int64_t nomic_dim(const we_arch_model *ma, int sym, int group) {
-    (void)group;
     const nomic_hparams *hp = ma->hp;
     switch (sym) {
-    case WE_D_EMBD: return hp->n_embd;
-    case WE_D_FF: return hp->n_ff;
-    case WE_D_VOCAB: return hp->n_vocab;
     case WE_D_TYPES: return hp->n_types;
-    case WE_D_QKV: return 3 * (int64_t)hp->n_embd;
     }
-    return -1;
+    return we_text_hp_dim(ma, sym, group);
 }
-
-static int32_t nomic_n_layer(const we_arch_model *ma, int group) { (void)group; return ((const nomic_hparams *)ma->hp)->n_layer; }
 
 static bool nomic_enabled(const we_arch_model *ma, int cond) {
     const nomic_hparams *hp = ma->hp;
@@ -223,21 +217,15 @@ static bool nomic_enabled(const we_arch_model *ma, int cond) {
     return true;
 }
 
-static wembed_status nomic_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
-    return we_alloc_layers(ma, a, ((const nomic_hparams *)ma->hp)->n_layer, err);
-}
-
 static wembed_status nomic_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
     (void)group_present; (void)err;
     const nomic_hparams *hp = ma->hp;
     we_text_spec *t = &ma->text;
-    t->hidden = t->pooled = hp->n_embd;
-    t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
-    t->n_ctx = hp->n_ctx;
+    we_text_hp_spec(&hp->base, t);
     t->extends = t->rope = t->self_extend = true;
     // Trained to max_trained_positions; past it the config's dynamic NTK (rotary_scaling_factor)
     // is the model's own extension, else SelfExtend.
-    t->n_trained = WE_MIN(hp->max_trained_pos, hp->n_ctx);
+    t->n_trained = WE_MIN(hp->max_trained_pos, hp->base.n_ctx);
     t->extension = hp->rope_scaling > 0 ? WE_EXT_NATIVE : WE_EXT_SELF_EXTEND;
     t->pooling = WEMBED_POOLING_MEAN;
     t->chunks = true;
@@ -259,7 +247,7 @@ static wembed_status nomic_forward(const we_arch_model *m, wembed_pool *pool, co
                                    const we_fwd_opts *o, float *x, we_err *err) {
     const nomic_hparams *hp = m->hp;
     const nomic_weights *w = m->w;
-    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, d = E / H, n = tk->n_tok;
+    const int E = hp->base.n_embd, F = hp->base.n_ff, H = hp->base.n_head, d = E / H, n = tk->n_tok;
     const we_norm ln = { WE_NORM_LAYER, hp->eps };
     wembed_status rc = we_check_tokens(tk, &w->tok_emb, &w->type_emb, 0, err);   // RoPE: any position
     if (rc) return rc;
@@ -295,7 +283,7 @@ static wembed_status nomic_forward(const we_arch_model *m, wembed_pool *pool, co
     we_embed_word_type(x, tk, &w->tok_emb, &w->type_emb);
     we_apply_norm(pool, &ln, x, E, x, E, &w->emb_ln_w, &w->emb_ln_b, n, E);
 
-    for (int il = 0; il < hp->n_layer; il++) {
+    for (int il = 0; il < hp->base.n_layer; il++) {
         const nomic_layer *L = &w->layers[il];
         we_linear(pool, qkv, 3 * E, x, E, &L->qkv_w, &L->qkv_b, n, WE_ACT_NONE, lscratch);
         we_rope_rotate(pool, &rp, qkv, 3 * E, qkv + E, 3 * E);
@@ -333,9 +321,9 @@ const we_family we_family_nomic_bert = {
     .from_config = nomic_from_config,
     .from_gguf = nomic_from_gguf,
     .dim = nomic_dim,
-    .n_layer = nomic_n_layer,
+    .n_layer = we_text_hp_n_layer,
     .enabled = nomic_enabled,
-    .alloc = nomic_alloc,
+    .alloc = we_text_hp_alloc,
     .slot = we_slot_simple,
     .finish = nomic_finish,
     .describe = nomic_describe,

@@ -63,14 +63,15 @@
 #include "forward.h"
 
 typedef struct qwen3_hparams {
-    int32_t n_vocab;          // vocab_size
-    int32_t n_embd;           // hidden_size
-    int32_t n_layer;          // num_hidden_layers
-    int32_t n_head;           // num_attention_heads
+    we_text_hp base;          // first member (the generic hooks read it):
+                              //   n_vocab: vocab_size
+                              //   n_embd: hidden_size
+                              //   n_layer: num_hidden_layers
+                              //   n_head: num_attention_heads
+                              //   n_ff: intermediate_size
+                              //   n_ctx: max_position_embeddings
     int32_t n_kv_head;        // num_key_value_heads (null: num_attention_heads)
     int32_t head_dim;         // head_dim (not necessarily hidden_size / num_attention_heads)
-    int32_t n_ff;             // intermediate_size
-    int32_t n_ctx;            // max_position_embeddings
     float eps;                // rms_norm_eps
     float rope_theta;         // rope_theta
     we_act act;               // hidden_act, on the gate
@@ -122,9 +123,9 @@ static const char *const g_qwen3_gguf[] = {"qwen3", NULL};
 
 // Shapes both readers check: GQA groups, an even head_dim for RoPE.
 static wembed_status check_heads(const qwen3_hparams *hp, const char *src, we_err *err) {
-    if (hp->n_head % hp->n_kv_head)
+    if (hp->base.n_head % hp->n_kv_head)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "%s: %d attention heads are not a multiple of %d key/value heads", src,
-                         hp->n_head, hp->n_kv_head);
+                         hp->base.n_head, hp->n_kv_head);
     if (hp->head_dim % 2) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "%s: head_dim %d must be even (RoPE)", src, hp->head_dim);
     if (!(hp->rope_theta > 0)) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "%s: rope_theta must be positive", src);
     return WEMBED_STATUS_OK;
@@ -134,14 +135,14 @@ static wembed_status qwen3_from_config(we_arch_model *ma, const we_json *cfg, we
     qwen3_hparams *hp = ma->hp;
     wembed_status rc;
     bool sliding, bias;
-    if ((rc = we_cfg_int(cfg, "vocab_size", 151936, 1, LIM, &hp->n_vocab, err)) ||
-        (rc = we_cfg_int(cfg, "hidden_size", 4096, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_cfg_int(cfg, "num_hidden_layers", 32, 1, 1024, &hp->n_layer, err)) ||
-        (rc = we_cfg_int(cfg, "num_attention_heads", 32, 1, 4096, &hp->n_head, err)) ||
-        (rc = we_cfg_int(cfg, "num_key_value_heads", hp->n_head, 1, 4096, &hp->n_kv_head, err)) ||
+    if ((rc = we_cfg_int(cfg, "vocab_size", 151936, 1, LIM, &hp->base.n_vocab, err)) ||
+        (rc = we_cfg_int(cfg, "hidden_size", 4096, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_cfg_int(cfg, "num_hidden_layers", 32, 1, 1024, &hp->base.n_layer, err)) ||
+        (rc = we_cfg_int(cfg, "num_attention_heads", 32, 1, 4096, &hp->base.n_head, err)) ||
+        (rc = we_cfg_int(cfg, "num_key_value_heads", hp->base.n_head, 1, 4096, &hp->n_kv_head, err)) ||
         (rc = we_cfg_int(cfg, "head_dim", 128, 2, 4096, &hp->head_dim, err)) ||
-        (rc = we_cfg_int(cfg, "intermediate_size", 22016, 1, 1 << 20, &hp->n_ff, err)) ||
-        (rc = we_cfg_int(cfg, "max_position_embeddings", 32768, 1, LIM, &hp->n_ctx, err)) ||
+        (rc = we_cfg_int(cfg, "intermediate_size", 22016, 1, 1 << 20, &hp->base.n_ff, err)) ||
+        (rc = we_cfg_int(cfg, "max_position_embeddings", 32768, 1, LIM, &hp->base.n_ctx, err)) ||
         (rc = we_cfg_pos_float(cfg, "rms_norm_eps", 1e-6, &hp->eps, err)) ||
         (rc = we_cfg_pos_float(cfg, "rope_theta", 10000.0, &hp->rope_theta, err)) ||
         (rc = we_cfg_act(cfg, "hidden_act", "silu", &hp->act, err)) ||
@@ -163,14 +164,14 @@ static wembed_status qwen3_from_gguf(we_arch_model *ma, const struct we_gguf *g,
     qwen3_hparams *hp = ma->hp;
     wembed_status rc;
     int32_t rot;
-    if ((rc = we_gguf_cfg_int(g, "qwen3.embedding_length", -1, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_gguf_cfg_int(g, "qwen3.block_count", -1, 1, 1024, &hp->n_layer, err)) ||
-        (rc = we_gguf_cfg_int(g, "qwen3.attention.head_count", -1, 1, 4096, &hp->n_head, err)) ||
-        (rc = we_gguf_cfg_int(g, "qwen3.attention.head_count_kv", hp->n_head, 1, 4096, &hp->n_kv_head, err)) ||
-        (rc = we_gguf_cfg_int(g, "qwen3.attention.key_length", hp->n_embd / hp->n_head, 2, 4096, &hp->head_dim, err)) ||
+    if ((rc = we_gguf_cfg_int(g, "qwen3.embedding_length", -1, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_gguf_cfg_int(g, "qwen3.block_count", -1, 1, 1024, &hp->base.n_layer, err)) ||
+        (rc = we_gguf_cfg_int(g, "qwen3.attention.head_count", -1, 1, 4096, &hp->base.n_head, err)) ||
+        (rc = we_gguf_cfg_int(g, "qwen3.attention.head_count_kv", hp->base.n_head, 1, 4096, &hp->n_kv_head, err)) ||
+        (rc = we_gguf_cfg_int(g, "qwen3.attention.key_length", hp->base.n_embd / hp->base.n_head, 2, 4096, &hp->head_dim, err)) ||
         (rc = we_gguf_cfg_int(g, "qwen3.rope.dimension_count", hp->head_dim, 2, 4096, &rot, err)) ||
-        (rc = we_gguf_cfg_int(g, "qwen3.feed_forward_length", -1, 1, 1 << 20, &hp->n_ff, err)) ||
-        (rc = we_gguf_cfg_int(g, "qwen3.context_length", -1, 1, LIM, &hp->n_ctx, err)))
+        (rc = we_gguf_cfg_int(g, "qwen3.feed_forward_length", -1, 1, 1 << 20, &hp->base.n_ff, err)) ||
+        (rc = we_gguf_cfg_int(g, "qwen3.context_length", -1, 1, LIM, &hp->base.n_ctx, err)))
         return rc;
     if (rot != hp->head_dim)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "GGUF: qwen3.rope.dimension_count %d (partial rotary over head_dim %d) is not supported",
@@ -183,37 +184,25 @@ static wembed_status qwen3_from_gguf(we_arch_model *ma, const struct we_gguf *g,
     if (rs && strcmp(rs, "none") != 0)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "GGUF: qwen3.rope.scaling.type \"%.40s\" is not supported (none)", rs);
     hp->act = WE_ACT_SILU;
-    hp->n_vocab = (int32_t)WE_MIN(we_gguf_rows(g, "token_embd.weight", 0), (int64_t)LIM);
+    hp->base.n_vocab = (int32_t)WE_MIN(we_gguf_rows(g, "token_embd.weight", 0), (int64_t)LIM);
     return check_heads(hp, "GGUF", err);
 }
 
 static int64_t qwen3_dim(const we_arch_model *ma, int sym, int group) {
-    (void)group;
     const qwen3_hparams *hp = ma->hp;
     switch (sym) {
-    case WE_D_EMBD: return hp->n_embd;
-    case WE_D_FF: return hp->n_ff;
-    case WE_D_VOCAB: return hp->n_vocab;
-    case D_Q: return (int64_t)hp->n_head * hp->head_dim;
+    case D_Q: return (int64_t)hp->base.n_head * hp->head_dim;
     case D_KV: return (int64_t)hp->n_kv_head * hp->head_dim;
     case D_HEAD: return hp->head_dim;
     }
-    return -1;
-}
-
-static int32_t qwen3_n_layer(const we_arch_model *ma, int group) { (void)group; return ((const qwen3_hparams *)ma->hp)->n_layer; }
-
-static wembed_status qwen3_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
-    return we_alloc_layers(ma, a, ((const qwen3_hparams *)ma->hp)->n_layer, err);
+    return we_text_hp_dim(ma, sym, group);
 }
 
 static wembed_status qwen3_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
     (void)group_present; (void)err;
     const qwen3_hparams *hp = ma->hp;
     we_text_spec *t = &ma->text;
-    t->hidden = t->pooled = hp->n_embd;
-    t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
-    t->n_ctx = hp->n_ctx;
+    we_text_hp_spec(&hp->base, t);
     t->extends = t->rope = t->self_extend = true;
     t->pos_rule = WE_POS_PLAIN;
     t->pooling = WEMBED_POOLING_LAST;
@@ -232,7 +221,7 @@ static wembed_status qwen3_forward(const we_arch_model *m, wembed_pool *pool, co
                                    const we_fwd_opts *o, float *x, we_err *err) {
     const qwen3_hparams *hp = m->hp;
     const qwen3_weights *w = m->w;
-    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, KV = hp->n_kv_head, d = hp->head_dim, n = tk->n_tok;
+    const int E = hp->base.n_embd, F = hp->base.n_ff, H = hp->base.n_head, KV = hp->n_kv_head, d = hp->head_dim, n = tk->n_tok;
     const int QD = H * d, KD = KV * d;
     const we_norm rms = { WE_NORM_RMS, hp->eps };
     wembed_status rc = we_check_tokens(tk, &w->tok_emb, NULL, 0, err);   // RoPE: any position
@@ -243,7 +232,7 @@ static wembed_status qwen3_forward(const we_arch_model *m, wembed_pool *pool, co
     // RoPE of every token (positions from tk->pos), the same tables for every layer; a call's
     // RoPE scaling in place of the config's (none), and SelfExtend as LongLM applies it to a
     // decoder: the lower triangle only (attention.h).
-    const we_rope_cfg rope = { d, hp->rope_theta, WE_ROPE_NONE, 0, hp->n_ctx };
+    const we_rope_cfg rope = { d, hp->rope_theta, WE_ROPE_NONE, 0, hp->base.n_ctx };
     const qwen3_layer *L0 = &w->layers[0];
     const we_weight *lin[] = { &L0->q_w, &L0->k_w, &L0->o_w, &L0->gate_w, &L0->down_w };
     float *h, *q, *k, *v, *a, *g, *u, *attn;
@@ -266,7 +255,7 @@ static wembed_status qwen3_forward(const we_arch_model *m, wembed_pool *pool, co
     }
 
     we_gather_rows(x, &w->tok_emb, tk->ids, n, false);
-    for (int il = 0; il < hp->n_layer; il++) {
+    for (int il = 0; il < hp->base.n_layer; il++) {
         const qwen3_layer *L = &w->layers[il];
         // Attention block (pre-norm): x += o_proj(attn(rope(q_norm(q)), rope(k_norm(k)), v)).
         we_apply_norm(pool, &rms, h, E, x, E, &L->attn_norm, NULL, n, E);
@@ -308,8 +297,8 @@ const we_family we_family_qwen3 = {
     .from_config = qwen3_from_config,
     .from_gguf = qwen3_from_gguf,
     .dim = qwen3_dim,
-    .n_layer = qwen3_n_layer,
-    .alloc = qwen3_alloc,
+    .n_layer = we_text_hp_n_layer,
+    .alloc = we_text_hp_alloc,
     .slot = we_slot_simple,
     .finish = qwen3_finish,
     .describe = qwen3_describe,

@@ -238,27 +238,6 @@ static bool siglip_enabled(const we_arch_model *ma, int cond) {
     return true;
 }
 
-static wembed_status siglip_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
-    siglip_weights *w = ma->w;
-    const siglip_hparams *hp = ma->hp;
-    if (hp->text.n_layer > 0 &&
-        !(w->text.layers = we_arena_calloc(a, (size_t)hp->text.n_layer, sizeof(we_preln_layer), _Alignof(we_preln_layer))))
-        return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
-    if (hp->vision.n_layer > 0 &&
-        !(w->vision.layers = we_arena_calloc(a, (size_t)hp->vision.n_layer, sizeof(we_preln_layer), _Alignof(we_preln_layer))))
-        return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory");
-    return WEMBED_STATUS_OK;
-}
-
-static we_weight *siglip_slot(we_arch_model *ma, const we_wentry *e, int il) {
-    siglip_weights *w = ma->w;
-    if (e->per_layer) {
-        we_preln_layer *layers = e->group == G_TEXT ? w->text.layers : w->vision.layers;
-        return (we_weight *)((char *)&layers[il] + e->offset);
-    }
-    return (we_weight *)((char *)w + e->offset);
-}
-
 // -----------------------------------------------------------------------------------------
 // Forward passes
 
@@ -418,6 +397,7 @@ const we_family we_family_siglip = {
     .hp_size = sizeof(siglip_hparams),
     .w_size = sizeof(siglip_weights),
     .layer_size = sizeof(we_preln_layer),
+    .tower_layers = { offsetof(siglip_weights, text.layers), offsetof(siglip_weights, vision.layers) },
     .entries = g_siglip_entries,
     .n_entries = (uint32_t)WE_ARRAY_LEN(g_siglip_entries),
     .prefixes = g_siglip_prefixes,
@@ -426,8 +406,8 @@ const we_family we_family_siglip = {
     .dim = siglip_dim,
     .n_layer = siglip_n_layer,
     .enabled = siglip_enabled,
-    .alloc = siglip_alloc,
-    .slot = siglip_slot,
+    .alloc = we_alloc_towers,
+    .slot = we_slot_towers,
     .finish = siglip_finish,
     .parts = siglip_parts,
     .describe = siglip_describe,

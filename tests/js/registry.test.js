@@ -52,7 +52,7 @@ test('js/registry.js agrees with models/registry.json', async () => {
   assert.deepEqual(gemma.matryoshkaDims, [768, 512, 256, 128]);
   assert.equal(gemma.prefixes.query, 'task: search result | query: ');
   assert.equal(gemma.prefixes.document, 'title: none | text: ');
-  for (const id of ['cross-encoder/ms-marco-MiniLM-L6-v2', 'ms-marco-MiniLM-L12-v2', 'BAAI/bge-reranker-base', 'bge-reranker-v2-m3']) {
+  for (const id of ['cross-encoder/ms-marco-MiniLM-L6-v2', 'ms-marco-MiniLM-L12-v2', 'BAAI/bge-reranker-base', 'bge-reranker-v2-m3', 'gte-reranker-modernbert-base']) {
     assert.equal(lookupModel(id).reranker, true, id);
     assert.equal(lookupModel(id).dims, 1, id);
   }

@@ -43,6 +43,30 @@ for (const fx of ['rerank_bert', 'rerank_xlmr']) {
   }
 }
 
+// ModernBertForSequenceClassification (gen/rerank_modernbert_fixture.py): mean pooling with one
+// label, cls pooling with two; text pairs through the folder's tokenizer.json, one cut only_second.
+for (const fx of ['rerank_modernbert', 'rerank_modernbert_cls']) {
+  test(`${fx}: scoreIds and score(text pairs) equal the float64 reference logits`, async () => {
+    const man = JSON.parse(fs.readFileSync(path.join(FIXTURES, fx, 'manifest.json'), 'utf8'));
+    const r = await Reranker.load(path.join(FIXTURES, fx), { engine });
+    try {
+      const L = r.info().labels;
+      assert.equal(L, fx === 'rerank_modernbert' ? 1 : 2);
+      const c = fixtureCase(fx, 'pairs5');
+      const ids = (await r.scoreIds(rows(c.input_ids), { attentionMask: rows(c.attention_mask), batchSize: 2 })).flatMap((s) => [...s]);
+      assert.ok(maxDiff(ids, c.logits.data) <= TOL, `pairs5: max |diff| ${maxDiff(ids, c.logits.data)}`);
+      const tp = man.cases.find((x) => x.name === 'text_pairs');
+      const { scores, truncated } = await r.score(tp.text_pairs, { batchSize: 3 });
+      const got = scores.flatMap((s) => [...s]);
+      const want = fixtureCase(fx, 'text_pairs').logits.data;
+      assert.ok(maxDiff(got, want) <= TOL, `text_pairs: max |diff| ${maxDiff(got, want)}`);
+      assert.deepEqual(truncated, tp.truncated);
+    } finally {
+      r.dispose();
+    }
+  });
+}
+
 function loadTextModel() {
   const dir = path.join(FIXTURES, 'rerank_bert');
   const files = {
