@@ -139,14 +139,16 @@ function markdown(results, s) {
     (systemInfos(results.rows).map(([env, info]) => `${ENV[env] ?? env} \`${info}\``).join(', ') || 'not recorded') + '; ' +
     'transformers.js uses onnxruntime-web with `numThreads` set. Both embed texts with the model\'s pooling and L2 normalization (' +
     Object.keys(meta.models).filter((k) => MODELS[k]?.pooling).map((k) => `${MODEL[k]}: ${POOLING[MODELS[k].pooling]}`).join('; ') +
-    '), images with the projected class token; the cross-encoder gives one raw logit per pair (transformers.js: AutoModelForSequenceClassification ' +
+    '), images with each model\'s own vector (CLIP: the projected class token; SigLIP: its attention-pooling head, transformers.js\'s SiglipVisionModel ' +
+    'pooler_output; nomic-embed-vision: the class token of last_hidden_state, transformers.js\'s image-feature-extraction pipeline); the cross-encoder gives one raw logit per pair (transformers.js: AutoModelForSequenceClassification ' +
     'on the tokenizer\'s pair encoding, all pairs in one batch; wembed: Reranker.score). transformers.js pads a batch to its longest text, wembed packs it. ' +
     'Models other than MiniLM and ms-marco-MiniLM (BERT uncased) and jina-v2 (the same vocabulary) use that tokenizer (bge-small-en-v1.5\'s tokenizer.json) ' +
     'as a stand-in for their own: both engines get the same ids, and the token counts are exact.', '');
 
   p('## Agreement (checked before any timing counts)', '');
   p('Cosine between the two engines\' vectors for the same inputs (texts: 16 of the sentences and the 512-token document, each ' +
-    'engine tokenizing them itself; images: transformers.js\'s pixel values of the 16 images given to both), and between each engine and ' +
+    'engine tokenizing them itself; images: transformers.js\'s pixel values of the 16 images given to both, of the first 4 for ' +
+    'SigLIP and nomic-embed-vision), and between each engine and ' +
     'torch (float32, gen/bench_models.py) on the generator\'s reference token ids / pixels; minimum over every environment and ' +
     'thread count. Token ids are compared for all 64 sentences and the three documents. "cross" is the mean cosine between ' +
     'different inputs\' vectors: agreement means something only well above it.', '');
@@ -158,7 +160,8 @@ function markdown(results, s) {
       `${c.ok ? 'yes' : `**no** (< ${c.threshold})`} |`);
   }
   p('', 'Images end to end (not gated): each engine resizes the 640x480 images itself (wembed Pillow-exact bicubic, ' +
-    'transformers.js its own resize), so the pixels differ a little before the model sees them.', '');
+    'transformers.js its own resize; CLIP and nomic-embed-vision: shortest edge to 224 and a center crop, SigLIP: straight to 224 x 224), ' +
+    'so the pixels differ a little before the model sees them.', '');
   if (s.rerankChecks.length) {
     p('Cross-encoders give one logit per pair: the engines\' scores of the 20 benchmark pairs are compared by their correlation ' +
       'and their largest difference next to the scores\' spread; against torch\'s float32 logits, the largest difference on the ' +
@@ -212,7 +215,7 @@ function markdown(results, s) {
   p('');
 
   p('## Cold start: import to first vector', '');
-  p(`Seconds from importing the library to the first vector of one sentence (one image for CLIP, one pair's score for the cross-encoder), fresh process / browser each time, median of the runs; ratio = wembed / transformers.js (target <= ${TARGET.cold}x).`, '');
+  p(`Seconds from importing the library to the first vector of one sentence (one image for the image models, one pair's score for the cross-encoder), fresh process / browser each time, median of the runs; ratio = wembed / transformers.js (target <= ${TARGET.cold}x).`, '');
   const cenvs = ENVS.filter((e) => s.cold.some((x) => x[e]));
   p(`| model | dtype | threads | ${cenvs.map((e) => `${ENV[e]} wembed | transformers.js | ratio`).join(' | ')} |`);
   p(`|---|---|---|${cenvs.map(() => '---|---|---|').join('')}`);
