@@ -8,7 +8,7 @@ import { MODELS, modelLabel } from './engines.js';
 
 const TARGET = { throughput: 2.0, cold: 0.5, memory: 0.7, shippedKiB: 500, longWasmGiB: 1.5 };
 const MODEL = Object.fromEntries(Object.keys(MODELS).map((m) => [m, modelLabel(m)]));
-const WORK = { short: '64 short texts', doc512: '1 document, 512 tokens', doc2048: '1 document, 2048 tokens', images16: '16 images',
+const WORK = { short: '64 short texts', doc512: '1 document, 512 tokens', doc2048: '1 document, 2048 tokens', images16: '16 images', images4: '4 images',
   rerank20: '1 query x 20 passages, pairs of 211 tokens' };
 const POOLING = { mean: 'mean pooling', cls: 'the [CLS] vector', last: 'the last token', st: 'its sentence-transformers modules (mean pooling, two Dense layers)' };
 const ENVS = ['node', 'chromium'];
@@ -147,7 +147,7 @@ function markdown(results, s) {
 
   p('## Agreement (checked before any timing counts)', '');
   p('Cosine between the two engines\' vectors for the same inputs (texts: 16 of the sentences and the 512-token document, each ' +
-    'engine tokenizing them itself; images: transformers.js\'s pixel values of the 16 images given to both, of the first 4 for ' +
+    'engine tokenizing them itself; images: transformers.js\'s pixel values of the 16 images given to both, of the first 2 for ' +
     'SigLIP and nomic-embed-vision), and between each engine and ' +
     'torch (float32, gen/bench_models.py) on the generator\'s reference token ids / pixels; minimum over every environment and ' +
     'thread count. Token ids are compared for all 64 sentences and the three documents. "cross" is the mean cosine between ' +

@@ -8,7 +8,7 @@
 // bench/models/ the first time: HF layout for wembed, ONNX f32 + q8 for transformers.js), in
 // Node and in headless Chromium (cross-origin isolated page, engines in a Worker), at 1 and 2
 // threads, f32 and q8. Both engines must agree (cosine) before any timing counts. Then:
-//   throughput  short texts, documents of 512 and 2048 tokens, 16 images: alternating calls,
+//   throughput  short texts, documents of 512 and 2048 tokens, 16 (CLIP) or 4 images: alternating calls,
 //               medians of --rounds (one process / Worker per thread count)
 //   cold        import to first vector, and peak memory over load + every workload once
 //               (a fresh process / browser per run; --cold-rounds runs, medians)
@@ -20,7 +20,7 @@
 //
 // Options: --quick (small models, 1 round: checks the pipeline in a few minutes)
 //   --env node,chromium  --threads 1,2  --dtype f32,q8
-//   --models minilm,nomic,clip,modernbert,jina,rerank,qwen3,gemma (default: all, bench/engines.js MODELS)
+//   --models minilm,nomic,clip,siglip,nomicvision,modernbert,jina,rerank,qwen3,gemma (default: all, bench/engines.js MODELS)
 //   --rounds 3  --cold-rounds 3  --long-threads 2  --long-dtype q8,f32  --long-env chromium,node
 //   --long-models nomic,modernbert (the models of the 8192-token phase, of those in --models)
 //   --workloads doc512,...  only these of each model's throughput workloads (bench/suite.js WORKLOADS)
