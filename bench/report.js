@@ -157,7 +157,12 @@ function markdown(results, s) {
   for (const c of s.checks) {
     p(`| ${MODEL[c.model]} | ${c.dtype} | ${c.runs} | ${c.min.toFixed(6)} | ${c.mean.toFixed(6)} | ${c.refWembed.toFixed(6)} | ${c.refTjs.toFixed(6)} | ` +
       `${c.texts != null ? `${c.tokenMismatches} of ${c.texts}` : '–'} | ${c.endToEnd != null ? c.endToEnd.toFixed(4) : '–'} | ${c.cross.toFixed(3)} | ` +
-      `${c.ok ? 'yes' : `**no** (< ${c.threshold})`} |`);
+      `${c.ok ? (c.min < c.threshold ? 'yes, by torch (see below)' : 'yes') : `**no** (< ${c.threshold})`} |`);
+  }
+  if (s.checks.some((c) => c.ok && c.min < c.threshold)) {
+    p('', '"yes, by torch": an image model\'s q8 vectors may be farther apart than the gate when the random weights move both engines off ' +
+      'torch\'s float32 vector; the check then passes when wembed is within the q8 threshold of torch and no farther from it than ' +
+      'transformers.js\'s q8 graph (the reference quantization) is, as for the cross-encoder (bench/suite.js).');
   }
   p('', 'Images end to end (not gated): each engine resizes the 640x480 images itself (wembed Pillow-exact bicubic, ' +
     'transformers.js its own resize; CLIP and nomic-embed-vision: shortest edge to 224 and a center crop, SigLIP: straight to 224 x 224), ' +
