@@ -8,12 +8,17 @@
 //                intraOpNumThreads = the thread count.
 //
 // Each runner loads one model folder of bench/models (made by gen/bench_models.py) in
-// f32 or q8 and embeds with mean pooling + L2 normalization (texts) or the projected, normalized
-// class token (CLIP images), exactly as a user of each library would:
-//   wembed           Embedder.load(folder | URL, { dtype, threads, backend }).embed(texts, ...)
+// f32 or q8 and embeds with mean pooling + L2 normalization (texts) or each image model's own
+// normalized vector (CLIP: the projected class token; SigLIP: the attention-pooling head;
+// nomic-embed-vision: the class token of last_hidden_state), exactly as a user of each library would:
+//   wembed           Embedder.load(folder | URL, { dtype, threads, backend }).embed(texts, ...) / .embedImage(images)
 //   transformers.js  pipeline('feature-extraction', id, { dtype, device: 'wasm' })(texts, ...)
 //                    (node-native: no device, session_options { intraOpNumThreads });
-//                    AutoProcessor + CLIPVisionModelWithProjection for images.
+//                    images as each model's transformers.js documentation runs it (MODELS[m].tjs):
+//                    AutoProcessor + CLIPVisionModelWithProjection (image_embeds) or SiglipVisionModel
+//                    (pooler_output); nomic-embed-vision, custom code that transformers.js has no class
+//                    for, through pipeline('image-feature-extraction', id), which falls back to AutoModel
+//                    (model_type nomic_bert) on onnx/model.onnx and returns last_hidden_state.
 //
 // How transformers.js gets onnxruntime-web:
 //   browser  transformers.min.js (the self-contained build CDNs serve) imports it itself; only
@@ -38,11 +43,16 @@ const ORT_DIST = new URL('node_modules/onnxruntime-web/dist/', TJS);
  * layers, Normalize; its ONNX graph has them as the `sentence_embedding` output, as
  * onnx-community's export does). layers: the model is generated with this many of its
  * realLayers (gen/bench_models.py --layers), to keep a run within its time; every other size is real.
+ * Images: tjs = the transformers.js class (or pipeline task) that runs the model, output = the
+ * output whose row (or first token, for a (B, T, E) last_hidden_state) is the embedding;
+ * checkImages = how many of the 16 images the agreement check embeds (default all).
  */
 export const MODELS = {
   minilm: { kind: 'text', label: 'all-MiniLM-L6-v2', maxTokens: 512, onnx: 'model', pooling: 'mean' },
   nomic: { kind: 'text', label: 'nomic-embed-text-v1.5', maxTokens: 8192, onnx: 'model', pooling: 'mean' },
-  clip: { kind: 'image', label: 'CLIP ViT-B/32 vision', onnx: 'vision_model' },
+  clip: { kind: 'image', label: 'CLIP ViT-B/32 vision', onnx: 'vision_model', tjs: 'CLIPVisionModelWithProjection', output: 'image_embeds' },
+  siglip: { kind: 'image', label: 'SigLIP base-patch16-224 vision', onnx: 'vision_model', tjs: 'SiglipVisionModel', output: 'pooler_output', checkImages: 2 },
+  nomicvision: { kind: 'image', label: 'nomic-embed-vision-v1.5', onnx: 'model', tjs: 'image-feature-extraction', output: 'last_hidden_state', checkImages: 2 },
   modernbert: { kind: 'text', label: 'gte-modernbert-base', maxTokens: 8192, onnx: 'model', pooling: 'cls' },
   jina: { kind: 'text', label: 'jina-embeddings-v2-small-en', maxTokens: 8192, onnx: 'model', pooling: 'mean' },
   rerank: { kind: 'rerank', label: 'ms-marco-MiniLM-L6-v2 (cross-encoder)', maxTokens: 512, onnx: 'model' },
@@ -76,6 +86,13 @@ function l2normalize(v) {
   const out = new Float32Array(v.length);
   for (let i = 0; i < v.length; i++) out[i] = v[i] * k;
   return out;
+}
+
+/** An image model's output as normalized vectors: its rows, or of a (B, T, E) last_hidden_state the first (class) token's. */
+function imageVectors(t) {
+  const [n, d] = [t.dims[0], t.dims.at(-1)];
+  const stride = t.dims.length === 3 ? t.dims[1] * d : d;
+  return Array.from({ length: n }, (_, i) => l2normalize(t.data.subarray(i * stride, i * stride + d)));
 }
 
 /** Splits a [n, d] tensor's data into n Float32Array rows. */
@@ -250,8 +267,12 @@ export class TransformersRunner {
     if (spec.kind === 'text') {
       return new TransformersRunner(T, model, await T.pipeline('feature-extraction', model, opts), null, null);
     }
+    if (spec.tjs === 'image-feature-extraction') {
+      const extractor = await T.pipeline('image-feature-extraction', model, opts);
+      return new TransformersRunner(T, model, extractor, extractor.processor, extractor.model);
+    }
     const processor = await T.AutoProcessor.from_pretrained(model);
-    const vision = await T.CLIPVisionModelWithProjection.from_pretrained(model, opts);
+    const vision = await T[spec.tjs].from_pretrained(model, opts);
     return new TransformersRunner(T, model, null, processor, vision);
   }
 
@@ -280,6 +301,7 @@ export class TransformersRunner {
 
   async embedImages(images) {
     const raws = images.map((im) => new this.T.RawImage(im.data, im.width, im.height, 3));
+    if (this.extractor) return imageVectors(await this.extractor(raws));
     const { pixel_values } = await this.processor(raws);
     return this.embedPixelTensor(pixel_values);
   }
@@ -291,8 +313,7 @@ export class TransformersRunner {
   }
 
   async embedPixelTensor(pixel_values) {
-    const { image_embeds } = await this.vision({ pixel_values });
-    return rows(image_embeds.data, image_embeds.dims[0], image_embeds.dims[1]).map(l2normalize);
+    return imageVectors((await this.vision({ pixel_values }))[MODELS[this.model].output]);
   }
 
   /** The pixel values transformers.js's processor makes of the images (for the model-only check). */

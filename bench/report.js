@@ -12,7 +12,7 @@ const TARGET = { throughput: 2.0, cold: 0.5, memory: 0.7, shippedKiB: 500, longW
 const NATIVE_TARGET = { throughput: 1.0 };
 const thrTarget = (env) => (env === 'node-native' ? NATIVE_TARGET.throughput : TARGET.throughput);
 const MODEL = Object.fromEntries(Object.keys(MODELS).map((m) => [m, modelLabel(m)]));
-const WORK = { short: '64 short texts', doc512: '1 document, 512 tokens', doc2048: '1 document, 2048 tokens', images16: '16 images',
+const WORK = { short: '64 short texts', doc512: '1 document, 512 tokens', doc2048: '1 document, 2048 tokens', images16: '16 images', images4: '4 images',
   rerank20: '1 query x 20 passages, pairs of 211 tokens' };
 const POOLING = { mean: 'mean pooling', cls: 'the [CLS] vector', last: 'the last token', st: 'its sentence-transformers modules (mean pooling, two Dense layers)' };
 const ENVS = ['node', 'node-native', 'chromium'];
@@ -148,14 +148,16 @@ function markdown(results, s) {
     'compiled for x86-64 with kernels picked at run time) and transformers.js runs what it runs in Node by default, onnxruntime-node, with `intraOpNumThreads` set: ' +
     'what a Node user of either library gets; the Node rows force both onto WebAssembly (the browser engines measured in Node). Both embed texts with the model\'s pooling and L2 normalization (' +
     Object.keys(meta.models).filter((k) => MODELS[k]?.pooling).map((k) => `${MODEL[k]}: ${POOLING[MODELS[k].pooling]}`).join('; ') +
-    '), images with the projected class token; the cross-encoder gives one raw logit per pair (transformers.js: AutoModelForSequenceClassification ' +
+    '), images with each model\'s own vector (CLIP: the projected class token; SigLIP: its attention-pooling head, transformers.js\'s SiglipVisionModel ' +
+    'pooler_output; nomic-embed-vision: the class token of last_hidden_state, transformers.js\'s image-feature-extraction pipeline); the cross-encoder gives one raw logit per pair (transformers.js: AutoModelForSequenceClassification ' +
     'on the tokenizer\'s pair encoding, all pairs in one batch; wembed: Reranker.score). transformers.js pads a batch to its longest text, wembed packs it. ' +
     'Models other than MiniLM and ms-marco-MiniLM (BERT uncased) and jina-v2 (the same vocabulary) use that tokenizer (bge-small-en-v1.5\'s tokenizer.json) ' +
     'as a stand-in for their own: both engines get the same ids, and the token counts are exact.', '');
 
   p('## Agreement (checked before any timing counts)', '');
   p('Cosine between the two engines\' vectors for the same inputs (texts: 16 of the sentences and the 512-token document, each ' +
-    'engine tokenizing them itself; images: transformers.js\'s pixel values of the 16 images given to both), and between each engine and ' +
+    'engine tokenizing them itself; images: transformers.js\'s pixel values of the 16 images given to both, of the first 2 for ' +
+    'SigLIP and nomic-embed-vision), and between each engine and ' +
     'torch (float32, gen/bench_models.py) on the generator\'s reference token ids / pixels; minimum over every environment and ' +
     'thread count. Token ids are compared for all 64 sentences and the three documents. "cross" is the mean cosine between ' +
     'different inputs\' vectors: agreement means something only well above it.', '');
@@ -164,10 +166,16 @@ function markdown(results, s) {
   for (const c of s.checks) {
     p(`| ${MODEL[c.model]} | ${c.dtype} | ${c.runs} | ${c.min.toFixed(6)} | ${c.mean.toFixed(6)} | ${c.refWembed.toFixed(6)} | ${c.refTjs.toFixed(6)} | ` +
       `${c.texts != null ? `${c.tokenMismatches} of ${c.texts}` : '–'} | ${c.endToEnd != null ? c.endToEnd.toFixed(4) : '–'} | ${c.cross.toFixed(3)} | ` +
-      `${c.ok ? 'yes' : `**no** (< ${c.threshold})`} |`);
+      `${c.ok ? (c.min < c.threshold ? 'yes, by torch (see below)' : 'yes') : `**no** (< ${c.threshold})`} |`);
+  }
+  if (s.checks.some((c) => c.ok && c.min < c.threshold)) {
+    p('', '"yes, by torch": an image model\'s q8 vectors may be farther apart than the gate when the random weights move both engines off ' +
+      'torch\'s float32 vector; the check then passes when wembed is within the q8 threshold of torch and no farther from it than ' +
+      'transformers.js\'s q8 graph (the reference quantization) is, as for the cross-encoder (bench/suite.js).');
   }
   p('', 'Images end to end (not gated): each engine resizes the 640x480 images itself (wembed Pillow-exact bicubic, ' +
-    'transformers.js its own resize), so the pixels differ a little before the model sees them.', '');
+    'transformers.js its own resize; CLIP and nomic-embed-vision: shortest edge to 224 and a center crop, SigLIP: straight to 224 x 224), ' +
+    'so the pixels differ a little before the model sees them.', '');
   if (s.rerankChecks.length) {
     p('Cross-encoders give one logit per pair: the engines\' scores of the 20 benchmark pairs are compared by their correlation ' +
       'and their largest difference next to the scores\' spread; against torch\'s float32 logits, the largest difference on the ' +
@@ -196,7 +204,9 @@ function markdown(results, s) {
     const cells = envs.map((e) => {
       const y = x[e];
       if (!y) return '– | – | –';
-      return `${fmt(y.wembed)} | ${y.tjsError ? `fails: ${esc(short(y.tjsError, 60))}` : fmt(y.tjs)} | ${ratioCell(y.ratio, y.ratio >= thrTarget(e))}`;
+      // Rates below 1 a second (ViT-B/16 images on a loaded machine) with three decimals.
+      const rate = (x) => (x != null && x < 1 ? x.toFixed(3) : fmt(x));
+      return `${rate(y.wembed)} | ${y.tjsError ? `fails: ${esc(short(y.tjsError, 60))}` : rate(y.tjs)} | ${ratioCell(y.ratio, y.ratio >= thrTarget(e))}`;
     });
     p(`| ${MODEL[x.model]} | ${WORK[x.workload] ?? x.workload} (${x.unit}/s) | ${x.dtype} | ${x.threads} | ${cells.join(' | ')} |`);
   }
@@ -228,7 +238,7 @@ function markdown(results, s) {
   p('');
 
   p('## Cold start: import to first vector', '');
-  p(`Seconds from importing the library to the first vector of one sentence (one image for CLIP, one pair's score for the cross-encoder), fresh process / browser each time, median of the runs; ratio = wembed / transformers.js (target <= ${TARGET.cold}x).`, '');
+  p(`Seconds from importing the library to the first vector of one sentence (one image for the image models, one pair's score for the cross-encoder), fresh process / browser each time, median of the runs; ratio = wembed / transformers.js (target <= ${TARGET.cold}x).`, '');
   const cenvs = ENVS.filter((e) => s.cold.some((x) => x[e]));
   p(`| model | dtype | threads | ${cenvs.map((e) => `${HEAD[e]} | ratio`).join(' | ')} |`);
   p(`|---|---|---|${cenvs.map(() => '---|---|---|').join('')}`);

@@ -10,8 +10,9 @@
 //   node         wembed's wasm module and transformers.js forced onto onnxruntime-web's WASM backend
 //   node-native  wembed's native addon (scripts/build.sh node) and transformers.js as Node users
 //                run it, on onnxruntime-node
-//   chromium     headless, cross-origin isolated page, engines in a Worker: wasm and onnxruntime-web Both engines must agree (cosine) before any timing counts. Then:
-//   throughput  short texts, documents of 512 and 2048 tokens, 16 images: alternating calls,
+//   chromium     headless, cross-origin isolated page, engines in a Worker: wasm and onnxruntime-web.
+// Both engines must agree (cosine) before any timing counts. Then:
+//   throughput  short texts, documents of 512 and 2048 tokens, 16 (CLIP) or 4 images: alternating calls,
 //               medians of --rounds (one process / Worker per thread count)
 //   cold        import to first vector, and peak memory over load + every workload once
 //               (a fresh process / browser per run; --cold-rounds runs, medians)
@@ -23,7 +24,7 @@
 //
 // Options: --quick (small models, 1 round: checks the pipeline in a few minutes)
 //   --env node,node-native,chromium  --threads 1,2  --dtype f32,q8
-//   --models minilm,nomic,clip,modernbert,jina,rerank,qwen3,gemma (default: all, bench/engines.js MODELS)
+//   --models minilm,nomic,clip,siglip,nomicvision,modernbert,jina,rerank,qwen3,gemma (default: all, bench/engines.js MODELS)
 //   --rounds 3  --cold-rounds 3  --long-threads 2  --long-dtype q8,f32  --long-env chromium,node
 //   --long-models nomic,modernbert (the models of the 8192-token phase, of those in --models)
 //   --workloads doc512,...  only these of each model's throughput workloads (bench/suite.js WORKLOADS)

@@ -20,6 +20,15 @@ goes into one folder that both engines load from:
           last_hidden_state, as transformers.js's CLIPVisionModelWithProjection loads it. The text
           tower is left out: transformers.js never loads it for images, and wembed loads either
           tower alone (config.json is the full CLIPConfig, as in openai/clip-vit-base-patch32).
+  siglip  google/siglip-base-patch16-224's vision tower: hidden 768, 12 layers, patch 16 (196 tokens,
+          no class token), tanh GELU 3072, post layernorm, the attention-pooling head (93M);
+          onnx/vision_model.onnx: pixel_values -> last_hidden_state, pooler_output, as transformers.js's
+          SiglipVisionModel loads it. config.json is the full SiglipConfig; no text weights (as clip).
+  nomicvision  nomic-ai/nomic-embed-vision-v1.5 shaped: NomicVisionModel, hidden 768, 12 pre-LN
+          layers, patch 16 + class token (197 tokens), 2-D RoPE, SwiGLU 2048 with inner LayerNorm,
+          the selector head added to every token (93M); onnx/model.onnx: pixel_values ->
+          last_hidden_state, which transformers.js's image-feature-extraction pipeline returns
+          (AutoModel: model_type nomic_bert). Its vector is normalize(last_hidden_state[:, 0]).
 
   modernbert  gte-modernbert-base shaped: hidden 768, 22 layers, 12 heads, GeGLU 1152, global
           attention every 3rd layer (RoPE 160000), the others a 128-token window (RoPE 10000),
@@ -42,20 +51,23 @@ goes into one folder that both engines load from:
   both engines get the same ids).
 
 The ONNX graphs are traced from the nn.Modules below (written after HF's modeling_bert.py,
-nomic's modeling_hf_nomic_bert.py and modeling_clip.py, with HF tensor names so that their
+nomic's modeling_hf_nomic_bert.py, modeling_clip.py and modeling_siglip.py, with HF tensor names so that their
 state dicts are the safetensors), opset 14 as optimum exports these models. The q8 files are the
 graph transform of onnxruntime's quantize_dynamic as transformers.js's scripts/quantize.py calls it
 (IntegerOps mode, per-tensor, no reduce_range, MatMulConstBOnly; weight type QInt8, or QUInt8
 when the graph holds a Conv): each MatMul with a constant B becomes DynamicQuantizeLinear(A) ->
 MatMulInteger -> Cast -> Mul(A_scale * W_scale); each Gather from a constant table becomes a
-Gather from the int8 table -> DequantizeLinear; a Conv becomes ConvInteger likewise. onnxruntime's
+Gather from the int8 table -> DequantizeLinear; a Conv becomes ConvInteger likewise (its bias, if
+any, added in float after the scales, as onnxruntime's ConvInteger.add_bias does). onnxruntime's
 Python package is not installable here, so the transform is written with the onnx API.
 
 Weights: seeded draws with HF's own initialization for each architecture (an untrained model,
 see init_weights), small random biases and layer-norm parameters; the benchmark reports how
 different inputs' embeddings differ next to how closely the engines agree.
 reference.json holds token ids (or pixel values) and the model's pooled, normalized output
-computed here in float32 by torch, the third opinion when the two engines disagree.
+computed here in float32 by torch, the third opinion when the two engines disagree (siglip and
+nomicvision: also that output's agreement with the float64 reference of gen/siglip_fixture.py /
+gen/nomic_vision_fixture.py, float64_check).
 """
 import argparse
 import json
@@ -1074,18 +1086,28 @@ def quantize_dynamic(src, dst):
                 helper.make_node('Mul', [y + '_output_quantized_cast', y + '_scales_mul'], [y], name=n.name + '_quant_output_scale_mul'),
             ]
             counts['MatMulInteger'] += 1
-        elif n.op_type == 'Conv' and is_weight(n.input[1]) and len(n.input) == 2:
+        elif n.op_type == 'Conv' and is_weight(n.input[1]):
             a_q, a_s, a_zp = qact(n.input[0])
             w_q, w_s, w_zp = qweight(n.input[1])
             y = n.output[0]
+            has_bias = len(n.input) == 3 and n.input[2] != ''
+            scaled = y + '_scaled_output' if has_bias else y
             conv = helper.make_node('ConvInteger', [a_q, w_q, a_zp, w_zp], [y + '_output_quantized'], name=n.name + '_quant')
             conv.attribute.extend(n.attribute)
             new_nodes += [
                 conv,
                 helper.make_node('Cast', [y + '_output_quantized'], [y + '_cast_output'], to=TensorProto.FLOAT, name=n.name + '_cast'),
                 helper.make_node('Mul', [a_s, w_s], [y + '_scales_mul'], name=n.name + '_scales_mul'),
-                helper.make_node('Mul', [y + '_cast_output', y + '_scales_mul'], [y], name=n.name + '_output_scale_mul'),
+                helper.make_node('Mul', [y + '_cast_output', y + '_scales_mul'], [scaled], name=n.name + '_output_scale_mul'),
             ]
+            if has_bias:
+                # The float bias, reshaped to (1, C, 1, ...) and added (onnxruntime's ConvInteger.add_bias).
+                rank = len(inits[n.input[1]].dims)
+                new_inits.append(numpy_helper.from_array(np.array([1, -1] + [1] * (rank - 2), np.int64), y + '_bias_reshape_shape'))
+                new_nodes += [
+                    helper.make_node('Reshape', [n.input[2], y + '_bias_reshape_shape'], [y + '_bias_reshape_output'], name=n.name + '_bias_reshape'),
+                    helper.make_node('Add', [scaled, y + '_bias_reshape_output'], [y], name=y + '_bias_add'),
+                ]
             counts['ConvInteger'] += 1
         elif n.op_type == 'Gather' and is_weight(n.input[0]):
             w_q, w_s, w_zp = qweight(n.input[0])
@@ -1201,6 +1223,424 @@ def gen_clip(out, small):
         'embeddings': emb.tolist(), 'parameters': n_params, 'q8_weight_type': wt, 'q8_ops': counts})
 
 
+# -----------------------------------------------------------------------------------------
+# SigLIP's vision tower and nomic-embed-vision: nn.Modules written after transformers'
+# modeling_siglip.py (SiglipVisionEmbeddings, SiglipAttention, SiglipMLP, SiglipEncoderLayer,
+# SiglipVisionTransformer, SiglipMultiheadAttentionPoolingHead) and nomic-ai/contrastors'
+# modeling_hf_nomic_bert.py (NomicVisionPatchEmbeddings, NomicVisionRotaryEmbeddingCat with timm's
+# build_rotary_pos_embed / apply_rot_embed_cat, NomicBertAttention's rope branch, NomicBertBlock,
+# NomciBertGatedMLP, NomicMultiHeadAttentionPooling, NomicVisionModel), with the checkpoints'
+# names, float32. gen_siglip / gen_nomic_vision also run the float64 references of
+# gen/siglip_fixture.py and gen/nomic_vision_fixture.py (checked against the shared fixtures) on
+# the generated weights and the reference pixels, and refuse to write a model that differs.
+
+def siglip_config(small):
+    # google/siglip-base-patch16-224's config.json (the text tower's sizes stay real: it has no weights here)
+    E, L, H, Fi = (64, 2, 4, 128) if small else (768, 12, 12, 3072)
+    return {
+        'architectures': ['SiglipModel'], 'initializer_factor': 1.0, 'model_type': 'siglip', 'torch_dtype': 'float32',
+        'transformers_version': '4.37.0.dev0',
+        'text_config': {'hidden_size': 768, 'intermediate_size': 3072, 'model_type': 'siglip_text_model',
+                        'num_attention_heads': 12, 'num_hidden_layers': 12, 'vocab_size': 32000},
+        'vision_config': {'hidden_size': E, 'image_size': 224, 'intermediate_size': Fi, 'model_type': 'siglip_vision_model',
+                          'num_attention_heads': H, 'num_hidden_layers': L, 'patch_size': 16},
+    }
+
+
+SIGLIP_PREPROCESSOR = {
+    'do_normalize': True, 'do_rescale': True, 'do_resize': True, 'image_mean': [0.5, 0.5, 0.5],
+    'image_processor_type': 'SiglipImageProcessor', 'image_std': [0.5, 0.5, 0.5], 'processor_class': 'SiglipProcessor',
+    'resample': 3, 'rescale_factor': 0.00392156862745098, 'size': {'height': 224, 'width': 224},
+}
+
+
+def gelu_tanh(x):                      # ACT2FN['gelu_pytorch_tanh']
+    return F.gelu(x, approximate='tanh')
+
+
+class SiglipAttn(nn.Module):
+    def __init__(self, E, H):
+        super().__init__()
+        self.H = H
+        self.q_proj, self.k_proj, self.v_proj, self.out_proj = (nn.Linear(E, E) for _ in range(4))
+
+    def forward(self, x):
+        q, k, v = heads(self.q_proj(x), self.H), heads(self.k_proj(x), self.H), heads(self.v_proj(x), self.H)
+        w = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) * q.shape[-1] ** -0.5, dim=-1)   # no mask
+        return self.out_proj(merge(torch.matmul(w, v)))
+
+
+class SiglipMlp(nn.Module):
+    def __init__(self, E, Fi):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(E, Fi), nn.Linear(Fi, E)
+
+    def forward(self, x):
+        return self.fc2(gelu_tanh(self.fc1(x)))
+
+
+class SiglipLayer(nn.Module):
+    def __init__(self, E, H, Fi, eps):
+        super().__init__()
+        self.layer_norm1, self.self_attn = nn.LayerNorm(E, eps=eps), SiglipAttn(E, H)
+        self.layer_norm2, self.mlp = nn.LayerNorm(E, eps=eps), SiglipMlp(E, Fi)
+
+    def forward(self, x):
+        x = x + self.self_attn(self.layer_norm1(x))                                         # pre-LN
+        return x + self.mlp(self.layer_norm2(x))
+
+
+class SiglipVisionEmbeddings(nn.Module):
+    def __init__(self, v):
+        super().__init__()
+        E, P = v['hidden_size'], v['patch_size']
+        self.patch_embedding = nn.Conv2d(3, E, kernel_size=P, stride=P)                    # with bias; no class token
+        self.position_embedding = nn.Embedding((v['image_size'] // P) ** 2, E)
+
+    def forward(self, pixel_values):
+        p = self.patch_embedding(pixel_values).flatten(2).transpose(1, 2)                  # (B, patches, E)
+        return p + self.position_embedding.weight[None, :, :]
+
+
+class SiglipEncoder(nn.Module):
+    def __init__(self, v, eps):
+        super().__init__()
+        self.layers = nn.ModuleList([SiglipLayer(v['hidden_size'], v['num_attention_heads'], v['intermediate_size'], eps)
+                                     for _ in range(v['num_hidden_layers'])])
+
+
+class SiglipHead(nn.Module):
+    """SiglipMultiheadAttentionPoolingHead: the learned probe is the one query of an
+    nn.MultiheadAttention over every token (its packed in_proj rows q, k, v, then out_proj), and
+    h + mlp(layernorm(h)). Written out over nn.MultiheadAttention's own parameter names so that it
+    traces into plain MatMuls; gen_siglip checks it against torch.nn.MultiheadAttention."""
+
+    def __init__(self, v, eps):
+        super().__init__()
+        E = self.E = v['hidden_size']
+        self.H = v['num_attention_heads']
+        self.probe = nn.Parameter(torch.zeros(1, 1, E))
+        self.attention = nn.MultiheadAttention(E, self.H, batch_first=True)
+        self.layernorm, self.mlp = nn.LayerNorm(E, eps=eps), SiglipMlp(E, v['intermediate_size'])
+
+    def forward(self, h):
+        E = self.E   # a constant, so that the export folds the slices of in_proj_weight into weights
+        W, b = self.attention.in_proj_weight, self.attention.in_proj_bias
+        q = F.linear(self.probe, W[:E], b[:E]).expand(h.shape[0], 1, E)
+        k, v = F.linear(h, W[E:2 * E], b[E:2 * E]), F.linear(h, W[2 * E:], b[2 * E:])
+        q, k, v = heads(q, self.H), heads(k, self.H), heads(v, self.H)
+        a = torch.matmul(torch.softmax(torch.matmul(q, k.transpose(-1, -2)) * q.shape[-1] ** -0.5, dim=-1), v)
+        a = self.attention.out_proj(merge(a))
+        return (a + self.mlp(self.layernorm(a)))[:, 0]
+
+
+class SiglipVisionTransformer(nn.Module):
+    def __init__(self, v):
+        super().__init__()
+        eps = v.get('layer_norm_eps', 1e-6)                                               # SiglipVisionConfig default
+        self.embeddings, self.encoder = SiglipVisionEmbeddings(v), SiglipEncoder(v, eps)
+        self.post_layernorm, self.head = nn.LayerNorm(v['hidden_size'], eps=eps), SiglipHead(v, eps)
+
+
+class SiglipVisionModel(nn.Module):
+    """(last_hidden_state (B, patches, E) after post_layernorm, pooler_output (B, E) = the head) =
+    SigLIP vision(pixel_values (B, 3, S, S)), as transformers.js's SiglipVisionModel runs vision_model.onnx."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.vision_model = SiglipVisionTransformer(c['vision_config'])
+
+    def forward(self, pixel_values):
+        vm = self.vision_model
+        x = vm.embeddings(pixel_values)
+        for layer in vm.encoder.layers:
+            x = layer(x)
+        h = vm.post_layernorm(x)
+        return h, vm.head(h)
+
+
+def init_siglip(model, seed):
+    """SiglipPreTrainedModel._init_weights: positions normal(1/sqrt(E)); attention projections,
+    MLP layers, the probe and in_proj_weight xavier_uniform; other Linears and the patch Conv
+    lecun_normal; plus small random biases and layer-norm parameters (as init_weights)."""
+    g = torch.Generator().manual_seed(seed)
+    rnd = lambda shape, std: torch.randn(shape, generator=g) * std
+    xavier = lambda shape, fan_in, fan_out: (torch.rand(shape, generator=g) * 2 - 1) * math.sqrt(6 / (fan_in + fan_out))
+    with torch.no_grad():
+        for name, mod in model.named_modules():
+            leaf = name.split('.')[-1]
+            if isinstance(mod, (nn.Linear, nn.Conv2d)):
+                w = mod.weight
+                if leaf in ('q_proj', 'k_proj', 'v_proj', 'fc1', 'fc2') or (leaf == 'out_proj' and 'self_attn' in name):
+                    w.copy_(xavier(w.shape, w.shape[1], w.shape[0]))
+                else:
+                    w.copy_(rnd(w.shape, w[0].numel() ** -0.5))                            # lecun_normal (fan_in)
+                mod.bias.copy_(rnd(mod.bias.shape, 0.02))
+            elif isinstance(mod, nn.LayerNorm):
+                mod.weight.copy_(1.0 + rnd(mod.weight.shape, 0.05))
+                mod.bias.copy_(rnd(mod.bias.shape, 0.05))
+            elif isinstance(mod, SiglipVisionEmbeddings):
+                E = mod.position_embedding.weight.shape[1]
+                mod.position_embedding.weight.copy_(rnd(mod.position_embedding.weight.shape, E ** -0.5))
+            elif isinstance(mod, SiglipHead):
+                E = mod.probe.shape[-1]
+                mod.probe.copy_(xavier(mod.probe.shape, E, E))
+                mod.attention.in_proj_weight.copy_(xavier(mod.attention.in_proj_weight.shape, E, 3 * E))
+                mod.attention.in_proj_bias.copy_(rnd(mod.attention.in_proj_bias.shape, 0.02))
+
+
+def nomic_vision_config(small):
+    # nomic-ai/nomic-embed-vision-v1.5's config.json key for key (as the shared fixture's); n_inner 2048.0
+    # (EVA02-B's SwiGLU width 768 * 8 / 3) gives the checkpoint's 92.9M parameters (372 MB of float32)
+    E, L, H, Fi = (64, 2, 4, 256.0) if small else (768, 12, 12, 2048.0)
+    return {
+        'activation_function': 'swiglu', 'architectures': ['NomicVisionModel'], 'attn_pdrop': 0.0,
+        'auto_map': {'AutoConfig': 'configuration_hf_nomic_bert.NomicBertConfig', 'AutoModel': 'modeling_hf_nomic_bert.NomicVisionModel'},
+        'bos_token_id': None, 'causal': False, 'dense_seq_output': True, 'drop_path_rate': 0.0, 'embd_pdrop': 0.0,
+        'eos_token_id': None, 'eva_qkv_bias': False, 'fused_bias_fc': True, 'fused_dropout_add_ln': True, 'global_pool': None,
+        'hidden_features_scaling_factor': 1.0, 'img_size': 224, 'initializer_range': 0.02, 'layer_norm_epsilon': 1e-06,
+        'layer_scale': False, 'layer_scale_init': 1.0, 'learned_pos_embedding': False, 'mask_token': False,
+        'max_trained_positions': 2048, 'mlp_fc1_bias': True, 'mlp_fc2_bias': True, 'model_type': 'nomic_bert', 'n_embd': E,
+        'n_head': H, 'n_inner': Fi, 'n_layer': L, 'n_positions': 0, 'no_cls_token': False, 'no_embed_class': False,
+        'no_last_ln': True, 'norm_mlp': True, 'num_channels': 3, 'pad_vocab_size_multiple': 1, 'parallel_block': False,
+        'parallel_block_tied_norm': False, 'patch_dropout': 0, 'patch_embed_bias': True, 'patch_size': 16, 'prenorm': True,
+        'prepre_layernom': False, 'qkv_proj_bias': True, 'ref_feat_shape': [14, 14], 'register_tokens': 0,
+        'reorder_and_upcast_attn': False, 'resid_pdrop': 0.0, 'rotary_emb_base': 10000, 'rotary_emb_fraction': 0,
+        'rotary_emb_interleaved': False, 'rotary_emb_scale_base': None, 'rotary_scaling_factor': None,
+        'scale_attn_by_inverse_layer_idx': False, 'scale_attn_weights': True, 'sinusoidal_pos_embedding': False,
+        'summary_activation': None, 'summary_first_dropout': 0.1, 'summary_proj_to_labels': True, 'summary_type': 'cls_index',
+        'summary_use_proj': True, 'torch_dtype': 'float32', 'transformers_version': '4.40.2', 'type_vocab_size': 2,
+        'use_cache': True, 'use_flash_attn': True, 'use_pos_embed': True, 'use_rms_norm': False, 'use_rotary_pos_emb': True,
+        'use_xentropy': False, 'vocab_size': 0,
+    }
+
+
+NOMIC_VISION_PREPROCESSOR = {**CLIP_PREPROCESSOR}   # CLIPImageProcessor: shortest edge 224, center crop 224, CLIP mean / std
+
+
+def nomic_ff_width(c):
+    # NomciBertGatedMLP: n_inner (a float) rounded up to a multiple of 256
+    return int((c['n_inner'] + 255) // 256 * 256)
+
+
+class NomicGatedMlp(nn.Module):
+    """fc2(norm(fc11(x) * silu(fc12(x)))); the blocks' MLP has the inner LayerNorm (norm_mlp,
+    nn.LayerNorm's default eps 1e-5), the selector's has none."""
+
+    def __init__(self, E, Fi, norm):
+        super().__init__()
+        self.fc11, self.fc12, self.fc2 = nn.Linear(E, Fi), nn.Linear(E, Fi), nn.Linear(Fi, E)
+        self.norm = nn.LayerNorm(Fi) if norm else None
+
+    def forward(self, x):
+        y = self.fc11(x) * F.silu(self.fc12(x))
+        return self.fc2(self.norm(y) if self.norm is not None else y)
+
+
+class NomicVisionAttn(nn.Module):
+    def __init__(self, E, H):
+        super().__init__()
+        self.H = H
+        self.Wqkv, self.out_proj = nn.Linear(E, 3 * E), nn.Linear(E, E)
+
+
+class NomicVisionBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        E, eps = c['n_embd'], c['layer_norm_epsilon']
+        self.norm1, self.attn = nn.LayerNorm(E, eps=eps), NomicVisionAttn(E, c['n_head'])
+        self.norm2, self.mlp = nn.LayerNorm(E, eps=eps), NomicGatedMlp(E, nomic_ff_width(c), c['norm_mlp'])
+
+    def forward(self, x, sin, cos):
+        h = self.norm1(x)                                                                  # prenorm
+        B, T, E = h.shape
+        H = self.attn.H
+        qkv = self.attn.Wqkv(h).view(B, T, 3, H, E // H)
+        q, k, v = (qkv[:, :, j].transpose(1, 2) for j in range(3))                        # (B, H, T, d)
+        # 2-D RoPE on the patch tokens only (num_prefix_tokens = 1: the class token is not rotated)
+        q = torch.cat([q[:, :, :1], q[:, :, 1:] * cos + rot_pairs(q[:, :, 1:]) * sin], dim=2)
+        k = torch.cat([k[:, :, :1], k[:, :, 1:] * cos + rot_pairs(k[:, :, 1:]) * sin], dim=2)
+        a = torch.matmul(torch.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(q.shape[-1]), dim=-1), v)
+        x = x + self.attn.out_proj(merge(a))
+        return x + self.mlp(self.norm2(x))
+
+
+def rot_pairs(x):
+    # timm's rot(): interleaved pairs (x0, x1) -> (-x1, x0)
+    return torch.stack([-x[..., 1::2], x[..., ::2]], -1).reshape(x.shape)
+
+
+def nomic_rope_tables(grid, ref, head_dim, base=10000.0):
+    """timm build_rotary_pos_embed(feat_shape=grid, dim=head_dim, in_pixels=False, ref_feat_shape=ref)
+    as NomicVisionRotaryEmbeddingCat holds it, float32: head_dim / 4 bands per axis, t = index * ref / grid,
+    rows on the first half of each head and columns on the second, each band repeated for its pair."""
+    nb = head_dim // 4
+    bands = 1.0 / (base ** (torch.arange(0, nb, 1, dtype=torch.int64).to(torch.float32) / nb))
+    t = [torch.arange(s, dtype=torch.int64).to(torch.float32) / s * r for s, r in zip(grid, ref)]
+    pos = torch.stack(torch.meshgrid(*t, indexing='ij'), dim=-1).unsqueeze(-1) * bands     # (gh, gw, 2, nb)
+    sin = pos.sin().reshape(grid[0] * grid[1], -1).repeat_interleave(2, -1)
+    cos = pos.cos().reshape(grid[0] * grid[1], -1).repeat_interleave(2, -1)
+    return sin, cos
+
+
+class NomicVisionEmbeddings(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        E, P, C = c['n_embd'], c['patch_size'], c['num_channels']
+        self.P = P
+        self.proj = nn.Linear(C * P * P, E)                                                # a Linear over (c, ky, kx), with bias
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, E))
+        self.pos_embed = nn.Parameter(torch.zeros(1, (c['img_size'] // P) ** 2 + 1, E))
+
+    def forward(self, pixel_values):
+        B, C, S, _ = pixel_values.shape
+        G, P = S // self.P, self.P
+        # rearrange 'b c (h p1) (w p2) -> b (h w) (c p1 p2)'
+        p = pixel_values.reshape(B, C, G, P, G, P).permute(0, 2, 4, 1, 3, 5).reshape(B, G * G, C * P * P)
+        x = torch.cat([self.cls_token.expand(B, 1, self.cls_token.shape[-1]), self.proj(p)], dim=1)
+        return x + self.pos_embed                                                          # positions on every token, class included
+
+
+class NomicSelectorAttn(nn.Module):
+    def __init__(self, E, H):
+        super().__init__()
+        self.H = H
+        self.latent = nn.Parameter(torch.zeros(1, 1, E))
+        self.Wq, self.Wkv, self.out_proj = nn.Linear(E, E), nn.Linear(E, 2 * E), nn.Linear(E, E)
+
+
+class NomicSelector(nn.Module):
+    """NomicMultiHeadAttentionPooling: the latent query attends over every token, out_proj, then
+    mlp(norm1(.)) (SwiGLU, no inner norm); NomicVisionModel adds the result to every trunk token."""
+
+    def __init__(self, c):
+        super().__init__()
+        E = c['n_embd']
+        self.attn = NomicSelectorAttn(E, c['n_head'])
+        self.norm1 = nn.LayerNorm(E, eps=c['layer_norm_epsilon'])
+        self.mlp = NomicGatedMlp(E, nomic_ff_width(c), False)
+
+    def forward(self, x):
+        B, T, E = x.shape
+        H, at = self.attn.H, self.attn
+        q = heads(at.Wq(at.latent).expand(B, 1, E), H)
+        kv = at.Wkv(x).view(B, T, 2, H, E // H)
+        k, v = kv[:, :, 0].transpose(1, 2), kv[:, :, 1].transpose(1, 2)
+        a = torch.matmul(torch.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(q.shape[-1]), dim=-1), v)
+        return self.mlp(self.norm1(at.out_proj(merge(a))))                                 # (B, 1, E)
+
+
+class NomicVisionModel(nn.Module):
+    """last_hidden_state (B, 1 + patches, E) = trunk + selector(trunk) (no final LayerNorm: no_last_ln);
+    the embedding is normalize(last_hidden_state[:, 0]) (the model card)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.embeddings = NomicVisionEmbeddings(c)
+        self.layers = nn.ModuleList([NomicVisionBlock(c) for _ in range(c['n_layer'])])
+        self.selector = NomicSelector(c)
+        G = c['img_size'] // c['patch_size']
+        sin, cos = nomic_rope_tables((G, G), c['ref_feat_shape'], c['n_embd'] // c['n_head'], c['rotary_emb_base'])
+        self.register_buffer('rope_sin', sin, persistent=False)
+        self.register_buffer('rope_cos', cos, persistent=False)
+
+    def forward(self, pixel_values):
+        x = self.embeddings(pixel_values)
+        for layer in self.layers:
+            x = layer(x, self.rope_sin, self.rope_cos)
+        return x + self.selector(x)
+
+
+def init_nomic_vision(model, seed):
+    """contrastors / timm's ViT init: normal(0, initializer_range 0.02) for every Linear, the class
+    token, positions and latent; plus small random biases and layer-norm parameters (as init_weights)."""
+    g = torch.Generator().manual_seed(seed)
+    rnd = lambda shape, std: torch.randn(shape, generator=g) * std
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith('.bias'):
+                p.copy_(rnd(p.shape, 0.05 if 'norm' in name else 0.02))
+            elif 'norm' in name:
+                p.copy_(1.0 + rnd(p.shape, 0.05))
+            else:
+                p.copy_(rnd(p.shape, 0.02))
+
+
+def image_reference(out, emb, n_params, wt, counts, px, check):
+    emb = emb / emb.norm(dim=-1, keepdim=True)
+    px.numpy().astype('<f4').tofile(os.path.join(out, 'reference.pixel_values.bin'))
+    write_json(os.path.join(out, 'reference.json'), {
+        'kind': 'image', 'normalize': True, 'pixel_values': {'file': 'reference.pixel_values.bin', 'shape': list(px.shape)},
+        'embeddings': emb.tolist(), 'parameters': n_params, 'q8_weight_type': wt, 'q8_ops': counts, 'float64_check': check})
+
+
+def float64_check(name, got, want, tol):
+    """The float32 module's embedding against the fixture generator's float64 reference (cosine)."""
+    got, want = got.double(), want.double()
+    cos = float((F.normalize(got, dim=-1) * F.normalize(want, dim=-1)).sum(-1).min())
+    diff = float((got - want).abs().max())
+    print(f'{name}: float32 module vs float64 reference: max |diff| {diff:.3g}, cosine min {cos:.8f}', flush=True)
+    if not cos >= tol:
+        sys.exit(f'{name}: the module disagrees with the float64 reference')
+    return {'reference': 'float64', 'max_abs': diff, 'cosine_min': cos}
+
+
+def gen_siglip(out, small):
+    import siglip_fixture
+    c = siglip_config(small)
+    model = SiglipVisionModel(c)
+    init_siglip(model, seed=4322)
+    model.eval()
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f'siglip: {n_params / 1e6:.1f}M parameters (vision tower)', flush=True)
+    # The written-out head against torch.nn.MultiheadAttention itself.
+    head, v = model.vision_model.head, c['vision_config']
+    with torch.no_grad():
+        h = torch.randn(3, 10, v['hidden_size'])
+        a = head.attention(head.probe.repeat(3, 1, 1), h, h)[0]
+        want = (a + head.mlp(head.layernorm(a)))[:, 0]
+        d = float((head(h) - want).abs().max())
+    print(f'siglip: pooling head vs torch.nn.MultiheadAttention: max |diff| {d:.3g}', flush=True)
+    if d > 1e-5:
+        sys.exit('siglip: the pooling head disagrees with torch.nn.MultiheadAttention')
+    state = [(k, v.numpy()) for k, v in model.state_dict().items()]
+    write_json(os.path.join(out, 'config.json'), c)
+    write_json(os.path.join(out, 'preprocessor_config.json'), SIGLIP_PREPROCESSOR)
+    write_safetensors(os.path.join(out, 'model.safetensors'), state)
+    wt, counts = export_and_quantize('siglip', out, model, (torch.randn(2, 3, 224, 224),), ['pixel_values'],
+                                     ['last_hidden_state', 'pooler_output'],
+                                     {'pixel_values': {0: 'batch_size'}, 'last_hidden_state': {0: 'batch_size'}, 'pooler_output': {0: 'batch_size'}},
+                                     file='vision_model')
+    px = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(99))
+    with torch.no_grad():
+        _, emb = model(px)
+    t64 = {k: torch.tensor(a, dtype=torch.float64) for k, a in state}
+    _, ref64 = siglip_fixture.vision_forward(t64, c['vision_config'], px.double())
+    image_reference(out, emb, n_params, wt, counts, px, float64_check('siglip', emb, ref64, 0.99999))
+
+
+def gen_nomic_vision(out, small):
+    import nomic_vision_fixture
+    c = nomic_vision_config(small)
+    model = NomicVisionModel(c)
+    init_nomic_vision(model, seed=4323)
+    model.eval()
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f'nomicvision: {n_params / 1e6:.1f}M parameters', flush=True)
+    state = [(k, v.numpy()) for k, v in model.state_dict().items()]
+    write_json(os.path.join(out, 'config.json'), c)
+    write_json(os.path.join(out, 'preprocessor_config.json'), NOMIC_VISION_PREPROCESSOR)
+    write_safetensors(os.path.join(out, 'model.safetensors'), state)
+    wt, counts = export_and_quantize('nomicvision', out, model, (torch.randn(2, 3, 224, 224),), ['pixel_values'], ['last_hidden_state'],
+                                     {'pixel_values': {0: 'batch_size'}, 'last_hidden_state': {0: 'batch_size'}})
+    px = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(99))
+    with torch.no_grad():
+        emb = model(px)[:, 0]
+    _, _, last64 = nomic_vision_fixture.forward(c, dict(state), px.numpy())
+    image_reference(out, emb, n_params, wt, counts, px,
+                    float64_check('nomicvision', emb, torch.from_numpy(last64[:, 0]), 0.99999))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', default=os.path.join(ROOT, 'bench', 'models'))
@@ -1224,12 +1664,16 @@ def main():
             gen_text(name, out, small, nomic_config, NomicBertModel, 30522, 8192)
         elif name == 'clip':
             gen_clip(out, small)
+        elif name == 'siglip':
+            gen_siglip(out, small)
+        elif name == 'nomicvision':
+            gen_nomic_vision(out, small)
         elif name in ('modernbert', 'jina', 'rerank', 'qwen3', 'gemma'):
             if name in layers and name not in ('qwen3', 'gemma'):
                 sys.exit(f'--layers: only qwen3 and gemma take a layer count')
             gen_family(name, out, small, None if small else layers.get(name))
         else:
-            sys.exit(f'unknown model {name}: minilm, nomic, clip, modernbert, jina, rerank, qwen3 or gemma')
+            sys.exit(f'unknown model {name}: minilm, nomic, clip, siglip, nomicvision, modernbert, jina, rerank, qwen3 or gemma')
         # The marker the benchmark checks: this generator, this preset, complete.
         write_json(os.path.join(out, 'generated.json'), {'generator': 'gen/bench_models.py', 'preset': a.preset, 'version': 1,
                                                           **({'layers': layers[name]} if name in layers and not small else {})})
