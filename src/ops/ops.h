@@ -246,8 +246,9 @@ void we_gemm_q4(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
 void we_gemm_q4_ref(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
                     const uint8_t *W4, const float *ws, const float *b, int T, int K, int N,
                     we_act act, void *scratch);
-// Whether the 4-bit GEMM uses relaxed SIMD's byte dot product (probed once: the module has
-// it and the host computes it exactly for the 0..15 operands it is given), else i16 dots.
+// Whether the 4-bit GEMM uses a byte dot product, else i16 dots (probed once): in wasm relaxed
+// SIMD's, where the module has it and the host computes it exactly for the 0..15 operands it is
+// given; natively the CPU's own where it has one (arm64 sdot; x86: none, the i16 kernel).
 bool we_gemm_q4_uses_dot(void);
 // Tests: force the i16 kernel (false) or allow the dot one again (true, where it can run).
 void we_gemm_q4_allow_dot(bool allow);

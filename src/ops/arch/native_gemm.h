@@ -53,5 +53,12 @@ const we_native_q8_kernel *we_native_q8(we_q8_kernel id);
 const we_native_f32_kernel *we_native_f32_best(void);
 const we_native_q8_kernel *we_native_q8_best(void);
 
+// The 4-bit GEMM's block kernel, what we_q4_dot_kernel_5x8 computes (../wasm/gemm_q8_dot.h:
+// c (5, 8) int32 = 5 rows of one block of int8 activations . one block of a panel's nibbles
+// q + 8, exact), where this CPU has a native one (arm64 with the dot product), else NULL.
+typedef void (*we_native_q4_tile)(int32_t *c, const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                                  const int8_t *x3, const int8_t *x4, const uint8_t *wp);
+we_native_q4_tile we_native_q4(void);
+
 #endif
 #endif // WE_OPS_NATIVE_GEMM_H

@@ -19,6 +19,8 @@
 //   f32   8 rows x 1 panel: 16 accumulators + 8 rows of 4 k (fmla by lane) + 2 weights
 //   sdot  8 x 1: 16 accumulators + 8 rows of 4 quads (sdot by lane) + 2 weights
 //   smull 4 x 1: 16 accumulators (channel pairs) + 2 weights + 1 broadcast + 2 products
+//   q4 sdot  5 x 1 (the 4-bit GEMM's tile): 10 accumulators + 5 rows of a block (2 registers
+//         each) + the nibbles (low: channels 0-3, high: 4-7, both 0..15: exact as signed bytes)
 // Rows beyond the matrix come as repeated row pointers (the caller clamps them).
 #include "../native_gemm.h"
 
@@ -164,6 +166,31 @@ static void q8_smull_tile(int32_t *c, const uint8_t *const *xr, const int8_t *wp
 }
 
 // -----------------------------------------------------------------------------------------
+// 4-bit, sdot: one block (32 k) of 5 rows x 1 panel. Per group of 4 k, 16 bytes of nibbles:
+// channel c's 4 k in byte lanes 4c..4c+3, low nibbles channels 0-3, high ones 4-7 (ops.h).
+
+T_DOTPROD static void q4_sdot_tile(int32_t *c, const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                                   const int8_t *x3, const int8_t *x4, const uint8_t *wp) {
+    const int8_t *xr[5] = {x0, x1, x2, x3, x4};
+    const uint8x16_t low = vdupq_n_u8(0x0F);
+#define ROW(i) int8x16_t u##i = vld1q_s8(xr[i]), v##i = vld1q_s8(xr[i] + 16); \
+               int32x4_t a##i = vdupq_n_s32(0), b##i = a##i;
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4)
+#undef ROW
+#define DOT(i, x, l) a##i = vdotq_laneq_s32(a##i, lo, x##i, l); b##i = vdotq_laneq_s32(b##i, hi, x##i, l);
+#define GROUP(g, x, l) { uint8x16_t n = vld1q_u8(wp + 16 * g);                                                  \
+                         int8x16_t lo = vreinterpretq_s8_u8(vandq_u8(n, low)), hi = vreinterpretq_s8_u8(vshrq_n_u8(n, 4)); \
+                         DOT(0, x, l) DOT(1, x, l) DOT(2, x, l) DOT(3, x, l) DOT(4, x, l) }
+    GROUP(0, u, 0) GROUP(1, u, 1) GROUP(2, u, 2) GROUP(3, u, 3)
+    GROUP(4, v, 0) GROUP(5, v, 1) GROUP(6, v, 2) GROUP(7, v, 3)
+#undef GROUP
+#undef DOT
+#define STORE(i) vst1q_s32(c + 8 * i, a##i); vst1q_s32(c + 8 * i + 4, b##i);
+    STORE(0) STORE(1) STORE(2) STORE(3) STORE(4)
+#undef STORE
+}
+
+// -----------------------------------------------------------------------------------------
 
 static const we_native_f32_kernel F32[] = {
     {WE_F32_KERNEL_NEON, 8, 1, f32_neon_tile},
@@ -190,5 +217,7 @@ const we_native_q8_kernel *we_native_q8_best(void) {
     const we_native_q8_kernel *k = we_native_q8(WE_Q8_KERNEL_NEON_SDOT);
     return k ? k : we_native_q8(WE_Q8_KERNEL_NEON_SMULL);
 }
+
+we_native_q4_tile we_native_q4(void) { return has_dotprod() ? q4_sdot_tile : NULL; }
 
 #endif

@@ -658,7 +658,7 @@ typedef struct q4_ctx {
     const uint8_t *wp; const float *ws; const float *b;
     int T, K, N, nb;
     we_act act;
-    bool dot;                         // relaxed-SIMD kernel (int8 rows), else i16 rows
+    bool dot;                         // a dot kernel (int8 rows), else i16 rows
     float *sx;                        // (T, nb) block scales
     int32_t *corr;                    // (T, nb) 8 * sum of the block's quantized activations
     uint8_t *qx; size_t ldq;          // quantized rows, ldq bytes apart
@@ -683,13 +683,25 @@ static bool q4_dot_probe(void) {
     return true;
 }
 
+// The dot kernel: natively the CPU's own where it has one (arm64 sdot: src/ops/arch/native_gemm.h),
+// else relaxed SIMD's (natively emulated).
+typedef void (*q4_dot_fn)(int32_t *c, const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                          const int8_t *x3, const int8_t *x4, const uint8_t *wp);
+static q4_dot_fn q4_native_dot(void) {
+#if defined(WE_NATIVE_GEMM)
+    return we_native_q4();
+#else
+    return NULL;
+#endif
+}
+
 bool we_gemm_q4_uses_dot(void) {
     int d = atomic_load_explicit(&q4_dot, memory_order_relaxed);
     if (d < 0) {
 #if defined(__wasm__)
         d = q4_dot_probe();
 #else
-        d = 0;                              // natively the dot is emulated, slower: tests ask for it
+        d = q4_native_dot() != NULL;        // the emulated dot is slower: tests ask for it
 #endif
         atomic_store_explicit(&q4_dot, d, memory_order_relaxed);
     }
@@ -697,7 +709,7 @@ bool we_gemm_q4_uses_dot(void) {
 }
 
 void we_gemm_q4_allow_dot(bool allow) {
-    atomic_store_explicit(&q4_dot, allow && q4_dot_probe(), memory_order_relaxed);
+    atomic_store_explicit(&q4_dot, allow && (q4_native_dot() || q4_dot_probe()), memory_order_relaxed);
 }
 
 // Row t: per block, amax as bits (NaN > Inf > finite), id = 127 / max, q = round-to-even
@@ -783,6 +795,7 @@ static void gemm_q4_tiles(const void *ctx, int64_t p0, int64_t p1, int64_t t0, i
     const q4_ctx *c = ctx;
     const size_t panel_bytes = (size_t)c->nb * (WE_Q4_BLOCK / 2) * NR;
     const size_t xb = c->dot ? WE_Q4_BLOCK : WE_Q4_BLOCK * sizeof(int16_t);   // a row's block
+    const q4_dot_fn dotk = q4_native_dot() ? q4_native_dot() : we_q4_dot_kernel_5x8;
     int32_t tile[MR * NR];
     float acc[MR * NR];
     for (int64_t pi = p0; pi < p1; pi++) {
@@ -799,8 +812,8 @@ static void gemm_q4_tiles(const void *ctx, int64_t p0, int64_t p1, int64_t t0, i
                 const uint8_t *wp = c->wp + (size_t)pi * panel_bytes + (size_t)b * (WE_Q4_BLOCK / 2) * NR;
                 size_t o = (size_t)b * xb;
                 if (c->dot) {
-                    we_q4_dot_kernel_5x8(tile, (const int8_t *)(x0 + o), (const int8_t *)(x1 + o), (const int8_t *)(x2 + o),
-                                         (const int8_t *)(x3 + o), (const int8_t *)(x4 + o), wp);
+                    dotk(tile, (const int8_t *)(x0 + o), (const int8_t *)(x1 + o), (const int8_t *)(x2 + o),
+                         (const int8_t *)(x3 + o), (const int8_t *)(x4 + o), wp);
                 } else {
                     kernel_q4_5x8(tile, (const int16_t *)(const void *)(x0 + o), (const int16_t *)(const void *)(x1 + o),
                                   (const int16_t *)(const void *)(x2 + o), (const int16_t *)(const void *)(x3 + o),

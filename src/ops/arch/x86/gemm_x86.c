@@ -365,4 +365,6 @@ const we_native_q8_kernel *we_native_q8_best(void) {
     return k ? k : we_native_q8(WE_Q8_KERNEL_AVX2);
 }
 
+we_native_q4_tile we_native_q4(void) { return NULL; }   // the 4-bit GEMM runs SIMD128's i16 kernel
+
 #endif
