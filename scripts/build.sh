@@ -38,7 +38,9 @@ build() {
     node-arm64)
              configure build-node-arm64 cmake -S . -B build-node-arm64 -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DWEMBED_NODE=ON -DWEMBED_WERROR=ON
              cmake --build build-node-arm64 -j "$JOBS" --target wembed_node
-             mkdir -p dist && cp build-node-arm64/wembed.node dist/wembed.linux-arm64-gnu.node ;;
+             # a new file renamed over the old one, which a running process may have loaded
+             mkdir -p dist && cp build-node-arm64/wembed.node dist/wembed.linux-arm64-gnu.node.tmp &&
+               mv -f dist/wembed.linux-arm64-gnu.node.tmp dist/wembed.linux-arm64-gnu.node ;;
     asan)    configure build-asan cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEMBED_SANITIZE=ON -DWEMBED_WERROR=ON
              cmake --build build-asan -j "$JOBS" ;;
     wasm)    configure_wasm
