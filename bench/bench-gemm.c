@@ -1,6 +1,6 @@
-// bench-gemm.c - GEMM GFLOP/s on the shapes of a BERT layer, f32 and int8, 1 and 2 threads,
-// next to the hardware peak. Natively, or in wasm under Node:
-//     build/bench-gemm [--seconds S] [--rounds R] [--T 128,512] [--threads 1,2] [--f32|--q8] [--cpu] [--json]
+// bench-gemm.c - GEMM GFLOP/s on the shapes of a BERT layer, f32, int8 and 4-bit, 1 and 2
+// threads, next to the hardware peak. Natively, or in wasm under Node:
+//     build/bench-gemm [--seconds S] [--rounds R] [--T 128,512] [--threads 1,2] [--f32] [--q8] [--q4] [--cpu] [--json]
 //     node --no-experimental-fetch build-wasm-mt/bench-gemm.js ...
 //
 // The machine is shared and noisy, so every configuration is measured in each of R rounds,
@@ -8,7 +8,9 @@
 // of each call's median time, with the best round in parentheses (what the code does when
 // it gets the CPU); the speed-up is the median of per-round ratios (ratio of the bests).
 //
-// --cpu adds a table for 1 thread timed by process CPU time instead of the wall clock: on a
+// --f32, --q8, --q4: only those dtypes (default: all three).
+//
+// --cpu adds a table for 1 thread (f32 and int8) timed by process CPU time instead of the wall clock: on a
 // time-sliced machine a call of several milliseconds is almost always preempted, so wall
 // medians measure the share of the CPU the process got; CPU time measures the kernel. Not
 // for 2 threads: the process CPU clock (and Node's process.cpuUsage) accounts a thread
@@ -118,13 +120,16 @@ static double best(const double *v, int n) {
 }
 
 enum { NKN = (int)(sizeof KN / sizeof KN[0]), NS = 2 * NKN };
-typedef double series[NS][2][4][MAX_ROUNDS];     // [shape][dtype][threads][round]
+enum { ND = 3 };                                 // dtypes, as we_bench_dtype: f32, q8, q4
+static const char *const DTYPE[ND] = {"f32", "q8", "q4"};
+typedef double series[NS][ND][4][MAX_ROUNDS];    // [shape][dtype][threads][round]
 
 static void print_table(const char *title, series g, int q, int nshapes, const int *Ts,
                         const int *ths, int nth, int rounds, const char *last) {
     double peak = q ? PEAK_Q8 : PEAK_F32;
     const char *unit = q ? "GOP/s" : "GFLOP/s";
-    printf("\n%s GEMM, %s (%% of %.0f per thread), %s\n\n", q ? "int8" : "f32", unit, peak, title);
+    static const char *const what[ND] = {"f32", "int8", "4-bit"};
+    printf("\n%s GEMM, %s (%% of %.0f per thread), %s\n\n", what[q], unit, peak, title);
     printf("| T | K | N |");
     for (int j = 0; j < nth; j++) printf(" %d thr %s median (best) | %% peak |", ths[j], unit);
     if (nth > 1) printf(" %s |", last);
@@ -151,18 +156,21 @@ static void print_table(const char *title, series g, int q, int nshapes, const i
 int main(int argc, char **argv) {
     double seconds = 0.25;
     int rounds = 3, Ts[4] = {128, 512}, nT = 2, ths[4] = {1, 2}, nth = 2;
-    bool do_f32 = true, do_q8 = true, do_cpu = false, json = false;
+    bool want[ND] = {true, true, true}, picked = false, do_cpu = false, json = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
         else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--T") && i + 1 < argc) nT = parse_list(argv[++i], Ts, 2);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) nth = parse_list(argv[++i], ths, 4);
-        else if (!strcmp(argv[i], "--f32")) do_q8 = false;
-        else if (!strcmp(argv[i], "--q8")) do_f32 = false;
+        else if (!strcmp(argv[i], "--f32") || !strcmp(argv[i], "--q8") || !strcmp(argv[i], "--q4")) {
+            if (!picked) memset(want, 0, sizeof want);   // the first one given drops the others
+            picked = true;
+            for (int q = 0; q < ND; q++) want[q] = want[q] || !strcmp(argv[i] + 2, DTYPE[q]);
+        }
         else if (!strcmp(argv[i], "--cpu")) do_cpu = true;
         else if (!strcmp(argv[i], "--json")) json = true;   // JSON Lines for bench/gemm.mjs
         else {
-            fprintf(stderr, "usage: %s [--seconds S] [--rounds R] [--T 128,512] [--threads 1,2] [--f32|--q8] [--cpu] [--json]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--seconds S] [--rounds R] [--T 128,512] [--threads 1,2] [--f32] [--q8] [--q4] [--cpu] [--json]\n", argv[0]);
             return 2;
         }
     }
@@ -183,23 +191,23 @@ int main(int argc, char **argv) {
     }
 
     static series g, c;
-    double worst_nmse[2] = {0, 0};
+    double worst_nmse[ND] = {0};
     int nshapes = nT * NKN;
     for (int r = 0; r < rounds; r++) {
         for (int s = 0; s < nshapes; s++) {
             int T = Ts[s / NKN], K = KN[s % NKN][0], N = KN[s % NKN][1];
-            for (int q = 0; q < 2; q++) {
-                if ((q == 0 && !do_f32) || (q == 1 && !do_q8)) continue;
+            for (int q = 0; q < ND; q++) {
+                if (!want[q]) continue;
                 for (int j = 0; j < nth; j++) {
                     we_gemm_bench_result res;
-                    wembed_status rc = we_bench_gemm(pools[j], q == 1, T, K, N, seconds, &res);
+                    wembed_status rc = we_bench_gemm(pools[j], (we_bench_dtype)q, T, K, N, seconds, &res);
                     if (rc != WEMBED_STATUS_OK) {
                         fprintf(stderr, "we_bench_gemm failed: %s\n", wembed_status_str(rc));
                         return 1;
                     }
                     g[s][q][j][r] = res.gflops;
                     if (res.nmse > worst_nmse[q]) worst_nmse[q] = res.nmse;
-                    if (do_cpu && ths[j] == 1) c[s][q][0][r] = cpu_gflops(pools[j], q == 1, T, K, N, seconds);
+                    if (do_cpu && ths[j] == 1 && q < 2) c[s][q][0][r] = cpu_gflops(pools[j], q == 1, T, K, N, seconds);
                 }
             }
             fprintf(stderr, "\rround %d/%d shape %d/%d ", r + 1, rounds, s + 1, nshapes);
@@ -208,26 +216,26 @@ int main(int argc, char **argv) {
     fprintf(stderr, "\r%40s\r", "");
 
     if (json) {
-        for (int q = 0; q < 2; q++) {
-            if ((q == 0 && !do_f32) || (q == 1 && !do_q8)) continue;
+        for (int q = 0; q < ND; q++) {
+            if (!want[q]) continue;
             for (int s = 0; s < nshapes; s++)
                 for (int j = 0; j < nth; j++)
                     printf("{\"dtype\":\"%s\",\"T\":%d,\"K\":%d,\"N\":%d,\"threads\":%d,\"gflops\":%.3f,\"best\":%.3f,\"cpuGflops\":%.3f}\n",
-                           q ? "q8" : "f32", Ts[s / NKN], KN[s % NKN][0], KN[s % NKN][1], ths[j],
+                           DTYPE[q], Ts[s / NKN], KN[s % NKN][0], KN[s % NKN][1], ths[j],
                            median(g[s][q][j], rounds), best(g[s][q][j], rounds),
-                           do_cpu && ths[j] == 1 ? median(c[s][q][0], rounds) : 0.0);
+                           do_cpu && ths[j] == 1 && q < 2 ? median(c[s][q][0], rounds) : 0.0);
         }
         for (int j = 0; j < nth; j++) wembed_pool_free(pools[j]);
         return 0;
     }
-    for (int q = 0; q < 2; q++) {
-        if ((q == 0 && !do_f32) || (q == 1 && !do_q8)) continue;
+    for (int q = 0; q < ND; q++) {
+        if (!want[q]) continue;
         char last[64];
         snprintf(last, sizeof last, "%d/%d thr median (best)", ths[nth - 1], ths[0]);
         print_table("wall clock, median call of each round; medians over rounds", g, q, nshapes,
                     Ts, ths, nth, rounds, last);
         printf("\nlargest NMSE against the scalar reference (first 16 rows): %.3g\n", worst_nmse[q]);
-        if (do_cpu) {
+        if (do_cpu && q < 2) {
             static const int one[1] = {1};
             print_table("1 thread, process CPU time, fastest call of each round", c, q, nshapes,
                         Ts, one, 1, rounds, "");

@@ -7,8 +7,12 @@
 # `demo` builds only what the demo and the package run (the two Emscripten modules and their
 # relaxed flavours, no C test programs): what `npm start` needs. `node`: the Node-API addon
 # (build-node/wembed.node, copied to dist/wembed.<platform>.node where js/native.js finds it;
-# native/node.cmake).
-#   scripts/build.sh [native|wasm|wasm-mt|wasi|types|bench|asan|demo|node]...    (default: all but bench, asan, demo, node)
+# native/node.cmake). `arm64`: the engine, C tests and tools cross-compiled for linux-arm64
+# (build-arm64/, cmake/aarch64-linux-gnu.cmake; ctest runs them under qemu-user), and
+# `node-arm64` its Node addon (build-node-arm64/wembed.node, copied to
+# dist/wembed.linux-arm64-gnu.node).
+#   scripts/build.sh [native|wasm|wasm-mt|wasi|types|bench|asan|demo|node|arm64|node-arm64]...
+#   (default: all but bench, asan, demo, node, arm64, node-arm64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs   # Debian's emcc needs its acorn (docs/TOOLCHAIN.md)
@@ -32,6 +36,14 @@ build() {
              # copy in place would rewrite the pages it runs from: SIGBUS).
              dst="dist/wembed.$(node -e 'import("./js/native.js").then((m) => console.log(m.nativeTarget()))').node"
              mkdir -p dist && cp build-node/wembed.node "$dst.tmp" && mv -f "$dst.tmp" "$dst" ;;
+    arm64)   configure build-arm64 cmake -S . -B build-arm64 -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DWEMBED_WERROR=ON
+             cmake --build build-arm64 -j "$JOBS" ;;
+    node-arm64)
+             configure build-node-arm64 cmake -S . -B build-node-arm64 -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DWEMBED_NODE=ON -DWEMBED_WERROR=ON
+             cmake --build build-node-arm64 -j "$JOBS" --target wembed_node
+             # a new file renamed over the old one, which a running process may have loaded
+             mkdir -p dist && cp build-node-arm64/wembed.node dist/wembed.linux-arm64-gnu.node.tmp &&
+               mv -f dist/wembed.linux-arm64-gnu.node.tmp dist/wembed.linux-arm64-gnu.node ;;
     asan)    configure build-asan cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEMBED_SANITIZE=ON -DWEMBED_WERROR=ON
              cmake --build build-asan -j "$JOBS" ;;
     wasm)    configure_wasm

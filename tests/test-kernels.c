@@ -7,8 +7,8 @@
 // element gives NMSE <= r^2.
 //   - GEMMs without activation: the kernels sum in the reference's order with the same
 //     roundings (f32) or in exact integers (int8), so they must agree bit for bit (memcmp).
-//     Except the native x86 f32 kernels (AVX2, AVX-512: src/ops/arch/x86/), which fuse each
-//     multiply into its add: one rounding fewer per k, so the difference to the reference is
+//     Except the native f32 kernels (x86 AVX2, AVX-512, arm64 NEON: src/ops/arch/native_gemm.h),
+//     which fuse each multiply into its add: one rounding fewer per k, so the difference to the reference is
 //     a sum of K roundings of partial sums, each at most 2^-24 relative: NMSE ~ K * 2^-48 * c
 //     for partial sums of the size of the result (measured 6e-14 at K = 1536, c < 2):
 //     threshold NMSE_F32_FMA = 1e-12, which holds up to K ~ 2e4 with c = 10.
@@ -809,7 +809,8 @@ static void test_quantize(void) {
 static void test_other_q8_kernels(void) {
     static const struct { we_q8_kernel k; bool emulate_signed; } KERNELS[] = {
         {WE_Q8_KERNEL_I16, false}, {WE_Q8_KERNEL_DOT_U8, false}, {WE_Q8_KERNEL_DOT_S8, true},
-        {WE_Q8_KERNEL_AVX2, false}, {WE_Q8_KERNEL_AVX_VNNI, false}, {WE_Q8_KERNEL_AVX512_VNNI, false}};
+        {WE_Q8_KERNEL_AVX2, false}, {WE_Q8_KERNEL_AVX_VNNI, false}, {WE_Q8_KERNEL_AVX512_VNNI, false},
+        {WE_Q8_KERNEL_NEON_SDOT, false}, {WE_Q8_KERNEL_NEON_SMULL, false}};
     we_q8_kernel dflt = we_gemm_q8_kernel();
     for (size_t i = 0; i < WE_ARRAY_LEN(KERNELS); i++) {
         if (KERNELS[i].k == dflt) continue;
@@ -841,10 +842,11 @@ static void test_other_q8_kernels(void) {
 }
 
 // The f32 kernels besides the build's default (natively on x86-64: SIMD128 and whichever of
-// AVX2 and AVX-512 the CPU has), on the same f32 cases. The two FMA kernels compute each
+// AVX2 and AVX-512 the CPU has; on arm64 SIMD128 besides NEON), on the same f32 cases. The two FMA kernels compute each
 // element by the same FMA chain, so they agree bit for bit with each other.
 static void test_other_f32_kernels(void) {
-    static const we_f32_kernel KERNELS[] = {WE_F32_KERNEL_SIMD128, WE_F32_KERNEL_AVX2, WE_F32_KERNEL_AVX512};
+    static const we_f32_kernel KERNELS[] = {WE_F32_KERNEL_SIMD128, WE_F32_KERNEL_AVX2, WE_F32_KERNEL_AVX512,
+                                            WE_F32_KERNEL_NEON};
     we_f32_kernel dflt = we_gemm_f32_kernel();
     for (size_t i = 0; i < WE_ARRAY_LEN(KERNELS); i++) {
         if (KERNELS[i] == dflt) continue;

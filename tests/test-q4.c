@@ -313,7 +313,7 @@ static void run_all(bool with_f32) {
 
 int main(int argc, char **argv) {
     if (argc > 1) filter = argv[1];
-    printf("test-q4: ops = %s, 4-bit kernel %s\n", we_ops_impl(), we_gemm_q4_uses_dot() ? "relaxed dot" : "i16");
+    printf("test-q4: ops = %s, 4-bit kernel %s\n", we_ops_impl(), we_gemm_q4_uses_dot() ? "dot" : "i16");
     test_quantize();
     test_q4_0_roundtrip();
     test_layouts();

@@ -8,12 +8,12 @@
 #define WEMBED_WASM_EXPORT __attribute__((used, visibility("default")))
 #endif
 
-// Times the f32 (q8 = 0) or int8 GEMM on random data of shape T x K x N on the pool's threads
+// Times the f32 (dtype 0), int8 (1) or 4-bit (2) GEMM (ops.h we_bench_dtype) on random data of shape T x K x N on the pool's threads
 // for at least min_seconds. out[0..4) = GFLOP/s, seconds, timed calls, NMSE against the scalar
 // reference.
-WEMBED_WASM_EXPORT int wembed__bench_gemm(wembed_pool *pool, int q8, int T, int K, int N, double min_seconds, double *out) {
+WEMBED_WASM_EXPORT int wembed__bench_gemm(wembed_pool *pool, int dtype, int T, int K, int N, double min_seconds, double *out) {
     we_gemm_bench_result r;
-    wembed_status rc = we_bench_gemm(pool, q8 != 0, T, K, N, min_seconds, &r);
+    wembed_status rc = we_bench_gemm(pool, (we_bench_dtype)dtype, T, K, N, min_seconds, &r);
     if (rc == WEMBED_STATUS_OK) {
         out[0] = r.gflops;
         out[1] = r.seconds;

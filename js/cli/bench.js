@@ -2,7 +2,7 @@
 // per second of a model).
 
 import { MAX_THREADS } from '../engine.js';
-import { createBenchEngine, benchGemm, BERT_GEMM_SHAPES } from '../bench.js';
+import { createBenchEngine, benchGemm, BERT_GEMM_SHAPES, GEMM_DTYPES } from '../bench.js';
 import { parseArgs, UsageError, list, positiveInt, intArg } from './args.js';
 import { out } from './io.js';
 import { MODEL_SPEC, loadEmbedder } from './model.js';
@@ -16,7 +16,7 @@ export async function benchGemmCommand(argv) {
   // (build/bench-peak measures it natively for the instructions the kernels use).
   const peak = args.peak === undefined ? null : Number(args.peak);
   if (peak !== null && !(peak > 0)) throw new UsageError('--peak must be a positive number of GFLOP/s (GOP/s) per thread');
-  const dtypes = args.dtype === undefined || args.dtype === 'all' ? ['f32', 'q8'] : list(args.dtype, (s) => (['f32', 'q8'].includes(s) ? s : undefined), 'dtype');
+  const dtypes = args.dtype === undefined || args.dtype === 'all' ? GEMM_DTYPES : list(args.dtype, (s) => (GEMM_DTYPES.includes(s) ? s : undefined), 'dtype');
   const threadCounts = args.threads === undefined ? [1, 2] : list(args.threads, positiveInt, 'threads');
   const tokens = args.tokens === undefined ? [128, 512] : list(args.tokens, positiveInt, 'tokens');
   const shapes = args.shapes === undefined ? BERT_GEMM_SHAPES : list(args.shapes, (s) => {
@@ -44,7 +44,7 @@ export async function benchGemmCommand(argv) {
             if (args.json) process.stdout.write(JSON.stringify(row) + '\n');
             else {
               process.stdout.write(`${dtype.padEnd(4)} T=${String(T).padEnd(4)} K=${String(K).padEnd(5)} N=${String(N).padEnd(5)} ` +
-                `threads=${r.threads} ${r.gflops.toFixed(1).padStart(6)} ${dtype === 'q8' ? 'GOP/s ' : 'GFLOP/s'} ` +
+                `threads=${r.threads} ${r.gflops.toFixed(1).padStart(6)} ${dtype !== 'f32' ? 'GOP/s ' : 'GFLOP/s'} ` +
                 (peak ? `${row.peakPercent.toFixed(0).padStart(3)}% of peak  ` : '') +
                 `nmse ${r.nmse.toExponential(1)}  (${engine.systemInfo})\n`);
             }

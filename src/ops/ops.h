@@ -75,20 +75,21 @@ static inline size_t we_gemm_f32_packed_index(int n, int k, int N, int K) {
 // dst (we_gemm_f32_packed_floats(N, K)) <- W (N, K), padding zeroed.
 void we_gemm_f32_pack(float *dst, const float *W, int N, int K);
 
-// Which f32 micro-kernel runs, chosen once per process: natively on x86-64 the widest of
-// AVX-512 and AVX2 + FMA that the CPU has (src/ops/arch/x86/gemm_x86.h), else SIMD128. All read
-// the same packed layout. The x86 kernels fuse multiply and add (one rounding per FMA), so
-// their results differ from the reference by rounding (tests/test-kernels.c bounds it); SIMD128
-// rounds as the reference does.
+// Which f32 micro-kernel runs, chosen once per process: natively the fastest native kernel the
+// CPU has (src/ops/arch/native_gemm.h: on x86-64 the widest of AVX-512 and AVX2 + FMA, on
+// arm64 NEON), else SIMD128. All read the same packed layout. The native kernels fuse
+// multiply and add (one rounding per FMA), so their results differ from the reference by
+// rounding (tests/test-kernels.c bounds it); SIMD128 rounds as the reference does.
 typedef enum we_f32_kernel {
     WE_F32_KERNEL_SIMD128 = 0,   // SIMD128 mul + add (wasm; natively through SIMDe)
     WE_F32_KERNEL_AVX2,          // x86-64 AVX2 + FMA, 256-bit
     WE_F32_KERNEL_AVX512,        // x86-64 AVX-512 (F, BW, VL), 512-bit
+    WE_F32_KERNEL_NEON,          // arm64 NEON fmla, 128-bit
 } we_f32_kernel;
 we_f32_kernel we_gemm_f32_kernel(void);
 // Switches kernel (tests, benchmarks); false, and no change, where this build or CPU lacks it.
 bool we_gemm_f32_use_kernel(we_f32_kernel k);
-// "simd128", "avx2-fma", "avx512". Static string.
+// "simd128", "avx2-fma", "avx512", "neon". Static string.
 const char *we_gemm_f32_kernel_name(we_f32_kernel k);
 
 // y (T, N; row stride ldy) = act(x (T, K; ldx) @ W^T + b). Wp packed as above.
@@ -133,11 +134,14 @@ typedef enum we_q8_kernel {
     WE_Q8_KERNEL_I16 = 0,     // SIMD128: int8 weights widened to int16, i32x4.dot_i16x8_s
     WE_Q8_KERNEL_DOT_U8,      // relaxed dot, a host reading its second operand as unsigned (x86)
     WE_Q8_KERNEL_DOT_S8,      // relaxed dot, a host reading it as signed (Arm)
-    // Native x86-64 (src/ops/arch/x86/gemm_x86.h), on the dot kernels' layout; natively the
-    // widest the CPU has is the default.
+    // Native x86-64 (src/ops/arch/x86/gemm_x86.c), on the dot kernels' layout; natively the
+    // fastest native kernel the CPU has is the default (src/ops/arch/native_gemm.h).
     WE_Q8_KERNEL_AVX2,        // vpmaddubsw on |w| and x * sign(w), signed activations
     WE_Q8_KERNEL_AVX_VNNI,    // vpdpbusd ymm, activations unsigned (x + 128) and corrected
     WE_Q8_KERNEL_AVX512_VNNI, // vpdpbusd zmm, the same
+    // Native arm64 (src/ops/arch/arm64/gemm_arm64.c), on the dot layout, signed activations.
+    WE_Q8_KERNEL_NEON_SDOT,   // ARMv8.2 sdot, where the CPU has it (HWCAP_ASIMDDP)
+    WE_Q8_KERNEL_NEON_SMULL,  // smull + sadalp, every arm64 CPU
 } we_q8_kernel;
 
 // The kernel in use (probed on the first call). Scalar builds: WE_Q8_KERNEL_I16, meaning none.
@@ -145,7 +149,8 @@ we_q8_kernel we_gemm_q8_kernel(void);
 // Switches kernel (tests, benchmarks); false, and no change, when this module or host cannot
 // run it exactly.
 bool we_gemm_q8_use_kernel(we_q8_kernel k);
-// "i16", "relaxed-dot-u8", "relaxed-dot-s8", "avx2-maddubs", "avx-vnni", "avx512-vnni". Static string.
+// "i16", "relaxed-dot-u8", "relaxed-dot-s8", "avx2-maddubs", "avx-vnni", "avx512-vnni",
+// "neon-sdot", "neon-smull". Static string.
 const char *we_gemm_q8_kernel_name(we_q8_kernel k);
 
 size_t we_gemm_q8_packed_bytes(int N, int K);
@@ -241,8 +246,9 @@ void we_gemm_q4(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
 void we_gemm_q4_ref(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
                     const uint8_t *W4, const float *ws, const float *b, int T, int K, int N,
                     we_act act, void *scratch);
-// Whether the 4-bit GEMM uses relaxed SIMD's byte dot product (probed once: the module has
-// it and the host computes it exactly for the 0..15 operands it is given), else i16 dots.
+// Whether the 4-bit GEMM uses a byte dot product, else i16 dots (probed once): in wasm relaxed
+// SIMD's, where the module has it and the host computes it exactly for the 0..15 operands it is
+// given; natively the CPU's own where it has one (arm64 sdot; x86: none, the i16 kernel).
 bool we_gemm_q4_uses_dot(void);
 // Tests: force the i16 kernel (false) or allow the dot one again (true, where it can run).
 void we_gemm_q4_allow_dot(bool allow);
@@ -297,9 +303,15 @@ typedef struct we_gemm_bench_result {
     double nmse;        // output vs the op's `_ref` on the first (up to 16) rows: 0 expected
 } we_gemm_bench_result;
 
-// Random x, W, b; packs once; warms up; then calls the kernel repeatedly for at least
-// min_seconds. q8: the int8 GEMM (weights quantized per row), else f32. No activation.
-wembed_status we_bench_gemm(wembed_pool *pool, bool q8, int T, int K, int N,
+typedef enum we_bench_dtype {
+    WE_BENCH_F32 = 0,
+    WE_BENCH_Q8,          // the int8 GEMM, weights quantized per row
+    WE_BENCH_Q4,          // the 4-bit GEMM, weights quantized per block of 32
+} we_bench_dtype;
+
+// Random x, W, b; quantizes and packs once; warms up; then calls the kernel repeatedly for at
+// least min_seconds. No activation. INVALID_ARGUMENT for a dtype not above.
+wembed_status we_bench_gemm(wembed_pool *pool, we_bench_dtype dtype, int T, int K, int N,
                             double min_seconds, we_gemm_bench_result *out);
 
 #include "arch-fallback.h"

@@ -61,6 +61,7 @@ const char *we_gemm_f32_kernel_name(we_f32_kernel k) {
     case WE_F32_KERNEL_SIMD128: return "simd128";
     case WE_F32_KERNEL_AVX2: return "avx2-fma";
     case WE_F32_KERNEL_AVX512: return "avx512";
+    case WE_F32_KERNEL_NEON: return "neon";
     }
     return "?";
 }
@@ -73,6 +74,8 @@ const char *we_gemm_q8_kernel_name(we_q8_kernel k) {
     case WE_Q8_KERNEL_AVX2: return "avx2-maddubs";
     case WE_Q8_KERNEL_AVX_VNNI: return "avx-vnni";
     case WE_Q8_KERNEL_AVX512_VNNI: return "avx512-vnni";
+    case WE_Q8_KERNEL_NEON_SDOT: return "neon-sdot";
+    case WE_Q8_KERNEL_NEON_SMULL: return "neon-smull";
     }
     return "?";
 }

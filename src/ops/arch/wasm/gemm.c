@@ -27,7 +27,7 @@
 #include <stdatomic.h>
 
 #include "../../../core/pool.h"
-#include "../x86/gemm_x86.h"
+#include "../native_gemm.h"
 #include "gemm_q8_dot.h"
 #include "vmath.h"
 
@@ -80,7 +80,7 @@ static void store_row8(float *p, v128_t lo, v128_t hi, int nr) {
 }
 
 // add: y += the tile (we_gemm_f32_add), before bias and activation as in the reference.
-// c has row stride ldc (NR for the SIMD128 tiles, wider for the x86 ones).
+// c has row stride ldc (NR for the SIMD128 tiles, wider for the native ones).
 static WE_NOINLINE void epilogue_f32(float *y, int ldy, const float *c, int ldc, int mr, int nr,
                                      const float *b, we_act act, bool add) {
     v128_t b0 = wasm_f32x4_splat(0.0f), b1 = b0;
@@ -143,7 +143,7 @@ static WE_NOINLINE void kernel_f32_5x8(float *c, const float *x0, const float *x
 
 // -----------------------------------------------------------------------------------------
 // Work split. The work is a queue of items (we_queue: whichever thread is free takes the
-// next): whole panels of 8 channels (np adjacent ones for the x86 kernels, whose tiles span
+// next): whole panels of 8 channels (np adjacent ones for the native kernels, whose tiles span
 // np panels), or blocks of 8 tiles' rows across all panels; the tiles are the same either
 // way, only who computes them differs. Panels when there are enough of
 // them (each item then reads all of x and one panel of W); the int8 GEMM prefers rows,
@@ -160,9 +160,9 @@ typedef struct gemm_ctx {
     const int8_t *wq;                 // q8: packed W
     we_q8_kernel kernel;              // q8: which micro-kernel (and layouts)
     int mr, np;                       // the micro-kernel's tile: rows, panels
-#if defined(WE_X86)
-    const we_x86_f32_kernel *xf;      // f32: the x86 kernel, or NULL (SIMD128)
-    const we_x86_q8_kernel *xq;       // q8: the x86 kernel, or NULL
+#if defined(WE_NATIVE_GEMM)
+    const we_native_f32_kernel *nf;   // f32: the native kernel, or NULL (SIMD128)
+    const we_native_q8_kernel *nq;    // q8: the native kernel, or NULL
 #endif
     const float *ws;                  // q8: (N) channel scales
     const float *b;
@@ -207,19 +207,19 @@ static bool next_item(gemm_ctx *c, int64_t *p0, int64_t *p1, int64_t *t0, int64_
     return true;
 }
 
-#if defined(WE_X86)
-// Panels [p0, p1) x rows [t0, t1) on the x86 kernel's tiles (mr rows x np panels), each then
-// through the same epilogue as the SIMD128 tiles, a panel at a time.
-static void gemm_f32_x86_tiles(const gemm_ctx *c, int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
-    const we_x86_f32_kernel *kf = c->xf;
-    float tile[WE_X86_MR_MAX * WE_X86_NP_MAX * NR];         // (mr, 8 np)
+#if defined(WE_NATIVE_GEMM)
+// Panels [p0, p1) x rows [t0, t1) on the native kernel's tiles (mr rows x np panels), each
+// then through the same epilogue as the SIMD128 tiles, a panel at a time.
+static void gemm_f32_native_tiles(const gemm_ctx *c, int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
+    const we_native_f32_kernel *kf = c->nf;
+    float tile[WE_NATIVE_MR_MAX * WE_NATIVE_NP_MAX * NR];   // (mr, 8 np)
     const int ldc = kf->np * NR;
     const size_t ps = (size_t)NR * (size_t)c->K;            // floats from a panel to the next
     for (int64_t pg = p0; pg < p1; pg += kf->np) {
         int npu = (int)WE_MIN(kf->np, p1 - pg);
         for (int64_t t = t0; t < t1; t += kf->mr) {
             int mr = (int)WE_MIN(kf->mr, t1 - t);
-            const float *xr[WE_X86_MR_MAX];
+            const float *xr[WE_NATIVE_MR_MAX];
             for (int i = 0; i < kf->mr; i++) xr[i] = c->x + (t + WE_MIN(i, mr - 1)) * c->ldx;
             kf->tile(tile, xr, c->wp + pg * (int64_t)ps, ps, npu, c->K);
             for (int j = 0; j < npu; j++) {
@@ -238,9 +238,9 @@ static void gemm_f32_task(void *p, int ith, int nth) {
     int64_t p0, p1, t0, t1;
     float tile[MR * NR];                                    // (5, 8)
     while (next_item(c, &p0, &p1, &t0, &t1)) {
-#if defined(WE_X86)
-        if (c->xf) {
-            gemm_f32_x86_tiles(c, p0, p1, t0, t1);
+#if defined(WE_NATIVE_GEMM)
+        if (c->nf) {
+            gemm_f32_native_tiles(c, p0, p1, t0, t1);
             continue;
         }
 #endif
@@ -263,7 +263,7 @@ static void gemm_f32_task(void *p, int ith, int nth) {
 }
 
 // -----------------------------------------------------------------------------------------
-// f32 kernel choice: probed once (natively on x86-64: the widest the CPU has).
+// f32 kernel choice: probed once (natively: the fastest native kernel the CPU runs).
 
 static atomic_int f32_kernel = -1;
 
@@ -271,8 +271,8 @@ we_f32_kernel we_gemm_f32_kernel(void) {
     int k = atomic_load_explicit(&f32_kernel, memory_order_relaxed);
     if (k >= 0) return (we_f32_kernel)k;
     k = WE_F32_KERNEL_SIMD128;
-#if defined(WE_X86)
-    k = we_x86_f32(2) ? WE_F32_KERNEL_AVX512 : we_x86_f32(1) ? WE_F32_KERNEL_AVX2 : WE_F32_KERNEL_SIMD128;
+#if defined(WE_NATIVE_GEMM)
+    if (we_native_f32_best()) k = we_native_f32_best()->id;
 #endif
     atomic_store_explicit(&f32_kernel, k, memory_order_relaxed);
     return (we_f32_kernel)k;
@@ -280,8 +280,8 @@ we_f32_kernel we_gemm_f32_kernel(void) {
 
 bool we_gemm_f32_use_kernel(we_f32_kernel k) {
     bool ok = k == WE_F32_KERNEL_SIMD128;
-#if defined(WE_X86)
-    ok = ok || (k == WE_F32_KERNEL_AVX2 && we_x86_f32(1)) || (k == WE_F32_KERNEL_AVX512 && we_x86_f32(2));
+#if defined(WE_NATIVE_GEMM)
+    ok = ok || we_native_f32(k);
 #endif
     if (ok) atomic_store_explicit(&f32_kernel, (int)k, memory_order_relaxed);
     return ok;
@@ -291,12 +291,11 @@ bool we_gemm_f32_use_kernel(we_f32_kernel k) {
 static void f32_tile_of(gemm_ctx *c) {
     c->mr = MR;
     c->np = 1;
-#if defined(WE_X86)
-    we_f32_kernel k = we_gemm_f32_kernel();
-    c->xf = k == WE_F32_KERNEL_AVX512 ? we_x86_f32(2) : k == WE_F32_KERNEL_AVX2 ? we_x86_f32(1) : NULL;
-    if (c->xf) {
-        c->mr = c->xf->mr;
-        c->np = c->xf->np;
+#if defined(WE_NATIVE_GEMM)
+    c->nf = we_native_f32(we_gemm_f32_kernel());
+    if (c->nf) {
+        c->mr = c->nf->mr;
+        c->np = c->nf->np;
     }
 #endif
 }
@@ -354,21 +353,12 @@ static dot_mode dot_mode_of(we_q8_kernel k) {
     return k == WE_Q8_KERNEL_DOT_U8 ? DOT_UNSIGNED : k == WE_Q8_KERNEL_DOT_S8 ? DOT_SIGNED : DOT_NONE;
 }
 
-#if defined(WE_X86)
-// The x86 kernel of an enum value (NULL for the others, or where the CPU lacks it).
-static const we_x86_q8_kernel *x86_q8_of(we_q8_kernel k) {
-    return k == WE_Q8_KERNEL_AVX512_VNNI ? we_x86_q8(3) : k == WE_Q8_KERNEL_AVX_VNNI ? we_x86_q8(2)
-         : k == WE_Q8_KERNEL_AVX2 ? we_x86_q8(1) : NULL;
-}
-#endif
-
-static bool is_x86_q8(we_q8_kernel k) {
-    return k == WE_Q8_KERNEL_AVX2 || k == WE_Q8_KERNEL_AVX_VNNI || k == WE_Q8_KERNEL_AVX512_VNNI;
-}
-
 // Activations go in as unsigned bytes x + 128 (then corrected by the weights' sums).
 static bool q8_unsigned_act(we_q8_kernel k) {
-    return k == WE_Q8_KERNEL_DOT_U8 || k == WE_Q8_KERNEL_AVX_VNNI || k == WE_Q8_KERNEL_AVX512_VNNI;
+#if defined(WE_NATIVE_GEMM)
+    if (we_native_q8(k)) return we_native_q8(k)->unsigned_act;
+#endif
+    return k == WE_Q8_KERNEL_DOT_U8;
 }
 
 we_q8_kernel we_gemm_q8_kernel(void) {
@@ -380,27 +370,20 @@ we_q8_kernel we_gemm_q8_kernel(void) {
     dot_mode m = DOT_NONE;                  // natively the dot is emulated, slower: tests ask for it
 #endif
     k = m == DOT_UNSIGNED ? WE_Q8_KERNEL_DOT_U8 : m == DOT_SIGNED ? WE_Q8_KERNEL_DOT_S8 : WE_Q8_KERNEL_I16;
-#if defined(WE_X86)
-    k = we_x86_q8(3) ? WE_Q8_KERNEL_AVX512_VNNI : we_x86_q8(2) ? WE_Q8_KERNEL_AVX_VNNI
-      : we_x86_q8(1) ? WE_Q8_KERNEL_AVX2 : k;
+#if defined(WE_NATIVE_GEMM)
+    if (we_native_q8_best()) k = we_native_q8_best()->id;
 #endif
     atomic_store_explicit(&q8_kernel, k, memory_order_relaxed);
     return (we_q8_kernel)k;
 }
 
 bool we_gemm_q8_use_kernel(we_q8_kernel k) {
-    if (is_x86_q8(k)) {
-#if defined(WE_X86)
-        if (!x86_q8_of(k)) return false;
-        atomic_store_explicit(&q8_kernel, (int)k, memory_order_relaxed);
-        return true;
-#else
-        return false;
+    bool ok = k == WE_Q8_KERNEL_I16 || (dot_mode_of(k) != DOT_NONE && dot_probe() == dot_mode_of(k));
+#if defined(WE_NATIVE_GEMM)
+    ok = ok || we_native_q8(k);
 #endif
-    }
-    if (k != WE_Q8_KERNEL_I16 && dot_probe() != dot_mode_of(k)) return false;
-    atomic_store_explicit(&q8_kernel, (int)k, memory_order_relaxed);
-    return true;
+    if (ok) atomic_store_explicit(&q8_kernel, (int)k, memory_order_relaxed);
+    return ok;
 }
 
 // -----------------------------------------------------------------------------------------
@@ -425,7 +408,8 @@ static size_t q8_row_bytes(we_q8_kernel kernel, int K) {
 // |x * id| < 2^22), which is what nearbyintf gives. Stored as int16 (i16 kernel) or as bytes
 // q ^ flip (dot kernels: flip = 0x80 where the host reads them unsigned, else 0), with
 // zeros (q = 0) up to the row's end.
-static void quantize_row(const gemm_ctx *c, int64_t t) {
+static void quantize_row(const void *ctx, int64_t t) {
+    const gemm_ctx *c = ctx;
     const float *x = c->x + t * c->ldx;
     uint8_t *q = c->qx + (size_t)t * c->ldq;
     const int K = c->K;
@@ -462,13 +446,6 @@ static void quantize_row(const gemm_ctx *c, int64_t t) {
     }
 #undef QUANT4
     c->sx[t] = fm / 127.0f;
-}
-
-static void quantize_task(void *p, int ith, int nth) {
-    const gemm_ctx *c = p;
-    int64_t t0, t1;
-    we_split(c->T, 1, ith, nth, &t0, &t1);
-    for (int64_t t = t0; t < t1; t++) quantize_row(c, t);
 }
 
 // c (5, 8) int32 = rows x0..x4 (2*KP int16) . panel wp (KP pairs x 16 int8). The same
@@ -562,12 +539,12 @@ static void gemm_q8_tiles(const gemm_ctx *c, int64_t p0, int64_t p1, int64_t t0,
     }
 }
 
-#if defined(WE_X86)
-// Panels [p0, p1) x rows [t0, t1) on the x86 kernel's tiles, from rows already quantized.
-static void gemm_q8_x86_tiles(const gemm_ctx *c, int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
-    const we_x86_q8_kernel *kq = c->xq;
+#if defined(WE_NATIVE_GEMM)
+// Panels [p0, p1) x rows [t0, t1) on the native kernel's tiles, from rows already quantized.
+static void gemm_q8_native_tiles(const gemm_ctx *c, int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
+    const we_native_q8_kernel *kq = c->nq;
     const int KQ = (c->K + 3) / 4;
-    int32_t tile[WE_X86_MR_MAX * WE_X86_NP_MAX * NR];       // (mr, 8 np)
+    int32_t tile[WE_NATIVE_MR_MAX * WE_NATIVE_NP_MAX * NR]; // (mr, 8 np)
     const int ldc = kq->np * NR;
     const size_t ps = (size_t)NR * 4 * (size_t)KQ;          // bytes from a panel to the next
     const int32_t *sums = (const int32_t *)(const void *)(c->wq + we_gemm_q8_sums_offset(c->N, c->K));
@@ -575,7 +552,7 @@ static void gemm_q8_x86_tiles(const gemm_ctx *c, int64_t p0, int64_t p1, int64_t
         int npu = (int)WE_MIN(kq->np, p1 - pg);
         for (int64_t t = t0; t < t1; t += kq->mr) {
             int mr = (int)WE_MIN(kq->mr, t1 - t);
-            const uint8_t *xr[WE_X86_MR_MAX];
+            const uint8_t *xr[WE_NATIVE_MR_MAX];
             for (int i = 0; i < kq->mr; i++) xr[i] = c->qx + (size_t)(t + WE_MIN(i, mr - 1)) * c->ldq;
             kq->tile(tile, xr, c->wq + pg * (int64_t)ps, ps, npu, KQ, kq->unsigned_act ? sums + pg * NR : NULL);
             for (int j = 0; j < npu; j++) {
@@ -588,61 +565,83 @@ static void gemm_q8_x86_tiles(const gemm_ctx *c, int64_t p0, int64_t p1, int64_t
 }
 #endif
 
-static void q8_tiles(const gemm_ctx *c, int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
-#if defined(WE_X86)
-    if (c->xq) {
-        gemm_q8_x86_tiles(c, p0, p1, t0, t1);
+static void q8_tiles(const void *ctx, int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
+    const gemm_ctx *c = ctx;
+#if defined(WE_NATIVE_GEMM)
+    if (c->nq) {
+        gemm_q8_native_tiles(c, p0, p1, t0, t1);
         return;
     }
 #endif
     gemm_q8_tiles(c, p0, p1, t0, t1);
 }
 
-// Split by panels: every item needs every row quantized, so quantizing is a pass of its own.
-static void gemm_q8_task(void *p, int ith, int nth) {
-    (void)ith, (void)nth;
-    gemm_ctx *c = p;
-    int64_t p0, p1, t0, t1;
-    while (next_item(c, &p0, &p1, &t0, &t1)) q8_tiles(c, p0, p1, t0, t1);
+// -----------------------------------------------------------------------------------------
+// What the int8 and 4-bit GEMMs share: their scratch is carved the same way, and their rows
+// are quantized into it, then the tiles computed from it. The queue hands out row blocks
+// (each item quantizes its own rows and goes on: one pass, no barrier) or panels (every item
+// needs every row quantized, so quantizing is a pass of its own, first).
+
+typedef struct qgemm {
+    gemm_ctx *q;                                       // the work queue and the tile shape
+    const void *ctx;                                   // what the two functions read
+    void (*quantize_row)(const void *ctx, int64_t t);
+    void (*tiles)(const void *ctx, int64_t p0, int64_t p1, int64_t t0, int64_t t1);
+} qgemm;
+
+// Scratch (we_gemm_q8/q4_scratch_bytes: 16 bytes of slack for the alignment) in pieces at
+// 16-byte boundaries: *at is the first free byte, rounded up by scratch_begin.
+static uint8_t *scratch_begin(void *scratch) { return (uint8_t *)(((uintptr_t)scratch + 15) & ~(uintptr_t)15); }
+static void *scratch_take(uint8_t **at, size_t bytes) {
+    void *p = *at;
+    *at += (bytes + 15) & ~(size_t)15;
+    return p;
 }
 
-// Split by rows: each item quantizes its own rows and goes on (one pass, no barrier).
-static void gemm_q8_rows_task(void *p, int ith, int nth) {
+static void qgemm_quantize_task(void *p, int ith, int nth) {
+    const qgemm *r = p;
+    int64_t t0, t1;
+    we_split(r->q->T, 1, ith, nth, &t0, &t1);
+    for (int64_t t = t0; t < t1; t++) r->quantize_row(r->ctx, t);
+}
+
+static void qgemm_task(void *p, int ith, int nth) {
     (void)ith, (void)nth;
-    gemm_ctx *c = p;
+    const qgemm *r = p;
     int64_t p0, p1, t0, t1;
-    while (next_item(c, &p0, &p1, &t0, &t1)) {
-        for (int64_t t = t0; t < t1; t++) quantize_row(c, t);
-        q8_tiles(c, p0, p1, t0, t1);
+    while (next_item(r->q, &p0, &p1, &t0, &t1)) {
+        if (r->q->by_rows)
+            for (int64_t t = t0; t < t1; t++) r->quantize_row(r->ctx, t);
+        r->tiles(r->ctx, p0, p1, t0, t1);
     }
+}
+
+static void qgemm_run(wembed_pool *pool, qgemm *r) {
+    queue_items(r->q, split_by_rows(r->q, we_pool_threads(pool), true));
+    if (!r->q->by_rows) we_pool_run(pool, qgemm_quantize_task, r);
+    we_pool_run(pool, qgemm_task, r);
 }
 
 void we_gemm_q8(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
                 const int8_t *Wp, const float *ws, const float *b, int T, int K, int N,
                 we_act act, void *scratch) {
     if (T <= 0 || N <= 0) return;
-    // scratch (we_gemm_q8_scratch_bytes): sx (T) at a 16-byte boundary, then qx (T, ldq)
-    uint8_t *base = (uint8_t *)(((uintptr_t)scratch + 15) & ~(uintptr_t)15);
-    size_t sx_bytes = ((size_t)T * sizeof(float) + 15) & ~(size_t)15;
     we_q8_kernel kernel = we_gemm_q8_kernel();
+    uint8_t *at = scratch_begin(scratch);
+    float *sx = scratch_take(&at, (size_t)T * sizeof(float));                     // (T)
     gemm_ctx c = {.y = y, .ldy = ldy, .x = x, .ldx = ldx,
-                  .qx = base + sx_bytes, .ldq = q8_row_bytes(kernel, K),
-                  .sx = (float *)base, .wq = Wp, .kernel = kernel, .ws = ws, .b = b,
+                  .qx = at, .ldq = q8_row_bytes(kernel, K),                          // (T, ldq)
+                  .sx = sx, .wq = Wp, .kernel = kernel, .ws = ws, .b = b,
                   .T = T, .K = K, .N = N, .act = act, .mr = MR, .np = 1};
-#if defined(WE_X86)
-    c.xq = x86_q8_of(kernel);
-    if (c.xq) {
-        c.mr = c.xq->mr;
-        c.np = c.xq->np;
+#if defined(WE_NATIVE_GEMM)
+    c.nq = we_native_q8(kernel);
+    if (c.nq) {
+        c.mr = c.nq->mr;
+        c.np = c.nq->np;
     }
 #endif
-    queue_items(&c, split_by_rows(&c, we_pool_threads(pool), true));
-    if (c.by_rows) {
-        we_pool_run(pool, gemm_q8_rows_task, &c);
-    } else {
-        we_pool_run(pool, quantize_task, &c);
-        we_pool_run(pool, gemm_q8_task, &c);
-    }
+    qgemm r = {.q = &c, .ctx = &c, .quantize_row = quantize_row, .tiles = q8_tiles};
+    qgemm_run(pool, &r);
 }
 
 // -----------------------------------------------------------------------------------------
@@ -659,7 +658,7 @@ typedef struct q4_ctx {
     const uint8_t *wp; const float *ws; const float *b;
     int T, K, N, nb;
     we_act act;
-    bool dot;                         // relaxed-SIMD kernel (int8 rows), else i16 rows
+    bool dot;                         // a dot kernel (int8 rows), else i16 rows
     float *sx;                        // (T, nb) block scales
     int32_t *corr;                    // (T, nb) 8 * sum of the block's quantized activations
     uint8_t *qx; size_t ldq;          // quantized rows, ldq bytes apart
@@ -684,13 +683,25 @@ static bool q4_dot_probe(void) {
     return true;
 }
 
+// The dot kernel: natively the CPU's own where it has one (arm64 sdot: src/ops/arch/native_gemm.h),
+// else relaxed SIMD's (natively emulated).
+typedef void (*q4_dot_fn)(int32_t *c, const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                          const int8_t *x3, const int8_t *x4, const uint8_t *wp);
+static q4_dot_fn q4_native_dot(void) {
+#if defined(WE_NATIVE_GEMM)
+    return we_native_q4();
+#else
+    return NULL;
+#endif
+}
+
 bool we_gemm_q4_uses_dot(void) {
     int d = atomic_load_explicit(&q4_dot, memory_order_relaxed);
     if (d < 0) {
 #if defined(__wasm__)
         d = q4_dot_probe();
 #else
-        d = 0;                              // natively the dot is emulated, slower: tests ask for it
+        d = q4_native_dot() != NULL;        // the emulated dot is slower: tests ask for it
 #endif
         atomic_store_explicit(&q4_dot, d, memory_order_relaxed);
     }
@@ -698,12 +709,13 @@ bool we_gemm_q4_uses_dot(void) {
 }
 
 void we_gemm_q4_allow_dot(bool allow) {
-    atomic_store_explicit(&q4_dot, allow && q4_dot_probe(), memory_order_relaxed);
+    atomic_store_explicit(&q4_dot, allow && (q4_native_dot() || q4_dot_probe()), memory_order_relaxed);
 }
 
 // Row t: per block, amax as bits (NaN > Inf > finite), id = 127 / max, q = round-to-even
 // via the 1.5*2^23 trick, as quantize_row; zeros past K.
-static void q4_quantize_row(const q4_ctx *c, int64_t t) {
+static void q4_quantize_row(const void *ctx, int64_t t) {
+    const q4_ctx *c = ctx;
     const float *x = c->x + t * c->ldx;
     uint8_t *q = c->qx + (size_t)t * c->ldq;
     const v128_t abs_mask = wasm_i32x4_splat(0x7fffffff);
@@ -779,9 +791,11 @@ static WE_NOINLINE void kernel_q4_5x8(int32_t *c, const int16_t *x0, const int16
     wasm_v128_store(c + 32, c40); wasm_v128_store(c + 36, c41);
 }
 
-static void gemm_q4_tiles(const q4_ctx *c, int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
+static void gemm_q4_tiles(const void *ctx, int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
+    const q4_ctx *c = ctx;
     const size_t panel_bytes = (size_t)c->nb * (WE_Q4_BLOCK / 2) * NR;
     const size_t xb = c->dot ? WE_Q4_BLOCK : WE_Q4_BLOCK * sizeof(int16_t);   // a row's block
+    const q4_dot_fn dotk = q4_native_dot() ? q4_native_dot() : we_q4_dot_kernel_5x8;
     int32_t tile[MR * NR];
     float acc[MR * NR];
     for (int64_t pi = p0; pi < p1; pi++) {
@@ -798,8 +812,8 @@ static void gemm_q4_tiles(const q4_ctx *c, int64_t p0, int64_t p1, int64_t t0, i
                 const uint8_t *wp = c->wp + (size_t)pi * panel_bytes + (size_t)b * (WE_Q4_BLOCK / 2) * NR;
                 size_t o = (size_t)b * xb;
                 if (c->dot) {
-                    we_q4_dot_kernel_5x8(tile, (const int8_t *)(x0 + o), (const int8_t *)(x1 + o), (const int8_t *)(x2 + o),
-                                         (const int8_t *)(x3 + o), (const int8_t *)(x4 + o), wp);
+                    dotk(tile, (const int8_t *)(x0 + o), (const int8_t *)(x1 + o), (const int8_t *)(x2 + o),
+                         (const int8_t *)(x3 + o), (const int8_t *)(x4 + o), wp);
                 } else {
                     kernel_q4_5x8(tile, (const int16_t *)(const void *)(x0 + o), (const int16_t *)(const void *)(x1 + o),
                                   (const int16_t *)(const void *)(x2 + o), (const int16_t *)(const void *)(x3 + o),
@@ -823,43 +837,22 @@ static void gemm_q4_tiles(const q4_ctx *c, int64_t p0, int64_t p1, int64_t t0, i
     }
 }
 
-static void gemm_q4_quantize_task(void *p, int ith, int nth) {
-    const q4_ctx *c = p;
-    int64_t t0, t1;
-    we_split(c->T, 1, ith, nth, &t0, &t1);
-    for (int64_t t = t0; t < t1; t++) q4_quantize_row(c, t);
-}
-
-static void gemm_q4_task(void *p, int ith, int nth) {
-    (void)ith, (void)nth;
-    q4_ctx *c = p;
-    int64_t p0, p1, t0, t1;
-    while (next_item(&c->q, &p0, &p1, &t0, &t1)) {
-        if (c->q.by_rows)
-            for (int64_t t = t0; t < t1; t++) q4_quantize_row(c, t);
-        gemm_q4_tiles(c, p0, p1, t0, t1);
-    }
-}
-
 void we_gemm_q4(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
                 const uint8_t *Wp, const float *ws, const float *b, int T, int K, int N,
                 we_act act, void *scratch) {
     if (T <= 0 || N <= 0) return;
     int nb = we_q4_blocks(K);
     bool dot = we_gemm_q4_uses_dot();
-    // scratch (we_gemm_q4_scratch_bytes): sx, corr (T, nb) at 16-byte boundaries, then qx
-    uint8_t *base = (uint8_t *)(((uintptr_t)scratch + 15) & ~(uintptr_t)15);
-    size_t per_block = ((size_t)T * (size_t)nb * sizeof(float) + 15) & ~(size_t)15;
+    uint8_t *at = scratch_begin(scratch);
+    float *sx = scratch_take(&at, (size_t)T * (size_t)nb * sizeof(float));        // (T, nb)
+    int32_t *corr = scratch_take(&at, (size_t)T * (size_t)nb * sizeof(int32_t));  // (T, nb)
     q4_ctx c = {.y = y, .ldy = ldy, .x = x, .ldx = ldx, .wp = Wp, .ws = ws, .b = b,
-                .T = T, .K = K, .N = N, .nb = nb, .act = act, .dot = dot,
-                .sx = (float *)(void *)base, .corr = (int32_t *)(void *)(base + per_block),
-                .qx = base + 2 * per_block,
-                .ldq = (size_t)nb * WE_Q4_BLOCK * (dot ? 1 : sizeof(int16_t))};
+                .T = T, .K = K, .N = N, .nb = nb, .act = act, .dot = dot, .sx = sx, .corr = corr,
+                .qx = at, .ldq = (size_t)nb * WE_Q4_BLOCK * (dot ? 1 : sizeof(int16_t))};  // (T, ldq)
     c.q.T = T;
     c.q.N = N;
     c.q.mr = MR;             // the 5x8 tiles of the SIMD128 kernels, one panel per item
     c.q.np = 1;
-    queue_items(&c.q, split_by_rows(&c.q, we_pool_threads(pool), true));
-    if (!c.q.by_rows) we_pool_run(pool, gemm_q4_quantize_task, &c);
-    we_pool_run(pool, gemm_q4_task, &c);
+    qgemm r = {.q = &c.q, .ctx = &c, .quantize_row = q4_quantize_row, .tiles = gemm_q4_tiles};
+    qgemm_run(pool, &r);
 }

@@ -1,5 +1,12 @@
-// gemm_x86.c - the x86-64 micro-kernels of gemm_x86.h (what they compute and how exactly is
-// said there), and the cpuid probe that says which this CPU runs.
+// gemm_x86.c - the x86-64 GEMM micro-kernels at 256 and 512 bits (../native_gemm.h says what
+// every native kernel computes and how exactly), and the cpuid probe that says which this CPU
+// runs.
+//
+// f32: vfmadd231ps. int8 on the dot layout:
+//   AVX512-VNNI / AVX-VNNI  vpdpbusd, activations as unsigned bytes x + 128 and the correction
+//                           128 * sum_k w subtracted;
+//   AVX2                    vpmaddubsw on |w| and x * sign(w) (at most 2 * 128 * 127 per pair:
+//                           no saturation) then vpmaddwd by ones; activations as signed bytes.
 //
 // Each kernel is compiled for its instruction set with a target attribute, so the rest of the
 // build stays at its baseline (the addon's is x86-64-v2) and a kernel runs only where cpuid
@@ -13,9 +20,9 @@
 //   q8 AVX2       4 x 2: 8 accumulators + 2 weights + 2 |weights| + ones + 2 temporaries
 // A lone panel (an odd count at the matrix's edge) goes through the 256-bit form of the same
 // arithmetic. Rows beyond the matrix come as repeated row pointers (the caller clamps them).
-#include "gemm_x86.h"
+#include "../native_gemm.h"
 
-#if defined(WE_X86)
+#if defined(WE_NATIVE_GEMM) && defined(__x86_64__)
 
 #include <cpuid.h>
 #include <immintrin.h>
@@ -321,30 +328,43 @@ T_AVX2 static void q8_avx2_tile(int32_t *c, const uint8_t *const *xr, const int8
 
 // -----------------------------------------------------------------------------------------
 
-static const we_x86_f32_kernel F32[] = {
-    {"avx2-fma", 6, 2, f32_tile_avx2},
-    {"avx512", 8, 4, f32_tile_avx512},
+static const we_native_f32_kernel F32[] = {
+    {WE_F32_KERNEL_AVX2, 6, 2, f32_tile_avx2},
+    {WE_F32_KERNEL_AVX512, 8, 4, f32_tile_avx512},
 };
 
-static const we_x86_q8_kernel Q8[] = {
-    {"avx2-maddubs", 4, 2, 0, q8_avx2_tile},
-    {"avx-vnni", 6, 2, 1, q8_avxvnni_tile},
-    {"avx512-vnni", 8, 4, 1, q8_avx512vnni_tile},
+static const we_native_q8_kernel Q8[] = {
+    {WE_Q8_KERNEL_AVX2, 4, 2, false, q8_avx2_tile},
+    {WE_Q8_KERNEL_AVX_VNNI, 6, 2, true, q8_avxvnni_tile},
+    {WE_Q8_KERNEL_AVX512_VNNI, 8, 4, true, q8_avx512vnni_tile},
 };
 
-const we_x86_f32_kernel *we_x86_f32(int level) {
+const we_native_f32_kernel *we_native_f32(we_f32_kernel id) {
     const x86_caps *c = caps();
-    if (level == 1 && c->avx2 && c->fma) return &F32[0];
-    if (level == 2 && c->avx512) return &F32[1];
+    if (id == WE_F32_KERNEL_AVX2 && c->avx2 && c->fma) return &F32[0];
+    if (id == WE_F32_KERNEL_AVX512 && c->avx512) return &F32[1];
     return NULL;
 }
 
-const we_x86_q8_kernel *we_x86_q8(int level) {
+const we_native_q8_kernel *we_native_q8(we_q8_kernel id) {
     const x86_caps *c = caps();
-    if (level == 1 && c->avx2) return &Q8[0];
-    if (level == 2 && c->avxvnni) return &Q8[1];
-    if (level == 3 && c->avx512vnni) return &Q8[2];
+    if (id == WE_Q8_KERNEL_AVX2 && c->avx2) return &Q8[0];
+    if (id == WE_Q8_KERNEL_AVX_VNNI && c->avxvnni) return &Q8[1];
+    if (id == WE_Q8_KERNEL_AVX512_VNNI && c->avx512vnni) return &Q8[2];
     return NULL;
 }
+
+const we_native_f32_kernel *we_native_f32_best(void) {
+    const we_native_f32_kernel *k = we_native_f32(WE_F32_KERNEL_AVX512);
+    return k ? k : we_native_f32(WE_F32_KERNEL_AVX2);
+}
+
+const we_native_q8_kernel *we_native_q8_best(void) {
+    const we_native_q8_kernel *k = we_native_q8(WE_Q8_KERNEL_AVX512_VNNI);
+    if (!k) k = we_native_q8(WE_Q8_KERNEL_AVX_VNNI);
+    return k ? k : we_native_q8(WE_Q8_KERNEL_AVX2);
+}
+
+we_native_q4_tile we_native_q4(void) { return NULL; }   // the 4-bit GEMM runs SIMD128's i16 kernel
 
 #endif

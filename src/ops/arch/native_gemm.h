@@ -1,0 +1,64 @@
+// native_gemm.h - the native GEMM micro-kernels of one architecture, picked at run time:
+// x86-64 (x86/gemm_x86.c: cpuid) or arm64 (arm64/gemm_arm64.c: getauxval), for the native
+// builds (the Node addon, the native engine, tests and tools). The wasm kernels
+// (wasm/gemm.c) stay the drivers: work split, packing, int8 quantization and the epilogue
+// (bias, activation) are theirs; these compute the tiles' sums only, on the same packed
+// layouts (8-channel panels, ops.h), reading several adjacent panels per tile.
+//
+// What every native kernel keeps, whatever the architecture:
+//   f32   each element is one k-ordered chain of fused multiply-adds from 0, whatever the
+//         tile or the kernel, so results do not depend on threads and the FMA kernels of an
+//         architecture agree bit for bit; they differ from `_ref` (unfused) by rounding, within
+//         the NMSE bound of tests/test-kernels.c.
+//   int8  exact integer sums on the dot layout (4 consecutive k of a channel in each 32-bit
+//         lane), bit-identical to `_ref`; activations as signed bytes x, or as unsigned bytes
+//         x + 128 with the correction 128 * sum_k w (stored after the packed weights, ops.h)
+//         subtracted (the relaxed-SIMD kernel's two encodings, ../wasm/gemm_q8_dot.h).
+// Internal to src/ops (wasm/gemm.c calls it). Compiled natively on x86-64 and arm64 only.
+#ifndef WE_OPS_NATIVE_GEMM_H
+#define WE_OPS_NATIVE_GEMM_H
+
+#if defined(WEMBED_SIMD) && !defined(__wasm__) && (defined(__x86_64__) || defined(__aarch64__))
+#define WE_NATIVE_GEMM 1
+
+#include "../ops.h"
+
+#define WE_NATIVE_MR_MAX 8    // rows of the largest tile
+#define WE_NATIVE_NP_MAX 4    // panels (of 8 channels) of the largest tile
+
+typedef struct we_native_f32_kernel {
+    we_f32_kernel id;
+    int mr, np;            // the tile: mr rows x np panels
+    // c (mr, 8 * np; row stride 8 * np) = rows xr[0..mr) (K) . panels j < npu (<= np) at
+    // wp + j * pstride, each (K, 8). Rows beyond the matrix come as repeated row pointers.
+    void (*tile)(float *c, const float *const *xr, const float *wp, size_t pstride, int npu, int K);
+} we_native_f32_kernel;
+
+typedef struct we_native_q8_kernel {
+    we_q8_kernel id;
+    int mr, np;
+    bool unsigned_act;     // activations as x + 128 (then corr is subtracted), else as x
+    // c (mr, 8 * np; row stride 8 * np) int32 = rows xr[0..mr) (4 * KQ bytes) . panels j < npu
+    // at wp + j * pstride bytes, each (KQ quads x 32 bytes), minus corr[8 * j + n] when given
+    // (unsigned_act kernels only; NULL for the others).
+    void (*tile)(int32_t *c, const uint8_t *const *xr, const int8_t *wp, size_t pstride, int npu, int KQ,
+                 const int32_t *corr);
+} we_native_q8_kernel;
+
+// The kernel of that id where this build and CPU run it, else NULL (the SIMD128 kernels'
+// ids, the other architecture's, or an instruction set this CPU lacks).
+const we_native_f32_kernel *we_native_f32(we_f32_kernel id);
+const we_native_q8_kernel *we_native_q8(we_q8_kernel id);
+// The fastest this CPU runs, or NULL (then the SIMD128 kernels run).
+const we_native_f32_kernel *we_native_f32_best(void);
+const we_native_q8_kernel *we_native_q8_best(void);
+
+// The 4-bit GEMM's block kernel, what we_q4_dot_kernel_5x8 computes (../wasm/gemm_q8_dot.h:
+// c (5, 8) int32 = 5 rows of one block of int8 activations . one block of a panel's nibbles
+// q + 8, exact), where this CPU has a native one (arm64 with the dot product), else NULL.
+typedef void (*we_native_q4_tile)(int32_t *c, const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                                  const int8_t *x3, const int8_t *x4, const uint8_t *wp);
+we_native_q4_tile we_native_q4(void);
+
+#endif
+#endif // WE_OPS_NATIVE_GEMM_H
