@@ -57,7 +57,7 @@ export const MODELS = {
   jina: { kind: 'text', label: 'jina-embeddings-v2-small-en', maxTokens: 8192, onnx: 'model', pooling: 'mean' },
   rerank: { kind: 'rerank', label: 'ms-marco-MiniLM-L6-v2 (cross-encoder)', maxTokens: 512, onnx: 'model' },
   qwen3: { kind: 'text', label: 'Qwen3-Embedding-0.6B', maxTokens: 32768, onnx: 'model', pooling: 'last', layers: 4, realLayers: 28 },
-  gemma: { kind: 'text', label: 'EmbeddingGemma-300m', maxTokens: 2048, onnx: 'model', pooling: 'st', layers: 6, realLayers: 24 },
+  gemma: { kind: 'text', label: 'EmbeddingGemma-300m', maxTokens: 2048, onnx: 'model', pooling: 'st', layers: 8, realLayers: 24 },
 };
 
 /** The model's name in reports ("Qwen3-Embedding-0.6B, 4 of 28 layers" for a cut-down one). */
@@ -109,7 +109,7 @@ export async function importWembed() {
 }
 
 export class WembedRunner {
-  /** @param {any} lib js/index.js @param {Ctx} ctx @param {string} model @param {'f32'|'q8'} dtype */
+  /** @param {any} lib js/index.js @param {Ctx} ctx @param {string} model @param {'f32'|'q8'|'q4'} dtype */
   static async load(lib, ctx, model, dtype) {
     const source = isNode ? ctx.modelsBase + model : new URL(ctx.modelsBase + model + '/', self.location.origin).href;
     // The backend is named: with the addon built, 'auto' would take it in the node environment too.
@@ -255,10 +255,11 @@ function deviceOptions(file, ctx) {
 }
 
 export class TransformersRunner {
-  /** @param {any} T @param {Ctx} ctx @param {string} model @param {'f32'|'q8'} dtype */
+  /** @param {any} T @param {Ctx} ctx @param {string} model @param {'f32'|'q8'|'q4'} dtype */
   static async load(T, ctx, model, dtype) {
     const spec = MODELS[model];
-    const opts = { dtype: dtype === 'f32' ? 'fp32' : 'q8', ...deviceOptions(spec.onnx, ctx) };
+    // transformers.js's file suffixes: fp32 model.onnx, q8 model_quantized.onnx, q4 model_q4.onnx.
+    const opts = { dtype: dtype === 'f32' ? 'fp32' : dtype, ...deviceOptions(spec.onnx, ctx) };
     if (spec.kind === 'rerank') {
       const tokenizer = await T.AutoTokenizer.from_pretrained(model);
       const clf = await T.AutoModelForSequenceClassification.from_pretrained(model, opts);

@@ -138,7 +138,8 @@ function markdown(results, s) {
   p(`- **Versions**: wembed ${v.wembed}; transformers.js ${v.transformersJs} on onnxruntime-web ${v.onnxruntimeWeb}${v.onnxruntimeNode ? ` and onnxruntime-node ${v.onnxruntimeNode}` : ''}; Node ${v.node}; ${v.chromium ?? 'Chromium'}; wembed built with Emscripten ${v.emscripten ?? '?'}.`);
   p(`- **Models** (${st.modelsDir}, ${st.preset === 'small' ? 'the SMALL preset (hidden 64, 2 layers: for checking the pipeline, not for quoting)' : 'random weights at the real shapes and sizes'}, made by gen/bench_models.py): ` +
     Object.entries(meta.models).map(([k, x]) => `${MODEL[k]} ${(x.parameters / 1e6).toFixed(1)}M parameters ` +
-      `(safetensors ${mib(x.files.safetensors)} MiB; ONNX ${mib(x.files.onnx)} MiB, q8 ${mib(x.files.onnxQ8)} MiB with ${x.q8WeightType} weights)`).join('; ') + '.');
+      `(safetensors ${mib(x.files.safetensors)} MiB; ONNX ${mib(x.files.onnx)} MiB, q8 ${mib(x.files.onnxQ8)} MiB with ${x.q8WeightType} weights` +
+      `${x.files.onnxQ4 ? `, q4 ${mib(x.files.onnxQ4)} MiB (MatMulNBits, 32-weight blocks; int8 token table)` : ''})`).join('; ') + '.');
   p(`- **Settings**: threads ${st.threads.join(', ')}; dtypes ${st.dtypes.join(', ')}; throughput = median of ${st.rounds} alternating rounds after a warm-up; ` +
     `cold start = median of ${st.coldRounds} fresh processes / browsers per engine; environments ${st.envs.map((e) => ENV[e]).join(', ')}. ` +
     'wembed at 1 thread is the single-thread module (wembed.wasm), at 2 threads the threaded one (wembed-mt.wasm), each in its ' +
@@ -366,6 +367,11 @@ function chart(s) {
 
 /** Writes README.md and chart.svg into outDir. */
 export function writeReport(results, outDir) {
+  // A model's name carries the layer count its rows were measured with (the results' own record,
+  // not today's MODELS setting, which a later run may have changed).
+  for (const [k, x] of Object.entries(results.meta.models ?? {})) {
+    if (MODELS[k]) MODEL[k] = MODELS[k].label + (x.layers ? `, ${x.layers} of ${MODELS[k].realLayers} layers` : '');
+  }
   const s = summarize(results);
   fs.writeFileSync(path.join(outDir, 'README.md'), markdown(results, s));
   fs.writeFileSync(path.join(outDir, 'chart.svg'), chart(s));

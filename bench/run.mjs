@@ -23,7 +23,7 @@
 // Results: bench/results/README.md (tables), chart.svg, results.json (every raw figure).
 //
 // Options: --quick (small models, 1 round: checks the pipeline in a few minutes)
-//   --env node,node-native,chromium  --threads 1,2  --dtype f32,q8
+//   --env node,node-native,chromium  --threads 1,2  --dtype f32,q8 (q4: the models with an onnx/model_q4.onnx, qwen3 and gemma)
 //   --models minilm,nomic,clip,siglip,nomicvision,modernbert,jina,rerank,qwen3,gemma (default: all, bench/engines.js MODELS)
 //   --rounds 3  --cold-rounds 3  --long-threads 2  --long-dtype q8,f32  --long-env chromium,node
 //   --long-models nomic,modernbert (the models of the 8192-token phase, of those in --models)
@@ -268,7 +268,10 @@ if (args.includes('--merge')) {
   const rerun = (r) => o.phases.includes(phaseOf(r)) && modelsOf(r).some((mm) => o.models.includes(mm)) &&
     covers(o.envs, r.env ?? r.job?.env) && covers(o.threads, r.threads ?? r.job?.threads) && covers(o.dtypes, r.dtype ?? r.job?.dtype) &&
     (r.type !== 'throughput' || covers(o.workloads, r.workload));
-  const kept = prev.rows.filter((r) => !rerun(r));
+  // A model now generated with another layer count (MODELS[m].layers) is another model: none of
+  // its earlier rows are kept.
+  const relayered = (r) => modelsOf(r).some((mm) => o.models.includes(mm) && prev.meta.models?.[mm] && (prev.meta.models[mm].layers ?? undefined) !== layersOf(mm));
+  const kept = prev.rows.filter((r) => !rerun(r) && !relayered(r));
   rows.push(...kept);
   const m = prev.meta;
   // The rows kept of a phase that did run now: those of other models, from the earlier run(s).
@@ -376,7 +379,7 @@ const meta = {
     const size = (f) => { try { return fs.statSync(path.join(modelsDir, m, f)).size; } catch { return null; } };
     const onnx = MODELS[m].onnx;
     return [m, { parameters: ref.parameters, q8WeightType: ref.q8_weight_type, q8Ops: ref.q8_ops, layers: layersOf(m) ?? null,
-      files: { safetensors: size('model.safetensors'), onnx: size(`onnx/${onnx}.onnx`), onnxQ8: size(`onnx/${onnx}_quantized.onnx`) } }];
+      files: { safetensors: size('model.safetensors'), onnx: size(`onnx/${onnx}.onnx`), onnxQ8: size(`onnx/${onnx}_quantized.onnx`), onnxQ4: size(`onnx/${onnx}_q4.onnx`) } }];
   })) },
   gemm: gemm ?? mergedFrom?.gemm ?? null,
   mergedFrom,

@@ -26,9 +26,12 @@ import { wasmMemoryBytes, wasmMemoryCount } from './wasm-memory.js';
 export const WORKLOADS = {
   minilm: ['short', 'doc512'], nomic: ['doc512', 'doc2048'], clip: ['images16'], siglip: ['images4'], nomicvision: ['images4'],
   modernbert: ['doc512', 'doc2048'], jina: ['doc512', 'doc2048'], rerank: ['rerank20'],
-  qwen3: ['short', 'doc512'], gemma: ['short', 'doc512'],
+  qwen3: ['short', 'doc2048'], gemma: ['short', 'doc2048'],
 };
-export const THRESHOLD = { f32: 0.9999, q8: 0.99 };
+// q4 (the decoder embedders only): 4-bit blocks through random weights move each engine's vector
+// to a cosine near 0.95 of f32's (bench/results/decoder-memory.md), each engine its own way, so
+// the gate only asks that both compute the same model: far above the cross-input cosine (0.1-0.2).
+export const THRESHOLD = { f32: 0.9999, q8: 0.99, q4: 0.85 };
 const SETTLE_MS = 200;   // pause before each timed multi-thread call (runThroughput)
 const HEAVY_SECONDS = 8;
 

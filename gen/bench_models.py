@@ -847,12 +847,14 @@ def text_files(out, tokenizer_max, **extra):
     write_json(os.path.join(out, 'tokenizer_config.json'), tc)
 
 
-def export_and_quantize(name, out, model, args, inputs, outputs, dyn, file='model'):
+def export_and_quantize(name, out, model, args, inputs, outputs, dyn, file='model', q4=False):
     os.makedirs(os.path.join(out, 'onnx'), exist_ok=True)
     f32 = os.path.join(out, 'onnx', file + '.onnx')
     export_onnx(model, args, f32, inputs, outputs, dyn)
     wt, counts = quantize_dynamic(f32, os.path.join(out, 'onnx', file + '_quantized.onnx'))
     print(f'{name}: q8 weights {wt}, {counts}', flush=True)
+    if q4:
+        print(f'{name}: q4 {quantize_q4(f32, os.path.join(out, "onnx", file + "_q4.onnx"))}', flush=True)
     return wt, counts
 
 
@@ -952,7 +954,7 @@ def gen_family(name, out, small, layers):
             for n in names_out[1:]:
                 dyn[n] = {0: 'batch_size', 2: 'total_sequence_length'}
             pos = (ex_mask.cumsum(-1) - 1).clamp(min=0)
-            wt, counts = export_and_quantize(name, out, model, (ex_ids, ex_mask, pos, *past), names_in, names_out, dyn)
+            wt, counts = export_and_quantize(name, out, model, (ex_ids, ex_mask, pos, *past), names_in, names_out, dyn, q4=True)
         elif name == 'gemma':
             text_files(out, 2048)
             dw = dict(state)
@@ -963,7 +965,7 @@ def gen_family(name, out, small, layers):
             wt, counts = export_and_quantize(name, out, model, (ex_ids, ex_mask), ['input_ids', 'attention_mask'],
                                              ['last_hidden_state', 'sentence_embedding'],
                                              {'input_ids': BS, 'attention_mask': BS, 'last_hidden_state': BS,
-                                              'sentence_embedding': {0: 'batch_size'}})
+                                              'sentence_embedding': {0: 'batch_size'}}, q4=True)
         embs = []
         for r in ids_rows:
             t = torch.tensor([r])
@@ -1130,6 +1132,83 @@ def quantize_dynamic(src, dst):
     onnx.checker.check_model(m)
     onnx.save(m, dst)
     return ('QUInt8' if qtype == TensorProto.UINT8 else 'QInt8'), counts
+
+
+Q4_BLOCK = 32
+
+
+def quantize_q4_weight(w):
+    """w: (K, N) float32, the B of MatMul(A, B). Symmetric 4-bit blocks of Q4_BLOCK weights along K,
+    as onnxruntime's MatMul4BitsQuantizer with is_symmetric=True: the block's value of largest
+    magnitude maps to -8 (scale = that value / -8), q = clip(round(w / scale) + 8, 0, 15), zero
+    point 8 (MatMulNBits' default when zero_points is absent). Returns B as MatMulNBits takes it,
+    uint8 (N, K / Q4_BLOCK, Q4_BLOCK / 2) with element 2i in the low nibble and 2i + 1 in the high
+    one, and the scales (N * K / Q4_BLOCK,) float32, block-major within each column n."""
+    K, N = w.shape
+    nb = K // Q4_BLOCK
+    blocks = np.ascontiguousarray(w.T, dtype=np.float32).reshape(N, nb, Q4_BLOCK)
+    idx = np.abs(blocks).argmax(axis=2)[..., None]
+    scale = np.take_along_axis(blocks, idx, axis=2)[..., 0] / -8.0
+    safe = np.where(scale == 0, 1.0, scale)[..., None]
+    q = np.clip(np.rint(blocks / safe) + 8, 0, 15).astype(np.uint8)
+    packed = (q[..., 0::2] | (q[..., 1::2] << 4)).astype(np.uint8)
+    return packed, scale.astype(np.float32).reshape(-1)
+
+
+def quantize_q4(src, dst):
+    """Writes the q4 model of src to dst, as transformers.js's q4 files are made (its
+    scripts/quantize.py runs MatMul4BitsQuantizer, block size 32, symmetric, no accuracy level):
+    each MatMul with a constant (K, N) B, K a multiple of 32, becomes com.microsoft MatMulNBits
+    (bits 4, block_size 32); each Gather from a constant table becomes the q8 rule's int8 table +
+    DequantizeLinear (published q4 exports do not keep a float token table; the 4-bit quantizer
+    leaves Gather alone). Returns the counts of rewritten ops."""
+    m = onnx.load(src)
+    g = m.graph
+    inits = {t.name: t for t in g.initializer}
+    new_nodes, new_inits, used = [], [], set()
+    counts = {'MatMulNBits': 0, 'Gather': 0}
+    done = {}
+
+    def is_weight(name):
+        t = inits.get(name)
+        return t is not None and t.data_type == TensorProto.FLOAT
+
+    for n in g.node:
+        if n.op_type == 'MatMul' and is_weight(n.input[1]) and len(inits[n.input[1]].dims) == 2 \
+                and inits[n.input[1]].dims[0] % Q4_BLOCK == 0:
+            name = n.input[1]
+            K, N = inits[name].dims
+            if name not in done:
+                b, s = quantize_q4_weight(numpy_helper.to_array(inits[name]))
+                new_inits += [numpy_helper.from_array(b, name + '_Q4'), numpy_helper.from_array(s, name + '_scales')]
+                done[name] = (name + '_Q4', name + '_scales')
+                used.add(name)
+            new_nodes.append(helper.make_node('MatMulNBits', [n.input[0], *done[name]], [n.output[0]], name=n.name + '_Q4',
+                                              domain='com.microsoft', K=K, N=N, bits=4, block_size=Q4_BLOCK))
+            counts['MatMulNBits'] += 1
+        elif n.op_type == 'Gather' and is_weight(n.input[0]):
+            name = n.input[0]
+            q, scale, zp = quantize_weight(numpy_helper.to_array(inits[name]), TensorProto.INT8)
+            new_inits += [numpy_helper.from_array(q, name + '_quantized'), numpy_helper.from_array(np.array(scale, np.float32), name + '_scale'),
+                          numpy_helper.from_array(np.array(zp, np.int8), name + '_zero_point')]
+            used.add(name)
+            y = n.output[0]
+            gather = helper.make_node('Gather', [name + '_quantized', n.input[1]], [y + '_quantized'], name=n.name)
+            gather.attribute.extend(n.attribute)
+            new_nodes += [gather, helper.make_node('DequantizeLinear', [y + '_quantized', name + '_scale', name + '_zero_point'], [y],
+                                                   name=y.replace('/', '_').strip('_') + '_DequantizeLinear')]
+            counts['Gather'] += 1
+        else:
+            new_nodes.append(n)
+    still_float = {i for n in new_nodes for i in n.input if i in used}
+    keep = [t for t in g.initializer if t.name not in used or t.name in still_float]
+    del g.initializer[:]
+    g.initializer.extend(keep + new_inits)
+    del g.node[:]
+    g.node.extend(topo_sort(new_nodes, {i.name for i in g.input} | {t.name for t in g.initializer}))
+    m.opset_import.append(helper.make_opsetid('com.microsoft', 1))
+    onnx.save(m, dst)
+    return counts
 
 
 def topo_sort(nodes, available):
