@@ -48,7 +48,7 @@ commands:
                > {"results": [{"id": ..., "score": ..., "meta": ...}, ...]}
   search remove --index FILE   < {"id": ...}   > {"id": ..., "removed": true|false}
   search info  --index FILE    > size, dims, storage, bytes, the model and embed options it was built with
-  bench gemm   [--dtype f32|q8|all] [--threads N[,M...]] [--tokens 128,512] [--shapes KxN,...]
+  bench gemm   [--dtype f32|q8|q4|all] [--threads N[,M...]] [--tokens 128,512] [--shapes KxN,...]
                [--min-seconds S] [--variant auto|mt|st] [--peak G] [--json]
                (--peak: this CPU's one-thread peak in GFLOP/s, e.g. from build/bench-peak;
                runs on the bench build of the engine, made by scripts/build.sh bench in a checkout)
