@@ -15,8 +15,10 @@ cd "$(dirname "$0")/.."
 #   emscripten                   the wasm modules (3.1.6, with clang 14 and binaryen)
 #   libsimde-dev                 the SIMD128 kernels, compiled natively through SIMDe
 #   chromium fonts-dejavu-core   browser tests (driven by npm playwright-core)
+#   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+#                                the linux-arm64 build, tested under emulation (scripts/test-arm64.sh)
 PACKAGES=(cmake make gcc clang clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 emscripten
-          libsimde-dev chromium fonts-dejavu-core)
+          libsimde-dev chromium fonts-dejavu-core gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
 #   python3-torch python3-numpy python3-onnx
 #                                (--bench) gen/bench_models.py: the random-weight models, their
 #                                ONNX graphs for transformers.js and the q8 transform
@@ -58,5 +60,7 @@ if [ $bench = 1 ] && { [ ! -d bench/node_modules ] || [ bench/package-lock.json 
 fi
 
 # Node 24 (for the test suite and benchmark on both Node lines) and the Node-API headers of the
-# native addon, from the npm registry into .cache/ (scripts/node24.sh).
+# native addon, from the npm registry into .cache/ (scripts/node24.sh); and the linux-arm64 Node
+# 24 that runs the arm64 addon under qemu-user (scripts/test-arm64.sh --node).
 bash scripts/node24.sh > /dev/null
+bash scripts/node24.sh arm64 > /dev/null

@@ -49,4 +49,9 @@ for node in node .cache/node24/bin/node; do
   "$node" --test --test-concurrency=1 --test-timeout=300000 --test-reporter=tap $native_suites
   echo "test.sh: native backend, node $("$node" --version) --test took $(( $(date +%s) - start ))s"
 done
+# linux-arm64, cross-compiled and emulated: its NEON/sdot kernels bit for bit against _ref on CPUs
+# with and without the dot product, the family fixtures, and the arm64 addon on arm64 Node 24.
+start=$(date +%s)
+bash scripts/test-arm64.sh --quick --node
+echo "test.sh: linux-arm64 under qemu took $(( $(date +%s) - start ))s"
 echo "test.sh: all tests passed in $(( $(date +%s) - t0 ))s"
