@@ -5,12 +5,12 @@
 // T5's Precompiled charsmap, Metaspace, XLM-R's special tokens and post-processor, indented by
 // 2 like the Hugging Face files (16.7 MB; the real multilingual-e5 / bge-m3 files are ~17 MB).
 //
-//   node bench/xlmr-shaped.mjs tests/data/tokenizers/gemma-3/tokenizer.json.gz \
+//   node bench/xlmr-shaped.mjs tests/data/tokenizers/gemma-3/tokenizer.json.xz \
 //        tests/data/tokenizers/t5-small/tokenizer.json /tmp/xlmr-shaped.json
 import { readFileSync, writeFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
-const [gemmaGz, t5, out] = process.argv.slice(2);
-const g = JSON.parse(gunzipSync(readFileSync(gemmaGz)).toString('utf8'));
+import { execFileSync } from 'node:child_process';
+const [gemmaXz, t5, out] = process.argv.slice(2);
+const g = JSON.parse(execFileSync('xz', ['-dc', gemmaXz], { maxBuffer: 1 << 30 }).toString('utf8'));
 const t = JSON.parse(readFileSync(t5, 'utf8'));
 let s = 12345;
 const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296);

@@ -15,10 +15,11 @@ cd "$(dirname "$0")/.."
 #   emscripten                   the wasm modules (3.1.6, with clang 14 and binaryen)
 #   libsimde-dev                 the SIMD128 kernels, compiled natively through SIMDe
 #   chromium fonts-dejavu-core   browser tests (driven by npm playwright-core)
+#   xz-utils                     unpacks the xz-compressed test data (tests/data/tokenizers)
 #   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 #                                the linux-arm64 build, tested under emulation (scripts/test-arm64.sh)
 PACKAGES=(cmake make gcc clang clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 emscripten
-          libsimde-dev chromium fonts-dejavu-core gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
+          libsimde-dev chromium fonts-dejavu-core xz-utils gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
 #   python3-torch python3-numpy python3-onnx
 #                                (--bench) gen/bench_models.py: the random-weight models, their
 #                                ONNX graphs for transformers.js and the q8 transform

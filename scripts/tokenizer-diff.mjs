@@ -5,7 +5,7 @@
 // emoji ZWJ sequences, controls, unusual whitespace, special-token literals and long words,
 // plus a sweep over every code point assigned in Unicode 15.0, encodes each with the Rust
 // `tokenizers` library (npm @anush008/tokenizers, 0.22.2) for every tokenizer file in
-// tests/data/tokenizers (five plain, and the real Gemma 3 and Qwen3 files stored gzip-compressed),
+// tests/data/tokenizers (five plain, and the real Gemma 3 and Qwen3 files stored compressed: xz and gzip),
 // and prints one JSON line per (tokenizer, string) with the reference ids, tokens and UTF-8 byte
 // offsets (plain, with special tokens, truncated, and for all-MiniLM-L6-v2 with the file's own
 // truncation and padding).
@@ -23,9 +23,9 @@
 // Oniguruma know Unicode 16/17 and would differ on newer characters by design.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { COMPRESSED, readCompressed } from './tokenizer-samples.mjs';
 
 const require = createRequire(import.meta.url);
 const { Tokenizer } = require('@anush008/tokenizers');
@@ -33,8 +33,7 @@ const { Tokenizer } = require('@anush008/tokenizers');
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = join(ROOT, 'tests', 'data', 'tokenizers');
 const NAMES = ['bge-small-en-v1.5', 'all-MiniLM-L6-v2', 'bge-small-zh-v1.5', 'clip-vit-base-patch32', 't5-small'];
-// The real files stored gzip-compressed (the C side reads the build's unpacked copy).
-const COMPRESSED = ['gemma-3', 'qwen3'];
+// The real files stored compressed (COMPRESSED; the C side reads the build's unpacked copy).
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -326,7 +325,7 @@ async function main() {
   for (let i = 0; i < N_RANDOM; i++) strings.push(randomString());
   strings.push(...sweepStrings());
   const files = NAMES.map((name) => [name, readFileSync(join(DATA, name, 'tokenizer.json'), 'utf8'), false]);
-  for (const name of COMPRESSED) files.push([name, gunzipSync(readFileSync(join(DATA, name, 'tokenizer.json.gz'))).toString('utf8'), false]);
+  for (const name of COMPRESSED) files.push([name, readCompressed(name), false]);
   for (const [name, json] of Object.entries(variants())) files.push([name, JSON.stringify(json), true]);
   const out = [];
   const flush = () => { if (out.length) { process.stdout.write(out.join('\n') + '\n'); out.length = 0; } };

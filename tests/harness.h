@@ -28,7 +28,7 @@ int we_test_finish(const char *suite);
 const char *we_test_data_path(const char *rel);
 // Reads a whole file (malloc'd; *n gets its size), or NULL.
 uint8_t *we_test_read_file(const char *path, size_t *n);
-// Reads tests/data/<rel>, or, for data the repository stores gzip-compressed as <rel>.gz, the
+// Reads tests/data/<rel>, or, for data the repository stores compressed as <rel>.gz or .xz, the
 // copy the build unpacked into <build>/data/<rel> (CMakeLists.txt). NULL if neither exists.
 uint8_t *we_test_read_data(const char *rel, size_t *n);
 
