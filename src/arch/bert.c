@@ -30,11 +30,8 @@ typedef struct bert_layer {
     we_weight q_w, q_b;           // (E, E), (E)   attention.self.query
     we_weight k_w, k_b;           // (E, E), (E)
     we_weight v_w, v_b;           // (E, E), (E)
-    we_weight o_w, o_b;           // (E, E), (E)   attention.output.dense
-    we_weight attn_ln_w, attn_ln_b;   // (E)       attention.output.LayerNorm (post-LN)
-    we_weight up_w, up_b;         // (F, E), (F)   intermediate.dense
-    we_weight down_w, down_b;     // (E, F), (E)   output.dense
-    we_weight out_ln_w, out_ln_b; // (E)           output.LayerNorm
+    we_postln_tail tail;          // attention.output.dense, .LayerNorm; intermediate.dense;
+                                  // output.dense, .LayerNorm
 } bert_layer;
 
 typedef struct bert_weights {
@@ -85,16 +82,16 @@ static const we_wentry g_bert_entries[] = {
     {"encoder.layer.%d.attention.self.key.bias",          "blk.%d.attn_k.bias",             0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(k_b)},
     {"encoder.layer.%d.attention.self.value.weight",      "blk.%d.attn_v.weight",           0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(v_w)},
     {"encoder.layer.%d.attention.self.value.bias",        "blk.%d.attn_v.bias",             0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(v_b)},
-    {"encoder.layer.%d.attention.output.dense.weight",    "blk.%d.attn_output.weight",      0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(o_w)},
-    {"encoder.layer.%d.attention.output.dense.bias",      "blk.%d.attn_output.bias",        0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(o_b)},
-    {"encoder.layer.%d.attention.output.LayerNorm.weight","blk.%d.attn_output_norm.weight", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_w)},
-    {"encoder.layer.%d.attention.output.LayerNorm.bias",  "blk.%d.attn_output_norm.bias",   0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_b)},
-    {"encoder.layer.%d.intermediate.dense.weight",        "blk.%d.ffn_up.weight",           0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, L(up_w)},
-    {"encoder.layer.%d.intermediate.dense.bias",          "blk.%d.ffn_up.bias",             0, true, WE_W_VEC, 0, 0, 1, {WE_D_FF}, L(up_b)},
-    {"encoder.layer.%d.output.dense.weight",              "blk.%d.ffn_down.weight",         0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, L(down_w)},
-    {"encoder.layer.%d.output.dense.bias",                "blk.%d.ffn_down.bias",           0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(down_b)},
-    {"encoder.layer.%d.output.LayerNorm.weight",          "blk.%d.layer_output_norm.weight",0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(out_ln_w)},
-    {"encoder.layer.%d.output.LayerNorm.bias",            "blk.%d.layer_output_norm.bias",  0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(out_ln_b)},
+    {"encoder.layer.%d.attention.output.dense.weight",    "blk.%d.attn_output.weight",      0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(tail.o_w)},
+    {"encoder.layer.%d.attention.output.dense.bias",      "blk.%d.attn_output.bias",        0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.o_b)},
+    {"encoder.layer.%d.attention.output.LayerNorm.weight","blk.%d.attn_output_norm.weight", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.attn_ln_w)},
+    {"encoder.layer.%d.attention.output.LayerNorm.bias",  "blk.%d.attn_output_norm.bias",   0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.attn_ln_b)},
+    {"encoder.layer.%d.intermediate.dense.weight",        "blk.%d.ffn_up.weight",           0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, L(tail.up_w)},
+    {"encoder.layer.%d.intermediate.dense.bias",          "blk.%d.ffn_up.bias",             0, true, WE_W_VEC, 0, 0, 1, {WE_D_FF}, L(tail.up_b)},
+    {"encoder.layer.%d.output.dense.weight",              "blk.%d.ffn_down.weight",         0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, L(tail.down_w)},
+    {"encoder.layer.%d.output.dense.bias",                "blk.%d.ffn_down.bias",           0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.down_b)},
+    {"encoder.layer.%d.output.LayerNorm.weight",          "blk.%d.layer_output_norm.weight",0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.out_ln_w)},
+    {"encoder.layer.%d.output.LayerNorm.bias",            "blk.%d.layer_output_norm.bias",  0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.out_ln_b)},
     // llama.cpp's converter drops the pooler; sentence-transformers models do not use it.
     {"pooler.dense.weight",                               NULL,                             0, false, WE_W_LINEAR, WE_WF_OPTIONAL, 0, 2, {WE_D_EMBD, WE_D_EMBD}, M(pooler_w)},
     {"pooler.dense.bias",                                 NULL,                             0, false, WE_W_VEC, WE_WF_OPTIONAL, 0, 1, {WE_D_EMBD}, M(pooler_b)},
@@ -262,8 +259,9 @@ static wembed_status bert_forward(const we_arch_model *m, wembed_pool *pool, con
     if (n == 0) return WEMBED_STATUS_OK;
 
     const we_attn_params ap = { .n_head = H, .n_kv_head = H, .head_dim = E / H, .scale = 1.0f / sqrtf((float)(E / H)) };
+    const we_ffn ffn = { .F = F, .act = hp->act };
     const bert_layer *L0 = &w->layers[0];
-    const we_weight *lin[] = { &L0->q_w, &L0->up_w, &L0->down_w };
+    const we_weight *lin[] = { &L0->q_w, &L0->tail.up_w, &L0->tail.down_w };
     float *qkv, *a, *h, *ff, *attn;
     void *lscratch;
     we_carve c = {0};
@@ -271,7 +269,7 @@ static wembed_status bert_forward(const we_arch_model *m, wembed_pool *pool, con
         qkv = we_carve_floats(&c, (size_t)n * 3 * E);
         a = we_carve_floats(&c, (size_t)n * E);
         h = we_carve_floats(&c, (size_t)n * E);
-        ff = we_carve_floats(&c, (size_t)n * F);
+        ff = we_carve_floats(&c, we_ffn_floats(&ffn, n));
         attn = we_carve_floats(&c, we_attend_scratch_floats(tk, &ap, false, we_pool_threads(pool)));
         lscratch = we_carve_bytes(&c, we_linear_scratch_max(n, lin, 3));
         if (c.base) break;
@@ -289,11 +287,7 @@ static wembed_status bert_forward(const we_arch_model *m, wembed_pool *pool, con
         we_linear(pool, qkv + E, 3 * E, x, E, &L->k_w, &L->k_b, n, WE_ACT_NONE, lscratch);
         we_linear(pool, qkv + 2 * E, 3 * E, x, E, &L->v_w, &L->v_b, n, WE_ACT_NONE, lscratch);
         we_attend(pool, tk, a, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &ap, NULL, NULL, attn);
-        we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, n, WE_ACT_NONE, lscratch);
-        we_add_norm(pool, &ln, x, h, &L->attn_ln_w, &L->attn_ln_b, n, E);
-        we_linear(pool, ff, F, x, E, &L->up_w, &L->up_b, n, hp->act, lscratch);
-        we_linear(pool, h, E, ff, F, &L->down_w, &L->down_b, n, WE_ACT_NONE, lscratch);
-        we_add_norm(pool, &ln, x, h, &L->out_ln_w, &L->out_ln_b, n, E);
+        we_postln_tail_apply(pool, &L->tail, &ffn, &ln, x, a, h, ff, n, E, lscratch);
     }
     we_free(c.base);
     return WEMBED_STATUS_OK;

@@ -76,11 +76,8 @@ typedef struct deb_layer {
     we_weight v_w, v_b;           // (E, E), (E)   attention.self.value_proj
     we_weight pk_w, pk_b;         // (E, E), (E)   attention.self.pos_key_proj (c2p, no share_att_key)
     we_weight pq_w, pq_b;         // (E, E), (E)   attention.self.pos_query_proj (p2c, no share_att_key)
-    we_weight o_w, o_b;           // (E, E), (E)   attention.output.dense
-    we_weight attn_ln_w, attn_ln_b;   // (E)       attention.output.LayerNorm (post-LN)
-    we_weight up_w, up_b;         // (F, E), (F)   intermediate.dense
-    we_weight down_w, down_b;     // (E, F), (E)   output.dense
-    we_weight out_ln_w, out_ln_b; // (E)           output.LayerNorm
+    we_postln_tail tail;          // attention.output.dense, .LayerNorm; intermediate.dense;
+                                  // output.dense, .LayerNorm
 } deb_layer;
 
 typedef struct deb_weights {
@@ -144,16 +141,16 @@ static const we_wentry g_deb_entries[] = {
     {"encoder.layer.%d.attention.self.pos_key_proj.bias",   NULL, 0, true, WE_W_VEC, 0, COND_POS_KEY, 1, {WE_D_EMBD}, L(pk_b)},
     {"encoder.layer.%d.attention.self.pos_query_proj.weight", NULL, 0, true, WE_W_LINEAR, 0, COND_POS_QUERY, 2, {WE_D_EMBD, WE_D_EMBD}, L(pq_w)},
     {"encoder.layer.%d.attention.self.pos_query_proj.bias", NULL, 0, true, WE_W_VEC, 0, COND_POS_QUERY, 1, {WE_D_EMBD}, L(pq_b)},
-    {"encoder.layer.%d.attention.output.dense.weight",      NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(o_w)},
-    {"encoder.layer.%d.attention.output.dense.bias",        NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(o_b)},
-    {"encoder.layer.%d.attention.output.LayerNorm.weight",  NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_w)},
-    {"encoder.layer.%d.attention.output.LayerNorm.bias",    NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_b)},
-    {"encoder.layer.%d.intermediate.dense.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, L(up_w)},
-    {"encoder.layer.%d.intermediate.dense.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_FF}, L(up_b)},
-    {"encoder.layer.%d.output.dense.weight",                NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, L(down_w)},
-    {"encoder.layer.%d.output.dense.bias",                  NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(down_b)},
-    {"encoder.layer.%d.output.LayerNorm.weight",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(out_ln_w)},
-    {"encoder.layer.%d.output.LayerNorm.bias",              NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(out_ln_b)},
+    {"encoder.layer.%d.attention.output.dense.weight",      NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(tail.o_w)},
+    {"encoder.layer.%d.attention.output.dense.bias",        NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.o_b)},
+    {"encoder.layer.%d.attention.output.LayerNorm.weight",  NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.attn_ln_w)},
+    {"encoder.layer.%d.attention.output.LayerNorm.bias",    NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.attn_ln_b)},
+    {"encoder.layer.%d.intermediate.dense.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, L(tail.up_w)},
+    {"encoder.layer.%d.intermediate.dense.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_FF}, L(tail.up_b)},
+    {"encoder.layer.%d.output.dense.weight",                NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, L(tail.down_w)},
+    {"encoder.layer.%d.output.dense.bias",                  NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.down_b)},
+    {"encoder.layer.%d.output.LayerNorm.weight",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.out_ln_w)},
+    {"encoder.layer.%d.output.LayerNorm.bias",              NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.out_ln_b)},
     // DebertaV2ForSequenceClassification (outside "deberta."); the head stays f32 (WE_W_VEC).
     {"pooler.dense.weight",                                 NULL, 0, false, WE_W_VEC, 0, COND_HEAD, 2, {WE_D_EMBD, WE_D_EMBD}, M(pooler_w)},
     {"pooler.dense.bias",                                   NULL, 0, false, WE_W_VEC, 0, COND_HEAD, 1, {WE_D_EMBD}, M(pooler_b)},
@@ -497,8 +494,9 @@ static wembed_status deb_forward(const we_arch_model *m, wembed_pool *pool, cons
     const int32_t R = hi - lo + 1;      // rel_embeddings rows any sequence reads (0 without relative attention)
     const int nth = we_pool_threads(pool);
     const size_t per_thread = deb_attn_floats(Tm, R > 0 ? R : 1, d);
+    const we_ffn ffn = { .F = F, .act = hp->act };
     const deb_layer *L0 = &w->layers[0];
-    const we_weight *lin[] = { &L0->q_w, &L0->up_w, &L0->down_w, &L0->pk_w, &L0->pq_w };
+    const we_weight *lin[] = { &L0->q_w, &L0->tail.up_w, &L0->tail.down_w, &L0->pk_w, &L0->pq_w };
     float *qkv, *a, *h, *ff, *rel, *kr, *qr, *attn;
     int32_t *rows;
     void *lscratch;
@@ -507,7 +505,7 @@ static wembed_status deb_forward(const we_arch_model *m, wembed_pool *pool, cons
         qkv = we_carve_floats(&c, (size_t)n * 3 * E);
         a = we_carve_floats(&c, (size_t)n * E);
         h = we_carve_floats(&c, (size_t)n * E);
-        ff = we_carve_floats(&c, (size_t)n * F);
+        ff = we_carve_floats(&c, we_ffn_floats(&ffn, n));
         rel = we_carve_floats(&c, (size_t)R * E);
         kr = we_carve_floats(&c, (size_t)R * E);
         qr = we_carve_floats(&c, (size_t)R * E);
@@ -560,11 +558,7 @@ static wembed_status deb_forward(const we_arch_model *m, wembed_pool *pool, cons
         }
         we_queue_init(&ac.queue, (int64_t)tk->n_seq * H);
         we_pool_run(pool, deb_attn_task, &ac);
-        we_linear(pool, h, E, a, E, &Ly->o_w, &Ly->o_b, n, WE_ACT_NONE, lscratch);
-        we_add_norm(pool, &ln, x, h, &Ly->attn_ln_w, &Ly->attn_ln_b, n, E);
-        we_linear(pool, ff, F, x, E, &Ly->up_w, &Ly->up_b, n, hp->act, lscratch);
-        we_linear(pool, h, E, ff, F, &Ly->down_w, &Ly->down_b, n, WE_ACT_NONE, lscratch);
-        we_add_norm(pool, &ln, x, h, &Ly->out_ln_w, &Ly->out_ln_b, n, E);
+        we_postln_tail_apply(pool, &Ly->tail, &ffn, &ln, x, a, h, ff, n, E, lscratch);
     }
     we_free(c.base);
     return WEMBED_STATUS_OK;

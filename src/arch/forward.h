@@ -114,6 +114,42 @@ void we_glu(wembed_pool *pool, float *h, int ldh, const float *gate, int ldg, co
             int T, int F, we_act act);
 
 // -----------------------------------------------------------------------------------------
+// The post-LN (BERT) layer after its attention: BertLayer's attention output and feed-forward,
+// which MPNet, DeBERTa-v2 and JinaBERT share (each family has its own attention before it):
+//   x = LN_attn(x + a Wo^T + bo);   x = LN_out(x + ffn(x) Wdown^T + bdown)
+// ffn(x) is BERT's act(x Wup^T + bup), or gated: act(gate) * up, gate and up the halves of one
+// (2F, E) projection or two (F, E) ones, without a bias (JinaBERT's GEGLU).
+
+typedef struct we_postln_tail {
+    we_weight o_w, o_b;           // (E, E), (E)   the attention's output projection
+    we_weight attn_ln_w, attn_ln_b;   // (E)       its LayerNorm
+    we_weight up_w, up_b;         // (F, E), (F)   plain: the intermediate Linear; gated, split: the up half
+    we_weight gate_w;             // (F, E)        gated, split: the activated half
+    we_weight gu_w;               // (2F, E)       gated, fused: both halves in the checkpoint's order
+    we_weight down_w, down_b;     // (E, F), (E)   the output Linear
+    we_weight out_ln_w, out_ln_b; // (E)           its LayerNorm
+} we_postln_tail;
+
+// A family's feed-forward kind.
+typedef struct we_ffn {
+    int F;                        // inner width
+    we_act act;                   // plain: on the intermediate Linear; gated: on the gate
+    bool glu;                     // gated: act(gate) * up
+    bool split;                   // gated: gate_w and up_w (else gu_w)
+    int gate_at;                  // gated: the gate's first column in the (T, 2F) projection, 0 or F
+} we_ffn;
+
+// Floats of the feed-forward's inner activations for T rows (the ff of we_postln_*).
+static inline size_t we_ffn_floats(const we_ffn *f, int T) { return (size_t)T * (f->glu ? 2 : 1) * f->F; }
+
+// x (T, E) = LN_out(x + ffn(x) Wdown^T + bdown) in place; h (T, E) and ff (we_ffn_floats) scratch.
+void we_postln_ffn(wembed_pool *pool, const we_postln_tail *L, const we_ffn *f, const we_norm *ln, float *x, float *h,
+                   float *ff, int T, int E, void *lscratch);
+// x (T, E) = LN_attn(x + a Wo^T + bo) for the attention output a (T, E), then we_postln_ffn.
+void we_postln_tail_apply(wembed_pool *pool, const we_postln_tail *L, const we_ffn *f, const we_norm *ln, float *x,
+                          const float *a, float *h, float *ff, int T, int E, void *lscratch);
+
+// -----------------------------------------------------------------------------------------
 // Rotary position embeddings (half-split, attention.h) for any RoPE family.
 
 // A family's own RoPE rule; we_rope_resolve applies a call's override on top of it.

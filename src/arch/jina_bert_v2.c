@@ -96,14 +96,12 @@ typedef struct jina_layer {
     we_weight v_w, v_b;           // (E, E), (E)
     we_weight q_ln_w, q_ln_b;     // (E)           attention.self.layer_norm_q (qk-post-norm)
     we_weight k_ln_w, k_ln_b;     // (E)           attention.self.layer_norm_k (qk-post-norm)
-    we_weight o_w, o_b;           // (E, E), (E)   attention.output.dense
-    we_weight attn_ln_w, attn_ln_b;   // (E)       attention.output.LayerNorm (post-LN)
     we_weight ln1_w, ln1_b;       // (E)           layer_norm_1 (qk-post-norm)
-    we_weight gu_w;               // (2F, E)       mlp.gated_layers / mlp.up_gated_layer (fused)
-    we_weight gate_w;             // (F, E)        GGUF ffn_gate (split): the activated half
-    we_weight up_w, up_b;         // (F, E), (F)   GGUF ffn_up (split); original: intermediate.dense
-    we_weight down_w, down_b;     // (E, F), (E)   mlp.wo / mlp.down_layer / output.dense
-    we_weight out_ln_w, out_ln_b; // (E)           mlp.layernorm / layer_norm_2 / output.LayerNorm
+    // o: attention.output.dense; attn_ln: attention.output.LayerNorm; gu: mlp.gated_layers /
+    // mlp.up_gated_layer (fused); gate: GGUF ffn_gate (split: the activated half); up: GGUF
+    // ffn_up (split), original: intermediate.dense; down: mlp.wo / mlp.down_layer /
+    // output.dense; out_ln: mlp.layernorm / layer_norm_2 / output.LayerNorm
+    we_postln_tail tail;
 } jina_layer;
 
 typedef struct jina_weights {
@@ -144,32 +142,32 @@ static const we_wentry g_jina_entries[] = {
     {"encoder.layer.%d.attention.self.layer_norm_q.bias", "blk.%d.attn_q_norm.bias",         0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(q_ln_b)},
     {"encoder.layer.%d.attention.self.layer_norm_k.weight","blk.%d.attn_k_norm.weight",      0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(k_ln_w)},
     {"encoder.layer.%d.attention.self.layer_norm_k.bias", "blk.%d.attn_k_norm.bias",         0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(k_ln_b)},
-    {"encoder.layer.%d.attention.output.dense.weight",    "blk.%d.attn_output.weight",       0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(o_w)},
-    {"encoder.layer.%d.attention.output.dense.bias",      "blk.%d.attn_output.bias",         0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(o_b)},
-    {"encoder.layer.%d.attention.output.LayerNorm.weight","blk.%d.attn_output_norm.weight",  0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_w)},
-    {"encoder.layer.%d.attention.output.LayerNorm.bias",  "blk.%d.attn_output_norm.bias",    0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_b)},
+    {"encoder.layer.%d.attention.output.dense.weight",    "blk.%d.attn_output.weight",       0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(tail.o_w)},
+    {"encoder.layer.%d.attention.output.dense.bias",      "blk.%d.attn_output.bias",         0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.o_b)},
+    {"encoder.layer.%d.attention.output.LayerNorm.weight","blk.%d.attn_output_norm.weight",  0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.attn_ln_w)},
+    {"encoder.layer.%d.attention.output.LayerNorm.bias",  "blk.%d.attn_output_norm.bias",    0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.attn_ln_b)},
     {"encoder.layer.%d.layer_norm_1.weight",              "blk.%d.attn_norm_2.weight",       0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(ln1_w)},
     {"encoder.layer.%d.layer_norm_1.bias",                "blk.%d.attn_norm_2.bias",         0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(ln1_b)},
     // The gated projection: one tensor, or (older llama.cpp converters) its two halves under
     // the names that converter gave them on the way (gated_layers_w: the gate).
-    {"encoder.layer.%d.mlp.gated_layers.weight",          "blk.%d.ffn_up.weight",            0, true, WE_W_LINEAR, 0, C_FUSED_IMPL, 2, {D_FF2, WE_D_EMBD}, L(gu_w)},
-    {"encoder.layer.%d.mlp.up_gated_layer.weight",        "blk.%d.ffn_up.weight",            0, true, WE_W_LINEAR, 0, C_FUSED_QKN, 2, {D_FF2, WE_D_EMBD}, L(gu_w)},
-    {"encoder.layer.%d.mlp.gated_layers_w.weight",        "blk.%d.ffn_gate.weight",          0, true, WE_W_LINEAR, 0, C_SPLIT, 2, {WE_D_FF, WE_D_EMBD}, L(gate_w)},
-    {"encoder.layer.%d.mlp.gated_layers_v.weight",        "blk.%d.ffn_up.weight",            0, true, WE_W_LINEAR, 0, C_SPLIT, 2, {WE_D_FF, WE_D_EMBD}, L(up_w)},
-    {"encoder.layer.%d.mlp.wo.weight",                    "blk.%d.ffn_down.weight",          0, true, WE_W_LINEAR, 0, C_IMPL_GLU, 2, {WE_D_EMBD, WE_D_FF}, L(down_w)},
-    {"encoder.layer.%d.mlp.wo.bias",                      "blk.%d.ffn_down.bias",            0, true, WE_W_VEC, 0, C_IMPL_GLU, 1, {WE_D_EMBD}, L(down_b)},
-    {"encoder.layer.%d.mlp.layernorm.weight",             "blk.%d.layer_output_norm.weight", 0, true, WE_W_VEC, 0, C_IMPL_GLU, 1, {WE_D_EMBD}, L(out_ln_w)},
-    {"encoder.layer.%d.mlp.layernorm.bias",               "blk.%d.layer_output_norm.bias",   0, true, WE_W_VEC, 0, C_IMPL_GLU, 1, {WE_D_EMBD}, L(out_ln_b)},
-    {"encoder.layer.%d.mlp.down_layer.weight",            "blk.%d.ffn_down.weight",          0, true, WE_W_LINEAR, 0, C_QKN, 2, {WE_D_EMBD, WE_D_FF}, L(down_w)},
-    {"encoder.layer.%d.mlp.down_layer.bias",              "blk.%d.ffn_down.bias",            0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(down_b)},
-    {"encoder.layer.%d.layer_norm_2.weight",              "blk.%d.layer_output_norm.weight", 0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(out_ln_w)},
-    {"encoder.layer.%d.layer_norm_2.bias",                "blk.%d.layer_output_norm.bias",   0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(out_ln_b)},
-    {"encoder.layer.%d.intermediate.dense.weight",        "blk.%d.ffn_up.weight",            0, true, WE_W_LINEAR, 0, C_ORIG, 2, {WE_D_FF, WE_D_EMBD}, L(up_w)},
-    {"encoder.layer.%d.intermediate.dense.bias",          "blk.%d.ffn_up.bias",              0, true, WE_W_VEC, 0, C_ORIG, 1, {WE_D_FF}, L(up_b)},
-    {"encoder.layer.%d.output.dense.weight",              "blk.%d.ffn_down.weight",          0, true, WE_W_LINEAR, 0, C_ORIG, 2, {WE_D_EMBD, WE_D_FF}, L(down_w)},
-    {"encoder.layer.%d.output.dense.bias",                "blk.%d.ffn_down.bias",            0, true, WE_W_VEC, 0, C_ORIG, 1, {WE_D_EMBD}, L(down_b)},
-    {"encoder.layer.%d.output.LayerNorm.weight",          "blk.%d.layer_output_norm.weight", 0, true, WE_W_VEC, 0, C_ORIG, 1, {WE_D_EMBD}, L(out_ln_w)},
-    {"encoder.layer.%d.output.LayerNorm.bias",            "blk.%d.layer_output_norm.bias",   0, true, WE_W_VEC, 0, C_ORIG, 1, {WE_D_EMBD}, L(out_ln_b)},
+    {"encoder.layer.%d.mlp.gated_layers.weight",          "blk.%d.ffn_up.weight",            0, true, WE_W_LINEAR, 0, C_FUSED_IMPL, 2, {D_FF2, WE_D_EMBD}, L(tail.gu_w)},
+    {"encoder.layer.%d.mlp.up_gated_layer.weight",        "blk.%d.ffn_up.weight",            0, true, WE_W_LINEAR, 0, C_FUSED_QKN, 2, {D_FF2, WE_D_EMBD}, L(tail.gu_w)},
+    {"encoder.layer.%d.mlp.gated_layers_w.weight",        "blk.%d.ffn_gate.weight",          0, true, WE_W_LINEAR, 0, C_SPLIT, 2, {WE_D_FF, WE_D_EMBD}, L(tail.gate_w)},
+    {"encoder.layer.%d.mlp.gated_layers_v.weight",        "blk.%d.ffn_up.weight",            0, true, WE_W_LINEAR, 0, C_SPLIT, 2, {WE_D_FF, WE_D_EMBD}, L(tail.up_w)},
+    {"encoder.layer.%d.mlp.wo.weight",                    "blk.%d.ffn_down.weight",          0, true, WE_W_LINEAR, 0, C_IMPL_GLU, 2, {WE_D_EMBD, WE_D_FF}, L(tail.down_w)},
+    {"encoder.layer.%d.mlp.wo.bias",                      "blk.%d.ffn_down.bias",            0, true, WE_W_VEC, 0, C_IMPL_GLU, 1, {WE_D_EMBD}, L(tail.down_b)},
+    {"encoder.layer.%d.mlp.layernorm.weight",             "blk.%d.layer_output_norm.weight", 0, true, WE_W_VEC, 0, C_IMPL_GLU, 1, {WE_D_EMBD}, L(tail.out_ln_w)},
+    {"encoder.layer.%d.mlp.layernorm.bias",               "blk.%d.layer_output_norm.bias",   0, true, WE_W_VEC, 0, C_IMPL_GLU, 1, {WE_D_EMBD}, L(tail.out_ln_b)},
+    {"encoder.layer.%d.mlp.down_layer.weight",            "blk.%d.ffn_down.weight",          0, true, WE_W_LINEAR, 0, C_QKN, 2, {WE_D_EMBD, WE_D_FF}, L(tail.down_w)},
+    {"encoder.layer.%d.mlp.down_layer.bias",              "blk.%d.ffn_down.bias",            0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(tail.down_b)},
+    {"encoder.layer.%d.layer_norm_2.weight",              "blk.%d.layer_output_norm.weight", 0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(tail.out_ln_w)},
+    {"encoder.layer.%d.layer_norm_2.bias",                "blk.%d.layer_output_norm.bias",   0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(tail.out_ln_b)},
+    {"encoder.layer.%d.intermediate.dense.weight",        "blk.%d.ffn_up.weight",            0, true, WE_W_LINEAR, 0, C_ORIG, 2, {WE_D_FF, WE_D_EMBD}, L(tail.up_w)},
+    {"encoder.layer.%d.intermediate.dense.bias",          "blk.%d.ffn_up.bias",              0, true, WE_W_VEC, 0, C_ORIG, 1, {WE_D_FF}, L(tail.up_b)},
+    {"encoder.layer.%d.output.dense.weight",              "blk.%d.ffn_down.weight",          0, true, WE_W_LINEAR, 0, C_ORIG, 2, {WE_D_EMBD, WE_D_FF}, L(tail.down_w)},
+    {"encoder.layer.%d.output.dense.bias",                "blk.%d.ffn_down.bias",            0, true, WE_W_VEC, 0, C_ORIG, 1, {WE_D_EMBD}, L(tail.down_b)},
+    {"encoder.layer.%d.output.LayerNorm.weight",          "blk.%d.layer_output_norm.weight", 0, true, WE_W_VEC, 0, C_ORIG, 1, {WE_D_EMBD}, L(tail.out_ln_w)},
+    {"encoder.layer.%d.output.LayerNorm.bias",            "blk.%d.layer_output_norm.bias",   0, true, WE_W_VEC, 0, C_ORIG, 1, {WE_D_EMBD}, L(tail.out_ln_b)},
     // llama.cpp's converter drops the pooler; the embedding never uses it.
     {"pooler.dense.weight",                               NULL,                              0, false, WE_W_LINEAR, WE_WF_OPTIONAL, 0, 2, {WE_D_EMBD, WE_D_EMBD}, M(pooler_w)},
     {"pooler.dense.bias",                                 NULL,                              0, false, WE_W_VEC, WE_WF_OPTIONAL, 0, 1, {WE_D_EMBD}, M(pooler_b)},
@@ -384,9 +382,8 @@ static wembed_status jina_forward(const we_arch_model *m, wembed_pool *pool, con
     const jina_weights *w = m->w;
     const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, n = tk->n_tok;
     const bool qkn = hp->layout == JINA_QK_POST_NORM;
-    // The first MLP projection is (n, G): [gate | up] or [up | gate] for the gated MLP.
-    const int G = hp->glu ? 2 * F : F;
-    const int gate_at = qkn ? F : 0, up_at = hp->glu ? F - gate_at : 0;
+    // The gated MLP's projection is [gate | up] (jina-bert-implementation) or [up | gate] (qk-post-norm).
+    const we_ffn ffn = { .F = F, .act = hp->act, .glu = hp->glu, .split = hp->split, .gate_at = qkn ? F : 0 };
     const we_norm ln = { WE_NORM_LAYER, hp->eps };
     wembed_status rc = we_check_tokens(tk, &w->tok_emb, &w->type_emb, 0, err);   // ALiBi: no position table
     if (rc) return rc;
@@ -394,7 +391,7 @@ static wembed_status jina_forward(const we_arch_model *m, wembed_pool *pool, con
 
     const we_attn_params ap = { .n_head = H, .n_kv_head = H, .head_dim = E / H, .scale = 1.0f / sqrtf((float)(E / H)) };
     const jina_layer *L0 = &w->layers[0];
-    const we_weight *lin[] = { &L0->q_w, &L0->gu_w, &L0->gate_w, &L0->up_w, &L0->down_w };
+    const we_weight *lin[] = { &L0->q_w, &L0->tail.gu_w, &L0->tail.gate_w, &L0->tail.up_w, &L0->tail.down_w };
     float *qkv, *a, *h, *ff, *attn, *slopes;
     double *stmp;
     void *lscratch;
@@ -403,7 +400,7 @@ static wembed_status jina_forward(const we_arch_model *m, wembed_pool *pool, con
         qkv = we_carve_floats(&c, (size_t)n * 3 * E);
         a = we_carve_floats(&c, (size_t)n * E);
         h = we_carve_floats(&c, (size_t)n * E);
-        ff = we_carve_floats(&c, (size_t)n * G);
+        ff = we_carve_floats(&c, we_ffn_floats(&ffn, n));
         attn = we_carve_floats(&c, we_attend_scratch_floats(tk, &ap, true, we_pool_threads(pool)));
         slopes = we_carve_floats(&c, (size_t)H);
         stmp = we_carve_bytes(&c, sizeof(double) * 2 * (size_t)H);
@@ -428,27 +425,14 @@ static wembed_status jina_forward(const we_arch_model *m, wembed_pool *pool, con
             we_apply_norm(pool, &ln, qkv + E, 3 * E, qkv + E, 3 * E, &L->k_ln_w, &L->k_ln_b, n, E);
         }
         we_attend(pool, tk, a, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &ap, alibi_bias, &actx, attn);
-        we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, n, WE_ACT_NONE, lscratch);
         if (qkn) {
-            we_add_norm(pool, &ln, h, x, &L->attn_ln_w, &L->attn_ln_b, n, E);   // y = LN(attn + x)
+            we_linear(pool, h, E, a, E, &L->tail.o_w, &L->tail.o_b, n, WE_ACT_NONE, lscratch);
+            we_add_norm(pool, &ln, h, x, &L->tail.attn_ln_w, &L->tail.attn_ln_b, n, E);   // y = LN(attn + x)
             we_add_norm(pool, &ln, x, h, &L->ln1_w, &L->ln1_b, n, E);           // x = LN1(x + y)
+            we_postln_ffn(pool, &L->tail, &ffn, &ln, x, h, ff, n, E, lscratch);
         } else {
-            we_add_norm(pool, &ln, x, h, &L->attn_ln_w, &L->attn_ln_b, n, E);
+            we_postln_tail_apply(pool, &L->tail, &ffn, &ln, x, a, h, ff, n, E, lscratch);
         }
-        if (hp->glu) {
-            if (hp->split) {
-                we_linear(pool, ff + gate_at, G, x, E, &L->gate_w, NULL, n, WE_ACT_NONE, lscratch);
-                we_linear(pool, ff + up_at, G, x, E, &L->up_w, NULL, n, WE_ACT_NONE, lscratch);
-            } else {
-                we_linear(pool, ff, G, x, E, &L->gu_w, NULL, n, WE_ACT_NONE, lscratch);
-            }
-            // act(gate) * up into the up half, then the down projection reads it there.
-            we_glu(pool, ff + up_at, G, ff + gate_at, G, ff + up_at, G, n, F, hp->act);
-        } else {
-            we_linear(pool, ff, G, x, E, &L->up_w, &L->up_b, n, hp->act, lscratch);
-        }
-        we_linear(pool, h, E, ff + up_at, G, &L->down_w, &L->down_b, n, WE_ACT_NONE, lscratch);
-        we_add_norm(pool, &ln, x, h, &L->out_ln_w, &L->out_ln_b, n, E);
     }
     we_free(c.base);
     return WEMBED_STATUS_OK;

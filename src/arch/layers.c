@@ -169,6 +169,36 @@ void we_glu(wembed_pool *pool, float *h, int ldh, const float *gate, int ldg, co
 }
 
 // -----------------------------------------------------------------------------------------
+// The post-LN layer's tail
+
+void we_postln_ffn(wembed_pool *pool, const we_postln_tail *L, const we_ffn *f, const we_norm *ln, float *x, float *h,
+                   float *ff, int T, int E, void *lscratch) {
+    const int F = f->F, G = f->glu ? 2 * F : F;         // ff (T, G): plain (T, F); gated [gate | up] or [up | gate]
+    const int up_at = f->glu ? F - f->gate_at : 0;
+    if (!f->glu) {
+        we_linear(pool, ff, G, x, E, &L->up_w, &L->up_b, T, f->act, lscratch);
+    } else {
+        if (f->split) {
+            we_linear(pool, ff + f->gate_at, G, x, E, &L->gate_w, NULL, T, WE_ACT_NONE, lscratch);
+            we_linear(pool, ff + up_at, G, x, E, &L->up_w, NULL, T, WE_ACT_NONE, lscratch);
+        } else {
+            we_linear(pool, ff, G, x, E, &L->gu_w, NULL, T, WE_ACT_NONE, lscratch);
+        }
+        // act(gate) * up into the up half, where the down projection reads it.
+        we_glu(pool, ff + up_at, G, ff + f->gate_at, G, ff + up_at, G, T, F, f->act);
+    }
+    we_linear(pool, h, E, ff + up_at, G, &L->down_w, &L->down_b, T, WE_ACT_NONE, lscratch);
+    we_add_norm(pool, ln, x, h, &L->out_ln_w, &L->out_ln_b, T, E);
+}
+
+void we_postln_tail_apply(wembed_pool *pool, const we_postln_tail *L, const we_ffn *f, const we_norm *ln, float *x,
+                          const float *a, float *h, float *ff, int T, int E, void *lscratch) {
+    we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, T, WE_ACT_NONE, lscratch);
+    we_add_norm(pool, ln, x, h, &L->attn_ln_w, &L->attn_ln_b, T, E);
+    we_postln_ffn(pool, L, f, ln, x, h, ff, T, E, lscratch);
+}
+
+// -----------------------------------------------------------------------------------------
 // RoPE
 
 void we_rope_resolve(const we_rope_cfg *c, const we_rope_opts *o, int L, double *base, double *pos_scale) {
@@ -493,4 +523,3 @@ void we_preln_block(wembed_pool *pool, const we_preln_layer *L, float *x, const 
     we_linear(pool, h, E, ff, F, &L->fc2_w, &L->fc2_b, n, WE_ACT_NONE, lscratch);
     we_residual(x, h, (size_t)n * E);
 }
-

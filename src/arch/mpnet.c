@@ -55,11 +55,8 @@ typedef struct mpnet_layer {
     we_weight q_w, q_b;           // (E, E), (E)   attention.attn.q
     we_weight k_w, k_b;           // (E, E), (E)   attention.attn.k
     we_weight v_w, v_b;           // (E, E), (E)   attention.attn.v
-    we_weight o_w, o_b;           // (E, E), (E)   attention.attn.o
-    we_weight attn_ln_w, attn_ln_b;   // (E)       attention.LayerNorm (post-LN)
-    we_weight up_w, up_b;         // (F, E), (F)   intermediate.dense
-    we_weight down_w, down_b;     // (E, F), (E)   output.dense
-    we_weight out_ln_w, out_ln_b; // (E)           output.LayerNorm
+    we_postln_tail tail;          // attention.attn.o, attention.LayerNorm; intermediate.dense;
+                                  // output.dense, .LayerNorm
 } mpnet_layer;
 
 typedef struct mpnet_weights {
@@ -102,16 +99,16 @@ static const we_wentry g_mpnet_entries[] = {
     {"encoder.layer.%d.attention.attn.k.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(k_b)},
     {"encoder.layer.%d.attention.attn.v.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(v_w)},
     {"encoder.layer.%d.attention.attn.v.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(v_b)},
-    {"encoder.layer.%d.attention.attn.o.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(o_w)},
-    {"encoder.layer.%d.attention.attn.o.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(o_b)},
-    {"encoder.layer.%d.attention.LayerNorm.weight",       NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_w)},
-    {"encoder.layer.%d.attention.LayerNorm.bias",         NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_b)},
-    {"encoder.layer.%d.intermediate.dense.weight",        NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, L(up_w)},
-    {"encoder.layer.%d.intermediate.dense.bias",          NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_FF}, L(up_b)},
-    {"encoder.layer.%d.output.dense.weight",              NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, L(down_w)},
-    {"encoder.layer.%d.output.dense.bias",                NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(down_b)},
-    {"encoder.layer.%d.output.LayerNorm.weight",          NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(out_ln_w)},
-    {"encoder.layer.%d.output.LayerNorm.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(out_ln_b)},
+    {"encoder.layer.%d.attention.attn.o.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(tail.o_w)},
+    {"encoder.layer.%d.attention.attn.o.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.o_b)},
+    {"encoder.layer.%d.attention.LayerNorm.weight",       NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.attn_ln_w)},
+    {"encoder.layer.%d.attention.LayerNorm.bias",         NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.attn_ln_b)},
+    {"encoder.layer.%d.intermediate.dense.weight",        NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, L(tail.up_w)},
+    {"encoder.layer.%d.intermediate.dense.bias",          NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_FF}, L(tail.up_b)},
+    {"encoder.layer.%d.output.dense.weight",              NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, L(tail.down_w)},
+    {"encoder.layer.%d.output.dense.bias",                NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.down_b)},
+    {"encoder.layer.%d.output.LayerNorm.weight",          NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.out_ln_w)},
+    {"encoder.layer.%d.output.LayerNorm.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.out_ln_b)},
     // MPNetModel's pooler: saved by sentence-transformers, not used for embeddings.
     {"pooler.dense.weight",                               NULL, 0, false, WE_W_LINEAR, WE_WF_OPTIONAL, 0, 2, {WE_D_EMBD, WE_D_EMBD}, M(pooler_w)},
     {"pooler.dense.bias",                                 NULL, 0, false, WE_W_VEC, WE_WF_OPTIONAL, 0, 1, {WE_D_EMBD}, M(pooler_b)},
@@ -245,8 +242,9 @@ static wembed_status mpnet_forward(const we_arch_model *m, wembed_pool *pool, co
     const we_attn_params ap = { .n_head = H, .n_kv_head = H, .head_dim = E / H, .scale = 1.0f / sqrtf((float)(E / H)) };
     // compute_position_bias(x) buckets with its default num_buckets, not relative_attention_num_buckets.
     const mpnet_bias_ctx bias = { we_vec(&w->rel_bias), H, MPNET_NUM_BUCKETS / 2 };
+    const we_ffn ffn = { .F = F, .act = hp->act };
     const mpnet_layer *L0 = &w->layers[0];
-    const we_weight *lin[] = { &L0->q_w, &L0->up_w, &L0->down_w };
+    const we_weight *lin[] = { &L0->q_w, &L0->tail.up_w, &L0->tail.down_w };
     float *qkv, *a, *h, *ff, *attn;
     void *lscratch;
     we_carve c = {0};
@@ -254,7 +252,7 @@ static wembed_status mpnet_forward(const we_arch_model *m, wembed_pool *pool, co
         qkv = we_carve_floats(&c, (size_t)n * 3 * E);   // (n, 3E) q | k | v
         a = we_carve_floats(&c, (size_t)n * E);         // (n, E) attention output
         h = we_carve_floats(&c, (size_t)n * E);         // (n, E) block output before add + norm
-        ff = we_carve_floats(&c, (size_t)n * F);        // (n, F)
+        ff = we_carve_floats(&c, we_ffn_floats(&ffn, n));   // (n, F)
         attn = we_carve_floats(&c, we_attend_scratch_floats(tk, &ap, true, we_pool_threads(pool)));
         lscratch = we_carve_bytes(&c, we_linear_scratch_max(n, lin, 3));
         if (c.base) break;
@@ -273,11 +271,7 @@ static wembed_status mpnet_forward(const we_arch_model *m, wembed_pool *pool, co
         we_linear(pool, qkv + 2 * E, 3 * E, x, E, &L->v_w, &L->v_b, n, WE_ACT_NONE, lscratch);
         // The same relative bias in every layer.
         we_attend(pool, tk, a, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &ap, mpnet_bias_fill, &bias, attn);
-        we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, n, WE_ACT_NONE, lscratch);
-        we_add_norm(pool, &ln, x, h, &L->attn_ln_w, &L->attn_ln_b, n, E);
-        we_linear(pool, ff, F, x, E, &L->up_w, &L->up_b, n, hp->act, lscratch);
-        we_linear(pool, h, E, ff, F, &L->down_w, &L->down_b, n, WE_ACT_NONE, lscratch);
-        we_add_norm(pool, &ln, x, h, &L->out_ln_w, &L->out_ln_b, n, E);
+        we_postln_tail_apply(pool, &L->tail, &ffn, &ln, x, a, h, ff, n, E, lscratch);
     }
     we_free(c.base);
     return WEMBED_STATUS_OK;
