@@ -323,4 +323,32 @@ bool we_preln_plan(we_carve *c, wembed_pool *pool, const we_preln_layer *L, cons
 void we_preln_block(wembed_pool *pool, const we_preln_layer *L, float *x, const we_tokens *tk, int E, int F,
                     const we_norm *ln, we_act act, const we_attn_params *ap, float *buf, float *attn, void *lscratch);
 
+// The text tower of CLIP and SigLIP (CLIPTextTransformer, SiglipTextTransformer): the same
+// tensors under the same names, and
+//   x = E_tok[id] + E_pos[pos];  per layer we_preln_block;  x = final_layer_norm(x)
+// The two differ only in the attention's mask: CLIP's is causal, SigLIP's none at all.
+typedef struct we_preln_text {
+    we_weight tok_emb;            // (V, E)  text_model.embeddings.token_embedding
+    we_weight pos_emb;            // (P, E)  text_model.embeddings.position_embedding
+    we_preln_layer *layers;       // (n_layer)
+    we_weight final_ln_w, final_ln_b;   // (E) text_model.final_layer_norm
+} we_preln_text;
+
+// Its weight-table rows (we_wentry), in group G under condition C, for the we_preln_text at
+// offset OFF of the family's weights; GGUF names as llama.cpp's clip files spell them.
+#define WE_PRELN_T(OFF, f) (uint16_t)((OFF) + offsetof(we_preln_text, f))
+#define WE_PRELN_TEXT_ENTRIES(G, C, OFF)                                                                                          \
+    {"text_model.embeddings.token_embedding.weight", "t.token_embd.weight", G, false, WE_W_TABLE, 0, C, 2, {WE_D_VOCAB, WE_D_EMBD}, \
+     WE_PRELN_T(OFF, tok_emb)},                                                                                                   \
+    {"text_model.embeddings.position_embedding.weight", "t.position_embd.weight", G, false, WE_W_VEC, 0, C, 2, {WE_D_POS, WE_D_EMBD}, \
+     WE_PRELN_T(OFF, pos_emb)},                                                                                                   \
+    WE_PRELN_LAYER_ENTRIES(G, C, "text_model", "t"),                                                                              \
+    {"text_model.final_layer_norm.weight", "t.post_ln.weight", G, false, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_T(OFF, final_ln_w)}, \
+    {"text_model.final_layer_norm.bias", "t.post_ln.bias", G, false, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_T(OFF, final_ln_b)}
+
+// x (n_tok, E) = the tower's last hidden states for the tokens of tk (n_layer layers of width E,
+// n_head heads, MLP width F); causal: CLIP's causal mask, else no mask.
+wembed_status we_preln_text_forward(wembed_pool *pool, const we_preln_text *w, const we_tokens *tk, int n_layer, int E,
+                                    int n_head, int F, const we_norm *ln, we_act act, bool causal, float *x, we_err *err);
+
 #endif // WE_FORWARD_H

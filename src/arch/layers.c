@@ -491,7 +491,7 @@ void we_embed_word_type(float *x, const we_tokens *tk, const we_weight *tok_emb,
 }
 
 // -----------------------------------------------------------------------------------------
-// The pre-LN encoder layer (CLIP, SigLIP) and the patch convolution's rows
+// The pre-LN encoder layer and the text tower (CLIP, SigLIP)
 
 bool we_preln_plan(we_carve *c, wembed_pool *pool, const we_preln_layer *L, const we_tokens *tk, int E, int F,
                    const we_attn_params *ap, size_t extra, float **buf, float **attn, void **lscratch, float **more) {
@@ -522,4 +522,24 @@ void we_preln_block(wembed_pool *pool, const we_preln_layer *L, float *x, const 
     we_linear(pool, ff, F, h, E, &L->fc1_w, &L->fc1_b, n, act, lscratch);
     we_linear(pool, h, E, ff, F, &L->fc2_w, &L->fc2_b, n, WE_ACT_NONE, lscratch);
     we_residual(x, h, (size_t)n * E);
+}
+
+wembed_status we_preln_text_forward(wembed_pool *pool, const we_preln_text *w, const we_tokens *tk, int n_layer, int E,
+                                    int n_head, int F, const we_norm *ln, we_act act, bool causal, float *x, we_err *err) {
+    const int n = tk->n_tok, d = E / n_head;
+    wembed_status rc = we_check_tokens(tk, &w->tok_emb, NULL, w->pos_emb.N, err);
+    if (rc) return rc;
+    if (n == 0) return WEMBED_STATUS_OK;
+    const we_attn_params ap = { .n_head = n_head, .n_kv_head = n_head, .head_dim = d, .scale = 1.0f / sqrtf((float)d), .causal = causal };
+    we_carve c = {0};
+    float *buf, *attn, *unused;
+    void *lscratch;
+    if (!we_preln_plan(&c, pool, &w->layers[0], tk, E, F, &ap, 0, &buf, &attn, &lscratch, &unused))
+        return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the activations of %d tokens", n);
+    we_gather_rows(x, &w->tok_emb, tk->ids, n, false);
+    we_gather_rows(x, &w->pos_emb, tk->pos, n, true);
+    for (int il = 0; il < n_layer; il++) we_preln_block(pool, &w->layers[il], x, tk, E, F, ln, act, &ap, buf, attn, lscratch);
+    we_apply_norm(pool, ln, x, E, x, E, &w->final_ln_w, &w->final_ln_b, n, E);
+    we_free(c.base);
+    return WEMBED_STATUS_OK;
 }

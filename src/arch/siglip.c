@@ -59,10 +59,7 @@ typedef struct siglip_hparams {
 } siglip_hparams;
 
 typedef struct siglip_text_weights {
-    we_weight tok_emb;            // (V, E)  text_model.embeddings.token_embedding
-    we_weight pos_emb;            // (64, E) text_model.embeddings.position_embedding
-    we_preln_layer *layers;       // (n_layer)
-    we_weight final_ln_w, final_ln_b;   // (E) text_model.final_layer_norm
+    we_preln_text tower;          // text_model.* (64 positions)
     we_weight head_w, head_b;     // (P, E), (P) text_model.head
 } siglip_text_weights;
 
@@ -96,14 +93,11 @@ enum { D_ONE = WE_D_FAMILY };     // the probe's leading 1s
 #define T(f) (uint16_t)(offsetof(siglip_weights, text) + offsetof(siglip_text_weights, f))
 #define V(f) (uint16_t)(offsetof(siglip_weights, vision) + offsetof(siglip_vision_weights, f))
 
-// GGUF names are those of llama.cpp's clip files for the blocks; this family reads no GGUF.
+// GGUF names are those of llama.cpp's clip files for the text tower and the blocks; this family
+// reads no GGUF.
 static const we_wentry g_siglip_entries[] = {
     // text tower
-    {"text_model.embeddings.token_embedding.weight", NULL, G_TEXT, false, WE_W_TABLE, 0, C_TEXT, 2, {WE_D_VOCAB, WE_D_EMBD}, T(tok_emb)},
-    {"text_model.embeddings.position_embedding.weight", NULL, G_TEXT, false, WE_W_VEC, 0, C_TEXT, 2, {WE_D_POS, WE_D_EMBD}, T(pos_emb)},
-    WE_PRELN_LAYER_ENTRIES(G_TEXT, C_TEXT, "text_model", "t"),
-    {"text_model.final_layer_norm.weight", NULL, G_TEXT, false, WE_W_VEC, 0, C_TEXT, 1, {WE_D_EMBD}, T(final_ln_w)},
-    {"text_model.final_layer_norm.bias", NULL, G_TEXT, false, WE_W_VEC, 0, C_TEXT, 1, {WE_D_EMBD}, T(final_ln_b)},
+    WE_PRELN_TEXT_ENTRIES(G_TEXT, C_TEXT, T(tower)),
     {"text_model.head.weight", NULL, G_TEXT, false, WE_W_LINEAR, 0, C_TEXT, 2, {WE_D_PROJ, WE_D_EMBD}, T(head_w)},
     {"text_model.head.bias", NULL, G_TEXT, false, WE_W_VEC, 0, C_TEXT, 1, {WE_D_PROJ}, T(head_b)},
     // vision tower
@@ -246,25 +240,10 @@ static wembed_status siglip_text_forward(const we_arch_model *m, wembed_pool *po
                                          const we_fwd_opts *o, float *x, we_err *err) {
     (void)o;
     const siglip_text_hparams *hp = &((const siglip_hparams *)m->hp)->text;
-    const siglip_text_weights *w = &((const siglip_weights *)m->w)->text;
-    const int E = hp->n_embd, n = tk->n_tok, d = E / hp->n_head;
     const we_norm ln = { WE_NORM_LAYER, hp->eps };
-    wembed_status rc = we_check_tokens(tk, &w->tok_emb, NULL, w->pos_emb.N, err);
-    if (rc) return rc;
-    if (n == 0) return WEMBED_STATUS_OK;
-    const we_attn_params ap = { .n_head = hp->n_head, .n_kv_head = hp->n_head, .head_dim = d, .scale = 1.0f / sqrtf((float)d) };
-    we_carve c = {0};
-    float *buf, *attn, *unused;
-    void *lscratch;
-    if (!we_preln_plan(&c, pool, &w->layers[0], tk, E, hp->n_ff, &ap, 0, &buf, &attn, &lscratch, &unused))
-        return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the activations of %d tokens", n);
-    we_gather_rows(x, &w->tok_emb, tk->ids, n, false);
-    we_gather_rows(x, &w->pos_emb, tk->pos, n, true);
-    for (int il = 0; il < hp->n_layer; il++)
-        we_preln_block(pool, &w->layers[il], x, tk, E, hp->n_ff, &ln, hp->act, &ap, buf, attn, lscratch);
-    we_apply_norm(pool, &ln, x, E, x, E, &w->final_ln_w, &w->final_ln_b, n, E);
-    we_free(c.base);
-    return WEMBED_STATUS_OK;
+    const bool causal = false;    // the padding is attended like any token, no causal mask either
+    return we_preln_text_forward(pool, &((const siglip_weights *)m->w)->text.tower, tk, hp->n_layer, hp->n_embd, hp->n_head, hp->n_ff,
+                                 &ln, hp->act, causal, x, err);
 }
 
 static wembed_status siglip_vision_forward(const we_arch_model *m, wembed_pool *pool, const float *pixels, int B,
@@ -397,7 +376,7 @@ const we_family we_family_siglip = {
     .hp_size = sizeof(siglip_hparams),
     .w_size = sizeof(siglip_weights),
     .layer_size = sizeof(we_preln_layer),
-    .tower_layers = { offsetof(siglip_weights, text.layers), offsetof(siglip_weights, vision.layers) },
+    .tower_layers = { offsetof(siglip_weights, text.tower.layers), offsetof(siglip_weights, vision.layers) },
     .entries = g_siglip_entries,
     .n_entries = (uint32_t)WE_ARRAY_LEN(g_siglip_entries),
     .prefixes = g_siglip_prefixes,
