@@ -231,6 +231,75 @@ void we_rope_carve(we_carve *c, we_rope_pass *rp, const we_tokens *tk, const we_
 void we_rope_rotate(wembed_pool *pool, const we_rope_pass *rp, float *q, int ldq, float *k, int ldk);
 
 // -----------------------------------------------------------------------------------------
+// The pre-norm decoder layer of Qwen3 and Gemma 3 (Qwen3DecoderLayer, Gemma3DecoderLayer):
+// grouped-query attention with per-head q/k RMSNorms before RoPE, and a gated MLP, the same
+// tensors under the same names; Gemma adds norms on the attention's and the MLP's outputs.
+//   h = attn_norm(x);  x += post_attn_norm(o_proj(attn(rope(q_norm(q)), rope(k_norm(k)), v)))
+//   h = ffn_norm(x);   x += post_ffn_norm(down(act(gate(h)) * up(h)))
+// (post_attn_norm, post_ffn_norm: Gemma's; absent from a table, none.)
+
+typedef struct we_decoder_layer {
+    we_weight attn_norm;          // (E)        input_layernorm
+    we_weight q_w;                // (H d, E)   self_attn.q_proj
+    we_weight k_w, v_w;           // (KV d, E)  self_attn.k_proj / v_proj
+    we_weight o_w;                // (E, H d)   self_attn.o_proj
+    we_weight q_norm, k_norm;     // (d)        self_attn.q_norm / k_norm (per head)
+    we_weight post_attn_norm;     // (E)        Gemma: post_attention_layernorm
+    we_weight ffn_norm;           // (E)        Qwen3: post_attention_layernorm; Gemma: pre_feedforward_layernorm
+    we_weight gate_w, up_w;       // (F, E)     mlp.gate_proj / up_proj
+    we_weight down_w;             // (E, F)     mlp.down_proj
+    we_weight post_ffn_norm;      // (E)        Gemma: post_feedforward_layernorm
+} we_decoder_layer;
+
+typedef struct we_decoder_weights {
+    we_decoder_layer *layers;     // (n_layer); first member (we_slot_simple)
+    we_weight tok_emb;            // (V, E)  embed_tokens
+    we_weight out_norm;           // (E)     norm
+} we_decoder_weights;
+
+// The widths of the attention's projections, which need not be hidden_size (dims of the tables).
+enum { WE_D_DEC_Q = WE_D_FAMILY, WE_D_DEC_KV, WE_D_DEC_HEAD };   // H head_dim, KV head_dim, head_dim
+
+// The weight-table rows both families share, with llama.cpp's GGUF names; each adds its norms
+// around the attention and the MLP (their HF names differ).
+#define WE_DEC_M(f) (uint16_t)offsetof(we_decoder_weights, f)
+#define WE_DEC_L(f) (uint16_t)offsetof(we_decoder_layer, f)
+#define WE_DECODER_ENTRIES                                                                                                       \
+    {"embed_tokens.weight", "token_embd.weight", 0, false, WE_W_TABLE, 0, 0, 2, {WE_D_VOCAB, WE_D_EMBD}, WE_DEC_M(tok_emb)},      \
+    {"norm.weight", "output_norm.weight", 0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, WE_DEC_M(out_norm)},                          \
+    {"layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, WE_DEC_L(attn_norm)}, \
+    {"layers.%d.self_attn.q_proj.weight", "blk.%d.attn_q.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_DEC_Q, WE_D_EMBD}, WE_DEC_L(q_w)}, \
+    {"layers.%d.self_attn.k_proj.weight", "blk.%d.attn_k.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_DEC_KV, WE_D_EMBD}, WE_DEC_L(k_w)}, \
+    {"layers.%d.self_attn.v_proj.weight", "blk.%d.attn_v.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_DEC_KV, WE_D_EMBD}, WE_DEC_L(v_w)}, \
+    {"layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_DEC_Q}, WE_DEC_L(o_w)}, \
+    {"layers.%d.self_attn.q_norm.weight", "blk.%d.attn_q_norm.weight", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_DEC_HEAD}, WE_DEC_L(q_norm)}, \
+    {"layers.%d.self_attn.k_norm.weight", "blk.%d.attn_k_norm.weight", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_DEC_HEAD}, WE_DEC_L(k_norm)}, \
+    {"layers.%d.mlp.gate_proj.weight", "blk.%d.ffn_gate.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, WE_DEC_L(gate_w)}, \
+    {"layers.%d.mlp.up_proj.weight", "blk.%d.ffn_up.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, WE_DEC_L(up_w)}, \
+    {"layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, WE_DEC_L(down_w)}
+
+// Its shape: width E, MLP width F, H query and KV key/value heads of head_dim d.
+typedef struct we_decoder_shape {
+    int E, F, H, KV, d;
+} we_decoder_shape;
+
+// Its activations for n tokens.
+typedef struct we_decoder_bufs {
+    float *h;                     // (n, E)     normed x; o_proj / down_proj out
+    float *q, *k, *v;             // (n, H d), (n, KV d), (n, KV d)
+    float *a;                     // (n, H d)   attention output
+    float *g, *u;                 // (n, F)     gate; up, act(gate) * up in place
+    float *attn;                  // we_attend's scratch (the caller's: it knows the attentions)
+    void *lscratch;               // the Linear scratch
+} we_decoder_bufs;
+
+// One round of the planner (we_carve) for all of b but attn; L0 any layer.
+void we_decoder_carve(we_carve *c, we_decoder_bufs *b, const we_decoder_layer *L0, const we_decoder_shape *s, int n);
+// One layer over x (n_tok, E) in place: q and k rotated by rp, attention ap, the gate's act.
+void we_decoder_block(wembed_pool *pool, const we_decoder_layer *L, const we_decoder_shape *s, const we_norm *rms, we_act act,
+                      float *x, const we_tokens *tk, const we_rope_pass *rp, const we_attn_params *ap, const we_decoder_bufs *b);
+
+// -----------------------------------------------------------------------------------------
 // Vision transformers: patches, 2-D RoPE, attention pooling by a probe
 
 // patches (B * G * G, C * P * P) = the P x P patches of B images (B, C, S, S), row by row, each

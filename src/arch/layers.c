@@ -339,6 +339,48 @@ void we_rope_rotate(wembed_pool *pool, const we_rope_pass *rp, float *q, int ldq
 }
 
 // -----------------------------------------------------------------------------------------
+// The decoder layer (Qwen3, Gemma 3)
+
+void we_decoder_carve(we_carve *c, we_decoder_bufs *b, const we_decoder_layer *L0, const we_decoder_shape *s, int n) {
+    const we_weight *lin[] = { &L0->q_w, &L0->k_w, &L0->o_w, &L0->gate_w, &L0->down_w };
+    b->h = we_carve_floats(c, (size_t)n * s->E);
+    b->q = we_carve_floats(c, (size_t)n * s->H * s->d);
+    b->k = we_carve_floats(c, (size_t)n * s->KV * s->d);
+    b->v = we_carve_floats(c, (size_t)n * s->KV * s->d);
+    b->a = we_carve_floats(c, (size_t)n * s->H * s->d);
+    b->g = we_carve_floats(c, (size_t)n * s->F);
+    b->u = we_carve_floats(c, (size_t)n * s->F);
+    b->lscratch = we_carve_bytes(c, we_linear_scratch_max(n, lin, 5));
+}
+
+void we_decoder_block(wembed_pool *pool, const we_decoder_layer *L, const we_decoder_shape *s, const we_norm *rms, we_act act,
+                      float *x, const we_tokens *tk, const we_rope_pass *rp, const we_attn_params *ap, const we_decoder_bufs *b) {
+    const int n = tk->n_tok, E = s->E, F = s->F, d = s->d, QD = s->H * d, KD = s->KV * d;
+    float *h = b->h, *q = b->q, *k = b->k, *v = b->v, *a = b->a, *g = b->g, *u = b->u;
+    void *lscratch = b->lscratch;
+    // Attention block (pre-norm): x += post_attn_norm(o_proj(attn(rope(q_norm(q)), rope(k_norm(k)), v))).
+    we_apply_norm(pool, rms, h, E, x, E, &L->attn_norm, NULL, n, E);
+    we_linear(pool, q, QD, h, E, &L->q_w, NULL, n, WE_ACT_NONE, lscratch);
+    we_linear(pool, k, KD, h, E, &L->k_w, NULL, n, WE_ACT_NONE, lscratch);
+    we_linear(pool, v, KD, h, E, &L->v_w, NULL, n, WE_ACT_NONE, lscratch);
+    we_apply_norm(pool, rms, q, d, q, d, &L->q_norm, NULL, n * s->H, d);    // per head: (n H) rows of d
+    we_apply_norm(pool, rms, k, d, k, d, &L->k_norm, NULL, n * s->KV, d);
+    we_rope_rotate(pool, rp, q, QD, k, KD);
+    we_attend(pool, tk, a, QD, q, QD, k, KD, v, KD, ap, NULL, NULL, b->attn);
+    we_linear(pool, h, E, a, QD, &L->o_w, NULL, n, WE_ACT_NONE, lscratch);
+    if (L->post_attn_norm.data) we_apply_norm(pool, rms, h, E, h, E, &L->post_attn_norm, NULL, n, E);
+    we_residual(x, h, (size_t)n * E);
+    // MLP block (pre-norm): x += post_ffn_norm(down(act(gate(h)) * up(h))).
+    we_apply_norm(pool, rms, h, E, x, E, &L->ffn_norm, NULL, n, E);
+    we_linear(pool, g, F, h, E, &L->gate_w, NULL, n, WE_ACT_NONE, lscratch);
+    we_linear(pool, u, F, h, E, &L->up_w, NULL, n, WE_ACT_NONE, lscratch);
+    we_glu(pool, u, F, g, F, u, F, n, F, act);
+    we_linear(pool, h, E, u, F, &L->down_w, NULL, n, WE_ACT_NONE, lscratch);
+    if (L->post_ffn_norm.data) we_apply_norm(pool, rms, h, E, h, E, &L->post_ffn_norm, NULL, n, E);
+    we_residual(x, h, (size_t)n * E);
+}
+
+// -----------------------------------------------------------------------------------------
 // Vision transformers
 
 void we_image_patches(float *patches, const float *pixels, int B, int C, int S, int P) {
