@@ -130,6 +130,32 @@ typedef struct we_postln_tail {
     we_weight out_ln_w, out_ln_b; // (E)           its LayerNorm
 } we_postln_tail;
 
+// Its weight-table rows under BertLayer's HF names and llama.cpp's bert GGUF names, for the
+// we_postln_tail at offset OFF of the family's layer struct: the attention output
+// (attention.output.dense, .LayerNorm), and BERT's feed-forward (intermediate.dense,
+// output.dense, output.LayerNorm) under condition C.
+#define WE_POSTLN_T(OFF, f) (uint16_t)((OFF) + offsetof(we_postln_tail, f))
+#define WE_POSTLN_ATTN_OUT_ENTRIES(OFF)                                                                                          \
+    {"encoder.layer.%d.attention.output.dense.weight", "blk.%d.attn_output.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, \
+     WE_POSTLN_T(OFF, o_w)},                                                                                                     \
+    {"encoder.layer.%d.attention.output.dense.bias", "blk.%d.attn_output.bias", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD},           \
+     WE_POSTLN_T(OFF, o_b)},                                                                                                     \
+    {"encoder.layer.%d.attention.output.LayerNorm.weight", "blk.%d.attn_output_norm.weight", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, \
+     WE_POSTLN_T(OFF, attn_ln_w)},                                                                                               \
+    {"encoder.layer.%d.attention.output.LayerNorm.bias", "blk.%d.attn_output_norm.bias", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD},  \
+     WE_POSTLN_T(OFF, attn_ln_b)}
+#define WE_POSTLN_BERT_FFN_ENTRIES(C, OFF)                                                                                       \
+    {"encoder.layer.%d.intermediate.dense.weight", "blk.%d.ffn_up.weight", 0, true, WE_W_LINEAR, 0, C, 2, {WE_D_FF, WE_D_EMBD},   \
+     WE_POSTLN_T(OFF, up_w)},                                                                                                    \
+    {"encoder.layer.%d.intermediate.dense.bias", "blk.%d.ffn_up.bias", 0, true, WE_W_VEC, 0, C, 1, {WE_D_FF}, WE_POSTLN_T(OFF, up_b)}, \
+    {"encoder.layer.%d.output.dense.weight", "blk.%d.ffn_down.weight", 0, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_FF},       \
+     WE_POSTLN_T(OFF, down_w)},                                                                                                  \
+    {"encoder.layer.%d.output.dense.bias", "blk.%d.ffn_down.bias", 0, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_POSTLN_T(OFF, down_b)}, \
+    {"encoder.layer.%d.output.LayerNorm.weight", "blk.%d.layer_output_norm.weight", 0, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD},      \
+     WE_POSTLN_T(OFF, out_ln_w)},                                                                                                \
+    {"encoder.layer.%d.output.LayerNorm.bias", "blk.%d.layer_output_norm.bias", 0, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD},          \
+     WE_POSTLN_T(OFF, out_ln_b)}
+
 // A family's feed-forward kind.
 typedef struct we_ffn {
     int F;                        // inner width

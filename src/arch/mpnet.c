@@ -103,12 +103,7 @@ static const we_wentry g_mpnet_entries[] = {
     {"encoder.layer.%d.attention.attn.o.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.o_b)},
     {"encoder.layer.%d.attention.LayerNorm.weight",       NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.attn_ln_w)},
     {"encoder.layer.%d.attention.LayerNorm.bias",         NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.attn_ln_b)},
-    {"encoder.layer.%d.intermediate.dense.weight",        NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, L(tail.up_w)},
-    {"encoder.layer.%d.intermediate.dense.bias",          NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_FF}, L(tail.up_b)},
-    {"encoder.layer.%d.output.dense.weight",              NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, L(tail.down_w)},
-    {"encoder.layer.%d.output.dense.bias",                NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.down_b)},
-    {"encoder.layer.%d.output.LayerNorm.weight",          NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.out_ln_w)},
-    {"encoder.layer.%d.output.LayerNorm.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.out_ln_b)},
+    WE_POSTLN_BERT_FFN_ENTRIES(0, L(tail)),
     // MPNetModel's pooler: saved by sentence-transformers, not used for embeddings.
     {"pooler.dense.weight",                               NULL, 0, false, WE_W_LINEAR, WE_WF_OPTIONAL, 0, 2, {WE_D_EMBD, WE_D_EMBD}, M(pooler_w)},
     {"pooler.dense.bias",                                 NULL, 0, false, WE_W_VEC, WE_WF_OPTIONAL, 0, 1, {WE_D_EMBD}, M(pooler_b)},
