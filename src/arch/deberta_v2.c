@@ -93,12 +93,14 @@ typedef struct deb_weights {
 } deb_weights;
 
 typedef struct deb_hparams {
-    int32_t n_vocab;          // vocab_size
-    int32_t n_embd;           // hidden_size
-    int32_t n_layer;          // num_hidden_layers
-    int32_t n_head;           // num_attention_heads
-    int32_t n_ff;             // intermediate_size
-    int32_t n_pos;            // max_position_embeddings
+    we_text_hp base;          // first member (the generic hooks read it):
+                              //   n_vocab: vocab_size
+                              //   n_embd: hidden_size
+                              //   n_layer: num_hidden_layers
+                              //   n_head: num_attention_heads
+                              //   n_ff: intermediate_size
+                              //   n_ctx: max_position_embeddings
+    int32_t n_pos;            // max_position_embeddings (rows of the position table)
     int32_t n_types;          // type_vocab_size
     float eps;                // layer_norm_eps
     we_act act;               // hidden_act
@@ -211,11 +213,11 @@ static wembed_status deb_from_config(we_arch_model *ma, const we_json *cfg, we_e
     deb_hparams *hp = ma->hp;
     wembed_status rc;
     int32_t emb_size, conv, head_size, pooler_size;
-    if ((rc = we_cfg_int(cfg, "vocab_size", 128100, 1, LIM, &hp->n_vocab, err)) ||
-        (rc = we_cfg_int(cfg, "hidden_size", 1536, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_cfg_int(cfg, "num_hidden_layers", 24, 1, 1024, &hp->n_layer, err)) ||
-        (rc = we_cfg_int(cfg, "num_attention_heads", 24, 1, 4096, &hp->n_head, err)) ||
-        (rc = we_cfg_int(cfg, "intermediate_size", 6144, 1, 1 << 20, &hp->n_ff, err)) ||
+    if ((rc = we_cfg_int(cfg, "vocab_size", 128100, 1, LIM, &hp->base.n_vocab, err)) ||
+        (rc = we_cfg_int(cfg, "hidden_size", 1536, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_cfg_int(cfg, "num_hidden_layers", 24, 1, 1024, &hp->base.n_layer, err)) ||
+        (rc = we_cfg_int(cfg, "num_attention_heads", 24, 1, 4096, &hp->base.n_head, err)) ||
+        (rc = we_cfg_int(cfg, "intermediate_size", 6144, 1, 1 << 20, &hp->base.n_ff, err)) ||
         (rc = we_cfg_int(cfg, "max_position_embeddings", 512, 1, LIM, &hp->n_pos, err)) ||
         (rc = we_cfg_int(cfg, "type_vocab_size", 0, 0, 1 << 16, &hp->n_types, err)) ||
         (rc = we_cfg_pos_float(cfg, "layer_norm_eps", 1e-7, &hp->eps, err)) ||
@@ -225,25 +227,26 @@ static wembed_status deb_from_config(we_arch_model *ma, const we_json *cfg, we_e
         (rc = we_cfg_bool(cfg, "share_att_key", false, &hp->share_att_key, err)) ||
         (rc = we_cfg_int(cfg, "position_buckets", -1, INT32_MIN, LIM, &hp->buckets, err)) ||
         (rc = we_cfg_int(cfg, "max_relative_positions", -1, INT32_MIN, LIM, &hp->max_rel, err)) ||
-        (rc = we_cfg_int(cfg, "embedding_size", hp->n_embd, 1, 65536, &emb_size, err)) ||
+        (rc = we_cfg_int(cfg, "embedding_size", hp->base.n_embd, 1, 65536, &emb_size, err)) ||
         (rc = we_cfg_int(cfg, "conv_kernel_size", 0, INT32_MIN, LIM, &conv, err)) ||
-        (rc = we_cfg_int(cfg, "pooler_hidden_size", hp->n_embd, 1, 65536, &pooler_size, err)) ||
+        (rc = we_cfg_int(cfg, "pooler_hidden_size", hp->base.n_embd, 1, 65536, &pooler_size, err)) ||
         (rc = deb_pos_att_type(cfg, hp, err)) ||
         (rc = we_cfg_cls_head(cfg, &hp->cls, err)))
         return rc;
-    if (hp->n_embd % hp->n_head)
+    hp->base.n_ctx = hp->n_pos;
+    if (hp->base.n_embd % hp->base.n_head)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: hidden_size %d is not a multiple of num_attention_heads %d",
-                         hp->n_embd, hp->n_head);
-    if ((rc = we_cfg_int(cfg, "attention_head_size", hp->n_embd / hp->n_head, 1, 65536, &head_size, err))) return rc;
-    if (emb_size != hp->n_embd)
+                         hp->base.n_embd, hp->base.n_head);
+    if ((rc = we_cfg_int(cfg, "attention_head_size", hp->base.n_embd / hp->base.n_head, 1, 65536, &head_size, err))) return rc;
+    if (emb_size != hp->base.n_embd)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: embedding_size %d != hidden_size %d (embed_proj) is not supported",
-                         emb_size, hp->n_embd);
+                         emb_size, hp->base.n_embd);
     if (conv > 0) return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: conv_kernel_size %d (DeBERTa's ConvLayer) is not supported", conv);
-    if (head_size != hp->n_embd / hp->n_head)
+    if (head_size != hp->base.n_embd / hp->base.n_head)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: attention_head_size %d other than hidden_size / heads is not supported", head_size);
-    if (hp->cls.on && pooler_size != hp->n_embd)
+    if (hp->cls.on && pooler_size != hp->base.n_embd)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: pooler_hidden_size %d != hidden_size %d is not supported", pooler_size,
-                         hp->n_embd);
+                         hp->base.n_embd);
     // pooler_hidden_act: an ACT2FN name; tanh besides we_cfg_act's.
     const char *pa = we_json_as_str(we_json_get(cfg, "pooler_hidden_act"), NULL);
     hp->pooler_tanh = pa && strcmp(pa, "tanh") == 0;
@@ -265,21 +268,16 @@ static wembed_status deb_from_config(we_arch_model *ma, const we_json *cfg, we_e
 }
 
 static int64_t deb_dim(const we_arch_model *ma, int sym, int group) {
-    (void)group;
     const deb_hparams *hp = ma->hp;
     switch (sym) {
-    case WE_D_EMBD: return hp->n_embd;
-    case WE_D_FF: return hp->n_ff;
-    case WE_D_VOCAB: return hp->n_vocab;
     case WE_D_POS: return hp->n_pos;
     case WE_D_TYPES: return hp->n_types;
     case WE_D_LABELS: return hp->cls.n_labels;
     case D_REL: return 2 * (int64_t)hp->span;
     }
-    return -1;
+    return we_text_hp_dim(ma, sym, group);
 }
 
-static int32_t deb_n_layer(const we_arch_model *ma, int group) { (void)group; return ((const deb_hparams *)ma->hp)->n_layer; }
 
 static bool deb_enabled(const we_arch_model *ma, int cond) {
     const deb_hparams *hp = ma->hp;
@@ -295,17 +293,11 @@ static bool deb_enabled(const we_arch_model *ma, int cond) {
     return true;
 }
 
-static wembed_status deb_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
-    return we_alloc_layers(ma, a, ((const deb_hparams *)ma->hp)->n_layer, err);
-}
-
 static wembed_status deb_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
     (void)group_present; (void)err;
     const deb_hparams *hp = ma->hp;
     we_text_spec *t = &ma->text;
-    t->hidden = t->pooled = hp->n_embd;
-    t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
-    t->n_ctx = hp->n_pos;
+    we_text_hp_spec(&hp->base, t);
     t->pos_rule = WE_POS_PLAIN;
     t->pooling = WEMBED_POOLING_MEAN;
     t->chunks = true;
@@ -403,7 +395,7 @@ static void deb_attn_task(void *vctx, int ith, int nth) {
     (void)nth;
     deb_attn_ctx *c = vctx;
     const deb_hparams *hp = c->hp;
-    const int E = hp->n_embd, H = hp->n_head, d = E / H, E3 = 3 * E, Tm = c->Tm;
+    const int E = hp->base.n_embd, H = hp->base.n_head, d = E / H, E3 = 3 * E, Tm = c->Tm;
     const bool rel = hp->rel;
     int64_t item;
     while (we_queue_take(&c->queue, &item)) {
@@ -473,7 +465,7 @@ static wembed_status deb_forward(const we_arch_model *m, wembed_pool *pool, cons
     (void)o;   // TempScale reaches the attention through tk->opts
     const deb_hparams *hp = m->hp;
     const deb_weights *w = m->w;
-    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, d = E / H, n = tk->n_tok;
+    const int E = hp->base.n_embd, F = hp->base.n_ff, H = hp->base.n_head, d = E / H, n = tk->n_tok;
     const we_norm ln = { WE_NORM_LAYER, hp->eps };
     const we_weight *type_emb = hp->n_types > 0 ? &w->type_emb : NULL;
     wembed_status rc = we_check_tokens(tk, &w->tok_emb, type_emb, hp->pos_biased ? w->pos_emb.N : 0, err);
@@ -535,7 +527,7 @@ static wembed_status deb_forward(const we_arch_model *m, wembed_pool *pool, cons
                         .scale = (float)(1.0 / sqrt((double)d * scale_factor) / tau), .out = a, .scratch = attn,
                         .per_thread = per_thread };
 
-    for (int il = 0; il < hp->n_layer; il++) {
+    for (int il = 0; il < hp->base.n_layer; il++) {
         const deb_layer *Ly = &w->layers[il];
         we_linear(pool, qkv, 3 * E, x, E, &Ly->q_w, &Ly->q_b, n, WE_ACT_NONE, lscratch);
         we_linear(pool, qkv + E, 3 * E, x, E, &Ly->k_w, &Ly->k_b, n, WE_ACT_NONE, lscratch);
@@ -570,9 +562,9 @@ const we_family we_family_deberta_v2 = {
     .n_groups = 1,
     .from_config = deb_from_config,
     .dim = deb_dim,
-    .n_layer = deb_n_layer,
+    .n_layer = we_text_hp_n_layer,
     .enabled = deb_enabled,
-    .alloc = deb_alloc,
+    .alloc = we_text_hp_alloc,
     .slot = we_slot_simple,
     .finish = deb_finish,
     .describe = deb_describe,

@@ -76,13 +76,14 @@ typedef enum jina_layout {
 } jina_layout;
 
 typedef struct jina_hparams {
-    int32_t n_vocab;          // vocab_size
-    int32_t n_embd;           // hidden_size
-    int32_t n_layer;          // num_hidden_layers
-    int32_t n_head;           // num_attention_heads
-    int32_t n_ff;             // intermediate_size (the gated MLP's projection has 2 n_ff rows)
+    we_text_hp base;          // first member (the generic hooks read it):
+                              //   n_vocab: vocab_size
+                              //   n_embd: hidden_size
+                              //   n_layer: num_hidden_layers
+                              //   n_head: num_attention_heads
+                              //   n_ff: intermediate_size (the gated MLP's projection has 2 n_ff rows)
+                              //   n_ctx: max_position_embeddings: the trained length (ALiBi runs past it)
     int32_t n_types;          // type_vocab_size
-    int32_t n_ctx;            // max_position_embeddings: the trained length (ALiBi runs past it)
     float eps;                // layer_norm_eps
     jina_layout layout;
     bool glu;                 // feed_forward_type geglu (else "original": BERT's MLP)
@@ -203,21 +204,21 @@ static wembed_status jina_from_config(we_arch_model *ma, const we_json *cfg, we_
     jina_hparams *hp = ma->hp;
     wembed_status rc;
     float alibi_scaling;
-    if ((rc = we_cfg_int(cfg, "vocab_size", 30522, 1, LIM, &hp->n_vocab, err)) ||
-        (rc = we_cfg_int(cfg, "hidden_size", 768, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_cfg_int(cfg, "num_hidden_layers", 12, 1, 1024, &hp->n_layer, err)) ||
-        (rc = we_cfg_int(cfg, "num_attention_heads", 12, 1, 4096, &hp->n_head, err)) ||
-        (rc = we_cfg_int(cfg, "intermediate_size", 3072, 1, 1 << 20, &hp->n_ff, err)) ||
-        (rc = we_cfg_int(cfg, "max_position_embeddings", 512, 1, LIM, &hp->n_ctx, err)) ||
+    if ((rc = we_cfg_int(cfg, "vocab_size", 30522, 1, LIM, &hp->base.n_vocab, err)) ||
+        (rc = we_cfg_int(cfg, "hidden_size", 768, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_cfg_int(cfg, "num_hidden_layers", 12, 1, 1024, &hp->base.n_layer, err)) ||
+        (rc = we_cfg_int(cfg, "num_attention_heads", 12, 1, 4096, &hp->base.n_head, err)) ||
+        (rc = we_cfg_int(cfg, "intermediate_size", 3072, 1, 1 << 20, &hp->base.n_ff, err)) ||
+        (rc = we_cfg_int(cfg, "max_position_embeddings", 512, 1, LIM, &hp->base.n_ctx, err)) ||
         (rc = we_cfg_int(cfg, "type_vocab_size", 2, 0, 1 << 16, &hp->n_types, err)) ||
         (rc = we_cfg_pos_float(cfg, "layer_norm_eps", 1e-12, &hp->eps, err)) ||
         (rc = we_cfg_float(cfg, "alibi_scaling", 1.0, &alibi_scaling, err)) ||
         (rc = refuse_true(cfg, "is_decoder", err)) ||
         (rc = refuse_true(cfg, "add_cross_attention", err)))
         return rc;
-    if (hp->n_embd % hp->n_head)
+    if (hp->base.n_embd % hp->base.n_head)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: hidden_size %d is not a multiple of num_attention_heads %d",
-                         hp->n_embd, hp->n_head);
+                         hp->base.n_embd, hp->base.n_head);
     const char *pet = str_or(we_json_get(cfg, "position_embedding_type"), "absolute");
     if (strcmp(pet, "alibi") != 0)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: jina_bert_v2 with position_embedding_type \"%.40s\" is not supported (alibi)", pet);
@@ -248,13 +249,13 @@ static bool has_tensor(const struct we_gguf *g, const char *name) { return we_gg
 static wembed_status jina_from_gguf(we_arch_model *ma, const struct we_gguf *g, we_err *err) {
     jina_hparams *hp = ma->hp;
     wembed_status rc;
-    if ((rc = we_gguf_cfg_int(g, "jina-bert-v2.embedding_length", -1, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_gguf_cfg_int(g, "jina-bert-v2.block_count", -1, 1, 1024, &hp->n_layer, err)) ||
-        (rc = we_gguf_cfg_int(g, "jina-bert-v2.attention.head_count", -1, 1, 4096, &hp->n_head, err)) ||
-        (rc = we_gguf_cfg_int(g, "jina-bert-v2.feed_forward_length", -1, 1, 1 << 20, &hp->n_ff, err)) ||
-        (rc = we_gguf_cfg_int(g, "jina-bert-v2.context_length", -1, 1, LIM, &hp->n_ctx, err)))
+    if ((rc = we_gguf_cfg_int(g, "jina-bert-v2.embedding_length", -1, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_gguf_cfg_int(g, "jina-bert-v2.block_count", -1, 1, 1024, &hp->base.n_layer, err)) ||
+        (rc = we_gguf_cfg_int(g, "jina-bert-v2.attention.head_count", -1, 1, 4096, &hp->base.n_head, err)) ||
+        (rc = we_gguf_cfg_int(g, "jina-bert-v2.feed_forward_length", -1, 1, 1 << 20, &hp->base.n_ff, err)) ||
+        (rc = we_gguf_cfg_int(g, "jina-bert-v2.context_length", -1, 1, LIM, &hp->base.n_ctx, err)))
         return rc;
-    if (hp->n_embd % hp->n_head) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: embedding_length is not a multiple of head_count");
+    if (hp->base.n_embd % hp->base.n_head) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: embedding_length is not a multiple of head_count");
     bool causal = false;
     if (we_gguf_get_bool(g, "jina-bert-v2.attention.causal", &causal) && causal)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "GGUF: jina-bert-v2 with attention.causal = true is not supported");
@@ -267,26 +268,21 @@ static wembed_status jina_from_gguf(we_arch_model *ma, const struct we_gguf *g, 
     hp->act = WE_ACT_GELU;        // geglu's nn.GELU(); hidden_act "gelu" for the original MLP
     if (!hp->glu && hp->layout == JINA_QK_POST_NORM)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "GGUF: jina-bert-v2 with q/k norms and a biased ffn_up is not supported");
-    hp->n_vocab = (int32_t)WE_MIN(we_gguf_rows(g, "token_embd.weight", 0), (int64_t)LIM);
+    hp->base.n_vocab = (int32_t)WE_MIN(we_gguf_rows(g, "token_embd.weight", 0), (int64_t)LIM);
     const we_gguf_tensor *tt = we_gguf_find_tensor(g, "token_types.weight");
     hp->n_types = !tt ? 0 : tt->n_dims == 1 ? 1 : (int32_t)WE_MIN(tt->ne[1], (int64_t)1 << 16);
     return WEMBED_STATUS_OK;
 }
 
 static int64_t jina_dim(const we_arch_model *ma, int sym, int group) {
-    (void)group;
     const jina_hparams *hp = ma->hp;
     switch (sym) {
-    case WE_D_EMBD: return hp->n_embd;
-    case WE_D_FF: return hp->n_ff;
-    case D_FF2: return 2 * (int64_t)hp->n_ff;
-    case WE_D_VOCAB: return hp->n_vocab;
+    case D_FF2: return 2 * (int64_t)hp->base.n_ff;
     case WE_D_TYPES: return hp->n_types;
     }
-    return -1;
+    return we_text_hp_dim(ma, sym, group);
 }
 
-static int32_t jina_n_layer(const we_arch_model *ma, int group) { (void)group; return ((const jina_hparams *)ma->hp)->n_layer; }
 
 static bool jina_enabled(const we_arch_model *ma, int cond) {
     const jina_hparams *hp = ma->hp;
@@ -303,17 +299,11 @@ static bool jina_enabled(const we_arch_model *ma, int cond) {
     return true;
 }
 
-static wembed_status jina_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
-    return we_alloc_layers(ma, a, ((const jina_hparams *)ma->hp)->n_layer, err);
-}
-
 static wembed_status jina_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
     (void)group_present; (void)err;
     const jina_hparams *hp = ma->hp;
     we_text_spec *t = &ma->text;
-    t->hidden = t->pooled = hp->n_embd;
-    t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
-    t->n_ctx = hp->n_ctx;
+    we_text_hp_spec(&hp->base, t);
     t->extends = true;            // ALiBi: the encoder rebuilds its bias for longer inputs
     t->pos_rule = WE_POS_PLAIN;
     t->pooling = WEMBED_POOLING_MEAN;
@@ -372,7 +362,7 @@ static wembed_status jina_forward(const we_arch_model *m, wembed_pool *pool, con
     (void)o;
     const jina_hparams *hp = m->hp;
     const jina_weights *w = m->w;
-    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, n = tk->n_tok;
+    const int E = hp->base.n_embd, F = hp->base.n_ff, H = hp->base.n_head, n = tk->n_tok;
     const bool qkn = hp->layout == JINA_QK_POST_NORM;
     // The gated MLP's projection is [gate | up] (jina-bert-implementation) or [up | gate] (qk-post-norm).
     const we_ffn ffn = { .F = F, .act = hp->act, .glu = hp->glu, .split = hp->split, .gate_at = qkn ? F : 0 };
@@ -407,7 +397,7 @@ static wembed_status jina_forward(const we_arch_model *m, wembed_pool *pool, con
     we_embed_word_type(x, tk, &w->tok_emb, &w->type_emb);
     we_apply_norm(pool, &ln, x, E, x, E, &w->emb_ln_w, &w->emb_ln_b, n, E);
 
-    for (int il = 0; il < hp->n_layer; il++) {
+    for (int il = 0; il < hp->base.n_layer; il++) {
         const jina_layer *L = &w->layers[il];
         we_linear(pool, qkv, 3 * E, x, E, &L->q_w, &L->q_b, n, WE_ACT_NONE, lscratch);
         we_linear(pool, qkv + E, 3 * E, x, E, &L->k_w, &L->k_b, n, WE_ACT_NONE, lscratch);
@@ -445,9 +435,9 @@ const we_family we_family_jina_bert_v2 = {
     .from_config = jina_from_config,
     .from_gguf = jina_from_gguf,
     .dim = jina_dim,
-    .n_layer = jina_n_layer,
+    .n_layer = we_text_hp_n_layer,
     .enabled = jina_enabled,
-    .alloc = jina_alloc,
+    .alloc = we_text_hp_alloc,
     .slot = we_slot_simple,
     .finish = jina_finish,
     .describe = jina_describe,
