@@ -115,10 +115,10 @@ void we_glu(wembed_pool *pool, float *h, int ldh, const float *gate, int ldg, co
 
 // -----------------------------------------------------------------------------------------
 // The post-LN (BERT) layer after its attention: BertLayer's attention output and feed-forward,
-// which MPNet, DeBERTa-v2 and JinaBERT share (each family has its own attention before it):
+// which MPNet, DeBERTa-v2, JinaBERT and GTE share (each family has its own attention before it):
 //   x = LN_attn(x + a Wo^T + bo);   x = LN_out(x + ffn(x) Wdown^T + bdown)
 // ffn(x) is BERT's act(x Wup^T + bup), or gated: act(gate) * up, gate and up the halves of one
-// (2F, E) projection or two (F, E) ones, without a bias (JinaBERT's GEGLU).
+// (2F, E) projection or two (F, E) ones, without a bias (JinaBERT's GEGLU, GTE's up_gate_proj).
 
 typedef struct we_postln_tail {
     we_weight o_w, o_b;           // (E, E), (E)   the attention's output projection
