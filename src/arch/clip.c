@@ -166,11 +166,8 @@ static wembed_status clip_from_config(we_arch_model *ma, const we_json *cfg, we_
         rc = vision_from_config(&hp->vision, cfg, proj, err);
     } else {
         // CLIPModel: the towers' own projection_dim is ignored; CLIPModel's is used for both.
-        const we_json *tc = we_json_get(cfg, "text_config"), *vc = we_json_get(cfg, "vision_config");
-        if (tc && tc->type != WE_JSON_NULL && tc->type != WE_JSON_OBJECT)
-            return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: text_config must be an object");
-        if (vc && vc->type != WE_JSON_NULL && vc->type != WE_JSON_OBJECT)
-            return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: vision_config must be an object");
+        const we_json *tc, *vc;
+        if ((rc = we_cfg_towers(cfg, &tc, &vc, err))) return rc;
         if ((rc = text_from_config(&hp->text, tc, proj, err))) { we_err_prefix(err, "text_config"); return rc; }
         if ((rc = vision_from_config(&hp->vision, vc, proj, err))) { we_err_prefix(err, "vision_config"); return rc; }
     }
@@ -294,8 +291,7 @@ static wembed_status clip_vision_forward(const we_arch_model *m, wembed_pool *po
     if (B <= 0) return WEMBED_STATUS_OK;
     int32_t *seq_off = we_malloc(sizeof(int32_t) * ((size_t)B + 1));
     if (!seq_off) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for %d images", B);
-    for (int b = 0; b <= B; b++) seq_off[b] = b * T;
-    const we_tokens tk = { B, n, seq_off, NULL, NULL, NULL, NULL, NULL };
+    const we_tokens tk = we_image_tokens(seq_off, B, T);
     const we_attn_params ap = { .n_head = hp->n_head, .n_kv_head = hp->n_head, .head_dim = d, .scale = 1.0f / sqrtf((float)d) };
     // Besides the blocks: the hidden states (when the caller wants none), the patches and
     // the patch GEMM's scratch, the class rows and the projection's scratch.
@@ -339,11 +335,8 @@ static wembed_status clip_vision_forward(const we_arch_model *m, wembed_pool *po
 static wembed_status clip_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
     clip_weights *w = ma->w;
     const clip_hparams *hp = ma->hp;
-    w->has_text = group_present[G_TEXT];
-    w->has_vision = group_present[G_VISION];
-    if (!w->has_text && !w->has_vision)
-        return we_errorf(err, WEMBED_STATUS_MISSING_TENSOR,
-                         "clip: the weights hold neither the text tower (text_model.*) nor the vision tower (vision_model.*)");
+    wembed_status rc = we_towers_present(ma, group_present, &w->has_text, &w->has_vision, err);
+    if (rc) return rc;
     ma->logit_scale = hp->logit_scale_init;
     if (w->logit_scale.data) ma->logit_scale = ((const float *)w->logit_scale.data)[0];
     if (w->has_text) {
@@ -369,12 +362,7 @@ static wembed_status clip_finish(we_arch_model *ma, const bool *group_present, w
     return WEMBED_STATUS_OK;
 }
 
-static unsigned clip_parts(const we_json *cfg) {
-    const char *mt = we_json_as_str(we_json_get(cfg, "model_type"), NULL);
-    if (mt && strcmp(mt, "clip_text_model") == 0) return WEMBED_PART_TEXT;
-    if (mt && strcmp(mt, "clip_vision_model") == 0) return WEMBED_PART_VISION;
-    return WEMBED_PART_TEXT | WEMBED_PART_VISION;
-}
+static unsigned clip_parts(const we_json *cfg) { return we_tower_parts(cfg, "clip_text_model", "clip_vision_model"); }
 
 // HF's rule for the row whose hidden state is the text's vector: eos_token_id 2, as old
 // configs have it, means the largest id (<|endoftext|>); otherwise the first eos_token_id, or

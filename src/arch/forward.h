@@ -328,6 +328,10 @@ void we_decoder_block(wembed_pool *pool, const we_decoder_layer *L, const we_dec
 // -----------------------------------------------------------------------------------------
 // Vision transformers: patches, 2-D RoPE, attention pooling by a probe
 
+// The tokens of B images of T rows each, one sequence an image (no ids: a vision tower reads
+// only the sequences); seq_off (B + 1) is the caller's.
+we_tokens we_image_tokens(int32_t *seq_off, int B, int T);
+
 // patches (B * G * G, C * P * P) = the P x P patches of B images (B, C, S, S), row by row, each
 // as its pixels in (c, ky, kx) order (G = S / P; a partial patch is dropped). That is the
 // kernel layout of a stride-P patch convolution (E, C, P, P) and the order of einops'

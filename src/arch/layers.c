@@ -383,6 +383,11 @@ void we_decoder_block(wembed_pool *pool, const we_decoder_layer *L, const we_dec
 // -----------------------------------------------------------------------------------------
 // Vision transformers
 
+we_tokens we_image_tokens(int32_t *seq_off, int B, int T) {
+    for (int b = 0; b <= B; b++) seq_off[b] = b * T;
+    return (we_tokens){ B, B * T, seq_off, NULL, NULL, NULL, NULL, NULL };
+}
+
 void we_image_patches(float *patches, const float *pixels, int B, int C, int S, int P) {
     const int G = S / P;
     const size_t KP = (size_t)C * P * P;

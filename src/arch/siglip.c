@@ -185,11 +185,8 @@ static wembed_status siglip_from_config(we_arch_model *ma, const we_json *cfg, w
     wembed_status rc;
     if (strcmp(ma->model_type, "siglip_text_model") == 0) return text_from_config(&hp->text, cfg, err);
     if (strcmp(ma->model_type, "siglip_vision_model") == 0) return vision_from_config(&hp->vision, cfg, err);
-    const we_json *tc = we_json_get(cfg, "text_config"), *vc = we_json_get(cfg, "vision_config");
-    if (tc && tc->type != WE_JSON_NULL && tc->type != WE_JSON_OBJECT)
-        return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: text_config must be an object");
-    if (vc && vc->type != WE_JSON_NULL && vc->type != WE_JSON_OBJECT)
-        return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: vision_config must be an object");
+    const we_json *tc, *vc;
+    if ((rc = we_cfg_towers(cfg, &tc, &vc, err))) return rc;
     if ((rc = text_from_config(&hp->text, tc, err))) { we_err_prefix(err, "text_config"); return rc; }
     if ((rc = vision_from_config(&hp->vision, vc, err))) { we_err_prefix(err, "vision_config"); return rc; }
     return WEMBED_STATUS_OK;
@@ -256,8 +253,7 @@ static wembed_status siglip_vision_forward(const we_arch_model *m, wembed_pool *
     if (B <= 0) return WEMBED_STATUS_OK;
     int32_t *seq_off = we_malloc(sizeof(int32_t) * ((size_t)B + 1));
     if (!seq_off) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for %d images", B);
-    for (int b = 0; b <= B; b++) seq_off[b] = b * T;
-    const we_tokens tk = { B, n, seq_off, NULL, NULL, NULL, NULL, NULL };
+    const we_tokens tk = we_image_tokens(seq_off, B, T);
     const we_attn_params ap = { .n_head = hp->n_head, .n_kv_head = hp->n_head, .head_dim = d, .scale = 1.0f / sqrtf((float)d) };
     // Besides the blocks: the hidden states (when the caller wants none), the patches, and the
     // head's rows: q (3E: the probe through all of in_proj), o, a, hn (E each per image), ff
@@ -316,11 +312,8 @@ static wembed_status siglip_vision_forward(const we_arch_model *m, wembed_pool *
 static wembed_status siglip_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
     siglip_weights *w = ma->w;
     const siglip_hparams *hp = ma->hp;
-    w->has_text = group_present[G_TEXT];
-    w->has_vision = group_present[G_VISION];
-    if (!w->has_text && !w->has_vision)
-        return we_errorf(err, WEMBED_STATUS_MISSING_TENSOR,
-                         "siglip: the weights hold neither the text tower (text_model.*) nor the vision tower (vision_model.*)");
+    wembed_status rc = we_towers_present(ma, group_present, &w->has_text, &w->has_vision, err);
+    if (rc) return rc;
     if (w->logit_scale.data) ma->logit_scale = we_vec(&w->logit_scale)[0];
     if (w->logit_bias.data) ma->logit_bias = we_vec(&w->logit_bias)[0];
     ma->logit_sigmoid = true;
@@ -349,12 +342,7 @@ static wembed_status siglip_finish(we_arch_model *ma, const bool *group_present,
     return WEMBED_STATUS_OK;
 }
 
-static unsigned siglip_parts(const we_json *cfg) {
-    const char *mt = we_json_as_str(we_json_get(cfg, "model_type"), NULL);
-    if (mt && strcmp(mt, "siglip_text_model") == 0) return WEMBED_PART_TEXT;
-    if (mt && strcmp(mt, "siglip_vision_model") == 0) return WEMBED_PART_VISION;
-    return WEMBED_PART_TEXT | WEMBED_PART_VISION;
-}
+static unsigned siglip_parts(const we_json *cfg) { return we_tower_parts(cfg, "siglip_text_model", "siglip_vision_model"); }
 
 static int siglip_describe(const we_arch_model *ma, char *buf, size_t cap) {
     const siglip_hparams *hp = ma->hp;
