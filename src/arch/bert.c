@@ -27,9 +27,7 @@
 #include "forward.h"
 
 typedef struct bert_layer {
-    we_weight q_w, q_b;           // (E, E), (E)   attention.self.query
-    we_weight k_w, k_b;           // (E, E), (E)
-    we_weight v_w, v_b;           // (E, E), (E)
+    we_qkv qkv;                   // attention.self.query, key, value
     we_postln_tail tail;          // attention.output.dense, .LayerNorm; intermediate.dense;
                                   // output.dense, .LayerNorm
 } bert_layer;
@@ -77,12 +75,7 @@ static const we_wentry g_bert_entries[] = {
     {"embeddings.token_type_embeddings.weight",           "token_types.weight",             0, false, WE_W_VEC, 0, COND_TYPES, 2, {WE_D_TYPES, WE_D_EMBD}, M(type_emb)},
     {"embeddings.LayerNorm.weight",                       "token_embd_norm.weight",         0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(emb_ln_w)},
     {"embeddings.LayerNorm.bias",                         "token_embd_norm.bias",           0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(emb_ln_b)},
-    {"encoder.layer.%d.attention.self.query.weight",      "blk.%d.attn_q.weight",           0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(q_w)},
-    {"encoder.layer.%d.attention.self.query.bias",        "blk.%d.attn_q.bias",             0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(q_b)},
-    {"encoder.layer.%d.attention.self.key.weight",        "blk.%d.attn_k.weight",           0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(k_w)},
-    {"encoder.layer.%d.attention.self.key.bias",          "blk.%d.attn_k.bias",             0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(k_b)},
-    {"encoder.layer.%d.attention.self.value.weight",      "blk.%d.attn_v.weight",           0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(v_w)},
-    {"encoder.layer.%d.attention.self.value.bias",        "blk.%d.attn_v.bias",             0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(v_b)},
+    WE_BERT_QKV_ENTRIES(L(qkv)),
     WE_POSTLN_ATTN_OUT_ENTRIES(L(tail)),
     WE_POSTLN_BERT_FFN_ENTRIES(0, L(tail)),
     // llama.cpp's converter drops the pooler; sentence-transformers models do not use it.
@@ -243,7 +236,7 @@ static wembed_status bert_forward(const we_arch_model *m, wembed_pool *pool, con
     const we_attn_params ap = { .n_head = H, .n_kv_head = H, .head_dim = E / H, .scale = 1.0f / sqrtf((float)(E / H)) };
     const we_ffn ffn = { .F = F, .act = hp->act };
     const bert_layer *L0 = &w->layers[0];
-    const we_weight *lin[] = { &L0->q_w, &L0->tail.up_w, &L0->tail.down_w };
+    const we_weight *lin[] = { &L0->qkv.q_w, &L0->tail.up_w, &L0->tail.down_w };
     float *qkv, *a, *h, *ff, *attn;
     void *lscratch;
     we_carve c = {0};
@@ -265,9 +258,7 @@ static wembed_status bert_forward(const we_arch_model *m, wembed_pool *pool, con
 
     for (int il = 0; il < hp->base.n_layer; il++) {
         const bert_layer *L = &w->layers[il];
-        we_linear(pool, qkv, 3 * E, x, E, &L->q_w, &L->q_b, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, qkv + E, 3 * E, x, E, &L->k_w, &L->k_b, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, qkv + 2 * E, 3 * E, x, E, &L->v_w, &L->v_b, n, WE_ACT_NONE, lscratch);
+        we_qkv_linear(pool, &L->qkv, qkv, x, n, E, lscratch);
         we_attend(pool, tk, a, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &ap, NULL, NULL, attn);
         we_postln_tail_apply(pool, &L->tail, &ffn, &ln, x, a, h, ff, n, E, lscratch);
     }

@@ -71,9 +71,7 @@
 #include "forward.h"
 
 typedef struct deb_layer {
-    we_weight q_w, q_b;           // (E, E), (E)   attention.self.query_proj
-    we_weight k_w, k_b;           // (E, E), (E)   attention.self.key_proj
-    we_weight v_w, v_b;           // (E, E), (E)   attention.self.value_proj
+    we_qkv qkv;                   // attention.self.query_proj, key_proj, value_proj
     we_weight pk_w, pk_b;         // (E, E), (E)   attention.self.pos_key_proj (c2p, no share_att_key)
     we_weight pq_w, pq_b;         // (E, E), (E)   attention.self.pos_query_proj (p2c, no share_att_key)
     we_postln_tail tail;          // attention.output.dense, .LayerNorm; intermediate.dense;
@@ -133,12 +131,12 @@ static const we_wentry g_deb_entries[] = {
     {"encoder.rel_embeddings.weight",                       NULL, 0, false, WE_W_VEC, 0, COND_REL, 2, {D_REL, WE_D_EMBD}, M(rel_emb)},
     {"encoder.LayerNorm.weight",                            NULL, 0, false, WE_W_VEC, 0, COND_REL_LN, 1, {WE_D_EMBD}, M(rel_ln_w)},
     {"encoder.LayerNorm.bias",                              NULL, 0, false, WE_W_VEC, 0, COND_REL_LN, 1, {WE_D_EMBD}, M(rel_ln_b)},
-    {"encoder.layer.%d.attention.self.query_proj.weight",   NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(q_w)},
-    {"encoder.layer.%d.attention.self.query_proj.bias",     NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(q_b)},
-    {"encoder.layer.%d.attention.self.key_proj.weight",     NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(k_w)},
-    {"encoder.layer.%d.attention.self.key_proj.bias",       NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(k_b)},
-    {"encoder.layer.%d.attention.self.value_proj.weight",   NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(v_w)},
-    {"encoder.layer.%d.attention.self.value_proj.bias",     NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(v_b)},
+    {"encoder.layer.%d.attention.self.query_proj.weight",   NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(qkv.q_w)},
+    {"encoder.layer.%d.attention.self.query_proj.bias",     NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(qkv.q_b)},
+    {"encoder.layer.%d.attention.self.key_proj.weight",     NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(qkv.k_w)},
+    {"encoder.layer.%d.attention.self.key_proj.bias",       NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(qkv.k_b)},
+    {"encoder.layer.%d.attention.self.value_proj.weight",   NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(qkv.v_w)},
+    {"encoder.layer.%d.attention.self.value_proj.bias",     NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(qkv.v_b)},
     {"encoder.layer.%d.attention.self.pos_key_proj.weight", NULL, 0, true, WE_W_LINEAR, 0, COND_POS_KEY, 2, {WE_D_EMBD, WE_D_EMBD}, L(pk_w)},
     {"encoder.layer.%d.attention.self.pos_key_proj.bias",   NULL, 0, true, WE_W_VEC, 0, COND_POS_KEY, 1, {WE_D_EMBD}, L(pk_b)},
     {"encoder.layer.%d.attention.self.pos_query_proj.weight", NULL, 0, true, WE_W_LINEAR, 0, COND_POS_QUERY, 2, {WE_D_EMBD, WE_D_EMBD}, L(pq_w)},
@@ -480,7 +478,7 @@ static wembed_status deb_forward(const we_arch_model *m, wembed_pool *pool, cons
     const size_t per_thread = deb_attn_floats(Tm, R > 0 ? R : 1, d);
     const we_ffn ffn = { .F = F, .act = hp->act };
     const deb_layer *L0 = &w->layers[0];
-    const we_weight *lin[] = { &L0->q_w, &L0->tail.up_w, &L0->tail.down_w, &L0->pk_w, &L0->pq_w };
+    const we_weight *lin[] = { &L0->qkv.q_w, &L0->tail.up_w, &L0->tail.down_w, &L0->pk_w, &L0->pq_w };
     float *qkv, *a, *h, *ff, *rel, *kr, *qr, *attn;
     int32_t *rows;
     void *lscratch;
@@ -529,15 +527,13 @@ static wembed_status deb_forward(const we_arch_model *m, wembed_pool *pool, cons
 
     for (int il = 0; il < hp->base.n_layer; il++) {
         const deb_layer *Ly = &w->layers[il];
-        we_linear(pool, qkv, 3 * E, x, E, &Ly->q_w, &Ly->q_b, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, qkv + E, 3 * E, x, E, &Ly->k_w, &Ly->k_b, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, qkv + 2 * E, 3 * E, x, E, &Ly->v_w, &Ly->v_b, n, WE_ACT_NONE, lscratch);
+        we_qkv_linear(pool, &Ly->qkv, qkv, x, n, E, lscratch);
         if (R > 0 && hp->c2p) {
-            const we_weight *kw = hp->share_att_key ? &Ly->k_w : &Ly->pk_w, *kb = hp->share_att_key ? &Ly->k_b : &Ly->pk_b;
+            const we_weight *kw = hp->share_att_key ? &Ly->qkv.k_w : &Ly->pk_w, *kb = hp->share_att_key ? &Ly->qkv.k_b : &Ly->pk_b;
             we_linear(pool, kr, E, rel, E, kw, kb, R, WE_ACT_NONE, lscratch);
         }
         if (R > 0 && hp->p2c) {
-            const we_weight *qw = hp->share_att_key ? &Ly->q_w : &Ly->pq_w, *qb = hp->share_att_key ? &Ly->q_b : &Ly->pq_b;
+            const we_weight *qw = hp->share_att_key ? &Ly->qkv.q_w : &Ly->pq_w, *qb = hp->share_att_key ? &Ly->qkv.q_b : &Ly->pq_b;
             we_linear(pool, qr, E, rel, E, qw, qb, R, WE_ACT_NONE, lscratch);
         }
         we_queue_init(&ac.queue, (int64_t)tk->n_seq * H);

@@ -114,6 +114,34 @@ void we_glu(wembed_pool *pool, float *h, int ldh, const float *gate, int ldg, co
             int T, int F, we_act act);
 
 // -----------------------------------------------------------------------------------------
+// The query, key and value projections of a self-attention with biases (BertSelfAttention's
+// query / key / value, MPNet's q / k / v, DeBERTa's *_proj, CLIP's q_proj / k_proj / v_proj):
+// a member of the family's layer struct.
+
+typedef struct we_qkv {
+    we_weight q_w, q_b;           // (E, E), (E)
+    we_weight k_w, k_b;           // (E, E), (E)
+    we_weight v_w, v_b;           // (E, E), (E)
+} we_qkv;
+
+// qkv (T, 3E) = [x Wq^T + bq | x Wk^T + bk | x Wv^T + bv] for x (T, E).
+void we_qkv_linear(wembed_pool *pool, const we_qkv *w, float *qkv, const float *x, int T, int E, void *scratch);
+
+// Its weight-table rows under BertSelfAttention's HF names (attention.self.query / key / value)
+// and llama.cpp's bert GGUF names, for the we_qkv at offset OFF of the family's layer struct.
+#define WE_QKV_T(OFF, f) (uint16_t)((OFF) + offsetof(we_qkv, f))
+#define WE_BERT_QKV_ENTRIES(OFF)                                                                                                 \
+    {"encoder.layer.%d.attention.self.query.weight", "blk.%d.attn_q.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, \
+     WE_QKV_T(OFF, q_w)},                                                                                                        \
+    {"encoder.layer.%d.attention.self.query.bias", "blk.%d.attn_q.bias", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, WE_QKV_T(OFF, q_b)}, \
+    {"encoder.layer.%d.attention.self.key.weight", "blk.%d.attn_k.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD},   \
+     WE_QKV_T(OFF, k_w)},                                                                                                        \
+    {"encoder.layer.%d.attention.self.key.bias", "blk.%d.attn_k.bias", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, WE_QKV_T(OFF, k_b)}, \
+    {"encoder.layer.%d.attention.self.value.weight", "blk.%d.attn_v.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, \
+     WE_QKV_T(OFF, v_w)},                                                                                                        \
+    {"encoder.layer.%d.attention.self.value.bias", "blk.%d.attn_v.bias", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, WE_QKV_T(OFF, v_b)}
+
+// -----------------------------------------------------------------------------------------
 // The post-LN (BERT) layer after its attention: BertLayer's attention output and feed-forward,
 // which MPNet, DeBERTa-v2, JinaBERT and GTE share (each family has its own attention before it):
 //   x = LN_attn(x + a Wo^T + bo);   x = LN_out(x + ffn(x) Wdown^T + bdown)
@@ -382,9 +410,7 @@ void we_attend(wembed_pool *pool, const we_tokens *tk, float *o, int ldo, const 
 
 typedef struct we_preln_layer {
     we_weight ln1_w, ln1_b;       // (E)            layer_norm1
-    we_weight q_w, q_b;           // (E, E), (E)    self_attn.q_proj
-    we_weight k_w, k_b;
-    we_weight v_w, v_b;
+    we_qkv qkv;                   // self_attn.q_proj, k_proj, v_proj
     we_weight o_w, o_b;           // (E, E), (E)    self_attn.out_proj
     we_weight ln2_w, ln2_b;       // (E)            layer_norm2
     we_weight fc1_w, fc1_b;       // (F, E), (F)    mlp.fc1
@@ -398,12 +424,12 @@ typedef struct we_preln_layer {
 #define WE_PRELN_LAYER_ENTRIES(G, C, HF, GG)                                                                         \
     {HF ".encoder.layers.%d.layer_norm1.weight", GG ".blk.%d.ln1.weight", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(ln1_w)}, \
     {HF ".encoder.layers.%d.layer_norm1.bias", GG ".blk.%d.ln1.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(ln1_b)},     \
-    {HF ".encoder.layers.%d.self_attn.q_proj.weight", GG ".blk.%d.attn_q.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, WE_PRELN_L(q_w)}, \
-    {HF ".encoder.layers.%d.self_attn.q_proj.bias", GG ".blk.%d.attn_q.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(q_b)},               \
-    {HF ".encoder.layers.%d.self_attn.k_proj.weight", GG ".blk.%d.attn_k.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, WE_PRELN_L(k_w)}, \
-    {HF ".encoder.layers.%d.self_attn.k_proj.bias", GG ".blk.%d.attn_k.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(k_b)},               \
-    {HF ".encoder.layers.%d.self_attn.v_proj.weight", GG ".blk.%d.attn_v.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, WE_PRELN_L(v_w)}, \
-    {HF ".encoder.layers.%d.self_attn.v_proj.bias", GG ".blk.%d.attn_v.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(v_b)},               \
+    {HF ".encoder.layers.%d.self_attn.q_proj.weight", GG ".blk.%d.attn_q.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, WE_PRELN_L(qkv.q_w)}, \
+    {HF ".encoder.layers.%d.self_attn.q_proj.bias", GG ".blk.%d.attn_q.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(qkv.q_b)},               \
+    {HF ".encoder.layers.%d.self_attn.k_proj.weight", GG ".blk.%d.attn_k.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, WE_PRELN_L(qkv.k_w)}, \
+    {HF ".encoder.layers.%d.self_attn.k_proj.bias", GG ".blk.%d.attn_k.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(qkv.k_b)},               \
+    {HF ".encoder.layers.%d.self_attn.v_proj.weight", GG ".blk.%d.attn_v.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, WE_PRELN_L(qkv.v_w)}, \
+    {HF ".encoder.layers.%d.self_attn.v_proj.bias", GG ".blk.%d.attn_v.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(qkv.v_b)},               \
     {HF ".encoder.layers.%d.self_attn.out_proj.weight", GG ".blk.%d.attn_out.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, WE_PRELN_L(o_w)}, \
     {HF ".encoder.layers.%d.self_attn.out_proj.bias", GG ".blk.%d.attn_out.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(o_b)},           \
     {HF ".encoder.layers.%d.layer_norm2.weight", GG ".blk.%d.ln2.weight", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(ln2_w)}, \

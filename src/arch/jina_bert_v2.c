@@ -92,9 +92,7 @@ typedef struct jina_hparams {
 } jina_hparams;
 
 typedef struct jina_layer {
-    we_weight q_w, q_b;           // (E, E), (E)   attention.self.query
-    we_weight k_w, k_b;           // (E, E), (E)
-    we_weight v_w, v_b;           // (E, E), (E)
+    we_qkv qkv;                   // attention.self.query, key, value
     we_weight q_ln_w, q_ln_b;     // (E)           attention.self.layer_norm_q (qk-post-norm)
     we_weight k_ln_w, k_ln_b;     // (E)           attention.self.layer_norm_k (qk-post-norm)
     we_weight ln1_w, ln1_b;       // (E)           layer_norm_1 (qk-post-norm)
@@ -133,12 +131,7 @@ static const we_wentry g_jina_entries[] = {
     {"embeddings.token_type_embeddings.weight",           "token_types.weight",              0, false, WE_W_VEC, 0, C_TYPES, 2, {WE_D_TYPES, WE_D_EMBD}, M(type_emb)},
     {"embeddings.LayerNorm.weight",                       "token_embd_norm.weight",          0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(emb_ln_w)},
     {"embeddings.LayerNorm.bias",                         "token_embd_norm.bias",            0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(emb_ln_b)},
-    {"encoder.layer.%d.attention.self.query.weight",      "blk.%d.attn_q.weight",            0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(q_w)},
-    {"encoder.layer.%d.attention.self.query.bias",        "blk.%d.attn_q.bias",              0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(q_b)},
-    {"encoder.layer.%d.attention.self.key.weight",        "blk.%d.attn_k.weight",            0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(k_w)},
-    {"encoder.layer.%d.attention.self.key.bias",          "blk.%d.attn_k.bias",              0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(k_b)},
-    {"encoder.layer.%d.attention.self.value.weight",      "blk.%d.attn_v.weight",            0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(v_w)},
-    {"encoder.layer.%d.attention.self.value.bias",        "blk.%d.attn_v.bias",              0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(v_b)},
+    WE_BERT_QKV_ENTRIES(L(qkv)),
     {"encoder.layer.%d.attention.self.layer_norm_q.weight","blk.%d.attn_q_norm.weight",      0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(q_ln_w)},
     {"encoder.layer.%d.attention.self.layer_norm_q.bias", "blk.%d.attn_q_norm.bias",         0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(q_ln_b)},
     {"encoder.layer.%d.attention.self.layer_norm_k.weight","blk.%d.attn_k_norm.weight",      0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(k_ln_w)},
@@ -373,7 +366,7 @@ static wembed_status jina_forward(const we_arch_model *m, wembed_pool *pool, con
 
     const we_attn_params ap = { .n_head = H, .n_kv_head = H, .head_dim = E / H, .scale = 1.0f / sqrtf((float)(E / H)) };
     const jina_layer *L0 = &w->layers[0];
-    const we_weight *lin[] = { &L0->q_w, &L0->tail.gu_w, &L0->tail.gate_w, &L0->tail.up_w, &L0->tail.down_w };
+    const we_weight *lin[] = { &L0->qkv.q_w, &L0->tail.gu_w, &L0->tail.gate_w, &L0->tail.up_w, &L0->tail.down_w };
     float *qkv, *a, *h, *ff, *attn, *slopes;
     double *stmp;
     void *lscratch;
@@ -399,9 +392,7 @@ static wembed_status jina_forward(const we_arch_model *m, wembed_pool *pool, con
 
     for (int il = 0; il < hp->base.n_layer; il++) {
         const jina_layer *L = &w->layers[il];
-        we_linear(pool, qkv, 3 * E, x, E, &L->q_w, &L->q_b, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, qkv + E, 3 * E, x, E, &L->k_w, &L->k_b, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, qkv + 2 * E, 3 * E, x, E, &L->v_w, &L->v_b, n, WE_ACT_NONE, lscratch);
+        we_qkv_linear(pool, &L->qkv, qkv, x, n, E, lscratch);
         if (qkn) {   // LayerNorm over the whole projection (all heads at once)
             we_apply_norm(pool, &ln, qkv, 3 * E, qkv, 3 * E, &L->q_ln_w, &L->q_ln_b, n, E);
             we_apply_norm(pool, &ln, qkv + E, 3 * E, qkv + E, 3 * E, &L->k_ln_w, &L->k_ln_b, n, E);

@@ -169,7 +169,13 @@ void we_glu(wembed_pool *pool, float *h, int ldh, const float *gate, int ldg, co
 }
 
 // -----------------------------------------------------------------------------------------
-// The post-LN layer's tail
+// Self-attention projections, the post-LN layer's tail
+
+void we_qkv_linear(wembed_pool *pool, const we_qkv *w, float *qkv, const float *x, int T, int E, void *scratch) {
+    we_linear(pool, qkv, 3 * E, x, E, &w->q_w, &w->q_b, T, WE_ACT_NONE, scratch);
+    we_linear(pool, qkv + E, 3 * E, x, E, &w->k_w, &w->k_b, T, WE_ACT_NONE, scratch);
+    we_linear(pool, qkv + 2 * E, 3 * E, x, E, &w->v_w, &w->v_b, T, WE_ACT_NONE, scratch);
+}
 
 void we_postln_ffn(wembed_pool *pool, const we_postln_tail *L, const we_ffn *f, const we_norm *ln, float *x, float *h,
                    float *ff, int T, int E, void *lscratch) {
@@ -543,7 +549,7 @@ void we_embed_word_type(float *x, const we_tokens *tk, const we_weight *tok_emb,
 bool we_preln_plan(we_carve *c, wembed_pool *pool, const we_preln_layer *L, const we_tokens *tk, int E, int F,
                    const we_attn_params *ap, size_t extra, float **buf, float **attn, void **lscratch, float **more) {
     const int n = tk->n_tok;
-    const we_weight *lin[] = { &L->q_w, &L->fc1_w, &L->fc2_w };
+    const we_weight *lin[] = { &L->qkv.q_w, &L->fc1_w, &L->fc2_w };
     for (;;) {
         *buf = we_carve_floats(c, (size_t)n * (5 * (size_t)E + F));   // h | qkv (3E) | a | ff (F)
         *attn = we_carve_floats(c, we_attend_scratch_floats(tk, ap, false, we_pool_threads(pool)));
@@ -559,9 +565,7 @@ void we_preln_block(wembed_pool *pool, const we_preln_layer *L, float *x, const 
     const int n = tk->n_tok;
     float *h = buf, *qkv = h + (size_t)n * E, *a = qkv + (size_t)n * 3 * E, *ff = a + (size_t)n * E;
     we_apply_norm(pool, ln, h, E, x, E, &L->ln1_w, &L->ln1_b, n, E);
-    we_linear(pool, qkv, 3 * E, h, E, &L->q_w, &L->q_b, n, WE_ACT_NONE, lscratch);
-    we_linear(pool, qkv + E, 3 * E, h, E, &L->k_w, &L->k_b, n, WE_ACT_NONE, lscratch);
-    we_linear(pool, qkv + 2 * E, 3 * E, h, E, &L->v_w, &L->v_b, n, WE_ACT_NONE, lscratch);
+    we_qkv_linear(pool, &L->qkv, qkv, h, n, E, lscratch);
     we_attend(pool, tk, a, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, ap, NULL, NULL, attn);
     we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, n, WE_ACT_NONE, lscratch);
     we_residual(x, h, (size_t)n * E);

@@ -52,9 +52,7 @@
 #define MPNET_NUM_BUCKETS 32      // relative_position_bucket's num_buckets as compute_position_bias passes it
 
 typedef struct mpnet_layer {
-    we_weight q_w, q_b;           // (E, E), (E)   attention.attn.q
-    we_weight k_w, k_b;           // (E, E), (E)   attention.attn.k
-    we_weight v_w, v_b;           // (E, E), (E)   attention.attn.v
+    we_qkv qkv;                   // attention.attn.q, k, v
     we_postln_tail tail;          // attention.attn.o, attention.LayerNorm; intermediate.dense;
                                   // output.dense, .LayerNorm
 } mpnet_layer;
@@ -95,12 +93,12 @@ static const we_wentry g_mpnet_entries[] = {
     {"embeddings.LayerNorm.weight",                       NULL, 0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(emb_ln_w)},
     {"embeddings.LayerNorm.bias",                         NULL, 0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(emb_ln_b)},
     {"encoder.relative_attention_bias.weight",            NULL, 0, false, WE_W_VEC, 0, 0, 2, {MPNET_D_BUCKETS, MPNET_D_HEADS}, M(rel_bias)},
-    {"encoder.layer.%d.attention.attn.q.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(q_w)},
-    {"encoder.layer.%d.attention.attn.q.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(q_b)},
-    {"encoder.layer.%d.attention.attn.k.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(k_w)},
-    {"encoder.layer.%d.attention.attn.k.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(k_b)},
-    {"encoder.layer.%d.attention.attn.v.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(v_w)},
-    {"encoder.layer.%d.attention.attn.v.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(v_b)},
+    {"encoder.layer.%d.attention.attn.q.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(qkv.q_w)},
+    {"encoder.layer.%d.attention.attn.q.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(qkv.q_b)},
+    {"encoder.layer.%d.attention.attn.k.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(qkv.k_w)},
+    {"encoder.layer.%d.attention.attn.k.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(qkv.k_b)},
+    {"encoder.layer.%d.attention.attn.v.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(qkv.v_w)},
+    {"encoder.layer.%d.attention.attn.v.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(qkv.v_b)},
     {"encoder.layer.%d.attention.attn.o.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(tail.o_w)},
     {"encoder.layer.%d.attention.attn.o.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.o_b)},
     {"encoder.layer.%d.attention.LayerNorm.weight",       NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.attn_ln_w)},
@@ -230,7 +228,7 @@ static wembed_status mpnet_forward(const we_arch_model *m, wembed_pool *pool, co
     const mpnet_bias_ctx bias = { we_vec(&w->rel_bias), H, MPNET_NUM_BUCKETS / 2 };
     const we_ffn ffn = { .F = F, .act = hp->act };
     const mpnet_layer *L0 = &w->layers[0];
-    const we_weight *lin[] = { &L0->q_w, &L0->tail.up_w, &L0->tail.down_w };
+    const we_weight *lin[] = { &L0->qkv.q_w, &L0->tail.up_w, &L0->tail.down_w };
     float *qkv, *a, *h, *ff, *attn;
     void *lscratch;
     we_carve c = {0};
@@ -252,9 +250,7 @@ static wembed_status mpnet_forward(const we_arch_model *m, wembed_pool *pool, co
 
     for (int il = 0; il < hp->base.n_layer; il++) {
         const mpnet_layer *L = &w->layers[il];
-        we_linear(pool, qkv, 3 * E, x, E, &L->q_w, &L->q_b, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, qkv + E, 3 * E, x, E, &L->k_w, &L->k_b, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, qkv + 2 * E, 3 * E, x, E, &L->v_w, &L->v_b, n, WE_ACT_NONE, lscratch);
+        we_qkv_linear(pool, &L->qkv, qkv, x, n, E, lscratch);
         // The same relative bias in every layer.
         we_attend(pool, tk, a, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &ap, mpnet_bias_fill, &bias, attn);
         we_postln_tail_apply(pool, &L->tail, &ffn, &ln, x, a, h, ff, n, E, lscratch);
