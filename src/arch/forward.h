@@ -1,7 +1,9 @@
-// forward.h - what the forward passes share: the packed token batch they take, and the layers
+// forward.h - what the forward passes share: the packed token batch they take, the layers
 // a pass is written in (a Linear over any stored weight type, embedding gathers, the norms,
-// residual blocks, gated MLPs, RoPE tables, attention over every sequence of a batch) and the
-// one planner that sizes a pass's activations.
+// residual blocks, gated MLPs, RoPE tables, attention over every sequence of a batch), the
+// one planner that sizes a pass's activations, and the pieces several families have in common
+// (q/k/v projections, the post-LN layer's tail, the Qwen3 / Gemma 3 decoder layer, the
+// CLIP-style pre-LN layer and text tower), each with the weight-table rows of its tensors.
 //
 // Batches are packed, not padded: the tokens of all sequences lie back to back, each
 // sequence a range [seq_off[s], seq_off[s+1]). The projections and MLPs run on all tokens at
