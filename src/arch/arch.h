@@ -328,5 +328,13 @@ wembed_status we_alloc_layers(we_arch_model *ma, we_arena *a, int32_t n_layer, w
 // family->tower_layers[group - 1] in ma->w; a per-layer entry lives in its group's array.
 wembed_status we_alloc_towers(we_arch_model *ma, we_arena *a, we_err *err);
 we_weight *we_slot_towers(we_arch_model *ma, const we_wentry *e, int il);
+// A two-tower config.json (CLIPConfig, SiglipConfig): its text_config and vision_config, each
+// an object, or null / absent (the tower's defaults); another type is an error.
+wembed_status we_cfg_towers(const we_json *cfg, const we_json **tc, const we_json **vc, we_err *err);
+// The towers such a config describes (the parts hook): its text-only and vision-only
+// model_types one each, any other both.
+unsigned we_tower_parts(const we_json *cfg, const char *text_type, const char *vision_type);
+// After loading: which towers the files held (groups 1 and 2); neither is MISSING_TENSOR.
+wembed_status we_towers_present(const we_arch_model *ma, const bool *group_present, bool *has_text, bool *has_vision, we_err *err);
 
 #endif // WE_ARCH_H

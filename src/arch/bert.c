@@ -27,14 +27,9 @@
 #include "forward.h"
 
 typedef struct bert_layer {
-    we_weight q_w, q_b;           // (E, E), (E)   attention.self.query
-    we_weight k_w, k_b;           // (E, E), (E)
-    we_weight v_w, v_b;           // (E, E), (E)
-    we_weight o_w, o_b;           // (E, E), (E)   attention.output.dense
-    we_weight attn_ln_w, attn_ln_b;   // (E)       attention.output.LayerNorm (post-LN)
-    we_weight up_w, up_b;         // (F, E), (F)   intermediate.dense
-    we_weight down_w, down_b;     // (E, F), (E)   output.dense
-    we_weight out_ln_w, out_ln_b; // (E)           output.LayerNorm
+    we_qkv qkv;                   // attention.self.query, key, value
+    we_postln_tail tail;          // attention.output.dense, .LayerNorm; intermediate.dense;
+                                  // output.dense, .LayerNorm
 } bert_layer;
 
 typedef struct bert_weights {
@@ -51,18 +46,19 @@ typedef struct bert_weights {
 } bert_weights;
 
 typedef struct bert_hparams {
-    int32_t n_vocab;          // vocab_size
-    int32_t n_embd;           // hidden_size
-    int32_t n_layer;          // num_hidden_layers
-    int32_t n_head;           // num_attention_heads
-    int32_t n_ff;             // intermediate_size
+    we_text_hp base;          // first member (the generic hooks read it):
+                              //   n_vocab: vocab_size
+                              //   n_embd: hidden_size
+                              //   n_layer: num_hidden_layers
+                              //   n_head: num_attention_heads
+                              //   n_ff: intermediate_size
+                              //   n_ctx: the longest input: n_pos, or n_pos - pad_token_id - 1 (roberta)
     int32_t n_pos;            // max_position_embeddings (rows of the position table)
     int32_t n_types;          // type_vocab_size
     float eps;                // layer_norm_eps
     we_act act;               // hidden_act
     int32_t pad_token_id;
     bool pos_from_pad;        // roberta, xlm-roberta (config.json only)
-    int32_t n_ctx;            // longest input: n_pos, or n_pos - pad_token_id - 1 (roberta)
     we_cls_cfg cls;           // the classification head, if the config names one
 } bert_hparams;
 
@@ -79,22 +75,9 @@ static const we_wentry g_bert_entries[] = {
     {"embeddings.token_type_embeddings.weight",           "token_types.weight",             0, false, WE_W_VEC, 0, COND_TYPES, 2, {WE_D_TYPES, WE_D_EMBD}, M(type_emb)},
     {"embeddings.LayerNorm.weight",                       "token_embd_norm.weight",         0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(emb_ln_w)},
     {"embeddings.LayerNorm.bias",                         "token_embd_norm.bias",           0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(emb_ln_b)},
-    {"encoder.layer.%d.attention.self.query.weight",      "blk.%d.attn_q.weight",           0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(q_w)},
-    {"encoder.layer.%d.attention.self.query.bias",        "blk.%d.attn_q.bias",             0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(q_b)},
-    {"encoder.layer.%d.attention.self.key.weight",        "blk.%d.attn_k.weight",           0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(k_w)},
-    {"encoder.layer.%d.attention.self.key.bias",          "blk.%d.attn_k.bias",             0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(k_b)},
-    {"encoder.layer.%d.attention.self.value.weight",      "blk.%d.attn_v.weight",           0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(v_w)},
-    {"encoder.layer.%d.attention.self.value.bias",        "blk.%d.attn_v.bias",             0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(v_b)},
-    {"encoder.layer.%d.attention.output.dense.weight",    "blk.%d.attn_output.weight",      0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(o_w)},
-    {"encoder.layer.%d.attention.output.dense.bias",      "blk.%d.attn_output.bias",        0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(o_b)},
-    {"encoder.layer.%d.attention.output.LayerNorm.weight","blk.%d.attn_output_norm.weight", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_w)},
-    {"encoder.layer.%d.attention.output.LayerNorm.bias",  "blk.%d.attn_output_norm.bias",   0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_b)},
-    {"encoder.layer.%d.intermediate.dense.weight",        "blk.%d.ffn_up.weight",           0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, L(up_w)},
-    {"encoder.layer.%d.intermediate.dense.bias",          "blk.%d.ffn_up.bias",             0, true, WE_W_VEC, 0, 0, 1, {WE_D_FF}, L(up_b)},
-    {"encoder.layer.%d.output.dense.weight",              "blk.%d.ffn_down.weight",         0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, L(down_w)},
-    {"encoder.layer.%d.output.dense.bias",                "blk.%d.ffn_down.bias",           0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(down_b)},
-    {"encoder.layer.%d.output.LayerNorm.weight",          "blk.%d.layer_output_norm.weight",0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(out_ln_w)},
-    {"encoder.layer.%d.output.LayerNorm.bias",            "blk.%d.layer_output_norm.bias",  0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(out_ln_b)},
+    WE_BERT_QKV_ENTRIES(L(qkv)),
+    WE_POSTLN_ATTN_OUT_ENTRIES(L(tail)),
+    WE_POSTLN_BERT_FFN_ENTRIES(0, L(tail)),
     // llama.cpp's converter drops the pooler; sentence-transformers models do not use it.
     {"pooler.dense.weight",                               NULL,                             0, false, WE_W_LINEAR, WE_WF_OPTIONAL, 0, 2, {WE_D_EMBD, WE_D_EMBD}, M(pooler_w)},
     {"pooler.dense.bias",                                 NULL,                             0, false, WE_W_VEC, WE_WF_OPTIONAL, 0, 1, {WE_D_EMBD}, M(pooler_b)},
@@ -118,11 +101,11 @@ static wembed_status bert_from_config(we_arch_model *ma, const we_json *cfg, we_
     bert_hparams *hp = ma->hp;
     wembed_status rc;
     bool roberta = strcmp(ma->model_type, "roberta") == 0 || strcmp(ma->model_type, "xlm-roberta") == 0;
-    if ((rc = we_cfg_int(cfg, "vocab_size", 30522, 1, LIM, &hp->n_vocab, err)) ||
-        (rc = we_cfg_int(cfg, "hidden_size", 768, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_cfg_int(cfg, "num_hidden_layers", 12, 1, 1024, &hp->n_layer, err)) ||
-        (rc = we_cfg_int(cfg, "num_attention_heads", 12, 1, 4096, &hp->n_head, err)) ||
-        (rc = we_cfg_int(cfg, "intermediate_size", 3072, 1, 1 << 20, &hp->n_ff, err)) ||
+    if ((rc = we_cfg_int(cfg, "vocab_size", 30522, 1, LIM, &hp->base.n_vocab, err)) ||
+        (rc = we_cfg_int(cfg, "hidden_size", 768, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_cfg_int(cfg, "num_hidden_layers", 12, 1, 1024, &hp->base.n_layer, err)) ||
+        (rc = we_cfg_int(cfg, "num_attention_heads", 12, 1, 4096, &hp->base.n_head, err)) ||
+        (rc = we_cfg_int(cfg, "intermediate_size", 3072, 1, 1 << 20, &hp->base.n_ff, err)) ||
         (rc = we_cfg_int(cfg, "max_position_embeddings", 512, 1, LIM, &hp->n_pos, err)) ||
         (rc = we_cfg_int(cfg, "type_vocab_size", 2, 0, 1 << 16, &hp->n_types, err)) ||
         (rc = we_cfg_int(cfg, "pad_token_id", roberta ? 1 : 0, 0, LIM, &hp->pad_token_id, err)) ||
@@ -130,18 +113,18 @@ static wembed_status bert_from_config(we_arch_model *ma, const we_json *cfg, we_
         (rc = we_cfg_act(cfg, "hidden_act", "gelu", &hp->act, err)) ||
         (rc = we_cfg_cls_head(cfg, &hp->cls, err)))
         return rc;
-    if (hp->n_embd % hp->n_head)
+    if (hp->base.n_embd % hp->base.n_head)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: hidden_size %d is not a multiple of num_attention_heads %d",
-                         hp->n_embd, hp->n_head);
+                         hp->base.n_embd, hp->base.n_head);
     const we_json *pet = we_json_get(cfg, "position_embedding_type");
     if (pet && pet->type != WE_JSON_NULL && !we_json_str_eq(pet, "absolute"))
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: position_embedding_type \"%.40s\" is not supported (absolute)",
                          we_json_as_str(pet, NULL) ? pet->u.str : "?");
     hp->pos_from_pad = roberta;
-    hp->n_ctx = hp->n_pos;
+    hp->base.n_ctx = hp->n_pos;
     if (roberta) {
-        hp->n_ctx = hp->n_pos - hp->pad_token_id - 1;
-        if (hp->n_ctx < 1)
+        hp->base.n_ctx = hp->n_pos - hp->pad_token_id - 1;
+        if (hp->base.n_ctx < 1)
             return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: max_position_embeddings %d leaves no position after pad_token_id %d",
                              hp->n_pos, hp->pad_token_id);
     }
@@ -151,19 +134,19 @@ static wembed_status bert_from_config(we_arch_model *ma, const we_json *cfg, we_
 static wembed_status bert_from_gguf(we_arch_model *ma, const struct we_gguf *g, we_err *err) {
     bert_hparams *hp = ma->hp;
     wembed_status rc;
-    if ((rc = we_gguf_cfg_int(g, "bert.embedding_length", -1, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_gguf_cfg_int(g, "bert.block_count", -1, 1, 1024, &hp->n_layer, err)) ||
-        (rc = we_gguf_cfg_int(g, "bert.attention.head_count", -1, 1, 4096, &hp->n_head, err)) ||
-        (rc = we_gguf_cfg_int(g, "bert.feed_forward_length", -1, 1, 1 << 20, &hp->n_ff, err)) ||
+    if ((rc = we_gguf_cfg_int(g, "bert.embedding_length", -1, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_gguf_cfg_int(g, "bert.block_count", -1, 1, 1024, &hp->base.n_layer, err)) ||
+        (rc = we_gguf_cfg_int(g, "bert.attention.head_count", -1, 1, 4096, &hp->base.n_head, err)) ||
+        (rc = we_gguf_cfg_int(g, "bert.feed_forward_length", -1, 1, 1 << 20, &hp->base.n_ff, err)) ||
         (rc = we_gguf_cfg_int(g, "bert.context_length", -1, 1, LIM, &hp->n_pos, err)))
         return rc;
-    if (hp->n_embd % hp->n_head) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: embedding_length is not a multiple of head_count");
+    if (hp->base.n_embd % hp->base.n_head) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: embedding_length is not a multiple of head_count");
     if ((rc = we_gguf_cfg_pos_float(g, "bert.attention.layer_norm_epsilon", 1e-12, &hp->eps, err))) return rc;
     hp->act = WE_ACT_GELU;
     // Without tensors (a vocab-only file) the tokenizer gives the sizes.
     const we_gguf_kv *toks = we_gguf_find(g, "tokenizer.ggml.tokens");
     int64_t v = we_gguf_rows(g, "token_embd.weight", toks && toks->type == WE_GGUF_ARRAY ? (int64_t)WE_MIN(toks->n, (uint64_t)LIM) : 0);
-    hp->n_vocab = (int32_t)WE_MIN(v, (int64_t)LIM);
+    hp->base.n_vocab = (int32_t)WE_MIN(v, (int64_t)LIM);
     int64_t types = 2;
     we_gguf_get_int(g, "tokenizer.ggml.token_type_count", &types);
     // llama.cpp squeezes (1, E) to (E): one type row.
@@ -175,25 +158,20 @@ static wembed_status bert_from_gguf(we_arch_model *ma, const struct we_gguf *g, 
     // llama.cpp's XLM-R conversion cuts the pad_token_id + 1 offset rows off the position
     // table, so positions start at 0 in every bert GGUF.
     hp->pos_from_pad = false;
-    hp->n_ctx = hp->n_pos;
+    hp->base.n_ctx = hp->n_pos;
     return WEMBED_STATUS_OK;
 }
 
 static int64_t bert_dim(const we_arch_model *ma, int sym, int group) {
-    (void)group;
     const bert_hparams *hp = ma->hp;
     switch (sym) {
-    case WE_D_EMBD: return hp->n_embd;
-    case WE_D_FF: return hp->n_ff;
-    case WE_D_VOCAB: return hp->n_vocab;
     case WE_D_POS: return hp->n_pos;
     case WE_D_TYPES: return hp->n_types;
     case WE_D_LABELS: return hp->cls.n_labels;
     }
-    return -1;
+    return we_text_hp_dim(ma, sym, group);
 }
 
-static int32_t bert_n_layer(const we_arch_model *ma, int group) { (void)group; return ((const bert_hparams *)ma->hp)->n_layer; }
 static bool bert_enabled(const we_arch_model *ma, int cond) {
     const bert_hparams *hp = ma->hp;
     switch (cond) {
@@ -204,17 +182,11 @@ static bool bert_enabled(const we_arch_model *ma, int cond) {
     return true;
 }
 
-static wembed_status bert_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
-    return we_alloc_layers(ma, a, ((const bert_hparams *)ma->hp)->n_layer, err);
-}
-
 static wembed_status bert_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
     (void)group_present;
     const bert_hparams *hp = ma->hp;
     we_text_spec *t = &ma->text;
-    t->hidden = t->pooled = hp->n_embd;
-    t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
-    t->n_ctx = hp->n_ctx;
+    we_text_hp_spec(&hp->base, t);
     t->pos_rule = hp->pos_from_pad ? WE_POS_FROM_PAD : WE_POS_PLAIN;
     t->pad_id = hp->pad_token_id;
     t->pooling = WEMBED_POOLING_MEAN;
@@ -255,15 +227,16 @@ static wembed_status bert_forward(const we_arch_model *m, wembed_pool *pool, con
     (void)o;
     const bert_hparams *hp = m->hp;
     const bert_weights *w = m->w;
-    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, n = tk->n_tok;
+    const int E = hp->base.n_embd, F = hp->base.n_ff, H = hp->base.n_head, n = tk->n_tok;
     const we_norm ln = { WE_NORM_LAYER, hp->eps };
     wembed_status rc = we_check_tokens(tk, &w->tok_emb, &w->type_emb, w->pos_emb.N, err);
     if (rc) return rc;
     if (n == 0) return WEMBED_STATUS_OK;
 
     const we_attn_params ap = { .n_head = H, .n_kv_head = H, .head_dim = E / H, .scale = 1.0f / sqrtf((float)(E / H)) };
+    const we_ffn ffn = { .F = F, .act = hp->act };
     const bert_layer *L0 = &w->layers[0];
-    const we_weight *lin[] = { &L0->q_w, &L0->up_w, &L0->down_w };
+    const we_weight *lin[] = { &L0->qkv.q_w, &L0->tail.up_w, &L0->tail.down_w };
     float *qkv, *a, *h, *ff, *attn;
     void *lscratch;
     we_carve c = {0};
@@ -271,7 +244,7 @@ static wembed_status bert_forward(const we_arch_model *m, wembed_pool *pool, con
         qkv = we_carve_floats(&c, (size_t)n * 3 * E);
         a = we_carve_floats(&c, (size_t)n * E);
         h = we_carve_floats(&c, (size_t)n * E);
-        ff = we_carve_floats(&c, (size_t)n * F);
+        ff = we_carve_floats(&c, we_ffn_floats(&ffn, n));
         attn = we_carve_floats(&c, we_attend_scratch_floats(tk, &ap, false, we_pool_threads(pool)));
         lscratch = we_carve_bytes(&c, we_linear_scratch_max(n, lin, 3));
         if (c.base) break;
@@ -283,17 +256,11 @@ static wembed_status bert_forward(const we_arch_model *m, wembed_pool *pool, con
     we_gather_rows(x, &w->pos_emb, tk->pos, n, true);
     we_apply_norm(pool, &ln, x, E, x, E, &w->emb_ln_w, &w->emb_ln_b, n, E);
 
-    for (int il = 0; il < hp->n_layer; il++) {
+    for (int il = 0; il < hp->base.n_layer; il++) {
         const bert_layer *L = &w->layers[il];
-        we_linear(pool, qkv, 3 * E, x, E, &L->q_w, &L->q_b, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, qkv + E, 3 * E, x, E, &L->k_w, &L->k_b, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, qkv + 2 * E, 3 * E, x, E, &L->v_w, &L->v_b, n, WE_ACT_NONE, lscratch);
+        we_qkv_linear(pool, &L->qkv, qkv, x, n, E, lscratch);
         we_attend(pool, tk, a, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &ap, NULL, NULL, attn);
-        we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, n, WE_ACT_NONE, lscratch);
-        we_add_norm(pool, &ln, x, h, &L->attn_ln_w, &L->attn_ln_b, n, E);
-        we_linear(pool, ff, F, x, E, &L->up_w, &L->up_b, n, hp->act, lscratch);
-        we_linear(pool, h, E, ff, F, &L->down_w, &L->down_b, n, WE_ACT_NONE, lscratch);
-        we_add_norm(pool, &ln, x, h, &L->out_ln_w, &L->out_ln_b, n, E);
+        we_postln_tail_apply(pool, &L->tail, &ffn, &ln, x, a, h, ff, n, E, lscratch);
     }
     we_free(c.base);
     return WEMBED_STATUS_OK;
@@ -315,9 +282,9 @@ const we_family we_family_bert = {
     .from_config = bert_from_config,
     .from_gguf = bert_from_gguf,
     .dim = bert_dim,
-    .n_layer = bert_n_layer,
+    .n_layer = we_text_hp_n_layer,
     .enabled = bert_enabled,
-    .alloc = bert_alloc,
+    .alloc = we_text_hp_alloc,
     .slot = we_slot_simple,
     .finish = bert_finish,
     .describe = bert_describe,

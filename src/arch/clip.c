@@ -54,10 +54,7 @@ typedef struct clip_hparams {
 } clip_hparams;
 
 typedef struct clip_text_weights {
-    we_weight tok_emb;            // (V, E)  text_model.embeddings.token_embedding
-    we_weight pos_emb;            // (77, E) text_model.embeddings.position_embedding
-    we_preln_layer *layers;       // (n_layer)
-    we_weight final_ln_w, final_ln_b;   // (E)  text_model.final_layer_norm
+    we_preln_text tower;          // text_model.* (77 positions)
     we_weight proj;               // (P, E)  text_projection (optional: CLIPTextModel has none)
 } clip_text_weights;
 
@@ -89,11 +86,7 @@ enum { C_TEXT = 1, C_VISION };
 
 static const we_wentry g_clip_entries[] = {
     // text tower
-    {"text_model.embeddings.token_embedding.weight", "t.token_embd.weight", G_TEXT, false, WE_W_TABLE, 0, C_TEXT, 2, {WE_D_VOCAB, WE_D_EMBD}, T(tok_emb)},
-    {"text_model.embeddings.position_embedding.weight", "t.position_embd.weight", G_TEXT, false, WE_W_VEC, 0, C_TEXT, 2, {WE_D_POS, WE_D_EMBD}, T(pos_emb)},
-    WE_PRELN_LAYER_ENTRIES(G_TEXT, C_TEXT, "text_model", "t"),
-    {"text_model.final_layer_norm.weight", "t.post_ln.weight", G_TEXT, false, WE_W_VEC, 0, C_TEXT, 1, {WE_D_EMBD}, T(final_ln_w)},
-    {"text_model.final_layer_norm.bias", "t.post_ln.bias", G_TEXT, false, WE_W_VEC, 0, C_TEXT, 1, {WE_D_EMBD}, T(final_ln_b)},
+    WE_PRELN_TEXT_ENTRIES(G_TEXT, C_TEXT, T(tower)),
     {"text_projection.weight", "text_projection.weight", G_TEXT, false, WE_W_LINEAR, WE_WF_OPTIONAL, C_TEXT, 2, {WE_D_PROJ, WE_D_EMBD}, T(proj)},
     // vision tower
     {"vision_model.embeddings.class_embedding", "v.class_embd", G_VISION, false, WE_W_VEC, 0, C_VISION, 1, {WE_D_EMBD}, V(class_emb)},
@@ -173,11 +166,8 @@ static wembed_status clip_from_config(we_arch_model *ma, const we_json *cfg, we_
         rc = vision_from_config(&hp->vision, cfg, proj, err);
     } else {
         // CLIPModel: the towers' own projection_dim is ignored; CLIPModel's is used for both.
-        const we_json *tc = we_json_get(cfg, "text_config"), *vc = we_json_get(cfg, "vision_config");
-        if (tc && tc->type != WE_JSON_NULL && tc->type != WE_JSON_OBJECT)
-            return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: text_config must be an object");
-        if (vc && vc->type != WE_JSON_NULL && vc->type != WE_JSON_OBJECT)
-            return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: vision_config must be an object");
+        const we_json *tc, *vc;
+        if ((rc = we_cfg_towers(cfg, &tc, &vc, err))) return rc;
         if ((rc = text_from_config(&hp->text, tc, proj, err))) { we_err_prefix(err, "text_config"); return rc; }
         if ((rc = vision_from_config(&hp->vision, vc, proj, err))) { we_err_prefix(err, "vision_config"); return rc; }
     }
@@ -285,26 +275,10 @@ static wembed_status clip_text_forward(const we_arch_model *m, wembed_pool *pool
                                        const we_fwd_opts *o, float *x, we_err *err) {
     (void)o;
     const clip_text_hparams *hp = &((const clip_hparams *)m->hp)->text;
-    const clip_text_weights *w = &((const clip_weights *)m->w)->text;
-    const int E = hp->n_embd, n = tk->n_tok, d = E / hp->n_head;
     const we_norm ln = { WE_NORM_LAYER, hp->eps };
-    wembed_status rc = we_check_tokens(tk, &w->tok_emb, NULL, w->pos_emb.N, err);
-    if (rc) return rc;
-    if (n == 0) return WEMBED_STATUS_OK;
-    const we_attn_params ap = { .n_head = hp->n_head, .n_kv_head = hp->n_head, .head_dim = d,
-                                .scale = 1.0f / sqrtf((float)d), .causal = true };
-    we_carve c = {0};
-    float *buf, *attn, *unused;
-    void *lscratch;
-    if (!we_preln_plan(&c, pool, &w->layers[0], tk, E, hp->n_ff, &ap, 0, &buf, &attn, &lscratch, &unused))
-        return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the activations of %d tokens", n);
-    we_gather_rows(x, &w->tok_emb, tk->ids, n, false);
-    we_gather_rows(x, &w->pos_emb, tk->pos, n, true);
-    for (int il = 0; il < hp->n_layer; il++)
-        we_preln_block(pool, &w->layers[il], x, tk, E, hp->n_ff, &ln, hp->act, &ap, buf, attn, lscratch);
-    we_apply_norm(pool, &ln, x, E, x, E, &w->final_ln_w, &w->final_ln_b, n, E);
-    we_free(c.base);
-    return WEMBED_STATUS_OK;
+    const bool causal = true;     // CLIPTextTransformer's causal mask
+    return we_preln_text_forward(pool, &((const clip_weights *)m->w)->text.tower, tk, hp->n_layer, hp->n_embd, hp->n_head, hp->n_ff,
+                                 &ln, hp->act, causal, x, err);
 }
 
 static wembed_status clip_vision_forward(const we_arch_model *m, wembed_pool *pool, const float *pixels, int B,
@@ -317,8 +291,7 @@ static wembed_status clip_vision_forward(const we_arch_model *m, wembed_pool *po
     if (B <= 0) return WEMBED_STATUS_OK;
     int32_t *seq_off = we_malloc(sizeof(int32_t) * ((size_t)B + 1));
     if (!seq_off) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for %d images", B);
-    for (int b = 0; b <= B; b++) seq_off[b] = b * T;
-    const we_tokens tk = { B, n, seq_off, NULL, NULL, NULL, NULL, NULL };
+    const we_tokens tk = we_image_tokens(seq_off, B, T);
     const we_attn_params ap = { .n_head = hp->n_head, .n_kv_head = hp->n_head, .head_dim = d, .scale = 1.0f / sqrtf((float)d) };
     // Besides the blocks: the hidden states (when the caller wants none), the patches and
     // the patch GEMM's scratch, the class rows and the projection's scratch.
@@ -362,11 +335,8 @@ static wembed_status clip_vision_forward(const we_arch_model *m, wembed_pool *po
 static wembed_status clip_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
     clip_weights *w = ma->w;
     const clip_hparams *hp = ma->hp;
-    w->has_text = group_present[G_TEXT];
-    w->has_vision = group_present[G_VISION];
-    if (!w->has_text && !w->has_vision)
-        return we_errorf(err, WEMBED_STATUS_MISSING_TENSOR,
-                         "clip: the weights hold neither the text tower (text_model.*) nor the vision tower (vision_model.*)");
+    wembed_status rc = we_towers_present(ma, group_present, &w->has_text, &w->has_vision, err);
+    if (rc) return rc;
     ma->logit_scale = hp->logit_scale_init;
     if (w->logit_scale.data) ma->logit_scale = ((const float *)w->logit_scale.data)[0];
     if (w->has_text) {
@@ -392,12 +362,7 @@ static wembed_status clip_finish(we_arch_model *ma, const bool *group_present, w
     return WEMBED_STATUS_OK;
 }
 
-static unsigned clip_parts(const we_json *cfg) {
-    const char *mt = we_json_as_str(we_json_get(cfg, "model_type"), NULL);
-    if (mt && strcmp(mt, "clip_text_model") == 0) return WEMBED_PART_TEXT;
-    if (mt && strcmp(mt, "clip_vision_model") == 0) return WEMBED_PART_VISION;
-    return WEMBED_PART_TEXT | WEMBED_PART_VISION;
-}
+static unsigned clip_parts(const we_json *cfg) { return we_tower_parts(cfg, "clip_text_model", "clip_vision_model"); }
 
 // HF's rule for the row whose hidden state is the text's vector: eos_token_id 2, as old
 // configs have it, means the largest id (<|endoftext|>); otherwise the first eos_token_id, or
@@ -432,7 +397,7 @@ const we_family we_family_clip = {
     .hp_size = sizeof(clip_hparams),
     .w_size = sizeof(clip_weights),
     .layer_size = sizeof(we_preln_layer),
-    .tower_layers = { offsetof(clip_weights, text.layers), offsetof(clip_weights, vision.layers) },
+    .tower_layers = { offsetof(clip_weights, text.tower.layers), offsetof(clip_weights, vision.layers) },
     .entries = g_clip_entries,
     .n_entries = (uint32_t)WE_ARRAY_LEN(g_clip_entries),
     .prefixes = g_clip_prefixes,

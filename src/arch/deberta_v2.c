@@ -71,16 +71,11 @@
 #include "forward.h"
 
 typedef struct deb_layer {
-    we_weight q_w, q_b;           // (E, E), (E)   attention.self.query_proj
-    we_weight k_w, k_b;           // (E, E), (E)   attention.self.key_proj
-    we_weight v_w, v_b;           // (E, E), (E)   attention.self.value_proj
+    we_qkv qkv;                   // attention.self.query_proj, key_proj, value_proj
     we_weight pk_w, pk_b;         // (E, E), (E)   attention.self.pos_key_proj (c2p, no share_att_key)
     we_weight pq_w, pq_b;         // (E, E), (E)   attention.self.pos_query_proj (p2c, no share_att_key)
-    we_weight o_w, o_b;           // (E, E), (E)   attention.output.dense
-    we_weight attn_ln_w, attn_ln_b;   // (E)       attention.output.LayerNorm (post-LN)
-    we_weight up_w, up_b;         // (F, E), (F)   intermediate.dense
-    we_weight down_w, down_b;     // (E, F), (E)   output.dense
-    we_weight out_ln_w, out_ln_b; // (E)           output.LayerNorm
+    we_postln_tail tail;          // attention.output.dense, .LayerNorm; intermediate.dense;
+                                  // output.dense, .LayerNorm
 } deb_layer;
 
 typedef struct deb_weights {
@@ -96,12 +91,14 @@ typedef struct deb_weights {
 } deb_weights;
 
 typedef struct deb_hparams {
-    int32_t n_vocab;          // vocab_size
-    int32_t n_embd;           // hidden_size
-    int32_t n_layer;          // num_hidden_layers
-    int32_t n_head;           // num_attention_heads
-    int32_t n_ff;             // intermediate_size
-    int32_t n_pos;            // max_position_embeddings
+    we_text_hp base;          // first member (the generic hooks read it):
+                              //   n_vocab: vocab_size
+                              //   n_embd: hidden_size
+                              //   n_layer: num_hidden_layers
+                              //   n_head: num_attention_heads
+                              //   n_ff: intermediate_size
+                              //   n_ctx: max_position_embeddings
+    int32_t n_pos;            // max_position_embeddings (rows of the position table)
     int32_t n_types;          // type_vocab_size
     float eps;                // layer_norm_eps
     we_act act;               // hidden_act
@@ -134,26 +131,18 @@ static const we_wentry g_deb_entries[] = {
     {"encoder.rel_embeddings.weight",                       NULL, 0, false, WE_W_VEC, 0, COND_REL, 2, {D_REL, WE_D_EMBD}, M(rel_emb)},
     {"encoder.LayerNorm.weight",                            NULL, 0, false, WE_W_VEC, 0, COND_REL_LN, 1, {WE_D_EMBD}, M(rel_ln_w)},
     {"encoder.LayerNorm.bias",                              NULL, 0, false, WE_W_VEC, 0, COND_REL_LN, 1, {WE_D_EMBD}, M(rel_ln_b)},
-    {"encoder.layer.%d.attention.self.query_proj.weight",   NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(q_w)},
-    {"encoder.layer.%d.attention.self.query_proj.bias",     NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(q_b)},
-    {"encoder.layer.%d.attention.self.key_proj.weight",     NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(k_w)},
-    {"encoder.layer.%d.attention.self.key_proj.bias",       NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(k_b)},
-    {"encoder.layer.%d.attention.self.value_proj.weight",   NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(v_w)},
-    {"encoder.layer.%d.attention.self.value_proj.bias",     NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(v_b)},
+    {"encoder.layer.%d.attention.self.query_proj.weight",   NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(qkv.q_w)},
+    {"encoder.layer.%d.attention.self.query_proj.bias",     NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(qkv.q_b)},
+    {"encoder.layer.%d.attention.self.key_proj.weight",     NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(qkv.k_w)},
+    {"encoder.layer.%d.attention.self.key_proj.bias",       NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(qkv.k_b)},
+    {"encoder.layer.%d.attention.self.value_proj.weight",   NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(qkv.v_w)},
+    {"encoder.layer.%d.attention.self.value_proj.bias",     NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(qkv.v_b)},
     {"encoder.layer.%d.attention.self.pos_key_proj.weight", NULL, 0, true, WE_W_LINEAR, 0, COND_POS_KEY, 2, {WE_D_EMBD, WE_D_EMBD}, L(pk_w)},
     {"encoder.layer.%d.attention.self.pos_key_proj.bias",   NULL, 0, true, WE_W_VEC, 0, COND_POS_KEY, 1, {WE_D_EMBD}, L(pk_b)},
     {"encoder.layer.%d.attention.self.pos_query_proj.weight", NULL, 0, true, WE_W_LINEAR, 0, COND_POS_QUERY, 2, {WE_D_EMBD, WE_D_EMBD}, L(pq_w)},
     {"encoder.layer.%d.attention.self.pos_query_proj.bias", NULL, 0, true, WE_W_VEC, 0, COND_POS_QUERY, 1, {WE_D_EMBD}, L(pq_b)},
-    {"encoder.layer.%d.attention.output.dense.weight",      NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(o_w)},
-    {"encoder.layer.%d.attention.output.dense.bias",        NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(o_b)},
-    {"encoder.layer.%d.attention.output.LayerNorm.weight",  NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_w)},
-    {"encoder.layer.%d.attention.output.LayerNorm.bias",    NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_b)},
-    {"encoder.layer.%d.intermediate.dense.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, L(up_w)},
-    {"encoder.layer.%d.intermediate.dense.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_FF}, L(up_b)},
-    {"encoder.layer.%d.output.dense.weight",                NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, L(down_w)},
-    {"encoder.layer.%d.output.dense.bias",                  NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(down_b)},
-    {"encoder.layer.%d.output.LayerNorm.weight",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(out_ln_w)},
-    {"encoder.layer.%d.output.LayerNorm.bias",              NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(out_ln_b)},
+    WE_POSTLN_ATTN_OUT_ENTRIES(L(tail)),
+    WE_POSTLN_BERT_FFN_ENTRIES(0, L(tail)),
     // DebertaV2ForSequenceClassification (outside "deberta."); the head stays f32 (WE_W_VEC).
     {"pooler.dense.weight",                                 NULL, 0, false, WE_W_VEC, 0, COND_HEAD, 2, {WE_D_EMBD, WE_D_EMBD}, M(pooler_w)},
     {"pooler.dense.bias",                                   NULL, 0, false, WE_W_VEC, 0, COND_HEAD, 1, {WE_D_EMBD}, M(pooler_b)},
@@ -222,11 +211,11 @@ static wembed_status deb_from_config(we_arch_model *ma, const we_json *cfg, we_e
     deb_hparams *hp = ma->hp;
     wembed_status rc;
     int32_t emb_size, conv, head_size, pooler_size;
-    if ((rc = we_cfg_int(cfg, "vocab_size", 128100, 1, LIM, &hp->n_vocab, err)) ||
-        (rc = we_cfg_int(cfg, "hidden_size", 1536, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_cfg_int(cfg, "num_hidden_layers", 24, 1, 1024, &hp->n_layer, err)) ||
-        (rc = we_cfg_int(cfg, "num_attention_heads", 24, 1, 4096, &hp->n_head, err)) ||
-        (rc = we_cfg_int(cfg, "intermediate_size", 6144, 1, 1 << 20, &hp->n_ff, err)) ||
+    if ((rc = we_cfg_int(cfg, "vocab_size", 128100, 1, LIM, &hp->base.n_vocab, err)) ||
+        (rc = we_cfg_int(cfg, "hidden_size", 1536, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_cfg_int(cfg, "num_hidden_layers", 24, 1, 1024, &hp->base.n_layer, err)) ||
+        (rc = we_cfg_int(cfg, "num_attention_heads", 24, 1, 4096, &hp->base.n_head, err)) ||
+        (rc = we_cfg_int(cfg, "intermediate_size", 6144, 1, 1 << 20, &hp->base.n_ff, err)) ||
         (rc = we_cfg_int(cfg, "max_position_embeddings", 512, 1, LIM, &hp->n_pos, err)) ||
         (rc = we_cfg_int(cfg, "type_vocab_size", 0, 0, 1 << 16, &hp->n_types, err)) ||
         (rc = we_cfg_pos_float(cfg, "layer_norm_eps", 1e-7, &hp->eps, err)) ||
@@ -236,25 +225,26 @@ static wembed_status deb_from_config(we_arch_model *ma, const we_json *cfg, we_e
         (rc = we_cfg_bool(cfg, "share_att_key", false, &hp->share_att_key, err)) ||
         (rc = we_cfg_int(cfg, "position_buckets", -1, INT32_MIN, LIM, &hp->buckets, err)) ||
         (rc = we_cfg_int(cfg, "max_relative_positions", -1, INT32_MIN, LIM, &hp->max_rel, err)) ||
-        (rc = we_cfg_int(cfg, "embedding_size", hp->n_embd, 1, 65536, &emb_size, err)) ||
+        (rc = we_cfg_int(cfg, "embedding_size", hp->base.n_embd, 1, 65536, &emb_size, err)) ||
         (rc = we_cfg_int(cfg, "conv_kernel_size", 0, INT32_MIN, LIM, &conv, err)) ||
-        (rc = we_cfg_int(cfg, "pooler_hidden_size", hp->n_embd, 1, 65536, &pooler_size, err)) ||
+        (rc = we_cfg_int(cfg, "pooler_hidden_size", hp->base.n_embd, 1, 65536, &pooler_size, err)) ||
         (rc = deb_pos_att_type(cfg, hp, err)) ||
         (rc = we_cfg_cls_head(cfg, &hp->cls, err)))
         return rc;
-    if (hp->n_embd % hp->n_head)
+    hp->base.n_ctx = hp->n_pos;
+    if (hp->base.n_embd % hp->base.n_head)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: hidden_size %d is not a multiple of num_attention_heads %d",
-                         hp->n_embd, hp->n_head);
-    if ((rc = we_cfg_int(cfg, "attention_head_size", hp->n_embd / hp->n_head, 1, 65536, &head_size, err))) return rc;
-    if (emb_size != hp->n_embd)
+                         hp->base.n_embd, hp->base.n_head);
+    if ((rc = we_cfg_int(cfg, "attention_head_size", hp->base.n_embd / hp->base.n_head, 1, 65536, &head_size, err))) return rc;
+    if (emb_size != hp->base.n_embd)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: embedding_size %d != hidden_size %d (embed_proj) is not supported",
-                         emb_size, hp->n_embd);
+                         emb_size, hp->base.n_embd);
     if (conv > 0) return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: conv_kernel_size %d (DeBERTa's ConvLayer) is not supported", conv);
-    if (head_size != hp->n_embd / hp->n_head)
+    if (head_size != hp->base.n_embd / hp->base.n_head)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: attention_head_size %d other than hidden_size / heads is not supported", head_size);
-    if (hp->cls.on && pooler_size != hp->n_embd)
+    if (hp->cls.on && pooler_size != hp->base.n_embd)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: pooler_hidden_size %d != hidden_size %d is not supported", pooler_size,
-                         hp->n_embd);
+                         hp->base.n_embd);
     // pooler_hidden_act: an ACT2FN name; tanh besides we_cfg_act's.
     const char *pa = we_json_as_str(we_json_get(cfg, "pooler_hidden_act"), NULL);
     hp->pooler_tanh = pa && strcmp(pa, "tanh") == 0;
@@ -276,21 +266,16 @@ static wembed_status deb_from_config(we_arch_model *ma, const we_json *cfg, we_e
 }
 
 static int64_t deb_dim(const we_arch_model *ma, int sym, int group) {
-    (void)group;
     const deb_hparams *hp = ma->hp;
     switch (sym) {
-    case WE_D_EMBD: return hp->n_embd;
-    case WE_D_FF: return hp->n_ff;
-    case WE_D_VOCAB: return hp->n_vocab;
     case WE_D_POS: return hp->n_pos;
     case WE_D_TYPES: return hp->n_types;
     case WE_D_LABELS: return hp->cls.n_labels;
     case D_REL: return 2 * (int64_t)hp->span;
     }
-    return -1;
+    return we_text_hp_dim(ma, sym, group);
 }
 
-static int32_t deb_n_layer(const we_arch_model *ma, int group) { (void)group; return ((const deb_hparams *)ma->hp)->n_layer; }
 
 static bool deb_enabled(const we_arch_model *ma, int cond) {
     const deb_hparams *hp = ma->hp;
@@ -306,17 +291,11 @@ static bool deb_enabled(const we_arch_model *ma, int cond) {
     return true;
 }
 
-static wembed_status deb_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
-    return we_alloc_layers(ma, a, ((const deb_hparams *)ma->hp)->n_layer, err);
-}
-
 static wembed_status deb_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
     (void)group_present; (void)err;
     const deb_hparams *hp = ma->hp;
     we_text_spec *t = &ma->text;
-    t->hidden = t->pooled = hp->n_embd;
-    t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
-    t->n_ctx = hp->n_pos;
+    we_text_hp_spec(&hp->base, t);
     t->pos_rule = WE_POS_PLAIN;
     t->pooling = WEMBED_POOLING_MEAN;
     t->chunks = true;
@@ -414,7 +393,7 @@ static void deb_attn_task(void *vctx, int ith, int nth) {
     (void)nth;
     deb_attn_ctx *c = vctx;
     const deb_hparams *hp = c->hp;
-    const int E = hp->n_embd, H = hp->n_head, d = E / H, E3 = 3 * E, Tm = c->Tm;
+    const int E = hp->base.n_embd, H = hp->base.n_head, d = E / H, E3 = 3 * E, Tm = c->Tm;
     const bool rel = hp->rel;
     int64_t item;
     while (we_queue_take(&c->queue, &item)) {
@@ -484,7 +463,7 @@ static wembed_status deb_forward(const we_arch_model *m, wembed_pool *pool, cons
     (void)o;   // TempScale reaches the attention through tk->opts
     const deb_hparams *hp = m->hp;
     const deb_weights *w = m->w;
-    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, d = E / H, n = tk->n_tok;
+    const int E = hp->base.n_embd, F = hp->base.n_ff, H = hp->base.n_head, d = E / H, n = tk->n_tok;
     const we_norm ln = { WE_NORM_LAYER, hp->eps };
     const we_weight *type_emb = hp->n_types > 0 ? &w->type_emb : NULL;
     wembed_status rc = we_check_tokens(tk, &w->tok_emb, type_emb, hp->pos_biased ? w->pos_emb.N : 0, err);
@@ -497,8 +476,9 @@ static wembed_status deb_forward(const we_arch_model *m, wembed_pool *pool, cons
     const int32_t R = hi - lo + 1;      // rel_embeddings rows any sequence reads (0 without relative attention)
     const int nth = we_pool_threads(pool);
     const size_t per_thread = deb_attn_floats(Tm, R > 0 ? R : 1, d);
+    const we_ffn ffn = { .F = F, .act = hp->act };
     const deb_layer *L0 = &w->layers[0];
-    const we_weight *lin[] = { &L0->q_w, &L0->up_w, &L0->down_w, &L0->pk_w, &L0->pq_w };
+    const we_weight *lin[] = { &L0->qkv.q_w, &L0->tail.up_w, &L0->tail.down_w, &L0->pk_w, &L0->pq_w };
     float *qkv, *a, *h, *ff, *rel, *kr, *qr, *attn;
     int32_t *rows;
     void *lscratch;
@@ -507,7 +487,7 @@ static wembed_status deb_forward(const we_arch_model *m, wembed_pool *pool, cons
         qkv = we_carve_floats(&c, (size_t)n * 3 * E);
         a = we_carve_floats(&c, (size_t)n * E);
         h = we_carve_floats(&c, (size_t)n * E);
-        ff = we_carve_floats(&c, (size_t)n * F);
+        ff = we_carve_floats(&c, we_ffn_floats(&ffn, n));
         rel = we_carve_floats(&c, (size_t)R * E);
         kr = we_carve_floats(&c, (size_t)R * E);
         qr = we_carve_floats(&c, (size_t)R * E);
@@ -545,26 +525,20 @@ static wembed_status deb_forward(const we_arch_model *m, wembed_pool *pool, cons
                         .scale = (float)(1.0 / sqrt((double)d * scale_factor) / tau), .out = a, .scratch = attn,
                         .per_thread = per_thread };
 
-    for (int il = 0; il < hp->n_layer; il++) {
+    for (int il = 0; il < hp->base.n_layer; il++) {
         const deb_layer *Ly = &w->layers[il];
-        we_linear(pool, qkv, 3 * E, x, E, &Ly->q_w, &Ly->q_b, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, qkv + E, 3 * E, x, E, &Ly->k_w, &Ly->k_b, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, qkv + 2 * E, 3 * E, x, E, &Ly->v_w, &Ly->v_b, n, WE_ACT_NONE, lscratch);
+        we_qkv_linear(pool, &Ly->qkv, qkv, x, n, E, lscratch);
         if (R > 0 && hp->c2p) {
-            const we_weight *kw = hp->share_att_key ? &Ly->k_w : &Ly->pk_w, *kb = hp->share_att_key ? &Ly->k_b : &Ly->pk_b;
+            const we_weight *kw = hp->share_att_key ? &Ly->qkv.k_w : &Ly->pk_w, *kb = hp->share_att_key ? &Ly->qkv.k_b : &Ly->pk_b;
             we_linear(pool, kr, E, rel, E, kw, kb, R, WE_ACT_NONE, lscratch);
         }
         if (R > 0 && hp->p2c) {
-            const we_weight *qw = hp->share_att_key ? &Ly->q_w : &Ly->pq_w, *qb = hp->share_att_key ? &Ly->q_b : &Ly->pq_b;
+            const we_weight *qw = hp->share_att_key ? &Ly->qkv.q_w : &Ly->pq_w, *qb = hp->share_att_key ? &Ly->qkv.q_b : &Ly->pq_b;
             we_linear(pool, qr, E, rel, E, qw, qb, R, WE_ACT_NONE, lscratch);
         }
         we_queue_init(&ac.queue, (int64_t)tk->n_seq * H);
         we_pool_run(pool, deb_attn_task, &ac);
-        we_linear(pool, h, E, a, E, &Ly->o_w, &Ly->o_b, n, WE_ACT_NONE, lscratch);
-        we_add_norm(pool, &ln, x, h, &Ly->attn_ln_w, &Ly->attn_ln_b, n, E);
-        we_linear(pool, ff, F, x, E, &Ly->up_w, &Ly->up_b, n, hp->act, lscratch);
-        we_linear(pool, h, E, ff, F, &Ly->down_w, &Ly->down_b, n, WE_ACT_NONE, lscratch);
-        we_add_norm(pool, &ln, x, h, &Ly->out_ln_w, &Ly->out_ln_b, n, E);
+        we_postln_tail_apply(pool, &Ly->tail, &ffn, &ln, x, a, h, ff, n, E, lscratch);
     }
     we_free(c.base);
     return WEMBED_STATUS_OK;
@@ -584,9 +558,9 @@ const we_family we_family_deberta_v2 = {
     .n_groups = 1,
     .from_config = deb_from_config,
     .dim = deb_dim,
-    .n_layer = deb_n_layer,
+    .n_layer = we_text_hp_n_layer,
     .enabled = deb_enabled,
-    .alloc = deb_alloc,
+    .alloc = we_text_hp_alloc,
     .slot = we_slot_simple,
     .finish = deb_finish,
     .describe = deb_describe,

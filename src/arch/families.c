@@ -120,6 +120,32 @@ wembed_status we_alloc_towers(we_arch_model *ma, we_arena *a, we_err *err) {
     return WEMBED_STATUS_OK;
 }
 
+wembed_status we_cfg_towers(const we_json *cfg, const we_json **tc, const we_json **vc, we_err *err) {
+    *tc = we_json_get(cfg, "text_config");
+    *vc = we_json_get(cfg, "vision_config");
+    if (*tc && (*tc)->type != WE_JSON_NULL && (*tc)->type != WE_JSON_OBJECT)
+        return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: text_config must be an object");
+    if (*vc && (*vc)->type != WE_JSON_NULL && (*vc)->type != WE_JSON_OBJECT)
+        return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: vision_config must be an object");
+    return WEMBED_STATUS_OK;
+}
+
+unsigned we_tower_parts(const we_json *cfg, const char *text_type, const char *vision_type) {
+    const char *mt = we_json_as_str(we_json_get(cfg, "model_type"), NULL);
+    if (mt && strcmp(mt, text_type) == 0) return WEMBED_PART_TEXT;
+    if (mt && strcmp(mt, vision_type) == 0) return WEMBED_PART_VISION;
+    return WEMBED_PART_TEXT | WEMBED_PART_VISION;
+}
+
+wembed_status we_towers_present(const we_arch_model *ma, const bool *group_present, bool *has_text, bool *has_vision, we_err *err) {
+    *has_text = group_present[1];
+    *has_vision = group_present[2];
+    if (!*has_text && !*has_vision)
+        return we_errorf(err, WEMBED_STATUS_MISSING_TENSOR,
+                         "%s: the weights hold neither the text tower (text_model.*) nor the vision tower (vision_model.*)", ma->family->name);
+    return WEMBED_STATUS_OK;
+}
+
 we_weight *we_slot_towers(we_arch_model *ma, const we_wentry *e, int il) {
     if (!e->per_layer) return (we_weight *)((char *)ma->w + e->offset);
     char *layers = *(char **)((char *)ma->w + ma->family->tower_layers[e->group == 1 ? 0 : 1]);

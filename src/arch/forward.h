@@ -1,7 +1,9 @@
-// forward.h - what the forward passes share: the packed token batch they take, and the layers
+// forward.h - what the forward passes share: the packed token batch they take, the layers
 // a pass is written in (a Linear over any stored weight type, embedding gathers, the norms,
-// residual blocks, gated MLPs, RoPE tables, attention over every sequence of a batch) and the
-// one planner that sizes a pass's activations.
+// residual blocks, gated MLPs, RoPE tables, attention over every sequence of a batch), the
+// one planner that sizes a pass's activations, and the pieces several families have in common
+// (q/k/v projections, the post-LN layer's tail, the Qwen3 / Gemma 3 decoder layer, the
+// CLIP-style pre-LN layer and text tower), each with the weight-table rows of its tensors.
 //
 // Batches are packed, not padded: the tokens of all sequences lie back to back, each
 // sequence a range [seq_off[s], seq_off[s+1]). The projections and MLPs run on all tokens at
@@ -114,6 +116,96 @@ void we_glu(wembed_pool *pool, float *h, int ldh, const float *gate, int ldg, co
             int T, int F, we_act act);
 
 // -----------------------------------------------------------------------------------------
+// The query, key and value projections of a self-attention with biases (BertSelfAttention's
+// query / key / value, MPNet's q / k / v, DeBERTa's *_proj, CLIP's q_proj / k_proj / v_proj):
+// a member of the family's layer struct.
+
+typedef struct we_qkv {
+    we_weight q_w, q_b;           // (E, E), (E)
+    we_weight k_w, k_b;           // (E, E), (E)
+    we_weight v_w, v_b;           // (E, E), (E)
+} we_qkv;
+
+// qkv (T, 3E) = [x Wq^T + bq | x Wk^T + bk | x Wv^T + bv] for x (T, E).
+void we_qkv_linear(wembed_pool *pool, const we_qkv *w, float *qkv, const float *x, int T, int E, void *scratch);
+
+// Its weight-table rows under BertSelfAttention's HF names (attention.self.query / key / value)
+// and llama.cpp's bert GGUF names, for the we_qkv at offset OFF of the family's layer struct.
+#define WE_QKV_T(OFF, f) (uint16_t)((OFF) + offsetof(we_qkv, f))
+#define WE_BERT_QKV_ENTRIES(OFF)                                                                                                 \
+    {"encoder.layer.%d.attention.self.query.weight", "blk.%d.attn_q.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, \
+     WE_QKV_T(OFF, q_w)},                                                                                                        \
+    {"encoder.layer.%d.attention.self.query.bias", "blk.%d.attn_q.bias", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, WE_QKV_T(OFF, q_b)}, \
+    {"encoder.layer.%d.attention.self.key.weight", "blk.%d.attn_k.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD},   \
+     WE_QKV_T(OFF, k_w)},                                                                                                        \
+    {"encoder.layer.%d.attention.self.key.bias", "blk.%d.attn_k.bias", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, WE_QKV_T(OFF, k_b)}, \
+    {"encoder.layer.%d.attention.self.value.weight", "blk.%d.attn_v.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, \
+     WE_QKV_T(OFF, v_w)},                                                                                                        \
+    {"encoder.layer.%d.attention.self.value.bias", "blk.%d.attn_v.bias", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, WE_QKV_T(OFF, v_b)}
+
+// -----------------------------------------------------------------------------------------
+// The post-LN (BERT) layer after its attention: BertLayer's attention output and feed-forward,
+// which MPNet, DeBERTa-v2, JinaBERT and GTE share (each family has its own attention before it):
+//   x = LN_attn(x + a Wo^T + bo);   x = LN_out(x + ffn(x) Wdown^T + bdown)
+// ffn(x) is BERT's act(x Wup^T + bup), or gated: act(gate) * up, gate and up the halves of one
+// (2F, E) projection or two (F, E) ones, without a bias (JinaBERT's GEGLU, GTE's up_gate_proj).
+
+typedef struct we_postln_tail {
+    we_weight o_w, o_b;           // (E, E), (E)   the attention's output projection
+    we_weight attn_ln_w, attn_ln_b;   // (E)       its LayerNorm
+    we_weight up_w, up_b;         // (F, E), (F)   plain: the intermediate Linear; gated, split: the up half
+    we_weight gate_w;             // (F, E)        gated, split: the activated half
+    we_weight gu_w;               // (2F, E)       gated, fused: both halves in the checkpoint's order
+    we_weight down_w, down_b;     // (E, F), (E)   the output Linear
+    we_weight out_ln_w, out_ln_b; // (E)           its LayerNorm
+} we_postln_tail;
+
+// Its weight-table rows under BertLayer's HF names and llama.cpp's bert GGUF names, for the
+// we_postln_tail at offset OFF of the family's layer struct: the attention output
+// (attention.output.dense, .LayerNorm), and BERT's feed-forward (intermediate.dense,
+// output.dense, output.LayerNorm) under condition C.
+#define WE_POSTLN_T(OFF, f) (uint16_t)((OFF) + offsetof(we_postln_tail, f))
+#define WE_POSTLN_ATTN_OUT_ENTRIES(OFF)                                                                                          \
+    {"encoder.layer.%d.attention.output.dense.weight", "blk.%d.attn_output.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, \
+     WE_POSTLN_T(OFF, o_w)},                                                                                                     \
+    {"encoder.layer.%d.attention.output.dense.bias", "blk.%d.attn_output.bias", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD},           \
+     WE_POSTLN_T(OFF, o_b)},                                                                                                     \
+    {"encoder.layer.%d.attention.output.LayerNorm.weight", "blk.%d.attn_output_norm.weight", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, \
+     WE_POSTLN_T(OFF, attn_ln_w)},                                                                                               \
+    {"encoder.layer.%d.attention.output.LayerNorm.bias", "blk.%d.attn_output_norm.bias", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD},  \
+     WE_POSTLN_T(OFF, attn_ln_b)}
+#define WE_POSTLN_BERT_FFN_ENTRIES(C, OFF)                                                                                       \
+    {"encoder.layer.%d.intermediate.dense.weight", "blk.%d.ffn_up.weight", 0, true, WE_W_LINEAR, 0, C, 2, {WE_D_FF, WE_D_EMBD},   \
+     WE_POSTLN_T(OFF, up_w)},                                                                                                    \
+    {"encoder.layer.%d.intermediate.dense.bias", "blk.%d.ffn_up.bias", 0, true, WE_W_VEC, 0, C, 1, {WE_D_FF}, WE_POSTLN_T(OFF, up_b)}, \
+    {"encoder.layer.%d.output.dense.weight", "blk.%d.ffn_down.weight", 0, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_FF},       \
+     WE_POSTLN_T(OFF, down_w)},                                                                                                  \
+    {"encoder.layer.%d.output.dense.bias", "blk.%d.ffn_down.bias", 0, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_POSTLN_T(OFF, down_b)}, \
+    {"encoder.layer.%d.output.LayerNorm.weight", "blk.%d.layer_output_norm.weight", 0, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD},      \
+     WE_POSTLN_T(OFF, out_ln_w)},                                                                                                \
+    {"encoder.layer.%d.output.LayerNorm.bias", "blk.%d.layer_output_norm.bias", 0, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD},          \
+     WE_POSTLN_T(OFF, out_ln_b)}
+
+// A family's feed-forward kind.
+typedef struct we_ffn {
+    int F;                        // inner width
+    we_act act;                   // plain: on the intermediate Linear; gated: on the gate
+    bool glu;                     // gated: act(gate) * up
+    bool split;                   // gated: gate_w and up_w (else gu_w)
+    int gate_at;                  // gated: the gate's first column in the (T, 2F) projection, 0 or F
+} we_ffn;
+
+// Floats of the feed-forward's inner activations for T rows (the ff of we_postln_*).
+static inline size_t we_ffn_floats(const we_ffn *f, int T) { return (size_t)T * (f->glu ? 2 : 1) * f->F; }
+
+// x (T, E) = LN_out(x + ffn(x) Wdown^T + bdown) in place; h (T, E) and ff (we_ffn_floats) scratch.
+void we_postln_ffn(wembed_pool *pool, const we_postln_tail *L, const we_ffn *f, const we_norm *ln, float *x, float *h,
+                   float *ff, int T, int E, void *lscratch);
+// x (T, E) = LN_attn(x + a Wo^T + bo) for the attention output a (T, E), then we_postln_ffn.
+void we_postln_tail_apply(wembed_pool *pool, const we_postln_tail *L, const we_ffn *f, const we_norm *ln, float *x,
+                          const float *a, float *h, float *ff, int T, int E, void *lscratch);
+
+// -----------------------------------------------------------------------------------------
 // Rotary position embeddings (half-split, attention.h) for any RoPE family.
 
 // A family's own RoPE rule; we_rope_resolve applies a call's override on top of it.
@@ -195,7 +287,80 @@ void we_rope_carve(we_carve *c, we_rope_pass *rp, const we_tokens *tk, const we_
 void we_rope_rotate(wembed_pool *pool, const we_rope_pass *rp, float *q, int ldq, float *k, int ldk);
 
 // -----------------------------------------------------------------------------------------
+// The pre-norm decoder layer of Qwen3 and Gemma 3 (Qwen3DecoderLayer, Gemma3DecoderLayer):
+// grouped-query attention with per-head q/k RMSNorms before RoPE, and a gated MLP, the same
+// tensors under the same names; Gemma adds norms on the attention's and the MLP's outputs.
+//   h = attn_norm(x);  x += post_attn_norm(o_proj(attn(rope(q_norm(q)), rope(k_norm(k)), v)))
+//   h = ffn_norm(x);   x += post_ffn_norm(down(act(gate(h)) * up(h)))
+// (post_attn_norm, post_ffn_norm: Gemma's; absent from a table, none.)
+
+typedef struct we_decoder_layer {
+    we_weight attn_norm;          // (E)        input_layernorm
+    we_weight q_w;                // (H d, E)   self_attn.q_proj
+    we_weight k_w, v_w;           // (KV d, E)  self_attn.k_proj / v_proj
+    we_weight o_w;                // (E, H d)   self_attn.o_proj
+    we_weight q_norm, k_norm;     // (d)        self_attn.q_norm / k_norm (per head)
+    we_weight post_attn_norm;     // (E)        Gemma: post_attention_layernorm
+    we_weight ffn_norm;           // (E)        Qwen3: post_attention_layernorm; Gemma: pre_feedforward_layernorm
+    we_weight gate_w, up_w;       // (F, E)     mlp.gate_proj / up_proj
+    we_weight down_w;             // (E, F)     mlp.down_proj
+    we_weight post_ffn_norm;      // (E)        Gemma: post_feedforward_layernorm
+} we_decoder_layer;
+
+typedef struct we_decoder_weights {
+    we_decoder_layer *layers;     // (n_layer); first member (we_slot_simple)
+    we_weight tok_emb;            // (V, E)  embed_tokens
+    we_weight out_norm;           // (E)     norm
+} we_decoder_weights;
+
+// The widths of the attention's projections, which need not be hidden_size (dims of the tables).
+enum { WE_D_DEC_Q = WE_D_FAMILY, WE_D_DEC_KV, WE_D_DEC_HEAD };   // H head_dim, KV head_dim, head_dim
+
+// The weight-table rows both families share, with llama.cpp's GGUF names; each adds its norms
+// around the attention and the MLP (their HF names differ).
+#define WE_DEC_M(f) (uint16_t)offsetof(we_decoder_weights, f)
+#define WE_DEC_L(f) (uint16_t)offsetof(we_decoder_layer, f)
+#define WE_DECODER_ENTRIES                                                                                                       \
+    {"embed_tokens.weight", "token_embd.weight", 0, false, WE_W_TABLE, 0, 0, 2, {WE_D_VOCAB, WE_D_EMBD}, WE_DEC_M(tok_emb)},      \
+    {"norm.weight", "output_norm.weight", 0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, WE_DEC_M(out_norm)},                          \
+    {"layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, WE_DEC_L(attn_norm)}, \
+    {"layers.%d.self_attn.q_proj.weight", "blk.%d.attn_q.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_DEC_Q, WE_D_EMBD}, WE_DEC_L(q_w)}, \
+    {"layers.%d.self_attn.k_proj.weight", "blk.%d.attn_k.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_DEC_KV, WE_D_EMBD}, WE_DEC_L(k_w)}, \
+    {"layers.%d.self_attn.v_proj.weight", "blk.%d.attn_v.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_DEC_KV, WE_D_EMBD}, WE_DEC_L(v_w)}, \
+    {"layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_DEC_Q}, WE_DEC_L(o_w)}, \
+    {"layers.%d.self_attn.q_norm.weight", "blk.%d.attn_q_norm.weight", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_DEC_HEAD}, WE_DEC_L(q_norm)}, \
+    {"layers.%d.self_attn.k_norm.weight", "blk.%d.attn_k_norm.weight", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_DEC_HEAD}, WE_DEC_L(k_norm)}, \
+    {"layers.%d.mlp.gate_proj.weight", "blk.%d.ffn_gate.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, WE_DEC_L(gate_w)}, \
+    {"layers.%d.mlp.up_proj.weight", "blk.%d.ffn_up.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, WE_DEC_L(up_w)}, \
+    {"layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, WE_DEC_L(down_w)}
+
+// Its shape: width E, MLP width F, H query and KV key/value heads of head_dim d.
+typedef struct we_decoder_shape {
+    int E, F, H, KV, d;
+} we_decoder_shape;
+
+// Its activations for n tokens.
+typedef struct we_decoder_bufs {
+    float *h;                     // (n, E)     normed x; o_proj / down_proj out
+    float *q, *k, *v;             // (n, H d), (n, KV d), (n, KV d)
+    float *a;                     // (n, H d)   attention output
+    float *g, *u;                 // (n, F)     gate; up, act(gate) * up in place
+    float *attn;                  // we_attend's scratch (the caller's: it knows the attentions)
+    void *lscratch;               // the Linear scratch
+} we_decoder_bufs;
+
+// One round of the planner (we_carve) for all of b but attn; L0 any layer.
+void we_decoder_carve(we_carve *c, we_decoder_bufs *b, const we_decoder_layer *L0, const we_decoder_shape *s, int n);
+// One layer over x (n_tok, E) in place: q and k rotated by rp, attention ap, the gate's act.
+void we_decoder_block(wembed_pool *pool, const we_decoder_layer *L, const we_decoder_shape *s, const we_norm *rms, we_act act,
+                      float *x, const we_tokens *tk, const we_rope_pass *rp, const we_attn_params *ap, const we_decoder_bufs *b);
+
+// -----------------------------------------------------------------------------------------
 // Vision transformers: patches, 2-D RoPE, attention pooling by a probe
+
+// The tokens of B images of T rows each, one sequence an image (no ids: a vision tower reads
+// only the sequences); seq_off (B + 1) is the caller's.
+we_tokens we_image_tokens(int32_t *seq_off, int B, int T);
 
 // patches (B * G * G, C * P * P) = the P x P patches of B images (B, C, S, S), row by row, each
 // as its pixels in (c, ky, kx) order (G = S / P; a partial patch is dropped). That is the
@@ -247,9 +412,7 @@ void we_attend(wembed_pool *pool, const we_tokens *tk, float *o, int ldo, const 
 
 typedef struct we_preln_layer {
     we_weight ln1_w, ln1_b;       // (E)            layer_norm1
-    we_weight q_w, q_b;           // (E, E), (E)    self_attn.q_proj
-    we_weight k_w, k_b;
-    we_weight v_w, v_b;
+    we_qkv qkv;                   // self_attn.q_proj, k_proj, v_proj
     we_weight o_w, o_b;           // (E, E), (E)    self_attn.out_proj
     we_weight ln2_w, ln2_b;       // (E)            layer_norm2
     we_weight fc1_w, fc1_b;       // (F, E), (F)    mlp.fc1
@@ -263,12 +426,12 @@ typedef struct we_preln_layer {
 #define WE_PRELN_LAYER_ENTRIES(G, C, HF, GG)                                                                         \
     {HF ".encoder.layers.%d.layer_norm1.weight", GG ".blk.%d.ln1.weight", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(ln1_w)}, \
     {HF ".encoder.layers.%d.layer_norm1.bias", GG ".blk.%d.ln1.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(ln1_b)},     \
-    {HF ".encoder.layers.%d.self_attn.q_proj.weight", GG ".blk.%d.attn_q.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, WE_PRELN_L(q_w)}, \
-    {HF ".encoder.layers.%d.self_attn.q_proj.bias", GG ".blk.%d.attn_q.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(q_b)},               \
-    {HF ".encoder.layers.%d.self_attn.k_proj.weight", GG ".blk.%d.attn_k.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, WE_PRELN_L(k_w)}, \
-    {HF ".encoder.layers.%d.self_attn.k_proj.bias", GG ".blk.%d.attn_k.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(k_b)},               \
-    {HF ".encoder.layers.%d.self_attn.v_proj.weight", GG ".blk.%d.attn_v.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, WE_PRELN_L(v_w)}, \
-    {HF ".encoder.layers.%d.self_attn.v_proj.bias", GG ".blk.%d.attn_v.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(v_b)},               \
+    {HF ".encoder.layers.%d.self_attn.q_proj.weight", GG ".blk.%d.attn_q.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, WE_PRELN_L(qkv.q_w)}, \
+    {HF ".encoder.layers.%d.self_attn.q_proj.bias", GG ".blk.%d.attn_q.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(qkv.q_b)},               \
+    {HF ".encoder.layers.%d.self_attn.k_proj.weight", GG ".blk.%d.attn_k.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, WE_PRELN_L(qkv.k_w)}, \
+    {HF ".encoder.layers.%d.self_attn.k_proj.bias", GG ".blk.%d.attn_k.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(qkv.k_b)},               \
+    {HF ".encoder.layers.%d.self_attn.v_proj.weight", GG ".blk.%d.attn_v.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, WE_PRELN_L(qkv.v_w)}, \
+    {HF ".encoder.layers.%d.self_attn.v_proj.bias", GG ".blk.%d.attn_v.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(qkv.v_b)},               \
     {HF ".encoder.layers.%d.self_attn.out_proj.weight", GG ".blk.%d.attn_out.weight", G, true, WE_W_LINEAR, 0, C, 2, {WE_D_EMBD, WE_D_EMBD}, WE_PRELN_L(o_w)}, \
     {HF ".encoder.layers.%d.self_attn.out_proj.bias", GG ".blk.%d.attn_out.bias", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(o_b)},           \
     {HF ".encoder.layers.%d.layer_norm2.weight", GG ".blk.%d.ln2.weight", G, true, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_L(ln2_w)}, \
@@ -286,5 +449,33 @@ bool we_preln_plan(we_carve *c, wembed_pool *pool, const we_preln_layer *L, cons
 // One layer over x (n_tok, E), in place; buf, attn and lscratch from we_preln_plan.
 void we_preln_block(wembed_pool *pool, const we_preln_layer *L, float *x, const we_tokens *tk, int E, int F,
                     const we_norm *ln, we_act act, const we_attn_params *ap, float *buf, float *attn, void *lscratch);
+
+// The text tower of CLIP and SigLIP (CLIPTextTransformer, SiglipTextTransformer): the same
+// tensors under the same names, and
+//   x = E_tok[id] + E_pos[pos];  per layer we_preln_block;  x = final_layer_norm(x)
+// The two differ only in the attention's mask: CLIP's is causal, SigLIP's none at all.
+typedef struct we_preln_text {
+    we_weight tok_emb;            // (V, E)  text_model.embeddings.token_embedding
+    we_weight pos_emb;            // (P, E)  text_model.embeddings.position_embedding
+    we_preln_layer *layers;       // (n_layer)
+    we_weight final_ln_w, final_ln_b;   // (E) text_model.final_layer_norm
+} we_preln_text;
+
+// Its weight-table rows (we_wentry), in group G under condition C, for the we_preln_text at
+// offset OFF of the family's weights; GGUF names as llama.cpp's clip files spell them.
+#define WE_PRELN_T(OFF, f) (uint16_t)((OFF) + offsetof(we_preln_text, f))
+#define WE_PRELN_TEXT_ENTRIES(G, C, OFF)                                                                                          \
+    {"text_model.embeddings.token_embedding.weight", "t.token_embd.weight", G, false, WE_W_TABLE, 0, C, 2, {WE_D_VOCAB, WE_D_EMBD}, \
+     WE_PRELN_T(OFF, tok_emb)},                                                                                                   \
+    {"text_model.embeddings.position_embedding.weight", "t.position_embd.weight", G, false, WE_W_VEC, 0, C, 2, {WE_D_POS, WE_D_EMBD}, \
+     WE_PRELN_T(OFF, pos_emb)},                                                                                                   \
+    WE_PRELN_LAYER_ENTRIES(G, C, "text_model", "t"),                                                                              \
+    {"text_model.final_layer_norm.weight", "t.post_ln.weight", G, false, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_T(OFF, final_ln_w)}, \
+    {"text_model.final_layer_norm.bias", "t.post_ln.bias", G, false, WE_W_VEC, 0, C, 1, {WE_D_EMBD}, WE_PRELN_T(OFF, final_ln_b)}
+
+// x (n_tok, E) = the tower's last hidden states for the tokens of tk (n_layer layers of width E,
+// n_head heads, MLP width F); causal: CLIP's causal mask, else no mask.
+wembed_status we_preln_text_forward(wembed_pool *pool, const we_preln_text *w, const we_tokens *tk, int n_layer, int E,
+                                    int n_head, int F, const we_norm *ln, we_act act, bool causal, float *x, we_err *err);
 
 #endif // WE_FORWARD_H

@@ -109,47 +109,13 @@ typedef struct gemma3_hparams {
     bool sliding[MAX_LAYERS]; // layer kinds: true = sliding_attention
 } gemma3_hparams;
 
-typedef struct gemma3_layer {
-    we_weight attn_norm;          // (E)        input_layernorm
-    we_weight q_w;                // (H d, E)   self_attn.q_proj
-    we_weight k_w, v_w;           // (KV d, E)  self_attn.k_proj / v_proj
-    we_weight o_w;                // (E, H d)   self_attn.o_proj
-    we_weight q_norm, k_norm;     // (d)        self_attn.q_norm / k_norm (per head)
-    we_weight post_attn_norm;     // (E)        post_attention_layernorm
-    we_weight ffn_norm;           // (E)        pre_feedforward_layernorm
-    we_weight gate_w, up_w;       // (F, E)     mlp.gate_proj / up_proj
-    we_weight down_w;             // (E, F)     mlp.down_proj
-    we_weight post_ffn_norm;      // (E)        post_feedforward_layernorm
-} gemma3_layer;
-
-typedef struct gemma3_weights {
-    gemma3_layer *layers;         // (n_layer); first member (we_slot_simple)
-    we_weight tok_emb;            // (V, E)  embed_tokens
-    we_weight out_norm;           // (E)     norm
-} gemma3_weights;
-
-#define M(f) (uint16_t)offsetof(gemma3_weights, f)
-#define L(f) (uint16_t)offsetof(gemma3_layer, f)
-
-enum { D_Q = WE_D_FAMILY, D_KV, D_HEAD };   // H head_dim, KV head_dim, head_dim
-
+// The weights: we_decoder_weights, layers we_decoder_layer with the four sandwich norms.
 //  hf name                                       gguf name                           grp layer kind        flags cond nd dims
 static const we_wentry g_gemma3_entries[] = {
-    {"embed_tokens.weight",                        "token_embd.weight",                0, false, WE_W_TABLE, 0, 0, 2, {WE_D_VOCAB, WE_D_EMBD}, M(tok_emb)},
-    {"norm.weight",                                "output_norm.weight",               0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(out_norm)},
-    {"layers.%d.input_layernorm.weight",           "blk.%d.attn_norm.weight",          0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_norm)},
-    {"layers.%d.self_attn.q_proj.weight",          "blk.%d.attn_q.weight",             0, true, WE_W_LINEAR, 0, 0, 2, {D_Q, WE_D_EMBD}, L(q_w)},
-    {"layers.%d.self_attn.k_proj.weight",          "blk.%d.attn_k.weight",             0, true, WE_W_LINEAR, 0, 0, 2, {D_KV, WE_D_EMBD}, L(k_w)},
-    {"layers.%d.self_attn.v_proj.weight",          "blk.%d.attn_v.weight",             0, true, WE_W_LINEAR, 0, 0, 2, {D_KV, WE_D_EMBD}, L(v_w)},
-    {"layers.%d.self_attn.o_proj.weight",          "blk.%d.attn_output.weight",        0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, D_Q}, L(o_w)},
-    {"layers.%d.self_attn.q_norm.weight",          "blk.%d.attn_q_norm.weight",        0, true, WE_W_VEC, 0, 0, 1, {D_HEAD}, L(q_norm)},
-    {"layers.%d.self_attn.k_norm.weight",          "blk.%d.attn_k_norm.weight",        0, true, WE_W_VEC, 0, 0, 1, {D_HEAD}, L(k_norm)},
-    {"layers.%d.post_attention_layernorm.weight",  "blk.%d.post_attention_norm.weight", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(post_attn_norm)},
-    {"layers.%d.pre_feedforward_layernorm.weight", "blk.%d.ffn_norm.weight",           0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(ffn_norm)},
-    {"layers.%d.mlp.gate_proj.weight",             "blk.%d.ffn_gate.weight",           0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, L(gate_w)},
-    {"layers.%d.mlp.up_proj.weight",               "blk.%d.ffn_up.weight",             0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, L(up_w)},
-    {"layers.%d.mlp.down_proj.weight",             "blk.%d.ffn_down.weight",           0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, L(down_w)},
-    {"layers.%d.post_feedforward_layernorm.weight", "blk.%d.post_ffw_norm.weight",     0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(post_ffn_norm)},
+    WE_DECODER_ENTRIES,
+    {"layers.%d.post_attention_layernorm.weight",  "blk.%d.post_attention_norm.weight", 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, WE_DEC_L(post_attn_norm)},
+    {"layers.%d.pre_feedforward_layernorm.weight", "blk.%d.ffn_norm.weight",           0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, WE_DEC_L(ffn_norm)},
+    {"layers.%d.post_feedforward_layernorm.weight", "blk.%d.post_ffw_norm.weight",     0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, WE_DEC_L(post_ffn_norm)},
 };
 
 static const char *const g_gemma3_prefixes[] = {"model.", NULL};
@@ -302,9 +268,9 @@ static wembed_status gemma3_from_gguf(we_arch_model *ma, const struct we_gguf *g
 static int64_t gemma3_dim(const we_arch_model *ma, int sym, int group) {
     const gemma3_hparams *hp = ma->hp;
     switch (sym) {
-    case D_Q: return (int64_t)hp->base.n_head * hp->head_dim;
-    case D_KV: return (int64_t)hp->n_kv_head * hp->head_dim;
-    case D_HEAD: return hp->head_dim;
+    case WE_D_DEC_Q: return (int64_t)hp->base.n_head * hp->head_dim;
+    case WE_D_DEC_KV: return (int64_t)hp->n_kv_head * hp->head_dim;
+    case WE_D_DEC_HEAD: return hp->head_dim;
     }
     return we_text_hp_dim(ma, sym, group);
 }
@@ -339,9 +305,9 @@ static int gemma3_describe(const we_arch_model *ma, char *buf, size_t cap) {
 static wembed_status gemma3_forward(const we_arch_model *m, wembed_pool *pool, const we_tokens *tk,
                                     const we_fwd_opts *o, float *x, we_err *err) {
     const gemma3_hparams *hp = m->hp;
-    const gemma3_weights *w = m->w;
-    const int E = hp->base.n_embd, F = hp->base.n_ff, H = hp->base.n_head, KV = hp->n_kv_head, d = hp->head_dim, n = tk->n_tok;
-    const int QD = H * d, KD = KV * d;
+    const we_decoder_weights *w = m->w;
+    const int E = hp->base.n_embd, H = hp->base.n_head, KV = hp->n_kv_head, d = hp->head_dim, n = tk->n_tok;
+    const we_decoder_shape shape = { E, hp->base.n_ff, H, KV, d };
     const we_norm rms = { hp->norm_offset != 0 ? WE_NORM_RMS_1P : WE_NORM_RMS, hp->eps };
     wembed_status rc = we_check_tokens(tk, &w->tok_emb, NULL, 0, err);   // RoPE: any position
     if (rc) return rc;
@@ -353,8 +319,6 @@ static wembed_status gemma3_forward(const we_arch_model *m, wembed_pool *pool, c
                                      .causal = !hp->bidirectional };
     we_attn_params ap_slide = ap_full;
     ap_slide.window = hp->bidirectional ? hp->sliding_window / 2 : hp->sliding_window - 1;
-    const gemma3_layer *L0 = &w->layers[0];
-    const we_weight *lin[] = { &L0->q_w, &L0->k_w, &L0->o_w, &L0->gate_w, &L0->down_w };
     // Two RoPE configs: the full layers' takes a call's RoPE scaling (it stands where the config's
     // rope_scaling would); the sliding layers' is always plain (HF forces "default" there).
     // SelfExtend acts on every layer with the layer's own base, which leaves a sliding layer whose
@@ -363,23 +327,15 @@ static wembed_status gemma3_forward(const we_arch_model *m, wembed_pool *pool, c
     const we_rope_cfg rope_l = { d, hp->rope_local, WE_ROPE_NONE, 0, hp->base.n_ctx };
     we_fwd_opts o_local = *o;
     o_local.rope = (we_rope_opts){ WE_ROPE_MODEL, 0 };
-    float *h, *q, *k, *v, *a, *g, *u, *attn;
-    void *lscratch;
+    we_decoder_bufs b;
     we_rope_pass rp_g, rp_l;
     we_carve c = {0};
     for (;;) {
-        h = we_carve_floats(&c, (size_t)n * E);              // (n, E) normed x; o_proj / down_proj out
-        q = we_carve_floats(&c, (size_t)n * QD);             // (n, H d)
-        k = we_carve_floats(&c, (size_t)n * KD);             // (n, KV d)
-        v = we_carve_floats(&c, (size_t)n * KD);             // (n, KV d)
-        a = we_carve_floats(&c, (size_t)n * QD);             // (n, H d) attention output
-        g = we_carve_floats(&c, (size_t)n * F);              // (n, F) gate
-        u = we_carve_floats(&c, (size_t)n * F);              // (n, F) up; gelu_tanh(gate) * up in place
+        we_decoder_carve(&c, &b, &w->layers[0], &shape, n);
         we_rope_carve(&c, &rp_g, tk, &rope_g, o, &ap_full, NULL);                // (n, d/2) rope_theta; SelfExtend
         we_rope_carve(&c, &rp_l, tk, &rope_l, &o_local, &ap_slide, &rp_g);       // rope_local_base_freq, sharing
-        attn = we_carve_floats(&c, WE_MAX(we_attend_scratch_floats(tk, &ap_full, false, we_pool_threads(pool)),
-                                          we_attend_scratch_floats(tk, &ap_slide, false, we_pool_threads(pool))));
-        lscratch = we_carve_bytes(&c, we_linear_scratch_max(n, lin, 5));
+        b.attn = we_carve_floats(&c, WE_MAX(we_attend_scratch_floats(tk, &ap_full, false, we_pool_threads(pool)),
+                                            we_attend_scratch_floats(tk, &ap_slide, false, we_pool_threads(pool))));
         if (c.base) break;
         if (!we_carve_alloc(&c)) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the activations of %d tokens", n);
     }
@@ -388,29 +344,11 @@ static wembed_status gemma3_forward(const we_arch_model *m, wembed_pool *pool, c
     we_gather_rows(x, &w->tok_emb, tk->ids, n, false);
     for (size_t i = 0; i < (size_t)n * E; i++) x[i] *= hp->embed_scale;
 
+    // Sandwich-normed layers (all four norms in the table), GeGLU (gelu_tanh on the gate); each
+    // layer with its kind's RoPE base and attention.
     for (int il = 0; il < hp->base.n_layer; il++) {
-        const gemma3_layer *L = &w->layers[il];
         const bool sl = hp->sliding[il];
-        // Attention block: x += post_attn_norm(o_proj(attn(rope(q_norm(q)), rope(k_norm(k)), v))).
-        we_apply_norm(pool, &rms, h, E, x, E, &L->attn_norm, NULL, n, E);
-        we_linear(pool, q, QD, h, E, &L->q_w, NULL, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, k, KD, h, E, &L->k_w, NULL, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, v, KD, h, E, &L->v_w, NULL, n, WE_ACT_NONE, lscratch);
-        we_apply_norm(pool, &rms, q, d, q, d, &L->q_norm, NULL, n * H, d);    // per head: (n H) rows of d
-        we_apply_norm(pool, &rms, k, d, k, d, &L->k_norm, NULL, n * KV, d);
-        we_rope_rotate(pool, sl ? &rp_l : &rp_g, q, QD, k, KD);
-        we_attend(pool, tk, a, QD, q, QD, k, KD, v, KD, sl ? &ap_slide : &ap_full, NULL, NULL, attn);
-        we_linear(pool, h, E, a, QD, &L->o_w, NULL, n, WE_ACT_NONE, lscratch);
-        we_apply_norm(pool, &rms, h, E, h, E, &L->post_attn_norm, NULL, n, E);
-        we_residual(x, h, (size_t)n * E);
-        // MLP block: x += post_ffn_norm(down(gelu_tanh(gate(h)) * up(h))), h = pre_ffn_norm(x).
-        we_apply_norm(pool, &rms, h, E, x, E, &L->ffn_norm, NULL, n, E);
-        we_linear(pool, g, F, h, E, &L->gate_w, NULL, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, u, F, h, E, &L->up_w, NULL, n, WE_ACT_NONE, lscratch);
-        we_glu(pool, u, F, g, F, u, F, n, F, hp->act);
-        we_linear(pool, h, E, u, F, &L->down_w, NULL, n, WE_ACT_NONE, lscratch);
-        we_apply_norm(pool, &rms, h, E, h, E, &L->post_ffn_norm, NULL, n, E);
-        we_residual(x, h, (size_t)n * E);
+        we_decoder_block(pool, &w->layers[il], &shape, &rms, hp->act, x, tk, sl ? &rp_l : &rp_g, sl ? &ap_slide : &ap_full, &b);
     }
     we_apply_norm(pool, &rms, x, E, x, E, &w->out_norm, NULL, n, E);
     we_free(c.base);
@@ -424,8 +362,8 @@ const we_family we_family_gemma3 = {
     .model_types = g_gemma3_types,
     .gguf_archs = g_gemma3_gguf,
     .hp_size = sizeof(gemma3_hparams),
-    .w_size = sizeof(gemma3_weights),
-    .layer_size = sizeof(gemma3_layer),
+    .w_size = sizeof(we_decoder_weights),
+    .layer_size = sizeof(we_decoder_layer),
     .entries = g_gemma3_entries,
     .n_entries = (uint32_t)WE_ARRAY_LEN(g_gemma3_entries),
     .prefixes = g_gemma3_prefixes,

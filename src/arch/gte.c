@@ -72,11 +72,9 @@ typedef struct gte_hparams {
 
 typedef struct gte_layer {
     we_weight qkv_w, qkv_b;       // (3E, E), (3E)  attention.qkv_proj: [Q | K | V] by rows
-    we_weight o_w, o_b;           // (E, E), (E)    attention.o_proj
-    we_weight attn_ln_w, attn_ln_b;   // (E)        attn_ln (post-LN)
-    we_weight up_gate_w;          // (2F, E)        mlp.up_gate_proj: rows [up | gate], no bias
-    we_weight down_w, down_b;     // (E, F), (E)    mlp.down_proj
-    we_weight mlp_ln_w, mlp_ln_b; // (E)            mlp_ln
+    // o: attention.o_proj; attn_ln: attn_ln; gu: mlp.up_gate_proj (2F, E), rows [up | gate], no
+    // bias; down: mlp.down_proj; out_ln: mlp_ln
+    we_postln_tail tail;
 } gte_layer;
 
 typedef struct gte_weights {
@@ -100,15 +98,15 @@ static const we_wentry g_gte_entries[] = {
     {"embeddings.LayerNorm.bias",                   NULL, 0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(emb_ln_b)},
     {"encoder.layer.%d.attention.qkv_proj.weight",  NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_QKV, WE_D_EMBD}, L(qkv_w)},
     {"encoder.layer.%d.attention.qkv_proj.bias",    NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_QKV}, L(qkv_b)},
-    {"encoder.layer.%d.attention.o_proj.weight",    NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(o_w)},
-    {"encoder.layer.%d.attention.o_proj.bias",      NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(o_b)},
-    {"encoder.layer.%d.attn_ln.weight",             NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_w)},
-    {"encoder.layer.%d.attn_ln.bias",               NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_b)},
-    {"encoder.layer.%d.mlp.up_gate_proj.weight",    NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {D_UP_GATE, WE_D_EMBD}, L(up_gate_w)},
-    {"encoder.layer.%d.mlp.down_proj.weight",       NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, L(down_w)},
-    {"encoder.layer.%d.mlp.down_proj.bias",         NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(down_b)},
-    {"encoder.layer.%d.mlp_ln.weight",              NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(mlp_ln_w)},
-    {"encoder.layer.%d.mlp_ln.bias",                NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(mlp_ln_b)},
+    {"encoder.layer.%d.attention.o_proj.weight",    NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(tail.o_w)},
+    {"encoder.layer.%d.attention.o_proj.bias",      NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.o_b)},
+    {"encoder.layer.%d.attn_ln.weight",             NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.attn_ln_w)},
+    {"encoder.layer.%d.attn_ln.bias",               NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.attn_ln_b)},
+    {"encoder.layer.%d.mlp.up_gate_proj.weight",    NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {D_UP_GATE, WE_D_EMBD}, L(tail.gu_w)},
+    {"encoder.layer.%d.mlp.down_proj.weight",       NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, L(tail.down_w)},
+    {"encoder.layer.%d.mlp.down_proj.bias",         NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.down_b)},
+    {"encoder.layer.%d.mlp_ln.weight",              NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.out_ln_w)},
+    {"encoder.layer.%d.mlp_ln.bias",                NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.out_ln_b)},
 };
 
 static const char *const g_gte_prefixes[] = {"new.", NULL};
@@ -229,8 +227,10 @@ static wembed_status gte_forward(const we_arch_model *m, wembed_pool *pool, cons
     // fixed NTK frequencies at every length, or plain RoPE.
     const we_rope_cfg rope = { d, hp->rope_theta, hp->rope_factor > 0 ? WE_ROPE_NTK_SCALED_FREQ : WE_ROPE_NONE,
                                hp->rope_factor, hp->base.n_ctx };
+    // Gated MLP: down_proj(act(gate) * up), up the first half of up_gate_proj, gate the second.
+    const we_ffn ffn = { .F = F, .act = hp->act, .glu = true, .gate_at = F };
     const gte_layer *L0 = &w->layers[0];
-    const we_weight *lin[] = { &L0->qkv_w, &L0->up_gate_w, &L0->down_w };
+    const we_weight *lin[] = { &L0->qkv_w, &L0->tail.gu_w, &L0->tail.down_w };
     float *qkv, *a, *h, *ug, *attn;
     void *lscratch;
     we_rope_pass rp;
@@ -239,7 +239,7 @@ static wembed_status gte_forward(const we_arch_model *m, wembed_pool *pool, cons
         qkv = we_carve_floats(&c, (size_t)n * 3 * E);     // (n, 3E)  [Q | K | V]
         a = we_carve_floats(&c, (size_t)n * E);           // (n, E)   attention output
         h = we_carve_floats(&c, (size_t)n * E);           // (n, E)   o_proj / down_proj output
-        ug = we_carve_floats(&c, (size_t)n * 2 * F);      // (n, 2F)  [up | gate]; act(gate) * up into up
+        ug = we_carve_floats(&c, we_ffn_floats(&ffn, n)); // (n, 2F)  [up | gate]; act(gate) * up into up
         we_rope_carve(&c, &rp, tk, &rope, o, &ap, NULL);  // (n, d/2) tables; SelfExtend's copies
         attn = we_carve_floats(&c, we_attend_scratch_floats(tk, &ap, false, we_pool_threads(pool)));
         lscratch = we_carve_bytes(&c, we_linear_scratch_max(n, lin, 3));
@@ -255,13 +255,7 @@ static wembed_status gte_forward(const we_arch_model *m, wembed_pool *pool, cons
         we_linear(pool, qkv, 3 * E, x, E, &L->qkv_w, &L->qkv_b, n, WE_ACT_NONE, lscratch);
         we_rope_rotate(pool, &rp, qkv, 3 * E, qkv + E, 3 * E);
         we_attend(pool, tk, a, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &ap, NULL, NULL, attn);
-        we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, n, WE_ACT_NONE, lscratch);
-        we_add_norm(pool, &ln, x, h, &L->attn_ln_w, &L->attn_ln_b, n, E);
-        // Gated MLP: down_proj(act(gate) * up), up the first half of up_gate_proj, gate the second.
-        we_linear(pool, ug, 2 * F, x, E, &L->up_gate_w, NULL, n, WE_ACT_NONE, lscratch);
-        we_glu(pool, ug, 2 * F, ug + F, 2 * F, ug, 2 * F, n, F, hp->act);
-        we_linear(pool, h, E, ug, 2 * F, &L->down_w, &L->down_b, n, WE_ACT_NONE, lscratch);
-        we_add_norm(pool, &ln, x, h, &L->mlp_ln_w, &L->mlp_ln_b, n, E);
+        we_postln_tail_apply(pool, &L->tail, &ffn, &ln, x, a, h, ug, n, E, lscratch);
     }
     we_free(c.base);
     return WEMBED_STATUS_OK;

@@ -76,13 +76,14 @@ typedef enum jina_layout {
 } jina_layout;
 
 typedef struct jina_hparams {
-    int32_t n_vocab;          // vocab_size
-    int32_t n_embd;           // hidden_size
-    int32_t n_layer;          // num_hidden_layers
-    int32_t n_head;           // num_attention_heads
-    int32_t n_ff;             // intermediate_size (the gated MLP's projection has 2 n_ff rows)
+    we_text_hp base;          // first member (the generic hooks read it):
+                              //   n_vocab: vocab_size
+                              //   n_embd: hidden_size
+                              //   n_layer: num_hidden_layers
+                              //   n_head: num_attention_heads
+                              //   n_ff: intermediate_size (the gated MLP's projection has 2 n_ff rows)
+                              //   n_ctx: max_position_embeddings: the trained length (ALiBi runs past it)
     int32_t n_types;          // type_vocab_size
-    int32_t n_ctx;            // max_position_embeddings: the trained length (ALiBi runs past it)
     float eps;                // layer_norm_eps
     jina_layout layout;
     bool glu;                 // feed_forward_type geglu (else "original": BERT's MLP)
@@ -91,19 +92,15 @@ typedef struct jina_hparams {
 } jina_hparams;
 
 typedef struct jina_layer {
-    we_weight q_w, q_b;           // (E, E), (E)   attention.self.query
-    we_weight k_w, k_b;           // (E, E), (E)
-    we_weight v_w, v_b;           // (E, E), (E)
+    we_qkv qkv;                   // attention.self.query, key, value
     we_weight q_ln_w, q_ln_b;     // (E)           attention.self.layer_norm_q (qk-post-norm)
     we_weight k_ln_w, k_ln_b;     // (E)           attention.self.layer_norm_k (qk-post-norm)
-    we_weight o_w, o_b;           // (E, E), (E)   attention.output.dense
-    we_weight attn_ln_w, attn_ln_b;   // (E)       attention.output.LayerNorm (post-LN)
     we_weight ln1_w, ln1_b;       // (E)           layer_norm_1 (qk-post-norm)
-    we_weight gu_w;               // (2F, E)       mlp.gated_layers / mlp.up_gated_layer (fused)
-    we_weight gate_w;             // (F, E)        GGUF ffn_gate (split): the activated half
-    we_weight up_w, up_b;         // (F, E), (F)   GGUF ffn_up (split); original: intermediate.dense
-    we_weight down_w, down_b;     // (E, F), (E)   mlp.wo / mlp.down_layer / output.dense
-    we_weight out_ln_w, out_ln_b; // (E)           mlp.layernorm / layer_norm_2 / output.LayerNorm
+    // o: attention.output.dense; attn_ln: attention.output.LayerNorm; gu: mlp.gated_layers /
+    // mlp.up_gated_layer (fused); gate: GGUF ffn_gate (split: the activated half); up: GGUF
+    // ffn_up (split), original: intermediate.dense; down: mlp.wo / mlp.down_layer /
+    // output.dense; out_ln: mlp.layernorm / layer_norm_2 / output.LayerNorm
+    we_postln_tail tail;
 } jina_layer;
 
 typedef struct jina_weights {
@@ -134,42 +131,29 @@ static const we_wentry g_jina_entries[] = {
     {"embeddings.token_type_embeddings.weight",           "token_types.weight",              0, false, WE_W_VEC, 0, C_TYPES, 2, {WE_D_TYPES, WE_D_EMBD}, M(type_emb)},
     {"embeddings.LayerNorm.weight",                       "token_embd_norm.weight",          0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(emb_ln_w)},
     {"embeddings.LayerNorm.bias",                         "token_embd_norm.bias",            0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(emb_ln_b)},
-    {"encoder.layer.%d.attention.self.query.weight",      "blk.%d.attn_q.weight",            0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(q_w)},
-    {"encoder.layer.%d.attention.self.query.bias",        "blk.%d.attn_q.bias",              0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(q_b)},
-    {"encoder.layer.%d.attention.self.key.weight",        "blk.%d.attn_k.weight",            0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(k_w)},
-    {"encoder.layer.%d.attention.self.key.bias",          "blk.%d.attn_k.bias",              0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(k_b)},
-    {"encoder.layer.%d.attention.self.value.weight",      "blk.%d.attn_v.weight",            0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(v_w)},
-    {"encoder.layer.%d.attention.self.value.bias",        "blk.%d.attn_v.bias",              0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(v_b)},
+    WE_BERT_QKV_ENTRIES(L(qkv)),
     {"encoder.layer.%d.attention.self.layer_norm_q.weight","blk.%d.attn_q_norm.weight",      0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(q_ln_w)},
     {"encoder.layer.%d.attention.self.layer_norm_q.bias", "blk.%d.attn_q_norm.bias",         0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(q_ln_b)},
     {"encoder.layer.%d.attention.self.layer_norm_k.weight","blk.%d.attn_k_norm.weight",      0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(k_ln_w)},
     {"encoder.layer.%d.attention.self.layer_norm_k.bias", "blk.%d.attn_k_norm.bias",         0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(k_ln_b)},
-    {"encoder.layer.%d.attention.output.dense.weight",    "blk.%d.attn_output.weight",       0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(o_w)},
-    {"encoder.layer.%d.attention.output.dense.bias",      "blk.%d.attn_output.bias",         0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(o_b)},
-    {"encoder.layer.%d.attention.output.LayerNorm.weight","blk.%d.attn_output_norm.weight",  0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_w)},
-    {"encoder.layer.%d.attention.output.LayerNorm.bias",  "blk.%d.attn_output_norm.bias",    0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_b)},
+    WE_POSTLN_ATTN_OUT_ENTRIES(L(tail)),
     {"encoder.layer.%d.layer_norm_1.weight",              "blk.%d.attn_norm_2.weight",       0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(ln1_w)},
     {"encoder.layer.%d.layer_norm_1.bias",                "blk.%d.attn_norm_2.bias",         0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(ln1_b)},
     // The gated projection: one tensor, or (older llama.cpp converters) its two halves under
     // the names that converter gave them on the way (gated_layers_w: the gate).
-    {"encoder.layer.%d.mlp.gated_layers.weight",          "blk.%d.ffn_up.weight",            0, true, WE_W_LINEAR, 0, C_FUSED_IMPL, 2, {D_FF2, WE_D_EMBD}, L(gu_w)},
-    {"encoder.layer.%d.mlp.up_gated_layer.weight",        "blk.%d.ffn_up.weight",            0, true, WE_W_LINEAR, 0, C_FUSED_QKN, 2, {D_FF2, WE_D_EMBD}, L(gu_w)},
-    {"encoder.layer.%d.mlp.gated_layers_w.weight",        "blk.%d.ffn_gate.weight",          0, true, WE_W_LINEAR, 0, C_SPLIT, 2, {WE_D_FF, WE_D_EMBD}, L(gate_w)},
-    {"encoder.layer.%d.mlp.gated_layers_v.weight",        "blk.%d.ffn_up.weight",            0, true, WE_W_LINEAR, 0, C_SPLIT, 2, {WE_D_FF, WE_D_EMBD}, L(up_w)},
-    {"encoder.layer.%d.mlp.wo.weight",                    "blk.%d.ffn_down.weight",          0, true, WE_W_LINEAR, 0, C_IMPL_GLU, 2, {WE_D_EMBD, WE_D_FF}, L(down_w)},
-    {"encoder.layer.%d.mlp.wo.bias",                      "blk.%d.ffn_down.bias",            0, true, WE_W_VEC, 0, C_IMPL_GLU, 1, {WE_D_EMBD}, L(down_b)},
-    {"encoder.layer.%d.mlp.layernorm.weight",             "blk.%d.layer_output_norm.weight", 0, true, WE_W_VEC, 0, C_IMPL_GLU, 1, {WE_D_EMBD}, L(out_ln_w)},
-    {"encoder.layer.%d.mlp.layernorm.bias",               "blk.%d.layer_output_norm.bias",   0, true, WE_W_VEC, 0, C_IMPL_GLU, 1, {WE_D_EMBD}, L(out_ln_b)},
-    {"encoder.layer.%d.mlp.down_layer.weight",            "blk.%d.ffn_down.weight",          0, true, WE_W_LINEAR, 0, C_QKN, 2, {WE_D_EMBD, WE_D_FF}, L(down_w)},
-    {"encoder.layer.%d.mlp.down_layer.bias",              "blk.%d.ffn_down.bias",            0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(down_b)},
-    {"encoder.layer.%d.layer_norm_2.weight",              "blk.%d.layer_output_norm.weight", 0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(out_ln_w)},
-    {"encoder.layer.%d.layer_norm_2.bias",                "blk.%d.layer_output_norm.bias",   0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(out_ln_b)},
-    {"encoder.layer.%d.intermediate.dense.weight",        "blk.%d.ffn_up.weight",            0, true, WE_W_LINEAR, 0, C_ORIG, 2, {WE_D_FF, WE_D_EMBD}, L(up_w)},
-    {"encoder.layer.%d.intermediate.dense.bias",          "blk.%d.ffn_up.bias",              0, true, WE_W_VEC, 0, C_ORIG, 1, {WE_D_FF}, L(up_b)},
-    {"encoder.layer.%d.output.dense.weight",              "blk.%d.ffn_down.weight",          0, true, WE_W_LINEAR, 0, C_ORIG, 2, {WE_D_EMBD, WE_D_FF}, L(down_w)},
-    {"encoder.layer.%d.output.dense.bias",                "blk.%d.ffn_down.bias",            0, true, WE_W_VEC, 0, C_ORIG, 1, {WE_D_EMBD}, L(down_b)},
-    {"encoder.layer.%d.output.LayerNorm.weight",          "blk.%d.layer_output_norm.weight", 0, true, WE_W_VEC, 0, C_ORIG, 1, {WE_D_EMBD}, L(out_ln_w)},
-    {"encoder.layer.%d.output.LayerNorm.bias",            "blk.%d.layer_output_norm.bias",   0, true, WE_W_VEC, 0, C_ORIG, 1, {WE_D_EMBD}, L(out_ln_b)},
+    {"encoder.layer.%d.mlp.gated_layers.weight",          "blk.%d.ffn_up.weight",            0, true, WE_W_LINEAR, 0, C_FUSED_IMPL, 2, {D_FF2, WE_D_EMBD}, L(tail.gu_w)},
+    {"encoder.layer.%d.mlp.up_gated_layer.weight",        "blk.%d.ffn_up.weight",            0, true, WE_W_LINEAR, 0, C_FUSED_QKN, 2, {D_FF2, WE_D_EMBD}, L(tail.gu_w)},
+    {"encoder.layer.%d.mlp.gated_layers_w.weight",        "blk.%d.ffn_gate.weight",          0, true, WE_W_LINEAR, 0, C_SPLIT, 2, {WE_D_FF, WE_D_EMBD}, L(tail.gate_w)},
+    {"encoder.layer.%d.mlp.gated_layers_v.weight",        "blk.%d.ffn_up.weight",            0, true, WE_W_LINEAR, 0, C_SPLIT, 2, {WE_D_FF, WE_D_EMBD}, L(tail.up_w)},
+    {"encoder.layer.%d.mlp.wo.weight",                    "blk.%d.ffn_down.weight",          0, true, WE_W_LINEAR, 0, C_IMPL_GLU, 2, {WE_D_EMBD, WE_D_FF}, L(tail.down_w)},
+    {"encoder.layer.%d.mlp.wo.bias",                      "blk.%d.ffn_down.bias",            0, true, WE_W_VEC, 0, C_IMPL_GLU, 1, {WE_D_EMBD}, L(tail.down_b)},
+    {"encoder.layer.%d.mlp.layernorm.weight",             "blk.%d.layer_output_norm.weight", 0, true, WE_W_VEC, 0, C_IMPL_GLU, 1, {WE_D_EMBD}, L(tail.out_ln_w)},
+    {"encoder.layer.%d.mlp.layernorm.bias",               "blk.%d.layer_output_norm.bias",   0, true, WE_W_VEC, 0, C_IMPL_GLU, 1, {WE_D_EMBD}, L(tail.out_ln_b)},
+    {"encoder.layer.%d.mlp.down_layer.weight",            "blk.%d.ffn_down.weight",          0, true, WE_W_LINEAR, 0, C_QKN, 2, {WE_D_EMBD, WE_D_FF}, L(tail.down_w)},
+    {"encoder.layer.%d.mlp.down_layer.bias",              "blk.%d.ffn_down.bias",            0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(tail.down_b)},
+    {"encoder.layer.%d.layer_norm_2.weight",              "blk.%d.layer_output_norm.weight", 0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(tail.out_ln_w)},
+    {"encoder.layer.%d.layer_norm_2.bias",                "blk.%d.layer_output_norm.bias",   0, true, WE_W_VEC, 0, C_QKN, 1, {WE_D_EMBD}, L(tail.out_ln_b)},
+    WE_POSTLN_BERT_FFN_ENTRIES(C_ORIG, L(tail)),
     // llama.cpp's converter drops the pooler; the embedding never uses it.
     {"pooler.dense.weight",                               NULL,                              0, false, WE_W_LINEAR, WE_WF_OPTIONAL, 0, 2, {WE_D_EMBD, WE_D_EMBD}, M(pooler_w)},
     {"pooler.dense.bias",                                 NULL,                              0, false, WE_W_VEC, WE_WF_OPTIONAL, 0, 1, {WE_D_EMBD}, M(pooler_b)},
@@ -213,21 +197,21 @@ static wembed_status jina_from_config(we_arch_model *ma, const we_json *cfg, we_
     jina_hparams *hp = ma->hp;
     wembed_status rc;
     float alibi_scaling;
-    if ((rc = we_cfg_int(cfg, "vocab_size", 30522, 1, LIM, &hp->n_vocab, err)) ||
-        (rc = we_cfg_int(cfg, "hidden_size", 768, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_cfg_int(cfg, "num_hidden_layers", 12, 1, 1024, &hp->n_layer, err)) ||
-        (rc = we_cfg_int(cfg, "num_attention_heads", 12, 1, 4096, &hp->n_head, err)) ||
-        (rc = we_cfg_int(cfg, "intermediate_size", 3072, 1, 1 << 20, &hp->n_ff, err)) ||
-        (rc = we_cfg_int(cfg, "max_position_embeddings", 512, 1, LIM, &hp->n_ctx, err)) ||
+    if ((rc = we_cfg_int(cfg, "vocab_size", 30522, 1, LIM, &hp->base.n_vocab, err)) ||
+        (rc = we_cfg_int(cfg, "hidden_size", 768, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_cfg_int(cfg, "num_hidden_layers", 12, 1, 1024, &hp->base.n_layer, err)) ||
+        (rc = we_cfg_int(cfg, "num_attention_heads", 12, 1, 4096, &hp->base.n_head, err)) ||
+        (rc = we_cfg_int(cfg, "intermediate_size", 3072, 1, 1 << 20, &hp->base.n_ff, err)) ||
+        (rc = we_cfg_int(cfg, "max_position_embeddings", 512, 1, LIM, &hp->base.n_ctx, err)) ||
         (rc = we_cfg_int(cfg, "type_vocab_size", 2, 0, 1 << 16, &hp->n_types, err)) ||
         (rc = we_cfg_pos_float(cfg, "layer_norm_eps", 1e-12, &hp->eps, err)) ||
         (rc = we_cfg_float(cfg, "alibi_scaling", 1.0, &alibi_scaling, err)) ||
         (rc = refuse_true(cfg, "is_decoder", err)) ||
         (rc = refuse_true(cfg, "add_cross_attention", err)))
         return rc;
-    if (hp->n_embd % hp->n_head)
+    if (hp->base.n_embd % hp->base.n_head)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: hidden_size %d is not a multiple of num_attention_heads %d",
-                         hp->n_embd, hp->n_head);
+                         hp->base.n_embd, hp->base.n_head);
     const char *pet = str_or(we_json_get(cfg, "position_embedding_type"), "absolute");
     if (strcmp(pet, "alibi") != 0)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "config.json: jina_bert_v2 with position_embedding_type \"%.40s\" is not supported (alibi)", pet);
@@ -258,13 +242,13 @@ static bool has_tensor(const struct we_gguf *g, const char *name) { return we_gg
 static wembed_status jina_from_gguf(we_arch_model *ma, const struct we_gguf *g, we_err *err) {
     jina_hparams *hp = ma->hp;
     wembed_status rc;
-    if ((rc = we_gguf_cfg_int(g, "jina-bert-v2.embedding_length", -1, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_gguf_cfg_int(g, "jina-bert-v2.block_count", -1, 1, 1024, &hp->n_layer, err)) ||
-        (rc = we_gguf_cfg_int(g, "jina-bert-v2.attention.head_count", -1, 1, 4096, &hp->n_head, err)) ||
-        (rc = we_gguf_cfg_int(g, "jina-bert-v2.feed_forward_length", -1, 1, 1 << 20, &hp->n_ff, err)) ||
-        (rc = we_gguf_cfg_int(g, "jina-bert-v2.context_length", -1, 1, LIM, &hp->n_ctx, err)))
+    if ((rc = we_gguf_cfg_int(g, "jina-bert-v2.embedding_length", -1, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_gguf_cfg_int(g, "jina-bert-v2.block_count", -1, 1, 1024, &hp->base.n_layer, err)) ||
+        (rc = we_gguf_cfg_int(g, "jina-bert-v2.attention.head_count", -1, 1, 4096, &hp->base.n_head, err)) ||
+        (rc = we_gguf_cfg_int(g, "jina-bert-v2.feed_forward_length", -1, 1, 1 << 20, &hp->base.n_ff, err)) ||
+        (rc = we_gguf_cfg_int(g, "jina-bert-v2.context_length", -1, 1, LIM, &hp->base.n_ctx, err)))
         return rc;
-    if (hp->n_embd % hp->n_head) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: embedding_length is not a multiple of head_count");
+    if (hp->base.n_embd % hp->base.n_head) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "GGUF: embedding_length is not a multiple of head_count");
     bool causal = false;
     if (we_gguf_get_bool(g, "jina-bert-v2.attention.causal", &causal) && causal)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "GGUF: jina-bert-v2 with attention.causal = true is not supported");
@@ -277,26 +261,21 @@ static wembed_status jina_from_gguf(we_arch_model *ma, const struct we_gguf *g, 
     hp->act = WE_ACT_GELU;        // geglu's nn.GELU(); hidden_act "gelu" for the original MLP
     if (!hp->glu && hp->layout == JINA_QK_POST_NORM)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED, "GGUF: jina-bert-v2 with q/k norms and a biased ffn_up is not supported");
-    hp->n_vocab = (int32_t)WE_MIN(we_gguf_rows(g, "token_embd.weight", 0), (int64_t)LIM);
+    hp->base.n_vocab = (int32_t)WE_MIN(we_gguf_rows(g, "token_embd.weight", 0), (int64_t)LIM);
     const we_gguf_tensor *tt = we_gguf_find_tensor(g, "token_types.weight");
     hp->n_types = !tt ? 0 : tt->n_dims == 1 ? 1 : (int32_t)WE_MIN(tt->ne[1], (int64_t)1 << 16);
     return WEMBED_STATUS_OK;
 }
 
 static int64_t jina_dim(const we_arch_model *ma, int sym, int group) {
-    (void)group;
     const jina_hparams *hp = ma->hp;
     switch (sym) {
-    case WE_D_EMBD: return hp->n_embd;
-    case WE_D_FF: return hp->n_ff;
-    case D_FF2: return 2 * (int64_t)hp->n_ff;
-    case WE_D_VOCAB: return hp->n_vocab;
+    case D_FF2: return 2 * (int64_t)hp->base.n_ff;
     case WE_D_TYPES: return hp->n_types;
     }
-    return -1;
+    return we_text_hp_dim(ma, sym, group);
 }
 
-static int32_t jina_n_layer(const we_arch_model *ma, int group) { (void)group; return ((const jina_hparams *)ma->hp)->n_layer; }
 
 static bool jina_enabled(const we_arch_model *ma, int cond) {
     const jina_hparams *hp = ma->hp;
@@ -313,17 +292,11 @@ static bool jina_enabled(const we_arch_model *ma, int cond) {
     return true;
 }
 
-static wembed_status jina_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
-    return we_alloc_layers(ma, a, ((const jina_hparams *)ma->hp)->n_layer, err);
-}
-
 static wembed_status jina_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
     (void)group_present; (void)err;
     const jina_hparams *hp = ma->hp;
     we_text_spec *t = &ma->text;
-    t->hidden = t->pooled = hp->n_embd;
-    t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
-    t->n_ctx = hp->n_ctx;
+    we_text_hp_spec(&hp->base, t);
     t->extends = true;            // ALiBi: the encoder rebuilds its bias for longer inputs
     t->pos_rule = WE_POS_PLAIN;
     t->pooling = WEMBED_POOLING_MEAN;
@@ -382,11 +355,10 @@ static wembed_status jina_forward(const we_arch_model *m, wembed_pool *pool, con
     (void)o;
     const jina_hparams *hp = m->hp;
     const jina_weights *w = m->w;
-    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, n = tk->n_tok;
+    const int E = hp->base.n_embd, F = hp->base.n_ff, H = hp->base.n_head, n = tk->n_tok;
     const bool qkn = hp->layout == JINA_QK_POST_NORM;
-    // The first MLP projection is (n, G): [gate | up] or [up | gate] for the gated MLP.
-    const int G = hp->glu ? 2 * F : F;
-    const int gate_at = qkn ? F : 0, up_at = hp->glu ? F - gate_at : 0;
+    // The gated MLP's projection is [gate | up] (jina-bert-implementation) or [up | gate] (qk-post-norm).
+    const we_ffn ffn = { .F = F, .act = hp->act, .glu = hp->glu, .split = hp->split, .gate_at = qkn ? F : 0 };
     const we_norm ln = { WE_NORM_LAYER, hp->eps };
     wembed_status rc = we_check_tokens(tk, &w->tok_emb, &w->type_emb, 0, err);   // ALiBi: no position table
     if (rc) return rc;
@@ -394,7 +366,7 @@ static wembed_status jina_forward(const we_arch_model *m, wembed_pool *pool, con
 
     const we_attn_params ap = { .n_head = H, .n_kv_head = H, .head_dim = E / H, .scale = 1.0f / sqrtf((float)(E / H)) };
     const jina_layer *L0 = &w->layers[0];
-    const we_weight *lin[] = { &L0->q_w, &L0->gu_w, &L0->gate_w, &L0->up_w, &L0->down_w };
+    const we_weight *lin[] = { &L0->qkv.q_w, &L0->tail.gu_w, &L0->tail.gate_w, &L0->tail.up_w, &L0->tail.down_w };
     float *qkv, *a, *h, *ff, *attn, *slopes;
     double *stmp;
     void *lscratch;
@@ -403,7 +375,7 @@ static wembed_status jina_forward(const we_arch_model *m, wembed_pool *pool, con
         qkv = we_carve_floats(&c, (size_t)n * 3 * E);
         a = we_carve_floats(&c, (size_t)n * E);
         h = we_carve_floats(&c, (size_t)n * E);
-        ff = we_carve_floats(&c, (size_t)n * G);
+        ff = we_carve_floats(&c, we_ffn_floats(&ffn, n));
         attn = we_carve_floats(&c, we_attend_scratch_floats(tk, &ap, true, we_pool_threads(pool)));
         slopes = we_carve_floats(&c, (size_t)H);
         stmp = we_carve_bytes(&c, sizeof(double) * 2 * (size_t)H);
@@ -418,37 +390,22 @@ static wembed_status jina_forward(const we_arch_model *m, wembed_pool *pool, con
     we_embed_word_type(x, tk, &w->tok_emb, &w->type_emb);
     we_apply_norm(pool, &ln, x, E, x, E, &w->emb_ln_w, &w->emb_ln_b, n, E);
 
-    for (int il = 0; il < hp->n_layer; il++) {
+    for (int il = 0; il < hp->base.n_layer; il++) {
         const jina_layer *L = &w->layers[il];
-        we_linear(pool, qkv, 3 * E, x, E, &L->q_w, &L->q_b, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, qkv + E, 3 * E, x, E, &L->k_w, &L->k_b, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, qkv + 2 * E, 3 * E, x, E, &L->v_w, &L->v_b, n, WE_ACT_NONE, lscratch);
+        we_qkv_linear(pool, &L->qkv, qkv, x, n, E, lscratch);
         if (qkn) {   // LayerNorm over the whole projection (all heads at once)
             we_apply_norm(pool, &ln, qkv, 3 * E, qkv, 3 * E, &L->q_ln_w, &L->q_ln_b, n, E);
             we_apply_norm(pool, &ln, qkv + E, 3 * E, qkv + E, 3 * E, &L->k_ln_w, &L->k_ln_b, n, E);
         }
         we_attend(pool, tk, a, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &ap, alibi_bias, &actx, attn);
-        we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, n, WE_ACT_NONE, lscratch);
         if (qkn) {
-            we_add_norm(pool, &ln, h, x, &L->attn_ln_w, &L->attn_ln_b, n, E);   // y = LN(attn + x)
+            we_linear(pool, h, E, a, E, &L->tail.o_w, &L->tail.o_b, n, WE_ACT_NONE, lscratch);
+            we_add_norm(pool, &ln, h, x, &L->tail.attn_ln_w, &L->tail.attn_ln_b, n, E);   // y = LN(attn + x)
             we_add_norm(pool, &ln, x, h, &L->ln1_w, &L->ln1_b, n, E);           // x = LN1(x + y)
+            we_postln_ffn(pool, &L->tail, &ffn, &ln, x, h, ff, n, E, lscratch);
         } else {
-            we_add_norm(pool, &ln, x, h, &L->attn_ln_w, &L->attn_ln_b, n, E);
+            we_postln_tail_apply(pool, &L->tail, &ffn, &ln, x, a, h, ff, n, E, lscratch);
         }
-        if (hp->glu) {
-            if (hp->split) {
-                we_linear(pool, ff + gate_at, G, x, E, &L->gate_w, NULL, n, WE_ACT_NONE, lscratch);
-                we_linear(pool, ff + up_at, G, x, E, &L->up_w, NULL, n, WE_ACT_NONE, lscratch);
-            } else {
-                we_linear(pool, ff, G, x, E, &L->gu_w, NULL, n, WE_ACT_NONE, lscratch);
-            }
-            // act(gate) * up into the up half, then the down projection reads it there.
-            we_glu(pool, ff + up_at, G, ff + gate_at, G, ff + up_at, G, n, F, hp->act);
-        } else {
-            we_linear(pool, ff, G, x, E, &L->up_w, &L->up_b, n, hp->act, lscratch);
-        }
-        we_linear(pool, h, E, ff + up_at, G, &L->down_w, &L->down_b, n, WE_ACT_NONE, lscratch);
-        we_add_norm(pool, &ln, x, h, &L->out_ln_w, &L->out_ln_b, n, E);
     }
     we_free(c.base);
     return WEMBED_STATUS_OK;
@@ -469,9 +426,9 @@ const we_family we_family_jina_bert_v2 = {
     .from_config = jina_from_config,
     .from_gguf = jina_from_gguf,
     .dim = jina_dim,
-    .n_layer = jina_n_layer,
+    .n_layer = we_text_hp_n_layer,
     .enabled = jina_enabled,
-    .alloc = jina_alloc,
+    .alloc = we_text_hp_alloc,
     .slot = we_slot_simple,
     .finish = jina_finish,
     .describe = jina_describe,

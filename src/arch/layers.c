@@ -169,6 +169,42 @@ void we_glu(wembed_pool *pool, float *h, int ldh, const float *gate, int ldg, co
 }
 
 // -----------------------------------------------------------------------------------------
+// Self-attention projections, the post-LN layer's tail
+
+void we_qkv_linear(wembed_pool *pool, const we_qkv *w, float *qkv, const float *x, int T, int E, void *scratch) {
+    we_linear(pool, qkv, 3 * E, x, E, &w->q_w, &w->q_b, T, WE_ACT_NONE, scratch);
+    we_linear(pool, qkv + E, 3 * E, x, E, &w->k_w, &w->k_b, T, WE_ACT_NONE, scratch);
+    we_linear(pool, qkv + 2 * E, 3 * E, x, E, &w->v_w, &w->v_b, T, WE_ACT_NONE, scratch);
+}
+
+void we_postln_ffn(wembed_pool *pool, const we_postln_tail *L, const we_ffn *f, const we_norm *ln, float *x, float *h,
+                   float *ff, int T, int E, void *lscratch) {
+    const int F = f->F, G = f->glu ? 2 * F : F;         // ff (T, G): plain (T, F); gated [gate | up] or [up | gate]
+    const int up_at = f->glu ? F - f->gate_at : 0;
+    if (!f->glu) {
+        we_linear(pool, ff, G, x, E, &L->up_w, &L->up_b, T, f->act, lscratch);
+    } else {
+        if (f->split) {
+            we_linear(pool, ff + f->gate_at, G, x, E, &L->gate_w, NULL, T, WE_ACT_NONE, lscratch);
+            we_linear(pool, ff + up_at, G, x, E, &L->up_w, NULL, T, WE_ACT_NONE, lscratch);
+        } else {
+            we_linear(pool, ff, G, x, E, &L->gu_w, NULL, T, WE_ACT_NONE, lscratch);
+        }
+        // act(gate) * up into the up half, where the down projection reads it.
+        we_glu(pool, ff + up_at, G, ff + f->gate_at, G, ff + up_at, G, T, F, f->act);
+    }
+    we_linear(pool, h, E, ff + up_at, G, &L->down_w, &L->down_b, T, WE_ACT_NONE, lscratch);
+    we_add_norm(pool, ln, x, h, &L->out_ln_w, &L->out_ln_b, T, E);
+}
+
+void we_postln_tail_apply(wembed_pool *pool, const we_postln_tail *L, const we_ffn *f, const we_norm *ln, float *x,
+                          const float *a, float *h, float *ff, int T, int E, void *lscratch) {
+    we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, T, WE_ACT_NONE, lscratch);
+    we_add_norm(pool, ln, x, h, &L->attn_ln_w, &L->attn_ln_b, T, E);
+    we_postln_ffn(pool, L, f, ln, x, h, ff, T, E, lscratch);
+}
+
+// -----------------------------------------------------------------------------------------
 // RoPE
 
 void we_rope_resolve(const we_rope_cfg *c, const we_rope_opts *o, int L, double *base, double *pos_scale) {
@@ -309,7 +345,54 @@ void we_rope_rotate(wembed_pool *pool, const we_rope_pass *rp, float *q, int ldq
 }
 
 // -----------------------------------------------------------------------------------------
+// The decoder layer (Qwen3, Gemma 3)
+
+void we_decoder_carve(we_carve *c, we_decoder_bufs *b, const we_decoder_layer *L0, const we_decoder_shape *s, int n) {
+    const we_weight *lin[] = { &L0->q_w, &L0->k_w, &L0->o_w, &L0->gate_w, &L0->down_w };
+    b->h = we_carve_floats(c, (size_t)n * s->E);
+    b->q = we_carve_floats(c, (size_t)n * s->H * s->d);
+    b->k = we_carve_floats(c, (size_t)n * s->KV * s->d);
+    b->v = we_carve_floats(c, (size_t)n * s->KV * s->d);
+    b->a = we_carve_floats(c, (size_t)n * s->H * s->d);
+    b->g = we_carve_floats(c, (size_t)n * s->F);
+    b->u = we_carve_floats(c, (size_t)n * s->F);
+    b->lscratch = we_carve_bytes(c, we_linear_scratch_max(n, lin, 5));
+}
+
+void we_decoder_block(wembed_pool *pool, const we_decoder_layer *L, const we_decoder_shape *s, const we_norm *rms, we_act act,
+                      float *x, const we_tokens *tk, const we_rope_pass *rp, const we_attn_params *ap, const we_decoder_bufs *b) {
+    const int n = tk->n_tok, E = s->E, F = s->F, d = s->d, QD = s->H * d, KD = s->KV * d;
+    float *h = b->h, *q = b->q, *k = b->k, *v = b->v, *a = b->a, *g = b->g, *u = b->u;
+    void *lscratch = b->lscratch;
+    // Attention block (pre-norm): x += post_attn_norm(o_proj(attn(rope(q_norm(q)), rope(k_norm(k)), v))).
+    we_apply_norm(pool, rms, h, E, x, E, &L->attn_norm, NULL, n, E);
+    we_linear(pool, q, QD, h, E, &L->q_w, NULL, n, WE_ACT_NONE, lscratch);
+    we_linear(pool, k, KD, h, E, &L->k_w, NULL, n, WE_ACT_NONE, lscratch);
+    we_linear(pool, v, KD, h, E, &L->v_w, NULL, n, WE_ACT_NONE, lscratch);
+    we_apply_norm(pool, rms, q, d, q, d, &L->q_norm, NULL, n * s->H, d);    // per head: (n H) rows of d
+    we_apply_norm(pool, rms, k, d, k, d, &L->k_norm, NULL, n * s->KV, d);
+    we_rope_rotate(pool, rp, q, QD, k, KD);
+    we_attend(pool, tk, a, QD, q, QD, k, KD, v, KD, ap, NULL, NULL, b->attn);
+    we_linear(pool, h, E, a, QD, &L->o_w, NULL, n, WE_ACT_NONE, lscratch);
+    if (L->post_attn_norm.data) we_apply_norm(pool, rms, h, E, h, E, &L->post_attn_norm, NULL, n, E);
+    we_residual(x, h, (size_t)n * E);
+    // MLP block (pre-norm): x += post_ffn_norm(down(act(gate(h)) * up(h))).
+    we_apply_norm(pool, rms, h, E, x, E, &L->ffn_norm, NULL, n, E);
+    we_linear(pool, g, F, h, E, &L->gate_w, NULL, n, WE_ACT_NONE, lscratch);
+    we_linear(pool, u, F, h, E, &L->up_w, NULL, n, WE_ACT_NONE, lscratch);
+    we_glu(pool, u, F, g, F, u, F, n, F, act);
+    we_linear(pool, h, E, u, F, &L->down_w, NULL, n, WE_ACT_NONE, lscratch);
+    if (L->post_ffn_norm.data) we_apply_norm(pool, rms, h, E, h, E, &L->post_ffn_norm, NULL, n, E);
+    we_residual(x, h, (size_t)n * E);
+}
+
+// -----------------------------------------------------------------------------------------
 // Vision transformers
+
+we_tokens we_image_tokens(int32_t *seq_off, int B, int T) {
+    for (int b = 0; b <= B; b++) seq_off[b] = b * T;
+    return (we_tokens){ B, B * T, seq_off, NULL, NULL, NULL, NULL, NULL };
+}
 
 void we_image_patches(float *patches, const float *pixels, int B, int C, int S, int P) {
     const int G = S / P;
@@ -461,12 +544,12 @@ void we_embed_word_type(float *x, const we_tokens *tk, const we_weight *tok_emb,
 }
 
 // -----------------------------------------------------------------------------------------
-// The pre-LN encoder layer (CLIP, SigLIP) and the patch convolution's rows
+// The pre-LN encoder layer and the text tower (CLIP, SigLIP)
 
 bool we_preln_plan(we_carve *c, wembed_pool *pool, const we_preln_layer *L, const we_tokens *tk, int E, int F,
                    const we_attn_params *ap, size_t extra, float **buf, float **attn, void **lscratch, float **more) {
     const int n = tk->n_tok;
-    const we_weight *lin[] = { &L->q_w, &L->fc1_w, &L->fc2_w };
+    const we_weight *lin[] = { &L->qkv.q_w, &L->fc1_w, &L->fc2_w };
     for (;;) {
         *buf = we_carve_floats(c, (size_t)n * (5 * (size_t)E + F));   // h | qkv (3E) | a | ff (F)
         *attn = we_carve_floats(c, we_attend_scratch_floats(tk, ap, false, we_pool_threads(pool)));
@@ -482,9 +565,7 @@ void we_preln_block(wembed_pool *pool, const we_preln_layer *L, float *x, const 
     const int n = tk->n_tok;
     float *h = buf, *qkv = h + (size_t)n * E, *a = qkv + (size_t)n * 3 * E, *ff = a + (size_t)n * E;
     we_apply_norm(pool, ln, h, E, x, E, &L->ln1_w, &L->ln1_b, n, E);
-    we_linear(pool, qkv, 3 * E, h, E, &L->q_w, &L->q_b, n, WE_ACT_NONE, lscratch);
-    we_linear(pool, qkv + E, 3 * E, h, E, &L->k_w, &L->k_b, n, WE_ACT_NONE, lscratch);
-    we_linear(pool, qkv + 2 * E, 3 * E, h, E, &L->v_w, &L->v_b, n, WE_ACT_NONE, lscratch);
+    we_qkv_linear(pool, &L->qkv, qkv, h, n, E, lscratch);
     we_attend(pool, tk, a, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, ap, NULL, NULL, attn);
     we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, n, WE_ACT_NONE, lscratch);
     we_residual(x, h, (size_t)n * E);
@@ -494,3 +575,22 @@ void we_preln_block(wembed_pool *pool, const we_preln_layer *L, float *x, const 
     we_residual(x, h, (size_t)n * E);
 }
 
+wembed_status we_preln_text_forward(wembed_pool *pool, const we_preln_text *w, const we_tokens *tk, int n_layer, int E,
+                                    int n_head, int F, const we_norm *ln, we_act act, bool causal, float *x, we_err *err) {
+    const int n = tk->n_tok, d = E / n_head;
+    wembed_status rc = we_check_tokens(tk, &w->tok_emb, NULL, w->pos_emb.N, err);
+    if (rc) return rc;
+    if (n == 0) return WEMBED_STATUS_OK;
+    const we_attn_params ap = { .n_head = n_head, .n_kv_head = n_head, .head_dim = d, .scale = 1.0f / sqrtf((float)d), .causal = causal };
+    we_carve c = {0};
+    float *buf, *attn, *unused;
+    void *lscratch;
+    if (!we_preln_plan(&c, pool, &w->layers[0], tk, E, F, &ap, 0, &buf, &attn, &lscratch, &unused))
+        return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the activations of %d tokens", n);
+    we_gather_rows(x, &w->tok_emb, tk->ids, n, false);
+    we_gather_rows(x, &w->pos_emb, tk->pos, n, true);
+    for (int il = 0; il < n_layer; il++) we_preln_block(pool, &w->layers[il], x, tk, E, F, ln, act, &ap, buf, attn, lscratch);
+    we_apply_norm(pool, ln, x, E, x, E, &w->final_ln_w, &w->final_ln_b, n, E);
+    we_free(c.base);
+    return WEMBED_STATUS_OK;
+}

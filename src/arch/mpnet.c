@@ -52,14 +52,9 @@
 #define MPNET_NUM_BUCKETS 32      // relative_position_bucket's num_buckets as compute_position_bias passes it
 
 typedef struct mpnet_layer {
-    we_weight q_w, q_b;           // (E, E), (E)   attention.attn.q
-    we_weight k_w, k_b;           // (E, E), (E)   attention.attn.k
-    we_weight v_w, v_b;           // (E, E), (E)   attention.attn.v
-    we_weight o_w, o_b;           // (E, E), (E)   attention.attn.o
-    we_weight attn_ln_w, attn_ln_b;   // (E)       attention.LayerNorm (post-LN)
-    we_weight up_w, up_b;         // (F, E), (F)   intermediate.dense
-    we_weight down_w, down_b;     // (E, F), (E)   output.dense
-    we_weight out_ln_w, out_ln_b; // (E)           output.LayerNorm
+    we_qkv qkv;                   // attention.attn.q, k, v
+    we_postln_tail tail;          // attention.attn.o, attention.LayerNorm; intermediate.dense;
+                                  // output.dense, .LayerNorm
 } mpnet_layer;
 
 typedef struct mpnet_weights {
@@ -72,11 +67,13 @@ typedef struct mpnet_weights {
 } mpnet_weights;
 
 typedef struct mpnet_hparams {
-    int32_t n_vocab;          // vocab_size
-    int32_t n_embd;           // hidden_size
-    int32_t n_layer;          // num_hidden_layers
-    int32_t n_head;           // num_attention_heads
-    int32_t n_ff;             // intermediate_size
+    we_text_hp base;          // first member (the generic hooks read it):
+                              //   n_vocab: vocab_size
+                              //   n_embd: hidden_size
+                              //   n_layer: num_hidden_layers
+                              //   n_head: num_attention_heads
+                              //   n_ff: intermediate_size
+                              //   n_ctx: the longest input, max_position_embeddings - padding_idx - 1
     int32_t n_pos;            // max_position_embeddings (rows of the position table)
     int32_t n_buckets;        // relative_attention_num_buckets (rows of the bias table)
     int32_t pad_token_id;     // config.json's, for info() only: positions use MPNET_PADDING_IDX
@@ -96,22 +93,17 @@ static const we_wentry g_mpnet_entries[] = {
     {"embeddings.LayerNorm.weight",                       NULL, 0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(emb_ln_w)},
     {"embeddings.LayerNorm.bias",                         NULL, 0, false, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, M(emb_ln_b)},
     {"encoder.relative_attention_bias.weight",            NULL, 0, false, WE_W_VEC, 0, 0, 2, {MPNET_D_BUCKETS, MPNET_D_HEADS}, M(rel_bias)},
-    {"encoder.layer.%d.attention.attn.q.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(q_w)},
-    {"encoder.layer.%d.attention.attn.q.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(q_b)},
-    {"encoder.layer.%d.attention.attn.k.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(k_w)},
-    {"encoder.layer.%d.attention.attn.k.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(k_b)},
-    {"encoder.layer.%d.attention.attn.v.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(v_w)},
-    {"encoder.layer.%d.attention.attn.v.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(v_b)},
-    {"encoder.layer.%d.attention.attn.o.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(o_w)},
-    {"encoder.layer.%d.attention.attn.o.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(o_b)},
-    {"encoder.layer.%d.attention.LayerNorm.weight",       NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_w)},
-    {"encoder.layer.%d.attention.LayerNorm.bias",         NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(attn_ln_b)},
-    {"encoder.layer.%d.intermediate.dense.weight",        NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_FF, WE_D_EMBD}, L(up_w)},
-    {"encoder.layer.%d.intermediate.dense.bias",          NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_FF}, L(up_b)},
-    {"encoder.layer.%d.output.dense.weight",              NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_FF}, L(down_w)},
-    {"encoder.layer.%d.output.dense.bias",                NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(down_b)},
-    {"encoder.layer.%d.output.LayerNorm.weight",          NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(out_ln_w)},
-    {"encoder.layer.%d.output.LayerNorm.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(out_ln_b)},
+    {"encoder.layer.%d.attention.attn.q.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(qkv.q_w)},
+    {"encoder.layer.%d.attention.attn.q.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(qkv.q_b)},
+    {"encoder.layer.%d.attention.attn.k.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(qkv.k_w)},
+    {"encoder.layer.%d.attention.attn.k.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(qkv.k_b)},
+    {"encoder.layer.%d.attention.attn.v.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(qkv.v_w)},
+    {"encoder.layer.%d.attention.attn.v.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(qkv.v_b)},
+    {"encoder.layer.%d.attention.attn.o.weight",          NULL, 0, true, WE_W_LINEAR, 0, 0, 2, {WE_D_EMBD, WE_D_EMBD}, L(tail.o_w)},
+    {"encoder.layer.%d.attention.attn.o.bias",            NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.o_b)},
+    {"encoder.layer.%d.attention.LayerNorm.weight",       NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.attn_ln_w)},
+    {"encoder.layer.%d.attention.LayerNorm.bias",         NULL, 0, true, WE_W_VEC, 0, 0, 1, {WE_D_EMBD}, L(tail.attn_ln_b)},
+    WE_POSTLN_BERT_FFN_ENTRIES(0, L(tail)),
     // MPNetModel's pooler: saved by sentence-transformers, not used for embeddings.
     {"pooler.dense.weight",                               NULL, 0, false, WE_W_LINEAR, WE_WF_OPTIONAL, 0, 2, {WE_D_EMBD, WE_D_EMBD}, M(pooler_w)},
     {"pooler.dense.bias",                                 NULL, 0, false, WE_W_VEC, WE_WF_OPTIONAL, 0, 1, {WE_D_EMBD}, M(pooler_b)},
@@ -127,20 +119,20 @@ static const char *const g_mpnet_prefixes[] = {"mpnet.", NULL};
 static wembed_status mpnet_from_config(we_arch_model *ma, const we_json *cfg, we_err *err) {
     mpnet_hparams *hp = ma->hp;
     wembed_status rc;
-    if ((rc = we_cfg_int(cfg, "vocab_size", 30527, 1, LIM, &hp->n_vocab, err)) ||
-        (rc = we_cfg_int(cfg, "hidden_size", 768, 1, 65536, &hp->n_embd, err)) ||
-        (rc = we_cfg_int(cfg, "num_hidden_layers", 12, 1, 1024, &hp->n_layer, err)) ||
-        (rc = we_cfg_int(cfg, "num_attention_heads", 12, 1, 4096, &hp->n_head, err)) ||
-        (rc = we_cfg_int(cfg, "intermediate_size", 3072, 1, 1 << 20, &hp->n_ff, err)) ||
+    if ((rc = we_cfg_int(cfg, "vocab_size", 30527, 1, LIM, &hp->base.n_vocab, err)) ||
+        (rc = we_cfg_int(cfg, "hidden_size", 768, 1, 65536, &hp->base.n_embd, err)) ||
+        (rc = we_cfg_int(cfg, "num_hidden_layers", 12, 1, 1024, &hp->base.n_layer, err)) ||
+        (rc = we_cfg_int(cfg, "num_attention_heads", 12, 1, 4096, &hp->base.n_head, err)) ||
+        (rc = we_cfg_int(cfg, "intermediate_size", 3072, 1, 1 << 20, &hp->base.n_ff, err)) ||
         (rc = we_cfg_int(cfg, "max_position_embeddings", 512, 1, LIM, &hp->n_pos, err)) ||
         (rc = we_cfg_int(cfg, "relative_attention_num_buckets", 32, 1, 1 << 16, &hp->n_buckets, err)) ||
         (rc = we_cfg_int(cfg, "pad_token_id", 1, 0, LIM, &hp->pad_token_id, err)) ||
         (rc = we_cfg_pos_float(cfg, "layer_norm_eps", 1e-12, &hp->eps, err)) ||
         (rc = we_cfg_act(cfg, "hidden_act", "gelu", &hp->act, err)))
         return rc;
-    if (hp->n_embd % hp->n_head)
+    if (hp->base.n_embd % hp->base.n_head)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: hidden_size %d is not a multiple of num_attention_heads %d",
-                         hp->n_embd, hp->n_head);
+                         hp->base.n_embd, hp->base.n_head);
     if (hp->n_buckets < MPNET_NUM_BUCKETS)
         return we_errorf(err, WEMBED_STATUS_UNSUPPORTED,
                          "config.json: relative_attention_num_buckets %d is not supported: MPNet always reads %d buckets",
@@ -148,37 +140,26 @@ static wembed_status mpnet_from_config(we_arch_model *ma, const we_json *cfg, we
     if (hp->n_pos < MPNET_PADDING_IDX + 2)
         return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: max_position_embeddings %d leaves no position after padding_idx %d",
                          hp->n_pos, MPNET_PADDING_IDX);
+    hp->base.n_ctx = hp->n_pos - MPNET_PADDING_IDX - 1;   // real tokens start at padding_idx + 1
     return WEMBED_STATUS_OK;
 }
 
 static int64_t mpnet_dim(const we_arch_model *ma, int sym, int group) {
-    (void)group;
     const mpnet_hparams *hp = ma->hp;
     switch (sym) {
-    case WE_D_EMBD: return hp->n_embd;
-    case WE_D_FF: return hp->n_ff;
-    case WE_D_VOCAB: return hp->n_vocab;
     case WE_D_POS: return hp->n_pos;
     case MPNET_D_BUCKETS: return hp->n_buckets;
-    case MPNET_D_HEADS: return hp->n_head;
+    case MPNET_D_HEADS: return hp->base.n_head;
     }
-    return -1;
+    return we_text_hp_dim(ma, sym, group);
 }
 
-static int32_t mpnet_n_layer(const we_arch_model *ma, int group) { (void)group; return ((const mpnet_hparams *)ma->hp)->n_layer; }
-
-static wembed_status mpnet_alloc(we_arch_model *ma, we_arena *a, we_err *err) {
-    return we_alloc_layers(ma, a, ((const mpnet_hparams *)ma->hp)->n_layer, err);
-}
 
 static wembed_status mpnet_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
     (void)group_present; (void)err;
     const mpnet_hparams *hp = ma->hp;
     we_text_spec *t = &ma->text;
-    t->hidden = t->pooled = hp->n_embd;
-    t->n_layer = hp->n_layer; t->n_head = hp->n_head; t->n_ff = hp->n_ff; t->n_vocab = hp->n_vocab;
-    // Real tokens start at padding_idx + 1.
-    t->n_ctx = hp->n_pos - MPNET_PADDING_IDX - 1;
+    we_text_hp_spec(&hp->base, t);
     t->pos_rule = WE_POS_FROM_PAD;
     t->pad_id = MPNET_PADDING_IDX;
     t->pooling = WEMBED_POOLING_MEAN;
@@ -236,7 +217,7 @@ static wembed_status mpnet_forward(const we_arch_model *m, wembed_pool *pool, co
     (void)o;
     const mpnet_hparams *hp = m->hp;
     const mpnet_weights *w = m->w;
-    const int E = hp->n_embd, F = hp->n_ff, H = hp->n_head, n = tk->n_tok;
+    const int E = hp->base.n_embd, F = hp->base.n_ff, H = hp->base.n_head, n = tk->n_tok;
     const we_norm ln = { WE_NORM_LAYER, hp->eps };
     wembed_status rc = we_check_tokens(tk, &w->tok_emb, NULL, w->pos_emb.N, err);
     if (rc) return rc;
@@ -245,8 +226,9 @@ static wembed_status mpnet_forward(const we_arch_model *m, wembed_pool *pool, co
     const we_attn_params ap = { .n_head = H, .n_kv_head = H, .head_dim = E / H, .scale = 1.0f / sqrtf((float)(E / H)) };
     // compute_position_bias(x) buckets with its default num_buckets, not relative_attention_num_buckets.
     const mpnet_bias_ctx bias = { we_vec(&w->rel_bias), H, MPNET_NUM_BUCKETS / 2 };
+    const we_ffn ffn = { .F = F, .act = hp->act };
     const mpnet_layer *L0 = &w->layers[0];
-    const we_weight *lin[] = { &L0->q_w, &L0->up_w, &L0->down_w };
+    const we_weight *lin[] = { &L0->qkv.q_w, &L0->tail.up_w, &L0->tail.down_w };
     float *qkv, *a, *h, *ff, *attn;
     void *lscratch;
     we_carve c = {0};
@@ -254,7 +236,7 @@ static wembed_status mpnet_forward(const we_arch_model *m, wembed_pool *pool, co
         qkv = we_carve_floats(&c, (size_t)n * 3 * E);   // (n, 3E) q | k | v
         a = we_carve_floats(&c, (size_t)n * E);         // (n, E) attention output
         h = we_carve_floats(&c, (size_t)n * E);         // (n, E) block output before add + norm
-        ff = we_carve_floats(&c, (size_t)n * F);        // (n, F)
+        ff = we_carve_floats(&c, we_ffn_floats(&ffn, n));   // (n, F)
         attn = we_carve_floats(&c, we_attend_scratch_floats(tk, &ap, true, we_pool_threads(pool)));
         lscratch = we_carve_bytes(&c, we_linear_scratch_max(n, lin, 3));
         if (c.base) break;
@@ -266,18 +248,12 @@ static wembed_status mpnet_forward(const we_arch_model *m, wembed_pool *pool, co
     we_gather_rows(x, &w->pos_emb, tk->pos, n, true);
     we_apply_norm(pool, &ln, x, E, x, E, &w->emb_ln_w, &w->emb_ln_b, n, E);
 
-    for (int il = 0; il < hp->n_layer; il++) {
+    for (int il = 0; il < hp->base.n_layer; il++) {
         const mpnet_layer *L = &w->layers[il];
-        we_linear(pool, qkv, 3 * E, x, E, &L->q_w, &L->q_b, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, qkv + E, 3 * E, x, E, &L->k_w, &L->k_b, n, WE_ACT_NONE, lscratch);
-        we_linear(pool, qkv + 2 * E, 3 * E, x, E, &L->v_w, &L->v_b, n, WE_ACT_NONE, lscratch);
+        we_qkv_linear(pool, &L->qkv, qkv, x, n, E, lscratch);
         // The same relative bias in every layer.
         we_attend(pool, tk, a, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &ap, mpnet_bias_fill, &bias, attn);
-        we_linear(pool, h, E, a, E, &L->o_w, &L->o_b, n, WE_ACT_NONE, lscratch);
-        we_add_norm(pool, &ln, x, h, &L->attn_ln_w, &L->attn_ln_b, n, E);
-        we_linear(pool, ff, F, x, E, &L->up_w, &L->up_b, n, hp->act, lscratch);
-        we_linear(pool, h, E, ff, F, &L->down_w, &L->down_b, n, WE_ACT_NONE, lscratch);
-        we_add_norm(pool, &ln, x, h, &L->out_ln_w, &L->out_ln_b, n, E);
+        we_postln_tail_apply(pool, &L->tail, &ffn, &ln, x, a, h, ff, n, E, lscratch);
     }
     we_free(c.base);
     return WEMBED_STATUS_OK;
@@ -299,8 +275,8 @@ const we_family we_family_mpnet = {
     .from_config = mpnet_from_config,
     .from_gguf = NULL,
     .dim = mpnet_dim,
-    .n_layer = mpnet_n_layer,
-    .alloc = mpnet_alloc,
+    .n_layer = we_text_hp_n_layer,
+    .alloc = we_text_hp_alloc,
     .slot = we_slot_simple,
     .finish = mpnet_finish,
     .describe = mpnet_describe,

@@ -338,8 +338,7 @@ static wembed_status nv_vision_forward(const we_arch_model *m, wembed_pool *pool
         if (c.base) break;
         if (!we_carve_alloc(&c)) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the activations of %d images", B);
     }
-    for (int b = 0; b <= B; b++) seq_off[b] = b * T;
-    const we_tokens tk = { B, n, seq_off, NULL, NULL, NULL, NULL, NULL };
+    const we_tokens tk = we_image_tokens(seq_off, B, T);
 
     // Embeddings: [cls; proj(patches)] + pos_embed, every row (the class token's too).
     we_image_patches(patches, pixels, B, C, S, P);

@@ -59,10 +59,7 @@ typedef struct siglip_hparams {
 } siglip_hparams;
 
 typedef struct siglip_text_weights {
-    we_weight tok_emb;            // (V, E)  text_model.embeddings.token_embedding
-    we_weight pos_emb;            // (64, E) text_model.embeddings.position_embedding
-    we_preln_layer *layers;       // (n_layer)
-    we_weight final_ln_w, final_ln_b;   // (E) text_model.final_layer_norm
+    we_preln_text tower;          // text_model.* (64 positions)
     we_weight head_w, head_b;     // (P, E), (P) text_model.head
 } siglip_text_weights;
 
@@ -96,14 +93,11 @@ enum { D_ONE = WE_D_FAMILY };     // the probe's leading 1s
 #define T(f) (uint16_t)(offsetof(siglip_weights, text) + offsetof(siglip_text_weights, f))
 #define V(f) (uint16_t)(offsetof(siglip_weights, vision) + offsetof(siglip_vision_weights, f))
 
-// GGUF names are those of llama.cpp's clip files for the blocks; this family reads no GGUF.
+// GGUF names are those of llama.cpp's clip files for the text tower and the blocks; this family
+// reads no GGUF.
 static const we_wentry g_siglip_entries[] = {
     // text tower
-    {"text_model.embeddings.token_embedding.weight", NULL, G_TEXT, false, WE_W_TABLE, 0, C_TEXT, 2, {WE_D_VOCAB, WE_D_EMBD}, T(tok_emb)},
-    {"text_model.embeddings.position_embedding.weight", NULL, G_TEXT, false, WE_W_VEC, 0, C_TEXT, 2, {WE_D_POS, WE_D_EMBD}, T(pos_emb)},
-    WE_PRELN_LAYER_ENTRIES(G_TEXT, C_TEXT, "text_model", "t"),
-    {"text_model.final_layer_norm.weight", NULL, G_TEXT, false, WE_W_VEC, 0, C_TEXT, 1, {WE_D_EMBD}, T(final_ln_w)},
-    {"text_model.final_layer_norm.bias", NULL, G_TEXT, false, WE_W_VEC, 0, C_TEXT, 1, {WE_D_EMBD}, T(final_ln_b)},
+    WE_PRELN_TEXT_ENTRIES(G_TEXT, C_TEXT, T(tower)),
     {"text_model.head.weight", NULL, G_TEXT, false, WE_W_LINEAR, 0, C_TEXT, 2, {WE_D_PROJ, WE_D_EMBD}, T(head_w)},
     {"text_model.head.bias", NULL, G_TEXT, false, WE_W_VEC, 0, C_TEXT, 1, {WE_D_PROJ}, T(head_b)},
     // vision tower
@@ -191,11 +185,8 @@ static wembed_status siglip_from_config(we_arch_model *ma, const we_json *cfg, w
     wembed_status rc;
     if (strcmp(ma->model_type, "siglip_text_model") == 0) return text_from_config(&hp->text, cfg, err);
     if (strcmp(ma->model_type, "siglip_vision_model") == 0) return vision_from_config(&hp->vision, cfg, err);
-    const we_json *tc = we_json_get(cfg, "text_config"), *vc = we_json_get(cfg, "vision_config");
-    if (tc && tc->type != WE_JSON_NULL && tc->type != WE_JSON_OBJECT)
-        return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: text_config must be an object");
-    if (vc && vc->type != WE_JSON_NULL && vc->type != WE_JSON_OBJECT)
-        return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "config.json: vision_config must be an object");
+    const we_json *tc, *vc;
+    if ((rc = we_cfg_towers(cfg, &tc, &vc, err))) return rc;
     if ((rc = text_from_config(&hp->text, tc, err))) { we_err_prefix(err, "text_config"); return rc; }
     if ((rc = vision_from_config(&hp->vision, vc, err))) { we_err_prefix(err, "vision_config"); return rc; }
     return WEMBED_STATUS_OK;
@@ -246,25 +237,10 @@ static wembed_status siglip_text_forward(const we_arch_model *m, wembed_pool *po
                                          const we_fwd_opts *o, float *x, we_err *err) {
     (void)o;
     const siglip_text_hparams *hp = &((const siglip_hparams *)m->hp)->text;
-    const siglip_text_weights *w = &((const siglip_weights *)m->w)->text;
-    const int E = hp->n_embd, n = tk->n_tok, d = E / hp->n_head;
     const we_norm ln = { WE_NORM_LAYER, hp->eps };
-    wembed_status rc = we_check_tokens(tk, &w->tok_emb, NULL, w->pos_emb.N, err);
-    if (rc) return rc;
-    if (n == 0) return WEMBED_STATUS_OK;
-    const we_attn_params ap = { .n_head = hp->n_head, .n_kv_head = hp->n_head, .head_dim = d, .scale = 1.0f / sqrtf((float)d) };
-    we_carve c = {0};
-    float *buf, *attn, *unused;
-    void *lscratch;
-    if (!we_preln_plan(&c, pool, &w->layers[0], tk, E, hp->n_ff, &ap, 0, &buf, &attn, &lscratch, &unused))
-        return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for the activations of %d tokens", n);
-    we_gather_rows(x, &w->tok_emb, tk->ids, n, false);
-    we_gather_rows(x, &w->pos_emb, tk->pos, n, true);
-    for (int il = 0; il < hp->n_layer; il++)
-        we_preln_block(pool, &w->layers[il], x, tk, E, hp->n_ff, &ln, hp->act, &ap, buf, attn, lscratch);
-    we_apply_norm(pool, &ln, x, E, x, E, &w->final_ln_w, &w->final_ln_b, n, E);
-    we_free(c.base);
-    return WEMBED_STATUS_OK;
+    const bool causal = false;    // the padding is attended like any token, no causal mask either
+    return we_preln_text_forward(pool, &((const siglip_weights *)m->w)->text.tower, tk, hp->n_layer, hp->n_embd, hp->n_head, hp->n_ff,
+                                 &ln, hp->act, causal, x, err);
 }
 
 static wembed_status siglip_vision_forward(const we_arch_model *m, wembed_pool *pool, const float *pixels, int B,
@@ -277,8 +253,7 @@ static wembed_status siglip_vision_forward(const we_arch_model *m, wembed_pool *
     if (B <= 0) return WEMBED_STATUS_OK;
     int32_t *seq_off = we_malloc(sizeof(int32_t) * ((size_t)B + 1));
     if (!seq_off) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "out of memory for %d images", B);
-    for (int b = 0; b <= B; b++) seq_off[b] = b * T;
-    const we_tokens tk = { B, n, seq_off, NULL, NULL, NULL, NULL, NULL };
+    const we_tokens tk = we_image_tokens(seq_off, B, T);
     const we_attn_params ap = { .n_head = hp->n_head, .n_kv_head = hp->n_head, .head_dim = d, .scale = 1.0f / sqrtf((float)d) };
     // Besides the blocks: the hidden states (when the caller wants none), the patches, and the
     // head's rows: q (3E: the probe through all of in_proj), o, a, hn (E each per image), ff
@@ -337,11 +312,8 @@ static wembed_status siglip_vision_forward(const we_arch_model *m, wembed_pool *
 static wembed_status siglip_finish(we_arch_model *ma, const bool *group_present, we_err *err) {
     siglip_weights *w = ma->w;
     const siglip_hparams *hp = ma->hp;
-    w->has_text = group_present[G_TEXT];
-    w->has_vision = group_present[G_VISION];
-    if (!w->has_text && !w->has_vision)
-        return we_errorf(err, WEMBED_STATUS_MISSING_TENSOR,
-                         "siglip: the weights hold neither the text tower (text_model.*) nor the vision tower (vision_model.*)");
+    wembed_status rc = we_towers_present(ma, group_present, &w->has_text, &w->has_vision, err);
+    if (rc) return rc;
     if (w->logit_scale.data) ma->logit_scale = we_vec(&w->logit_scale)[0];
     if (w->logit_bias.data) ma->logit_bias = we_vec(&w->logit_bias)[0];
     ma->logit_sigmoid = true;
@@ -370,12 +342,7 @@ static wembed_status siglip_finish(we_arch_model *ma, const bool *group_present,
     return WEMBED_STATUS_OK;
 }
 
-static unsigned siglip_parts(const we_json *cfg) {
-    const char *mt = we_json_as_str(we_json_get(cfg, "model_type"), NULL);
-    if (mt && strcmp(mt, "siglip_text_model") == 0) return WEMBED_PART_TEXT;
-    if (mt && strcmp(mt, "siglip_vision_model") == 0) return WEMBED_PART_VISION;
-    return WEMBED_PART_TEXT | WEMBED_PART_VISION;
-}
+static unsigned siglip_parts(const we_json *cfg) { return we_tower_parts(cfg, "siglip_text_model", "siglip_vision_model"); }
 
 static int siglip_describe(const we_arch_model *ma, char *buf, size_t cap) {
     const siglip_hparams *hp = ma->hp;
@@ -397,7 +364,7 @@ const we_family we_family_siglip = {
     .hp_size = sizeof(siglip_hparams),
     .w_size = sizeof(siglip_weights),
     .layer_size = sizeof(we_preln_layer),
-    .tower_layers = { offsetof(siglip_weights, text.layers), offsetof(siglip_weights, vision.layers) },
+    .tower_layers = { offsetof(siglip_weights, text.tower.layers), offsetof(siglip_weights, vision.layers) },
     .entries = g_siglip_entries,
     .n_entries = (uint32_t)WE_ARRAY_LEN(g_siglip_entries),
     .prefixes = g_siglip_prefixes,
