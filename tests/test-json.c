@@ -132,16 +132,38 @@ static void test_numbers(void) {
         {"2.2250738585072011e-308", 2.2250738585072011e-308, false, 0},
         {"0.30000000000000004", 0.30000000000000004, false, 0},
         {"123456789012345678901234567890", 1.2345678901234568e29, false, 0},
+        // the edges of the exact path (a significand of at most 2^53, an exponent within +-22)
+        // and what lies past them (kept as text, converted by strtod when read)
+        {"1e22", 1e22, false, 0},
+        {"1e23", 1e23, false, 0},
+        {"9007199254740992.5", 9007199254740992.0, false, 0},
+        {"9007199254740993.0", 9007199254740992.0, false, 0},
+        {"9007199254740995e-22", 9007199254740995e-22, false, 0},
+        {"0.0000000000000000000001", 1e-22, false, 0},
+        {"0.00000000000000000000001", 1e-23, false, 0},
+        {"-12.345678901234567", -12.345678901234567, false, 0},
+        {"-4.1406588554382324", -4.1406588554382324, false, 0},
+        {"1e308", 1e308, false, 0},
+        {"0.17976931348623157e309", 1.7976931348623157e308, false, 0},
+        {"17976931348623157e292", 1.7976931348623157e308, false, 0},
+        {"0e999999999999", 0.0, false, 0},
+        {"-0e-5", -0.0, false, 0},
     };
     for (size_t k = 0; k < WE_ARRAY_LEN(cases); k++) {
         const we_json *v = ok(&a, cases[k].s);
         if (!v) continue;
         CHECKF(v->type == WE_JSON_NUMBER, "%s is a number", cases[k].s);
-        CHECKF(v->u.num.f == cases[k].f && signbit(v->u.num.f) == signbit(cases[k].f),
-               "%s -> %.17g (want %.17g)", cases[k].s, v->u.num.f, cases[k].f);
+        double f = NAN;
+        CHECKF(we_json_as_double(v, &f) && f == cases[k].f && signbit(f) == signbit(cases[k].f),
+               "%s -> %.17g (want %.17g)", cases[k].s, f, cases[k].f);
         CHECKF(v->u.num.is_int == cases[k].is_int, "%s is_int", cases[k].s);
         if (cases[k].is_int) CHECKF(v->u.num.i == cases[k].i, "%s exact integer", cases[k].s);
+        // what is not exact keeps its text, for readers that round their own way (serde_json)
+        else if (v->u.num.text) CHECKF(strcmp(v->u.num.text, cases[k].s) == 0 && v->len == strlen(cases[k].s), "%s text", cases[k].s);
     }
+    // exact ones need no text; 17 significant digits do
+    CHECK(ok(&a, "2.6592")->u.num.text == NULL && ok(&a, "1e-12")->u.num.text == NULL);
+    CHECK(ok(&a, "-12.345678901234567")->u.num.text != NULL && ok(&a, "1e23")->u.num.text != NULL);
     // a long literal (past the on-stack copy) still rounds correctly: 0.(590 zeros)1e590 = 0.1
     char long_num[700];
     size_t ln = 0;
@@ -149,7 +171,8 @@ static void test_numbers(void) {
     for (int z = 0; z < 590; z++) long_num[ln++] = '0';
     ln += (size_t)snprintf(long_num + ln, sizeof long_num - ln, "1e590");
     const we_json *v = ok(&a, long_num);
-    CHECKF(v && v->u.num.f == 0.1, "long literal -> %.17g", v ? v->u.num.f : 0.0);
+    double d = 0;
+    CHECKF(we_json_as_double(v, &d) && d == 0.1, "long literal -> %.17g", d);
 
     // as_int: exact integers, also when written as a float
     int64_t i = 0;
@@ -157,7 +180,6 @@ static void test_numbers(void) {
     CHECK(we_json_as_int(ok(&a, "1e3"), &i) && i == 1000);
     CHECK(!we_json_as_int(ok(&a, "1.5"), &i));
     CHECK(!we_json_as_int(ok(&a, "1e300"), &i));
-    double d = 0;
     CHECK(we_json_as_double(ok(&a, "-2"), &d) && d == -2.0);
 
     // Python's extensions
@@ -181,6 +203,9 @@ static void test_numbers(void) {
     bad("[1 2]", WEMBED_STATUS_BAD_FORMAT, "1:4", "expected ',' or ']'");
     bad("1e400", WEMBED_STATUS_LIMIT, "1:1", "out of the range");
     bad("-1e400", WEMBED_STATUS_LIMIT, "1:1", "out of the range");
+    bad("1.8e308", WEMBED_STATUS_LIMIT, "1:1", "out of the range");
+    bad("[0, 0.18e309]", WEMBED_STATUS_LIMIT, "1:5", "out of the range");
+    bad("1e99999999999999999999", WEMBED_STATUS_LIMIT, "1:1", "out of the range");
     bad("Inf", WEMBED_STATUS_BAD_FORMAT, "1:1", "Infinity");
     bad("-Infinit", WEMBED_STATUS_BAD_FORMAT, "1:1", "-Infinity");
     bad("nan", WEMBED_STATUS_BAD_FORMAT, "1:1", "expected a value");

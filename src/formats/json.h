@@ -33,11 +33,17 @@ struct we_json {
     uint32_t len;                 // STRING: bytes; ARRAY: items; OBJECT: members; NUMBER: bytes of its text
     union {
         struct {
-            double f;             // the value as a double (correctly rounded)
-            int64_t i;            // the exact value when is_int
+            double f;             // the value as a double (correctly rounded), unless `text` is
+                                  // set: then read it with we_json_as_double
+            union {
+                int64_t i;        // is_int: the exact value
+                const char *text; // otherwise, when the value is not a single exact product or
+                                  // quotient of its digits and a power of ten: the number's text
+                                  // (len bytes, NUL-terminated, in the arena), converted on demand,
+                                  // and there for readers that must round as another parser does
+                                  // (serde_json); NULL when `f` is exact
+            };
             bool is_int;          // written without fraction/exponent and fits int64
-            uint32_t src;         // where its text starts in the parsed input (for readers that
-                                  // must round as another parser does, e.g. serde_json)
         } num;
         const char *str;          // STRING: UTF-8, NUL-terminated (may contain \0: use len)
         we_json *items;           // ARRAY
@@ -73,7 +79,7 @@ const we_json *we_json_get(const we_json *obj, const char *key);    // linear sc
 const we_json *we_json_at(const we_json *arr, size_t i);
 bool we_json_is(const we_json *v, we_json_type type);
 bool we_json_as_int(const we_json *v, int64_t *out);     // exact integers only
-bool we_json_as_double(const we_json *v, double *out);   // any number
+bool we_json_as_double(const we_json *v, double *out);   // any number, correctly rounded
 bool we_json_as_bool(const we_json *v, bool *out);
 const char *we_json_as_str(const we_json *v, size_t *len);   // len may be NULL
 // True if v is a string equal to s.

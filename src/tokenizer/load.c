@@ -16,7 +16,6 @@ typedef struct loader {
     we_tokenizer *tok;
     we_arena *arena;
     we_err *err;
-    const char *json;         // the text the tree was parsed from (numbers' digits)
 } loader;
 
 #define FAIL(ld, rc, ...) we_errorf((ld)->err, rc, __VA_ARGS__)
@@ -76,16 +75,16 @@ static bool is(const char *a, const char *b) { return a && strcmp(a, b) == 0; }
 // digits: the decimal significand as a u64 (digits past what fits are dropped, an integer-part
 // digit then adding one to the exponent), turned into f64, then multiplied or divided by an
 // exact power of ten (f64_from_parts). That differs from correct rounding in the last bit for
-// 17-digit scores, and Unigram's Viterbi compares sums of them. v is a JSON number of the text
-// `json`; integers are read as i64 then converted, as serde does.
+// 17-digit scores, and Unigram's Viterbi compares sums of them. Integers are read as i64 then
+// converted, as serde does; a number json.c read exactly (a significand of at most 2^53 and an
+// exponent within +-22: one exact multiply or divide) is the same in both.
 static bool u64_fits(uint64_t sig, uint64_t d) {   // serde's overflow! on sig * 10 + d
     return !(sig >= UINT64_MAX / 10 && (sig > UINT64_MAX / 10 || d > UINT64_MAX % 10));
 }
 
-static double serde_f64(const char *json, const we_json *v) {
-    double x = v->u.num.f;
-    if (v->u.num.is_int || !isfinite(x)) return x;
-    const char *p = json + v->u.num.src, *end = p + v->len;
+static double serde_f64(const we_json *v) {
+    if (v->u.num.is_int || !v->u.num.text) return v->u.num.f;
+    const char *p = v->u.num.text, *end = p + v->len;
     bool neg = *p == '-';
     if (neg) p++;
     uint64_t sig = 0;
@@ -108,7 +107,7 @@ static double serde_f64(const char *json, const we_json *v) {
         if (*p == '-' || *p == '+') p++;
         int64_t e = 0;
         for (; p < end && *p >= '0' && *p <= '9'; p++)
-            if ((e = e * 10 + (*p - '0')) > INT32_MAX) return sig == 0 || eneg ? (neg ? -0.0 : 0.0) : x;   // serde: 0, or an error
+            if ((e = e * 10 + (*p - '0')) > INT32_MAX) return sig == 0 || eneg ? (neg ? -0.0 : 0.0) : (neg ? -INFINITY : INFINITY);   // serde: 0, or an error
         exp += eneg ? -e : e;
     }
     // serde_json's POW10 table holds 1e0..1e308; a larger negative exponent divides by 1e308 first.
@@ -385,11 +384,11 @@ static void find_byte_ids(we_model *m) {
         char name[8];
         snprintf(name, sizeof name, "<0x%02X>", b);
         int32_t id;
-        m->byte_ids[b] = we_strmap_get(&m->map, name, 6, &id) ? id : -1;
+        m->byte_ids[b] = we_model_token_id(m, name, 6, &id) ? id : -1;
     }
 }
 
-static bool lookup(const we_model *m, const char *s, size_t n, int32_t *id) { return we_strmap_get(&m->map, s, n, id); }
+static bool lookup(const we_model *m, const char *s, size_t n, int32_t *id) { return we_model_token_id(m, s, n, id); }
 
 static wembed_status load_bpe(loader *ld, we_model *m, const we_json *v) {
     wembed_status rc;
@@ -489,24 +488,20 @@ static wembed_status load_unigram(loader *ld, we_model *m, const we_json *v) {
     m->score = we_arena_calloc(ld->arena, nt, sizeof(double), 8);
     if (!m->tok || !m->tok_len || !m->score) return OOM(ld);
     m->min_score = INFINITY;
-    size_t trie_bytes = 1;
     for (uint32_t i = 0; i < vocab->len; i++) {
         const we_json *e = we_json_at(vocab, i);
-        double sc;
         const we_json *score = we_json_at(e, 1);
         if (!we_json_is(e, WE_JSON_ARRAY) || e->len != 2 || !we_json_is(we_json_at(e, 0), WE_JSON_STRING) ||
-            !we_json_as_double(score, &sc))
+            !we_json_is(score, WE_JSON_NUMBER))
             return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "Unigram: vocab entry %u must be [piece, score]", i);
         uint32_t len;
         const char *s = dup_str(ld, we_json_at(e, 0), &len);
         if (!s) return OOM(ld);
         m->tok[i] = s;
         m->tok_len[i] = len;
-        m->score[i] = serde_f64(ld->json, score);
+        m->score[i] = serde_f64(score);
         if (m->score[i] < m->min_score) m->min_score = m->score[i];
         if (len > m->max_tok_bytes) m->max_tok_bytes = len;
-        if (we_strmap_put(&m->map, s, len, (int32_t)i)) return OOM(ld);
-        trie_bytes += len;
     }
     const we_json *u = we_json_get(v, "unk_id");
     m->unk_id = -1;
@@ -518,21 +513,10 @@ static wembed_status load_unigram(loader *ld, we_model *m, const we_json *v) {
         m->unk_id = (int32_t)id;
     }
     if ((rc = get_bool(ld, v, "byte_fallback", false, &m->byte_fallback, "Unigram"))) return rc;
-    // The byte trie: its edges in a hash map ((node, byte) -> child, one probe per byte when
-    // building and walking), and per node the token id + 1 ending there (the id token_to_ids
-    // gives), 0 for none. At most one node per byte of the pieces.
-    if (trie_bytes >= WE_TRIE_MAX_NODES) return FAIL(ld, WEMBED_STATUS_LIMIT, "Unigram: vocabulary too large");
-    m->trie = we_arena_calloc(ld->arena, trie_bytes, sizeof(uint32_t), 4);
-    if (!m->trie) return OOM(ld);
-    m->n_trie_nodes = 1;
-    bool distinct = m->map.n == vocab->len;   // then piece i's id is i, no lookup needed
-    for (uint32_t i = 0; i < vocab->len; i++) {
-        uint32_t node = 0;
-        for (uint32_t k = 0; k < m->tok_len[i]; k++)
-            if (!(node = we_triemap_child(&m->trie_edges, node, (uint8_t)m->tok[i][k], &m->n_trie_nodes))) return OOM(ld);
-        int32_t id = (int32_t)i;
-        if (m->tok_len[i] && (distinct || lookup(m, m->tok[i], m->tok_len[i], &id))) m->trie[node] = (uint32_t)id + 1;
-    }
+    // The byte trie of the pieces, for the Viterbi's common-prefix search; a piece's node holds
+    // its id + 1, the last id of equal pieces, as the Rust library's token_to_ids HashMap keeps
+    // the last. It is also the string -> id map (no we_strmap for Unigram).
+    if ((rc = we_trie_build(&m->trie, ld->arena, m->tok, m->tok_len, m->n_tok, ld->err))) return rc;
     find_byte_ids(m);
     return WEMBED_STATUS_OK;
 }
@@ -562,7 +546,7 @@ static wembed_status load_model(loader *ld, const we_json *v) {
 static int32_t token_to_id(const we_tokenizer *tok, const char *s, size_t n) {
     int32_t id;
     if (we_strmap_get(&tok->added_map, s, n, &id)) return id;
-    if (we_strmap_get(&tok->model.map, s, n, &id)) return id;
+    if (we_model_token_id(&tok->model, s, n, &id)) return id;
     return -1;
 }
 
@@ -612,7 +596,7 @@ static wembed_status load_added(loader *ld, const we_json *list) {
 }
 
 wembed_status we_added_build_matchers(we_tokenizer *tok, we_err *err) {
-    loader l = { tok, &tok->arena, err, NULL }, *ld = &l;
+    loader l = { tok, &tok->arena, err }, *ld = &l;
     // The two matchers: specials first, then the others (Rust's order), split by `normalized`.
     const char **pats = we_arena_alloc(ld->arena, (size_t)(tok->n_added + 1) * sizeof(char *), 8);
     uint32_t *lens = we_arena_alloc(ld->arena, (size_t)(tok->n_added + 1) * sizeof(uint32_t), 4);
@@ -883,8 +867,8 @@ static void find_specials(we_tokenizer *tok) {
     for (size_t i = 0; i < WE_ARRAY_LEN(masks) && tok->special_ids[6] < 0; i++) tok->special_ids[6] = added_id(tok, masks[i]);
 }
 
-wembed_status we_tokenizer_from_json(we_tokenizer *tok, const we_json *root, const char *json, we_err *err) {
-    loader ld = { tok, &tok->arena, err, json };
+wembed_status we_tokenizer_from_json(we_tokenizer *tok, const we_json *root, we_err *err) {
+    loader ld = { tok, &tok->arena, err };
     wembed_status rc;
     tok->work.err = err;
     if (!we_json_is(root, WE_JSON_OBJECT)) return FAIL(&ld, WEMBED_STATUS_BAD_FORMAT, "tokenizer.json: not a JSON object");

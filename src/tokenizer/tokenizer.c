@@ -108,7 +108,6 @@ void we_tokenizer_clear(we_tokenizer *t) {
     we_cache_free(&t->work.cache);
     we_strmap_free(&t->model.map);
     we_pairmap_free(&t->model.merges);
-    we_triemap_free(&t->model.trie_edges);
     we_strmap_free(&t->added_map);
     drop_scratch(t, 0);
     we_arena_free(&t->arena);
@@ -133,7 +132,7 @@ wembed_status wembed_tokenizer_load(const void *json, size_t n_json, wembed_toke
         const we_json *root = NULL;
         rc = we_json_parse(&ja, json, n_json, NULL, &root, &t->err);
         if (rc) we_err_prefix(&t->err, "tokenizer.json");
-        else rc = we_tokenizer_from_json(t, root, (const char *)json, &t->err);
+        else rc = we_tokenizer_from_json(t, root, &t->err);
         we_arena_free(&ja);
     }
     if (rc) {
@@ -220,7 +219,7 @@ int32_t wembed_tokenizer_token_to_id(const wembed_tokenizer *tok, const char *to
     if (!tok || tok->failed || !token) return -1;
     int32_t id;
     if (we_strmap_get(&tok->t.added_map, token, len, &id)) return id;
-    if (we_strmap_get(&tok->t.model.map, token, len, &id)) return id;
+    if (we_model_token_id(&tok->t.model, token, len, &id)) return id;
     return -1;
 }
 
