@@ -138,6 +138,7 @@ static void test_numbers(void) {
         {"1e23", 1e23, false, 0},
         {"9007199254740992.5", 9007199254740992.0, false, 0},
         {"9007199254740993.0", 9007199254740992.0, false, 0},
+        {"900719925474099.5", 900719925474099.5, false, 0},   // (double)9007199254740995 / 10 is .625
         {"9007199254740995e-22", 9007199254740995e-22, false, 0},
         {"0.0000000000000000000001", 1e-22, false, 0},
         {"0.00000000000000000000001", 1e-23, false, 0},
@@ -512,6 +513,95 @@ static void test_real_files(void) {
     free(doc);
 }
 
+// The sink: the items of the array at its path go to the function (each a tree valid during
+// the call), in order, and nowhere else; everything else is the tree as without a sink.
+typedef struct sink_log {
+    char seen[512];
+    size_t n;
+    uint32_t next;            // the index the next item must have
+    int fail_at;              // return an error at this item (-1: never)
+} sink_log;
+
+static wembed_status log_item(void *user, const we_json *item, uint32_t index, we_err *err) {
+    sink_log *lg = user;
+    CHECKF(index == lg->next, "item %u, want %u", index, lg->next);
+    lg->next = index + 1;
+    if ((int)index == lg->fail_at) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "item %u refused", index);
+    // what the item is: a string's text, a number, or a container's shape
+    int64_t i = 0;
+    const char *str;
+    if ((str = we_json_as_str(item, NULL))) lg->n += (size_t)snprintf(lg->seen + lg->n, sizeof lg->seen - lg->n, "s:%s ", str);
+    else if (we_json_as_int(item, &i)) lg->n += (size_t)snprintf(lg->seen + lg->n, sizeof lg->seen - lg->n, "i:%lld ", (long long)i);
+    else if (we_json_is(item, WE_JSON_ARRAY))
+        lg->n += (size_t)snprintf(lg->seen + lg->n, sizeof lg->seen - lg->n, "a%u:%s ", item->len,
+                                  item->len ? (we_json_as_str(we_json_at(item, 0), NULL) ? "s" : "x") : "-");
+    else if (we_json_is(item, WE_JSON_OBJECT))
+        lg->n += (size_t)snprintf(lg->seen + lg->n, sizeof lg->seen - lg->n, "o:%s ", item->len ? item->u.members[0].key : "-");
+    else lg->n += (size_t)snprintf(lg->seen + lg->n, sizeof lg->seen - lg->n, "? ");
+    return WEMBED_STATUS_OK;
+}
+
+static wembed_status parse_sink(we_arena *a, const char *s, const we_json_sink *sink, const we_json **v, we_err *err) {
+    we_err_clear(err);
+    sink_log *lg = sink->user;
+    lg->next = 0;
+    lg->n = 0;
+    lg->seen[0] = 0;
+    return we_json_parse_sink(a, s, strlen(s), NULL, sink, v, err);
+}
+
+static void test_sink(void) {
+    static const char *const path[] = { "model", "vocab" };
+    const char *doc = "{\"vocab\": [9], \"model\": {\"type\": \"Unigram\", \"x\": {\"vocab\": [8]},"
+                      " \"vocab\": [[\"\u2581a\", -1.5], \"s\", 7, {\"k\": [3, [4]]}, [], [[\"deep\"]], -12.345678901234567],"
+                      " \"after\": [5, 6]}, \"vocab2\": {\"model\": {\"vocab\": [1]}}}";
+    we_arena a;
+    we_arena_init(&a, 0);
+    sink_log lg;
+    memset(&lg, 0, sizeof lg);
+    lg.fail_at = -1;
+    we_json_sink sink = { path, 2, log_item, &lg };
+    const we_json *v = NULL;
+    we_err err;
+    CHECKF(we_json_parse_sink(&a, doc, strlen(doc), NULL, &sink, &v, &err) == WEMBED_STATUS_OK, "%s", err.msg);
+    CHECKF(strcmp(lg.seen, "a2:s s:s i:7 o:k a0:- a1:x ? ") == 0, "items seen: %s", lg.seen);
+    const we_json *vocab = we_json_get(we_json_get(v, "model"), "vocab");
+    CHECK(we_json_is(vocab, WE_JSON_ARRAY) && vocab->len == 7 && vocab->u.items == NULL && we_json_at(vocab, 0) == NULL);
+    int64_t i = 0;
+    // arrays at other paths are in the tree as usual, the members after the sink's too
+    CHECK(we_json_as_int(we_json_at(we_json_get(v, "vocab"), 0), &i) && i == 9);
+    CHECK(we_json_as_int(we_json_at(we_json_get(we_json_get(we_json_get(v, "model"), "x"), "vocab"), 0), &i) && i == 8);
+    CHECK(we_json_as_int(we_json_at(we_json_get(we_json_get(v, "model"), "after"), 1), &i) && i == 6);
+    CHECK(we_json_as_int(we_json_at(we_json_get(we_json_get(we_json_get(v, "vocab2"), "model"), "vocab"), 0), &i) && i == 1);
+    CHECK(we_json_str_eq(we_json_get(we_json_get(v, "model"), "type"), "Unigram"));
+    we_arena_free(&a);
+
+    // An object at the path is not handed over; an empty array is, with no items.
+    memset(&lg, 0, sizeof lg);
+    lg.fail_at = -1;
+    CHECK(parse_sink(&a, "{\"model\": {\"vocab\": {\"a\": 1}}}", &sink, &v, &err) == WEMBED_STATUS_OK &&
+          lg.next == 0 && we_json_is(we_json_get(we_json_get(v, "model"), "vocab"), WE_JSON_OBJECT));
+    CHECK(parse_sink(&a, "{\"model\": {\"vocab\": []}}", &sink, &v, &err) == WEMBED_STATUS_OK &&
+          lg.next == 0 && we_json_get(we_json_get(v, "model"), "vocab")->len == 0);
+    we_arena_free(&a);
+
+    // The function's refusal ends the parse with its status and message; syntax errors inside
+    // the array are still errors with their position.
+    memset(&lg, 0, sizeof lg);
+    lg.fail_at = 1;
+    we_err_clear(&err);
+    CHECK(parse_sink(&a, "{\"model\": {\"vocab\": [1, 2, 3]}}", &sink, &v, &err) == WEMBED_STATUS_BAD_FORMAT &&
+          v == NULL && strcmp(err.msg, "item 1 refused") == 0 && lg.next == 2);
+    memset(&lg, 0, sizeof lg);
+    lg.fail_at = -1;
+    CHECK(parse_sink(&a, "{\"model\": {\"vocab\": [1, [2,]]}}", &sink, &v, &err) == WEMBED_STATUS_BAD_FORMAT &&
+          strstr(err.msg, "JSON 1:28: trailing comma") != NULL);
+    CHECK(parse_sink(&a, "{\"model\": {\"vocab\": [1, \"\\ud800\"]}}", &sink, &v, &err) == WEMBED_STATUS_BAD_FORMAT &&
+          strstr(err.msg, "lone high surrogate") != NULL);
+    we_arena_free(&a);
+    CHECK_EQ_INT(we_alloc_live(), 0);
+}
+
 int main(void) {
     test_values();
     test_numbers();
@@ -520,6 +610,7 @@ int main(void) {
     test_limits();
     test_alloc_fail();
     test_real_files();
+    test_sink();
     CHECK_EQ_INT(we_alloc_live(), 0);
     return we_test_finish("test-json");
 }

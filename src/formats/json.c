@@ -47,6 +47,12 @@ typedef struct parser {
     size_t n_scratch, cap_scratch;
     frame *frames;                // (depth) open containers
     int32_t depth;
+
+    const we_json_sink *sink;     // NULL: none
+    int32_t sink_frame;           // index in frames of the array whose items go to the sink, -1: none
+    uint32_t sink_items;          // items handed over so far
+    we_arena *tree_arena;         // the caller's arena (ps->arena is item_arena within the array)
+    we_arena item_arena;          // one item at a time
 } parser;
 
 // 1-based line and column (in code points) of byte offset `at`.
@@ -434,6 +440,15 @@ static wembed_status find_duplicate(parser *ps, const we_json_member *m, size_t 
 // Closes the innermost container (its closing bracket at `at`) into *v.
 static wembed_status close_container(parser *ps, size_t at, we_json *v) {
     frame f = ps->frames[--ps->depth];
+    if (ps->depth == ps->sink_frame) {   // its items went to the sink
+        memset(v, 0, sizeof *v);
+        v->type = WE_JSON_ARRAY;
+        v->len = ps->sink_items;
+        ps->sink_frame = -1;
+        ps->arena = ps->tree_arena;
+        we_arena_reset(&ps->item_arena);
+        return WEMBED_STATUS_OK;
+    }
     size_t count = ps->n_scratch - f.start;
     we_json_member *items = ps->scratch + f.start;
     if (count > UINT32_MAX)
@@ -465,6 +480,22 @@ static wembed_status close_container(parser *ps, size_t at, we_json *v) {
     }
     ps->n_scratch = f.start;
     return WEMBED_STATUS_OK;
+}
+
+// Whether the array opening now, as the value of member `key` of the innermost open container,
+// is the sink's: the keys of the containers it is in (each container's key is in the slot it
+// took in its parent) are the sink's path.
+static bool sink_wants(const parser *ps, const char *key, uint32_t key_len) {
+    const we_json_sink *sk = ps->sink;
+    if (!sk || ps->sink_frame >= 0 || ps->depth != sk->depth || !key) return false;
+    for (int32_t k = 0; k < ps->depth; k++) {
+        if (!ps->frames[k].is_object) return false;
+        const char *want = sk->path[k];
+        const char *have = k + 1 < ps->depth ? ps->scratch[ps->frames[k + 1].start - 1].key : key;
+        uint32_t have_len = k + 1 < ps->depth ? ps->scratch[ps->frames[k + 1].start - 1].key_len : key_len;
+        if (!have || strlen(want) != have_len || memcmp(want, have, have_len) != 0) return false;
+    }
+    return true;
 }
 
 // -----------------------------------------------------------------------------------------
@@ -538,6 +569,11 @@ static wembed_status parse(parser *ps, we_json *root) {
                 rc = scratch_push(ps, &m);
                 if (rc) return rc;
             }
+            if (c == '[' && sink_wants(ps, pending_key, pending_len)) {
+                ps->sink_frame = ps->depth;
+                ps->sink_items = 0;
+                ps->arena = &ps->item_arena;
+            }
             frame *f = &ps->frames[ps->depth++];
             f->is_object = c == '{';
             f->start = ps->n_scratch;
@@ -589,7 +625,16 @@ static wembed_status parse(parser *ps, we_json *root) {
                 return WEMBED_STATUS_OK;
             }
             frame *f = &ps->frames[ps->depth - 1];
-            if (closed) {
+            if (ps->depth - 1 == ps->sink_frame) {
+                // An item of the sink's array: handed over (a container drops the slot it took),
+                // then forgotten.
+                if (closed) ps->n_scratch--;
+                if (ps->sink_items == UINT32_MAX)
+                    return fail_at(ps, ps->p, WEMBED_STATUS_LIMIT, "array with more than %u items", UINT32_MAX);
+                rc = ps->sink->item(ps->sink->user, &v, ps->sink_items++, ps->err);
+                if (rc) return rc;
+                we_arena_reset(&ps->item_arena);
+            } else if (closed) {
                 // A closed container fills the slot it took (with its key) when it opened.
                 ps->scratch[ps->n_scratch - 1].value = v;
             } else {
@@ -636,7 +681,14 @@ static wembed_status parse(parser *ps, we_json *root) {
 
 wembed_status we_json_parse(we_arena *arena, const char *text, size_t n,
                             const we_json_limits *lim, const we_json **out, we_err *err) {
+    return we_json_parse_sink(arena, text, n, lim, NULL, out, err);
+}
+
+wembed_status we_json_parse_sink(we_arena *arena, const char *text, size_t n, const we_json_limits *lim,
+                                 const we_json_sink *sink, const we_json **out, we_err *err) {
     if (out) *out = NULL;
+    if (sink && (!sink->item || sink->depth < 1 || !sink->path))
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "we_json_parse: bad sink");
     if (!arena || (!text && n) || !out)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "we_json_parse: NULL argument");
     parser ps;
@@ -645,8 +697,11 @@ wembed_status we_json_parse(we_arena *arena, const char *text, size_t n,
     ps.n = n;
     ps.lim = lim ? *lim : we_json_default_limits();
     if (ps.lim.max_depth < 1) ps.lim.max_depth = 1;
-    ps.arena = arena;
+    ps.arena = ps.tree_arena = arena;
     ps.err = err;
+    ps.sink = sink;
+    ps.sink_frame = -1;
+    we_arena_init(&ps.item_arena, (size_t)4 << 10);
     if (n > ps.lim.max_bytes)
         return we_errorf(err, WEMBED_STATUS_LIMIT, "JSON text of %zu bytes is over the limit of %zu (max_bytes)",
                          n, ps.lim.max_bytes);
@@ -662,6 +717,7 @@ wembed_status we_json_parse(we_arena *arena, const char *text, size_t n,
     wembed_status rc = root ? parse(&ps, root) : oom(&ps);
     we_free(ps.frames);
     we_free(ps.scratch);
+    we_arena_free(&ps.item_arena);
     if (rc == WEMBED_STATUS_OK) *out = root;
     return rc;
 }

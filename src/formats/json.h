@@ -8,7 +8,8 @@
 // duplicate object keys are an error. Beyond RFC 8259 it accepts only NaN, Infinity and
 // -Infinity, which Python's json module writes.
 //
-// Not: a streaming parser, a writer, comments, trailing commas.
+// Not: a streaming parser (but one array's items can go to a function, not the tree: see
+// we_json_sink), a writer, comments, trailing commas.
 #ifndef WE_JSON_H
 #define WE_JSON_H
 
@@ -72,6 +73,23 @@ we_json_limits we_json_default_limits(void);
 // writes the message into err. What was allocated stays in the arena until it is freed.
 wembed_status we_json_parse(we_arena *arena, const char *text, size_t n,
                             const we_json_limits *lim, const we_json **out, we_err *err);
+
+// The items of one array handed to a function as they are parsed instead of kept in the tree:
+// a tokenizer.json's vocabulary of 250,000 [piece, score] pairs need not exist as a tree of a
+// million values (and a copy of every string) to be read into the tokenizer's own tables.
+typedef struct we_json_sink {
+    const char *const *path;  // (depth) the keys from the root object down to the array, e.g.
+    int32_t depth;            // {"model", "vocab"}; only an array there is handed over
+    // Called with each item in order (index 0, 1, ...) as a tree that is valid until it
+    // returns; a status other than OK ends the parse with it (the message in err).
+    wembed_status (*item)(void *user, const we_json *item, uint32_t index, we_err *err);
+    void *user;
+} we_json_sink;
+
+// we_json_parse with a sink (NULL: none). The array at sink->path is in the tree as an ARRAY
+// whose len is its number of items and whose items are NULL (we_json_at gives NULL).
+wembed_status we_json_parse_sink(we_arena *arena, const char *text, size_t n, const we_json_limits *lim,
+                                 const we_json_sink *sink, const we_json **out, we_err *err);
 
 // Lookups. All accept NULL and return NULL / false when the value is absent or of another
 // type, so chains like we_json_get(we_json_get(root, "model"), "vocab") need no checks.

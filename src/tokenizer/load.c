@@ -12,10 +12,19 @@
 #include "tok.h"
 #include "unicode.h"
 
+// A Unigram vocabulary read while the JSON is parsed (model.vocab's items go to vocab_item, not
+// the tree): the pieces copied into the tokenizer's arena, their ids and scores in buffers.
+typedef struct vocab_sink {
+    we_arena *arena;
+    we_buf tok, tok_len, score;   // const char *, uint32_t, double
+    int64_t bad;              // the first item that is not [piece, score], -1: none
+} vocab_sink;
+
 typedef struct loader {
     we_tokenizer *tok;
     we_arena *arena;
     we_err *err;
+    vocab_sink *vocab;        // model.vocab when it is an array (NULL: none seen)
 } loader;
 
 #define FAIL(ld, rc, ...) we_errorf((ld)->err, rc, __VA_ARGS__)
@@ -474,34 +483,51 @@ static wembed_status load_wordlevel(loader *ld, we_model *m, const we_json *v) {
     return get_str(ld, v, "unk_token", false, &m->unk, &m->unk_len, "WordLevel");
 }
 
+// One item of model.vocab when it is an array: [piece, score], kept as read (and checked in
+// load_unigram, as the array may turn out not to be a Unigram's vocabulary).
+static wembed_status vocab_item(void *user, const we_json *e, uint32_t i, we_err *err) {
+    vocab_sink *vs = user;
+    if (vs->bad >= 0) return WEMBED_STATUS_OK;
+    const we_json *piece = we_json_at(e, 0), *score = we_json_at(e, 1);
+    if (!we_json_is(e, WE_JSON_ARRAY) || e->len != 2 || !we_json_is(piece, WE_JSON_STRING) ||
+        !we_json_is(score, WE_JSON_NUMBER) || i >= MAX_VOCAB) {
+        vs->bad = i;
+        return WEMBED_STATUS_OK;
+    }
+    const char *s = we_arena_strndup(vs->arena, piece->u.str, piece->len);
+    if (!s || !we_buf_reserve(&vs->tok, 1, sizeof(char *)) || !we_buf_reserve(&vs->tok_len, 1, sizeof(uint32_t)) ||
+        !we_buf_reserve(&vs->score, 1, sizeof(double)))
+        return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer.json: out of memory");
+    ((const char **)vs->tok.p)[vs->tok.n++] = s;
+    ((uint32_t *)vs->tok_len.p)[vs->tok_len.n++] = piece->len;
+    ((double *)vs->score.p)[vs->score.n++] = serde_f64(score);
+    return WEMBED_STATUS_OK;
+}
+
 static wembed_status load_unigram(loader *ld, we_model *m, const we_json *v) {
     wembed_status rc;
     m->type = WE_MODEL_UNIGRAM;
     m->fuse_unk = true;
     const we_json *vocab = we_json_get(v, "vocab");
-    if (!we_json_is(vocab, WE_JSON_ARRAY) || vocab->len >= MAX_VOCAB)
+    vocab_sink *vs = ld->vocab;
+    if (!we_json_is(vocab, WE_JSON_ARRAY) || !vs || vocab->len >= MAX_VOCAB)
         return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "Unigram: \"vocab\" must be an array of [piece, score]");
+    if (vs->bad >= 0) return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "Unigram: vocab entry %u must be [piece, score]", (uint32_t)vs->bad);
     m->n_tok = m->vocab_size = vocab->len;
     size_t nt = m->n_tok ? m->n_tok : 1;
-    m->tok = we_arena_calloc(ld->arena, nt, sizeof(char *), 8);
-    m->tok_len = we_arena_calloc(ld->arena, nt, sizeof(uint32_t), 4);
-    m->score = we_arena_calloc(ld->arena, nt, sizeof(double), 8);
+    m->tok = we_arena_alloc(ld->arena, nt * sizeof(char *), 8);
+    m->tok_len = we_arena_alloc(ld->arena, nt * sizeof(uint32_t), 4);
+    m->score = we_arena_alloc(ld->arena, nt * sizeof(double), 8);
     if (!m->tok || !m->tok_len || !m->score) return OOM(ld);
+    if (m->n_tok) {
+        memcpy(m->tok, vs->tok.p, m->n_tok * sizeof(char *));
+        memcpy(m->tok_len, vs->tok_len.p, m->n_tok * sizeof(uint32_t));
+        memcpy(m->score, vs->score.p, m->n_tok * sizeof(double));
+    }
     m->min_score = INFINITY;
-    for (uint32_t i = 0; i < vocab->len; i++) {
-        const we_json *e = we_json_at(vocab, i);
-        const we_json *score = we_json_at(e, 1);
-        if (!we_json_is(e, WE_JSON_ARRAY) || e->len != 2 || !we_json_is(we_json_at(e, 0), WE_JSON_STRING) ||
-            !we_json_is(score, WE_JSON_NUMBER))
-            return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "Unigram: vocab entry %u must be [piece, score]", i);
-        uint32_t len;
-        const char *s = dup_str(ld, we_json_at(e, 0), &len);
-        if (!s) return OOM(ld);
-        m->tok[i] = s;
-        m->tok_len[i] = len;
-        m->score[i] = serde_f64(score);
+    for (uint32_t i = 0; i < m->n_tok; i++) {
         if (m->score[i] < m->min_score) m->min_score = m->score[i];
-        if (len > m->max_tok_bytes) m->max_tok_bytes = len;
+        if (m->tok_len[i] > m->max_tok_bytes) m->max_tok_bytes = m->tok_len[i];
     }
     const we_json *u = we_json_get(v, "unk_id");
     m->unk_id = -1;
@@ -596,7 +622,7 @@ static wembed_status load_added(loader *ld, const we_json *list) {
 }
 
 wembed_status we_added_build_matchers(we_tokenizer *tok, we_err *err) {
-    loader l = { tok, &tok->arena, err }, *ld = &l;
+    loader l = { tok, &tok->arena, err, NULL }, *ld = &l;
     // The two matchers: specials first, then the others (Rust's order), split by `normalized`.
     const char **pats = we_arena_alloc(ld->arena, (size_t)(tok->n_added + 1) * sizeof(char *), 8);
     uint32_t *lens = we_arena_alloc(ld->arena, (size_t)(tok->n_added + 1) * sizeof(uint32_t), 4);
@@ -867,33 +893,63 @@ static void find_specials(we_tokenizer *tok) {
     for (size_t i = 0; i < WE_ARRAY_LEN(masks) && tok->special_ids[6] < 0; i++) tok->special_ids[6] = added_id(tok, masks[i]);
 }
 
-wembed_status we_tokenizer_from_json(we_tokenizer *tok, const we_json *root, we_err *err) {
-    loader ld = { tok, &tok->arena, err };
+static wembed_status from_tree(loader *ld, const we_json *root);
+
+wembed_status we_tokenizer_from_json(we_tokenizer *tok, const char *json, size_t n, we_err *err) {
+    // The JSON tree lives in its own arena, freed once the tokenizer has copied what it keeps;
+    // a Unigram vocabulary goes straight from the parser to the tokenizer (vocab_item).
+    vocab_sink vs;
+    memset(&vs, 0, sizeof vs);
+    vs.arena = &tok->arena;
+    vs.bad = -1;
+    static const char *const vocab_path[] = { "model", "vocab" };
+    we_json_sink sink = { vocab_path, 2, vocab_item, &vs };
+    loader ld = { tok, &tok->arena, err, NULL };
+    we_arena ja;
+    we_arena_init(&ja, (size_t)1 << 20);
+    const we_json *root = NULL;
+    wembed_status rc = we_json_parse_sink(&ja, json, n, NULL, &sink, &root, err);
+    if (rc) {
+        we_err_prefix(err, "tokenizer.json");
+    } else {
+        const we_json *vocab = we_json_get(we_json_get(root, "model"), "vocab");
+        if (we_json_is(vocab, WE_JSON_ARRAY) && !vocab->u.items) ld.vocab = &vs;   // handed over
+        rc = from_tree(&ld, root);
+    }
+    we_arena_free(&ja);
+    we_buf_free(&vs.tok);
+    we_buf_free(&vs.tok_len);
+    we_buf_free(&vs.score);
+    return rc;
+}
+
+static wembed_status from_tree(loader *ld, const we_json *root) {
+    we_tokenizer *tok = ld->tok;
     wembed_status rc;
-    tok->work.err = err;
-    if (!we_json_is(root, WE_JSON_OBJECT)) return FAIL(&ld, WEMBED_STATUS_BAD_FORMAT, "tokenizer.json: not a JSON object");
-    if ((rc = load_model(&ld, we_json_get(root, "model")))) return rc;
+    tok->work.err = ld->err;
+    if (!we_json_is(root, WE_JSON_OBJECT)) return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "tokenizer.json: not a JSON object");
+    if ((rc = load_model(ld, we_json_get(root, "model")))) return rc;
     const we_json *v = we_json_get(root, "normalizer");
     if (v && v->type != WE_JSON_NULL) {
         tok->normalizer = we_arena_calloc(&tok->arena, 1, sizeof(we_normalizer), 8);
-        if (!tok->normalizer) return OOM(&ld);
-        if ((rc = load_normalizer(&ld, v, tok->normalizer, 0))) return rc;
+        if (!tok->normalizer) return OOM(ld);
+        if ((rc = load_normalizer(ld, v, tok->normalizer, 0))) return rc;
     }
     v = we_json_get(root, "pre_tokenizer");
     if (v && v->type != WE_JSON_NULL) {
         tok->pretok = we_arena_calloc(&tok->arena, 1, sizeof(we_pretok), 8);
-        if (!tok->pretok) return OOM(&ld);
-        if ((rc = load_pretok(&ld, v, tok->pretok, 0))) return rc;
+        if (!tok->pretok) return OOM(ld);
+        if ((rc = load_pretok(ld, v, tok->pretok, 0))) return rc;
     }
     v = we_json_get(root, "post_processor");
     if (v && v->type != WE_JSON_NULL) {
         tok->post = we_arena_calloc(&tok->arena, 1, sizeof(we_post), 8);
-        if (!tok->post) return OOM(&ld);
-        if ((rc = load_post(&ld, v, tok->post, 0))) return rc;
+        if (!tok->post) return OOM(ld);
+        if ((rc = load_post(ld, v, tok->post, 0))) return rc;
     }
-    if ((rc = load_trunc(&ld, we_json_get(root, "truncation"), &tok->trunc)) ||
-        (rc = load_pad(&ld, we_json_get(root, "padding"), &tok->pad)) ||
-        (rc = load_added(&ld, we_json_get(root, "added_tokens"))))
+    if ((rc = load_trunc(ld, we_json_get(root, "truncation"), &tok->trunc)) ||
+        (rc = load_pad(ld, we_json_get(root, "padding"), &tok->pad)) ||
+        (rc = load_added(ld, we_json_get(root, "added_tokens"))))
         return rc;
     find_specials(tok);
     return WEMBED_STATUS_OK;

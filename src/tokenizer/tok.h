@@ -446,8 +446,8 @@ typedef struct we_tokenizer {
     we_work work;
 } we_tokenizer;
 
-// Loads tokenizer.json (its json.c tree) into tok (zeroed by the caller).
-wembed_status we_tokenizer_from_json(we_tokenizer *tok, const we_json *root, we_err *err);
+// Loads the tokenizer.json text json[0..n) into tok (zeroed by the caller, its arena initialized).
+wembed_status we_tokenizer_from_json(we_tokenizer *tok, const char *json, size_t n, we_err *err);
 void we_tokenizer_clear(we_tokenizer *tok);
 // Frees the work buffers a handle keeps between calls (tests and fuzzers count allocations).
 void we_tokenizer_drop_scratch(wembed_tokenizer *tok);

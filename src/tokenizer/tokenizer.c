@@ -126,14 +126,7 @@ wembed_status wembed_tokenizer_load(const void *json, size_t n_json, wembed_toke
     if (!json) {
         rc = we_errorf(&t->err, WEMBED_STATUS_INVALID_ARGUMENT, "wembed_tokenizer_load: NULL json");
     } else {
-        // The JSON tree lives in its own arena, freed once the tokenizer has copied what it keeps.
-        we_arena ja;
-        we_arena_init(&ja, (size_t)1 << 20);
-        const we_json *root = NULL;
-        rc = we_json_parse(&ja, json, n_json, NULL, &root, &t->err);
-        if (rc) we_err_prefix(&t->err, "tokenizer.json");
-        else rc = we_tokenizer_from_json(t, root, &t->err);
-        we_arena_free(&ja);
+        rc = we_tokenizer_from_json(t, json, n_json, &t->err);
     }
     if (rc) {
         h->failed = true;
