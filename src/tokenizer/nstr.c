@@ -454,13 +454,6 @@ void we_pairmap_free(we_pairmap *m) {
 // -----------------------------------------------------------------------------------------
 // Byte tries
 
-// A node while the trie is built: its keys are order[lo..hi), which share its first `depth`
-// bytes; first, value and label as in we_trie.
-typedef struct trie_node {
-    uint32_t lo, hi, depth, first, value;
-    uint8_t label;
-} trie_node;
-
 // The sort key of key k at a node of depth d: 0 when k ends there, else 1 + its next byte.
 static inline uint32_t trie_key(const char *const *keys, const uint32_t *lens, uint32_t k, uint32_t d) {
     return lens[k] == d ? 0 : 1 + (uint8_t)keys[k][d];
@@ -469,28 +462,40 @@ static inline uint32_t trie_key(const char *const *keys, const uint32_t *lens, u
 typedef struct trie_builder {
     const char *const *keys;
     const uint32_t *lens;
-    uint32_t *order, *sorted; // (n) key indices: order[lo..hi) are a node's keys; a sort buffer
+    uint32_t *order, *sorted; // (n) key indices: order[lo[x]..hi[x]) are node x's keys; a sort buffer
     uint16_t *key;            // (n) trie_key of order[i] at the node being expanded
-    trie_node *nodes;         // (cap)
+    uint32_t *lo, *hi;        // (cap) per node, until it is expanded
+    uint32_t *first, *value;  // (cap) as in we_trie
+    uint8_t *label;           // (cap)
     size_t n_nodes, cap, max_nodes;
 } trie_builder;
 
-// Expands node x: sorts its keys by their byte at its depth (stably, keys ending there first),
-// takes the last key ending there as its value and appends a child per run of one byte. A
-// function of its own, called once a node: in wasm, V8 first runs code in its baseline tier and
-// swaps in optimized code only at a call, so the hot loop of a one-call build would run
-// unoptimized to the end.
-static WE_NOINLINE bool trie_expand(trie_builder *b, size_t x) {
-    uint32_t lo = b->nodes[x].lo, hi = b->nodes[x].hi, d = b->nodes[x].depth;
-    b->nodes[x].first = (uint32_t)b->n_nodes;
-    // At most one child per key: make room for them all now.
-    if (b->n_nodes + (hi - lo) > b->cap) {
-        size_t c = WE_MIN(WE_MAX(b->cap + b->cap / 2, b->n_nodes + (hi - lo)), b->max_nodes);
-        trie_node *g = we_realloc(b->nodes, c * sizeof(trie_node));
+static bool trie_grow(trie_builder *b, size_t need) {
+    size_t c = WE_MIN(WE_MAX(b->cap + b->cap / 2, need), b->max_nodes);
+    uint32_t **arrays[] = { &b->lo, &b->hi, &b->first, &b->value };
+    for (size_t i = 0; i < WE_ARRAY_LEN(arrays); i++) {
+        uint32_t *g = we_realloc(*arrays[i], c * sizeof(uint32_t));
         if (!g) return false;
-        b->nodes = g;
-        b->cap = c;
+        *arrays[i] = g;
     }
+    uint8_t *g = we_realloc(b->label, c);
+    if (!g) return false;
+    b->label = g;
+    b->cap = c;
+    return true;
+}
+
+// Expands node x of depth d: sorts its keys by their byte at depth d (stably, keys ending there
+// first), takes the last key ending there as its value and appends a child per run of one byte.
+// A function of its own, called once a node: in wasm, V8 first runs code in its baseline tier
+// and swaps in optimized code only at a call, so the hot loop of a one-call build would run
+// unoptimized to the end.
+static WE_NOINLINE bool trie_expand(trie_builder *b, size_t x, uint32_t d) {
+    uint32_t lo = b->lo[x], hi = b->hi[x];
+    b->first[x] = (uint32_t)b->n_nodes;
+    b->value[x] = 0;
+    // At most one child per key: make room for them all now.
+    if (b->n_nodes + (hi - lo) > b->cap && !trie_grow(b, b->n_nodes + (hi - lo))) return false;
     uint32_t *order = b->order;
     uint16_t *key = b->key;
     for (uint32_t i = lo; i < hi; i++) key[i] = (uint16_t)trie_key(b->keys, b->lens, order[i], d);
@@ -510,26 +515,24 @@ static WE_NOINLINE bool trie_expand(trie_builder *b, size_t x) {
         }
     }
     uint32_t i = lo;
-    for (; i < hi && key[i] == 0; i++) b->nodes[x].value = order[i] + 1;   // the last one wins
+    for (; i < hi && key[i] == 0; i++) b->value[x] = order[i] + 1;   // the last one wins
     while (i < hi) {
         uint32_t j = i + 1;
         while (j < hi && key[j] == key[i]) j++;
-        trie_node *c = &b->nodes[b->n_nodes++];
-        c->lo = i;
-        c->hi = j;
-        c->depth = d + 1;
-        c->value = 0;
-        c->label = (uint8_t)(key[i] - 1);
+        size_t c = b->n_nodes++;
+        b->lo[c] = i;
+        b->hi[c] = j;
+        b->label[c] = (uint8_t)(key[i] - 1);
         i = j;
     }
     return true;
 }
 
 // Breadth first, as an MSD radix sort (trie_expand), each node's children appended after every
-// node made so far: so the children of a node are consecutive and in byte order, and the nodes'
-// first children increase with the nodes. Work: a step per byte of the keys plus a 257-bucket
-// count for the few nodes with many keys, over arrays read in order (one hash probe per byte,
-// as before, was a cache miss per byte).
+// node made so far: so the children of a node are consecutive and in byte order, the nodes'
+// first children increase with the nodes, and the nodes of one depth are consecutive. Work: a
+// step per byte of the keys plus a 257-bucket count for the few nodes with many keys, over
+// arrays read in order (a hash of the edges costs a cache miss per byte of the keys).
 wembed_status we_trie_build(we_trie *t, we_arena *arena, const char *const *keys, const uint32_t *lens, uint32_t n,
                             we_err *err) {
     memset(t, 0, sizeof *t);
@@ -539,29 +542,32 @@ wembed_status we_trie_build(we_trie *t, we_arena *arena, const char *const *keys
         return we_errorf(err, WEMBED_STATUS_LIMIT, "tokenizer: %llu bytes of pieces are over the limit of %u for the trie",
                          (unsigned long long)total - 1, WE_TRIE_MAX_NODES - 1);
     size_t nn = n ? n : 1;
-    trie_builder b = { keys, lens, NULL, NULL, NULL, NULL, 1, 0, (size_t)total };
+    trie_builder b;
+    memset(&b, 0, sizeof b);
+    b.keys = keys;
+    b.lens = lens;
+    b.max_nodes = (size_t)total;
     b.order = we_malloc(nn * sizeof(uint32_t));
     b.sorted = we_malloc(nn * sizeof(uint32_t));
     b.key = we_malloc(nn * sizeof(uint16_t));
-    b.cap = (size_t)WE_MIN(total, 2 * (uint64_t)n + 64);
-    b.nodes = we_malloc(b.cap * sizeof(trie_node));
     wembed_status rc = WEMBED_STATUS_OK;
-    if (!b.order || !b.sorted || !b.key || !b.nodes) goto oom;
+    if (!b.order || !b.sorted || !b.key || !trie_grow(&b, (size_t)WE_MIN(total, 2 * (uint64_t)n + 64))) goto oom;
     for (uint32_t k = 0; k < n; k++) b.order[k] = k;
-    memset(&b.nodes[0], 0, sizeof b.nodes[0]);
-    b.nodes[0].hi = n;
-    for (size_t x = 0; x < b.n_nodes; x++)
-        if (!trie_expand(&b, x)) goto oom;
+    b.lo[0] = 0;
+    b.hi[0] = n;
+    b.n_nodes = 1;
+    for (size_t x = 0, depth_end = 1, d = 0; x < b.n_nodes; x++) {
+        if (x == depth_end) { d++; depth_end = b.n_nodes; }   // the first node one deeper
+        if (!trie_expand(&b, x, (uint32_t)d)) goto oom;
+    }
     size_t nodes = b.n_nodes;
     t->first = we_arena_alloc(arena, (nodes + 1) * sizeof(uint32_t), 4);
     t->value = we_arena_alloc(arena, nodes * sizeof(uint32_t), 4);
     t->label = we_arena_alloc(arena, nodes, 1);
     if (!t->first || !t->value || !t->label) goto oom;
-    for (size_t x = 0; x < nodes; x++) {
-        t->first[x] = b.nodes[x].first;
-        t->value[x] = b.nodes[x].value;
-        t->label[x] = b.nodes[x].label;
-    }
+    memcpy(t->first, b.first, nodes * sizeof(uint32_t));
+    memcpy(t->value, b.value, nodes * sizeof(uint32_t));
+    memcpy(t->label, b.label, nodes);
     t->first[nodes] = (uint32_t)nodes;
     t->n_nodes = (uint32_t)nodes;
     for (uint32_t c = t->first[0]; c < t->first[1]; c++) t->root[t->label[c]] = c;
@@ -573,7 +579,11 @@ done:
     we_free(b.order);
     we_free(b.sorted);
     we_free(b.key);
-    we_free(b.nodes);
+    we_free(b.lo);
+    we_free(b.hi);
+    we_free(b.first);
+    we_free(b.value);
+    we_free(b.label);
     return rc;
 }
 
