@@ -10,6 +10,11 @@
 // offsets (plain, with special tokens, truncated, and for all-MiniLM-L6-v2 with the file's own
 // truncation and padding).
 //
+// An XLM-RoBERTa-shaped file (bench/xlmr-shaped.mjs: Unigram over 250,001 real multilingual
+// SentencePiece pieces, T5's Precompiled charsmap, Metaspace; no real XLM-R tokenizer.json is in
+// the repository) is built in memory from the Gemma 3 and T5 files and compared the same way on
+// the generated strings plus the public sample texts of tests/data and web-demo/samples.
+//
 // Beyond the five plain files, variants of them (written to a temporary folder) switch on the
 // components and options the real files do not use: other normalizers and pre-tokenizers,
 // added-token flags, WordLevel, Unigram byte fallback, BPE ignore_merges, the Bert, Roberta,
@@ -26,6 +31,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMPRESSED, readCompressed } from './tokenizer-samples.mjs';
+import { xlmrShaped } from '../bench/xlmr-shaped.mjs';
 
 const require = createRequire(import.meta.url);
 const { Tokenizer } = require('@anush008/tokenizers');
@@ -280,6 +286,13 @@ function variants() {
       special_tokens: { '</s>': special('</s>', [1]) } };
     out['v-unigram'] = v;
   }
+  {   // Unigram with a repeated piece (the last id wins, its score counts), an empty piece
+    const v = load('t5-small');
+    const n = v.model.vocab.length;
+    v.model.vocab.push(['▁the', -1.0], ['', -2.0], ['▁quick', -30.0], ['s', -0.5], ['▁the', -1.5]);
+    v.added_tokens = v.added_tokens.filter((t) => t.id < n);
+    out['v-unigram-repeat'] = v;
+  }
   {   // Metaspace without prepending or splitting after WhitespaceSplit; Bert processing
     const v = load('t5-small');
     v.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' },
@@ -295,6 +308,20 @@ function variants() {
   for (const f of ['precompiled', 'unigram-metaspace', 'wordpiece-bert', 'bpe-clip-like', 'misc-pretok'])
     out['v-tiny-' + f] = JSON.parse(readFileSync(join(FUZZ, f + '.json'), 'utf8'));
   return out;
+}
+
+// The public sample texts: tests/data/tokenizers' samples (English, CJK, Arabic, Devanagari,
+// Thai, emoji, code, whitespace runs, digits and the traps of the Gemma/Qwen samples) and the
+// web demo's documents, each once.
+function sampleTexts() {
+  const texts = new Set();
+  const files = NAMES.map((n) => join(DATA, `samples-${n}.jsonl`)).concat(COMPRESSED.map((n) => join(DATA, n, 'samples.jsonl')));
+  for (const f of files)
+    for (const line of readFileSync(f, 'utf8').split('\n')) if (line.trim()) texts.add(JSON.parse(line).text);
+  const docs = join(ROOT, 'web-demo', 'samples', 'docs');
+  for (const name of JSON.parse(readFileSync(join(docs, 'index.json'), 'utf8')))
+    texts.add(readFileSync(join(docs, name), 'utf8'));
+  return [...texts];
 }
 
 // -----------------------------------------------------------------------------------------
@@ -325,21 +352,27 @@ async function main() {
   for (let i = 0; i < N_RANDOM; i++) strings.push(randomString());
   strings.push(...sweepStrings());
   const files = NAMES.map((name) => [name, readFileSync(join(DATA, name, 'tokenizer.json'), 'utf8'), false]);
-  for (const name of COMPRESSED) files.push([name, readCompressed(name), false]);
+  const packed = Object.fromEntries(COMPRESSED.map((name) => [name, readCompressed(name)]));
+  for (const name of COMPRESSED) files.push([name, packed[name], false]);
+  // Inline like a variant, but with every string and the sample texts.
+  if (!ONLY || ONLY === 'xlmr-shaped')
+    files.push(['xlmr-shaped', JSON.stringify(xlmrShaped(JSON.parse(packed['gemma-3']), load('t5-small'))), 'big']);
   for (const [name, json] of Object.entries(variants())) files.push([name, JSON.stringify(json), true]);
   const out = [];
   const flush = () => { if (out.length) { process.stdout.write(out.join('\n') + '\n'); out.length = 0; } };
   {
-    for (const [name, json, variant] of files) {
+    for (let [name, json, variant] of files) {
       if (ONLY && name !== ONLY) continue;
       const plain = Tokenizer.fromString(json), trunc = Tokenizer.fromString(json), conf = Tokenizer.fromString(json);
       for (const t of [plain, trunc]) { t.disablePadding(); t.disableTruncation(); }
       trunc.setTruncation(TRUNC);
+      const big = variant === 'big';
+      if (big) variant = false;
       const configured = name === 'all-MiniLM-L6-v2' || variant;
       // Variants travel inline; the real files are read from tests/data by the C side.
-      out.push(JSON.stringify(variant ? { tokenizer: name, json, trunc: TRUNC } : { tokenizer: name, trunc: TRUNC }));
+      out.push(JSON.stringify(variant || big ? { tokenizer: name, json, trunc: TRUNC } : { tokenizer: name, trunc: TRUNC }));
       const B = 256;
-      const mine = variant ? strings.slice(0, Math.min(N_VARIANT, N_RANDOM)) : strings;
+      const mine = variant ? strings.slice(0, Math.min(N_VARIANT, N_RANDOM)) : big ? strings.concat(sampleTexts()) : strings;
       for (let i = 0; i < mine.length; i += B) {
         const batch = mine.slice(i, i + B);
         const pairs = batch.map((s, k) => [s, batch[(k + 1) % batch.length]]);

@@ -24,9 +24,14 @@ static size_t walk(const we_json *v, int depth) {
             h += walk(&m->value, depth + 1);
         }
         break;
-    case WE_JSON_NUMBER:
-        h += (size_t)v->u.num.i + (v->u.num.is_int ? 1 : 0);
+    case WE_JSON_NUMBER: {
+        double f = 0;
+        if (!we_json_as_double(v, &f)) __builtin_trap();   // every number parsed reads back
+        h += (size_t)(f == f) + (v->u.num.is_int ? (size_t)v->u.num.i : 0);
+        if (!v->u.num.is_int && v->u.num.text)
+            for (uint32_t i = 0; i <= v->len; i++) h += (uint8_t)v->u.num.text[i];   // incl. the NUL
         break;
+    }
     default:
         break;
     }

@@ -132,16 +132,39 @@ static void test_numbers(void) {
         {"2.2250738585072011e-308", 2.2250738585072011e-308, false, 0},
         {"0.30000000000000004", 0.30000000000000004, false, 0},
         {"123456789012345678901234567890", 1.2345678901234568e29, false, 0},
+        // the edges of the exact path (a significand of at most 2^53, an exponent within +-22)
+        // and what lies past them (kept as text, converted by strtod when read)
+        {"1e22", 1e22, false, 0},
+        {"1e23", 1e23, false, 0},
+        {"9007199254740992.5", 9007199254740992.0, false, 0},
+        {"9007199254740993.0", 9007199254740992.0, false, 0},
+        {"900719925474099.5", 900719925474099.5, false, 0},   // (double)9007199254740995 / 10 is .625
+        {"9007199254740995e-22", 9007199254740995e-22, false, 0},
+        {"0.0000000000000000000001", 1e-22, false, 0},
+        {"0.00000000000000000000001", 1e-23, false, 0},
+        {"-12.345678901234567", -12.345678901234567, false, 0},
+        {"-4.1406588554382324", -4.1406588554382324, false, 0},
+        {"1e308", 1e308, false, 0},
+        {"0.17976931348623157e309", 1.7976931348623157e308, false, 0},
+        {"17976931348623157e292", 1.7976931348623157e308, false, 0},
+        {"0e999999999999", 0.0, false, 0},
+        {"-0e-5", -0.0, false, 0},
     };
     for (size_t k = 0; k < WE_ARRAY_LEN(cases); k++) {
         const we_json *v = ok(&a, cases[k].s);
         if (!v) continue;
         CHECKF(v->type == WE_JSON_NUMBER, "%s is a number", cases[k].s);
-        CHECKF(v->u.num.f == cases[k].f && signbit(v->u.num.f) == signbit(cases[k].f),
-               "%s -> %.17g (want %.17g)", cases[k].s, v->u.num.f, cases[k].f);
+        double f = NAN;
+        CHECKF(we_json_as_double(v, &f) && f == cases[k].f && signbit(f) == signbit(cases[k].f),
+               "%s -> %.17g (want %.17g)", cases[k].s, f, cases[k].f);
         CHECKF(v->u.num.is_int == cases[k].is_int, "%s is_int", cases[k].s);
         if (cases[k].is_int) CHECKF(v->u.num.i == cases[k].i, "%s exact integer", cases[k].s);
+        // what is not exact keeps its text, for readers that round their own way (serde_json)
+        else if (v->u.num.text) CHECKF(strcmp(v->u.num.text, cases[k].s) == 0 && v->len == strlen(cases[k].s), "%s text", cases[k].s);
     }
+    // exact ones need no text; 17 significant digits do
+    CHECK(ok(&a, "2.6592")->u.num.text == NULL && ok(&a, "1e-12")->u.num.text == NULL);
+    CHECK(ok(&a, "-12.345678901234567")->u.num.text != NULL && ok(&a, "1e23")->u.num.text != NULL);
     // a long literal (past the on-stack copy) still rounds correctly: 0.(590 zeros)1e590 = 0.1
     char long_num[700];
     size_t ln = 0;
@@ -149,7 +172,8 @@ static void test_numbers(void) {
     for (int z = 0; z < 590; z++) long_num[ln++] = '0';
     ln += (size_t)snprintf(long_num + ln, sizeof long_num - ln, "1e590");
     const we_json *v = ok(&a, long_num);
-    CHECKF(v && v->u.num.f == 0.1, "long literal -> %.17g", v ? v->u.num.f : 0.0);
+    double d = 0;
+    CHECKF(we_json_as_double(v, &d) && d == 0.1, "long literal -> %.17g", d);
 
     // as_int: exact integers, also when written as a float
     int64_t i = 0;
@@ -157,7 +181,6 @@ static void test_numbers(void) {
     CHECK(we_json_as_int(ok(&a, "1e3"), &i) && i == 1000);
     CHECK(!we_json_as_int(ok(&a, "1.5"), &i));
     CHECK(!we_json_as_int(ok(&a, "1e300"), &i));
-    double d = 0;
     CHECK(we_json_as_double(ok(&a, "-2"), &d) && d == -2.0);
 
     // Python's extensions
@@ -181,6 +204,9 @@ static void test_numbers(void) {
     bad("[1 2]", WEMBED_STATUS_BAD_FORMAT, "1:4", "expected ',' or ']'");
     bad("1e400", WEMBED_STATUS_LIMIT, "1:1", "out of the range");
     bad("-1e400", WEMBED_STATUS_LIMIT, "1:1", "out of the range");
+    bad("1.8e308", WEMBED_STATUS_LIMIT, "1:1", "out of the range");
+    bad("[0, 0.18e309]", WEMBED_STATUS_LIMIT, "1:5", "out of the range");
+    bad("1e99999999999999999999", WEMBED_STATUS_LIMIT, "1:1", "out of the range");
     bad("Inf", WEMBED_STATUS_BAD_FORMAT, "1:1", "Infinity");
     bad("-Infinit", WEMBED_STATUS_BAD_FORMAT, "1:1", "-Infinity");
     bad("nan", WEMBED_STATUS_BAD_FORMAT, "1:1", "expected a value");
@@ -487,6 +513,95 @@ static void test_real_files(void) {
     free(doc);
 }
 
+// The sink: the items of the array at its path go to the function (each a tree valid during
+// the call), in order, and nowhere else; everything else is the tree as without a sink.
+typedef struct sink_log {
+    char seen[512];
+    size_t n;
+    uint32_t next;            // the index the next item must have
+    int fail_at;              // return an error at this item (-1: never)
+} sink_log;
+
+static wembed_status log_item(void *user, const we_json *item, uint32_t index, we_err *err) {
+    sink_log *lg = user;
+    CHECKF(index == lg->next, "item %u, want %u", index, lg->next);
+    lg->next = index + 1;
+    if ((int)index == lg->fail_at) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "item %u refused", index);
+    // what the item is: a string's text, a number, or a container's shape
+    int64_t i = 0;
+    const char *str;
+    if ((str = we_json_as_str(item, NULL))) lg->n += (size_t)snprintf(lg->seen + lg->n, sizeof lg->seen - lg->n, "s:%s ", str);
+    else if (we_json_as_int(item, &i)) lg->n += (size_t)snprintf(lg->seen + lg->n, sizeof lg->seen - lg->n, "i:%lld ", (long long)i);
+    else if (we_json_is(item, WE_JSON_ARRAY))
+        lg->n += (size_t)snprintf(lg->seen + lg->n, sizeof lg->seen - lg->n, "a%u:%s ", item->len,
+                                  item->len ? (we_json_as_str(we_json_at(item, 0), NULL) ? "s" : "x") : "-");
+    else if (we_json_is(item, WE_JSON_OBJECT))
+        lg->n += (size_t)snprintf(lg->seen + lg->n, sizeof lg->seen - lg->n, "o:%s ", item->len ? item->u.members[0].key : "-");
+    else lg->n += (size_t)snprintf(lg->seen + lg->n, sizeof lg->seen - lg->n, "? ");
+    return WEMBED_STATUS_OK;
+}
+
+static wembed_status parse_sink(we_arena *a, const char *s, const we_json_sink *sink, const we_json **v, we_err *err) {
+    we_err_clear(err);
+    sink_log *lg = sink->user;
+    lg->next = 0;
+    lg->n = 0;
+    lg->seen[0] = 0;
+    return we_json_parse_sink(a, s, strlen(s), NULL, sink, v, err);
+}
+
+static void test_sink(void) {
+    static const char *const path[] = { "model", "vocab" };
+    const char *doc = "{\"vocab\": [9], \"model\": {\"type\": \"Unigram\", \"x\": {\"vocab\": [8]},"
+                      " \"vocab\": [[\"\u2581a\", -1.5], \"s\", 7, {\"k\": [3, [4]]}, [], [[\"deep\"]], -12.345678901234567],"
+                      " \"after\": [5, 6]}, \"vocab2\": {\"model\": {\"vocab\": [1]}}}";
+    we_arena a;
+    we_arena_init(&a, 0);
+    sink_log lg;
+    memset(&lg, 0, sizeof lg);
+    lg.fail_at = -1;
+    we_json_sink sink = { path, 2, log_item, &lg };
+    const we_json *v = NULL;
+    we_err err;
+    CHECKF(we_json_parse_sink(&a, doc, strlen(doc), NULL, &sink, &v, &err) == WEMBED_STATUS_OK, "%s", err.msg);
+    CHECKF(strcmp(lg.seen, "a2:s s:s i:7 o:k a0:- a1:x ? ") == 0, "items seen: %s", lg.seen);
+    const we_json *vocab = we_json_get(we_json_get(v, "model"), "vocab");
+    CHECK(we_json_is(vocab, WE_JSON_ARRAY) && vocab->len == 7 && vocab->u.items == NULL && we_json_at(vocab, 0) == NULL);
+    int64_t i = 0;
+    // arrays at other paths are in the tree as usual, the members after the sink's too
+    CHECK(we_json_as_int(we_json_at(we_json_get(v, "vocab"), 0), &i) && i == 9);
+    CHECK(we_json_as_int(we_json_at(we_json_get(we_json_get(we_json_get(v, "model"), "x"), "vocab"), 0), &i) && i == 8);
+    CHECK(we_json_as_int(we_json_at(we_json_get(we_json_get(v, "model"), "after"), 1), &i) && i == 6);
+    CHECK(we_json_as_int(we_json_at(we_json_get(we_json_get(we_json_get(v, "vocab2"), "model"), "vocab"), 0), &i) && i == 1);
+    CHECK(we_json_str_eq(we_json_get(we_json_get(v, "model"), "type"), "Unigram"));
+    we_arena_free(&a);
+
+    // An object at the path is not handed over; an empty array is, with no items.
+    memset(&lg, 0, sizeof lg);
+    lg.fail_at = -1;
+    CHECK(parse_sink(&a, "{\"model\": {\"vocab\": {\"a\": 1}}}", &sink, &v, &err) == WEMBED_STATUS_OK &&
+          lg.next == 0 && we_json_is(we_json_get(we_json_get(v, "model"), "vocab"), WE_JSON_OBJECT));
+    CHECK(parse_sink(&a, "{\"model\": {\"vocab\": []}}", &sink, &v, &err) == WEMBED_STATUS_OK &&
+          lg.next == 0 && we_json_get(we_json_get(v, "model"), "vocab")->len == 0);
+    we_arena_free(&a);
+
+    // The function's refusal ends the parse with its status and message; syntax errors inside
+    // the array are still errors with their position.
+    memset(&lg, 0, sizeof lg);
+    lg.fail_at = 1;
+    we_err_clear(&err);
+    CHECK(parse_sink(&a, "{\"model\": {\"vocab\": [1, 2, 3]}}", &sink, &v, &err) == WEMBED_STATUS_BAD_FORMAT &&
+          v == NULL && strcmp(err.msg, "item 1 refused") == 0 && lg.next == 2);
+    memset(&lg, 0, sizeof lg);
+    lg.fail_at = -1;
+    CHECK(parse_sink(&a, "{\"model\": {\"vocab\": [1, [2,]]}}", &sink, &v, &err) == WEMBED_STATUS_BAD_FORMAT &&
+          strstr(err.msg, "JSON 1:28: trailing comma") != NULL);
+    CHECK(parse_sink(&a, "{\"model\": {\"vocab\": [1, \"\\ud800\"]}}", &sink, &v, &err) == WEMBED_STATUS_BAD_FORMAT &&
+          strstr(err.msg, "lone high surrogate") != NULL);
+    we_arena_free(&a);
+    CHECK_EQ_INT(we_alloc_live(), 0);
+}
+
 int main(void) {
     test_values();
     test_numbers();
@@ -495,6 +610,7 @@ int main(void) {
     test_limits();
     test_alloc_fail();
     test_real_files();
+    test_sink();
     CHECK_EQ_INT(we_alloc_live(), 0);
     return we_test_finish("test-json");
 }

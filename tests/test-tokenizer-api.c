@@ -617,8 +617,59 @@ static void test_alloc_failures(void) {
     CHECK(loads > 10 && encodes > 5);
 }
 
+// A Unigram vocabulary with repeated pieces and an empty one. The Rust library's token_to_ids
+// HashMap keeps the last id of a repeated piece, and the Viterbi scores a trie match with that
+// id's score: "▁the" is id 8 (score -20), so "the" is ▁ t he (-7), not ▁the (id 1, -3).
+// Expected ids from the Rust library (tokenizers 0.22.2).
+static const char UNIGRAM_REPEAT[] =
+    "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[],\"normalizer\":null,"
+    "\"pre_tokenizer\":{\"type\":\"Metaspace\",\"replacement\":\"\u2581\",\"prepend_scheme\":\"always\",\"split\":true},"
+    "\"post_processor\":null,\"decoder\":null,\"model\":{\"type\":\"Unigram\",\"unk_id\":0,\"vocab\":[[\"<unk>\",0],"
+    "[\"\u2581the\",-3],[\"\u2581\",-2],[\"t\",-4],[\"h\",-4],[\"e\",-4],[\"he\",-1],[\"\",-2],[\"\u2581the\",-20],"
+    "[\"x\",-1],[\"x\",-1.5]],\"byte_fallback\":false}}";
+
+static void test_unigram_repeats(void) {
+    wembed_tokenizer *tok = NULL;
+    CHECKF(wembed_tokenizer_load(UNIGRAM_REPEAT, sizeof UNIGRAM_REPEAT - 1, &tok) == WEMBED_STATUS_OK, "load: %s",
+           wembed_tokenizer_last_error(tok));
+    static const struct { const char *s; int n; int32_t ids[8]; } cases[] = {
+        { "the", 3, { 2, 3, 6 } },
+        { "the ex", 6, { 2, 3, 6, 2, 5, 10 } },
+        { "thex", 4, { 2, 3, 6, 10 } },
+    };
+    for (size_t c = 0; c < WE_ARRAY_LEN(cases); c++) {
+        wembed_encoding *e = enc(tok, cases[c].s, strlen(cases[c].s), false);
+        bool same = e && e->n_tokens == cases[c].n;
+        for (int i = 0; same && i < cases[c].n; i++) same = e->ids[i] == cases[c].ids[i];
+        CHECKF(same, "Unigram with repeated pieces: \"%s\"", cases[c].s);
+        wembed_encoding_free(e);
+    }
+    CHECK_EQ_INT(wembed_tokenizer_token_to_id(tok, "\xe2\x96\x81the", 6), 8);
+    CHECK_EQ_INT(wembed_tokenizer_token_to_id(tok, "x", 1), 10);
+    CHECK_EQ_INT(wembed_tokenizer_token_to_id(tok, "", 0), 7);
+    CHECK_EQ_INT(wembed_tokenizer_token_to_id(tok, "\xe2\x96\x81th", 5), -1);
+    wembed_tokenizer_free(tok);
+
+    // Every allocation of the load failing in turn (the vocabulary read while parsing, the trie).
+    int64_t live0 = we_alloc_live();
+    int fails = 0;
+    for (int64_t n = 0; n < 10000; n++) {
+        we_alloc_fail_after(n);
+        tok = NULL;
+        wembed_status rc = wembed_tokenizer_load(UNIGRAM_REPEAT, sizeof UNIGRAM_REPEAT - 1, &tok);
+        we_alloc_fail_after(-1);
+        wembed_tokenizer_free(tok);
+        CHECK_EQ_INT(we_alloc_live(), live0);
+        if (rc == WEMBED_STATUS_OK) break;
+        CHECKF(rc == WEMBED_STATUS_ALLOC_FAILED, "Unigram load with allocation %lld failing: %s", (long long)n, wembed_status_str(rc));
+        fails++;
+    }
+    CHECK(fails > 5);
+}
+
 int main(void) {
     test_invalid_utf8();
+    test_unigram_repeats();
     test_utf16_offsets();
     test_queries();
     test_pair_truncation();

@@ -69,3 +69,16 @@ void we_arena_free(we_arena *a) {
     }
     we_arena_init(a, a->block_size);
 }
+
+void we_arena_reset(we_arena *a) {
+    we_arena_block *keep = a->head;
+    if (!keep) return;
+    for (we_arena_block *b = keep->next, *next; b; b = next) {
+        next = b->next;
+        we_free(b);
+    }
+    keep->next = NULL;
+    keep->off = 0;
+    a->used = 0;
+    a->reserved = sizeof(we_arena_block) + keep->cap;
+}

@@ -24,6 +24,11 @@ void *we_arena_calloc(we_arena *a, size_t count, size_t size, size_t align);
 // A NUL-terminated copy of s[0..n), or NULL.
 char *we_arena_strndup(we_arena *a, const char *s, size_t n);
 
+// Forgets every allocation (what they held is invalid) but keeps the newest block for the
+// next ones: memory reused, not freed and allocated again, when an arena holds one short-lived
+// thing after another.
+void we_arena_reset(we_arena *a);
+
 // Frees every block; the arena can be used again afterwards.
 void we_arena_free(we_arena *a);
 

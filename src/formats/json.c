@@ -47,6 +47,12 @@ typedef struct parser {
     size_t n_scratch, cap_scratch;
     frame *frames;                // (depth) open containers
     int32_t depth;
+
+    const we_json_sink *sink;     // NULL: none
+    int32_t sink_frame;           // index in frames of the array whose items go to the sink, -1: none
+    uint32_t sink_items;          // items handed over so far
+    we_arena *tree_arena;         // the caller's arena (ps->arena is item_arena within the array)
+    we_arena item_arena;          // one item at a time
 } parser;
 
 // 1-based line and column (in code points) of byte offset `at`.
@@ -230,6 +236,42 @@ static wembed_status parse_string(parser *ps, const char **str, uint32_t *len) {
 
 static bool is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
 
+// strtod of s[0..len) in the C locale's sense (an embedder's setlocale() must not change what
+// we read): a NUL-terminated copy with the locale's decimal point. glibc and musl round
+// correctly. False when out of memory or when the text is not all one number.
+static bool strtod_c(const char *s, size_t len, double *out) {
+    char small[128];
+    char *buf = small;
+    if (len + 1 > sizeof small) {
+        buf = we_malloc(len + 1);
+        if (!buf) return false;
+    }
+    memcpy(buf, s, len);
+    buf[len] = 0;
+    const char *dp = localeconv()->decimal_point;
+    if (dp && dp[0] && dp[0] != '.' && !dp[1])
+        for (size_t i = 0; i < len; i++) if (buf[i] == '.') buf[i] = dp[0];
+    errno = 0;
+    char *endp = NULL;
+    *out = strtod(buf, &endp);
+    bool whole = endp == buf + len;
+    if (buf != small) we_free(buf);
+    return whole;
+}
+
+// Powers of ten that doubles hold exactly.
+static const double EXACT_POW10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                                      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+
+// Numbers are read in one pass over their digits. Integers that fit int64 convert exactly (the
+// int64 -> double conversion rounds to nearest even, as strtod). Others whose significand has
+// at most 2^53 and whose decimal exponent is within +-22 are one correctly rounded multiply or
+// divide of two exact doubles (Clinger's fast path; needs FLT_EVAL_METHOD 0, which x86-64 SSE,
+// arm64 and wasm have). The rest (17-digit scores of SentencePiece vocabularies, say) keep
+// their text and are converted only when read: strtod is slow (in wasm, musl's strtod works in
+// software 128-bit long doubles) and a tokenizer.json has hundreds of thousands of them that
+// its reader rounds its own way. Whether such a number is past the range of a double is still
+// decided here, by its magnitude, with strtod only near the edge.
 static wembed_status parse_number(parser *ps, we_json *v) {
     const uint8_t *s = ps->s;
     size_t n = ps->n, start = ps->p, p = start;
@@ -243,9 +285,8 @@ static wembed_status parse_number(parser *ps, we_json *v) {
         v->type = WE_JSON_NUMBER;
         v->len = (uint32_t)(ps->p - start);
         v->u.num.f = neg ? -INFINITY : INFINITY;
-        v->u.num.i = 0;
+        v->u.num.text = NULL;
         v->u.num.is_int = false;
-        v->u.num.src = (uint32_t)start;
         return WEMBED_STATUS_OK;
     }
     if (p >= n || !is_digit(s[p]))
@@ -253,25 +294,47 @@ static wembed_status parse_number(parser *ps, we_json *v) {
                        found(ps, p, b, sizeof b));
     if (s[p] == '0' && p + 1 < n && is_digit(s[p + 1]))
         return fail_at(ps, p, WEMBED_STATUS_BAD_FORMAT, "invalid number: leading zero");
-    while (p < n && is_digit(s[p])) p++;
+    // The significand as an integer (sig, exact while `exact`), the count of digits that are
+    // not leading zeros, the decimal exponent of sig's last digit, and the magnitude: the value
+    // is below 10^mag (digits before the point, past leading zeros, plus the exponent).
+    uint64_t sig = 0;
+    bool exact = true;
+    int64_t n_sig = 0, mag = 0, exp10 = 0;
+    for (; p < n && is_digit(s[p]); p++) {
+        if (n_sig || s[p] != '0') n_sig++;
+        if (n_sig > 19) exact = false;
+        else sig = sig * 10 + (uint64_t)(s[p] - '0');
+    }
+    mag = n_sig;
     if (p < n && s[p] == '.') {
         is_int = false;
         p++;
         if (p >= n || !is_digit(s[p]))
             return fail_at(ps, p, WEMBED_STATUS_BAD_FORMAT, "invalid number: expected a digit after '.', found %s",
                            found(ps, p, b, sizeof b));
-        while (p < n && is_digit(s[p])) p++;
+        for (; p < n && is_digit(s[p]); p++) {
+            if (!n_sig && s[p] == '0') { mag--; exp10--; continue; }
+            if (++n_sig > 19) { exact = false; continue; }
+            sig = sig * 10 + (uint64_t)(s[p] - '0');
+            exp10--;
+        }
     }
     if (p < n && (s[p] == 'e' || s[p] == 'E')) {
         is_int = false;
         p++;
-        if (p < n && (s[p] == '+' || s[p] == '-')) p++;
+        bool eneg = false;
+        if (p < n && (s[p] == '+' || s[p] == '-')) eneg = s[p++] == '-';
         if (p >= n || !is_digit(s[p]))
             return fail_at(ps, p, WEMBED_STATUS_BAD_FORMAT, "invalid number: expected a digit in the exponent, found %s",
                            found(ps, p, b, sizeof b));
-        while (p < n && is_digit(s[p])) p++;
+        int64_t e = 0;
+        for (; p < n && is_digit(s[p]); p++)
+            if (e < 100000000) e = e * 10 + (s[p] - '0');   // saturates far past any double
+        mag += eneg ? -e : e;
+        exp10 += eneg ? -e : e;
     }
     size_t len = p - start;
+    if (len > UINT32_MAX) return fail_at(ps, start, WEMBED_STATUS_LIMIT, "number of %zu bytes", len);
 
     // Exact integer value, when it fits.
     int64_t iv = 0;
@@ -284,35 +347,34 @@ static wembed_status parse_number(parser *ps, we_json *v) {
         }
         if (is_int) iv = neg ? (int64_t)(0 - acc) : (int64_t)acc;   // two's complement wrap is exact
     }
-
-    // strtod rounds correctly (glibc, musl); it wants a NUL-terminated copy with the locale's
-    // decimal point, so that an embedder's setlocale() cannot change what we read.
-    char small[128];
-    char *buf = small;
-    if (len + 1 > sizeof small) {
-        buf = we_malloc(len + 1);
-        if (!buf) return oom(ps);
-    }
-    memcpy(buf, s + start, len);
-    buf[len] = 0;
-    const char *dp = localeconv()->decimal_point;
-    if (dp && dp[0] && dp[0] != '.' && !dp[1])
-        for (size_t i = 0; i < len; i++) if (buf[i] == '.') buf[i] = dp[0];
-    errno = 0;
-    char *endp = NULL;
-    double f = strtod(buf, &endp);
-    bool whole = endp == buf + len;
-    if (buf != small) we_free(buf);
-    if (!whole) return fail_at(ps, start, WEMBED_STATUS_BAD_FORMAT, "invalid number");
-    if (isinf(f))
-        return fail_at(ps, start, WEMBED_STATUS_LIMIT, "number %.*s%s is out of the range of a double",
-                       (int)WE_MIN(len, (size_t)40), (const char *)s + start, len > 40 ? "..." : "");
     v->type = WE_JSON_NUMBER;
     v->len = (uint32_t)len;
-    v->u.num.f = f;
-    v->u.num.i = is_int ? iv : 0;
     v->u.num.is_int = is_int;
-    v->u.num.src = (uint32_t)start;
+    if (is_int) {
+        v->u.num.f = (double)iv;
+        if (iv == 0 && neg) v->u.num.f = -0.0;
+        v->u.num.i = iv;
+    } else if (exact && sig <= (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
+        double f = (double)sig;
+        f = exp10 >= 0 ? f * EXACT_POW10[exp10] : f / EXACT_POW10[-exp10];
+        v->u.num.f = neg ? -f : f;
+        v->u.num.text = NULL;
+    } else {
+        // Past the range of a double only if at least 10^308 (DBL_MAX is 1.8e308).
+        if (n_sig && mag > 308) {
+            double f;
+            if (!strtod_c((const char *)s + start, len, &f)) return oom(ps);
+            if (isinf(f))
+                return fail_at(ps, start, WEMBED_STATUS_LIMIT, "number %.*s%s is out of the range of a double",
+                               (int)WE_MIN(len, (size_t)40), (const char *)s + start, len > 40 ? "..." : "");
+        }
+        char *t = we_arena_alloc(ps->arena, len + 1, 1);
+        if (!t) return oom(ps);
+        memcpy(t, s + start, len);
+        t[len] = 0;
+        v->u.num.f = NAN;
+        v->u.num.text = t;
+    }
     ps->p = p;
     return WEMBED_STATUS_OK;
 }
@@ -378,6 +440,15 @@ static wembed_status find_duplicate(parser *ps, const we_json_member *m, size_t 
 // Closes the innermost container (its closing bracket at `at`) into *v.
 static wembed_status close_container(parser *ps, size_t at, we_json *v) {
     frame f = ps->frames[--ps->depth];
+    if (ps->depth == ps->sink_frame) {   // its items went to the sink
+        memset(v, 0, sizeof *v);
+        v->type = WE_JSON_ARRAY;
+        v->len = ps->sink_items;
+        ps->sink_frame = -1;
+        ps->arena = ps->tree_arena;
+        we_arena_reset(&ps->item_arena);
+        return WEMBED_STATUS_OK;
+    }
     size_t count = ps->n_scratch - f.start;
     we_json_member *items = ps->scratch + f.start;
     if (count > UINT32_MAX)
@@ -409,6 +480,22 @@ static wembed_status close_container(parser *ps, size_t at, we_json *v) {
     }
     ps->n_scratch = f.start;
     return WEMBED_STATUS_OK;
+}
+
+// Whether the array opening now, as the value of member `key` of the innermost open container,
+// is the sink's: the keys of the containers it is in (each container's key is in the slot it
+// took in its parent) are the sink's path.
+static bool sink_wants(const parser *ps, const char *key, uint32_t key_len) {
+    const we_json_sink *sk = ps->sink;
+    if (!sk || ps->sink_frame >= 0 || ps->depth != sk->depth || !key) return false;
+    for (int32_t k = 0; k < ps->depth; k++) {
+        if (!ps->frames[k].is_object) return false;
+        const char *want = sk->path[k];
+        const char *have = k + 1 < ps->depth ? ps->scratch[ps->frames[k + 1].start - 1].key : key;
+        uint32_t have_len = k + 1 < ps->depth ? ps->scratch[ps->frames[k + 1].start - 1].key_len : key_len;
+        if (!have || strlen(want) != have_len || memcmp(want, have, have_len) != 0) return false;
+    }
+    return true;
 }
 
 // -----------------------------------------------------------------------------------------
@@ -482,6 +569,11 @@ static wembed_status parse(parser *ps, we_json *root) {
                 rc = scratch_push(ps, &m);
                 if (rc) return rc;
             }
+            if (c == '[' && sink_wants(ps, pending_key, pending_len)) {
+                ps->sink_frame = ps->depth;
+                ps->sink_items = 0;
+                ps->arena = &ps->item_arena;
+            }
             frame *f = &ps->frames[ps->depth++];
             f->is_object = c == '{';
             f->start = ps->n_scratch;
@@ -507,7 +599,7 @@ static wembed_status parse(parser *ps, we_json *root) {
             v.type = WE_JSON_NUMBER;
             v.len = 3;
             v.u.num.f = NAN;
-            v.u.num.src = (uint32_t)at;
+            v.u.num.text = NULL;
         } else {
             return fail_at(ps, at, WEMBED_STATUS_BAD_FORMAT, "expected a value, found %s", found(ps, at, b, sizeof b));
         }
@@ -533,7 +625,16 @@ static wembed_status parse(parser *ps, we_json *root) {
                 return WEMBED_STATUS_OK;
             }
             frame *f = &ps->frames[ps->depth - 1];
-            if (closed) {
+            if (ps->depth - 1 == ps->sink_frame) {
+                // An item of the sink's array: handed over (a container drops the slot it took),
+                // then forgotten.
+                if (closed) ps->n_scratch--;
+                if (ps->sink_items == UINT32_MAX)
+                    return fail_at(ps, ps->p, WEMBED_STATUS_LIMIT, "array with more than %u items", UINT32_MAX);
+                rc = ps->sink->item(ps->sink->user, &v, ps->sink_items++, ps->err);
+                if (rc) return rc;
+                we_arena_reset(&ps->item_arena);
+            } else if (closed) {
                 // A closed container fills the slot it took (with its key) when it opened.
                 ps->scratch[ps->n_scratch - 1].value = v;
             } else {
@@ -580,7 +681,14 @@ static wembed_status parse(parser *ps, we_json *root) {
 
 wembed_status we_json_parse(we_arena *arena, const char *text, size_t n,
                             const we_json_limits *lim, const we_json **out, we_err *err) {
+    return we_json_parse_sink(arena, text, n, lim, NULL, out, err);
+}
+
+wembed_status we_json_parse_sink(we_arena *arena, const char *text, size_t n, const we_json_limits *lim,
+                                 const we_json_sink *sink, const we_json **out, we_err *err) {
     if (out) *out = NULL;
+    if (sink && (!sink->item || sink->depth < 1 || !sink->path))
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "we_json_parse: bad sink");
     if (!arena || (!text && n) || !out)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "we_json_parse: NULL argument");
     parser ps;
@@ -589,8 +697,11 @@ wembed_status we_json_parse(we_arena *arena, const char *text, size_t n,
     ps.n = n;
     ps.lim = lim ? *lim : we_json_default_limits();
     if (ps.lim.max_depth < 1) ps.lim.max_depth = 1;
-    ps.arena = arena;
+    ps.arena = ps.tree_arena = arena;
     ps.err = err;
+    ps.sink = sink;
+    ps.sink_frame = -1;
+    we_arena_init(&ps.item_arena, (size_t)4 << 10);
     if (n > ps.lim.max_bytes)
         return we_errorf(err, WEMBED_STATUS_LIMIT, "JSON text of %zu bytes is over the limit of %zu (max_bytes)",
                          n, ps.lim.max_bytes);
@@ -606,6 +717,7 @@ wembed_status we_json_parse(we_arena *arena, const char *text, size_t n,
     wembed_status rc = root ? parse(&ps, root) : oom(&ps);
     we_free(ps.frames);
     we_free(ps.scratch);
+    we_arena_free(&ps.item_arena);
     if (rc == WEMBED_STATUS_OK) *out = root;
     return rc;
 }
@@ -635,13 +747,15 @@ bool we_json_as_int(const we_json *v, int64_t *out) {
     if (v->u.num.is_int) { *out = v->u.num.i; return true; }
     // 512.0 or 1e3 written by a Python float: accept when the double is an exact integer
     // that every int64 holds without rounding.
-    double f = v->u.num.f;
+    double f;
+    if (!we_json_as_double(v, &f)) return false;
     if (f == floor(f) && fabs(f) <= 9007199254740992.0) { *out = (int64_t)f; return true; }
     return false;
 }
 
 bool we_json_as_double(const we_json *v, double *out) {
     if (!v || v->type != WE_JSON_NUMBER) return false;
+    if (!v->u.num.is_int && v->u.num.text) return strtod_c(v->u.num.text, v->len, out);   // validated at parse
     *out = v->u.num.f;
     return true;
 }

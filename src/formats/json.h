@@ -8,7 +8,8 @@
 // duplicate object keys are an error. Beyond RFC 8259 it accepts only NaN, Infinity and
 // -Infinity, which Python's json module writes.
 //
-// Not: a streaming parser, a writer, comments, trailing commas.
+// Not: a streaming parser (but one array's items can go to a function, not the tree: see
+// we_json_sink), a writer, comments, trailing commas.
 #ifndef WE_JSON_H
 #define WE_JSON_H
 
@@ -33,11 +34,17 @@ struct we_json {
     uint32_t len;                 // STRING: bytes; ARRAY: items; OBJECT: members; NUMBER: bytes of its text
     union {
         struct {
-            double f;             // the value as a double (correctly rounded)
-            int64_t i;            // the exact value when is_int
+            double f;             // the value as a double (correctly rounded), unless `text` is
+                                  // set: then read it with we_json_as_double
+            union {
+                int64_t i;        // is_int: the exact value
+                const char *text; // otherwise, when the value is not a single exact product or
+                                  // quotient of its digits and a power of ten: the number's text
+                                  // (len bytes, NUL-terminated, in the arena), converted on demand,
+                                  // and there for readers that must round as another parser does
+                                  // (serde_json); NULL when `f` is exact
+            };
             bool is_int;          // written without fraction/exponent and fits int64
-            uint32_t src;         // where its text starts in the parsed input (for readers that
-                                  // must round as another parser does, e.g. serde_json)
         } num;
         const char *str;          // STRING: UTF-8, NUL-terminated (may contain \0: use len)
         we_json *items;           // ARRAY
@@ -67,13 +74,30 @@ we_json_limits we_json_default_limits(void);
 wembed_status we_json_parse(we_arena *arena, const char *text, size_t n,
                             const we_json_limits *lim, const we_json **out, we_err *err);
 
+// The items of one array handed to a function as they are parsed instead of kept in the tree:
+// a tokenizer.json's vocabulary of 250,000 [piece, score] pairs need not exist as a tree of a
+// million values (and a copy of every string) to be read into the tokenizer's own tables.
+typedef struct we_json_sink {
+    const char *const *path;  // (depth) the keys from the root object down to the array, e.g.
+    int32_t depth;            // {"model", "vocab"}; only an array there is handed over
+    // Called with each item in order (index 0, 1, ...) as a tree that is valid until it
+    // returns; a status other than OK ends the parse with it (the message in err).
+    wembed_status (*item)(void *user, const we_json *item, uint32_t index, we_err *err);
+    void *user;
+} we_json_sink;
+
+// we_json_parse with a sink (NULL: none). The array at sink->path is in the tree as an ARRAY
+// whose len is its number of items and whose items are NULL (we_json_at gives NULL).
+wembed_status we_json_parse_sink(we_arena *arena, const char *text, size_t n, const we_json_limits *lim,
+                                 const we_json_sink *sink, const we_json **out, we_err *err);
+
 // Lookups. All accept NULL and return NULL / false when the value is absent or of another
 // type, so chains like we_json_get(we_json_get(root, "model"), "vocab") need no checks.
 const we_json *we_json_get(const we_json *obj, const char *key);    // linear scan
 const we_json *we_json_at(const we_json *arr, size_t i);
 bool we_json_is(const we_json *v, we_json_type type);
 bool we_json_as_int(const we_json *v, int64_t *out);     // exact integers only
-bool we_json_as_double(const we_json *v, double *out);   // any number
+bool we_json_as_double(const we_json *v, double *out);   // any number, correctly rounded
 bool we_json_as_bool(const we_json *v, bool *out);
 const char *we_json_as_str(const we_json *v, size_t *len);   // len may be NULL
 // True if v is a string equal to s.

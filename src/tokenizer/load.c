@@ -12,11 +12,19 @@
 #include "tok.h"
 #include "unicode.h"
 
+// A Unigram vocabulary read while the JSON is parsed (model.vocab's items go to vocab_item, not
+// the tree): the pieces copied into the tokenizer's arena, their ids and scores in buffers.
+typedef struct vocab_sink {
+    we_arena *arena;
+    we_buf tok, tok_len, score;   // const char *, uint32_t, double
+    int64_t bad;              // the first item that is not [piece, score], -1: none
+} vocab_sink;
+
 typedef struct loader {
     we_tokenizer *tok;
     we_arena *arena;
     we_err *err;
-    const char *json;         // the text the tree was parsed from (numbers' digits)
+    vocab_sink *vocab;        // model.vocab when it is an array (NULL: none seen)
 } loader;
 
 #define FAIL(ld, rc, ...) we_errorf((ld)->err, rc, __VA_ARGS__)
@@ -76,16 +84,16 @@ static bool is(const char *a, const char *b) { return a && strcmp(a, b) == 0; }
 // digits: the decimal significand as a u64 (digits past what fits are dropped, an integer-part
 // digit then adding one to the exponent), turned into f64, then multiplied or divided by an
 // exact power of ten (f64_from_parts). That differs from correct rounding in the last bit for
-// 17-digit scores, and Unigram's Viterbi compares sums of them. v is a JSON number of the text
-// `json`; integers are read as i64 then converted, as serde does.
+// 17-digit scores, and Unigram's Viterbi compares sums of them. Integers are read as i64 then
+// converted, as serde does; a number json.c read exactly (a significand of at most 2^53 and an
+// exponent within +-22: one exact multiply or divide) is the same in both.
 static bool u64_fits(uint64_t sig, uint64_t d) {   // serde's overflow! on sig * 10 + d
     return !(sig >= UINT64_MAX / 10 && (sig > UINT64_MAX / 10 || d > UINT64_MAX % 10));
 }
 
-static double serde_f64(const char *json, const we_json *v) {
-    double x = v->u.num.f;
-    if (v->u.num.is_int || !isfinite(x)) return x;
-    const char *p = json + v->u.num.src, *end = p + v->len;
+static double serde_f64(const we_json *v) {
+    if (v->u.num.is_int || !v->u.num.text) return v->u.num.f;
+    const char *p = v->u.num.text, *end = p + v->len;
     bool neg = *p == '-';
     if (neg) p++;
     uint64_t sig = 0;
@@ -108,7 +116,7 @@ static double serde_f64(const char *json, const we_json *v) {
         if (*p == '-' || *p == '+') p++;
         int64_t e = 0;
         for (; p < end && *p >= '0' && *p <= '9'; p++)
-            if ((e = e * 10 + (*p - '0')) > INT32_MAX) return sig == 0 || eneg ? (neg ? -0.0 : 0.0) : x;   // serde: 0, or an error
+            if ((e = e * 10 + (*p - '0')) > INT32_MAX) return sig == 0 || eneg ? (neg ? -0.0 : 0.0) : (neg ? -INFINITY : INFINITY);   // serde: 0, or an error
         exp += eneg ? -e : e;
     }
     // serde_json's POW10 table holds 1e0..1e308; a larger negative exponent divides by 1e308 first.
@@ -385,11 +393,11 @@ static void find_byte_ids(we_model *m) {
         char name[8];
         snprintf(name, sizeof name, "<0x%02X>", b);
         int32_t id;
-        m->byte_ids[b] = we_strmap_get(&m->map, name, 6, &id) ? id : -1;
+        m->byte_ids[b] = we_model_token_id(m, name, 6, &id) ? id : -1;
     }
 }
 
-static bool lookup(const we_model *m, const char *s, size_t n, int32_t *id) { return we_strmap_get(&m->map, s, n, id); }
+static bool lookup(const we_model *m, const char *s, size_t n, int32_t *id) { return we_model_token_id(m, s, n, id); }
 
 static wembed_status load_bpe(loader *ld, we_model *m, const we_json *v) {
     wembed_status rc;
@@ -475,38 +483,51 @@ static wembed_status load_wordlevel(loader *ld, we_model *m, const we_json *v) {
     return get_str(ld, v, "unk_token", false, &m->unk, &m->unk_len, "WordLevel");
 }
 
+// One item of model.vocab when it is an array: [piece, score], kept as read (and checked in
+// load_unigram, as the array may turn out not to be a Unigram's vocabulary).
+static wembed_status vocab_item(void *user, const we_json *e, uint32_t i, we_err *err) {
+    vocab_sink *vs = user;
+    if (vs->bad >= 0) return WEMBED_STATUS_OK;
+    const we_json *piece = we_json_at(e, 0), *score = we_json_at(e, 1);
+    if (!we_json_is(e, WE_JSON_ARRAY) || e->len != 2 || !we_json_is(piece, WE_JSON_STRING) ||
+        !we_json_is(score, WE_JSON_NUMBER) || i >= MAX_VOCAB) {
+        vs->bad = i;
+        return WEMBED_STATUS_OK;
+    }
+    const char *s = we_arena_strndup(vs->arena, piece->u.str, piece->len);
+    if (!s || !we_buf_reserve(&vs->tok, 1, sizeof(char *)) || !we_buf_reserve(&vs->tok_len, 1, sizeof(uint32_t)) ||
+        !we_buf_reserve(&vs->score, 1, sizeof(double)))
+        return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer.json: out of memory");
+    ((const char **)vs->tok.p)[vs->tok.n++] = s;
+    ((uint32_t *)vs->tok_len.p)[vs->tok_len.n++] = piece->len;
+    ((double *)vs->score.p)[vs->score.n++] = serde_f64(score);
+    return WEMBED_STATUS_OK;
+}
+
 static wembed_status load_unigram(loader *ld, we_model *m, const we_json *v) {
     wembed_status rc;
     m->type = WE_MODEL_UNIGRAM;
     m->fuse_unk = true;
     const we_json *vocab = we_json_get(v, "vocab");
-    if (!we_json_is(vocab, WE_JSON_ARRAY) || vocab->len >= MAX_VOCAB)
+    vocab_sink *vs = ld->vocab;
+    if (!we_json_is(vocab, WE_JSON_ARRAY) || !vs || vocab->len >= MAX_VOCAB)
         return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "Unigram: \"vocab\" must be an array of [piece, score]");
+    if (vs->bad >= 0) return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "Unigram: vocab entry %u must be [piece, score]", (uint32_t)vs->bad);
     m->n_tok = m->vocab_size = vocab->len;
     size_t nt = m->n_tok ? m->n_tok : 1;
-    m->tok = we_arena_calloc(ld->arena, nt, sizeof(char *), 8);
-    m->tok_len = we_arena_calloc(ld->arena, nt, sizeof(uint32_t), 4);
-    m->score = we_arena_calloc(ld->arena, nt, sizeof(double), 8);
+    m->tok = we_arena_alloc(ld->arena, nt * sizeof(char *), 8);
+    m->tok_len = we_arena_alloc(ld->arena, nt * sizeof(uint32_t), 4);
+    m->score = we_arena_alloc(ld->arena, nt * sizeof(double), 8);
     if (!m->tok || !m->tok_len || !m->score) return OOM(ld);
+    if (m->n_tok) {
+        memcpy(m->tok, vs->tok.p, m->n_tok * sizeof(char *));
+        memcpy(m->tok_len, vs->tok_len.p, m->n_tok * sizeof(uint32_t));
+        memcpy(m->score, vs->score.p, m->n_tok * sizeof(double));
+    }
     m->min_score = INFINITY;
-    size_t trie_bytes = 1;
-    for (uint32_t i = 0; i < vocab->len; i++) {
-        const we_json *e = we_json_at(vocab, i);
-        double sc;
-        const we_json *score = we_json_at(e, 1);
-        if (!we_json_is(e, WE_JSON_ARRAY) || e->len != 2 || !we_json_is(we_json_at(e, 0), WE_JSON_STRING) ||
-            !we_json_as_double(score, &sc))
-            return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "Unigram: vocab entry %u must be [piece, score]", i);
-        uint32_t len;
-        const char *s = dup_str(ld, we_json_at(e, 0), &len);
-        if (!s) return OOM(ld);
-        m->tok[i] = s;
-        m->tok_len[i] = len;
-        m->score[i] = serde_f64(ld->json, score);
+    for (uint32_t i = 0; i < m->n_tok; i++) {
         if (m->score[i] < m->min_score) m->min_score = m->score[i];
-        if (len > m->max_tok_bytes) m->max_tok_bytes = len;
-        if (we_strmap_put(&m->map, s, len, (int32_t)i)) return OOM(ld);
-        trie_bytes += len;
+        if (m->tok_len[i] > m->max_tok_bytes) m->max_tok_bytes = m->tok_len[i];
     }
     const we_json *u = we_json_get(v, "unk_id");
     m->unk_id = -1;
@@ -518,21 +539,10 @@ static wembed_status load_unigram(loader *ld, we_model *m, const we_json *v) {
         m->unk_id = (int32_t)id;
     }
     if ((rc = get_bool(ld, v, "byte_fallback", false, &m->byte_fallback, "Unigram"))) return rc;
-    // The byte trie: its edges in a hash map ((node, byte) -> child, one probe per byte when
-    // building and walking), and per node the token id + 1 ending there (the id token_to_ids
-    // gives), 0 for none. At most one node per byte of the pieces.
-    if (trie_bytes >= WE_TRIE_MAX_NODES) return FAIL(ld, WEMBED_STATUS_LIMIT, "Unigram: vocabulary too large");
-    m->trie = we_arena_calloc(ld->arena, trie_bytes, sizeof(uint32_t), 4);
-    if (!m->trie) return OOM(ld);
-    m->n_trie_nodes = 1;
-    bool distinct = m->map.n == vocab->len;   // then piece i's id is i, no lookup needed
-    for (uint32_t i = 0; i < vocab->len; i++) {
-        uint32_t node = 0;
-        for (uint32_t k = 0; k < m->tok_len[i]; k++)
-            if (!(node = we_triemap_child(&m->trie_edges, node, (uint8_t)m->tok[i][k], &m->n_trie_nodes))) return OOM(ld);
-        int32_t id = (int32_t)i;
-        if (m->tok_len[i] && (distinct || lookup(m, m->tok[i], m->tok_len[i], &id))) m->trie[node] = (uint32_t)id + 1;
-    }
+    // The byte trie of the pieces, for the Viterbi's common-prefix search; a piece's node holds
+    // its id + 1, the last id of equal pieces, as the Rust library's token_to_ids HashMap keeps
+    // the last. It is also the string -> id map (no we_strmap for Unigram).
+    if ((rc = we_trie_build(&m->trie, ld->arena, m->tok, m->tok_len, m->n_tok, ld->err))) return rc;
     find_byte_ids(m);
     return WEMBED_STATUS_OK;
 }
@@ -562,7 +572,7 @@ static wembed_status load_model(loader *ld, const we_json *v) {
 static int32_t token_to_id(const we_tokenizer *tok, const char *s, size_t n) {
     int32_t id;
     if (we_strmap_get(&tok->added_map, s, n, &id)) return id;
-    if (we_strmap_get(&tok->model.map, s, n, &id)) return id;
+    if (we_model_token_id(&tok->model, s, n, &id)) return id;
     return -1;
 }
 
@@ -883,33 +893,63 @@ static void find_specials(we_tokenizer *tok) {
     for (size_t i = 0; i < WE_ARRAY_LEN(masks) && tok->special_ids[6] < 0; i++) tok->special_ids[6] = added_id(tok, masks[i]);
 }
 
-wembed_status we_tokenizer_from_json(we_tokenizer *tok, const we_json *root, const char *json, we_err *err) {
-    loader ld = { tok, &tok->arena, err, json };
+static wembed_status from_tree(loader *ld, const we_json *root);
+
+wembed_status we_tokenizer_from_json(we_tokenizer *tok, const char *json, size_t n, we_err *err) {
+    // The JSON tree lives in its own arena, freed once the tokenizer has copied what it keeps;
+    // a Unigram vocabulary goes straight from the parser to the tokenizer (vocab_item).
+    vocab_sink vs;
+    memset(&vs, 0, sizeof vs);
+    vs.arena = &tok->arena;
+    vs.bad = -1;
+    static const char *const vocab_path[] = { "model", "vocab" };
+    we_json_sink sink = { vocab_path, 2, vocab_item, &vs };
+    loader ld = { tok, &tok->arena, err, NULL };
+    we_arena ja;
+    we_arena_init(&ja, (size_t)1 << 20);
+    const we_json *root = NULL;
+    wembed_status rc = we_json_parse_sink(&ja, json, n, NULL, &sink, &root, err);
+    if (rc) {
+        we_err_prefix(err, "tokenizer.json");
+    } else {
+        const we_json *vocab = we_json_get(we_json_get(root, "model"), "vocab");
+        if (we_json_is(vocab, WE_JSON_ARRAY) && !vocab->u.items) ld.vocab = &vs;   // handed over
+        rc = from_tree(&ld, root);
+    }
+    we_arena_free(&ja);
+    we_buf_free(&vs.tok);
+    we_buf_free(&vs.tok_len);
+    we_buf_free(&vs.score);
+    return rc;
+}
+
+static wembed_status from_tree(loader *ld, const we_json *root) {
+    we_tokenizer *tok = ld->tok;
     wembed_status rc;
-    tok->work.err = err;
-    if (!we_json_is(root, WE_JSON_OBJECT)) return FAIL(&ld, WEMBED_STATUS_BAD_FORMAT, "tokenizer.json: not a JSON object");
-    if ((rc = load_model(&ld, we_json_get(root, "model")))) return rc;
+    tok->work.err = ld->err;
+    if (!we_json_is(root, WE_JSON_OBJECT)) return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "tokenizer.json: not a JSON object");
+    if ((rc = load_model(ld, we_json_get(root, "model")))) return rc;
     const we_json *v = we_json_get(root, "normalizer");
     if (v && v->type != WE_JSON_NULL) {
         tok->normalizer = we_arena_calloc(&tok->arena, 1, sizeof(we_normalizer), 8);
-        if (!tok->normalizer) return OOM(&ld);
-        if ((rc = load_normalizer(&ld, v, tok->normalizer, 0))) return rc;
+        if (!tok->normalizer) return OOM(ld);
+        if ((rc = load_normalizer(ld, v, tok->normalizer, 0))) return rc;
     }
     v = we_json_get(root, "pre_tokenizer");
     if (v && v->type != WE_JSON_NULL) {
         tok->pretok = we_arena_calloc(&tok->arena, 1, sizeof(we_pretok), 8);
-        if (!tok->pretok) return OOM(&ld);
-        if ((rc = load_pretok(&ld, v, tok->pretok, 0))) return rc;
+        if (!tok->pretok) return OOM(ld);
+        if ((rc = load_pretok(ld, v, tok->pretok, 0))) return rc;
     }
     v = we_json_get(root, "post_processor");
     if (v && v->type != WE_JSON_NULL) {
         tok->post = we_arena_calloc(&tok->arena, 1, sizeof(we_post), 8);
-        if (!tok->post) return OOM(&ld);
-        if ((rc = load_post(&ld, v, tok->post, 0))) return rc;
+        if (!tok->post) return OOM(ld);
+        if ((rc = load_post(ld, v, tok->post, 0))) return rc;
     }
-    if ((rc = load_trunc(&ld, we_json_get(root, "truncation"), &tok->trunc)) ||
-        (rc = load_pad(&ld, we_json_get(root, "padding"), &tok->pad)) ||
-        (rc = load_added(&ld, we_json_get(root, "added_tokens"))))
+    if ((rc = load_trunc(ld, we_json_get(root, "truncation"), &tok->trunc)) ||
+        (rc = load_pad(ld, we_json_get(root, "padding"), &tok->pad)) ||
+        (rc = load_added(ld, we_json_get(root, "added_tokens"))))
         return rc;
     find_specials(tok);
     return WEMBED_STATUS_OK;

@@ -22,9 +22,14 @@ static wembed_status push_tok(we_work *w, int32_t id, uint32_t s, uint32_t e, co
     return WEMBED_STATUS_OK;
 }
 
-static bool lookup(const we_model *m, const char *s, size_t n, int32_t *id) {
-    return we_strmap_get(&m->map, s, n, id);
+bool we_model_token_id(const we_model *m, const char *s, size_t n, int32_t *id) {
+    if (m->type != WE_MODEL_UNIGRAM) return we_strmap_get(&m->map, s, n, id);
+    uint32_t v = we_trie_find(&m->trie, s, n);
+    if (v) *id = (int32_t)v - 1;
+    return v != 0;
 }
+
+static bool lookup(const we_model *m, const char *s, size_t n, int32_t *id) { return we_model_token_id(m, s, n, id); }
 
 // -----------------------------------------------------------------------------------------
 // WordPiece
@@ -267,8 +272,8 @@ static wembed_status unigram(we_work *w, const we_model *m, const uint8_t *s, ui
         // common_prefix_search over the byte trie
         uint32_t node = 0;
         for (uint32_t p = at; p < n; p++) {
-            if (!(node = we_triemap_get(&m->trie_edges, node, s[p]))) break;
-            int32_t id = (int32_t)m->trie[node] - 1;
+            if (!(node = we_trie_child(&m->trie, node, s[p]))) break;
+            int32_t id = (int32_t)m->trie.value[node] - 1;
             if (id < 0) continue;
             uint32_t key_pos = p + 1;
             double cand = m->score[id] + here;

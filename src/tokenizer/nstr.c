@@ -451,40 +451,148 @@ void we_pairmap_free(we_pairmap *m) {
     memset(m, 0, sizeof *m);
 }
 
-static bool triemap_grow(we_triemap *m) {
-    uint32_t cap = m->cap ? m->cap * 2 : 1024;
-    if (cap > 0x80000000u) return false;
-    uint64_t *slots = we_calloc(cap, sizeof(uint64_t));
-    if (!slots) return false;
-    for (uint32_t i = 0; i < m->cap; i++) {
-        uint64_t v = m->slots[i];
-        if (!v) continue;
-        uint32_t h = (uint32_t)we_triemap_hash(v >> 28) & (cap - 1);
-        while (slots[h]) h = (h + 1) & (cap - 1);
-        slots[h] = v;
+// -----------------------------------------------------------------------------------------
+// Byte tries
+
+// The sort key of key k at a node of depth d: 0 when k ends there, else 1 + its next byte.
+static inline uint32_t trie_key(const char *const *keys, const uint32_t *lens, uint32_t k, uint32_t d) {
+    return lens[k] == d ? 0 : 1 + (uint8_t)keys[k][d];
+}
+
+typedef struct trie_builder {
+    const char *const *keys;
+    const uint32_t *lens;
+    uint32_t *order, *sorted; // (n) key indices: order[lo[x]..hi[x]) are node x's keys; a sort buffer
+    uint16_t *key;            // (n) trie_key of order[i] at the node being expanded
+    uint32_t *lo, *hi;        // (cap) per node, until it is expanded
+    uint32_t *first, *value;  // (cap) as in we_trie
+    uint8_t *label;           // (cap)
+    size_t n_nodes, cap, max_nodes;
+} trie_builder;
+
+static bool trie_grow(trie_builder *b, size_t need) {
+    size_t c = WE_MIN(WE_MAX(b->cap + b->cap / 2, need), b->max_nodes);
+    uint32_t **arrays[] = { &b->lo, &b->hi, &b->first, &b->value };
+    for (size_t i = 0; i < WE_ARRAY_LEN(arrays); i++) {
+        uint32_t *g = we_realloc(*arrays[i], c * sizeof(uint32_t));
+        if (!g) return false;
+        *arrays[i] = g;
     }
-    we_free(m->slots);
-    m->slots = slots;
-    m->cap = cap;
+    uint8_t *g = we_realloc(b->label, c);
+    if (!g) return false;
+    b->label = g;
+    b->cap = c;
     return true;
 }
 
-uint32_t we_triemap_child(we_triemap *m, uint32_t node, uint8_t byte, uint32_t *n_nodes) {
-    if ((m->n + 1) * 2 > m->cap && !triemap_grow(m)) return 0;
-    uint64_t key = (uint64_t)node << 8 | byte;
-    uint32_t h = (uint32_t)we_triemap_hash(key) & (m->cap - 1);
-    for (; m->slots[h]; h = (h + 1) & (m->cap - 1))
-        if (m->slots[h] >> 28 == key) return (uint32_t)(m->slots[h] & (WE_TRIE_MAX_NODES - 1));
-    if (*n_nodes >= WE_TRIE_MAX_NODES) return 0;
-    uint32_t child = (*n_nodes)++;
-    m->slots[h] = key << 28 | child;
-    m->n++;
-    return child;
+// Expands node x of depth d: sorts its keys by their byte at depth d (stably, keys ending there
+// first), takes the last key ending there as its value and appends a child per run of one byte.
+// A function of its own, called once a node: in wasm, V8 first runs code in its baseline tier
+// and swaps in optimized code only at a call, so the hot loop of a one-call build would run
+// unoptimized to the end.
+static WE_NOINLINE bool trie_expand(trie_builder *b, size_t x, uint32_t d) {
+    uint32_t lo = b->lo[x], hi = b->hi[x];
+    b->first[x] = (uint32_t)b->n_nodes;
+    b->value[x] = 0;
+    // At most one child per key: make room for them all now.
+    if (b->n_nodes + (hi - lo) > b->cap && !trie_grow(b, b->n_nodes + (hi - lo))) return false;
+    uint32_t *order = b->order;
+    uint16_t *key = b->key;
+    for (uint32_t i = lo; i < hi; i++) key[i] = (uint16_t)trie_key(b->keys, b->lens, order[i], d);
+    if (hi - lo > 32) {   // counting sort into `sorted`, then back
+        uint32_t count[258] = { 0 };
+        for (uint32_t i = lo; i < hi; i++) count[key[i] + 1]++;
+        for (int k = 1; k < 258; k++) count[k] += count[k - 1];
+        for (uint32_t i = lo; i < hi; i++) b->sorted[lo + count[key[i]]++] = order[i];
+        for (uint32_t i = lo; i < hi; i++) key[i] = (uint16_t)trie_key(b->keys, b->lens, order[i] = b->sorted[i], d);
+    } else {              // insertion sort (stable)
+        for (uint32_t i = lo + 1; i < hi; i++) {
+            uint32_t o = order[i], j = i;
+            uint16_t kk = key[i];
+            for (; j > lo && key[j - 1] > kk; j--) { key[j] = key[j - 1]; order[j] = order[j - 1]; }
+            key[j] = kk;
+            order[j] = o;
+        }
+    }
+    uint32_t i = lo;
+    for (; i < hi && key[i] == 0; i++) b->value[x] = order[i] + 1;   // the last one wins
+    while (i < hi) {
+        uint32_t j = i + 1;
+        while (j < hi && key[j] == key[i]) j++;
+        size_t c = b->n_nodes++;
+        b->lo[c] = i;
+        b->hi[c] = j;
+        b->label[c] = (uint8_t)(key[i] - 1);
+        i = j;
+    }
+    return true;
 }
 
-void we_triemap_free(we_triemap *m) {
-    we_free(m->slots);
-    memset(m, 0, sizeof *m);
+// Breadth first, as an MSD radix sort (trie_expand), each node's children appended after every
+// node made so far: so the children of a node are consecutive and in byte order, the nodes'
+// first children increase with the nodes, and the nodes of one depth are consecutive. Work: a
+// step per byte of the keys plus a 257-bucket count for the few nodes with many keys, over
+// arrays read in order (a hash of the edges costs a cache miss per byte of the keys).
+wembed_status we_trie_build(we_trie *t, we_arena *arena, const char *const *keys, const uint32_t *lens, uint32_t n,
+                            we_err *err) {
+    memset(t, 0, sizeof *t);
+    uint64_t total = 1;
+    for (uint32_t k = 0; k < n; k++) total += lens[k];
+    if (total > WE_TRIE_MAX_NODES)
+        return we_errorf(err, WEMBED_STATUS_LIMIT, "tokenizer: %llu bytes of pieces are over the limit of %u for the trie",
+                         (unsigned long long)total - 1, WE_TRIE_MAX_NODES - 1);
+    size_t nn = n ? n : 1;
+    trie_builder b;
+    memset(&b, 0, sizeof b);
+    b.keys = keys;
+    b.lens = lens;
+    b.max_nodes = (size_t)total;
+    b.order = we_malloc(nn * sizeof(uint32_t));
+    b.sorted = we_malloc(nn * sizeof(uint32_t));
+    b.key = we_malloc(nn * sizeof(uint16_t));
+    wembed_status rc = WEMBED_STATUS_OK;
+    if (!b.order || !b.sorted || !b.key || !trie_grow(&b, (size_t)WE_MIN(total, 2 * (uint64_t)n + 64))) goto oom;
+    for (uint32_t k = 0; k < n; k++) b.order[k] = k;
+    b.lo[0] = 0;
+    b.hi[0] = n;
+    b.n_nodes = 1;
+    for (size_t x = 0, depth_end = 1, d = 0; x < b.n_nodes; x++) {
+        if (x == depth_end) { d++; depth_end = b.n_nodes; }   // the first node one deeper
+        if (!trie_expand(&b, x, (uint32_t)d)) goto oom;
+    }
+    size_t nodes = b.n_nodes;
+    t->first = we_arena_alloc(arena, (nodes + 1) * sizeof(uint32_t), 4);
+    t->value = we_arena_alloc(arena, nodes * sizeof(uint32_t), 4);
+    t->label = we_arena_alloc(arena, nodes, 1);
+    if (!t->first || !t->value || !t->label) goto oom;
+    memcpy(t->first, b.first, nodes * sizeof(uint32_t));
+    memcpy(t->value, b.value, nodes * sizeof(uint32_t));
+    memcpy(t->label, b.label, nodes);
+    t->first[nodes] = (uint32_t)nodes;
+    t->n_nodes = (uint32_t)nodes;
+    for (uint32_t c = t->first[0]; c < t->first[1]; c++) t->root[t->label[c]] = c;
+    goto done;
+oom:
+    memset(t, 0, sizeof *t);
+    rc = we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer: out of memory");
+done:
+    we_free(b.order);
+    we_free(b.sorted);
+    we_free(b.key);
+    we_free(b.lo);
+    we_free(b.hi);
+    we_free(b.first);
+    we_free(b.value);
+    we_free(b.label);
+    return rc;
+}
+
+uint32_t we_trie_find(const we_trie *t, const char *s, size_t n) {
+    if (!t->first) return 0;
+    uint32_t x = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(x = we_trie_child(t, x, (uint8_t)s[i]))) return 0;
+    return t->value[x];
 }
 
 wembed_status we_nstr_set(we_work *w, we_nstr *ns, const uint8_t *s, const we_align *al, uint32_t n) {

@@ -166,19 +166,27 @@ wembed_status we_pairmap_put(we_pairmap *m, uint32_t a, uint32_t b, uint32_t ran
 bool we_pairmap_get(const we_pairmap *m, uint32_t a, uint32_t b, uint32_t *rank, uint32_t *id);
 void we_pairmap_free(we_pairmap *m);
 
-// The edges of a byte trie, (node, byte) -> child, one uint64_t per slot: node << 36 | byte << 28
-// | child (a child is never the root, 0, so 0 marks an empty slot). Nodes < 2^28.
-typedef struct we_triemap {
-    uint64_t *slots;          // (cap)
-    uint32_t n, cap;
-} we_triemap;
+// A byte trie over a set of strings (Unigram's pieces), for common-prefix searches. Nodes are
+// numbered breadth first from the root, 0, so that the children of node x are the nodes
+// first[x] .. first[x + 1] - 1, sorted by the byte label[c] on the edge into each; value[x] is
+// the index + 1 of the string ending at x (the last one of equal strings), 0 for none. A child
+// is never the root, so 0 also means "no child". 9 bytes a node, in the arena.
+typedef struct we_trie {
+    uint32_t *first;          // (n_nodes + 1)
+    uint32_t *value;          // (n_nodes)
+    uint8_t *label;           // (n_nodes)
+    uint32_t n_nodes;
+    uint32_t root[256];       // the root's child by byte (0: none)
+} we_trie;
 
-#define WE_TRIE_MAX_NODES (1u << 28)
-// The child of (node, byte), made as *n_nodes (then incremented) when absent; 0 when out of
-// memory or past WE_TRIE_MAX_NODES nodes.
-uint32_t we_triemap_child(we_triemap *m, uint32_t node, uint8_t byte, uint32_t *n_nodes);
-static inline uint32_t we_triemap_get(const we_triemap *m, uint32_t node, uint8_t byte);   // 0: none
-void we_triemap_free(we_triemap *m);
+#define WE_TRIE_MAX_NODES (1u << 30)
+// Builds the trie of keys[i][0..lens[i]) -> i + 1 for i < n (an empty key is the root's
+// value). The trie's arrays go to the arena; temporary memory is we_malloc'd and freed.
+wembed_status we_trie_build(we_trie *t, we_arena *arena, const char *const *keys, const uint32_t *lens, uint32_t n,
+                            we_err *err);
+static inline uint32_t we_trie_child(const we_trie *t, uint32_t x, uint8_t byte);   // 0: none
+// The value of the string s[0..n) (0: not in the trie).
+uint32_t we_trie_find(const we_trie *t, const char *s, size_t n);
 
 // -----------------------------------------------------------------------------------------
 // Normalizers
@@ -250,7 +258,8 @@ typedef enum we_model_type { WE_MODEL_WORDPIECE, WE_MODEL_BPE, WE_MODEL_UNIGRAM,
 
 typedef struct we_model {
     we_model_type type;
-    // Vocabulary: id -> string (NULL where an id has no token), string -> id.
+    // Vocabulary: id -> string (NULL where an id has no token), string -> id (Unigram: its
+    // trie instead; look ids up with we_model_token_id).
     const char **tok;         // (n_tok)
     uint32_t *tok_len;        // (n_tok)
     uint32_t n_tok;
@@ -273,9 +282,7 @@ typedef struct we_model {
     double *score;            // (n_tok)
     double min_score;
     int32_t unk_id;           // -1: none
-    uint32_t *trie;           // byte trie over the pieces: (n_trie_nodes) token id + 1 ending at a node, 0: none
-    uint32_t n_trie_nodes;
-    we_triemap trie_edges;    // its edges
+    we_trie trie;             // the pieces -> their id + 1 (Unigram's string -> id map too: no `map`)
 } we_model;
 
 struct we_trie_edge {
@@ -291,6 +298,9 @@ typedef struct we_mtok {
     const char *val;          // token text, not NUL-terminated
     uint32_t val_len;
 } we_mtok;
+
+// The id of token s[0..n) in the model's vocabulary (Rust Model::token_to_id); false if none.
+bool we_model_token_id(const we_model *m, const char *s, size_t n, int32_t *id);
 
 // Runs the model on a piece; appends tokens to w->mtoks.
 wembed_status we_model_tokenize(we_work *w, const we_model *m, const uint8_t *s, uint32_t n);
@@ -436,8 +446,8 @@ typedef struct we_tokenizer {
     we_work work;
 } we_tokenizer;
 
-// Loads tokenizer.json (json.c tree of the text `json`) into tok (zeroed by the caller).
-wembed_status we_tokenizer_from_json(we_tokenizer *tok, const we_json *root, const char *json, we_err *err);
+// Loads the tokenizer.json text json[0..n) into tok (zeroed by the caller, its arena initialized).
+wembed_status we_tokenizer_from_json(we_tokenizer *tok, const char *json, size_t n, we_err *err);
 void we_tokenizer_clear(we_tokenizer *tok);
 // Frees the work buffers a handle keeps between calls (tests and fuzzers count allocations).
 void we_tokenizer_drop_scratch(wembed_tokenizer *tok);
@@ -505,21 +515,17 @@ static inline bool we_tx_push(we_work *w, uint32_t c, int32_t change) {
     return true;
 }
 
-static inline uint64_t we_triemap_hash(uint64_t key) {
-    key ^= key >> 33;
-    key *= 0xff51afd7ed558ccdull;
-    key ^= key >> 33;
-    return key;
-}
-
-static inline uint32_t we_triemap_get(const we_triemap *m, uint32_t node, uint8_t byte) {
-    if (!m->cap) return 0;
-    uint64_t key = (uint64_t)node << 8 | byte;
-    for (uint32_t h = (uint32_t)we_triemap_hash(key) & (m->cap - 1);; h = (h + 1) & (m->cap - 1)) {
-        uint64_t v = m->slots[h];
-        if (!v) return 0;
-        if (v >> 28 == key) return (uint32_t)(v & (WE_TRIE_MAX_NODES - 1));
+static inline uint32_t we_trie_child(const we_trie *t, uint32_t x, uint8_t byte) {
+    if (x == 0) return t->root[byte];
+    uint32_t lo = t->first[x], hi = t->first[x + 1];
+    while (hi - lo > 8) {   // labels are sorted: halve down to a few
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (t->label[mid] <= byte) lo = mid;
+        else hi = mid;
     }
+    for (; lo < hi; lo++)
+        if (t->label[lo] == byte) return lo;
+    return 0;
 }
 
 #endif // WE_TOK_H

@@ -108,7 +108,6 @@ void we_tokenizer_clear(we_tokenizer *t) {
     we_cache_free(&t->work.cache);
     we_strmap_free(&t->model.map);
     we_pairmap_free(&t->model.merges);
-    we_triemap_free(&t->model.trie_edges);
     we_strmap_free(&t->added_map);
     drop_scratch(t, 0);
     we_arena_free(&t->arena);
@@ -127,14 +126,7 @@ wembed_status wembed_tokenizer_load(const void *json, size_t n_json, wembed_toke
     if (!json) {
         rc = we_errorf(&t->err, WEMBED_STATUS_INVALID_ARGUMENT, "wembed_tokenizer_load: NULL json");
     } else {
-        // The JSON tree lives in its own arena, freed once the tokenizer has copied what it keeps.
-        we_arena ja;
-        we_arena_init(&ja, (size_t)1 << 20);
-        const we_json *root = NULL;
-        rc = we_json_parse(&ja, json, n_json, NULL, &root, &t->err);
-        if (rc) we_err_prefix(&t->err, "tokenizer.json");
-        else rc = we_tokenizer_from_json(t, root, (const char *)json, &t->err);
-        we_arena_free(&ja);
+        rc = we_tokenizer_from_json(t, json, n_json, &t->err);
     }
     if (rc) {
         h->failed = true;
@@ -220,7 +212,7 @@ int32_t wembed_tokenizer_token_to_id(const wembed_tokenizer *tok, const char *to
     if (!tok || tok->failed || !token) return -1;
     int32_t id;
     if (we_strmap_get(&tok->t.added_map, token, len, &id)) return id;
-    if (we_strmap_get(&tok->t.model.map, token, len, &id)) return id;
+    if (we_model_token_id(&tok->t.model, token, len, &id)) return id;
     return -1;
 }
 
