@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ops/attention.h"
+#include "ops/ops.h"
 
 // One attention call: T tokens, H query heads over Hkv key/value heads of d dims, causal
 // and/or a window, an optional bias table (BIAS_RANDOM: uniform in [-3, 3); BIAS_ALIBI:
@@ -489,6 +490,19 @@ static void test_rope(void) {
 
 int main(void) {
     test_ref_definition();
+    // The tiled attention on every f32 kernel this build and CPU run: their GEMMs and, natively,
+    // the row loops of the same instruction set (src/ops/arch/native_gemm.h), the default last.
+    static const we_f32_kernel KERNELS[] = {WE_F32_KERNEL_SIMD128, WE_F32_KERNEL_AVX2, WE_F32_KERNEL_AVX512,
+                                            WE_F32_KERNEL_NEON};
+    const we_f32_kernel dflt = we_gemm_f32_kernel();
+    for (size_t i = 0; i < WE_ARRAY_LEN(KERNELS); i++) {
+        if (KERNELS[i] == dflt || !we_gemm_f32_use_kernel(KERNELS[i])) continue;
+        printf("test-attention: f32 kernel %s\n", we_gemm_f32_kernel_name(KERNELS[i]));
+        test_attention();
+        test_self_extend();
+    }
+    CHECK(we_gemm_f32_use_kernel(dflt));
+    printf("test-attention: f32 kernel %s (the default)\n", we_gemm_f32_kernel_name(dflt));
     test_attention();
     test_self_extend();
     test_rope();

@@ -53,6 +53,33 @@ const we_native_q8_kernel *we_native_q8(we_q8_kernel id);
 const we_native_f32_kernel *we_native_f32_best(void);
 const we_native_q8_kernel *we_native_q8_best(void);
 
+// The row and elementwise kernels of an instruction set (x86-64: x86/vec_x86.c), which run with
+// the f32 kernel of that instruction set (we_gemm_f32_kernel picks both; none yet on arm64,
+// where the SIMD128 row code runs). Their vector math is ../wasm/vmath.h's operation for
+// operation (no FMA), so act, the epilogues and quantize_q8 are bit-identical to the SIMD128
+// code; only exp_sub_sum's sum adds its lanes in another order.
+typedef struct we_native_vec {
+    we_f32_kernel id;
+    // y (n) = act(x (n)); y == x allowed (the SIMD128 act_task's work, a thread's share)
+    void (*act)(float *y, const float *x, size_t n, we_act act);
+    // The GEMM epilogues (../wasm/gemm.c epilogue_f32 / epilogue_q8) over nc columns of a tile
+    // c (mr rows, stride ldc): y (+= when add) c + b, act; y = act((float)c * (sx[i] * ws) + b).
+    void (*epi_f32)(float *y, int ldy, const float *c, int ldc, int mr, int nc, const float *b, we_act act, bool add);
+    void (*epi_q8)(float *y, int ldy, const int32_t *c, int ldc, int mr, int nc, const float *sx, const float *ws,
+                   const float *b, we_act act);
+    // One row x (K) into q (nq bytes: nq a multiple of 16, >= K; past K q = 0) as gemm.c's
+    // quantize_row does, each byte q ^ flip; returns the row's scale.
+    float (*quantize_q8)(uint8_t *q, int nq, const float *x, int K, uint8_t flip);
+    // Attention's row loops (../attention.c mul_row, add_row, max_row, exp_sub_sum).
+    void (*mul_row)(float *y, const float *x, int n, float a);
+    void (*add_row)(float *y, const float *x, int n);
+    float (*max_row)(const float *p, int n);
+    float (*exp_sub_sum)(float *p, int n, float m);
+} we_native_vec;
+
+// The row kernels that go with the f32 kernel id where this build and CPU run them, else NULL.
+const we_native_vec *we_native_vec_of(we_f32_kernel id);
+
 // The 4-bit GEMM's block kernel, what we_q4_dot_kernel_5x8 computes (../wasm/gemm_q8_dot.h:
 // c (5, 8) int32 = 5 rows of one block of int8 activations . one block of a panel's nibbles
 // q + 8, exact), where this CPU has a native one (arm64 with the dot product), else NULL.

@@ -220,4 +220,6 @@ const we_native_q8_kernel *we_native_q8_best(void) {
 
 we_native_q4_tile we_native_q4(void) { return has_dotprod() ? q4_sdot_tile : NULL; }
 
+const we_native_vec *we_native_vec_of(we_f32_kernel id) { (void)id; return NULL; }   // SIMD128 row code
+
 #endif

@@ -1,5 +1,6 @@
 // vec.c - elementwise activations, softmax, layer norm and RMSNorm with WebAssembly SIMD128
-// (natively: the same code via SIMDe). The vector math lives in vmath.h.
+// (natively: the same code via SIMDe, or for the activations the native row kernels of
+// ../native_gemm.h, bit-identical and wider). The vector math lives in vmath.h.
 //
 // Threads split rows (softmax, layer norm, RMSNorm) or runs of elements (activations); a row is
 // always reduced by one thread in a fixed lane order, so results do not depend on the
@@ -9,12 +10,18 @@
 #include <math.h>
 
 #include "../../../core/pool.h"
+#include "../native_gemm.h"
 #include "vmath.h"
 
 // -----------------------------------------------------------------------------------------
 // Elementwise activations
 
-typedef struct act_ctx { float *y; const float *x; size_t n; we_act act; } act_ctx;
+typedef struct act_ctx {
+    float *y; const float *x; size_t n; we_act act;
+#if defined(WE_NATIVE_GEMM)
+    const we_native_vec *nv;      // the native row kernels (the same results, wider), or NULL
+#endif
+} act_ctx;
 
 #define ACT_LOOP(fn)                                                                     \
     do {                                                                                 \
@@ -30,6 +37,12 @@ static void act_task(void *p, int ith, int nth) {
     float *y = c->y;
     const float *x = c->x;
     int64_t i = i0;
+#if defined(WE_NATIVE_GEMM)
+    if (c->nv) {
+        c->nv->act(y + i0, x + i0, (size_t)(i1 - i0), c->act);
+        return;
+    }
+#endif
     switch (c->act) {
     case WE_ACT_GELU: ACT_LOOP(we_v_gelu); break;
     case WE_ACT_GELU_QUICK: ACT_LOOP(we_v_gelu_quick); break;
@@ -41,7 +54,10 @@ static void act_task(void *p, int ith, int nth) {
 
 static void act_run(wembed_pool *pool, float *y, const float *x, size_t n, we_act act) {
     if (n == 0) return;
-    act_ctx c = {y, x, n, act};
+    act_ctx c = {.y = y, .x = x, .n = n, .act = act};
+#if defined(WE_NATIVE_GEMM)
+    c.nv = we_native_vec_of(we_gemm_f32_kernel());
+#endif
     we_pool_run(pool, act_task, &c);
 }
 
