@@ -317,7 +317,7 @@ static const rows_case ROWS_CASES[] = {
 };
 
 static void rows_name(char *buf, size_t n, const char *op, const rows_case *c) {
-    int k = snprintf(buf, n, "%s(T=%d,N=%d", op, c->T, c->N);
+    int k = snprintf(buf, n, "%s%s(T=%d,N=%d", op, f32_tag, c->T, c->N);
     if (c->ld_pad) k += snprintf(buf + k, n - (size_t)k, ",ld=%d", c->N + c->ld_pad);
     k += snprintf(buf + k, n - (size_t)k, ",x=%g*u(-1,1)%+g", (double)c->scale, (double)c->offset);
     if (!strcmp(op, "LAYER_NORM")) k += snprintf(buf + k, n - (size_t)k, ",affine=%s", c->affine ? "yes" : "no");
@@ -402,7 +402,8 @@ static void run_rows_case(wembed_pool *pool, const rows_case *c, uint64_t seed) 
 
 // Layer norm in place (y == x), with eps mattering (a constant row: var = 0).
 static void test_layer_norm_in_place(void) {
-    const char *name = "LAYER_NORM(T=3,N=10,in_place,constant_row)";
+    char name[96];
+    snprintf(name, sizeof name, "LAYER_NORM%s(T=3,N=10,in_place,constant_row)", f32_tag);
     if (!selected(name)) return;
     float x[30], r[30];
     we_rng rng = {7};
@@ -866,10 +867,12 @@ static void test_other_f32_kernels(void) {
             CHECK(wembed_pool_new(th, &pool) == WEMBED_STATUS_OK);
             for (size_t j = 0; j < WE_ARRAY_LEN(GEMM_CASES); j++)
                 if (GEMM_CASES[j].threads == th) run_gemm_case(pool, &GEMM_CASES[j], 1000 + j);
-            // the activations go with the f32 kernel (natively its instruction set's row kernels)
+            // activations and row ops go with the f32 kernel (natively its instruction set's row kernels)
             for (size_t o = 0; o < WE_ARRAY_LEN(ACT_OPS); o++)
                 for (size_t j = 0; j < WE_ARRAY_LEN(ACT_CASES); j++)
                     if (ACT_CASES[j].threads == th) run_act_case(pool, &ACT_OPS[o], &ACT_CASES[j], 2000 + j);
+            for (size_t j = 0; j < WE_ARRAY_LEN(ROWS_CASES); j++)
+                if (ROWS_CASES[j].threads == th) run_rows_case(pool, &ROWS_CASES[j], 3000 + j);
             if (th == 2) {
                 test_gemm_add(pool);
                 test_vmath_sweep(pool);
@@ -877,6 +880,7 @@ static void test_other_f32_kernels(void) {
             }
             wembed_pool_free(pool);
         }
+        test_layer_norm_in_place();
     }
     f32_tag[0] = 0;
     f32_only = false;

@@ -57,7 +57,7 @@ const we_native_q8_kernel *we_native_q8_best(void);
 // the f32 kernel of that instruction set (we_gemm_f32_kernel picks both; none yet on arm64,
 // where the SIMD128 row code runs). Their vector math is ../wasm/vmath.h's operation for
 // operation (no FMA), so act, the epilogues and quantize_q8 are bit-identical to the SIMD128
-// code; only exp_sub_sum's sum adds its lanes in another order.
+// code; only the sums across a row (exp_sub_sum's, layer norm's statistics) add in another order.
 typedef struct we_native_vec {
     we_f32_kernel id;
     // y (n) = act(x (n)); y == x allowed (the SIMD128 act_task's work, a thread's share)
@@ -70,6 +70,8 @@ typedef struct we_native_vec {
     // One row x (K) into q (nq bytes: nq a multiple of 16, >= K; past K q = 0) as gemm.c's
     // quantize_row does, each byte q ^ flip; returns the row's scale.
     float (*quantize_q8)(uint8_t *q, int nq, const float *x, int K, uint8_t flip);
+    // One row of layer norm (../wasm/vec.c layer_norm_row), statistics in double; y == x allowed.
+    void (*layer_norm_row)(float *y, const float *x, const float *gamma, const float *beta, int N, float eps);
     // Attention's row loops (../attention.c mul_row, add_row, max_row, exp_sub_sum).
     void (*mul_row)(float *y, const float *x, int n, float a);
     void (*add_row)(float *y, const float *x, int n);

@@ -221,6 +221,50 @@ TGT static float FN(quantize_q8)(uint8_t *q, int nq, const float *x, int K, uint
 }
 
 // -----------------------------------------------------------------------------------------
+// Layer norm of one row (../wasm/vec.c layer_norm_row): the statistics in double, x - mean and
+// its product by 1 / sqrt(var + eps) in double rounded once, then the float gamma and beta.
+// The sums add in VW / 2 double lanes, so they round apart from SIMD128's (2 lanes).
+
+TGT static inline VD FN(lo_d)(VF v) { return V_D_FROM_H(V_LO_H(v)); }
+TGT static inline VD FN(hi_d)(VF v) { return V_D_FROM_H(V_HI_H(v)); }
+
+TGT static void FN(layer_norm_row)(float *y, const float *x, const float *gamma, const float *beta, int N, float eps) {
+    VD s0 = V_DSET1(0.0), s1 = s0;
+    int k = 0;
+    for (; k + VW <= N; k += VW) {
+        VF v = V_LOAD(x + k);
+        s0 = V_DADD(s0, FN(lo_d)(v));
+        s1 = V_DADD(s1, FN(hi_d)(v));
+    }
+    if (k < N) {                                                    // zeros past N add nothing
+        VF v = V_LOADN(x + k, N - k);
+        s0 = V_DADD(s0, FN(lo_d)(v));
+        s1 = V_DADD(s1, FN(hi_d)(v));
+    }
+    const double mean = V_DHSUM(V_DADD(s0, s1)) / N;
+    const VD mv = V_DSET1(mean);
+    s0 = s1 = V_DSET1(0.0);
+    for (k = 0; k + VW <= N; k += VW) {
+        VF v = V_LOAD(x + k);
+        VD d0 = V_DSUB(FN(lo_d)(v), mv), d1 = V_DSUB(FN(hi_d)(v), mv);
+        s0 = V_DADD(s0, V_DMUL(d0, d0));
+        s1 = V_DADD(s1, V_DMUL(d1, d1));
+    }
+    double var = V_DHSUM(V_DADD(s0, s1));
+    for (; k < N; k++) var += ((double)x[k] - mean) * ((double)x[k] - mean);
+    var /= N;
+    const VD rv = V_DSET1(1.0 / sqrt(var + (double)eps));
+    for (k = 0; k < N; k += VW) {
+        int n = N - k < VW ? N - k : VW;
+        VF v = V_LOADN(x + k, n);
+        VF o = V_JOIN_H(V_H_FROM_D(V_DMUL(V_DSUB(FN(lo_d)(v), mv), rv)), V_H_FROM_D(V_DMUL(V_DSUB(FN(hi_d)(v), mv), rv)));
+        if (gamma) o = V_MUL(o, V_LOADN(gamma + k, n));
+        if (beta) o = V_ADD(o, V_LOADN(beta + k, n));
+        V_STOREN(y + k, o, n);
+    }
+}
+
+// -----------------------------------------------------------------------------------------
 // Attention's row loops (../../attention.c)
 
 // y[0..n) = x[0..n) * a

@@ -52,6 +52,10 @@ TGT static inline int32_t avx2_ihmax(__m256i v) {
     s = _mm_max_epi32(s, _mm_shuffle_epi32(s, 0xb1));
     return _mm_cvtsi128_si32(s);
 }
+TGT static inline double avx2_dhsum(__m256d v) {
+    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
 TGT static inline void avx2_store_q8(uint8_t *q, __m256i v, uint8_t flip) {   // 8 bytes
     __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     __m128i p8 = _mm_xor_si128(_mm_packs_epi16(p16, p16), _mm_set1_epi8((char)flip));
@@ -102,6 +106,7 @@ TGT static inline void avx2_store_q8(uint8_t *q, __m256i v, uint8_t flip) {   //
 #define V_DSUB _mm256_sub_pd
 #define V_DMUL _mm256_mul_pd
 #define V_DPMAX(a, b) _mm256_max_pd(b, a)
+#define V_DHSUM avx2_dhsum
 #define V_DNEG_ABS(z) _mm256_or_pd(z, _mm256_set1_pd(-0.0))
 
 #include "vec_tmpl.h"
@@ -158,6 +163,7 @@ TGT static inline void avx2_store_q8(uint8_t *q, __m256i v, uint8_t flip) {   //
 #undef V_DSUB
 #undef V_DMUL
 #undef V_DPMAX
+#undef V_DHSUM
 #undef V_DNEG_ABS
 
 // -----------------------------------------------------------------------------------------
@@ -224,6 +230,7 @@ TGT static inline void avx512_store_q8(uint8_t *q, __m512i v, uint8_t flip) {   
 #define V_DSUB _mm512_sub_pd
 #define V_DMUL _mm512_mul_pd
 #define V_DPMAX(a, b) _mm512_max_pd(b, a)
+#define V_DHSUM _mm512_reduce_add_pd
 #define V_DNEG_ABS(z) _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(z), _mm512_set1_epi64((int64_t)0x8000000000000000ull)))
 
 #include "vec_tmpl.h"
@@ -232,7 +239,8 @@ TGT static inline void avx512_store_q8(uint8_t *q, __m512i v, uint8_t flip) {   
 
 #define VEC_TABLE(isa, id)                                                                     \
     {id, CAT(act, isa), CAT(epi_f32, isa), CAT(epi_q8, isa), CAT(quantize_q8, isa),           \
-     CAT(mul_row, isa), CAT(add_row, isa), CAT(max_row, isa), CAT(exp_sub_sum, isa)}
+     CAT(layer_norm_row, isa), CAT(mul_row, isa), CAT(add_row, isa), CAT(max_row, isa),      \
+     CAT(exp_sub_sum, isa)}
 
 static const we_native_vec VEC[] = {
     VEC_TABLE(avx2, WE_F32_KERNEL_AVX2),
