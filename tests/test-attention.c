@@ -167,6 +167,8 @@ static void test_attention(void) {
         { 41, 8, 1, 64, true, 0, 0, 3, 0 }, { 300, 8, 2, 64, false, 0, 0, 3, 0 }, { 700, 8, 1, 32, true, 0, 0, 2, 0 },
         // head_dim 24, rows wider than the heads (q, k, v in a 3 x 128 row: width != H d)
         { 7, 4, 4, 24, false, 0, 0, 1, 384 }, { 41, 4, 2, 24, true, 0, 0, 3, 384 }, { 300, 4, 4, 24, false, 0, 0, 2, 384 },
+        // head_dim not a multiple of the packed panel's 8 (the packed V's padding)
+        { 45, 3, 3, 20, false, 0, 0, 2, 0 }, { 300, 2, 1, 12, true, 0, BIAS_ALIBI, 2, 0 },
         // sliding window, symmetric and with causal, across the 40-row and key-block edges
         { 1, 2, 2, 32, false, 1, 0, 1, 0 }, { 7, 2, 2, 32, false, 1, 0, 2, 0 }, { 40, 4, 4, 32, false, 5, 0, 3, 0 },
         { 41, 4, 4, 32, true, 5, 0, 3, 0 }, { 300, 4, 2, 64, false, 64, 0, 3, 0 }, { 700, 4, 4, 32, true, 64, 0, 2, 0 },

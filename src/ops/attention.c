@@ -112,14 +112,17 @@ static inline int key_hi(const attn_ctx *c, int i) {
 }
 
 // Rows j0 .. j0+bc-1 of kv head g of k (ldk) into its packed panels kp (the GEMM's weights
-// layout for N = T keys, K = d), whole panels (j0 and kb are multiples of WE_GEMM_NR).
-static void pack_k(float *kp, const float *k, int ldk, int g, int j0, int bc, int T, int d) {
-    size_t k0 = we_gemm_f32_packed_index(j0, 0, T, d);
-    size_t k1 = (size_t)((j0 + bc + WE_GEMM_NR - 1) / WE_GEMM_NR) * d * WE_GEMM_NR;
-    memset(kp + k0, 0, (k1 - k0) * sizeof(float));             // panel padding must be 0
-    for (int j = j0; j < j0 + bc; j++) {
-        const float *kr = k + (size_t)j * ldk + (size_t)g * d;
-        for (int e = 0; e < d; e++) kp[we_gemm_f32_packed_index(j, e, T, d)] = kr[e];
+// layout for N = T keys, K = d: key j, dim e at we_gemm_f32_packed_index(j, e, T, d) =
+// ((j / NR) d + e) NR + j % NR), whole panels (j0 and kb are multiples of WE_GEMM_NR).
+static void pack_k(float *kp, const float *k, int ldk, int g, int j0, int bc, int d) {
+    for (int p0 = j0; p0 < j0 + bc; p0 += WE_GEMM_NR) {
+        float *dst = kp + (size_t)(p0 / WE_GEMM_NR) * d * WE_GEMM_NR;       // (d, NR)
+        int nr = WE_MIN(WE_GEMM_NR, j0 + bc - p0);
+        if (nr < WE_GEMM_NR) memset(dst, 0, sizeof(float) * (size_t)d * WE_GEMM_NR);   // padding: 0
+        for (int jj = 0; jj < nr; jj++) {
+            const float *kr = k + (size_t)(p0 + jj) * ldk + (size_t)g * d;
+            for (int e = 0; e < d; e++) dst[(size_t)e * WE_GEMM_NR + jj] = kr[e];
+        }
     }
 }
 
@@ -131,13 +134,17 @@ static void pack_task(void *p, int ith, int nth) {
     we_split((int64_t)c->Hkv * nb, 1, ith, nth, &t0, &t1);
     for (int64_t t = t0; t < t1; t++) {
         int g = (int)(t / nb), b = (int)(t % nb), j0 = b * kb, bc = WE_MIN(kb, T - j0);
-        pack_k(c->kp + (size_t)g * kp_floats(T, d), c->k, c->ldk, g, j0, bc, T, d);
-        if (c->sew) pack_k(c->kgp + (size_t)g * kp_floats(T, d), c->kg, c->ldkg, g, j0, bc, T, d);
+        pack_k(c->kp + (size_t)g * kp_floats(T, d), c->k, c->ldk, g, j0, bc, d);
+        if (c->sew) pack_k(c->kgp + (size_t)g * kp_floats(T, d), c->kg, c->ldkg, g, j0, bc, d);
+        // V block (N = d, K = bc): value jj, dim e at we_gemm_f32_packed_index(e, jj, d, bc) =
+        // ((e / NR) bc + jj) NR + e % NR, so each run of NR dims of a value row is contiguous
         float *vp = c->vp + ((size_t)g * nb + b) * vblock_floats(d, kb);
-        memset(vp, 0, vblock_floats(d, kb) * sizeof(float));
+        if (d % WE_GEMM_NR) memset(vp, 0, vblock_floats(d, kb) * sizeof(float));   // padding: 0
         for (int jj = 0; jj < bc; jj++) {
             const float *vr = c->v + (size_t)(j0 + jj) * c->ldv + (size_t)g * d;
-            for (int e = 0; e < d; e++) vp[we_gemm_f32_packed_index(e, jj, d, bc)] = vr[e];
+            for (int e0 = 0; e0 < d; e0 += WE_GEMM_NR)
+                memcpy(vp + ((size_t)(e0 / WE_GEMM_NR) * bc + jj) * WE_GEMM_NR, vr + e0,
+                       sizeof(float) * (size_t)WE_MIN(WE_GEMM_NR, d - e0));
         }
     }
 }
