@@ -135,6 +135,7 @@ static const gemm_case GEMM_CASES[] = {
     {7, 384, 1536, WE_ACT_GELU_TANH, 2, 0, 0, true},
     {13, 37, 29, WE_ACT_GELU_TANH, 3, 5, 3, true},
     {45, 64, 200, WE_ACT_GELU_TANH, 4, 0, 0, false},
+    {29, 70, 77, WE_ACT_NONE, 2, 1, 5, false},             // no bias, no act: native tiles stored in place
 };
 
 typedef struct gemm_data {
@@ -889,18 +890,20 @@ static void test_other_f32_kernels(void) {
     // row kernels' activations, bit-identical to SIMD128's: test_native_vec), with y += too
     for (int act = WE_ACT_NONE; act <= WE_ACT_GELU_TANH; act++) {
         char name[128];
-        snprintf(name, sizeof name, "GEMM_F32[avx2 vs avx512](T=29,K=301,N=77,act=%s,threads=1; and _ADD)", we_act_name((we_act)act));
+        snprintf(name, sizeof name, "GEMM_F32[avx2 vs avx512](T=29,K=301,N=77,act=%s,threads=1%s; and _ADD)",
+                 we_act_name((we_act)act), act == WE_ACT_NONE ? ",bias=no" : "");
         if (!selected(name) || !we_gemm_f32_use_kernel(WE_F32_KERNEL_AVX2) || !we_gemm_f32_use_kernel(WE_F32_KERNEL_AVX512))
             continue;
-        gemm_case c = {29, 301, 77, (we_act)act, 1, 0, 3, true};
+        gemm_case c = {29, 301, 77, (we_act)act, 1, 0, 3, act != WE_ACT_NONE};   // none: tiles stored in place
         gemm_data d;
         gemm_data_init(&d, &c, 4242);
         float *y2 = y_alloc(&d), *y5 = y_alloc(&d);
+        const float *b = c.bias ? d.b : NULL;
         size_t ny = (size_t)c.T * d.ldy;
         CHECK(we_gemm_f32_use_kernel(WE_F32_KERNEL_AVX2));
-        we_gemm_f32(NULL, y2, d.ldy, d.x, d.ldx, d.Wp, d.b, c.T, c.K, c.N, c.act);
+        we_gemm_f32(NULL, y2, d.ldy, d.x, d.ldx, d.Wp, b, c.T, c.K, c.N, c.act);
         CHECK(we_gemm_f32_use_kernel(WE_F32_KERNEL_AVX512));
-        we_gemm_f32(NULL, y5, d.ldy, d.x, d.ldx, d.Wp, d.b, c.T, c.K, c.N, c.act);
+        we_gemm_f32(NULL, y5, d.ldy, d.x, d.ldx, d.Wp, b, c.T, c.K, c.N, c.act);
         bool ok = memcmp(y2, y5, ny * sizeof(float)) == 0;
         we_gemm_f32_add(NULL, y5, d.ldy, d.x, d.ldx, d.Wp, c.T, c.K, c.N);
         CHECK(we_gemm_f32_use_kernel(WE_F32_KERNEL_AVX2));

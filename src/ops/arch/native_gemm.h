@@ -29,9 +29,10 @@
 typedef struct we_native_f32_kernel {
     we_f32_kernel id;
     int mr, np;            // the tile: mr rows x np panels
-    // c (mr, 8 * np; row stride 8 * np) = rows xr[0..mr) (K) . panels j < npu (<= np) at
-    // wp + j * pstride, each (K, 8). Rows beyond the matrix come as repeated row pointers.
-    void (*tile)(float *c, const float *const *xr, const float *wp, size_t pstride, int npu, int K);
+    // c (mr, 8 * npu; row stride ldc) = rows xr[0..mr) (K) . panels j < npu (<= np) at
+    // wp + j * pstride, each (K, 8); nothing else of c is written. Rows beyond the matrix come
+    // as repeated row pointers.
+    void (*tile)(float *c, int ldc, const float *const *xr, const float *wp, size_t pstride, int npu, int K);
 } we_native_f32_kernel;
 
 typedef struct we_native_q8_kernel {

@@ -216,13 +216,19 @@ static void gemm_f32_native_tiles(const gemm_ctx *c, int64_t p0, int64_t p1, int
     float tile[WE_NATIVE_MR_MAX * WE_NATIVE_NP_MAX * NR];   // (mr, 8 np)
     const int ldc = kf->np * NR;
     const size_t ps = (size_t)NR * (size_t)c->K;            // floats from a panel to the next
+    // No bias, no activation, no y +=: a whole tile's sums are the results, stored in place.
+    const bool direct = !c->b && c->act == WE_ACT_NONE && !c->add;
     for (int64_t pg = p0; pg < p1; pg += kf->np) {
         int npu = (int)WE_MIN(kf->np, p1 - pg);
         for (int64_t t = t0; t < t1; t += kf->mr) {
             int mr = (int)WE_MIN(kf->mr, t1 - t);
             const float *xr[WE_NATIVE_MR_MAX];
             for (int i = 0; i < kf->mr; i++) xr[i] = c->x + (t + WE_MIN(i, mr - 1)) * c->ldx;
-            kf->tile(tile, xr, c->wp + pg * (int64_t)ps, ps, npu, c->K);
+            if (direct && mr == kf->mr && (pg + npu) * NR <= c->N) {
+                kf->tile(c->y + t * c->ldy + pg * NR, c->ldy, xr, c->wp + pg * (int64_t)ps, ps, npu, c->K);
+                continue;
+            }
+            kf->tile(tile, ldc, xr, c->wp + pg * (int64_t)ps, ps, npu, c->K);
             if (c->nv) {                                    // the whole tile at once
                 int64_t n0 = pg * NR;
                 c->nv->epi_f32(c->y + t * c->ldy + n0, c->ldy, tile, ldc, mr, (int)WE_MIN(npu * NR, c->N - n0),

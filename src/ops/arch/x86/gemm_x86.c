@@ -136,9 +136,9 @@ T_AVX2 static void f32_avx2_y1(float *c, int ldc, const float *const *xr, const 
 #undef STORE
 }
 
-T_AVX2 static void f32_tile_avx2(float *c, const float *const *xr, const float *wp, size_t ps, int npu, int K) {
-    if (npu == 2) f32_avx2_y2(c, 16, xr, wp, wp + ps, K);
-    else f32_avx2_y1(c, 16, xr, wp, K);
+T_AVX2 static void f32_tile_avx2(float *c, int ldc, const float *const *xr, const float *wp, size_t ps, int npu, int K) {
+    if (npu == 2) f32_avx2_y2(c, ldc, xr, wp, wp + ps, K);
+    else f32_avx2_y1(c, ldc, xr, wp, K);
 }
 
 // -----------------------------------------------------------------------------------------
@@ -198,8 +198,7 @@ T_AVX512 static void f32_512_y1(float *c, int ldc, const float *const *xr, const
 #undef STORE
 }
 
-T_AVX512 static void f32_tile_avx512(float *c, const float *const *xr, const float *wp, size_t ps, int npu, int K) {
-    const int ldc = 32;
+T_AVX512 static void f32_tile_avx512(float *c, int ldc, const float *const *xr, const float *wp, size_t ps, int npu, int K) {
     if (npu == 4) {
         f32_512_z2(c, ldc, xr, wp, wp + ps, wp + 2 * ps, wp + 3 * ps, K);
         return;
