@@ -3,7 +3,10 @@
 // builds (the Node addon, the native engine, tests and tools). The wasm kernels
 // (wasm/gemm.c) stay the drivers: work split, packing, int8 quantization and the epilogue
 // (bias, activation) are theirs; these compute the tiles' sums only, on the same packed
-// layouts (8-channel panels, ops.h), reading several adjacent panels per tile.
+// layouts (8-channel panels, ops.h), reading several adjacent panels per tile. Beside them,
+// on x86-64, the row kernels of the same instruction sets (we_native_vec below: x86/vec_x86.c),
+// which the drivers call for the epilogue, the quantization, the activations, layer norm and
+// attention's row loops in place of the SIMD128 code.
 //
 // What every native kernel keeps, whatever the architecture:
 //   f32   each element is one k-ordered chain of fused multiply-adds from 0, whatever the
