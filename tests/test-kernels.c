@@ -34,6 +34,7 @@
 #include "core/pool.h"
 #include "ops/ops.h"
 #if defined(WEMBED_SIMD) && !defined(__wasm__)
+#include "ops/arch/native_gemm.h"
 #include "ops/arch/wasm/gemm_q8_dot.h"
 #endif
 #if defined(WEMBED_SIMD)
@@ -959,6 +960,30 @@ static void test_native_vec(void) {
             if (bad == n) report(name, true, "bit-identical");
             else report(name, false, "x=%.9g: %.9g vs %.9g", (double)x[bad], (double)y[bad], (double)r[bad]);
         }
+#if defined(WE_NATIVE_GEMM)
+        // attention's exp_sub_sum (its exps fused, so not bit for bit): every 8192nd float of
+        // [-50, 0] shifted by m = 3 (a ragged length), each weight within 2 ulp of exp in double
+        // and 0 below the flush at 2^-64, the sum within 1e-6 of the weights' double sum
+        char ename[128];
+        snprintf(ename, sizeof ename, "NATIVE_VEC[%s](exp_sub_sum: every 8192nd float of -50..0, m=3)", kn);
+        const we_native_vec *nv = we_native_vec_of(k);
+        if (nv && selected(ename)) {
+            size_t ne = sweep_fill(r, cap, -50.0f, 0.0f, 8192);
+            for (size_t i = 0; i < ne; i++) y[i] = r[i] + 3.0f;
+            float got = nv->exp_sub_sum(y, (int)ne, 3.0f);
+            double worst = 0, dsum = 0;
+            bool flush = true;
+            for (size_t i = 0; i < ne; i++) {
+                double xi = (double)(r[i] + 3.0f) - 3.0;              // what the kernel subtracts, exactly
+                dsum += (double)y[i];
+                if (xi < -44.3614195558365) { flush &= y[i] == 0.0f; continue; }
+                double u = fabs((double)y[i] - exp(xi)) / ulp_of((float)exp(xi));
+                if (u > worst) worst = u;
+            }
+            report(ename, worst <= 2.0 && flush && fabs((double)got - dsum) <= 1e-6 * dsum,
+                   "n=%zu max %.2f ulp, sum %.9g vs %.9g%s", ne, worst, (double)got, dsum, flush ? "" : ", NOT FLUSHED");
+        }
+#endif
         for (size_t ci = 0; ci < WE_ARRAY_LEN(CASES); ci++) {
             for (int act = WE_ACT_NONE; act <= WE_ACT_GELU_TANH; act++) {
                 gemm_case c = CASES[ci];

@@ -61,7 +61,8 @@ const we_native_q8_kernel *we_native_q8_best(void);
 // the f32 kernel of that instruction set (we_gemm_f32_kernel picks both; none yet on arm64,
 // where the SIMD128 row code runs). Their vector math is ../wasm/vmath.h's operation for
 // operation (no FMA), so act, the epilogues and quantize_q8 are bit-identical to the SIMD128
-// code; only the sums across a row (exp_sub_sum's, layer norm's statistics) add in another order.
+// code; exp_sub_sum's exps fuse, and the sums across a row (its, layer norm's statistics) add
+// in another order.
 typedef struct we_native_vec {
     we_f32_kernel id;
     // y (n) = act(x (n)); y == x allowed (the SIMD128 act_task's work, a thread's share)

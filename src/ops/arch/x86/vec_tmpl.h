@@ -10,7 +10,8 @@
 // mul and add (never fused), the same pmin/pmax semantics (pmin(a, b) = b < a ? b : a, so NaN
 // passes as there), so every lane rounds exactly as its SIMD128 lane does and the results are
 // bit-identical to the SIMD128 kernels (tests/test-kernels.c checks it on sweeps and tiles).
-// Only the reductions across a row (attention's sum of exps) add in another order.
+// Only attention's row loop departs: its exps fuse multiply and add (exp_neg_fma), and the sums
+// across a row (of those exps, layer norm's statistics) add in another order.
 
 // -----------------------------------------------------------------------------------------
 // Vector math (../wasm/vmath.h: the algorithms and their measured errors are described there)
@@ -54,6 +55,27 @@ TGT static inline VF FN(exp_neg)(VF x) {
     VF r = V_SUB(x, V_MUL(n, V_SET1(0.693359375f)));
     r = V_SUB(r, V_MUL(n, V_SET1(-2.12194440e-4f)));
     VF p = FN(exp_poly)(r);
+    VF s = V_FLOATS(V_ISHL(V_IADD(V_ISUB(V_BITS(t), V_BITS(magic)), V_ISET1(127)), 23));
+    return V_MUL(p, s);
+}
+
+// exp_neg with fused multiply-adds (one rounding per step fewer, so within an ulp of it, not
+// bit for bit): for attention's weights only, whose sum already adds in another order than
+// SIMD128's (test-attention bounds the outputs against the double reference).
+TGT static inline VF FN(exp_neg_fma)(VF x) {
+    const VF magic = V_SET1(12582912.0f);
+    VF t = V_FMA(x, V_SET1(1.44269504088896341f), magic);
+    VF n = V_SUB(t, magic);
+    VF r = V_FNMA(n, V_SET1(0.693359375f), x);
+    r = V_FNMA(n, V_SET1(-2.12194440e-4f), r);
+    VF z = V_MUL(r, r);
+    VF p = V_SET1(1.9875691500e-4f);
+    p = V_FMA(p, r, V_SET1(1.3981999507e-3f));
+    p = V_FMA(p, r, V_SET1(8.3334519073e-3f));
+    p = V_FMA(p, r, V_SET1(4.1665795894e-2f));
+    p = V_FMA(p, r, V_SET1(1.6666665459e-1f));
+    p = V_FMA(p, r, V_SET1(5.0000001201e-1f));
+    p = V_ADD(V_FMA(p, z, r), V_SET1(1.0f));
     VF s = V_FLOATS(V_ISHL(V_IADD(V_ISUB(V_BITS(t), V_BITS(magic)), V_ISET1(127)), 23));
     return V_MUL(p, s);
 }
@@ -292,20 +314,20 @@ TGT static float FN(max_row)(const float *p, int n) {
 }
 
 // p[0..n) = exp(p - m), flushed to 0 below 2^-64 (attention.c exp_sub_sum says why); returns
-// their sum, in VW lanes then a fixed reduction. m is finite.
+// their sum, in VW lanes then a fixed reduction. m is finite. The exps fuse (exp_neg_fma).
 TGT static float FN(exp_sub_sum)(float *p, int n, float m) {
     const VF vm = V_SET1(m), lo = V_SET1(-44.3614195558365f);
     VF s = V_SET1(0.0f);
     int i = 0;
     for (; i + VW <= n; i += VW) {
         VF x = V_SUB(V_LOAD(p + i), vm);
-        VF e = V_ZERO_WHERE(FN(exp_neg)(V_PMAX(x, lo)), V_LT(x, lo));
+        VF e = V_ZERO_WHERE(FN(exp_neg_fma)(V_PMAX(x, lo)), V_LT(x, lo));
         V_STORE(p + i, e);
         s = V_ADD(s, e);
     }
     if (i < n) {
         VF x = V_SUB(V_LOADN_FILL(p + i, n - i, -INFINITY), vm);   // exp(-Inf) = 0: the sum keeps
-        VF e = V_ZERO_WHERE(FN(exp_neg)(V_PMAX(x, lo)), V_LT(x, lo));
+        VF e = V_ZERO_WHERE(FN(exp_neg_fma)(V_PMAX(x, lo)), V_LT(x, lo));
         V_STOREN(p + i, e, n - i);
         s = V_ADD(s, e);
     }

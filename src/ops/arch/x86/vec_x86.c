@@ -20,7 +20,7 @@
 #define CAT(a, b) CAT_(a, b)
 
 // -----------------------------------------------------------------------------------------
-// AVX2 + FMA: 8 lanes (FMA only for the target's sake; the vector math fuses nothing)
+// AVX2 + FMA: 8 lanes (FMA for attention's exps only: vec_tmpl.h exp_neg_fma)
 
 #define TGT __attribute__((target("avx2,fma")))
 #define VW 8
@@ -71,6 +71,8 @@ TGT static inline void avx2_store_q8(uint8_t *q, __m256i v, uint8_t flip) {   //
 #define V_ADD _mm256_add_ps
 #define V_SUB _mm256_sub_ps
 #define V_MUL _mm256_mul_ps
+#define V_FMA _mm256_fmadd_ps
+#define V_FNMA _mm256_fnmadd_ps
 #define V_DIV _mm256_div_ps
 #define V_PMIN(a, b) _mm256_min_ps(b, a)
 #define V_PMAX(a, b) _mm256_max_ps(b, a)
@@ -128,6 +130,8 @@ TGT static inline void avx2_store_q8(uint8_t *q, __m256i v, uint8_t flip) {   //
 #undef V_ADD
 #undef V_SUB
 #undef V_MUL
+#undef V_FMA
+#undef V_FNMA
 #undef V_DIV
 #undef V_PMIN
 #undef V_PMAX
@@ -195,6 +199,8 @@ TGT static inline void avx512_store_q8(uint8_t *q, __m512i v, uint8_t flip) {   
 #define V_ADD _mm512_add_ps
 #define V_SUB _mm512_sub_ps
 #define V_MUL _mm512_mul_ps
+#define V_FMA _mm512_fmadd_ps
+#define V_FNMA _mm512_fnmadd_ps
 #define V_DIV _mm512_div_ps
 #define V_PMIN(a, b) _mm512_min_ps(b, a)
 #define V_PMAX(a, b) _mm512_max_ps(b, a)
