@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ops/attention.h"
+#include "ops/ops.h"
 
 // One attention call: T tokens, H query heads over Hkv key/value heads of d dims, causal
 // and/or a window, an optional bias table (BIAS_RANDOM: uniform in [-3, 3); BIAS_ALIBI:
@@ -166,6 +167,8 @@ static void test_attention(void) {
         { 41, 8, 1, 64, true, 0, 0, 3, 0 }, { 300, 8, 2, 64, false, 0, 0, 3, 0 }, { 700, 8, 1, 32, true, 0, 0, 2, 0 },
         // head_dim 24, rows wider than the heads (q, k, v in a 3 x 128 row: width != H d)
         { 7, 4, 4, 24, false, 0, 0, 1, 384 }, { 41, 4, 2, 24, true, 0, 0, 3, 384 }, { 300, 4, 4, 24, false, 0, 0, 2, 384 },
+        // head_dim not a multiple of the packed panel's 8 (the packed V's padding)
+        { 45, 3, 3, 20, false, 0, 0, 2, 0 }, { 300, 2, 1, 12, true, 0, BIAS_ALIBI, 2, 0 },
         // sliding window, symmetric and with causal, across the 40-row and key-block edges
         { 1, 2, 2, 32, false, 1, 0, 1, 0 }, { 7, 2, 2, 32, false, 1, 0, 2, 0 }, { 40, 4, 4, 32, false, 5, 0, 3, 0 },
         { 41, 4, 4, 32, true, 5, 0, 3, 0 }, { 300, 4, 2, 64, false, 64, 0, 3, 0 }, { 700, 4, 4, 32, true, 64, 0, 2, 0 },
@@ -489,6 +492,19 @@ static void test_rope(void) {
 
 int main(void) {
     test_ref_definition();
+    // The tiled attention on every f32 kernel this build and CPU run: their GEMMs and, natively,
+    // the row loops of the same instruction set (src/ops/arch/native_gemm.h), the default last.
+    static const we_f32_kernel KERNELS[] = {WE_F32_KERNEL_SIMD128, WE_F32_KERNEL_AVX2, WE_F32_KERNEL_AVX512,
+                                            WE_F32_KERNEL_NEON};
+    const we_f32_kernel dflt = we_gemm_f32_kernel();
+    for (size_t i = 0; i < WE_ARRAY_LEN(KERNELS); i++) {
+        if (KERNELS[i] == dflt || !we_gemm_f32_use_kernel(KERNELS[i])) continue;
+        printf("test-attention: f32 kernel %s\n", we_gemm_f32_kernel_name(KERNELS[i]));
+        test_attention();
+        test_self_extend();
+    }
+    CHECK(we_gemm_f32_use_kernel(dflt));
+    printf("test-attention: f32 kernel %s (the default)\n", we_gemm_f32_kernel_name(dflt));
     test_attention();
     test_self_extend();
     test_rope();

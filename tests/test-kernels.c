@@ -34,6 +34,7 @@
 #include "core/pool.h"
 #include "ops/ops.h"
 #if defined(WEMBED_SIMD) && !defined(__wasm__)
+#include "ops/arch/native_gemm.h"
 #include "ops/arch/wasm/gemm_q8_dot.h"
 #endif
 #if defined(WEMBED_SIMD)
@@ -135,6 +136,7 @@ static const gemm_case GEMM_CASES[] = {
     {7, 384, 1536, WE_ACT_GELU_TANH, 2, 0, 0, true},
     {13, 37, 29, WE_ACT_GELU_TANH, 3, 5, 3, true},
     {45, 64, 200, WE_ACT_GELU_TANH, 4, 0, 0, false},
+    {29, 70, 77, WE_ACT_NONE, 2, 1, 5, false},             // no bias, no act: native tiles stored in place
 };
 
 typedef struct gemm_data {
@@ -281,7 +283,7 @@ static const act_case ACT_CASES[] = {
 
 static void run_act_case(wembed_pool *pool, const act_op *op, const act_case *c, uint64_t seed) {
     char name[160];
-    snprintf(name, sizeof name, "%s(n=%zu,range=%g..%g,threads=%d%s)", op->name, c->n,
+    snprintf(name, sizeof name, "%s%s(n=%zu,range=%g..%g,threads=%d%s)", op->name, f32_tag, c->n,
              (double)c->lo, (double)c->hi, c->threads, c->in_place ? ",in_place" : "");
     if (!selected(name)) return;
     we_rng rng = {seed};
@@ -317,7 +319,7 @@ static const rows_case ROWS_CASES[] = {
 };
 
 static void rows_name(char *buf, size_t n, const char *op, const rows_case *c) {
-    int k = snprintf(buf, n, "%s(T=%d,N=%d", op, c->T, c->N);
+    int k = snprintf(buf, n, "%s%s(T=%d,N=%d", op, f32_tag, c->T, c->N);
     if (c->ld_pad) k += snprintf(buf + k, n - (size_t)k, ",ld=%d", c->N + c->ld_pad);
     k += snprintf(buf + k, n - (size_t)k, ",x=%g*u(-1,1)%+g", (double)c->scale, (double)c->offset);
     if (!strcmp(op, "LAYER_NORM")) k += snprintf(buf + k, n - (size_t)k, ",affine=%s", c->affine ? "yes" : "no");
@@ -402,7 +404,8 @@ static void run_rows_case(wembed_pool *pool, const rows_case *c, uint64_t seed) 
 
 // Layer norm in place (y == x), with eps mattering (a constant row: var = 0).
 static void test_layer_norm_in_place(void) {
-    const char *name = "LAYER_NORM(T=3,N=10,in_place,constant_row)";
+    char name[96];
+    snprintf(name, sizeof name, "LAYER_NORM%s(T=3,N=10,in_place,constant_row)", f32_tag);
     if (!selected(name)) return;
     float x[30], r[30];
     we_rng rng = {7};
@@ -475,7 +478,7 @@ static void test_vmath_sweep(wembed_pool *pool) {
     for (size_t s = 0; s < WE_ARRAY_LEN(SWEEPS); s++) {
         const sweep_case *c = &SWEEPS[s];
         char name[160];
-        snprintf(name, sizeof name, "VMATH_%s(every 1024th float of %g..%g)", c->name, (double)c->lo, (double)c->hi);
+        snprintf(name, sizeof name, "VMATH_%s%s(every 1024th float of %g..%g)", c->name, f32_tag, (double)c->lo, (double)c->hi);
         if (!selected(name)) continue;
         size_t n = sweep_fill(x, cap, c->lo, c->hi, 1024);
         c->ref(NULL, r, x, n);
@@ -557,7 +560,7 @@ static void test_nonfinite_gemm(wembed_pool *pool) {
 
 }
 
-static void test_nonfinite(wembed_pool *pool) {
+static void test_nonfinite_acts(wembed_pool *pool) {
     char name[160];
     // activations on special values
     static const float special[] = {
@@ -566,7 +569,7 @@ static void test_nonfinite(wembed_pool *pool) {
         13.99f, -13.99f, 14.0f, -14.0f, 0.75f, -0.75f, 0.7499999f, -0.7499999f};
     size_t ns = WE_ARRAY_LEN(special);
     for (size_t o = 0; o < WE_ARRAY_LEN(ACT_OPS); o++) {
-        snprintf(name, sizeof name, "%s(special values: NaN, +-Inf, +-0, +-FLT_MAX, subnormals, ...)", ACT_OPS[o].name);
+        snprintf(name, sizeof name, "%s%s(special values: NaN, +-Inf, +-0, +-FLT_MAX, subnormals, ...)", ACT_OPS[o].name, f32_tag);
         if (!selected(name)) continue;
         float y[64], r[64];
         ACT_OPS[o].ref(NULL, r, special, ns);
@@ -578,6 +581,11 @@ static void test_nonfinite(wembed_pool *pool) {
             if (isfinite(r[i]) && fabs((double)y[i] - r[i]) > 8 * ulp_of(r[i]) + 1e-37) { close = false; bad = i; }
         report(name, classes && close, "x=%g: ref %g got %g", (double)special[bad], (double)r[bad], (double)y[bad]);
     }
+}
+
+static void test_nonfinite(wembed_pool *pool) {
+    char name[160];
+    test_nonfinite_acts(pool);
 
     // softmax: a NaN row, a +Inf row, a row with some -Inf, an all -Inf row, a finite row
     snprintf(name, sizeof name, "SOFTMAX(T=5,N=11,rows with NaN/+Inf/-Inf/all -Inf)");
@@ -861,30 +869,151 @@ static void test_other_f32_kernels(void) {
             CHECK(wembed_pool_new(th, &pool) == WEMBED_STATUS_OK);
             for (size_t j = 0; j < WE_ARRAY_LEN(GEMM_CASES); j++)
                 if (GEMM_CASES[j].threads == th) run_gemm_case(pool, &GEMM_CASES[j], 1000 + j);
-            if (th == 2) test_gemm_add(pool);
+            // activations and row ops go with the f32 kernel (natively its instruction set's row kernels)
+            for (size_t o = 0; o < WE_ARRAY_LEN(ACT_OPS); o++)
+                for (size_t j = 0; j < WE_ARRAY_LEN(ACT_CASES); j++)
+                    if (ACT_CASES[j].threads == th) run_act_case(pool, &ACT_OPS[o], &ACT_CASES[j], 2000 + j);
+            for (size_t j = 0; j < WE_ARRAY_LEN(ROWS_CASES); j++)
+                if (ROWS_CASES[j].threads == th) run_rows_case(pool, &ROWS_CASES[j], 3000 + j);
+            if (th == 2) {
+                test_gemm_add(pool);
+                test_vmath_sweep(pool);
+                test_nonfinite_acts(pool);
+            }
             wembed_pool_free(pool);
         }
+        test_layer_norm_in_place();
     }
     f32_tag[0] = 0;
     f32_only = false;
     CHECK(we_gemm_f32_use_kernel(dflt));
-    // AVX2 and AVX-512 against each other, where both run
-    const char *name = "GEMM_F32[avx2 vs avx512](T=29,K=301,N=77,act=none,threads=1)";
-    if (selected(name) && we_gemm_f32_use_kernel(WE_F32_KERNEL_AVX2) && we_gemm_f32_use_kernel(WE_F32_KERNEL_AVX512)) {
-        gemm_case c = {29, 301, 77, WE_ACT_NONE, 1, 0, 0, true};
+    // AVX2 and AVX-512 against each other, where both run: the tiles, and the epilogues (their
+    // row kernels' activations, bit-identical to SIMD128's: test_native_vec), with y += too
+    for (int act = WE_ACT_NONE; act <= WE_ACT_GELU_TANH; act++) {
+        char name[128];
+        snprintf(name, sizeof name, "GEMM_F32[avx2 vs avx512](T=29,K=301,N=77,act=%s,threads=1%s; and _ADD)",
+                 we_act_name((we_act)act), act == WE_ACT_NONE ? ",bias=no" : "");
+        if (!selected(name) || !we_gemm_f32_use_kernel(WE_F32_KERNEL_AVX2) || !we_gemm_f32_use_kernel(WE_F32_KERNEL_AVX512))
+            continue;
+        gemm_case c = {29, 301, 77, (we_act)act, 1, 0, 3, act != WE_ACT_NONE};   // none: tiles stored in place
         gemm_data d;
         gemm_data_init(&d, &c, 4242);
         float *y2 = y_alloc(&d), *y5 = y_alloc(&d);
+        const float *b = c.bias ? d.b : NULL;
+        size_t ny = (size_t)c.T * d.ldy;
         CHECK(we_gemm_f32_use_kernel(WE_F32_KERNEL_AVX2));
-        we_gemm_f32(NULL, y2, d.ldy, d.x, d.ldx, d.Wp, d.b, c.T, c.K, c.N, c.act);
+        we_gemm_f32(NULL, y2, d.ldy, d.x, d.ldx, d.Wp, b, c.T, c.K, c.N, c.act);
         CHECK(we_gemm_f32_use_kernel(WE_F32_KERNEL_AVX512));
-        we_gemm_f32(NULL, y5, d.ldy, d.x, d.ldx, d.Wp, d.b, c.T, c.K, c.N, c.act);
-        bool ok = memcmp(y2, y5, (size_t)c.T * d.ldy * sizeof(float)) == 0;
+        we_gemm_f32(NULL, y5, d.ldy, d.x, d.ldx, d.Wp, b, c.T, c.K, c.N, c.act);
+        bool ok = memcmp(y2, y5, ny * sizeof(float)) == 0;
+        we_gemm_f32_add(NULL, y5, d.ldy, d.x, d.ldx, d.Wp, c.T, c.K, c.N);
+        CHECK(we_gemm_f32_use_kernel(WE_F32_KERNEL_AVX2));
+        we_gemm_f32_add(NULL, y2, d.ldy, d.x, d.ldx, d.Wp, c.T, c.K, c.N);
+        ok = ok && memcmp(y2, y5, ny * sizeof(float)) == 0 && pads_intact(y2, &d);
         report(name, ok, "%s", ok ? "bit-identical" : "DIFFER");
         free(y2); free(y5);
         gemm_data_free(&d);
         CHECK(we_gemm_f32_use_kernel(dflt));
     }
+}
+
+// The native row kernels (on x86-64 those of AVX2 and AVX-512, going with the f32 kernel of
+// their instruction set: src/ops/arch/native_gemm.h) restate the SIMD128 code operation for
+// operation, so against it they must agree bit for bit (NaN as NaN): the activations on a sweep
+// of both signs with special values and a ragged tail, and the int8 GEMM's epilogue and
+// activation quantization, every act, on edge tiles, strided rows and rows holding NaN / Inf.
+static size_t differ_at(const float *a, const float *b, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!(isnan(a[i]) && isnan(b[i])) && memcmp(&a[i], &b[i], sizeof(float)) != 0) return i;
+    return n;
+}
+
+static void test_native_vec(void) {
+    static const we_f32_kernel KERNELS[] = {WE_F32_KERNEL_AVX2, WE_F32_KERNEL_AVX512, WE_F32_KERNEL_NEON};
+    static const float special[] = {NAN, -NAN, INFINITY, -INFINITY, 0.0f, -0.0f, FLT_MAX, -FLT_MAX, FLT_MIN,
+                                    -FLT_MIN, FLT_TRUE_MIN, 88.7f, 89.0f, -87.4f, -104.0f, -105.0f, 14.0f, -14.0f,
+                                    0.75f, -0.75f, 100.0f, -100.0f, 1e10f, -1e10f};
+    static const gemm_case CASES[] = {{37, 200, 83, WE_ACT_NONE, 1, 0, 0, true},
+                                      {13, 37, 29, WE_ACT_NONE, 1, 5, 3, true},
+                                      {2, 64, 1000, WE_ACT_NONE, 1, 3, 0, false},
+                                      {5, 19, 13, WE_ACT_NONE, 1, 0, 0, true}};   // rows of NaN, +Inf, -Inf
+    const we_f32_kernel dflt = we_gemm_f32_kernel();
+    const size_t cap = 1 << 18;
+    float *x = falloc(cap), *y = falloc(cap), *r = falloc(cap);
+    size_t n = sweep_fill(x, cap - 64, -120.0f, 120.0f, 1 << 15);
+    memcpy(x + n, special, sizeof special);
+    n += WE_ARRAY_LEN(special);                              // not a multiple of 16: a tail
+    for (size_t ki = 0; ki < WE_ARRAY_LEN(KERNELS); ki++) {
+        const we_f32_kernel k = KERNELS[ki];
+        const char *kn = we_gemm_f32_kernel_name(k);
+        if (!we_gemm_f32_use_kernel(k)) continue;
+        for (int act = WE_ACT_GELU; act <= WE_ACT_GELU_TANH; act++) {
+            char name[128];
+            snprintf(name, sizeof name, "NATIVE_VEC[%s vs simd128](%s, n=%zu: every 32768th float of -120..120, special values)",
+                     kn, we_act_name((we_act)act), n);
+            if (!selected(name)) continue;
+            CHECK(we_gemm_f32_use_kernel(WE_F32_KERNEL_SIMD128));
+            we_act_apply(NULL, r, x, n, (we_act)act);
+            CHECK(we_gemm_f32_use_kernel(k));
+            we_act_apply(NULL, y, x, n, (we_act)act);
+            size_t bad = differ_at(y, r, n);
+            if (bad == n) report(name, true, "bit-identical");
+            else report(name, false, "x=%.9g: %.9g vs %.9g", (double)x[bad], (double)y[bad], (double)r[bad]);
+        }
+#if defined(WE_NATIVE_GEMM)
+        // attention's exp_sub_sum (its exps fused, so not bit for bit): every 8192nd float of
+        // [-50, 0] shifted by m = 3 (a ragged length), each weight within 2 ulp of exp in double
+        // and 0 below the flush at 2^-64, the sum within 1e-6 of the weights' double sum
+        char ename[128];
+        snprintf(ename, sizeof ename, "NATIVE_VEC[%s](exp_sub_sum: every 8192nd float of -50..0, m=3)", kn);
+        const we_native_vec *nv = we_native_vec_of(k);
+        if (nv && selected(ename)) {
+            size_t ne = sweep_fill(r, cap, -50.0f, 0.0f, 8192);
+            for (size_t i = 0; i < ne; i++) y[i] = r[i] + 3.0f;
+            float got = nv->exp_sub_sum(y, (int)ne, 3.0f);
+            double worst = 0, dsum = 0;
+            bool flush = true;
+            for (size_t i = 0; i < ne; i++) {
+                double xi = (double)(r[i] + 3.0f) - 3.0;              // what the kernel subtracts, exactly
+                dsum += (double)y[i];
+                if (xi < -44.3614195558365) { flush &= y[i] == 0.0f; continue; }
+                double u = fabs((double)y[i] - exp(xi)) / ulp_of((float)exp(xi));
+                if (u > worst) worst = u;
+            }
+            report(ename, worst <= 2.0 && flush && fabs((double)got - dsum) <= 1e-6 * dsum,
+                   "n=%zu max %.2f ulp, sum %.9g vs %.9g%s", ne, worst, (double)got, dsum, flush ? "" : ", NOT FLUSHED");
+        }
+#endif
+        for (size_t ci = 0; ci < WE_ARRAY_LEN(CASES); ci++) {
+            for (int act = WE_ACT_NONE; act <= WE_ACT_GELU_TANH; act++) {
+                gemm_case c = CASES[ci];
+                c.act = (we_act)act;
+                char op[64], name[160];
+                snprintf(op, sizeof op, "GEMM_Q8[%s vs simd128 epilogue]", kn);
+                case_name(name, sizeof name, op, &c);
+                if (!selected(name)) continue;
+                gemm_data d;
+                gemm_data_init(&d, &c, 700 + ci);
+                if (ci == 3) {
+                    d.x[1 * d.ldx + 3] = NAN;
+                    d.x[2 * d.ldx + 5] = INFINITY;
+                    d.x[3 * d.ldx + 0] = -INFINITY;
+                }
+                float *yq = y_alloc(&d), *rq = y_alloc(&d);
+                const float *b = c.bias ? d.b : NULL;
+                CHECK(we_gemm_f32_use_kernel(WE_F32_KERNEL_SIMD128));
+                we_gemm_q8(NULL, rq, d.ldy, d.x, d.ldx, d.Wqp, d.ws, b, c.T, c.K, c.N, c.act, d.scratch);
+                CHECK(we_gemm_f32_use_kernel(k));
+                we_gemm_q8(NULL, yq, d.ldy, d.x, d.ldx, d.Wqp, d.ws, b, c.T, c.K, c.N, c.act, d.scratch);
+                size_t ny = (size_t)c.T * d.ldy, bad = differ_at(yq, rq, ny);
+                report(name, bad == ny && pads_intact(yq, &d), "%s", bad == ny ? "bit-identical" : "DIFFER");
+                free(yq); free(rq);
+                gemm_data_free(&d);
+            }
+        }
+    }
+    CHECK(we_gemm_f32_use_kernel(dflt));
+    free(x); free(y); free(r);
 }
 
 // -----------------------------------------------------------------------------------------
@@ -923,6 +1052,7 @@ int main(int argc, char **argv) {
     test_determinism();
     test_other_q8_kernels();
     test_other_f32_kernels();
+    test_native_vec();
     CHECK_EQ_INT(we_alloc_live(), 0);
     return we_test_finish("test-kernels");
 }

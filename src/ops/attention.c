@@ -36,6 +36,7 @@
 
 #include "../core/pool.h"
 #include "ops.h"
+#include "arch/native_gemm.h"
 #if defined(WEMBED_SIMD)
 #include "arch/wasm/vmath.h"
 #endif
@@ -99,6 +100,7 @@ typedef struct attn_ctx {
     int ldqa, ldqb, ldkg;
     float *kp, *vp, *tiles;      // packed K per kv head, packed V blocks per kv head, thread tiles
     float *kgp;                  // SelfExtend: packed Kg per kv head
+    const struct row_ops *rows;  // the row loops: below, or the native ones of the f32 kernel
     we_queue tasks;              // (head, block of BR query rows), whoever is free takes the next
 } attn_ctx;
 
@@ -110,14 +112,17 @@ static inline int key_hi(const attn_ctx *c, int i) {
 }
 
 // Rows j0 .. j0+bc-1 of kv head g of k (ldk) into its packed panels kp (the GEMM's weights
-// layout for N = T keys, K = d), whole panels (j0 and kb are multiples of WE_GEMM_NR).
-static void pack_k(float *kp, const float *k, int ldk, int g, int j0, int bc, int T, int d) {
-    size_t k0 = we_gemm_f32_packed_index(j0, 0, T, d);
-    size_t k1 = (size_t)((j0 + bc + WE_GEMM_NR - 1) / WE_GEMM_NR) * d * WE_GEMM_NR;
-    memset(kp + k0, 0, (k1 - k0) * sizeof(float));             // panel padding must be 0
-    for (int j = j0; j < j0 + bc; j++) {
-        const float *kr = k + (size_t)j * ldk + (size_t)g * d;
-        for (int e = 0; e < d; e++) kp[we_gemm_f32_packed_index(j, e, T, d)] = kr[e];
+// layout for N = T keys, K = d: key j, dim e at we_gemm_f32_packed_index(j, e, T, d) =
+// ((j / NR) d + e) NR + j % NR), whole panels (j0 and kb are multiples of WE_GEMM_NR).
+static void pack_k(float *kp, const float *k, int ldk, int g, int j0, int bc, int d) {
+    for (int p0 = j0; p0 < j0 + bc; p0 += WE_GEMM_NR) {
+        float *dst = kp + (size_t)(p0 / WE_GEMM_NR) * d * WE_GEMM_NR;       // (d, NR)
+        int nr = WE_MIN(WE_GEMM_NR, j0 + bc - p0);
+        if (nr < WE_GEMM_NR) memset(dst, 0, sizeof(float) * (size_t)d * WE_GEMM_NR);   // padding: 0
+        for (int jj = 0; jj < nr; jj++) {
+            const float *kr = k + (size_t)(p0 + jj) * ldk + (size_t)g * d;
+            for (int e = 0; e < d; e++) dst[(size_t)e * WE_GEMM_NR + jj] = kr[e];
+        }
     }
 }
 
@@ -129,13 +134,17 @@ static void pack_task(void *p, int ith, int nth) {
     we_split((int64_t)c->Hkv * nb, 1, ith, nth, &t0, &t1);
     for (int64_t t = t0; t < t1; t++) {
         int g = (int)(t / nb), b = (int)(t % nb), j0 = b * kb, bc = WE_MIN(kb, T - j0);
-        pack_k(c->kp + (size_t)g * kp_floats(T, d), c->k, c->ldk, g, j0, bc, T, d);
-        if (c->sew) pack_k(c->kgp + (size_t)g * kp_floats(T, d), c->kg, c->ldkg, g, j0, bc, T, d);
+        pack_k(c->kp + (size_t)g * kp_floats(T, d), c->k, c->ldk, g, j0, bc, d);
+        if (c->sew) pack_k(c->kgp + (size_t)g * kp_floats(T, d), c->kg, c->ldkg, g, j0, bc, d);
+        // V block (N = d, K = bc): value jj, dim e at we_gemm_f32_packed_index(e, jj, d, bc) =
+        // ((e / NR) bc + jj) NR + e % NR, so each run of NR dims of a value row is contiguous
         float *vp = c->vp + ((size_t)g * nb + b) * vblock_floats(d, kb);
-        memset(vp, 0, vblock_floats(d, kb) * sizeof(float));
+        if (d % WE_GEMM_NR) memset(vp, 0, vblock_floats(d, kb) * sizeof(float));   // padding: 0
         for (int jj = 0; jj < bc; jj++) {
             const float *vr = c->v + (size_t)(j0 + jj) * c->ldv + (size_t)g * d;
-            for (int e = 0; e < d; e++) vp[we_gemm_f32_packed_index(e, jj, d, bc)] = vr[e];
+            for (int e0 = 0; e0 < d; e0 += WE_GEMM_NR)
+                memcpy(vp + ((size_t)(e0 / WE_GEMM_NR) * bc + jj) * WE_GEMM_NR, vr + e0,
+                       sizeof(float) * (size_t)WE_MIN(WE_GEMM_NR, d - e0));
         }
     }
 }
@@ -207,6 +216,28 @@ static float exp_sub_sum(float *p, int n, float m) {
     return sum;
 }
 
+// The row loops attn_task runs: the ones above, or natively those of the f32 kernel's
+// instruction set (native_gemm.h we_native_vec: the same exps, the sum in wider lanes).
+typedef struct row_ops {
+    void (*mul_row)(float *y, const float *x, int n, float a);
+    void (*add_row)(float *y, const float *x, int n);
+    float (*max_row)(const float *p, int n);
+    float (*exp_sub_sum)(float *p, int n, float m);
+} row_ops;
+
+static const row_ops *row_ops_of(row_ops *native) {
+    static const row_ops here = {mul_row, add_row, max_row, exp_sub_sum};
+#if defined(WE_NATIVE_GEMM)
+    const we_native_vec *nv = we_native_vec_of(we_gemm_f32_kernel());
+    if (nv) {
+        *native = (row_ops){nv->mul_row, nv->add_row, nv->max_row, nv->exp_sub_sum};
+        return native;
+    }
+#endif
+    (void)native;
+    return &here;
+}
+
 // SelfExtend's scores of the tile rows [i0, i0 + br) x keys [j0, j0 + bc) into S (ldS BC):
 // per row, keys j <= i - W from qsa . Kg, |i - j| < W from qs . K, j >= i + W from qsb . Kg
 // (attention.h). Only the products some pair of the tile needs are computed: the first into S
@@ -242,6 +273,7 @@ static void attn_task(void *p, int ith, int nth) {
     attn_ctx *c = p;
     int T = c->T, d = c->d, kb = c->kb, nb = n_blocks(T, kb), nqb = (T + BR - 1) / BR;
     const bool se = c->sew > 0;
+    const row_ops *ro = c->rows;
     const size_t n_s = se ? 3 : 1;
     float *S = c->tiles + (size_t)ith * tile_floats(d, se);              // (BR, BC), kb columns used
     float *Sa = S + (size_t)BR * BC, *Sb = Sa + (size_t)BR * BC;         // SelfExtend: (BR, BC) each
@@ -259,10 +291,10 @@ static void attn_task(void *p, int ith, int nth) {
         // bias[h][j - i + T - 1]: the row of head h, centred on j = i
         const float *bias = c->bias ? c->bias + (size_t)h * (2 * (size_t)T - 1) + (T - 1) : NULL;
         for (int r = 0; r < br; r++) {
-            mul_row(qs + (size_t)r * d, c->q + (size_t)(i0 + r) * c->ldq + (size_t)h * d, d, c->scale);
+            ro->mul_row(qs + (size_t)r * d, c->q + (size_t)(i0 + r) * c->ldq + (size_t)h * d, d, c->scale);
             if (se) {
-                mul_row(qsa + (size_t)r * d, c->qa + (size_t)(i0 + r) * c->ldqa + (size_t)h * d, d, c->scale);
-                if (c->qb) mul_row(qsb + (size_t)r * d, c->qb + (size_t)(i0 + r) * c->ldqb + (size_t)h * d, d, c->scale);
+                ro->mul_row(qsa + (size_t)r * d, c->qa + (size_t)(i0 + r) * c->ldqa + (size_t)h * d, d, c->scale);
+                if (c->qb) ro->mul_row(qsb + (size_t)r * d, c->qb + (size_t)(i0 + r) * c->ldqb + (size_t)h * d, d, c->scale);
             }
             m[r] = -INFINITY;
             l[r] = 0;
@@ -280,8 +312,8 @@ static void attn_task(void *p, int ith, int nth) {
                 int i = i0 + r;
                 int lo = WE_MAX(0, key_lo(c, i) - j0), hi = WE_MIN(bc, key_hi(c, i) - j0);
                 int n = hi - lo;                                          // keys of the block i sees
-                if (n > 0 && bias) add_row(s + lo, bias + (j0 + lo - i), n);
-                float mx = n > 0 ? max_row(s + lo, n) : -INFINITY;
+                if (n > 0 && bias) ro->add_row(s + lo, bias + (j0 + lo - i), n);
+                float mx = n > 0 ? ro->max_row(s + lo, n) : -INFINITY;
                 float m_new = mx > m[r] ? mx : m[r];
                 if (n <= 0 || m_new == -INFINITY) {
                     memset(s, 0, sizeof(float) * (size_t)bc);         // nothing seen yet: weights 0
@@ -289,11 +321,11 @@ static void attn_task(void *p, int ith, int nth) {
                 }
                 memset(s, 0, sizeof(float) * (size_t)lo);             // masked keys: weight exactly 0
                 memset(s + hi, 0, sizeof(float) * (size_t)(bc - hi));
-                float sum = exp_sub_sum(s + lo, n, m_new);
+                float sum = ro->exp_sub_sum(s + lo, n, m_new);
                 if (m[r] != -INFINITY && m_new != m[r]) {             // rescale what came before
                     float alpha = m[r] - m_new >= EXP_FLUSH ? expf(m[r] - m_new) : 0.0f;
                     l[r] *= alpha;
-                    mul_row(acc + (size_t)r * d, acc + (size_t)r * d, d, alpha);
+                    ro->mul_row(acc + (size_t)r * d, acc + (size_t)r * d, d, alpha);
                 }
                 l[r] += sum;
                 m[r] = m_new;
@@ -302,7 +334,7 @@ static void attn_task(void *p, int ith, int nth) {
             we_gemm_f32_add(NULL, acc, d, S, BC, vp, br, bc, d);
         }
         for (int r = 0; r < br; r++)
-            mul_row(c->o + (size_t)(i0 + r) * c->ldo + (size_t)h * d, acc + (size_t)r * d, d, 1.0f / l[r]);
+            ro->mul_row(c->o + (size_t)(i0 + r) * c->ldo + (size_t)h * d, acc + (size_t)r * d, d, 1.0f / l[r]);
     }
 }
 
@@ -318,7 +350,9 @@ void we_attention(wembed_pool *pool, float *o, int ldo, const float *q, int ldq,
     if (NEVER(sew && (!p->qa || (!p->qb && !p->causal) || !p->kg))) sew = 0;   // causal: no keys after, no qb
     attn_ctx c = { o, q, k, v, ldo, ldq, ldk, ldv, T, H, Hkv, H / Hkv, d, p->scale, p->causal, window,
                    key_block(window), p->bias, sew, p->qa, p->qb, p->kg, p->ldqa, p->ldqb, p->ldkg,
-                   NULL, NULL, NULL, NULL, {0} };
+                   NULL, NULL, NULL, NULL, NULL, {0} };
+    row_ops native;
+    c.rows = row_ops_of(&native);
     we_queue_init(&c.tasks, (int64_t)H * ((T + BR - 1) / BR));
     c.kp = scratch;
     c.vp = c.kp + (size_t)Hkv * kp_floats(T, d);

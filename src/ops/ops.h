@@ -80,6 +80,10 @@ void we_gemm_f32_pack(float *dst, const float *W, int N, int K);
 // arm64 NEON), else SIMD128. All read the same packed layout. The native kernels fuse
 // multiply and add (one rounding per FMA), so their results differ from the reference by
 // rounding (tests/test-kernels.c bounds it); SIMD128 rounds as the reference does.
+// On x86-64 the choice also picks the row kernels of the same instruction set (activations,
+// GEMM epilogues, int8 activation quantization, layer norm, attention's row loops:
+// native_gemm.h we_native_vec), bit-identical to the SIMD128 ones but for the order of sums
+// across a row; SIMD128 and NEON run the SIMD128 row code.
 typedef enum we_f32_kernel {
     WE_F32_KERNEL_SIMD128 = 0,   // SIMD128 mul + add (wasm; natively through SIMDe)
     WE_F32_KERNEL_AVX2,          // x86-64 AVX2 + FMA, 256-bit

@@ -8,6 +8,9 @@
 // bugs. The cost: a few wasm ops are slow in SIMDe (f32x4.min/max with NaN rules,
 // trunc_sat), so the kernels stick to ops that map to one SSE instruction (pmin/pmax, add,
 // mul, dot_i16x8, load splats) and build integers from floats with the 1.5*2^23 trick.
+// (The native builds run native kernels where the CPU has them - GEMM tiles, and on x86-64 the
+// row kernels, which restate this code's arithmetic at 256 and 512 bits: arch/native_gemm.h -
+// and this code otherwise; the tests compare the two.)
 //
 // Only files under src/ops/arch/wasm/ include this header. It is not part of ops.h.
 #ifndef WE_OPS_SIMD_H

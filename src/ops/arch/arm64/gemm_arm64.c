@@ -75,7 +75,7 @@ static inline int32_t load32(const uint8_t *p) {
 // f32: 8 rows x 1 panel. Four k at a time, a row's 4 values in one register and each taken by
 // lane; the rest one k at a time from a broadcast. Either way one fmla per k, in k order.
 
-static void f32_neon_tile(float *c, const float *const *xr, const float *wp, size_t ps, int npu, int K) {
+static void f32_neon_tile(float *c, int ldc, const float *const *xr, const float *wp, size_t ps, int npu, int K) {
     (void)ps, (void)npu;               // np = 1
 #define ROW(i) const float *x##i = xr[i]; float32x4_t a##i = vdupq_n_f32(0.0f), b##i = a##i;
     EACH8(ROW)
@@ -98,7 +98,7 @@ static void f32_neon_tile(float *c, const float *const *xr, const float *wp, siz
         EACH8(FMA)
 #undef FMA
     }
-#define STORE(i) vst1q_f32(c + 8 * i, a##i); vst1q_f32(c + 8 * i + 4, b##i);
+#define STORE(i) vst1q_f32(c + ldc * i, a##i); vst1q_f32(c + ldc * i + 4, b##i);
     EACH8(STORE)
 #undef STORE
 }
@@ -219,5 +219,7 @@ const we_native_q8_kernel *we_native_q8_best(void) {
 }
 
 we_native_q4_tile we_native_q4(void) { return has_dotprod() ? q4_sdot_tile : NULL; }
+
+const we_native_vec *we_native_vec_of(we_f32_kernel id) { (void)id; return NULL; }   // SIMD128 row code
 
 #endif

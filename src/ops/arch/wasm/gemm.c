@@ -163,6 +163,7 @@ typedef struct gemm_ctx {
 #if defined(WE_NATIVE_GEMM)
     const we_native_f32_kernel *nf;   // f32: the native kernel, or NULL (SIMD128)
     const we_native_q8_kernel *nq;    // q8: the native kernel, or NULL
+    const we_native_vec *nv;          // the native row kernels (epilogues, quantization), or NULL
 #endif
     const float *ws;                  // q8: (N) channel scales
     const float *b;
@@ -215,13 +216,25 @@ static void gemm_f32_native_tiles(const gemm_ctx *c, int64_t p0, int64_t p1, int
     float tile[WE_NATIVE_MR_MAX * WE_NATIVE_NP_MAX * NR];   // (mr, 8 np)
     const int ldc = kf->np * NR;
     const size_t ps = (size_t)NR * (size_t)c->K;            // floats from a panel to the next
+    // No bias, no activation, no y +=: a whole tile's sums are the results, stored in place.
+    const bool direct = !c->b && c->act == WE_ACT_NONE && !c->add;
     for (int64_t pg = p0; pg < p1; pg += kf->np) {
         int npu = (int)WE_MIN(kf->np, p1 - pg);
         for (int64_t t = t0; t < t1; t += kf->mr) {
             int mr = (int)WE_MIN(kf->mr, t1 - t);
             const float *xr[WE_NATIVE_MR_MAX];
             for (int i = 0; i < kf->mr; i++) xr[i] = c->x + (t + WE_MIN(i, mr - 1)) * c->ldx;
-            kf->tile(tile, xr, c->wp + pg * (int64_t)ps, ps, npu, c->K);
+            if (direct && mr == kf->mr && (pg + npu) * NR <= c->N) {
+                kf->tile(c->y + t * c->ldy + pg * NR, c->ldy, xr, c->wp + pg * (int64_t)ps, ps, npu, c->K);
+                continue;
+            }
+            kf->tile(tile, ldc, xr, c->wp + pg * (int64_t)ps, ps, npu, c->K);
+            if (c->nv) {                                    // the whole tile at once
+                int64_t n0 = pg * NR;
+                c->nv->epi_f32(c->y + t * c->ldy + n0, c->ldy, tile, ldc, mr, (int)WE_MIN(npu * NR, c->N - n0),
+                               c->b ? c->b + n0 : NULL, c->act, c->add);
+                continue;
+            }
             for (int j = 0; j < npu; j++) {
                 int n0 = (int)(pg + j) * NR, nr = WE_MIN(NR, c->N - n0);
                 epilogue_f32(c->y + t * c->ldy + n0, c->ldy, tile + j * NR, ldc, mr, nr,
@@ -293,6 +306,7 @@ static void f32_tile_of(gemm_ctx *c) {
     c->np = 1;
 #if defined(WE_NATIVE_GEMM)
     c->nf = we_native_f32(we_gemm_f32_kernel());
+    c->nv = we_native_vec_of(we_gemm_f32_kernel());
     if (c->nf) {
         c->mr = c->nf->mr;
         c->np = c->nf->np;
@@ -413,6 +427,13 @@ static void quantize_row(const void *ctx, int64_t t) {
     const float *x = c->x + t * c->ldx;
     uint8_t *q = c->qx + (size_t)t * c->ldq;
     const int K = c->K;
+    const uint8_t flip = q8_unsigned_act(c->kernel) ? 0x80 : 0;
+#if defined(WE_NATIVE_GEMM)
+    if (c->nv && c->kernel != WE_Q8_KERNEL_I16) {           // the same rule, wider
+        c->sx[t] = c->nv->quantize_q8(q, (int)c->ldq, x, K, flip);
+        return;
+    }
+#endif
     v128_t m = wasm_i32x4_splat(0);
     const v128_t abs_mask = wasm_i32x4_splat(0x7fffffff);
     int k = 0;
@@ -423,7 +444,6 @@ static void quantize_row(const void *ctx, int64_t t) {
     uint32_t amax = (uint32_t)wasm_i32x4_extract_lane(m, 0);
     float fm;
     memcpy(&fm, &amax, 4);
-    const uint8_t flip = q8_unsigned_act(c->kernel) ? 0x80 : 0;
     if (amax >= 0x7f800000u || fm < 1e-30f) {
         memset(q, c->kernel == WE_Q8_KERNEL_I16 ? 0 : flip, c->ldq);
         c->sx[t] = amax >= 0x7f800000u ? NAN : 0.0f;
@@ -555,6 +575,12 @@ static void gemm_q8_native_tiles(const gemm_ctx *c, int64_t p0, int64_t p1, int6
             const uint8_t *xr[WE_NATIVE_MR_MAX];
             for (int i = 0; i < kq->mr; i++) xr[i] = c->qx + (size_t)(t + WE_MIN(i, mr - 1)) * c->ldq;
             kq->tile(tile, xr, c->wq + pg * (int64_t)ps, ps, npu, KQ, kq->unsigned_act ? sums + pg * NR : NULL);
+            if (c->nv) {                                    // the whole tile at once
+                int64_t n0 = pg * NR;
+                c->nv->epi_q8(c->y + t * c->ldy + n0, c->ldy, tile, ldc, mr, (int)WE_MIN(npu * NR, c->N - n0),
+                              c->sx + t, c->ws + n0, c->b ? c->b + n0 : NULL, c->act);
+                continue;
+            }
             for (int j = 0; j < npu; j++) {
                 int n0 = (int)(pg + j) * NR, nr = WE_MIN(NR, c->N - n0);
                 epilogue_q8(c->y + t * c->ldy + n0, c->ldy, tile + j * NR, ldc, mr, nr, c->sx + t, c->ws + n0,
@@ -635,6 +661,7 @@ void we_gemm_q8(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
                   .T = T, .K = K, .N = N, .act = act, .mr = MR, .np = 1};
 #if defined(WE_NATIVE_GEMM)
     c.nq = we_native_q8(kernel);
+    c.nv = we_native_vec_of(we_gemm_f32_kernel());
     if (c.nq) {
         c.mr = c.nq->mr;
         c.np = c.nq->np;

@@ -1,5 +1,6 @@
 // vec.c - elementwise activations, softmax, layer norm and RMSNorm with WebAssembly SIMD128
-// (natively: the same code via SIMDe). The vector math lives in vmath.h.
+// (natively: the same code via SIMDe, or for the activations and layer norm the native row
+// kernels of ../native_gemm.h, wider). The vector math lives in vmath.h.
 //
 // Threads split rows (softmax, layer norm, RMSNorm) or runs of elements (activations); a row is
 // always reduced by one thread in a fixed lane order, so results do not depend on the
@@ -9,12 +10,18 @@
 #include <math.h>
 
 #include "../../../core/pool.h"
+#include "../native_gemm.h"
 #include "vmath.h"
 
 // -----------------------------------------------------------------------------------------
 // Elementwise activations
 
-typedef struct act_ctx { float *y; const float *x; size_t n; we_act act; } act_ctx;
+typedef struct act_ctx {
+    float *y; const float *x; size_t n; we_act act;
+#if defined(WE_NATIVE_GEMM)
+    const we_native_vec *nv;      // the native row kernels (the same results, wider), or NULL
+#endif
+} act_ctx;
 
 #define ACT_LOOP(fn)                                                                     \
     do {                                                                                 \
@@ -30,6 +37,12 @@ static void act_task(void *p, int ith, int nth) {
     float *y = c->y;
     const float *x = c->x;
     int64_t i = i0;
+#if defined(WE_NATIVE_GEMM)
+    if (c->nv) {
+        c->nv->act(y + i0, x + i0, (size_t)(i1 - i0), c->act);
+        return;
+    }
+#endif
     switch (c->act) {
     case WE_ACT_GELU: ACT_LOOP(we_v_gelu); break;
     case WE_ACT_GELU_QUICK: ACT_LOOP(we_v_gelu_quick); break;
@@ -41,7 +54,10 @@ static void act_task(void *p, int ith, int nth) {
 
 static void act_run(wembed_pool *pool, float *y, const float *x, size_t n, we_act act) {
     if (n == 0) return;
-    act_ctx c = {y, x, n, act};
+    act_ctx c = {.y = y, .x = x, .n = n, .act = act};
+#if defined(WE_NATIVE_GEMM)
+    c.nv = we_native_vec_of(we_gemm_f32_kernel());
+#endif
     we_pool_run(pool, act_task, &c);
 }
 
@@ -61,6 +77,9 @@ typedef struct rows_ctx {
     float offset;               // RMSNorm: the scale is offset + gamma
     int T, N;
     float eps;
+#if defined(WE_NATIVE_GEMM)
+    const we_native_vec *nv;    // layer norm: the native row kernel, or NULL
+#endif
 } rows_ctx;
 
 static WE_NOINLINE void softmax_row(float *x, int N) {
@@ -163,8 +182,11 @@ static void layer_norm_task(void *p, int ith, int nth) {
     const rows_ctx *c = p;
     int64_t t0, t1;
     we_split(c->T, 1, ith, nth, &t0, &t1);
-    for (int64_t t = t0; t < t1; t++)
-        layer_norm_row(c->y + t * c->ldy, c->x + t * c->ldx, c->gamma, c->beta, c->N, c->eps);
+    void (*row)(float *, const float *, const float *, const float *, int, float) = layer_norm_row;
+#if defined(WE_NATIVE_GEMM)
+    if (c->nv) row = c->nv->layer_norm_row;
+#endif
+    for (int64_t t = t0; t < t1; t++) row(c->y + t * c->ldy, c->x + t * c->ldx, c->gamma, c->beta, c->N, c->eps);
 }
 
 void we_layer_norm(wembed_pool *pool, float *y, int ldy, const float *x, int ldx,
@@ -172,6 +194,9 @@ void we_layer_norm(wembed_pool *pool, float *y, int ldy, const float *x, int ldx
     if (T <= 0 || N <= 0) return;
     rows_ctx c = {.y = y, .ldy = ldy, .x = x, .ldx = ldx, .gamma = gamma, .beta = beta,
                   .T = T, .N = N, .eps = eps};
+#if defined(WE_NATIVE_GEMM)
+    c.nv = we_native_vec_of(we_gemm_f32_kernel());
+#endif
     we_pool_run(pool, layer_norm_task, &c);
 }
 
