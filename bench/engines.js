@@ -61,7 +61,7 @@ export const MODELS = {
   jina: { kind: 'text', label: 'jina-embeddings-v2-small-en', maxTokens: 8192, onnx: 'model', pooling: 'mean' },
   rerank: { kind: 'rerank', label: 'ms-marco-MiniLM-L6-v2 (cross-encoder)', maxTokens: 512, onnx: 'model' },
   qwen3: { kind: 'text', label: 'Qwen3-Embedding-0.6B', maxTokens: 32768, onnx: 'model', pooling: 'last', layers: 4, realLayers: 28 },
-  gemma: { kind: 'text', label: 'EmbeddingGemma-300m', maxTokens: 2048, onnx: 'model', pooling: 'st', layers: 8, realLayers: 24 },
+  gemma: { kind: 'text', label: 'EmbeddingGemma-300m', maxTokens: 2048, onnx: 'model', pooling: 'st', realLayers: 24 },
 };
 
 /** The model's name in reports ("Qwen3-Embedding-0.6B, 4 of 28 layers" for a cut-down one). */
