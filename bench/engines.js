@@ -6,6 +6,10 @@
 //   node-native  what Node users run: wembed's native addon (backend 'native', js/native.js) and
 //                transformers.js on its Node default, onnxruntime-node (native C++), with
 //                intraOpNumThreads = the thread count.
+//   node24       the node pair under Node 24 (bench/run.mjs starts the job with .cache/node24's
+//                binary, scripts/node24.sh): wembed's relaxed-SIMD flavour, which Node 20 cannot run.
+//   node-wasi    wembed's WASI module (dist/wembed.wasi.wasm) under node:wasi (bench/wasi-engine.js;
+//                one thread, WASI has none) and transformers.js forced onto WebAssembly as in node.
 //
 // Each runner loads one model folder of bench/models (made by gen/bench_models.py) in
 // f32 or q8 and embeds with mean pooling + L2 normalization (texts) or each image model's own
@@ -57,7 +61,7 @@ export const MODELS = {
   jina: { kind: 'text', label: 'jina-embeddings-v2-small-en', maxTokens: 8192, onnx: 'model', pooling: 'mean' },
   rerank: { kind: 'rerank', label: 'ms-marco-MiniLM-L6-v2 (cross-encoder)', maxTokens: 512, onnx: 'model' },
   qwen3: { kind: 'text', label: 'Qwen3-Embedding-0.6B', maxTokens: 32768, onnx: 'model', pooling: 'last', layers: 4, realLayers: 28 },
-  gemma: { kind: 'text', label: 'EmbeddingGemma-300m', maxTokens: 2048, onnx: 'model', pooling: 'st', layers: 8, realLayers: 24 },
+  gemma: { kind: 'text', label: 'EmbeddingGemma-300m', maxTokens: 2048, onnx: 'model', pooling: 'st', realLayers: 24 },
 };
 
 /** The model's name in reports ("Qwen3-Embedding-0.6B, 4 of 28 layers" for a cut-down one). */
@@ -74,10 +78,11 @@ const tjsPooling = (m) => ({ mean: 'mean', cls: 'cls', last: 'last_token' })[MOD
  * @property {number} threads
  * @property {string} modelsBase Node: absolute folder path ending in '/'; browser: URL path ending in '/'
  * @property {boolean} [native] the node-native environment: wembed's addon, onnxruntime-node
+ * @property {boolean} [wasi] the node-wasi environment: wembed's WASI module under node:wasi
  */
 
 /** The engines' context of a job (bench/suite.js). @param {{threads: number, modelsBase: string, env?: string}} job @returns {Ctx} */
-export const jobContext = (job) => ({ threads: job.threads, modelsBase: job.modelsBase, native: job.env === 'node-native' });
+export const jobContext = (job) => ({ threads: job.threads, modelsBase: job.modelsBase, native: job.env === 'node-native', wasi: job.env === 'node-wasi' });
 
 function l2normalize(v) {
   let s = 0;
@@ -114,15 +119,24 @@ export class WembedRunner {
     const source = isNode ? ctx.modelsBase + model : new URL(ctx.modelsBase + model + '/', self.location.origin).href;
     // The backend is named: with the addon built, 'auto' would take it in the node environment too.
     const opts = { dtype, threads: ctx.threads, variant: ctx.threads > 1 ? 'mt' : 'st', cache: false, backend: ctx.native ? 'native' : 'wasm' };
-    if (MODELS[model].kind === 'rerank') return new WembedRerankRunner(await lib.Reranker.load(source, opts), model);
-    const e = await lib.Embedder.load(source, opts);
-    return new WembedRunner(e, model);
+    // node-wasi: the model on an engine of the WASI module, which this runner owns.
+    const engine = ctx.wasi ? await (await import('./wasi-engine.js')).createWasiEngine() : undefined;
+    if (engine) Object.assign(opts, { engine, threads: 1, variant: 'st' });
+    try {
+      if (MODELS[model].kind === 'rerank') return new WembedRerankRunner(await lib.Reranker.load(source, opts), model, engine);
+      return new WembedRunner(await lib.Embedder.load(source, opts), model, engine);
+    } catch (e) {
+      engine?.dispose();
+      throw e;
+    }
   }
 
-  constructor(e, model) {
+  constructor(e, model, ownEngine) {
     this.e = e;
     this.model = model;
     this.name = 'wembed';
+    /** An engine made for this runner alone (node-wasi), disposed with it. */
+    this.ownEngine = ownEngine;
   }
 
   /** @param {string[]} texts @param {number} maxTokens */
@@ -168,13 +182,14 @@ export class WembedRunner {
 
   async dispose() {
     this.e.dispose();
+    this.ownEngine?.dispose();
   }
 }
 
 /** A cross-encoder: Reranker.score on [query, passage] pairs (raw logits). */
 class WembedRerankRunner extends WembedRunner {
-  constructor(r, model) {
-    super(r, model);
+  constructor(r, model, ownEngine) {
+    super(r, model, ownEngine);
     this.r = r;
   }
 
@@ -209,6 +224,7 @@ class WembedRerankRunner extends WembedRunner {
 
   async dispose() {
     this.r.dispose();
+    this.ownEngine?.dispose();
   }
 }
 

@@ -15,11 +15,17 @@ const MODEL = Object.fromEntries(Object.keys(MODELS).map((m) => [m, modelLabel(m
 const WORK = { short: '64 short texts', doc512: '1 document, 512 tokens', doc2048: '1 document, 2048 tokens', images16: '16 images', images4: '4 images',
   rerank20: '1 query x 20 passages, pairs of 211 tokens' };
 const POOLING = { mean: 'mean pooling', cls: 'the [CLS] vector', last: 'the last token', st: 'its sentence-transformers modules (mean pooling, two Dense layers)' };
-const ENVS = ['node', 'node-native', 'chromium'];
-const ENV = { node: 'Node', 'node-native': 'Node native', chromium: 'Chromium' };
+const ENVS = ['node', 'node24', 'node-wasi', 'node-native', 'chromium'];
+const ENV = { node: 'Node', node24: 'Node 24', 'node-wasi': 'Node WASI', 'node-native': 'Node native', chromium: 'Chromium' };
 /** Column heads of an environment's wembed / transformers.js pair. */
 const HEAD = { node: 'Node (forced WASM): wembed wasm | transformers.js, onnxruntime-web', 'node-native': 'Node: wembed native | transformers.js, onnxruntime-node',
+  node24: 'Node 24 (forced WASM): wembed wasm | transformers.js, onnxruntime-web',
+  'node-wasi': 'Node, node:wasi: wembed WASI module | transformers.js, onnxruntime-web',
   chromium: 'Chromium: wembed wasm | transformers.js, onnxruntime-web' };
+/** The environments of the main throughput table and the chart; Node 24 and WASI have their own table (nodeVersions). */
+const MAIN_ENVS = ['node', 'node-native', 'chromium'];
+/** Issue 22: wembed's wasm module under Node 24 (relaxed SIMD) at least this much faster than under Node 20, on q8. */
+const NODE24_TARGET = 1.8;
 
 const median = (xs) => {
   const s = xs.filter((x) => x != null && Number.isFinite(x)).sort((a, b) => a - b);
@@ -119,6 +125,39 @@ function systemInfos(rows) {
   return [...seen.values()].sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
 }
 
+/**
+ * Node 24 and the WASI module beside Node 20's wasm rows (issue 22): wembed's wasm module under
+ * Node 24 (relaxed SIMD) against under Node 20 (SIMD128), and its WASI module under node:wasi.
+ * Each environment is its own process, so next to the direct ratio of wembed's rates stands the
+ * ratio of each run's wembed / transformers.js ratios (transformers.js runs the same
+ * onnxruntime-web module in both), which the machine's load between the runs moves less.
+ */
+function nodeVersions(s, p, cmp) {
+  const xs = s.throughput.filter((x) => x.node24 || x['node-wasi']).sort(cmp);
+  if (!xs.length) return;
+  const div = (a, b) => (a != null && b ? a / b : null);
+  p('## Node 24 and the WASI module (node:wasi)', '');
+  p('wembed\'s wasm module in Node 20 (the Node environment: SIMD128, Node 20 has no relaxed SIMD) and in Node 24 (its relaxed-SIMD flavour), ' +
+    'and its WASI module (dist/wembed.wasi.wasm, one thread: WASI has none) under node:wasi, each against transformers.js on onnxruntime-web in the same process ' +
+    `(units/s as in the throughput table). "24 / 20": wembed under Node 24 over under Node 20 (target >= ${NODE24_TARGET}x on q8); ` +
+    '"ratios": the same of the two runs\' wembed / transformers.js ratios, which load differences between the runs move less. ' +
+    '"WASI / wasm": the WASI module over the Emscripten module, both in Node 20.', '');
+  p('| model | workload | dtype | threads | Node 20: wembed | transformers.js | ratio | Node 24: wembed | transformers.js | ratio | 24 / 20 | ratios 24 / 20 | WASI: wembed | transformers.js | ratio | WASI / wasm |');
+  p('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  const trio = (y) => (y ? `${fmt(y.wembed)} | ${y.tjsError ? `fails: ${esc(short(y.tjsError, 40))}` : fmt(y.tjs)} | ${ratioCell(y.ratio, false)}` : '– | – | –');
+  const x2 = (r, ok) => (r == null ? '–' : ratioCell(r, ok));
+  const met = [];
+  for (const x of xs) {
+    const n20 = x.node, n24 = x.node24, w = x['node-wasi'];
+    const up = div(n24?.wembed, n20?.wembed), upr = div(n24?.ratio, n20?.ratio);
+    if (x.dtype === 'q8' && up != null) met.push(up);
+    p(`| ${MODEL[x.model]} | ${WORK[x.workload] ?? x.workload} | ${x.dtype} | ${x.threads} | ${trio(n20)} | ${trio(n24)} | ` +
+      `${x2(up, x.dtype === 'q8' && up >= NODE24_TARGET)} | ${x2(upr, false)} | ${trio(w)} | ${x2(div(w?.wembed, n20?.wembed), false)} |`);
+  }
+  p('');
+  if (met.length) p(`Node 24 >= ${NODE24_TARGET}x Node 20 on q8: ${met.filter((r) => r >= NODE24_TARGET).length} of ${met.length} rows (${met.map((r) => r.toFixed(2) + 'x').join(', ')}).`, '');
+}
+
 function markdown(results, s) {
   const { meta, shipped } = results;
   const L = [];
@@ -135,7 +174,7 @@ function markdown(results, s) {
       `kept with \`--merge\`; this run measured ${st.models.map((k) => MODEL[k] ?? k).join(', ')}.` : ''), '');
   p(`- **Machine**: ${m.cpu}, ${m.cpus} vCPUs, ${m.memGiB} GiB, Linux ${m.kernel}; load average ${m.loadavgStart.map((x) => x.toFixed(1)).join(' / ')} at the start, ` +
     `${m.loadavgEnd.map((x) => x.toFixed(1)).join(' / ')} at the end (a shared machine: compare ratios, each measured within one run).`);
-  p(`- **Versions**: wembed ${v.wembed}; transformers.js ${v.transformersJs} on onnxruntime-web ${v.onnxruntimeWeb}${v.onnxruntimeNode ? ` and onnxruntime-node ${v.onnxruntimeNode}` : ''}; Node ${v.node}; ${v.chromium ?? 'Chromium'}; wembed built with Emscripten ${v.emscripten ?? '?'}.`);
+  p(`- **Versions**: wembed ${v.wembed}; transformers.js ${v.transformersJs} on onnxruntime-web ${v.onnxruntimeWeb}${v.onnxruntimeNode ? ` and onnxruntime-node ${v.onnxruntimeNode}` : ''}; Node ${v.node}${v.node24 ? ` (Node 24 environment: ${v.node24})` : ''}; ${v.chromium ?? 'Chromium'}; wembed built with Emscripten ${v.emscripten ?? '?'}.`);
   p(`- **Models** (${st.modelsDir}, ${st.preset === 'small' ? 'the SMALL preset (hidden 64, 2 layers: for checking the pipeline, not for quoting)' : 'random weights at the real shapes and sizes'}, made by gen/bench_models.py): ` +
     Object.entries(meta.models).map(([k, x]) => `${MODEL[k]} ${(x.parameters / 1e6).toFixed(1)}M parameters ` +
       `(safetensors ${mib(x.files.safetensors)} MiB; ONNX ${mib(x.files.onnx)} MiB, q8 ${mib(x.files.onnxQ8)} MiB with ${x.q8WeightType} weights` +
@@ -196,7 +235,7 @@ function markdown(results, s) {
   p('## Throughput', '');
   p(`Units per second (tokens incl. [CLS]/[SEP], images, or query-passage pairs); ratio = wembed / transformers.js (target >= ${TARGET.throughput.toFixed(1)}x ` +
     `against onnxruntime-web, >= ${NATIVE_TARGET.throughput.toFixed(1)}x native against onnxruntime-node; bold when met).`, '');
-  const envs = ENVS.filter((e) => s.throughput.some((x) => x[e]));
+  const envs = MAIN_ENVS.filter((e) => s.throughput.some((x) => x[e]));
   p(`| model | workload | dtype | threads | ${envs.map((e) => `${HEAD[e]} | ratio`).join(' | ')} |`);
   p(`|---|---|---|---|${envs.map(() => '---|---|---|').join('')}`);
   const order = (x) => [Object.keys(MODEL).indexOf(x.model), Object.keys(WORK).indexOf(x.workload), x.dtype, x.threads];
@@ -213,11 +252,13 @@ function markdown(results, s) {
   }
   p('');
   // Rows merged from runs at different loads compare within their run only: say how loaded each was.
-  const loads = envs.map((e) => {
+  const loads = ENVS.filter((e) => s.throughput.some((x) => x[e])).map((e) => {
     const l = s.throughputRows.filter((r) => r.env === e && r.loadavg).map((r) => r.loadavg[0]);
     return l.length ? `${ENV[e]} ${fmt(Math.min(...l), 1)}-${fmt(Math.max(...l), 1)} (${l.length} of its rows)` : null;
   }).filter(Boolean);
   if (loads.length) p(`One-minute load average of the machine (2 vCPUs) as the rows came in, where recorded: ${loads.join('; ')}. Absolute figures from runs at different loads do not compare; each ratio compares two engines measured in turn.`, '');
+
+  nodeVersions(s, p, cmp);
 
   p(`## One 8192-token document (${[...new Set(s.long.map((r) => MODEL[r.model] ?? r.model))].join(', ') || 'nomic-embed-text-v1.5'})`, '');
   p(`wembed: time, the wasm memory it ended with (target <= ${TARGET.longWasmGiB} GiB for q8 in Chromium) and the engine's own peak allocation ` +
@@ -311,6 +352,7 @@ function markdown(results, s) {
 // (a native throughput bar is judged by its own target, NATIVE_TARGET)
 
 function chart(s) {
+  const ENVS = MAIN_ENVS;
   const panels = [];
   const tl = (x) => `${MODEL[x.model].replace(/[ ,].*/, '').replace('all-', '')} ${x.workload ? (WORK[x.workload] ?? x.workload).replace(/1 document, /, 'doc ').replace(/, pairs of .*/, '') : ''} · ${x.dtype} · ${x.threads}t`;
   panels.push({ title: 'Throughput, wembed / transformers.js (higher is better)', target: TARGET.throughput, better: 'high',

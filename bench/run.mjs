@@ -10,6 +10,11 @@
 //   node         wembed's wasm module and transformers.js forced onto onnxruntime-web's WASM backend
 //   node-native  wembed's native addon (scripts/build.sh node) and transformers.js as Node users
 //                run it, on onnxruntime-node
+//   node24       the node pair under Node 24 (.cache/node24/bin/node, scripts/node24.sh), where
+//                wembed runs its relaxed-SIMD flavour; with node in the same run, the report sets
+//                the two side by side (wembed's Node 24 / Node 20 speed)
+//   node-wasi    wembed's WASI module under node:wasi (scripts/build.sh wasi), one thread only,
+//                against transformers.js on WebAssembly as in node
 //   chromium     headless, cross-origin isolated page, engines in a Worker: wasm and onnxruntime-web.
 // Both engines must agree (cosine) before any timing counts. Then:
 //   throughput  short texts, documents of 512 and 2048 tokens, 16 (CLIP) or 4 images: alternating calls,
@@ -23,7 +28,7 @@
 // Results: bench/results/README.md (tables), chart.svg, results.json (every raw figure).
 //
 // Options: --quick (small models, 1 round: checks the pipeline in a few minutes)
-//   --env node,node-native,chromium  --threads 1,2  --dtype f32,q8 (q4: the models with an onnx/model_q4.onnx, qwen3 and gemma)
+//   --env node,node-native,chromium (also node24, node-wasi)  --threads 1,2  --dtype f32,q8 (q4: the models with an onnx/model_q4.onnx, qwen3 and gemma)
 //   --models minilm,nomic,clip,siglip,nomicvision,modernbert,jina,rerank,qwen3,gemma (default: all, bench/engines.js MODELS)
 //   --rounds 3  --cold-rounds 3  --long-threads 2  --long-dtype q8,f32  --long-env chromium,node
 //   --long-models nomic,modernbert (the models of the 8192-token phase, of those in --models)
@@ -86,6 +91,13 @@ if (o.envs.includes('node-native')) {
   const found = await loadNativeAddon();
   if ('error' in found) { log(`the node-native environment runs wembed's addon: ${found.error}; run \`scripts/build.sh node\` first`); process.exit(1); }
 }
+const NODE24 = path.join(root, '.cache/node24/bin/node');
+if (o.envs.includes('node24') && !fs.existsSync(NODE24)) { log('the node24 environment runs Node 24: run `scripts/node24.sh` first'); process.exit(1); }
+if (o.envs.includes('node-wasi') && !fs.existsSync(path.join(root, 'dist/wembed.wasi.wasm'))) {
+  log('the node-wasi environment runs dist/wembed.wasi.wasm: run `scripts/build.sh wasi` first'); process.exit(1);
+}
+/** The WASI module has no threads: node-wasi runs at one thread only. */
+const envRuns = (env, threads) => env !== 'node-wasi' || threads === 1;
 const tjsPkg = path.join(here, 'node_modules/@huggingface/transformers/package.json');
 if (!fs.existsSync(tjsPkg)) { log('transformers.js is missing: run `npm ci --prefix bench` first'); process.exit(1); }
 
@@ -124,7 +136,8 @@ fs.mkdirSync(path.join(here, 'out'), { recursive: true });
 
 function runNode(job) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(here, 'child.mjs'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const node = job.env === 'node24' ? NODE24 : process.execPath;
+    const child = spawn(node, [path.join(here, 'child.mjs'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const rows = [];
     let err = '';
     const timer = setTimeout(() => { child.kill('SIGKILL'); rows.push({ type: 'error', env: job.env, job, error: `timeout after ${o.jobTimeout} s` }); }, o.jobTimeout * 1000);
@@ -278,14 +291,14 @@ if (args.includes('--merge')) {
   const keptModels = [...new Set(kept.filter((r) => o.phases.includes(phaseOf(r))).flatMap(modelsOf))];
   mergedFrom = { command: m.mergedFrom?.command ?? m.command, date: m.mergedFrom?.date ?? m.date,
     machine: m.mergedFrom?.machine ?? m.machine, phases: [...new Set([...(m.mergedFrom?.phases ?? []), ...m.settings.phases])].filter((ph) => !o.phases.includes(ph)),
-    gemm: m.gemm, shipped: prev.shipped, models: m.models,
+    gemm: m.gemm, shipped: prev.shipped, models: m.models, node24: m.versions.node24 ?? m.mergedFrom?.node24,
     rerunPhasesKeptModels: keptModels.length ? { phases: o.phases, models: keptModels, runs: [...new Set([m.mergedFrom?.rerunPhasesKeptModels?.runs ?? [], `${m.command} (${m.date.slice(0, 16).replace('T', ' ')} UTC, load average ${m.machine.loadavgStart.map((x) => x.toFixed(1)).join(' / ')})`].flat())] } : null };
 }
 const base = { modelsBase: modelsDir + '/' };
 
 if (o.phases.includes('throughput')) {
   for (const threads of o.threads) {
-    for (const env of o.envs) {
+    for (const env of o.envs.filter((e) => envRuns(e, threads))) {
       log(`throughput: ${env}, ${threads} thread(s)`);
       // --workloads: only these of each model's workloads (bench/suite.js WORKLOADS).
       const workloads = o.workloads ? Object.fromEntries(o.models.map((m) => [m, WORKLOADS[m].filter((w) => o.workloads.includes(w))])) : undefined;
@@ -300,7 +313,7 @@ if (o.phases.includes('cold')) {
     for (const model of o.models) {
       for (const dtype of o.dtypes) {
         for (const threads of o.threads) {
-          for (const env of o.envs) {
+          for (const env of o.envs.filter((e) => envRuns(e, threads))) {
             const engines = rep % 2 ? ['tjs', 'wembed'] : ['wembed', 'tjs'];
             for (const engine of engines) {
               rows.push(...await runJob(env, { ...base, type: 'cold', engine, model, dtype, threads, memory: rep === 0, rep }));
@@ -316,7 +329,7 @@ if (o.phases.includes('long')) {
   for (const model of o.longModels.filter((m) => o.models.includes(m))) {
     for (const env of o.longEnvs) {
       for (const dtype of o.longDtypes) {
-        for (const threads of o.longThreads) {
+        for (const threads of o.longThreads.filter((t) => envRuns(env, t))) {
           for (const engine of ['wembed', 'tjs']) {
             log(`long: ${env} ${engine} ${model} ${dtype} ${threads} thread(s), 8192 tokens`);
             rows.push(...await runJob(env, { ...base, type: 'long', engine, model, dtype, threads, tokens: 8192 }));
@@ -366,7 +379,7 @@ const meta = {
   machine: { cpu: os.cpus()[0]?.model, cpus: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release(),
     loadavgStart: loadStart, loadavgEnd: os.loadavg() },
   versions: {
-    node: process.versions.node, chromium: sh('/usr/lib/chromium/chromium', ['--version']),
+    node: process.versions.node, node24: (o.envs.includes('node24') ? sh(NODE24, ['--version'])?.replace(/^v/, '') : null) ?? mergedFrom?.node24, chromium: sh('/usr/lib/chromium/chromium', ['--version']),
     wembed: `${version(path.join(root, 'package.json'))} (${sh('git', ['-C', root, 'rev-parse', '--short', 'HEAD'])})`,
     transformersJs: version(tjsPkg),
     onnxruntimeWeb: version(path.join(here, 'node_modules/@huggingface/transformers/node_modules/onnxruntime-web/package.json')),
