@@ -18,7 +18,8 @@
 // Beyond the five plain files, variants of them (written to a temporary folder) switch on the
 // components and options the real files do not use: other normalizers and pre-tokenizers,
 // added-token flags, WordLevel, Unigram byte fallback, BPE ignore_merges, the Bert, Roberta,
-// ByteLevel and Sequence post-processors, left truncation and padding, and pairs.
+// ByteLevel and Sequence post-processors, left truncation and padding, and pairs; and the Gemma 3
+// file with EmbeddingGemma's post-processor (<bos> $A <eos>).
 //
 // tests/test-tokenizer-diff.c runs this script and compares the C engine line by line:
 //     node scripts/tokenizer-diff.mjs [--seed N] [--random N] [--sweep-step N] [--only NAME]
@@ -216,7 +217,7 @@ const special = (id, ids) => ({ id, ids, tokens: [id] });
 const tmpl = (parts) => parts.map((p) => (p[0] === '$' ? { Sequence: { id: p[1], type_id: Number(p[3] || 0) } }
   : { SpecialToken: { id: p.split(':')[0], type_id: Number(p.split(':')[1] || 0) } }));
 
-function variants() {
+function variants(packed) {
   const out = {};
   {   // WordPiece with other normalizers / pre-tokenizers, added-token flags, left truncation/padding
     const v = load('bge-small-en-v1.5');
@@ -301,6 +302,14 @@ function variants() {
     v.padding = { strategy: 'BatchLongest', direction: 'Right', pad_to_multiple_of: 5, pad_id: 0, pad_type_id: 0, pad_token: '<pad>' };
     out['v-metaspace'] = v;
   }
+  {   // EmbeddingGemma: the Gemma 3 file with the post-processor google/embeddinggemma-300m ships,
+      // <bos> $A <eos> (Gemma 3's own adds <bos> only), so truncation must keep <eos> last.
+    const v = JSON.parse(packed['gemma-3']);
+    v.post_processor = { type: 'TemplateProcessing', single: tmpl(['<bos>', '$A', '<eos>']),
+      pair: tmpl(['<bos>', '$A', '<eos>', '$B:1', '<eos>:1']),
+      special_tokens: { '<bos>': special('<bos>', [2]), '<eos>': special('<eos>', [1]) } };
+    out['v-embeddinggemma'] = v;
+  }
   // Small hand-made files from the fuzz corpus: a hand-built Precompiled charsmap (with a
   // mapping to nothing), added-token flags, Strip/Nmt/Prepend, a CLIP-like BPE with fuse_unk
   // and byte fallback.
@@ -357,7 +366,7 @@ async function main() {
   // Inline like a variant, but with every string and the sample texts.
   if (!ONLY || ONLY === 'xlmr-shaped')
     files.push(['xlmr-shaped', JSON.stringify(xlmrShaped(JSON.parse(packed['gemma-3']), load('t5-small'))), 'big']);
-  for (const [name, json] of Object.entries(variants())) files.push([name, JSON.stringify(json), true]);
+  for (const [name, json] of Object.entries(variants(packed))) files.push([name, JSON.stringify(json), true]);
   const out = [];
   const flush = () => { if (out.length) { process.stdout.write(out.join('\n') + '\n'); out.length = 0; } };
   {
