@@ -19,7 +19,7 @@
 // components and options the real files do not use: other normalizers and pre-tokenizers,
 // added-token flags, WordLevel, Unigram byte fallback, BPE ignore_merges, the Bert, Roberta,
 // ByteLevel and Sequence post-processors, left truncation and padding, and pairs; and the Gemma 3
-// file with EmbeddingGemma's post-processor (<bos> $A <eos>).
+// and Qwen3 files with the post-processors of EmbeddingGemma and Qwen3-Embedding.
 //
 // tests/test-tokenizer-diff.c runs this script and compares the C engine line by line:
 //     node scripts/tokenizer-diff.mjs [--seed N] [--random N] [--sweep-step N] [--only NAME]
@@ -302,13 +302,23 @@ function variants(packed) {
     v.padding = { strategy: 'BatchLongest', direction: 'Right', pad_to_multiple_of: 5, pad_id: 0, pad_type_id: 0, pad_token: '<pad>' };
     out['v-metaspace'] = v;
   }
-  {   // EmbeddingGemma: the Gemma 3 file with the post-processor google/embeddinggemma-300m ships,
-      // <bos> $A <eos> (Gemma 3's own adds <bos> only), so truncation must keep <eos> last.
+  // The embedding models' post-processors on the real language-model files: EmbeddingGemma wraps
+  // the text in <bos> ... <eos> (Gemma 3's own adds <bos> only), Qwen3-Embedding appends
+  // <|endoftext|> (Qwen3's own adds nothing), so truncation must keep the end token last.
+  // gen/decoder_shaped.py writes the same files for the memory benchmark.
+  {
     const v = JSON.parse(packed['gemma-3']);
     v.post_processor = { type: 'TemplateProcessing', single: tmpl(['<bos>', '$A', '<eos>']),
       pair: tmpl(['<bos>', '$A', '<eos>', '$B:1', '<eos>:1']),
       special_tokens: { '<bos>': special('<bos>', [2]), '<eos>': special('<eos>', [1]) } };
     out['v-embeddinggemma'] = v;
+  }
+  {
+    const v = JSON.parse(packed['qwen3']);
+    v.post_processor = { type: 'TemplateProcessing', single: tmpl(['$A', '<|endoftext|>']),
+      pair: tmpl(['$A', '<|endoftext|>', '$B:1', '<|endoftext|>:1']),
+      special_tokens: { '<|endoftext|>': special('<|endoftext|>', [151643]) } };
+    out['v-qwen3-embedding'] = v;
   }
   // Small hand-made files from the fuzz corpus: a hand-built Precompiled charsmap (with a
   // mapping to nothing), added-token flags, Strip/Nmt/Prepend, a CLIP-like BPE with fuse_unk
