@@ -5,10 +5,16 @@ of 128, SwiGLU 3072, vocab 151669) and google/embeddinggemma-300m (hidden 768, 2
 heads of 256, GeGLU 1152, vocab 262144, with its sentence-transformers Pooling and two Dense
 modules), as config.json + model.safetensors in BF16 (the hub files' dtype) and the
 sentence-transformers files, for the q4 memory measurements (bench/decoder-memory.mjs). The
-configs are the real models' config.json values. Output: bench/models/qwen3-0.6b-shaped and
-bench/models/embeddinggemma-shaped (git-ignored). Written tensor by tensor, in little memory.
+configs are the real models' config.json values. The tokenizer.json is the real Qwen3 / Gemma 3
+file (tests/data/tokenizers, stored compressed) with the post-processor the embedding model
+ships in place of the language model's: Qwen3-Embedding appends <|endoftext|>
+(QwenLM/Qwen3-Embedding#54), EmbeddingGemma wraps the text in <bos> ... <eos>. Output:
+bench/models/qwen3-0.6b-shaped and bench/models/embeddinggemma-shaped (git-ignored). Written
+tensor by tensor, in little memory.
 """
+import gzip
 import json
+import lzma
 import os
 import struct
 import sys
@@ -91,9 +97,47 @@ def dump(path, obj):
         json.dump(obj, f, indent=2)
 
 
+def template(single, pair, specials):
+    """A TemplateProcessing post-processor; pieces as "$A", "$B:1", "<eos>" or "<eos>:1"."""
+    def piece(p):
+        name, _, type_id = p.partition(":")
+        if name.startswith("$"):
+            return {"Sequence": {"id": name[1:], "type_id": int(type_id or 0)}}
+        return {"SpecialToken": {"id": name, "type_id": int(type_id or 0)}}
+    return {"type": "TemplateProcessing", "single": [piece(p) for p in single], "pair": [piece(p) for p in pair],
+            "special_tokens": {t: {"id": t, "ids": [i], "tokens": [t]} for t, i in specials.items()}}
+
+
+TOKENIZERS = {
+    # (stored file, the embedding model's post-processor, tokenizer_config.json)
+    "qwen3": ("qwen3/tokenizer.json.gz",
+              template(["$A", "<|endoftext|>"], ["$A", "<|endoftext|>", "$B:1", "<|endoftext|>:1"], {"<|endoftext|>": 151643}),
+              {"tokenizer_class": "Qwen2Tokenizer", "padding_side": "left", "model_max_length": 32768,
+               "bos_token": None, "eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "unk_token": None,
+               "add_prefix_space": False, "errors": "replace", "clean_up_tokenization_spaces": False}),
+    "gemma": ("gemma-3/tokenizer.json.xz",
+              template(["<bos>", "$A", "<eos>"], ["<bos>", "$A", "<eos>", "$B:1", "<eos>:1"], {"<bos>": 2, "<eos>": 1}),
+              {"tokenizer_class": "GemmaTokenizer", "padding_side": "right", "model_max_length": 2048,
+               "bos_token": "<bos>", "eos_token": "<eos>", "pad_token": "<pad>", "unk_token": "<unk>",
+               "add_bos_token": True, "add_eos_token": True, "clean_up_tokenization_spaces": False}),
+}
+
+
+def tokenizer_files(out, which):
+    stored, post, config = TOKENIZERS[which]
+    path = os.path.join(ROOT, "tests", "data", "tokenizers", stored)
+    with (gzip.open if path.endswith(".gz") else lzma.open)(path, "rt", encoding="utf-8") as f:
+        tok = json.load(f)
+    tok["post_processor"] = post
+    with open(os.path.join(out, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(tok, f, ensure_ascii=False)
+    dump(os.path.join(out, "tokenizer_config.json"), config)
+
+
 def gen_qwen3(out):
     os.makedirs(out, exist_ok=True)
     dump(os.path.join(out, "config.json"), QWEN3)
+    tokenizer_files(out, "qwen3")
     n = write_safetensors(os.path.join(out, "model.safetensors"), layer_shapes(QWEN3, False), 1, True)
     dump(os.path.join(out, "modules.json"), [
         {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
@@ -109,6 +153,7 @@ def gen_qwen3(out):
 def gen_gemma(out):
     os.makedirs(out, exist_ok=True)
     dump(os.path.join(out, "config.json"), GEMMA)
+    tokenizer_files(out, "gemma")
     n = write_safetensors(os.path.join(out, "model.safetensors"), layer_shapes(GEMMA, True), 2, False)
     dump(os.path.join(out, "modules.json"), [
         {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
