@@ -16,7 +16,7 @@ if (!dir) { console.error('usage: node bench/bench-load.mjs <model folder> [f32|
 const chunk = Number(chunkArg);
 const MiB = 1024 * 1024;
 
-const engine = await createEngine({ variant, threads: variant === 'st' ? 1 : 2 });
+const engine = await createEngine({ backend: 'wasm', variant, threads: variant === 'st' ? 1 : 2 });
 const m = engine.module;
 const rss0 = process.resourceUsage().maxRSS / 1024;
 const check = (rc, ld) => { if (rc) throw new Error(cString(engine, m._wembed__loader_last_error(ld))); };

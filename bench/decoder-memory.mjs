@@ -24,7 +24,7 @@ const MiB = 1024 * 1024;
 
 async function child(model, dtype, tokens) {
   const { Embedder, createEngine } = await import('../js/index.js');
-  const engine = await createEngine({ variant: 'st' });
+  const engine = await createEngine({ backend: 'wasm', variant: 'st' });
   const m = engine.module;
   const t0 = performance.now();
   const e = await Embedder.load(path.join(HERE, 'models', MODELS[model]), { engine, dtype });

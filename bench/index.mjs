@@ -112,7 +112,7 @@ for (const d of DIMS) {
     const { data, queries } = makeData(kind, N, d, d * 7 + kind.length);
     let truth = null;
     for (const threads of THREADS) {
-      const engine = await createEngine({ variant: 'mt', threads });
+      const engine = await createEngine({ backend: 'wasm', variant: 'mt', threads });
       try {
         for (const c of CONFIGS) {
           const ix = await Index.create({ dims: d, engine, storage: c.storage, rescore: c.rescore, candidates: c.candidates });

@@ -26,7 +26,7 @@ function text(bytes) {
 
 /** Loads the model in a fresh engine, runs fn, and returns the memory figures. */
 async function measure(model, fn) {
-  const engine = await createEngine({ variant: 'st' });
+  const engine = await createEngine({ backend: 'wasm', variant: 'st' });
   const e = await Embedder.load(model, { engine });
   try {
     const base = engine.heapU8().byteLength;

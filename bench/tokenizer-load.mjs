@@ -37,7 +37,7 @@ async function child(engineName, file) {
   }
   const { createEngine } = await import('../js/engine.js');
   const { Tokenizer } = await import('../js/tokenizer.js');
-  const engine = await createEngine({ variant: 'st' });
+  const engine = await createEngine({ backend: 'wasm', variant: 'st' });
   const m = engine.module;
   const heap0 = engine.heapU8().byteLength, held0 = m._wembed__alloc_bytes();
   m._wembed__alloc_reset_peak();
