@@ -513,8 +513,9 @@ static void test_real_files(void) {
     free(doc);
 }
 
-// The sink: the items of the array at its path go to the function (each a tree valid during
-// the call), in order, and nowhere else; everything else is the tree as without a sink.
+// The sinks: the items of the array or members of the object at a sink's path go to its function
+// (each a tree valid during the call, a member with its key), in order, and nowhere else;
+// everything else is the tree as without a sink.
 typedef struct sink_log {
     char seen[512];
     size_t n;
@@ -522,11 +523,12 @@ typedef struct sink_log {
     int fail_at;              // return an error at this item (-1: never)
 } sink_log;
 
-static wembed_status log_item(void *user, const we_json *item, uint32_t index, we_err *err) {
+static wembed_status log_item(void *user, const char *key, uint32_t key_len, const we_json *item, uint32_t index, we_err *err) {
     sink_log *lg = user;
     CHECKF(index == lg->next, "item %u, want %u", index, lg->next);
     lg->next = index + 1;
     if ((int)index == lg->fail_at) return we_errorf(err, WEMBED_STATUS_BAD_FORMAT, "item %u refused", index);
+    if (key) lg->n += (size_t)snprintf(lg->seen + lg->n, sizeof lg->seen - lg->n, "%.*s=", (int)key_len, key);
     // what the item is: a string's text, a number, or a container's shape
     int64_t i = 0;
     const char *str;
@@ -547,7 +549,7 @@ static wembed_status parse_sink(we_arena *a, const char *s, const we_json_sink *
     lg->next = 0;
     lg->n = 0;
     lg->seen[0] = 0;
-    return we_json_parse_sink(a, s, strlen(s), NULL, sink, v, err);
+    return we_json_parse_sink(a, s, strlen(s), NULL, sink, 1, v, err);
 }
 
 static void test_sink(void) {
@@ -563,10 +565,11 @@ static void test_sink(void) {
     we_json_sink sink = { path, 2, log_item, &lg };
     const we_json *v = NULL;
     we_err err;
-    CHECKF(we_json_parse_sink(&a, doc, strlen(doc), NULL, &sink, &v, &err) == WEMBED_STATUS_OK, "%s", err.msg);
+    CHECKF(we_json_parse_sink(&a, doc, strlen(doc), NULL, &sink, 1, &v, &err) == WEMBED_STATUS_OK, "%s", err.msg);
     CHECKF(strcmp(lg.seen, "a2:s s:s i:7 o:k a0:- a1:x ? ") == 0, "items seen: %s", lg.seen);
     const we_json *vocab = we_json_get(we_json_get(v, "model"), "vocab");
-    CHECK(we_json_is(vocab, WE_JSON_ARRAY) && vocab->len == 7 && vocab->u.items == NULL && we_json_at(vocab, 0) == NULL);
+    CHECK(we_json_is(vocab, WE_JSON_ARRAY) && vocab->len == 7 && vocab->u.items == NULL && we_json_at(vocab, 0) == NULL &&
+          we_json_at(vocab, 6) == NULL);
     int64_t i = 0;
     // arrays at other paths are in the tree as usual, the members after the sink's too
     CHECK(we_json_as_int(we_json_at(we_json_get(v, "vocab"), 0), &i) && i == 9);
@@ -576,14 +579,40 @@ static void test_sink(void) {
     CHECK(we_json_str_eq(we_json_get(we_json_get(v, "model"), "type"), "Unigram"));
     we_arena_free(&a);
 
-    // An object at the path is not handed over; an empty array is, with no items.
+    // An object at the path is handed over member by member, with the keys (a key repeated is
+    // the function's to see); an empty array is handed over with no items.
     memset(&lg, 0, sizeof lg);
     lg.fail_at = -1;
-    CHECK(parse_sink(&a, "{\"model\": {\"vocab\": {\"a\": 1}}}", &sink, &v, &err) == WEMBED_STATUS_OK &&
-          lg.next == 0 && we_json_is(we_json_get(we_json_get(v, "model"), "vocab"), WE_JSON_OBJECT));
+    CHECK(parse_sink(&a, "{\"model\": {\"vocab\": {\"a\": 1, \"b\u00e9\": [2], \"\": {\"c\": 3}, \"a\": 4}}}", &sink, &v, &err) == WEMBED_STATUS_OK);
+    CHECKF(strcmp(lg.seen, "a=i:1 b\xc3\xa9=a1:x =o:c a=i:4 ") == 0, "members seen: %s", lg.seen);
+    const we_json *obj = we_json_get(we_json_get(v, "model"), "vocab");
+    CHECK(we_json_is(obj, WE_JSON_OBJECT) && obj->len == 4 && obj->u.members == NULL && we_json_get(obj, "a") == NULL);
+    memset(&lg, 0, sizeof lg);
+    lg.fail_at = -1;
     CHECK(parse_sink(&a, "{\"model\": {\"vocab\": []}}", &sink, &v, &err) == WEMBED_STATUS_OK &&
           lg.next == 0 && we_json_get(we_json_get(v, "model"), "vocab")->len == 0);
     we_arena_free(&a);
+
+    // Two sinks, each at its path, in either order; a container of the sink's path inside the
+    // other sink's container goes to the outer one.
+    {
+        static const char *const mpath[] = { "model", "merges" };
+        sink_log lm;
+        memset(&lg, 0, sizeof lg);
+        memset(&lm, 0, sizeof lm);
+        lg.fail_at = lm.fail_at = -1;
+        const we_json_sink two[] = { { path, 2, log_item, &lg }, { mpath, 2, log_item, &lm } };
+        const char *d2 = "{\"model\": {\"merges\": [\"a b\", [\"c\", \"d\"]], \"vocab\": {\"x\": {\"model\": {\"merges\": [1]}}, \"y\": 2}}}";
+        CHECKF(we_json_parse_sink(&a, d2, strlen(d2), NULL, two, 2, &v, &err) == WEMBED_STATUS_OK, "%s", err.msg);
+        CHECKF(strcmp(lg.seen, "x=o:model y=i:2 ") == 0, "vocab seen: %s", lg.seen);
+        CHECKF(strcmp(lm.seen, "s:a b a2:s ") == 0, "merges seen: %s", lm.seen);
+        CHECK(we_json_get(we_json_get(v, "model"), "merges")->len == 2 && we_json_get(we_json_get(v, "model"), "vocab")->len == 2);
+        we_arena_free(&a);
+        const we_json_sink bad = { NULL, 2, log_item, &lg };
+        CHECK(we_json_parse_sink(&a, d2, strlen(d2), NULL, &bad, 1, &v, &err) == WEMBED_STATUS_INVALID_ARGUMENT);
+        CHECK(we_json_parse_sink(&a, d2, strlen(d2), NULL, NULL, 1, &v, &err) == WEMBED_STATUS_INVALID_ARGUMENT);
+        we_arena_free(&a);
+    }
 
     // The function's refusal ends the parse with its status and message; syntax errors inside
     // the array are still errors with their position.

@@ -48,8 +48,10 @@ typedef struct parser {
     frame *frames;                // (depth) open containers
     int32_t depth;
 
-    const we_json_sink *sink;     // NULL: none
-    int32_t sink_frame;           // index in frames of the array whose items go to the sink, -1: none
+    const we_json_sink *sinks;    // (n_sinks)
+    int32_t n_sinks;
+    const we_json_sink *sink;     // the sink whose container is open (NULL: none)
+    int32_t sink_frame;           // index in frames of that container, -1: none
     uint32_t sink_items;          // items handed over so far
     we_arena *tree_arena;         // the caller's arena (ps->arena is item_arena within the array)
     we_arena item_arena;          // one item at a time
@@ -442,8 +444,9 @@ static wembed_status close_container(parser *ps, size_t at, we_json *v) {
     frame f = ps->frames[--ps->depth];
     if (ps->depth == ps->sink_frame) {   // its items went to the sink
         memset(v, 0, sizeof *v);
-        v->type = WE_JSON_ARRAY;
+        v->type = f.is_object ? WE_JSON_OBJECT : WE_JSON_ARRAY;
         v->len = ps->sink_items;
+        ps->sink = NULL;
         ps->sink_frame = -1;
         ps->arena = ps->tree_arena;
         we_arena_reset(&ps->item_arena);
@@ -482,20 +485,24 @@ static wembed_status close_container(parser *ps, size_t at, we_json *v) {
     return WEMBED_STATUS_OK;
 }
 
-// Whether the array opening now, as the value of member `key` of the innermost open container,
-// is the sink's: the keys of the containers it is in (each container's key is in the slot it
-// took in its parent) are the sink's path.
-static bool sink_wants(const parser *ps, const char *key, uint32_t key_len) {
-    const we_json_sink *sk = ps->sink;
-    if (!sk || ps->sink_frame >= 0 || ps->depth != sk->depth || !key) return false;
-    for (int32_t k = 0; k < ps->depth; k++) {
-        if (!ps->frames[k].is_object) return false;
-        const char *want = sk->path[k];
-        const char *have = k + 1 < ps->depth ? ps->scratch[ps->frames[k + 1].start - 1].key : key;
-        uint32_t have_len = k + 1 < ps->depth ? ps->scratch[ps->frames[k + 1].start - 1].key_len : key_len;
-        if (!have || strlen(want) != have_len || memcmp(want, have, have_len) != 0) return false;
+// The sink whose path the container opening now ends, as the value of member `key` of the
+// innermost open container (NULL: none): the keys of the containers it is in (each container's
+// key is in the slot it took in its parent) are the sink's path. None inside a sink's container.
+static const we_json_sink *sink_wanting(const parser *ps, const char *key, uint32_t key_len) {
+    if (ps->sink_frame >= 0 || !key) return NULL;
+    for (int32_t i = 0; i < ps->n_sinks; i++) {
+        const we_json_sink *sk = &ps->sinks[i];
+        if (ps->depth != sk->depth) continue;
+        bool match = true;
+        for (int32_t k = 0; k < ps->depth && match; k++) {
+            const char *want = sk->path[k];
+            const char *have = k + 1 < ps->depth ? ps->scratch[ps->frames[k + 1].start - 1].key : key;
+            uint32_t have_len = k + 1 < ps->depth ? ps->scratch[ps->frames[k + 1].start - 1].key_len : key_len;
+            match = ps->frames[k].is_object && have && strlen(want) == have_len && memcmp(want, have, have_len) == 0;
+        }
+        if (match) return sk;
     }
-    return true;
+    return NULL;
 }
 
 // -----------------------------------------------------------------------------------------
@@ -569,7 +576,9 @@ static wembed_status parse(parser *ps, we_json *root) {
                 rc = scratch_push(ps, &m);
                 if (rc) return rc;
             }
-            if (c == '[' && sink_wants(ps, pending_key, pending_len)) {
+            const we_json_sink *sk = sink_wanting(ps, pending_key, pending_len);
+            if (sk) {
+                ps->sink = sk;
                 ps->sink_frame = ps->depth;
                 ps->sink_items = 0;
                 ps->arena = &ps->item_arena;
@@ -626,12 +635,19 @@ static wembed_status parse(parser *ps, we_json *root) {
             }
             frame *f = &ps->frames[ps->depth - 1];
             if (ps->depth - 1 == ps->sink_frame) {
-                // An item of the sink's array: handed over (a container drops the slot it took),
-                // then forgotten.
-                if (closed) ps->n_scratch--;
+                // An item or member of the sink's container: handed over (a container drops the
+                // slot it took), then forgotten.
+                const char *key = pending_key;
+                uint32_t key_len = pending_len;
+                if (closed) {
+                    ps->n_scratch--;
+                    key = ps->scratch[ps->n_scratch].key;
+                    key_len = ps->scratch[ps->n_scratch].key_len;
+                }
                 if (ps->sink_items == UINT32_MAX)
-                    return fail_at(ps, ps->p, WEMBED_STATUS_LIMIT, "array with more than %u items", UINT32_MAX);
-                rc = ps->sink->item(ps->sink->user, &v, ps->sink_items++, ps->err);
+                    return fail_at(ps, ps->p, WEMBED_STATUS_LIMIT, "container with more than %u items", UINT32_MAX);
+                rc = ps->sink->item(ps->sink->user, f->is_object ? key : NULL, f->is_object ? key_len : 0, &v,
+                                    ps->sink_items++, ps->err);
                 if (rc) return rc;
                 we_arena_reset(&ps->item_arena);
             } else if (closed) {
@@ -681,14 +697,17 @@ static wembed_status parse(parser *ps, we_json *root) {
 
 wembed_status we_json_parse(we_arena *arena, const char *text, size_t n,
                             const we_json_limits *lim, const we_json **out, we_err *err) {
-    return we_json_parse_sink(arena, text, n, lim, NULL, out, err);
+    return we_json_parse_sink(arena, text, n, lim, NULL, 0, out, err);
 }
 
 wembed_status we_json_parse_sink(we_arena *arena, const char *text, size_t n, const we_json_limits *lim,
-                                 const we_json_sink *sink, const we_json **out, we_err *err) {
+                                 const we_json_sink *sinks, int32_t n_sinks, const we_json **out, we_err *err) {
     if (out) *out = NULL;
-    if (sink && (!sink->item || sink->depth < 1 || !sink->path))
-        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "we_json_parse: bad sink");
+    if (n_sinks < 0 || (n_sinks && !sinks))
+        return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "we_json_parse: bad sinks");
+    for (int32_t i = 0; i < n_sinks; i++)
+        if (!sinks[i].item || sinks[i].depth < 1 || !sinks[i].path)
+            return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "we_json_parse: bad sink");
     if (!arena || (!text && n) || !out)
         return we_errorf(err, WEMBED_STATUS_INVALID_ARGUMENT, "we_json_parse: NULL argument");
     parser ps;
@@ -699,7 +718,8 @@ wembed_status we_json_parse_sink(we_arena *arena, const char *text, size_t n, co
     if (ps.lim.max_depth < 1) ps.lim.max_depth = 1;
     ps.arena = ps.tree_arena = arena;
     ps.err = err;
-    ps.sink = sink;
+    ps.sinks = sinks;
+    ps.n_sinks = n_sinks;
     ps.sink_frame = -1;
     we_arena_init(&ps.item_arena, (size_t)4 << 10);
     if (n > ps.lim.max_bytes)
@@ -726,7 +746,7 @@ wembed_status we_json_parse_sink(we_arena *arena, const char *text, size_t n, co
 // Lookups
 
 const we_json *we_json_get(const we_json *obj, const char *key) {
-    if (!obj || obj->type != WE_JSON_OBJECT || !key) return NULL;
+    if (!obj || obj->type != WE_JSON_OBJECT || !obj->u.members || !key) return NULL;   // members NULL: a sink's
     size_t k = strlen(key);
     for (uint32_t i = 0; i < obj->len; i++) {
         const we_json_member *m = &obj->u.members[i];
@@ -736,7 +756,7 @@ const we_json *we_json_get(const we_json *obj, const char *key) {
 }
 
 const we_json *we_json_at(const we_json *arr, size_t i) {
-    if (!arr || arr->type != WE_JSON_ARRAY || i >= arr->len) return NULL;
+    if (!arr || arr->type != WE_JSON_ARRAY || !arr->u.items || i >= arr->len) return NULL;   // items NULL: a sink's
     return &arr->u.items[i];
 }
 

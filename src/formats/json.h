@@ -8,8 +8,8 @@
 // duplicate object keys are an error. Beyond RFC 8259 it accepts only NaN, Infinity and
 // -Infinity, which Python's json module writes.
 //
-// Not: a streaming parser (but one array's items can go to a function, not the tree: see
-// we_json_sink), a writer, comments, trailing commas.
+// Not: a streaming parser (but the items of chosen arrays and objects can go to a function, not
+// the tree: see we_json_sink), a writer, comments, trailing commas.
 #ifndef WE_JSON_H
 #define WE_JSON_H
 
@@ -74,22 +74,27 @@ we_json_limits we_json_default_limits(void);
 wembed_status we_json_parse(we_arena *arena, const char *text, size_t n,
                             const we_json_limits *lim, const we_json **out, we_err *err);
 
-// The items of one array handed to a function as they are parsed instead of kept in the tree:
-// a tokenizer.json's vocabulary of 250,000 [piece, score] pairs need not exist as a tree of a
-// million values (and a copy of every string) to be read into the tokenizer's own tables.
+// The items of an array, or the members of an object, handed to a function as they are parsed
+// instead of kept in the tree: a tokenizer.json's vocabulary of 250,000 [piece, score] pairs or
+// {"token": id} members, or its 500,000 merges, need not exist as a tree of a million values (and
+// a copy of every string) to be read into the tokenizer's own tables.
 typedef struct we_json_sink {
-    const char *const *path;  // (depth) the keys from the root object down to the array, e.g.
-    int32_t depth;            // {"model", "vocab"}; only an array there is handed over
-    // Called with each item in order (index 0, 1, ...) as a tree that is valid until it
-    // returns; a status other than OK ends the parse with it (the message in err).
-    wembed_status (*item)(void *user, const we_json *item, uint32_t index, we_err *err);
+    const char *const *path;  // (depth) the keys from the root object down to the container,
+    int32_t depth;            // e.g. {"model", "vocab"}
+    // Called with each item of the array (key NULL, key_len 0) or member of the object, in
+    // order (index 0, 1, ...), the value as a tree and the key valid until it returns; a status
+    // other than OK ends the parse with it (the message in err). The parser does not check a
+    // handed-over object for duplicate keys: the function must, if it cares.
+    wembed_status (*item)(void *user, const char *key, uint32_t key_len, const we_json *value, uint32_t index, we_err *err);
     void *user;
 } we_json_sink;
 
-// we_json_parse with a sink (NULL: none). The array at sink->path is in the tree as an ARRAY
-// whose len is its number of items and whose items are NULL (we_json_at gives NULL).
+// we_json_parse with sinks (n_sinks of them; none: NULL, 0), each at its own path; a container
+// inside one sink's container goes to that sink, never to another. The container at a sink's
+// path is in the tree as an ARRAY or OBJECT whose len is its number of items or members and whose
+// items / members are NULL (we_json_at and we_json_get give NULL).
 wembed_status we_json_parse_sink(we_arena *arena, const char *text, size_t n, const we_json_limits *lim,
-                                 const we_json_sink *sink, const we_json **out, we_err *err);
+                                 const we_json_sink *sinks, int32_t n_sinks, const we_json **out, we_err *err);
 
 // Lookups. All accept NULL and return NULL / false when the value is absent or of another
 // type, so chains like we_json_get(we_json_get(root, "model"), "vocab") need no checks.

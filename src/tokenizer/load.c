@@ -12,19 +12,34 @@
 #include "tok.h"
 #include "unicode.h"
 
-// A Unigram vocabulary read while the JSON is parsed (model.vocab's items go to vocab_item, not
-// the tree): the pieces copied into the tokenizer's arena, their ids and scores in buffers.
+// model.vocab and model.merges read while the JSON is parsed (their items go to vocab_item and
+// merge_item, not the tree): the tokens copied into the tokenizer's arena, the rest into buffers,
+// checked by the model's loader (the vocabulary may be an array, a Unigram's, or an object).
 typedef struct vocab_sink {
     we_arena *arena;
-    we_buf tok, tok_len, score;   // const char *, uint32_t, double
-    int64_t bad;              // the first item that is not [piece, score], -1: none
+    we_buf tok, tok_len;      // const char *, uint32_t
+    we_buf score;             // double: array items [piece, score]
+    we_buf id;                // uint32_t: object members "token": id
+    bool is_map;              // the vocabulary was an object
+    int64_t bad;              // the first item that is not [piece, score] / member whose value is
+                              // not an id in range, -1: none
+    char bad_key[68];         // that member's key (its first 64 bytes)
 } vocab_sink;
+
+// The merges as records (uint32_t len_a, uint32_t len_b, a, b) in the order read.
+typedef struct merge_sink {
+    we_buf rec;
+    uint32_t n;               // records
+    int64_t bad;              // the first merge that is neither "a b" nor [a, b] (no records after it), -1: none
+    bool bad_no_space;        // it was a string without a space
+} merge_sink;
 
 typedef struct loader {
     we_tokenizer *tok;
     we_arena *arena;
     we_err *err;
-    vocab_sink *vocab;        // model.vocab when it is an array (NULL: none seen)
+    vocab_sink *vocab;        // model.vocab's items (NULL: not handed over)
+    merge_sink *merges;       // model.merges' items (NULL: not handed over)
 } loader;
 
 #define FAIL(ld, rc, ...) we_errorf((ld)->err, rc, __VA_ARGS__)
@@ -360,29 +375,30 @@ static wembed_status set_token(loader *ld, we_model *m, const char *s, uint32_t 
 
 #define MAX_VOCAB (1u << 24)
 
-// {"token": id, ...}
+// {"token": id, ...}, handed over by the parser (vocab_item)
 static wembed_status load_vocab_map(loader *ld, we_model *m, const we_json *vocab, const char *what) {
-    if (!we_json_is(vocab, WE_JSON_OBJECT)) return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "%s: \"vocab\" must be an object", what);
+    vocab_sink *vs = ld->vocab;
+    if (!we_json_is(vocab, WE_JSON_OBJECT) || !vs || !vs->is_map) return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "%s: \"vocab\" must be an object", what);
+    if (vs->bad >= 0)
+        return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "%s: vocab id of \"%s\" must be an integer in 0..%u", what, vs->bad_key, MAX_VOCAB - 1);
+    const char **toks = vs->tok.p;
+    const uint32_t *lens = vs->tok_len.p, *ids = vs->id.p;
+    uint32_t n = (uint32_t)vs->tok.n;
     int64_t max_id = -1;
-    for (uint32_t i = 0; i < vocab->len; i++) {
-        int64_t id;
-        if (!we_json_as_int(&vocab->u.members[i].value, &id) || id < 0 || id >= MAX_VOCAB)
-            return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "%s: vocab id of \"%.64s\" must be an integer in 0..%u", what,
-                        vocab->u.members[i].key, MAX_VOCAB - 1);
-        if (id > max_id) max_id = id;
-    }
+    for (uint32_t i = 0; i < n; i++)
+        if ((int64_t)ids[i] > max_id) max_id = ids[i];
     m->n_tok = (uint32_t)(max_id + 1);
-    m->vocab_size = vocab->len;
+    m->vocab_size = n;
     m->tok = we_arena_calloc(ld->arena, m->n_tok ? m->n_tok : 1, sizeof(char *), 8);
     m->tok_len = we_arena_calloc(ld->arena, m->n_tok ? m->n_tok : 1, sizeof(uint32_t), 4);
-    if (!m->tok || !m->tok_len) return OOM(ld);
-    for (uint32_t i = 0; i < vocab->len; i++) {
-        const we_json_member *mb = &vocab->u.members[i];
-        char *s = we_arena_strndup(ld->arena, mb->key, mb->key_len);
-        if (!s) return OOM(ld);
-        int64_t id;
-        we_json_as_int(&mb->value, &id);
-        wembed_status rc = set_token(ld, m, s, mb->key_len, id);
+    if (!m->tok || !m->tok_len || we_strmap_reserve(&m->map, n)) return OOM(ld);
+    for (uint32_t i = 0; i < n; i++) {
+        // The parser leaves a handed-over object's keys unchecked: a repeated token is an error,
+        // as a repeated key anywhere else in the file.
+        int32_t prev;
+        if (we_strmap_get(&m->map, toks[i], lens[i], &prev))
+            return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "%s: duplicate key \"%.64s\" in \"vocab\"", what, toks[i]);
+        wembed_status rc = set_token(ld, m, toks[i], lens[i], ids[i]);
         if (rc) return rc;
     }
     return WEMBED_STATUS_OK;
@@ -411,26 +427,18 @@ static wembed_status load_bpe(loader *ld, we_model *m, const we_json *v) {
         (rc = get_bool(ld, v, "ignore_merges", false, &m->ignore_merges, "BPE")))
         return rc;
     const we_json *merges = we_json_get(v, "merges");
-    if (!we_json_is(merges, WE_JSON_ARRAY)) return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "BPE: \"merges\" must be an array");
+    merge_sink *ms = ld->merges;
+    if (!we_json_is(merges, WE_JSON_ARRAY) || !ms) return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "BPE: \"merges\" must be an array");
     uint32_t prefix_len = m->prefix ? m->prefix_len : 0;
+    if (we_pairmap_reserve(&m->merges, ms->n)) return OOM(ld);
     we_buf key = { 0 };
-    for (uint32_t i = 0; i < merges->len; i++) {
-        const we_json *mg = we_json_at(merges, i);
-        const char *a, *b;
-        size_t al, bl;
-        if (mg->type == WE_JSON_STRING) {
-            // "a b": split at the first space (splitn(2, ' '))
-            const char *s = mg->u.str;
-            const char *sp = memchr(s, ' ', mg->len);
-            if (!sp) { we_buf_free(&key); return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "BPE: merge %u has no space", i); }
-            a = s; al = (size_t)(sp - s);
-            b = sp + 1; bl = mg->len - al - 1;
-        } else if (mg->type == WE_JSON_ARRAY && mg->len == 2 && (a = we_json_as_str(we_json_at(mg, 0), &al)) &&
-                   (b = we_json_as_str(we_json_at(mg, 1), &bl))) {
-        } else {
-            we_buf_free(&key);
-            return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "BPE: merge %u must be \"a b\" or [a, b]", i);
-        }
+    const char *r = ms->rec.p;
+    for (uint32_t i = 0; i < ms->n; i++) {
+        uint32_t al, bl;
+        memcpy(&al, r, 4);
+        memcpy(&bl, r + 4, 4);
+        const char *a = r + 8, *b = a + al;
+        r = b + bl;
         int32_t ida, idb, idn;
         if (!lookup(m, a, al, &ida) || !lookup(m, b, bl, &idb)) {
             we_buf_free(&key);
@@ -446,6 +454,11 @@ static wembed_status load_bpe(loader *ld, we_model *m, const we_json *v) {
             return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "BPE: merge %u makes a token that is not in the vocabulary", i);
         }
         if (we_pairmap_put(&m->merges, (uint32_t)ida, (uint32_t)idb, i, (uint32_t)idn)) { we_buf_free(&key); return OOM(ld); }
+    }
+    if (ms->bad >= 0) {
+        we_buf_free(&key);
+        if (ms->bad_no_space) return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "BPE: merge %u has no space", (uint32_t)ms->bad);
+        return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "BPE: merge %u must be \"a b\" or [a, b]", (uint32_t)ms->bad);
     }
     we_buf_free(&key);
     find_byte_ids(m);
@@ -483,24 +496,79 @@ static wembed_status load_wordlevel(loader *ld, we_model *m, const we_json *v) {
     return get_str(ld, v, "unk_token", false, &m->unk, &m->unk_len, "WordLevel");
 }
 
-// One item of model.vocab when it is an array: [piece, score], kept as read (and checked in
-// load_unigram, as the array may turn out not to be a Unigram's vocabulary).
-static wembed_status vocab_item(void *user, const we_json *e, uint32_t i, we_err *err) {
+// One item of model.vocab: [piece, score] of an array, or a member "token": id of an object,
+// kept as read (and checked by the model's loader, as the container may turn out not to be the
+// model's kind of vocabulary).
+static wembed_status vocab_item(void *user, const char *key, uint32_t key_len, const we_json *e, uint32_t i, we_err *err) {
     vocab_sink *vs = user;
     if (vs->bad >= 0) return WEMBED_STATUS_OK;
-    const we_json *piece = we_json_at(e, 0), *score = we_json_at(e, 1);
-    if (!we_json_is(e, WE_JSON_ARRAY) || e->len != 2 || !we_json_is(piece, WE_JSON_STRING) ||
-        !we_json_is(score, WE_JSON_NUMBER) || i >= MAX_VOCAB) {
-        vs->bad = i;
+    vs->is_map = key != NULL;
+    const char *str;
+    uint32_t len;
+    int64_t id = 0;
+    if (key) {
+        if (!we_json_as_int(e, &id) || id < 0 || id >= MAX_VOCAB) {
+            vs->bad = i;
+            snprintf(vs->bad_key, sizeof vs->bad_key, "%.64s", key);
+            return WEMBED_STATUS_OK;
+        }
+        str = key;
+        len = key_len;
+    } else {
+        const we_json *piece = we_json_at(e, 0), *score = we_json_at(e, 1);
+        if (!we_json_is(e, WE_JSON_ARRAY) || e->len != 2 || !we_json_is(piece, WE_JSON_STRING) ||
+            !we_json_is(score, WE_JSON_NUMBER) || i >= MAX_VOCAB) {
+            vs->bad = i;
+            return WEMBED_STATUS_OK;
+        }
+        str = piece->u.str;
+        len = piece->len;
+        if (!we_buf_reserve(&vs->score, 1, sizeof(double))) goto oom;
+        ((double *)vs->score.p)[vs->score.n++] = serde_f64(score);
+    }
+    const char *s = we_arena_strndup(vs->arena, str, len);
+    if (!s || !we_buf_reserve(&vs->tok, 1, sizeof(char *)) || !we_buf_reserve(&vs->tok_len, 1, sizeof(uint32_t)) ||
+        (key && !we_buf_reserve(&vs->id, 1, sizeof(uint32_t))))
+        goto oom;
+    ((const char **)vs->tok.p)[vs->tok.n++] = s;
+    ((uint32_t *)vs->tok_len.p)[vs->tok_len.n++] = len;
+    if (key) ((uint32_t *)vs->id.p)[vs->id.n++] = (uint32_t)id;
+    return WEMBED_STATUS_OK;
+oom:
+    return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer.json: out of memory");
+}
+
+// One item of model.merges: "a b" (split at the first space, as splitn(2, ' ')) or [a, b].
+static wembed_status merge_item(void *user, const char *key, uint32_t key_len, const we_json *e, uint32_t i, we_err *err) {
+    (void)key_len;
+    merge_sink *ms = user;
+    if (ms->bad >= 0) return WEMBED_STATUS_OK;
+    const char *a = NULL, *b = NULL;
+    size_t al = 0, bl = 0;
+    if (!key && e->type == WE_JSON_STRING) {
+        const char *sp = memchr(e->u.str, ' ', e->len);
+        if (sp) {
+            a = e->u.str; al = (size_t)(sp - a);
+            b = sp + 1; bl = e->len - al - 1;
+        } else {
+            ms->bad_no_space = true;
+        }
+    } else if (!key && e->type == WE_JSON_ARRAY && e->len == 2) {
+        a = we_json_as_str(we_json_at(e, 0), &al);
+        b = we_json_as_str(we_json_at(e, 1), &bl);
+    }
+    if (!a || !b) {
+        ms->bad = i;
         return WEMBED_STATUS_OK;
     }
-    const char *s = we_arena_strndup(vs->arena, piece->u.str, piece->len);
-    if (!s || !we_buf_reserve(&vs->tok, 1, sizeof(char *)) || !we_buf_reserve(&vs->tok_len, 1, sizeof(uint32_t)) ||
-        !we_buf_reserve(&vs->score, 1, sizeof(double)))
-        return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer.json: out of memory");
-    ((const char **)vs->tok.p)[vs->tok.n++] = s;
-    ((uint32_t *)vs->tok_len.p)[vs->tok_len.n++] = piece->len;
-    ((double *)vs->score.p)[vs->score.n++] = serde_f64(score);
+    if (!we_buf_reserve(&ms->rec, 8 + al + bl, 1)) return we_errorf(err, WEMBED_STATUS_ALLOC_FAILED, "tokenizer.json: out of memory");
+    uint32_t l[2] = { (uint32_t)al, (uint32_t)bl };
+    char *p = (char *)ms->rec.p + ms->rec.n;
+    memcpy(p, l, 8);
+    memcpy(p + 8, a, al);
+    memcpy(p + 8 + al, b, bl);
+    ms->rec.n += 8 + al + bl;
+    ms->n++;
     return WEMBED_STATUS_OK;
 }
 
@@ -510,7 +578,7 @@ static wembed_status load_unigram(loader *ld, we_model *m, const we_json *v) {
     m->fuse_unk = true;
     const we_json *vocab = we_json_get(v, "vocab");
     vocab_sink *vs = ld->vocab;
-    if (!we_json_is(vocab, WE_JSON_ARRAY) || !vs || vocab->len >= MAX_VOCAB)
+    if (!we_json_is(vocab, WE_JSON_ARRAY) || !vs || vs->is_map || vocab->len >= MAX_VOCAB)
         return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "Unigram: \"vocab\" must be an array of [piece, score]");
     if (vs->bad >= 0) return FAIL(ld, WEMBED_STATUS_BAD_FORMAT, "Unigram: vocab entry %u must be [piece, score]", (uint32_t)vs->bad);
     m->n_tok = m->vocab_size = vocab->len;
@@ -622,7 +690,7 @@ static wembed_status load_added(loader *ld, const we_json *list) {
 }
 
 wembed_status we_added_build_matchers(we_tokenizer *tok, we_err *err) {
-    loader l = { tok, &tok->arena, err, NULL }, *ld = &l;
+    loader l = { tok, &tok->arena, err, NULL, NULL }, *ld = &l;
     // The two matchers: specials first, then the others (Rust's order), split by `normalized`.
     const char **pats = we_arena_alloc(ld->arena, (size_t)(tok->n_added + 1) * sizeof(char *), 8);
     uint32_t *lens = we_arena_alloc(ld->arena, (size_t)(tok->n_added + 1) * sizeof(uint32_t), 4);
@@ -897,29 +965,41 @@ static wembed_status from_tree(loader *ld, const we_json *root);
 
 wembed_status we_tokenizer_from_json(we_tokenizer *tok, const char *json, size_t n, we_err *err) {
     // The JSON tree lives in its own arena, freed once the tokenizer has copied what it keeps;
-    // a Unigram vocabulary goes straight from the parser to the tokenizer (vocab_item).
+    // the model's vocabulary and merges go straight from the parser to the tokenizer's tables
+    // and buffers (vocab_item, merge_item): most of a big file, never a tree.
     vocab_sink vs;
     memset(&vs, 0, sizeof vs);
     vs.arena = &tok->arena;
     vs.bad = -1;
-    static const char *const vocab_path[] = { "model", "vocab" };
-    we_json_sink sink = { vocab_path, 2, vocab_item, &vs };
-    loader ld = { tok, &tok->arena, err, NULL };
+    merge_sink ms;
+    memset(&ms, 0, sizeof ms);
+    ms.bad = -1;
+    static const char *const vocab_path[] = { "model", "vocab" }, *const merges_path[] = { "model", "merges" };
+    const we_json_sink sinks[] = { { vocab_path, 2, vocab_item, &vs }, { merges_path, 2, merge_item, &ms } };
+    loader ld = { tok, &tok->arena, err, NULL, NULL };
     we_arena ja;
     we_arena_init(&ja, (size_t)1 << 20);
     const we_json *root = NULL;
-    wembed_status rc = we_json_parse_sink(&ja, json, n, NULL, &sink, &root, err);
+    wembed_status rc = we_json_parse_sink(&ja, json, n, NULL, sinks, 2, &root, err);
     if (rc) {
         we_err_prefix(err, "tokenizer.json");
     } else {
-        const we_json *vocab = we_json_get(we_json_get(root, "model"), "vocab");
-        if (we_json_is(vocab, WE_JSON_ARRAY) && !vocab->u.items) ld.vocab = &vs;   // handed over
+        const we_json *model = we_json_get(root, "model");
+        const we_json *vocab = we_json_get(model, "vocab"), *merges = we_json_get(model, "merges");
+        // handed over: a container at the path with its items elsewhere (an empty one counts)
+        if ((we_json_is(vocab, WE_JSON_ARRAY) || we_json_is(vocab, WE_JSON_OBJECT)) && !vocab->u.items) {
+            vs.is_map = vocab->type == WE_JSON_OBJECT;
+            ld.vocab = &vs;
+        }
+        if ((we_json_is(merges, WE_JSON_ARRAY) || we_json_is(merges, WE_JSON_OBJECT)) && !merges->u.items) ld.merges = &ms;
         rc = from_tree(&ld, root);
     }
     we_arena_free(&ja);
     we_buf_free(&vs.tok);
     we_buf_free(&vs.tok_len);
     we_buf_free(&vs.score);
+    we_buf_free(&vs.id);
+    we_buf_free(&ms.rec);
     return rc;
 }
 

@@ -331,8 +331,8 @@ static uint32_t hash_bytes(const char *s, size_t n) {
     return h;
 }
 
-static bool strmap_grow(we_strmap *m) {
-    uint32_t cap = m->cap ? m->cap * 2 : 64;
+// The slots to cap (a power of two), the items re-hashed.
+static bool strmap_rehash(we_strmap *m, uint32_t cap) {
     uint32_t *slots = we_calloc(cap, sizeof(uint32_t));
     if (!slots) return false;
     for (uint32_t i = 0; i < m->n; i++) {
@@ -346,27 +346,43 @@ static bool strmap_grow(we_strmap *m) {
     return true;
 }
 
+static bool strmap_items(we_strmap *m, uint32_t c) {
+    const char **k = we_realloc((void *)m->keys, (size_t)c * sizeof *k);
+    if (!k) return false;
+    m->keys = k;
+    uint32_t *l = we_realloc(m->klens, (size_t)c * sizeof *l);
+    if (!l) return false;
+    m->klens = l;
+    int32_t *v = we_realloc(m->vals, (size_t)c * sizeof *v);
+    if (!v) return false;
+    m->vals = v;
+    m->cap_items = c;
+    return true;
+}
+
+// The smallest power of two >= 2 n (at least 64): the slots for n keys at most half full.
+static uint32_t slots_for(uint32_t n) {
+    uint32_t cap = 64;
+    while (cap < UINT32_MAX / 2 && (uint64_t)n * 2 > cap) cap *= 2;
+    return cap;
+}
+
+wembed_status we_strmap_reserve(we_strmap *m, uint32_t n) {
+    if (n > UINT32_MAX / 4) return WEMBED_STATUS_ALLOC_FAILED;
+    if (slots_for(n) > m->cap && !strmap_rehash(m, slots_for(n))) return WEMBED_STATUS_ALLOC_FAILED;
+    if (n > m->cap_items && !strmap_items(m, n)) return WEMBED_STATUS_ALLOC_FAILED;
+    return WEMBED_STATUS_OK;
+}
+
 wembed_status we_strmap_put(we_strmap *m, const char *key, uint32_t klen, int32_t val) {
-    if ((m->n + 1) * 2 > m->cap && !strmap_grow(m)) return WEMBED_STATUS_ALLOC_FAILED;
+    if ((m->n + 1) * 2 > m->cap && !strmap_rehash(m, m->cap ? m->cap * 2 : 64)) return WEMBED_STATUS_ALLOC_FAILED;
     uint32_t h = hash_bytes(key, klen) & (m->cap - 1);
     while (m->slots[h]) {
         uint32_t i = m->slots[h] - 1;
         if (m->klens[i] == klen && memcmp(m->keys[i], key, klen) == 0) { m->vals[i] = val; return WEMBED_STATUS_OK; }
         h = (h + 1) & (m->cap - 1);
     }
-    if (m->n == m->cap_items) {
-        uint32_t c = m->cap_items ? m->cap_items * 2 : 64;
-        const char **k = we_realloc((void *)m->keys, (size_t)c * sizeof *k);
-        if (!k) return WEMBED_STATUS_ALLOC_FAILED;
-        m->keys = k;
-        uint32_t *l = we_realloc(m->klens, (size_t)c * sizeof *l);
-        if (!l) return WEMBED_STATUS_ALLOC_FAILED;
-        m->klens = l;
-        int32_t *v = we_realloc(m->vals, (size_t)c * sizeof *v);
-        if (!v) return WEMBED_STATUS_ALLOC_FAILED;
-        m->vals = v;
-        m->cap_items = c;
-    }
+    if (m->n == m->cap_items && !strmap_items(m, m->cap_items ? m->cap_items * 2 : 64)) return WEMBED_STATUS_ALLOC_FAILED;
     m->keys[m->n] = key;
     m->klens[m->n] = klen;
     m->vals[m->n] = val;
@@ -402,8 +418,7 @@ static uint32_t hash_u64(uint64_t x) {
     return (uint32_t)x;
 }
 
-static bool pairmap_grow(we_pairmap *m) {
-    uint32_t cap = m->cap ? m->cap * 2 : 64;
+static bool pairmap_rehash(we_pairmap *m, uint32_t cap) {
     uint64_t *keys = we_calloc(cap, sizeof(uint64_t));
     uint32_t *rank = we_malloc((size_t)cap * sizeof(uint32_t));
     uint32_t *id = we_malloc((size_t)cap * sizeof(uint32_t));
@@ -422,9 +437,14 @@ static bool pairmap_grow(we_pairmap *m) {
     return true;
 }
 
+wembed_status we_pairmap_reserve(we_pairmap *m, uint32_t n) {
+    if (n > UINT32_MAX / 4) return WEMBED_STATUS_ALLOC_FAILED;
+    if (slots_for(n) > m->cap && !pairmap_rehash(m, slots_for(n))) return WEMBED_STATUS_ALLOC_FAILED;
+    return WEMBED_STATUS_OK;
+}
 
 wembed_status we_pairmap_put(we_pairmap *m, uint32_t a, uint32_t b, uint32_t rank, uint32_t id) {
-    if ((m->n + 1) * 2 > m->cap && !pairmap_grow(m)) return WEMBED_STATUS_ALLOC_FAILED;
+    if ((m->n + 1) * 2 > m->cap && !pairmap_rehash(m, m->cap ? m->cap * 2 : 64)) return WEMBED_STATUS_ALLOC_FAILED;
     uint64_t key = (((uint64_t)a << 32) | b) + 1;
     uint32_t h = hash_u64(key) & (m->cap - 1);
     while (m->keys[h] && m->keys[h] != key) h = (h + 1) & (m->cap - 1);

@@ -153,6 +153,9 @@ typedef struct we_strmap {
 
 // Inserts or replaces (last write wins, as a Rust HashMap collect). Memory: we_malloc.
 wembed_status we_strmap_put(we_strmap *m, const char *key, uint32_t klen, int32_t val);
+// Room for n keys in all, so that a load of known size allocates each table once (no
+// rehash holding the old table and the new).
+wembed_status we_strmap_reserve(we_strmap *m, uint32_t n);
 bool we_strmap_get(const we_strmap *m, const char *key, size_t klen, int32_t *val);
 void we_strmap_free(we_strmap *m);
 
@@ -163,6 +166,7 @@ typedef struct we_pairmap {
 } we_pairmap;
 
 wembed_status we_pairmap_put(we_pairmap *m, uint32_t a, uint32_t b, uint32_t rank, uint32_t id);
+wembed_status we_pairmap_reserve(we_pairmap *m, uint32_t n);   // as we_strmap_reserve
 bool we_pairmap_get(const we_pairmap *m, uint32_t a, uint32_t b, uint32_t *rank, uint32_t *id);
 void we_pairmap_free(we_pairmap *m);
 
