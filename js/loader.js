@@ -27,7 +27,7 @@
 
 import { WembedError, statusError, throwIfAborted } from './errors.js';
 import { collect } from './download.js';
-import { cString, withUTF8, withBytes } from './heap.js';
+import { cString, withUTF8 } from './heap.js';
 import { valueOf } from './names.js';
 import { checkName } from './sources.js';
 
@@ -281,18 +281,33 @@ async function loadOnce(engine, src, opts, seen) {
     const fail = (rc) => statusError(engine.status, rc, cString(engine, m._wembed__loader_last_error(ld)));
     let stage = 0;
     try {
-      const addWhole = (name, bytes) => withBytes(engine, bytes, name, (p, n) => {   // one copy in
+      stage = m._malloc(STAGE_BYTES);
+      if (!stage) throw new WembedError('alloc_failed', 'out of memory for the loading buffer');
+      // Every file goes in through the one staging buffer: the engine holds a file once (a small
+      // file whole, where it is parsed; a weights file's tensors in their final layout), never
+      // also a second copy made here (a 33 MB tokenizer.json would leave that much behind).
+      /** @param {Uint8Array} chunk */
+      const write = (chunk) => {
+        for (let o = 0; o < chunk.byteLength; o += STAGE_BYTES) {
+          const part = chunk.subarray(o, o + STAGE_BYTES);
+          engine.heapU8().set(part, stage);   // the one copy into the module
+          const rc = m._wembed__loader_write(ld, stage, part.byteLength);
+          if (rc) throw fail(rc);
+        }
+      };
+      const addWhole = (name, bytes) => {
         seen.current = name;
-        const rc = withUTF8(engine, name, (np) => m._wembed__loader_add_file(ld, np, p, n));
+        const rc = withUTF8(engine, name, (np) => m._wembed__loader_begin_file(ld, np, bytes.byteLength));
         if (rc) throw fail(rc);
+        write(bytes);
+        const end = m._wembed__loader_end_file(ld);
+        if (end) throw fail(end);
         seen.current = null;
-      });
+      };
       // config.json first: the engine needs it before safetensors weights begin.
       const order = [...small.keys()].sort((a, b) => (a === 'config.json' ? -1 : b === 'config.json' ? 1 : a < b ? -1 : 1));
       for (const name of order) addWhole(name, small.get(name));
 
-      stage = m._malloc(STAGE_BYTES);
-      if (!stage) throw new WembedError('alloc_failed', 'out of memory for the loading buffer');
       for (const name of weightNames) {
         throwIfAborted(signal);
         const f = name === 'model.safetensors' && opened ? opened : await src.open(name);
@@ -307,14 +322,7 @@ async function loadOnce(engine, src, opts, seen) {
         }
         let rc = withUTF8(engine, name, (np) => m._wembed__loader_begin_file(ld, np, f.size));
         if (rc) { discard(f); throw fail(rc); }
-        for await (const chunk of tracked(name, f)) {
-          for (let o = 0; o < chunk.byteLength; o += STAGE_BYTES) {
-            const part = chunk.subarray(o, o + STAGE_BYTES);
-            engine.heapU8().set(part, stage);   // the one copy into the module
-            rc = m._wembed__loader_write(ld, stage, part.byteLength);
-            if (rc) throw fail(rc);
-          }
-        }
+        for await (const chunk of tracked(name, f)) write(chunk);
         rc = m._wembed__loader_end_file(ld);
         if (rc) throw fail(rc);
         seen.current = null;

@@ -728,21 +728,9 @@ done:
 
 wembed_tokenizer *wembed_model_tokenizer(wembed_model *m) {
     if (!m || m->failed) return NULL;
-    if (m->tokenizer) return m->tokenizer;
-    size_t n;
-    const uint8_t *json = we_model_file_data(m, "tokenizer.json", &n);
-    if (!json) {
+    if (!m->tokenizer)
         we_errorf(&m->err, WEMBED_STATUS_MISSING_FILE, "the model was loaded without tokenizer.json: give it, or embed token ids");
-        return NULL;
-    }
-    wembed_tokenizer *tok = NULL;
-    wembed_status rc = wembed_tokenizer_load(json, n, &tok);
-    if (rc) {
-        we_errorf(&m->err, rc, "tokenizer.json: %s", tok ? wembed_tokenizer_last_error(tok) : "out of memory");
-        wembed_tokenizer_free(tok);
-        return NULL;
-    }
-    return m->tokenizer = tok;
+    return m->tokenizer;
 }
 
 // The special tokens the post-processor puts before and after a single text, read off the

@@ -1,7 +1,8 @@
 // loader.c - the streaming loader (wembed_loader_*, wembed_model_load; see wembed.h).
 //
 // How a load goes:
-//   1. Small files (config.json, modules.json, tokenizer.json, ...) are kept whole.
+//   1. Small files (config.json, modules.json, ...) are kept whole; tokenizer.json is parsed
+//      into the model's tokenizer as it arrives (take_tokenizer), its bytes not kept.
 //   2. When the first weights file begins, the architecture is fixed: from config.json for
 //      safetensors, from the metadata for GGUF. The family's table (src/arch/<family>.c) gives
 //      one slot per tensor the model needs, with its expected shape.
@@ -153,6 +154,28 @@ static wembed_status keep_file(wembed_loader *ld, const char *name, uint8_t *dat
     }
     m->files = files;
     m->files[m->n_files++] = (we_model_file){nm, data_owned, n};
+    return WEMBED_STATUS_OK;
+}
+
+// tokenizer.json is parsed as soon as it arrives, and its bytes dropped: a malformed one fails
+// the load with its reason (not every text embed later), and the parse's working memory is
+// free again before the weights need theirs (the JS loader gives the small files first). The
+// file is read once: a real one is 11-33 MB the model would otherwise hold for its lifetime.
+static wembed_status take_tokenizer(wembed_loader *ld, uint8_t *data_owned, size_t n) {
+    wembed_model *m = ld->model;
+    if (m->tokenizer) {
+        we_free(data_owned);
+        return fail(ld, WEMBED_STATUS_INVALID_ARGUMENT, "the file tokenizer.json was given twice");
+    }
+    wembed_tokenizer *tok = NULL;
+    wembed_status rc = wembed_tokenizer_load(data_owned, n, &tok);
+    we_free(data_owned);
+    if (rc) {
+        fail(ld, rc, "tokenizer.json: %s", tok ? wembed_tokenizer_last_error(tok) : "out of memory");
+        wembed_tokenizer_free(tok);
+        return rc;
+    }
+    m->tokenizer = tok;
     return WEMBED_STATUS_OK;
 }
 
@@ -932,7 +955,8 @@ wembed_status wembed_loader_end_file(wembed_loader *ld) {
         uint8_t *data = f->buf;
         data[f->size] = 0;
         f->buf = NULL;
-        rc = keep_file(ld, f->name, data, (size_t)f->size);
+        rc = strcmp(f->name, "tokenizer.json") == 0 ? take_tokenizer(ld, data, (size_t)f->size)
+                                                     : keep_file(ld, f->name, data, (size_t)f->size);
         close_file(ld);
         return rc;
     }
@@ -1055,20 +1079,6 @@ wembed_status wembed_loader_finish(wembed_loader *ld, wembed_model **out_model) 
     if ((rc = describe(ld))) return rc;
     if ((rc = we_st_read_modules(m, &ld->err))) return failed_with(ld, rc);
     if ((rc = we_st_finish_dense(m, &ld->err))) return failed_with(ld, rc);
-    // tokenizer.json, when given, is parsed now: a malformed one fails the load with its reason,
-    // not every text embed later.
-    size_t n_tok;
-    const uint8_t *tok_json = we_model_file_data(m, "tokenizer.json", &n_tok);
-    if (tok_json && !m->tokenizer) {
-        wembed_tokenizer *tok = NULL;
-        if ((rc = wembed_tokenizer_load(tok_json, n_tok, &tok))) {
-            fail(ld, rc, "tokenizer.json: %s", tok ? wembed_tokenizer_last_error(tok) : "out of memory");
-            wembed_tokenizer_free(tok);
-            return rc;
-        }
-        m->tokenizer = tok;
-    }
-
     uint32_t n = ld->n_mslots;
     for (uint32_t i = 0; i < ld->n_slots; i++) n += ld->slots[i].from != NULL;
     m->tensors = we_malloc((n ? n : 1) * sizeof *m->tensors);

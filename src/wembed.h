@@ -158,8 +158,10 @@ void          wembed_pool_free(wembed_pool *pool);                       // NULL
 // Files the engine reads: config.json, model.safetensors / shards + index, *.gguf,
 // modules.json, <pooling path>/config.json, sentence_bert_config.json, and for each Dense
 // module of modules.json <path>/config.json and <path>/model.safetensors (a weights file: give
-// modules.json and <path>/config.json before it); every other small file given
-// (tokenizer.json, preprocessor_config.json, ...) is kept for the later stages.
+// modules.json and <path>/config.json before it); tokenizer.json is parsed into the model's
+// tokenizer when it is given (its errors fail the load then; its bytes are not kept: give it
+// before the weights, and its parse's working memory is reused by them); every other small
+// file given (preprocessor_config.json, ...) is kept for the later stages.
 
 typedef enum wembed_dtype {
     WEMBED_DTYPE_F32 = 0,   // weights as float32
