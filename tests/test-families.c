@@ -58,6 +58,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "arch/forward.h"
 #include "formats/json.h"
 #include "image/preprocess.h"
 #include "wembed.h"
@@ -592,5 +593,18 @@ int main(int argc, char **argv) {
         for (size_t k = 0; g_quantized[k]; k++) quantized = quantized || strcmp(g_quantized[k], g_fixtures[i]) == 0;
         if (!skip) run_fixture(g_fixtures[i], quantized);
     }
+    // The decoders' MLP in runs of 7 rows (256 in use: the fixtures are shorter): several runs
+    // and a ragged last one, against the same references.
+    static const char *const decoders[] = { "qwen3_embed", "qwen3_own", "qwen3_long", "embeddinggemma", "gemma_own", "gemma_long" };
+    we_decoder_mlp_rows = 7;
+    for (size_t i = 0; i < WE_ARRAY_LEN(decoders); i++) {
+        bool run = !named;   // all of them, or those named, less those excluded
+        for (int k = except ? 2 : 1; k < argc; k++)
+            if (strcmp(argv[k], decoders[i]) == 0) run = !except;
+        if (!run) continue;
+        if (g_verbose) printf("MLP in runs of 7 rows: %s\n", decoders[i]);
+        run_fixture(decoders[i], false);
+    }
+    we_decoder_mlp_rows = 256;
     return we_test_finish("test-families");
 }

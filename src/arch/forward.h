@@ -344,11 +344,13 @@ typedef struct we_decoder_bufs {
     float *h;                     // (n, E)     normed x; o_proj / down_proj out
     float *q, *k, *v;             // (n, H d), (n, KV d), (n, KV d)
     float *a;                     // (n, H d)   attention output
-    float *g, *u;                 // (n, F)     gate; up, act(gate) * up in place
+    float *g, *u;                 // (min(n, we_decoder_mlp_rows), F) gate; up, act(gate) * up in place
     float *attn;                  // we_attend's scratch (the caller's: it knows the attentions)
     void *lscratch;               // the Linear scratch
 } we_decoder_bufs;
 
+// Tokens per run of the MLP (layers.c: 256); set before a forward pass, not during one.
+extern int we_decoder_mlp_rows;
 // One round of the planner (we_carve) for all of b but attn; L0 any layer.
 void we_decoder_carve(we_carve *c, we_decoder_bufs *b, const we_decoder_layer *L0, const we_decoder_shape *s, int n);
 // One layer over x (n_tok, E) in place: q and k rotated by rp, attention ap, the gate's act.
