@@ -8,6 +8,10 @@
 #   ENVIRONMENT=web,worker,node    one glue for pages, workers and Node
 #   FILESYSTEM=0                   the engine is handed bytes; no Emscripten FS
 #   ALLOW_MEMORY_GROWTH, 4GB max   the default maximum stops at 2 GiB
+#   MEMORY_GROWTH_GEOMETRIC_CAP    a grow overshoots what malloc asked by at most 16 MiB, not
+#                                  the default 20% up to 96 MiB: memory a page never uses; the
+#                                  engine's big blocks (a weights file, the activations) grow it
+#                                  in few steps anyway
 #   NODEJS_CATCH_*=0               a library must not install process-wide handlers
 #   PTHREAD_POOL_SIZE              workers must exist before pthread_create, or it deadlocks
 #   -O1 at link                    clang has already optimized every object at -O3; binaryen's
@@ -41,6 +45,7 @@ set(WEMBED_WASM_LINK
   -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=${WEMBED_WASM_EXPORT_NAME}
   -sENVIRONMENT=web,worker,node -sFILESYSTEM=0
   -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB -sINITIAL_MEMORY=32MB -sTOTAL_STACK=1MB
+  -sMEMORY_GROWTH_GEOMETRIC_CAP=16MB
   -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
   -sEXPORTED_FUNCTIONS=_malloc,_free
   -sINCOMING_MODULE_JS_API=wasmBinary,instantiateWasm,locateFile,mainScriptUrlOrBlob,print,printErr,onAbort
