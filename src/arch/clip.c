@@ -327,7 +327,7 @@ static wembed_status clip_vision_forward(const we_arch_model *m, wembed_pool *po
         we_apply_norm(NULL, &ln, cls + (size_t)b * E, E, x + (size_t)b * T * E, E, &w->post_ln_w, &w->post_ln_b, 1, E);
     if (w->proj.data) we_linear(pool, pooled, (int)w->proj.N, cls, E, &w->proj, NULL, B, WE_ACT_NONE, pscratch);
     else memcpy(pooled, cls, sizeof(float) * (size_t)B * E);
-    we_free(c.base);
+    we_carve_free(&c);
     we_free(seq_off);
     return WEMBED_STATUS_OK;
 }

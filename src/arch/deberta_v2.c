@@ -540,7 +540,7 @@ static wembed_status deb_forward(const we_arch_model *m, wembed_pool *pool, cons
         we_pool_run(pool, deb_attn_task, &ac);
         we_postln_tail_apply(pool, &Ly->tail, &ffn, &ln, x, a, h, ff, n, E, lscratch);
     }
-    we_free(c.base);
+    we_carve_free(&c);
     return WEMBED_STATUS_OK;
 }
 

@@ -34,9 +34,11 @@ int32_t we_longest_seq(const we_tokens *tk);
 static inline const float *we_vec(const we_weight *w) { return w && w->data ? (const float *)w->data : NULL; }
 
 // -----------------------------------------------------------------------------------------
-// The activation planner. A pass carves every buffer it needs out of one block, in two
-// rounds of the same code: the first (base NULL) only counts, we_carve_alloc allocates, the
-// second hands out the pointers.
+// The activation planner. A pass carves every buffer it needs, in two rounds of the same
+// code: the first (base NULL) only counts, we_carve_alloc allocates, the second hands out the
+// pointers. Buffers of 1 MiB and more get blocks of their own, the rest share one: wasm memory
+// never shrinks, and separate blocks of a few MB fit into what a load left free (the parse of
+// a 33 MB tokenizer.json below the weights), where one block of all of them would not.
 //
 //   we_carve c = {0};
 //   for (;;) {
@@ -46,18 +48,24 @@ static inline const float *we_vec(const we_weight *w) { return w && w->data ? (c
 //       if (!we_carve_alloc(&c)) return out_of_memory;
 //   }
 //   ...
-//   we_free(c.base);
+//   we_carve_free(&c);
+
+#define WE_CARVE_BLOCKS 32
 
 typedef struct we_carve {
-    char *base;                   // NULL while counting
-    size_t off;
+    char *base;                   // NULL while counting; then the block of the small buffers
+    size_t off;                   // its bytes so far
     bool overflow;
+    int n_big, i_big;             // buffers with their own block: counted, handed out
+    size_t big_size[WE_CARVE_BLOCKS];
+    char *big[WE_CARVE_BLOCKS];
 } we_carve;
 
 float *we_carve_floats(we_carve *c, size_t n);
 void *we_carve_bytes(we_carve *c, size_t n);
 // Allocates what the counting round asked for and starts the second round; false: out of memory.
 bool we_carve_alloc(we_carve *c);
+void we_carve_free(we_carve *c);
 
 // -----------------------------------------------------------------------------------------
 // Linear layers, embeddings

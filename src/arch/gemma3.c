@@ -351,7 +351,7 @@ static wembed_status gemma3_forward(const we_arch_model *m, wembed_pool *pool, c
         we_decoder_block(pool, &w->layers[il], &shape, &rms, hp->act, x, tk, sl ? &rp_l : &rp_g, sl ? &ap_slide : &ap_full, &b);
     }
     we_apply_norm(pool, &rms, x, E, x, E, &w->out_norm, NULL, n, E);
-    we_free(c.base);
+    we_carve_free(&c);
     return WEMBED_STATUS_OK;
 }
 

@@ -257,7 +257,7 @@ static wembed_status gte_forward(const we_arch_model *m, wembed_pool *pool, cons
         we_attend(pool, tk, a, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, &ap, NULL, NULL, attn);
         we_postln_tail_apply(pool, &L->tail, &ffn, &ln, x, a, h, ug, n, E, lscratch);
     }
-    we_free(c.base);
+    we_carve_free(&c);
     return WEMBED_STATUS_OK;
 }
 

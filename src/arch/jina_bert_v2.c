@@ -407,7 +407,7 @@ static wembed_status jina_forward(const we_arch_model *m, wembed_pool *pool, con
             we_postln_tail_apply(pool, &L->tail, &ffn, &ln, x, a, h, ff, n, E, lscratch);
         }
     }
-    we_free(c.base);
+    we_carve_free(&c);
     return WEMBED_STATUS_OK;
 }
 

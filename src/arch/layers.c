@@ -90,8 +90,21 @@ int32_t we_longest_seq(const we_tokens *tk) {
 // Planner
 
 #define CARVE_ALIGN 64
+#define CARVE_BIG ((size_t)1 << 20)
 
 void *we_carve_bytes(we_carve *c, size_t n) {
+    if (n >= CARVE_BIG && n <= SIZE_MAX / 2) {
+        // The rounds ask for the same sizes in the same order, so the i-th big buffer of the
+        // second round is the i-th of the first.
+        if (!c->base && c->n_big < WE_CARVE_BLOCKS) {
+            c->big_size[c->n_big++] = n;
+            return NULL;
+        }
+        if (c->base && c->i_big < c->n_big) {
+            if (n != c->big_size[c->i_big]) c->overflow = true;   // not the same rounds
+            return c->overflow ? NULL : c->big[c->i_big++];
+        }
+    }
     size_t at = c->off;
     if (n > SIZE_MAX / 2 || at > SIZE_MAX / 2 - n) c->overflow = true;
     else c->off = (at + n + CARVE_ALIGN - 1) & ~(size_t)(CARVE_ALIGN - 1);
@@ -110,8 +123,18 @@ bool we_carve_alloc(we_carve *c) {
     if (c->overflow) return false;
     // we_malloc aligns blocks of 4 KB and more to 64 bytes; the carved offsets keep it.
     c->base = we_malloc(WE_MAX(c->off, (size_t)4096));
+    bool ok = c->base != NULL;
+    for (int i = 0; i < c->n_big; i++) ok = ok && (c->big[i] = we_malloc(c->big_size[i])) != NULL;
     c->off = 0;
-    return c->base != NULL;
+    c->i_big = 0;
+    if (!ok) we_carve_free(c);
+    return ok;
+}
+
+void we_carve_free(we_carve *c) {
+    we_free(c->base);
+    for (int i = 0; i < c->n_big; i++) we_free(c->big[i]);
+    memset(c, 0, sizeof *c);
 }
 
 size_t we_linear_scratch_max(int T, const we_weight *const *ws, int n) {
@@ -605,6 +628,6 @@ wembed_status we_preln_text_forward(wembed_pool *pool, const we_preln_text *w, c
     we_gather_rows(x, &w->pos_emb, tk->pos, n, true);
     for (int il = 0; il < n_layer; il++) we_preln_block(pool, &w->layers[il], x, tk, E, F, ln, act, &ap, buf, attn, lscratch);
     we_apply_norm(pool, ln, x, E, x, E, &w->final_ln_w, &w->final_ln_b, n, E);
-    we_free(c.base);
+    we_carve_free(&c);
     return WEMBED_STATUS_OK;
 }

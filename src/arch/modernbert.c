@@ -443,7 +443,7 @@ static wembed_status mbert_forward(const we_arch_model *m, wembed_pool *pool, co
         we_residual(x, h, (size_t)n * E);
     }
     we_apply_norm(pool, &ln, x, E, x, E, &w->final_norm_w, NULL, n, E);
-    we_free(c.base);
+    we_carve_free(&c);
     return WEMBED_STATUS_OK;
 }
 

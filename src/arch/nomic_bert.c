@@ -301,7 +301,7 @@ static wembed_status nomic_forward(const we_arch_model *m, wembed_pool *pool, co
         }
         we_add_norm(pool, &ln, x, h, &L->norm2_w, &L->norm2_b, n, E);
     }
-    we_free(c.base);
+    we_carve_free(&c);
     return WEMBED_STATUS_OK;
 }
 

@@ -384,7 +384,7 @@ static wembed_status nv_vision_forward(const we_arch_model *m, wembed_pool *pool
         for (int t = 0; t < T; t++) we_residual(xb + (size_t)t * E, sm + (size_t)b * E, (size_t)E);
         memcpy(pooled + (size_t)b * E, xb, sizeof(float) * (size_t)E);
     }
-    we_free(c.base);
+    we_carve_free(&c);
     return WEMBED_STATUS_OK;
 }
 

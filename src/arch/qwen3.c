@@ -217,7 +217,7 @@ static wembed_status qwen3_forward(const we_arch_model *m, wembed_pool *pool, co
     for (int il = 0; il < hp->base.n_layer; il++)
         we_decoder_block(pool, &w->layers[il], &shape, &rms, hp->act, x, tk, &rp, &ap, &b);
     we_apply_norm(pool, &rms, x, E, x, E, &w->out_norm, NULL, n, E);
-    we_free(c.base);
+    we_carve_free(&c);
     return WEMBED_STATUS_OK;
 }
 

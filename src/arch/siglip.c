@@ -301,7 +301,7 @@ static wembed_status siglip_vision_forward(const we_arch_model *m, wembed_pool *
     we_linear(pool, ff, F, hn, E, &w->fc1_w, &w->fc1_b, B, hp->act, hscratch);
     we_linear(pool, pooled, E, ff, F, &w->fc2_w, &w->fc2_b, B, WE_ACT_NONE, hscratch);
     we_residual(pooled, a, (size_t)B * E);                      // h + mlp(layernorm(h))
-    we_free(c.base);
+    we_carve_free(&c);
     we_free(seq_off);
     return WEMBED_STATUS_OK;
 }
