@@ -60,7 +60,7 @@ export const MODELS = {
   modernbert: { kind: 'text', label: 'gte-modernbert-base', maxTokens: 8192, onnx: 'model', pooling: 'cls' },
   jina: { kind: 'text', label: 'jina-embeddings-v2-small-en', maxTokens: 8192, onnx: 'model', pooling: 'mean' },
   rerank: { kind: 'rerank', label: 'ms-marco-MiniLM-L6-v2 (cross-encoder)', maxTokens: 512, onnx: 'model' },
-  qwen3: { kind: 'text', label: 'Qwen3-Embedding-0.6B', maxTokens: 32768, onnx: 'model', pooling: 'last', layers: 4, realLayers: 28 },
+  qwen3: { kind: 'text', label: 'Qwen3-Embedding-0.6B', maxTokens: 32768, onnx: 'model', pooling: 'last', realLayers: 28 },
   gemma: { kind: 'text', label: 'EmbeddingGemma-300m', maxTokens: 2048, onnx: 'model', pooling: 'st', realLayers: 24 },
 };
 

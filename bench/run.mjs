@@ -392,7 +392,7 @@ const meta = {
     const size = (f) => { try { return fs.statSync(path.join(modelsDir, m, f)).size; } catch { return null; } };
     const onnx = MODELS[m].onnx;
     return [m, { parameters: ref.parameters, q8WeightType: ref.q8_weight_type, q8Ops: ref.q8_ops, layers: layersOf(m) ?? null,
-      files: { safetensors: size('model.safetensors'), onnx: size(`onnx/${onnx}.onnx`), onnxQ8: size(`onnx/${onnx}_quantized.onnx`), onnxQ4: size(`onnx/${onnx}_q4.onnx`) } }];
+      files: { safetensors: size('model.safetensors'), onnx: size(`onnx/${onnx}.onnx`) + (size(`onnx/${onnx}.onnx_data`) ?? 0), onnxQ8: size(`onnx/${onnx}_quantized.onnx`), onnxQ4: size(`onnx/${onnx}_q4.onnx`) } }];
   })) },
   gemm: gemm ?? mergedFrom?.gemm ?? null,
   mergedFrom,

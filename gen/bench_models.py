@@ -1016,7 +1016,26 @@ def export_onnx(model, args, path, input_names, output_names, dynamic_axes):
     with torch.no_grad():
         torch.onnx.export(model, args, path, input_names=input_names, output_names=output_names,
                           dynamic_axes=dynamic_axes, opset_version=OPSET, do_constant_folding=True)
+    one_external_file(path)
     onnx.checker.check_model(path)
+
+
+def one_external_file(path):
+    """Over protobuf's 2 GB (Qwen3-0.6B in f32) torch writes every weight to a file of its own
+    next to the graph; gathered into <name>.onnx_data, the one file transformers.js and
+    onnxruntime expect beside an .onnx with external data."""
+    folder = os.path.dirname(path)
+    m = onnx.load(path, load_external_data=False)
+    ext = {e.value for t in m.graph.initializer if t.data_location == TensorProto.EXTERNAL
+           for e in t.external_data if e.key == 'location'}
+    if not ext:
+        return
+    m = onnx.load(path)
+    onnx.save_model(m, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=os.path.basename(path) + '_data', size_threshold=1024)
+    for f in ext:
+        if f != os.path.basename(path) + '_data':
+            os.remove(os.path.join(folder, f))
 
 
 # -----------------------------------------------------------------------------------------

@@ -130,7 +130,7 @@ def tokenizer_files(out, which):
         tok = json.load(f)
     tok["post_processor"] = post
     with open(os.path.join(out, "tokenizer.json"), "w", encoding="utf-8") as f:
-        json.dump(tok, f, ensure_ascii=False)
+        json.dump(tok, f, ensure_ascii=False, indent=2)   # as the Rust library writes it: the real file's size
     dump(os.path.join(out, "tokenizer_config.json"), config)
 
 
