@@ -2,7 +2,7 @@
 # fuzz.sh <target> <seconds> - builds the libFuzzer targets with clang (-DWEMBED_FUZZ=ON, ASan +
 # UBSan) in build-fuzz/ and runs one of them for the given wall time.
 #
-#   scripts/fuzz.sh json 600          targets: json, safetensors, gguf
+#   scripts/fuzz.sh json 600          targets: json, safetensors, gguf, tokenizer-load, tokenizer-encode
 #   MAX_LEN=65536 scripts/fuzz.sh gguf 600
 #
 # The run starts from the committed replay corpus tests/fuzz/<target>/ plus the real files
@@ -13,9 +13,9 @@
 # (keep that folder small: it is replayed by ctest in every build).
 set -eu
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh json|safetensors|gguf seconds|merge}
+target=${1:?usage: scripts/fuzz.sh json|safetensors|gguf|tokenizer-load|tokenizer-encode seconds|merge}
 arg=${2:-60}
-case "$target" in json|safetensors|gguf) ;; *) echo "unknown target $target" >&2; exit 2 ;; esac
+case "$target" in json|safetensors|gguf|tokenizer-load|tokenizer-encode) ;; *) echo "unknown target $target" >&2; exit 2 ;; esac
 
 build=build-fuzz
 if [ ! -f $build/CMakeCache.txt ]; then
@@ -38,6 +38,9 @@ safetensors)
     for f in tests/data/fixtures/*/model.safetensors; do head -c 20000 "$f" > "$seeds/$(echo "$f" | tr / _)"; done ;;
 gguf)
     cp tests/data/gguf/*.gguf tests/data/tokenizers/llama.cpp/*.gguf "$seeds/" ;;
+tokenizer-load|tokenizer-encode)
+    # the real files small enough to mutate (the big ones are tested whole by the differential test)
+    for f in tests/data/tokenizers/*/tokenizer.json; do cp "$f" "$seeds/$(echo "$f" | tr / _)"; done ;;
 esac
 
 if [ "$arg" = merge ]; then
