@@ -20,7 +20,7 @@ typedef struct vocab_sink {
     we_buf tok, tok_len;      // const char *, uint32_t
     we_buf score;             // double: array items [piece, score]
     we_buf id;                // uint32_t: object members "token": id
-    bool is_map;              // the vocabulary was an object
+    bool is_map;              // the vocabulary was an object (set from the tree after the parse)
     int64_t bad;              // the first item that is not [piece, score] / member whose value is
                               // not an id in range, -1: none
     char bad_key[68];         // that member's key (its first 64 bytes)
@@ -502,7 +502,6 @@ static wembed_status load_wordlevel(loader *ld, we_model *m, const we_json *v) {
 static wembed_status vocab_item(void *user, const char *key, uint32_t key_len, const we_json *e, uint32_t i, we_err *err) {
     vocab_sink *vs = user;
     if (vs->bad >= 0) return WEMBED_STATUS_OK;
-    vs->is_map = key != NULL;
     const char *str;
     uint32_t len;
     int64_t id = 0;
